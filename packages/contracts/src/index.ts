@@ -1,0 +1,5 @@
+export * from './envelope.ts';
+export * from './define-event.ts';
+export * from './catalog.ts';
+export * from './routing.ts';
+export * from './build-event.ts';

@@ -1,0 +1,45 @@
+import { z } from 'zod';
+
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+}
+
+/**
+ * Parses the environment once, failing fast with a message that names every
+ * offending variable, so a misconfigured process never half-starts.
+ */
+export function loadConfig<S extends z.ZodType>(schema: S, env: NodeJS.ProcessEnv = process.env): z.infer<S> {
+  const result = schema.safeParse(env);
+  if (result.success) return result.data;
+  const lines = result.error.issues.map((issue) => {
+    const variable = issue.path.join('.') || '(environment)';
+    const problem =
+      issue.code === 'invalid_type' && issue.input === undefined ? 'is required' : issue.message;
+    return `  ${variable}: ${problem}`;
+  });
+  throw new ConfigError(`Invalid configuration:\n${lines.join('\n')}`);
+}
+
+const logLevel = z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']);
+
+/** What every service reads; a service extends it with its own variables. */
+export const serviceConfigSchema = z.object({
+  SERVICE_NAME: z.string().regex(/^[a-z][a-z0-9-]*$/),
+  NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
+  HOST: z.string().min(1).default('127.0.0.1'),
+  PORT: z.coerce.number().int().min(0).max(65535),
+  LOG_LEVEL: logLevel.default('info'),
+  DATABASE_URL: z.string().regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL'),
+  NATS_URL: z.string().min(1),
+  /** Namespaces streams and subjects (tests, sandboxes); empty in production. */
+  NATS_PREFIX: z
+    .string()
+    .regex(/^[a-z0-9_]*$/)
+    .default(''),
+  JWKS_URL: z.url().optional(),
+  JWT_ISSUER: z.string().min(1).default('tessera-identity'),
+  JWT_AUDIENCE: z.string().min(1).default('tessera'),
+  RATE_LIMIT_MAX: z.coerce.number().int().positive().default(1000),
+});
+
+export type ServiceConfig = z.infer<typeof serviceConfigSchema>;

@@ -1,0 +1,102 @@
+import { type ColumnType, type Generated, type Kysely, type Migration, sql } from 'kysely';
+
+export const kitMigrations: Record<string, Migration> = {
+  '0001_outbox_inbox_dead_letters': {
+    async up(db: Kysely<unknown>) {
+      // transaction_id lets the relay read only rows whose transactions can no
+      // longer be overtaken by an earlier, still-open one (see outbox-relay.ts).
+      await sql`
+        create table outbox (
+          position bigserial primary key,
+          transaction_id xid8 not null default pg_current_xact_id(),
+          event_id uuid not null unique,
+          type text not null,
+          subject text not null,
+          payload jsonb not null,
+          created_at timestamptz not null default now(),
+          published_at timestamptz
+        )`.execute(db);
+      await sql`create index outbox_unpublished on outbox (transaction_id, position) where published_at is null`.execute(
+        db,
+      );
+      await sql`create index outbox_published_at on outbox (published_at) where published_at is not null`.execute(
+        db,
+      );
+
+      await sql`
+        create table inbox (
+          consumer text not null,
+          event_id uuid not null,
+          type text not null,
+          handled_at timestamptz not null default now(),
+          primary key (consumer, event_id)
+        )`.execute(db);
+
+      await sql`
+        create table dead_letters (
+          id bigserial primary key,
+          consumer text not null,
+          event_id text,
+          type text,
+          nats_subject text not null,
+          stream_sequence bigint,
+          payload text not null,
+          error_code text not null,
+          error text not null,
+          deliveries integer not null,
+          failed_at timestamptz not null default now(),
+          replayed_at timestamptz
+        )`.execute(db);
+      await sql`create index dead_letters_open on dead_letters (consumer, id) where replayed_at is null`.execute(
+        db,
+      );
+    },
+  },
+};
+
+export interface OutboxTable {
+  position: Generated<number>;
+  transaction_id: Generated<string>;
+  event_id: string;
+  type: string;
+  subject: string;
+  payload: ColumnType<unknown, string, string>;
+  created_at: Generated<Date>;
+  published_at: ColumnType<Date | null, never, Date>;
+}
+
+export interface InboxTable {
+  consumer: string;
+  event_id: string;
+  type: string;
+  handled_at: Generated<Date>;
+}
+
+export interface DeadLetterTable {
+  id: Generated<number>;
+  consumer: string;
+  event_id: string | null;
+  type: string | null;
+  nats_subject: string;
+  stream_sequence: number | null;
+  payload: string;
+  error_code: string;
+  error: string;
+  deliveries: number;
+  failed_at: Generated<Date>;
+  replayed_at: ColumnType<Date | null, never, Date>;
+}
+
+/** The kit's tables; a service's database interface extends this. */
+export interface KitTables {
+  outbox: OutboxTable;
+  inbox: InboxTable;
+  dead_letters: DeadLetterTable;
+}
+
+/**
+ * Any service's database or transaction. Kysely's types are invariant in the
+ * table map, so kit functions that only touch the kit's tables take this.
+ */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type AnyDatabase = Kysely<any>;

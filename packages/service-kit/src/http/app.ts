@@ -1,0 +1,166 @@
+import { randomUUID } from 'node:crypto';
+import helmet from '@fastify/helmet';
+import rateLimit from '@fastify/rate-limit';
+import swagger from '@fastify/swagger';
+import underPressure from '@fastify/under-pressure';
+import Fastify, {
+  type FastifyBaseLogger,
+  type FastifyInstance,
+  type RawReplyDefaultExpression,
+  type RawRequestDefaultExpression,
+  type RawServerDefault,
+} from 'fastify';
+import {
+  jsonSchemaTransform,
+  serializerCompiler,
+  validatorCompiler,
+  type ZodTypeProvider,
+} from 'fastify-type-provider-zod';
+import type { Logger } from '../logger.ts';
+import { type TokenVerifier, registerAuth } from './auth.ts';
+import { sendProblem, toProblem } from './errors.ts';
+import { problemType, PROBLEM_CONTENT_TYPE } from './problem.ts';
+
+export type HttpApp = FastifyInstance<
+  RawServerDefault,
+  RawRequestDefaultExpression,
+  RawReplyDefaultExpression,
+  FastifyBaseLogger,
+  ZodTypeProvider
+>;
+
+export interface ReadinessCheck {
+  name: string;
+  check: () => Promise<unknown>;
+}
+
+export interface HttpAppOptions {
+  name: string;
+  version?: string;
+  description?: string;
+  logger: Logger;
+  /** Verifies bearer tokens; routes then use `app.authenticate` / `requireRole`. */
+  tokens?: TokenVerifier;
+  readiness?: ReadinessCheck[];
+  /** Requests per IP per minute; `false` turns the limiter off (behind a gateway that limits). */
+  rateLimitMax?: number | false;
+  bodyLimit?: number;
+}
+
+const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+const READINESS_TIMEOUT_MS = 2_000;
+
+/**
+ * The fastify app every service starts from: zod-typed routes with OpenAPI,
+ * problem+json errors, request ids, security headers, rate and load limits,
+ * health and readiness, and token verification.
+ */
+export async function createHttpApp(options: HttpAppOptions): Promise<HttpApp> {
+  // Typed as fastify's base logger so the app's type stays the plain HttpApp.
+  const loggerInstance: FastifyBaseLogger = options.logger;
+  const app = Fastify({
+    loggerInstance,
+    bodyLimit: options.bodyLimit ?? 1_048_576,
+    genReqId: (req) => {
+      const incoming = req.headers['x-request-id'];
+      return typeof incoming === 'string' && REQUEST_ID.test(incoming) ? incoming : randomUUID();
+    },
+  }).withTypeProvider<ZodTypeProvider>();
+
+  // JSON APIs: a text body is a client mistake (415), not a string to validate.
+  app.removeContentTypeParser('text/plain');
+  app.setValidatorCompiler(validatorCompiler);
+  app.setSerializerCompiler(serializerCompiler);
+
+  app.addHook('onRequest', async (request, reply) => {
+    reply.header('x-request-id', request.id);
+  });
+
+  app.setErrorHandler((error: Error, request, reply) => {
+    const body = toProblem(error, request);
+    if (body.status >= 500) request.log.error({ err: error }, 'request failed');
+    else request.log.info({ code: body.code, status: body.status }, 'request refused');
+    return sendProblem(reply, body);
+  });
+
+  app.setNotFoundHandler((request, reply) =>
+    sendProblem(reply, {
+      type: problemType('NOT_FOUND'),
+      title: 'Not Found',
+      status: 404,
+      code: 'NOT_FOUND',
+      detail: `No route ${request.method} ${request.url.split('?')[0]}.`,
+      instance: request.url,
+      request_id: request.id,
+    }),
+  );
+
+  await app.register(helmet, { contentSecurityPolicy: false });
+  if (options.rateLimitMax !== false) {
+    await app.register(rateLimit, { max: options.rateLimitMax ?? 1000, timeWindow: '1 minute' });
+  }
+  await app.register(underPressure, {
+    maxEventLoopDelay: 2_000,
+    retryAfter: 5,
+    pressureHandler: (request, reply) => {
+      void reply
+        .code(503)
+        .header('retry-after', '5')
+        .type(PROBLEM_CONTENT_TYPE)
+        .send({
+          type: problemType('OVERLOADED'),
+          title: 'Service Unavailable',
+          status: 503,
+          code: 'OVERLOADED',
+          detail: 'The service is overloaded; retry shortly.',
+          request_id: request.id,
+        });
+    },
+  });
+
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: {
+        title: options.name,
+        version: options.version ?? '0.1.0',
+        description: options.description ?? '',
+      },
+      components: {
+        securitySchemes: { bearerAuth: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } },
+      },
+    },
+    transform: jsonSchemaTransform,
+  });
+
+  if (options.tokens) registerAuth(app, options.tokens);
+
+  app.get('/docs/json', { schema: { hide: true } }, async () => app.swagger());
+  app.get('/healthz', { schema: { hide: true } }, async () => ({ status: 'ok' }));
+  app.get('/readyz', { schema: { hide: true } }, async (request, reply) => {
+    const results = await Promise.all(
+      (options.readiness ?? []).map(async ({ name, check }) => {
+        try {
+          await withTimeout(check(), READINESS_TIMEOUT_MS);
+          return [name, 'ok'] as const;
+        } catch (error) {
+          request.log.warn({ err: error, check: name }, 'readiness check failed');
+          return [name, 'failing'] as const;
+        }
+      }),
+    );
+    const checks = Object.fromEntries(results);
+    const ready = results.every(([, state]) => state === 'ok');
+    return reply.code(ready ? 200 : 503).send({ status: ready ? 'ready' : 'not_ready', checks });
+  });
+
+  return app;
+}
+
+function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms`)), ms);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}

@@ -1,0 +1,209 @@
+import { randomUUID } from 'node:crypto';
+import { SignJWT } from 'jose';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { z } from 'zod';
+import { createLogger } from '../logger.ts';
+import { createTestIssuer } from '../testing/index.ts';
+import { createHttpApp, type HttpApp } from './app.ts';
+import { assertSelfOrRole, createTokenVerifier, principalOf, requireRole } from './auth.ts';
+import { HttpProblem } from './problem.ts';
+
+let app: HttpApp;
+let issuer: Awaited<ReturnType<typeof createTestIssuer>>;
+let ready = true;
+
+beforeAll(async () => {
+  issuer = await createTestIssuer();
+  app = await createHttpApp({
+    name: 'kit-test',
+    logger: createLogger({ name: 'kit-test', level: 'silent', pretty: false }),
+    tokens: createTokenVerifier({ jwks: issuer.jwks, issuer: issuer.issuer, audience: issuer.audience }),
+    readiness: [
+      { name: 'store', check: async () => (ready ? undefined : Promise.reject(new Error('down'))) },
+    ],
+    rateLimitMax: 50,
+    bodyLimit: 10_000,
+  });
+  app.post(
+    '/widgets',
+    {
+      schema: {
+        body: z.object({ name: z.string().min(1).max(50), size: z.number().int().positive() }),
+        response: { 201: z.object({ id: z.string(), name: z.string() }) },
+      },
+    },
+    async (request, reply) => reply.code(201).send({ id: 'w1', name: request.body.name }),
+  );
+  app.get('/conflict', async () => {
+    throw new HttpProblem(409, 'WIDGET_TAKEN', 'That widget is taken.', { widget_id: 'w1' });
+  });
+  app.get('/boom', async () => {
+    throw new Error('connection string postgres://secret@db leaked?');
+  });
+  app.get('/me', { preHandler: app.authenticate }, async (request) => principalOf(request));
+  app.get('/admin-only', { preHandler: requireRole('admin') }, async () => ({ ok: true }));
+  app.get('/users/:id', { preHandler: app.authenticate }, async (request) => {
+    const { id } = request.params as { id: string };
+    assertSelfOrRole(principalOf(request), id, 'admin');
+    return { id };
+  });
+  await app.ready();
+});
+
+afterAll(() => app.close());
+
+const bearer = (token: string) => ({ authorization: `Bearer ${token}` });
+
+describe('http app', () => {
+  it('answers health and readiness', async () => {
+    expect((await app.inject({ url: '/healthz' })).json()).toEqual({ status: 'ok' });
+    expect((await app.inject({ url: '/readyz' })).statusCode).toBe(200);
+    ready = false;
+    const notReady = await app.inject({ url: '/readyz' });
+    ready = true;
+    expect(notReady.statusCode).toBe(503);
+    expect(notReady.json()).toEqual({ status: 'not_ready', checks: { store: 'failing' } });
+  });
+
+  it('echoes a sane request id and generates one otherwise', async () => {
+    const echoed = await app.inject({ url: '/healthz', headers: { 'x-request-id': 'abc-123' } });
+    expect(echoed.headers['x-request-id']).toBe('abc-123');
+    const generated = await app.inject({ url: '/healthz', headers: { 'x-request-id': 'bad id\u0000' } });
+    expect(generated.headers['x-request-id']).toMatch(/^[0-9a-f-]{36}$/);
+  });
+
+  it('validates bodies and answers 400 problem+json naming the fields', async () => {
+    const response = await app.inject({
+      method: 'POST',
+      url: '/widgets',
+      payload: { name: '', size: 'big' },
+    });
+    expect(response.statusCode).toBe(400);
+    expect(response.headers['content-type']).toContain('application/problem+json');
+    const body = response.json();
+    expect(body).toMatchObject({ status: 400, code: 'VALIDATION_FAILED', title: 'Bad Request' });
+    expect(body.errors.map((e: { path: string }) => e.path).sort()).toEqual(['body.name', 'body.size']);
+    expect(body.request_id).toBe(response.headers['x-request-id']);
+  });
+
+  it('answers malformed JSON, oversized bodies and wrong media types with stable codes', async () => {
+    const malformed = await app.inject({
+      method: 'POST',
+      url: '/widgets',
+      headers: { 'content-type': 'application/json' },
+      payload: '{"name": ',
+    });
+    expect([malformed.statusCode, malformed.json().code]).toEqual([400, 'MALFORMED_JSON']);
+    const huge = await app.inject({
+      method: 'POST',
+      url: '/widgets',
+      payload: { name: 'x'.repeat(20_000), size: 1 },
+    });
+    expect([huge.statusCode, huge.json().code]).toEqual([413, 'PAYLOAD_TOO_LARGE']);
+    const text = await app.inject({
+      method: 'POST',
+      url: '/widgets',
+      headers: { 'content-type': 'text/plain' },
+      payload: 'hi',
+    });
+    expect([text.statusCode, text.json().code]).toEqual([415, 'UNSUPPORTED_MEDIA_TYPE']);
+  });
+
+  it('maps thrown problems, unknown routes and unexpected errors', async () => {
+    const conflict = await app.inject({ url: '/conflict' });
+    expect(conflict.statusCode).toBe(409);
+    expect(conflict.json()).toMatchObject({
+      code: 'WIDGET_TAKEN',
+      detail: 'That widget is taken.',
+      widget_id: 'w1',
+    });
+    const missing = await app.inject({ url: '/nope' });
+    expect([missing.statusCode, missing.json().code]).toEqual([404, 'NOT_FOUND']);
+    const boom = await app.inject({ url: '/boom' });
+    expect(boom.statusCode).toBe(500);
+    expect(boom.json().code).toBe('INTERNAL_ERROR');
+    expect(boom.body).not.toContain('secret');
+  });
+
+  it('serves its OpenAPI document built from the zod schemas', async () => {
+    const doc = (await app.inject({ url: '/docs/json' })).json();
+    expect(doc.openapi).toMatch(/^3\./);
+    const post = doc.paths['/widgets'].post;
+    expect(post.requestBody.content['application/json'].schema.required).toEqual(['name', 'size']);
+    expect(doc.paths['/healthz']).toBeUndefined();
+  });
+});
+
+describe('access tokens', () => {
+  it('accepts a valid token and exposes the principal', async () => {
+    const sub = randomUUID();
+    const response = await app.inject({
+      url: '/me',
+      headers: bearer(await issuer.token({ sub, role: 'company' })),
+    });
+    expect(response.statusCode).toBe(200);
+    expect(response.json()).toMatchObject({ userId: sub, role: 'company' });
+  });
+
+  it('rejects a missing, expired, tampered, unsigned or foreign token with 401', async () => {
+    const missing = await app.inject({ url: '/me' });
+    expect([missing.statusCode, missing.json().code]).toEqual([401, 'UNAUTHENTICATED']);
+
+    const expired = await app.inject({ url: '/me', headers: bearer(await issuer.token({ expiresIn: -10 })) });
+    expect([expired.statusCode, expired.json().code]).toEqual([401, 'TOKEN_EXPIRED']);
+
+    const [header, , signature] = (await issuer.token({ role: 'contributor' })).split('.');
+    const forgedPayload = Buffer.from(
+      JSON.stringify({
+        sub: 'x',
+        role: 'admin',
+        jti: 'j',
+        iss: issuer.issuer,
+        aud: issuer.audience,
+        exp: 2e9,
+      }),
+    ).toString('base64url');
+    const tampered = await app.inject({
+      url: '/admin-only',
+      headers: bearer(`${header}.${forgedPayload}.${signature}`),
+    });
+    expect([tampered.statusCode, tampered.json().code]).toEqual([401, 'TOKEN_INVALID']);
+
+    const noneHeader = Buffer.from(JSON.stringify({ alg: 'none', typ: 'JWT' })).toString('base64url');
+    const unsigned = await app.inject({
+      url: '/admin-only',
+      headers: bearer(`${noneHeader}.${forgedPayload}.`),
+    });
+    expect([unsigned.statusCode, unsigned.json().code]).toEqual([401, 'TOKEN_INVALID']);
+
+    const stranger = await createTestIssuer();
+    const foreign = await app.inject({ url: '/me', headers: bearer(await stranger.token()) });
+    expect([foreign.statusCode, foreign.json().code]).toEqual([401, 'TOKEN_INVALID']);
+
+    const otherAudience = await new SignJWT({ role: 'admin' })
+      .setProtectedHeader({ alg: 'EdDSA', kid: issuer.jwks.keys[0]!.kid! })
+      .setSubject('x')
+      .setJti('j')
+      .setIssuer(issuer.issuer)
+      .setAudience('someone-else')
+      .setExpirationTime('5m')
+      .sign(issuer.privateKey);
+    expect((await app.inject({ url: '/me', headers: bearer(otherAudience) })).statusCode).toBe(401);
+  });
+
+  it('enforces roles and ownership', async () => {
+    const contributor = await issuer.token({ role: 'contributor' });
+    const denied = await app.inject({ url: '/admin-only', headers: bearer(contributor) });
+    expect([denied.statusCode, denied.json().code]).toEqual([403, 'FORBIDDEN']);
+    const admin = await issuer.token({ role: 'admin' });
+    expect((await app.inject({ url: '/admin-only', headers: bearer(admin) })).statusCode).toBe(200);
+
+    const me = randomUUID();
+    const own = await issuer.token({ sub: me });
+    expect((await app.inject({ url: `/users/${me}`, headers: bearer(own) })).statusCode).toBe(200);
+    expect((await app.inject({ url: `/users/${randomUUID()}`, headers: bearer(own) })).statusCode).toBe(403);
+    expect((await app.inject({ url: `/users/${randomUUID()}`, headers: bearer(admin) })).statusCode).toBe(
+      200,
+    );
+  });
+});

@@ -1,0 +1,127 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import {
+  createLocalJWKSet,
+  createRemoteJWKSet,
+  errors as joseErrors,
+  type JSONWebKeySet,
+  jwtVerify,
+  type JWTVerifyGetKey,
+} from 'jose';
+import { z } from 'zod';
+import { HttpProblem } from './problem.ts';
+
+export const roles = ['contributor', 'company', 'admin'] as const;
+export type Role = (typeof roles)[number];
+
+/** Who is calling, as proven by a verified access token. */
+export interface Principal {
+  userId: string;
+  role: Role;
+  tokenId: string;
+}
+
+export interface TokenVerifier {
+  verify(token: string): Promise<Principal>;
+}
+
+const claimsSchema = z.object({
+  sub: z.string().min(1),
+  role: z.enum(roles),
+  jti: z.string().min(1),
+});
+
+/**
+ * Verifies identity's EdDSA access tokens against its JWKS (fetched and cached
+ * by jose, refetched when an unknown `kid` appears, so key rotation just works).
+ */
+export function createTokenVerifier(options: {
+  issuer: string;
+  audience: string;
+  jwksUrl?: string;
+  jwks?: JSONWebKeySet;
+}): TokenVerifier {
+  let keys: JWTVerifyGetKey;
+  if (options.jwks) keys = createLocalJWKSet(options.jwks);
+  else if (options.jwksUrl) keys = createRemoteJWKSet(new URL(options.jwksUrl), { cooldownDuration: 5_000 });
+  else throw new Error('createTokenVerifier needs jwksUrl or jwks');
+
+  return {
+    async verify(token) {
+      let payload: unknown;
+      try {
+        ({ payload } = await jwtVerify(token, keys, {
+          issuer: options.issuer,
+          audience: options.audience,
+          algorithms: ['EdDSA'],
+          requiredClaims: ['sub', 'exp', 'jti'],
+        }));
+      } catch (error) {
+        throw tokenProblem(error);
+      }
+      const claims = claimsSchema.safeParse(payload);
+      if (!claims.success)
+        throw new HttpProblem(401, 'TOKEN_INVALID', 'The access token lacks required claims.');
+      return { userId: claims.data.sub, role: claims.data.role, tokenId: claims.data.jti };
+    },
+  };
+}
+
+function tokenProblem(error: unknown): HttpProblem {
+  if (error instanceof joseErrors.JWTExpired) {
+    return new HttpProblem(401, 'TOKEN_EXPIRED', 'The access token has expired; refresh it.');
+  }
+  if (
+    error instanceof joseErrors.JWKSTimeout ||
+    (error instanceof TypeError && /fetch/i.test(error.message))
+  ) {
+    return new HttpProblem(503, 'AUTH_UNAVAILABLE', 'Tokens cannot be verified right now; retry shortly.');
+  }
+  return new HttpProblem(401, 'TOKEN_INVALID', 'The access token is not valid.');
+}
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    principal: Principal | null;
+  }
+  interface FastifyInstance {
+    /** preHandler: requires a valid bearer token and sets `request.principal`. */
+    authenticate: (request: FastifyRequest, reply: FastifyReply) => Promise<void>;
+  }
+}
+
+export function registerAuth(app: FastifyInstance, tokens: TokenVerifier): void {
+  app.decorateRequest('principal', null);
+  app.decorate('authenticate', async (request: FastifyRequest) => {
+    const header = request.headers.authorization;
+    const match = header ? /^Bearer ([A-Za-z0-9._~+/=-]+)$/.exec(header) : null;
+    if (!match?.[1]) {
+      throw new HttpProblem(
+        401,
+        'UNAUTHENTICATED',
+        'Send an access token as "Authorization: Bearer <token>".',
+      );
+    }
+    request.principal = await tokens.verify(match[1]);
+  });
+}
+
+/** preHandler: authenticated and in one of the roles. */
+export function requireRole(...allowed: Role[]) {
+  return async (request: FastifyRequest, reply: FastifyReply): Promise<void> => {
+    await request.server.authenticate(request, reply);
+    if (!allowed.includes(principalOf(request).role)) {
+      throw new HttpProblem(403, 'FORBIDDEN', `This needs the role ${allowed.join(' or ')}.`);
+    }
+  };
+}
+
+export function principalOf(request: FastifyRequest): Principal {
+  if (!request.principal) throw new HttpProblem(401, 'UNAUTHENTICATED', 'Authentication required.');
+  return request.principal;
+}
+
+/** Ownership: the principal is the owner, or holds one of the overriding roles (e.g. admin). */
+export function assertSelfOrRole(principal: Principal, ownerId: string, ...overriding: Role[]): void {
+  if (principal.userId === ownerId || overriding.includes(principal.role)) return;
+  throw new HttpProblem(403, 'FORBIDDEN', 'This belongs to someone else.');
+}

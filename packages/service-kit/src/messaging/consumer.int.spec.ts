@@ -1,0 +1,226 @@
+import { buildEvent, streamFor, subjectFor, type TesseraEvent } from '@tessera/contracts';
+import { type Kysely, sql } from 'kysely';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, inject, it } from 'vitest';
+import { createDatabase } from '../db/database.ts';
+import type { KitTables } from '../db/kit-migrations.ts';
+import { migrateToLatest } from '../db/migrate.ts';
+import { createHttpApp } from '../http/app.ts';
+import { createTokenVerifier } from '../http/auth.ts';
+import { createLogger } from '../logger.ts';
+import {
+  createTestDatabase,
+  createTestIssuer,
+  testPrefix,
+  waitFor,
+  waitForHandled,
+} from '../testing/index.ts';
+import { type Bus, connectBus, ensureStream } from './bus.ts';
+import { EventConsumer, type EventConsumerOptions } from './consumer.ts';
+import { registerDeadLetterRoutes } from './dead-letters.ts';
+
+interface TestDB extends KitTables {
+  probe_effects: { probe_id: string; applied: number };
+}
+
+const logger = createLogger({
+  name: 'consumer-test',
+  level: process.env.TEST_LOG_LEVEL ?? 'silent',
+  pretty: false,
+});
+let db: Kysely<TestDB>;
+let bus: Bus;
+let drop: () => Promise<void>;
+const running: EventConsumer<TestDB>[] = [];
+
+/** The effect under test: counts how many times each probe was applied. */
+const countProbe: EventConsumerOptions<TestDB>['handlers'] = {
+  'diagnostics.probe.recorded.v1': async (event, trx) => {
+    if (event.data.note === 'fail') throw new Error(`cannot apply ${event.data.probe_id}`);
+    await trx
+      .insertInto('probe_effects')
+      .values({ probe_id: event.data.probe_id, applied: 1 })
+      .onConflict((oc) => oc.column('probe_id').doUpdateSet({ applied: sql`probe_effects.applied + 1` }))
+      .execute();
+  },
+};
+
+async function startConsumer(overrides: Partial<EventConsumerOptions<TestDB>> = {}) {
+  const consumer = new EventConsumer<TestDB>({
+    name: 'probe-counter',
+    producer: 'diagnostics',
+    handlers: countProbe,
+    db,
+    bus,
+    logger,
+    backoffMs: [50],
+    ...overrides,
+  });
+  await consumer.start();
+  running.push(consumer);
+  return consumer;
+}
+
+const probe = (probe_id: string, note?: string): TesseraEvent =>
+  buildEvent('diagnostics.probe.recorded.v1', note ? { probe_id, note } : { probe_id }, {
+    subject: probe_id,
+  });
+
+async function publish(event: TesseraEvent | string, msgID?: string) {
+  const type = typeof event === 'string' ? 'diagnostics.probe.recorded.v1' : event.type;
+  const body = typeof event === 'string' ? event : JSON.stringify(event);
+  await bus.js.publish(subjectFor(type, bus.ns), body, msgID ? { msgID } : {});
+}
+
+const applied = async (probeId: string) =>
+  (await db.selectFrom('probe_effects').select('applied').where('probe_id', '=', probeId).executeTakeFirst())
+    ?.applied ?? 0;
+
+beforeAll(async () => {
+  const database = await createTestDatabase('consumer');
+  drop = database.drop;
+  db = createDatabase<TestDB>(database.url);
+  await migrateToLatest(db as Kysely<unknown>);
+  await sql`create table probe_effects (probe_id text primary key, applied int not null)`.execute(db);
+});
+
+beforeEach(async () => {
+  bus = await connectBus({ url: inject('natsUrl'), name: 'consumer-test', prefix: testPrefix() });
+  await ensureStream(bus, 'diagnostics');
+});
+
+afterEach(async () => {
+  for (const consumer of running.splice(0)) await consumer.stop();
+  await bus.close();
+});
+
+afterAll(async () => {
+  await db?.destroy();
+  await drop?.();
+});
+
+describe('event consumer', () => {
+  it('applies an event once even when it is delivered twice', async () => {
+    await startConsumer();
+    const event = probe('twice');
+    // Two distinct messages carrying the same event (a producer retried past the dedupe window).
+    await publish(event, 'first-copy');
+    await publish(event, 'second-copy');
+    const after = probe('after-twice');
+    await publish(after);
+    await waitForHandled(db, 'probe-counter', after.id);
+    expect(await applied('twice')).toBe(1);
+    expect(await applied('after-twice')).toBe(1);
+  });
+
+  it('does not apply an effect twice when the consumer dies after commit and before ack', async () => {
+    const event = probe('crash-before-ack');
+    let crashes = 0;
+    await startConsumer({
+      ackWaitMs: 1_000,
+      hooks: {
+        afterCommit: () => {
+          crashes += 1;
+          throw new Error('process killed after commit');
+        },
+      },
+    });
+    await publish(event);
+    await waitForHandled(db, 'probe-counter', event.id);
+    await waitFor(async () => crashes === 1, { what: 'the simulated crash' });
+    await running.pop()!.stop();
+
+    // A new process on the same durable consumer gets the unacked message again.
+    await startConsumer({ ackWaitMs: 1_000 });
+    const stream = streamFor('diagnostics', bus.ns).name;
+    await waitFor(
+      async () => {
+        const info = await bus.jsm.consumers.info(stream, 'probe-counter');
+        // Delivered again (consumer sequence 2+) and nothing left unacknowledged.
+        return info.delivered.consumer_seq >= 2 && info.num_ack_pending === 0 && info.num_pending === 0;
+      },
+      { timeoutMs: 10_000, what: 'the redelivery to be acked' },
+    );
+    expect(await applied('crash-before-ack')).toBe(1);
+  });
+
+  it('dead-letters poison messages with their error and goes on', async () => {
+    await startConsumer();
+    await publish('{not json');
+    await publish(JSON.stringify({ ...probe('bad-data'), data: { probe_id: 7 } }));
+    await publish(JSON.stringify({ ...probe('bad-envelope'), specversion: '0.3' }));
+    const good = probe('after-poison');
+    await publish(good);
+    await waitForHandled(db, 'probe-counter', good.id);
+    expect(await applied('after-poison')).toBe(1);
+
+    const letters = await db.selectFrom('dead_letters').selectAll().orderBy('id').execute();
+    expect(letters.map((l) => l.error_code)).toEqual(['MALFORMED_JSON', 'INVALID_DATA', 'INVALID_ENVELOPE']);
+    expect(letters[0]!.payload).toBe('{not json');
+    expect(letters[1]!.error).toMatch(/probe_id/);
+    expect(letters.every((l) => l.consumer === 'probe-counter' && l.deliveries === 1)).toBe(true);
+    await db.deleteFrom('dead_letters').execute();
+  });
+
+  it('retries a failing handler with backoff, dead-letters it after the last delivery, and replays it', async () => {
+    const consumer = await startConsumer({ maxDeliver: 3, backoffMs: [50, 100] });
+    const failing = probe('flaky', 'fail');
+    await publish(failing);
+    const next = probe('after-flaky');
+    await publish(next);
+    await waitForHandled(db, 'probe-counter', next.id);
+
+    const letter = await waitFor(() =>
+      db.selectFrom('dead_letters').selectAll().where('event_id', '=', failing.id).executeTakeFirst(),
+    );
+    expect(letter).toMatchObject({ error_code: 'HANDLER_FAILED', deliveries: 3, type: failing.type });
+    expect(letter.error).toContain('cannot apply flaky');
+    expect(await applied('flaky')).toBe(0);
+
+    // The cause is fixed (here: the stored payload is corrected), then an operator replays it.
+    const fixed = { ...failing, data: { probe_id: 'flaky' } };
+    await db
+      .updateTable('dead_letters')
+      .set({ payload: JSON.stringify(fixed) })
+      .where('id', '=', letter.id)
+      .execute();
+
+    const issuer = await createTestIssuer();
+    const app = await createHttpApp({
+      name: 'diagnostics',
+      logger,
+      tokens: createTokenVerifier({ jwks: issuer.jwks, issuer: issuer.issuer, audience: issuer.audience }),
+    });
+    registerDeadLetterRoutes(app, { service: 'diagnostics', db, consumers: [consumer] });
+    const admin = { authorization: `Bearer ${await issuer.token({ role: 'admin' })}` };
+    const contributor = { authorization: `Bearer ${await issuer.token({ role: 'contributor' })}` };
+
+    const forbidden = await app.inject({
+      url: '/api/v1/admin/diagnostics/dead-letters',
+      headers: contributor,
+    });
+    expect(forbidden.statusCode).toBe(403);
+    const list = await app.inject({ url: '/api/v1/admin/diagnostics/dead-letters', headers: admin });
+    expect(list.statusCode).toBe(200);
+    expect(list.json().dead_letters.map((l: { id: number }) => l.id)).toEqual([letter.id]);
+
+    const replay = await app.inject({
+      method: 'POST',
+      url: `/api/v1/admin/diagnostics/dead-letters/${letter.id}/replay`,
+      headers: admin,
+    });
+    expect(replay.json()).toEqual({ outcome: 'applied' });
+    expect(await applied('flaky')).toBe(1);
+
+    const again = await app.inject({
+      method: 'POST',
+      url: `/api/v1/admin/diagnostics/dead-letters/${letter.id}/replay`,
+      headers: admin,
+    });
+    expect(again.statusCode).toBe(409);
+    expect(again.json().code).toBe('ALREADY_REPLAYED');
+    expect(await applied('flaky')).toBe(1);
+    const open = await app.inject({ url: '/api/v1/admin/diagnostics/dead-letters', headers: admin });
+    expect(open.json().dead_letters).toEqual([]);
+    await app.close();
+  });
+});

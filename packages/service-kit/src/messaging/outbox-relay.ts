@@ -1,0 +1,159 @@
+import { subjectFor } from '@tessera/contracts';
+import { type Kysely, sql } from 'kysely';
+import pg from 'pg';
+import type { KitTables } from '../db/kit-migrations.ts';
+import type { Logger } from '../logger.ts';
+import type { Bus } from './bus.ts';
+import { OUTBOX_CHANNEL } from './outbox.ts';
+
+export interface OutboxRelayOptions {
+  db: Kysely<KitTables>;
+  bus: Bus;
+  logger: Logger;
+  /** When given, the relay LISTENs for commits instead of waiting for the next poll. */
+  databaseUrl?: string;
+  batchSize?: number;
+  pollIntervalMs?: number;
+  /** Published rows are deleted after this long (JetStream holds the history). */
+  retentionMs?: number;
+  /** Fault injection for tests: runs after publishing a batch, before marking it. */
+  hooks?: { afterPublish?: (eventIds: string[]) => void | Promise<void> };
+}
+
+// One relay per database publishes at a time, so publication follows commit order.
+const RELAY_LOCK = 0x7e55e7a;
+const PRUNE_EVERY_MS = 10 * 60_000;
+
+interface PendingRow {
+  position: number;
+  event_id: string;
+  type: string;
+  payload: unknown;
+}
+
+/**
+ * Publishes committed outbox rows to JetStream with msgID = event id, so a row
+ * published twice (relay died after publish, before mark) is de-duplicated.
+ *
+ * Positions come from a sequence, so a row with a smaller position can commit
+ * after a larger one. Reading only rows whose transaction id is below the
+ * current snapshot's xmin (every transaction that could still commit a row
+ * there has finished) and ordering by (transaction_id, position) publishes in
+ * commit order and can never skip a late commit (as Emmett does).
+ */
+export class OutboxRelay {
+  private running = false;
+  private loop: Promise<void> | undefined;
+  private wake: (() => void) | undefined;
+  private listener: pg.Client | undefined;
+  private lastPrune = 0;
+
+  constructor(private readonly options: OutboxRelayOptions) {}
+
+  /** Publishes one batch; returns how many events it published. */
+  async relayOnce(): Promise<number> {
+    const { db, bus } = this.options;
+    const limit = this.options.batchSize ?? 200;
+    return db.transaction().execute(async (trx) => {
+      const lock = await sql<{
+        locked: boolean;
+      }>`select pg_try_advisory_xact_lock(${RELAY_LOCK}) as locked`.execute(trx);
+      if (!lock.rows[0]?.locked) return 0;
+      const { rows } = await sql<PendingRow>`
+        select position, event_id, type, payload from outbox
+        where published_at is null and transaction_id < pg_snapshot_xmin(pg_current_snapshot())
+        order by transaction_id, position
+        limit ${limit}`.execute(trx);
+      if (rows.length === 0) return 0;
+      // One connection preserves publish order; acks are awaited together.
+      await Promise.all(
+        rows.map((row) =>
+          bus.js.publish(subjectFor(row.type, bus.ns), JSON.stringify(row.payload), { msgID: row.event_id }),
+        ),
+      );
+      await this.options.hooks?.afterPublish?.(rows.map((r) => r.event_id));
+      await trx
+        .updateTable('outbox')
+        .set({ published_at: new Date() })
+        .where(
+          'position',
+          'in',
+          rows.map((r) => r.position),
+        )
+        .execute();
+      return rows.length;
+    });
+  }
+
+  start(): void {
+    if (this.running) return;
+    this.running = true;
+    this.loop = this.run();
+  }
+
+  async stop(): Promise<void> {
+    this.running = false;
+    this.wake?.();
+    await this.loop;
+    await this.listener?.end().catch(() => undefined);
+    this.listener = undefined;
+  }
+
+  private async run(): Promise<void> {
+    const { logger } = this.options;
+    await this.listen();
+    let failures = 0;
+    while (this.running) {
+      let published = 0;
+      try {
+        published = await this.relayOnce();
+        failures = 0;
+        await this.pruneIfDue();
+      } catch (error) {
+        failures += 1;
+        logger.error({ err: error, failures }, 'outbox relay failed; retrying');
+      }
+      if (published === (this.options.batchSize ?? 200)) continue;
+      const pause =
+        failures > 0 ? Math.min(30_000, 250 * 2 ** failures) : (this.options.pollIntervalMs ?? 1_000);
+      await this.sleep(pause);
+    }
+  }
+
+  private sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(done, ms);
+      function done() {
+        clearTimeout(timer);
+        resolve();
+      }
+      this.wake = done;
+    });
+  }
+
+  private async listen(): Promise<void> {
+    if (!this.options.databaseUrl) return;
+    const client = new pg.Client({ connectionString: this.options.databaseUrl });
+    client.on('notification', () => this.wake?.());
+    client.on('error', (error) => {
+      this.options.logger.warn({ err: error }, 'outbox LISTEN connection lost; polling only');
+      this.listener = undefined;
+    });
+    try {
+      await client.connect();
+      await client.query(`listen ${OUTBOX_CHANNEL}`);
+      this.listener = client;
+    } catch (error) {
+      this.options.logger.warn({ err: error }, 'could not LISTEN for outbox commits; polling only');
+      await client.end().catch(() => undefined);
+    }
+  }
+
+  private async pruneIfDue(): Promise<void> {
+    const now = Date.now();
+    if (now - this.lastPrune < PRUNE_EVERY_MS) return;
+    this.lastPrune = now;
+    const cutoff = new Date(now - (this.options.retentionMs ?? 7 * 24 * 3600_000));
+    await this.options.db.deleteFrom('outbox').where('published_at', '<', cutoff).execute();
+  }
+}

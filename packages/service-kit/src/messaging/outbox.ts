@@ -1,0 +1,22 @@
+import { parseEvent, type TesseraEvent } from '@tessera/contracts';
+import { type Kysely, sql } from 'kysely';
+import type { AnyDatabase, KitTables } from '../db/kit-migrations.ts';
+
+export const OUTBOX_CHANNEL = 'tessera_outbox';
+
+/**
+ * Writes events to the outbox inside the caller's transaction, so they are
+ * published if and only if the state change commits. Each event is validated
+ * against the catalog first: nothing malformed ever leaves a service.
+ */
+export async function appendToOutbox(trx: AnyDatabase, events: readonly TesseraEvent[]): Promise<void> {
+  if (events.length === 0) return;
+  const db = trx as unknown as Kysely<KitTables>;
+  const rows = events.map((event) => {
+    const valid = parseEvent(event);
+    return { event_id: valid.id, type: valid.type, subject: valid.subject, payload: JSON.stringify(valid) };
+  });
+  await db.insertInto('outbox').values(rows).execute();
+  // Delivered at commit, dropped on rollback: wakes the relay without polling.
+  await sql`select pg_notify(${OUTBOX_CHANNEL}, '')`.execute(db);
+}

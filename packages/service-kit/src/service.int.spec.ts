@@ -1,0 +1,132 @@
+import { buildEvent } from '@tessera/contracts';
+import { sql } from 'kysely';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { z } from 'zod';
+import type { KitTables } from './db/kit-migrations.ts';
+import { createTokenVerifier, principalOf } from './http/auth.ts';
+import { createLogger } from './logger.ts';
+import { appendToOutbox } from './messaging/outbox.ts';
+import { type RunningService, type ServiceDefinition, startService } from './service.ts';
+import { createTestIssuer, readStream, testServiceConfig, waitForHandled } from './testing/index.ts';
+
+interface DiagnosticsDB extends KitTables {
+  probes: { id: string; recorded_by: string };
+  tallies: { probe_id: string; seen: number };
+}
+
+/** A minimal service built on the kit: a route that records, a consumer that tallies. */
+const diagnostics: ServiceDefinition<DiagnosticsDB> = {
+  name: 'diagnostics',
+  migrations: {
+    '0001_probes': {
+      async up(db) {
+        await sql`create table probes (id text primary key, recorded_by text not null)`.execute(db);
+        await sql`create table tallies (probe_id text primary key, seen int not null)`.execute(db);
+      },
+    },
+  },
+  routes(app, { db }) {
+    app.post(
+      '/api/v1/probes',
+      {
+        preHandler: app.authenticate,
+        schema: {
+          body: z.object({ id: z.string().min(1).max(100) }),
+          response: { 201: z.object({ id: z.string() }) },
+        },
+      },
+      async (request, reply) => {
+        const { userId } = principalOf(request);
+        await db.transaction().execute(async (trx) => {
+          await trx.insertInto('probes').values({ id: request.body.id, recorded_by: userId }).execute();
+          const event = buildEvent(
+            'diagnostics.probe.recorded.v1',
+            { probe_id: request.body.id },
+            { subject: request.body.id },
+          );
+          await appendToOutbox(trx, [event]);
+        });
+        return reply.code(201).send({ id: request.body.id });
+      },
+    );
+  },
+  consumers: () => [
+    {
+      name: 'diagnostics-tally',
+      producer: 'diagnostics',
+      handlers: {
+        'diagnostics.probe.recorded.v1': async (event, trx) => {
+          await trx
+            .insertInto('tallies')
+            .values({ probe_id: event.data.probe_id, seen: 1 })
+            .onConflict((oc) => oc.column('probe_id').doUpdateSet({ seen: sql`tallies.seen + 1` }))
+            .execute();
+        },
+      },
+    },
+  ],
+};
+
+let service: RunningService<DiagnosticsDB>;
+let drop: () => Promise<void>;
+let issuer: Awaited<ReturnType<typeof createTestIssuer>>;
+
+beforeAll(async () => {
+  issuer = await createTestIssuer();
+  const test = await testServiceConfig('diagnostics');
+  drop = test.drop;
+  service = await startService(diagnostics, test.config, {
+    logger: createLogger({ name: 'diagnostics', level: 'silent', pretty: false }),
+    tokens: createTokenVerifier({ jwks: issuer.jwks, issuer: issuer.issuer, audience: issuer.audience }),
+    relayPollIntervalMs: 50,
+  });
+});
+
+afterAll(async () => {
+  await service?.stop();
+  await drop?.();
+});
+
+describe('a service on the kit', () => {
+  it('is ready once its store and NATS answer', async () => {
+    const response = await service.app.inject({ url: '/readyz' });
+    expect(response.json()).toEqual({ status: 'ready', checks: { postgres: 'ok', nats: 'ok' } });
+  });
+
+  it('carries a state change from an HTTP request through outbox, relay and NATS to a consumer, once', async () => {
+    const token = await issuer.token({ role: 'contributor' });
+    const response = await service.app.inject({
+      method: 'POST',
+      url: '/api/v1/probes',
+      headers: { authorization: `Bearer ${token}` },
+      payload: { id: 'probe-1' },
+    });
+    expect(response.statusCode).toBe(201);
+
+    const [published] = await service.db.selectFrom('outbox').select('event_id').execute();
+    await waitForHandled(service.db, 'diagnostics-tally', published!.event_id);
+    const tally = await service.db.selectFrom('tallies').selectAll().execute();
+    expect(tally).toEqual([{ probe_id: 'probe-1', seen: 1 }]);
+
+    const stream = await readStream(service.bus, 'diagnostics');
+    expect(stream).toHaveLength(1);
+    expect(stream[0]!.data).toMatchObject({
+      id: published!.event_id,
+      type: 'diagnostics.probe.recorded.v1',
+      source: 'diagnostics',
+      subject: 'probe-1',
+    });
+  });
+
+  it('stores nothing and publishes nothing for a bad request', async () => {
+    const token = await issuer.token();
+    const response = await service.app.inject({
+      method: 'POST',
+      url: '/api/v1/probes',
+      headers: { authorization: `Bearer ${token}` },
+      payload: { id: 'x'.repeat(101) },
+    });
+    expect([response.statusCode, response.json().code]).toEqual([400, 'VALIDATION_FAILED']);
+    expect(await service.db.selectFrom('outbox').select('event_id').execute()).toHaveLength(1);
+  });
+});

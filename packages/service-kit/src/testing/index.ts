@@ -1,0 +1,137 @@
+import { randomBytes, randomUUID } from 'node:crypto';
+import { exportJWK, generateKeyPair, type JSONWebKeySet, SignJWT } from 'jose';
+import type { Kysely } from 'kysely';
+import pg from 'pg';
+import { inject } from 'vitest';
+import type { ServiceConfig } from '../config.ts';
+import { createDatabase } from '../db/database.ts';
+import type { KitTables } from '../db/kit-migrations.ts';
+import type { Role } from '../http/auth.ts';
+
+declare module 'vitest' {
+  export interface ProvidedContext {
+    postgresUrl: string;
+    natsUrl: string;
+  }
+}
+
+/** A short random token, safe in database names and NATS subjects. */
+export function uniqueSuffix(): string {
+  return randomBytes(5).toString('hex');
+}
+
+/** A subject prefix of its own, so test files sharing a NATS server never see each other's events. */
+export function testPrefix(): string {
+  return `t${uniqueSuffix()}`;
+}
+
+/** A fresh database on the harness's Postgres; `drop()` removes it. */
+export async function createTestDatabase(label = 'test'): Promise<{ url: string; drop(): Promise<void> }> {
+  const admin = inject('postgresUrl');
+  const name = `${label.replace(/[^a-z0-9_]/gi, '_').toLowerCase()}_${uniqueSuffix()}`;
+  const client = new pg.Client({ connectionString: admin });
+  await client.connect();
+  await client.query(`create database "${name}"`);
+  await client.end();
+  const url = new URL(admin);
+  url.pathname = `/${name}`;
+  return {
+    url: url.toString(),
+    async drop() {
+      const dropper = new pg.Client({ connectionString: admin });
+      await dropper.connect();
+      await dropper.query(`drop database if exists "${name}" with (force)`);
+      await dropper.end();
+    },
+  };
+}
+
+/** A complete service configuration on its own database and subject prefix. */
+export async function testServiceConfig(
+  name: string,
+  overrides: Partial<ServiceConfig> = {},
+): Promise<{ config: ServiceConfig; drop(): Promise<void> }> {
+  const database = await createTestDatabase(name.replace(/-/g, '_'));
+  return {
+    config: {
+      SERVICE_NAME: name,
+      NODE_ENV: 'test',
+      HOST: '127.0.0.1',
+      PORT: 0,
+      LOG_LEVEL: 'warn',
+      DATABASE_URL: database.url,
+      NATS_URL: inject('natsUrl'),
+      NATS_PREFIX: testPrefix(),
+      JWT_ISSUER: 'tessera-identity',
+      JWT_AUDIENCE: 'tessera',
+      RATE_LIMIT_MAX: 10_000,
+      ...overrides,
+    },
+    drop: () => database.drop(),
+  };
+}
+
+export async function waitFor<T>(
+  probe: () => Promise<T | undefined | null | false>,
+  options: { timeoutMs?: number; intervalMs?: number; what?: string } = {},
+): Promise<T> {
+  const deadline = Date.now() + (options.timeoutMs ?? 10_000);
+  for (;;) {
+    const value = await probe();
+    if (value !== undefined && value !== null && value !== false) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${options.what ?? 'condition'}`);
+    await new Promise((resolve) => setTimeout(resolve, options.intervalMs ?? 25));
+  }
+}
+
+/** Resolves once `consumer` has committed its handling of `eventId` (its inbox row exists). */
+export async function waitForHandled<DB extends KitTables>(
+  db: Kysely<DB>,
+  consumer: string,
+  eventId: string,
+  timeoutMs = 10_000,
+): Promise<void> {
+  const kit = db as unknown as Kysely<KitTables>;
+  await waitFor(
+    () =>
+      kit
+        .selectFrom('inbox')
+        .select('event_id')
+        .where('consumer', '=', consumer)
+        .where('event_id', '=', eventId)
+        .executeTakeFirst(),
+    { timeoutMs, what: `${consumer} to handle ${eventId}` },
+  );
+}
+
+/** Issues access tokens the way identity does, for services tested without identity running. */
+export async function createTestIssuer(options: { issuer?: string; audience?: string } = {}) {
+  const issuer = options.issuer ?? 'tessera-identity';
+  const audience = options.audience ?? 'tessera';
+  const kid = `test-${uniqueSuffix()}`;
+  const { publicKey, privateKey } = await generateKeyPair('EdDSA', { crv: 'Ed25519', extractable: true });
+  const jwk = { ...(await exportJWK(publicKey)), kid, alg: 'EdDSA', use: 'sig' };
+  const jwks: JSONWebKeySet = { keys: [jwk] };
+  return {
+    issuer,
+    audience,
+    jwks,
+    privateKey,
+    async token(claims: { sub?: string; role?: Role; expiresIn?: string | number } = {}): Promise<string> {
+      return new SignJWT({ role: claims.role ?? 'contributor' })
+        .setProtectedHeader({ alg: 'EdDSA', kid })
+        .setSubject(claims.sub ?? randomUUID())
+        .setIssuer(issuer)
+        .setAudience(audience)
+        .setIssuedAt()
+        .setJti(randomUUID())
+        .setExpirationTime(claims.expiresIn ?? '15m')
+        .sign(privateKey);
+    },
+  };
+}
+
+export function testDatabase<DB>(url: string): Kysely<DB> {
+  return createDatabase<DB>(url, { max: 5 });
+}
+export * from './stream.ts';
