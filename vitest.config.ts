@@ -6,8 +6,6 @@ const exclude = ['**/node_modules/**', '**/dist/**'];
 // and end-to-end journeys through the gateway of a running platform.
 export default defineConfig({
   test: {
-    reporters: process.env.CI ? ['default', 'json'] : ['default'],
-    outputFile: { json: 'reports/vitest.json' },
     projects: [
       {
         test: {

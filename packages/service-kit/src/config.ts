@@ -36,6 +36,8 @@ export const serviceConfigSchema = z.object({
     .string()
     .regex(/^[a-z0-9_]*$/)
     .default(''),
+  /** Replicas of each stream this service provisions: 3 on the production cluster. */
+  NATS_STREAM_REPLICAS: z.coerce.number().int().min(1).max(5).default(1),
   JWKS_URL: z.url().optional(),
   JWT_ISSUER: z.string().min(1).default('tessera-identity'),
   JWT_AUDIENCE: z.string().min(1).default('tessera'),

@@ -66,7 +66,7 @@ export async function startService<DB extends KitTables>(
 
   const specs = definition.consumers?.(context) ?? [];
   for (const producer of new Set([definition.name, ...specs.map((s) => s.producer)])) {
-    await ensureStream(bus, producer);
+    await ensureStream(bus, producer, { replicas: config.NATS_STREAM_REPLICAS });
   }
 
   const relay = new OutboxRelay({

@@ -39,7 +39,7 @@ const DAY_NS = 24 * 60 * 60 * 1e9;
 export async function ensureStream(
   bus: Bus,
   producer: string,
-  options: { maxAgeDays?: number } = {},
+  options: { maxAgeDays?: number; replicas?: number } = {},
 ): Promise<string> {
   const { name, subjects } = streamFor(producer, bus.ns);
   const config = {
@@ -47,7 +47,7 @@ export async function ensureStream(
     subjects,
     max_age: (options.maxAgeDays ?? 365) * DAY_NS,
     duplicate_window: 10 * 60 * 1e9,
-    num_replicas: 1,
+    num_replicas: options.replicas ?? 1,
   };
   try {
     await bus.jsm.streams.info(name);

@@ -62,6 +62,7 @@ export async function testServiceConfig(
       DATABASE_URL: database.url,
       NATS_URL: inject('natsUrl'),
       NATS_PREFIX: testPrefix(),
+      NATS_STREAM_REPLICAS: 1,
       JWT_ISSUER: 'tessera-identity',
       JWT_AUDIENCE: 'tessera',
       RATE_LIMIT_MAX: 10_000,

@@ -1,0 +1,243 @@
+import { z } from 'zod';
+
+/**
+ * Gateway configuration, parsed once from the environment. Anything invalid fails fast with a
+ * message naming the variable, e.g. `GATEWAY_ROUTES[1].upstream: expected an http(s) origin`.
+ */
+
+/** Paths the gateway answers itself; no route prefix may claim them. */
+export const RESERVED_PREFIXES = ['/healthz', '/readyz', '/docs'] as const;
+
+export interface RouteConfig {
+  /** Service name, used in logs, docs tags and readiness output, e.g. `identity`. */
+  readonly service: string;
+  /** Public path prefix, e.g. `/auth`. Forwarded unchanged: the upstream sees the full path. */
+  readonly prefix: string;
+  /** Upstream origin, e.g. `http://127.0.0.1:4001`. */
+  readonly upstream: string;
+}
+
+/** One upstream service instance and every prefix routed to it. */
+export interface ServiceTarget {
+  readonly name: string;
+  readonly upstream: string;
+  readonly prefixes: readonly string[];
+}
+
+export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+export type NodeEnv = 'development' | 'test' | 'production';
+
+export interface GatewayConfig {
+  readonly port: number;
+  readonly host: string;
+  readonly routes: readonly RouteConfig[];
+  readonly rateLimit: {
+    /** Requests per client IP per window. */
+    readonly max: number;
+    readonly timeWindowMs: number;
+  };
+  /** `'*'` allows any origin; an empty list disables CORS. */
+  readonly corsOrigins: '*' | readonly string[];
+  /** Fastify `trustProxy`: false, true, a hop count or a comma list of addresses/CIDRs. */
+  readonly trustProxy: boolean | number | string;
+  /** Headers and body timeout for proxied requests. */
+  readonly upstreamTimeoutMs: number;
+  /** Timeout for the gateway's own probes of upstreams (`/healthz`, `/docs/json`). */
+  readonly probeTimeoutMs: number;
+  /** How long the merged OpenAPI document is cached. */
+  readonly docsCacheMs: number;
+  readonly logLevel: LogLevel;
+  readonly nodeEnv: NodeEnv;
+}
+
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+}
+
+const SERVICE_NAME = /^[a-z][a-z0-9-]{0,62}$/;
+// One or more segments of RFC 3986 unreserved characters, no trailing slash, no parameters.
+const PREFIX = /^(\/[A-Za-z0-9._~-]+)+$/;
+
+const intFromEnv = (min: number, max: number) =>
+  z
+    .string()
+    .trim()
+    .regex(/^\d+$/, 'expected an integer')
+    .transform(Number)
+    .pipe(z.number().int().min(min).max(max));
+
+const routeSchema = z.object({
+  service: z.string().regex(SERVICE_NAME, 'expected a lowercase service name such as "identity"'),
+  prefix: z
+    .string()
+    .regex(PREFIX, 'expected a path prefix such as "/auth" (no trailing slash, no parameters)')
+    .refine(
+      (prefix) => !RESERVED_PREFIXES.some((r) => prefix === r || prefix.startsWith(`${r}/`)),
+      `must not be one of the gateway's own paths (${RESERVED_PREFIXES.join(', ')})`,
+    ),
+  upstream: z
+    .string()
+    .refine((value) => {
+      try {
+        const url = new URL(value);
+        return (
+          (url.protocol === 'http:' || url.protocol === 'https:') &&
+          url.pathname === '/' &&
+          !url.search &&
+          !url.hash &&
+          !url.username &&
+          !url.password
+        );
+      } catch {
+        return false;
+      }
+    }, 'expected an http(s) origin such as "http://127.0.0.1:4001" (no path)')
+    .transform((value) => new URL(value).origin),
+});
+
+const routesSchema = z
+  .string()
+  .transform((raw, ctx): unknown => {
+    try {
+      return JSON.parse(raw) as unknown;
+    } catch {
+      ctx.addIssue({ code: 'custom', message: 'expected a JSON array of {service, prefix, upstream}' });
+      return z.NEVER;
+    }
+  })
+  .pipe(z.array(routeSchema))
+  .superRefine((routes, ctx) => {
+    const prefixes = new Set<string>();
+    const upstreamOfService = new Map<string, string>();
+    const serviceOfUpstream = new Map<string, string>();
+    routes.forEach((route, index) => {
+      if (prefixes.has(route.prefix)) {
+        ctx.addIssue({
+          code: 'custom',
+          path: [index, 'prefix'],
+          message: `duplicate prefix "${route.prefix}"`,
+        });
+      }
+      prefixes.add(route.prefix);
+      const upstream = upstreamOfService.get(route.service);
+      if (upstream !== undefined && upstream !== route.upstream) {
+        ctx.addIssue({
+          code: 'custom',
+          path: [index, 'upstream'],
+          message: `service "${route.service}" is already routed to ${upstream}; one upstream per service`,
+        });
+      }
+      upstreamOfService.set(route.service, route.upstream);
+      const service = serviceOfUpstream.get(route.upstream);
+      if (service !== undefined && service !== route.service) {
+        ctx.addIssue({
+          code: 'custom',
+          path: [index, 'service'],
+          message: `upstream ${route.upstream} already serves "${service}"; one service per upstream`,
+        });
+      }
+      serviceOfUpstream.set(route.upstream, route.service);
+    });
+  });
+
+const corsSchema = z
+  .string()
+  .trim()
+  .transform((raw, ctx): '*' | string[] => {
+    if (raw === '*') return '*';
+    const origins = raw
+      .split(',')
+      .map((s) => s.trim())
+      .filter((s) => s.length > 0);
+    for (const origin of origins) {
+      let valid = false;
+      try {
+        valid = new URL(origin).origin === origin;
+      } catch {
+        valid = false;
+      }
+      if (!valid) {
+        ctx.addIssue({
+          code: 'custom',
+          message: `"${origin}" is not an origin such as "https://app.example.com"`,
+        });
+        return z.NEVER;
+      }
+    }
+    return origins;
+  });
+
+const trustProxySchema = z
+  .string()
+  .trim()
+  .transform((raw): boolean | number | string => {
+    if (raw === '' || raw === 'false') return false;
+    if (raw === 'true') return true;
+    if (/^\d+$/.test(raw)) return Number(raw);
+    return raw;
+  });
+
+const envSchema = z.object({
+  GATEWAY_PORT: intFromEnv(0, 65535).default(8080),
+  GATEWAY_HOST: z.string().trim().min(1).default('127.0.0.1'),
+  GATEWAY_ROUTES: routesSchema.default([]),
+  GATEWAY_RATE_LIMIT_MAX: intFromEnv(1, 1_000_000).default(600),
+  GATEWAY_CORS_ORIGINS: corsSchema.optional(),
+  GATEWAY_TRUST_PROXY: trustProxySchema.default(false),
+  GATEWAY_UPSTREAM_TIMEOUT_MS: intFromEnv(1, 600_000).default(30_000),
+  GATEWAY_DOCS_CACHE_MS: intFromEnv(0, 3_600_000).default(5_000),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
+});
+
+function formatIssues(issues: readonly z.core.$ZodIssue[]): string {
+  return issues
+    .map((issue) => {
+      const [variable, ...rest] = issue.path;
+      const where = rest.map((p) => (typeof p === 'number' ? `[${p}]` : `.${String(p)}`)).join('');
+      return `${String(variable)}${where}: ${issue.message}`;
+    })
+    .join('; ');
+}
+
+/** Parses the gateway configuration from an environment; throws a {@link ConfigError} naming the bad variable. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): GatewayConfig {
+  // Treat empty variables as unset so `FOO=` in a compose file falls back to the default.
+  const present = Object.fromEntries(
+    Object.keys(envSchema.shape).flatMap((key) => {
+      const value = env[key];
+      return value === undefined || value.trim() === '' ? [] : [[key, value]];
+    }),
+  );
+  const parsed = envSchema.safeParse(present);
+  if (!parsed.success) {
+    throw new ConfigError(`Invalid gateway configuration: ${formatIssues(parsed.error.issues)}`);
+  }
+  const e = parsed.data;
+  return {
+    port: e.GATEWAY_PORT,
+    host: e.GATEWAY_HOST,
+    routes: e.GATEWAY_ROUTES,
+    rateLimit: { max: e.GATEWAY_RATE_LIMIT_MAX, timeWindowMs: 60_000 },
+    // Unset: any origin in development and test, none in production (set the list explicitly there).
+    corsOrigins: e.GATEWAY_CORS_ORIGINS ?? (e.NODE_ENV === 'production' ? [] : '*'),
+    trustProxy: e.GATEWAY_TRUST_PROXY,
+    upstreamTimeoutMs: e.GATEWAY_UPSTREAM_TIMEOUT_MS,
+    probeTimeoutMs: 2_000,
+    docsCacheMs: e.GATEWAY_DOCS_CACHE_MS,
+    logLevel: e.LOG_LEVEL,
+    nodeEnv: e.NODE_ENV,
+  };
+}
+
+/** Groups routes by service, in the order services first appear. */
+export function serviceTargets(routes: readonly RouteConfig[]): ServiceTarget[] {
+  const byName = new Map<string, { name: string; upstream: string; prefixes: string[] }>();
+  for (const route of routes) {
+    const target = byName.get(route.service);
+    if (target) target.prefixes.push(route.prefix);
+    else
+      byName.set(route.service, { name: route.service, upstream: route.upstream, prefixes: [route.prefix] });
+  }
+  return [...byName.values()];
+}

@@ -1,0 +1,119 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig, serviceTargets } from './config.ts';
+
+const routes = (value: unknown) => ({ GATEWAY_ROUTES: JSON.stringify(value) });
+
+describe('loadConfig', () => {
+  it('applies defaults', () => {
+    expect(loadConfig({})).toEqual({
+      port: 8080,
+      host: '127.0.0.1',
+      routes: [],
+      rateLimit: { max: 600, timeWindowMs: 60_000 },
+      corsOrigins: '*',
+      trustProxy: false,
+      upstreamTimeoutMs: 30_000,
+      probeTimeoutMs: 2_000,
+      docsCacheMs: 5_000,
+      logLevel: 'info',
+      nodeEnv: 'development',
+    });
+  });
+
+  it('parses every variable', () => {
+    const config = loadConfig({
+      GATEWAY_PORT: '9000',
+      GATEWAY_HOST: '0.0.0.0',
+      GATEWAY_RATE_LIMIT_MAX: '5',
+      GATEWAY_CORS_ORIGINS: 'https://app.example.com, http://localhost:5173',
+      GATEWAY_TRUST_PROXY: '1',
+      LOG_LEVEL: 'warn',
+      NODE_ENV: 'production',
+      ...routes([{ service: 'identity', prefix: '/auth', upstream: 'http://identity:4001/' }]),
+    });
+    expect(config).toMatchObject({
+      port: 9000,
+      host: '0.0.0.0',
+      rateLimit: { max: 5 },
+      corsOrigins: ['https://app.example.com', 'http://localhost:5173'],
+      trustProxy: 1,
+      logLevel: 'warn',
+      nodeEnv: 'production',
+      routes: [{ service: 'identity', prefix: '/auth', upstream: 'http://identity:4001' }],
+    });
+  });
+
+  it('disables CORS by default in production only', () => {
+    expect(loadConfig({ NODE_ENV: 'production' }).corsOrigins).toEqual([]);
+    expect(loadConfig({ NODE_ENV: 'test' }).corsOrigins).toBe('*');
+    expect(loadConfig({ NODE_ENV: 'production', GATEWAY_CORS_ORIGINS: '*' }).corsOrigins).toBe('*');
+  });
+
+  it('treats empty variables as unset', () => {
+    expect(loadConfig({ GATEWAY_PORT: '', GATEWAY_ROUTES: ' ' })).toMatchObject({ port: 8080, routes: [] });
+  });
+
+  it.each([
+    [{ GATEWAY_PORT: 'eighty' }, /GATEWAY_PORT: expected an integer/],
+    [{ GATEWAY_PORT: '70000' }, /GATEWAY_PORT/],
+    [{ GATEWAY_RATE_LIMIT_MAX: '0' }, /GATEWAY_RATE_LIMIT_MAX/],
+    [{ LOG_LEVEL: 'loud' }, /LOG_LEVEL/],
+    [{ GATEWAY_CORS_ORIGINS: 'app.example.com' }, /GATEWAY_CORS_ORIGINS: "app.example.com" is not an origin/],
+    [{ GATEWAY_ROUTES: '[{' }, /GATEWAY_ROUTES: expected a JSON array/],
+    [{ GATEWAY_ROUTES: '{}' }, /GATEWAY_ROUTES/],
+    [
+      routes([{ service: 'identity', prefix: 'auth', upstream: 'http://a:1' }]),
+      /GATEWAY_ROUTES\[0\]\.prefix/,
+    ],
+    [
+      routes([{ service: 'identity', prefix: '/auth/', upstream: 'http://a:1' }]),
+      /GATEWAY_ROUTES\[0\]\.prefix/,
+    ],
+    [routes([{ service: 'identity', prefix: '/docs', upstream: 'http://a:1' }]), /gateway's own paths/],
+    [
+      routes([{ service: 'identity', prefix: '/auth', upstream: 'http://a:1/base' }]),
+      /GATEWAY_ROUTES\[0\]\.upstream/,
+    ],
+    [
+      routes([{ service: 'identity', prefix: '/auth', upstream: 'ftp://a' }]),
+      /GATEWAY_ROUTES\[0\]\.upstream/,
+    ],
+    [
+      routes([{ service: 'Identity', prefix: '/auth', upstream: 'http://a:1' }]),
+      /GATEWAY_ROUTES\[0\]\.service/,
+    ],
+    [
+      routes([
+        { service: 'identity', prefix: '/auth', upstream: 'http://a:1' },
+        { service: 'tasks', prefix: '/auth', upstream: 'http://b:1' },
+      ]),
+      /GATEWAY_ROUTES\[1\]\.prefix: duplicate prefix/,
+    ],
+    [
+      routes([
+        { service: 'identity', prefix: '/auth', upstream: 'http://a:1' },
+        { service: 'identity', prefix: '/users', upstream: 'http://b:1' },
+      ]),
+      /GATEWAY_ROUTES\[1\]\.upstream: service "identity" is already routed/,
+    ],
+  ])('rejects %j naming the variable', (env, message) => {
+    expect(() => loadConfig(env)).toThrow(ConfigError);
+    expect(() => loadConfig(env)).toThrow(message);
+  });
+});
+
+describe('serviceTargets', () => {
+  it('groups prefixes per service in order of appearance', () => {
+    const { routes: parsed } = loadConfig(
+      routes([
+        { service: 'identity', prefix: '/auth', upstream: 'http://identity:4001' },
+        { service: 'tasks', prefix: '/tasks', upstream: 'http://tasks:4002' },
+        { service: 'identity', prefix: '/users', upstream: 'http://identity:4001' },
+      ]),
+    );
+    expect(serviceTargets(parsed)).toEqual([
+      { name: 'identity', upstream: 'http://identity:4001', prefixes: ['/auth', '/users'] },
+      { name: 'tasks', upstream: 'http://tasks:4002', prefixes: ['/tasks'] },
+    ]);
+  });
+});

@@ -1,0 +1,243 @@
+// The local runner behind `npm start`: Postgres and NATS (persistent, under .tessera/), one process
+// per service, then the gateway. Ctrl-C stops everything in reverse order.
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import {
+  describeExit,
+  isPortFree,
+  redactUrl,
+  resolveNats,
+  resolvePostgres,
+  spawnGuarded,
+  waitUntil,
+  type GuardedProcess,
+} from '@tessera/devstack';
+import { ensureDatabases } from './databases.ts';
+import { alignLabels, dim, label, prefixLines, say, shout, useColor } from './output.ts';
+import {
+  SERVICE_ENTRY,
+  databaseName,
+  discoverServices,
+  gatewayEnv,
+  jwksUrl,
+  serviceEnv,
+  type ServiceSpec,
+} from './services.ts';
+
+const repoRoot = path.resolve(import.meta.dirname, '../../..');
+const gatewayEntry = path.join(repoRoot, 'infra/gateway/src/server.ts');
+
+const settings = {
+  pgPort: Number(process.env.PG_PORT ?? 54329),
+  natsPort: Number(process.env.NATS_PORT ?? 4229),
+  gatewayPort: Number(process.env.GATEWAY_PORT ?? 8080),
+  gatewayHost: process.env.GATEWAY_HOST ?? '127.0.0.1',
+  logLevel: process.env.LOG_LEVEL ?? 'info',
+  dataDir: path.join(repoRoot, '.tessera'),
+};
+
+/** Services boot with migrations, possibly all at once on a small machine. */
+const STARTUP_TIMEOUT_MS = 120_000;
+const CHILD_GRACE_MS = 10_000;
+
+interface Dependency {
+  url: string;
+  source: string;
+  stop(): Promise<void>;
+}
+
+interface Running {
+  ready: boolean;
+  infrastructure: Dependency[];
+  children: Array<{ name: string; guarded: GuardedProcess }>;
+}
+
+async function main(): Promise<number> {
+  const stopping = new AbortController();
+  let exitCode = 0;
+  const fail = (message: string) => {
+    if (stopping.signal.aborted) return;
+    exitCode = 1;
+    shout(message);
+    stopping.abort();
+  };
+  let stopRequestedAt = 0;
+  const requestStop = (reason: string) => {
+    if (!stopping.signal.aborted) {
+      stopRequestedAt = Date.now();
+      say(reason);
+      stopping.abort();
+    } else if (Date.now() - stopRequestedAt > 1_000) {
+      // Within a second it is the same Ctrl-C, delivered both by the terminal and by `npm start`.
+      say(`still stopping (children get SIGKILL ${CHILD_GRACE_MS / 1000} s after SIGTERM)`);
+    }
+  };
+  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
+    process.on(signal, () => requestStop(`${signal} received`));
+  }
+  // infra/scripts/start.mjs opens an IPC channel: when it dies, however it dies, we stop too.
+  process.on('disconnect', () => requestStop('npm start went away'));
+
+  const running: Running = { ready: false, infrastructure: [], children: [] };
+  try {
+    const gatewayUrl = await start(running, stopping.signal, fail);
+    running.ready = true;
+    say(`ready: ${gatewayUrl}  (API docs: ${gatewayUrl}/docs)  Ctrl-C stops everything`);
+    const keepAlive = setInterval(() => {}, 1 << 30);
+    await new Promise((resolve) => stopping.signal.addEventListener('abort', resolve, { once: true }));
+    clearInterval(keepAlive);
+  } catch (error) {
+    if (!stopping.signal.aborted) fail(error instanceof Error ? error.message : String(error));
+  } finally {
+    await stop(running);
+  }
+  return exitCode;
+}
+
+/** Starts everything in order and returns the gateway's URL; `signal` aborts between steps. */
+async function start(
+  running: Running,
+  signal: AbortSignal,
+  fail: (message: string) => void,
+): Promise<string> {
+  const services = await discoverServices(path.join(repoRoot, 'services'));
+  alignLabels(['postgres', 'nats', 'gateway', ...services.map((s) => s.name)]);
+  say(
+    services.length
+      ? `services: ${services.map((s) => `${s.name} :${s.port}`).join(', ')}`
+      : 'no services found',
+  );
+  if (!existsSync(gatewayEntry))
+    throw new Error(`The gateway is missing: ${path.relative(repoRoot, gatewayEntry)}`);
+  if (!jwksUrl(services) && services.length > 0) say('no identity service: JWKS_URL is not set');
+  await assertPortsFree(services);
+
+  const [postgres, nats] = await startSideBySide(running, [
+    resolvePostgres({
+      persistent: true,
+      dataDir: path.join(settings.dataDir, 'postgres'),
+      port: settings.pgPort,
+      log: logTo(label('postgres')),
+    }),
+    resolveNats({
+      persistent: true,
+      storeDir: path.join(settings.dataDir, 'nats'),
+      port: settings.natsPort,
+      log: logTo(label('nats')),
+    }),
+  ]);
+  say(`Postgres from ${postgres.source}: ${redactUrl(postgres.url)}`);
+  say(`NATS from ${nats.source}: ${nats.url}`);
+  signal.throwIfAborted();
+
+  const created = await ensureDatabases(
+    postgres.url,
+    services.map((s) => databaseName(s.name)),
+  );
+  if (created.length) say(`created databases: ${created.join(', ')}`);
+
+  const infra = { postgresUrl: postgres.url, natsUrl: nats.url, logLevel: settings.logLevel };
+  const spawnChild = (name: string, entry: string, cwd: string, env: Record<string, string>) => {
+    signal.throwIfAborted();
+    const child = spawnGuarded(process.execPath, ['--import', 'tsx', entry], {
+      cwd,
+      env: { ...process.env, ...(useColor ? { FORCE_COLOR: process.env.FORCE_COLOR ?? '1' } : {}), ...env },
+      graceMs: CHILD_GRACE_MS,
+    });
+    running.children.push({ name, guarded: child });
+    prefixLines(label(name), child.child.stdout, child.child.stderr);
+    void child.exited.then((exit) =>
+      fail(`${name} ${describeExit(exit)}${running.ready ? '' : ' while starting'}`),
+    );
+  };
+  const untilHealthy = (name: string, url: string) =>
+    waitUntil(() => answers200(url), `${name} did not answer ${url} within ${STARTUP_TIMEOUT_MS / 1000} s`, {
+      timeoutMs: STARTUP_TIMEOUT_MS,
+      intervalMs: 250,
+      signal,
+    });
+
+  for (const service of services) {
+    spawnChild(
+      service.name,
+      path.join(service.dir, SERVICE_ENTRY),
+      service.dir,
+      serviceEnv(service, services, infra),
+    );
+  }
+  await Promise.all(services.map((s) => untilHealthy(s.name, `http://127.0.0.1:${s.port}/healthz`)));
+
+  const gatewayUrl = `http://${settings.gatewayHost}:${settings.gatewayPort}`;
+  spawnChild(
+    'gateway',
+    gatewayEntry,
+    repoRoot,
+    gatewayEnv(services, {
+      port: settings.gatewayPort,
+      host: settings.gatewayHost,
+      logLevel: settings.logLevel,
+    }),
+  );
+  await untilHealthy('gateway', `${gatewayUrl}/healthz`);
+  return gatewayUrl;
+}
+
+/** Waits for both; whichever started is recorded for stop() even when the other failed. */
+async function startSideBySide(
+  running: Running,
+  starts: [Promise<Dependency>, Promise<Dependency>],
+): Promise<[Dependency, Dependency]> {
+  const results = await Promise.allSettled(starts);
+  const started = results.flatMap((result) => (result.status === 'fulfilled' ? [result.value] : []));
+  running.infrastructure.push(...started);
+  const failure = results.find((result) => result.status === 'rejected');
+  if (failure) throw failure.reason instanceof Error ? failure.reason : new Error(String(failure.reason));
+  return started as [Dependency, Dependency];
+}
+
+/** Children first (SIGTERM, then SIGKILL after the grace period), then NATS and Postgres. */
+async function stop({ children, infrastructure }: Running): Promise<void> {
+  if (children.length + infrastructure.length === 0) return;
+  say('stopping…');
+  await Promise.all(
+    children.map(async ({ name, guarded }) => {
+      const exit = await guarded.stop();
+      if (exit.signal === 'SIGKILL') say(`${name} ignored SIGTERM for ${CHILD_GRACE_MS / 1000} s: killed`);
+    }),
+  );
+  await Promise.all(
+    infrastructure.map((dependency) => dependency.stop().catch((e: Error) => shout(e.message))),
+  );
+  say('stopped');
+}
+
+/** One clear message listing every port that is taken, before anything starts. */
+async function assertPortsFree(services: readonly ServiceSpec[]): Promise<void> {
+  const wanted = [
+    ...(process.env.DATABASE_URL ? [] : [{ port: settings.pgPort, what: 'Postgres (set PG_PORT)' }]),
+    ...(process.env.NATS_URL ? [] : [{ port: settings.natsPort, what: 'NATS (set NATS_PORT)' }]),
+    ...services.map((s) => ({ port: s.port, what: `${s.name} (services/${s.name}/package.json)` })),
+    { port: settings.gatewayPort, what: 'the gateway (set GATEWAY_PORT)' },
+  ];
+  const taken = [];
+  for (const { port, what } of wanted) if (!(await isPortFree(port))) taken.push(`${port} for ${what}`);
+  if (taken.length) {
+    throw new Error(`Port(s) already in use: ${taken.join('; ')}. Is another \`npm start\` running?`);
+  }
+}
+
+async function answers200(url: string): Promise<boolean> {
+  try {
+    const response = await fetch(url, { signal: AbortSignal.timeout(2_000) });
+    await response.body?.cancel();
+    return response.status === 200;
+  } catch {
+    return false;
+  }
+}
+
+function logTo(prefix: string): (line: string) => void {
+  return (line) => console.log(`${prefix}${dim(line)}`);
+}
+
+process.exit(await main());
