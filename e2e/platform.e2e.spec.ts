@@ -19,7 +19,10 @@ describe('the local platform (npm start)', () => {
   });
 
   it('serves the merged OpenAPI document and a browsable UI', async () => {
-    const doc = (await (await fetch(`${platform.baseUrl}/docs/json`)).json()) as { openapi: string; paths: object };
+    const doc = (await (await fetch(`${platform.baseUrl}/docs/json`)).json()) as {
+      openapi: string;
+      paths: object;
+    };
     expect(doc.openapi).toMatch(/^3\./);
     expect(doc.paths).toBeTypeOf('object');
     const ui = await fetch(`${platform.baseUrl}/docs`, { redirect: 'follow' });

@@ -17,6 +17,7 @@ import type { MergeOptions, OpenApiDocument } from './openapi-merge.ts';
 import { mergeOpenApiDocuments } from './openapi-merge.ts';
 import { codeForStatus, GatewayError, problem, PROBLEM_CONTENT_TYPE } from './problem.ts';
 import { checkReadiness, createDocsProvider, type FetchFn } from './upstreams.ts';
+import { loggerOptions } from '@tessera/service-kit';
 
 export interface BuildGatewayOptions {
   /** Fastify logger option; defaults to pino at `config.logLevel`. Pass `false` to silence. */
@@ -106,7 +107,7 @@ export async function buildGateway(
   opts: BuildGatewayOptions = {},
 ): Promise<FastifyInstance> {
   const app = Fastify({
-    logger: opts.logger ?? { level: config.logLevel },
+    logger: opts.logger ?? loggerOptions({ name: 'gateway', level: config.logLevel }),
     trustProxy: trustProxyOption(config.trustProxy),
     // The request id is logged as `reqId` on every request-scoped log line.
     genReqId: (req) => requestIdFrom(req.headers[REQUEST_ID_HEADER]),

@@ -112,8 +112,13 @@ describe('routing', () => {
       expect(res.status).toBe(404);
       expect(res.headers.get('content-type')).toBe('application/problem+json; charset=utf-8');
       const body = (await res.json()) as Record<string, unknown>;
-      expect(body).toMatchObject({ type: 'about:blank', title: 'Not Found', status: 404, code: 'NOT_FOUND' });
-      expect(body.requestId).toBe(res.headers.get('x-request-id'));
+      expect(body).toMatchObject({
+        type: 'urn:tessera:problem:not-found',
+        title: 'Not Found',
+        status: 404,
+        code: 'NOT_FOUND',
+      });
+      expect(body.request_id).toBe(res.headers.get('x-request-id'));
     }
   });
 
@@ -187,12 +192,12 @@ describe('an upstream that is down', () => {
     expect(res.headers.get('x-request-id')).toBe('req-502');
     const text = await res.text();
     expect(JSON.parse(text)).toEqual({
-      type: 'about:blank',
+      type: 'urn:tessera:problem:upstream-unavailable',
       title: 'Bad Gateway',
       status: 502,
       code: 'UPSTREAM_UNAVAILABLE',
       detail: 'The qc service is unavailable; try again later.',
-      requestId: 'req-502',
+      request_id: 'req-502',
     });
     expect(text).not.toMatch(/127\.0\.0\.1|ECONNREFUSED|stack/);
   });
@@ -255,7 +260,7 @@ describe('rate limiting', () => {
     expect(Number(res.headers.get('retry-after'))).toBeGreaterThan(0);
     expect(res.headers.get('x-request-id')).toBe('too-many');
     expect(await res.json()).toMatchObject({
-      type: 'about:blank',
+      type: 'urn:tessera:problem:rate-limited',
       title: 'Too Many Requests',
       status: 429,
       code: 'RATE_LIMITED',

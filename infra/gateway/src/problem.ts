@@ -1,7 +1,8 @@
 import { STATUS_CODES } from 'node:http';
 
 /**
- * RFC 9457 problem details with a stable machine-readable `code`. `type` is `about:blank`, so
+ * RFC 9457 problem details with a stable machine-readable `code`, in the same shape the services
+ * answer with (service-kit's problem.ts): `type` is `urn:tessera:problem:<code>`, and
  * `title` is the HTTP reason phrase; clients branch on `code`, humans read `detail`.
  */
 export interface Problem {
@@ -10,7 +11,7 @@ export interface Problem {
   readonly status: number;
   readonly code: string;
   readonly detail: string;
-  readonly requestId?: string;
+  readonly request_id?: string;
   readonly [extension: string]: unknown;
 }
 
@@ -31,12 +32,12 @@ export class GatewayError extends Error {
 
 export function problem(status: number, code: string, detail: string, requestId?: string): Problem {
   return {
-    type: 'about:blank',
+    type: `urn:tessera:problem:${code.toLowerCase().replace(/_/g, '-')}`,
     title: STATUS_CODES[status] ?? 'Error',
     status,
     code,
     detail,
-    ...(requestId === undefined ? {} : { requestId }),
+    ...(requestId === undefined ? {} : { request_id: requestId }),
   };
 }
 

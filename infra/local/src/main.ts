@@ -141,7 +141,13 @@ async function start(
     signal.throwIfAborted();
     const child = spawnGuarded(process.execPath, ['--import', 'tsx', entry], {
       cwd,
-      env: { ...process.env, ...(useColor ? { FORCE_COLOR: process.env.FORCE_COLOR ?? '1' } : {}), ...env },
+      env: {
+        ...process.env,
+        ...(useColor ? { FORCE_COLOR: process.env.FORCE_COLOR ?? '1' } : {}),
+        // Children write to a pipe; a person at a terminal still wants readable lines.
+        LOG_FORMAT: process.env.LOG_FORMAT ?? (process.stdout.isTTY ? 'pretty' : 'json'),
+        ...env,
+      },
       graceMs: CHILD_GRACE_MS,
     });
     running.children.push({ name, guarded: child });

@@ -16,18 +16,26 @@ export const REDACTED_PATHS = [
   '*.email',
 ];
 
-/** Pretty lines in a terminal, JSON everywhere else (log shippers parse it). */
-export function createLogger(options: { name: string; level?: string; pretty?: boolean }): Logger {
-  const pretty = options.pretty ?? (process.stdout.isTTY && process.env.NODE_ENV !== 'production');
-  const base: LoggerOptions = {
+/**
+ * Pretty lines for a person, JSON for machines (log shippers parse it).
+ * `LOG_FORMAT=pretty|json` decides; without it, pretty in a terminal outside production.
+ * The local runner sets it for its children, whose output is a pipe.
+ */
+export function loggerOptions(options: { name: string; level?: string; pretty?: boolean }): LoggerOptions {
+  const format = process.env.LOG_FORMAT;
+  const pretty =
+    options.pretty ??
+    (format ? format === 'pretty' : process.stdout.isTTY && process.env.NODE_ENV !== 'production');
+  return {
     name: options.name,
     level: options.level ?? 'info',
     redact: { paths: REDACTED_PATHS, censor: '[redacted]' },
+    ...(pretty
+      ? { transport: { target: 'pino-pretty', options: { colorize: true, ignore: 'pid,hostname,name' } } }
+      : {}),
   };
-  return pretty
-    ? pino({
-        ...base,
-        transport: { target: 'pino-pretty', options: { colorize: true, ignore: 'pid,hostname' } },
-      })
-    : pino(base);
+}
+
+export function createLogger(options: { name: string; level?: string; pretty?: boolean }): Logger {
+  return pino(loggerOptions(options));
 }
