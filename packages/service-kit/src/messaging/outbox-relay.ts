@@ -45,6 +45,7 @@ export class OutboxRelay {
   private running = false;
   private loop: Promise<void> | undefined;
   private wake: (() => void) | undefined;
+  private notified = false;
   private listener: pg.Client | undefined;
   private lastPrune = 0;
 
@@ -93,6 +94,7 @@ export class OutboxRelay {
 
   async stop(): Promise<void> {
     this.running = false;
+    this.notified = true;
     this.wake?.();
     await this.loop;
     await this.listener?.end().catch(() => undefined);
@@ -120,13 +122,20 @@ export class OutboxRelay {
     }
   }
 
+  /** Waits for a commit notification, stop() or the timeout; a notification that came while relaying counts. */
   private sleep(ms: number): Promise<void> {
+    if (this.notified) {
+      this.notified = false;
+      return Promise.resolve();
+    }
     return new Promise((resolve) => {
-      const timer = setTimeout(done, ms);
-      function done() {
+      const done = () => {
         clearTimeout(timer);
+        this.wake = undefined;
+        this.notified = false;
         resolve();
-      }
+      };
+      const timer = setTimeout(done, ms);
       this.wake = done;
     });
   }
@@ -134,7 +143,10 @@ export class OutboxRelay {
   private async listen(): Promise<void> {
     if (!this.options.databaseUrl) return;
     const client = new pg.Client({ connectionString: this.options.databaseUrl });
-    client.on('notification', () => this.wake?.());
+    client.on('notification', () => {
+      this.notified = true;
+      this.wake?.();
+    });
     client.on('error', (error) => {
       this.options.logger.warn({ err: error }, 'outbox LISTEN connection lost; polling only');
       this.listener = undefined;

@@ -5,7 +5,7 @@ import { createDatabase } from '../db/database.ts';
 import type { KitTables } from '../db/kit-migrations.ts';
 import { migrateToLatest } from '../db/migrate.ts';
 import { createLogger } from '../logger.ts';
-import { createTestDatabase, readStream, testPrefix } from '../testing/index.ts';
+import { createTestDatabase, readStream, testPrefix, waitFor } from '../testing/index.ts';
 import { type Bus, connectBus, ensureStream } from './bus.ts';
 import { appendToOutbox } from './outbox.ts';
 import { OutboxRelay } from './outbox-relay.ts';
@@ -19,6 +19,7 @@ const logger = createLogger({
 let db: Kysely<KitTables>;
 let bus: Bus;
 let drop: () => Promise<void>;
+let databaseUrl: string;
 
 const probe = (probe_id: string): TesseraEvent =>
   buildEvent('diagnostics.probe.recorded.v1', { probe_id }, { subject: probe_id });
@@ -37,6 +38,7 @@ async function publishedProbeIds(): Promise<string[]> {
 beforeAll(async () => {
   const database = await createTestDatabase('outbox');
   drop = database.drop;
+  databaseUrl = database.url;
   db = createDatabase<KitTables>(database.url);
   await migrateToLatest(db as Kysely<unknown>);
 });
@@ -139,6 +141,33 @@ describe('transactional outbox', () => {
       'early-position',
       'late-position',
     ]);
+  });
+
+  it('wakes on every commit notification, without waiting for a poll', async () => {
+    // Polling every minute: only LISTEN/NOTIFY can make this pass in time,
+    // including notifications that arrive while the relay is busy publishing.
+    const relay = new OutboxRelay({ db, bus, logger, databaseUrl, pollIntervalMs: 60_000 });
+    relay.start();
+    try {
+      for (let i = 0; i < 40; i++) {
+        const burst = [probe(`n${i}-a`), probe(`n${i}-b`)];
+        await Promise.all(burst.map((e) => db.transaction().execute((trx) => appendToOutbox(trx, [e]))));
+        await waitFor(
+          async () => {
+            const pending = await db
+              .selectFrom('outbox')
+              .select('event_id')
+              .where('published_at', 'is', null)
+              .execute();
+            return pending.length === 0;
+          },
+          { timeoutMs: 3_000, what: `burst ${i} to be relayed` },
+        );
+      }
+    } finally {
+      await relay.stop();
+    }
+    expect(await publishedProbeIds()).toHaveLength(80);
   });
 
   it('relays every row from many concurrent writers committing out of position order, none skipped', async () => {
