@@ -1,5 +1,5 @@
 import type { Kysely, Migration } from 'kysely';
-import type { ServiceConfig } from './config.ts';
+import { ConfigError, type ServiceConfig } from './config.ts';
 import { createDatabase, ensureDatabase, pingDatabase } from './db/database.ts';
 import type { KitTables } from './db/kit-migrations.ts';
 import { migrateToLatest } from './db/migrate.ts';
@@ -133,8 +133,17 @@ export async function startService<DB extends KitTables>(
 /** Process entry for a service: start, listen, and stop cleanly on SIGINT / SIGTERM. */
 export async function runService<DB extends KitTables>(
   definition: ServiceDefinition<DB>,
-  config: ServiceConfig,
+  loadServiceConfig: () => ServiceConfig,
 ): Promise<RunningService<DB>> {
+  let config: ServiceConfig;
+  try {
+    config = loadServiceConfig();
+  } catch (error) {
+    // A configuration mistake is the operator's to fix: say what, without a stack trace.
+    if (!(error instanceof ConfigError)) throw error;
+    process.stderr.write(`${definition.name}: ${error.message}\n`);
+    process.exit(1);
+  }
   const logger = createLogger({ name: definition.name, level: config.LOG_LEVEL });
   let service: RunningService<DB>;
   try {

@@ -133,7 +133,7 @@ export async function createHttpApp(options: HttpAppOptions): Promise<HttpApp> {
     transform: jsonSchemaTransform,
   });
 
-  if (options.tokens) registerAuth(app, options.tokens);
+  registerAuth(app, options.tokens);
 
   app.get('/docs/json', { schema: { hide: true } }, async () => app.swagger());
   app.get('/healthz', { schema: { hide: true } }, async () => ({ status: 'ok' }));

@@ -39,10 +39,16 @@ export function createTokenVerifier(options: {
   audience: string;
   jwksUrl?: string;
   jwks?: JSONWebKeySet;
+  /** Least time between two JWKS fetches (an unknown `kid` triggers one). */
+  jwksCooldownMs?: number;
 }): TokenVerifier {
   let keys: JWTVerifyGetKey;
   if (options.jwks) keys = createLocalJWKSet(options.jwks);
-  else if (options.jwksUrl) keys = createRemoteJWKSet(new URL(options.jwksUrl), { cooldownDuration: 5_000 });
+  else if (options.jwksUrl)
+    keys = createRemoteJWKSet(new URL(options.jwksUrl), {
+      cooldownDuration: options.jwksCooldownMs ?? 5_000,
+      timeoutDuration: 3_000,
+    });
   else throw new Error('createTokenVerifier needs jwksUrl or jwks');
 
   return {
@@ -89,9 +95,20 @@ declare module 'fastify' {
   }
 }
 
-export function registerAuth(app: FastifyInstance, tokens: TokenVerifier): void {
+/**
+ * Decorates the app with `authenticate`. Without a verifier it fails closed:
+ * every authenticated route answers 503 rather than letting anyone in.
+ */
+export function registerAuth(app: FastifyInstance, tokens: TokenVerifier | undefined): void {
   app.decorateRequest('principal', null);
   app.decorate('authenticate', async (request: FastifyRequest) => {
+    if (!tokens) {
+      throw new HttpProblem(
+        503,
+        'AUTH_NOT_CONFIGURED',
+        'This service cannot verify access tokens (no JWKS_URL).',
+      );
+    }
     const header = request.headers.authorization;
     const match = header ? /^Bearer ([A-Za-z0-9._~+/=-]+)$/.exec(header) : null;
     if (!match?.[1]) {
