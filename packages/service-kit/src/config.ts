@@ -42,6 +42,11 @@ export const serviceConfigSchema = z.object({
   JWT_ISSUER: z.string().min(1).default('tessera-identity'),
   JWT_AUDIENCE: z.string().min(1).default('tessera'),
   RATE_LIMIT_MAX: z.coerce.number().int().positive().default(1000),
+  /**
+   * Which peers may set X-Forwarded-For (proxy-addr syntax): the gateway, so that
+   * per-IP limits count clients, not the gateway. Services are never exposed directly.
+   */
+  TRUST_PROXY: z.string().min(1).default('loopback,uniquelocal'),
 });
 
 export type ServiceConfig = z.infer<typeof serviceConfigSchema>;

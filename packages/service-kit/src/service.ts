@@ -103,6 +103,7 @@ export async function startService<DB extends KitTables>(
     logger,
     ...(tokens ? { tokens } : {}),
     rateLimitMax: config.RATE_LIMIT_MAX,
+    trustProxy: config.TRUST_PROXY,
     readiness: [
       { name: 'postgres', check: () => pingDatabase(db as Kysely<unknown>) },
       { name: 'nats', check: () => bus.nc.flush() },

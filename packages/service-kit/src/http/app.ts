@@ -45,6 +45,8 @@ export interface HttpAppOptions {
   /** Requests per IP per minute; `false` turns the limiter off (behind a gateway that limits). */
   rateLimitMax?: number | false;
   bodyLimit?: number;
+  /** Peers trusted to set X-Forwarded-For (the gateway); see TRUST_PROXY. */
+  trustProxy?: string | boolean;
 }
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
@@ -61,6 +63,7 @@ export async function createHttpApp(options: HttpAppOptions): Promise<HttpApp> {
   const app = Fastify({
     loggerInstance,
     bodyLimit: options.bodyLimit ?? 1_048_576,
+    trustProxy: options.trustProxy ?? false,
     genReqId: (req) => {
       const incoming = req.headers['x-request-id'];
       return typeof incoming === 'string' && REQUEST_ID.test(incoming) ? incoming : randomUUID();

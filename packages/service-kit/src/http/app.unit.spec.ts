@@ -134,6 +134,32 @@ describe('http app', () => {
   });
 });
 
+describe('rate limit behind the gateway', () => {
+  it('counts each client forwarded by a trusted proxy, not the proxy', async () => {
+    const limited = await createHttpApp({
+      name: 'limited',
+      logger: createLogger({ name: 'limited', level: 'silent', pretty: false }),
+      rateLimitMax: 2,
+      trustProxy: 'loopback',
+    });
+    const from = (client: string) =>
+      limited.inject({ url: '/healthz', remoteAddress: '127.0.0.1', headers: { 'x-forwarded-for': client } });
+    expect((await from('203.0.113.5')).statusCode).toBe(200);
+    expect((await from('203.0.113.5')).statusCode).toBe(200);
+    const third = await from('203.0.113.5');
+    expect([third.statusCode, third.json().code]).toEqual([429, 'RATE_LIMITED']);
+    expect(third.headers['retry-after']).toBeDefined();
+    expect((await from('198.51.100.7')).statusCode).toBe(200);
+    // An untrusted peer cannot pick its identity by sending the header itself.
+    const spoof = (client: string) =>
+      limited.inject({ url: '/healthz', remoteAddress: '192.0.2.1', headers: { 'x-forwarded-for': client } });
+    expect((await spoof('a')).statusCode).toBe(200);
+    expect((await spoof('b')).statusCode).toBe(200);
+    expect((await spoof('c')).statusCode).toBe(429);
+    await limited.close();
+  });
+});
+
 describe('access tokens', () => {
   it('accepts a valid token and exposes the principal', async () => {
     const sub = randomUUID();

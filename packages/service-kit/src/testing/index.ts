@@ -66,6 +66,7 @@ export async function testServiceConfig(
       JWT_ISSUER: 'tessera-identity',
       JWT_AUDIENCE: 'tessera',
       RATE_LIMIT_MAX: 10_000,
+      TRUST_PROXY: 'loopback',
       ...overrides,
     },
     drop: () => database.drop(),
