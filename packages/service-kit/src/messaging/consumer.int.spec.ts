@@ -223,4 +223,24 @@ describe('event consumer', () => {
     expect(open.json().dead_letters).toEqual([]);
     await app.close();
   });
+
+  it('loses nothing when even dead-lettering fails: the event waits until it can be parked', async () => {
+    await startConsumer({ maxDeliver: 2, backoffMs: [30] });
+    // The store for dead letters is broken for a while (as in a database outage).
+    await sql`alter table dead_letters rename to dead_letters_away`.execute(db);
+    const failing = probe('unparkable', 'fail');
+    await publish(failing);
+    const stream = streamFor('diagnostics', bus.ns).name;
+    await waitFor(
+      async () => (await bus.jsm.consumers.info(stream, 'probe-counter')).delivered.consumer_seq >= 8,
+      { what: 'deliveries well past maxDeliver' },
+    );
+    await sql`alter table dead_letters_away rename to dead_letters`.execute(db);
+    const letter = await waitFor(() =>
+      db.selectFrom('dead_letters').selectAll().where('event_id', '=', failing.id).executeTakeFirst(),
+    );
+    expect(letter.error_code).toBe('HANDLER_FAILED');
+    expect(letter.deliveries).toBeGreaterThan(2);
+    expect(await applied('unparkable')).toBe(0);
+  });
 });

@@ -82,9 +82,11 @@ export class EventConsumer<DB extends KitTables> {
       deliver_policy: DeliverPolicy.All,
       filter_subject: subjectFor(this.options.filter ?? `${producer}.>`, bus.ns),
       ack_wait: (this.options.ackWaitMs ?? 30_000) * 1e6,
-      // A little above our own limit: we dead-letter first; the server's cap only
-      // stops a message that crashes the process on every delivery from looping forever.
-      max_deliver: this.maxDeliver + 2,
+      // No server-side cap: a capped server drops a message silently after its last
+      // delivery, even when we could not park it (database down). We dead-letter
+      // ourselves after maxDeliver, before running the handler again, which also
+      // ends a message that crashes the process on every delivery.
+      max_deliver: -1,
       max_ack_pending: 1_000,
     };
     try {
