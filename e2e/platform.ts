@@ -1,20 +1,10 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { createServer } from 'node:net';
+import { findFreePort } from '@tessera/devstack';
 import { fileURLToPath } from 'node:url';
 import { inject } from 'vitest';
 
 const repoRoot = fileURLToPath(new URL('..', import.meta.url));
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const address = server.address();
-  server.close();
-  if (!address || typeof address === 'string') throw new Error('no port');
-  return address.port;
-}
 
 export interface Platform {
   baseUrl: string;
@@ -28,7 +18,7 @@ export interface Platform {
  * resolves once the gateway answers.
  */
 export async function startPlatform(timeoutMs = 120_000): Promise<Platform> {
-  const port = await freePort();
+  const port = await findFreePort();
   let output = '';
   const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', 'infra/local/src/main.ts'], {
     cwd: repoRoot,

@@ -1,6 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { createServer } from 'node:net';
+import { findFreePort } from '@tessera/devstack';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ServiceConfig } from './config.ts';
@@ -9,14 +9,6 @@ import { testServiceConfig, waitFor } from './testing/index.ts';
 const entry = fileURLToPath(new URL('./__fixtures__/diagnostics-server.ts', import.meta.url));
 let config: ServiceConfig;
 let drop: () => Promise<void>;
-
-async function freePort(): Promise<number> {
-  const server = createServer().listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const { port } = server.address() as { port: number };
-  server.close();
-  return port;
-}
 
 function launch(env: Record<string, string | number>): { child: ChildProcess; output: () => string } {
   let output = '';
@@ -46,7 +38,7 @@ afterAll(() => drop?.());
 
 describe('a service process (runService)', () => {
   it('starts, becomes ready, and stops cleanly with exit 0 on SIGTERM', async () => {
-    const port = await freePort();
+    const port = await findFreePort();
     const { child, output } = launch({ ...config, PORT: port, LOG_LEVEL: 'info' });
     try {
       const base = `http://127.0.0.1:${port}`;
