@@ -1,3 +1,4 @@
+export type { DependencyOptions, ResolvedDependency } from './dependency.ts';
 export { MissingDependencyError } from './errors.ts';
 export { TEST_NATS_ENV, TEST_POSTGRES_ENV, redactUrl, urlFromEnv, type Env } from './env.ts';
 export { canConnect, findFreePort, isPortFree, waitUntil } from './ports.ts';

@@ -4,32 +4,18 @@ import os from 'node:os';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { containerRuntimeAnswers, startNatsContainer } from './containers.ts';
+import type { DependencyOptions, ResolvedDependency } from './dependency.ts';
 import { assertReachable, urlFromEnv, type Env } from './env.ts';
 import { MissingDependencyError } from './errors.ts';
 import { describeExit, spawnGuarded } from './guarded-process.ts';
 import { canConnect, findFreePort, isPortFree, waitUntil } from './ports.ts';
 
-export interface NatsOptions {
+export interface NatsOptions extends DependencyOptions {
   /** JetStream store of a persistent server (required when persistent; otherwise a temp dir is used). */
   storeDir?: string;
-  /** Port of the local server; a free one when omitted. */
-  port?: number;
-  /** Keep the store and reuse it on the next start. */
-  persistent?: boolean;
-  /** Receives nats-server's own log lines. */
-  log?: (line: string) => void;
-  /** Env variables holding a URL to use instead, first match wins. Default: NATS_URL. */
-  envNames?: readonly string[];
-  env?: Env;
-  /** Try testcontainers when a container runtime answers. Default: when not persistent. */
-  containers?: boolean;
 }
 
-export interface ResolvedNats {
-  url: string;
-  source: 'env' | 'testcontainers' | 'local';
-  stop(): Promise<void>;
-}
+export type ResolvedNats = ResolvedDependency<'env' | 'testcontainers' | 'local'>;
 
 /** Where nats-server is looked for after PATH: Debian puts it in /usr/sbin, often not on a user's PATH. */
 export const NATS_SERVER_DIRS = ['/usr/sbin', '/usr/local/bin', '/usr/bin', '/opt/homebrew/bin'];

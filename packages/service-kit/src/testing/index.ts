@@ -4,7 +4,6 @@ import type { Kysely } from 'kysely';
 import pg from 'pg';
 import { inject } from 'vitest';
 import type { ServiceConfig } from '../config.ts';
-import { createDatabase } from '../db/database.ts';
 import type { KitTables } from '../db/kit-migrations.ts';
 import type { Role } from '../http/auth.ts';
 
@@ -133,7 +132,4 @@ export async function createTestIssuer(options: { issuer?: string; audience?: st
   };
 }
 
-export function testDatabase<DB>(url: string): Kysely<DB> {
-  return createDatabase<DB>(url, { max: 5 });
-}
 export * from './stream.ts';
