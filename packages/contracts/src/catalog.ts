@@ -1,9 +1,25 @@
 import type { z } from 'zod';
 import type { EventDefinition } from './define-event.ts';
 import { diagnosticsEvents } from './events/diagnostics.ts';
+import { engagementEvents } from './events/engagement.ts';
+import { identityEvents } from './events/identity.ts';
+import { ledgerEvents } from './events/ledger.ts';
+import { payoutsEvents } from './events/payouts.ts';
+import { qcEvents } from './events/qc.ts';
+import { submissionsEvents } from './events/submissions.ts';
+import { tasksEvents } from './events/tasks.ts';
 
 /** Every published event definition. A service issue appends its own family here. */
-export const eventDefinitions = [...diagnosticsEvents] as const;
+export const eventDefinitions = [
+  ...diagnosticsEvents,
+  ...identityEvents,
+  ...tasksEvents,
+  ...submissionsEvents,
+  ...qcEvents,
+  ...ledgerEvents,
+  ...payoutsEvents,
+  ...engagementEvents,
+] as const;
 
 type Definitions = (typeof eventDefinitions)[number];
 

@@ -3,3 +3,4 @@ export * from './define-event.ts';
 export * from './catalog.ts';
 export * from './routing.ts';
 export * from './build-event.ts';
+export * from './schemas.ts';

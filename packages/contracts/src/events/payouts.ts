@@ -1,0 +1,33 @@
+import { z } from 'zod';
+import { defineEvent } from '../define-event.ts';
+import { entityId, money, reasonCode } from '../schemas.ts';
+
+const withdrawal = { withdrawal_id: entityId, user_id: entityId, amount: money };
+
+/**
+ * Payouts: the withdrawal saga's steps the ledger acts on. Requested places a hold (a pending
+ * transfer); completed posts it; failed, rejected or cancelled voids it. No account details here.
+ */
+export const payoutsEvents = [
+  defineEvent('payouts.withdrawal.requested.v1', {
+    description:
+      "A contributor asked to withdraw; the ledger holds the amount from the user's available balance.",
+    data: z.object(withdrawal),
+  }),
+  defineEvent('payouts.withdrawal.completed.v1', {
+    description: 'The provider paid the withdrawal; the ledger posts the hold.',
+    data: z.object({ ...withdrawal, provider: z.string().min(1).max(50) }),
+  }),
+  defineEvent('payouts.withdrawal.failed.v1', {
+    description: 'The provider could not pay; the ledger releases the hold.',
+    data: z.object({ ...withdrawal, reason_code: reasonCode }),
+  }),
+  defineEvent('payouts.withdrawal.rejected.v1', {
+    description: 'An admin or a fraud rule refused the withdrawal; the ledger releases the hold.',
+    data: z.object({ ...withdrawal, reason_code: reasonCode }),
+  }),
+  defineEvent('payouts.withdrawal.cancelled.v1', {
+    description: 'The contributor cancelled the withdrawal before it was paid; the ledger releases the hold.',
+    data: z.object(withdrawal),
+  }),
+] as const;
