@@ -11,7 +11,10 @@ export const RESERVED_PREFIXES = ['/healthz', '/readyz', '/docs'] as const;
 export interface RouteConfig {
   /** Service name, used in logs, docs tags and readiness output, e.g. `identity`. */
   readonly service: string;
-  /** Public path prefix, e.g. `/auth`. Forwarded unchanged: the upstream sees the full path. */
+  /**
+   * Public path prefix, e.g. `/auth`, or a pattern with `:name` segments, e.g.
+   * `/api/v1/companies/:id/credits`. Forwarded unchanged: the upstream sees the full path.
+   */
   readonly prefix: string;
   /** Upstream origin, e.g. `http://127.0.0.1:4001`. */
   readonly upstream: string;
@@ -55,8 +58,11 @@ export class ConfigError extends Error {
 }
 
 const SERVICE_NAME = /^[a-z][a-z0-9-]{0,62}$/;
-// One or more segments of RFC 3986 unreserved characters, no trailing slash, no parameters.
-const PREFIX = /^(\/[A-Za-z0-9._~-]+)+$/;
+// One or more segments, each RFC 3986 unreserved characters or a `:name` parameter (one service's
+// routes nested under another's, e.g. the ledger's `/api/v1/companies/:id/credits` beside identity's
+// `/api/v1/companies`), no trailing slash. The router prefers a static segment, then a parameter,
+// then a shorter prefix, so the most specific pattern wins.
+const PREFIX = /^(\/([A-Za-z0-9._~-]+|:[A-Za-z][A-Za-z0-9_]*))+$/;
 
 const intFromEnv = (min: number, max: number) =>
   z
@@ -70,7 +76,10 @@ const routeSchema = z.object({
   service: z.string().regex(SERVICE_NAME, 'expected a lowercase service name such as "identity"'),
   prefix: z
     .string()
-    .regex(PREFIX, 'expected a path prefix such as "/auth" (no trailing slash, no parameters)')
+    .regex(
+      PREFIX,
+      'expected a path prefix such as "/auth" or "/api/v1/companies/:id/credits" (no trailing slash)',
+    )
     .refine(
       (prefix) => !RESERVED_PREFIXES.some((r) => prefix === r || prefix.startsWith(`${r}/`)),
       `must not be one of the gateway's own paths (${RESERVED_PREFIXES.join(', ')})`,

@@ -49,6 +49,19 @@ describe('loadConfig', () => {
     expect(loadConfig({ NODE_ENV: 'production', GATEWAY_CORS_ORIGINS: '*' }).corsOrigins).toBe('*');
   });
 
+  it('accepts prefixes with :name parameter segments', () => {
+    const config = loadConfig(
+      routes([
+        { service: 'identity', prefix: '/api/v1/companies', upstream: 'http://identity:4001' },
+        { service: 'ledger', prefix: '/api/v1/companies/:id/credits', upstream: 'http://ledger:4005' },
+      ]),
+    );
+    expect(config.routes.map((r) => r.prefix)).toEqual([
+      '/api/v1/companies',
+      '/api/v1/companies/:id/credits',
+    ]);
+  });
+
   it('treats empty variables as unset', () => {
     expect(loadConfig({ GATEWAY_PORT: '', GATEWAY_ROUTES: ' ' })).toMatchObject({ port: 8080, routes: [] });
   });
@@ -70,6 +83,9 @@ describe('loadConfig', () => {
       /GATEWAY_ROUTES\[0\]\.prefix/,
     ],
     [routes([{ service: 'identity', prefix: '/docs', upstream: 'http://a:1' }]), /gateway's own paths/],
+    [routes([{ service: 'ledger', prefix: '/companies/:', upstream: 'http://a:1' }]), /\[0\]\.prefix/],
+    [routes([{ service: 'ledger', prefix: '/companies/:1d', upstream: 'http://a:1' }]), /\[0\]\.prefix/],
+    [routes([{ service: 'ledger', prefix: '/companies/x:id', upstream: 'http://a:1' }]), /\[0\]\.prefix/],
     [
       routes([{ service: 'identity', prefix: '/auth', upstream: 'http://a:1/base' }]),
       /GATEWAY_ROUTES\[0\]\.upstream/,

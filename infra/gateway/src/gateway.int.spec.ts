@@ -134,6 +134,31 @@ describe('routing', () => {
     expect(await (await fetch(`${nested.url}/tasks/items/1`)).json()).toMatchObject({ service: 'tasks' });
   });
 
+  it("routes a parameterised prefix nested under another service's prefix to its own service", async () => {
+    const ledger = await startFakeUpstream('ledger', '/tasks/:campaign/budget');
+    const nested = await start(
+      configFor([...routes, { service: 'ledger', prefix: '/tasks/:campaign/budget', upstream: ledger.url }]),
+    );
+    closers.push(
+      () => nested.app.close(),
+      () => ledger.close(),
+    );
+    const get = async (path: string) => (await (await fetch(`${nested.url}${path}`)).json()) as object;
+    expect(await get('/tasks/c0ffee/budget?currency=USD')).toMatchObject({
+      service: 'ledger',
+      url: '/tasks/c0ffee/budget?currency=USD',
+    });
+    expect(await get('/tasks/c0ffee/budget/items/7')).toMatchObject({
+      service: 'ledger',
+      url: '/tasks/c0ffee/budget/items/7',
+    });
+    // Everything else under the shorter prefix still goes to its owner, including paths whose
+    // second segment could be the parameter (`items` in `/tasks/items/42`).
+    for (const path of ['/tasks', '/tasks/echo', '/tasks/items/42']) {
+      expect(await get(path)).toMatchObject({ service: 'tasks', url: path });
+    }
+  });
+
   it('answers 504 UPSTREAM_TIMEOUT when an upstream is too slow', async () => {
     const res = await fetch(`${gateway.url}/tasks/slow`);
     expect(res.status).toBe(504);
