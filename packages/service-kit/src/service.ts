@@ -135,6 +135,8 @@ export async function startService<DB extends KitTables>(
 export async function runService<DB extends KitTables>(
   definition: ServiceDefinition<DB>,
   loadServiceConfig: () => ServiceConfig,
+  /** E.g. `tokens`: identity verifies its own tokens against its key store, not over HTTP. */
+  options: Pick<StartOptions, 'tokens'> = {},
 ): Promise<RunningService<DB>> {
   let config: ServiceConfig;
   try {
@@ -148,7 +150,7 @@ export async function runService<DB extends KitTables>(
   const logger = createLogger({ name: definition.name, level: config.LOG_LEVEL });
   let service: RunningService<DB>;
   try {
-    service = await startService(definition, config, { listen: true, logger });
+    service = await startService(definition, config, { ...options, listen: true, logger });
   } catch (error) {
     logger.fatal({ err: error }, 'failed to start');
     process.exit(1);

@@ -15,9 +15,14 @@ export type Role = (typeof roles)[number];
 
 /** Who is calling, as proven by a verified access token. */
 export interface Principal {
+  /** The `sub` claim: a user id, or for a machine client the API key id. */
   userId: string;
   role: Role;
   tokenId: string;
+  /** Set on tokens issued to a company's API key (`company_id` claim). */
+  companyId?: string;
+  /** What an API key's token may do (`scopes` claim). */
+  scopes?: string[];
 }
 
 export interface TokenVerifier {
@@ -28,6 +33,8 @@ const claimsSchema = z.object({
   sub: z.string().min(1),
   role: z.enum(roles),
   jti: z.string().min(1),
+  company_id: z.string().min(1).optional(),
+  scopes: z.array(z.string().min(1)).optional(),
 });
 
 /**
@@ -67,7 +74,14 @@ export function createTokenVerifier(options: {
       const claims = claimsSchema.safeParse(payload);
       if (!claims.success)
         throw new HttpProblem(401, 'TOKEN_INVALID', 'The access token lacks required claims.');
-      return { userId: claims.data.sub, role: claims.data.role, tokenId: claims.data.jti };
+      const { sub, role, jti, company_id, scopes } = claims.data;
+      return {
+        userId: sub,
+        role,
+        tokenId: jti,
+        ...(company_id !== undefined ? { companyId: company_id } : {}),
+        ...(scopes !== undefined ? { scopes } : {}),
+      };
     },
   };
 }

@@ -87,3 +87,44 @@ describe('token verification against a remote JWKS', () => {
     expect((await problemOf(verifier.verify(roleless))).code).toBe('TOKEN_INVALID');
   });
 });
+
+describe('machine-client claims', () => {
+  async function sign(claims: Record<string, unknown>) {
+    const issuer = await createTestIssuer();
+    const token = await new SignJWT({ role: 'company', ...claims })
+      .setProtectedHeader({ alg: 'EdDSA', kid: issuer.jwks.keys[0]!.kid! })
+      .setSubject('key-1')
+      .setJti('j')
+      .setIssuer(issuer.issuer)
+      .setAudience(issuer.audience)
+      .setExpirationTime('5m')
+      .sign(issuer.privateKey);
+    const verifier = createTokenVerifier({
+      jwks: issuer.jwks,
+      issuer: issuer.issuer,
+      audience: issuer.audience,
+    });
+    return verifier.verify(token);
+  }
+
+  it('reads company_id and scopes into the principal when present', async () => {
+    expect(await sign({ company_id: 'c-1', scopes: ['campaigns:read'] })).toEqual({
+      userId: 'key-1',
+      role: 'company',
+      tokenId: 'j',
+      companyId: 'c-1',
+      scopes: ['campaigns:read'],
+    });
+  });
+
+  it('leaves them out of a user token', async () => {
+    const principal = await sign({});
+    expect(principal).toEqual({ userId: 'key-1', role: 'company', tokenId: 'j' });
+    expect('companyId' in principal).toBe(false);
+  });
+
+  it('refuses malformed machine claims', async () => {
+    expect((await problemOf(sign({ scopes: 'campaigns:read' }))).code).toBe('TOKEN_INVALID');
+    expect((await problemOf(sign({ company_id: 42 }))).code).toBe('TOKEN_INVALID');
+  });
+});

@@ -1,0 +1,42 @@
+import { randomBytes } from 'node:crypto';
+import { ConfigError } from '@tessera/service-kit';
+import { describe, expect, it } from 'vitest';
+import { loadIdentityConfig } from './config.ts';
+
+const base = {
+  SERVICE_NAME: 'identity',
+  PORT: '4001',
+  DATABASE_URL: 'postgres://localhost/identity',
+  NATS_URL: 'nats://localhost:4222',
+};
+
+describe('identity configuration', () => {
+  it('has safe defaults outside production: 15 minute tokens, dev mailbox, development key', () => {
+    const config = loadIdentityConfig(base);
+    expect(config).toMatchObject({ ACCESS_TOKEN_TTL_S: 900, NODE_ENV: 'development' });
+    expect(config.SMTP_URL).toBeUndefined();
+    expect(config.IDENTITY_KEY_ENCRYPTION_KEY).toBeUndefined();
+  });
+
+  it('requires a key-encryption key and SMTP in production', () => {
+    expect(() => loadIdentityConfig({ ...base, NODE_ENV: 'production' })).toThrow(ConfigError);
+    try {
+      loadIdentityConfig({ ...base, NODE_ENV: 'production' });
+    } catch (error) {
+      expect((error as Error).message).toMatch(/IDENTITY_KEY_ENCRYPTION_KEY: is required in production/);
+      expect((error as Error).message).toMatch(/SMTP_URL: is required in production/);
+    }
+    const ok = loadIdentityConfig({
+      ...base,
+      NODE_ENV: 'production',
+      IDENTITY_KEY_ENCRYPTION_KEY: randomBytes(32).toString('base64'),
+      SMTP_URL: 'smtps://user:pass@mail.example.com',
+    });
+    expect(ok.NODE_ENV).toBe('production');
+  });
+
+  it('refuses a key-encryption key of the wrong size and a bad admin email', () => {
+    expect(() => loadIdentityConfig({ ...base, IDENTITY_KEY_ENCRYPTION_KEY: 'short' })).toThrow(/32 bytes/);
+    expect(() => loadIdentityConfig({ ...base, ADMIN_EMAIL: 'root' })).toThrow(/ADMIN_EMAIL/);
+  });
+});

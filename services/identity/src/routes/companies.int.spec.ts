@@ -1,0 +1,319 @@
+import { readStream, waitFor } from '@tessera/service-kit/testing';
+import { decodeJwt } from 'jose';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  adminSession,
+  auth,
+  countRows,
+  signUp,
+  type SignedUp,
+  startIdentity,
+  type TestIdentity,
+} from '../testing/harness.ts';
+
+let t: TestIdentity;
+let admin: SignedUp;
+
+beforeAll(async () => {
+  t = await startIdentity();
+  admin = await adminSession(t);
+});
+afterAll(async () => t?.stop());
+
+interface CreatedKey {
+  api_key: { id: string; prefix: string };
+  secret: string;
+}
+
+const call = (method: 'GET' | 'POST' | 'DELETE', url: string, token: string, payload?: unknown) =>
+  t.app.inject({ method, url, headers: auth(token), ...(payload ? { payload } : {}) });
+
+async function newCompany(owner: SignedUp, name = 'Acme Data') {
+  const response = await call('POST', '/api/v1/companies', owner.access, {
+    name,
+    logo_url: 'https://acme.test/logo.png',
+  });
+  expect(response.statusCode, response.body).toBe(201);
+  return response.json().company as { id: string; name: string };
+}
+
+describe('companies', () => {
+  it('are created by company accounts, their creator the first manager, and announced', async () => {
+    const owner = await signUp(t, { role: 'company' });
+    const company = await newCompany(owner);
+    expect(company).toMatchObject({ name: 'Acme Data', billing_status: 'pending', my_role: 'manager' });
+    const mine = await call('GET', '/api/v1/companies', owner.access);
+    expect(mine.json().companies.map((c: { id: string }) => c.id)).toEqual([company.id]);
+
+    const events = await waitFor(async () => {
+      const all = (await readStream(t.service.bus, 'identity'))
+        .map((e) => e.data as { type: string; subject: string; data: object })
+        .filter((e) => e.subject === company.id);
+      return all.length >= 2 && all;
+    });
+    expect(events).toMatchObject([
+      {
+        type: 'identity.company.created.v1',
+        data: { company_id: company.id, name: 'Acme Data', created_by: owner.id },
+      },
+      { type: 'identity.company.member-added.v1', data: { user_id: owner.id, member_role: 'manager' } },
+    ]);
+  });
+
+  it('are created once per Idempotency-Key; the key with another body is refused', async () => {
+    const owner = await signUp(t, { role: 'company' });
+    const create = (name: string, key: string) =>
+      t.app.inject({
+        method: 'POST',
+        url: '/api/v1/companies',
+        headers: { ...auth(owner.access), 'idempotency-key': key },
+        payload: { name },
+      });
+    const before = await countRows(t, 'companies');
+    const [first, second] = await Promise.all([
+      create('Once Ltd', 'create-1'),
+      create('Once Ltd', 'create-1'),
+    ]);
+    expect([first.statusCode, second.statusCode]).toEqual([201, 201]);
+    expect(second.json()).toEqual(first.json());
+    expect(await countRows(t, 'companies')).toBe(before + 1);
+    const reused = await create('Twice Ltd', 'create-1');
+    expect([reused.statusCode, reused.json().code]).toEqual([422, 'IDEMPOTENCY_KEY_REUSED']);
+    expect((await create('Twice Ltd', 'create-2')).statusCode).toBe(201);
+    const bad = await create('Bad Key Ltd', 'has space');
+    expect([bad.statusCode, bad.json().code]).toEqual([400, 'VALIDATION_FAILED']);
+  });
+
+  it('cannot be created by a contributor, nor with a bad body', async () => {
+    const contributor = await signUp(t);
+    const before = await countRows(t, 'companies');
+    const refused = await call('POST', '/api/v1/companies', contributor.access, { name: 'Nope' });
+    expect([refused.statusCode, refused.json().code]).toEqual([403, 'FORBIDDEN']);
+    const owner = await signUp(t, { role: 'company' });
+    for (const payload of [
+      {},
+      { name: '' },
+      { name: 'x'.repeat(1_000_000) },
+      { name: 'A\u0000B' },
+      { name: 'ok', id: 'x' },
+    ]) {
+      const response = await call('POST', '/api/v1/companies', owner.access, payload);
+      expect([response.statusCode, response.json().code]).toEqual([400, 'VALIDATION_FAILED']);
+    }
+    expect(await countRows(t, 'companies')).toBe(before);
+  });
+
+  it('are visible to members and admins only; outsiders get 404 and change nothing', async () => {
+    const owner = await signUp(t, { role: 'company' });
+    const company = await newCompany(owner);
+    const outsider = await signUp(t);
+    const otherCompanyUser = await signUp(t, { role: 'company' });
+
+    for (const who of [outsider, otherCompanyUser]) {
+      for (const url of [`/api/v1/companies/${company.id}`, `/api/v1/companies/${company.id}/members`]) {
+        const response = await call('GET', url, who.access);
+        expect([response.statusCode, response.json().code]).toEqual([404, 'COMPANY_NOT_FOUND']);
+      }
+      const add = await call('POST', `/api/v1/companies/${company.id}/members`, who.access, {
+        user_id: who.id,
+        member_role: 'manager',
+      });
+      expect(add.statusCode).toBe(404);
+      const key = await call('POST', `/api/v1/companies/${company.id}/api-keys`, who.access, {
+        name: 'steal',
+        scopes: ['company:read'],
+      });
+      expect(key.statusCode).toBe(404);
+      const remove = await call('DELETE', `/api/v1/companies/${company.id}/members/${owner.id}`, who.access);
+      expect(remove.statusCode).toBe(404);
+    }
+    expect(
+      (await call('GET', `/api/v1/companies/${company.id}/members`, owner.access)).json().members,
+    ).toHaveLength(1);
+    const asAdmin = await call('GET', `/api/v1/companies/${company.id}`, admin.access);
+    expect([asAdmin.statusCode, asAdmin.json().company.my_role]).toEqual([200, null]);
+    const unknown = await call('GET', '/api/v1/companies/00000000-0000-4000-8000-000000000000', admin.access);
+    expect(unknown.statusCode).toBe(404);
+  });
+
+  it('members: managers add, change and remove; others only look; a company keeps a manager', async () => {
+    const owner = await signUp(t, { role: 'company' });
+    const company = await newCompany(owner);
+    const viewer = await signUp(t, { role: 'company' });
+    const billing = await signUp(t, { role: 'company' });
+    const contributor = await signUp(t);
+    const members = `/api/v1/companies/${company.id}/members`;
+
+    const added = await call('POST', members, owner.access, {
+      email: viewer.email.toUpperCase(),
+      member_role: 'viewer',
+    });
+    expect([added.statusCode, added.json().member]).toEqual([
+      201,
+      expect.objectContaining({ user_id: viewer.id, member_role: 'viewer', email: viewer.email }),
+    ]);
+    expect(
+      (await call('POST', members, owner.access, { user_id: billing.id, member_role: 'billing' })).statusCode,
+    ).toBe(201);
+    const notCompany = await call('POST', members, owner.access, {
+      user_id: contributor.id,
+      member_role: 'viewer',
+    });
+    expect([notCompany.statusCode, notCompany.json().code]).toEqual([422, 'MEMBER_NOT_ELIGIBLE']);
+    const both = await call('POST', members, owner.access, {
+      user_id: viewer.id,
+      email: viewer.email,
+      member_role: 'viewer',
+    });
+    expect(both.statusCode).toBe(400);
+
+    // A viewer sees the company but may not change it.
+    expect((await call('GET', `/api/v1/companies/${company.id}`, viewer.access)).json().company.my_role).toBe(
+      'viewer',
+    );
+    const promote = await call('POST', members, viewer.access, {
+      user_id: viewer.id,
+      member_role: 'manager',
+    });
+    expect([promote.statusCode, promote.json().code]).toEqual([403, 'COMPANY_MANAGER_REQUIRED']);
+    const kick = await call('DELETE', `${members}/${billing.id}`, viewer.access);
+    expect([kick.statusCode, kick.json().code]).toEqual([403, 'COMPANY_MANAGER_REQUIRED']);
+    const keys = await call('GET', `/api/v1/companies/${company.id}/api-keys`, viewer.access);
+    expect(keys.statusCode).toBe(403);
+
+    const lastManager = await call('DELETE', `${members}/${owner.id}`, owner.access);
+    expect([lastManager.statusCode, lastManager.json().code]).toEqual([409, 'LAST_MANAGER']);
+    const demote = await call('POST', members, owner.access, { user_id: owner.id, member_role: 'viewer' });
+    expect([demote.statusCode, demote.json().code]).toEqual([409, 'LAST_MANAGER']);
+
+    const changed = await call('POST', members, owner.access, { user_id: viewer.id, member_role: 'manager' });
+    expect([changed.statusCode, changed.json().member.member_role]).toEqual([200, 'manager']);
+    expect((await call('DELETE', `${members}/${billing.id}`, viewer.access)).statusCode).toBe(204);
+    // Any member may leave.
+    expect((await call('DELETE', `${members}/${owner.id}`, owner.access)).statusCode).toBe(204);
+    const left = await call('GET', `/api/v1/companies/${company.id}`, owner.access);
+    expect(left.statusCode).toBe(404);
+    const missing = await call('DELETE', `${members}/${billing.id}`, viewer.access);
+    expect([missing.statusCode, missing.json().code]).toEqual([404, 'MEMBER_NOT_FOUND']);
+
+    const events = await waitFor(async () => {
+      const all = (await readStream(t.service.bus, 'identity'))
+        .map(
+          (e) =>
+            e.data as { type: string; subject: string; data: { user_id?: string; member_role?: string } },
+        )
+        .filter((e) => e.subject === company.id);
+      return all.length >= 7 && all;
+    });
+    expect(events.map((e) => [e.type.split('.')[2], e.data.user_id, e.data.member_role])).toEqual([
+      ['created', undefined, undefined],
+      ['member-added', owner.id, 'manager'],
+      ['member-added', viewer.id, 'viewer'],
+      ['member-added', billing.id, 'billing'],
+      ['member-added', viewer.id, 'manager'],
+      ['member-removed', billing.id, undefined],
+      ['member-removed', owner.id, undefined],
+    ]);
+  });
+});
+
+describe('API keys', () => {
+  it('are shown once, stored hashed, listed by prefix, exchanged for a company token, and revocable', async () => {
+    const owner = await signUp(t, { role: 'company' });
+    const company = await newCompany(owner);
+    const keys = `/api/v1/companies/${company.id}/api-keys`;
+
+    const created = await call('POST', keys, owner.access, {
+      name: 'ingest bot',
+      scopes: ['company:read', 'campaigns:write'],
+    });
+    expect(created.statusCode, created.body).toBe(201);
+    const { api_key: key, secret } = created.json<CreatedKey>();
+    expect(secret).toMatch(/^tsk_[0-9a-f]{12}_[\w-]{43}$/);
+    expect(secret.startsWith(key.prefix)).toBe(true);
+    expect(key).toMatchObject({
+      name: 'ingest bot',
+      scopes: ['company:read', 'campaigns:write'],
+      last_used_at: null,
+    });
+
+    const stored = await t.service.db
+      .selectFrom('api_keys')
+      .selectAll()
+      .where('id', '=', key.id)
+      .executeTakeFirstOrThrow();
+    expect(JSON.stringify(stored)).not.toContain(secret.split('_')[2]);
+    const listed = await call('GET', keys, owner.access);
+    expect(listed.json().api_keys).toEqual([expect.objectContaining({ id: key.id, prefix: key.prefix })]);
+    expect(listed.body).not.toContain(secret);
+
+    const exchange = await t.app.inject({ method: 'POST', url: '/auth/token', payload: { api_key: secret } });
+    expect(exchange.statusCode, exchange.body).toBe(200);
+    const token = exchange.json<{ access_token: string; token_type: string; expires_in: number }>();
+    expect(token).toMatchObject({ token_type: 'Bearer', expires_in: 900 });
+    expect(decodeJwt(token.access_token)).toMatchObject({
+      sub: key.id,
+      role: 'company',
+      company_id: company.id,
+      scopes: ['company:read', 'campaigns:write'],
+    });
+    const used = await call('GET', keys, owner.access);
+    expect(used.json().api_keys[0].last_used_at).not.toBeNull();
+
+    // The machine token reads its own company, and nothing personal or managerial.
+    expect((await call('GET', `/api/v1/companies/${company.id}`, token.access_token)).statusCode).toBe(200);
+    const me = await call('GET', '/api/v1/users/me', token.access_token);
+    expect([me.statusCode, me.json().code]).toEqual([403, 'USER_TOKEN_REQUIRED']);
+    expect((await call('GET', keys, token.access_token)).statusCode).toBe(403);
+    expect((await call('POST', '/api/v1/companies', token.access_token, { name: 'Shadow' })).statusCode).toBe(
+      403,
+    );
+    const other = await newCompany(await signUp(t, { role: 'company' }), 'Other');
+    expect((await call('GET', `/api/v1/companies/${other.id}`, token.access_token)).statusCode).toBe(404);
+
+    expect((await call('DELETE', `${keys}/${key.id}`, owner.access)).statusCode).toBe(204);
+    const revoked = await t.app.inject({ method: 'POST', url: '/auth/token', payload: { api_key: secret } });
+    expect([revoked.statusCode, revoked.json().code]).toEqual([401, 'API_KEY_REVOKED']);
+    const afterRevoke = await call('GET', `/api/v1/companies/${company.id}`, token.access_token);
+    expect([afterRevoke.statusCode, afterRevoke.json().code]).toEqual([401, 'API_KEY_REVOKED']);
+    expect((await call('GET', keys, owner.access)).json().api_keys[0].revoked_at).not.toBeNull();
+  });
+
+  it('refuses unknown, malformed and tampered keys with 401', async () => {
+    const owner = await signUp(t, { role: 'company' });
+    const company = await newCompany(owner);
+    const { secret } = (
+      await call('POST', `/api/v1/companies/${company.id}/api-keys`, owner.access, {
+        name: 'k',
+        scopes: ['tasks:read'],
+      })
+    ).json<CreatedKey>();
+    const tampered = `${secret.slice(0, -1)}${secret.endsWith('A') ? 'B' : 'A'}`;
+    for (const apiKey of [tampered, 'tsk_000000000000_' + 'A'.repeat(43), 'hello']) {
+      const response = await t.app.inject({
+        method: 'POST',
+        url: '/auth/token',
+        payload: { api_key: apiKey },
+        headers: { 'x-forwarded-for': '198.51.100.7' },
+      });
+      expect([response.statusCode, response.json().code]).toEqual([401, 'API_KEY_INVALID']);
+    }
+  });
+
+  it('need known scopes and a manager', async () => {
+    const owner = await signUp(t, { role: 'company' });
+    const company = await newCompany(owner);
+    const url = `/api/v1/companies/${company.id}/api-keys`;
+    for (const payload of [
+      { name: 'k', scopes: [] },
+      { name: 'k', scopes: ['root'] },
+      { name: 'k', scopes: ['tasks:read', 'tasks:read'] },
+    ]) {
+      expect((await call('POST', url, owner.access, payload)).statusCode).toBe(400);
+    }
+    const unknownKey = await call('DELETE', `${url}/00000000-0000-4000-8000-000000000000`, owner.access);
+    expect([unknownKey.statusCode, unknownKey.json().code]).toEqual([404, 'API_KEY_NOT_FOUND']);
+    const byAdmin = await call('POST', url, admin.access, { name: 'ops', scopes: ['billing:read'] });
+    expect(byAdmin.statusCode).toBe(201);
+  });
+});

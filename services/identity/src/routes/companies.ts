@@ -1,0 +1,444 @@
+import { randomUUID } from 'node:crypto';
+import { buildEvent } from '@tessera/contracts';
+import { appendToOutbox, HttpProblem, type HttpApp, principalOf, requireRole } from '@tessera/service-kit';
+import { z } from 'zod';
+import {
+  countActiveApiKeys,
+  insertApiKey,
+  listApiKeys,
+  revokeApiKey,
+  type ApiKeyRow,
+} from '../db/api-keys.ts';
+import {
+  companiesOf,
+  type CompanyRow,
+  deleteMember,
+  findCompany,
+  findMembership,
+  insertCompany,
+  listMembers,
+  type MemberRow,
+  upsertMember,
+} from '../db/companies.ts';
+import { claimIdempotencyKey, recordIdempotentResponse } from '../db/idempotency.ts';
+import { findUserByEmail, findUserById } from '../db/users.ts';
+import { companyRights, type CompanyRights, leavesNoManager, memberRoles } from '../domain/access.ts';
+import {
+  API_KEY_SCOPES,
+  displayPrefix,
+  generateApiKey,
+  MAX_ACTIVE_KEYS_PER_COMPANY,
+} from '../domain/api-keys.ts';
+import type { Identity } from '../runtime.ts';
+import { currentUser, type FastifyRequest, userPrincipal } from './guards.ts';
+import { bearer, email, httpUrl, idParam, name, text } from './schemas.ts';
+
+const tags = ['companies'];
+
+const companySchema = z.object({
+  id: z.string(),
+  name: z.string(),
+  logo_url: z.string().nullable(),
+  billing_status: z.enum(['pending', 'active', 'past_due', 'suspended']),
+  created_at: z.string(),
+  updated_at: z.string(),
+  /** The caller's member role; null for an admin or an API key. */
+  my_role: z.enum(memberRoles).nullable(),
+});
+
+const memberSchema = z.object({
+  user_id: z.string(),
+  member_role: z.enum(memberRoles),
+  email: z.string().nullable(),
+  full_name: z.string().nullable(),
+  added_at: z.string(),
+});
+
+const apiKeySchema = z.object({
+  id: z.string(),
+  name: z.string(),
+  prefix: z.string(),
+  scopes: z.array(z.string()),
+  created_at: z.string(),
+  last_used_at: z.string().nullable(),
+  revoked_at: z.string().nullable(),
+});
+
+function presentCompany(company: CompanyRow, myRole: z.infer<typeof companySchema>['my_role']) {
+  return {
+    id: company.id,
+    name: company.name,
+    logo_url: company.logo_url,
+    billing_status: company.billing_status,
+    created_at: company.created_at.toISOString(),
+    updated_at: company.updated_at.toISOString(),
+    my_role: myRole,
+  };
+}
+
+function presentMember(member: MemberRow) {
+  return {
+    user_id: member.user_id,
+    member_role: member.member_role,
+    email: member.email,
+    full_name: member.full_name,
+    added_at: member.added_at.toISOString(),
+  };
+}
+
+function presentApiKey(key: ApiKeyRow) {
+  return {
+    id: key.id,
+    name: key.name,
+    prefix: displayPrefix(key.prefix),
+    scopes: key.scopes,
+    created_at: key.created_at.toISOString(),
+    last_used_at: key.last_used_at?.toISOString() ?? null,
+    revoked_at: key.revoked_at?.toISOString() ?? null,
+  };
+}
+
+const companyParams = z.object({ id: idParam });
+
+export function registerCompanyRoutes(app: HttpApp, identity: Identity): void {
+  const { db } = identity;
+
+  /** A company the caller may see (else 404: its existence is not disclosed) and their rights in it. */
+  async function access(request: FastifyRequest, companyId: string) {
+    const principal = principalOf(request);
+    const [company, membership] = await Promise.all([
+      findCompany(db, companyId),
+      principal.companyId === undefined ? findMembership(db, companyId, principal.userId) : undefined,
+    ]);
+    const rights = companyRights(principal, companyId, membership);
+    if (!company || !rights.read) throw new HttpProblem(404, 'COMPANY_NOT_FOUND', 'No such company.');
+    return { company, rights, myRole: membership?.memberRole ?? null };
+  }
+
+  function assertManager(rights: CompanyRights): void {
+    if (!rights.manage) {
+      throw new HttpProblem(403, 'COMPANY_MANAGER_REQUIRED', "Only the company's managers may do this.");
+    }
+  }
+
+  app.post(
+    '/api/v1/companies',
+    {
+      preHandler: requireRole('company', 'admin'),
+      schema: {
+        tags,
+        summary: 'Create a company; its creator becomes its first manager',
+        security: bearer,
+        // Loose: the other headers (authorization among them) must survive validation.
+        headers: z.looseObject({
+          'idempotency-key': z
+            .string()
+            .regex(/^[\x21-\x7e]{1,200}$/, 'must be 1 to 200 visible ASCII characters')
+            .optional(),
+        }),
+        body: z.strictObject({ name, logo_url: httpUrl.nullable().optional() }),
+        response: { 201: z.object({ company: companySchema }) },
+      },
+    },
+    async (request, reply) => {
+      const me = await currentUser(identity, request);
+      const key = request.headers['idempotency-key'];
+      const idempotent = key && { principalId: me.id, operation: 'create-company', key };
+      if (me.status !== 'active')
+        throw new HttpProblem(403, 'ACCOUNT_SUSPENDED', 'This account is suspended.');
+      const response = await db.transaction().execute(async (trx) => {
+        const now = identity.clock();
+        if (idempotent) {
+          const earlier = await claimIdempotencyKey(trx, { ...idempotent, body: request.body }, now);
+          if (earlier) return earlier;
+        }
+        const company = await insertCompany(trx, {
+          id: randomUUID(),
+          name: request.body.name,
+          logo_url: request.body.logo_url ?? null,
+          billing_status: 'pending',
+          created_by: me.id,
+          created_at: now,
+          updated_at: now,
+        });
+        await upsertMember(trx, {
+          company_id: company.id,
+          user_id: me.id,
+          member_role: 'manager',
+          added_by: me.id,
+          added_at: now,
+        });
+        await appendToOutbox(trx, [
+          buildEvent(
+            'identity.company.created.v1',
+            { company_id: company.id, name: company.name, created_by: me.id },
+            { subject: company.id },
+          ),
+          buildEvent(
+            'identity.company.member-added.v1',
+            { company_id: company.id, user_id: me.id, member_role: 'manager' },
+            { subject: company.id },
+          ),
+        ]);
+        const created = { status: 201, body: { company: presentCompany(company, 'manager') } };
+        if (idempotent) await recordIdempotentResponse(trx, idempotent, created);
+        return created;
+      });
+      // A replay answers exactly what the first request did (a creation: always 201).
+      return reply.code(201).send(response.body as { company: z.infer<typeof companySchema> });
+    },
+  );
+
+  app.get(
+    '/api/v1/companies',
+    {
+      preHandler: app.authenticate,
+      schema: {
+        tags,
+        summary: 'The companies the bearer is a member of',
+        security: bearer,
+        response: { 200: z.object({ companies: z.array(companySchema) }) },
+      },
+    },
+    async (request) => {
+      const principal = userPrincipal(request);
+      const rows = await companiesOf(db, principal.userId);
+      return { companies: rows.map((row) => presentCompany(row, row.member_role)) };
+    },
+  );
+
+  app.get(
+    '/api/v1/companies/:id',
+    {
+      preHandler: app.authenticate,
+      schema: {
+        tags,
+        summary: 'A company, to its members (and its API keys with the company:read scope)',
+        security: bearer,
+        params: companyParams,
+        response: { 200: z.object({ company: companySchema }) },
+      },
+    },
+    async (request) => {
+      const { company, myRole } = await access(request, request.params.id);
+      return { company: presentCompany(company, myRole) };
+    },
+  );
+
+  app.get(
+    '/api/v1/companies/:id/members',
+    {
+      preHandler: app.authenticate,
+      schema: {
+        tags,
+        summary: "A company's members",
+        security: bearer,
+        params: companyParams,
+        response: { 200: z.object({ members: z.array(memberSchema) }) },
+      },
+    },
+    async (request) => {
+      await access(request, request.params.id);
+      userPrincipal(request);
+      return { members: (await listMembers(db, request.params.id)).map(presentMember) };
+    },
+  );
+
+  app.post(
+    '/api/v1/companies/:id/members',
+    {
+      preHandler: app.authenticate,
+      schema: {
+        tags,
+        summary: 'Add a company account as a member, or change its member role (managers only)',
+        security: bearer,
+        params: companyParams,
+        body: z
+          .strictObject({
+            email: email.optional(),
+            user_id: idParam.optional(),
+            member_role: z.enum(memberRoles),
+          })
+          .refine((b) => (b.email === undefined) !== (b.user_id === undefined), {
+            error: 'give either email or user_id',
+          }),
+        response: { 200: z.object({ member: memberSchema }), 201: z.object({ member: memberSchema }) },
+      },
+    },
+    async (request, reply) => {
+      const companyId = request.params.id;
+      const me = userPrincipal(request);
+      const { rights } = await access(request, companyId);
+      assertManager(rights);
+      const { email, user_id, member_role } = request.body;
+      const target = email ? await findUserByEmail(db, email) : await findUserById(db, user_id!);
+      if (!target || target.status === 'erased')
+        throw new HttpProblem(404, 'USER_NOT_FOUND', 'No such account.');
+      if (target.role !== 'company' || target.status !== 'active') {
+        throw new HttpProblem(
+          422,
+          'MEMBER_NOT_ELIGIBLE',
+          'Only active company accounts (role "company") can be company members.',
+        );
+      }
+      const { member, created } = await db.transaction().execute(async (trx) => {
+        const members = await listMembers(trx, companyId, { lock: true });
+        const existing = members.find((m) => m.user_id === target.id);
+        if (existing?.member_role === member_role) return { member: existing, created: false };
+        const current = members.map((m) => ({ userId: m.user_id, memberRole: m.member_role }));
+        if (leavesNoManager(current, target.id, member_role)) {
+          throw new HttpProblem(409, 'LAST_MANAGER', 'A company keeps at least one manager.');
+        }
+        await upsertMember(trx, {
+          company_id: companyId,
+          user_id: target.id,
+          member_role,
+          added_by: me.userId,
+          added_at: identity.clock(),
+        });
+        await appendToOutbox(trx, [
+          buildEvent(
+            'identity.company.member-added.v1',
+            { company_id: companyId, user_id: target.id, member_role },
+            { subject: companyId },
+          ),
+        ]);
+        const after = await listMembers(trx, companyId);
+        return { member: after.find((m) => m.user_id === target.id)!, created: !existing };
+      });
+      return reply.code(created ? 201 : 200).send({ member: presentMember(member) });
+    },
+  );
+
+  app.delete(
+    '/api/v1/companies/:id/members/:userId',
+    {
+      preHandler: app.authenticate,
+      schema: {
+        tags,
+        summary: 'Remove a member (managers; any member may leave)',
+        security: bearer,
+        params: z.object({ id: idParam, userId: idParam }),
+        response: { 204: z.null() },
+      },
+    },
+    async (request, reply) => {
+      const { id: companyId, userId } = request.params;
+      const me = userPrincipal(request);
+      const { rights } = await access(request, companyId);
+      if (userId !== me.userId) assertManager(rights);
+      await db.transaction().execute(async (trx) => {
+        const members = await listMembers(trx, companyId, { lock: true });
+        if (!members.some((m) => m.user_id === userId)) {
+          throw new HttpProblem(404, 'MEMBER_NOT_FOUND', 'This account is not a member of the company.');
+        }
+        const current = members.map((m) => ({ userId: m.user_id, memberRole: m.member_role }));
+        if (leavesNoManager(current, userId, undefined)) {
+          throw new HttpProblem(409, 'LAST_MANAGER', 'A company keeps at least one manager.');
+        }
+        await deleteMember(trx, companyId, userId);
+        await appendToOutbox(trx, [
+          buildEvent(
+            'identity.company.member-removed.v1',
+            { company_id: companyId, user_id: userId },
+            { subject: companyId },
+          ),
+        ]);
+      });
+      return reply.code(204).send(null);
+    },
+  );
+
+  app.get(
+    '/api/v1/companies/:id/api-keys',
+    {
+      preHandler: app.authenticate,
+      schema: {
+        tags,
+        summary: "A company's API keys, without their secrets (managers only)",
+        security: bearer,
+        params: companyParams,
+        response: { 200: z.object({ api_keys: z.array(apiKeySchema) }) },
+      },
+    },
+    async (request) => {
+      const { rights } = await access(request, request.params.id);
+      assertManager(rights);
+      return { api_keys: (await listApiKeys(db, request.params.id)).map(presentApiKey) };
+    },
+  );
+
+  app.post(
+    '/api/v1/companies/:id/api-keys',
+    {
+      preHandler: app.authenticate,
+      schema: {
+        tags,
+        summary: 'Create an API key; its secret is in this response only (managers only)',
+        security: bearer,
+        params: companyParams,
+        body: z.strictObject({
+          name: text(100).min(1),
+          scopes: z
+            .array(z.enum(API_KEY_SCOPES))
+            .min(1)
+            .max(API_KEY_SCOPES.length)
+            .refine((s) => new Set(s).size === s.length, { error: 'scopes repeat' }),
+        }),
+        response: { 201: z.object({ api_key: apiKeySchema, secret: z.string() }) },
+      },
+    },
+    async (request, reply) => {
+      const companyId = request.params.id;
+      const me = userPrincipal(request);
+      const { rights } = await access(request, companyId);
+      assertManager(rights);
+      const generated = generateApiKey();
+      const row = await db.transaction().execute(async (trx) => {
+        await listMembers(trx, companyId, { lock: true });
+        if ((await countActiveApiKeys(trx, companyId)) >= MAX_ACTIVE_KEYS_PER_COMPANY) {
+          throw new HttpProblem(
+            409,
+            'TOO_MANY_API_KEYS',
+            `A company has at most ${MAX_ACTIVE_KEYS_PER_COMPANY} active keys; revoke one first.`,
+          );
+        }
+        return insertApiKey(trx, {
+          id: randomUUID(),
+          company_id: companyId,
+          name: request.body.name,
+          prefix: generated.prefix,
+          key_hash: generated.hash,
+          scopes: request.body.scopes,
+          created_by: me.userId,
+          created_at: identity.clock(),
+          last_used_at: null,
+          revoked_at: null,
+        });
+      });
+      return reply.code(201).send({ api_key: presentApiKey(row), secret: generated.key });
+    },
+  );
+
+  app.delete(
+    '/api/v1/companies/:id/api-keys/:keyId',
+    {
+      preHandler: app.authenticate,
+      schema: {
+        tags,
+        summary: 'Revoke an API key; tokens already issued to it stop working here and expire elsewhere',
+        security: bearer,
+        params: z.object({ id: idParam, keyId: idParam }),
+        response: { 204: z.null() },
+      },
+    },
+    async (request, reply) => {
+      const { id: companyId, keyId } = request.params;
+      const { rights } = await access(request, companyId);
+      assertManager(rights);
+      const key = await revokeApiKey(db, companyId, keyId, identity.clock());
+      if (!key) throw new HttpProblem(404, 'API_KEY_NOT_FOUND', 'No such API key in this company.');
+      return reply.code(204).send(null);
+    },
+  );
+}

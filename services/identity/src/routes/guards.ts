@@ -1,0 +1,42 @@
+import { HttpProblem, type HttpApp, type Principal, principalOf } from '@tessera/service-kit';
+import { findUserById, type UserRow } from '../db/users.ts';
+import type { Identity } from '../runtime.ts';
+
+/** Fastify's request and reply types, as the kit's app hands them out. */
+export type FastifyRequest = Parameters<HttpApp['authenticate']>[0];
+export type FastifyReply = Parameters<HttpApp['authenticate']>[1];
+
+/** A person's token, not a company API key's. */
+export function userPrincipal(request: FastifyRequest): Principal {
+  const principal = principalOf(request);
+  if (principal.companyId !== undefined) {
+    throw new HttpProblem(
+      403,
+      'USER_TOKEN_REQUIRED',
+      'This needs a user access token, not an API key token.',
+    );
+  }
+  return principal;
+}
+
+export async function currentUser(identity: Identity, request: FastifyRequest): Promise<UserRow> {
+  const principal = userPrincipal(request);
+  const user = await findUserById(identity.db, principal.userId);
+  if (!user || user.status === 'erased') {
+    throw new HttpProblem(401, 'UNAUTHENTICATED', 'This account no longer exists.');
+  }
+  return user;
+}
+
+export function assertActive(user: UserRow): void {
+  if (user.status === 'suspended')
+    throw new HttpProblem(403, 'ACCOUNT_SUSPENDED', 'This account is suspended.');
+}
+
+/** 429 with Retry-After, in seconds. */
+export function tooManyAttempts(reply: FastifyReply, retryAfterS: number, code = 'TOO_MANY_ATTEMPTS'): never {
+  void reply.header('retry-after', String(retryAfterS));
+  throw new HttpProblem(429, code, `Too many failed attempts; retry in ${retryAfterS} s.`, {
+    retry_after: retryAfterS,
+  });
+}

@@ -1,0 +1,310 @@
+import { readStream, waitFor } from '@tessera/service-kit/testing';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  adminSession,
+  auth,
+  mailbox,
+  signUp,
+  type SignedUp,
+  startIdentity,
+  type TestIdentity,
+  uniqueEmail,
+} from '../testing/harness.ts';
+
+let t: TestIdentity;
+let admin: SignedUp;
+
+beforeAll(async () => {
+  t = await startIdentity();
+  admin = await adminSession(t);
+});
+afterAll(async () => t?.stop());
+
+const patchMe = (token: string, payload: unknown) =>
+  t.app.inject({
+    method: 'PATCH',
+    url: '/api/v1/users/me',
+    headers: auth(token),
+    payload: payload as object,
+  });
+
+async function eventsAbout(subject: string, atLeast: number) {
+  return waitFor(
+    async () => {
+      const events = (await readStream(t.service.bus, 'identity'))
+        .map((e) => e.data as { type: string; subject: string; data: Record<string, unknown> })
+        .filter((e) => e.subject === subject);
+      return events.length >= atLeast && events;
+    },
+    { what: `${atLeast} events about ${subject}` },
+  );
+}
+
+describe('/api/v1/users/me', () => {
+  it('needs a token', async () => {
+    const response = await t.app.inject({ url: '/api/v1/users/me' });
+    expect([response.statusCode, response.json().code]).toEqual([401, 'UNAUTHENTICATED']);
+  });
+
+  it('updates the profile and announces the eligibility part (no name, no email)', async () => {
+    const user = await signUp(t);
+    const response = await patchMe(user.access, {
+      full_name: '  Katherine Johnson ',
+      bio: 'Line one\nLine two',
+      location: 'Nairobi',
+      country: 'ke',
+      preferred_language: 'sw',
+      languages: ['sw', 'en', 'EN'],
+      avatar_url: 'https://cdn.example.test/a.png',
+    });
+    expect(response.statusCode, response.body).toBe(200);
+    expect(response.json().user).toMatchObject({
+      full_name: 'Katherine Johnson',
+      profile: {
+        bio: 'Line one\nLine two',
+        location: 'Nairobi',
+        country: 'KE',
+        preferred_language: 'sw',
+        languages: ['sw', 'EN'],
+        avatar_url: 'https://cdn.example.test/a.png',
+      },
+    });
+    const events = await eventsAbout(user.id, 2);
+    expect(events[1]).toMatchObject({
+      type: 'identity.user.profile-updated.v1',
+      data: { user_id: user.id, country: 'KE', languages: ['sw', 'EN'], preferred_language: 'sw' },
+    });
+    expect(JSON.stringify(events)).not.toMatch(/Katherine|example\.test/);
+
+    const cleared = await patchMe(user.access, { bio: null, avatar_url: null });
+    expect(cleared.json().user.profile).toMatchObject({ bio: null, avatar_url: null, country: 'KE' });
+  });
+
+  it('refuses unknown fields, bad values and odd text, changing nothing', async () => {
+    const user = await signUp(t);
+    const before = await t.app.inject({ url: '/api/v1/users/me', headers: auth(user.access) });
+    for (const payload of [
+      { email: 'other@example.test' },
+      { role: 'admin' },
+      { country: 'Kenya' },
+      { languages: ['not a tag'] },
+      { avatar_url: 'javascript:alert(1)' },
+      { bio: 'x'.repeat(1_000_000) },
+      { location: 'Nai\u0000robi' },
+      { full_name: '\udfff' },
+      { full_name: '' },
+    ]) {
+      const response = await patchMe(user.access, payload);
+      expect([response.statusCode, response.json().code], JSON.stringify(payload).slice(0, 80)).toEqual([
+        400,
+        'VALIDATION_FAILED',
+      ]);
+    }
+    const after = await t.app.inject({ url: '/api/v1/users/me', headers: auth(user.access) });
+    expect(after.json()).toEqual(before.json());
+  });
+
+  it('erases: personal data gone, sessions ended, memberships removed, every change announced', async () => {
+    const user = await signUp(t, { role: 'company' });
+    const company = await t.app.inject({
+      method: 'POST',
+      url: '/api/v1/companies',
+      headers: auth(user.access),
+      payload: { name: 'Erasable Ltd' },
+    });
+    const companyId = company.json().company.id as string;
+
+    const response = await t.app.inject({
+      method: 'DELETE',
+      url: '/api/v1/users/me',
+      headers: auth(user.access),
+    });
+    expect(response.statusCode).toBe(204);
+
+    const row = await t.service.db
+      .selectFrom('users')
+      .selectAll()
+      .where('id', '=', user.id)
+      .executeTakeFirstOrThrow();
+    expect(row).toMatchObject({
+      status: 'erased',
+      email: null,
+      full_name: null,
+      password_hash: null,
+      bio: null,
+    });
+    expect(row.erased_at).not.toBeNull();
+    expect(await mailbox(t, user.email)).toEqual([]);
+    expect((await t.app.inject({ url: '/api/v1/users/me', headers: auth(user.access) })).statusCode).toBe(
+      401,
+    );
+    const refresh = await t.app.inject({
+      method: 'POST',
+      url: '/auth/refresh',
+      payload: { refresh_token: user.refresh },
+    });
+    expect(refresh.statusCode).toBe(401);
+    const login = await t.app.inject({
+      method: 'POST',
+      url: '/auth/login',
+      payload: { email: user.email, password: user.password },
+    });
+    expect([login.statusCode, login.json().code]).toEqual([401, 'INVALID_CREDENTIALS']);
+
+    const userEvents = await eventsAbout(user.id, 2);
+    expect(userEvents.map((e) => e.type)).toEqual(['identity.user.registered.v1', 'identity.user.erased.v1']);
+    const companyEvents = await eventsAbout(companyId, 3);
+    expect(companyEvents.map((e) => e.type)).toEqual([
+      'identity.company.created.v1',
+      'identity.company.member-added.v1',
+      'identity.company.member-removed.v1',
+    ]);
+
+    // The address is free again.
+    await signUp(t, { email: user.email });
+  });
+});
+
+describe('admin', () => {
+  const list = (token: string, query = '') =>
+    t.app.inject({ url: `/api/v1/admin/users${query}`, headers: auth(token) });
+  const setStatus = (token: string, id: string, payload: unknown) =>
+    t.app.inject({
+      method: 'PUT',
+      url: `/api/v1/admin/users/${id}/status`,
+      headers: auth(token),
+      payload: payload as object,
+    });
+
+  it('is for admins only', async () => {
+    const user = await signUp(t);
+    const other = await signUp(t);
+    expect((await list(user.access)).statusCode).toBe(403);
+    const response = await setStatus(user.access, other.id, { status: 'suspended', reason: 'no' });
+    expect([response.statusCode, response.json().code]).toEqual([403, 'FORBIDDEN']);
+  });
+
+  it('lists accounts newest first, filtered and paged by cursor', async () => {
+    const tag = `needle${Date.now()}`;
+    const made = [];
+    for (let i = 0; i < 5; i++) made.push(await signUp(t, { email: uniqueEmail(`${tag}-${i}`) }));
+    await signUp(t, { email: uniqueEmail(tag), role: 'company' });
+
+    const seen: string[] = [];
+    let cursor: string | null = null;
+    let pages = 0;
+    do {
+      const query: string = `?search=${tag}&role=contributor&limit=2${cursor ? `&cursor=${cursor}` : ''}`;
+      const response = await list(admin.access, query);
+      expect(response.statusCode, response.body).toBe(200);
+      const body = response.json<{ users: Array<{ id: string }>; next_cursor: string | null }>();
+      seen.push(...body.users.map((u) => u.id));
+      cursor = body.next_cursor;
+      pages++;
+    } while (cursor && pages < 10);
+    expect(pages).toBe(3);
+    expect(seen).toEqual(made.map((u) => u.id).reverse());
+
+    const companies = await list(admin.access, `?search=${tag}&role=company`);
+    expect(companies.json().users).toHaveLength(1);
+    const wildcard = await list(admin.access, '?search=%25');
+    expect(wildcard.json().users).toEqual([]);
+  });
+
+  it('refuses a forged cursor and bad filters', async () => {
+    const forged = await list(admin.access, '?cursor=eyJ0IjoieCJ9');
+    expect([forged.statusCode, forged.json().code]).toEqual([400, 'INVALID_CURSOR']);
+    const badRole = await list(admin.access, '?role=root');
+    expect([badRole.statusCode, badRole.json().code]).toEqual([400, 'VALIDATION_FAILED']);
+  });
+
+  it('suspends with a reason (sessions end, login refused), then reinstates; both announced', async () => {
+    const user = await signUp(t);
+    const missingReason = await setStatus(admin.access, user.id, { status: 'suspended' });
+    expect([missingReason.statusCode, missingReason.json().code]).toEqual([400, 'VALIDATION_FAILED']);
+
+    const suspended = await setStatus(admin.access, user.id, {
+      status: 'suspended',
+      reason: 'Copied answers across accounts',
+      reason_code: 'fraud',
+    });
+    expect(suspended.statusCode, suspended.body).toBe(200);
+    expect(suspended.json().user).toMatchObject({
+      status: 'suspended',
+      suspension_reason: 'Copied answers across accounts',
+    });
+
+    const refresh = await t.app.inject({
+      method: 'POST',
+      url: '/auth/refresh',
+      payload: { refresh_token: user.refresh },
+    });
+    expect(refresh.statusCode).toBe(401);
+    const login = await t.app.inject({
+      method: 'POST',
+      url: '/auth/login',
+      payload: { email: user.email, password: user.password },
+    });
+    expect([login.statusCode, login.json().code]).toEqual([403, 'ACCOUNT_SUSPENDED']);
+    const filtered = await list(admin.access, '?status=suspended');
+    expect(filtered.json().users.map((u: { id: string }) => u.id)).toContain(user.id);
+
+    const reinstated = await setStatus(admin.access, user.id, { status: 'active' });
+    expect(reinstated.json().user).toMatchObject({ status: 'active', suspension_reason: null });
+    const again = await t.app.inject({
+      method: 'POST',
+      url: '/auth/login',
+      payload: { email: user.email, password: user.password },
+    });
+    expect(again.statusCode).toBe(200);
+
+    const events = await eventsAbout(user.id, 3);
+    expect(events.slice(1)).toMatchObject([
+      { type: 'identity.user.suspended.v1', data: { user_id: user.id, reason_code: 'fraud' } },
+      { type: 'identity.user.reinstated.v1', data: { user_id: user.id } },
+    ]);
+    expect(JSON.stringify(events)).not.toContain('Copied answers');
+  });
+
+  it('a suspended user with a still-valid refresh token cannot refresh', async () => {
+    const user = await signUp(t);
+    // Suspended directly in the table (as if by another instance mid-flight): refresh checks status too.
+    await t.service.db.updateTable('users').set({ status: 'suspended' }).where('id', '=', user.id).execute();
+    const refresh = await t.app.inject({
+      method: 'POST',
+      url: '/auth/refresh',
+      payload: { refresh_token: user.refresh },
+    });
+    expect([refresh.statusCode, refresh.json().code]).toEqual([403, 'ACCOUNT_SUSPENDED']);
+  });
+
+  it('cannot change its own status, nor an erased or unknown account', async () => {
+    const self = await setStatus(admin.access, admin.id, { status: 'suspended', reason: 'oops' });
+    expect([self.statusCode, self.json().code]).toEqual([409, 'CANNOT_CHANGE_OWN_STATUS']);
+    const gone = await signUp(t);
+    await t.app.inject({ method: 'DELETE', url: '/api/v1/users/me', headers: auth(gone.access) });
+    const erased = await setStatus(admin.access, gone.id, { status: 'suspended', reason: 'late' });
+    expect([erased.statusCode, erased.json().code]).toEqual([409, 'USER_ERASED']);
+    const unknown = await setStatus(admin.access, '00000000-0000-4000-8000-000000000000', {
+      status: 'active',
+    });
+    expect([unknown.statusCode, unknown.json().code]).toEqual([404, 'USER_NOT_FOUND']);
+  });
+
+  it('sees and rotates signing keys', async () => {
+    const before = await t.app.inject({
+      url: '/api/v1/admin/identity/signing-keys',
+      headers: auth(admin.access),
+    });
+    expect(before.json().keys.filter((k: { state: string }) => k.state === 'active')).toHaveLength(1);
+    const rotated = await t.app.inject({
+      method: 'POST',
+      url: '/api/v1/admin/identity/signing-keys/rotate',
+      headers: auth(admin.access),
+      payload: { lead_seconds: 30 },
+    });
+    expect(rotated.statusCode, rotated.body).toBe(201);
+    const next = rotated.json().keys.find((k: { kid: string }) => k.kid === rotated.json().kid);
+    expect(next).toMatchObject({ state: 'pending', published: true });
+  });
+});

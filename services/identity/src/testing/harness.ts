@@ -1,0 +1,166 @@
+// Test support (not a spec): an identity service on its own database and subject prefix.
+import { randomBytes } from 'node:crypto';
+import { createLogger, type RunningService, startService } from '@tessera/service-kit';
+import { testServiceConfig } from '@tessera/service-kit/testing';
+import { expect } from 'vitest';
+import { type IdentityConfig, parseIdentityConfig } from '../config.ts';
+import type { IdentityDB } from '../db/schema.ts';
+import type { Identity } from '../runtime.ts';
+import { createIdentityService } from '../service.ts';
+import { createAdmin } from '../users/bootstrap-admin.ts';
+
+export const GOOD_PASSWORD = 'violet-harbour-51-lantern';
+
+export function uniqueEmail(label = 'user'): string {
+  return `${label}.${randomBytes(5).toString('hex')}@example.test`;
+}
+
+/** A clock tests can move forward; it follows real time otherwise. */
+export function movableClock() {
+  let offsetMs = 0;
+  return {
+    now: () => new Date(Date.now() + offsetMs),
+    advance(ms: number) {
+      offsetMs += ms;
+    },
+  };
+}
+
+export interface TestIdentity {
+  service: RunningService<IdentityDB>;
+  app: RunningService<IdentityDB>['app'];
+  identity: Identity;
+  config: IdentityConfig;
+  clock: ReturnType<typeof movableClock>;
+  stop(): Promise<void>;
+}
+
+/**
+ * `env` overrides the configuration; `sharing` starts a second instance on another's database and
+ * subject prefix (its stop() leaves the database to the first).
+ */
+export async function startIdentity(
+  env: Record<string, unknown> = {},
+  sharing?: TestIdentity,
+): Promise<TestIdentity> {
+  const test = sharing
+    ? { config: sharing.config, drop: async () => {} }
+    : await testServiceConfig('identity');
+  // Cheaper argon2 than production's: still argon2id, just fewer passes over less memory.
+  const config = parseIdentityConfig({
+    ...test.config,
+    ARGON2_MEMORY_KIB: 8192,
+    ARGON2_TIME_COST: 1,
+    ...env,
+  });
+  const clock = movableClock();
+  const identityService = createIdentityService({ clock: clock.now });
+  const service = await startService(identityService.definition, config, {
+    logger: createLogger({ name: 'identity', level: 'silent', pretty: false }),
+    tokens: identityService.tokens,
+    relayPollIntervalMs: 50,
+  });
+  return {
+    service,
+    app: service.app,
+    identity: identityService.identity(),
+    config,
+    clock,
+    async stop() {
+      await service.stop();
+      await test.drop();
+    },
+  };
+}
+
+/** The body of a response carrying a session (signup, login, refresh). */
+export interface SessionBody {
+  session: { access_token: string; refresh_token: string };
+}
+
+export function auth(token: string): { authorization: string } {
+  return { authorization: `Bearer ${token}` };
+}
+
+export interface SignedUp {
+  id: string;
+  email: string;
+  password: string;
+  access: string;
+  refresh: string;
+}
+
+export async function signUp(
+  t: TestIdentity,
+  input: { email?: string; password?: string; role?: 'contributor' | 'company'; full_name?: string } = {},
+): Promise<SignedUp> {
+  const email = input.email ?? uniqueEmail(input.role ?? 'contributor');
+  const password = input.password ?? GOOD_PASSWORD;
+  const response = await t.app.inject({
+    method: 'POST',
+    url: '/auth/signup',
+    payload: {
+      email,
+      password,
+      full_name: input.full_name ?? 'Ada Tester',
+      ...(input.role ? { role: input.role } : {}),
+    },
+  });
+  expect(response.statusCode, response.body).toBe(201);
+  const body = response.json<{
+    user: { id: string };
+    session: { access_token: string; refresh_token: string };
+  }>();
+  return {
+    id: body.user.id,
+    email,
+    password,
+    access: body.session.access_token,
+    refresh: body.session.refresh_token,
+  };
+}
+
+/** An admin, created the way the bootstrap does, logged in. */
+export async function adminSession(t: TestIdentity): Promise<SignedUp> {
+  const email = uniqueEmail('admin');
+  const outcome = await createAdmin(
+    t.identity,
+    { email, password: GOOD_PASSWORD, fullName: 'Root' },
+    { onlyIfNoAdmin: false },
+  );
+  if (!outcome.created) throw new Error('admin not created');
+  const login = await t.app.inject({
+    method: 'POST',
+    url: '/auth/login',
+    payload: { email, password: GOOD_PASSWORD },
+  });
+  expect(login.statusCode, login.body).toBe(200);
+  const session = login.json<{ session: { access_token: string; refresh_token: string } }>().session;
+  return {
+    id: outcome.userId,
+    email,
+    password: GOOD_PASSWORD,
+    access: session.access_token,
+    refresh: session.refresh_token,
+  };
+}
+
+export async function countRows(t: TestIdentity, table: keyof IdentityDB): Promise<number> {
+  const row = await t.service.db
+    .selectFrom(table)
+    .select((eb) => eb.fn.countAll<string>().as('n'))
+    .executeTakeFirstOrThrow();
+  return Number(row.n);
+}
+
+export async function mailbox(t: TestIdentity, to: string) {
+  const response = await t.app.inject({ url: `/dev/mailbox?to=${encodeURIComponent(to)}` });
+  expect(response.statusCode, response.body).toBe(200);
+  return response.json<{ messages: Array<{ subject: string; text: string; kind: string }> }>().messages;
+}
+
+export function otpIn(text: string): string {
+  const match = /\b(\d{6})\b/.exec(text);
+  if (!match?.[1]) throw new Error(`no code in: ${text}`);
+  return match[1];
+}

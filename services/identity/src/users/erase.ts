@@ -1,0 +1,65 @@
+import { buildEvent } from '@tessera/contracts';
+import { appendToOutbox } from '@tessera/service-kit';
+import { sql } from 'kysely';
+import { LoginThrottle } from '../auth/login-throttle.ts';
+import { deleteMemberships } from '../db/companies.ts';
+import { revokeUserSessions } from '../db/sessions.ts';
+import { findUserById, updateUser } from '../db/users.ts';
+import type { Identity } from '../runtime.ts';
+
+/**
+ * Erasure (GDPR art. 17): the account row stays, as a pseudonymous id that past events and other
+ * services' records point at, but everything personal is removed; sessions end, memberships go
+ * (each announced), and `identity.user.erased.v1` tells every service to scrub what it holds.
+ * Returns false when there was nothing left to erase.
+ */
+export async function eraseUser(identity: Identity, userId: string): Promise<boolean> {
+  return identity.db.transaction().execute(async (trx) => {
+    const user = await findUserById(trx, userId, { forUpdate: true });
+    if (!user || user.status === 'erased') return false;
+    const now = identity.clock();
+    await updateUser(trx, userId, {
+      email: null,
+      password_hash: null,
+      full_name: null,
+      status: 'erased',
+      suspension_reason: null,
+      suspension_reason_code: null,
+      bio: null,
+      location: null,
+      country: null,
+      preferred_language: null,
+      languages: [],
+      avatar_url: null,
+      updated_at: now,
+      erased_at: now,
+    });
+    await revokeUserSessions(trx, userId, 'erased', now);
+    await sql`delete from refresh_tokens where session_id in (select id from sessions where user_id = ${userId})`.execute(
+      trx,
+    );
+    await trx.deleteFrom('one_time_codes').where('user_id', '=', userId).execute();
+    if (user.email) {
+      await trx
+        .deleteFrom('login_throttle')
+        .where('key', '=', LoginThrottle.accountKey(user.email))
+        .execute();
+      await trx
+        .deleteFrom('dev_mailbox')
+        .where(sql<string>`lower(recipient)`, '=', user.email.toLowerCase())
+        .execute();
+    }
+    const companies = await deleteMemberships(trx, userId);
+    await appendToOutbox(trx, [
+      ...companies.map((companyId) =>
+        buildEvent(
+          'identity.company.member-removed.v1',
+          { company_id: companyId, user_id: userId },
+          { subject: companyId },
+        ),
+      ),
+      buildEvent('identity.user.erased.v1', { user_id: userId }, { subject: userId }),
+    ]);
+    return true;
+  });
+}
