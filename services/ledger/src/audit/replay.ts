@@ -1,0 +1,524 @@
+import {
+  type AccountFlags,
+  type AccountKind,
+  accountStream,
+  flagsFor,
+  parseAccountId,
+  transferStream,
+} from '../domain/accounts.ts';
+import {
+  isStoredEventType,
+  type StoredEvent,
+  type StoredEventData,
+  storedEventSchemas,
+} from '../domain/events.ts';
+import type { ChainedEvent } from './chain.ts';
+import { Findings, type Report, formatCount, plural } from './report.ts';
+
+/**
+ * The auditor's replay of the ledger, written apart from the engine so that it checks the engine
+ * rather than repeats it. Every balance is computed twice: by folding the `account-entry` deltas
+ * the engine recorded, and by replaying the transfer events with TigerBeetle's rules. Both must
+ * agree, every transfer event must be matched by exactly the entries it implies, double entry must
+ * hold per currency, and no constrained account may ever have been overdrawn.
+ */
+
+export const balanceFields = [
+  'debits_posted',
+  'credits_posted',
+  'debits_pending',
+  'credits_pending',
+] as const;
+export type BalanceField = (typeof balanceFields)[number];
+export type Balances = Record<BalanceField, bigint>;
+
+export function zeroBalances(): Balances {
+  return { debits_posted: 0n, credits_posted: 0n, debits_pending: 0n, credits_pending: 0n };
+}
+
+export interface OpenedAccount {
+  account_id: string;
+  currency: string;
+  kind: AccountKind;
+  owner: string | null;
+  flags: AccountFlags;
+}
+
+export interface AccountSnapshot {
+  /** Undefined when entries or transfers name an account that was never opened. */
+  account: OpenedAccount | undefined;
+  balances: Balances;
+}
+
+type Cause = 'transfer-created' | 'pending-posted' | 'pending-voided' | 'pending-expired';
+type TransferState = 'posted' | 'pending' | 'voided' | 'expired';
+
+interface TransferInfo {
+  id: string;
+  debit: string;
+  credit: string;
+  currency: string;
+  amount: bigint;
+  state: TransferState;
+  expires_at: string | null;
+}
+
+interface Effect {
+  seq: number;
+  deltas: Balances;
+}
+
+/** How far past its constraint an account ever went, with the first seq where it was worst. */
+interface Peak {
+  debitExcess: bigint;
+  debitSeq: number;
+  creditExcess: bigint;
+  creditSeq: number;
+}
+
+export function accountKey(accountId: string, currency: string): string {
+  return `${accountId}@${currency}`;
+}
+
+function parseStored(type: string, data: unknown): StoredEvent | string {
+  if (!isStoredEventType(type)) return `unknown event type "${type}"`;
+  const result = storedEventSchemas[type].safeParse(data);
+  if (!result.success) {
+    const issue = result.error.issues[0];
+    return `${type} is malformed: ${issue ? `${issue.path.join('.') || '(root)'}: ${issue.message}` : 'invalid'}`;
+  }
+  return { type, data: result.data } as StoredEvent;
+}
+
+function deltasOf(entry: StoredEventData<'account-entry'>): Balances {
+  return {
+    debits_posted: BigInt(entry.debits_posted),
+    credits_posted: BigInt(entry.credits_posted),
+    debits_pending: BigInt(entry.debits_pending),
+    credits_pending: BigInt(entry.credits_pending),
+  };
+}
+
+function addInto(target: Balances, deltas: Balances): void {
+  for (const field of balanceFields) target[field] += deltas[field];
+}
+
+function sameBalances(a: Balances, b: Balances): boolean {
+  return balanceFields.every((field) => a[field] === b[field]);
+}
+
+export function formatBalances(b: Balances): string {
+  return balanceFields.map((field) => `${field}=${b[field]}`).join(' ');
+}
+
+/** The deltas a transfer event implies for its debit and its credit account. */
+function transferEffects(
+  cause: Cause,
+  transfer: TransferInfo,
+  pending: boolean,
+): { debit: Balances; credit: Balances } {
+  const a = transfer.amount;
+  const debit = zeroBalances();
+  const credit = zeroBalances();
+  if (cause === 'transfer-created') {
+    if (pending) {
+      debit.debits_pending = a;
+      credit.credits_pending = a;
+    } else {
+      debit.debits_posted = a;
+      credit.credits_posted = a;
+    }
+  } else {
+    debit.debits_pending = -a;
+    credit.credits_pending = -a;
+    if (cause === 'pending-posted') {
+      debit.debits_posted = a;
+      credit.credits_posted = a;
+    }
+  }
+  return { debit, credit };
+}
+
+export class LedgerReplay {
+  readonly accounts = new Map<string, OpenedAccount>();
+  readonly byEntries = new Map<string, Balances>();
+  readonly byTransfers = new Map<string, Balances>();
+  private readonly transfers = new Map<string, TransferInfo>();
+  private readonly streams = new Map<string, number>();
+  /** Effects implied by transfer events whose entry has not been seen yet, and the reverse. */
+  private readonly awaitingEntry = new Map<string, Effect>();
+  private readonly awaitingTransfer = new Map<string, Effect>();
+  private readonly peaks = new Map<string, Peak>();
+  private readonly typeCounts = new Map<string, number>();
+  events = 0;
+  lastSeq = 0;
+
+  readonly findings = {
+    wellFormed: new Findings(),
+    revisions: new Findings(),
+    placement: new Findings(),
+    accounts: new Findings(),
+    transfers: new Findings(),
+    entries: new Findings(),
+  };
+
+  apply(event: ChainedEvent): void {
+    this.events += 1;
+    this.lastSeq = event.seq;
+    this.typeCounts.set(event.type, (this.typeCounts.get(event.type) ?? 0) + 1);
+    const at = `seq ${event.seq} (${event.type} ${event.id})`;
+
+    const last = this.streams.get(event.stream) ?? -1;
+    if (event.revision !== last + 1) {
+      this.findings.revisions.add(`${at}: stream ${event.stream} revision ${event.revision} follows ${last}`);
+    }
+    this.streams.set(event.stream, Math.max(last, event.revision));
+
+    const stored = parseStored(event.type, event.data);
+    if (typeof stored === 'string') {
+      this.findings.wellFormed.add(`${at}: ${stored}`);
+      return;
+    }
+    const expectedStream =
+      stored.type === 'account-opened' || stored.type === 'account-entry'
+        ? accountStream(stored.data.account_id, stored.data.currency)
+        : transferStream(stored.type === 'transfer-created' ? stored.data.id : stored.data.transfer_id);
+    if (event.stream !== expectedStream) {
+      this.findings.placement.add(`${at}: recorded in ${event.stream}, belongs in ${expectedStream}`);
+    }
+
+    switch (stored.type) {
+      case 'account-opened':
+        return this.open(at, stored.data);
+      case 'account-entry':
+        return this.entry(event.seq, at, stored.data);
+      case 'transfer-created':
+        return this.created(event.seq, at, stored.data);
+      default:
+        return this.resolved(event.seq, at, stored.type, stored.data);
+    }
+  }
+
+  private open(at: string, data: StoredEventData<'account-opened'>): void {
+    const key = accountKey(data.account_id, data.currency);
+    if (this.accounts.has(key)) {
+      this.findings.accounts.add(`${at}: account ${key} opened again`);
+      return;
+    }
+    const { account_id, currency, kind, owner, flags } = data;
+    this.accounts.set(key, { account_id, currency, kind, owner, flags: { ...flags } });
+    const identity = parseAccountId(account_id);
+    const chartFlags = identity && flagsFor(identity.kind);
+    if (!identity || identity.kind !== kind || identity.owner !== owner) {
+      this.findings.accounts.add(
+        `${at}: account ${key} opened as ${kind} of ${owner ?? 'nobody'}, not per the chart`,
+      );
+    } else if (
+      chartFlags?.debits_must_not_exceed_credits !== flags.debits_must_not_exceed_credits ||
+      chartFlags.credits_must_not_exceed_debits !== flags.credits_must_not_exceed_debits
+    ) {
+      this.findings.accounts.add(
+        `${at}: account ${key} opened with flags ${JSON.stringify(flags)}, not the chart's`,
+      );
+    }
+  }
+
+  private entry(seq: number, at: string, data: StoredEventData<'account-entry'>): void {
+    const account = accountKey(data.account_id, data.currency);
+    const deltas = deltasOf(data);
+    addInto(this.balances(this.byEntries, account), deltas);
+    const key = `${data.transfer_id}|${data.cause}|${account}`;
+    const implied = this.awaitingEntry.get(key);
+    if (implied) {
+      this.awaitingEntry.delete(key);
+      this.compareEffect(at, key, implied.deltas, deltas);
+    } else if (this.awaitingTransfer.has(key)) {
+      this.findings.entries.add(
+        `${at}: second entry for ${data.cause} of transfer ${data.transfer_id} on ${account}`,
+      );
+    } else {
+      this.awaitingTransfer.set(key, { seq, deltas });
+    }
+  }
+
+  private created(seq: number, at: string, data: StoredEventData<'transfer-created'>): void {
+    if (this.transfers.has(data.id)) {
+      this.findings.transfers.add(`${at}: transfer ${data.id} created again`);
+      return;
+    }
+    if (data.debit_account === data.credit_account) {
+      this.findings.transfers.add(`${at}: transfer ${data.id} debits and credits the same account`);
+    }
+    if (
+      data.amount > data.requested_amount ||
+      (!data.balancing_debit && data.amount !== data.requested_amount)
+    ) {
+      this.findings.transfers.add(
+        `${at}: transfer ${data.id} moved ${data.amount} of a requested ${data.requested_amount}`,
+      );
+    }
+    const transfer: TransferInfo = {
+      id: data.id,
+      debit: accountKey(data.debit_account, data.currency),
+      credit: accountKey(data.credit_account, data.currency),
+      currency: data.currency,
+      amount: BigInt(data.amount),
+      state: data.pending ? 'pending' : 'posted',
+      expires_at: data.expires_at,
+    };
+    if (!data.pending && data.expires_at !== null) {
+      this.findings.transfers.add(`${at}: transfer ${data.id} is not pending but has an expiry`);
+    }
+    this.transfers.set(data.id, transfer);
+    this.effect(seq, at, 'transfer-created', transfer, data.pending);
+  }
+
+  private resolved(
+    seq: number,
+    at: string,
+    cause: Exclude<Cause, 'transfer-created'>,
+    data: StoredEventData<'pending-posted'>,
+  ): void {
+    const transfer = this.transfers.get(data.transfer_id);
+    if (!transfer) {
+      this.findings.transfers.add(`${at}: ${cause} of transfer ${data.transfer_id}, which was never created`);
+      return;
+    }
+    if (transfer.state !== 'pending') {
+      this.findings.transfers.add(`${at}: ${cause} of transfer ${transfer.id}, which is ${transfer.state}`);
+      return;
+    }
+    if (BigInt(data.amount) !== transfer.amount) {
+      this.findings.transfers.add(
+        `${at}: ${cause} of transfer ${transfer.id} for ${data.amount}, but ${transfer.amount} is pending`,
+      );
+    }
+    if (cause === 'pending-expired') {
+      if (transfer.expires_at === null) {
+        this.findings.transfers.add(`${at}: transfer ${transfer.id} expired but has no expiry`);
+      } else if (Date.parse(data.at) < Date.parse(transfer.expires_at)) {
+        this.findings.transfers.add(
+          `${at}: transfer ${transfer.id} expired at ${data.at}, before ${transfer.expires_at}`,
+        );
+      }
+    }
+    transfer.state =
+      cause === 'pending-posted' ? 'posted' : cause === 'pending-voided' ? 'voided' : 'expired';
+    this.effect(seq, at, cause, transfer, true);
+  }
+
+  /**
+   * Applies a transfer event to the transfer-side balances and expects its two entries. A transfer
+   * of 0 (a balancing debit that found nothing to move) changes no balance and has no entries.
+   */
+  private effect(seq: number, at: string, cause: Cause, transfer: TransferInfo, pending: boolean): void {
+    if (transfer.amount === 0n) return;
+    const { debit, credit } = transferEffects(cause, transfer, pending);
+    for (const [account, deltas] of [
+      [transfer.debit, debit],
+      [transfer.credit, credit],
+    ] as const) {
+      const balances = this.balances(this.byTransfers, account);
+      addInto(balances, deltas);
+      this.trackPeak(seq, account, balances);
+      const key = `${transfer.id}|${cause}|${account}`;
+      const recorded = this.awaitingTransfer.get(key);
+      if (recorded) {
+        this.awaitingTransfer.delete(key);
+        this.compareEffect(at, key, deltas, recorded.deltas);
+      } else {
+        this.awaitingEntry.set(key, { seq, deltas });
+      }
+    }
+  }
+
+  private compareEffect(at: string, key: string, implied: Balances, recorded: Balances): void {
+    if (sameBalances(implied, recorded)) return;
+    const [transferId, cause, account] = key.split('|');
+    this.findings.entries.add(
+      `${at}: entry for ${cause} of transfer ${transferId} on ${account} records ${formatBalances(recorded)}, ` +
+        `the transfer implies ${formatBalances(implied)}`,
+    );
+  }
+
+  private trackPeak(seq: number, account: string, b: Balances): void {
+    const debitExcess = b.debits_posted + b.debits_pending - b.credits_posted;
+    const creditExcess = b.credits_posted + b.credits_pending - b.debits_posted;
+    const peak = this.peaks.get(account);
+    if (!peak) {
+      this.peaks.set(account, { debitExcess, debitSeq: seq, creditExcess, creditSeq: seq });
+      return;
+    }
+    if (debitExcess > peak.debitExcess) Object.assign(peak, { debitExcess, debitSeq: seq });
+    if (creditExcess > peak.creditExcess) Object.assign(peak, { creditExcess, creditSeq: seq });
+  }
+
+  private balances(map: Map<string, Balances>, account: string): Balances {
+    let balances = map.get(account);
+    if (!balances) {
+      balances = zeroBalances();
+      map.set(account, balances);
+    }
+    return balances;
+  }
+
+  /** The entry-folded balances of every account so far (copies). */
+  snapshot(): Map<string, AccountSnapshot> {
+    const keys = new Set([...this.accounts.keys(), ...this.byEntries.keys()]);
+    return new Map(
+      [...keys].map((key) => [
+        key,
+        { account: this.accounts.get(key), balances: { ...(this.byEntries.get(key) ?? zeroBalances()) } },
+      ]),
+    );
+  }
+
+  /** Adds the replay's sections to `report`: call once, after the last event. */
+  report(report: Report): void {
+    const { findings } = this;
+    const types = [...this.typeCounts].map(([type, n]) => `${type} ${formatCount(n)}`).join(', ');
+    report
+      .section('Events')
+      .check(
+        findings.wellFormed,
+        `${plural(this.events, 'event')} well-formed (${types || 'none'})`,
+        'malformed events',
+      );
+
+    report
+      .section('Streams')
+      .check(findings.revisions, `revisions dense in ${plural(this.streams.size, 'stream')}`, 'revision gaps')
+      .check(findings.placement, 'every event in the stream it belongs to', 'events in the wrong stream');
+
+    for (const key of new Set([...this.byEntries.keys(), ...this.byTransfers.keys()])) {
+      if (!this.accounts.has(key))
+        findings.accounts.add(`account ${key} has entries or transfers but was never opened`);
+    }
+    report
+      .section('Accounts')
+      .check(
+        findings.accounts,
+        `${plural(this.accounts.size, 'account')} opened once, as the chart says`,
+        'account problems',
+      );
+
+    const states = new Map<TransferState, number>();
+    for (const t of this.transfers.values()) states.set(t.state, (states.get(t.state) ?? 0) + 1);
+    const stateText = [...states].map(([state, n]) => `${formatCount(n)} ${state}`).join(', ');
+    report
+      .section('Transfers')
+      .check(
+        findings.transfers,
+        `${plural(this.transfers.size, 'transfer')} valid (${stateText || 'none'})`,
+        'invalid transfers',
+      );
+
+    this.reportEntries(report);
+    this.reportBalances(report);
+  }
+
+  private reportEntries(report: Report): void {
+    const { entries } = this.findings;
+    for (const [key, effect] of this.awaitingEntry) {
+      const [transferId, cause, account] = key.split('|');
+      entries.add(`seq ${effect.seq}: ${cause} of transfer ${transferId} has no entry on ${account}`);
+    }
+    for (const [key, effect] of this.awaitingTransfer) {
+      const [transferId, cause, account] = key.split('|');
+      entries.add(
+        `seq ${effect.seq}: entry on ${account} for ${cause} of transfer ${transferId}, which has no such event`,
+      );
+    }
+    const count = this.typeCounts.get('account-entry') ?? 0;
+    report
+      .section('Entries')
+      .check(
+        entries,
+        `${plural(count, 'entry', 'entries')} match their transfer events one to one`,
+        'entry mismatches',
+      );
+  }
+
+  private reportBalances(report: Report): void {
+    const disagree = new Findings();
+    const negative = new Findings();
+    const accounts = new Set([...this.byEntries.keys(), ...this.byTransfers.keys()]);
+    for (const key of accounts) {
+      const entries = this.byEntries.get(key) ?? zeroBalances();
+      const transfers = this.byTransfers.get(key) ?? zeroBalances();
+      if (!sameBalances(entries, transfers)) {
+        disagree.add(
+          `${key}: entries give ${formatBalances(entries)}, transfers give ${formatBalances(transfers)}`,
+        );
+      }
+      for (const field of balanceFields)
+        if (entries[field] < 0n) negative.add(`${key}: ${field} is ${entries[field]}`);
+    }
+    report
+      .section('Balances')
+      .check(
+        disagree,
+        `entries and transfer replay agree on ${plural(accounts.size, 'account')}`,
+        'balances disagree',
+      )
+      .check(negative, 'no balance field below zero', 'negative balance fields');
+
+    const section = report.section('Double entry');
+    const totals = new Map<string, Balances & { accounts: number }>();
+    for (const [key, b] of this.byEntries) {
+      const currency = this.accounts.get(key)?.currency ?? key.slice(key.lastIndexOf('@') + 1);
+      const total = totals.get(currency) ?? { ...zeroBalances(), accounts: 0 };
+      addInto(total, b);
+      total.accounts += 1;
+      totals.set(currency, total);
+    }
+    if (totals.size === 0) section.info('no balances yet');
+    for (const [currency, t] of [...totals].sort(([a], [b]) => a.localeCompare(b))) {
+      const net = t.credits_posted - t.debits_posted;
+      const lines: [boolean, string][] = [
+        [
+          t.debits_posted === t.credits_posted,
+          `posted debits ${t.debits_posted} = credits ${t.credits_posted}`,
+        ],
+        [
+          t.debits_pending === t.credits_pending,
+          `pending debits ${t.debits_pending} = credits ${t.credits_pending}`,
+        ],
+        [net === 0n, `signed sum of posted balances over ${plural(t.accounts, 'account')} is ${net}`],
+      ];
+      for (const [ok, text] of lines)
+        section.add(ok ? 'ok' : 'fail', `${currency}: ${ok ? text : text.replace(' = ', ' ≠ ')}`);
+    }
+
+    const overdrawn = new Findings();
+    let constrained = 0;
+    for (const [key, account] of this.accounts) {
+      const { flags } = account;
+      if (!flags.debits_must_not_exceed_credits && !flags.credits_must_not_exceed_debits) continue;
+      constrained += 1;
+      const final = this.byEntries.get(key) ?? zeroBalances();
+      const peak = this.peaks.get(key);
+      if (flags.debits_must_not_exceed_credits) {
+        const now = final.debits_posted + final.debits_pending - final.credits_posted;
+        if (peak && peak.debitExcess > 0n) {
+          overdrawn.add(`${key}: debits exceeded credits by ${peak.debitExcess} after seq ${peak.debitSeq}`);
+        } else if (now > 0n) overdrawn.add(`${key}: debits exceed credits by ${now}`);
+      }
+      if (flags.credits_must_not_exceed_debits) {
+        const now = final.credits_posted + final.credits_pending - final.debits_posted;
+        if (peak && peak.creditExcess > 0n) {
+          overdrawn.add(
+            `${key}: credits exceeded debits by ${peak.creditExcess} after seq ${peak.creditSeq}`,
+          );
+        } else if (now > 0n) overdrawn.add(`${key}: credits exceed debits by ${now}`);
+      }
+    }
+    report
+      .section('Constraints')
+      .check(
+        overdrawn,
+        `no constrained account overdrawn, after any transfer event (${plural(constrained, 'account')})`,
+        'constraints broken',
+      );
+  }
+}

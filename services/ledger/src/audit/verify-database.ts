@@ -1,0 +1,143 @@
+import type { KeyObject } from 'node:crypto';
+import type { Kysely } from 'kysely';
+import type { EventStore } from '../store/event-store.ts';
+import { canonicalEventOf } from './chain.ts';
+import { compareProjection, readProjection } from './projection.ts';
+import { type AccountSnapshot, LedgerReplay } from './replay.ts';
+import { Report, formatCount, plural } from './report.ts';
+import { loadPublicKeys, type TrustedKey, trustedKey } from './seal-keys.ts';
+import {
+  type ChainRow,
+  chainRows,
+  Cursor,
+  emptyCursor,
+  type SealRow,
+  sealRows,
+  storeEvents,
+} from './sources.ts';
+import { isUndefinedTable } from './pg-errors.ts';
+import type { AuditTables } from './tables.ts';
+import { ChainChecker } from './verify.ts';
+
+export interface VerifyDatabaseOptions {
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  db: Kysely<any>;
+  store: EventStore;
+  /** The auditor's copy of the seal key; without it the keys in `audit_seal_keys` are trusted. */
+  pinnedKey?: KeyObject;
+  pageSize?: number;
+}
+
+/**
+ * The full audit of a running ledger: every event as the store returns it now is replayed, checked
+ * against the hash chain (so an event edited in place no longer matches its chained hash) and the
+ * seals, and the replay is compared with the projection at the projection's own checkpoint.
+ */
+export async function verifyDatabase(options: VerifyDatabaseOptions): Promise<Report> {
+  const db = options.db as Kysely<AuditTables>;
+  const pageSize = options.pageSize ?? 5000;
+  const report = new Report('Tessera ledger audit: database');
+
+  let stored: TrustedKey[] = [];
+  let auditTables = true;
+  try {
+    stored = await loadPublicKeys(db);
+  } catch (error) {
+    if (!isUndefinedTable(error)) throw error;
+    auditTables = false;
+  }
+  const checker = new ChainChecker(
+    options.pinnedKey
+      ? { keys: [trustedKey(options.pinnedKey)], pinned: true, source: 'the auditor' }
+      : { keys: stored, pinned: false, source: 'audit_seal_keys' },
+  );
+  const projection = await readProjection(db);
+  const links: Cursor<ChainRow> = auditTables ? new Cursor(chainRows(db, pageSize)) : emptyCursor();
+  const seals: Cursor<SealRow> = auditTables ? new Cursor(sealRows(db, pageSize)) : emptyCursor();
+
+  const replay = new LedgerReplay();
+  let replayed: { seq: number; accounts: Map<string, AccountSnapshot> } | undefined =
+    projection.ok && projection.checkpoint === null ? { seq: 0, accounts: new Map() } : undefined;
+  const wantedCheckpoint = projection.ok ? projection.checkpoint : null;
+  let seq = 0;
+  let unchained = 0;
+  let aligned = true;
+
+  for await (const event of storeEvents(options.store, pageSize)) {
+    seq += 1;
+    const canonical = canonicalEventOf(event);
+    replay.apply({ seq, ...canonical });
+    if (event.checkpoint === wantedCheckpoint) replayed = { seq, accounts: replay.snapshot() };
+    if (!aligned) continue;
+    const link = await links.next();
+    if (!link) {
+      unchained += 1;
+      continue;
+    }
+    if (link.seq !== seq) {
+      checker.links.add(`audit_chain has seq ${link.seq} where seq ${seq} was expected: links were deleted`);
+      aligned = false;
+    } else if (link.event_id !== event.id) {
+      checker.links.add(
+        `seq ${seq}: the chain has event ${link.event_id} there, the store has ${event.id} (${event.stream}): ` +
+          'events were deleted, inserted or reordered in the store',
+      );
+      aligned = false;
+    } else {
+      if (link.checkpoint !== event.checkpoint) {
+        checker.links.add(`seq ${seq}: chained at checkpoint ${link.checkpoint}, now at ${event.checkpoint}`);
+      }
+      checker.link(seq, canonical, link.prev_hash, link.hash);
+      for (;;) {
+        const seal = await seals.peek();
+        if (!seal || seal.seq > seq) break;
+        await seals.next();
+        checker.seal(seal);
+      }
+    }
+  }
+
+  let orphanLinks = 0;
+  while (await links.next()) orphanLinks += 1;
+  if (orphanLinks > 0 && aligned) {
+    checker.links.add(
+      `audit_chain has ${plural(orphanLinks, 'link')} past the store's last event (seq ${seq}): events were deleted from the store`,
+    );
+  }
+  let orphanSeals = 0;
+  while (await seals.next()) orphanSeals += 1;
+  if (orphanSeals > 0 && aligned)
+    checker.seals.add(`${plural(orphanSeals, 'seal')} past the end of the chain`);
+
+  const source = report.section('Source');
+  source.info(`${plural(seq, 'event')} read from the ${options.store.adapter} event store`);
+  if (!auditTables) source.fail('audit tables missing: the 0200_* migrations have not run on this database');
+  else if (await holdsPrivateKey(db)) {
+    source.warn(
+      'a development seal key is stored in this database with its private half: ' +
+        'whoever can write the database can forge seals (set LEDGER_SEAL_PRIVATE_KEY in production)',
+    );
+  }
+  if (!aligned) source.warn('chain comparison stopped at the first misplaced event; the replay went on');
+  checker.report(report, { strictSeals: false });
+  if (unchained > 0) {
+    report
+      .section('Hash chain')
+      .warn(
+        `${plural(unchained, 'event')} after seq ${formatCount(seq - unchained)} not chained yet (the sealer is behind)`,
+      );
+  }
+  replay.report(report);
+  compareProjection(report, projection, replayed);
+  return report;
+}
+
+async function holdsPrivateKey(db: Kysely<AuditTables>): Promise<boolean> {
+  const row = await db
+    .selectFrom('audit_seal_keys')
+    .select('key_id')
+    .where('private_key', 'is not', null)
+    .limit(1)
+    .executeTakeFirst();
+  return row !== undefined;
+}

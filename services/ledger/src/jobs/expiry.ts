@@ -1,0 +1,68 @@
+import type { Logger } from '@tessera/service-kit';
+import type { Kysely } from 'kysely';
+import type { LedgerEngine } from '../engine/types.ts';
+import type { ProjectionTables } from '../projections/schema.ts';
+
+/**
+ * Expires pending transfers past their expiry time, found through the `transfers` projection and
+ * expired through the engine, which re-checks each against the stream and refuses what is no longer
+ * pending or not yet due; two instances running this at once is harmless. Withdrawal holds have no
+ * timeout and are never expired here.
+ */
+export async function expireDueTransfers(
+  db: Kysely<ProjectionTables>,
+  engine: LedgerEngine,
+  logger: Logger,
+  options: { now?: Date; limit?: number } = {},
+): Promise<number> {
+  const now = options.now ?? new Date();
+  const due = await db
+    .selectFrom('transfers')
+    .select('id')
+    .where('state', '=', 'pending')
+    .where('expires_at', 'is not', null)
+    .where('expires_at', '<=', now)
+    .orderBy('expires_at')
+    .limit(options.limit ?? 500)
+    .execute();
+  let expired = 0;
+  for (const { id } of due) {
+    const outcome = await engine.expire(id, now);
+    if (outcome.ok) {
+      if (!outcome.replayed) expired += 1;
+    } else if (outcome.rejection.code !== 'PENDING_NOT_PENDING') {
+      logger.warn({ transfer_id: id, rejection: outcome.rejection }, 'could not expire a pending transfer');
+    }
+  }
+  return expired;
+}
+
+/** Runs `expireDueTransfers` every `intervalMs` until stopped; one run at a time. */
+export function startExpiryJob(options: {
+  db: Kysely<ProjectionTables>;
+  engine: LedgerEngine;
+  logger: Logger;
+  intervalMs: number;
+}): { stop(): Promise<void> } {
+  let stopped = false;
+  let running: Promise<void> = Promise.resolve();
+  let timer: NodeJS.Timeout | undefined;
+  const tick = () => {
+    running = expireDueTransfers(options.db, options.engine, options.logger)
+      .then((count) => {
+        if (count > 0) options.logger.info({ expired: count }, 'expired pending transfers');
+      })
+      .catch((error: unknown) => options.logger.error({ err: error }, 'expiry job failed'))
+      .finally(() => {
+        if (!stopped) timer = setTimeout(tick, options.intervalMs);
+      });
+  };
+  timer = setTimeout(tick, options.intervalMs);
+  return {
+    async stop() {
+      stopped = true;
+      clearTimeout(timer);
+      await running;
+    },
+  };
+}

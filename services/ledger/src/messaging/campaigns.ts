@@ -1,0 +1,141 @@
+import { buildEvent, causedBy, type TesseraEvent } from '@tessera/contracts';
+import type { HandlerMap } from '@tessera/service-kit';
+import type { Transaction } from 'kysely';
+import { accountIds } from '../domain/accounts.ts';
+import type { TransferRequest } from '../domain/transfers.ts';
+import type { LedgerDB } from '../service.ts';
+import { fundingCost } from './fees.ts';
+import { type FlowDeps, moveOnce, reasonOf } from './flow.ts';
+import { outcomeKey, publishOutcome } from './outcomes.ts';
+import { canonicalId, transferIds } from './transfer-ids.ts';
+
+/**
+ * Tasks' campaign lifecycle: funding moves the budget into the campaign's escrow and the platform
+ * fee into revenue as one linked step; completion or cancellation sweeps what is left back.
+ */
+export function campaignHandlers(deps: FlowDeps): HandlerMap<LedgerDB> {
+  return {
+    'tasks.campaign.funding-requested.v1': (event, trx) => fund(deps, event, trx),
+    'tasks.campaign.completed.v1': (event, trx) => returnBudget(deps, event, trx),
+    'tasks.campaign.cancelled.v1': (event, trx) => returnBudget(deps, event, trx),
+  };
+}
+
+async function fund(
+  deps: FlowDeps,
+  event: TesseraEvent<'tasks.campaign.funding-requested.v1'>,
+  trx: Transaction<LedgerDB>,
+): Promise<void> {
+  const { budget } = event.data;
+  const campaignId = canonicalId(event.data.campaign_id);
+  const companyId = canonicalId(event.data.company_id);
+  await trx
+    .insertInto('campaign_companies')
+    .values({ campaign_id: campaignId, company_id: companyId, currency: budget.currency })
+    .onConflict((oc) => oc.column('campaign_id').doNothing())
+    .execute();
+
+  // Each request is its own attempt: ids derive from the event, so a second request funds again.
+  const fundingId = transferIds.funding(event.id);
+  const feeId = transferIds.fee(event.id);
+  const cost = fundingCost(budget.amount, deps.feeBps);
+  const metadata = { event_id: event.id, campaign_id: campaignId, company_id: companyId };
+  const from = accountIds.companyCredits(companyId);
+  const requests: TransferRequest[] = [
+    {
+      id: fundingId,
+      debit_account: from,
+      credit_account: accountIds.campaignBudget(campaignId),
+      amount: cost.budget,
+      currency: budget.currency,
+      code: 'campaign_funding',
+      metadata,
+    },
+  ];
+  // A zero fee (a tiny budget, a 0 bps rate) is no transfer at all: the ledger refuses amount 0.
+  if (cost.fee > 0) {
+    requests.push({
+      id: feeId,
+      debit_account: from,
+      credit_account: accountIds.platformRevenue,
+      amount: cost.fee,
+      currency: budget.currency,
+      code: 'platform_fee',
+      metadata,
+    });
+  }
+
+  const moved = await moveOnce(deps, requests, [fundingId, feeId]);
+  const meta = causedBy(event, campaignId);
+  if (!moved.ok) {
+    const rejected = buildEvent(
+      'ledger.campaign.funding-rejected.v1',
+      { campaign_id: campaignId, company_id: companyId, budget, ...reasonOf(moved.rejection) },
+      meta,
+    );
+    await publishOutcome(trx, outcomeKey(rejected.type, event.id), rejected);
+    return;
+  }
+  const funding = moved.transfers.find((t) => t.id === fundingId);
+  const fee = moved.transfers.find((t) => t.id === feeId);
+  const funded = buildEvent(
+    'ledger.campaign.funded.v1',
+    {
+      campaign_id: campaignId,
+      company_id: companyId,
+      budget: { amount: funding?.amount ?? 0, currency: budget.currency },
+      fee: { amount: fee?.amount ?? 0, currency: budget.currency },
+      transfer_ids: moved.transfers.map((t) => t.id),
+    },
+    meta,
+  );
+  await publishOutcome(trx, outcomeKey(funded.type, event.id), funded);
+}
+
+async function returnBudget(
+  deps: FlowDeps,
+  event: TesseraEvent<'tasks.campaign.completed.v1' | 'tasks.campaign.cancelled.v1'>,
+  trx: Transaction<LedgerDB>,
+): Promise<void> {
+  const campaignId = canonicalId(event.data.campaign_id);
+  // The budget goes back to the company that funded it, in the currency it was funded in.
+  const known = await trx
+    .selectFrom('campaign_companies')
+    .select(['company_id', 'currency'])
+    .where('campaign_id', '=', campaignId)
+    .executeTakeFirst();
+  const companyId = known?.company_id ?? canonicalId(event.data.company_id);
+  const currency = known?.currency ?? deps.currency;
+
+  // A balancing debit moves whatever the budget still holds (up to this ceiling), so the request,
+  // and with it the derived id's body, is the same however much is left: a repeat is a replay.
+  const transferId = transferIds.campaignReturn(campaignId);
+  const moved = await moveOnce(deps, [
+    {
+      id: transferId,
+      debit_account: accountIds.campaignBudget(campaignId),
+      credit_account: accountIds.companyCredits(companyId),
+      amount: Number.MAX_SAFE_INTEGER,
+      balancing_debit: true,
+      currency,
+      code: 'refund',
+      metadata: { campaign_id: campaignId, company_id: companyId },
+    },
+  ]);
+  if (!moved.ok) {
+    // Nothing the sweep does can be refused by the rules; a refusal is a bug to look at.
+    throw new Error(`returning the budget of campaign ${campaignId} was refused: ${moved.rejection.code}`);
+  }
+  const [swept] = moved.transfers;
+  const returned = buildEvent(
+    'ledger.campaign.budget-returned.v1',
+    {
+      campaign_id: campaignId,
+      company_id: companyId,
+      amount: { amount: swept?.amount ?? 0, currency },
+      transfer_id: transferId,
+    },
+    causedBy(event, campaignId),
+  );
+  await publishOutcome(trx, outcomeKey(returned.type, campaignId), returned);
+}

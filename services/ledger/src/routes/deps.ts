@@ -1,0 +1,66 @@
+import { HttpProblem } from '@tessera/service-kit';
+import type { Kysely } from 'kysely';
+import type { LedgerConfig } from '../config.ts';
+import type { Rejection } from '../domain/errors.ts';
+import type { Transfer, TransferRequest } from '../domain/transfers.ts';
+import type { LedgerEngine } from '../engine/types.ts';
+import { waitForTransfer } from '../projections/projector.ts';
+import type { ProjectionTables } from '../projections/schema.ts';
+import type { LedgerDB } from '../service.ts';
+
+export interface RouteDeps {
+  db: Kysely<LedgerDB>;
+  engine: LedgerEngine;
+  config: Pick<LedgerConfig, 'LEDGER_CURRENCY' | 'LEDGER_READ_AFTER_WRITE_MS'>;
+}
+
+/** How a refusal reads over HTTP: a conflict with the state (409) or a request that cannot be (422). */
+export function problemFor(rejection: Rejection): HttpProblem {
+  switch (rejection.code) {
+    case 'IDEMPOTENCY_CONFLICT':
+      return new HttpProblem(
+        409,
+        'IDEMPOTENCY_CONFLICT',
+        'This Idempotency-Key was already used for a different request; use a new key for a new request.',
+      );
+    case 'INSUFFICIENT_FUNDS':
+      return new HttpProblem(
+        409,
+        'INSUFFICIENT_FUNDS',
+        'The account does not hold enough to cover this amount.',
+      );
+    default:
+      return new HttpProblem(422, rejection.code, rejection.detail);
+  }
+}
+
+/**
+ * Records one transfer for an HTTP write and answers from the write side: the recorded transfer,
+ * which a retry with the same key replays unchanged. Before answering it waits (bounded by
+ * LEDGER_READ_AFTER_WRITE_MS) for the projections to include the transfer, so that the caller's
+ * next read sees it; past the bound it answers anyway, as the write is durable.
+ */
+export async function recordTransfer(
+  deps: RouteDeps,
+  request: TransferRequest,
+): Promise<{ transfer: Transfer; replayed: boolean }> {
+  const outcome = await deps.engine.transfer([request]);
+  if (!outcome.ok) throw problemFor(outcome.rejection);
+  const transfer = outcome.transfers[0];
+  if (!transfer) throw new Error(`the engine recorded no transfer for ${request.id}`);
+  await waitForTransfer(deps.db as unknown as Kysely<ProjectionTables>, transfer.id, {
+    timeoutMs: deps.config.LEDGER_READ_AFTER_WRITE_MS,
+  });
+  return { transfer, replayed: outcome.replayed };
+}
+
+/** HTTP writes move the platform's currency only; reads may ask for any. */
+export function assertLedgerCurrency(deps: RouteDeps, currency: string): void {
+  if (currency !== deps.config.LEDGER_CURRENCY) {
+    throw new HttpProblem(
+      422,
+      'UNSUPPORTED_CURRENCY',
+      `This ledger records ${deps.config.LEDGER_CURRENCY} over HTTP, not ${currency}.`,
+    );
+  }
+}

@@ -1,0 +1,128 @@
+import { type Kysely, type Migration, type MigrationProvider, Migrator, sql } from 'kysely';
+
+export const EVENTS_CHANNEL = 'es_events';
+/** SQLSTATE raised by `es_append` when a stream is not at its expected revision. */
+export const WRONG_EXPECTED_REVISION = 'ES409';
+
+/**
+ * `es_streams` holds each stream's last revision: the row is what concurrent appends to a stream
+ * serialise on (a conditional update or insert-on-conflict that touches no row is a refusal).
+ * `es_events` is the log; `transaction_id` lets readers stay below the oldest transaction still
+ * running, so an event with a smaller position that commits late is never skipped.
+ *
+ * `es_append(request)` writes one multi-stream append in a single statement, so it is one round
+ * trip and atomic on its own. It locks streams in name order (no deadlock between appends touching
+ * the same streams in another order) and raises WRONG_EXPECTED_REVISION with the stream and its
+ * actual revision as JSON detail. It does not NOTIFY: a notifying transaction holds a database-wide
+ * lock through its commit (WAL flush included), which serialises every append (see postgres-store.ts).
+ */
+export const postgresEventStoreMigrations: Record<string, Migration> = {
+  '0001_event_store': {
+    async up(db: Kysely<unknown>) {
+      await sql`
+        create table es_streams (
+          stream text primary key,
+          revision bigint not null
+        )`.execute(db);
+      await sql`
+        create table es_events (
+          position bigserial primary key,
+          transaction_id xid8 not null default pg_current_xact_id(),
+          stream text not null,
+          revision bigint not null,
+          event_id uuid not null unique,
+          type text not null,
+          data jsonb not null,
+          metadata jsonb not null,
+          recorded_at timestamptz not null default now(),
+          unique (stream, revision)
+        )`.execute(db);
+      await sql`create index es_events_global_order on es_events (transaction_id, position)`.execute(db);
+      await sql`
+        create function es_append(p_request jsonb)
+        returns table (request_index integer, last_revision bigint)
+        language plpgsql as $$
+        declare
+          item record;
+          target text;
+          wanted text;
+          event_count integer;
+          new_last bigint;
+          actual bigint;
+          lasts bigint[] := array_fill(null::bigint, array[jsonb_array_length(p_request)]);
+        begin
+          for item in
+            select value, ordinality::integer as index
+            from jsonb_array_elements(p_request) with ordinality
+            order by value->>'stream' collate "C"
+          loop
+            target := item.value->>'stream';
+            wanted := item.value->>'expected';
+            event_count := jsonb_array_length(item.value->'events');
+            new_last := null;
+            if wanted = 'no_stream' then
+              insert into es_streams as s (stream, revision) values (target, event_count - 1)
+                on conflict (stream) do nothing
+                returning s.revision into new_last;
+            elsif wanted = 'any' then
+              insert into es_streams as s (stream, revision) values (target, event_count - 1)
+                on conflict (stream) do update set revision = s.revision + event_count
+                returning s.revision into new_last;
+            elsif wanted = 'exists' then
+              update es_streams as s set revision = s.revision + event_count
+                where s.stream = target
+                returning s.revision into new_last;
+            else
+              -- A stale expectation fails on the committed revision without queueing for the row
+              -- lock behind other writers; the conditional update stays the actual check.
+              select s.revision into actual from es_streams as s where s.stream = target;
+              if found and actual = wanted::bigint then
+                update es_streams as s set revision = s.revision + event_count
+                  where s.stream = target and s.revision = wanted::bigint
+                  returning s.revision into new_last;
+              end if;
+            end if;
+            if new_last is null then
+              select s.revision into actual from es_streams as s where s.stream = target;
+              raise exception using
+                errcode = '${sql.raw(WRONG_EXPECTED_REVISION)}',
+                message = format('stream %s is not at the expected revision', target),
+                detail = json_build_object('stream', target, 'actual', actual)::text;
+            end if;
+            lasts[item.index] := new_last;
+          end loop;
+          -- Events go to the log in request order, whatever order the streams were locked in.
+          insert into es_events (stream, revision, event_id, type, data, metadata)
+            select r.value->>'stream', lasts[r.ordinality] - jsonb_array_length(r.value->'events') + e.ordinality,
+              (e.value->>'id')::uuid, e.value->>'type', e.value->'data', coalesce(e.value->'metadata', '{}'::jsonb)
+            from jsonb_array_elements(p_request) with ordinality as r
+              cross join lateral jsonb_array_elements(r.value->'events') with ordinality as e
+            order by r.ordinality, e.ordinality;
+          return query select i - 1, lasts[i] from generate_subscripts(lasts, 1) as i;
+        end
+        $$`.execute(db);
+    },
+  },
+};
+
+class InlineProvider implements MigrationProvider {
+  getMigrations(): Promise<Record<string, Migration>> {
+    return Promise.resolve(postgresEventStoreMigrations);
+  }
+}
+
+/** Brings the event store's tables up to date, tracked in `es_migrations` (apart from any service's). */
+export async function migrateEventStore(db: Kysely<unknown>): Promise<void> {
+  const migrator = new Migrator({
+    db,
+    provider: new InlineProvider(),
+    migrationTableName: 'es_migrations',
+    migrationLockTableName: 'es_migrations_lock',
+  });
+  const { error, results } = await migrator.migrateToLatest();
+  if (error) {
+    const failed = results?.find((r) => r.status === 'Error')?.migrationName ?? '';
+    const reason = error instanceof Error ? error.message : JSON.stringify(error);
+    throw new Error(`event store migration ${failed} failed: ${reason}`, { cause: error });
+  }
+}

@@ -1,0 +1,118 @@
+import { createTestDatabase } from '@tessera/service-kit/testing';
+import pg from 'pg';
+import { describe, expect, it } from 'vitest';
+import { type ContractSubject, describeEventStoreContract, type HeldCommit } from './event-store.contract.ts';
+import { createPostgresEventStore, decodeCheckpoint, encodeCheckpoint } from './postgres-store.ts';
+
+async function postgresSubject(): Promise<ContractSubject & { url: string }> {
+  const database = await createTestDatabase('ledger_store');
+  const hooks: { beforeCommit?: () => Promise<void> } = {};
+  const store = await createPostgresEventStore({ db: database.url, migrate: true, poolSize: 30, hooks });
+  return {
+    url: database.url,
+    store,
+    holdNextCommit(): HeldCommit {
+      let reached!: () => void;
+      let release!: () => void;
+      const released = new Promise<void>((resolve) => (release = resolve));
+      const held: HeldCommit = { reached: new Promise((resolve) => (reached = resolve)), release };
+      hooks.beforeCommit = async () => {
+        delete hooks.beforeCommit;
+        reached();
+        await released;
+      };
+      return held;
+    },
+    cleanup: () => database.drop(),
+  };
+}
+
+describeEventStoreContract('postgres', postgresSubject);
+
+describe('postgres event store', () => {
+  it('encodes checkpoints at a fixed width, so they sort as they order', () => {
+    const small = encodeCheckpoint('9', '100');
+    const large = encodeCheckpoint('10', '2');
+    expect(small < large).toBe(true);
+    expect(decodeCheckpoint(large)).toEqual({ transactionId: '10', position: '2' });
+    expect(decodeCheckpoint(encodeCheckpoint('18446744073709551615', '9223372036854775807'))).toEqual({
+      transactionId: '18446744073709551615',
+      position: '9223372036854775807',
+    });
+    expect(() => decodeCheckpoint('m000000000000001')).toThrow(TypeError);
+  });
+
+  it('orders the log by position as a number, past 9 and 99', async () => {
+    const subject = await postgresSubject();
+    try {
+      const events = Array.from({ length: 120 }, (_, n) => ({
+        id: crypto.randomUUID(),
+        type: 't',
+        data: { n },
+      }));
+      await subject.store.append([{ stream: 'many', expected: 'no_stream', events }]);
+      const all = await subject.store.readAll();
+      expect(all.map((e) => e.revision)).toEqual(events.map((_, n) => n));
+      const page = await subject.store.readAll({ after: all[8]!.checkpoint, limit: 95 });
+      expect(page.map((e) => e.revision)).toEqual(Array.from({ length: 95 }, (_, n) => n + 9));
+    } finally {
+      await subject.store.close();
+      await subject.cleanup?.();
+    }
+  });
+
+  for (const wake of ['NOTIFY', 'polling'] as const) {
+    it(`wakes a subscription in another process by ${wake}`, async () => {
+      const subject = await postgresSubject();
+      const writer = await createPostgresEventStore({ db: subject.url, notify: wake === 'NOTIFY' });
+      const reader = await createPostgresEventStore({
+        db: subject.url,
+        pollIntervalMs: wake === 'NOTIFY' ? 60_000 : 100,
+      });
+      const controller = new AbortController();
+      try {
+        const first = (async () => {
+          for await (const event of reader.subscribeAll({ signal: controller.signal })) return event;
+        })();
+        await new Promise((resolve) => setTimeout(resolve, 300));
+        const started = Date.now();
+        const id = crypto.randomUUID();
+        await writer.append([
+          { stream: 'elsewhere', expected: 'no_stream', events: [{ id, type: 't', data: {} }] },
+        ]);
+        expect((await first)?.id).toBe(id);
+        expect(Date.now() - started).toBeLessThan(5_000);
+      } finally {
+        controller.abort();
+        await Promise.all([writer.close(), reader.close(), subject.store.close()]);
+        await subject.cleanup?.();
+      }
+    });
+  }
+
+  it('holds back events of transactions newer than the oldest one still running', async () => {
+    const subject = await postgresSubject();
+    const blocker = new pg.Client({ connectionString: subject.url });
+    await blocker.connect();
+    try {
+      // Any transaction with an id, even one that never touches the event tables, holds the horizon.
+      await blocker.query('begin');
+      await blocker.query('select pg_current_xact_id()');
+      await subject.store.append([
+        {
+          stream: 'late-s',
+          expected: 'no_stream',
+          events: [{ id: crypto.randomUUID(), type: 't', data: {} }],
+        },
+      ]);
+      expect(await subject.store.readStream('late-s')).toHaveLength(1);
+      expect(await subject.store.readAll()).toEqual([]);
+      await blocker.query('commit');
+      expect(await subject.store.readAll()).toHaveLength(1);
+    } finally {
+      await blocker.end();
+      await subject.store.close();
+      await subject.cleanup?.();
+    }
+  });
+});
