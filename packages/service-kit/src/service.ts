@@ -132,29 +132,41 @@ export async function startService<DB extends KitTables>(
 }
 
 /** Process entry for a service: start, listen, and stop cleanly on SIGINT / SIGTERM. */
-export async function runService<DB extends KitTables>(
+export function runService<DB extends KitTables>(
   definition: ServiceDefinition<DB>,
   loadServiceConfig: () => ServiceConfig,
   /** E.g. `tokens`: identity verifies its own tokens against its key store, not over HTTP. */
   options: Pick<StartOptions, 'tokens'> = {},
 ): Promise<RunningService<DB>> {
-  let config: ServiceConfig;
+  return runProcess(definition.name, loadServiceConfig, (config, start) =>
+    startService(definition, config, { ...options, ...start }),
+  );
+}
+
+/**
+ * Process entry for a service whose start is more than `startService` (the ledger opens its event
+ * store and runs projectors): a configuration error exits 1 with the message alone; SIGINT and
+ * SIGTERM stop it cleanly, including one that arrives while it is still starting.
+ */
+export async function runProcess<C extends ServiceConfig, R extends { stop(): Promise<void> }>(
+  name: string,
+  loadServiceConfig: () => C,
+  start: (config: C, options: { listen: true; logger: Logger }) => Promise<R>,
+): Promise<R> {
+  let config: C;
   try {
     config = loadServiceConfig();
   } catch (error) {
     // A configuration mistake is the operator's to fix: say what, without a stack trace.
     if (!(error instanceof ConfigError)) throw error;
-    process.stderr.write(`${definition.name}: ${error.message}\n`);
+    process.stderr.write(`${name}: ${error.message}\n`);
     process.exit(1);
   }
-  const logger = createLogger({ name: definition.name, level: config.LOG_LEVEL });
-  let service: RunningService<DB>;
-  try {
-    service = await startService(definition, config, { ...options, listen: true, logger });
-  } catch (error) {
+  const logger = createLogger({ name, level: config.LOG_LEVEL });
+  const starting = start(config, { listen: true, logger }).catch((error: unknown) => {
     logger.fatal({ err: error }, 'failed to start');
     process.exit(1);
-  }
+  });
   const shutdown = (signal: string) => {
     logger.info({ signal }, 'shutting down');
     const force = setTimeout(() => {
@@ -162,15 +174,18 @@ export async function runService<DB extends KitTables>(
       process.exit(1);
     }, 10_000);
     force.unref();
-    service.stop().then(
-      () => process.exit(0),
-      (error: unknown) => {
-        logger.error({ err: error }, 'shutdown failed');
-        process.exit(1);
-      },
-    );
+    starting
+      .then((service) => service.stop())
+      .then(
+        () => process.exit(0),
+        (error: unknown) => {
+          logger.error({ err: error }, 'shutdown failed');
+          process.exit(1);
+        },
+      );
   };
+  // Handled from the start: a signal while starting waits for the start, then stops.
   process.once('SIGINT', shutdown);
   process.once('SIGTERM', shutdown);
-  return service;
+  return starting;
 }

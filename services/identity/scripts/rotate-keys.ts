@@ -1,11 +1,11 @@
 /**
  * Rotates identity's signing key now, against its database:
  *
- *   pnpm --filter @tessera/identity rotate-keys [-- --lead-seconds 60]
+ *   npm run identity:rotate-keys [-- --lead-seconds 60]
  *
  * The new key is published at once and signs after the lead (default SIGNING_KEY_PUBLISH_LEAD_S),
  * by when every running instance has re-read the key table; the old key stays published until
- * its last token has expired. Needs DATABASE_URL and, in production, IDENTITY_KEY_ENCRYPTION_KEY.
+ * its last token has expired. Uses DATABASE_URL (default: the local runner's) and, in production, IDENTITY_KEY_ENCRYPTION_KEY.
  */
 import { parseArgs } from 'node:util';
 import { createDatabase, createLogger } from '@tessera/service-kit';
@@ -28,7 +28,11 @@ const settings = identityEnvSchema
     SIGNING_KEY_PUBLISH_LEAD_S: true,
     SIGNING_KEY_ROTATION_INTERVAL_S: true,
   })
-  .safeParse(process.env);
+  .safeParse({
+    // Without DATABASE_URL, the local runner's identity database (npm start).
+    DATABASE_URL: `postgres://postgres:postgres@127.0.0.1:${process.env.PG_PORT ?? '54329'}/tessera_identity`,
+    ...process.env,
+  });
 if (!settings.success) {
   process.stderr.write(
     `rotate-keys: ${settings.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}\n`,
