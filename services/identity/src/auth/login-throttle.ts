@@ -1,4 +1,4 @@
-import type { Kysely } from 'kysely';
+import type { Kysely, Transaction } from 'kysely';
 import type { IdentityConfig } from '../config.ts';
 import type { IdentityDB } from '../db/schema.ts';
 import { clearThrottle, lockThrottle, readThrottle, writeThrottle } from '../db/throttle.ts';
@@ -57,6 +57,40 @@ export class LoginThrottle {
     const states = await readThrottle(this.db, [keys.address, ...(keys.account ? [keys.account] : [])]);
     const now = this.clock();
     return combine([...states.values()].map((state) => throttleDecision(state, now)));
+  }
+
+  /**
+   * One login attempt with the account's throttle row locked from the check to the record, so
+   * concurrent guesses at one account queue and are counted one by one: however many arrive at
+   * once, no more than the limit are ever checked. `attempt` gets the transaction (it must not take
+   * a second connection while this one is held) and answers what it found, or undefined for a
+   * wrong email or password. The address is checked and counted too, but not held: one address may
+   * log in to many accounts at once, so its count can run ahead by the attempts in flight.
+   */
+  async attempt<T>(
+    keys: { account: string; address: string },
+    attempt: (trx: Transaction<IdentityDB>) => Promise<T | undefined>,
+  ): Promise<{ allowed: false; retryAfterS: number } | { allowed: true; result: T | undefined }> {
+    return this.db.transaction().execute(async (trx) => {
+      const now = this.clock();
+      const account = await lockThrottle(trx, keys.account, now);
+      const address = (await readThrottle(trx, [keys.address])).get(keys.address);
+      const decision = combine([throttleDecision(account, now), throttleDecision(address, now)]);
+      if (!decision.allowed) return decision;
+
+      const result = await attempt(trx);
+      const after = this.clock();
+      if (result === undefined) {
+        // The account's row first, as everywhere: it is already held, so no two attempts wait on
+        // each other's locks.
+        await writeThrottle(trx, keys.account, afterFailure(account, after, this.policies.account), after);
+        const held = await lockThrottle(trx, keys.address, after);
+        await writeThrottle(trx, keys.address, afterFailure(held, after, this.policies.address), after);
+      } else {
+        await clearThrottle(trx, keys.account);
+      }
+      return { allowed: true, result };
+    });
   }
 
   async failure(keys: { account?: string; address: string }): Promise<void> {

@@ -256,6 +256,18 @@ describe('login', () => {
     expect(after.statusCode).toBe(200);
   });
 
+  it('checks no more guesses at one account than the limit, however many arrive at once', async () => {
+    const user = await signUp(t);
+    const responses = await Promise.all(
+      Array.from({ length: 12 }, (_, i) =>
+        post('/auth/login', { email: user.email, password: `wrong-password-${i}` }, fromAddress()),
+      ),
+    );
+    const codes = responses.map((r) => r.statusCode).sort();
+    // LOGIN_MAX_FAILURES_PER_ACCOUNT is 3 here: three guesses are checked, the other nine refused.
+    expect(codes).toEqual([...Array<number>(3).fill(401), ...Array<number>(9).fill(429)]);
+  });
+
   it('throttles a client address that tries many accounts', async () => {
     const address = fromAddress();
     for (let i = 0; i < 6; i++) {

@@ -68,19 +68,17 @@ export function registerAuthRoutes(app: HttpApp, identity: Identity): void {
         account: LoginThrottle.accountKey(request.body.email),
         address: LoginThrottle.addressKey('login', request.ip),
       };
-      const decision = await throttle.check(keys);
-      if (!decision.allowed) tooManyAttempts(reply, decision.retryAfterS, 'LOGIN_THROTTLED');
-
-      const found = await findUserByEmail(db, request.body.email);
-      const matches = await passwords.verify(found?.password_hash, request.body.password);
-      if (!found?.password_hash || !matches) {
-        await throttle.failure(keys);
-        throw new HttpProblem(401, 'INVALID_CREDENTIALS', 'The email or password is wrong.');
-      }
+      const outcome = await throttle.attempt(keys, async (trx) => {
+        const user = await findUserByEmail(trx, request.body.email);
+        const matches = await passwords.verify(user?.password_hash, request.body.password);
+        return user?.password_hash && matches ? { ...user, password_hash: user.password_hash } : undefined;
+      });
+      if (!outcome.allowed) return tooManyAttempts(reply, outcome.retryAfterS, 'LOGIN_THROTTLED');
+      const found = outcome.result;
+      if (!found) throw new HttpProblem(401, 'INVALID_CREDENTIALS', 'The email or password is wrong.');
       if (found.status !== 'active') {
         throw new HttpProblem(403, 'ACCOUNT_SUSPENDED', 'This account is suspended.');
       }
-      await throttle.success(keys.account);
       // The password is at hand only now: bring its hash up to today's parameters.
       const rehashed = passwords.needsRehash(found.password_hash)
         ? { password_hash: await passwords.hash(request.body.password) }
