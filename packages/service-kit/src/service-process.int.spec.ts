@@ -1,34 +1,12 @@
-import { type ChildProcess, spawn } from 'node:child_process';
-import { once } from 'node:events';
 import { findFreePort } from '@tessera/devstack';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ServiceConfig } from './config.ts';
-import { testServiceConfig, waitFor } from './testing/index.ts';
+import { launchServiceProcess, testServiceConfig, waitFor } from './testing/index.ts';
 
 const entry = fileURLToPath(new URL('./__fixtures__/diagnostics-server.ts', import.meta.url));
 let config: ServiceConfig;
 let drop: () => Promise<void>;
-
-function launch(env: Record<string, string | number>): { child: ChildProcess; output: () => string } {
-  let output = '';
-  const child = spawn(process.execPath, ['--import', 'tsx', entry], {
-    env: {
-      PATH: process.env.PATH,
-      LOG_FORMAT: 'json',
-      ...Object.fromEntries(Object.entries(env).map(([k, v]) => [k, String(v)])),
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  return { child, output: () => output };
-}
-
-const exitOf = (child: ChildProcess) =>
-  child.exitCode !== null
-    ? Promise.resolve(child.exitCode)
-    : once(child, 'exit').then(([code]) => code as number | null);
 
 beforeAll(async () => {
   ({ config, drop } = await testServiceConfig('diagnostics'));
@@ -39,7 +17,11 @@ afterAll(() => drop?.());
 describe('a service process (runService)', () => {
   it('starts, becomes ready, and stops cleanly with exit 0 on SIGTERM', async () => {
     const port = await findFreePort();
-    const { child, output } = launch({ ...config, PORT: port, LOG_LEVEL: 'info' });
+    const { child, output, exited } = launchServiceProcess(entry, {
+      ...config,
+      PORT: port,
+      LOG_LEVEL: 'info',
+    });
     try {
       const base = `http://127.0.0.1:${port}`;
       await waitFor(
@@ -65,7 +47,7 @@ describe('a service process (runService)', () => {
       ]);
 
       child.kill('SIGTERM');
-      expect(await exitOf(child)).toBe(0);
+      expect(await exited()).toBe(0);
       expect(output()).toContain('shutting down');
       await expect(fetch(`${base}/healthz`)).rejects.toThrow();
     } finally {
@@ -74,8 +56,8 @@ describe('a service process (runService)', () => {
   });
 
   it('refuses to start with bad configuration, naming the variable', async () => {
-    const { child, output } = launch({ ...config, PORT: 'eighty' });
-    expect(await exitOf(child)).toBe(1);
+    const { output, exited } = launchServiceProcess(entry, { ...config, PORT: 'eighty' });
+    expect(await exited()).toBe(1);
     expect(output()).toMatch(/diagnostics: Invalid configuration:\n\s+PORT: /);
     expect(output()).not.toMatch(/\bat .*\.ts:\d+/); // no stack trace
   });

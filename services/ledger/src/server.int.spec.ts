@@ -1,38 +1,12 @@
-import { type ChildProcess, spawn } from 'node:child_process';
-import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
 import { findFreePort } from '@tessera/devstack';
 import { type ServiceConfig } from '@tessera/service-kit';
-import { testServiceConfig, waitFor } from '@tessera/service-kit/testing';
+import { launchServiceProcess, testServiceConfig, waitFor } from '@tessera/service-kit/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 const entry = fileURLToPath(new URL('./server.ts', import.meta.url));
 let config: ServiceConfig;
 let drop: () => Promise<void>;
-
-function launch(env: Record<string, string | number | undefined>) {
-  let output = '';
-  const child = spawn(process.execPath, ['--import', 'tsx', entry], {
-    env: {
-      PATH: process.env.PATH,
-      LOG_FORMAT: 'json',
-      ...Object.fromEntries(
-        Object.entries(env)
-          .filter(([, v]) => v !== undefined)
-          .map(([k, v]) => [k, String(v)]),
-      ),
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  return { child, output: () => output };
-}
-
-const exitOf = (child: ChildProcess) =>
-  child.exitCode !== null
-    ? Promise.resolve(child.exitCode)
-    : once(child, 'exit').then(([code]) => code as number | null);
 
 beforeAll(async () => {
   ({ config, drop } = await testServiceConfig('ledger'));
@@ -43,7 +17,7 @@ afterAll(() => drop?.());
 describe('the ledger process', () => {
   it('starts with the local runner environment, becomes ready, and stops cleanly on SIGTERM', async () => {
     const port = await findFreePort();
-    const { child, output } = launch({
+    const { child, output, exited } = launchServiceProcess(entry, {
       SERVICE_NAME: 'ledger',
       PORT: port,
       HOST: '127.0.0.1',
@@ -66,7 +40,7 @@ describe('the ledger process', () => {
       const summary = await fetch(`${base}/api/v1/admin/ledger/summary`);
       expect(summary.status).toBe(401);
       child.kill('SIGTERM');
-      expect(await exitOf(child)).toBe(0);
+      expect(await exited()).toBe(0);
       expect(output()).toContain('shutting down');
       expect(output()).not.toMatch(/"level":(50|60)/); // no error or fatal logged
     } finally {
@@ -78,8 +52,8 @@ describe('the ledger process', () => {
     [{ PLATFORM_FEE_BPS: '12.5' }, /PLATFORM_FEE_BPS: /],
     [{ LEDGER_EVENT_STORE: 'kurrentdb' }, /KURRENTDB_URL: is required when LEDGER_EVENT_STORE=kurrentdb/],
   ])('refuses to start with bad configuration (%o), naming the variable', async (env, message) => {
-    const { child, output } = launch({ ...config, PORT: 1, ...env });
-    expect(await exitOf(child)).toBe(1);
+    const { output, exited } = launchServiceProcess(entry, { ...config, PORT: 1, ...env });
+    expect(await exited()).toBe(1);
     expect(output()).toMatch(/ledger: Invalid configuration:/);
     expect(output()).toMatch(message);
     expect(output()).not.toMatch(/\bat .*\.ts:\d+/);
