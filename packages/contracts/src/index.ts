@@ -4,3 +4,4 @@ export * from './catalog.ts';
 export * from './routing.ts';
 export * from './build-event.ts';
 export * from './schemas.ts';
+export * from './task-inputs.ts';

@@ -2,8 +2,19 @@ import { z } from 'zod';
 import { defineEvent } from '../define-event.ts';
 import { entityId, money, reasonCode } from '../schemas.ts';
 
-/** Engagement: rewards paid in money, from the platform's promotions account. */
+/**
+ * Engagement: rewards paid in money, from the platform's promotions account, and the standing
+ * (level, trust score) that makes a contributor eligible for harder tasks.
+ */
 export const engagementEvents = [
+  defineEvent('engagement.contributor.level-changed.v1', {
+    description: "A contributor's level changed (levels start at 1).",
+    data: z.object({ user_id: entityId, level: z.number().int().min(1).max(1000) }),
+  }),
+  defineEvent('engagement.contributor.trust-changed.v1', {
+    description: "A contributor's trust score changed (0 to 10, one decimal; it starts at 5.0).",
+    data: z.object({ user_id: entityId, trust_score: z.number().min(0).max(10) }),
+  }),
   defineEvent('engagement.bonus.awarded.v1', {
     description:
       'A user earned a money bonus (a streak, a mission, a badge); the ledger pays it from promotions.',

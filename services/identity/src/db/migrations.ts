@@ -1,4 +1,5 @@
 import { type Migration, sql } from 'kysely';
+import { idempotencyKeysMigration } from '@tessera/service-kit';
 
 export const migrations: Record<string, Migration> = {
   '0001_identity': {
@@ -143,20 +144,6 @@ export const migrations: Record<string, Migration> = {
       await sql`create index dev_mailbox_by_recipient on dev_mailbox (lower(recipient), id)`.execute(db);
     },
   },
-  '0002_idempotency_keys': {
-    async up(db) {
-      // Replays of a creating POST answer what the first one did (Idempotency-Key header).
-      await sql`
-        create table idempotency_keys (
-          principal_id text not null,
-          operation text not null,
-          key text not null,
-          request_hash text not null,
-          response_status integer not null,
-          response_body jsonb not null,
-          created_at timestamptz not null,
-          primary key (principal_id, operation, key)
-        )`.execute(db);
-    },
-  },
+  // Replays of a creating POST answer what the first one did (Idempotency-Key header).
+  '0002_idempotency_keys': idempotencyKeysMigration,
 };

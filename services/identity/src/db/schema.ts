@@ -1,4 +1,4 @@
-import type { KitTables } from '@tessera/service-kit';
+import type { IdempotencyKeysTable, KitTables } from '@tessera/service-kit';
 import type { ColumnType, Generated } from 'kysely';
 import type { MemberRole } from '../domain/access.ts';
 import type { CodePurpose } from '../domain/one-time-codes.ts';
@@ -117,15 +117,6 @@ export interface DevMailboxTable {
   created_at: Timestamp;
 }
 
-export interface IdempotencyKeysTable {
-  principal_id: string;
-  operation: string;
-  key: string;
-  request_hash: string;
-  response_status: number;
-  response_body: ColumnType<unknown, string, string>;
-  created_at: Timestamp;
-}
 
 export interface IdentityDB extends KitTables {
   idempotency_keys: IdempotencyKeysTable;

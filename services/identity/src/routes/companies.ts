@@ -1,6 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import { buildEvent } from '@tessera/contracts';
-import { appendToOutbox, HttpProblem, type HttpApp, principalOf, requireRole } from '@tessera/service-kit';
+import {
+  appendToOutbox,
+  claimIdempotencyKey,
+  HttpProblem,
+  type HttpApp,
+  principalOf,
+  recordIdempotentResponse,
+  requireRole,
+} from '@tessera/service-kit';
 import { z } from 'zod';
 import {
   countActiveApiKeys,
@@ -20,7 +28,6 @@ import {
   type MemberRow,
   upsertMember,
 } from '../db/companies.ts';
-import { claimIdempotencyKey, recordIdempotentResponse } from '../db/idempotency.ts';
 import { findUserByEmail, findUserById } from '../db/users.ts';
 import { companyRights, type CompanyRights, leavesNoManager, memberRoles } from '../domain/access.ts';
 import {

@@ -1,7 +1,40 @@
-import { HttpProblem } from '@tessera/service-kit';
-import type { Kysely } from 'kysely';
-import { sha256Hex } from '../domain/secrets.ts';
-import type { IdentityDB } from './schema.ts';
+import { createHash } from 'node:crypto';
+import { type ColumnType, type Kysely, type Migration, sql } from 'kysely';
+import { HttpProblem } from '../http/problem.ts';
+
+/**
+ * Replays of a POST that carried an `Idempotency-Key` header answer what the first one did. A
+ * service that accepts the header adds `idempotencyKeysMigration` to its migrations.
+ */
+export interface IdempotencyKeysTable {
+  principal_id: string;
+  operation: string;
+  key: string;
+  request_hash: string;
+  response_status: number;
+  response_body: ColumnType<unknown, string, string>;
+  created_at: ColumnType<Date, Date, Date>;
+}
+
+export interface IdempotencyTables {
+  idempotency_keys: IdempotencyKeysTable;
+}
+
+export const idempotencyKeysMigration: Migration = {
+  async up(db: Kysely<unknown>) {
+    await sql`
+      create table idempotency_keys (
+        principal_id text not null,
+        operation text not null,
+        key text not null,
+        request_hash text not null,
+        response_status integer not null,
+        response_body jsonb not null,
+        created_at timestamptz not null,
+        primary key (principal_id, operation, key)
+      )`.execute(db);
+  },
+};
 
 export interface IdempotentRequest {
   principalId: string;
@@ -15,18 +48,23 @@ export interface StoredResponse {
   body: unknown;
 }
 
+// Any database holding the table; kysely's types cannot express "at least these tables" for writes.
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type WithIdempotency = Kysely<any>;
+
 /**
  * Claims an Idempotency-Key inside the caller's transaction. A concurrent request with the same
  * key waits on the row until this transaction ends. Returns the earlier response when the key was
  * used before with the same body; refuses it with another body (422).
  */
 export async function claimIdempotencyKey(
-  trx: Kysely<IdentityDB>,
+  trx: WithIdempotency,
   request: IdempotentRequest,
   now: Date,
 ): Promise<StoredResponse | null> {
-  const requestHash = sha256Hex(JSON.stringify(request.body));
-  const inserted = await trx
+  const db = trx as Kysely<IdempotencyTables>;
+  const requestHash = createHash('sha256').update(JSON.stringify(request.body), 'utf8').digest('hex');
+  const inserted = await db
     .insertInto('idempotency_keys')
     .values({
       principal_id: request.principalId,
@@ -41,7 +79,7 @@ export async function claimIdempotencyKey(
     .returning('key')
     .executeTakeFirst();
   if (inserted) return null;
-  const earlier = await trx
+  const earlier = await db
     .selectFrom('idempotency_keys')
     .selectAll()
     .where('principal_id', '=', request.principalId)
@@ -59,11 +97,11 @@ export async function claimIdempotencyKey(
 }
 
 export async function recordIdempotentResponse(
-  trx: Kysely<IdentityDB>,
+  trx: WithIdempotency,
   request: Omit<IdempotentRequest, 'body'>,
   response: StoredResponse,
 ): Promise<void> {
-  await trx
+  await (trx as Kysely<IdempotencyTables>)
     .updateTable('idempotency_keys')
     .set({ response_status: response.status, response_body: JSON.stringify(response.body) })
     .where('principal_id', '=', request.principalId)

@@ -1,0 +1,132 @@
+import { randomUUID } from 'node:crypto';
+import {
+  buildEvent,
+  type EventData,
+  type EventType,
+  subjectFor,
+  type TesseraEvent,
+} from '@tessera/contracts';
+import { SignJWT } from 'jose';
+import type { Kysely } from 'kysely';
+import type { KitTables } from '../db/kit-migrations.ts';
+import type { Role } from '../http/auth.ts';
+import type { RunningService } from '../service.ts';
+import { waitFor, waitForHandled } from './index.ts';
+import { readStream } from './stream.ts';
+
+export interface InjectRequest {
+  method?: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
+  url: string;
+  token?: string;
+  /** The Idempotency-Key header. */
+  key?: string;
+  body?: unknown;
+}
+
+export interface InjectResponse {
+  status: number;
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- JSON for assertions
+  body: any;
+  headers: Record<string, unknown>;
+}
+
+type Issuer = Awaited<ReturnType<typeof import('./index.ts').createTestIssuer>>;
+
+/** What a service's integration tests do to it from outside: HTTP, tokens, and events in and out. */
+export interface ServiceTestClient {
+  /** A user's access token as identity signs it. */
+  token(claims?: { sub?: string; role?: Role }): Promise<string>;
+  /** A token as identity issues to a company's API key: role company, `company_id` and `scopes`. */
+  companyKeyToken(companyId: string, scopes: string[]): Promise<string>;
+  /**
+   * An HTTP request through the app, retried while the kit sheds load (503 OVERLOADED), as it does
+   * when the event loop lags on a busy test machine.
+   */
+  inject(request: InjectRequest): Promise<InjectResponse>;
+  /** Publishes an event as its producer would (msgID = event id unless given). */
+  publish(event: TesseraEvent, msgID?: string): Promise<void>;
+  /** Publishes and waits until `consumer` committed its handling. */
+  deliver(consumer: string, event: TesseraEvent, msgID?: string): Promise<void>;
+  /** The service's published events (relayed from the outbox), optionally of one type. */
+  published<T extends EventType>(type?: T): Promise<TesseraEvent<T>[]>;
+  /** Waits until at least `count` events of `type` matching `where` are on the service's stream. */
+  awaitPublished<T extends EventType>(
+    type: T,
+    where?: (event: TesseraEvent<T>) => boolean,
+    count?: number,
+  ): Promise<TesseraEvent<T>[]>;
+}
+
+export function serviceTestClient<DB extends KitTables>(
+  service: Pick<RunningService<DB>, 'app' | 'bus' | 'db'>,
+  producer: string,
+  issuer: Issuer,
+): ServiceTestClient {
+  const { app, bus, db } = service;
+  const publish = async (event: TesseraEvent, msgID?: string) => {
+    await bus.js.publish(subjectFor(event.type, bus.ns), JSON.stringify(event), { msgID: msgID ?? event.id });
+  };
+  const published = async <T extends EventType>(type?: T): Promise<TesseraEvent<T>[]> =>
+    (await readStream(bus, producer))
+      .map((message) => message.data as TesseraEvent<T>)
+      .filter((event) => type === undefined || event.type === type);
+  return {
+    token: (claims = {}) => issuer.token(claims),
+    companyKeyToken: (companyId, scopes) =>
+      new SignJWT({ role: 'company', company_id: companyId, scopes })
+        .setProtectedHeader({ alg: 'EdDSA', kid: issuer.jwks.keys[0]?.kid ?? '' })
+        .setSubject(randomUUID())
+        .setIssuer(issuer.issuer)
+        .setAudience(issuer.audience)
+        .setIssuedAt()
+        .setJti(randomUUID())
+        .setExpirationTime('10m')
+        .sign(issuer.privateKey),
+    async inject({ method = 'GET', url, token, key, body }) {
+      for (let attempt = 1; ; attempt++) {
+        const response = await app.inject({
+          method,
+          url,
+          headers: {
+            ...(token ? { authorization: `Bearer ${token}` } : {}),
+            ...(key ? { 'idempotency-key': key } : {}),
+          },
+          ...(body === undefined ? {} : { payload: body as Record<string, unknown> }),
+        });
+        const parsed: unknown = response.body ? response.json() : undefined;
+        const overloaded =
+          response.statusCode === 503 && (parsed as { code?: string })?.code === 'OVERLOADED';
+        if (!overloaded || attempt === 20) {
+          return { status: response.statusCode, body: parsed, headers: response.headers };
+        }
+        await new Promise((resolve) => setTimeout(resolve, 250));
+      }
+    },
+    publish,
+    async deliver(consumer, event, msgID) {
+      await publish(event, msgID);
+      await waitForHandled(db as unknown as Kysely<KitTables>, consumer, event.id);
+    },
+    published,
+    async awaitPublished(type, where = () => true, count = 1) {
+      let found: TesseraEvent<typeof type>[] = [];
+      await waitFor(
+        async () => {
+          found = (await published(type)).filter(where);
+          return found.length >= count;
+        },
+        { what: `${count} × ${type}` },
+      );
+      return found;
+    },
+  };
+}
+
+/** Another service's event, as its producer would build it. */
+export function foreignEvent<T extends EventType>(
+  type: T,
+  data: EventData<T>,
+  subject?: string,
+): TesseraEvent<T> {
+  return buildEvent(type, data, { subject: subject ?? randomUUID() });
+}

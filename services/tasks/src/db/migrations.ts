@@ -1,0 +1,172 @@
+import { idempotencyKeysMigration } from '@tessera/service-kit';
+import { type Kysely, type Migration, sql } from 'kysely';
+
+/** The tasks service's tables; the kit's (outbox, inbox, dead letters) are migrated separately. */
+export const tasksMigrations: Record<string, Migration> = {
+  '0001_tasks': {
+    async up(db: Kysely<unknown>) {
+      await sql`
+        create table campaigns (
+          id uuid primary key,
+          company_id uuid not null,
+          name text not null,
+          description text not null,
+          currency char(3) not null,
+          budget_amount bigint not null check (budget_amount > 0),
+          target_count integer check (target_count > 0),
+          start_at timestamptz,
+          end_at timestamptz,
+          is_private boolean not null default false,
+          status text not null check (status in ('draft', 'funding', 'active', 'paused', 'completed', 'cancelled')),
+          pause_reason text check (pause_reason in ('manual', 'budget_exhausted', 'target_reached')),
+          last_funding_error jsonb,
+          funded_amount bigint not null default 0,
+          spent_amount bigint not null default 0,
+          returned_amount bigint not null default 0,
+          reserved_amount bigint not null default 0 check (reserved_amount >= 0),
+          owed_amount bigint not null default 0,
+          quota_taken integer not null default 0 check (quota_taken >= 0),
+          received_count integer not null default 0,
+          approved_count integer not null default 0,
+          rejected_count integer not null default 0,
+          close_event text check (close_event in ('completed', 'cancelled')),
+          close_event_sent_at timestamptz,
+          created_by uuid not null,
+          created_at timestamptz not null default now(),
+          updated_at timestamptz not null default now(),
+          check (end_at is null or start_at is null or end_at > start_at)
+        )`.execute(db);
+      await sql`create index campaigns_company on campaigns (company_id, created_at desc, id desc)`.execute(
+        db,
+      );
+      await sql`create index campaigns_ending on campaigns (end_at) where status in ('active', 'paused', 'funding')`.execute(
+        db,
+      );
+      await sql`create index campaigns_closing on campaigns (id) where close_event is not null and close_event_sent_at is null`.execute(
+        db,
+      );
+
+      await sql`
+        create table campaign_funding_requests (
+          event_id uuid primary key,
+          campaign_id uuid not null references campaigns (id),
+          purpose text not null check (purpose in ('activation', 'top_up')),
+          amount bigint not null check (amount > 0),
+          currency char(3) not null,
+          status text not null check (status in ('pending', 'funded', 'rejected')),
+          created_at timestamptz not null default now(),
+          answered_at timestamptz
+        )`.execute(db);
+      await sql`create index campaign_funding_requests_campaign on campaign_funding_requests (campaign_id)`.execute(
+        db,
+      );
+
+      await sql`
+        create table campaign_invitations (
+          campaign_id uuid not null references campaigns (id),
+          user_id uuid not null,
+          invited_by uuid not null,
+          created_at timestamptz not null default now(),
+          primary key (campaign_id, user_id)
+        )`.execute(db);
+
+      await sql`
+        create table tasks (
+          id uuid primary key,
+          campaign_id uuid not null references campaigns (id),
+          company_id uuid not null,
+          title text not null,
+          description text not null,
+          task_type text not null check (task_type in ('audio', 'image', 'text', 'validation', 'linguasense', 'rlhf')),
+          input jsonb not null,
+          is_golden boolean not null default false,
+          golden_answer jsonb,
+          difficulty text not null check (difficulty in ('easy', 'medium', 'hard')),
+          reward_amount bigint not null check (reward_amount > 0),
+          currency char(3) not null,
+          xp_reward integer not null check (xp_reward >= 0),
+          time_estimate text,
+          max_submissions integer not null check (max_submissions > 0),
+          judges_required integer not null check (judges_required > 0),
+          min_trust_score numeric(3, 1) not null check (min_trust_score between 0 and 10),
+          min_level integer not null check (min_level >= 1),
+          required_languages text[] not null default '{}',
+          regions text[] not null default '{}',
+          is_priority boolean not null default false,
+          claim_ttl_seconds integer not null check (claim_ttl_seconds > 0),
+          deadline timestamptz,
+          status text not null check (status in ('active', 'paused', 'completed', 'archived')),
+          slots_taken integer not null default 0 check (slots_taken >= 0),
+          submitted_count integer not null default 0,
+          approved_count integer not null default 0,
+          rejected_count integer not null default 0,
+          priority_score double precision generated always as (
+            (case when is_priority then 10 else 0 end)
+            + (10 - slots_taken::double precision / max_submissions * 10)
+            + reward_amount::double precision / 1000
+          ) stored,
+          created_by uuid not null,
+          created_at timestamptz not null default now(),
+          updated_at timestamptz not null default now()
+        )`.execute(db);
+      // The feed walks this index in score order and stops after a page of eligible tasks.
+      await sql`create index tasks_feed on tasks (priority_score desc, id desc) where status = 'active'`.execute(
+        db,
+      );
+      await sql`create index tasks_campaign on tasks (campaign_id, created_at desc, id desc)`.execute(db);
+
+      await sql`
+        create table assignments (
+          id uuid primary key,
+          task_id uuid not null references tasks (id),
+          campaign_id uuid not null references campaigns (id),
+          contributor_id uuid not null,
+          status text not null check (status in ('active', 'submitted', 'approved', 'rejected', 'released', 'expired')),
+          reward_amount bigint not null,
+          currency char(3) not null,
+          xp_reward integer not null,
+          submission_id uuid unique,
+          claimed_at timestamptz not null default now(),
+          expires_at timestamptz not null,
+          ended_at timestamptz,
+          settled_at timestamptz
+        )`.execute(db);
+      // One live claim or submission per contributor and task; released and expired ones may be claimed again.
+      await sql`
+        create unique index assignments_one_per_contributor on assignments (task_id, contributor_id)
+        where status not in ('released', 'expired')`.execute(db);
+      await sql`create index assignments_contributor on assignments (contributor_id, claimed_at desc, id desc)`.execute(
+        db,
+      );
+      await sql`create index assignments_expiry on assignments (expires_at) where status = 'active'`.execute(
+        db,
+      );
+
+      await sql`
+        create table contributors (
+          user_id uuid primary key,
+          role text,
+          status text not null default 'active' check (status in ('active', 'suspended', 'erased')),
+          country char(2),
+          languages text[] not null default '{}',
+          level integer not null default 1,
+          trust_score numeric(3, 1) not null default 5.0,
+          identity_changed_at timestamptz,
+          level_changed_at timestamptz,
+          trust_changed_at timestamptz
+        )`.execute(db);
+
+      await sql`
+        create table company_members (
+          company_id uuid not null,
+          user_id uuid not null,
+          member_role text,
+          removed boolean not null,
+          changed_at timestamptz not null,
+          primary key (company_id, user_id)
+        )`.execute(db);
+      await sql`create index company_members_user on company_members (user_id) where not removed`.execute(db);
+    },
+  },
+  '0002_idempotency_keys': idempotencyKeysMigration,
+};

@@ -1,0 +1,33 @@
+import type { ConsumerSpec, Logger } from '@tessera/service-kit';
+import type { TasksDB } from '../db/schema.ts';
+import { engagementHandlers } from './engagement.ts';
+import { identityHandlers } from './identity.ts';
+import { ledgerHandlers } from './ledger.ts';
+import { submissionHandlers } from './submissions.ts';
+
+export interface ConsumerDeps {
+  logger: Logger;
+}
+
+/** Consumer names, also their keys in the inbox (tests wait on them). */
+export const consumerNames = {
+  identity: 'tasks-identity',
+  engagement: 'tasks-engagement',
+  ledger: 'tasks-ledger',
+  submissions: 'tasks-submissions',
+} as const;
+
+/** One durable consumer per stream read (nats-server 2.9: one filter each), in stream order. */
+export function tasksConsumers(deps: ConsumerDeps): ConsumerSpec<TasksDB>[] {
+  return [
+    { name: consumerNames.identity, producer: 'identity', handlers: identityHandlers() },
+    {
+      name: consumerNames.engagement,
+      producer: 'engagement',
+      filter: 'engagement.contributor.>',
+      handlers: engagementHandlers(),
+    },
+    { name: consumerNames.ledger, producer: 'ledger', handlers: ledgerHandlers(deps) },
+    { name: consumerNames.submissions, producer: 'submissions', handlers: submissionHandlers(deps) },
+  ];
+}

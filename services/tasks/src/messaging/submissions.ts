@@ -1,0 +1,8 @@
+import type { HandlerMap } from '@tessera/service-kit';
+import type { TasksDB } from '../db/schema.ts';
+import type { ConsumerDeps } from './consumers.ts';
+
+// STUB: replaced by the implementation.
+export function submissionHandlers(_deps: ConsumerDeps): HandlerMap<TasksDB> {
+  return {};
+}

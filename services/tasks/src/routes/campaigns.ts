@@ -1,0 +1,5 @@
+import type { HttpApp } from '@tessera/service-kit';
+import type { RouteDeps } from './deps.ts';
+
+// STUB: replaced by the implementation.
+export function campaignRoutes(_app: HttpApp, _deps: RouteDeps): void {}
