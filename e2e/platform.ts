@@ -17,7 +17,11 @@ export interface Platform {
  * service and the gateway as processes) on the harness's Postgres and NATS, and
  * resolves once the gateway answers.
  */
-export async function startPlatform(timeoutMs = 120_000): Promise<Platform> {
+export async function startPlatform(
+  timeoutMs = 120_000,
+  /** Extra environment for every process (e.g. ADMIN_EMAIL / ADMIN_PASSWORD for identity). */
+  env: Record<string, string> = {},
+): Promise<Platform> {
   const port = await findFreePort();
   let output = '';
   const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', 'infra/local/src/main.ts'], {
@@ -29,6 +33,7 @@ export async function startPlatform(timeoutMs = 120_000): Promise<Platform> {
       GATEWAY_PORT: String(port),
       LOG_LEVEL: 'warn',
       FORCE_COLOR: '0',
+      ...env,
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

@@ -5,3 +5,4 @@ export * from './routing.ts';
 export * from './build-event.ts';
 export * from './schemas.ts';
 export * from './task-inputs.ts';
+export { campaignPauseReasons, taskCloseReasons } from './events/tasks.ts';

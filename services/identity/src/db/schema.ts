@@ -117,7 +117,6 @@ export interface DevMailboxTable {
   created_at: Timestamp;
 }
 
-
 export interface IdentityDB extends KitTables {
   idempotency_keys: IdempotencyKeysTable;
   users: UsersTable;

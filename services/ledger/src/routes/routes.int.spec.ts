@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { accountIds } from '../domain/accounts.ts';
-import { foreign, type InjectRequest, startTestLedger, type TestLedger, usd } from '../messaging/testing.ts';
+import { foreign, startTestLedger, type TestLedger, usd } from '../messaging/testing.ts';
+import type { InjectRequest } from '@tessera/service-kit/testing';
 import { transferIds } from '../messaging/transfer-ids.ts';
 
 let t: TestLedger;

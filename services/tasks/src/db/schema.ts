@@ -4,7 +4,7 @@ import type { ColumnType, Generated } from 'kysely';
 
 type Timestamp = ColumnType<Date, Date | string | undefined, Date | string>;
 type NullableTimestamp = ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
-/** bigint columns: pg returns strings for int8; repositories convert with `Number` (amounts < 2^53). */
+/** bigint columns: the kit makes pg parse int8 as numbers (amounts stay below 2^53); writes take either. */
 type Amount = ColumnType<string, number | bigint | string | undefined, number | bigint | string>;
 type Json<T> = ColumnType<T, string, string>;
 
@@ -147,7 +147,10 @@ export interface ContributorsTable {
   languages: ColumnType<string[], string[] | undefined, string[]>;
   level: number;
   trust_score: ColumnType<string, number | string, number | string>;
+  /** Time of the identity event behind role, country and languages. */
   identity_changed_at: NullableTimestamp;
+  /** Time of the identity event behind status (suspended, reinstated, erased). */
+  status_changed_at: NullableTimestamp;
   level_changed_at: NullableTimestamp;
   trust_changed_at: NullableTimestamp;
 }

@@ -1,7 +1,187 @@
 import type { HandlerMap } from '@tessera/service-kit';
+import { sql, type Transaction } from 'kysely';
 import type { TasksDB } from '../db/schema.ts';
+import { defaultStanding, primaryLanguage } from '../domain/eligibility.ts';
 
-// STUB: replaced by the implementation.
+type Trx = Transaction<TasksDB>;
+
+/**
+ * The identity half of the eligibility read model (role, status, country, languages) and who
+ * belongs to which company. Each row remembers the time of the event it reflects, per source
+ * (profile: `identity_changed_at`, account status: `status_changed_at`), so an event handled late
+ * (after a retry) never undoes a newer one. Erasure is final: nothing revives an erased user.
+ */
 export function identityHandlers(): HandlerMap<TasksDB> {
-  return {};
+  return {
+    'identity.user.registered.v1': async (event, trx) => {
+      await setProfile(trx, event.data.user_id, event.time, {
+        country: event.data.country,
+        languages: event.data.languages,
+      });
+      // A role never changes, so a registration handled after a newer event still records it.
+      await trx
+        .updateTable('contributors')
+        .set({ role: event.data.role })
+        .where('user_id', '=', event.data.user_id)
+        .where('role', 'is', null)
+        .execute();
+    },
+    'identity.user.profile-updated.v1': async (event, trx) => {
+      await setProfile(trx, event.data.user_id, event.time, {
+        country: event.data.country,
+        languages: event.data.languages,
+      });
+    },
+    'identity.user.suspended.v1': async (event, trx) => {
+      await setStatus(trx, event.data.user_id, event.time, 'suspended');
+    },
+    'identity.user.reinstated.v1': async (event, trx) => {
+      await setStatus(trx, event.data.user_id, event.time, 'active');
+    },
+    'identity.user.erased.v1': async (event, trx) => {
+      const userId = event.data.user_id;
+      // Scrub what the read model holds about the person; the row stays as a tombstone that
+      // makes every later claim fail and keeps older events from reviving the user.
+      await trx
+        .insertInto('contributors')
+        .values({
+          ...newContributor(userId),
+          status: 'erased',
+          country: null,
+          languages: [],
+          identity_changed_at: event.time,
+          status_changed_at: event.time,
+        })
+        .onConflict((oc) =>
+          oc.column('user_id').doUpdateSet({
+            status: 'erased',
+            country: null,
+            languages: [],
+            identity_changed_at: sql`greatest(contributors.identity_changed_at, excluded.identity_changed_at)`,
+            status_changed_at: sql`greatest(contributors.status_changed_at, excluded.status_changed_at)`,
+          }),
+        )
+        .execute();
+      await trx.deleteFrom('campaign_invitations').where('user_id', '=', userId).execute();
+    },
+    'identity.company.member-added.v1': async (event, trx) => {
+      await setMembership(trx, {
+        company_id: event.data.company_id,
+        user_id: event.data.user_id,
+        member_role: event.data.member_role,
+        removed: false,
+        changed_at: event.time,
+      });
+    },
+    'identity.company.member-removed.v1': async (event, trx) => {
+      await setMembership(trx, {
+        company_id: event.data.company_id,
+        user_id: event.data.user_id,
+        member_role: null,
+        removed: true,
+        changed_at: event.time,
+      });
+    },
+  };
+}
+
+/** A row for a user the read model has not heard of: the defaults eligibility assumes. */
+export function newContributor(userId: string) {
+  return {
+    user_id: userId,
+    status: defaultStanding.status,
+    level: defaultStanding.level,
+    trust_score: defaultStanding.trust_score,
+  };
+}
+
+/** Languages as eligibility compares them: primary subtags, lower case, each once. */
+export function normaliseLanguages(tags: readonly string[]): string[] {
+  return [...new Set(tags.map(primaryLanguage))];
+}
+
+async function setProfile(
+  trx: Trx,
+  userId: string,
+  at: string,
+  profile: { country: string | null; languages: readonly string[] },
+): Promise<void> {
+  const values = { country: profile.country, languages: normaliseLanguages(profile.languages) };
+  await trx
+    .insertInto('contributors')
+    .values({ ...newContributor(userId), ...values, identity_changed_at: at })
+    .onConflict((oc) =>
+      oc
+        .column('user_id')
+        .doUpdateSet((eb) => ({
+          country: eb.ref('excluded.country'),
+          languages: eb.ref('excluded.languages'),
+          identity_changed_at: eb.ref('excluded.identity_changed_at'),
+        }))
+        .where((eb) =>
+          eb.and([
+            eb('contributors.status', '!=', 'erased'),
+            eb.or([
+              eb('contributors.identity_changed_at', 'is', null),
+              eb('contributors.identity_changed_at', '<=', eb.ref('excluded.identity_changed_at')),
+            ]),
+          ]),
+        ),
+    )
+    .execute();
+}
+
+async function setStatus(
+  trx: Trx,
+  userId: string,
+  at: string,
+  status: 'active' | 'suspended',
+): Promise<void> {
+  await trx
+    .insertInto('contributors')
+    .values({ ...newContributor(userId), status, status_changed_at: at })
+    .onConflict((oc) =>
+      oc
+        .column('user_id')
+        .doUpdateSet((eb) => ({
+          status: eb.ref('excluded.status'),
+          status_changed_at: eb.ref('excluded.status_changed_at'),
+        }))
+        .where((eb) =>
+          eb.and([
+            eb('contributors.status', '!=', 'erased'),
+            eb.or([
+              eb('contributors.status_changed_at', 'is', null),
+              eb('contributors.status_changed_at', '<=', eb.ref('excluded.status_changed_at')),
+            ]),
+          ]),
+        ),
+    )
+    .execute();
+}
+
+async function setMembership(
+  trx: Trx,
+  row: {
+    company_id: string;
+    user_id: string;
+    member_role: string | null;
+    removed: boolean;
+    changed_at: string;
+  },
+): Promise<void> {
+  await trx
+    .insertInto('company_members')
+    .values(row)
+    .onConflict((oc) =>
+      oc
+        .columns(['company_id', 'user_id'])
+        .doUpdateSet((eb) => ({
+          member_role: eb.ref('excluded.member_role'),
+          removed: eb.ref('excluded.removed'),
+          changed_at: eb.ref('excluded.changed_at'),
+        }))
+        .whereRef('company_members.changed_at', '<=', 'excluded.changed_at'),
+    )
+    .execute();
 }

@@ -1,0 +1,209 @@
+import { randomBytes, randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type Platform, startPlatform } from './platform.ts';
+
+// A company funds and activates a campaign (identity → tasks → ledger → tasks over NATS), publishes
+// a task, and a contributor finds it in the feed and claims it: every call goes through the gateway.
+
+let platform: Platform;
+const admin = {
+  email: `e2e.tasks.admin.${randomBytes(4).toString('hex')}@example.test`,
+  password: 'e2e-granite-harbour-willow',
+};
+
+async function waitFor<T>(what: string, timeoutMs: number, probe: () => Promise<T | undefined>): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe().catch(() => undefined);
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`${what} within ${timeoutMs} ms:\n${platform.output()}`);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+}
+
+beforeAll(async () => {
+  platform = await startPlatform(120_000, { ADMIN_EMAIL: admin.email, ADMIN_PASSWORD: admin.password });
+  await waitFor('identity did not answer through the gateway', 60_000, async () =>
+    (await fetch(`${platform.baseUrl}/.well-known/jwks.json`)).ok ? true : undefined,
+  );
+  // Without a token tasks and the ledger answer 401 themselves (the gateway would say 502).
+  for (const path of ['/api/v1/campaigns', '/api/v1/wallet']) {
+    await waitFor(`${path} did not answer through the gateway`, 60_000, async () =>
+      (await fetch(`${platform.baseUrl}${path}`)).status === 401 ? true : undefined,
+    );
+  }
+});
+
+afterAll(async () => {
+  await platform?.stop();
+});
+
+interface Reply {
+  status: number;
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- JSON read by the assertions
+  body: any;
+}
+
+async function call(
+  method: string,
+  path: string,
+  options: { body?: unknown; token?: string; key?: string } = {},
+): Promise<Reply> {
+  const response = await fetch(`${platform.baseUrl}${path}`, {
+    method,
+    headers: {
+      ...(options.body !== undefined ? { 'content-type': 'application/json' } : {}),
+      ...(options.token ? { authorization: `Bearer ${options.token}` } : {}),
+      ...(options.key ? { 'idempotency-key': options.key } : {}),
+    },
+    ...(options.body !== undefined ? { body: JSON.stringify(options.body) } : {}),
+  });
+  const text = await response.text();
+  return { status: response.status, body: text ? JSON.parse(text) : {} };
+}
+
+const show = (reply: Reply) => `${reply.status} ${JSON.stringify(reply.body)}`;
+
+async function logIn(email: string, password: string): Promise<{ userId: string; token: string }> {
+  const login = await call('POST', '/auth/login', { body: { email, password } });
+  expect(login.status, show(login)).toBe(200);
+  return { userId: login.body.user.id, token: login.body.session.access_token };
+}
+
+async function signUp(role: 'company' | 'contributor'): Promise<{ userId: string; token: string }> {
+  const email = `e2e.tasks.${role}.${randomBytes(6).toString('hex')}@example.test`;
+  const password = 'e2e-copper-meadow-lantern';
+  const signup = await call('POST', '/auth/signup', {
+    body: { email, password, full_name: `E2E ${role}`, role },
+  });
+  expect(signup.status, show(signup)).toBe(201);
+  const session = await logIn(email, password);
+  // Eligibility reads the country and languages of the profile (identity publishes them).
+  const profile = await call('PATCH', '/api/v1/users/me', {
+    token: session.token,
+    body: { country: 'NG', languages: ['en'] },
+  });
+  expect(profile.status, show(profile)).toBe(200);
+  return session;
+}
+
+const usd = (amount: number) => ({ amount, currency: 'USD' });
+
+describe('a campaign from funding to a contributor’s claim, through the gateway', () => {
+  it('funds and activates a campaign with the real ledger, publishes a task, and a contributor claims it', async () => {
+    const manager = await signUp('company');
+    const contributor = await signUp('contributor');
+    const root = await logIn(admin.email, admin.password);
+
+    const company = await call('POST', '/api/v1/companies', {
+      token: manager.token,
+      body: { name: `E2E Tasks Co ${randomBytes(3).toString('hex')}` },
+    });
+    expect(company.status, show(company)).toBe(201);
+    const companyId: string = company.body.company.id;
+
+    // The admin credits the company with 100.00; the campaign's 50.00 plus the 10% fee come from it.
+    const topup = await call('POST', `/api/v1/companies/${companyId}/topups`, {
+      token: root.token,
+      key: `e2e-tasks-${randomUUID()}`,
+      body: { amount: usd(10_000), reference: 'e2e wire transfer' },
+    });
+    expect(topup.status, show(topup)).toBe(201);
+
+    // Tasks learns the membership from identity's events; until then the company is not the
+    // manager's to use (404: tasks does not say whether it exists).
+    const draft = await waitFor('tasks never saw the membership', 30_000, async () => {
+      const reply = await call('POST', '/api/v1/campaigns', {
+        token: manager.token,
+        body: {
+          company_id: companyId,
+          name: 'Nigerian English greetings',
+          description: 'Short spoken greetings',
+          budget: usd(5_000),
+          target_count: 20,
+        },
+      });
+      if (reply.status === 201) return reply;
+      expect([403, 404], show(reply)).toContain(reply.status);
+      return undefined;
+    });
+    const campaignId: string = draft.body.campaign.id;
+    expect(draft.body.campaign).toMatchObject({ status: 'draft', company_id: companyId });
+
+    const activate = await call('POST', `/api/v1/campaigns/${campaignId}/activate`, { token: manager.token });
+    expect(activate.status, show(activate)).toBe(202);
+    expect(activate.body.campaign.status).toBe('funding');
+
+    // The ledger moves the budget into escrow and answers; tasks activates the campaign.
+    const active = await waitFor('the campaign never became active', 30_000, async () => {
+      const reply = await call('GET', `/api/v1/campaigns/${campaignId}`, { token: manager.token });
+      expect(reply.status, show(reply)).toBe(200);
+      return reply.body.campaign.status === 'active' ? reply : undefined;
+    });
+    expect(active.body.campaign.funded).toEqual(usd(5_000));
+    // The ledger's own read side (its projections) follows its event stream, so it may lag a little.
+    const budget = await waitFor(
+      "the ledger's budget projection never showed the funding",
+      15_000,
+      async () => {
+        const reply = await call('GET', `/api/v1/campaigns/${campaignId}/budget`, { token: manager.token });
+        expect(reply.status, show(reply)).toBe(200);
+        return reply.body.funded.amount === 5_000 ? reply : undefined;
+      },
+    );
+    expect(budget.body).toMatchObject({ funded: usd(5_000), remaining: usd(5_000) });
+    const credits = await call('GET', `/api/v1/companies/${companyId}/credits`, { token: manager.token });
+    expect(credits.body.available, show(credits)).toEqual(usd(10_000 - 5_000 - 500));
+
+    const published = await call('POST', '/api/v1/tasks', {
+      token: manager.token,
+      body: {
+        campaign_id: campaignId,
+        title: 'Record a greeting',
+        description: 'Say the sentence in a quiet room.',
+        task_type: 'audio',
+        input: { prompt: 'Good morning, how was your night?', language: 'en' },
+        reward: usd(150),
+        max_submissions: 5,
+        required_languages: ['en'],
+        regions: ['NG'],
+      },
+    });
+    expect(published.status, show(published)).toBe(201);
+    const taskId: string = published.body.task.id;
+
+    // The feed shows the task to an eligible contributor (their languages and country come from
+    // identity's events; tasks may not have them yet, so wait).
+    const feed = await waitFor('the task never reached the feed', 30_000, async () => {
+      const reply = await call('GET', '/api/v1/tasks?type=audio', { token: contributor.token });
+      expect(reply.status, show(reply)).toBe(200);
+      return reply.body.tasks.some((task: { id: string }) => task.id === taskId) ? reply : undefined;
+    });
+    const listed = feed.body.tasks.find((task: { id: string }) => task.id === taskId);
+    expect(listed).toMatchObject({ id: taskId, reward: usd(150), task_type: 'audio' });
+    expect(listed).not.toHaveProperty('golden_answer');
+
+    const claim = await call('POST', `/api/v1/tasks/${taskId}/claim`, { token: contributor.token });
+    expect(claim.status, show(claim)).toBe(201);
+    expect(claim.body.assignment).toMatchObject({ task_id: taskId, reward: usd(150) });
+    expect(Date.parse(claim.body.assignment.expires_at as string)).toBeGreaterThan(Date.now());
+
+    // Claimed: not in the caller's feed any more, and a second claim is refused.
+    const after = await call('GET', '/api/v1/tasks?type=audio', { token: contributor.token });
+    expect(
+      after.body.tasks.some((task: { id: string }) => task.id === taskId),
+      show(after),
+    ).toBe(false);
+    const again = await call('POST', `/api/v1/tasks/${taskId}/claim`, { token: contributor.token });
+    expect([again.status, again.body.code], show(again)).toEqual([409, 'ALREADY_CLAIMED']);
+
+    // A company user cannot claim, and a contributor cannot publish.
+    const companyClaim = await call('POST', `/api/v1/tasks/${taskId}/claim`, { token: manager.token });
+    expect(companyClaim.status, show(companyClaim)).toBe(403);
+    const contributorPublish = await call('POST', '/api/v1/tasks', {
+      token: contributor.token,
+      body: { ...published.body.task, campaign_id: campaignId },
+    });
+    expect([400, 403], show(contributorPublish)).toContain(contributorPublish.status);
+  });
+});

@@ -1,0 +1,574 @@
+/**
+ * Benchmark of the contributor feed on a realistic data set, side by side with the seed's
+ * `get_user_task_feed` SQL function on the same data:
+ * (a) the feed query alone (feed/feed-query.ts `contributorFeed`: the standing lookup + one page);
+ * (b) `GET /api/v1/tasks` through the service's HTTP app (`app.inject`, real EdDSA tokens verified
+ *     by the kit's verifier);
+ * (c) the seed's function, created verbatim (table names adapted), on seed-shaped tables holding
+ *     the same tasks and users.
+ *
+ *   pnpm bench:tasks          (TASKS=100000 USERS=10000 RUNS=2000 SEED_RUNS=500 EXPLAIN=1 KEEP_DB=0)
+ *
+ * Postgres comes from DATABASE_URL, else the embedded binaries; the bench creates its own database
+ * and runs the service's migrations on it. Data is seeded in SQL from a fixed random seed.
+ */
+import { loadavg } from 'node:os';
+import { performance } from 'node:perf_hooks';
+import type { TaskDifficulty, TaskType } from '@tessera/contracts';
+import { resolvePostgres } from '@tessera/devstack';
+import {
+  createDatabase,
+  createHttpApp,
+  createLogger,
+  createTokenVerifier,
+  migrateToLatest,
+} from '@tessera/service-kit';
+import { createTestIssuer } from '@tessera/service-kit/testing';
+import { type Kysely, sql } from 'kysely';
+import pg from 'pg';
+import { tasksConfigSchema } from '../src/config.ts';
+import { tasksMigrations } from '../src/db/migrations.ts';
+import type { TasksDB } from '../src/db/schema.ts';
+import { decodeFeedCursor, type FeedPosition } from '../src/feed/cursor.ts';
+import {
+  contributorFeed,
+  type FeedFilters,
+  feedQuery,
+  loadStanding,
+  withFeedPlanner,
+} from '../src/feed/feed-query.ts';
+import { registerRoutes } from '../src/routes/index.ts';
+
+const TASKS = Number(process.env.TASKS ?? 100_000);
+const USERS = Number(process.env.USERS ?? 10_000);
+const RUNS = Number(process.env.RUNS ?? 2_000);
+/** The seed's function reads every task on every call; fewer runs keep the bench short. */
+const SEED_RUNS = Math.min(RUNS, Number(process.env.SEED_RUNS ?? 500));
+const CAMPAIGNS = Math.max(10, Math.round(TASKS / 200));
+const ASSIGNMENTS = Math.round(USERS * 5);
+const EXPLAIN = process.env.EXPLAIN !== '0';
+
+const started = performance.now();
+const postgres = await resolvePostgres({ containers: false });
+const url = new URL(postgres.url);
+url.pathname = `/tasks_bench_${Date.now()}`;
+const admin = new pg.Client({ connectionString: postgres.url });
+await admin.connect();
+await admin.query(`create database "${url.pathname.slice(1)}"`);
+const version = (await admin.query<{ server_version: string }>('show server_version')).rows[0]
+  ?.server_version;
+await admin.end();
+
+const db = createDatabase<TasksDB>(url.toString(), { max: 4 });
+await migrateToLatest(db as Kysely<unknown>, tasksMigrations);
+
+// ---- data ---------------------------------------------------------------------------------------
+
+const log = (line: string) => process.stdout.write(`${line}\n`);
+log(
+  `seeding ${TASKS} active tasks over ${CAMPAIGNS} campaigns, ${USERS} contributors, ~${ASSIGNMENTS} assignments`,
+);
+
+await sql`select setseed(0.4242)`.execute(db);
+// ~5% private, 2% with their quota used, 2% with a budget below most rewards, 1% not started,
+// 2.5% paused; the rest active and funded.
+await sql`
+  insert into campaigns (id, company_id, name, description, currency, budget_amount, funded_amount,
+    target_count, quota_taken, start_at, end_at, is_private, status, created_by)
+  select gen_random_uuid(), gen_random_uuid(), 'Bench campaign ' || g, 'bench', 'USD',
+    100000000, case when g % 50 = 11 then 1000 else 100000000 end,
+    case when g % 50 = 7 then 100 end, case when g % 50 = 7 then 100 else 0 end,
+    case when g % 100 = 3 then now() + interval '1 day' else now() - interval '1 day' end,
+    now() + interval '30 days',
+    g % 20 = 0,
+    case when g % 40 = 5 then 'paused' else 'active' end,
+    gen_random_uuid()
+  from generate_series(1, ${CAMPAIGNS}) g`.execute(db);
+
+const langs = sql`array['en','es','fr','de','pt','hi','sw','yo','zh','ar']`;
+const countries = sql`array['NG','KE','IN','BR','US','GB','DE','FR','MX','PH','ID','EG','ZA','GH','PK']`;
+const pick = (list: ReturnType<typeof sql>, n: number) =>
+  sql`(${list})[1 + floor(random() * ${sql.lit(n)})::int]`;
+
+// TASKS active tasks plus 10% paused/archived/completed ones the feed must skip.
+await sql`
+  with c as (select array_agg(id order by id) ids, array_agg(company_id order by id) cos from campaigns)
+  insert into tasks (id, campaign_id, company_id, title, description, task_type, input, difficulty,
+    reward_amount, currency, xp_reward, time_estimate, max_submissions, judges_required, min_trust_score,
+    min_level, required_languages, regions, is_priority, claim_ttl_seconds, deadline, status,
+    slots_taken, created_by, created_at)
+  select gen_random_uuid(), c.ids[x.k], c.cos[x.k], 'Bench task ' || x.g,
+    'Describe what you see in the picture, in two or three short sentences, in plain words.',
+    (array['audio','image','text','validation','linguasense','rlhf'])[1 + floor(random() * 6)::int],
+    '{"prompt":"Say hello","language":"en","min_chars":1,"max_chars":500}'::jsonb,
+    (array['easy','medium','hard'])[1 + floor(random() * 3)::int],
+    x.reward, 'USD', 10, '5-10 minutes', x.max, 3,
+    round((random() * 8)::numeric, 1),
+    1 + floor(random() * 5)::int,
+    case when random() < 0.2 then
+      case when random() < 0.5 then array[${pick(langs, 10)}] else array[${pick(langs, 10)}, ${pick(langs, 10)}] end
+      else '{}' end,
+    case when random() < 0.1 then
+      array[${pick(countries, 15)}, ${pick(countries, 15)}, ${pick(countries, 15)}] else '{}' end,
+    random() < 0.1,
+    3600,
+    case when x.d < 0.03 then now() - interval '1 hour' when x.d < 0.3 then now() + interval '10 days' end,
+    case when x.g <= ${TASKS} then 'active' else (array['paused','archived','completed'])[1 + floor(random() * 3)::int] end,
+    case when random() < 0.03 then x.max else floor(random() * x.max)::int end,
+    gen_random_uuid(),
+    now() - random() * interval '30 days'
+  from c, lateral (
+    select g, 1 + floor(random() * cardinality(c.ids))::int k,
+      (10 + floor(power(random(), 3) * 5000))::bigint reward,
+      (array[5, 10, 50, 100, 1000])[1 + floor(random() * 5)::int] max,
+      random() d
+    from generate_series(1, ${Math.round(TASKS * 1.1)}) g
+  ) x`.execute(db);
+
+await sql`
+  insert into contributors (user_id, role, status, country, languages, level, trust_score)
+  select gen_random_uuid(), 'contributor',
+    case when random() < 0.01 then 'suspended' else 'active' end,
+    case when random() < 0.95 then ${pick(countries, 15)} end,
+    case floor(random() * 4)::int
+      when 0 then array[${pick(langs, 10)}]
+      when 1 then array['en', ${pick(langs, 10)}]
+      when 2 then array['es-MX', ${pick(langs, 10)}, ${pick(langs, 10)}]
+      else '{}' end,
+    1 + floor(power(random(), 1.5) * 10)::int,
+    round((random() * 10)::numeric, 1)
+  from generate_series(1, ${USERS})`.execute(db);
+
+// Private campaigns invite ~3% of the contributors each.
+await sql`
+  insert into campaign_invitations (campaign_id, user_id, invited_by)
+  select c.id, u.user_id, c.created_by from campaigns c
+  join contributors u on random() < 0.03
+  where c.is_private`.execute(db);
+
+await sql`
+  with ids as (
+    select (select array_agg(id) from tasks where status = 'active') t,
+           (select array_agg(user_id) from contributors) u)
+  insert into assignments (id, task_id, campaign_id, contributor_id, status, reward_amount, currency,
+    xp_reward, claimed_at, expires_at)
+  select gen_random_uuid(), tk.id, tk.campaign_id, x.user_id, x.status, tk.reward_amount, 'USD', 10,
+    now() - interval '1 hour', now() + interval '1 hour'
+  from (
+    select ids.t[1 + floor(random() * cardinality(ids.t))::int] task_id,
+      ids.u[1 + floor(random() * cardinality(ids.u))::int] user_id,
+      (array['active','active','active','submitted','submitted','approved','approved','approved','rejected','released','expired'])
+        [1 + floor(random() * 11)::int] status
+    from ids, generate_series(1, ${ASSIGNMENTS})
+  ) x join tasks tk on tk.id = x.task_id
+  on conflict do nothing`.execute(db);
+
+// Autovacuum's analyze of the fresh tables may hold back the first vacuum's horizon; the second one
+// leaves the steady state a live system reaches (pages all-visible, statistics current).
+await sql`vacuum analyze`.execute(db);
+await sql`vacuum`.execute(db);
+
+const counts = (
+  await sql<{ tasks: number; active: number; feedable: number; users: number; assignments: number }>`
+    select (select count(*)::int from tasks) tasks,
+      (select count(*)::int from tasks where status = 'active') active,
+      (select count(*)::int from tasks where status = 'active' and slots_taken < max_submissions
+        and (deadline is null or deadline > now())) feedable,
+      (select count(*)::int from contributors) users,
+      (select count(*)::int from assignments) assignments`.execute(db)
+).rows[0]!;
+log(
+  `seeded in ${((performance.now() - started) / 1000).toFixed(1)} s: ${counts.tasks} tasks (${counts.active} active, ` +
+    `${counts.feedable} open), ${counts.users} contributors, ${counts.assignments} assignments`,
+);
+
+// ---- the seed's function, on seed-shaped tables filled with the same data -------------------
+
+await sql`
+  create table seed_users (
+    id uuid primary key,
+    level integer default 1,
+    trust_score decimal(3,1) default 5.0
+  );
+  create table seed_tasks (
+    id UUID PRIMARY KEY DEFAULT gen_random_uuid(),
+    created_by UUID,
+    title VARCHAR(255) NOT NULL,
+    description TEXT NOT NULL,
+    task_type VARCHAR(50) NOT NULL,
+    difficulty VARCHAR(20) DEFAULT 'medium',
+    reward DECIMAL(6,2) NOT NULL,
+    xp_reward INTEGER DEFAULT 10,
+    time_estimate VARCHAR(50),
+    max_submissions INTEGER DEFAULT 1000,
+    current_submissions INTEGER DEFAULT 0,
+    min_trust_score DECIMAL(3,1) DEFAULT 5.0,
+    min_level INTEGER DEFAULT 1,
+    required_languages TEXT[],
+    is_priority BOOLEAN DEFAULT false,
+    status VARCHAR(20) DEFAULT 'active',
+    deadline TIMESTAMP WITH TIME ZONE,
+    created_at TIMESTAMP WITH TIME ZONE DEFAULT now(),
+    updated_at TIMESTAMP WITH TIME ZONE DEFAULT now(),
+    CONSTRAINT valid_task_type CHECK (task_type IN ('audio', 'image', 'text', 'validation', 'linguasense', 'rlhf')),
+    CONSTRAINT valid_difficulty CHECK (difficulty IN ('easy', 'medium', 'hard')),
+    CONSTRAINT valid_status CHECK (status IN ('active', 'paused', 'completed', 'archived')),
+    CONSTRAINT positive_reward CHECK (reward > 0)
+  );
+  CREATE INDEX idx_tasks_type ON seed_tasks(task_type);
+  CREATE INDEX idx_tasks_status ON seed_tasks(status);
+  CREATE INDEX idx_tasks_priority ON seed_tasks(is_priority);
+  CREATE INDEX idx_tasks_created_by ON seed_tasks(created_by);
+  insert into seed_users (id, level, trust_score) select user_id, level, trust_score from contributors;
+  insert into seed_tasks (id, created_by, title, description, task_type, difficulty, reward, xp_reward,
+    time_estimate, max_submissions, current_submissions, min_trust_score, min_level, required_languages,
+    is_priority, status, deadline, created_at)
+  select id, created_by, title, description, task_type, difficulty, reward_amount / 100.0, xp_reward,
+    time_estimate, max_submissions, slots_taken, min_trust_score, min_level, required_languages,
+    is_priority, status, deadline, created_at
+  from tasks;
+  analyze seed_users;
+  analyze seed_tasks;
+  CREATE OR REPLACE FUNCTION get_user_task_feed(
+    p_user_id UUID,
+    p_limit INTEGER DEFAULT 20
+  )
+  RETURNS TABLE (
+    task_id UUID,
+    title VARCHAR,
+    reward DECIMAL,
+    priority_score DECIMAL
+  )
+  AS $$
+  BEGIN
+    RETURN QUERY
+    SELECT
+      t.id,
+      t.title,
+      t.reward,
+      (
+        CASE WHEN t.is_priority THEN 10 ELSE 0 END +
+        (10 - (t.current_submissions::DECIMAL / NULLIF(t.max_submissions, 0) * 10)) +
+        (t.reward / 10)
+      ) AS priority_score
+    FROM seed_tasks t
+    INNER JOIN seed_users u ON u.id = p_user_id
+    WHERE t.status = 'active'
+      AND t.current_submissions < t.max_submissions
+      AND u.trust_score >= t.min_trust_score
+      AND u.level >= t.min_level
+      AND (t.deadline IS NULL OR t.deadline > now())
+    ORDER BY priority_score DESC
+    LIMIT p_limit;
+  END;
+  $$ LANGUAGE plpgsql;`.execute(db);
+
+// ---- workload -----------------------------------------------------------------------------------
+
+const users = (
+  await sql<{ user_id: string }>`select user_id from contributors order by user_id`.execute(db)
+).rows.map((row) => row.user_id);
+const types: TaskType[] = ['audio', 'image', 'text', 'validation', 'linguasense', 'rlhf'];
+const difficulties: TaskDifficulty[] = ['easy', 'medium', 'hard'];
+let state = 42;
+/** A small deterministic PRNG (mulberry32), so every run asks the same questions. */
+function random(): number {
+  state = (state + 0x6d2b79f5) | 0;
+  let t = Math.imul(state ^ (state >>> 15), 1 | state);
+  t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+  return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+}
+const oneOf = <T>(list: readonly T[]): T => list[Math.floor(random() * list.length)]!;
+
+/** Filters as people use them: mostly none or one, sometimes two or three at once. */
+function randomFilters(): FeedFilters {
+  const r = random();
+  if (r < 0.4) return {};
+  if (r < 0.55) return { type: oneOf(types) };
+  if (r < 0.65) return { difficulty: oneOf(difficulties) };
+  if (r < 0.75) return { minReward: oneOf([200, 500, 1000, 2000, 3000]) };
+  if (r < 0.85) return { maxReward: oneOf([20, 50, 100, 300, 1000]) };
+  if (r < 0.95) return { type: oneOf(types), difficulty: oneOf(difficulties) };
+  return { type: oneOf(types), minReward: 100, maxReward: oneOf([500, 2000]) };
+}
+
+const workload = Array.from({ length: RUNS }, () => ({ user: oneOf(users), filters: randomFilters() }));
+
+function query(filters: FeedFilters): string {
+  const params = new URLSearchParams();
+  if (filters.type) params.set('type', filters.type);
+  if (filters.difficulty) params.set('difficulty', filters.difficulty);
+  if (filters.minReward !== undefined) params.set('min_reward', String(filters.minReward));
+  if (filters.maxReward !== undefined) params.set('max_reward', String(filters.maxReward));
+  const text = params.toString();
+  return text ? `?${text}` : '';
+}
+
+interface Figures {
+  runs: number;
+  p50: number;
+  p95: number;
+  p99: number;
+  max: number;
+  mean: number;
+  rows: number;
+}
+
+async function measure(label: string, op: (i: number) => Promise<number>, runs = RUNS): Promise<Figures> {
+  // Warm up on a tenth of the workload (caches), then measure every run one at a time.
+  for (let i = 0; i < Math.min(200, Math.ceil(runs / 10)); i++) await op(i);
+  const latencies: number[] = [];
+  let rows = 0;
+  for (let i = 0; i < runs; i++) {
+    const t0 = performance.now();
+    rows += await op(i);
+    latencies.push(performance.now() - t0);
+  }
+  latencies.sort((a, b) => a - b);
+  const pct = (p: number) =>
+    latencies[Math.min(latencies.length - 1, Math.ceil(p * latencies.length) - 1)] ?? 0;
+  const figures = {
+    runs: latencies.length,
+    p50: pct(0.5),
+    p95: pct(0.95),
+    p99: pct(0.99),
+    max: latencies[latencies.length - 1] ?? 0,
+    mean: latencies.reduce((a, b) => a + b, 0) / latencies.length,
+    rows: rows / latencies.length,
+  };
+  log(
+    `  ${label}: p50 ${figures.p50.toFixed(2)} ms, p99 ${figures.p99.toFixed(2)} ms, max ${figures.max.toFixed(2)} ms`,
+  );
+  return figures;
+}
+
+const results: [string, Figures][] = [];
+
+log('measuring (a) the feed query');
+results.push([
+  '(a) feed query (random filters)',
+  await measure('(a)', async (i) => {
+    const { user, filters } = workload[i]!;
+    return (await contributorFeed(db, { contributorId: user, filters, limit: 20 })).rows.length;
+  }),
+]);
+results.push([
+  '(a) feed query, no filters',
+  await measure('(a) no filters', async (i) => {
+    const { user } = workload[i]!;
+    return (await contributorFeed(db, { contributorId: user, limit: 20 })).rows.length;
+  }),
+]);
+// The second page of the same questions: the cursor from the first, then the page after it.
+const cursors: (FeedPosition | null)[] = [];
+for (const { user, filters } of workload) {
+  const { next } = await contributorFeed(db, { contributorId: user, filters, limit: 20 });
+  cursors.push(next ? decodeFeedCursor(next) : null);
+}
+results.push([
+  '(a) feed query, page 2',
+  await measure('(a) page 2', async (i) => {
+    const { user, filters } = workload[i]!;
+    return (await contributorFeed(db, { contributorId: user, filters, after: cursors[i] ?? null, limit: 20 }))
+      .rows.length;
+  }),
+]);
+
+log('measuring (b) GET /api/v1/tasks through the app');
+const issuer = await createTestIssuer();
+const app = await createHttpApp({
+  name: 'tasks',
+  logger: createLogger({ name: 'tasks', level: 'silent', pretty: false }),
+  tokens: createTokenVerifier({ jwks: issuer.jwks, issuer: issuer.issuer, audience: issuer.audience }),
+  rateLimitMax: false,
+});
+const config = tasksConfigSchema.parse({
+  SERVICE_NAME: 'tasks',
+  PORT: 0,
+  DATABASE_URL: url.toString(),
+  NATS_URL: 'nats://127.0.0.1:4222',
+});
+registerRoutes(app, { db, config });
+await app.ready();
+const tokens = await Promise.all(
+  workload.map(({ user }) => issuer.token({ sub: user, role: 'contributor' })),
+);
+results.push([
+  '(b) GET /api/v1/tasks (inject)',
+  await measure('(b)', async (i) => {
+    const response = await app.inject({
+      method: 'GET',
+      url: `/api/v1/tasks${query(workload[i]!.filters)}`,
+      headers: { authorization: `Bearer ${tokens[i]!}` },
+    });
+    if (response.statusCode !== 200)
+      throw new Error(`GET /api/v1/tasks: ${response.statusCode} ${response.body}`);
+    return response.json<{ tasks: unknown[] }>().tasks.length;
+  }),
+]);
+
+log("measuring (c) the seed's get_user_task_feed");
+results.push([
+  "(c) seed's get_user_task_feed",
+  await measure(
+    '(c)',
+    async (i) => {
+      const { rows } = await sql`select * from get_user_task_feed(${workload[i]!.user}::uuid, 20)`.execute(
+        db,
+      );
+      return rows.length;
+    },
+    SEED_RUNS,
+  ),
+]);
+
+// What the server does per query, from EXPLAIN ANALYZE of a sample of the same workload: the plan,
+// how long planning and execution take, and how many tasks the walk skipped to fill the page.
+const SAMPLE = Math.min(RUNS, 300);
+interface PlanNode {
+  'Node Type': string;
+  'Index Name'?: string;
+  'Rows Removed by Filter'?: number;
+  'Heap Fetches'?: number;
+  Plans?: PlanNode[];
+}
+async function serverSide() {
+  const planning: number[] = [];
+  const execution: number[] = [];
+  const skipped: number[] = [];
+  const heapFetches: number[] = [];
+  const scans = new Map<string, number>();
+  for (const { user, filters } of workload.slice(0, SAMPLE)) {
+    const standing = await loadStanding(db, user);
+    if (standing.status !== 'active') continue;
+    const compiled = feedQuery(db, { contributorId: user, standing, filters, limit: 21 }).compile();
+    const { rows } = await withFeedPlanner(db, (trx) =>
+      trx.executeQuery<{
+        'QUERY PLAN': [{ Plan: PlanNode; 'Planning Time': number; 'Execution Time': number }];
+      }>({
+        ...compiled,
+        sql: `explain (analyze, format json) ${compiled.sql}`,
+      }),
+    );
+    const plan = rows[0]!['QUERY PLAN'][0];
+    planning.push(plan['Planning Time']);
+    execution.push(plan['Execution Time']);
+    const visit = (node: PlanNode) => {
+      if (node['Index Name']?.startsWith('tasks_feed')) {
+        const scan = `${node['Node Type']} using ${node['Index Name']}`;
+        scans.set(scan, (scans.get(scan) ?? 0) + 1);
+        skipped.push(node['Rows Removed by Filter'] ?? 0);
+        heapFetches.push(node['Heap Fetches'] ?? 0);
+      }
+      for (const child of node.Plans ?? []) visit(child);
+    };
+    visit(plan.Plan);
+  }
+  const pct = (values: number[], p: number) => {
+    const sorted = [...values].sort((a, b) => a - b);
+    return sorted[Math.min(sorted.length - 1, Math.ceil(p * sorted.length) - 1)] ?? 0;
+  };
+  const line = (label: string, values: number[], digits: number) =>
+    `  ${label.padEnd(30)} p50 ${pct(values, 0.5).toFixed(digits)}  p95 ${pct(values, 0.95).toFixed(digits)}  ` +
+    `p99 ${pct(values, 0.99).toFixed(digits)}  max ${pct(values, 1).toFixed(digits)}`;
+  return [
+    `server side, EXPLAIN ANALYZE of ${planning.length} of the same queries:`,
+    line('planning, ms', planning, 2),
+    line('execution, ms', execution, 2),
+    line('tasks skipped by the walk', skipped, 0),
+    line('heap fetches in the walk', heapFetches, 0),
+    ...[...scans.entries()].map(([scan, n]) => `  ${scan}: ${n} queries`),
+  ];
+}
+const steady = await serverSide();
+
+// Claims all day: a fifth of the active tasks take a slot (their rows and index entries are
+// rewritten, and their heap pages are no longer all-visible) before autovacuum comes by.
+await sql`
+  update tasks set slots_taken = slots_taken + 1
+  where status = 'active' and slots_taken < max_submissions - 1 and random() < 0.2`.execute(db);
+log('measuring (a) again after claims touched a fifth of the tasks, before any vacuum');
+results.push([
+  '(a) after 20% churn, no vacuum',
+  await measure('(a) churn', async (i) => {
+    const { user, filters } = workload[i]!;
+    return (await contributorFeed(db, { contributorId: user, filters, limit: 20 })).rows.length;
+  }),
+]);
+const churned = await serverSide();
+
+// ---- report -------------------------------------------------------------------------------------
+
+const ms = (value: number) => value.toFixed(2).padStart(8);
+log('');
+log(
+  `Feed latency, ms (${RUNS} runs each, ${SEED_RUNS} for (c); one at a time, page size 20; ` +
+    `Postgres ${version ?? '?'} via ${postgres.source}; load average ${loadavg()
+      .map((n) => n.toFixed(2))
+      .join(' ')})`,
+);
+log(
+  `${'what'.padEnd(34)}${'p50'.padStart(8)}${'p95'.padStart(8)}${'p99'.padStart(8)}${'max'.padStart(8)}${'mean'.padStart(8)}  rows/page`,
+);
+for (const [label, f] of results) {
+  log(
+    `${label.padEnd(34)}${ms(f.p50)}${ms(f.p95)}${ms(f.p99)}${ms(f.max)}${ms(f.mean)}  ${f.rows.toFixed(1)}`,
+  );
+}
+log(
+  '\n(c) applies only status, fullness, deadline, level and trust (no campaign, budget, quota, privacy,\n' +
+    'language, region or own-assignment rules) and sorts every matching row to rank them.',
+);
+log('');
+for (const line of steady) log(line);
+log('after the churn:');
+for (const line of churned) log(line);
+
+if (EXPLAIN) {
+  const explain = async (label: string, user: string, filters: FeedFilters) => {
+    const standing = await loadStanding(db, user);
+    const compiled = feedQuery(db, { contributorId: user, standing, filters, limit: 21 }).compile();
+    const plan = await withFeedPlanner(db, (trx) =>
+      trx.executeQuery<{ 'QUERY PLAN': string }>({
+        ...compiled,
+        sql: `explain (analyze, buffers, costs off, summary on) ${compiled.sql}`,
+      }),
+    );
+    log(`\nEXPLAIN ANALYZE (after the churn) — ${label} (filters ${JSON.stringify(filters)})`);
+    for (const row of plan.rows) log(`  ${row['QUERY PLAN']}`);
+  };
+  const weakest = (
+    await sql<{ user_id: string }>`
+      select user_id from contributors where status = 'active' order by level, trust_score, user_id limit 1`.execute(
+      db,
+    )
+  ).rows[0]!.user_id;
+  await explain('a typical contributor, no filters', workload[0]!.user, {});
+  await explain('the least qualified contributor, type + difficulty', weakest, {
+    type: 'rlhf',
+    difficulty: 'hard',
+  });
+  const seedPlan = await sql<{ 'QUERY PLAN': string }>`
+    explain (analyze, costs off, summary on)
+    SELECT t.id FROM seed_tasks t INNER JOIN seed_users u ON u.id = ${workload[0]!.user}::uuid
+    WHERE t.status = 'active' AND t.current_submissions < t.max_submissions
+      AND u.trust_score >= t.min_trust_score AND u.level >= t.min_level
+      AND (t.deadline IS NULL OR t.deadline > now())
+    ORDER BY (CASE WHEN t.is_priority THEN 10 ELSE 0 END +
+      (10 - (t.current_submissions::DECIMAL / NULLIF(t.max_submissions, 0) * 10)) + (t.reward / 10)) DESC
+    LIMIT 20`.execute(db);
+  log("\nEXPLAIN ANALYZE — the seed function's query");
+  for (const row of seedPlan.rows) log(`  ${row['QUERY PLAN']}`);
+}
+
+log(`\ntotal ${((performance.now() - started) / 1000).toFixed(1)} s`);
+await app.close();
+log(`database ${url.pathname.slice(1)}${process.env.KEEP_DB === '1' ? ' kept' : ''}`);
+await db.destroy();
+if (postgres.source === 'env' && process.env.KEEP_DB !== '1') {
+  const cleanup = new pg.Client({ connectionString: postgres.url });
+  await cleanup.connect();
+  await cleanup.query(`drop database if exists "${url.pathname.slice(1)}" with (force)`);
+  await cleanup.end();
+}
+await postgres.stop();

@@ -1,0 +1,184 @@
+import type { CampaignPauseReason, CampaignStatus } from '../db/schema.ts';
+
+/**
+ * A campaign's lifecycle, as pure rules:
+ *
+ *   draft → funding → active ⇄ paused → completed | cancelled
+ *
+ * `funding` waits for the ledger's answer to an activation request (funded → active; rejected →
+ * back to draft). Money rules (auto-pause and resume, when the close is announced) live in
+ * campaign-money.ts; this module says which commands a company may give in which state.
+ */
+
+export const CAMPAIGN_STATUSES = ['draft', 'funding', 'active', 'paused', 'completed', 'cancelled'] as const;
+
+/** What a company (or the schedule) asks of a campaign. */
+export type CampaignCommand =
+  | 'activate'
+  | 'top-up'
+  | 'pause'
+  | 'resume'
+  | 'cancel'
+  | 'complete'
+  /** Name, description, target, schedule, privacy. */
+  | 'edit'
+  /** The budget itself: only while nothing was asked of the ledger yet. */
+  | 'edit-budget'
+  | 'invite';
+
+export type CampaignRefusalCode =
+  | 'CAMPAIGN_NOT_DRAFT'
+  | 'CAMPAIGN_ENDED'
+  | 'CAMPAIGN_NOT_RUNNING'
+  | 'CAMPAIGN_NOT_ACTIVE'
+  | 'CAMPAIGN_NOT_PAUSED'
+  | 'CAMPAIGN_CLOSED'
+  | 'CAMPAIGN_FUNDING_IN_PROGRESS'
+  | 'CAMPAIGN_BUDGET_LOCKED'
+  | 'CURRENCY_MISMATCH';
+
+export interface CampaignRefusal {
+  code: CampaignRefusalCode;
+  detail: string;
+}
+
+/** A refusal is a conflict with the campaign's state (409) or a request that cannot be met (422). */
+export const refusalStatus: Record<CampaignRefusalCode, 409 | 422> = {
+  CAMPAIGN_NOT_DRAFT: 409,
+  CAMPAIGN_ENDED: 422,
+  CAMPAIGN_NOT_RUNNING: 409,
+  CAMPAIGN_NOT_ACTIVE: 409,
+  CAMPAIGN_NOT_PAUSED: 409,
+  CAMPAIGN_CLOSED: 409,
+  CAMPAIGN_FUNDING_IN_PROGRESS: 409,
+  CAMPAIGN_BUDGET_LOCKED: 409,
+  CURRENCY_MISMATCH: 422,
+};
+
+/** What a command needs to know about the campaign. */
+export interface CampaignState {
+  status: CampaignStatus;
+  pause_reason: CampaignPauseReason | null;
+  end_at: Date | null;
+  currency: string;
+}
+
+export interface CommandContext {
+  now: Date;
+  /** A funding request (activation or top-up) the ledger has not answered yet. */
+  fundingPending?: boolean;
+  /** For a top-up: the currency of the amount asked for. */
+  currency?: string;
+}
+
+export function isClosed(status: CampaignStatus): boolean {
+  return status === 'completed' || status === 'cancelled';
+}
+
+export function hasEnded(campaign: Pick<CampaignState, 'end_at'>, now: Date): boolean {
+  return campaign.end_at !== null && campaign.end_at.getTime() <= now.getTime();
+}
+
+const refuse = (code: CampaignRefusalCode, detail: string): CampaignRefusal => ({ code, detail });
+
+/** Whether `command` may be given to a campaign in `campaign`'s state; null when it may. */
+export function refusalOf(
+  campaign: CampaignState,
+  command: CampaignCommand,
+  context: CommandContext,
+): CampaignRefusal | null {
+  const { status } = campaign;
+  const closed = () => refuse('CAMPAIGN_CLOSED', `The campaign is ${status}; it can no longer change.`);
+  switch (command) {
+    case 'activate':
+      if (status !== 'draft')
+        return refuse('CAMPAIGN_NOT_DRAFT', `Only a draft can be activated; this campaign is ${status}.`);
+      if (hasEnded(campaign, context.now))
+        return refuse('CAMPAIGN_ENDED', 'The campaign ended (end_at has passed); move end_at first.');
+      return null;
+    case 'top-up':
+      if (status !== 'active' && status !== 'paused')
+        return refuse(
+          'CAMPAIGN_NOT_RUNNING',
+          `Only an active or paused campaign can be topped up; this campaign is ${status}.`,
+        );
+      if (hasEnded(campaign, context.now))
+        return refuse('CAMPAIGN_ENDED', 'The campaign ended (end_at has passed); it takes no more money.');
+      if (context.currency !== undefined && context.currency !== campaign.currency)
+        return refuse(
+          'CURRENCY_MISMATCH',
+          `The campaign is funded in ${campaign.currency}; a top-up must be in the same currency.`,
+        );
+      return null;
+    case 'pause':
+      // A campaign the automation paused may be pinned paused by hand, so a top-up does not resume it.
+      if (status === 'active' || (status === 'paused' && campaign.pause_reason !== 'manual')) return null;
+      return refuse(
+        'CAMPAIGN_NOT_ACTIVE',
+        status === 'paused'
+          ? 'The campaign is already paused by hand.'
+          : `Only an active campaign can be paused; this campaign is ${status}.`,
+      );
+    case 'resume':
+      if (status !== 'paused')
+        return refuse(
+          'CAMPAIGN_NOT_PAUSED',
+          `Only a paused campaign can be resumed; this campaign is ${status}.`,
+        );
+      if (hasEnded(campaign, context.now))
+        return refuse('CAMPAIGN_ENDED', 'The campaign ended (end_at has passed); it is being completed.');
+      return null;
+    case 'cancel':
+    case 'complete':
+      if (isClosed(status)) return closed();
+      // Money asked for could arrive after the ledger swept the escrow: wait for the answer.
+      if (status === 'funding' || context.fundingPending)
+        return refuse(
+          'CAMPAIGN_FUNDING_IN_PROGRESS',
+          'The ledger has not answered a funding request of this campaign yet; try again once it has.',
+        );
+      return null;
+    case 'edit':
+    case 'invite':
+      return isClosed(status) ? closed() : null;
+    case 'edit-budget':
+      if (isClosed(status)) return closed();
+      if (status !== 'draft')
+        return refuse(
+          'CAMPAIGN_BUDGET_LOCKED',
+          'The budget can only change in a draft; top the campaign up instead.',
+        );
+      return null;
+  }
+}
+
+export interface Schedule {
+  start_at: Date | null;
+  end_at: Date | null;
+}
+
+export interface ScheduleIssue {
+  path: 'start_at' | 'end_at';
+  message: string;
+}
+
+/**
+ * A schedule is valid when it ends after it starts, and a newly set end lies in the future (a
+ * campaign asked to end in the past would complete at once). `endChanged` is false when the end
+ * date is the stored one, which may have passed already.
+ */
+export function scheduleIssues(schedule: Schedule, now: Date, endChanged = true): ScheduleIssue[] {
+  const issues: ScheduleIssue[] = [];
+  const { start_at, end_at } = schedule;
+  if (start_at && end_at && end_at.getTime() <= start_at.getTime())
+    issues.push({ path: 'end_at', message: 'must be after start_at' });
+  if (end_at && endChanged && end_at.getTime() <= now.getTime())
+    issues.push({ path: 'end_at', message: 'must be in the future' });
+  return issues;
+}
+
+/** How far a campaign is toward its target: approved / target, 0..1; null without a target. */
+export function completionOf(approved: number, target: number | null): number | null {
+  if (target === null || target <= 0) return null;
+  return Math.min(1, Math.max(0, approved / target));
+}

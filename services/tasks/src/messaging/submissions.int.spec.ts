@@ -1,0 +1,339 @@
+import { randomUUID } from 'node:crypto';
+import { buildEvent, type EventData, type EventType, type TesseraEvent } from '@tessera/contracts';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { expireDueAssignments } from '../jobs/assignment-expiry.ts';
+import { startTestTasks, type TestTasks } from '../testing/harness.ts';
+import { consumerNames } from './consumers.ts';
+
+let t: TestTasks;
+
+beforeAll(async () => {
+  t = await startTestTasks({}, { background: { expiry: false } });
+});
+
+afterAll(async () => {
+  await t?.stop();
+});
+
+interface Claim {
+  id: string;
+  task_id: string;
+  campaign_id: string;
+  contributor_id: string;
+}
+
+async function claim(taskId: string): Promise<Claim> {
+  const contributorId = randomUUID();
+  const token = await t.token({ sub: contributorId, role: 'contributor' });
+  const response = await t.inject({ method: 'POST', url: `/api/v1/tasks/${taskId}/claim`, token });
+  expect(response.status).toBe(201);
+  return response.body.assignment as Claim;
+}
+
+function event<T extends EventType>(type: T, data: EventData<T>): TesseraEvent<T> {
+  return buildEvent(type, data, { subject: randomUUID() });
+}
+
+const ref = (a: Claim, submissionId: string) => ({
+  submission_id: submissionId,
+  assignment_id: a.id,
+  task_id: a.task_id,
+  campaign_id: a.campaign_id,
+  contributor_id: a.contributor_id,
+});
+
+const received = (a: Claim, submissionId = randomUUID()) =>
+  event('submissions.submission.received.v1', ref(a, submissionId));
+const rejected = (a: Claim, submissionId: string) =>
+  event('submissions.submission.rejected.v1', { ...ref(a, submissionId), reason_code: 'low_quality' });
+const approved = (a: Claim, submissionId: string, amount = 100) =>
+  event('submissions.submission.approved.v1', {
+    ...ref(a, submissionId),
+    reward: { amount, currency: 'USD' },
+    xp_reward: 10,
+  });
+
+const deliver = (e: TesseraEvent, msgID?: string) => t.deliver(consumerNames.submissions, e, msgID);
+
+const assignmentRow = (id: string) =>
+  t.tasks.db.selectFrom('assignments').selectAll().where('id', '=', id).executeTakeFirstOrThrow();
+const taskRow = (id: string) =>
+  t.tasks.db.selectFrom('tasks').selectAll().where('id', '=', id).executeTakeFirstOrThrow();
+async function money(campaignId: string) {
+  const c = await t.tasks.db
+    .selectFrom('campaigns')
+    .selectAll()
+    .where('id', '=', campaignId)
+    .executeTakeFirstOrThrow();
+  return {
+    status: c.status,
+    pause_reason: c.pause_reason,
+    reserved: Number(c.reserved_amount),
+    owed: Number(c.owed_amount),
+    quota_taken: c.quota_taken,
+    received: c.received_count,
+    approved: c.approved_count,
+    rejected: c.rejected_count,
+  };
+}
+
+async function outboxCount(type: string, field: string, value: string): Promise<number> {
+  const rows = await t.tasks.db.selectFrom('outbox').select('payload').where('type', '=', type).execute();
+  return rows.filter((row) => (row.payload as { data: Record<string, unknown> }).data[field] === value)
+    .length;
+}
+
+async function taskIn(values: Parameters<TestTasks['fixtures']['task']>[1] = {}, campaign = {}) {
+  const c = await t.fixtures.activeCampaign(campaign);
+  const task = await t.fixtures.task(c.id, values);
+  return { campaignId: c.id, taskId: task.id };
+}
+
+describe('a received submission', () => {
+  it('moves the claim to submitted; it keeps its slot and its reserved reward', async () => {
+    const { campaignId, taskId } = await taskIn();
+    const a = await claim(taskId);
+    const submissionId = randomUUID();
+
+    await deliver(received(a, submissionId));
+
+    expect(await assignmentRow(a.id)).toMatchObject({
+      status: 'submitted',
+      submission_id: submissionId,
+      settled_at: null,
+    });
+    expect((await assignmentRow(a.id)).ended_at).toBeInstanceOf(Date);
+    expect(await taskRow(taskId)).toMatchObject({ slots_taken: 1, submitted_count: 1 });
+    expect(await money(campaignId)).toMatchObject({ reserved: 100, quota_taken: 1, received: 1 });
+  });
+
+  it('counts once when received again under another event id', async () => {
+    const { campaignId, taskId } = await taskIn();
+    const a = await claim(taskId);
+    const submissionId = randomUUID();
+
+    await deliver(received(a, submissionId));
+    await deliver(received(a, submissionId));
+
+    expect(await taskRow(taskId)).toMatchObject({ slots_taken: 1, submitted_count: 1 });
+    expect((await money(campaignId)).received).toBe(1);
+  });
+
+  it('takes its slot back when its claim had already expired', async () => {
+    const { campaignId, taskId } = await taskIn({ max_submissions: 1 });
+    const a = await claim(taskId);
+    await expireDueAssignments(t.tasks.db, { now: new Date(Date.now() + 2 * 3_600_000) });
+    expect((await assignmentRow(a.id)).status).toBe('expired');
+    expect(await money(campaignId)).toMatchObject({ reserved: 0, quota_taken: 0 });
+    const submissionId = randomUUID();
+
+    await deliver(received(a, submissionId));
+
+    expect(await assignmentRow(a.id)).toMatchObject({ status: 'submitted', submission_id: submissionId });
+    expect(await taskRow(taskId)).toMatchObject({ slots_taken: 1, submitted_count: 1 });
+    expect(await money(campaignId)).toMatchObject({ reserved: 100, quota_taken: 1, received: 1 });
+
+    await deliver(approved(a, submissionId));
+    expect(await money(campaignId)).toMatchObject({ reserved: 0, owed: 100, approved: 1 });
+  });
+
+  it('replaces a newer, empty claim of the same contributor on the same task', async () => {
+    const { campaignId, taskId } = await taskIn();
+    const contributorId = randomUUID();
+    const token = await t.token({ sub: contributorId, role: 'contributor' });
+    const claimOnce = async () =>
+      (await t.inject({ method: 'POST', url: `/api/v1/tasks/${taskId}/claim`, token })).body
+        .assignment as Claim;
+    const old = await claimOnce();
+    await expireDueAssignments(t.tasks.db, { now: new Date(Date.now() + 2 * 3_600_000) });
+    const renewed = await claimOnce();
+    expect(renewed.id).not.toBe(old.id);
+
+    await deliver(received(old, randomUUID()));
+
+    expect((await assignmentRow(old.id)).status).toBe('submitted');
+    expect((await assignmentRow(renewed.id)).status).toBe('released');
+    expect((await taskRow(taskId)).slots_taken).toBe(1);
+    expect(await money(campaignId)).toMatchObject({ reserved: 100, quota_taken: 1 });
+    await t.awaitPublished('tasks.assignment.released.v1', (e) => e.data.assignment_id === renewed.id);
+  });
+
+  it('is ignored when no assignment matches', async () => {
+    const { campaignId, taskId } = await taskIn();
+    const a = await claim(taskId);
+    const stranger = { ...a, id: randomUUID() };
+
+    await deliver(received(stranger));
+
+    expect((await assignmentRow(a.id)).status).toBe('active');
+    expect((await money(campaignId)).received).toBe(0);
+    const dead = await t.tasks.db.selectFrom('dead_letters').select('event_id').execute();
+    expect(dead).toEqual([]);
+  });
+});
+
+describe('a rejected submission', () => {
+  it('frees the slot, the quota unit and the reserved reward', async () => {
+    const { campaignId, taskId } = await taskIn({ max_submissions: 1 });
+    const a = await claim(taskId);
+    const submissionId = randomUUID();
+    await deliver(received(a, submissionId));
+
+    await deliver(rejected(a, submissionId));
+
+    const row = await assignmentRow(a.id);
+    expect(row).toMatchObject({ status: 'rejected', submission_id: submissionId });
+    expect(row.settled_at).toBeInstanceOf(Date);
+    expect(await taskRow(taskId)).toMatchObject({ slots_taken: 0, submitted_count: 1, rejected_count: 1 });
+    expect(await money(campaignId)).toMatchObject({
+      reserved: 0,
+      owed: 0,
+      quota_taken: 0,
+      received: 1,
+      rejected: 1,
+    });
+    // The slot is someone else's to take.
+    await claim(taskId);
+  });
+
+  it('counts once however often it arrives, and an approval after it is ignored', async () => {
+    const { campaignId, taskId } = await taskIn();
+    const a = await claim(taskId);
+    const submissionId = randomUUID();
+    await deliver(received(a, submissionId));
+
+    await deliver(rejected(a, submissionId));
+    await deliver(rejected(a, submissionId));
+    await deliver(approved(a, submissionId));
+
+    expect((await assignmentRow(a.id)).status).toBe('rejected');
+    expect(await taskRow(taskId)).toMatchObject({ slots_taken: 0, rejected_count: 1, approved_count: 0 });
+    expect(await money(campaignId)).toMatchObject({
+      reserved: 0,
+      owed: 0,
+      quota_taken: 0,
+      rejected: 1,
+      approved: 0,
+    });
+  });
+});
+
+describe('an approved submission', () => {
+  it('turns the reserved reward into money owed and counts the approval', async () => {
+    const { campaignId, taskId } = await taskIn();
+    const a = await claim(taskId);
+    const submissionId = randomUUID();
+    await deliver(received(a, submissionId));
+
+    await deliver(approved(a, submissionId));
+
+    const row = await assignmentRow(a.id);
+    expect(row).toMatchObject({ status: 'approved', submission_id: submissionId });
+    expect(row.settled_at).toBeInstanceOf(Date);
+    expect(await taskRow(taskId)).toMatchObject({ slots_taken: 1, approved_count: 1, status: 'active' });
+    expect(await money(campaignId)).toMatchObject({ reserved: 0, owed: 100, quota_taken: 1, approved: 1 });
+  });
+
+  it('counts once when the same event is delivered twice under another message id', async () => {
+    const { campaignId, taskId } = await taskIn();
+    const a = await claim(taskId);
+    const submissionId = randomUUID();
+    await deliver(received(a, submissionId));
+    const approval = approved(a, submissionId);
+
+    await deliver(approval);
+    await t.publish(approval, randomUUID());
+    // Handled in stream order: once this later event is handled, so is the duplicate.
+    const b = await claim(taskId);
+    await deliver(received(b));
+
+    expect(await taskRow(taskId)).toMatchObject({ approved_count: 1, submitted_count: 2 });
+    expect(await money(campaignId)).toMatchObject({ owed: 100, approved: 1, reserved: 100 });
+  });
+
+  it('counts once when re-sent as another event', async () => {
+    const { campaignId, taskId } = await taskIn();
+    const a = await claim(taskId);
+    const submissionId = randomUUID();
+    await deliver(received(a, submissionId));
+
+    await deliver(approved(a, submissionId));
+    await deliver(approved(a, submissionId));
+
+    expect(await money(campaignId)).toMatchObject({ owed: 100, approved: 1, reserved: 0 });
+  });
+
+  it('counts the receipt too when it arrives before its received event', async () => {
+    const { campaignId, taskId } = await taskIn();
+    const a = await claim(taskId);
+    const submissionId = randomUUID();
+
+    await deliver(approved(a, submissionId, 120));
+    await deliver(received(a, submissionId));
+
+    expect((await assignmentRow(a.id)).status).toBe('approved');
+    expect(await taskRow(taskId)).toMatchObject({ slots_taken: 1, submitted_count: 1, approved_count: 1 });
+    expect(await money(campaignId)).toMatchObject({ reserved: 0, owed: 120, received: 1, approved: 1 });
+  });
+
+  it('finds the claim without an assignment id, by the submission or by task and contributor', async () => {
+    const { campaignId, taskId } = await taskIn();
+    const a = await claim(taskId);
+    const b = await claim(taskId);
+    const first = randomUUID();
+    await deliver(received(a, first));
+    const { assignment_id: _a, ...byTaskAndContributor } = approved(b, randomUUID()).data;
+    const { assignment_id: _b, ...bySubmission } = approved(a, first).data;
+
+    await deliver(event('submissions.submission.approved.v1', bySubmission));
+    await deliver(event('submissions.submission.approved.v1', byTaskAndContributor));
+
+    expect((await assignmentRow(a.id)).status).toBe('approved');
+    expect((await assignmentRow(b.id)).status).toBe('approved');
+    expect(await money(campaignId)).toMatchObject({ owed: 200, approved: 2, received: 2, reserved: 0 });
+  });
+
+  it('completes the task, once, when its approvals reach max_submissions', async () => {
+    const { taskId } = await taskIn({ max_submissions: 2 });
+    const a = await claim(taskId);
+    const b = await claim(taskId);
+    const [sa, sb] = [randomUUID(), randomUUID()];
+    await deliver(received(a, sa));
+    await deliver(received(b, sb));
+
+    await deliver(approved(a, sa));
+    expect((await taskRow(taskId)).status).toBe('active');
+    await deliver(approved(b, sb));
+
+    expect(await taskRow(taskId)).toMatchObject({ status: 'completed', approved_count: 2 });
+    const [closed] = await t.awaitPublished('tasks.task.closed.v1', (e) => e.data.task_id === taskId);
+    expect(closed?.data.reason_code).toBe('completed');
+    expect(await outboxCount('tasks.task.closed.v1', 'task_id', taskId)).toBe(1);
+  });
+
+  it('pauses the campaign when its approvals reach the target, after the second of two', async () => {
+    const { campaignId, taskId } = await taskIn({}, { target_count: 2 });
+    const a = await claim(taskId);
+    const b = await claim(taskId);
+    const [sa, sb] = [randomUUID(), randomUUID()];
+    await deliver(received(a, sa));
+    await deliver(received(b, sb));
+
+    await deliver(approved(a, sa));
+    expect((await money(campaignId)).status).toBe('active');
+
+    await deliver(approved(b, sb));
+
+    expect(await money(campaignId)).toMatchObject({
+      status: 'paused',
+      pause_reason: 'target_reached',
+      approved: 2,
+    });
+    const [paused] = await t.awaitPublished(
+      'tasks.campaign.paused.v1',
+      (e) => e.data.campaign_id === campaignId,
+    );
+    expect(paused?.data.reason_code).toBe('target_reached');
+    expect(await outboxCount('tasks.campaign.paused.v1', 'campaign_id', campaignId)).toBe(1);
+  });
+});
