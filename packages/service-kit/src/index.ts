@@ -15,3 +15,4 @@ export * from './messaging/consumer.ts';
 export * from './messaging/dead-letters.ts';
 export * from './service.ts';
 export * from './jobs.ts';
+export * from './read-models/company-members.ts';

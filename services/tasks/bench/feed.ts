@@ -27,16 +27,11 @@ import { createTestIssuer } from '@tessera/service-kit/testing';
 import { type Kysely, sql } from 'kysely';
 import pg from 'pg';
 import { tasksConfigSchema } from '../src/config.ts';
+import { standingOf } from '../src/db/contributors.ts';
 import { tasksMigrations } from '../src/db/migrations.ts';
 import type { TasksDB } from '../src/db/schema.ts';
 import { decodeFeedCursor, type FeedPosition } from '../src/feed/cursor.ts';
-import {
-  contributorFeed,
-  type FeedFilters,
-  feedQuery,
-  loadStanding,
-  withFeedPlanner,
-} from '../src/feed/feed-query.ts';
+import { contributorFeed, type FeedFilters, feedQuery, withFeedPlanner } from '../src/feed/feed-query.ts';
 import { registerRoutes } from '../src/routes/index.ts';
 
 const TASKS = Number(process.env.TASKS ?? 100_000);
@@ -439,7 +434,7 @@ async function serverSide() {
   const heapFetches: number[] = [];
   const scans = new Map<string, number>();
   for (const { user, filters } of workload.slice(0, SAMPLE)) {
-    const standing = await loadStanding(db, user);
+    const standing = await standingOf(db, user);
     if (standing.status !== 'active') continue;
     const compiled = feedQuery(db, { contributorId: user, standing, filters, limit: 21 }).compile();
     const { rows } = await withFeedPlanner(db, (trx) =>
@@ -526,7 +521,7 @@ for (const line of churned) log(line);
 
 if (EXPLAIN) {
   const explain = async (label: string, user: string, filters: FeedFilters) => {
-    const standing = await loadStanding(db, user);
+    const standing = await standingOf(db, user);
     const compiled = feedQuery(db, { contributorId: user, standing, filters, limit: 21 }).compile();
     const plan = await withFeedPlanner(db, (trx) =>
       trx.executeQuery<{ 'QUERY PLAN': string }>({

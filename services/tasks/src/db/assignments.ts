@@ -1,5 +1,4 @@
 import { type Kysely, type Selectable, sql } from 'kysely';
-import { type ContributorStanding, defaultStanding } from '../domain/eligibility.ts';
 import type { AssignmentsTable, AssignmentStatus, CampaignsTable, TasksDB, TasksTable } from './schema.ts';
 
 type Db = Kysely<TasksDB>;
@@ -66,33 +65,6 @@ export async function findClaimTarget(db: Db, taskId: string): Promise<ClaimTarg
     ])
     .where('t.id', '=', taskId)
     .executeTakeFirst();
-}
-
-/** A contributor's standing from the read model; the defaults for one it has not heard of. */
-export async function standingOf(db: Db, userId: string): Promise<ContributorStanding> {
-  const row = await db
-    .selectFrom('contributors')
-    .select(['status', 'level', 'trust_score', 'languages', 'country'])
-    .where('user_id', '=', userId)
-    .executeTakeFirst();
-  if (!row) return defaultStanding;
-  return {
-    status: row.status,
-    level: row.level,
-    trust_score: Number(row.trust_score),
-    languages: row.languages,
-    country: row.country,
-  };
-}
-
-export async function isInvited(db: Db, campaignId: string, userId: string): Promise<boolean> {
-  const row = await db
-    .selectFrom('campaign_invitations')
-    .select('user_id')
-    .where('campaign_id', '=', campaignId)
-    .where('user_id', '=', userId)
-    .executeTakeFirst();
-  return row !== undefined;
 }
 
 export async function findLiveAssignment(

@@ -38,16 +38,6 @@ export async function lockCampaign(trx: Db, id: string): Promise<CampaignRow | u
   return trx.selectFrom('campaigns').selectAll().where('id', '=', id).forUpdate().executeTakeFirst();
 }
 
-export async function isInvited(db: Db, campaignId: string, userId: string): Promise<boolean> {
-  const row = await db
-    .selectFrom('campaign_invitations')
-    .select('user_id')
-    .where('campaign_id', '=', campaignId)
-    .where('user_id', '=', userId)
-    .executeTakeFirst();
-  return row !== undefined;
-}
-
 /** Whether the contributor ever claimed the task (any status): they may still read it. */
 export async function hasAssignment(db: Db, taskId: string, contributorId: string): Promise<boolean> {
   const row = await db

@@ -2,6 +2,7 @@ import type { TaskDifficulty, TaskType } from '@tessera/contracts';
 import { type Kysely, sql } from 'kysely';
 import type { TasksDB } from '../db/schema.ts';
 import { type ContributorStanding, defaultStanding, primaryLanguage } from '../domain/eligibility.ts';
+import { standingOf } from '../db/contributors.ts';
 import { type FeedPosition, encodeFeedCursor, paginate } from './cursor.ts';
 
 type Db = Kysely<TasksDB>;
@@ -182,27 +183,6 @@ export type FeedRow = Awaited<ReturnType<typeof feedRows>>[number];
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
-/**
- * What eligibility knows of a user (the `contributors` read model), or the defaults when the
- * read model has not heard of them yet.
- */
-export async function loadStanding(db: Db, userId: string): Promise<ContributorStanding> {
-  if (!UUID.test(userId)) return defaultStanding;
-  const row = await db
-    .selectFrom('contributors')
-    .select(['status', 'level', 'trust_score', 'languages', 'country'])
-    .where('user_id', '=', userId)
-    .executeTakeFirst();
-  if (!row) return defaultStanding;
-  return {
-    status: row.status,
-    level: row.level,
-    trust_score: Number(row.trust_score),
-    languages: row.languages,
-    country: row.country,
-  };
-}
-
 export interface ContributorFeedQuery {
   contributorId: string;
   filters?: FeedFilters;
@@ -220,7 +200,7 @@ export async function contributorFeed(
   const contributorId = query.contributorId.toLowerCase();
   // A subject that is not a user id has no read-model row, no invitation and no assignment.
   const standing = UUID.test(contributorId)
-    ? await loadStanding(db, contributorId)
+    ? await standingOf(db, contributorId)
     : { ...defaultStanding, status: 'suspended' as const };
   const rows = await feedRows(db, {
     contributorId,

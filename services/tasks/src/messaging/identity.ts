@@ -1,4 +1,4 @@
-import type { HandlerMap } from '@tessera/service-kit';
+import { companyMemberHandlers, type HandlerMap } from '@tessera/service-kit';
 import { sql, type Transaction } from 'kysely';
 import type { TasksDB } from '../db/schema.ts';
 import { defaultStanding, primaryLanguage } from '../domain/eligibility.ts';
@@ -64,24 +64,8 @@ export function identityHandlers(): HandlerMap<TasksDB> {
         .execute();
       await trx.deleteFrom('campaign_invitations').where('user_id', '=', userId).execute();
     },
-    'identity.company.member-added.v1': async (event, trx) => {
-      await setMembership(trx, {
-        company_id: event.data.company_id,
-        user_id: event.data.user_id,
-        member_role: event.data.member_role,
-        removed: false,
-        changed_at: event.time,
-      });
-    },
-    'identity.company.member-removed.v1': async (event, trx) => {
-      await setMembership(trx, {
-        company_id: event.data.company_id,
-        user_id: event.data.user_id,
-        member_role: null,
-        removed: true,
-        changed_at: event.time,
-      });
-    },
+    // Who may act for which company (routes/access.ts).
+    ...companyMemberHandlers<TasksDB>(),
   };
 }
 
@@ -156,32 +140,6 @@ async function setStatus(
             ]),
           ]),
         ),
-    )
-    .execute();
-}
-
-async function setMembership(
-  trx: Trx,
-  row: {
-    company_id: string;
-    user_id: string;
-    member_role: string | null;
-    removed: boolean;
-    changed_at: string;
-  },
-): Promise<void> {
-  await trx
-    .insertInto('company_members')
-    .values(row)
-    .onConflict((oc) =>
-      oc
-        .columns(['company_id', 'user_id'])
-        .doUpdateSet((eb) => ({
-          member_role: eb.ref('excluded.member_role'),
-          removed: eb.ref('excluded.removed'),
-          changed_at: eb.ref('excluded.changed_at'),
-        }))
-        .whereRef('company_members.changed_at', '<=', 'excluded.changed_at'),
     )
     .execute();
 }

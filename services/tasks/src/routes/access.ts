@@ -1,4 +1,4 @@
-import { HttpProblem, type Principal } from '@tessera/service-kit';
+import { companyMemberRole, HttpProblem, type Principal } from '@tessera/service-kit';
 import type { Kysely } from 'kysely';
 import type { TasksDB } from '../db/schema.ts';
 
@@ -28,15 +28,9 @@ export async function companyAccess(
   }
   if (principal.role === 'admin') return true;
   if (principal.role !== 'company' || !UUID.test(principal.userId)) return false;
-  const member = await db
-    .selectFrom('company_members')
-    .select('member_role')
-    .where('company_id', '=', companyId)
-    .where('user_id', '=', principal.userId.toLowerCase())
-    .where('removed', '=', false)
-    .executeTakeFirst();
-  if (!member) return false;
-  return need === 'read' || member.member_role === 'manager';
+  const role = await companyMemberRole(db, companyId, principal.userId.toLowerCase());
+  if (role === null) return false;
+  return need === 'read' || role === 'manager';
 }
 
 /**

@@ -20,13 +20,12 @@ import {
   findLiveAssignment,
   insertAssignment,
   isDuplicateClaim,
-  isInvited,
   listAssignments,
   moveAssignment,
-  standingOf,
 } from '../db/assignments.ts';
 import { applyTransition, reconcileCampaign, reserveSlot } from '../db/campaign-money.ts';
 import type { TasksDB } from '../db/schema.ts';
+import { isInvited, standingOf } from '../db/contributors.ts';
 import { type IneligibleReason, ineligibility } from '../domain/eligibility.ts';
 import { cursorParam, limitParam, paginate } from './cursor.ts';
 import type { RouteDeps } from './deps.ts';

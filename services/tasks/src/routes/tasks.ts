@@ -33,13 +33,13 @@ import {
   findTask,
   hasAssignment,
   insertTask,
-  isInvited,
   lockCampaign,
   lockTask,
   type TaskRow,
   taskSnapshot,
   updateTask,
 } from '../db/tasks.ts';
+import { isInvited } from '../db/contributors.ts';
 import {
   canTransition,
   checkGolden,
