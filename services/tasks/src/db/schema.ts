@@ -5,7 +5,7 @@ import type { ColumnType, Generated } from 'kysely';
 type Timestamp = ColumnType<Date, Date | string | undefined, Date | string>;
 type NullableTimestamp = ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
 /** bigint columns: the kit makes pg parse int8 as numbers (amounts stay below 2^53); writes take either. */
-type Amount = ColumnType<string, number | bigint | string | undefined, number | bigint | string>;
+type Amount = ColumnType<number, number | bigint | string | undefined, number | bigint | string>;
 type Json<T> = ColumnType<T, string, string>;
 
 export type CampaignStatus = 'draft' | 'funding' | 'active' | 'paused' | 'completed' | 'cancelled';

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { createLogger } from '@tessera/service-kit';
-import { waitFor } from '@tessera/service-kit/testing';
+import { foreignEvent, waitFor } from '@tessera/service-kit/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestTasks, type TestTasks } from '../testing/harness.ts';
 import { expireDueAssignments, startAssignmentExpiry } from './assignment-expiry.ts';
@@ -53,6 +53,33 @@ async function outboxCount(type: string, field: string, value: string): Promise<
 }
 
 describe('expiring claims', () => {
+  it("frees a suspended contributor's open claims at once, saying why", async () => {
+    const campaign = await t.fixtures.activeCampaign();
+    const task = await t.fixtures.task(campaign.id, { claim_ttl_seconds: 3600, max_submissions: 1 });
+    const { user_id } = await t.fixtures.contributor();
+    const mine = await claim(task.id, user_id);
+    expect(mine.status).toBe(201);
+    // Not due yet: the job leaves it alone.
+    expect(await expireDueAssignments(t.tasks.db)).toBe(0);
+
+    await t.deliver(
+      'tasks-identity',
+      foreignEvent('identity.user.suspended.v1', { user_id, reason_code: 'fraud' }, user_id),
+    );
+    expect(await expireDueAssignments(t.tasks.db)).toBe(1);
+
+    expect((await assignmentRow(mine.id)).status).toBe('expired');
+    expect((await taskRow(task.id)).slots_taken).toBe(0);
+    expect(Number((await campaignRow(campaign.id)).reserved_amount)).toBe(0);
+    const [expired] = await t.awaitPublished(
+      'tasks.assignment.expired.v1',
+      (e) => e.data.assignment_id === mine.id,
+    );
+    expect(expired?.data.reason_code).toBe('account_not_active');
+    // Someone else may take the slot now.
+    expect((await claim(task.id)).status).toBe(201);
+  });
+
   it('expires a claim past its time: slot and budget freed, announced, and the task claimable again', async () => {
     const campaign = await t.fixtures.activeCampaign();
     const task = await t.fixtures.task(campaign.id, { claim_ttl_seconds: 60, max_submissions: 1 });

@@ -51,6 +51,17 @@ export async function expireDueAssignments(
         .skipLocked()
         .execute();
       if (locked.length === 0) return 0;
+      // Claims of suspended or erased contributors were made due by the identity consumer.
+      const inactive = new Set(
+        (
+          await trx
+            .selectFrom('contributors')
+            .select('user_id')
+            .where('user_id', 'in', [...new Set(locked.map((a) => a.contributor_id))])
+            .where('status', '!=', 'active')
+            .execute()
+        ).map((row) => row.user_id),
+      );
       const settledAt = new Date();
       const events: TesseraEvent[] = [];
       for (const assignment of locked) {
@@ -68,7 +79,7 @@ export async function expireDueAssignments(
               task_id: assignment.task_id,
               campaign_id: assignment.campaign_id,
               contributor_id: assignment.contributor_id,
-              reason_code: 'timeout',
+              reason_code: inactive.has(assignment.contributor_id) ? 'account_not_active' : 'timeout',
             },
             { subject: assignment.id },
           ),

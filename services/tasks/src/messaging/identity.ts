@@ -34,6 +34,7 @@ export function identityHandlers(): HandlerMap<TasksDB> {
     },
     'identity.user.suspended.v1': async (event, trx) => {
       await setStatus(trx, event.data.user_id, event.time, 'suspended');
+      await endOpenClaims(trx, event.data.user_id, event.time);
     },
     'identity.user.reinstated.v1': async (event, trx) => {
       await setStatus(trx, event.data.user_id, event.time, 'active');
@@ -63,6 +64,7 @@ export function identityHandlers(): HandlerMap<TasksDB> {
         )
         .execute();
       await trx.deleteFrom('campaign_invitations').where('user_id', '=', userId).execute();
+      await endOpenClaims(trx, userId, event.time);
     },
     // Who may act for which company (routes/access.ts).
     ...companyMemberHandlers<TasksDB>(),
@@ -141,5 +143,19 @@ async function setStatus(
           ]),
         ),
     )
+    .execute();
+}
+
+/**
+ * A suspended or erased contributor's open claims stop holding slots and budget: they are made
+ * due now, and the expiry job frees them (reason `account_not_active`) with the same locking as any
+ * expiry. Submitted work is left to submissions and QC to judge.
+ */
+async function endOpenClaims(trx: Trx, userId: string, at: string): Promise<void> {
+  await trx
+    .updateTable('assignments')
+    .set({ expires_at: sql`least(expires_at, ${new Date(at)}::timestamptz)` })
+    .where('contributor_id', '=', userId)
+    .where('status', '=', 'active')
     .execute();
 }

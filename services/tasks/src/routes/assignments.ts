@@ -189,7 +189,7 @@ export function assignmentRoutes(app: HttpApp, deps: RouteDeps): void {
               status: 'active',
               // Exactly what reserveSlot held, so the release of this claim frees the same amount
               // even if the task's reward changed in between.
-              reward_amount: String(reward),
+              reward_amount: reward,
               currency: locked.currency,
               xp_reward: locked.xp_reward,
               claimed_at: now,

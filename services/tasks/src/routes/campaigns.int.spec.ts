@@ -800,7 +800,7 @@ describe('cancel and complete', () => {
     await db.transaction().execute(async (trx) => {
       await applyTransition(
         trx,
-        { task_id: task.id, campaign_id: id, reward_amount: '300' },
+        { task_id: task.id, campaign_id: id, reward_amount: 300 },
         { kind: 'freed' },
       );
       await reconcileCampaign(trx, id);
