@@ -46,11 +46,8 @@ const taskRow = (id: string) =>
 const campaignRow = (id: string) =>
   t.tasks.db.selectFrom('campaigns').selectAll().where('id', '=', id).executeTakeFirstOrThrow();
 
-async function outboxCount(type: string, field: string, value: string): Promise<number> {
-  const rows = await t.tasks.db.selectFrom('outbox').select('payload').where('type', '=', type).execute();
-  return rows.filter((row) => (row.payload as { data: Record<string, unknown> }).data[field] === value)
-    .length;
-}
+const writtenCount = async (type: string, field: string, value: string) =>
+  (await t.written(type, field, value)).length;
 
 describe('expiring claims', () => {
   it("frees a suspended contributor's open claims at once, saying why", async () => {
@@ -186,7 +183,7 @@ describe('expiring claims', () => {
       expect(money.quota_taken).toBe(0);
     }
     for (const c of claims)
-      expect(await outboxCount('tasks.assignment.expired.v1', 'assignment_id', c.id)).toBe(1);
+      expect(await writtenCount('tasks.assignment.expired.v1', 'assignment_id', c.id)).toBe(1);
   });
 
   it('resumes a campaign that had paused for want of budget once the expiry frees it', async () => {

@@ -1,7 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { buildEvent } from '@tessera/contracts';
 import { waitFor } from '@tessera/service-kit/testing';
-import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { consumerNames } from '../messaging/consumers.ts';
 import { startTestTasks, type TestTasks } from '../testing/harness.ts';
@@ -27,25 +26,6 @@ const later = () => inHours(2);
 const row = (id: string) =>
   t.tasks.db.selectFrom('campaigns').selectAll().where('id', '=', id).executeTakeFirstOrThrow();
 
-/** An event as tasks wrote it to its outbox (JSON, for assertions). */
-interface Written {
-  id: string;
-  correlationid: string;
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- JSON for assertions
-  data: Record<string, any>;
-}
-
-async function outbox(type: string, campaignId: string): Promise<Written[]> {
-  const rows = await t.tasks.db
-    .selectFrom('outbox')
-    .select('payload')
-    .where('type', '=', type)
-    .where(sql<string>`payload->'data'->>'campaign_id'`, '=', campaignId)
-    .orderBy('position')
-    .execute();
-  return rows.map((r) => r.payload as Written);
-}
-
 const taskStatuses = async (campaignId: string) =>
   Object.fromEntries(
     (
@@ -67,7 +47,7 @@ describe('completeEndedCampaigns', () => {
 
     expect(await row(id)).toMatchObject({ status: 'completed', close_event: 'completed' });
     expect(await taskStatuses(id)).toEqual({ [open.id]: 'completed', [paused.id]: 'completed' });
-    const closed = await outbox('tasks.task.closed.v1', id);
+    const closed = await t.written('tasks.task.closed.v1', 'campaign_id', id);
     const reason = { campaign_id: id, company_id, reason_code: 'campaign_completed' };
     expect(closed.map((e) => e.data)).toEqual(
       expect.arrayContaining([
@@ -76,14 +56,14 @@ describe('completeEndedCampaigns', () => {
       ]),
     );
     expect(closed).toHaveLength(2);
-    expect((await outbox('tasks.campaign.completed.v1', id)).map((e) => e.data)).toEqual([
+    expect((await t.written('tasks.campaign.completed.v1', 'campaign_id', id)).map((e) => e.data)).toEqual([
       { campaign_id: id, company_id },
     ]);
 
     // Run again: nothing more happens to it.
     expect(await completeEndedCampaigns(t.tasks.db, { now: later() })).toBe(0);
-    expect(await outbox('tasks.campaign.completed.v1', id)).toHaveLength(1);
-    expect(await outbox('tasks.task.closed.v1', id)).toHaveLength(2);
+    expect(await t.written('tasks.campaign.completed.v1', 'campaign_id', id)).toHaveLength(1);
+    expect(await t.written('tasks.task.closed.v1', 'campaign_id', id)).toHaveLength(2);
   });
 
   it('completes a paused campaign past its end too, and waits for open claims before announcing it', async () => {
@@ -100,7 +80,7 @@ describe('completeEndedCampaigns', () => {
       pause_reason: null,
       close_event: 'completed',
     });
-    expect(await outbox('tasks.campaign.completed.v1', id)).toHaveLength(0);
+    expect(await t.written('tasks.campaign.completed.v1', 'campaign_id', id)).toHaveLength(0);
   });
 
   it('leaves campaigns that have not ended, and drafts or funding campaigns that have', async () => {
@@ -143,7 +123,7 @@ describe('completeEndedCampaigns', () => {
     await completeEndedCampaigns(t.tasks.db, { now: later() });
     expect((await row(id)).status).toBe('active');
 
-    const [request] = await outbox('tasks.campaign.funding-requested.v1', id);
+    const [request] = await t.written('tasks.campaign.funding-requested.v1', 'campaign_id', id);
     await t.deliver(
       consumerNames.ledger,
       buildEvent(
@@ -160,7 +140,7 @@ describe('completeEndedCampaigns', () => {
     );
     await completeEndedCampaigns(t.tasks.db, { now: later() });
     expect(await row(id)).toMatchObject({ status: 'completed', funded_amount: 1_001_000 });
-    expect(await outbox('tasks.campaign.completed.v1', id)).toHaveLength(1);
+    expect(await t.written('tasks.campaign.completed.v1', 'campaign_id', id)).toHaveLength(1);
   });
 });
 

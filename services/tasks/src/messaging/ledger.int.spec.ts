@@ -1,8 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { buildEvent, type EventData, type TesseraEvent } from '@tessera/contracts';
-import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestTasks, type TestTasks } from '../testing/harness.ts';
+import { startTestTasks, type TestTasks, type Written } from '../testing/harness.ts';
 import { consumerNames } from './consumers.ts';
 
 let t: TestTasks;
@@ -41,25 +40,6 @@ const money = async (id: string) => {
   };
 };
 
-/** An event as tasks wrote it to its outbox (JSON, for assertions). */
-interface Written {
-  id: string;
-  correlationid: string;
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- JSON for assertions
-  data: Record<string, any>;
-}
-
-async function outbox(type: string, campaignId: string): Promise<Written[]> {
-  const rows = await t.tasks.db
-    .selectFrom('outbox')
-    .select('payload')
-    .where('type', '=', type)
-    .where(sql<string>`payload->'data'->>'campaign_id'`, '=', campaignId)
-    .orderBy('position')
-    .execute();
-  return rows.map((r) => r.payload as Written);
-}
-
 /** A draft activated through the API, and the funding request it sent the ledger. */
 async function activated(budget = 20_000, values: Record<string, unknown> = {}) {
   const a = await company();
@@ -77,7 +57,7 @@ async function activated(budget = 20_000, values: Record<string, unknown> = {}) 
     token: a.manager,
   });
   expect(response.status).toBe(202);
-  const [request] = await outbox('tasks.campaign.funding-requested.v1', id);
+  const [request] = await t.written('tasks.campaign.funding-requested.v1', 'campaign_id', id);
   return { id, companyId: a.id, manager: a.manager, request: request! };
 }
 
@@ -201,7 +181,7 @@ describe('activation', () => {
       at: answer.time,
     });
     expect(Number(campaign.funded_amount)).toBe(0);
-    expect(await outbox('tasks.campaign.activated.v1', id)).toHaveLength(0);
+    expect(await t.written('tasks.campaign.activated.v1', 'campaign_id', id)).toHaveLength(0);
     const shown = await t.inject({ url: `/api/v1/campaigns/${id}`, token: manager });
     expect(shown.body.campaign.last_funding_error).toEqual({
       code: 'INSUFFICIENT_FUNDS',
@@ -212,7 +192,7 @@ describe('activation', () => {
     // Try again: a new request, and this time the ledger funds it.
     const again = await t.inject({ method: 'POST', url: `/api/v1/campaigns/${id}/activate`, token: manager });
     expect(again.status).toBe(202);
-    const requests = await outbox('tasks.campaign.funding-requested.v1', id);
+    const requests = await t.written('tasks.campaign.funding-requested.v1', 'campaign_id', id);
     expect(requests).toHaveLength(2);
     await deliver(funded(requests[1]!, 22_000));
     expect(await row(id)).toMatchObject({ status: 'active', last_funding_error: null });
@@ -227,7 +207,7 @@ describe('activation', () => {
     // The consumer handles its stream in order: once this one is in, the copy was seen too.
     await deliver(budgetReturned(randomUUID(), randomUUID(), 0));
     expect(await money(id)).toMatchObject({ funded: 10_000 });
-    expect(await outbox('tasks.campaign.activated.v1', id)).toHaveLength(1);
+    expect(await t.written('tasks.campaign.activated.v1', 'campaign_id', id)).toHaveLength(1);
   });
 
   it('keeps only the first answer to a request', async () => {
@@ -268,7 +248,7 @@ describe('top-ups and the budget', () => {
     await deliver(judgeFee(id, 100));
     expect(await row(id)).toMatchObject({ status: 'paused', pause_reason: 'budget_exhausted' });
     expect(await money(id)).toMatchObject({ funded: 250, spent: 100 });
-    const [paused] = await outbox('tasks.campaign.paused.v1', id);
+    const [paused] = await t.written('tasks.campaign.paused.v1', 'campaign_id', id);
     expect(paused!.data).toEqual({ campaign_id: id, company_id: a.id, reason_code: 'budget_exhausted' });
 
     const topUp = await t.inject({
@@ -279,14 +259,14 @@ describe('top-ups and the budget', () => {
     });
     expect(topUp.status).toBe(202);
     expect(topUp.body.campaign).toMatchObject({ status: 'paused', available: usd(150) });
-    const [request] = await outbox('tasks.campaign.funding-requested.v1', id);
+    const [request] = await t.written('tasks.campaign.funding-requested.v1', 'campaign_id', id);
     await deliver(funded(request!, 1_000));
 
     expect(await row(id)).toMatchObject({ status: 'active', pause_reason: null });
     expect(await money(id)).toMatchObject({ funded: 1_250, budget: 1_250 });
     await t.awaitPublished('tasks.campaign.resumed.v1', (e) => e.data.campaign_id === id);
     // A top-up is no activation.
-    expect(await outbox('tasks.campaign.activated.v1', id)).toHaveLength(0);
+    expect(await t.written('tasks.campaign.activated.v1', 'campaign_id', id)).toHaveLength(0);
   });
 
   it('records a refused top-up without changing the campaign', async () => {
@@ -298,7 +278,7 @@ describe('top-ups and the budget', () => {
       token: a.manager,
       body: { amount: usd(1_000) },
     });
-    const [request] = await outbox('tasks.campaign.funding-requested.v1', id);
+    const [request] = await t.written('tasks.campaign.funding-requested.v1', 'campaign_id', id);
     await deliver(rejected(request!, 'INSUFFICIENT_FUNDS'));
     const campaign = await row(id);
     expect(campaign.status).toBe('active');
@@ -380,16 +360,16 @@ describe('closing', () => {
       token: a.manager,
     });
     expect(done.body.campaign.status).toBe('completed');
-    expect(await outbox('tasks.campaign.completed.v1', id)).toHaveLength(0);
+    expect(await t.written('tasks.campaign.completed.v1', 'campaign_id', id)).toHaveLength(0);
 
     await deliver(rewardPaid(id, 300));
-    const [completed] = await outbox('tasks.campaign.completed.v1', id);
+    const [completed] = await t.written('tasks.campaign.completed.v1', 'campaign_id', id);
     expect(completed!.data).toEqual({ campaign_id: id, company_id: a.id });
 
     // The returned budget arrives; nothing is announced again.
     await deliver(budgetReturned(id, a.id, 4_700));
     await deliver(judgeFee(id, 0));
-    expect(await outbox('tasks.campaign.completed.v1', id)).toHaveLength(1);
+    expect(await t.written('tasks.campaign.completed.v1', 'campaign_id', id)).toHaveLength(1);
     expect(await money(id)).toMatchObject({ funded: 5_000, spent: 300, returned: 4_700, owed: 0 });
     expect((await row(id)).status).toBe('completed');
   });

@@ -77,17 +77,14 @@ async function money(campaignId: string) {
   };
 }
 
-async function outboxCount(type: string, field: string, value: string): Promise<number> {
-  const rows = await t.tasks.db.selectFrom('outbox').select('payload').where('type', '=', type).execute();
-  return rows.filter((row) => (row.payload as { data: Record<string, unknown> }).data[field] === value)
-    .length;
-}
-
 async function taskIn(values: Parameters<TestTasks['fixtures']['task']>[1] = {}, campaign = {}) {
   const c = await t.fixtures.activeCampaign(campaign);
   const task = await t.fixtures.task(c.id, values);
   return { campaignId: c.id, taskId: task.id };
 }
+
+const writtenCount = async (type: string, field: string, value: string) =>
+  (await t.written(type, field, value)).length;
 
 describe('a received submission', () => {
   it('moves the claim to submitted; it keeps its slot and its reserved reward', async () => {
@@ -308,7 +305,7 @@ describe('an approved submission', () => {
     expect(await taskRow(taskId)).toMatchObject({ status: 'completed', approved_count: 2 });
     const [closed] = await t.awaitPublished('tasks.task.closed.v1', (e) => e.data.task_id === taskId);
     expect(closed?.data.reason_code).toBe('completed');
-    expect(await outboxCount('tasks.task.closed.v1', 'task_id', taskId)).toBe(1);
+    expect(await writtenCount('tasks.task.closed.v1', 'task_id', taskId)).toBe(1);
   });
 
   it('pauses the campaign when its approvals reach the target, after the second of two', async () => {
@@ -334,6 +331,6 @@ describe('an approved submission', () => {
       (e) => e.data.campaign_id === campaignId,
     );
     expect(paused?.data.reason_code).toBe('target_reached');
-    expect(await outboxCount('tasks.campaign.paused.v1', 'campaign_id', campaignId)).toBe(1);
+    expect(await writtenCount('tasks.campaign.paused.v1', 'campaign_id', campaignId)).toBe(1);
   });
 });

@@ -57,14 +57,6 @@ const taskRow = (id: string) =>
 const campaignRow = (id: string) =>
   t.tasks.db.selectFrom('campaigns').selectAll().where('id', '=', id).executeTakeFirstOrThrow();
 
-/** Events of `type` written to the outbox about `where` (exact: every commit writes here first). */
-async function outboxEvents(type: string, field: string, value: string) {
-  const rows = await t.tasks.db.selectFrom('outbox').select('payload').where('type', '=', type).execute();
-  return rows
-    .map((row) => row.payload as { data: Record<string, unknown> })
-    .filter((event) => event.data[field] === value);
-}
-
 async function campaignWithTask(
   campaign: Parameters<TestTasks['fixtures']['activeCampaign']>[0] = {},
   task: Parameters<TestTasks['fixtures']['task']>[1] = {},
@@ -149,7 +141,7 @@ describe('claiming a task', () => {
       .where('task_id', '=', task.id)
       .execute();
     expect(rows).toHaveLength(10);
-    expect(await outboxEvents('tasks.assignment.claimed.v1', 'task_id', task.id)).toHaveLength(10);
+    expect(await t.written('tasks.assignment.claimed.v1', 'task_id', task.id)).toHaveLength(10);
     await t.awaitPublished('tasks.assignment.claimed.v1', (event) => event.data.task_id === task.id, 10);
   });
 
@@ -424,7 +416,7 @@ describe('releasing a claim', () => {
     expect(responses.filter((r) => r.status === 200)).toHaveLength(1);
     expect(responses.filter((r) => r.status === 409)).toHaveLength(5);
     expect((await taskRow(task.id)).slots_taken).toBe(1);
-    expect(await outboxEvents('tasks.assignment.released.v1', 'assignment_id', id)).toHaveLength(1);
+    expect(await t.written('tasks.assignment.released.v1', 'assignment_id', id)).toHaveLength(1);
   });
 
   it("answers 404 for someone else's assignment and one that does not exist", async () => {

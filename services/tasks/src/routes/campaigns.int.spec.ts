@@ -1,5 +1,4 @@
 import { randomUUID } from 'node:crypto';
-import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { applyTransition, reconcileCampaign, reserveSlot } from '../db/campaign-money.ts';
 import { startTestTasks, type TestTasks } from '../testing/harness.ts';
@@ -60,26 +59,6 @@ async function draft(companyId: string, token: string, values: Record<string, un
   const response = await call('POST', '/api/v1/campaigns', token, draftBody(companyId, values));
   expect(response.status).toBe(201);
   return response.body.campaign as { id: string; company_id: string; [key: string]: unknown };
-}
-
-/** Events tasks wrote to its outbox about a campaign (committed with the change; the relay publishes them). */
-/** An event as tasks wrote it to its outbox (JSON, for assertions). */
-interface Written {
-  id: string;
-  correlationid: string;
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- JSON for assertions
-  data: Record<string, any>;
-}
-
-async function outbox(type: string, campaignId: string): Promise<Written[]> {
-  const rows = await t.tasks.db
-    .selectFrom('outbox')
-    .select('payload')
-    .where('type', '=', type)
-    .where(sql<string>`payload->'data'->>'campaign_id'`, '=', campaignId)
-    .orderBy('position')
-    .execute();
-  return rows.map((row) => row.payload as Written);
 }
 
 const row = (id: string) =>
@@ -217,7 +196,9 @@ describe('POST /api/v1/campaigns', () => {
     const other = await call('POST', '/api/v1/campaigns', manager, { ...body, name: 'Other' }, key);
     expect(other).toMatchObject({ status: 422, body: { code: 'IDEMPOTENCY_KEY_REUSED' } });
     expect(await campaignCount(companyId)).toBe(1);
-    expect(await outbox('tasks.campaign.created.v1', first.body.campaign.id as string)).toHaveLength(1);
+    expect(
+      await t.written('tasks.campaign.created.v1', 'campaign_id', first.body.campaign.id as string),
+    ).toHaveLength(1);
   });
 
   it.each<[string, (companyId: string) => unknown]>([
@@ -498,7 +479,7 @@ describe('PATCH /api/v1/campaigns/:id', () => {
     await t.fixtures.task(id);
     const response = await call('PATCH', `/api/v1/campaigns/${id}`, a.manager, { target_count: 5 });
     expect(response.body.campaign).toMatchObject({ status: 'active', pause_reason: null, target_count: 5 });
-    expect(await outbox('tasks.campaign.resumed.v1', id)).toHaveLength(1);
+    expect(await t.written('tasks.campaign.resumed.v1', 'campaign_id', id)).toHaveLength(1);
 
     // Lowered to what is approved, it pauses again.
     const lowered = await call('PATCH', `/api/v1/campaigns/${id}`, a.manager, { target_count: 2 });
@@ -566,7 +547,7 @@ describe('POST /api/v1/campaigns/:id/activate', () => {
       body: { code: 'CAMPAIGN_ENDED' },
     });
     expect((await row(id)).status).toBe('draft');
-    expect(await outbox('tasks.campaign.funding-requested.v1', id)).toHaveLength(0);
+    expect(await t.written('tasks.campaign.funding-requested.v1', 'campaign_id', id)).toHaveLength(0);
   });
 
   it('is for writers only', async () => {
@@ -624,7 +605,7 @@ describe('POST /api/v1/campaigns/:id/top-up', () => {
       status: 422,
       body: { code: 'IDEMPOTENCY_KEY_REUSED' },
     });
-    expect(await outbox('tasks.campaign.funding-requested.v1', id)).toHaveLength(1);
+    expect(await t.written('tasks.campaign.funding-requested.v1', 'campaign_id', id)).toHaveLength(1);
   });
 
   it('refuses another currency (422), a campaign not running (409) and bad amounts (400)', async () => {
@@ -644,7 +625,7 @@ describe('POST /api/v1/campaigns/:id/top-up', () => {
       await call('POST', `/api/v1/campaigns/${drafted.id}/top-up`, a.manager, { amount: usd(5) }),
     ).toMatchObject({ status: 409, body: { code: 'CAMPAIGN_NOT_RUNNING' } });
     expect((await call('POST', url, a.viewer, { amount: usd(5) })).status).toBe(403);
-    expect(await outbox('tasks.campaign.funding-requested.v1', id)).toHaveLength(0);
+    expect(await t.written('tasks.campaign.funding-requested.v1', 'campaign_id', id)).toHaveLength(0);
   });
 });
 
@@ -658,7 +639,7 @@ describe('pause and resume', () => {
       status: 200,
       body: { campaign: { status: 'paused', pause_reason: 'manual' } },
     });
-    expect((await outbox('tasks.campaign.paused.v1', id)).map((e) => e.data)).toEqual([
+    expect((await t.written('tasks.campaign.paused.v1', 'campaign_id', id)).map((e) => e.data)).toEqual([
       { campaign_id: id, company_id: a.id, reason_code: 'manual' },
     ]);
     expect(await call('POST', `/api/v1/campaigns/${id}/pause`, a.manager)).toMatchObject({
@@ -671,7 +652,7 @@ describe('pause and resume', () => {
       status: 200,
       body: { campaign: { status: 'active', pause_reason: null } },
     });
-    expect(await outbox('tasks.campaign.resumed.v1', id)).toHaveLength(1);
+    expect(await t.written('tasks.campaign.resumed.v1', 'campaign_id', id)).toHaveLength(1);
     expect(await call('POST', `/api/v1/campaigns/${id}/resume`, a.manager)).toMatchObject({
       status: 409,
       body: { code: 'CAMPAIGN_NOT_PAUSED' },
@@ -689,10 +670,12 @@ describe('pause and resume', () => {
     await t.fixtures.task(id, { reward_amount: 100 });
     const resumed = await call('POST', `/api/v1/campaigns/${id}/resume`, a.manager);
     expect(resumed.body.campaign).toMatchObject({ status: 'paused', pause_reason: 'budget_exhausted' });
-    expect(await outbox('tasks.campaign.resumed.v1', id)).toHaveLength(1);
-    expect((await outbox('tasks.campaign.paused.v1', id)).map((e) => e.data.reason_code as string)).toEqual([
-      'budget_exhausted',
-    ]);
+    expect(await t.written('tasks.campaign.resumed.v1', 'campaign_id', id)).toHaveLength(1);
+    expect(
+      (await t.written('tasks.campaign.paused.v1', 'campaign_id', id)).map(
+        (e) => e.data.reason_code as string,
+      ),
+    ).toEqual(['budget_exhausted']);
   });
 
   it('pins a campaign the budget paused, so money alone does not resume it', async () => {
@@ -729,10 +712,10 @@ describe('cancel and complete', () => {
       .where('id', '=', task.id)
       .executeTakeFirst();
     expect(taskRow?.status).toBe('archived');
-    expect((await outbox('tasks.task.closed.v1', campaign.id)).map((e) => e.data)).toEqual([
+    expect((await t.written('tasks.task.closed.v1', 'campaign_id', campaign.id)).map((e) => e.data)).toEqual([
       { task_id: task.id, campaign_id: campaign.id, company_id: a.id, reason_code: 'campaign_cancelled' },
     ]);
-    expect(await outbox('tasks.campaign.cancelled.v1', campaign.id)).toHaveLength(0);
+    expect(await t.written('tasks.campaign.cancelled.v1', 'campaign_id', campaign.id)).toHaveLength(0);
     expect((await row(campaign.id)).close_event).toBeNull();
     expect(await call('POST', `/api/v1/campaigns/${campaign.id}/cancel`, a.manager)).toMatchObject({
       status: 409,
@@ -762,7 +745,7 @@ describe('cancel and complete', () => {
       [paused.id]: 'completed',
       [archived.id]: 'archived',
     });
-    const closed = await outbox('tasks.task.closed.v1', id);
+    const closed = await t.written('tasks.task.closed.v1', 'campaign_id', id);
     expect(closed.map((e) => e.data.task_id as string).sort()).toEqual([open.id, paused.id].sort());
     expect(closed.every((e) => e.data.reason_code === 'campaign_completed')).toBe(true);
     const [completed] = await t.awaitPublished(
@@ -771,7 +754,7 @@ describe('cancel and complete', () => {
     );
     expect(completed!.data).toEqual({ campaign_id: id, company_id: a.id });
     expect((await row(id)).close_event_sent_at).not.toBeNull();
-    expect(await outbox('tasks.campaign.completed.v1', id)).toHaveLength(1);
+    expect(await t.written('tasks.campaign.completed.v1', 'campaign_id', id)).toHaveLength(1);
   });
 
   it('waits for promised work to settle before the cancelled event, then sends it once', async () => {
@@ -794,7 +777,7 @@ describe('cancel and complete', () => {
       close_event_sent_at: null,
       reserved_amount: 300,
     });
-    expect(await outbox('tasks.campaign.cancelled.v1', id)).toHaveLength(0);
+    expect(await t.written('tasks.campaign.cancelled.v1', 'campaign_id', id)).toHaveLength(0);
 
     // The claim is released: nothing is promised any more.
     await db.transaction().execute(async (trx) => {
@@ -805,9 +788,9 @@ describe('cancel and complete', () => {
       );
       await reconcileCampaign(trx, id);
     });
-    expect(await outbox('tasks.campaign.cancelled.v1', id)).toHaveLength(1);
+    expect(await t.written('tasks.campaign.cancelled.v1', 'campaign_id', id)).toHaveLength(1);
     await db.transaction().execute((trx) => reconcileCampaign(trx, id));
-    expect(await outbox('tasks.campaign.cancelled.v1', id)).toHaveLength(1);
+    expect(await t.written('tasks.campaign.cancelled.v1', 'campaign_id', id)).toHaveLength(1);
     await t.awaitPublished('tasks.campaign.cancelled.v1', (e) => e.data.campaign_id === id);
   });
 
