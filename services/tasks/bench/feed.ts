@@ -31,7 +31,7 @@ import { standingOf } from '../src/db/contributors.ts';
 import { tasksMigrations } from '../src/db/migrations.ts';
 import type { TasksDB } from '../src/db/schema.ts';
 import { decodeFeedCursor, type FeedPosition } from '../src/feed/cursor.ts';
-import { contributorFeed, type FeedFilters, feedQuery, withFeedPlanner } from '../src/feed/feed-query.ts';
+import { contributorFeed, type FeedFilters, feedQuery, openFeedDatabase } from '../src/feed/feed-query.ts';
 import { registerRoutes } from '../src/routes/index.ts';
 
 const TASKS = Number(process.env.TASKS ?? 100_000);
@@ -55,6 +55,7 @@ const version = (await admin.query<{ server_version: string }>('show server_vers
 await admin.end();
 
 const db = createDatabase<TasksDB>(url.toString(), { max: 4 });
+const feedDb = openFeedDatabase(url.toString());
 await migrateToLatest(db as Kysely<unknown>, tasksMigrations);
 
 // ---- data ---------------------------------------------------------------------------------------
@@ -344,28 +345,29 @@ results.push([
   '(a) feed query (random filters)',
   await measure('(a)', async (i) => {
     const { user, filters } = workload[i]!;
-    return (await contributorFeed(db, { contributorId: user, filters, limit: 20 })).rows.length;
+    return (await contributorFeed(feedDb, { contributorId: user, filters, limit: 20 })).rows.length;
   }),
 ]);
 results.push([
   '(a) feed query, no filters',
   await measure('(a) no filters', async (i) => {
     const { user } = workload[i]!;
-    return (await contributorFeed(db, { contributorId: user, limit: 20 })).rows.length;
+    return (await contributorFeed(feedDb, { contributorId: user, limit: 20 })).rows.length;
   }),
 ]);
 // The second page of the same questions: the cursor from the first, then the page after it.
 const cursors: (FeedPosition | null)[] = [];
 for (const { user, filters } of workload) {
-  const { next } = await contributorFeed(db, { contributorId: user, filters, limit: 20 });
+  const { next } = await contributorFeed(feedDb, { contributorId: user, filters, limit: 20 });
   cursors.push(next ? decodeFeedCursor(next) : null);
 }
 results.push([
   '(a) feed query, page 2',
   await measure('(a) page 2', async (i) => {
     const { user, filters } = workload[i]!;
-    return (await contributorFeed(db, { contributorId: user, filters, after: cursors[i] ?? null, limit: 20 }))
-      .rows.length;
+    return (
+      await contributorFeed(feedDb, { contributorId: user, filters, after: cursors[i] ?? null, limit: 20 })
+    ).rows.length;
   }),
 ]);
 
@@ -383,7 +385,7 @@ const config = tasksConfigSchema.parse({
   DATABASE_URL: url.toString(),
   NATS_URL: 'nats://127.0.0.1:4222',
 });
-registerRoutes(app, { db, config });
+registerRoutes(app, { db, config, feedDb });
 await app.ready();
 const tokens = await Promise.all(
   workload.map(({ user }) => issuer.token({ sub: user, role: 'contributor' })),
@@ -437,14 +439,12 @@ async function serverSide() {
     const standing = await standingOf(db, user);
     if (standing.status !== 'active') continue;
     const compiled = feedQuery(db, { contributorId: user, standing, filters, limit: 21 }).compile();
-    const { rows } = await withFeedPlanner(db, (trx) =>
-      trx.executeQuery<{
-        'QUERY PLAN': [{ Plan: PlanNode; 'Planning Time': number; 'Execution Time': number }];
-      }>({
-        ...compiled,
-        sql: `explain (analyze, format json) ${compiled.sql}`,
-      }),
-    );
+    const { rows } = await feedDb.executeQuery<{
+      'QUERY PLAN': [{ Plan: PlanNode; 'Planning Time': number; 'Execution Time': number }];
+    }>({
+      ...compiled,
+      sql: `explain (analyze, format json) ${compiled.sql}`,
+    });
     const plan = rows[0]!['QUERY PLAN'][0];
     planning.push(plan['Planning Time']);
     execution.push(plan['Execution Time']);
@@ -487,7 +487,7 @@ results.push([
   '(a) after 20% churn, no vacuum',
   await measure('(a) churn', async (i) => {
     const { user, filters } = workload[i]!;
-    return (await contributorFeed(db, { contributorId: user, filters, limit: 20 })).rows.length;
+    return (await contributorFeed(feedDb, { contributorId: user, filters, limit: 20 })).rows.length;
   }),
 ]);
 const churned = await serverSide();
@@ -523,12 +523,10 @@ if (EXPLAIN) {
   const explain = async (label: string, user: string, filters: FeedFilters) => {
     const standing = await standingOf(db, user);
     const compiled = feedQuery(db, { contributorId: user, standing, filters, limit: 21 }).compile();
-    const plan = await withFeedPlanner(db, (trx) =>
-      trx.executeQuery<{ 'QUERY PLAN': string }>({
-        ...compiled,
-        sql: `explain (analyze, buffers, costs off, summary on) ${compiled.sql}`,
-      }),
-    );
+    const plan = await feedDb.executeQuery<{ 'QUERY PLAN': string }>({
+      ...compiled,
+      sql: `explain (analyze, buffers, costs off, summary on) ${compiled.sql}`,
+    });
     log(`\nEXPLAIN ANALYZE (after the churn) — ${label} (filters ${JSON.stringify(filters)})`);
     for (const row of plan.rows) log(`  ${row['QUERY PLAN']}`);
   };
@@ -559,6 +557,7 @@ if (EXPLAIN) {
 log(`\ntotal ${((performance.now() - started) / 1000).toFixed(1)} s`);
 await app.close();
 log(`database ${url.pathname.slice(1)}${process.env.KEEP_DB === '1' ? ' kept' : ''}`);
+await feedDb.destroy();
 await db.destroy();
 if (postgres.source === 'env' && process.env.KEEP_DB !== '1') {
   const cleanup = new pg.Client({ connectionString: postgres.url });

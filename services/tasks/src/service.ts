@@ -4,20 +4,22 @@ import {
   type StartOptions,
   startService,
 } from '@tessera/service-kit';
+import type { Kysely } from 'kysely';
 import type { TasksConfig } from './config.ts';
 import { tasksMigrations } from './db/migrations.ts';
 import type { TasksDB } from './db/schema.ts';
 import { startAssignmentExpiry } from './jobs/assignment-expiry.ts';
 import { startCampaignSchedule } from './jobs/campaign-schedule.ts';
+import { openFeedDatabase } from './feed/feed-query.ts';
 import { tasksConsumers } from './messaging/consumers.ts';
 import { registerRoutes } from './routes/index.ts';
 
-export function tasksDefinition(config: TasksConfig): ServiceDefinition<TasksDB> {
+export function tasksDefinition(config: TasksConfig, feedDb: Kysely<TasksDB>): ServiceDefinition<TasksDB> {
   return {
     name: 'tasks',
     description: 'Campaigns (budget, quota, schedule), tasks, eligibility, the feed and claims',
     migrations: tasksMigrations,
-    routes: (app, { db }) => registerRoutes(app, { db, config }),
+    routes: (app, { db }) => registerRoutes(app, { db, config, feedDb }),
     consumers: ({ logger }) => tasksConsumers({ logger }),
   };
 }
@@ -36,7 +38,14 @@ export async function startTasks(
   config: TasksConfig,
   options: TasksStartOptions = {},
 ): Promise<RunningTasks> {
-  const service = await startService(tasksDefinition(config), config, { ...options, listen: false });
+  const feedDb = openFeedDatabase(config.DATABASE_URL);
+  let service: RunningService<TasksDB>;
+  try {
+    service = await startService(tasksDefinition(config, feedDb), config, { ...options, listen: false });
+  } catch (error) {
+    await feedDb.destroy();
+    throw error;
+  }
   const enabled = { expiry: true, schedule: true, ...options.background };
   const stops: (() => Promise<void>)[] = [];
   try {
@@ -61,6 +70,7 @@ export async function startTasks(
   } catch (error) {
     for (const stop of stops.reverse()) await stop();
     await service.stop();
+    await feedDb.destroy();
     throw error;
   }
   let stopping: Promise<void> | undefined;
@@ -68,6 +78,7 @@ export async function startTasks(
     (stopping ??= (async () => {
       for (const stop of stops.reverse()) await stop();
       await service.stop();
+      await feedDb.destroy();
     })());
   return { ...service, config, stop };
 }

@@ -5,8 +5,23 @@ import pg from 'pg';
 // our positions stay far below 2^53, so numbers are safe and simpler to use.
 pg.types.setTypeParser(pg.types.builtins.INT8, (value) => Number(value));
 
-export function createDatabase<DB>(url: string, options: { max?: number } = {}): Kysely<DB> {
-  const pool = new pg.Pool({ connectionString: url, max: options.max ?? 10 });
+export function createDatabase<DB>(
+  url: string,
+  /** `settings`: run-time parameters every session of the pool starts with (e.g. `{ jit: 'off' }`). */
+  options: { max?: number; settings?: Record<string, string> } = {},
+): Kysely<DB> {
+  const settings = Object.entries(options.settings ?? {});
+  for (const [name, value] of settings) {
+    if (!/^[a-z_.]+$/.test(name) || !/^[A-Za-z0-9_.]+$/.test(value))
+      throw new Error(`refusing the session setting ${name}=${value}`);
+  }
+  const pool = new pg.Pool({
+    connectionString: url,
+    max: options.max ?? 10,
+    ...(settings.length > 0
+      ? { options: settings.map(([name, value]) => `-c ${name}=${value}`).join(' ') }
+      : {}),
+  });
   return new Kysely<DB>({ dialect: new PostgresDialect({ pool }) });
 }
 

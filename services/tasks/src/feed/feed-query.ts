@@ -1,4 +1,5 @@
 import type { TaskDifficulty, TaskType } from '@tessera/contracts';
+import { createDatabase } from '@tessera/service-kit';
 import { type Kysely, sql } from 'kysely';
 import type { TasksDB } from '../db/schema.ts';
 import { type ContributorStanding, defaultStanding, primaryLanguage } from '../domain/eligibility.ts';
@@ -59,23 +60,28 @@ export interface FeedPageQuery {
 const EPSILON = 1e-6;
 
 /** The tasks of one feed page, in feed order, for a caller whose standing is given. */
-export async function feedRows(db: Db, query: FeedPageQuery) {
+export async function feedRows(
+  /** A pool from `openFeedDatabase`: other sessions may plan the query far worse. */
+  db: Db,
+  query: FeedPageQuery,
+) {
   if (query.standing.status !== 'active' || query.limit <= 0) return [];
-  return withFeedPlanner(db, (trx) => feedQuery(trx, query).execute());
+  return feedQuery(db, query).execute();
 }
 
 /**
- * Runs `run` in a transaction whose planner may not sort. The planner cannot estimate how many
- * tasks pass a caller's filters (array overlaps, per-row EXISTS probes); when it guesses few, it
- * reads and sorts every active task instead (40 ms at 20k tasks, growing with the table). Without
- * sorts, the only ordered plan left is the walk of the feed index that stops at the page, whose
- * worst case is that same full read. JIT never pays off for a query this short.
+ * How the feed's sessions plan. The planner cannot estimate how many tasks pass a caller's filters
+ * (array overlaps, per-row EXISTS probes); when it guesses few, it reads and sorts every active
+ * task instead (40 ms at 20k tasks, growing with the table). Without sorts, the only ordered plan
+ * left is the walk of the feed index that stops at the page, whose worst case is that same full
+ * read. JIT never pays off for a query this short. Set per session on a pool of its own
+ * (`openFeedDatabase`), so a feed page costs one round trip instead of a transaction of four.
  */
-export async function withFeedPlanner<T>(db: Db, run: (trx: Db) => Promise<T>): Promise<T> {
-  return db.transaction().execute(async (trx) => {
-    await sql`select set_config('enable_sort', 'off', true), set_config('jit', 'off', true)`.execute(trx);
-    return run(trx);
-  });
+export const FEED_SESSION_SETTINGS = { enable_sort: 'off', jit: 'off' } as const;
+
+/** The feed's own small pool, whose sessions plan as the feed needs (FEED_SESSION_SETTINGS). */
+export function openFeedDatabase(url: string, max = 4): Db {
+  return createDatabase<TasksDB>(url, { max, settings: FEED_SESSION_SETTINGS });
 }
 
 /**

@@ -5,4 +5,6 @@ import type { TasksDB } from '../db/schema.ts';
 export interface RouteDeps {
   db: Kysely<TasksDB>;
   config: TasksConfig;
+  /** The feed's own pool (feed/feed-query.ts: its sessions plan the feed's walk). */
+  feedDb: Kysely<TasksDB>;
 }

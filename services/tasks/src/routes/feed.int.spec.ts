@@ -1,10 +1,11 @@
 import { randomUUID } from 'node:crypto';
-import type { Insertable } from 'kysely';
+import { type Insertable, sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AssignmentStatus, ContributorsTable, TasksTable } from '../db/schema.ts';
 import { type ContributorStanding, ineligibility } from '../domain/eligibility.ts';
 import { priorityScore } from '../domain/task-rules.ts';
 import { type TestTasks, startTestTasks } from '../testing/harness.ts';
+import { openFeedDatabase } from '../feed/feed-query.ts';
 
 let t: TestTasks;
 
@@ -493,5 +494,20 @@ describe('the SQL feed and domain/eligibility.ts agree', () => {
     // The random draw must exercise both sides of the rule.
     expect(shownPairs).toBeGreaterThan(50);
     expect(shownPairs).toBeLessThan(50 * 50 - 50);
+  });
+});
+
+describe("the feed's sessions", () => {
+  it('plan without sorts or JIT, on a pool of their own; other sessions keep the defaults', async () => {
+    const feedDb = openFeedDatabase(t.config.DATABASE_URL, 1);
+    try {
+      const feed = await sql<{ s: string; j: string }>`
+        select current_setting('enable_sort') as s, current_setting('jit') as j`.execute(feedDb);
+      expect(feed.rows[0]).toEqual({ s: 'off', j: 'off' });
+      const plain = await sql<{ s: string }>`select current_setting('enable_sort') as s`.execute(t.tasks.db);
+      expect(plain.rows[0]?.s).toBe('on');
+    } finally {
+      await feedDb.destroy();
+    }
   });
 });

@@ -100,7 +100,7 @@ export function feedRoutes(app: HttpApp, deps: RouteDeps): void {
         }
         const after = query.cursor === undefined ? null : decodeFeedCursor(query.cursor);
         if (after === null && query.cursor !== undefined) throw badCursor();
-        const { rows, next } = await contributorFeed(db, {
+        const { rows, next } = await contributorFeed(deps.feedDb, {
           contributorId: principal.userId,
           filters,
           after,
