@@ -1,19 +1,19 @@
-import type { Kysely } from 'kysely';
+import { type ColumnType, type Kysely, sql } from 'kysely';
 import type { HandlerMap } from '../messaging/consumer.ts';
 
 /**
  * Who belongs to which company, from identity's member events: the read model every service that
  * authorises company users keeps. Removals stay as tombstones and every row remembers the time of
  * the event it reflects, so an event handled late (after a retry) never undoes a newer one.
- * The service creates the table in its own migrations (columns as below, primary key
- * (company_id, user_id)).
+ * The service creates the table in one of its migrations with `createCompanyMembersTable`.
  */
 export interface CompanyMembersTable {
   company_id: string;
   user_id: string;
   member_role: string | null;
   removed: boolean;
-  changed_at: unknown;
+  /** The time of the identity event this row reflects: an older event never overwrites it. */
+  changed_at: ColumnType<Date, Date | string, Date | string>;
 }
 
 // Any database holding the table: kysely cannot type "at least these tables" for writes.
@@ -83,4 +83,18 @@ export async function companyMemberRole(
     .where('removed', '=', false)
     .executeTakeFirst();
   return row ? (row.member_role ?? null) : null;
+}
+
+/** The read model's table, for a service's own migration. */
+export async function createCompanyMembersTable(db: Kysely<unknown>): Promise<void> {
+  await sql`
+    create table company_members (
+      company_id uuid not null,
+      user_id uuid not null,
+      member_role text,
+      removed boolean not null,
+      changed_at timestamptz not null,
+      primary key (company_id, user_id)
+    )`.execute(db);
+  await sql`create index company_members_user on company_members (user_id) where not removed`.execute(db);
 }

@@ -1,21 +1,10 @@
+import { type CompanyMembersTable, createCompanyMembersTable } from '@tessera/service-kit';
 import { type ColumnType, type Kysely, type Migration, sql } from 'kysely';
 
 /**
  * What the ledger keeps from other services' events (event-carried state transfer) and its own
  * record of outcome events already published.
  */
-
-type Timestamp = ColumnType<Date, Date | string, Date | string>;
-
-/** Who belongs to which company, from identity's member events; removals stay as tombstones. */
-export interface CompanyMembersTable {
-  company_id: string;
-  user_id: string;
-  member_role: string | null;
-  removed: boolean;
-  /** The time of the identity event this row reflects: an older event never overwrites it. */
-  changed_at: Timestamp;
-}
 
 /** The company a campaign belongs to and the currency it is funded in, from tasks' funding requests. */
 export interface CampaignCompaniesTable {
@@ -45,16 +34,7 @@ export interface MessagingTables {
 export const messagingMigrations: Record<string, Migration> = {
   '0110_read_models_and_outcomes': {
     async up(db: Kysely<unknown>) {
-      await sql`
-        create table company_members (
-          company_id uuid not null,
-          user_id uuid not null,
-          member_role text,
-          removed boolean not null,
-          changed_at timestamptz not null,
-          primary key (company_id, user_id)
-        )`.execute(db);
-      await sql`create index company_members_user on company_members (user_id) where not removed`.execute(db);
+      await createCompanyMembersTable(db);
       await sql`
         create table campaign_companies (
           campaign_id uuid primary key,

@@ -1,4 +1,4 @@
-import { idempotencyKeysMigration } from '@tessera/service-kit';
+import { createCompanyMembersTable, idempotencyKeysMigration } from '@tessera/service-kit';
 import { type Kysely, type Migration, sql } from 'kysely';
 
 /** The tasks service's tables; the kit's (outbox, inbox, dead letters) are migrated separately. */
@@ -156,16 +156,7 @@ export const tasksMigrations: Record<string, Migration> = {
           trust_changed_at timestamptz
         )`.execute(db);
 
-      await sql`
-        create table company_members (
-          company_id uuid not null,
-          user_id uuid not null,
-          member_role text,
-          removed boolean not null,
-          changed_at timestamptz not null,
-          primary key (company_id, user_id)
-        )`.execute(db);
-      await sql`create index company_members_user on company_members (user_id) where not removed`.execute(db);
+      await createCompanyMembersTable(db);
     },
   },
   '0002_idempotency_keys': idempotencyKeysMigration,

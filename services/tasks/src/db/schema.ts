@@ -1,5 +1,5 @@
 import type { TaskDifficulty, TaskType } from '@tessera/contracts';
-import type { IdempotencyKeysTable, KitTables } from '@tessera/service-kit';
+import type { CompanyMembersTable, IdempotencyKeysTable, KitTables } from '@tessera/service-kit';
 import type { ColumnType, Generated } from 'kysely';
 
 type Timestamp = ColumnType<Date, Date | string | undefined, Date | string>;
@@ -153,15 +153,6 @@ export interface ContributorsTable {
   status_changed_at: NullableTimestamp;
   level_changed_at: NullableTimestamp;
   trust_changed_at: NullableTimestamp;
-}
-
-/** Who belongs to which company (identity's member events); removals stay as tombstones. */
-export interface CompanyMembersTable {
-  company_id: string;
-  user_id: string;
-  member_role: string | null;
-  removed: boolean;
-  changed_at: Timestamp;
 }
 
 export interface TasksDB extends KitTables {
