@@ -47,6 +47,25 @@ export const serviceConfigSchema = z.object({
    * per-IP limits count clients, not the gateway. Services are never exposed directly.
    */
   TRUST_PROXY: z.string().min(1).default('loopback,uniquelocal'),
+  /** How often the kit prunes its own tables (outbox, inbox, idempotency keys). */
+  KIT_PRUNE_INTERVAL_MS: z.coerce.number().int().min(50).default(3_600_000),
+  /** Published outbox rows are kept this long (to diagnose and re-publish by hand). */
+  OUTBOX_RETENTION_HOURS: z.coerce
+    .number()
+    .int()
+    .positive()
+    .default(7 * 24),
+  /**
+   * Inbox rows de-duplicate redeliveries; keep them longer than any consumer reset could replay
+   * (an older event replayed after its row is gone would be applied again).
+   */
+  INBOX_RETENTION_HOURS: z.coerce
+    .number()
+    .int()
+    .positive()
+    .default(90 * 24),
+  /** Client retries of an Idempotency-Key come within minutes or hours. */
+  IDEMPOTENCY_KEY_RETENTION_HOURS: z.coerce.number().int().positive().default(24),
 });
 
 export type ServiceConfig = z.infer<typeof serviceConfigSchema>;

@@ -1,4 +1,5 @@
 export * from './config.ts';
+export * from './clock.ts';
 export * from './logger.ts';
 export * from './http/app.ts';
 export * from './http/auth.ts';
@@ -8,6 +9,7 @@ export * from './db/database.ts';
 export * from './db/migrate.ts';
 export * from './db/kit-migrations.ts';
 export * from './db/idempotency.ts';
+export * from './db/prune.ts';
 export * from './messaging/bus.ts';
 export * from './messaging/outbox.ts';
 export * from './messaging/outbox-relay.ts';

@@ -1,22 +1,34 @@
 import type { Logger } from './logger.ts';
 
-export interface PeriodicJob {
+/** Something a service runs beside its HTTP routes: a consumer, a periodic job, a projector, a sealer. */
+export interface Worker {
+  /** Unique within the service; tests switch a worker off by this name to drive its work by hand. */
+  name: string;
+  /** Starts the work; the kit starts workers after the routes are ready and before it listens. */
+  start(logger: Logger): Promise<Running> | Running;
+}
+
+export interface Running {
+  stop(): Promise<void>;
+}
+
+export interface PeriodicJob extends Running {
   /** Runs the work now (tests drive jobs by hand); waits for a run already under way first. */
   runNow(): Promise<number>;
-  stop(): Promise<void>;
+}
+
+export interface PeriodicJobOptions {
+  name: string;
+  intervalMs: number;
+  /** Returns how many things it did (logged when not zero). */
+  work: () => Promise<number>;
 }
 
 /**
  * Runs `work` every `intervalMs` until stopped, one run at a time, counting from the end of the
- * last run. A failed run is logged and the next one comes as usual. `work` returns how many things
- * it did, logged when not zero.
+ * last run. A failed run is logged and the next one comes as usual.
  */
-export function startPeriodicJob(options: {
-  name: string;
-  intervalMs: number;
-  logger: Logger;
-  work: () => Promise<number>;
-}): PeriodicJob {
+export function startPeriodicJob(options: PeriodicJobOptions & { logger: Logger }): PeriodicJob {
   const { name, logger, work } = options;
   let stopped = false;
   let running: Promise<number> = Promise.resolve(0);
@@ -47,4 +59,9 @@ export function startPeriodicJob(options: {
       await running.catch(() => 0);
     },
   };
+}
+
+/** A periodic job as a worker: the kit starts and stops it with the service. */
+export function periodicJob(options: PeriodicJobOptions): Worker {
+  return { name: options.name, start: (logger) => startPeriodicJob({ ...options, logger }) };
 }

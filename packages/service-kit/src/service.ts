@@ -1,158 +1,238 @@
 import type { Kysely, Migration } from 'kysely';
+import { type Clock, systemClock } from './clock.ts';
 import { ConfigError, type ServiceConfig } from './config.ts';
 import { createDatabase, ensureDatabase, pingDatabase } from './db/database.ts';
 import type { KitTables } from './db/kit-migrations.ts';
 import { migrateToLatest } from './db/migrate.ts';
+import { pruneKitTables } from './db/prune.ts';
 import { createHttpApp, type HttpApp } from './http/app.ts';
 import { createTokenVerifier, type TokenVerifier } from './http/auth.ts';
+import { periodicJob, type Running, type Worker } from './jobs.ts';
 import { createLogger, type Logger } from './logger.ts';
 import { type Bus, connectBus, ensureStream } from './messaging/bus.ts';
 import { EventConsumer, type EventConsumerOptions } from './messaging/consumer.ts';
 import { registerDeadLetterRoutes } from './messaging/dead-letters.ts';
 import { OutboxRelay } from './messaging/outbox-relay.ts';
 
-export interface ServiceContext<DB extends KitTables> {
-  config: ServiceConfig;
+/** What a service's routes, consumers and workers are given. */
+export interface ServiceContext<
+  DB extends KitTables,
+  C extends ServiceConfig = ServiceConfig,
+  R = undefined,
+> {
+  config: C;
   db: Kysely<DB>;
   bus: Bus;
   logger: Logger;
+  clock: Clock;
+  /** What the definition's `resources.open` built (an event store, keys, a second pool). */
+  resources: R;
 }
 
 export type ConsumerSpec<DB extends KitTables> = Omit<EventConsumerOptions<DB>, 'db' | 'bus' | 'logger'>;
 
-/** What a service is: its name (= the producer of its events), tables, routes and consumers. */
-export interface ServiceDefinition<DB extends KitTables> {
+/**
+ * What a service is: its name (= the producer of its events), tables, the resources it opens, its
+ * routes, consumers and workers. The kit owns the lifecycle: it creates and migrates the database,
+ * connects the bus, opens the resources, registers routes, starts the relay, consumers and workers,
+ * listens last, and stops everything in reverse on SIGINT / SIGTERM.
+ */
+export interface ServiceDefinition<
+  DB extends KitTables,
+  C extends ServiceConfig = ServiceConfig,
+  R = undefined,
+> {
   name: string;
   description?: string;
   version?: string;
   migrations?: Record<string, Migration>;
-  routes?: (app: HttpApp, context: ServiceContext<DB>) => void | Promise<void>;
-  consumers?: (context: ServiceContext<DB>) => ConsumerSpec<DB>[];
+  /** Opened after the migrations, before anything that uses them; closed after everything stopped. */
+  resources?: {
+    open(context: ServiceContext<DB, C, undefined>): Promise<R> | R;
+    close?(resources: R): Promise<void>;
+  };
+  /** A service that verifies tokens itself (identity, against its own keys) instead of over JWKS_URL. */
+  tokens?: (context: ServiceContext<DB, C, R>) => TokenVerifier;
+  routes?: (app: HttpApp, context: ServiceContext<DB, C, R>) => void | Promise<void>;
+  consumers?: (context: ServiceContext<DB, C, R>) => ConsumerSpec<DB>[];
+  /** Background work besides the consumers and the relay: jobs, projectors, sealers. */
+  workers?: (context: ServiceContext<DB, C, R>) => Worker[];
 }
 
-export interface RunningService<DB extends KitTables> extends ServiceContext<DB> {
+export interface RunningService<
+  DB extends KitTables,
+  C extends ServiceConfig = ServiceConfig,
+  R = undefined,
+> extends ServiceContext<DB, C, R> {
   app: HttpApp;
   relay: OutboxRelay;
   consumers: EventConsumer<DB>[];
+  /** The workers that run, by name. */
+  workers: Map<string, Running>;
   stop(): Promise<void>;
 }
+
+/** The kit's own worker: prunes the outbox, inbox and idempotency keys of the service's database. */
+export const KIT_PRUNE_WORKER = 'kit-prune';
 
 export interface StartOptions {
   /** Listen on HOST:PORT (the process); tests use `app.inject` instead. */
   listen?: boolean;
   logger?: Logger;
   tokens?: TokenVerifier;
+  clock?: Clock;
   relayPollIntervalMs?: number;
   consumerOverrides?: Partial<
     Pick<EventConsumerOptions<KitTables>, 'ackWaitMs' | 'backoffMs' | 'maxDeliver'>
   >;
+  /** Workers switched off by name (tests drive their work by hand); all run by default. */
+  workers?: Record<string, boolean>;
 }
 
-/**
- * Boots a service: its database (created and migrated), the bus and the
- * streams it touches, the outbox relay, its consumers and its HTTP app.
- */
-export async function startService<DB extends KitTables>(
-  definition: ServiceDefinition<DB>,
-  config: ServiceConfig,
+/** Boots a service; on a failure part-way, whatever already started is stopped again. */
+export async function startService<DB extends KitTables, C extends ServiceConfig, R>(
+  definition: ServiceDefinition<DB, C, R>,
+  config: C,
   options: StartOptions = {},
-): Promise<RunningService<DB>> {
+): Promise<RunningService<DB, C, R>> {
   const logger = options.logger ?? createLogger({ name: definition.name, level: config.LOG_LEVEL });
-  await ensureDatabase(config.DATABASE_URL);
-  const db = createDatabase<DB>(config.DATABASE_URL);
-  await migrateToLatest(db as Kysely<unknown>, definition.migrations);
-  const bus = await connectBus({ url: config.NATS_URL, name: definition.name, prefix: config.NATS_PREFIX });
-  const context: ServiceContext<DB> = { config, db, bus, logger };
+  const undo: (() => Promise<unknown>)[] = [];
+  const unwind = async () => {
+    for (const step of undo.reverse()) {
+      await step().catch((error: unknown) => logger.error({ err: error }, 'stopping failed'));
+    }
+  };
 
-  const specs = definition.consumers?.(context) ?? [];
-  for (const producer of new Set([definition.name, ...specs.map((s) => s.producer)])) {
-    await ensureStream(bus, producer, { replicas: config.NATS_STREAM_REPLICAS });
+  try {
+    await ensureDatabase(config.DATABASE_URL);
+    const db = createDatabase<DB>(config.DATABASE_URL);
+    undo.push(() => db.destroy());
+    await migrateToLatest(db as Kysely<unknown>, definition.migrations);
+    const bus = await connectBus({ url: config.NATS_URL, name: definition.name, prefix: config.NATS_PREFIX });
+    undo.push(() => bus.close());
+    const clock = options.clock ?? systemClock;
+    const base: ServiceContext<DB, C, undefined> = { config, db, bus, logger, clock, resources: undefined };
+
+    let resources = undefined as R;
+    const owned = definition.resources;
+    if (owned) {
+      const opened = await owned.open(base);
+      resources = opened;
+      if (owned.close) undo.push(() => owned.close!(opened));
+    }
+    const context: ServiceContext<DB, C, R> = { ...base, resources };
+
+    const specs = definition.consumers?.(context) ?? [];
+    for (const producer of new Set([definition.name, ...specs.map((s) => s.producer)])) {
+      await ensureStream(bus, producer, { replicas: config.NATS_STREAM_REPLICAS });
+    }
+
+    const tokens = options.tokens ?? definition.tokens?.(context) ?? jwksVerifier(config);
+    const app = await createHttpApp({
+      name: definition.name,
+      ...(definition.version ? { version: definition.version } : {}),
+      ...(definition.description ? { description: definition.description } : {}),
+      logger,
+      ...(tokens ? { tokens } : {}),
+      rateLimitMax: config.RATE_LIMIT_MAX,
+      trustProxy: config.TRUST_PROXY,
+      readiness: [
+        { name: 'postgres', check: () => pingDatabase(db as Kysely<unknown>) },
+        { name: 'nats', check: () => bus.nc.flush() },
+      ],
+    });
+    let closing: Promise<void> | undefined;
+    const closeApp = () => (closing ??= app.close());
+    undo.push(closeApp);
+    const consumers = specs.map(
+      (spec) =>
+        new EventConsumer<DB>({
+          ...spec,
+          ...options.consumerOverrides,
+          db,
+          bus,
+          logger: logger.child({ consumer: spec.name }),
+        }),
+    );
+    await definition.routes?.(app, context);
+    if (consumers.length > 0 && tokens)
+      registerDeadLetterRoutes(app, { service: definition.name, db, consumers });
+    await app.ready();
+
+    const relay = new OutboxRelay({
+      db: db as unknown as Kysely<KitTables>,
+      bus,
+      logger: logger.child({ component: 'outbox-relay' }),
+      databaseUrl: config.DATABASE_URL,
+      ...(options.relayPollIntervalMs ? { pollIntervalMs: options.relayPollIntervalMs } : {}),
+    });
+    relay.start();
+    undo.push(() => relay.stop());
+    for (const consumer of consumers) {
+      await consumer.start();
+      undo.push(() => consumer.stop());
+    }
+
+    const workers = new Map<string, Running>();
+    for (const worker of [kitPruneWorker(context), ...(definition.workers?.(context) ?? [])]) {
+      if (workers.has(worker.name)) throw new Error(`two workers named ${worker.name}`);
+      if (options.workers?.[worker.name] === false) continue;
+      const running = await worker.start(logger.child({ worker: worker.name }));
+      workers.set(worker.name, running);
+      undo.push(() => running.stop());
+    }
+
+    // Last: a request is never admitted before everything behind the routes runs.
+    if (options.listen) await app.listen({ host: config.HOST, port: config.PORT });
+
+    let stopping: Promise<void> | undefined;
+    // The HTTP app closes first (no new work), then workers, consumers, relay, resources, bus, pool.
+    const stop = () =>
+      (stopping ??= (async () => {
+        await closeApp();
+        await unwind();
+      })());
+    return { ...context, app, relay, consumers, workers, stop };
+  } catch (error) {
+    await unwind();
+    throw error;
   }
-
-  const relay = new OutboxRelay({
-    db: db as unknown as Kysely<KitTables>,
-    bus,
-    logger: logger.child({ component: 'outbox-relay' }),
-    databaseUrl: config.DATABASE_URL,
-    ...(options.relayPollIntervalMs ? { pollIntervalMs: options.relayPollIntervalMs } : {}),
-  });
-  const consumers = specs.map(
-    (spec) =>
-      new EventConsumer<DB>({
-        ...spec,
-        ...options.consumerOverrides,
-        db,
-        bus,
-        logger: logger.child({ consumer: spec.name }),
-      }),
-  );
-
-  const tokens =
-    options.tokens ??
-    (config.JWKS_URL
-      ? createTokenVerifier({
-          jwksUrl: config.JWKS_URL,
-          issuer: config.JWT_ISSUER,
-          audience: config.JWT_AUDIENCE,
-        })
-      : undefined);
-  const app = await createHttpApp({
-    name: definition.name,
-    ...(definition.version ? { version: definition.version } : {}),
-    ...(definition.description ? { description: definition.description } : {}),
-    logger,
-    ...(tokens ? { tokens } : {}),
-    rateLimitMax: config.RATE_LIMIT_MAX,
-    trustProxy: config.TRUST_PROXY,
-    readiness: [
-      { name: 'postgres', check: () => pingDatabase(db as Kysely<unknown>) },
-      { name: 'nats', check: () => bus.nc.flush() },
-    ],
-  });
-  await definition.routes?.(app, context);
-  if (consumers.length > 0 && tokens)
-    registerDeadLetterRoutes(app, { service: definition.name, db, consumers });
-  await app.ready();
-
-  relay.start();
-  for (const consumer of consumers) await consumer.start();
-  if (options.listen) await app.listen({ host: config.HOST, port: config.PORT });
-
-  let stopping: Promise<void> | undefined;
-  const stop = () =>
-    (stopping ??= (async () => {
-      await app.close();
-      for (const consumer of consumers) await consumer.stop();
-      await relay.stop();
-      await bus.close();
-      await db.destroy();
-    })());
-
-  return { ...context, app, relay, consumers, stop };
 }
 
-/** Process entry for a service: start, listen, and stop cleanly on SIGINT / SIGTERM. */
-export function runService<DB extends KitTables>(
-  definition: ServiceDefinition<DB>,
-  loadServiceConfig: () => ServiceConfig,
-  /** E.g. `tokens`: identity verifies its own tokens against its key store, not over HTTP. */
-  options: Pick<StartOptions, 'tokens'> = {},
-): Promise<RunningService<DB>> {
-  return runProcess(definition.name, loadServiceConfig, (config, start) =>
-    startService(definition, config, { ...options, ...start }),
-  );
+function jwksVerifier(config: ServiceConfig): TokenVerifier | undefined {
+  if (!config.JWKS_URL) return undefined;
+  return createTokenVerifier({
+    jwksUrl: config.JWKS_URL,
+    issuer: config.JWT_ISSUER,
+    audience: config.JWT_AUDIENCE,
+  });
+}
+
+function kitPruneWorker<DB extends KitTables>(context: ServiceContext<DB, ServiceConfig, unknown>): Worker {
+  const { config, db, clock } = context;
+  const hour = 3_600_000;
+  return periodicJob({
+    name: KIT_PRUNE_WORKER,
+    intervalMs: config.KIT_PRUNE_INTERVAL_MS,
+    work: () =>
+      pruneKitTables(db, clock(), {
+        outboxMs: config.OUTBOX_RETENTION_HOURS * hour,
+        inboxMs: config.INBOX_RETENTION_HOURS * hour,
+        idempotencyKeysMs: config.IDEMPOTENCY_KEY_RETENTION_HOURS * hour,
+      }),
+  });
 }
 
 /**
- * Process entry for a service whose start is more than `startService` (the ledger opens its event
- * store and runs projectors): a configuration error exits 1 with the message alone; SIGINT and
- * SIGTERM stop it cleanly, including one that arrives while it is still starting.
+ * Process entry for a service: parse the configuration once, start, listen, and stop cleanly on
+ * SIGINT / SIGTERM, including a signal that arrives while it is still starting. A configuration
+ * error exits 1 with the message alone.
  */
-export async function runProcess<C extends ServiceConfig, R extends { stop(): Promise<void> }>(
-  name: string,
+export async function runService<DB extends KitTables, C extends ServiceConfig, R>(
+  definition: ServiceDefinition<DB, C, R>,
   loadServiceConfig: () => C,
-  start: (config: C, options: { listen: true; logger: Logger }) => Promise<R>,
-): Promise<R> {
+): Promise<RunningService<DB, C, R>> {
+  const { name } = definition;
   let config: C;
   try {
     config = loadServiceConfig();
@@ -163,7 +243,7 @@ export async function runProcess<C extends ServiceConfig, R extends { stop(): Pr
     process.exit(1);
   }
   const logger = createLogger({ name, level: config.LOG_LEVEL });
-  const starting = start(config, { listen: true, logger }).catch((error: unknown) => {
+  const starting = startService(definition, config, { listen: true, logger }).catch((error: unknown) => {
     logger.fatal({ err: error }, 'failed to start');
     process.exit(1);
   });
@@ -184,7 +264,6 @@ export async function runProcess<C extends ServiceConfig, R extends { stop(): Pr
         },
       );
   };
-  // Handled from the start: a signal while starting waits for the start, then stops.
   process.once('SIGINT', shutdown);
   process.once('SIGTERM', shutdown);
   return starting;

@@ -18,7 +18,7 @@ import { resolveNats, resolvePostgres } from '@tessera/devstack';
 import { createLogger, createTokenVerifier, startService } from '@tessera/service-kit';
 import { Passwords } from '../src/auth/passwords.ts';
 import { parseIdentityConfig } from '../src/config.ts';
-import { createIdentityService } from '../src/service.ts';
+import { identityDefinition } from '../src/service.ts';
 
 const CLIENTS = Number(process.env.CLIENTS ?? 8);
 const LOGINS = Number(process.env.LOGINS ?? 400);
@@ -43,10 +43,8 @@ const config = parseIdentityConfig({
   RATE_LIMIT_MAX: 10_000_000,
   IDENTITY_KEY_ENCRYPTION_KEY: randomBytes(32).toString('base64'),
 });
-const identityService = createIdentityService();
-const service = await startService(identityService.definition, config, {
+const service = await startService(identityDefinition(), config, {
   listen: true,
-  tokens: identityService.tokens,
   logger: createLogger({ name: 'identity', level: 'warn', pretty: false }),
 });
 const address = service.app.server.address();

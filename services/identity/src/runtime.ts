@@ -1,4 +1,4 @@
-import type { Logger } from '@tessera/service-kit';
+import type { Clock, Logger } from '@tessera/service-kit';
 import type { Kysely } from 'kysely';
 import { LoginThrottle, throttlePolicies } from './auth/login-throttle.ts';
 import { Passwords } from './auth/passwords.ts';
@@ -13,7 +13,7 @@ export interface Identity {
   config: IdentityConfig;
   db: Kysely<IdentityDB>;
   logger: Logger;
-  clock: () => Date;
+  clock: Clock;
   keys: SigningKeys;
   passwords: Passwords;
   throttle: LoginThrottle;
@@ -23,7 +23,6 @@ export interface Identity {
 }
 
 export interface IdentityOverrides {
-  clock?: () => Date;
   mailer?: Mailer;
 }
 
@@ -31,9 +30,9 @@ export function createIdentity(
   config: IdentityConfig,
   db: Kysely<IdentityDB>,
   logger: Logger,
-  overrides: IdentityOverrides = {},
+  overrides: IdentityOverrides & { clock: Clock },
 ): Identity {
-  const clock = overrides.clock ?? (() => new Date());
+  const { clock } = overrides;
   const master = keyEncryptionKey(config.IDENTITY_KEY_ENCRYPTION_KEY, config.NODE_ENV);
   if (!config.IDENTITY_KEY_ENCRYPTION_KEY) {
     logger.warn('IDENTITY_KEY_ENCRYPTION_KEY is not set: signing keys are sealed with the development key');

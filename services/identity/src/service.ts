@@ -1,9 +1,9 @@
-import type { ServiceDefinition, TokenVerifier } from '@tessera/service-kit';
+import { periodicJob, type RunningService, type ServiceDefinition } from '@tessera/service-kit';
 import { identityTokenVerifier } from './auth/token-verifier.ts';
-import { parseIdentityConfig } from './config.ts';
+import type { IdentityConfig } from './config.ts';
 import { migrations } from './db/migrations.ts';
 import type { IdentityDB } from './db/schema.ts';
-import { startMaintenance } from './maintenance.ts';
+import { runMaintenance } from './maintenance.ts';
 import { registerAdminRoutes } from './routes/admin.ts';
 import { registerAuthRoutes } from './routes/auth.ts';
 import { registerCompanyRoutes } from './routes/companies.ts';
@@ -13,44 +13,46 @@ import { registerUserRoutes } from './routes/users.ts';
 import { createIdentity, type Identity, type IdentityOverrides } from './runtime.ts';
 import { bootstrapAdmin } from './users/bootstrap-admin.ts';
 
-export interface IdentityService {
-  definition: ServiceDefinition<IdentityDB>;
-  /** Pass to startService / runService: identity verifies tokens against its own key store. */
-  tokens: TokenVerifier;
-  /** The running identity (after start): its keys, mailer, clock; for tests and scripts. */
-  identity(): Identity;
-}
+export type RunningIdentity = RunningService<IdentityDB, IdentityConfig, Identity>;
 
-export function createIdentityService(overrides: IdentityOverrides = {}): IdentityService {
-  let identity: Identity | undefined;
-  const definition: ServiceDefinition<IdentityDB> = {
+/** Worker names, for tests that switch one off. */
+export const identityWorkers = { maintenance: 'identity-maintenance' } as const;
+
+/**
+ * Identity on the kit. Its resource is the running identity (keys, mailer, throttle), built once
+ * its tables exist; it verifies tokens against its own key store, not over HTTP.
+ */
+export function identityDefinition(
+  overrides: IdentityOverrides = {},
+): ServiceDefinition<IdentityDB, IdentityConfig, Identity> {
+  return {
     name: 'identity',
     description: 'Accounts, sessions, signing keys (JWKS), companies, members and API keys',
     version: '0.1.0',
     migrations,
-    async routes(app, context) {
-      const config = parseIdentityConfig(context.config);
-      const running = createIdentity(config, context.db, context.logger, overrides);
-      await running.keys.initialize();
-      await bootstrapAdmin(running);
-      identity = running;
-      const stopMaintenance = startMaintenance(running);
-      app.addHook('onClose', async () => stopMaintenance());
-
-      registerAuthRoutes(app, running);
-      registerJwksRoute(app, running);
-      registerUserRoutes(app, running);
-      registerCompanyRoutes(app, running);
-      registerAdminRoutes(app, running);
-      if (config.NODE_ENV !== 'production') registerDevMailboxRoute(app, running);
+    resources: {
+      async open({ config, db, logger, clock }) {
+        const identity = createIdentity(config, db, logger, { clock, ...overrides });
+        await identity.keys.initialize();
+        await bootstrapAdmin(identity);
+        return identity;
+      },
     },
-  };
-  return {
-    definition,
-    tokens: identityTokenVerifier(() => identity),
-    identity() {
-      if (!identity) throw new Error('identity has not started');
-      return identity;
+    tokens: ({ resources }) => identityTokenVerifier(() => resources),
+    routes(app, { config, resources: identity }) {
+      registerAuthRoutes(app, identity);
+      registerJwksRoute(app, identity);
+      registerUserRoutes(app, identity);
+      registerCompanyRoutes(app, identity);
+      registerAdminRoutes(app, identity);
+      if (config.NODE_ENV !== 'production') registerDevMailboxRoute(app, identity);
     },
+    workers: ({ config, resources: identity }) => [
+      periodicJob({
+        name: identityWorkers.maintenance,
+        intervalMs: config.SIGNING_KEY_CHECK_INTERVAL_S * 1000,
+        work: () => runMaintenance(identity),
+      }),
+    ],
   };
 }

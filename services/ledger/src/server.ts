@@ -1,11 +1,7 @@
 // The ledger's process: HTTP, consumers, outbox relay, projector, expiry job and audit sealer,
 // stopped cleanly on SIGINT / SIGTERM.
-import { runProcess } from '@tessera/service-kit';
+import { runService } from '@tessera/service-kit';
 import { loadLedgerConfig } from './config.ts';
-import { startLedger } from './service.ts';
+import { ledgerDefinition } from './service.ts';
 
-await runProcess(
-  'ledger',
-  () => loadLedgerConfig(),
-  (config, options) => startLedger(config, options),
-);
+await runService(ledgerDefinition(), () => loadLedgerConfig());

@@ -1,21 +1,21 @@
 import {
-  createDatabase,
-  ensureDatabase,
   type KitTables,
-  migrateToLatest,
   type RunningService,
+  type ServiceContext,
   type ServiceDefinition,
   type StartOptions,
+  startPeriodicJob,
   startService,
+  type Worker,
 } from '@tessera/service-kit';
 import type { Kysely } from 'kysely';
 import { loadSealSigner } from './audit/seal-keys.ts';
-import { createSealer, type Sealer } from './audit/sealer.ts';
+import { createSealer } from './audit/sealer.ts';
 import { auditMigrations } from './audit/tables.ts';
 import type { LedgerConfig } from './config.ts';
 import { createLedger, type LedgerOptions } from './engine/ledger.ts';
 import type { LedgerEngine } from './engine/types.ts';
-import { startExpiryJob } from './jobs/expiry.ts';
+import { expireDueTransfers } from './jobs/expiry.ts';
 import { ledgerConsumers } from './messaging/consumers.ts';
 import { createHttpOutcomePublisher } from './messaging/http-outcomes.ts';
 import { type MessagingTables, messagingMigrations } from './messaging/schema.ts';
@@ -41,23 +41,95 @@ export interface LedgerCore {
   engine: LedgerEngine;
 }
 
-export function ledgerDefinition(config: LedgerConfig, core: LedgerCore): ServiceDefinition<LedgerDB> {
+export type LedgerContext = ServiceContext<LedgerDB, LedgerConfig, LedgerCore>;
+
+/** Worker names, for tests that switch one off to drive its work by hand. */
+export const ledgerWorkers = {
+  projector: 'projector',
+  httpOutcomes: 'http-outcomes',
+  expiry: 'transfer-expiry',
+  sealer: 'sealer',
+} as const;
+
+/**
+ * The ledger on the kit: it opens the event store (its own pool: a consumer's transaction stays open
+ * while the engine appends, and sharing one pool could let open handler transactions take every
+ * connection the appends wait for) and the engine on it; the projector, the publisher of HTTP
+ * outcomes, the expiry job and the audit sealer follow the store as workers.
+ */
+export function ledgerDefinition(
+  engineOptions: Omit<LedgerOptions, 'clock'> = {},
+): ServiceDefinition<LedgerDB, LedgerConfig, LedgerCore> {
   return {
     name: 'ledger',
     description: 'Double-entry accounts and transfers as an append-only event stream; balances; audit',
     migrations: ledgerMigrations,
-    routes: (app, { db }) => registerRoutes(app, { db, engine: core.engine, config }),
-    consumers: ({ logger }) =>
+    resources: {
+      async open({ config, clock }) {
+        const store = await openEventStore(config);
+        return { store, engine: createLedger(store, { ...engineOptions, clock }) };
+      },
+      close: ({ store }) => store.close(),
+    },
+    routes: (app, { db, config, resources }) => registerRoutes(app, { db, engine: resources.engine, config }),
+    consumers: ({ config, logger, resources }) =>
       ledgerConsumers({
-        engine: core.engine,
+        engine: resources.engine,
         feeBps: config.PLATFORM_FEE_BPS,
         currency: config.LEDGER_CURRENCY,
         logger,
       }),
+    workers: (context) => ledgerBackground(context),
   };
 }
 
-/** The event store the configuration names; the Postgres one gets its own pool (see startLedger). */
+function ledgerBackground({ db, config, clock, resources: { store, engine } }: LedgerContext): Worker[] {
+  const projections = db as unknown as Kysely<ProjectionTables>;
+  return [
+    {
+      name: ledgerWorkers.projector,
+      async start(logger) {
+        const projector = createProjector({ db: projections, store, logger });
+        await projector.start();
+        return projector;
+      },
+    },
+    {
+      name: ledgerWorkers.httpOutcomes,
+      async start(logger) {
+        const publisher = createHttpOutcomePublisher({ db, store, logger });
+        await publisher.start();
+        return publisher;
+      },
+    },
+    {
+      name: ledgerWorkers.expiry,
+      start: (logger) =>
+        startPeriodicJob({
+          name: ledgerWorkers.expiry,
+          intervalMs: config.LEDGER_EXPIRY_INTERVAL_MS,
+          logger,
+          work: () => expireDueTransfers(projections, engine, logger, { now: clock() }),
+        }),
+    },
+    {
+      name: ledgerWorkers.sealer,
+      async start(logger) {
+        const signer = await loadSealSigner({
+          db,
+          privateKey: config.LEDGER_SEAL_PRIVATE_KEY,
+          production: config.NODE_ENV === 'production',
+          logger,
+        });
+        const sealer = createSealer({ db, store, signer, logger });
+        sealer.start();
+        return sealer;
+      },
+    },
+  ];
+}
+
+/** The event store the configuration names; the Postgres one gets its own pool (see ledgerDefinition). */
 export async function openEventStore(
   config: Pick<
     LedgerConfig,
@@ -76,120 +148,12 @@ export async function openEventStore(
   });
 }
 
-export interface RunningLedger extends RunningService<LedgerDB>, LedgerCore {}
+export type RunningLedger = RunningService<LedgerDB, LedgerConfig, LedgerCore>;
 
-export interface LedgerStartOptions extends StartOptions {
-  engine?: LedgerOptions;
-  /** Background work besides consumers and relay; tests switch parts off to drive them by hand. */
-  background?: { projector?: boolean; httpOutcomes?: boolean; expiry?: boolean; sealer?: boolean };
-}
+export type LedgerStartOptions = StartOptions & { engine?: Omit<LedgerOptions, 'clock'> };
 
-/**
- * Boots the ledger: the database (created and migrated), the event store and engine, then the
- * kit's service (HTTP, consumers, outbox relay), then the background work that follows the store:
- * the projector, the publisher of HTTP outcomes, the expiry job and the audit sealer; it listens
- * last. Stopping ends the background work first, then the service, then the store.
- */
-export async function startLedger(
-  config: LedgerConfig,
-  options: LedgerStartOptions = {},
-): Promise<RunningLedger> {
-  // The store's tables must exist before anything reads it; startService re-runs this as a no-op.
-  await ensureDatabase(config.DATABASE_URL);
-  const migrator = createDatabase(config.DATABASE_URL, { max: 1 });
-  try {
-    await migrateToLatest(migrator, ledgerMigrations);
-  } finally {
-    await migrator.destroy();
-  }
-
-  // Its own pool: a consumer's transaction stays open while the engine appends, and sharing one
-  // pool could let open handler transactions take every connection the appends wait for.
-  const store = await openEventStore(config);
-  const engine = createLedger(store, options.engine);
-  let service: RunningService<LedgerDB>;
-  try {
-    // Listening comes last, once everything behind the routes runs.
-    service = await startService(ledgerDefinition(config, { store, engine }), config, {
-      ...options,
-      listen: false,
-    });
-  } catch (error) {
-    await store.close();
-    throw error;
-  }
-
-  const { db, logger } = service;
-  const enabled = { projector: true, httpOutcomes: true, expiry: true, sealer: true, ...options.background };
-  const stops: (() => Promise<void>)[] = [];
-  try {
-    if (enabled.projector) {
-      const projector = createProjector({
-        db: db as unknown as Kysely<ProjectionTables>,
-        store,
-        logger: logger.child({ component: 'projector' }),
-      });
-      await projector.start();
-      stops.push(() => projector.stop());
-    }
-    if (enabled.httpOutcomes) {
-      const publisher = createHttpOutcomePublisher({
-        db,
-        store,
-        logger: logger.child({ component: 'http-outcomes' }),
-      });
-      await publisher.start();
-      stops.push(() => publisher.stop());
-    }
-    if (enabled.expiry) {
-      const job = startExpiryJob({
-        db: db as unknown as Kysely<ProjectionTables>,
-        engine,
-        logger: logger.child({ component: 'expiry' }),
-        intervalMs: config.LEDGER_EXPIRY_INTERVAL_MS,
-      });
-      stops.push(() => job.stop());
-    }
-    if (enabled.sealer) {
-      const sealer = await startSealer(config, db, store, logger);
-      stops.push(() => sealer.stop());
-    }
-    if (options.listen) await service.app.listen({ host: config.HOST, port: config.PORT });
-  } catch (error) {
-    await stopAll(stops);
-    await service.stop();
-    await store.close();
-    throw error;
-  }
-
-  let stopping: Promise<void> | undefined;
-  const stop = () =>
-    (stopping ??= (async () => {
-      await stopAll(stops);
-      await service.stop();
-      await store.close();
-    })());
-  return { ...service, store, engine, stop };
-}
-
-async function startSealer(
-  config: LedgerConfig,
-  db: Kysely<LedgerDB>,
-  store: EventStore,
-  logger: RunningService<LedgerDB>['logger'],
-): Promise<Sealer> {
-  const child = logger.child({ component: 'sealer' });
-  const signer = await loadSealSigner({
-    db,
-    privateKey: config.LEDGER_SEAL_PRIVATE_KEY,
-    production: config.NODE_ENV === 'production',
-    logger: child,
-  });
-  const sealer = createSealer({ db, store, signer, logger: child });
-  sealer.start();
-  return sealer;
-}
-
-async function stopAll(stops: (() => Promise<void>)[]): Promise<void> {
-  for (const stop of stops.reverse()) await stop();
+/** Starts the ledger in this process (tests, benchmarks); `server.ts` runs it with `runService`. */
+export function startLedger(config: LedgerConfig, options: LedgerStartOptions = {}): Promise<RunningLedger> {
+  const { engine, ...start } = options;
+  return startService(ledgerDefinition(engine), config, start);
 }

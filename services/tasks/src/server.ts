@@ -1,11 +1,7 @@
 // The tasks service's process: HTTP, consumers, outbox relay, the claim-expiry and campaign
 // schedule jobs, stopped cleanly on SIGINT / SIGTERM.
-import { runProcess } from '@tessera/service-kit';
+import { runService } from '@tessera/service-kit';
 import { loadTasksConfig } from './config.ts';
-import { startTasks } from './service.ts';
+import { tasksDefinition } from './service.ts';
 
-await runProcess(
-  'tasks',
-  () => loadTasksConfig(),
-  (config, options) => startTasks(config, options),
-);
+await runService(tasksDefinition, () => loadTasksConfig());

@@ -1,12 +1,12 @@
 // Test support (not a spec): an identity service on its own database and subject prefix.
 import { randomBytes } from 'node:crypto';
-import { createLogger, type RunningService, startService } from '@tessera/service-kit';
+import { createLogger, startService } from '@tessera/service-kit';
 import { testServiceConfig } from '@tessera/service-kit/testing';
 import { expect } from 'vitest';
 import { type IdentityConfig, parseIdentityConfig } from '../config.ts';
 import type { IdentityDB } from '../db/schema.ts';
 import type { Identity } from '../runtime.ts';
-import { createIdentityService } from '../service.ts';
+import { identityDefinition, type RunningIdentity } from '../service.ts';
 import { createAdmin } from '../users/bootstrap-admin.ts';
 
 export const GOOD_PASSWORD = 'violet-harbour-51-lantern';
@@ -27,8 +27,8 @@ export function movableClock() {
 }
 
 export interface TestIdentity {
-  service: RunningService<IdentityDB>;
-  app: RunningService<IdentityDB>['app'];
+  service: RunningIdentity;
+  app: RunningIdentity['app'];
   identity: Identity;
   config: IdentityConfig;
   clock: ReturnType<typeof movableClock>;
@@ -54,16 +54,15 @@ export async function startIdentity(
     ...env,
   });
   const clock = movableClock();
-  const identityService = createIdentityService({ clock: clock.now });
-  const service = await startService(identityService.definition, config, {
+  const service = await startService(identityDefinition(), config, {
     logger: createLogger({ name: 'identity', level: 'silent', pretty: false }),
-    tokens: identityService.tokens,
+    clock: clock.now,
     relayPollIntervalMs: 50,
   });
   return {
     service,
     app: service.app,
-    identity: identityService.identity(),
+    identity: service.resources,
     config,
     clock,
     async stop() {

@@ -2,7 +2,7 @@ import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { createDatabase, createLogger } from '@tessera/service-kit';
+import { createDatabase, createLogger, systemClock } from '@tessera/service-kit';
 import { createTestDatabase, readStream, waitFor } from '@tessera/service-kit/testing';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { IdentityDB } from '../db/schema.ts';
@@ -115,6 +115,7 @@ describe('production settings', () => {
       { ...t.config, IDENTITY_KEY_ENCRYPTION_KEY: randomBytes(32).toString('base64') },
       t.service.db,
       createLogger({ name: 'identity', level: 'silent', pretty: false }),
+      { clock: systemClock },
     );
     await expect(otherKey.keys.initialize()).rejects.toThrow(/cannot be decrypted/);
     const admin = await adminSession(t);

@@ -36,33 +36,3 @@ export async function expireDueTransfers(
   }
   return expired;
 }
-
-/** Runs `expireDueTransfers` every `intervalMs` until stopped; one run at a time. */
-export function startExpiryJob(options: {
-  db: Kysely<ProjectionTables>;
-  engine: LedgerEngine;
-  logger: Logger;
-  intervalMs: number;
-}): { stop(): Promise<void> } {
-  let stopped = false;
-  let running: Promise<void> = Promise.resolve();
-  let timer: NodeJS.Timeout | undefined;
-  const tick = () => {
-    running = expireDueTransfers(options.db, options.engine, options.logger)
-      .then((count) => {
-        if (count > 0) options.logger.info({ expired: count }, 'expired pending transfers');
-      })
-      .catch((error: unknown) => options.logger.error({ err: error }, 'expiry job failed'))
-      .finally(() => {
-        if (!stopped) timer = setTimeout(tick, options.intervalMs);
-      });
-  };
-  timer = setTimeout(tick, options.intervalMs);
-  return {
-    async stop() {
-      stopped = true;
-      clearTimeout(timer);
-      await running;
-    },
-  };
-}

@@ -33,7 +33,8 @@ const balance = async (accountId: string) => {
     .executeTakeFirst();
   return row ? row.credits_posted - row.debits_posted - row.debits_pending : 0;
 };
-const transfersOf = async (id: string) => (await t.ledger.store.readStream(`transfer-${id}`)).length;
+const transfersOf = async (id: string) =>
+  (await t.ledger.resources.store.readStream(`transfer-${id}`)).length;
 
 /** A company with credits and a funded campaign (budget 500.00, fee 50.00 at the default 10%). */
 async function fundedCampaign(credits = 100_000, amount = 50_000) {
@@ -489,7 +490,7 @@ describe('exactly once', () => {
       xp_reward: 0,
     });
     // What the handler appends before its transaction commits; the process then "died".
-    const first = await t.ledger.engine.transfer([
+    const first = await t.ledger.resources.engine.transfer([
       {
         id: transferIds.reward(approved.data.submission_id),
         debit_account: accountIds.campaignBudget(campaignId),

@@ -49,7 +49,10 @@ export async function startTestLedger(
     consumerOverrides: { backoffMs: [50, 100, 200], ackWaitMs: 2_000, maxDeliver: 8 },
     ...options,
   });
-  const { db, store } = ledger;
+  const {
+    db,
+    resources: { store },
+  } = ledger;
   const client = serviceTestClient(ledger, 'ledger', issuer);
 
   return {
@@ -78,7 +81,7 @@ export async function startTestLedger(
       );
     },
     async fundCompany(companyId, amount) {
-      const outcome = await ledger.engine.transfer([
+      const outcome = await ledger.resources.engine.transfer([
         {
           id: randomUUID(),
           debit_account: accountIds.world,

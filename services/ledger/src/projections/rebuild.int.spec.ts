@@ -110,7 +110,7 @@ async function activity() {
 
   // A pending transfer with a timeout, expired by the expiry job.
   const expiring = randomUUID();
-  const hold = await t.ledger.engine.transfer([
+  const hold = await t.ledger.resources.engine.transfer([
     {
       id: expiring,
       debit_account: accountIds.userAvailable(contributor),
@@ -123,7 +123,7 @@ async function activity() {
   ]);
   expect(hold.ok).toBe(true);
   await expect
-    .poll(async () => (await t.ledger.engine.getTransfer(expiring))?.state, { timeout: 10_000 })
+    .poll(async () => (await t.ledger.resources.engine.getTransfer(expiring))?.state, { timeout: 10_000 })
     .toBe('expired');
   await t.projected();
 }
@@ -135,8 +135,8 @@ describe('projection rebuild', () => {
     expect(live.statement_lines!.length).toBeGreaterThan(30);
     expect(live.transfers!.some((row) => String(row).includes('"state": "expired"'))).toBe(true);
 
-    const result = await rebuildProjections(db(), t.ledger.store, { pageSize: 7 });
-    expect(result.events).toBe((await t.ledger.store.readAll()).length);
+    const result = await rebuildProjections(db(), t.ledger.resources.store, { pageSize: 7 });
+    expect(result.events).toBe((await t.ledger.resources.store.readAll()).length);
     const stored = await db()
       .selectFrom('projection_checkpoint')
       .select('checkpoint')
@@ -158,7 +158,7 @@ describe('projection rebuild', () => {
       .execute();
     expect((await snapshot()).account_balances).toEqual([]);
 
-    await rebuildProjections(db(), t.ledger.store);
+    await rebuildProjections(db(), t.ledger.resources.store);
     expect(await snapshot()).toEqual(before);
 
     const userId = randomUUID();

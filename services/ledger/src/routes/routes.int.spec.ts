@@ -22,7 +22,7 @@ afterAll(async () => {
 type Call = InjectRequest;
 const call = (request: Call) => t.inject(request);
 
-const storedEvents = async () => (await t.ledger.store.readAll()).length;
+const storedEvents = async () => (await t.ledger.resources.store.readAll()).length;
 
 async function member(companyId: string, role: 'company' | 'contributor' = 'company') {
   const userId = randomUUID();
@@ -478,7 +478,7 @@ describe('admin adjustments', () => {
     await t.projected();
     const token = await t.token({ sub: userId });
     expect((await call({ url: '/api/v1/wallet', token })).body.available).toEqual(usd(0));
-    const account = await t.ledger.engine.getAccount(accountIds.userAvailable(userId), 'USD');
+    const account = await t.ledger.resources.engine.getAccount(accountIds.userAvailable(userId), 'USD');
     expect(account).toMatchObject({ credits_posted: 10_000, debits_posted: 10_000, debits_pending: 0 });
   });
 

@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
-import { createLogger } from '@tessera/service-kit';
+import { createLogger, startPeriodicJob } from '@tessera/service-kit';
 import { foreignEvent, waitFor } from '@tessera/service-kit/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestTasks, type TestTasks } from '../testing/harness.ts';
-import { expireDueAssignments, startAssignmentExpiry } from './assignment-expiry.ts';
+import { expireDueAssignments } from './assignment-expiry.ts';
 
 let t: TestTasks;
 
@@ -207,10 +207,11 @@ describe('expiring claims', () => {
     const task = await t.fixtures.task(campaign.id);
     const mine = await claim(task.id);
     await runOut(mine.id);
-    const job = startAssignmentExpiry({
-      db: t.tasks.db,
+    const job = startPeriodicJob({
+      name: 'assignment-expiry',
       logger: createLogger({ name: 'expiry-test', level: 'silent', pretty: false }),
       intervalMs: 50,
+      work: () => expireDueAssignments(t.tasks.db),
     });
     try {
       await waitFor(async () => (await assignmentRow(mine.id)).status === 'expired', {

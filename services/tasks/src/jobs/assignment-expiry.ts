@@ -1,5 +1,5 @@
 import { buildEvent, type TesseraEvent } from '@tessera/contracts';
-import { appendToOutbox, type Logger, type PeriodicJob, startPeriodicJob } from '@tessera/service-kit';
+import { appendToOutbox } from '@tessera/service-kit';
 import type { Kysely } from 'kysely';
 import { applyTransition, reconcileCampaign } from '../db/campaign-money.ts';
 import type { TasksDB } from '../db/schema.ts';
@@ -91,16 +91,4 @@ export async function expireDueAssignments(
     });
   }
   return expired;
-}
-
-export function startAssignmentExpiry(options: {
-  db: Kysely<TasksDB>;
-  logger: Logger;
-  intervalMs: number;
-}): PeriodicJob {
-  return startPeriodicJob({
-    name: 'assignment-expiry',
-    ...options,
-    work: () => expireDueAssignments(options.db),
-  });
 }

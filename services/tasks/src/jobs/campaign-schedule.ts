@@ -1,4 +1,3 @@
-import { type Logger, type PeriodicJob, startPeriodicJob } from '@tessera/service-kit';
 import type { Kysely } from 'kysely';
 import { closeCampaign, endedCampaignIds, findCampaign, hasPendingFunding } from '../db/campaigns.ts';
 import type { TasksDB } from '../db/schema.ts';
@@ -32,16 +31,4 @@ export async function completeEndedCampaigns(
     if (closed) completed++;
   }
   return completed;
-}
-
-export function startCampaignSchedule(options: {
-  db: Kysely<TasksDB>;
-  logger: Logger;
-  intervalMs: number;
-}): PeriodicJob {
-  return startPeriodicJob({
-    name: 'campaign-schedule',
-    ...options,
-    work: () => completeEndedCampaigns(options.db),
-  });
 }

@@ -11,7 +11,7 @@ import {
 import { type TasksConfig, tasksConfigSchema } from '../config.ts';
 import { type Insertable, sql } from 'kysely';
 import type { CampaignsTable, ContributorsTable, TasksTable } from '../db/schema.ts';
-import { type RunningTasks, startTasks, type TasksStartOptions } from '../service.ts';
+import { type RunningTasks, startTasks, tasksWorkers } from '../service.ts';
 
 /** An event as tasks wrote it to its outbox (JSON, for assertions). */
 export interface Written {
@@ -35,9 +35,14 @@ export interface TestTasks extends ServiceTestClient {
   stop(): Promise<void>;
 }
 
+/** Tests switch the jobs that follow the clock off, to drive them by hand. */
+export interface TestTasksOptions {
+  background?: { expiry?: boolean; schedule?: boolean };
+}
+
 export async function startTestTasks(
   overrides: Partial<TasksConfig> = {},
-  options: TasksStartOptions = {},
+  { background = {} }: TestTasksOptions = {},
 ): Promise<TestTasks> {
   const issuer = await createTestIssuer();
   const test = await testServiceConfig('tasks');
@@ -52,7 +57,10 @@ export async function startTestTasks(
     tokens: createTokenVerifier({ jwks: issuer.jwks, issuer: issuer.issuer, audience: issuer.audience }),
     relayPollIntervalMs: 50,
     consumerOverrides: { backoffMs: [50, 100, 200], ackWaitMs: 2_000, maxDeliver: 8 },
-    ...options,
+    workers: {
+      [tasksWorkers.assignmentExpiry]: background.expiry ?? true,
+      [tasksWorkers.campaignSchedule]: background.schedule ?? true,
+    },
   });
   return {
     ...serviceTestClient(tasks, 'tasks', issuer),
