@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { type ColumnType, type Kysely, type Migration, sql } from 'kysely';
-import { HttpProblem } from '../http/problem.ts';
+import { refusal } from '../refusal.ts';
 
 /**
  * Replays of a POST that carried an `Idempotency-Key` header answer what the first one did. A
@@ -87,8 +87,8 @@ export async function claimIdempotencyKey(
     .where('key', '=', request.key)
     .executeTakeFirstOrThrow();
   if (earlier.request_hash !== requestHash) {
-    throw new HttpProblem(
-      422,
+    throw refusal(
+      'unprocessable',
       'IDEMPOTENCY_KEY_REUSED',
       'This Idempotency-Key was used with another request body; use a new key.',
     );

@@ -6,7 +6,8 @@ import { createLogger } from '../logger.ts';
 import { createTestIssuer } from '../testing/index.ts';
 import { createHttpApp, type HttpApp } from './app.ts';
 import { assertSelfOrRole, createTokenVerifier, principalOf, requireRole } from './auth.ts';
-import { HttpProblem } from './problem.ts';
+import { REFUSAL_KINDS, refuse, refusal } from '../refusal.ts';
+import { statusOfRefusal } from './errors.ts';
 
 let app: HttpApp;
 let issuer: Awaited<ReturnType<typeof createTestIssuer>>;
@@ -35,7 +36,11 @@ beforeAll(async () => {
     async (request, reply) => reply.code(201).send({ id: 'w1', name: request.body.name }),
   );
   app.get('/conflict', async () => {
-    throw new HttpProblem(409, 'WIDGET_TAKEN', 'That widget is taken.', { widget_id: 'w1' });
+    throw refuse.conflict('WIDGET_TAKEN', 'That widget is taken.', { widget_id: 'w1' });
+  });
+  app.get('/refused/:kind', async (request) => {
+    const { kind } = request.params as { kind: (typeof REFUSAL_KINDS)[number] };
+    throw refusal(kind, 'SOME_RULE', `refused as ${kind}`);
   });
   app.get('/boom', async () => {
     throw new Error('connection string postgres://secret@db leaked?');
@@ -123,6 +128,23 @@ describe('http app', () => {
     expect(boom.statusCode).toBe(500);
     expect(boom.json().code).toBe('INTERNAL_ERROR');
     expect(boom.body).not.toContain('secret');
+  });
+
+  it('turns every kind of domain refusal into its one status, with the refusal code', async () => {
+    const seen: Record<string, unknown> = {};
+    for (const kind of REFUSAL_KINDS) {
+      const response = await app.inject({ url: `/refused/${kind}` });
+      seen[kind] = [response.statusCode, response.headers['content-type'], response.json().code];
+    }
+    expect(seen).toEqual(
+      Object.fromEntries(
+        REFUSAL_KINDS.map((kind) => [
+          kind,
+          [statusOfRefusal[kind], 'application/problem+json; charset=utf-8', 'SOME_RULE'],
+        ]),
+      ),
+    );
+    expect(new Set(Object.values(statusOfRefusal)).size).toBe(REFUSAL_KINDS.length);
   });
 
   it('serves its OpenAPI document built from the zod schemas', async () => {

@@ -8,7 +8,7 @@ import {
   type JWTVerifyGetKey,
 } from 'jose';
 import { z } from 'zod';
-import { HttpProblem } from './problem.ts';
+import { type Refusal, refusal } from '../refusal.ts';
 
 export const roles = ['contributor', 'company', 'admin'] as const;
 export type Role = (typeof roles)[number];
@@ -73,7 +73,7 @@ export function createTokenVerifier(options: {
       }
       const claims = claimsSchema.safeParse(payload);
       if (!claims.success)
-        throw new HttpProblem(401, 'TOKEN_INVALID', 'The access token lacks required claims.');
+        throw refusal('unauthenticated', 'TOKEN_INVALID', 'The access token lacks required claims.');
       const { sub, role, jti, company_id, scopes } = claims.data;
       return {
         userId: sub,
@@ -86,17 +86,17 @@ export function createTokenVerifier(options: {
   };
 }
 
-function tokenProblem(error: unknown): HttpProblem {
+function tokenProblem(error: unknown): Refusal {
   if (error instanceof joseErrors.JWTExpired) {
-    return new HttpProblem(401, 'TOKEN_EXPIRED', 'The access token has expired; refresh it.');
+    return refusal('unauthenticated', 'TOKEN_EXPIRED', 'The access token has expired; refresh it.');
   }
   if (
     error instanceof joseErrors.JWKSTimeout ||
     (error instanceof TypeError && /fetch/i.test(error.message))
   ) {
-    return new HttpProblem(503, 'AUTH_UNAVAILABLE', 'Tokens cannot be verified right now; retry shortly.');
+    return refusal('unavailable', 'AUTH_UNAVAILABLE', 'Tokens cannot be verified right now; retry shortly.');
   }
-  return new HttpProblem(401, 'TOKEN_INVALID', 'The access token is not valid.');
+  return refusal('unauthenticated', 'TOKEN_INVALID', 'The access token is not valid.');
 }
 
 declare module 'fastify' {
@@ -117,8 +117,8 @@ export function registerAuth(app: FastifyInstance, tokens: TokenVerifier | undef
   app.decorateRequest('principal', null);
   app.decorate('authenticate', async (request: FastifyRequest) => {
     if (!tokens) {
-      throw new HttpProblem(
-        503,
+      throw refusal(
+        'unavailable',
         'AUTH_NOT_CONFIGURED',
         'This service cannot verify access tokens (no JWKS_URL).',
       );
@@ -126,8 +126,8 @@ export function registerAuth(app: FastifyInstance, tokens: TokenVerifier | undef
     const header = request.headers.authorization;
     const match = header ? /^Bearer ([A-Za-z0-9._~+/=-]+)$/.exec(header) : null;
     if (!match?.[1]) {
-      throw new HttpProblem(
-        401,
+      throw refusal(
+        'unauthenticated',
         'UNAUTHENTICATED',
         'Send an access token as "Authorization: Bearer <token>".',
       );
@@ -141,18 +141,18 @@ export function requireRole(...allowed: Role[]) {
   return async (request: FastifyRequest, reply: FastifyReply): Promise<void> => {
     await request.server.authenticate(request, reply);
     if (!allowed.includes(principalOf(request).role)) {
-      throw new HttpProblem(403, 'FORBIDDEN', `This needs the role ${allowed.join(' or ')}.`);
+      throw refusal('forbidden', 'FORBIDDEN', `This needs the role ${allowed.join(' or ')}.`);
     }
   };
 }
 
 export function principalOf(request: FastifyRequest): Principal {
-  if (!request.principal) throw new HttpProblem(401, 'UNAUTHENTICATED', 'Authentication required.');
+  if (!request.principal) throw refusal('unauthenticated', 'UNAUTHENTICATED', 'Authentication required.');
   return request.principal;
 }
 
 /** Ownership: the principal is the owner, or holds one of the overriding roles (e.g. admin). */
 export function assertSelfOrRole(principal: Principal, ownerId: string, ...overriding: Role[]): void {
   if (principal.userId === ownerId || overriding.includes(principal.role)) return;
-  throw new HttpProblem(403, 'FORBIDDEN', 'This belongs to someone else.');
+  throw refusal('forbidden', 'FORBIDDEN', 'This belongs to someone else.');
 }

@@ -5,7 +5,8 @@ import { type JSONWebKeySet, SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestIssuer } from '../testing/index.ts';
 import { createTokenVerifier } from './auth.ts';
-import { HttpProblem } from './problem.ts';
+import { Refusal } from '../refusal.ts';
+import { statusOfRefusal } from './errors.ts';
 
 // A stand-in for identity's /.well-known/jwks.json whose key set the test rotates.
 let published: JSONWebKeySet = { keys: [] };
@@ -24,13 +25,13 @@ beforeAll(async () => {
 
 afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
 
-async function problemOf(promise: Promise<unknown>): Promise<HttpProblem> {
+async function problemOf(promise: Promise<unknown>): Promise<Refusal> {
   const error = await promise.then(
     () => undefined,
     (e: unknown) => e,
   );
-  expect(error).toBeInstanceOf(HttpProblem);
-  return error as HttpProblem;
+  expect(error).toBeInstanceOf(Refusal);
+  return error as Refusal;
 }
 
 describe('token verification against a remote JWKS', () => {
@@ -69,7 +70,7 @@ describe('token verification against a remote JWKS', () => {
       audience: issuer.audience,
     });
     const problem = await problemOf(verifier.verify(await issuer.token()));
-    expect([problem.status, problem.code]).toEqual([503, 'AUTH_UNAVAILABLE']);
+    expect([statusOfRefusal[problem.kind], problem.code]).toEqual([503, 'AUTH_UNAVAILABLE']);
   });
 
   it('refuses a token without the role claim', async () => {

@@ -1,6 +1,29 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { hasZodFastifySchemaValidationErrors, isResponseSerializationError } from 'fastify-type-provider-zod';
+import { Refusal, type RefusalKind } from '../refusal.ts';
 import { HttpProblem, PROBLEM_CONTENT_TYPE, type ProblemDetails, problemType, titleFor } from './problem.ts';
+
+/** The one place a domain refusal becomes an HTTP status. */
+export const statusOfRefusal: Record<RefusalKind, number> = {
+  invalid: 400,
+  unauthenticated: 401,
+  forbidden: 403,
+  not_found: 404,
+  conflict: 409,
+  unprocessable: 422,
+  too_large: 413,
+  rate_limited: 429,
+  unavailable: 503,
+};
+
+/** A refusal as a problem document. */
+export function refusalProblem(refused: Refusal, instance?: string, requestId?: string): ProblemDetails {
+  return problem(statusOfRefusal[refused.kind], refused.code, refused.message, {
+    ...(instance ? { instance } : {}),
+    ...(requestId ? { request_id: requestId } : {}),
+    ...refused.extensions,
+  });
+}
 
 function problem(
   status: number,
@@ -43,6 +66,7 @@ const FASTIFY_CODES: Record<string, { status: number; code: string; detail: stri
 /** Turns anything thrown while handling a request into a problem document. */
 export function toProblem(error: FastifyError | Error, request: FastifyRequest): ProblemDetails {
   const context = { instance: request.url, request_id: request.id };
+  if (error instanceof Refusal) return refusalProblem(error, request.url, request.id);
   if (error instanceof HttpProblem) return error.toProblem(request.url, request.id);
   if (hasZodFastifySchemaValidationErrors(error)) {
     const errors = error.validation.map((issue) => ({

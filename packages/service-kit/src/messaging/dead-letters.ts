@@ -4,7 +4,7 @@ import { z } from 'zod';
 import type { DeadLetterTable, KitTables } from '../db/kit-migrations.ts';
 import type { HttpApp } from '../http/app.ts';
 import { requireRole } from '../http/auth.ts';
-import { HttpProblem } from '../http/problem.ts';
+import { refusal } from '../refusal.ts';
 import type { EventConsumer } from './consumer.ts';
 
 export type DeadLetter = Selectable<DeadLetterTable>;
@@ -36,12 +36,12 @@ export async function replayDeadLetter<DB extends KitTables>(
   id: number,
 ): Promise<{ outcome: 'applied' | 'duplicate' }> {
   const letter = await db.selectFrom('dead_letters').selectAll().where('id', '=', id).executeTakeFirst();
-  if (!letter) throw new HttpProblem(404, 'DEAD_LETTER_NOT_FOUND', `No dead letter ${id}.`);
+  if (!letter) throw refusal('not_found', 'DEAD_LETTER_NOT_FOUND', `No dead letter ${id}.`);
   if (letter.replayed_at)
-    throw new HttpProblem(409, 'ALREADY_REPLAYED', `Dead letter ${id} was already replayed.`);
+    throw refusal('conflict', 'ALREADY_REPLAYED', `Dead letter ${id} was already replayed.`);
   const consumer = consumers.find((c) => c.name === letter.consumer);
   if (!consumer)
-    throw new HttpProblem(409, 'CONSUMER_NOT_HERE', `Consumer ${letter.consumer} does not run here.`);
+    throw refusal('conflict', 'CONSUMER_NOT_HERE', `Consumer ${letter.consumer} does not run here.`);
 
   const fail = async (code: string, error: unknown): Promise<never> => {
     const message = error instanceof Error ? error.message : String(error);
@@ -50,7 +50,7 @@ export async function replayDeadLetter<DB extends KitTables>(
       .set({ error: message.slice(0, 4_000), error_code: code, deliveries: letter.deliveries + 1 })
       .where('id', '=', id)
       .execute();
-    throw new HttpProblem(422, 'REPLAY_FAILED', `Replay failed (${code}): ${message}`);
+    throw refusal('unprocessable', 'REPLAY_FAILED', `Replay failed (${code}): ${message}`);
   };
 
   let event;

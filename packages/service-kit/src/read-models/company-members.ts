@@ -85,6 +85,22 @@ export async function companyMemberRole(
   return row ? (row.member_role ?? null) : null;
 }
 
+/** Whether `userId` is a current member of `companyId`, and in which role. */
+export async function findCompanyMembership(
+  db: WithMembers,
+  companyId: string,
+  userId: string,
+): Promise<{ role: string | null } | null> {
+  const row = await (db as Kysely<{ company_members: CompanyMembersTable }>)
+    .selectFrom('company_members')
+    .select('member_role')
+    .where('company_id', '=', companyId)
+    .where('user_id', '=', userId)
+    .where('removed', '=', false)
+    .executeTakeFirst();
+  return row ? { role: row.member_role } : null;
+}
+
 /** The read model's table, for a service's own migration. */
 export async function createCompanyMembersTable(db: Kysely<unknown>): Promise<void> {
   await sql`

@@ -139,3 +139,4 @@ export async function createTestIssuer(options: { issuer?: string; audience?: st
 export * from './stream.ts';
 export * from './process.ts';
 export * from './client.ts';
+export * from './decider.ts';
