@@ -14,15 +14,12 @@ export interface OutboxRelayOptions {
   databaseUrl?: string;
   batchSize?: number;
   pollIntervalMs?: number;
-  /** Published rows are deleted after this long (JetStream holds the history). */
-  retentionMs?: number;
   /** Fault injection for tests: runs after publishing a batch, before marking it. */
   hooks?: { afterPublish?: (eventIds: string[]) => void | Promise<void> };
 }
 
 // One relay per database publishes at a time, so publication follows commit order.
 const RELAY_LOCK = 0x7e55e7a;
-const PRUNE_EVERY_MS = 10 * 60_000;
 
 interface PendingRow {
   position: number;
@@ -47,7 +44,6 @@ export class OutboxRelay {
   private wake: (() => void) | undefined;
   private notified = false;
   private listener: pg.Client | undefined;
-  private lastPrune = 0;
 
   constructor(private readonly options: OutboxRelayOptions) {}
 
@@ -110,7 +106,6 @@ export class OutboxRelay {
       try {
         published = await this.relayOnce();
         failures = 0;
-        await this.pruneIfDue();
       } catch (error) {
         failures += 1;
         logger.error({ err: error, failures }, 'outbox relay failed; retrying');
@@ -159,13 +154,5 @@ export class OutboxRelay {
       this.options.logger.warn({ err: error }, 'could not LISTEN for outbox commits; polling only');
       await client.end().catch(() => undefined);
     }
-  }
-
-  private async pruneIfDue(): Promise<void> {
-    const now = Date.now();
-    if (now - this.lastPrune < PRUNE_EVERY_MS) return;
-    this.lastPrune = now;
-    const cutoff = new Date(now - (this.options.retentionMs ?? 7 * 24 * 3600_000));
-    await this.options.db.deleteFrom('outbox').where('published_at', '<', cutoff).execute();
   }
 }
