@@ -105,7 +105,7 @@ describe('the ledger through the gateway, authorised by identity', () => {
     const creditsPath = `/api/v1/companies/${companyId}/credits`;
 
     // The ledger learns the membership from identity.company.member-added.v1 over NATS; until then
-    // it refuses the manager like any stranger (403 FORBIDDEN from its membership check).
+    // it refuses the manager like any stranger (404 COMPANY_NOT_FOUND from its membership check).
     const started = Date.now();
     const seen = new Map<string, number>();
     let credits: Reply | undefined;
@@ -120,7 +120,7 @@ describe('the ledger through the gateway, authorised by identity', () => {
       expect(
         [reply.status, reply.body.code],
         `the ledger answered the manager ${show(reply)} while catching up`,
-      ).toEqual([403, 'FORBIDDEN']);
+      ).toEqual([404, 'COMPANY_NOT_FOUND']);
       if (Date.now() - started > 45_000) {
         throw new Error(`the ledger never saw the membership; last ${show(reply)}:\n${platform.output()}`);
       }
@@ -145,18 +145,18 @@ describe('the ledger through the gateway, authorised by identity', () => {
     const anonymous = await call('GET', creditsPath);
     expect([anonymous.status, anonymous.body.code], show(anonymous)).toEqual([401, 'UNAUTHENTICATED']);
 
-    // Someone else: the ledger answers 403 FORBIDDEN (it does not hide the company behind a 404).
+    // Someone else: the ledger hides the company behind a 404, as identity does.
     const stranger = await call('GET', creditsPath, { token: contributor.token });
-    expect(stranger.status, show(stranger)).toBe(403);
+    expect(stranger.status, show(stranger)).toBe(404);
     expect(stranger.contentType).toContain('application/problem+json');
     expect(stranger.body).toMatchObject({
-      status: 403,
-      code: 'FORBIDDEN',
-      detail: 'Only members of this company and admins may see this.',
+      status: 404,
+      code: 'COMPANY_NOT_FOUND',
+      detail: 'No such company.',
     });
     // And a company the ledger has never heard of is refused the same way, even to a member of another.
     const unknown = await call('GET', `/api/v1/companies/${randomUUID()}/credits`, { token: manager.token });
-    expect([unknown.status, unknown.body.code], show(unknown)).toEqual([403, 'FORBIDDEN']);
+    expect([unknown.status, unknown.body.code], show(unknown)).toEqual([404, 'COMPANY_NOT_FOUND']);
 
     // The nested pattern takes only its own paths: the company itself is still identity's.
     const read = await call('GET', `/api/v1/companies/${companyId}`, { token: manager.token });
@@ -167,9 +167,10 @@ describe('the ledger through the gateway, authorised by identity', () => {
       billing_status: 'pending',
       my_role: 'manager',
     });
-    // Identity's own refusal differs from the ledger's: it hides the company from a non-member.
+    // Identity's refusal reads as the ledger's: the company is hidden from a non-member.
     const hidden = await call('GET', `/api/v1/companies/${companyId}`, { token: contributor.token });
     expect([hidden.status, hidden.body.code], show(hidden)).toEqual([404, 'COMPANY_NOT_FOUND']);
+    expect(hidden.body.detail).toBe(stranger.body.detail);
     const members = await call('GET', `/api/v1/companies/${companyId}/members`, { token: manager.token });
     expect(members.status, show(members)).toBe(200);
     expect(members.body.members).toEqual([

@@ -15,6 +15,8 @@ export interface CompanyAccessPolicy {
   writeRoles: readonly string[];
   /** What changing needs, in words, for the 403 of a member who may only read. */
   writeDetail: string;
+  /** The code of that 403 (default `FORBIDDEN`). */
+  writeCode?: string;
 }
 
 /** What the service knows of the caller's membership: a role, or null when not a current member. */
@@ -49,7 +51,7 @@ export function decideCompanyAccess(
     mayWrite = mayRead && membership?.role != null && policy.writeRoles.includes(membership.role);
   }
   if (need === 'read' ? mayRead : mayWrite) return accept(undefined);
-  if (mayRead) return reject(refuse.forbidden(policy.writeDetail));
+  if (mayRead) return reject(refuse.forbidden(policy.writeDetail, policy.writeCode));
   return reject(hidden);
 }
 

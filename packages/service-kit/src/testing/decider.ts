@@ -26,7 +26,7 @@ export function decider<State, Command, Out>(decide: (state: State, command: Com
         };
         return {
           /** It accepts, and decides exactly this (the Decision's value, or the plain result). */
-          then(expected: Out extends Decision<infer T> ? T : Out): void {
+          then(expected: [Out] extends [Decision<infer T>] ? T : Out): void {
             const outcome = run();
             expect(
               outcome.refusal,
@@ -35,13 +35,13 @@ export function decider<State, Command, Out>(decide: (state: State, command: Com
             expect(outcome.value).toEqual(expected);
           },
           /** It accepts, and what it decides passes `check`. */
-          thenMatches(check: (value: Out extends Decision<infer T> ? T : Out) => void): void {
+          thenMatches(check: (value: [Out] extends [Decision<infer T>] ? T : Out) => void): void {
             const outcome = run();
             expect(
               outcome.refusal,
               `refused: ${outcome.refusal?.code} ${outcome.refusal?.message}`,
             ).toBeUndefined();
-            check(outcome.value as Out extends Decision<infer T> ? T : Out);
+            check(outcome.value as [Out] extends [Decision<infer T>] ? T : Out);
           },
           /** It refuses with this code (and kind, when given). */
           thenRefuses(code: string, kind?: RefusalKind): Refusal {

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { buildEvent } from '@tessera/contracts';
-import { appendToOutbox, HttpProblem } from '@tessera/service-kit';
+import { appendToOutbox, refuse } from '@tessera/service-kit';
 import {
   consumeCode,
   countAttempt,
@@ -105,11 +105,11 @@ export async function verifyEmail(identity: Identity, email: string, otp: string
     case 'already':
       return;
     case 'expired':
-      throw new HttpProblem(400, 'OTP_EXPIRED', 'The code has expired; ask for a new one.');
+      throw refuse.invalid('OTP_EXPIRED', 'The code has expired; ask for a new one.');
     case 'exhausted':
-      throw new HttpProblem(400, 'OTP_ATTEMPTS_EXCEEDED', 'Too many wrong codes; ask for a new one.');
+      throw refuse.invalid('OTP_ATTEMPTS_EXCEEDED', 'Too many wrong codes; ask for a new one.');
     case 'invalid':
-      throw new HttpProblem(400, 'OTP_INVALID', 'The code is not valid for this email address.');
+      throw refuse.invalid('OTP_INVALID', 'The code is not valid for this email address.');
   }
 }
 
@@ -172,10 +172,9 @@ export async function resetPassword(
     return { email: user.email };
   });
   if (email === 'expired') {
-    throw new HttpProblem(400, 'RESET_TOKEN_EXPIRED', 'The reset link has expired; ask for a new one.');
+    throw refuse.invalid('RESET_TOKEN_EXPIRED', 'The reset link has expired; ask for a new one.');
   }
-  if (!email)
-    throw new HttpProblem(400, 'RESET_TOKEN_INVALID', 'The reset link is not valid; ask for a new one.');
+  if (!email) throw refuse.invalid('RESET_TOKEN_INVALID', 'The reset link is not valid; ask for a new one.');
   // A locked-out owner who just proved their mailbox may log in at once.
   await identity.throttle.success(LoginThrottle.accountKey(email.email));
 }

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { HttpProblem, type Role } from '@tessera/service-kit';
+import type { Role } from '@tessera/service-kit';
 import type { Kysely } from 'kysely';
 import type { IdentityDB } from '../db/schema.ts';
 import {
@@ -11,7 +11,7 @@ import {
   touchSession,
 } from '../db/sessions.ts';
 import { randomSecret, sha256Hex } from '../domain/secrets.ts';
-import { judgeRefresh, type RefreshVerdict, refreshTokenExpiry } from '../domain/sessions.ts';
+import { decideRefresh, refreshTokenExpiry } from '../domain/sessions.ts';
 import type { Identity } from '../runtime.ts';
 
 export interface SessionTokens {
@@ -69,41 +69,29 @@ async function issueTokens(
   };
 }
 
-const refusals: Record<Exclude<RefreshVerdict, 'rotate'> | 'unknown', [number, string, string]> = {
-  unknown: [401, 'REFRESH_TOKEN_INVALID', 'The refresh token is not valid; log in again.'],
-  erased: [401, 'REFRESH_TOKEN_INVALID', 'The refresh token is not valid; log in again.'],
-  expired: [401, 'REFRESH_TOKEN_EXPIRED', 'The session has expired; log in again.'],
-  revoked: [401, 'SESSION_REVOKED', 'This session has ended; log in again.'],
-  reused: [
-    401,
-    'REFRESH_TOKEN_REUSED',
-    'This refresh token was already used; the session has been ended for safety. Log in again.',
-  ],
-  suspended: [403, 'ACCOUNT_SUSPENDED', 'This account is suspended.'],
-};
-
 /**
- * Rotates a refresh token. Revocations (reuse, an account no longer active) commit before the
- * refusal is answered.
+ * Rotates a refresh token, as `decideRefresh` says. Revocations (reuse, an account no longer
+ * active) commit before the refusal is answered.
  */
 export async function refreshSession(identity: Identity, refreshToken: string): Promise<SessionTokens> {
-  type Refusal = keyof typeof refusals;
-  const outcome = await identity.db.transaction().execute(async (trx): Promise<Refusal | SessionTokens> => {
+  const outcome = await identity.db.transaction().execute(async (trx) => {
     const presented = await lockRefreshToken(trx, sha256Hex(refreshToken));
-    if (!presented) return 'unknown';
     const now = identity.clock();
-    const verdict = judgeRefresh(
-      { expiresAt: presented.expires_at, rotatedAt: presented.rotated_at },
-      { revokedAt: presented.revoked_at, expiresAt: presented.session_expires_at },
-      presented.status,
-      now,
+    const decision = decideRefresh(
+      presented && {
+        token: { expiresAt: presented.expires_at, rotatedAt: presented.rotated_at },
+        session: { revokedAt: presented.revoked_at, expiresAt: presented.session_expires_at },
+        userStatus: presented.status,
+      },
+      { now },
     );
-    if (verdict !== 'rotate') {
-      if (verdict === 'reused' || verdict === 'suspended' || verdict === 'erased') {
-        await revokeSession(trx, presented.session_id, `refresh_${verdict}`, now);
+    if (!decision.rotate) {
+      if (presented && decision.revokeFamily) {
+        await revokeSession(trx, presented.session_id, decision.revokeFamily, now);
       }
-      return verdict;
+      return decision;
     }
+    if (!presented) throw new Error('decideRefresh rotated a token that was not found');
     await markRotated(trx, presented.token_hash, now);
     await touchSession(trx, presented.session_id, now);
     return issueTokens(identity, trx, {
@@ -113,9 +101,11 @@ export async function refreshSession(identity: Identity, refreshToken: string): 
       role: presented.role,
     });
   });
-  if (typeof outcome === 'string') {
-    if (outcome === 'reused') identity.logger.warn('refresh token reused: its session is revoked');
-    throw new HttpProblem(...refusals[outcome]);
+  if ('refusal' in outcome) {
+    if (outcome.revokeFamily === 'refresh_reused') {
+      identity.logger.warn('refresh token reused: its session is revoked');
+    }
+    throw outcome.refusal;
   }
   return outcome;
 }

@@ -1,4 +1,4 @@
-import { HttpProblem, type Principal, type TokenVerifier } from '@tessera/service-kit';
+import { type Principal, refuse, type TokenVerifier } from '@tessera/service-kit';
 import { decodeJwt } from 'jose';
 import { isSessionOpen } from '../db/sessions.ts';
 import type { Identity } from '../runtime.ts';
@@ -13,7 +13,7 @@ export function identityTokenVerifier(runtime: () => Identity | undefined): Toke
   return {
     async verify(token: string): Promise<Principal> {
       const identity = runtime();
-      if (!identity) throw new HttpProblem(503, 'AUTH_UNAVAILABLE', 'Identity is starting; retry shortly.');
+      if (!identity) throw refuse.unavailable('AUTH_UNAVAILABLE', 'Identity is starting; retry shortly.');
       const principal = await identity.keys.verify(token);
       if (principal.companyId !== undefined) {
         const key = await identity.db
@@ -22,13 +22,13 @@ export function identityTokenVerifier(runtime: () => Identity | undefined): Toke
           .where('id', '=', principal.userId)
           .executeTakeFirst();
         if (!key || key.revoked_at) {
-          throw new HttpProblem(401, 'API_KEY_REVOKED', 'The API key behind this token has been revoked.');
+          throw refuse.unauthenticated('API_KEY_REVOKED', 'The API key behind this token has been revoked.');
         }
         return principal;
       }
       const { sid } = decodeJwt(token);
       if (typeof sid !== 'string' || !(await isSessionOpen(identity.db, sid, identity.clock()))) {
-        throw new HttpProblem(401, 'SESSION_REVOKED', 'This session has ended; log in again.');
+        throw refuse.unauthenticated('SESSION_REVOKED', 'This session has ended; log in again.');
       }
       return principal;
     },

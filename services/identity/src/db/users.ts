@@ -1,5 +1,5 @@
+import { after, type Position } from '@tessera/service-kit';
 import { type Insertable, type Kysely, type Selectable, sql, type Updateable } from 'kysely';
-import type { Position } from '../domain/cursor.ts';
 import type { UserStatus } from '../domain/sessions.ts';
 import type { IdentityDB, Role, UsersTable } from './schema.ts';
 
@@ -62,9 +62,6 @@ export async function listUsers(db: Kysely<IdentityDB>, filter: UserFilter): Pro
     const pattern = `%${filter.search.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
     query = query.where((eb) => eb.or([eb('email', 'ilike', pattern), eb('full_name', 'ilike', pattern)]));
   }
-  if (filter.after) {
-    const { createdAt, id } = filter.after;
-    query = query.where(sql<boolean>`(created_at, id) < (${createdAt}, ${id}::uuid)`);
-  }
+  if (filter.after) query = query.where(after(filter.after));
   return query.orderBy('created_at', 'desc').orderBy('id', 'desc').limit(filter.take).execute();
 }

@@ -1,4 +1,13 @@
-import type { Principal } from '@tessera/service-kit';
+import {
+  type CompanyAccessPolicy,
+  type CompanyNeed,
+  type Decision,
+  decideCompanyAccess,
+  type Principal,
+  refuse,
+  refusal,
+  reject,
+} from '@tessera/service-kit';
 import type { ApiKeyScope } from './api-keys.ts';
 
 export const memberRoles = ['manager', 'viewer', 'billing'] as const;
@@ -10,22 +19,56 @@ export interface CompanyRights {
   manage: boolean;
 }
 
+const companyReadScope: ApiKeyScope = 'company:read';
+
 /**
- * Only members see their company, only managers change it; admins may do everything. A company's
- * API key reads its own company when it holds the `company:read` scope, and changes nothing.
+ * Who may see and change a company itself (its members and API keys), as the kit's one
+ * company-access policy: admins everything; members read, managers change; the company's own API
+ * keys read with `company:read` and change nothing.
  */
+export const companyPolicy: CompanyAccessPolicy = {
+  readScopes: [companyReadScope],
+  writeScopes: [],
+  writeRoles: ['manager'] satisfies MemberRole[],
+  writeDetail: "Only the company's managers may do this.",
+};
+
+/** What whoever may not see a company is told: the same as for a company that does not exist. */
+export const companyNotFound = () => refuse.notFound('No such company.', 'COMPANY_NOT_FOUND');
+
+/**
+ * May `principal` read (`need` read) or change (`need` write) the company, given their membership
+ * in it? Refuses 404 `COMPANY_NOT_FOUND` to whoever may not even read it (its existence is not
+ * disclosed) and 403 `COMPANY_MANAGER_REQUIRED` to a reader who may not change it.
+ */
+export function decideCompanyRights(
+  principal: Principal,
+  companyId: string,
+  membership: { memberRole: MemberRole } | undefined,
+  need: CompanyNeed,
+): Decision<void> {
+  const decision = decideCompanyAccess(
+    principal,
+    companyId,
+    membership ? { role: membership.memberRole } : null,
+    need,
+    companyPolicy,
+    companyNotFound(),
+  );
+  if (decision.ok || decision.refusal.kind !== 'forbidden') return decision;
+  return reject(refusal('forbidden', 'COMPANY_MANAGER_REQUIRED', decision.refusal.detail));
+}
+
+/** Whether `principal` may read and whether they may manage the company (`decideCompanyRights`). */
 export function companyRights(
   principal: Principal,
   companyId: string,
   membership: { memberRole: MemberRole } | undefined,
 ): CompanyRights {
-  if (principal.role === 'admin' && principal.companyId === undefined) return { read: true, manage: true };
-  if (principal.companyId !== undefined) {
-    const scope: ApiKeyScope = 'company:read';
-    return { read: principal.companyId === companyId && !!principal.scopes?.includes(scope), manage: false };
-  }
-  if (!membership) return { read: false, manage: false };
-  return { read: true, manage: membership.memberRole === 'manager' };
+  return {
+    read: decideCompanyRights(principal, companyId, membership, 'read').ok,
+    manage: decideCompanyRights(principal, companyId, membership, 'write').ok,
+  };
 }
 
 /** Whether changing (or removing, `newRole` undefined) one member leaves the company without a manager. */

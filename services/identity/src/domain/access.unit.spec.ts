@@ -1,6 +1,13 @@
-import type { Principal } from '@tessera/service-kit';
+import type { CompanyNeed, Principal } from '@tessera/service-kit';
+import { decider } from '@tessera/service-kit/testing';
 import { describe, expect, it } from 'vitest';
-import { companyRights, leavesNoManager, statusChange } from './access.ts';
+import {
+  companyRights,
+  decideCompanyRights,
+  leavesNoManager,
+  type MemberRole,
+  statusChange,
+} from './access.ts';
 
 const user = (role: Principal['role'] = 'company'): Principal => ({ userId: 'u1', role, tokenId: 'j' });
 
@@ -23,6 +30,41 @@ describe('company rights', () => {
       manage: false,
     });
     expect(companyRights({ ...key(['company:read']), role: 'admin' }, 'c1', undefined).manage).toBe(false);
+  });
+});
+
+describe('company access refusals', () => {
+  const access = decider(
+    (membership: { memberRole: MemberRole } | undefined, ask: { principal: Principal; need: CompanyNeed }) =>
+      decideCompanyRights(ask.principal, 'c1', membership, ask.need),
+  );
+
+  it('hides the company (404 COMPANY_NOT_FOUND) from whoever may not read it', () => {
+    access
+      .given(undefined)
+      .when({ principal: user(), need: 'read' })
+      .thenRefuses('COMPANY_NOT_FOUND', 'not_found');
+    access
+      .given(undefined)
+      .when({ principal: user('contributor'), need: 'write' })
+      .thenRefuses('COMPANY_NOT_FOUND', 'not_found');
+    access
+      .given(undefined)
+      .when({ principal: { ...user(), companyId: 'c2', scopes: ['company:read'] }, need: 'read' })
+      .thenRefuses('COMPANY_NOT_FOUND', 'not_found');
+  });
+
+  it("tells a member who may only read that changing is a manager's (403 COMPANY_MANAGER_REQUIRED)", () => {
+    access
+      .given({ memberRole: 'viewer' })
+      .when({ principal: user(), need: 'write' })
+      .thenRefuses('COMPANY_MANAGER_REQUIRED', 'forbidden');
+    access
+      .given(undefined)
+      .when({ principal: { ...user(), companyId: 'c1', scopes: ['company:read'] }, need: 'write' })
+      .thenRefuses('COMPANY_MANAGER_REQUIRED', 'forbidden');
+    access.given({ memberRole: 'manager' }).when({ principal: user(), need: 'write' }).then(undefined);
+    access.given({ memberRole: 'billing' }).when({ principal: user(), need: 'read' }).then(undefined);
   });
 });
 

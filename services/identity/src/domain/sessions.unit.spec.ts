@@ -1,5 +1,13 @@
+import type { Refusal } from '@tessera/service-kit';
+import { decider } from '@tessera/service-kit/testing';
 import { describe, expect, it } from 'vitest';
-import { judgeRefresh, refreshTokenExpiry } from './sessions.ts';
+import {
+  decideRefresh,
+  judgeRefresh,
+  type RefreshDecision,
+  type RevokeReason,
+  refreshTokenExpiry,
+} from './sessions.ts';
 
 const at = (s: number) => new Date(Date.UTC(2025, 0, 1) + s * 1000);
 const token = { expiresAt: at(100), rotatedAt: null };
@@ -27,5 +35,55 @@ describe('refresh decisions', () => {
   it('never lets a refresh token outlive its session', () => {
     expect(refreshTokenExpiry(at(0), at(1000), 60)).toEqual(at(60));
     expect(refreshTokenExpiry(at(990), at(1000), 60)).toEqual(at(1000));
+  });
+});
+
+describe('a refresh', () => {
+  const refresh = decider(decideRefresh);
+  const state = { token, session, userStatus: 'active' as const };
+  const refused = (code: string, kind: string, revokeFamily: RevokeReason | false): RefreshDecision => ({
+    rotate: false,
+    revokeFamily,
+    refusal: expect.objectContaining({ code, kind }) as Refusal,
+  });
+
+  it('rotates the presented token when nothing stands in the way', () => {
+    refresh
+      .given(state)
+      .when({ now: at(10) })
+      .then({ rotate: true });
+  });
+
+  it('refresh-token reuse revokes the family', () => {
+    refresh
+      .given({ ...state, token: { ...token, rotatedAt: at(5) } })
+      .when({ now: at(10) })
+      .then(refused('REFRESH_TOKEN_REUSED', 'unauthenticated', 'refresh_reused'));
+  });
+
+  it('revokes the session of an account that may no longer hold one', () => {
+    refresh
+      .given({ ...state, userStatus: 'suspended' })
+      .when({ now: at(10) })
+      .then(refused('ACCOUNT_SUSPENDED', 'forbidden', 'refresh_suspended'));
+    refresh
+      .given({ ...state, userStatus: 'erased' })
+      .when({ now: at(10) })
+      .then(refused('REFRESH_TOKEN_INVALID', 'unauthenticated', 'refresh_erased'));
+  });
+
+  it('only refuses an unknown or expired token and a session already revoked', () => {
+    refresh
+      .given(undefined)
+      .when({ now: at(10) })
+      .then(refused('REFRESH_TOKEN_INVALID', 'unauthenticated', false));
+    refresh
+      .given(state)
+      .when({ now: at(100) })
+      .then(refused('REFRESH_TOKEN_EXPIRED', 'unauthenticated', false));
+    refresh
+      .given({ ...state, session: { ...session, revokedAt: at(6) }, token: { ...token, rotatedAt: at(5) } })
+      .when({ now: at(10) })
+      .then(refused('SESSION_REVOKED', 'unauthenticated', false));
   });
 });

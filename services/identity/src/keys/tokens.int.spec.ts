@@ -4,7 +4,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { createTokenVerifier, HttpProblem } from '@tessera/service-kit';
+import { createTokenVerifier, Refusal } from '@tessera/service-kit';
 import { createTestIssuer } from '@tessera/service-kit/testing';
 import { decodeJwt, decodeProtectedHeader, type JSONWebKeySet } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -92,7 +92,9 @@ describe('tampered tokens are refused with 401', () => {
     expect(await meWith(forged)).toEqual([401, 'TOKEN_INVALID']);
     const admin = await t.app.inject({ url: '/api/v1/admin/users', headers: auth(forged) });
     expect(admin.statusCode).toBe(401);
-    await expect((await kitVerifier()).verify(forged)).rejects.toBeInstanceOf(HttpProblem);
+    const refused = (await kitVerifier()).verify(forged);
+    await expect(refused).rejects.toBeInstanceOf(Refusal);
+    await expect(refused).rejects.toMatchObject({ kind: 'unauthenticated', code: 'TOKEN_INVALID' });
   });
 
   it('alg: none', async () => {

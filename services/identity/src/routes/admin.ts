@@ -1,16 +1,28 @@
 import { buildEvent, reasonCode } from '@tessera/contracts';
-import { appendToOutbox, HttpProblem, type HttpApp, principalOf, requireRole } from '@tessera/service-kit';
+import {
+  appendToOutbox,
+  decodeCursor,
+  type HttpApp,
+  idParams,
+  limitParam,
+  paginate,
+  principalOf,
+  refuse,
+  requireRole,
+  safeText,
+} from '@tessera/service-kit';
 import { z } from 'zod';
 import { revokeUserSessions } from '../db/sessions.ts';
 import { findUserById, listUsers, updateUser } from '../db/users.ts';
 import { statusChange } from '../domain/access.ts';
-import { decodeCursor, paginate } from '../domain/cursor.ts';
 import type { Identity } from '../runtime.ts';
 import { presentUser, userSchema } from '../users/presenter.ts';
 import { userPrincipal } from './guards.ts';
-import { bearer, idParam, text } from './schemas.ts';
+import { bearer } from './schemas.ts';
 
 const tags = ['admin'];
+
+const userNotFound = () => refuse.notFound('No such account.', 'USER_NOT_FOUND');
 
 const keySchema = z.object({
   kid: z.string(),
@@ -37,11 +49,11 @@ export function registerAdminRoutes(app: HttpApp, identity: Identity): void {
         summary: 'Accounts, newest first, filtered by a search on email or name, role and status',
         security: bearer,
         querystring: z.strictObject({
-          search: text(200).optional(),
+          search: safeText(200).optional(),
           role: z.enum(['contributor', 'company', 'admin']).optional(),
           status: z.enum(['active', 'suspended', 'erased']).optional(),
           cursor: z.string().max(200).optional(),
-          limit: z.coerce.number().int().min(1).max(100).default(50),
+          limit: limitParam(50, 100),
         }),
         response: { 200: z.object({ users: z.array(userSchema), next_cursor: z.string().nullable() }) },
       },
@@ -49,14 +61,10 @@ export function registerAdminRoutes(app: HttpApp, identity: Identity): void {
     async (request) => {
       const { search, role, status, cursor, limit } = request.query;
       const after = cursor ? decodeCursor(cursor) : null;
-      if (cursor && !after)
-        throw new HttpProblem(400, 'INVALID_CURSOR', 'The cursor is not one this list gave.');
+      if (cursor && !after) throw refuse.invalid('INVALID_CURSOR', 'The cursor is not one this list gave.');
       const rows = await listUsers(db, { search: search || undefined, role, status, after, take: limit + 1 });
-      const { page, next } = paginate(
-        rows.map((row) => ({ row, createdAt: row.created_at, id: row.id })),
-        limit,
-      );
-      return { users: page.map(({ row }) => presentUser(row)), next_cursor: next };
+      const { page, next } = paginate(rows, limit);
+      return { users: page.map(presentUser), next_cursor: next };
     },
   );
 
@@ -68,13 +76,13 @@ export function registerAdminRoutes(app: HttpApp, identity: Identity): void {
         tags,
         summary: 'One account',
         security: bearer,
-        params: z.object({ id: idParam }),
+        params: idParams,
         response: { 200: z.object({ user: userSchema }) },
       },
     },
     async (request) => {
       const user = await findUserById(db, request.params.id);
-      if (!user) throw new HttpProblem(404, 'USER_NOT_FOUND', 'No such account.');
+      if (!user) throw userNotFound();
       return { user: presentUser(user) };
     },
   );
@@ -87,11 +95,11 @@ export function registerAdminRoutes(app: HttpApp, identity: Identity): void {
         tags,
         summary: 'Suspend (with a reason) or reinstate an account; suspension ends its sessions',
         security: bearer,
-        params: z.object({ id: idParam }),
+        params: idParams,
         body: z
           .strictObject({
             status: z.enum(['active', 'suspended']),
-            reason: text(500).min(1).optional(),
+            reason: safeText(500).min(1).optional(),
             /** What services receive instead of the free-text reason, e.g. `fraud`, `policy_violation`. */
             reason_code: reasonCode.optional(),
           })
@@ -105,17 +113,13 @@ export function registerAdminRoutes(app: HttpApp, identity: Identity): void {
     async (request) => {
       const { id } = request.params;
       if (id === principalOf(request).userId) {
-        throw new HttpProblem(
-          409,
-          'CANNOT_CHANGE_OWN_STATUS',
-          'An admin cannot suspend or reinstate themselves.',
-        );
+        throw refuse.conflict('CANNOT_CHANGE_OWN_STATUS', 'An admin cannot suspend or reinstate themselves.');
       }
       const user = await db.transaction().execute(async (trx) => {
         const user = await findUserById(trx, id, { forUpdate: true });
-        if (!user) throw new HttpProblem(404, 'USER_NOT_FOUND', 'No such account.');
+        if (!user) throw userNotFound();
         const change = statusChange(user.status, request.body.status);
-        if (change === 'erased') throw new HttpProblem(409, 'USER_ERASED', 'This account has been erased.');
+        if (change === 'erased') throw refuse.conflict('USER_ERASED', 'This account has been erased.');
         if (change === 'none') return user;
         const now = identity.clock();
         if (change === 'suspend') {

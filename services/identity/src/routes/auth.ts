@@ -1,4 +1,4 @@
-import { HttpProblem, type HttpApp } from '@tessera/service-kit';
+import { type HttpApp, refuse } from '@tessera/service-kit';
 import { decodeJwt } from 'jose';
 import { z } from 'zod';
 import { sendPasswordReset, sendVerificationCode, resetPassword, verifyEmail } from '../auth/email-codes.ts';
@@ -12,7 +12,7 @@ import { sameHex } from '../domain/secrets.ts';
 import type { Identity } from '../runtime.ts';
 import { presentUser, userSchema } from '../users/presenter.ts';
 import { assertPasswordAcceptable, registerUser } from '../users/register.ts';
-import { tooManyAttempts } from './guards.ts';
+import { accountSuspended, tooManyAttempts } from './guards.ts';
 import { bearer, email, name, newPassword, password, sessionSchema } from './schemas.ts';
 
 const accepted = z.object({ message: z.string() });
@@ -75,10 +75,8 @@ export function registerAuthRoutes(app: HttpApp, identity: Identity): void {
       });
       if (!outcome.allowed) return tooManyAttempts(reply, outcome.retryAfterS, 'LOGIN_THROTTLED');
       const found = outcome.result;
-      if (!found) throw new HttpProblem(401, 'INVALID_CREDENTIALS', 'The email or password is wrong.');
-      if (found.status !== 'active') {
-        throw new HttpProblem(403, 'ACCOUNT_SUSPENDED', 'This account is suspended.');
-      }
+      if (!found) throw refuse.unauthenticated('INVALID_CREDENTIALS', 'The email or password is wrong.');
+      if (found.status !== 'active') throw accountSuspended();
       // The password is at hand only now: bring its hash up to today's parameters.
       const rehashed = passwords.needsRehash(found.password_hash)
         ? { password_hash: await passwords.hash(request.body.password) }
@@ -218,9 +216,9 @@ export function registerAuthRoutes(app: HttpApp, identity: Identity): void {
       const row = parsed && (await findApiKeyByPrefix(db, parsed.prefix));
       if (!parsed || !row || !sameHex(row.key_hash, parsed.hash)) {
         await throttle.failure(keys);
-        throw new HttpProblem(401, 'API_KEY_INVALID', 'The API key is not valid.');
+        throw refuse.unauthenticated('API_KEY_INVALID', 'The API key is not valid.');
       }
-      if (row.revoked_at) throw new HttpProblem(401, 'API_KEY_REVOKED', 'The API key has been revoked.');
+      if (row.revoked_at) throw refuse.unauthenticated('API_KEY_REVOKED', 'The API key has been revoked.');
       await touchApiKey(db, row.id, identity.clock());
       const access = await identity.keys.sign({
         sub: row.id,

@@ -3,11 +3,17 @@ import { buildEvent } from '@tessera/contracts';
 import {
   appendToOutbox,
   claimIdempotencyKey,
-  HttpProblem,
+  type CompanyNeed,
   type HttpApp,
+  idempotencyHeaders,
+  idParams,
+  orRefuse,
   principalOf,
   recordIdempotentResponse,
+  refuse,
   requireRole,
+  safeText,
+  uuidParam,
 } from '@tessera/service-kit';
 import { z } from 'zod';
 import {
@@ -29,7 +35,7 @@ import {
   upsertMember,
 } from '../db/companies.ts';
 import { findUserByEmail, findUserById } from '../db/users.ts';
-import { companyRights, type CompanyRights, leavesNoManager, memberRoles } from '../domain/access.ts';
+import { companyNotFound, decideCompanyRights, leavesNoManager, memberRoles } from '../domain/access.ts';
 import {
   API_KEY_SCOPES,
   displayPrefix,
@@ -37,8 +43,8 @@ import {
   MAX_ACTIVE_KEYS_PER_COMPANY,
 } from '../domain/api-keys.ts';
 import type { Identity } from '../runtime.ts';
-import { currentUser, type FastifyRequest, userPrincipal } from './guards.ts';
-import { bearer, email, httpUrl, idParam, name, text } from './schemas.ts';
+import { accountSuspended, currentUser, type FastifyRequest, userPrincipal } from './guards.ts';
+import { bearer, email, httpUrl, name } from './schemas.ts';
 
 const tags = ['companies'];
 
@@ -105,27 +111,24 @@ function presentApiKey(key: ApiKeyRow) {
   };
 }
 
-const companyParams = z.object({ id: idParam });
+const lastManager = () => refuse.conflict('LAST_MANAGER', 'A company keeps at least one manager.');
 
 export function registerCompanyRoutes(app: HttpApp, identity: Identity): void {
   const { db } = identity;
 
-  /** A company the caller may see (else 404: its existence is not disclosed) and their rights in it. */
-  async function access(request: FastifyRequest, companyId: string) {
+  /**
+   * The company, when the caller may do what `need` says to it (else 404 to whoever may not see
+   * it: its existence is not disclosed; 403 to a member who may only read), and their role in it.
+   */
+  async function access(request: FastifyRequest, companyId: string, need: CompanyNeed) {
     const principal = principalOf(request);
     const [company, membership] = await Promise.all([
       findCompany(db, companyId),
       principal.companyId === undefined ? findMembership(db, companyId, principal.userId) : undefined,
     ]);
-    const rights = companyRights(principal, companyId, membership);
-    if (!company || !rights.read) throw new HttpProblem(404, 'COMPANY_NOT_FOUND', 'No such company.');
-    return { company, rights, myRole: membership?.memberRole ?? null };
-  }
-
-  function assertManager(rights: CompanyRights): void {
-    if (!rights.manage) {
-      throw new HttpProblem(403, 'COMPANY_MANAGER_REQUIRED', "Only the company's managers may do this.");
-    }
+    if (!company) throw companyNotFound();
+    orRefuse(decideCompanyRights(principal, companyId, membership, need));
+    return { company, myRole: membership?.memberRole ?? null };
   }
 
   app.post(
@@ -136,13 +139,7 @@ export function registerCompanyRoutes(app: HttpApp, identity: Identity): void {
         tags,
         summary: 'Create a company; its creator becomes its first manager',
         security: bearer,
-        // Loose: the other headers (authorization among them) must survive validation.
-        headers: z.looseObject({
-          'idempotency-key': z
-            .string()
-            .regex(/^[\x21-\x7e]{1,200}$/, 'must be 1 to 200 visible ASCII characters')
-            .optional(),
-        }),
+        headers: idempotencyHeaders,
         body: z.strictObject({ name, logo_url: httpUrl.nullable().optional() }),
         response: { 201: z.object({ company: companySchema }) },
       },
@@ -151,8 +148,7 @@ export function registerCompanyRoutes(app: HttpApp, identity: Identity): void {
       const me = await currentUser(identity, request);
       const key = request.headers['idempotency-key'];
       const idempotent = key && { principalId: me.id, operation: 'create-company', key };
-      if (me.status !== 'active')
-        throw new HttpProblem(403, 'ACCOUNT_SUSPENDED', 'This account is suspended.');
+      if (me.status !== 'active') throw accountSuspended();
       const response = await db.transaction().execute(async (trx) => {
         const now = identity.clock();
         if (idempotent) {
@@ -222,12 +218,12 @@ export function registerCompanyRoutes(app: HttpApp, identity: Identity): void {
         tags,
         summary: 'A company, to its members (and its API keys with the company:read scope)',
         security: bearer,
-        params: companyParams,
+        params: idParams,
         response: { 200: z.object({ company: companySchema }) },
       },
     },
     async (request) => {
-      const { company, myRole } = await access(request, request.params.id);
+      const { company, myRole } = await access(request, request.params.id, 'read');
       return { company: presentCompany(company, myRole) };
     },
   );
@@ -240,12 +236,12 @@ export function registerCompanyRoutes(app: HttpApp, identity: Identity): void {
         tags,
         summary: "A company's members",
         security: bearer,
-        params: companyParams,
+        params: idParams,
         response: { 200: z.object({ members: z.array(memberSchema) }) },
       },
     },
     async (request) => {
-      await access(request, request.params.id);
+      await access(request, request.params.id, 'read');
       userPrincipal(request);
       return { members: (await listMembers(db, request.params.id)).map(presentMember) };
     },
@@ -259,11 +255,11 @@ export function registerCompanyRoutes(app: HttpApp, identity: Identity): void {
         tags,
         summary: 'Add a company account as a member, or change its member role (managers only)',
         security: bearer,
-        params: companyParams,
+        params: idParams,
         body: z
           .strictObject({
             email: email.optional(),
-            user_id: idParam.optional(),
+            user_id: uuidParam.optional(),
             member_role: z.enum(memberRoles),
           })
           .refine((b) => (b.email === undefined) !== (b.user_id === undefined), {
@@ -275,15 +271,12 @@ export function registerCompanyRoutes(app: HttpApp, identity: Identity): void {
     async (request, reply) => {
       const companyId = request.params.id;
       const me = userPrincipal(request);
-      const { rights } = await access(request, companyId);
-      assertManager(rights);
+      await access(request, companyId, 'write');
       const { email, user_id, member_role } = request.body;
       const target = email ? await findUserByEmail(db, email) : await findUserById(db, user_id!);
-      if (!target || target.status === 'erased')
-        throw new HttpProblem(404, 'USER_NOT_FOUND', 'No such account.');
+      if (!target || target.status === 'erased') throw refuse.notFound('No such account.', 'USER_NOT_FOUND');
       if (target.role !== 'company' || target.status !== 'active') {
-        throw new HttpProblem(
-          422,
+        throw refuse.unprocessable(
           'MEMBER_NOT_ELIGIBLE',
           'Only active company accounts (role "company") can be company members.',
         );
@@ -294,7 +287,7 @@ export function registerCompanyRoutes(app: HttpApp, identity: Identity): void {
         if (existing?.member_role === member_role) return { member: existing, created: false };
         const current = members.map((m) => ({ userId: m.user_id, memberRole: m.member_role }));
         if (leavesNoManager(current, target.id, member_role)) {
-          throw new HttpProblem(409, 'LAST_MANAGER', 'A company keeps at least one manager.');
+          throw lastManager();
         }
         await upsertMember(trx, {
           company_id: companyId,
@@ -325,23 +318,23 @@ export function registerCompanyRoutes(app: HttpApp, identity: Identity): void {
         tags,
         summary: 'Remove a member (managers; any member may leave)',
         security: bearer,
-        params: z.object({ id: idParam, userId: idParam }),
+        params: z.object({ id: uuidParam, userId: uuidParam }),
         response: { 204: z.null() },
       },
     },
     async (request, reply) => {
       const { id: companyId, userId } = request.params;
       const me = userPrincipal(request);
-      const { rights } = await access(request, companyId);
-      if (userId !== me.userId) assertManager(rights);
+      // Any member may leave; removing someone else is a manager's.
+      await access(request, companyId, userId === me.userId ? 'read' : 'write');
       await db.transaction().execute(async (trx) => {
         const members = await listMembers(trx, companyId, { lock: true });
         if (!members.some((m) => m.user_id === userId)) {
-          throw new HttpProblem(404, 'MEMBER_NOT_FOUND', 'This account is not a member of the company.');
+          throw refuse.notFound('This account is not a member of the company.', 'MEMBER_NOT_FOUND');
         }
         const current = members.map((m) => ({ userId: m.user_id, memberRole: m.member_role }));
         if (leavesNoManager(current, userId, undefined)) {
-          throw new HttpProblem(409, 'LAST_MANAGER', 'A company keeps at least one manager.');
+          throw lastManager();
         }
         await deleteMember(trx, companyId, userId);
         await appendToOutbox(trx, [
@@ -364,13 +357,12 @@ export function registerCompanyRoutes(app: HttpApp, identity: Identity): void {
         tags,
         summary: "A company's API keys, without their secrets (managers only)",
         security: bearer,
-        params: companyParams,
+        params: idParams,
         response: { 200: z.object({ api_keys: z.array(apiKeySchema) }) },
       },
     },
     async (request) => {
-      const { rights } = await access(request, request.params.id);
-      assertManager(rights);
+      await access(request, request.params.id, 'write');
       return { api_keys: (await listApiKeys(db, request.params.id)).map(presentApiKey) };
     },
   );
@@ -383,9 +375,9 @@ export function registerCompanyRoutes(app: HttpApp, identity: Identity): void {
         tags,
         summary: 'Create an API key; its secret is in this response only (managers only)',
         security: bearer,
-        params: companyParams,
+        params: idParams,
         body: z.strictObject({
-          name: text(100).min(1),
+          name: safeText(100).min(1),
           scopes: z
             .array(z.enum(API_KEY_SCOPES))
             .min(1)
@@ -398,14 +390,12 @@ export function registerCompanyRoutes(app: HttpApp, identity: Identity): void {
     async (request, reply) => {
       const companyId = request.params.id;
       const me = userPrincipal(request);
-      const { rights } = await access(request, companyId);
-      assertManager(rights);
+      await access(request, companyId, 'write');
       const generated = generateApiKey();
       const row = await db.transaction().execute(async (trx) => {
         await listMembers(trx, companyId, { lock: true });
         if ((await countActiveApiKeys(trx, companyId)) >= MAX_ACTIVE_KEYS_PER_COMPANY) {
-          throw new HttpProblem(
-            409,
+          throw refuse.conflict(
             'TOO_MANY_API_KEYS',
             `A company has at most ${MAX_ACTIVE_KEYS_PER_COMPANY} active keys; revoke one first.`,
           );
@@ -435,16 +425,15 @@ export function registerCompanyRoutes(app: HttpApp, identity: Identity): void {
         tags,
         summary: 'Revoke an API key; tokens already issued to it stop working here and expire elsewhere',
         security: bearer,
-        params: z.object({ id: idParam, keyId: idParam }),
+        params: z.object({ id: uuidParam, keyId: uuidParam }),
         response: { 204: z.null() },
       },
     },
     async (request, reply) => {
       const { id: companyId, keyId } = request.params;
-      const { rights } = await access(request, companyId);
-      assertManager(rights);
+      await access(request, companyId, 'write');
       const key = await revokeApiKey(db, companyId, keyId, identity.clock());
-      if (!key) throw new HttpProblem(404, 'API_KEY_NOT_FOUND', 'No such API key in this company.');
+      if (!key) throw refuse.notFound('No such API key in this company.', 'API_KEY_NOT_FOUND');
       return reply.code(204).send(null);
     },
   );

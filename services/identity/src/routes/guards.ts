@@ -1,4 +1,4 @@
-import { HttpProblem, type HttpApp, type Principal, principalOf } from '@tessera/service-kit';
+import { type HttpApp, type Principal, principalOf, refusal, refuse } from '@tessera/service-kit';
 import { findUserById, type UserRow } from '../db/users.ts';
 import type { Identity } from '../runtime.ts';
 
@@ -6,15 +6,13 @@ import type { Identity } from '../runtime.ts';
 export type FastifyRequest = Parameters<HttpApp['authenticate']>[0];
 export type FastifyReply = Parameters<HttpApp['authenticate']>[1];
 
+export const accountSuspended = () => refuse.forbidden('This account is suspended.', 'ACCOUNT_SUSPENDED');
+
 /** A person's token, not a company API key's. */
 export function userPrincipal(request: FastifyRequest): Principal {
   const principal = principalOf(request);
   if (principal.companyId !== undefined) {
-    throw new HttpProblem(
-      403,
-      'USER_TOKEN_REQUIRED',
-      'This needs a user access token, not an API key token.',
-    );
+    throw refuse.forbidden('This needs a user access token, not an API key token.', 'USER_TOKEN_REQUIRED');
   }
   return principal;
 }
@@ -23,20 +21,19 @@ export async function currentUser(identity: Identity, request: FastifyRequest): 
   const principal = userPrincipal(request);
   const user = await findUserById(identity.db, principal.userId);
   if (!user || user.status === 'erased') {
-    throw new HttpProblem(401, 'UNAUTHENTICATED', 'This account no longer exists.');
+    throw refuse.unauthenticated('UNAUTHENTICATED', 'This account no longer exists.');
   }
   return user;
 }
 
 export function assertActive(user: UserRow): void {
-  if (user.status === 'suspended')
-    throw new HttpProblem(403, 'ACCOUNT_SUSPENDED', 'This account is suspended.');
+  if (user.status === 'suspended') throw accountSuspended();
 }
 
 /** 429 with Retry-After, in seconds. */
 export function tooManyAttempts(reply: FastifyReply, retryAfterS: number, code = 'TOO_MANY_ATTEMPTS'): never {
   void reply.header('retry-after', String(retryAfterS));
-  throw new HttpProblem(429, code, `Too many failed attempts; retry in ${retryAfterS} s.`, {
+  throw refusal('rate_limited', code, `Too many failed attempts; retry in ${retryAfterS} s.`, {
     retry_after: retryAfterS,
   });
 }

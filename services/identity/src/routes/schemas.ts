@@ -1,18 +1,9 @@
+import { oddTextReason, safeText } from '@tessera/service-kit';
 import { z } from 'zod';
-import { oddPasswordReason, oddTextReason } from '../domain/text.ts';
+import { oddPasswordReason } from '../domain/text.ts';
 
-/** Text as a person writes it: bounded, trimmed, without control or invisible reordering characters. */
-export function text(max: number, options: { multiline?: boolean } = {}) {
-  return z
-    .string()
-    .max(max)
-    .refine((value) => oddTextReason(value, options) === null, {
-      error: (issue) => oddTextReason(issue.input as string, options) ?? 'is not acceptable text',
-    })
-    .trim();
-}
-
-export const name = text(200).min(1);
+/** A person's name: the kit's safe text, at most 200 characters, not empty once trimmed. */
+export const name = safeText(200).min(1);
 
 export const email = z.email().max(254);
 
@@ -41,8 +32,6 @@ export const languageTag = z
   .min(2)
   .max(35)
   .regex(/^[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*$/, 'must be a BCP 47 language tag such as "en" or "pt-BR"');
-
-export const idParam = z.uuid();
 
 export const sessionSchema = z.object({
   access_token: z.string(),

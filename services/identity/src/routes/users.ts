@@ -1,5 +1,5 @@
 import { buildEvent } from '@tessera/contracts';
-import { appendToOutbox, type HttpApp } from '@tessera/service-kit';
+import { appendToOutbox, type HttpApp, safeText } from '@tessera/service-kit';
 import type { Updateable } from 'kysely';
 import { z } from 'zod';
 import type { UsersTable } from '../db/schema.ts';
@@ -8,14 +8,15 @@ import type { Identity } from '../runtime.ts';
 import { eraseUser } from '../users/erase.ts';
 import { presentUser, userSchema } from '../users/presenter.ts';
 import { assertActive, currentUser } from './guards.ts';
-import { bearer, countryCode, httpUrl, languageTag, name, text } from './schemas.ts';
+import { bearer, countryCode, httpUrl, languageTag, name } from './schemas.ts';
 
 const tags = ['users'];
 
-const profilePatch = z.strictObject({
+/** A change of profile (exported for its unit test). */
+export const profilePatch = z.strictObject({
   full_name: name.optional(),
-  bio: text(2000, { multiline: true }).nullable().optional(),
-  location: text(100).nullable().optional(),
+  bio: safeText(2000, { multiline: true }).nullable().optional(),
+  location: safeText(100).nullable().optional(),
   country: countryCode.nullable().optional(),
   preferred_language: languageTag.nullable().optional(),
   languages: z.array(languageTag).max(50).optional(),

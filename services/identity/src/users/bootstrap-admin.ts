@@ -1,4 +1,4 @@
-import { HttpProblem } from '@tessera/service-kit';
+import { Refusal } from '@tessera/service-kit';
 import { sql } from 'kysely';
 import { adminExists, findUserByEmail } from '../db/users.ts';
 import type { Identity } from '../runtime.ts';
@@ -41,7 +41,7 @@ export async function bootstrapAdmin(identity: Identity): Promise<void> {
   try {
     outcome = await createAdmin(identity, { email, password, fullName }, { onlyIfNoAdmin: true });
   } catch (error) {
-    if (error instanceof HttpProblem) throw new Error(`ADMIN_PASSWORD is refused: ${error.message}`);
+    if (error instanceof Refusal) throw new Error(`ADMIN_PASSWORD is refused: ${error.message}`);
     throw error;
   }
   if (outcome.created) identity.logger.info({ userId: outcome.userId }, 'bootstrap admin created');

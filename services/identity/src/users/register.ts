@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { buildEvent, type TesseraEvent } from '@tessera/contracts';
-import { appendToOutbox, HttpProblem } from '@tessera/service-kit';
+import { appendToOutbox, isUniqueViolation, type Refusal, refuse } from '@tessera/service-kit';
 import type { Kysely } from 'kysely';
 import type { IdentityDB, Role } from '../db/schema.ts';
 import { findUserByEmail, insertUser, type UserRow } from '../db/users.ts';
@@ -9,15 +9,11 @@ import type { Identity } from '../runtime.ts';
 
 export function assertPasswordAcceptable(password: string): void {
   const problem = passwordProblem(password);
-  if (problem) throw new HttpProblem(400, problem, passwordProblemDetail[problem]);
+  if (problem) throw refuse.invalid(problem, passwordProblemDetail[problem]);
 }
 
-export function emailTaken(): HttpProblem {
-  return new HttpProblem(409, 'EMAIL_TAKEN', 'An account with this email address already exists.');
-}
-
-function isUniqueViolation(error: unknown): boolean {
-  return typeof error === 'object' && error !== null && (error as { code?: unknown }).code === '23505';
+export function emailTaken(): Refusal {
+  return refuse.conflict('EMAIL_TAKEN', 'An account with this email address already exists.');
 }
 
 export interface NewUser {
@@ -47,7 +43,7 @@ export async function registerUser<T>(
       return { user, then: await then(trx, user) };
     });
   } catch (error) {
-    if (isUniqueViolation(error)) throw emailTaken();
+    if (isUniqueViolation(error, 'users_email_unique')) throw emailTaken();
     throw error;
   }
 }

@@ -1,3 +1,5 @@
+import { isUuid } from '@tessera/service-kit';
+
 /**
  * The chart of accounts. An account is an id from this chart plus a currency; each (id, currency)
  * is its own TigerBeetle-style account with its own stream.
@@ -29,12 +31,12 @@ export const accountIds = {
   userAvailable: (userId: string) => `user:${userId}:available`,
 } as const;
 
-const UUID = '[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}';
-const owned: [RegExp, AccountKind][] = [
-  [new RegExp(`^company:(${UUID}):credits$`), 'company_credits'],
-  [new RegExp(`^campaign:(${UUID}):budget$`), 'campaign_budget'],
-  [new RegExp(`^user:(${UUID}):available$`), 'user_available'],
-];
+/** The accounts a company, a campaign or a user owns: `<owner kind>:<owner id>:<purpose>`. */
+const owned: Record<string, { purpose: string; kind: AccountKind }> = {
+  company: { purpose: 'credits', kind: 'company_credits' },
+  campaign: { purpose: 'budget', kind: 'campaign_budget' },
+  user: { purpose: 'available', kind: 'user_available' },
+};
 
 export interface AccountIdentity {
   id: string;
@@ -48,11 +50,15 @@ export function parseAccountId(id: string): AccountIdentity | undefined {
   if (id === accountIds.world) return { id, kind: 'world', owner: null };
   if (id === accountIds.platformRevenue) return { id, kind: 'platform_revenue', owner: null };
   if (id === accountIds.platformPromotions) return { id, kind: 'platform_promotions', owner: null };
-  for (const [pattern, kind] of owned) {
-    const match = pattern.exec(id);
-    if (match) return { id, kind, owner: match[1] ?? null };
+  const parts = id.split(':');
+  if (parts.length !== 3) return undefined;
+  const [ownerKind = '', owner = '', purpose] = parts;
+  const account = Object.hasOwn(owned, ownerKind) ? owned[ownerKind] : undefined;
+  // One spelling per id: the owner's UUID in lower case.
+  if (!account || account.purpose !== purpose || !isUuid(owner) || owner !== owner.toLowerCase()) {
+    return undefined;
   }
-  return undefined;
+  return { id, kind: account.kind, owner };
 }
 
 /** Only `world` and `platform:promotions` may have a debit balance; nothing else may be overdrawn. */

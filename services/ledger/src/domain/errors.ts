@@ -1,6 +1,8 @@
+import { type Refusal, type RefusalKind, refusal } from '@tessera/service-kit';
+
 /**
  * Why the ledger refused a command. Refusals are values, not exceptions: nothing was written, and
- * the caller decides (an HTTP 409, a `*-rejected` event).
+ * the caller decides (a refusal answered to a client, a `*-rejected` event).
  */
 export const rejectionCodes = [
   'INVALID_ACCOUNT', // not an id of the chart
@@ -28,6 +30,31 @@ export interface Rejection {
    * the one that failed with `code` and every other with `LINKED_FAILED`. Nothing of it was recorded.
    */
   linked?: { transfer_id: string; code: RejectionCode }[];
+}
+
+/**
+ * What kind of refusal each rejection is: a conflict with the accounts' or the id's current state
+ * (another request, or the same one once funds arrive, may succeed), or a request that cannot be
+ * met as asked.
+ */
+export const rejectionKinds: Record<RejectionCode, RefusalKind> = {
+  INVALID_ACCOUNT: 'unprocessable',
+  SAME_ACCOUNT: 'unprocessable',
+  INVALID_AMOUNT: 'unprocessable',
+  CURRENCY_MISMATCH: 'unprocessable',
+  INSUFFICIENT_FUNDS: 'conflict',
+  EXCEEDS_DEBITS: 'unprocessable',
+  OVERFLOW: 'unprocessable',
+  IDEMPOTENCY_CONFLICT: 'conflict',
+  PENDING_NOT_FOUND: 'unprocessable',
+  PENDING_NOT_PENDING: 'unprocessable',
+  LINKED_FAILED: 'unprocessable',
+  PENDING_NOT_EXPIRED: 'unprocessable',
+};
+
+/** A rejection as the kit's refusal: its code and kind, and its detail unless another is given. */
+export function refusalOf(rejection: Rejection, detail: string = rejection.detail): Refusal {
+  return refusal(rejectionKinds[rejection.code], rejection.code, detail);
 }
 
 /**

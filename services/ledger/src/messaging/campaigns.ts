@@ -2,9 +2,8 @@ import { buildEvent, causedBy, type TesseraEvent } from '@tessera/contracts';
 import type { HandlerMap } from '@tessera/service-kit';
 import type { Transaction } from 'kysely';
 import { accountIds } from '../domain/accounts.ts';
-import type { TransferRequest } from '../domain/transfers.ts';
+import { fundingTransfers } from '../domain/fees.ts';
 import type { LedgerDB } from '../service.ts';
-import { fundingCost } from './fees.ts';
 import { type FlowDeps, moveOnce, reasonOf } from './flow.ts';
 import { outcomeKey, publishOutcome } from './outcomes.ts';
 import { canonicalId, transferIds } from './transfer-ids.ts';
@@ -38,32 +37,16 @@ async function fund(
   // Each request is its own attempt: ids derive from the event, so a second request funds again.
   const fundingId = transferIds.funding(event.id);
   const feeId = transferIds.fee(event.id);
-  const cost = fundingCost(budget.amount, deps.feeBps);
   const metadata = { event_id: event.id, campaign_id: campaignId, company_id: companyId };
-  const from = accountIds.companyCredits(companyId);
-  const requests: TransferRequest[] = [
-    {
-      id: fundingId,
-      debit_account: from,
-      credit_account: accountIds.campaignBudget(campaignId),
-      amount: cost.budget,
-      currency: budget.currency,
-      code: 'campaign_funding',
-      metadata,
-    },
-  ];
-  // A zero fee (a tiny budget, a 0 bps rate) is no transfer at all: the ledger refuses amount 0.
-  if (cost.fee > 0) {
-    requests.push({
-      id: feeId,
-      debit_account: from,
-      credit_account: accountIds.platformRevenue,
-      amount: cost.fee,
-      currency: budget.currency,
-      code: 'platform_fee',
-      metadata,
-    });
-  }
+  const requests = fundingTransfers({
+    fundingId,
+    feeId,
+    campaignId,
+    companyId,
+    budget,
+    feeBps: deps.feeBps,
+    metadata,
+  });
 
   const moved = await moveOnce(deps, requests, [fundingId, feeId]);
   const meta = causedBy(event, campaignId);

@@ -1,5 +1,4 @@
-import { companyMemberHandlers, companyMemberRole, type HandlerMap } from '@tessera/service-kit';
-import type { Kysely } from 'kysely';
+import { companyMemberHandlers, type HandlerMap } from '@tessera/service-kit';
 import type { LedgerDB } from '../service.ts';
 
 /**
@@ -9,13 +8,4 @@ import type { LedgerDB } from '../service.ts';
  */
 export function identityHandlers(): HandlerMap<LedgerDB> {
   return companyMemberHandlers<LedgerDB>();
-}
-
-/** Whether `userId` is a current member of `companyId`. */
-export async function isCompanyMember(
-  db: Kysely<LedgerDB>,
-  companyId: string,
-  userId: string,
-): Promise<boolean> {
-  return (await companyMemberRole(db, companyId, userId)) !== null;
 }

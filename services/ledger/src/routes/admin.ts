@@ -1,18 +1,23 @@
-import { type HttpApp, HttpProblem, principalOf, requireRole } from '@tessera/service-kit';
+import {
+  type HttpApp,
+  moneySchema,
+  positiveMoney,
+  principalOf,
+  refuse,
+  requiredIdempotencyHeaders,
+  requireRole,
+  safeText,
+  signedMoneySchema,
+  timestamp,
+  uuidParam,
+} from '@tessera/service-kit';
 import { sql } from 'kysely';
 import { z } from 'zod';
-import { accountIds, parseAccountId } from '../domain/accounts.ts';
+import { adjustmentKinds, adjustmentTransfer } from '../domain/adjustments.ts';
+import { parseAccountId } from '../domain/accounts.ts';
 import { transferIds } from '../messaging/transfer-ids.ts';
 import { assertLedgerCurrency, recordTransfer, type RouteDeps } from './deps.ts';
-import {
-  currencyQuery,
-  idempotencyHeaders,
-  money,
-  moneySchema,
-  positiveMoneySchema,
-  signedMoneySchema,
-  statementLineSchema,
-} from './schemas.ts';
+import { currencyQuery, money, statementLineSchema } from './schemas.ts';
 import { statementPage } from './statements.ts';
 
 const tags = ['admin'];
@@ -32,21 +37,21 @@ export function adminRoutes(app: HttpApp, deps: RouteDeps): void {
           'A bonus comes from platform:promotions, a penalty goes to platform:revenue. Requires an ' +
           'Idempotency-Key; replays answer 201 with the first result and `Idempotent-Replayed: true`. ' +
           'A penalty larger than what the user has available is a 409 INSUFFICIENT_FUNDS.',
-        headers: idempotencyHeaders,
+        headers: requiredIdempotencyHeaders,
         body: z.strictObject({
-          user_id: z.uuid().transform((id) => id.toLowerCase()),
-          kind: z.enum(['bonus', 'penalty']),
-          amount: positiveMoneySchema,
-          reason: z.string().trim().min(1).max(200),
+          user_id: uuidParam,
+          kind: z.enum(adjustmentKinds),
+          amount: positiveMoney,
+          reason: safeText(200).min(1),
         }),
         response: {
           201: z.object({
             transfer_id: z.uuid(),
             user_id: z.uuid(),
-            kind: z.enum(['bonus', 'penalty']),
+            kind: z.enum(adjustmentKinds),
             amount: moneySchema,
             reason: z.string(),
-            recorded_at: z.iso.datetime({ offset: true }),
+            recorded_at: timestamp,
           }),
         },
       },
@@ -54,18 +59,18 @@ export function adminRoutes(app: HttpApp, deps: RouteDeps): void {
     async (request, reply) => {
       const { user_id, kind, amount, reason } = request.body;
       assertLedgerCurrency(deps, amount.currency);
-      const user = accountIds.userAvailable(user_id);
-      const [debit, credit] =
-        kind === 'bonus' ? [accountIds.platformPromotions, user] : [user, accountIds.platformRevenue];
-      const { transfer, replayed } = await recordTransfer(deps, {
-        id: transferIds.adjustment(user_id, request.headers['idempotency-key']),
-        debit_account: debit,
-        credit_account: credit,
-        amount: amount.amount,
-        currency: amount.currency,
-        code: kind,
-        metadata: { origin: 'adjustment', kind, user_id, reason, recorded_by: principalOf(request).userId },
-      });
+      const { transfer, replayed } = await recordTransfer(
+        deps,
+        adjustmentTransfer({
+          transferId: transferIds.adjustment(user_id, request.headers['idempotency-key']),
+          userId: user_id,
+          kind,
+          amount: amount.amount,
+          currency: amount.currency,
+          reason,
+          recordedBy: principalOf(request).userId,
+        }),
+      );
       if (replayed) void reply.header('idempotent-replayed', 'true');
       return reply.code(201).send({
         transfer_id: transfer.id,
@@ -111,8 +116,7 @@ export function adminRoutes(app: HttpApp, deps: RouteDeps): void {
     async (request) => {
       const identity = parseAccountId(request.params.id.toLowerCase());
       if (!identity) {
-        throw new HttpProblem(
-          400,
+        throw refuse.invalid(
           'INVALID_ACCOUNT',
           'Not an account of the chart: world, platform:revenue, platform:promotions, ' +
             'company:<id>:credits, campaign:<id>:budget or user:<id>:available.',
@@ -124,8 +128,7 @@ export function adminRoutes(app: HttpApp, deps: RouteDeps): void {
         .where('account_id', '=', identity.id)
         .orderBy('currency')
         .execute();
-      if (rows.length === 0)
-        throw new HttpProblem(404, 'ACCOUNT_NOT_FOUND', 'This account has no entries yet.');
+      if (rows.length === 0) throw refuse.notFound('This account has no entries yet.', 'ACCOUNT_NOT_FOUND');
       const balances = await Promise.all(
         rows.map(async (row) => {
           const balance = row.credits_posted - row.debits_posted;

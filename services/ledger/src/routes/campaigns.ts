@@ -1,8 +1,8 @@
-import { type HttpApp, HttpProblem, principalOf } from '@tessera/service-kit';
+import { assertCompanyAccess, type HttpApp, idParams, moneySchema, principalOf } from '@tessera/service-kit';
 import { z } from 'zod';
-import { assertCompanyAccess } from './access.ts';
+import { budgetReaders, campaignNotFound } from './access.ts';
 import type { RouteDeps } from './deps.ts';
-import { idParams, money, moneySchema } from './schemas.ts';
+import { money } from './schemas.ts';
 
 export function campaignRoutes(app: HttpApp, deps: RouteDeps): void {
   app.get(
@@ -34,17 +34,16 @@ export function campaignRoutes(app: HttpApp, deps: RouteDeps): void {
         .selectAll()
         .where('campaign_id', '=', campaignId)
         .executeTakeFirst();
-      if (!campaign) {
-        throw new HttpProblem(
-          404,
-          'CAMPAIGN_NOT_FOUND',
-          'The ledger has no funding request for this campaign.',
-        );
-      }
-      await assertCompanyAccess(deps.db, principalOf(request), campaign.company_id, [
-        'campaigns:read',
-        'billing:read',
-      ]);
+      if (!campaign) throw campaignNotFound();
+      // Whoever may not see the company's campaigns is told what an unknown campaign is told.
+      await assertCompanyAccess(
+        deps.db,
+        principalOf(request),
+        campaign.company_id,
+        'read',
+        budgetReaders,
+        campaignNotFound(),
+      );
       const budget = await deps.db
         .selectFrom('campaign_budgets')
         .selectAll()

@@ -1,17 +1,21 @@
-import { type HttpApp, principalOf, requireRole } from '@tessera/service-kit';
+import {
+  assertCompanyAccess,
+  type HttpApp,
+  idParams,
+  moneySchema,
+  positiveMoney,
+  principalOf,
+  requiredIdempotencyHeaders,
+  requireRole,
+  safeText,
+  timestamp,
+} from '@tessera/service-kit';
 import { z } from 'zod';
 import { accountIds } from '../domain/accounts.ts';
 import { transferIds } from '../messaging/transfer-ids.ts';
-import { assertCompanyAccess } from './access.ts';
+import { companyNotFound, creditReaders } from './access.ts';
 import { assertLedgerCurrency, recordTransfer, type RouteDeps } from './deps.ts';
-import {
-  currencyQuery,
-  idempotencyHeaders,
-  idParams,
-  money,
-  moneySchema,
-  positiveMoneySchema,
-} from './schemas.ts';
+import { currencyQuery, money } from './schemas.ts';
 
 const tags = ['companies'];
 const security = [{ bearerAuth: [] }];
@@ -21,7 +25,7 @@ const topupResponse = z.object({
   company_id: z.uuid(),
   amount: moneySchema,
   reference: z.string(),
-  recorded_at: z.iso.datetime({ offset: true }),
+  recorded_at: timestamp,
 });
 
 export function companyRoutes(app: HttpApp, deps: RouteDeps): void {
@@ -40,7 +44,14 @@ export function companyRoutes(app: HttpApp, deps: RouteDeps): void {
     },
     async (request) => {
       const companyId = request.params.id;
-      await assertCompanyAccess(deps.db, principalOf(request), companyId, ['billing:read']);
+      await assertCompanyAccess(
+        deps.db,
+        principalOf(request),
+        companyId,
+        'read',
+        creditReaders,
+        companyNotFound(),
+      );
       const currency = request.query.currency ?? deps.config.LEDGER_CURRENCY;
       const account = await deps.db
         .selectFrom('account_balances')
@@ -66,8 +77,8 @@ export function companyRoutes(app: HttpApp, deps: RouteDeps): void {
           'result and `Idempotent-Replayed: true`; the same key with another body (or by another admin) ' +
           'is a 409 IDEMPOTENCY_CONFLICT.',
         params: idParams,
-        headers: idempotencyHeaders,
-        body: z.strictObject({ amount: positiveMoneySchema, reference: z.string().trim().min(1).max(200) }),
+        headers: requiredIdempotencyHeaders,
+        body: z.strictObject({ amount: positiveMoney, reference: safeText(200).min(1) }),
         response: { 201: topupResponse },
       },
     },

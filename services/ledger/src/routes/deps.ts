@@ -1,7 +1,7 @@
-import { HttpProblem } from '@tessera/service-kit';
+import { refuse } from '@tessera/service-kit';
 import type { Kysely } from 'kysely';
 import type { LedgerConfig } from '../config.ts';
-import type { Rejection } from '../domain/errors.ts';
+import { type Rejection, refusalOf } from '../domain/errors.ts';
 import type { Transfer, TransferRequest } from '../domain/transfers.ts';
 import type { LedgerEngine } from '../engine/types.ts';
 import { waitForTransfer } from '../projections/projector.ts';
@@ -14,25 +14,15 @@ export interface RouteDeps {
   config: Pick<LedgerConfig, 'LEDGER_CURRENCY' | 'LEDGER_READ_AFTER_WRITE_MS'>;
 }
 
-/** How a refusal reads over HTTP: a conflict with the state (409) or a request that cannot be (422). */
-export function problemFor(rejection: Rejection): HttpProblem {
-  switch (rejection.code) {
-    case 'IDEMPOTENCY_CONFLICT':
-      return new HttpProblem(
-        409,
-        'IDEMPOTENCY_CONFLICT',
-        'This Idempotency-Key was already used for a different request; use a new key for a new request.',
-      );
-    case 'INSUFFICIENT_FUNDS':
-      return new HttpProblem(
-        409,
-        'INSUFFICIENT_FUNDS',
-        'The account does not hold enough to cover this amount.',
-      );
-    default:
-      return new HttpProblem(422, rejection.code, rejection.detail);
-  }
-}
+/**
+ * What a client of these routes is told of a refusal: in its own words where the engine's speak of
+ * transfer ids it never sent (the Idempotency-Key became one), else the engine's detail.
+ */
+const clientDetail: Partial<Record<Rejection['code'], string>> = {
+  IDEMPOTENCY_CONFLICT:
+    'This Idempotency-Key was already used for a different request; use a new key for a new request.',
+  INSUFFICIENT_FUNDS: 'The account does not hold enough to cover this amount.',
+};
 
 /**
  * Records one transfer for an HTTP write and answers from the write side: the recorded transfer,
@@ -45,7 +35,7 @@ export async function recordTransfer(
   request: TransferRequest,
 ): Promise<{ transfer: Transfer; replayed: boolean }> {
   const outcome = await deps.engine.transfer([request]);
-  if (!outcome.ok) throw problemFor(outcome.rejection);
+  if (!outcome.ok) throw refusalOf(outcome.rejection, clientDetail[outcome.rejection.code]);
   const transfer = outcome.transfers[0];
   if (!transfer) throw new Error(`the engine recorded no transfer for ${request.id}`);
   await waitForTransfer(deps.db as unknown as Kysely<ProjectionTables>, transfer.id, {
@@ -57,8 +47,7 @@ export async function recordTransfer(
 /** HTTP writes move the platform's currency only; reads may ask for any. */
 export function assertLedgerCurrency(deps: RouteDeps, currency: string): void {
   if (currency !== deps.config.LEDGER_CURRENCY) {
-    throw new HttpProblem(
-      422,
+    throw refuse.unprocessable(
       'UNSUPPORTED_CURRENCY',
       `This ledger records ${deps.config.LEDGER_CURRENCY} over HTTP, not ${currency}.`,
     );

@@ -238,6 +238,7 @@ describe('company credits and top-ups', () => {
       [{ url, key: 'k', body: { amount: usd(-5), reference: 'x' } }, 400, 'VALIDATION_FAILED'],
       [{ url, key: 'k', body: { amount: usd(100), reference: '' } }, 400, 'VALIDATION_FAILED'],
       [{ url, key: 'k', body: { amount: usd(100), reference: 'x', extra: 1 } }, 400, 'VALIDATION_FAILED'],
+      [{ url, key: 'k', body: { amount: usd(100), reference: 'wire\u0007' } }, 400, 'VALIDATION_FAILED'],
       [
         { url, key: 'k', body: { amount: { amount: 100, currency: 'usd' }, reference: 'x' } },
         400,
@@ -263,17 +264,22 @@ describe('company credits and top-ups', () => {
     expect(await storedEvents()).toBe(before);
   });
 
-  it("does not show a company's credits to a non-member", async () => {
+  it("does not show a company's credits to a non-member, nor say that the company exists", async () => {
     const companyId = randomUUID();
     await member(companyId);
     const outsider = await member(randomUUID());
     const contributor = await t.token({ role: 'contributor' });
     for (const token of [outsider, contributor]) {
       expect(await call({ url: `/api/v1/companies/${companyId}/credits`, token })).toMatchObject({
-        status: 403,
-        body: { code: 'FORBIDDEN' },
+        status: 404,
+        body: { code: 'COMPANY_NOT_FOUND', detail: 'No such company.' },
       });
     }
+    // A company the ledger never heard of reads the same.
+    expect(await call({ url: `/api/v1/companies/${randomUUID()}/credits`, token: outsider })).toMatchObject({
+      status: 404,
+      body: { code: 'COMPANY_NOT_FOUND', detail: 'No such company.' },
+    });
   });
 
   it("lets a company's own API key read its credits with billing:read, and no other key", async () => {
@@ -288,7 +294,7 @@ describe('company credits and top-ups', () => {
       t.companyKeyToken(companyId, ['company:read', 'campaigns:read']),
       t.companyKeyToken(randomUUID(), ['billing:read']),
     ]) {
-      expect(await call({ url, token })).toMatchObject({ status: 403, body: { code: 'FORBIDDEN' } });
+      expect(await call({ url, token })).toMatchObject({ status: 404, body: { code: 'COMPANY_NOT_FOUND' } });
     }
     expect(
       await call({
@@ -316,7 +322,10 @@ describe('company credits and top-ups', () => {
       'ledger-identity',
       foreign('identity.company.member-removed.v1', { company_id: companyId, user_id: userId }),
     );
-    expect((await call({ url: `/api/v1/companies/${companyId}/credits`, token })).status).toBe(403);
+    expect(await call({ url: `/api/v1/companies/${companyId}/credits`, token })).toMatchObject({
+      status: 404,
+      body: { code: 'COMPANY_NOT_FOUND' },
+    });
   });
 });
 
@@ -363,7 +372,7 @@ describe('campaign budget', () => {
     );
     expect(
       await call({ url: `/api/v1/campaigns/${campaignId}/budget`, token: await member(randomUUID()) }),
-    ).toMatchObject({ status: 403 });
+    ).toMatchObject({ status: 404, body: { code: 'CAMPAIGN_NOT_FOUND' } });
     const key = (scopes: string[], company = companyId) => t.companyKeyToken(company, scopes);
     expect(
       (await call({ url: `/api/v1/campaigns/${campaignId}/budget`, token: key(['campaigns:read']) })).body,
@@ -371,20 +380,21 @@ describe('campaign budget', () => {
     expect(
       await call({ url: `/api/v1/campaigns/${campaignId}/budget`, token: key(['tasks:read']) }),
     ).toMatchObject({
-      status: 403,
+      status: 404,
+      body: { code: 'CAMPAIGN_NOT_FOUND' },
     });
     expect(
       await call({
         url: `/api/v1/campaigns/${campaignId}/budget`,
         token: key(['campaigns:read'], randomUUID()),
       }),
-    ).toMatchObject({ status: 403 });
+    ).toMatchObject({ status: 404, body: { code: 'CAMPAIGN_NOT_FOUND' } });
     expect(
       await call({
         url: `/api/v1/campaigns/${campaignId}/budget`,
         token: await t.token({ role: 'contributor' }),
       }),
-    ).toMatchObject({ status: 403 });
+    ).toMatchObject({ status: 404, body: { code: 'CAMPAIGN_NOT_FOUND' } });
   });
 
   it('is 404 for a campaign the ledger never heard of, 400 for a malformed id', async () => {
@@ -496,6 +506,8 @@ describe('admin adjustments', () => {
       { ...body, amount: { amount: 1.5, currency: 'USD' } },
       { ...body, reason: '' },
       { ...body, reason: 'x'.repeat(201) },
+      { ...body, reason: 'nul \u0000 inside' },
+      { ...body, reason: 'invoice\u202Efdp.exe' },
       { user_id: userId, kind: 'bonus', amount: usd(100) },
     ]) {
       expect(await adjust(bad)).toMatchObject({ status: 400, body: { code: 'VALIDATION_FAILED' } });

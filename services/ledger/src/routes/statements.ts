@@ -1,6 +1,6 @@
 import type { Kysely } from 'kysely';
 import type { LedgerDB } from '../service.ts';
-import { encodeCursor, money } from './schemas.ts';
+import { money, statementCursor } from './schemas.ts';
 
 /**
  * One page of an account's statement, newest first. The cursor is the last line's sequence
@@ -37,5 +37,8 @@ export async function statementPage(
     at: row.at.toISOString(),
   }));
   const last = items.at(-1);
-  return { items, next_cursor: rows.length > page.limit && last ? encodeCursor(last.seq) : null };
+  return {
+    items,
+    next_cursor: rows.length > page.limit && last ? statementCursor.encode({ s: last.seq }) : null,
+  };
 }

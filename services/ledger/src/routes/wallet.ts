@@ -1,9 +1,9 @@
-import { type HttpApp, principalOf } from '@tessera/service-kit';
+import { type HttpApp, isUuid, moneySchema, principalOf } from '@tessera/service-kit';
 import { z } from 'zod';
 import { accountIds } from '../domain/accounts.ts';
 import { canonicalId } from '../messaging/transfer-ids.ts';
 import type { RouteDeps } from './deps.ts';
-import { currencyQuery, cursorSchema, isUuid, money, moneySchema, statementLineSchema } from './schemas.ts';
+import { currencyQuery, money, statementCursor, statementLineSchema } from './schemas.ts';
 import { statementPage } from './statements.ts';
 
 const tags = ['wallet'];
@@ -60,7 +60,7 @@ export function walletRoutes(app: HttpApp, deps: RouteDeps): void {
         security,
         summary: "The caller's statement, newest first",
         querystring: currencyQuery.extend({
-          cursor: cursorSchema.optional(),
+          cursor: statementCursor.param.optional(),
           limit: z.coerce.number().int().min(1).max(200).default(50),
         }),
         response: {
@@ -75,7 +75,7 @@ export function walletRoutes(app: HttpApp, deps: RouteDeps): void {
       return statementPage(
         deps.db,
         { account_id: accountIds.userAvailable(userId), currency },
-        { before: cursor, limit },
+        { before: cursor?.s, limit },
         // Which admin recorded an adjustment is the platform's business, not the user's.
         { hideMetadata: ['recorded_by'] },
       );

@@ -1,11 +1,10 @@
+import { isUuid } from '@tessera/service-kit';
 import {
   DuplicateEventIdError,
   type ExpectedRevision,
   type StreamAppend,
   WrongExpectedRevisionError,
 } from './event-store.ts';
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 /**
  * Rejects requests every adapter must refuse before touching storage: a stream named twice, a
@@ -25,12 +24,14 @@ export function validateAppends(appends: readonly StreamAppend[]): void {
       throw new TypeError(`expected revision ${expected} of "${stream}" is not a revision`);
     }
     for (const event of events) {
-      if (!UUID.test(event.id)) throw new TypeError(`event id "${event.id}" is not a lowercase UUID`);
+      if (!isLowercaseUuid(event.id)) throw new TypeError(`event id "${event.id}" is not a lowercase UUID`);
       if (ids.has(event.id)) throw new DuplicateEventIdError(event.id);
       ids.add(event.id);
     }
   }
 }
+
+const isLowercaseUuid = (id: string) => isUuid(id) && id === id.toLowerCase();
 
 /** Whether a stream whose last revision is `actual` satisfies `expected`. */
 export function satisfies(expected: ExpectedRevision, actual: number | 'no_stream'): boolean {

@@ -1,3 +1,4 @@
+import { isUniqueViolation, pgErrorOf } from '@tessera/service-kit';
 import { Kysely, PostgresDialect, sql } from 'kysely';
 import pg from 'pg';
 import { validateAppends } from './append-rules.ts';
@@ -77,21 +78,16 @@ function toRecorded(row: EventRow): RecordedEvent {
 const columns = sql`position::text as global_position, transaction_id::text as transaction, stream, revision,
   event_id::text as event_id, type, data, metadata, recorded_at`;
 
-interface PgError {
-  code?: string;
-  detail?: string;
-  constraint?: string;
-}
-
 function mapAppendError(error: unknown, appends: StreamAppend[]): unknown {
-  const { code, detail, constraint } = (error ?? {}) as PgError;
-  if (code === WRONG_EXPECTED_REVISION && detail) {
-    const { stream, actual } = JSON.parse(detail) as { stream: string; actual: number | string | null };
+  const detail = (error as { detail?: unknown } | null)?.detail;
+  const text = typeof detail === 'string' ? detail : '';
+  if (pgErrorOf(error)?.code === WRONG_EXPECTED_REVISION && text) {
+    const { stream, actual } = JSON.parse(text) as { stream: string; actual: number | string | null };
     const expected = appends.find((a) => a.stream === stream)?.expected ?? 'any';
     return new WrongExpectedRevisionError(stream, expected, actual === null ? 'no_stream' : Number(actual));
   }
-  if (code === '23505' && constraint === 'es_events_event_id_key') {
-    const id = /\(event_id\)=\(([^)]+)\)/.exec(detail ?? '')?.[1] ?? 'unknown';
+  if (isUniqueViolation(error, 'es_events_event_id_key')) {
+    const id = /\(event_id\)=\(([^)]+)\)/.exec(text)?.[1] ?? 'unknown';
     return new DuplicateEventIdError(id);
   }
   return error;

@@ -1,9 +1,11 @@
 import { randomUUID } from 'node:crypto';
-import { type AccountState, evolveAccount } from '../account-state.ts';
-import { accountIds, accountStream, transferStream } from '../accounts.ts';
+import { accept, type Decision, reject } from '@tessera/service-kit';
+import { type AccountState, evolveAccount, newAccount } from '../account-state.ts';
+import { accountIds, accountStream, parseAccountId, transferStream } from '../accounts.ts';
 import { decideExpiry, decideResolution } from '../decide-resolution.ts';
 import { decideTransfers, parseTransferRequests } from '../decide-transfers.ts';
 import type { ResolutionDecision, StreamWrite, TransferDecision } from '../decision.ts';
+import { refusalOf } from '../errors.ts';
 import { type TransferRecord, evolveTransfer } from '../transfer-state.ts';
 import type { PendingResolution, TransferRequest } from '../transfers.ts';
 
@@ -112,4 +114,28 @@ export function balancesOf(state: AccountState | undefined) {
     debits_pending: state?.debits_pending ?? 0,
     credits_pending: state?.credits_pending ?? 0,
   };
+}
+
+/** One USD account of the chart holding `credits` posted, `held` of it reserved by pending debits. */
+export function holding(accountId: string, credits: number, held = 0): Map<string, AccountState> {
+  const identity = parseAccountId(accountId);
+  if (!identity) throw new Error(`${accountId} is not an account of the chart`);
+  const state = { ...newAccount(identity, 'USD'), credits_posted: credits, debits_pending: held };
+  return new Map([[accountStream(accountId, 'USD'), state]]);
+}
+
+/**
+ * What the engine decides for `requests` against `accounts` (nothing recorded before), as the
+ * kit's Decision: the transfers, or the refusal the rejection is (`refusalOf`). For `decider` specs.
+ */
+export function decideOrRefuse(
+  accounts: ReadonlyMap<string, AccountState>,
+  requests: TransferRequest[],
+  now = new Date('2030-01-01T00:00:00.000Z'),
+): Decision<TransferRecord[]> {
+  const parsed = parseTransferRequests(requests);
+  if (!parsed.ok) return reject(refusalOf(parsed.rejection));
+  const decision = decideTransfers(parsed.requests, { accounts, existingTransfers: new Map(), now });
+  if (decision.kind === 'rejected') return reject(refusalOf(decision.rejection));
+  return accept(decision.transfers);
 }
