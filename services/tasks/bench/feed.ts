@@ -1,7 +1,7 @@
 /**
  * Benchmark of the contributor feed on a realistic data set, side by side with the seed's
  * `get_user_task_feed` SQL function on the same data:
- * (a) the feed query alone (feed/feed-query.ts `contributorFeed`: the standing lookup + one page);
+ * (a) the feed query alone (feed/handle.ts `contributorFeed`: the standing lookup + one page);
  * (b) `GET /api/v1/tasks` through the service's HTTP app (`app.inject`, real EdDSA tokens verified
  *     by the kit's verifier);
  * (c) the seed's function, created verbatim (table names adapted), on seed-shaped tables holding
@@ -22,17 +22,24 @@ import {
   createLogger,
   createTokenVerifier,
   migrateToLatest,
+  systemClock,
 } from '@tessera/service-kit';
 import { createTestIssuer } from '@tessera/service-kit/testing';
 import { type Kysely, sql } from 'kysely';
 import pg from 'pg';
 import { tasksConfigSchema } from '../src/config.ts';
-import { standingOf } from '../src/db/contributors.ts';
 import { tasksMigrations } from '../src/db/migrations.ts';
 import type { TasksDB } from '../src/db/schema.ts';
-import { decodeFeedCursor, type FeedPosition } from '../src/feed/cursor.ts';
-import { contributorFeed, type FeedFilters, feedQuery, openFeedDatabase } from '../src/feed/feed-query.ts';
-import { registerRoutes } from '../src/routes/index.ts';
+import { standingOf } from '../src/eligibility/index.ts';
+import {
+  contributorFeed,
+  decodeFeedCursor,
+  type FeedFilters,
+  type FeedPosition,
+  feedQuery,
+  openFeedDatabase,
+} from '../src/feed/index.ts';
+import { registerRoutes } from '../src/routes.ts';
 
 const TASKS = Number(process.env.TASKS ?? 100_000);
 const USERS = Number(process.env.USERS ?? 10_000);
@@ -345,20 +352,27 @@ results.push([
   '(a) feed query (random filters)',
   await measure('(a)', async (i) => {
     const { user, filters } = workload[i]!;
-    return (await contributorFeed(feedDb, { contributorId: user, filters, limit: 20 })).rows.length;
+    return (await contributorFeed(feedDb, { contributorId: user, filters, limit: 20, now: systemClock() }))
+      .rows.length;
   }),
 ]);
 results.push([
   '(a) feed query, no filters',
   await measure('(a) no filters', async (i) => {
     const { user } = workload[i]!;
-    return (await contributorFeed(feedDb, { contributorId: user, limit: 20 })).rows.length;
+    return (await contributorFeed(feedDb, { contributorId: user, limit: 20, now: systemClock() })).rows
+      .length;
   }),
 ]);
 // The second page of the same questions: the cursor from the first, then the page after it.
 const cursors: (FeedPosition | null)[] = [];
 for (const { user, filters } of workload) {
-  const { next } = await contributorFeed(feedDb, { contributorId: user, filters, limit: 20 });
+  const { next } = await contributorFeed(feedDb, {
+    contributorId: user,
+    filters,
+    limit: 20,
+    now: systemClock(),
+  });
   cursors.push(next ? decodeFeedCursor(next) : null);
 }
 results.push([
@@ -366,7 +380,13 @@ results.push([
   await measure('(a) page 2', async (i) => {
     const { user, filters } = workload[i]!;
     return (
-      await contributorFeed(feedDb, { contributorId: user, filters, after: cursors[i] ?? null, limit: 20 })
+      await contributorFeed(feedDb, {
+        contributorId: user,
+        filters,
+        after: cursors[i] ?? null,
+        limit: 20,
+        now: systemClock(),
+      })
     ).rows.length;
   }),
 ]);
@@ -385,7 +405,7 @@ const config = tasksConfigSchema.parse({
   DATABASE_URL: url.toString(),
   NATS_URL: 'nats://127.0.0.1:4222',
 });
-registerRoutes(app, { db, config, feedDb });
+registerRoutes(app, { db, config, clock: systemClock, feedDb });
 await app.ready();
 const tokens = await Promise.all(
   workload.map(({ user }) => issuer.token({ sub: user, role: 'contributor' })),
@@ -438,7 +458,13 @@ async function serverSide() {
   for (const { user, filters } of workload.slice(0, SAMPLE)) {
     const standing = await standingOf(db, user);
     if (standing.status !== 'active') continue;
-    const compiled = feedQuery(db, { contributorId: user, standing, filters, limit: 21 }).compile();
+    const compiled = feedQuery(db, {
+      contributorId: user,
+      standing,
+      filters,
+      limit: 21,
+      now: systemClock(),
+    }).compile();
     const { rows } = await feedDb.executeQuery<{
       'QUERY PLAN': [{ Plan: PlanNode; 'Planning Time': number; 'Execution Time': number }];
     }>({
@@ -487,7 +513,8 @@ results.push([
   '(a) after 20% churn, no vacuum',
   await measure('(a) churn', async (i) => {
     const { user, filters } = workload[i]!;
-    return (await contributorFeed(feedDb, { contributorId: user, filters, limit: 20 })).rows.length;
+    return (await contributorFeed(feedDb, { contributorId: user, filters, limit: 20, now: systemClock() }))
+      .rows.length;
   }),
 ]);
 const churned = await serverSide();
@@ -522,7 +549,13 @@ for (const line of churned) log(line);
 if (EXPLAIN) {
   const explain = async (label: string, user: string, filters: FeedFilters) => {
     const standing = await standingOf(db, user);
-    const compiled = feedQuery(db, { contributorId: user, standing, filters, limit: 21 }).compile();
+    const compiled = feedQuery(db, {
+      contributorId: user,
+      standing,
+      filters,
+      limit: 21,
+      now: systemClock(),
+    }).compile();
     const plan = await feedDb.executeQuery<{ 'QUERY PLAN': string }>({
       ...compiled,
       sql: `explain (analyze, buffers, costs off, summary on) ${compiled.sql}`,

@@ -6,14 +6,14 @@ import {
   startService,
 } from '@tessera/service-kit';
 import type { Kysely } from 'kysely';
+import { expireDueAssignments } from './assignments/index.ts';
+import { completeEndedCampaigns } from './campaigns/index.ts';
 import type { TasksConfig } from './config.ts';
 import { tasksMigrations } from './db/migrations.ts';
 import type { TasksDB } from './db/schema.ts';
-import { openFeedDatabase } from './feed/feed-query.ts';
-import { expireDueAssignments } from './jobs/assignment-expiry.ts';
-import { completeEndedCampaigns } from './jobs/campaign-schedule.ts';
+import { openFeedDatabase } from './feed/index.ts';
 import { tasksConsumers } from './messaging/consumers.ts';
-import { registerRoutes } from './routes/index.ts';
+import { registerRoutes } from './routes.ts';
 
 /** What tasks opens besides the kit's pool: the feed's own pool, whose sessions plan as it needs. */
 export interface TasksResources {
@@ -36,8 +36,9 @@ export const tasksDefinition: ServiceDefinition<TasksDB, TasksConfig, TasksResou
     open: ({ config }) => ({ feedDb: openFeedDatabase(config.DATABASE_URL) }),
     close: ({ feedDb }) => feedDb.destroy(),
   },
-  routes: (app, { db, config, resources }) => registerRoutes(app, { db, config, feedDb: resources.feedDb }),
-  consumers: ({ logger }) => tasksConsumers({ logger }),
+  routes: (app, { db, config, clock, resources }) =>
+    registerRoutes(app, { db, config, clock, feedDb: resources.feedDb }),
+  consumers: ({ logger, clock }) => tasksConsumers({ logger, clock }),
   workers: ({ db, config, clock }) => [
     periodicJob({
       name: tasksWorkers.assignmentExpiry,

@@ -109,3 +109,35 @@ export async function recordIdempotentResponse(
     .where('key', '=', request.key)
     .execute();
 }
+
+/** A request that may carry an `Idempotency-Key`: who sent it, what it does, and its body. */
+export interface IdempotentCall {
+  principalId: string;
+  operation: string;
+  key: string | undefined;
+  body: unknown;
+}
+
+/**
+ * Runs `work` in one transaction. With a key, at most once: the answer (`status` and the body
+ * `work` returns) is stored with the key in that transaction, a replay with the same body gets it
+ * back, and another body under the same key is refused.
+ */
+export async function runOnce<DB, T>(
+  db: Kysely<DB>,
+  call: IdempotentCall,
+  now: Date,
+  status: number,
+  work: (trx: Kysely<DB>) => Promise<T>,
+): Promise<T> {
+  return db.transaction().execute(async (trx) => {
+    const key = call.key === undefined ? undefined : { ...call, key: call.key };
+    if (key) {
+      const earlier = await claimIdempotencyKey(trx, key, now);
+      if (earlier) return earlier.body as T;
+    }
+    const body = await work(trx);
+    if (key) await recordIdempotentResponse(trx, key, { status, body });
+    return body;
+  });
+}

@@ -1,4 +1,10 @@
-import { parseEvent, type TesseraEvent } from '@tessera/contracts';
+import {
+  causedBy,
+  type EventEnvelope,
+  type EventMeta,
+  parseEvent,
+  type TesseraEvent,
+} from '@tessera/contracts';
 import { type Kysely, sql } from 'kysely';
 import type { AnyDatabase, KitTables } from '../db/kit-migrations.ts';
 
@@ -19,4 +25,12 @@ export async function appendToOutbox(trx: AnyDatabase, events: readonly TesseraE
   await db.insertInto('outbox').values(rows).execute();
   // Delivered at commit, dropped on rollback: wakes the relay without polling.
   await sql`select pg_notify(${OUTBOX_CHANNEL}, '')`.execute(db);
+}
+
+/** What caused a change, when another event did (for its correlation and causation ids). */
+export type Cause = Pick<EventEnvelope, 'id' | 'correlationid' | 'traceparent'>;
+
+/** The metadata of an event a service writes: its subject, the time from its clock, its cause. */
+export function eventMeta(subject: string, now: Date, cause?: Cause): EventMeta {
+  return { ...(cause ? causedBy(cause, subject) : { subject }), time: now };
 }

@@ -4,7 +4,6 @@ import { decideOrRefuse, holding } from './__fixtures__/ledger.ts';
 import type { AccountState } from './account-state.ts';
 import { accountIds } from './accounts.ts';
 import { type Adjustment, adjustmentTransfer } from './adjustments.ts';
-import type { TransferRecord } from './transfer-state.ts';
 
 const userId = '05e05e05-0000-4000-8000-000000000003';
 const wallet = accountIds.userAvailable(userId);
@@ -44,7 +43,7 @@ describe('admin adjustments', () => {
       .given(walletHolding(1_000, 300))
       .when(adjustment('penalty', 700))
       .thenMatches((decided) => {
-        const [transfer] = decided as TransferRecord[];
+        const [transfer] = decided;
         expect(transfer).toMatchObject({
           debit_account: wallet,
           credit_account: accountIds.platformRevenue,
@@ -59,7 +58,7 @@ describe('admin adjustments', () => {
       .given(new Map())
       .when(adjustment('bonus', 5_000))
       .thenMatches((decided) => {
-        const [transfer] = decided as TransferRecord[];
+        const [transfer] = decided;
         expect(transfer).toMatchObject({
           debit_account: accountIds.platformPromotions,
           credit_account: wallet,

@@ -5,7 +5,6 @@ import { decideOrRefuse, holding } from './__fixtures__/ledger.ts';
 import type { AccountState } from './account-state.ts';
 import { accountIds } from './accounts.ts';
 import { type CampaignFunding, fundingCost, fundingTransfers, platformFee } from './fees.ts';
-import type { TransferRecord } from './transfer-state.ts';
 
 describe('platform fee', () => {
   it('is the rate in basis points of the budget', () => {
@@ -78,7 +77,7 @@ describe('the platform fee on campaign funding', () => {
       .given(companyHolding(55_000))
       .when(funding(50_000))
       .thenMatches((decided) => {
-        const transfers = decided as TransferRecord[];
+        const transfers = decided;
         expect(transfers.map((t) => [t.debit_account, t.credit_account, t.amount, t.code])).toEqual([
           [credits, accountIds.campaignBudget(campaignId), 50_000, 'campaign_funding'],
           [credits, accountIds.platformRevenue, 5_000, 'platform_fee'],
@@ -102,7 +101,7 @@ describe('the platform fee on campaign funding', () => {
       .given(companyHolding(9))
       .when(funding(9))
       .thenMatches((decided) => {
-        expect((decided as TransferRecord[]).map((t) => t.amount)).toEqual([9]);
+        expect(decided.map((t) => t.amount)).toEqual([9]);
       });
   });
 });

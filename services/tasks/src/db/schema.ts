@@ -1,17 +1,16 @@
 import type { TaskDifficulty, TaskType } from '@tessera/contracts';
 import type { CompanyMembersTable, IdempotencyKeysTable, KitTables } from '@tessera/service-kit';
 import type { ColumnType, Generated } from 'kysely';
+// The statuses are the domain's (each capability's decide.ts): the tables store them as they are.
+import type { AssignmentStatus } from '../assignments/decide.ts';
+import type { CampaignPauseReason, CampaignStatus } from '../campaigns/decide.ts';
+import type { TaskStatus } from '../task-catalog/decide.ts';
 
 type Timestamp = ColumnType<Date, Date | string | undefined, Date | string>;
 type NullableTimestamp = ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
 /** bigint columns: the kit makes pg parse int8 as numbers (amounts stay below 2^53); writes take either. */
 type Amount = ColumnType<number, number | bigint | string | undefined, number | bigint | string>;
 type Json<T> = ColumnType<T, string, string>;
-
-export type CampaignStatus = 'draft' | 'funding' | 'active' | 'paused' | 'completed' | 'cancelled';
-export type CampaignPauseReason = 'manual' | 'budget_exhausted' | 'target_reached';
-export type TaskStatus = 'active' | 'paused' | 'completed' | 'archived';
-export type AssignmentStatus = 'active' | 'submitted' | 'approved' | 'rejected' | 'released' | 'expired';
 
 /**
  * A company's campaign. Its money is tracked as order-independent sums of what the ledger and

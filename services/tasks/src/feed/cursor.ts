@@ -1,7 +1,11 @@
+import { isUuid, opaqueCursor } from '@tessera/service-kit';
+import { z } from 'zod';
+
 /**
- * Opaque keyset cursors (base64url JSON), one kind per ordering:
+ * The two task lists' cursors (the kit's opaque cursors), one kind per ordering:
  * - the feed: (priority_score, id) of the last task shown, both descending;
- * - a campaign's task list: (created_at, id) of the last task shown, newest first.
+ * - a campaign's task list: (created_at, id) of the last task shown, newest first. created_at is
+ *   kept to the microsecond, as Postgres has it: the kit's (created_at, id) cursor keeps a JS Date.
  * Each carries its kind, so a cursor of one list is refused by the other. Anything that does not
  * decode to a cursor we issued is refused (null), never passed to SQL.
  *
@@ -22,54 +26,47 @@ export interface ListPosition {
   id: string;
 }
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
-const CURSOR = /^[A-Za-z0-9_-]{1,300}$/;
-
-function encode(value: unknown): string {
-  return Buffer.from(JSON.stringify(value), 'utf8').toString('base64url');
-}
-
-function decode(cursor: string): Record<string, unknown> | null {
-  if (!CURSOR.test(cursor)) return null;
-  try {
-    const value: unknown = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
-    return typeof value === 'object' && value !== null && !Array.isArray(value)
-      ? (value as Record<string, unknown>)
-      : null;
-  } catch {
-    return null;
-  }
-}
+/** Ids as we hand them out: lower-case UUIDs. */
+const issuedId = z.string().refine((id) => isUuid(id) && id === id.toLowerCase());
 
 /** Scores are doubles; JSON keeps every finite double exactly (shortest round-trip form). */
+const feedCursor = opaqueCursor(
+  z.object({ k: z.literal('feed'), s: z.number().min(0).max(1e9), i: issuedId }),
+);
+
+const listCursor = opaqueCursor(
+  z.object({
+    k: z.literal('list'),
+    t: z
+      .string()
+      .regex(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z$/)
+      .refine((t) => !Number.isNaN(Date.parse(t))),
+    i: issuedId,
+  }),
+);
+
 export function encodeFeedCursor(position: FeedPosition): string {
-  return encode({ k: 'feed', s: position.score, i: position.id });
+  return feedCursor.encode({ k: 'feed', s: position.score, i: position.id });
 }
 
 export function decodeFeedCursor(cursor: string): FeedPosition | null {
-  const value = decode(cursor);
-  if (!value || value.k !== 'feed') return null;
-  const { s, i } = value;
-  if (typeof s !== 'number' || !Number.isFinite(s) || s < 0 || s > 1e9) return null;
-  if (typeof i !== 'string' || !UUID.test(i)) return null;
-  return { score: s, id: i };
+  const value = feedCursor.decode(cursor);
+  return value && { score: value.s, id: value.i };
 }
 
 export function encodeListCursor(position: ListPosition): string {
-  return encode({ k: 'list', t: position.at, i: position.id });
+  return listCursor.encode({ k: 'list', t: position.at, i: position.id });
 }
 
 export function decodeListCursor(cursor: string): ListPosition | null {
-  const value = decode(cursor);
-  if (!value || value.k !== 'list') return null;
-  const { t, i } = value;
-  if (typeof t !== 'string' || !/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z$/.test(t)) return null;
-  if (Number.isNaN(Date.parse(t))) return null;
-  if (typeof i !== 'string' || !UUID.test(i)) return null;
-  return { at: t, id: i };
+  const value = listCursor.decode(cursor);
+  return value && { at: value.t, id: value.i };
 }
 
-/** Given one row more than the page size: the page, and the cursor to the next one if any. */
+/**
+ * Given one row more than the page size: the page, and the cursor to the next one if any. The
+ * kit's `paginate` encodes (created_at, id) positions only; these lists have cursors of their own.
+ */
 export function paginate<T>(
   rows: readonly T[],
   limit: number,

@@ -1,4 +1,4 @@
-import type { ConsumerSpec, Logger } from '@tessera/service-kit';
+import type { Clock, ConsumerSpec, Logger } from '@tessera/service-kit';
 import type { TasksDB } from '../db/schema.ts';
 import { engagementHandlers } from './engagement.ts';
 import { identityHandlers } from './identity.ts';
@@ -7,6 +7,7 @@ import { submissionHandlers } from './submissions.ts';
 
 export interface ConsumerDeps {
   logger: Logger;
+  clock: Clock;
 }
 
 /** Consumer names, also their keys in the inbox (tests wait on them). */

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { buildEvent, type EventData, type EventType, type TesseraEvent } from '@tessera/contracts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { expireDueAssignments } from '../jobs/assignment-expiry.ts';
+import { expireDueAssignments } from '../assignments/index.ts';
 import { startTestTasks, type TestTasks } from '../testing/harness.ts';
 import { consumerNames } from './consumers.ts';
 

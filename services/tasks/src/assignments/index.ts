@@ -1,0 +1,8 @@
+// Assignments: claims on a task's slots, and how each ends (submitted and judged, released,
+// expired).
+export * from './decide.ts';
+export { expireDueAssignments } from './expiry.ts';
+export { endClaim, makeOpenClaimsDue } from './handle.ts';
+export { applyTransition, reserveSlot } from './repository.ts';
+export { assignmentRoutes } from './routes.ts';
+export { settleSubmission, type SubmissionOutcome } from './settle.ts';

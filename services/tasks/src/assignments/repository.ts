@@ -1,0 +1,379 @@
+import { isUniqueViolation } from '@tessera/service-kit';
+import { type Kysely, type Selectable, sql } from 'kysely';
+import { availableToPromise } from '../campaigns/index.ts';
+import type { AssignmentsTable, TasksDB } from '../db/schema.ts';
+import {
+  type AssignmentStatus,
+  type AssignmentTransition,
+  type ClaimTarget,
+  LIVE_STATUSES,
+  type ReserveOutcome,
+} from './decide.ts';
+
+type Db = Kysely<TasksDB>;
+
+export type AssignmentRecord = Selectable<AssignmentsTable>;
+
+/** The partial unique index that allows one live assignment per (task, contributor). */
+export const onePerContributorIndex = 'assignments_one_per_contributor';
+
+/** Whether `error` is Postgres refusing a second live assignment for the same task and contributor. */
+export function isDuplicateClaim(error: unknown): boolean {
+  return isUniqueViolation(error, onePerContributorIndex);
+}
+
+/** A task and its campaign, as a claim sees them; `campaign_id` to reserve from. */
+export async function findClaimTarget(
+  db: Db,
+  taskId: string,
+): Promise<(ClaimTarget & { campaign_id: string; company_id: string; is_private: boolean }) | undefined> {
+  const row = await db
+    .selectFrom('tasks as t')
+    .innerJoin('campaigns as c', 'c.id', 't.campaign_id')
+    .select([
+      't.campaign_id',
+      't.company_id',
+      't.status',
+      't.reward_amount',
+      't.currency',
+      't.xp_reward',
+      't.min_level',
+      't.min_trust_score',
+      't.required_languages',
+      't.regions',
+      't.claim_ttl_seconds',
+      't.deadline',
+      't.slots_taken',
+      't.max_submissions',
+      'c.status as campaign_status',
+      'c.start_at as campaign_start_at',
+      'c.end_at as campaign_end_at',
+      'c.is_private',
+      'c.target_count',
+      'c.quota_taken',
+      'c.funded_amount',
+      'c.spent_amount',
+      'c.returned_amount',
+      'c.reserved_amount',
+      'c.owed_amount',
+    ])
+    .where('t.id', '=', taskId)
+    .executeTakeFirst();
+  if (!row) return undefined;
+  return {
+    campaign_id: row.campaign_id,
+    company_id: row.company_id,
+    is_private: row.is_private,
+    task: {
+      status: row.status,
+      deadline: row.deadline,
+      reward: { amount: Number(row.reward_amount), currency: row.currency },
+      xp_reward: row.xp_reward,
+      claim_ttl_seconds: row.claim_ttl_seconds,
+      slots_taken: row.slots_taken,
+      max_submissions: row.max_submissions,
+      requirements: {
+        min_level: row.min_level,
+        min_trust_score: Number(row.min_trust_score),
+        required_languages: row.required_languages,
+        regions: row.regions,
+        is_private: row.is_private,
+      },
+    },
+    campaign: {
+      status: row.campaign_status,
+      start_at: row.campaign_start_at,
+      end_at: row.campaign_end_at,
+      available: availableToPromise({
+        funded: Number(row.funded_amount),
+        spent: Number(row.spent_amount),
+        returned: Number(row.returned_amount),
+        reserved: Number(row.reserved_amount),
+        owed: Number(row.owed_amount),
+      }),
+      target_count: row.target_count,
+      quota_taken: row.quota_taken,
+    },
+  };
+}
+
+export async function findLiveAssignment(
+  db: Db,
+  taskId: string,
+  contributorId: string,
+  options: { forUpdate?: boolean; statuses?: readonly AssignmentStatus[] } = {},
+): Promise<AssignmentRecord | undefined> {
+  let query = db
+    .selectFrom('assignments')
+    .selectAll()
+    .where('task_id', '=', taskId)
+    .where('contributor_id', '=', contributorId)
+    .where('status', 'in', options.statuses ?? LIVE_STATUSES)
+    .orderBy('claimed_at', 'desc')
+    .limit(1);
+  if (options.forUpdate) query = query.forUpdate();
+  return query.executeTakeFirst();
+}
+
+export async function findAssignment(
+  db: Db,
+  id: string,
+  options: { forUpdate?: boolean } = {},
+): Promise<AssignmentRecord | undefined> {
+  let query = db.selectFrom('assignments').selectAll().where('id', '=', id);
+  if (options.forUpdate) query = query.forUpdate();
+  return query.executeTakeFirst();
+}
+
+export async function findAssignmentBySubmission(
+  db: Db,
+  submissionId: string,
+  options: { forUpdate?: boolean } = {},
+): Promise<AssignmentRecord | undefined> {
+  let query = db.selectFrom('assignments').selectAll().where('submission_id', '=', submissionId);
+  if (options.forUpdate) query = query.forUpdate();
+  return query.executeTakeFirst();
+}
+
+export async function insertAssignment(
+  db: Db,
+  row: Omit<AssignmentRecord, 'submission_id' | 'ended_at' | 'settled_at'>,
+): Promise<AssignmentRecord> {
+  return db
+    .insertInto('assignments')
+    .values({ ...row, submission_id: null, ended_at: null, settled_at: null })
+    .returningAll()
+    .executeTakeFirstOrThrow();
+}
+
+/**
+ * Moves an assignment from one status to another, only if it is still in `from` (the caller holds
+ * its row lock, so this is a safeguard rather than the concurrency control).
+ */
+export async function moveAssignment(
+  db: Db,
+  id: string,
+  from: readonly AssignmentStatus[],
+  set: Partial<Pick<AssignmentRecord, 'status' | 'submission_id' | 'ended_at' | 'settled_at'>>,
+): Promise<AssignmentRecord | undefined> {
+  return db
+    .updateTable('assignments')
+    .set(set)
+    .where('id', '=', id)
+    .where('status', 'in', from)
+    .returningAll()
+    .executeTakeFirst();
+}
+
+/** A contributor's assignments, newest first, from `before` on (exclusive). */
+export async function listAssignments(
+  db: Db,
+  query: {
+    contributorId: string;
+    status?: AssignmentStatus;
+    before?: { claimedAt: Date; id: string };
+    limit: number;
+  },
+): Promise<AssignmentRecord[]> {
+  let select = db
+    .selectFrom('assignments')
+    .selectAll()
+    .where('contributor_id', '=', query.contributorId)
+    .orderBy('claimed_at', 'desc')
+    .orderBy('id', 'desc')
+    .limit(query.limit);
+  if (query.status) select = select.where('status', '=', query.status);
+  const before = query.before;
+  if (before) {
+    // A row comparison walks the (contributor_id, claimed_at desc, id desc) index.
+    select = select.where(sql<boolean>`(claimed_at, id) < (${before.claimedAt}, ${before.id})`);
+  }
+  return select.execute();
+}
+
+/** Open claims past their expiry time, oldest first. */
+export async function dueAssignments(db: Db, now: Date, limit: number) {
+  return db
+    .selectFrom('assignments')
+    .select(['id', 'campaign_id'])
+    .where('status', '=', 'active')
+    .where('expires_at', '<=', now)
+    .orderBy('expires_at')
+    .orderBy('id')
+    .limit(limit)
+    .execute();
+}
+
+/**
+ * The due assignments among `ids`, locked, re-checked under the lock (each may have been released
+ * or submitted since the scan), skipping those another transaction holds (`skip locked`: that
+ * release, submission or other expiry wins it). Locked in one order (task, id) by every instance.
+ */
+export async function lockDueAssignments(
+  trx: Db,
+  ids: readonly string[],
+  now: Date,
+): Promise<AssignmentRecord[]> {
+  return trx
+    .selectFrom('assignments')
+    .selectAll()
+    .where('id', 'in', ids)
+    .where('status', '=', 'active')
+    .where('expires_at', '<=', now)
+    .orderBy('task_id')
+    .orderBy('id')
+    .forUpdate()
+    .skipLocked()
+    .execute();
+}
+
+/** Which of these contributors the read model says are suspended or erased. */
+export async function inactiveContributors(trx: Db, userIds: readonly string[]): Promise<Set<string>> {
+  if (userIds.length === 0) return new Set();
+  const rows = await trx
+    .selectFrom('contributors')
+    .select('user_id')
+    .where('user_id', 'in', [...new Set(userIds)])
+    .where('status', '!=', 'active')
+    .execute();
+  return new Set(rows.map((row) => row.user_id));
+}
+
+/** A contributor's open claims become due at `at` (or stay due earlier): the expiry job frees them. */
+export async function makeClaimsDue(trx: Db, contributorId: string, at: Date): Promise<void> {
+  await trx
+    .updateTable('assignments')
+    .set({ expires_at: sql`least(expires_at, ${at}::timestamptz)` })
+    .where('contributor_id', '=', contributorId)
+    .where('status', '=', 'active')
+    .execute();
+}
+
+// ---- what claims hold ----------------------------------------------------------------------------
+// With campaigns/repository.ts (`recordLedgerMovement`), the only code that changes a campaign's
+// money counters and a task's slots, in the caller's transaction. Locks are always taken campaign
+// first, then task, so claims, releases and settlements never deadlock.
+
+export interface SlotClaim {
+  campaignId: string;
+  taskId: string;
+  reward: number;
+  now: Date;
+}
+
+/**
+ * The reservation's two conditional updates, campaign then task (built, not run: the SQL is
+ * checked in as a snapshot, `__snapshots__/claim-reservation.sql`). The first holds the reward
+ * and a quota unit of an active campaign that can still promise it; the second takes a free slot.
+ */
+export function reservationStatements(db: Db, claim: SlotClaim) {
+  const budget = db
+    .updateTable('campaigns')
+    .set((eb) => ({
+      reserved_amount: sql`reserved_amount + ${claim.reward}`,
+      quota_taken: eb('quota_taken', '+', 1),
+      updated_at: claim.now,
+    }))
+    .where('id', '=', claim.campaignId)
+    .where('status', '=', 'active')
+    .where(
+      sql<boolean>`funded_amount - spent_amount - returned_amount - reserved_amount - owed_amount >= ${claim.reward}`,
+    )
+    .where((eb) => eb.or([eb('target_count', 'is', null), eb('quota_taken', '<', eb.ref('target_count'))]))
+    .returning('id');
+  const slot = db
+    .updateTable('tasks')
+    .set((eb) => ({ slots_taken: eb('slots_taken', '+', 1) }))
+    .where('id', '=', claim.taskId)
+    .where((eb) => eb('slots_taken', '<', eb.ref('max_submissions')))
+    .returning('id');
+  return { budget, slot };
+}
+
+/**
+ * Takes one slot of a task for a claim: holds `reward` of the campaign's budget and one unit of
+ * its quota, then one slot of the task. Each step is one conditional update, so concurrent claims
+ * queue on the row and never overshoot; on any refusal the caller rolls back.
+ */
+export async function reserveSlot(trx: Db, claim: SlotClaim): Promise<ReserveOutcome> {
+  const { budget, slot } = reservationStatements(trx, claim);
+  if (!(await budget.executeTakeFirst())) {
+    const now = await trx
+      .selectFrom('campaigns')
+      .select(['status', 'target_count', 'quota_taken'])
+      .where('id', '=', claim.campaignId)
+      .executeTakeFirst();
+    if (!now || now.status !== 'active') return 'campaign_not_active';
+    if (now.target_count !== null && now.quota_taken >= now.target_count) return 'quota_reached';
+    return 'budget_exhausted';
+  }
+  return (await slot.executeTakeFirst()) ? 'reserved' : 'task_full';
+}
+
+type Held = Pick<AssignmentRecord, 'task_id' | 'campaign_id' | 'reward_amount'>;
+
+/** Applies what an assignment's transition does to its task's and campaign's counters. */
+export async function applyTransition(
+  trx: Db,
+  assignment: Held,
+  transition: AssignmentTransition,
+  now: Date,
+): Promise<void> {
+  const reward = Number(assignment.reward_amount);
+  const campaign = trx.updateTable('campaigns').where('id', '=', assignment.campaign_id);
+  const task = trx.updateTable('tasks').where('id', '=', assignment.task_id);
+  switch (transition.kind) {
+    case 'freed':
+    case 'rejected': {
+      const rejected = transition.kind === 'rejected' ? 1 : 0;
+      await campaign
+        .set((eb) => ({
+          reserved_amount: sql`reserved_amount - ${reward}`,
+          quota_taken: eb('quota_taken', '-', 1),
+          rejected_count: eb('rejected_count', '+', rejected),
+          updated_at: now,
+        }))
+        .execute();
+      await task
+        .set((eb) => ({
+          slots_taken: eb('slots_taken', '-', 1),
+          rejected_count: eb('rejected_count', '+', rejected),
+        }))
+        .execute();
+      return;
+    }
+    case 'submitted':
+      await campaign
+        .set((eb) => ({ received_count: eb('received_count', '+', 1), updated_at: now }))
+        .execute();
+      await task.set((eb) => ({ submitted_count: eb('submitted_count', '+', 1) })).execute();
+      return;
+    case 'late-submitted':
+      await campaign
+        .set((eb) => ({
+          reserved_amount: sql`reserved_amount + ${reward}`,
+          quota_taken: eb('quota_taken', '+', 1),
+          received_count: eb('received_count', '+', 1),
+          updated_at: now,
+        }))
+        .execute();
+      await task
+        .set((eb) => ({
+          slots_taken: eb('slots_taken', '+', 1),
+          submitted_count: eb('submitted_count', '+', 1),
+        }))
+        .execute();
+      return;
+    case 'approved':
+      await campaign
+        .set((eb) => ({
+          reserved_amount: sql`reserved_amount - ${reward}`,
+          owed_amount: sql`owed_amount + ${transition.owed}`,
+          approved_count: eb('approved_count', '+', 1),
+          updated_at: now,
+        }))
+        .execute();
+      await task.set((eb) => ({ approved_count: eb('approved_count', '+', 1) })).execute();
+      return;
+  }
+}

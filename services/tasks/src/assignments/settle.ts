@@ -1,0 +1,187 @@
+import { type Cause } from '@tessera/service-kit';
+import type { Logger } from '@tessera/service-kit';
+import type { Kysely } from 'kysely';
+import { reconcileCampaign } from '../campaigns/index.ts';
+import type { TasksDB } from '../db/schema.ts';
+import { completeTaskIfDone } from '../task-catalog/index.ts';
+import { endClaim } from './handle.ts';
+import {
+  type AssignmentRecord,
+  applyTransition,
+  findAssignment,
+  findAssignmentBySubmission,
+  findLiveAssignment,
+  moveAssignment,
+} from './repository.ts';
+
+/**
+ * What submissions reports about work done under a claim moves the assignment along and settles
+ * what the claim held: a received submission keeps its slot until reviewed, an approved one turns
+ * the reserved reward into money owed, a rejected one ends the claim (`endClaim`: the slot, the
+ * quota unit and the reward are free). Every move first checks where the assignment is, so a
+ * repeated or late report never counts twice; reports may arrive out of order (a retried one after
+ * a later one), so an outcome whose receipt has not been seen counts the receipt first.
+ */
+
+type Db = Kysely<TasksDB>;
+
+/** Where a submission leaves its assignment. */
+export type SubmissionOutcome = { to: 'submitted' } | { to: 'approved'; owed: number } | { to: 'rejected' };
+
+export interface SubmissionReport {
+  submissionId: string;
+  /** Absent from producers that predate it: the assignment is then found by submission or claim. */
+  assignmentId: string | undefined;
+  taskId: string;
+  contributorId: string;
+  /** When submissions decided it (its event's time). */
+  at: Date;
+}
+
+export interface SettleContext {
+  now: Date;
+  cause: Cause & { type: string };
+  log: Logger;
+}
+
+export async function settleSubmission(
+  trx: Db,
+  report: SubmissionReport,
+  outcome: SubmissionOutcome,
+  context: SettleContext,
+): Promise<void> {
+  const { cause, log, now } = context;
+  const assignment = await locate(trx, report);
+  const logged = { event_id: cause.id, type: cause.type, submission_id: report.submissionId };
+  if (!assignment) {
+    log.warn({ ...logged, assignment_id: report.assignmentId }, 'no assignment for this submission; ignored');
+    return;
+  }
+  if (assignment.task_id !== report.taskId || assignment.contributor_id !== report.contributorId) {
+    log.warn(
+      { ...logged, assignment_id: assignment.id },
+      'the submission names another task or contributor than its assignment; ignored',
+    );
+    return;
+  }
+  await settle(trx, assignment, report, outcome, context);
+  if (outcome.to === 'approved') await completeTaskIfDone(trx, assignment.task_id, now, cause);
+  await reconcileCampaign(trx, assignment.campaign_id, now, cause);
+}
+
+async function settle(
+  trx: Db,
+  assignment: AssignmentRecord,
+  report: SubmissionReport,
+  outcome: SubmissionOutcome,
+  context: SettleContext,
+): Promise<void> {
+  const { log } = context;
+  const { submissionId, at } = report;
+  const logged = { event_id: context.cause.id, assignment_id: assignment.id, submission_id: submissionId };
+  if (assignment.submission_id !== null && assignment.submission_id !== submissionId) {
+    log.warn(
+      { ...logged, recorded: assignment.submission_id },
+      'the assignment already has another submission; ignored',
+    );
+    return;
+  }
+  if (assignment.status === 'approved' || assignment.status === 'rejected') {
+    if (outcome.to !== 'submitted' && outcome.to !== assignment.status) {
+      log.warn(
+        { ...logged, status: assignment.status },
+        'the submission was already decided otherwise; ignored',
+      );
+    }
+    return;
+  }
+  if (assignment.status === 'submitted' && outcome.to === 'submitted') return;
+  if (assignment.submission_id === null) {
+    const holder = await findAssignmentBySubmission(trx, submissionId);
+    if (holder && holder.id !== assignment.id) {
+      log.warn({ ...logged, holder: holder.id }, 'the submission is recorded on another assignment; ignored');
+      return;
+    }
+  }
+
+  const submitted =
+    assignment.status === 'submitted' ? assignment : await receive(trx, assignment, report, context);
+  if (!submitted) return;
+  if (outcome.to === 'approved') {
+    await moveAssignment(trx, submitted.id, ['submitted'], { status: 'approved', settled_at: at });
+    await applyTransition(trx, submitted, { kind: 'approved', owed: outcome.owed }, context.now);
+  } else if (outcome.to === 'rejected') {
+    await endClaim(trx, submitted, { to: 'rejected' }, { at });
+  }
+}
+
+/**
+ * Counts the receipt of the work: an open claim's work holds its slot until reviewed; an expired
+ * or released claim whose work arrived anyway takes its slot back, even beyond the task's maximum
+ * (the work was done under the claim). Undefined when the late work is not counted.
+ */
+async function receive(
+  trx: Db,
+  assignment: AssignmentRecord,
+  report: SubmissionReport,
+  context: SettleContext,
+): Promise<AssignmentRecord | undefined> {
+  const { log, now } = context;
+  if (assignment.status === 'active') {
+    await applyTransition(trx, assignment, { kind: 'submitted' }, now);
+  } else {
+    if (!(await makeRoom(trx, assignment, context))) return undefined;
+    log.info(
+      {
+        event_id: context.cause.id,
+        assignment_id: assignment.id,
+        submission_id: report.submissionId,
+        status: assignment.status,
+      },
+      'late submission: its claim had ended; it takes its slot back',
+    );
+    await applyTransition(trx, assignment, { kind: 'late-submitted' }, now);
+  }
+  return moveAssignment(trx, assignment.id, [assignment.status], {
+    status: 'submitted',
+    submission_id: report.submissionId,
+    ended_at: assignment.ended_at ?? report.at,
+    settled_at: null,
+  });
+}
+
+/**
+ * A submission for an ended claim revives it; if the contributor has claimed the task again
+ * meanwhile, that newer, still empty claim gives way (one piece of work per contributor and
+ * task). If the newer one already carries a submission, the late one is not counted.
+ */
+async function makeRoom(trx: Db, assignment: AssignmentRecord, context: SettleContext): Promise<boolean> {
+  const other = await findLiveAssignment(trx, assignment.task_id, assignment.contributor_id, {
+    forUpdate: true,
+  });
+  if (!other) return true;
+  if (other.status !== 'active') {
+    context.log.warn(
+      { event_id: context.cause.id, assignment_id: assignment.id, other: other.id },
+      'late submission while the contributor already has another submission on the task; ignored',
+    );
+    return false;
+  }
+  await endClaim(trx, other, { to: 'released' }, { at: context.now, cause: context.cause });
+  return true;
+}
+
+/**
+ * The assignment a report is about, locked: by its id; for producers that predate
+ * `assignment_id`, by the submission, then by the contributor's open claim or submission on the task.
+ */
+async function locate(trx: Db, report: SubmissionReport): Promise<AssignmentRecord | undefined> {
+  if (report.assignmentId !== undefined) return findAssignment(trx, report.assignmentId, { forUpdate: true });
+  return (
+    (await findAssignmentBySubmission(trx, report.submissionId, { forUpdate: true })) ??
+    (await findLiveAssignment(trx, report.taskId, report.contributorId, {
+      forUpdate: true,
+      statuses: ['active', 'submitted'],
+    }))
+  );
+}

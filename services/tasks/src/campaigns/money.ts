@@ -1,0 +1,71 @@
+import type { CampaignPauseReason, CampaignStatus } from './decide.ts';
+
+/**
+ * A campaign's money as tasks sees it: sums of what the ledger reported (funded, spent, returned)
+ * and of what claims hold (reserved: the rewards of open claims and of submissions under review;
+ * owed: approved rewards the ledger has not reported paid). Each is a sum of increments, so the
+ * order in which events from different streams arrive does not change the result.
+ */
+export interface CampaignMoney {
+  funded: number;
+  spent: number;
+  returned: number;
+  reserved: number;
+  owed: number;
+}
+
+/** What a new claim may still promise: nothing is promised that the escrow cannot pay. */
+export function availableToPromise(money: CampaignMoney): number {
+  return money.funded - money.spent - money.returned - money.reserved - money.owed;
+}
+
+export interface CampaignFacts {
+  status: CampaignStatus;
+  pause_reason: CampaignPauseReason | null;
+  target_count: number | null;
+  approved_count: number;
+  money: CampaignMoney;
+  close_event: 'completed' | 'cancelled' | null;
+  close_event_sent: boolean;
+  /** The smallest reward among tasks that could take a claim now; null when there is none. */
+  cheapest_open_reward: number | null;
+}
+
+export type Automation =
+  | { kind: 'none' }
+  | { kind: 'pause'; reason: Exclude<CampaignPauseReason, 'manual'> }
+  | { kind: 'resume' }
+  /** The campaign ended and nothing in it is still to be paid: the ledger may return the rest. */
+  | { kind: 'announce-close'; event: 'completed' | 'cancelled' };
+
+export function targetReached(facts: Pick<CampaignFacts, 'target_count' | 'approved_count'>): boolean {
+  return facts.target_count !== null && facts.approved_count >= facts.target_count;
+}
+
+function budgetShort(facts: CampaignFacts): boolean {
+  return facts.cheapest_open_reward !== null && availableToPromise(facts.money) < facts.cheapest_open_reward;
+}
+
+/**
+ * What a campaign does by itself after something changed: it pauses when its target is met or
+ * its budget cannot pay the next reward, resumes when that is no longer so (never after a manual
+ * pause), and, once ended, announces its close when no claim or unpaid approval is left.
+ */
+export function decideAutomation(facts: CampaignFacts): Automation {
+  if (facts.close_event !== null) {
+    const settled = facts.money.reserved === 0 && facts.money.owed <= 0;
+    return !facts.close_event_sent && settled
+      ? { kind: 'announce-close', event: facts.close_event }
+      : { kind: 'none' };
+  }
+  if (facts.status === 'active') {
+    if (targetReached(facts)) return { kind: 'pause', reason: 'target_reached' };
+    if (budgetShort(facts)) return { kind: 'pause', reason: 'budget_exhausted' };
+    return { kind: 'none' };
+  }
+  if (facts.status === 'paused' && facts.pause_reason !== 'manual') {
+    const canPay = facts.cheapest_open_reward === null || !budgetShort(facts);
+    if (!targetReached(facts) && canPay && facts.cheapest_open_reward !== null) return { kind: 'resume' };
+  }
+  return { kind: 'none' };
+}

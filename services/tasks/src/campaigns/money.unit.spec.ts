@@ -1,0 +1,181 @@
+import { describe, expect, it } from 'vitest';
+import {
+  availableToPromise,
+  type CampaignFacts,
+  type CampaignMoney,
+  decideAutomation,
+  targetReached,
+} from './money.ts';
+
+const money = (values: Partial<CampaignMoney> = {}): CampaignMoney => ({
+  funded: 10_000,
+  spent: 0,
+  returned: 0,
+  reserved: 0,
+  owed: 0,
+  ...values,
+});
+
+const facts = (values: Partial<CampaignFacts> = {}): CampaignFacts => ({
+  status: 'active',
+  pause_reason: null,
+  target_count: null,
+  approved_count: 0,
+  money: money(),
+  close_event: null,
+  close_event_sent: false,
+  cheapest_open_reward: 100,
+  ...values,
+});
+
+describe('availableToPromise', () => {
+  it('is what was funded less what was spent, returned, reserved and owed', () => {
+    expect(
+      availableToPromise(money({ funded: 10_000, spent: 1_000, returned: 500, reserved: 300, owed: 200 })),
+    ).toBe(8_000);
+  });
+
+  it('can go below zero (a fee spent after rewards were promised) and never hides it', () => {
+    expect(availableToPromise(money({ funded: 100, reserved: 100, spent: 30 }))).toBe(-30);
+  });
+
+  it('counts a reward paid before its approval arrived only once (owed goes negative meanwhile)', () => {
+    // reward.paid first: spent +50, owed -50; the approval later moves 50 from reserved to owed.
+    const paidFirst = money({ funded: 1_000, reserved: 50, spent: 50, owed: -50 });
+    expect(availableToPromise(paidFirst)).toBe(950);
+    const thenApproved = money({ funded: 1_000, reserved: 0, spent: 50, owed: 0 });
+    expect(availableToPromise(thenApproved)).toBe(950);
+  });
+});
+
+describe('targetReached', () => {
+  it('needs a target and at least that many approvals', () => {
+    expect(targetReached({ target_count: null, approved_count: 1_000 })).toBe(false);
+    expect(targetReached({ target_count: 10, approved_count: 9 })).toBe(false);
+    expect(targetReached({ target_count: 10, approved_count: 10 })).toBe(true);
+    expect(targetReached({ target_count: 10, approved_count: 11 })).toBe(true);
+  });
+});
+
+describe('decideAutomation: an active campaign', () => {
+  it('does nothing while it can pay its next reward and has not met its target', () => {
+    expect(decideAutomation(facts())).toEqual({ kind: 'none' });
+  });
+
+  it('keeps going when exactly the cheapest reward is left', () => {
+    expect(decideAutomation(facts({ money: money({ funded: 100 }), cheapest_open_reward: 100 }))).toEqual({
+      kind: 'none',
+    });
+  });
+
+  it('pauses for budget_exhausted when what is left cannot pay the cheapest open reward', () => {
+    expect(
+      decideAutomation(facts({ money: money({ funded: 1_000, spent: 950 }), cheapest_open_reward: 100 })),
+    ).toEqual({ kind: 'pause', reason: 'budget_exhausted' });
+    expect(
+      decideAutomation(facts({ money: money({ funded: 1_000, reserved: 901 }), cheapest_open_reward: 100 })),
+    ).toEqual({ kind: 'pause', reason: 'budget_exhausted' });
+  });
+
+  it('does not pause for money when no task could take a claim anyway', () => {
+    expect(decideAutomation(facts({ money: money({ funded: 0 }), cheapest_open_reward: null }))).toEqual({
+      kind: 'none',
+    });
+  });
+
+  it('pauses for target_reached once approvals meet the target, before looking at money', () => {
+    expect(
+      decideAutomation(
+        facts({ target_count: 5, approved_count: 5, money: money({ funded: 0 }), cheapest_open_reward: 100 }),
+      ),
+    ).toEqual({ kind: 'pause', reason: 'target_reached' });
+  });
+});
+
+describe('decideAutomation: a paused campaign', () => {
+  it('resumes after a budget pause once it can pay again (a top-up)', () => {
+    expect(decideAutomation(facts({ status: 'paused', pause_reason: 'budget_exhausted' }))).toEqual({
+      kind: 'resume',
+    });
+  });
+
+  it('stays paused for budget while it still cannot pay', () => {
+    expect(
+      decideAutomation(
+        facts({ status: 'paused', pause_reason: 'budget_exhausted', money: money({ funded: 50 }) }),
+      ),
+    ).toEqual({ kind: 'none' });
+  });
+
+  it('resumes after a target pause once the target is raised, and not before', () => {
+    const paused = { status: 'paused', pause_reason: 'target_reached', approved_count: 5 } as const;
+    expect(decideAutomation(facts({ ...paused, target_count: 5 }))).toEqual({ kind: 'none' });
+    expect(decideAutomation(facts({ ...paused, target_count: 6 }))).toEqual({ kind: 'resume' });
+    expect(decideAutomation(facts({ ...paused, target_count: null }))).toEqual({ kind: 'resume' });
+  });
+
+  it('does not resume while no task could take a claim', () => {
+    expect(
+      decideAutomation(
+        facts({ status: 'paused', pause_reason: 'budget_exhausted', cheapest_open_reward: null }),
+      ),
+    ).toEqual({ kind: 'none' });
+  });
+
+  it('never resumes a campaign paused by hand', () => {
+    expect(decideAutomation(facts({ status: 'paused', pause_reason: 'manual' }))).toEqual({ kind: 'none' });
+  });
+});
+
+describe('decideAutomation: other statuses', () => {
+  it.each(['draft', 'funding', 'completed', 'cancelled'] as const)(
+    'does nothing for a %s campaign',
+    (status) => {
+      expect(
+        decideAutomation(facts({ status, money: money({ funded: 0 }), target_count: 1, approved_count: 1 })),
+      ).toEqual({ kind: 'none' });
+    },
+  );
+});
+
+describe('decideAutomation: a closing campaign', () => {
+  const closing = (values: Partial<CampaignFacts> = {}) =>
+    facts({ status: 'cancelled', close_event: 'cancelled', cheapest_open_reward: null, ...values });
+
+  it('announces its close once nothing is reserved or owed', () => {
+    expect(decideAutomation(closing())).toEqual({ kind: 'announce-close', event: 'cancelled' });
+    expect(decideAutomation(closing({ status: 'completed', close_event: 'completed' }))).toEqual({
+      kind: 'announce-close',
+      event: 'completed',
+    });
+  });
+
+  it('waits while a claim holds money or an approval is unpaid', () => {
+    expect(decideAutomation(closing({ money: money({ reserved: 100 }) }))).toEqual({ kind: 'none' });
+    expect(decideAutomation(closing({ money: money({ owed: 100 }) }))).toEqual({ kind: 'none' });
+  });
+
+  it('treats owed at or below zero as nothing owed', () => {
+    expect(decideAutomation(closing({ money: money({ owed: -100 }) }))).toEqual({
+      kind: 'announce-close',
+      event: 'cancelled',
+    });
+  });
+
+  it('announces only once', () => {
+    expect(decideAutomation(closing({ close_event_sent: true }))).toEqual({ kind: 'none' });
+  });
+
+  it('neither pauses nor resumes once closing, whatever its money or target', () => {
+    expect(
+      decideAutomation(
+        closing({
+          money: money({ funded: 0, reserved: 50 }),
+          cheapest_open_reward: 100,
+          target_count: 1,
+          approved_count: 1,
+        }),
+      ),
+    ).toEqual({ kind: 'none' });
+  });
+});

@@ -1,0 +1,194 @@
+import { isUuid } from '@tessera/service-kit';
+import { type Kysely, sql } from 'kysely';
+import type { TasksDB } from '../db/schema.ts';
+import { type ContributorStanding, defaultStanding } from './decide.ts';
+
+type Db = Kysely<TasksDB>;
+
+/**
+ * What eligibility knows of a user (the `contributors` read model), or the defaults when the read
+ * model has not heard of them yet (or the id is not a user's).
+ */
+export async function standingOf(db: Db, userId: string): Promise<ContributorStanding> {
+  if (!isUuid(userId)) return defaultStanding;
+  const row = await db
+    .selectFrom('contributors')
+    .select(['status', 'level', 'trust_score', 'languages', 'country'])
+    .where('user_id', '=', userId)
+    .executeTakeFirst();
+  if (!row) return defaultStanding;
+  return {
+    status: row.status,
+    level: row.level,
+    trust_score: Number(row.trust_score),
+    languages: row.languages,
+    country: row.country,
+  };
+}
+
+/** Whether the user is invited to the (private) campaign. */
+export async function isInvited(db: Db, campaignId: string, userId: string): Promise<boolean> {
+  const row = await db
+    .selectFrom('campaign_invitations')
+    .select('user_id')
+    .where('campaign_id', '=', campaignId)
+    .where('user_id', '=', userId)
+    .executeTakeFirst();
+  return row !== undefined;
+}
+
+// ---- the read model, from identity's and engagement's events --------------------------------------
+// Each value keeps the time of the event it reflects, per source, and an older event handled late
+// (after a retry) never overwrites a newer one. Erasure is final: nothing revives an erased user.
+
+/** A row for a user the read model has not heard of: the defaults eligibility assumes. */
+function newContributor(userId: string) {
+  return {
+    user_id: userId,
+    status: defaultStanding.status,
+    level: defaultStanding.level,
+    trust_score: defaultStanding.trust_score,
+  };
+}
+
+export async function writeProfile(
+  trx: Db,
+  userId: string,
+  at: string,
+  profile: { country: string | null; languages: string[] },
+): Promise<void> {
+  await trx
+    .insertInto('contributors')
+    .values({ ...newContributor(userId), ...profile, identity_changed_at: at })
+    .onConflict((oc) =>
+      oc
+        .column('user_id')
+        .doUpdateSet((eb) => ({
+          country: eb.ref('excluded.country'),
+          languages: eb.ref('excluded.languages'),
+          identity_changed_at: eb.ref('excluded.identity_changed_at'),
+        }))
+        .where((eb) =>
+          eb.and([
+            eb('contributors.status', '!=', 'erased'),
+            eb.or([
+              eb('contributors.identity_changed_at', 'is', null),
+              eb('contributors.identity_changed_at', '<=', eb.ref('excluded.identity_changed_at')),
+            ]),
+          ]),
+        ),
+    )
+    .execute();
+}
+
+/** A role never changes, so a registration handled after a newer event still records it. */
+export async function writeRoleOnce(trx: Db, userId: string, role: string): Promise<void> {
+  await trx
+    .updateTable('contributors')
+    .set({ role })
+    .where('user_id', '=', userId)
+    .where('role', 'is', null)
+    .execute();
+}
+
+export async function writeStatus(
+  trx: Db,
+  userId: string,
+  at: string,
+  status: 'active' | 'suspended',
+): Promise<void> {
+  await trx
+    .insertInto('contributors')
+    .values({ ...newContributor(userId), status, status_changed_at: at })
+    .onConflict((oc) =>
+      oc
+        .column('user_id')
+        .doUpdateSet((eb) => ({
+          status: eb.ref('excluded.status'),
+          status_changed_at: eb.ref('excluded.status_changed_at'),
+        }))
+        .where((eb) =>
+          eb.and([
+            eb('contributors.status', '!=', 'erased'),
+            eb.or([
+              eb('contributors.status_changed_at', 'is', null),
+              eb('contributors.status_changed_at', '<=', eb.ref('excluded.status_changed_at')),
+            ]),
+          ]),
+        ),
+    )
+    .execute();
+}
+
+/**
+ * Scrubs what the read model holds about a person; the row stays as a tombstone that makes every
+ * later claim fail and keeps older events from reviving the user.
+ */
+export async function writeErasure(trx: Db, userId: string, at: string): Promise<void> {
+  await trx
+    .insertInto('contributors')
+    .values({
+      ...newContributor(userId),
+      status: 'erased',
+      country: null,
+      languages: [],
+      identity_changed_at: at,
+      status_changed_at: at,
+    })
+    .onConflict((oc) =>
+      oc.column('user_id').doUpdateSet({
+        status: 'erased',
+        country: null,
+        languages: [],
+        identity_changed_at: sql`greatest(contributors.identity_changed_at, excluded.identity_changed_at)`,
+        status_changed_at: sql`greatest(contributors.status_changed_at, excluded.status_changed_at)`,
+      }),
+    )
+    .execute();
+}
+
+export async function deleteInvitationsOf(trx: Db, userId: string): Promise<void> {
+  await trx.deleteFrom('campaign_invitations').where('user_id', '=', userId).execute();
+}
+
+export async function writeLevel(trx: Db, userId: string, level: number, at: string): Promise<void> {
+  await trx
+    .insertInto('contributors')
+    .values({ ...newContributor(userId), level, level_changed_at: at })
+    .onConflict((oc) =>
+      oc
+        .column('user_id')
+        .doUpdateSet((eb) => ({
+          level: eb.ref('excluded.level'),
+          level_changed_at: eb.ref('excluded.level_changed_at'),
+        }))
+        .where((eb) =>
+          eb.or([
+            eb('contributors.level_changed_at', 'is', null),
+            eb('contributors.level_changed_at', '<=', eb.ref('excluded.level_changed_at')),
+          ]),
+        ),
+    )
+    .execute();
+}
+
+export async function writeTrust(trx: Db, userId: string, trustScore: number, at: string): Promise<void> {
+  await trx
+    .insertInto('contributors')
+    .values({ ...newContributor(userId), trust_score: trustScore, trust_changed_at: at })
+    .onConflict((oc) =>
+      oc
+        .column('user_id')
+        .doUpdateSet((eb) => ({
+          trust_score: eb.ref('excluded.trust_score'),
+          trust_changed_at: eb.ref('excluded.trust_changed_at'),
+        }))
+        .where((eb) =>
+          eb.or([
+            eb('contributors.trust_changed_at', 'is', null),
+            eb('contributors.trust_changed_at', '<=', eb.ref('excluded.trust_changed_at')),
+          ]),
+        ),
+    )
+    .execute();
+}
