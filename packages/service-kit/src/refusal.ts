@@ -18,6 +18,10 @@ export const REFUSAL_KINDS = [
   /** Well-formed, but it can never be met as asked (a rule of the domain says no). */
   'unprocessable',
   'too_large',
+  /** The content is of a type this endpoint does not take. */
+  'unsupported_media',
+  /** The byte range asked for lies outside the content. */
+  'range_not_satisfiable',
   'rate_limited',
   /** Something this depends on is not there right now. */
   'unavailable',

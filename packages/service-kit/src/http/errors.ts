@@ -1,7 +1,7 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { hasZodFastifySchemaValidationErrors, isResponseSerializationError } from 'fastify-type-provider-zod';
 import { Refusal, type RefusalKind } from '../refusal.ts';
-import { HttpProblem, PROBLEM_CONTENT_TYPE, type ProblemDetails, problemType, titleFor } from './problem.ts';
+import { PROBLEM_CONTENT_TYPE, type ProblemDetails, problemType, titleFor } from './problem.ts';
 
 /** The one place a domain refusal becomes an HTTP status. */
 export const statusOfRefusal: Record<RefusalKind, number> = {
@@ -12,6 +12,8 @@ export const statusOfRefusal: Record<RefusalKind, number> = {
   conflict: 409,
   unprocessable: 422,
   too_large: 413,
+  unsupported_media: 415,
+  range_not_satisfiable: 416,
   rate_limited: 429,
   unavailable: 503,
 };
@@ -67,7 +69,6 @@ const FASTIFY_CODES: Record<string, { status: number; code: string; detail: stri
 export function toProblem(error: FastifyError | Error, request: FastifyRequest): ProblemDetails {
   const context = { instance: request.url, request_id: request.id };
   if (error instanceof Refusal) return refusalProblem(error, request.url, request.id);
-  if (error instanceof HttpProblem) return error.toProblem(request.url, request.id);
   if (hasZodFastifySchemaValidationErrors(error)) {
     const errors = error.validation.map((issue) => ({
       path: `${error.validationContext ?? 'body'}${issue.instancePath.replace(/\//g, '.')}`,
