@@ -1,5 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { OpenApiDocument } from '../infra/gateway/src/openapi-merge.ts';
+import { bestPrefix } from '../infra/gateway/src/paths.ts';
 import { type Platform, startPlatform } from './platform.ts';
+
+const METHODS = ['get', 'put', 'post', 'delete', 'patch', 'head', 'options'];
 
 let platform: Platform;
 
@@ -28,6 +32,32 @@ describe('the local platform (npm start)', () => {
     const ui = await fetch(`${platform.baseUrl}/docs`, { redirect: 'follow' });
     expect(ui.status).toBe(200);
     expect(await ui.text()).toMatch(/swagger/i);
+  });
+
+  it('documents an operation under every prefix the gateway forwards, for every service', async () => {
+    const doc = (await (await fetch(`${platform.baseUrl}/docs/json`)).json()) as OpenApiDocument;
+    expect(doc['x-unavailable-services']).toEqual([]);
+    const routes = doc['x-services'].flatMap((s) =>
+      s.prefixes.map((prefix) => ({ service: s.name, prefix })),
+    );
+    const documented = new Set(
+      Object.entries(doc.paths)
+        .filter(([, item]) => METHODS.some((m) => (item as Record<string, unknown>)[m] !== undefined))
+        .map(([path]) => bestPrefix(path, routes)?.prefix),
+    );
+    const undocumented = routes
+      .filter((r) => !documented.has(r.prefix))
+      .map((r) => `${r.prefix} (${r.service})`);
+    expect(undocumented).toEqual([]);
+    expect(doc['x-undocumented-prefixes']).toBeUndefined();
+    // The ledger's routes nested under identity's and tasks' prefixes.
+    expect(Object.keys(doc.paths)).toEqual(
+      expect.arrayContaining([
+        '/api/v1/companies/{id}/credits',
+        '/api/v1/companies/{id}/topups',
+        '/api/v1/campaigns/{id}/budget',
+      ]),
+    );
   });
 
   it('answers an unknown route with a problem+json 404', async () => {

@@ -1,21 +1,24 @@
 import { randomUUID } from 'node:crypto';
 import cors from '@fastify/cors';
-import httpProxy from '@fastify/http-proxy';
 import rateLimit from '@fastify/rate-limit';
 import swagger, { type StaticDocumentSpec } from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import Fastify, {
   type FastifyError,
   type FastifyInstance,
+  type FastifyLoggerOptions,
   type FastifyReply,
   type FastifyRequest,
   type FastifyServerOptions,
+  LogController,
 } from 'fastify';
 import pkg from '../package.json' with { type: 'json' };
-import { type GatewayConfig, type RouteConfig, serviceTargets } from './config.ts';
+import { type GatewayConfig, serviceTargets } from './config.ts';
 import type { MergeOptions, OpenApiDocument } from './openapi-merge.ts';
 import { mergeOpenApiDocuments } from './openapi-merge.ts';
+import { batchedStdout, type LogStream } from './log-stream.ts';
 import { codeForStatus, GatewayError, problem, PROBLEM_CONTENT_TYPE } from './problem.ts';
+import { handleExpectContinue, proxyMounts, registerProxy } from './proxy.ts';
 import { checkReadiness, createDocsProvider, type FetchFn } from './upstreams.ts';
 import { loggerOptions } from '@tessera/service-kit';
 
@@ -107,7 +110,8 @@ export async function buildGateway(
   opts: BuildGatewayOptions = {},
 ): Promise<FastifyInstance> {
   const app = Fastify({
-    logger: opts.logger ?? loggerOptions({ name: 'gateway', level: config.logLevel }),
+    logger: opts.logger ?? defaultLogger(config),
+    logController: new AccessLog(),
     trustProxy: trustProxyOption(config.trustProxy),
     // The request id is logged as `reqId` on every request-scoped log line.
     genReqId: (req) => requestIdFrom(req.headers[REQUEST_ID_HEADER]),
@@ -115,15 +119,14 @@ export async function buildGateway(
   const fetchFn = opts.fetch ?? globalThis.fetch;
   const targets = serviceTargets(config.routes);
 
+  // `Expect: 100-continue` is answered when the body is wanted, or with the final status.
+  handleExpectContinue(app.server);
+
   // Every response carries the request id, including errors, 404s, 429s and proxied responses
-  // (whose own x-request-id header, if any, is overwritten with the same value).
+  // (the proxy writes it over an upstream's own x-request-id).
   app.addHook('onRequest', (request, reply, done) => {
     void reply.header(REQUEST_ID_HEADER, request.id);
     done();
-  });
-  app.addHook('onSend', (request, reply, payload, done) => {
-    void reply.header(REQUEST_ID_HEADER, request.id);
-    done(null, payload);
   });
 
   app.setErrorHandler((error: FastifyError | GatewayError, request, reply) => {
@@ -198,9 +201,40 @@ export async function buildGateway(
 
   await registerDocs(app, config, targets, fetchFn);
 
-  for (const route of config.routes) await registerProxy(app, route, config);
+  await registerProxy(app, proxyMounts(config), { upstreamTimeoutMs: config.upstreamTimeoutMs });
 
   return app;
+}
+
+/**
+ * The access log: one line per request when it is done (fastify's `request completed`, with the
+ * request's method, url and client), not a second one when it comes in; health probes left out.
+ */
+class AccessLog extends LogController {
+  override incomingRequest(): void {}
+
+  override requestCompleted(
+    error: Error | null | undefined,
+    request: FastifyRequest,
+    reply: FastifyReply,
+  ): void {
+    if (request.url === '/healthz' || request.url === '/readyz') return;
+    if (error) {
+      reply.log.error(
+        { req: request, res: reply, err: error, responseTime: reply.elapsedTime },
+        'request errored',
+      );
+    } else {
+      reply.log.info({ req: request, res: reply, responseTime: reply.elapsedTime }, 'request completed');
+    }
+  }
+}
+
+/** pino as every service configures it; JSON lines are written to stdout in batches. */
+function defaultLogger(config: GatewayConfig): FastifyLoggerOptions & { stream?: LogStream } {
+  const options = loggerOptions({ name: 'gateway', level: config.logLevel });
+  // A pretty-printing transport (a terminal in development) has its own destination.
+  return options.transport ? options : { ...options, stream: batchedStdout() };
 }
 
 /** Fastify's types omit the hop-count form of `trustProxy`; express it as a function. */
@@ -216,54 +250,6 @@ function sendProblem(reply: FastifyReply, status: number, code: string, detail: 
     .code(status)
     .type(PROBLEM_CONTENT_TYPE)
     .send(problem(status, code, detail, reply.request.id));
-}
-
-async function registerProxy(app: FastifyInstance, route: RouteConfig, config: GatewayConfig): Promise<void> {
-  await app.register(httpProxy, {
-    upstream: route.upstream,
-    prefix: route.prefix,
-    // Services own their full public paths: forward `/auth/login` as `/auth/login`.
-    rewritePrefix: route.prefix,
-    websocket: false,
-    disableRequestLogging: true,
-    undici: {
-      connections: 128,
-      connectTimeout: 5_000,
-      headersTimeout: config.upstreamTimeoutMs,
-      bodyTimeout: config.upstreamTimeoutMs,
-    },
-    replyOptions: {
-      // Never retry: a retried POST could move money twice; clients retry with an Idempotency-Key.
-      retryDelay: () => null,
-      rewriteRequestHeaders: (request, headers) => {
-        const forwardedFor = headers['x-forwarded-for'];
-        return {
-          ...headers,
-          [REQUEST_ID_HEADER]: request.id,
-          'x-forwarded-for': forwardedFor ? `${String(forwardedFor)}, ${request.ip}` : request.ip,
-          'x-forwarded-proto': request.protocol,
-          'x-forwarded-host': request.host,
-        };
-      },
-      onError: (reply, { error }) => {
-        const code = (error as { code?: unknown }).code;
-        reply.request.log.warn({ err: error, service: route.service }, 'upstream request failed');
-        if (code === 'FST_REPLY_FROM_GATEWAY_TIMEOUT') {
-          void reply.send(
-            new GatewayError(504, 'UPSTREAM_TIMEOUT', `The ${route.service} service did not answer in time.`),
-          );
-        } else {
-          void reply.send(
-            new GatewayError(
-              502,
-              'UPSTREAM_UNAVAILABLE',
-              `The ${route.service} service is unavailable; try again later.`,
-            ),
-          );
-        }
-      },
-    },
-  });
 }
 
 async function registerDocs(

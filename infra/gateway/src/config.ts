@@ -45,6 +45,17 @@ export interface GatewayConfig {
   readonly trustProxy: boolean | number | string;
   /** Headers and body timeout for proxied requests. */
   readonly upstreamTimeoutMs: number;
+  /** Largest request body in bytes on a proxied route, unless it is an upload route. */
+  readonly bodyLimit: number;
+  /** Upload routes: larger bodies, streamed through and never buffered. */
+  readonly uploads: {
+    /**
+     * Path patterns (`*` or `:name` for one segment) of upload routes: the path itself and
+     * everything under it, e.g. `/api/v1/submissions/*\/media`.
+     */
+    readonly paths: readonly string[];
+    readonly bodyLimit: number;
+  };
   /** Timeout for the gateway's own probes of upstreams (`/healthz`, `/docs/json`). */
   readonly probeTimeoutMs: number;
   /** How long the merged OpenAPI document is cached. */
@@ -63,6 +74,11 @@ const SERVICE_NAME = /^[a-z][a-z0-9-]{0,62}$/;
 // `/api/v1/companies`), no trailing slash. The router prefers a static segment, then a parameter,
 // then a shorter prefix, so the most specific pattern wins.
 const PREFIX = /^(\/([A-Za-z0-9._~-]+|:[A-Za-z][A-Za-z0-9_]*))+$/;
+// An upload route pattern: as a prefix, and `*` may stand for one segment.
+const UPLOAD_PATH = /^(\/([A-Za-z0-9._~-]+|:[A-Za-z][A-Za-z0-9_]*|\*))+$/;
+export const DEFAULT_BODY_LIMIT = 1_048_576;
+export const DEFAULT_UPLOAD_BODY_LIMIT = 52_428_800;
+export const DEFAULT_UPLOAD_PATHS = ['/api/v1/media', '/api/v1/submissions/*/media'] as const;
 
 const intFromEnv = (min: number, max: number) =>
   z
@@ -176,6 +192,25 @@ const corsSchema = z
     return origins;
   });
 
+const uploadPathsSchema = z
+  .string()
+  .transform((raw) =>
+    raw
+      .split(',')
+      .map((s) => s.trim())
+      .filter((s) => s.length > 0),
+  )
+  .pipe(
+    z.array(
+      z
+        .string()
+        .regex(
+          UPLOAD_PATH,
+          'expected path patterns such as "/api/v1/submissions/*/media" (no trailing slash)',
+        ),
+    ),
+  );
+
 const trustProxySchema = z
   .string()
   .trim()
@@ -194,6 +229,9 @@ const envSchema = z.object({
   GATEWAY_CORS_ORIGINS: corsSchema.optional(),
   GATEWAY_TRUST_PROXY: trustProxySchema.default(false),
   GATEWAY_UPSTREAM_TIMEOUT_MS: intFromEnv(1, 600_000).default(30_000),
+  GATEWAY_BODY_LIMIT: intFromEnv(0, 1_073_741_824).default(DEFAULT_BODY_LIMIT),
+  GATEWAY_UPLOAD_PATHS: uploadPathsSchema.default([...DEFAULT_UPLOAD_PATHS]),
+  GATEWAY_UPLOAD_BODY_LIMIT: intFromEnv(0, 1_073_741_824).default(DEFAULT_UPLOAD_BODY_LIMIT),
   GATEWAY_DOCS_CACHE_MS: intFromEnv(0, 3_600_000).default(5_000),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
@@ -232,6 +270,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): GatewayConfig 
     corsOrigins: e.GATEWAY_CORS_ORIGINS ?? (e.NODE_ENV === 'production' ? [] : '*'),
     trustProxy: e.GATEWAY_TRUST_PROXY,
     upstreamTimeoutMs: e.GATEWAY_UPSTREAM_TIMEOUT_MS,
+    bodyLimit: e.GATEWAY_BODY_LIMIT,
+    uploads: { paths: e.GATEWAY_UPLOAD_PATHS, bodyLimit: e.GATEWAY_UPLOAD_BODY_LIMIT },
     probeTimeoutMs: 2_000,
     docsCacheMs: e.GATEWAY_DOCS_CACHE_MS,
     logLevel: e.LOG_LEVEL,

@@ -13,6 +13,8 @@ describe('loadConfig', () => {
       corsOrigins: '*',
       trustProxy: false,
       upstreamTimeoutMs: 30_000,
+      bodyLimit: 1_048_576,
+      uploads: { paths: ['/api/v1/media', '/api/v1/submissions/*/media'], bodyLimit: 52_428_800 },
       probeTimeoutMs: 2_000,
       docsCacheMs: 5_000,
       logLevel: 'info',
@@ -62,6 +64,18 @@ describe('loadConfig', () => {
     ]);
   });
 
+  it('parses the body limits and the upload paths', () => {
+    const config = loadConfig({
+      GATEWAY_BODY_LIMIT: '2048',
+      GATEWAY_UPLOAD_PATHS: ' /api/v1/uploads , /api/v1/jobs/:id/files,/a/*/b ',
+      GATEWAY_UPLOAD_BODY_LIMIT: '104857600',
+    });
+    expect(config).toMatchObject({
+      bodyLimit: 2048,
+      uploads: { paths: ['/api/v1/uploads', '/api/v1/jobs/:id/files', '/a/*/b'], bodyLimit: 104_857_600 },
+    });
+  });
+
   it('treats empty variables as unset', () => {
     expect(loadConfig({ GATEWAY_PORT: '', GATEWAY_ROUTES: ' ' })).toMatchObject({ port: 8080, routes: [] });
   });
@@ -73,6 +87,9 @@ describe('loadConfig', () => {
     [{ LOG_LEVEL: 'loud' }, /LOG_LEVEL/],
     [{ GATEWAY_CORS_ORIGINS: 'app.example.com' }, /GATEWAY_CORS_ORIGINS: "app.example.com" is not an origin/],
     [{ GATEWAY_ROUTES: '[{' }, /GATEWAY_ROUTES: expected a JSON array/],
+    [{ GATEWAY_BODY_LIMIT: '1mb' }, /GATEWAY_BODY_LIMIT: expected an integer/],
+    [{ GATEWAY_UPLOAD_PATHS: '/api/v1/media/' }, /GATEWAY_UPLOAD_PATHS\[0\]: expected path patterns/],
+    [{ GATEWAY_UPLOAD_PATHS: '/ok,media' }, /GATEWAY_UPLOAD_PATHS\[1\]/],
     [{ GATEWAY_ROUTES: '{}' }, /GATEWAY_ROUTES/],
     [
       routes([{ service: 'identity', prefix: 'auth', upstream: 'http://a:1' }]),

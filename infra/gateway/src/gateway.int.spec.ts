@@ -3,9 +3,27 @@ import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildGateway } from './app.ts';
 import { type GatewayConfig, loadConfig, type RouteConfig } from './config.ts';
+import { bestPrefix } from './paths.ts';
 import { deadOrigin, type FakeUpstream, startFakeUpstream } from './testing/fake-upstream.ts';
 
 // Real HTTP end to end: client -> gateway (listening on a port) -> two stand-in upstream services.
+
+/**
+ * The forwarded prefixes under which the document has no operation that the router would send
+ * to that prefix. Independent of the merge's own `x-undocumented-prefixes`.
+ */
+function undocumentedPrefixes(
+  paths: Record<string, Record<string, unknown>>,
+  routed: RouteConfig[],
+): string[] {
+  const methods = ['get', 'put', 'post', 'delete', 'patch', 'head', 'options'];
+  const documented = new Set(
+    Object.entries(paths)
+      .filter(([, item]) => methods.some((m) => item[m] !== undefined))
+      .map(([path]) => bestPrefix(path, routed)?.prefix),
+  );
+  return routed.map((r) => r.prefix).filter((prefix) => !documented.has(prefix));
+}
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
 
@@ -393,6 +411,46 @@ describe('docs', () => {
     expect(await res.text()).toContain('swagger-ui');
     const initializer = await fetch(`${gateway.url}/docs/static/swagger-initializer.js`);
     expect(initializer.status).toBe(200);
+  });
+
+  it("documents every forwarded prefix, a parameterised one nested in another service's included", async () => {
+    const ledger = await startFakeUpstream('ledger', '/tasks/:campaign/budget');
+    const nestedRoutes = [
+      ...routes,
+      { service: 'ledger', prefix: '/tasks/:campaign/budget', upstream: ledger.url },
+    ];
+    const nested = await start(configFor(nestedRoutes, { docsCacheMs: 0 }));
+    closers.push(
+      () => nested.app.close(),
+      () => ledger.close(),
+    );
+    const doc = (await (await fetch(`${nested.url}/docs/json`)).json()) as {
+      paths: Record<string, Record<string, unknown>>;
+      'x-undocumented-prefixes'?: unknown;
+    };
+    expect(Object.keys(doc.paths)).toEqual(
+      expect.arrayContaining(['/tasks/{campaign}/budget/echo', '/tasks/{campaign}/budget/items/{id}']),
+    );
+    expect(undocumentedPrefixes(doc.paths, nestedRoutes)).toEqual([]);
+    expect(doc['x-undocumented-prefixes']).toBeUndefined();
+  });
+
+  it('names a forwarded prefix that has no documented operation', async () => {
+    // Identity documents nothing under /tasks/:campaign/secret, yet the gateway forwards it there.
+    const withHole = [
+      ...routes,
+      { service: 'identity', prefix: '/tasks/:campaign/secret', upstream: identity.url },
+    ];
+    const holed = await start(configFor(withHole, { docsCacheMs: 0 }));
+    closers.push(() => holed.app.close());
+    const doc = (await (await fetch(`${holed.url}/docs/json`)).json()) as {
+      paths: Record<string, Record<string, unknown>>;
+      'x-undocumented-prefixes'?: unknown;
+    };
+    expect(undocumentedPrefixes(doc.paths, withHole)).toEqual(['/tasks/:campaign/secret']);
+    expect(doc['x-undocumented-prefixes']).toEqual([
+      { service: 'identity', prefix: '/tasks/:campaign/secret' },
+    ]);
   });
 
   it('is a valid document with no services configured', async () => {

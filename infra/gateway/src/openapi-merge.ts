@@ -4,9 +4,12 @@
  *
  * Rules:
  * - Paths: a service contributes only the paths the gateway actually routes to it, i.e. the
- *   paths whose longest matching route prefix belongs to that service. Service paths are already
+ *   paths whose most specific matching route prefix (as the router picks it: `:name` segments of a
+ *   prefix match `{name}` segments of a path) belongs to that service. Service paths are already
  *   full public paths (the gateway does not rewrite prefixes); a service's own `/healthz`,
  *   `/readyz`, `/docs/json` are not reachable through the gateway and are dropped.
+ * - Coverage: a route prefix of an available service under which no kept path lies is listed in
+ *   `x-undocumented-prefixes` (the gateway forwards requests there that no one documented).
  * - Components (`schemas`, `responses`, `parameters`, ...): only those reachable from the kept
  *   paths are included (security schemes always are). A name defined identically by several
  *   services is kept once; a name defined differently is namespaced `<service>.<Name>` in every
@@ -18,6 +21,10 @@
  * - A service whose document is missing or invalid is listed in `x-unavailable-services`; the
  *   result is still a valid document.
  */
+
+import { bestPrefix } from './paths.ts';
+
+export { matchesPrefix } from './paths.ts';
 
 type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 type JsonObject = { [key: string]: Json };
@@ -56,7 +63,14 @@ export interface OpenApiDocument {
   'x-tagGroups': { name: string; tags: string[] }[];
   'x-services': MergedServiceInfo[];
   'x-unavailable-services': UnavailableService[];
+  /** Forwarded prefixes of available services that have no documented operation. */
+  'x-undocumented-prefixes'?: UndocumentedPrefix[];
   'x-conflicts'?: string[];
+}
+
+export interface UndocumentedPrefix {
+  readonly service: string;
+  readonly prefix: string;
 }
 
 export interface MergeOptions {
@@ -81,15 +95,7 @@ export function mergeOpenApiDocuments(
 
   // 1. Validate, and keep only the paths each service owns.
   const allPrefixes = services.flatMap((s) => s.prefixes.map((prefix) => ({ prefix, service: s.service })));
-  const ownerOf = (path: string): string | undefined => {
-    let best: { prefix: string; service: string } | undefined;
-    for (const candidate of allPrefixes) {
-      if (matchesPrefix(path, candidate.prefix) && (!best || candidate.prefix.length > best.prefix.length)) {
-        best = candidate;
-      }
-    }
-    return best?.service;
-  };
+  const documentedPrefixes = new Set<string>();
 
   interface Prepared {
     service: string;
@@ -121,7 +127,11 @@ export function mergeOpenApiDocuments(
     });
     const paths: JsonObject = {};
     for (const [path, item] of Object.entries(isObject(doc.paths) ? doc.paths : {})) {
-      if (isObject(item) && ownerOf(path) === source.service) paths[path] = item;
+      if (!isObject(item)) continue;
+      const owner = bestPrefix(path, allPrefixes);
+      if (owner?.service !== source.service) continue;
+      paths[path] = item;
+      if (operations({ [path]: item }).next().done === false) documentedPrefixes.add(owner.prefix);
     }
     const components = reachableComponents(paths, isObject(doc.components) ? doc.components : {});
     prepared.push({ service: source.service, doc, paths, components });
@@ -278,13 +288,14 @@ export function mergeOpenApiDocuments(
       Object.entries(mergedComponents).map(([type, entries]) => [type, sortKeys(entries)]),
     );
   }
+  const undocumented = prepared.flatMap((p) =>
+    (services.find((s) => s.service === p.service)?.prefixes ?? [])
+      .filter((prefix) => !documentedPrefixes.has(prefix))
+      .map((prefix) => ({ service: p.service, prefix })),
+  );
+  if (undocumented.length > 0) merged['x-undocumented-prefixes'] = undocumented;
   if (conflicts.length > 0) merged['x-conflicts'] = conflicts;
   return merged;
-}
-
-/** True when `path` is `prefix` or lies under it (segment boundary). */
-export function matchesPrefix(path: string, prefix: string): boolean {
-  return path === prefix || path.startsWith(prefix.endsWith('/') ? prefix : `${prefix}/`);
 }
 
 function describe(description: string | undefined, unavailable: readonly UnavailableService[]) {

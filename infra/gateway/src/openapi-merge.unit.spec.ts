@@ -158,6 +158,61 @@ describe('mergeOpenApiDocuments', () => {
     expect((doc.paths['/auth/login'] as { post: { operationId?: string } }).post.operationId).toBe('login');
   });
 
+  it("keeps a service's paths under a parameterised prefix nested in another service's prefix", () => {
+    const document = (paths: string[]) => ({
+      openapi: '3.1.0',
+      info: { title: 't', version: '1' },
+      paths: Object.fromEntries(paths.map((p) => [p, { get: { responses: ok } }])),
+    });
+    const doc = mergeOpenApiDocuments([
+      {
+        service: 'identity',
+        prefixes: ['/api/v1/companies'],
+        document: document(['/api/v1/companies/{id}', '/api/v1/companies/{id}/members']),
+      },
+      {
+        service: 'tasks',
+        prefixes: ['/api/v1/campaigns'],
+        document: document(['/api/v1/campaigns', '/api/v1/campaigns/{id}']),
+      },
+      {
+        service: 'ledger',
+        prefixes: [
+          '/api/v1/companies/:id/credits',
+          '/api/v1/companies/:id/topups',
+          '/api/v1/campaigns/:id/budget',
+        ],
+        document: document([
+          '/api/v1/companies/{id}/credits',
+          '/api/v1/companies/{id}/topups',
+          '/api/v1/campaigns/{id}/budget',
+        ]),
+      },
+    ]);
+    expect(Object.keys(doc.paths).sort()).toEqual([
+      '/api/v1/campaigns',
+      '/api/v1/campaigns/{id}',
+      '/api/v1/campaigns/{id}/budget',
+      '/api/v1/companies/{id}',
+      '/api/v1/companies/{id}/credits',
+      '/api/v1/companies/{id}/members',
+      '/api/v1/companies/{id}/topups',
+    ]);
+    expect(doc['x-undocumented-prefixes']).toBeUndefined();
+  });
+
+  it('lists forwarded prefixes of available services that have no documented operation', () => {
+    const doc = mergeOpenApiDocuments([
+      { ...identity, prefixes: [...identity.prefixes, '/auth/:id/keys', '/dev'] },
+      tasks,
+      { service: 'qc', prefixes: ['/qc'], unavailableReason: 'unreachable' },
+    ]);
+    expect(doc['x-undocumented-prefixes']).toEqual([
+      { service: 'identity', prefix: '/auth/:id/keys' },
+      { service: 'identity', prefix: '/dev' },
+    ]);
+  });
+
   it('routes a path to the service with the longest matching prefix', () => {
     const feed: ServiceDocument = {
       service: 'feed',

@@ -85,6 +85,21 @@ export function createDocsProvider(opts: {
 }): { get(): Promise<OpenApiDocument> } {
   let cached: { doc: OpenApiDocument; expiresAt: number } | undefined;
   let inflight: Promise<OpenApiDocument> | undefined;
+  let reportedUndocumented = '';
+
+  /** Forwarded prefixes nobody documents are worth a warning, once per change. */
+  function reportUndocumented(doc: OpenApiDocument): void {
+    const undocumented = doc['x-undocumented-prefixes'] ?? [];
+    const key = JSON.stringify(undocumented);
+    if (key === reportedUndocumented) return;
+    reportedUndocumented = key;
+    if (undocumented.length > 0) {
+      opts.log.warn(
+        { undocumented: undocumented.map((u) => `${u.prefix} (${u.service})`) },
+        'forwarded prefixes without a documented operation',
+      );
+    }
+  }
 
   async function build(): Promise<OpenApiDocument> {
     const sources = await Promise.all(
@@ -116,6 +131,7 @@ export function createDocsProvider(opts: {
       if (cached && cached.expiresAt > Date.now()) return Promise.resolve(cached.doc);
       inflight ??= build()
         .then((doc) => {
+          reportUndocumented(doc);
           cached = { doc, expiresAt: Date.now() + opts.cacheMs };
           return doc;
         })

@@ -1,4 +1,6 @@
+import { createHash } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
+import type { Readable } from 'node:stream';
 import Fastify, { type FastifyInstance } from 'fastify';
 
 /** What a stand-in upstream saw of a proxied request. */
@@ -20,12 +22,20 @@ export interface FakeUpstream {
 
 /**
  * A throwaway HTTP service standing in for a Tessera service behind the gateway: it echoes what
- * it receives under `prefix`, and serves `/healthz` and an OpenAPI document at `/docs/json`.
+ * it receives under `prefix`, and serves `/healthz` and an OpenAPI document at `/docs/json`
+ * (`:name` segments of the prefix written `{name}`, as @fastify/swagger does). Like a service, it
+ * refuses JSON bodies over fastify's default 1 MiB itself. Besides the echo routes:
+ * - `POST <prefix>/upload` streams an `application/octet-stream` body of any size and answers its
+ *   length and SHA-256;
+ * - `POST <prefix>/early` answers 401 without reading the body;
+ * - `<prefix>/crash` destroys the connection without an answer.
  */
 export async function startFakeUpstream(name: string, prefix: string): Promise<FakeUpstream> {
   const app = Fastify({ logger: false });
   const seen: Seen[] = [];
   app.addContentTypeParser('text/plain', { parseAs: 'string' }, (_req, body, done) => done(null, body));
+  // Uploads are streamed to the handler, never buffered, and have no size limit here.
+  app.addContentTypeParser('application/octet-stream', (_req, payload, done) => done(null, payload));
 
   const echo = (request: { method: string; url: string; headers: Seen['headers']; body: unknown }) => {
     const entry = {
@@ -67,12 +77,34 @@ export async function startFakeUpstream(name: string, prefix: string): Promise<F
     await new Promise((resolve) => setTimeout(resolve, 1_000));
     return { late: true };
   });
+  app.post(`${prefix}/upload`, async (req) => {
+    const hash = createHash('sha256');
+    let bytes = 0;
+    for await (const chunk of req.body as Readable) {
+      bytes += (chunk as Buffer).length;
+      hash.update(chunk as Buffer);
+    }
+    seen.push({ method: req.method, url: req.url, headers: req.headers, body: { bytes } });
+    return { service: name, bytes, sha256: hash.digest('hex') };
+  });
+  app.post(`${prefix}/early`, {
+    onRequest: async (req, reply) => {
+      seen.push({ method: req.method, url: req.url, headers: req.headers, body: null });
+      return reply.code(401).send({ code: 'UNAUTHENTICATED', service: name });
+    },
+    handler: () => ({ unreachable: true }),
+  });
+  app.all(`${prefix}/crash`, (req) => {
+    echo(req);
+    req.raw.socket.destroy();
+  });
   app.get('/healthz', () => ({ status: 'ok' }));
+  const docPrefix = prefix.replace(/:([A-Za-z0-9_]+)/g, '{$1}');
   app.get('/docs/json', () => ({
     openapi: '3.1.0',
     info: { title: `${name} service`, version: '1.0.0' },
     paths: {
-      [`${prefix}/echo`]: {
+      [`${docPrefix}/echo`]: {
         post: {
           operationId: 'echo',
           requestBody: {
@@ -81,7 +113,7 @@ export async function startFakeUpstream(name: string, prefix: string): Promise<F
           responses: { '200': { description: 'echo' } },
         },
       },
-      [`${prefix}/items/{id}`]: {
+      [`${docPrefix}/items/{id}`]: {
         get: {
           tags: ['items'],
           parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'string' } }],
