@@ -1,9 +1,11 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { wavs } from '../services/submissions/src/prevalidation/testing/fixtures.ts';
 import { type Platform, startPlatform } from './platform.ts';
 
 // A company funds and activates a campaign (identity → tasks → ledger → tasks over NATS), publishes
-// a task, and a contributor finds it in the feed and claims it: every call goes through the gateway.
+// a task, and a contributor finds it in the feed, claims it, uploads a recording and hands it in
+// (tasks → submissions over NATS; pre-validation passes it to review): every call goes through the gateway.
 
 let platform: Platform;
 const admin = {
@@ -26,8 +28,8 @@ beforeAll(async () => {
   await waitFor('identity did not answer through the gateway', 60_000, async () =>
     (await fetch(`${platform.baseUrl}/.well-known/jwks.json`)).ok ? true : undefined,
   );
-  // Without a token tasks and the ledger answer 401 themselves (the gateway would say 502).
-  for (const path of ['/api/v1/campaigns', '/api/v1/wallet']) {
+  // Without a token the services answer 401 themselves (the gateway would say 502).
+  for (const path of ['/api/v1/campaigns', '/api/v1/wallet', '/api/v1/submissions/me']) {
     await waitFor(`${path} did not answer through the gateway`, 60_000, async () =>
       (await fetch(`${platform.baseUrl}${path}`)).status === 401 ? true : undefined,
     );
@@ -90,7 +92,7 @@ async function signUp(role: 'company' | 'contributor'): Promise<{ userId: string
 const usd = (amount: number) => ({ amount, currency: 'USD' });
 
 describe('a campaign from funding to a contributor’s claim, through the gateway', () => {
-  it('funds and activates a campaign with the real ledger, publishes a task, and a contributor claims it', async () => {
+  it('funds and activates a campaign with the real ledger, publishes a task; a contributor claims it and hands in a recording', async () => {
     const manager = await signUp('company');
     const contributor = await signUp('contributor');
     const root = await logIn(admin.email, admin.password);
@@ -205,5 +207,41 @@ describe('a campaign from funding to a contributor’s claim, through the gatewa
       body: { ...published.body.task, campaign_id: campaignId },
     });
     expect([400, 403], show(contributorPublish)).toContain(contributorPublish.status);
+
+    // The contributor uploads a recording (multipart, through the gateway's upload route) and
+    // hands it in under the claim; submissions learned the claim from tasks' events.
+    const form = new FormData();
+    form.append('file', new Blob([wavs.speech()], { type: 'audio/wav' }), 'greeting.wav');
+    const uploaded = await fetch(`${platform.baseUrl}/api/v1/media`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${contributor.token}` },
+      body: form,
+    });
+    const media = (await uploaded.json()) as { media: { id: string; kind: string } };
+    expect([uploaded.status, media.media.kind]).toEqual([201, 'audio']);
+    const handIn = await waitFor('submissions never heard of the claim', 30_000, async () => {
+      const reply = await call('POST', '/api/v1/submissions', {
+        token: contributor.token,
+        key: `e2e-submit-${randomUUID()}`,
+        body: {
+          assignment_id: claim.body.assignment.id,
+          payload: { media_id: media.media.id },
+          time_spent_seconds: 40,
+        },
+      });
+      if (reply.status === 202) return reply;
+      expect([reply.status, reply.body.code], show(reply)).toEqual([409, 'ASSIGNMENT_UNKNOWN']);
+      return undefined;
+    });
+    const submissionId: string = handIn.body.submission.id;
+    const mine = await waitFor('the submission never passed pre-validation', 30_000, async () => {
+      const reply = await call('GET', '/api/v1/submissions/me', { token: contributor.token });
+      expect(reply.status, show(reply)).toBe(200);
+      const found = (reply.body.submissions as { id: string; status: string }[]).find(
+        (s) => s.id === submissionId,
+      );
+      return found?.status === 'in_review' ? found : undefined;
+    });
+    expect(mine).toMatchObject({ task_id: taskId, reward: usd(150), payload: { media_id: media.media.id } });
   });
 });

@@ -6,3 +6,5 @@ export * from './build-event.ts';
 export * from './schemas.ts';
 export * from './task-inputs.ts';
 export { campaignPauseReasons, taskCloseReasons } from './events/tasks.ts';
+export { fraudSignals, mediaKinds, rejectionStages } from './events/submissions.ts';
+export { verdictMethods, verdicts } from './events/qc.ts';

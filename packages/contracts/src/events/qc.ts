@@ -1,8 +1,20 @@
 import { z } from 'zod';
 import { defineEvent } from '../define-event.ts';
-import { entityId, money } from '../schemas.ts';
+import { entityId, money, reasonCode } from '../schemas.ts';
+import { anyTaskInput } from '../task-inputs.ts';
 
-/** Quality control: judge work that earns money. The qc issue adds the rest of the family. */
+const timestamp = z.iso.datetime({ offset: true });
+
+/** What a verdict says of a submission. */
+export const verdicts = ['approve', 'reject', 'revision'] as const;
+
+/** How a verdict was reached. */
+export const verdictMethods = ['consensus', 'golden', 'admin', 'appeal'] as const;
+
+/**
+ * Quality control: judge work, reach verdicts, pay judges. Submissions declared the verdict shapes
+ * it acts on (the submissions issue); the QC issue adds the rest of the family.
+ */
 export const qcEvents = [
   defineEvent('qc.review.fee-earned.v1', {
     description:
@@ -13,6 +25,37 @@ export const qcEvents = [
       campaign_id: entityId,
       judge_id: entityId,
       fee: money,
+    }),
+  }),
+  defineEvent('qc.review.assigned.v1', {
+    description:
+      'A judge leased a review of a submission: from now on submissions lets that judge read its content and media.',
+    data: z.object({
+      review_id: entityId,
+      submission_id: entityId,
+      judge_id: entityId,
+      lease_expires_at: timestamp,
+    }),
+  }),
+  defineEvent('qc.submission.verdict-reached.v1', {
+    description:
+      'QC decided a submission (one revision of it): approve, reject, or ask for one revision. An appeal decision is a verdict with method `appeal` that names the appeal.',
+    data: z.object({
+      submission_id: entityId,
+      /** The revision judged (submissions.submission.validated.v1); a verdict on an older one is stale. */
+      revision: z.number().int().min(1).max(2),
+      verdict: z.enum(verdicts),
+      method: z.enum(verdictMethods),
+      /** The posterior of the verdict (1 for golden and admin decisions). */
+      confidence: z.number().min(0).max(1),
+      /** The judges' mean quality score, when they gave one. */
+      quality_score: z.number().min(0).max(1).nullable(),
+      reason_codes: z.array(reasonCode).max(20),
+      /** The aggregated answer (labels, option, preference) and its confidence, for dataset bundles. */
+      answer: anyTaskInput.nullable(),
+      answer_confidence: z.number().min(0).max(1).nullable(),
+      /** Set when this verdict decides an appeal (submissions.appeal.filed.v1). */
+      appeal_id: entityId.optional(),
     }),
   }),
 ] as const;

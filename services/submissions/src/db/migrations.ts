@@ -1,0 +1,113 @@
+import { createCompanyMembersTable, idempotencyKeysMigration } from '@tessera/service-kit';
+import { type Kysely, type Migration, sql } from 'kysely';
+import { laterMigrations } from './later-migrations.ts';
+
+/** Submissions' tables; the kit's (outbox, inbox, dead letters) are migrated separately. */
+export const submissionsMigrations: Record<string, Migration> = {
+  '0001_read_models': {
+    async up(db: Kysely<unknown>) {
+      // Tasks' claims and tasks, as their events told us; `changed_at` is the time of the event a
+      // row reflects, so an older event delivered late never overwrites a newer one.
+      await sql`
+        create table claims (
+          id uuid primary key,
+          task_id uuid not null,
+          campaign_id uuid not null,
+          company_id uuid not null,
+          contributor_id uuid not null,
+          reward_amount bigint not null check (reward_amount >= 0),
+          currency char(3) not null,
+          xp_reward integer not null check (xp_reward >= 0),
+          expires_at timestamptz not null,
+          status text not null check (status in ('active', 'released', 'expired')),
+          changed_at timestamptz not null
+        )`.execute(db);
+      await sql`
+        create table task_views (
+          id uuid primary key,
+          campaign_id uuid not null,
+          company_id uuid not null,
+          task_type text not null,
+          input jsonb not null,
+          judges_required integer not null,
+          is_golden boolean not null,
+          changed_at timestamptz not null
+        )`.execute(db);
+      await createCompanyMembersTable(db);
+    },
+  },
+  '0002_submissions_and_media': {
+    async up(db: Kysely<unknown>) {
+      await sql`
+        create table media (
+          id uuid primary key,
+          uploader_id uuid not null,
+          kind text not null check (kind in ('audio', 'image')),
+          content_type text not null,
+          bytes bigint not null check (bytes > 0),
+          sha256 char(64) not null,
+          storage_key text not null,
+          submission_id uuid,
+          created_at timestamptz not null
+        )`.execute(db);
+      await sql`create index media_uploader on media (uploader_id, created_at desc)`.execute(db);
+      await sql`create index media_submission on media (submission_id) where submission_id is not null`.execute(
+        db,
+      );
+
+      await sql`
+        create table submissions (
+          id uuid primary key,
+          assignment_id uuid not null unique,
+          task_id uuid not null,
+          campaign_id uuid not null,
+          company_id uuid not null,
+          contributor_id uuid not null,
+          task_type text not null,
+          status text not null
+            check (status in ('received', 'in_review', 'revision_requested', 'approved', 'rejected')),
+          revision integer not null default 1 check (revision between 1 and 2),
+          payload jsonb not null,
+          answer jsonb,
+          content_sha256 char(64),
+          time_spent_seconds integer not null check (time_spent_seconds >= 0),
+          reward_amount bigint not null check (reward_amount >= 0),
+          currency char(3) not null,
+          xp_reward integer not null check (xp_reward >= 0),
+          reason_codes text[] not null default '{}',
+          revision_deadline timestamptz,
+          submitted_at timestamptz not null,
+          decided_at timestamptz,
+          created_at timestamptz not null,
+          updated_at timestamptz not null
+        )`.execute(db);
+      await sql`create index submissions_contributor on submissions (contributor_id, created_at desc, id desc)`.execute(
+        db,
+      );
+      await sql`create index submissions_campaign on submissions (campaign_id, created_at desc, id desc)`.execute(
+        db,
+      );
+      await sql`create index submissions_status on submissions (status, created_at desc, id desc)`.execute(
+        db,
+      );
+      await sql`create index submissions_content on submissions (content_sha256) where content_sha256 is not null`.execute(
+        db,
+      );
+    },
+  },
+  '0003_idempotency_keys': idempotencyKeysMigration,
+  '0004_review_access': {
+    async up(db: Kysely<unknown>) {
+      // Which judges QC assigned to which submission: they may read its content and media.
+      await sql`
+        create table review_access (
+          submission_id uuid not null,
+          judge_id uuid not null,
+          review_id uuid not null,
+          granted_at timestamptz not null,
+          primary key (submission_id, judge_id)
+        )`.execute(db);
+    },
+  },
+  ...laterMigrations,
+};

@@ -1,0 +1,108 @@
+import type { CompanyMembersTable, IdempotencyKeysTable, KitTables } from '@tessera/service-kit';
+import type { ColumnType } from 'kysely';
+
+type Timestamp = ColumnType<Date, Date | string, Date | string>;
+type Json = ColumnType<unknown, string, string>;
+/** bigint columns come back as strings from pg; we write numbers. */
+type Amount = ColumnType<string, number | string, number | string>;
+
+export interface ClaimsTable {
+  id: string;
+  task_id: string;
+  campaign_id: string;
+  company_id: string;
+  contributor_id: string;
+  reward_amount: Amount;
+  currency: string;
+  xp_reward: number;
+  expires_at: Timestamp;
+  status: 'active' | 'released' | 'expired';
+  changed_at: Timestamp;
+}
+
+export interface TaskViewsTable {
+  id: string;
+  campaign_id: string;
+  company_id: string;
+  task_type: string;
+  input: Json;
+  judges_required: number;
+  is_golden: boolean;
+  changed_at: Timestamp;
+}
+
+export interface MediaTable {
+  id: string;
+  uploader_id: string;
+  kind: 'audio' | 'image';
+  content_type: string;
+  bytes: Amount;
+  sha256: string;
+  storage_key: string;
+  submission_id: string | null;
+  created_at: Timestamp;
+}
+
+export interface SubmissionsTable {
+  id: string;
+  assignment_id: string;
+  task_id: string;
+  campaign_id: string;
+  company_id: string;
+  contributor_id: string;
+  task_type: string;
+  status: 'received' | 'in_review' | 'revision_requested' | 'approved' | 'rejected';
+  revision: number;
+  payload: Json;
+  answer: Json | null;
+  content_sha256: string | null;
+  time_spent_seconds: number;
+  reward_amount: Amount;
+  currency: string;
+  xp_reward: number;
+  reason_codes: string[];
+  revision_deadline: Timestamp | null;
+  submitted_at: Timestamp;
+  decided_at: Timestamp | null;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+  /** From QC's verdict: how it was reached, its confidence, the judges' quality score. */
+  verdict_method: ColumnType<string | null, string | null | undefined, string | null>;
+  verdict_confidence: ColumnType<number | null, number | null | undefined, number | null>;
+  quality_score: ColumnType<number | null, number | null | undefined, number | null>;
+  /** The aggregated answer (labels, option, preference) and its confidence, for bundles. */
+  verdict_answer: ColumnType<unknown, string | null | undefined, string | null>;
+  answer_confidence: ColumnType<number | null, number | null | undefined, number | null>;
+  /** Pre-validation: the image's perceptual hash and the text's normalised hash, for duplicates. */
+  perceptual_hash: ColumnType<string | null, string | null | undefined, string | null>;
+  text_hash: ColumnType<string | null, string | null | undefined, string | null>;
+  screening_attempts: ColumnType<number, number | undefined, number>;
+}
+
+export interface AppealsTable {
+  id: string;
+  submission_id: string;
+  contributor_id: string;
+  reason: string;
+  status: 'open' | 'upheld' | 'overturned';
+  filed_at: Timestamp;
+  decided_at: Timestamp | null;
+}
+
+export interface ReviewAccessTable {
+  submission_id: string;
+  judge_id: string;
+  review_id: string;
+  granted_at: Timestamp;
+}
+
+export interface SubmissionsDB extends KitTables {
+  appeals: AppealsTable;
+  review_access: ReviewAccessTable;
+  claims: ClaimsTable;
+  task_views: TaskViewsTable;
+  media: MediaTable;
+  submissions: SubmissionsTable;
+  company_members: CompanyMembersTable;
+  idempotency_keys: IdempotencyKeysTable;
+}

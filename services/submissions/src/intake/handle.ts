@@ -1,0 +1,204 @@
+import { createHash, randomUUID } from 'node:crypto';
+import { buildEvent } from '@tessera/contracts';
+import {
+  appendToOutbox,
+  claimIdempotencyKey,
+  type Clock,
+  isUniqueViolation,
+  orRefuse,
+  recordIdempotentResponse,
+  refuse,
+} from '@tessera/service-kit';
+import type { Kysely, Transaction } from 'kysely';
+import type { SubmissionsDB } from '../db/schema.ts';
+import { decideMedia, decideSubmit } from './decide.ts';
+import {
+  attachMedia,
+  earlierOf,
+  findClaim,
+  findSubmission,
+  findTask,
+  lockMedia,
+  lockSubmissionOfClaim,
+  type SubmissionRow,
+} from './repository.ts';
+
+export interface IntakeDeps {
+  db: Kysely<SubmissionsDB>;
+  clock: Clock;
+  /** How long a hand-in waits for a claim whose event has not arrived yet. */
+  claimWaitMs: number;
+}
+
+export interface SubmitRequest {
+  contributorId: string;
+  assignmentId: string;
+  payload: unknown;
+  timeSpentSeconds: number;
+  idempotencyKey?: string | undefined;
+}
+
+const OPERATION = 'submit';
+
+/**
+ * Hands in work under a claim: waits briefly for a claim tasks has just announced, decides, and
+ * stores the submission (or its one revision), attaches its media and writes
+ * `submissions.submission.received.v1` in one transaction. A replay of the same Idempotency-Key
+ * answers the same submission.
+ */
+export async function submitWork(deps: IntakeDeps, request: SubmitRequest): Promise<SubmissionRow> {
+  await waitForClaim(deps, request.assignmentId);
+  try {
+    return await deps.db.transaction().execute(async (trx) => {
+      const now = deps.clock();
+      const key = request.idempotencyKey
+        ? { principalId: request.contributorId, operation: OPERATION, key: request.idempotencyKey }
+        : undefined;
+      if (key) {
+        const earlier = await claimIdempotencyKey(
+          trx,
+          {
+            ...key,
+            body: {
+              assignment_id: request.assignmentId,
+              payload: request.payload,
+              t: request.timeSpentSeconds,
+            },
+          },
+          now,
+        );
+        if (earlier) return replayed(trx, earlier.body);
+      }
+      const submission = await handIn(trx, request, now);
+      if (key)
+        await recordIdempotentResponse(trx, key, { status: 202, body: { submission_id: submission.id } });
+      return submission;
+    });
+  } catch (error) {
+    // Two first hand-ins racing under one claim: the loser finds the winner's row.
+    if (isUniqueViolation(error, 'submissions_assignment_id_key')) {
+      throw refuse.conflict('ALREADY_SUBMITTED', 'Work was already handed in under this claim.');
+    }
+    throw error;
+  }
+}
+
+async function handIn(
+  trx: Transaction<SubmissionsDB>,
+  request: SubmitRequest,
+  now: Date,
+): Promise<SubmissionRow> {
+  const claim = await findClaim(trx, request.assignmentId);
+  const task = claim ? await findTask(trx, claim.taskId) : null;
+  const earlierRow = await lockSubmissionOfClaim(trx, request.assignmentId);
+  const decision = orRefuse(
+    decideSubmit(
+      { claim, task, earlier: earlierOf(earlierRow), now },
+      { contributorId: request.contributorId, payload: request.payload },
+    ),
+  );
+  // decideSubmit accepted, so the claim and the task are known.
+  const { reward, xpReward, campaignId, companyId, taskId } = claim!;
+  const { type } = task!;
+  const { checked } = decision;
+  const resubmitting = decision.kind === 'revision' ? decision.submissionId : null;
+  const media = await lockMedia(trx, checked.mediaIds);
+  const byId = new Map(media.map((item) => [item.id, item]));
+  const owned = orRefuse(
+    decideMedia(
+      checked.mediaIds.map((id) => byId.get(id)),
+      checked.mediaIds,
+      request.contributorId,
+      type,
+      resubmitting,
+    ),
+  );
+  const contentSha256 =
+    owned.length > 0
+      ? (byId.get(owned[0]!.id)?.sha256 ?? null)
+      : checked.text !== null
+        ? createHash('sha256').update(checked.text, 'utf8').digest('hex')
+        : null;
+
+  const fields = {
+    status: 'received' as const,
+    payload: JSON.stringify(checked.payload),
+    answer: checked.answer === null ? null : JSON.stringify(checked.answer),
+    content_sha256: contentSha256,
+    time_spent_seconds: request.timeSpentSeconds,
+    submitted_at: now,
+    updated_at: now,
+  };
+  if (decision.kind === 'revision') {
+    const row = await trx
+      .updateTable('submissions')
+      .set({ ...fields, revision: decision.revision, revision_deadline: null })
+      .where('id', '=', decision.submissionId)
+      .returningAll()
+      .executeTakeFirstOrThrow();
+    await trx.updateTable('media').set({ submission_id: null }).where('submission_id', '=', row.id).execute();
+    await attachMedia(trx, checked.mediaIds, row.id);
+    return row;
+  }
+  const id = randomUUID();
+  const row = await trx
+    .insertInto('submissions')
+    .values({
+      id,
+      assignment_id: request.assignmentId,
+      task_id: taskId,
+      campaign_id: campaignId,
+      company_id: companyId,
+      contributor_id: request.contributorId,
+      task_type: type,
+      revision: 1,
+      reward_amount: reward.amount,
+      currency: reward.currency,
+      xp_reward: xpReward,
+      reason_codes: [],
+      revision_deadline: null,
+      decided_at: null,
+      created_at: now,
+      ...fields,
+    })
+    .returningAll()
+    .executeTakeFirstOrThrow();
+  await attachMedia(trx, checked.mediaIds, id);
+  await appendToOutbox(trx, [
+    buildEvent(
+      'submissions.submission.received.v1',
+      {
+        submission_id: id,
+        assignment_id: request.assignmentId,
+        task_id: taskId,
+        campaign_id: campaignId,
+        contributor_id: request.contributorId,
+      },
+      { subject: id },
+    ),
+  ]);
+  return row;
+}
+
+async function replayed(trx: Transaction<SubmissionsDB>, body: unknown): Promise<SubmissionRow> {
+  const { submission_id } = body as { submission_id?: string };
+  const row = submission_id ? await findSubmission(trx, submission_id) : null;
+  // The first request with this key is still running (its row is locked until it ends).
+  if (!row)
+    throw refuse.conflict(
+      'IDEMPOTENCY_KEY_IN_USE',
+      'A request with this Idempotency-Key is still being handled; retry.',
+    );
+  return row;
+}
+
+/** A claim tasks has just announced may not have reached us yet: wait a little for it. */
+async function waitForClaim(deps: IntakeDeps, assignmentId: string): Promise<void> {
+  const deadline = Date.now() + deps.claimWaitMs;
+  for (;;) {
+    const claim = await findClaim(deps.db, assignmentId);
+    if (claim && (await findTask(deps.db, claim.taskId))) return;
+    if (Date.now() >= deadline) return;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}

@@ -1,0 +1,228 @@
+import { randomUUID } from 'node:crypto';
+import { foreignEvent } from '@tessera/service-kit/testing';
+import { sql } from 'kysely';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { consumerNames } from '../messaging/consumers.ts';
+import { submissionsWorkers } from '../service.ts';
+import { type ClaimFixture, startTestSubmissions, type TestSubmissions } from '../testing/harness.ts';
+
+let t: TestSubmissions;
+
+beforeAll(async () => {
+  // Pre-validation off: it would write events of its own while these tests count rows.
+  t = await startTestSubmissions({}, { workers: { [submissionsWorkers.prevalidation]: false } });
+});
+
+afterAll(async () => {
+  await t?.stop();
+});
+
+const morning = 'I woke up early, made coffee and read the news before work.';
+
+function submit(claim: Pick<ClaimFixture, 'assignmentId' | 'token'>, payload: unknown, key?: string) {
+  return t.inject({
+    method: 'POST',
+    url: '/api/v1/submissions',
+    token: claim.token,
+    ...(key ? { key } : {}),
+    body: { assignment_id: claim.assignmentId, payload, time_spent_seconds: 95 },
+  });
+}
+
+async function counts() {
+  const { rows } = await sql<{ submissions: number; outbox: number }>`
+    select (select count(*)::int from submissions) as submissions, (select count(*)::int from outbox) as outbox`.execute(
+    t.service.db,
+  );
+  return rows[0]!;
+}
+
+describe('handing in work', () => {
+  it('accepts work under the caller’s open claim, answers 202 and announces it once', async () => {
+    const claim = await t.fixtures.claimed('text');
+    const response = await submit(claim, { text: `  ${morning}  ` });
+
+    expect(response.status).toBe(202);
+    const { submission } = response.body;
+    expect(submission).toMatchObject({
+      assignment_id: claim.assignmentId,
+      task_id: claim.taskId,
+      campaign_id: claim.campaignId,
+      task_type: 'text',
+      status: 'received',
+      revision: 1,
+      payload: { text: morning },
+      reward: { amount: 150, currency: 'USD' },
+      xp_reward: 10,
+    });
+    const [event] = await t.awaitPublished(
+      'submissions.submission.received.v1',
+      (e) => e.data.submission_id === submission.id,
+    );
+    expect(event!.data).toEqual({
+      submission_id: submission.id,
+      assignment_id: claim.assignmentId,
+      task_id: claim.taskId,
+      campaign_id: claim.campaignId,
+      contributor_id: claim.contributorId,
+    });
+  });
+
+  it('takes the reward the claim fixed, not what the task says now', async () => {
+    const task = await t.fixtures.task('validation');
+    const claim = await t.fixtures.claim(task, { reward: 99 });
+    const response = await submit(claim, { option: 'yes', confidence: 0.8 });
+    expect([response.status, response.body.submission.reward]).toEqual([
+      202,
+      { amount: 99, currency: 'USD' },
+    ]);
+  });
+
+  it('waits briefly for a claim whose event is still on its way', async () => {
+    const task = await t.fixtures.task('rlhf');
+    const contributorId = randomUUID();
+    const assignmentId = randomUUID();
+    const token = await t.token({ sub: contributorId, role: 'contributor' });
+    const pending = submit({ assignmentId, token }, { preferred: 'a', ratings: { helpfulness: 6 } });
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    await t.publish(
+      foreignEvent('tasks.assignment.claimed.v1', {
+        assignment_id: assignmentId,
+        task_id: task.taskId,
+        campaign_id: task.campaignId,
+        company_id: task.companyId,
+        contributor_id: contributorId,
+        reward: { amount: 150, currency: 'USD' },
+        xp_reward: 10,
+        expires_at: new Date(Date.now() + 3_600_000).toISOString(),
+      }),
+    );
+    expect((await pending).status).toBe(202);
+  });
+
+  it('answers a replay with the same Idempotency-Key with the same submission, announced once', async () => {
+    const claim = await t.fixtures.claimed('text');
+    const key = `k-${randomUUID()}`;
+    const first = await submit(claim, { text: morning }, key);
+    const again = await submit(claim, { text: morning }, key);
+    expect([first.status, again.status]).toEqual([202, 202]);
+    expect(again.body.submission.id).toBe(first.body.submission.id);
+    const reused = await submit(claim, { text: `${morning} Then I left.` }, key);
+    expect([reused.status, reused.body.code]).toEqual([422, 'IDEMPOTENCY_KEY_REUSED']);
+    await t.awaitPublished(
+      'submissions.submission.received.v1',
+      (e) => e.data.assignment_id === claim.assignmentId,
+    );
+    const events = (await t.published('submissions.submission.received.v1')).filter(
+      (e) => e.data.assignment_id === claim.assignmentId,
+    );
+    expect(events).toHaveLength(1);
+  });
+
+  it('takes exactly one of many hand-ins racing under one claim', async () => {
+    const claim = await t.fixtures.claimed('validation');
+    const responses = await Promise.all(Array.from({ length: 8 }, () => submit(claim, { option: 'no' })));
+    const statuses = responses.map((r) => (r.status === 202 ? 202 : `${r.status} ${r.body.code}`)).sort();
+    expect(statuses).toEqual([202, ...Array(7).fill('409 ALREADY_SUBMITTED')]);
+    const { rows } = await sql<{
+      n: number;
+    }>`select count(*)::int as n from submissions where assignment_id = ${claim.assignmentId}`.execute(
+      t.service.db,
+    );
+    expect(rows[0]!.n).toBe(1);
+  });
+});
+
+describe('refusals, each with its own code, and nothing written', () => {
+  it.each([
+    ['an unknown claim', 'unknown', 409, 'ASSIGNMENT_UNKNOWN'],
+    ['somebody else’s claim', 'other', 404, 'ASSIGNMENT_NOT_FOUND'],
+    ['a released claim', 'released', 409, 'ASSIGNMENT_RELEASED'],
+    ['an expired claim', 'expired', 409, 'ASSIGNMENT_EXPIRED'],
+    ['a claim already handed in', 'twice', 409, 'ALREADY_SUBMITTED'],
+    ['a payload of the wrong shape', 'shape', 400, 'PAYLOAD_INVALID'],
+    ['a text outside the task’s bounds', 'short', 400, 'TEXT_LENGTH_OUT_OF_RANGE'],
+    ['an option the task does not offer', 'option', 400, 'OPTION_NOT_OFFERED'],
+    ['a rating of a criterion the task does not rate', 'criterion', 400, 'CRITERION_UNKNOWN'],
+    ['a media id nobody uploaded', 'media', 422, 'MEDIA_NOT_FOUND'],
+  ])('refuses %s', async (_, scenario, status, code) => {
+    let claim: ClaimFixture;
+    let payload: unknown = { text: morning };
+    switch (scenario) {
+      case 'unknown':
+        claim = { ...(await t.fixtures.claimed('text')), assignmentId: randomUUID() };
+        break;
+      case 'other': {
+        const mine = await t.fixtures.claimed('text');
+        claim = { ...mine, token: await t.token({ sub: randomUUID(), role: 'contributor' }) };
+        break;
+      }
+      case 'released':
+      case 'expired':
+        claim = await t.fixtures.claimed('text');
+        if (scenario === 'released') {
+          await t.deliver(
+            consumerNames.tasks,
+            foreignEvent('tasks.assignment.released.v1', {
+              assignment_id: claim.assignmentId,
+              task_id: claim.taskId,
+              campaign_id: claim.campaignId,
+              contributor_id: claim.contributorId,
+            }),
+          );
+        } else {
+          claim = await t.fixtures.claim(await t.fixtures.task('text'), {
+            expiresAt: new Date(Date.now() - 1000),
+          });
+        }
+        break;
+      case 'twice':
+        claim = await t.fixtures.claimed('text');
+        expect((await submit(claim, payload)).status).toBe(202);
+        break;
+      case 'shape':
+        claim = await t.fixtures.claimed('text');
+        payload = { option: 'yes' };
+        break;
+      case 'short':
+        claim = await t.fixtures.claimed('text');
+        payload = { text: 'too short' };
+        break;
+      case 'option':
+        claim = await t.fixtures.claimed('validation');
+        payload = { option: 'maybe' };
+        break;
+      case 'criterion':
+        claim = await t.fixtures.claimed('rlhf');
+        payload = { preferred: 'b', ratings: { style: 5 } };
+        break;
+      default:
+        claim = await t.fixtures.claimed('audio');
+        payload = { media_id: randomUUID() };
+    }
+    const before = await counts();
+    const response = await submit(claim, payload);
+    expect([response.status, response.body.code]).toEqual([status, code]);
+    expect(response.headers['content-type']).toContain('application/problem+json');
+    expect(await counts()).toEqual(before);
+  });
+
+  it('lets only contributors hand in work', async () => {
+    const claim = await t.fixtures.claimed('text');
+    const company = await t.token({ sub: claim.contributorId, role: 'company' });
+    const response = await submit({ ...claim, token: company }, { text: morning });
+    expect([response.status, response.body.code]).toEqual([403, 'FORBIDDEN']);
+  });
+
+  it('refuses a body that is not a hand-in with 400 naming the field', async () => {
+    const claim = await t.fixtures.claimed('text');
+    const response = await t.inject({
+      method: 'POST',
+      url: '/api/v1/submissions',
+      token: claim.token,
+      body: { assignment_id: claim.assignmentId, payload: { text: morning }, time_spent_seconds: -3 },
+    });
+    expect([response.status, response.body.code]).toEqual([400, 'VALIDATION_FAILED']);
+    expect(response.body.detail).toContain('time_spent_seconds');
+  });
+});

@@ -1,0 +1,54 @@
+import { after, type Position } from '@tessera/service-kit';
+import type { Kysely } from 'kysely';
+import type { SubmissionsDB } from '../db/schema.ts';
+import type { SubmissionStatus } from '../intake/decide.ts';
+import type { SubmissionRow } from '../intake/repository.ts';
+
+export interface ListFilter {
+  contributorId?: string;
+  campaignId?: string;
+  status?: SubmissionStatus;
+  cursor?: Position;
+  limit: number;
+}
+
+/** Newest first by (created_at, id); one row more than the page, for the next cursor. */
+export async function listSubmissions(
+  db: Kysely<SubmissionsDB>,
+  filter: ListFilter,
+): Promise<SubmissionRow[]> {
+  let query = db.selectFrom('submissions').selectAll();
+  if (filter.contributorId) query = query.where('contributor_id', '=', filter.contributorId);
+  if (filter.campaignId) query = query.where('campaign_id', '=', filter.campaignId);
+  if (filter.status) query = query.where('status', '=', filter.status);
+  if (filter.cursor) query = query.where(after(filter.cursor));
+  return query
+    .orderBy('created_at', 'desc')
+    .orderBy('id', 'desc')
+    .limit(filter.limit + 1)
+    .execute();
+}
+
+/** The company that owns a campaign, as far as submissions has heard of it. */
+export async function companyOfCampaign(
+  db: Kysely<SubmissionsDB>,
+  campaignId: string,
+): Promise<string | null> {
+  const row = await db
+    .selectFrom('task_views')
+    .select('company_id')
+    .where('campaign_id', '=', campaignId)
+    .limit(1)
+    .executeTakeFirst();
+  return row?.company_id ?? null;
+}
+
+/** The judges QC assigned to review a submission (from `qc.review.assigned.v1`). */
+export async function judgesOf(db: Kysely<SubmissionsDB>, submissionId: string): Promise<string[]> {
+  const rows = await db
+    .selectFrom('review_access')
+    .select('judge_id')
+    .where('submission_id', '=', submissionId)
+    .execute();
+  return rows.map((row) => row.judge_id);
+}

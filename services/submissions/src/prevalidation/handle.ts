@@ -1,0 +1,240 @@
+import { buildEvent, type TaskInput } from '@tessera/contracts';
+import { appendToOutbox, type Clock, type Logger } from '@tessera/service-kit';
+import type { Kysely, Transaction } from 'kysely';
+import type { SubmissionsDB } from '../db/schema.ts';
+import type { SubmissionRow } from '../intake/repository.ts';
+import type { MediaStorage } from '../media/storage.ts';
+import { rejectSubmission } from '../verdicts/handle.ts';
+import { checkAudio, decodeAudio } from './audio.ts';
+import { decideScreening, MAX_SCREENING_ATTEMPTS, type ScreeningFacts } from './decide.ts';
+import { checkImage, decodeImage, findNearDuplicate, perceptualHash } from './image.ts';
+import type { PrevalidationReason } from './reasons.ts';
+import { checkText, normalizedTextHash } from './text.ts';
+
+type Trx = Transaction<SubmissionsDB>;
+
+export interface ScreeningDeps {
+  db: Kysely<SubmissionsDB>;
+  storage: MediaStorage;
+  clock: Clock;
+  logger: Logger;
+  minImageSide: { width: number; height: number };
+}
+
+/**
+ * Screens the hand-ins waiting for pre-validation, oldest first, one transaction each (a row is
+ * locked with SKIP LOCKED, so several workers share the queue). A pass moves the submission to
+ * review and publishes `submissions.submission.validated.v1` (references, not the work); a failure
+ * rejects it with reasons the contributor can read. Returns how many it screened.
+ */
+export async function screenWaiting(deps: ScreeningDeps, limit = 20): Promise<number> {
+  let screened = 0;
+  while (screened < limit) {
+    let row: SubmissionRow | undefined;
+    try {
+      row = await deps.db.transaction().execute(async (trx) => {
+        const next = await trx
+          .selectFrom('submissions')
+          .selectAll()
+          .where('status', '=', 'received')
+          .orderBy('submitted_at')
+          .limit(1)
+          .forUpdate()
+          .skipLocked()
+          .executeTakeFirst();
+        if (next) await screenOne(trx, deps, next);
+        return next;
+      });
+    } catch (error) {
+      if (!(error instanceof ScreeningFault)) throw error;
+      // Retried on the next run; this run stops so that one fault cannot spin.
+      await countFailedAttempt(deps, error);
+      return screened;
+    }
+    if (!row) break;
+    screened += 1;
+  }
+  return screened;
+}
+
+async function screenOne(trx: Trx, deps: ScreeningDeps, row: SubmissionRow): Promise<void> {
+  try {
+    await screen(trx, deps, row);
+  } catch (error) {
+    throw new ScreeningFault(row, error);
+  }
+}
+
+async function screen(trx: Trx, deps: ScreeningDeps, row: SubmissionRow): Promise<void> {
+  const now = deps.clock();
+  const task = await trx
+    .selectFrom('task_views')
+    .selectAll()
+    .where('id', '=', row.task_id)
+    .executeTakeFirstOrThrow();
+  const media = await trx
+    .selectFrom('media')
+    .select(['id', 'kind', 'sha256', 'content_type', 'storage_key'])
+    .where('submission_id', '=', row.id)
+    .execute();
+  const input = task.input as TaskInput;
+  const checkReasons: PrevalidationReason[] = [];
+  let hash: string | null = null;
+  let textHash: string | null = null;
+  let nearDuplicateImage = false;
+  let duplicateText = false;
+
+  for (const item of media) {
+    const bytes = await readAll(deps.storage, item.storage_key);
+    if (item.kind === 'audio') {
+      const { min_duration_s, max_duration_s } = input as TaskInput<'audio'>;
+      const audio = await decodeAudio(bytes, item.content_type);
+      checkReasons.push(...checkAudio(audio, { minDurationS: min_duration_s, maxDurationS: max_duration_s }));
+    } else {
+      const image = await decodeImage(bytes);
+      checkReasons.push(
+        ...checkImage(image, { minWidth: deps.minImageSide.width, minHeight: deps.minImageSide.height }),
+      );
+      if (image.kind === 'image') {
+        hash = perceptualHash(image);
+        const earlier = await trx
+          .selectFrom('submissions')
+          .select(['id', 'perceptual_hash'])
+          .where('campaign_id', '=', row.campaign_id)
+          .where('id', '!=', row.id)
+          .where('perceptual_hash', 'is not', null)
+          .where('status', '!=', 'rejected')
+          .execute();
+        nearDuplicateImage =
+          findNearDuplicate(
+            hash,
+            earlier.map((e) => ({ id: e.id, hash: e.perceptual_hash! })),
+          ) !== undefined;
+      }
+    }
+  }
+  const payload = row.payload as { text?: unknown };
+  if (row.task_type === 'text' && typeof payload.text === 'string') {
+    checkReasons.push(...checkText(payload.text, { language: (input as TaskInput<'text'>).language }));
+    textHash = normalizedTextHash(payload.text);
+    const same = await trx
+      .selectFrom('submissions')
+      .select('id')
+      .where('campaign_id', '=', row.campaign_id)
+      .where('text_hash', '=', textHash)
+      .where('id', '!=', row.id)
+      .where('status', '!=', 'rejected')
+      .executeTakeFirst();
+    duplicateText = same !== undefined;
+  }
+  const exact =
+    row.content_sha256 === null
+      ? undefined
+      : await trx
+          .selectFrom('submissions')
+          .select('id')
+          .where('content_sha256', '=', row.content_sha256)
+          .where('id', '!=', row.id)
+          .where('created_at', '<=', row.created_at)
+          .executeTakeFirst();
+  const facts: ScreeningFacts = {
+    checkReasons,
+    exactDuplicate: exact !== undefined,
+    nearDuplicateImage,
+    duplicateText,
+  };
+  const outcome = decideScreening(facts);
+  await trx
+    .updateTable('submissions')
+    .set({ perceptual_hash: hash, text_hash: textHash })
+    .where('id', '=', row.id)
+    .execute();
+  if (!outcome.pass) {
+    await rejectSubmission(trx, row, outcome.reasons, 'pre_validation', now, null);
+    return;
+  }
+  await passToReview(trx, row, task, media, now);
+}
+
+async function passToReview(
+  trx: Trx,
+  row: SubmissionRow,
+  task: { company_id: string; judges_required: number; is_golden: boolean },
+  media: { id: string; kind: 'audio' | 'image'; sha256: string }[],
+  now: Date,
+): Promise<void> {
+  await trx
+    .updateTable('submissions')
+    .set({ status: 'in_review', updated_at: now })
+    .where('id', '=', row.id)
+    .execute();
+  await appendToOutbox(trx, [
+    buildEvent(
+      'submissions.submission.validated.v1',
+      {
+        submission_id: row.id,
+        assignment_id: row.assignment_id,
+        task_id: row.task_id,
+        campaign_id: row.campaign_id,
+        contributor_id: row.contributor_id,
+        company_id: task.company_id,
+        task_type: row.task_type as 'text',
+        revision: row.revision,
+        judges_required: task.judges_required,
+        is_golden: task.is_golden,
+        answer: (row.answer as Record<string, unknown> | null) ?? null,
+        media: media.map((m) => ({ media_id: m.id, kind: m.kind, sha256: m.sha256 })),
+        submitted_at: new Date(row.submitted_at).toISOString(),
+      },
+      { subject: row.id, time: now },
+    ),
+  ]);
+}
+
+/**
+ * A fault of ours (storage, decoder) while screening: counted in its own transaction (the
+ * screening one was rolled back); after MAX_SCREENING_ATTEMPTS the work goes to people unscreened.
+ */
+async function countFailedAttempt(deps: ScreeningDeps, fault: ScreeningFault): Promise<void> {
+  deps.logger.error({ err: fault.cause, submission_id: fault.row.id }, 'pre-validation failed; will retry');
+  await deps.db.transaction().execute(async (trx) => {
+    const row = await trx
+      .updateTable('submissions')
+      .set((eb) => ({ screening_attempts: eb('screening_attempts', '+', 1) }))
+      .where('id', '=', fault.row.id)
+      .where('status', '=', 'received')
+      .returningAll()
+      .executeTakeFirst();
+    if (!row || row.screening_attempts < MAX_SCREENING_ATTEMPTS) return;
+    deps.logger.error(
+      { submission_id: row.id },
+      'pre-validation keeps failing; passing the work to review unscreened',
+    );
+    const task = await trx
+      .selectFrom('task_views')
+      .selectAll()
+      .where('id', '=', row.task_id)
+      .executeTakeFirstOrThrow();
+    const media = await trx
+      .selectFrom('media')
+      .select(['id', 'kind', 'sha256'])
+      .where('submission_id', '=', row.id)
+      .execute();
+    await passToReview(trx, row, task, media, deps.clock());
+  });
+}
+
+export class ScreeningFault extends Error {
+  constructor(
+    readonly row: SubmissionRow,
+    cause: unknown,
+  ) {
+    super(`screening ${row.id} failed`, { cause });
+  }
+}
+
+async function readAll(storage: MediaStorage, key: string): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of await storage.get(key)) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks);
+}

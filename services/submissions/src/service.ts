@@ -1,0 +1,78 @@
+import {
+  periodicJob,
+  type RunningService,
+  type ServiceDefinition,
+  type StartOptions,
+  startService,
+} from '@tessera/service-kit';
+import type { SubmissionsConfig } from './config.ts';
+import type { SubmissionsResources } from './context.ts';
+import { submissionsMigrations } from './db/migrations.ts';
+import type { SubmissionsDB } from './db/schema.ts';
+import { appealRoutes } from './appeals/routes.ts';
+import { intakeRoutes } from './intake/routes.ts';
+import { listingRoutes } from './listing/routes.ts';
+import { mediaRoutes, openMediaStorage } from './media/index.ts';
+import { submissionsConsumers } from './messaging/consumers.ts';
+import { screenWaiting } from './prevalidation/handle.ts';
+import { expireRevisions } from './verdicts/handle.ts';
+
+/** Worker names, for tests that switch one off to drive its work by hand. */
+export const submissionsWorkers = {
+  prevalidation: 'prevalidation',
+  revisionExpiry: 'revision-expiry',
+} as const;
+
+export type RunningSubmissions = RunningService<SubmissionsDB, SubmissionsConfig, SubmissionsResources>;
+
+export const submissionsDefinition: ServiceDefinition<
+  SubmissionsDB,
+  SubmissionsConfig,
+  SubmissionsResources
+> = {
+  name: 'submissions',
+  description:
+    'Work intake, media, pre-validation, fraud signals, verdicts, revisions, appeals, dataset bundles',
+  migrations: submissionsMigrations,
+  resources: {
+    open: async ({ config, logger }) => ({ storage: await openMediaStorage(config, logger) }),
+    close: async ({ storage }) => storage.close?.(),
+  },
+  async routes(app, context) {
+    intakeRoutes(app, context);
+    listingRoutes(app, context);
+    appealRoutes(app, context);
+    await mediaRoutes(app, context);
+  },
+  consumers: (context) => submissionsConsumers(context),
+  workers: ({ db, config, clock, logger, resources }) => [
+    periodicJob({
+      name: submissionsWorkers.prevalidation,
+      intervalMs: config.SUBMISSIONS_SCREEN_INTERVAL_MS,
+      work: () =>
+        screenWaiting({
+          db,
+          storage: resources.storage,
+          clock,
+          logger: logger.child({ component: 'prevalidation' }),
+          minImageSide: {
+            width: config.SUBMISSIONS_MIN_IMAGE_WIDTH,
+            height: config.SUBMISSIONS_MIN_IMAGE_HEIGHT,
+          },
+        }),
+    }),
+    periodicJob({
+      name: submissionsWorkers.revisionExpiry,
+      intervalMs: config.SUBMISSIONS_REVISION_EXPIRY_INTERVAL_MS,
+      work: () => expireRevisions(db, clock()),
+    }),
+  ],
+};
+
+/** Starts submissions in this process (tests, benchmarks); `server.ts` runs it with `runService`. */
+export function startSubmissions(
+  config: SubmissionsConfig,
+  options: StartOptions = {},
+): Promise<RunningSubmissions> {
+  return startService(submissionsDefinition, config, options);
+}

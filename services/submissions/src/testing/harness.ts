@@ -1,0 +1,193 @@
+// Test support: a real submissions service (Postgres, NATS) on its own database and subject prefix,
+// a client to drive it, and fixtures that announce tasks and claims as tasks would.
+import { randomUUID } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import type { EventData, TaskType } from '@tessera/contracts';
+import { createLogger, createTokenVerifier } from '@tessera/service-kit';
+import {
+  createTestIssuer,
+  foreignEvent,
+  type ServiceTestClient,
+  serviceTestClient,
+  testServiceConfig,
+} from '@tessera/service-kit/testing';
+import { type SubmissionsConfig, submissionsConfigSchema } from '../config.ts';
+import { consumerNames } from '../messaging/consumers.ts';
+import { type RunningSubmissions, startSubmissions } from '../service.ts';
+
+export interface TestSubmissions extends ServiceTestClient {
+  service: RunningSubmissions;
+  config: SubmissionsConfig;
+  fixtures: Fixtures;
+  /** This test file's media folder (MEDIA_STORAGE=local), removed by `stop`. */
+  mediaDir: string;
+  stop(): Promise<void>;
+}
+
+export async function startTestSubmissions(
+  overrides: Partial<SubmissionsConfig> = {},
+  /** Workers switched off by name (`submissionsWorkers`), to drive their work by hand. */
+  options: { workers?: Record<string, boolean> } = {},
+): Promise<TestSubmissions> {
+  const issuer = await createTestIssuer();
+  const test = await testServiceConfig('submissions');
+  const mediaDir = await mkdtemp(path.join(os.tmpdir(), 'tessera-media-'));
+  const config = submissionsConfigSchema.parse({
+    ...test.config,
+    SUBMISSIONS_CLAIM_WAIT_MS: 300,
+    SUBMISSIONS_SCREEN_INTERVAL_MS: 50,
+    MEDIA_STORAGE: 'local',
+    MEDIA_DIR: mediaDir,
+    ...overrides,
+  });
+  const service = await startSubmissions(config, {
+    logger: createLogger({
+      name: 'submissions',
+      level: process.env.TEST_LOG_LEVEL ?? 'silent',
+      pretty: false,
+    }),
+    tokens: createTokenVerifier({ jwks: issuer.jwks, issuer: issuer.issuer, audience: issuer.audience }),
+    relayPollIntervalMs: 50,
+    consumerOverrides: { backoffMs: [50, 100, 200], ackWaitMs: 2_000, maxDeliver: 8 },
+    ...(options.workers ? { workers: options.workers } : {}),
+  });
+  const client = serviceTestClient(service, 'submissions', issuer);
+  return {
+    ...client,
+    service,
+    config,
+    fixtures: fixtures(client),
+    mediaDir,
+    async stop() {
+      await service.stop();
+      await test.drop();
+      await rm(mediaDir, { recursive: true, force: true });
+    },
+  };
+}
+
+const inputs: Record<TaskType, Record<string, unknown>> = {
+  audio: { prompt: 'Read the sentence aloud', language: 'en', min_duration_s: 5, max_duration_s: 120 },
+  image: { prompt: 'Photograph a street sign', image_url: null, labels: [], multi_label: false },
+  text: { prompt: 'Describe your morning', language: 'en', min_chars: 20, max_chars: 500 },
+  validation: {
+    item_url: 'https://example.com/item.wav',
+    item_kind: 'audio',
+    question: 'Is the speech clear?',
+    options: ['yes', 'no'],
+  },
+  linguasense: {
+    text: 'It is raining cats and dogs.',
+    language: 'en',
+    question: 'What does it mean?',
+    options: null,
+  },
+  rlhf: {
+    prompt: 'Explain tides',
+    response_a: 'The moon.',
+    response_b: 'Wind.',
+    criteria: ['helpfulness', 'honesty'],
+  },
+};
+
+export interface TaskFixture {
+  taskId: string;
+  campaignId: string;
+  companyId: string;
+  type: TaskType;
+}
+
+export interface ClaimFixture extends TaskFixture {
+  assignmentId: string;
+  contributorId: string;
+  token: string;
+}
+
+export interface Fixtures {
+  /** Announces a task as tasks would (tasks.task.published.v1) and waits until it is known. */
+  task(
+    type: TaskType,
+    input?: Record<string, unknown>,
+    extra?: Partial<EventData<'tasks.task.published.v1'>>,
+  ): Promise<TaskFixture>;
+  /** Announces a claim of `task` by a new (or given) contributor and waits until it is known. */
+  claim(
+    task: TaskFixture,
+    options?: { contributorId?: string; expiresAt?: Date; reward?: number },
+  ): Promise<ClaimFixture>;
+  /** A task and a claim of it in one go. */
+  claimed(type: TaskType, input?: Record<string, unknown>): Promise<ClaimFixture>;
+}
+
+function fixtures(client: ServiceTestClient): Fixtures {
+  const self: Fixtures = {
+    async task(type, input, extra = {}) {
+      const taskId = randomUUID();
+      const campaignId = extra.campaign_id ?? randomUUID();
+      const companyId = extra.company_id ?? randomUUID();
+      const event = foreignEvent(
+        'tasks.task.published.v1',
+        {
+          task_id: taskId,
+          campaign_id: campaignId,
+          company_id: companyId,
+          title: `A ${type} task`,
+          task_type: type,
+          difficulty: 'easy',
+          input: input ?? inputs[type],
+          reward: { amount: 150, currency: 'USD' },
+          xp_reward: 10,
+          max_submissions: 10,
+          judges_required: 3,
+          min_trust_score: 0,
+          min_level: 1,
+          required_languages: [],
+          regions: [],
+          is_priority: false,
+          is_golden: false,
+          golden_answer: null,
+          claim_ttl_seconds: 3600,
+          deadline: null,
+          status: 'active',
+          ...extra,
+        },
+        taskId,
+      );
+      await client.deliver(consumerNames.tasks, event);
+      return { taskId, campaignId, companyId, type };
+    },
+    async claim(task, options = {}) {
+      const contributorId = options.contributorId ?? randomUUID();
+      const assignmentId = randomUUID();
+      await client.deliver(
+        consumerNames.tasks,
+        foreignEvent(
+          'tasks.assignment.claimed.v1',
+          {
+            assignment_id: assignmentId,
+            task_id: task.taskId,
+            campaign_id: task.campaignId,
+            company_id: task.companyId,
+            contributor_id: contributorId,
+            reward: { amount: options.reward ?? 150, currency: 'USD' },
+            xp_reward: 10,
+            expires_at: (options.expiresAt ?? new Date(Date.now() + 3_600_000)).toISOString(),
+          },
+          assignmentId,
+        ),
+      );
+      return {
+        ...task,
+        assignmentId,
+        contributorId,
+        token: await client.token({ sub: contributorId, role: 'contributor' }),
+      };
+    },
+    async claimed(type, input) {
+      return self.claim(await self.task(type, input));
+    },
+  };
+  return self;
+}
