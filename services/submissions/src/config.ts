@@ -59,10 +59,30 @@ export const submissionsVariables = serviceConfigSchema.extend({
   MEDIA_S3_SECRET_ACCESS_KEY: optionalText,
   /** How long a presigned media URL (the redirect of GET /media/:id/content in S3 mode) is valid. */
   MEDIA_PRESIGN_TTL_S: z.coerce.number().int().min(10).max(3600).default(300),
+
+  /**
+   * The secret contributor pseudonyms in dataset bundles derive from (HMAC-SHA256 per campaign):
+   * 32 random bytes in base64 (`openssl rand -base64 32`). Required in production; elsewhere,
+   * unset, a fixed development key is used. Changing it changes the pseudonyms of bundles made
+   * afterwards (bundles already made keep their manifests).
+   */
+  SUBMISSIONS_PSEUDONYM_KEY: z
+    .string()
+    .refine((value) => /^[A-Za-z0-9+/]+={0,2}$/.test(value) && Buffer.from(value, 'base64').length === 32, {
+      message: 'must be 32 bytes in base64 (openssl rand -base64 32)',
+    })
+    .optional(),
 });
 
 /** Submissions' environment: the kit's variables plus its own, parsed once at start. */
 export const submissionsConfigSchema = submissionsVariables.superRefine((config, context) => {
+  if (config.NODE_ENV === 'production' && config.SUBMISSIONS_PSEUDONYM_KEY === undefined) {
+    context.addIssue({
+      code: 'custom',
+      path: ['SUBMISSIONS_PSEUDONYM_KEY'],
+      message: 'is required in production (32 bytes in base64: openssl rand -base64 32)',
+    });
+  }
   if (config.MEDIA_STORAGE !== 's3') return;
   const required = (variable: keyof typeof config, why: string) => {
     if (config[variable] === undefined) context.addIssue({ code: 'custom', path: [variable], message: why });
@@ -86,6 +106,18 @@ export function loadSubmissionsConfig(env: NodeJS.ProcessEnv = process.env): Sub
 
 /** MinIO's out-of-the-box login: only ever used in development, when none is configured. */
 export const DEVELOPMENT_S3_CREDENTIALS = { accessKeyId: 'minioadmin', secretAccessKey: 'minioadmin' };
+
+/** The pseudonym key outside production when none is configured: public, so never for real data. */
+export const DEVELOPMENT_PSEUDONYM_KEY = Buffer.from('tessera-dev-bundle-pseudonym-key').toString('base64');
+
+/** The key contributor pseudonyms derive from (the development key only outside production). */
+export function pseudonymKeyOf(config: SubmissionsConfig): Buffer {
+  if (config.SUBMISSIONS_PSEUDONYM_KEY !== undefined)
+    return Buffer.from(config.SUBMISSIONS_PSEUDONYM_KEY, 'base64');
+  if (config.NODE_ENV === 'production')
+    throw new Error('SUBMISSIONS_PSEUDONYM_KEY is required in production');
+  return Buffer.from(DEVELOPMENT_PSEUDONYM_KEY, 'base64');
+}
 
 /** `.tessera/media` at the root of the enclosing pnpm workspace, else under `cwd`. */
 export function defaultMediaDir(cwd: string): string {

@@ -46,6 +46,7 @@ describe('submissions configuration', () => {
     const production = loadSubmissionsConfig({
       ...s3,
       NODE_ENV: 'production',
+      SUBMISSIONS_PSEUDONYM_KEY: Buffer.alloc(32, 7).toString('base64'),
       MEDIA_S3_BUCKET: 'media',
       MEDIA_S3_ACCESS_KEY_ID: 'AKIA',
       MEDIA_S3_SECRET_ACCESS_KEY: 'secret',

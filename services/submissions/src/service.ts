@@ -10,10 +10,13 @@ import type { SubmissionsResources } from './context.ts';
 import { submissionsMigrations } from './db/migrations.ts';
 import type { SubmissionsDB } from './db/schema.ts';
 import { appealRoutes } from './appeals/routes.ts';
+import { bundleRoutes } from './bundles/routes.ts';
 import { intakeRoutes } from './intake/routes.ts';
 import { listingRoutes } from './listing/routes.ts';
 import { mediaRoutes, openMediaStorage } from './media/index.ts';
 import { submissionsConsumers } from './messaging/consumers.ts';
+import { defaultFraudRules } from './fraud/decide.ts';
+import { fraudRoutes } from './fraud/routes.ts';
 import { screenWaiting } from './prevalidation/handle.ts';
 import { expireRevisions } from './verdicts/handle.ts';
 
@@ -42,6 +45,8 @@ export const submissionsDefinition: ServiceDefinition<
     intakeRoutes(app, context);
     listingRoutes(app, context);
     appealRoutes(app, context);
+    fraudRoutes(app, context);
+    bundleRoutes(app, context);
     await mediaRoutes(app, context);
   },
   consumers: (context) => submissionsConsumers(context),
@@ -55,6 +60,7 @@ export const submissionsDefinition: ServiceDefinition<
           storage: resources.storage,
           clock,
           logger: logger.child({ component: 'prevalidation' }),
+          fraud: defaultFraudRules,
           minImageSide: {
             width: config.SUBMISSIONS_MIN_IMAGE_WIDTH,
             height: config.SUBMISSIONS_MIN_IMAGE_HEIGHT,

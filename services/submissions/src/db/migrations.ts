@@ -1,5 +1,6 @@
 import { createCompanyMembersTable, idempotencyKeysMigration } from '@tessera/service-kit';
 import { type Kysely, type Migration, sql } from 'kysely';
+import { fraudMigrations } from './fraud-migrations.ts';
 import { laterMigrations } from './later-migrations.ts';
 
 /** Submissions' tables; the kit's (outbox, inbox, dead letters) are migrated separately. */
@@ -110,4 +111,5 @@ export const submissionsMigrations: Record<string, Migration> = {
     },
   },
   ...laterMigrations,
+  ...fraudMigrations,
 };

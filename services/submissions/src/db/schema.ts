@@ -96,7 +96,66 @@ export interface ReviewAccessTable {
   granted_at: Timestamp;
 }
 
+export interface FraudFlagsTable {
+  id: string;
+  contributor_id: string;
+  signal: 'too_fast' | 'burst' | 'low_approval_rate' | 'shared_content';
+  submission_id: string | null;
+  campaign_id: string | null;
+  details: Json;
+  dedupe_key: string;
+  raised_at: Timestamp;
+}
+
+/** A numbered, immutable version of a campaign's approved work (never changed or deleted). */
+export interface BundlesTable {
+  id: string;
+  campaign_id: string;
+  company_id: string;
+  version: number;
+  items: number;
+  media_files: number;
+  manifest_bytes: Amount;
+  manifest_sha256: string;
+  /** The user id or API key id that made it. */
+  created_by: string;
+  created_via: 'member' | 'api_key' | 'admin';
+  created_at: Timestamp;
+}
+
+/** One submission of a bundle, with its manifest line verbatim (no newline). */
+export interface BundleItemsTable {
+  bundle_id: string;
+  position: number;
+  submission_id: string;
+  line: string;
+}
+
+/** One media file of a bundle (`media/<sha256>.<ext>`), and where the store keeps it. */
+export interface BundleMediaTable {
+  bundle_id: string;
+  path: string;
+  sha256: string;
+  bytes: Amount;
+  content_type: string;
+  storage_key: string;
+}
+
+/** Who downloaded which bundle when, written before the archive is streamed. */
+export interface BundleDownloadsTable {
+  id: string;
+  bundle_id: string;
+  downloaded_by: string;
+  downloaded_via: 'member' | 'api_key' | 'admin';
+  downloaded_at: Timestamp;
+}
+
 export interface SubmissionsDB extends KitTables {
+  bundles: BundlesTable;
+  bundle_items: BundleItemsTable;
+  bundle_media: BundleMediaTable;
+  bundle_downloads: BundleDownloadsTable;
+  fraud_flags: FraudFlagsTable;
   appeals: AppealsTable;
   review_access: ReviewAccessTable;
   claims: ClaimsTable;

@@ -8,6 +8,8 @@ export interface ListFilter {
   contributorId?: string;
   campaignId?: string;
   status?: SubmissionStatus;
+  /** Only submissions a fraud signal fired on. */
+  flagged?: boolean;
   cursor?: Position;
   limit: number;
 }
@@ -21,6 +23,18 @@ export async function listSubmissions(
   if (filter.contributorId) query = query.where('contributor_id', '=', filter.contributorId);
   if (filter.campaignId) query = query.where('campaign_id', '=', filter.campaignId);
   if (filter.status) query = query.where('status', '=', filter.status);
+  if (filter.flagged !== undefined) {
+    const wanted = filter.flagged;
+    query = query.where((eb) => {
+      const flagged = eb.exists(
+        eb
+          .selectFrom('fraud_flags')
+          .select('fraud_flags.id')
+          .whereRef('fraud_flags.submission_id', '=', 'submissions.id'),
+      );
+      return wanted ? flagged : eb.not(flagged);
+    });
+  }
   if (filter.cursor) query = query.where(after(filter.cursor));
   return query
     .orderBy('created_at', 'desc')

@@ -128,15 +128,15 @@ export function listingRoutes(app: HttpApp, { db }: SubmissionsContext): void {
       preHandler: requireRole('admin'),
       schema: {
         tags,
-        summary: 'Every submission, newest first, by status (admins)',
+        summary: 'Every submission, newest first, by status and whether a fraud signal fired (admins)',
         security,
-        querystring: listQuery,
+        querystring: listQuery.extend({ flagged: z.stringbool().optional() }),
         response: { 200: listResponse },
       },
     },
     async (request) => {
-      const { status, cursor, limit } = request.query;
-      return page({ status, cursor, limit });
+      const { status, flagged, cursor, limit } = request.query;
+      return page({ status, cursor, limit, ...(flagged === undefined ? {} : { flagged }) });
     },
   );
 }

@@ -4,6 +4,8 @@ import type { Kysely, Transaction } from 'kysely';
 import type { SubmissionsDB } from '../db/schema.ts';
 import type { SubmissionRow } from '../intake/repository.ts';
 import type { MediaStorage } from '../media/storage.ts';
+import type { FraudRules } from '../fraud/decide.ts';
+import { raiseFlags } from '../fraud/handle.ts';
 import { rejectSubmission } from '../verdicts/handle.ts';
 import { checkAudio, decodeAudio } from './audio.ts';
 import { decideScreening, MAX_SCREENING_ATTEMPTS, type ScreeningFacts } from './decide.ts';
@@ -19,6 +21,7 @@ export interface ScreeningDeps {
   clock: Clock;
   logger: Logger;
   minImageSide: { width: number; height: number };
+  fraud: FraudRules;
 }
 
 /**
@@ -67,6 +70,8 @@ async function screenOne(trx: Trx, deps: ScreeningDeps, row: SubmissionRow): Pro
 
 async function screen(trx: Trx, deps: ScreeningDeps, row: SubmissionRow): Promise<void> {
   const now = deps.clock();
+  // Only the first hand-in under a claim says how fast and how often someone works.
+  if (row.revision === 1) await raiseFlags(trx, row, deps.fraud, now);
   const task = await trx
     .selectFrom('task_views')
     .selectAll()
