@@ -67,12 +67,20 @@ export async function assertCompanyAccess(
   policy: CompanyAccessPolicy,
   hidden: Refusal,
 ): Promise<void> {
-  const membership = await membershipOf(db, principal, companyId);
+  const membership = await companyMembershipOf(db, principal, companyId);
   const decision = decideCompanyAccess(principal, companyId, membership, need, policy, hidden);
   if (!decision.ok) throw decision.refusal;
 }
 
-async function membershipOf(db: AnyDatabase, principal: Principal, companyId: string): Promise<Membership> {
+/**
+ * The caller's membership of a company from the read model: only a company user (not an API key,
+ * not an admin, not a contributor) has one; null when not a current member.
+ */
+export async function companyMembershipOf(
+  db: AnyDatabase,
+  principal: Principal,
+  companyId: string,
+): Promise<Membership> {
   if (principal.companyId !== undefined || principal.role !== 'company') return null;
   if (!isUuid(principal.userId) || !isUuid(companyId)) return null;
   return findCompanyMembership(db, companyId.toLowerCase(), principal.userId.toLowerCase());

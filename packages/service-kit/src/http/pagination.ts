@@ -73,18 +73,19 @@ export function after(
 }
 
 /**
- * Given up to `limit + 1` rows, the page and the cursor to the next one. `positionOf` says where a
- * row sits when its columns are not named `created_at` and `id`.
+ * Given up to `limit + 1` rows, the page and the cursor to the next one. `cursorOf` encodes where
+ * the last row of the page sits: by default its (created_at, id) position; a list with a cursor of
+ * its own (`opaqueCursor`) passes its encoder.
  */
 export function paginate<T>(
   rows: readonly T[],
   limit: number,
-  positionOf: (row: T) => Position = (row) => {
-    const { created_at, id } = row as { created_at: Date; id: string };
-    return { createdAt: created_at, id };
+  cursorOf: (last: T) => string = (last) => {
+    const { created_at, id } = last as { created_at: Date; id: string };
+    return encodeCursor({ createdAt: created_at, id });
   },
 ): { page: T[]; next: string | null } {
   const page = rows.slice(0, limit);
   const last = page[page.length - 1];
-  return { page, next: rows.length > limit && last !== undefined ? encodeCursor(positionOf(last)) : null };
+  return { page, next: rows.length > limit && last !== undefined ? cursorOf(last) : null };
 }

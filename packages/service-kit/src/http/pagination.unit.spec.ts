@@ -38,4 +38,12 @@ describe('cursors', () => {
     expect(page).toEqual(rows.slice(0, 2));
     expect(decodeCursor(next!)).toEqual({ createdAt: new Date(2000), id });
   });
+
+  it('pages with a cursor of the list’s own when given its encoder', () => {
+    const rows = [{ n: 3 }, { n: 2 }, { n: 1 }];
+    const cursorOf = (row: { n: number }) => `c${row.n}`;
+    expect(paginate(rows, 3, cursorOf)).toEqual({ page: rows, next: null });
+    expect(paginate(rows, 2, cursorOf)).toEqual({ page: rows.slice(0, 2), next: 'c2' });
+    expect(paginate([], 2, cursorOf)).toEqual({ page: [], next: null });
+  });
 });

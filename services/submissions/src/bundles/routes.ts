@@ -1,10 +1,10 @@
 import {
+  companyMembershipOf,
   cursorParam,
-  findCompanyMembership,
+  encodeCursor,
   type HttpApp,
   idempotencyHeaders,
   idParams,
-  isUuid,
   limitParam,
   orRefuse,
   paginate,
@@ -56,11 +56,15 @@ export function bundleRoutes(app: HttpApp, { db, clock, config, resources }: Sub
     need: 'read' | 'write',
     hidden: Refusal,
   ): Promise<void> => {
-    const membership =
-      principal.role === 'company' && principal.companyId === undefined && isUuid(principal.userId)
-        ? await findCompanyMembership(db, companyId, principal.userId.toLowerCase())
-        : null;
-    orRefuse(decideBundleAccess(principal, companyId, membership, need, hidden));
+    orRefuse(
+      decideBundleAccess(
+        principal,
+        companyId,
+        await companyMembershipOf(db, principal, companyId),
+        need,
+        hidden,
+      ),
+    );
   };
 
   /** The campaign's company, if the caller may `need` its bundles; otherwise 404 CAMPAIGN_NOT_FOUND. */
@@ -190,13 +194,8 @@ export function bundleRoutes(app: HttpApp, { db, clock, config, resources }: Sub
     async (request) => {
       const bundle = await readableBundle(principalOf(request), request.params.id);
       const { cursor, limit } = request.query;
-      const { page, next } = paginate(
-        await listDownloads(db, bundle.id, { cursor, limit }),
-        limit,
-        (row) => ({
-          createdAt: new Date(row.downloaded_at),
-          id: row.id,
-        }),
+      const { page, next } = paginate(await listDownloads(db, bundle.id, { cursor, limit }), limit, (row) =>
+        encodeCursor({ createdAt: new Date(row.downloaded_at), id: row.id }),
       );
       return {
         downloads: page.map((row) => ({

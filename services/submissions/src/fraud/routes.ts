@@ -1,5 +1,7 @@
 import {
+  after,
   cursorParam,
+  encodeCursor,
   type HttpApp,
   limitParam,
   paginate,
@@ -7,7 +9,6 @@ import {
   timestamp,
   uuidParam,
 } from '@tessera/service-kit';
-import { after } from '@tessera/service-kit';
 import { z } from 'zod';
 import type { SubmissionsContext } from '../context.ts';
 
@@ -53,10 +54,9 @@ export function fraudRoutes(app: HttpApp, { db }: SubmissionsContext): void {
         .orderBy('id', 'desc')
         .limit(limit + 1)
         .execute();
-      const { page, next } = paginate(rows, limit, (row) => ({
-        createdAt: new Date(row.raised_at),
-        id: row.id,
-      }));
+      const { page, next } = paginate(rows, limit, (row) =>
+        encodeCursor({ createdAt: new Date(row.raised_at), id: row.id }),
+      );
       return {
         flags: page.map((row) => ({
           id: row.id,

@@ -113,12 +113,7 @@ async function handIn(
       resubmitting,
     ),
   );
-  const contentSha256 =
-    owned.length > 0
-      ? (byId.get(owned[0]!.id)?.sha256 ?? null)
-      : checked.text !== null
-        ? createHash('sha256').update(checked.text, 'utf8').digest('hex')
-        : null;
+  const contentSha256 = contentHashOf(owned[0] ? byId.get(owned[0].id)?.sha256 : undefined, checked.text);
 
   const fields = {
     status: 'received' as const,
@@ -178,6 +173,12 @@ async function handIn(
     ),
   ]);
   return row;
+}
+
+/** What duplicates are found by: the media file's hash, or the text's; choices have none. */
+function contentHashOf(mediaSha256: string | undefined, text: string | null): string | null {
+  if (mediaSha256) return mediaSha256;
+  return text === null ? null : createHash('sha256').update(text, 'utf8').digest('hex');
 }
 
 async function replayed(trx: Transaction<SubmissionsDB>, body: unknown): Promise<SubmissionRow> {

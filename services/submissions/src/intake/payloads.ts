@@ -1,5 +1,5 @@
 import type { TaskInput, TaskType } from '@tessera/contracts';
-import { accept, type Decision, refuse } from '@tessera/service-kit';
+import { accept, type Decision, oddTextReason, refuse } from '@tessera/service-kit';
 import { z } from 'zod';
 
 /**
@@ -9,11 +9,14 @@ import { z } from 'zod';
  */
 
 const mediaId = z.uuid().transform((id) => id.toLowerCase());
+/** Free text as a contributor writes it: the kit's rule for stored text, line breaks allowed. */
 const freeText = (max: number) =>
   z
     .string()
     .max(max)
-    .refine((value) => !/\p{Cs}|(?![\t\n\r])\p{Cc}/u.test(value), 'contains control characters');
+    .refine((value) => oddTextReason(value, { multiline: true }) === null, {
+      error: (issue) => oddTextReason(issue.input as string, { multiline: true }) ?? 'is not acceptable text',
+    });
 
 /** A box in normalised image coordinates: 0..1 from the top-left corner, so "inside" is checkable. */
 const box = z.strictObject({

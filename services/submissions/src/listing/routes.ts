@@ -1,7 +1,7 @@
 import {
   assertCompanyAccess,
   cursorParam,
-  findCompanyMembership,
+  companyMembershipOf,
   type HttpApp,
   idParams,
   isUuid,
@@ -73,10 +73,7 @@ export function listingRoutes(app: HttpApp, { db }: SubmissionsContext): void {
       const principal = principalOf(request);
       const row = await findSubmission(db, request.params.id);
       if (!row) throw submissionNotFound();
-      const membership =
-        principal.role === 'company' && principal.companyId === undefined && isUuid(principal.userId)
-          ? await findCompanyMembership(db, row.company_id, principal.userId.toLowerCase())
-          : null;
+      const membership = await companyMembershipOf(db, principal, row.company_id);
       orRefuse(
         decideReadSubmission(
           principal,

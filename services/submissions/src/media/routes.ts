@@ -1,9 +1,8 @@
 import multipart from '@fastify/multipart';
 import {
-  findCompanyMembership,
+  companyMembershipOf,
   type HttpApp,
   idParams,
-  isUuid,
   orRefuse,
   type Principal,
   principalOf,
@@ -78,13 +77,7 @@ export async function mediaRoutes(app: HttpApp, context: SubmissionsContext): Pr
     const media = await findMedia(db, id);
     if (!media) throw mediaNotFound();
     const submission = media.submission_id ? await submissionReaders(db, media.submission_id) : null;
-    const membership =
-      submission &&
-      principal.role === 'company' &&
-      principal.companyId === undefined &&
-      isUuid(principal.userId)
-        ? await findCompanyMembership(db, submission.companyId, principal.userId.toLowerCase())
-        : null;
+    const membership = submission ? await companyMembershipOf(db, principal, submission.companyId) : null;
     orRefuse(decideReadMedia({ uploaderId: media.uploader_id, submission, membership }, principal));
     return media;
   };

@@ -1,5 +1,6 @@
 import {
   cursorParam,
+  encodeCursor,
   type HttpApp,
   idempotencyHeaders,
   idParams,
@@ -119,7 +120,9 @@ export function assignmentRoutes(app: HttpApp, deps: RouteDeps): void {
         ...(cursor ? { before: { claimedAt: cursor.createdAt, id: cursor.id } } : {}),
         limit: limit + 1,
       });
-      const { page, next } = paginate(rows, limit, (row) => ({ createdAt: row.claimed_at, id: row.id }));
+      const { page, next } = paginate(rows, limit, (row) =>
+        encodeCursor({ createdAt: row.claimed_at, id: row.id }),
+      );
       return { assignments: page.map(presentAssignment), next_cursor: next };
     },
   );

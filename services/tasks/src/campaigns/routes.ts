@@ -2,6 +2,7 @@ import {
   assertCompanyAccess,
   type CompanyNeed,
   decideCompanyAccess,
+  encodeCursor,
   type HttpApp,
   idempotencyHeaders,
   idParams,
@@ -405,7 +406,9 @@ export function campaignRoutes(app: HttpApp, deps: RouteDeps): void {
         ...(cursor ? { after: cursor } : {}),
         limit: limit + 1,
       });
-      const { page, next } = paginate(rows, limit, (row) => ({ createdAt: row.created_at, id: row.user_id }));
+      const { page, next } = paginate(rows, limit, (row) =>
+        encodeCursor({ createdAt: row.created_at, id: row.user_id }),
+      );
       return { invitations: page.map(presentInvitation), next_cursor: next };
     },
   );

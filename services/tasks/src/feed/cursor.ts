@@ -62,17 +62,3 @@ export function decodeListCursor(cursor: string): ListPosition | null {
   const value = listCursor.decode(cursor);
   return value && { at: value.t, id: value.i };
 }
-
-/**
- * Given one row more than the page size: the page, and the cursor to the next one if any. The
- * kit's `paginate` encodes (created_at, id) positions only; these lists have cursors of their own.
- */
-export function paginate<T>(
-  rows: readonly T[],
-  limit: number,
-  cursorOf: (last: T) => string,
-): { page: T[]; next: string | null } {
-  const page = rows.slice(0, limit);
-  const last = page[page.length - 1];
-  return { page, next: rows.length > limit && last !== undefined ? cursorOf(last) : null };
-}

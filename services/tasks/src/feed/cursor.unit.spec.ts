@@ -1,11 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import {
-  decodeFeedCursor,
-  decodeListCursor,
-  encodeFeedCursor,
-  encodeListCursor,
-  paginate,
-} from './cursor.ts';
+import { decodeFeedCursor, decodeListCursor, encodeFeedCursor, encodeListCursor } from './cursor.ts';
 
 const id = '0195a0e2-7b1c-7d2e-8f00-123456789abc';
 
@@ -56,15 +50,5 @@ describe('list cursors', () => {
     ]) {
       expect(decodeListCursor(cursor), cursor).toBeNull();
     }
-  });
-});
-
-describe('paginate', () => {
-  it('gives a next cursor only when more rows follow', () => {
-    const rows = [{ n: 3 }, { n: 2 }, { n: 1 }];
-    const cursorOf = (row: { n: number }) => `c${row.n}`;
-    expect(paginate(rows, 3, cursorOf)).toEqual({ page: rows, next: null });
-    expect(paginate(rows, 2, cursorOf)).toEqual({ page: rows.slice(0, 2), next: 'c2' });
-    expect(paginate([], 2, cursorOf)).toEqual({ page: [], next: null });
   });
 });

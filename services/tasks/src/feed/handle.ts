@@ -1,8 +1,8 @@
-import { isUuid } from '@tessera/service-kit';
+import { isUuid, paginate } from '@tessera/service-kit';
 import type { Kysely } from 'kysely';
 import type { TasksDB } from '../db/schema.ts';
 import { defaultStanding, standingOf } from '../eligibility/index.ts';
-import { encodeFeedCursor, type FeedPosition, paginate } from './cursor.ts';
+import { encodeFeedCursor, type FeedPosition } from './cursor.ts';
 import { type FeedFilters, type FeedRow, feedRows } from './repository.ts';
 
 export interface ContributorFeedQuery {

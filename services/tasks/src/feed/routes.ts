@@ -1,5 +1,12 @@
 import { taskDifficulties, taskTypes } from '@tessera/contracts';
-import { assertCompanyAccess, type HttpApp, principalOf, refuse, uuidParam } from '@tessera/service-kit';
+import {
+  assertCompanyAccess,
+  type HttpApp,
+  paginate,
+  principalOf,
+  refuse,
+  uuidParam,
+} from '@tessera/service-kit';
 import { z } from 'zod';
 import { campaignNotFound, findCampaign } from '../campaigns/index.ts';
 import type { RouteDeps } from '../context.ts';
@@ -12,7 +19,7 @@ import {
   TASK_STATUSES,
   taskAccess,
 } from '../task-catalog/index.ts';
-import { decodeFeedCursor, decodeListCursor, encodeListCursor, paginate } from './cursor.ts';
+import { decodeFeedCursor, decodeListCursor, encodeListCursor } from './cursor.ts';
 import { contributorFeed } from './handle.ts';
 
 /** A non-negative integer in a query string (amounts in minor units). */
