@@ -9,7 +9,6 @@ import yauzl from 'yauzl';
 import { consumerNames } from '../messaging/consumers.ts';
 import { images, wavs } from '../prevalidation/testing/fixtures.ts';
 import { type ClaimFixture, startTestSubmissions, type TestSubmissions } from '../testing/harness.ts';
-import { fileUpload } from '../testing/media.ts';
 
 // Dataset bundles through the app: submissions driven to approved by QC's verdicts (published on
 // the bus as QC would, after the real pre-validation), frozen into versions, downloaded as a zip.
@@ -30,18 +29,7 @@ let pending: string;
 
 const sha256 = (bytes: Uint8Array) => createHash('sha256').update(bytes).digest('hex');
 
-async function member(company: string, role: 'manager' | 'viewer') {
-  const userId = randomUUID();
-  await t.deliver(
-    consumerNames.identity,
-    foreignEvent('identity.company.member-added.v1', {
-      company_id: company,
-      user_id: userId,
-      member_role: role,
-    }),
-  );
-  return t.token({ sub: userId, role: 'company' });
-}
+const member = (company: string, role: 'manager' | 'viewer') => t.fixtures.member(company, role);
 
 async function claimOf(type: 'audio' | 'image' | 'validation', contributorId?: string) {
   const task = await t.fixtures.task(type, undefined, { campaign_id: campaignId, company_id: companyId });
@@ -51,15 +39,7 @@ async function claimOf(type: 'audio' | 'image' | 'validation', contributorId?: s
 }
 
 async function upload(claim: ClaimFixture, bytes: Uint8Array): Promise<string> {
-  const { body, contentType } = fileUpload(Buffer.from(bytes));
-  const response = await t.service.app.inject({
-    method: 'POST',
-    url: '/api/v1/media',
-    headers: { authorization: `Bearer ${claim.token}`, 'content-type': contentType },
-    payload: body,
-  });
-  expect(response.statusCode).toBe(201);
-  const id = response.json().media.id as string;
+  const id = await t.upload(claim.token, bytes);
   uploaded.set(sha256(bytes), id);
   return id;
 }

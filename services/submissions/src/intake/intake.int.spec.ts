@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { consumerNames } from '../messaging/consumers.ts';
 import { submissionsWorkers } from '../service.ts';
 import { type ClaimFixture, startTestSubmissions, type TestSubmissions } from '../testing/harness.ts';
-import { fileUpload, wav } from '../testing/media.ts';
+import { wav } from '../testing/media.ts';
 
 let t: TestSubmissions;
 
@@ -210,15 +210,7 @@ describe('refusals, each with its own code, and nothing written', () => {
 
   it("refuses another contributor's upload as if it did not exist, and attaches nothing", async () => {
     const owner = await t.fixtures.claimed('audio');
-    const { body, contentType } = fileUpload(wav(6));
-    const uploaded = await t.service.app.inject({
-      method: 'POST',
-      url: '/api/v1/media',
-      headers: { authorization: `Bearer ${owner.token}`, 'content-type': contentType },
-      payload: body,
-    });
-    expect(uploaded.statusCode).toBe(201);
-    const mediaId = uploaded.json().media.id as string;
+    const mediaId = await t.upload(owner.token, wav(6));
     const thief = await t.fixtures.claim(await t.fixtures.task('audio'));
     const before = await counts();
     const response = await submit(thief, { media_id: mediaId });

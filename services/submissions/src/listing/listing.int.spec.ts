@@ -30,18 +30,8 @@ afterAll(async () => {
 
 const read = (token: string) => t.inject({ url: `/api/v1/submissions/${submissionId}`, token });
 
-async function member(companyId: string, role: 'manager' | 'viewer' = 'viewer') {
-  const userId = randomUUID();
-  await t.deliver(
-    consumerNames.identity,
-    foreignEvent('identity.company.member-added.v1', {
-      company_id: companyId,
-      user_id: userId,
-      member_role: role,
-    }),
-  );
-  return t.token({ sub: userId, role: 'company' });
-}
+const member = (companyId: string, role: 'manager' | 'viewer' = 'viewer') =>
+  t.fixtures.member(companyId, role);
 
 describe('reading submissions', () => {
   it('shows contributors their own work with what to do next, newest first', async () => {

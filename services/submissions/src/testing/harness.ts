@@ -15,9 +15,12 @@ import {
 } from '@tessera/service-kit/testing';
 import { type SubmissionsConfig, submissionsConfigSchema } from '../config.ts';
 import { consumerNames } from '../messaging/consumers.ts';
+import { fileUpload } from './media.ts';
 import { type RunningSubmissions, startSubmissions } from '../service.ts';
 
 export interface TestSubmissions extends ServiceTestClient {
+  /** Uploads `bytes` as the file of `POST /api/v1/media`; the media id (throws unless 201). */
+  upload(token: string, bytes: Uint8Array): Promise<string>;
   service: RunningSubmissions;
   config: SubmissionsConfig;
   fixtures: Fixtures;
@@ -59,6 +62,7 @@ export async function startTestSubmissions(
     service,
     config,
     fixtures: fixtures(client),
+    upload: (token, bytes) => upload(service, token, bytes),
     mediaDir,
     async stop() {
       await service.stop();
@@ -119,6 +123,8 @@ export interface Fixtures {
   ): Promise<ClaimFixture>;
   /** A task and a claim of it in one go. */
   claimed(type: TaskType, input?: Record<string, unknown>): Promise<ClaimFixture>;
+  /** A company member as identity announces one; returns their access token. */
+  member(companyId: string, role?: 'manager' | 'viewer'): Promise<string>;
 }
 
 function fixtures(client: ServiceTestClient): Fixtures {
@@ -185,9 +191,34 @@ function fixtures(client: ServiceTestClient): Fixtures {
         token: await client.token({ sub: contributorId, role: 'contributor' }),
       };
     },
+    async member(companyId, role = 'viewer') {
+      const userId = randomUUID();
+      await client.deliver(
+        consumerNames.identity,
+        foreignEvent('identity.company.member-added.v1', {
+          company_id: companyId,
+          user_id: userId,
+          member_role: role,
+        }),
+      );
+      return client.token({ sub: userId, role: 'company' });
+    },
     async claimed(type, input) {
       return self.claim(await self.task(type, input));
     },
   };
   return self;
+}
+
+async function upload(service: RunningSubmissions, token: string, bytes: Uint8Array): Promise<string> {
+  const { body, contentType } = fileUpload(Buffer.from(bytes));
+  const response = await service.app.inject({
+    method: 'POST',
+    url: '/api/v1/media',
+    headers: { authorization: `Bearer ${token}`, 'content-type': contentType },
+    payload: body,
+  });
+  if (response.statusCode !== 201)
+    throw new Error(`upload answered ${response.statusCode}: ${response.body}`);
+  return response.json<{ media: { id: string } }>().media.id;
 }

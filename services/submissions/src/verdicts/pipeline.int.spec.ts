@@ -5,7 +5,6 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { consumerNames } from '../messaging/consumers.ts';
 import { gibberish, images, sentences, wavs } from '../prevalidation/testing/fixtures.ts';
 import { type ClaimFixture, startTestSubmissions, type TestSubmissions } from '../testing/harness.ts';
-import { fileUpload } from '../testing/media.ts';
 import { expireRevisions } from './handle.ts';
 
 // From hand-in to verdict: pre-validation (the real worker), QC's verdicts (published on the bus
@@ -23,17 +22,7 @@ afterAll(async () => {
 
 const textInput = { prompt: 'Describe the library', language: 'en', min_chars: 20, max_chars: 2000 };
 
-async function upload(claim: ClaimFixture, bytes: Uint8Array): Promise<string> {
-  const { body, contentType } = fileUpload(Buffer.from(bytes));
-  const response = await t.service.app.inject({
-    method: 'POST',
-    url: '/api/v1/media',
-    headers: { authorization: `Bearer ${claim.token}`, 'content-type': contentType },
-    payload: body,
-  });
-  expect(response.statusCode).toBe(201);
-  return response.json().media.id as string;
-}
+const upload = (claim: ClaimFixture, bytes: Uint8Array) => t.upload(claim.token, bytes);
 
 async function handIn(claim: ClaimFixture, payload: unknown): Promise<string> {
   const response = await t.inject({
