@@ -22,6 +22,8 @@ export const qcEvents = [
     data: z.object({
       review_id: entityId,
       submission_id: entityId,
+      /** The claim the judged work was done under: tasks moves the fee from what the claim holds to owed. Absent from producers that predate it. */
+      assignment_id: entityId.optional(),
       campaign_id: entityId,
       judge_id: entityId,
       fee: money,

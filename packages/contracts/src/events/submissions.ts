@@ -40,6 +40,9 @@ export const submissionsEvents = [
       /** 1 for the first hand-in, 2 for the one revision a reviewer may ask for. */
       revision: z.number().int().min(1).max(2),
       judges_required: z.number().int().positive(),
+      /** The claim's terms for judging (tasks.assignment.claimed.v1); absent: no fee, 5 judges at most. */
+      judge_fee: money.optional(),
+      max_judges: z.number().int().positive().max(15).optional(),
       is_golden: z.boolean(),
       answer: anyTaskInput.nullable(),
       media: z
@@ -95,6 +98,15 @@ export const submissionsEvents = [
       /** The contributor's reason, as they wrote it (bounded; no personal data is asked for). */
       reason: z.string().min(1).max(2000),
       rejected_reason_codes: z.array(reasonCode).max(20),
+    }),
+  }),
+  defineEvent('submissions.appeal.decided.v1', {
+    description:
+      'QC decided an appeal: `overturned` (the submission is approved and paid: submissions.submission.approved.v1 follows with method `appeal`) or `upheld` (the rejection stands, for good).',
+    data: z.object({
+      appeal_id: entityId,
+      ...submissionRef,
+      outcome: z.enum(['overturned', 'upheld']),
     }),
   }),
   defineEvent('submissions.contributor.flagged.v1', {

@@ -33,6 +33,10 @@ const taskSnapshot = z.object({
   xp_reward: z.number().int().nonnegative().max(1_000_000),
   max_submissions: z.number().int().positive(),
   judges_required: z.number().int().positive(),
+  /** What each review counted toward the verdict earns its judge; absent from producers that predate it (no fee). */
+  judge_fee: money.optional(),
+  /** The most judges QC may ask before escalating (dynamic overlap); absent: 5. */
+  max_judges: z.number().int().positive().max(15).optional(),
   min_trust_score: z.number().min(0).max(10),
   min_level: z.number().int().positive(),
   required_languages: z.array(languageTag),
@@ -126,6 +130,12 @@ export const tasksEvents = [
       company_id: entityId,
       reward: money,
       xp_reward: z.number().int().nonnegative().max(1_000_000),
+      /**
+       * The judge fee and overlap fixed at claim time: the claim holds `reward + max_judges ×
+       * judge_fee` of the campaign's budget. Absent from producers that predate them (no fee).
+       */
+      judge_fee: money.optional(),
+      max_judges: z.number().int().positive().max(15).optional(),
       expires_at: timestamp,
     }),
   }),

@@ -32,6 +32,8 @@ export function claimHandlers(): HandlerMap<SubmissionsDB> {
           reward_amount: data.reward.amount,
           currency: data.reward.currency,
           xp_reward: data.xp_reward,
+          judge_fee_amount: data.judge_fee?.amount ?? 0,
+          max_judges: data.max_judges ?? 5,
           expires_at: data.expires_at,
           status: 'active',
           changed_at: event.time,

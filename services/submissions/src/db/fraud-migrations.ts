@@ -23,4 +23,14 @@ export const fraudMigrations: Record<string, Migration> = {
       );
     },
   },
+  // The claim fixes what judging it pays (tasks.assignment.claimed.v1); QC learns it from the
+  // validated event.
+  '0014_claim_judging_terms': {
+    async up(db: Kysely<unknown>) {
+      await sql`
+        alter table claims
+          add column judge_fee_amount bigint not null default 0,
+          add column max_judges integer not null default 5`.execute(db);
+    },
+  },
 };

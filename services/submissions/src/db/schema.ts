@@ -15,6 +15,9 @@ export interface ClaimsTable {
   reward_amount: Amount;
   currency: string;
   xp_reward: number;
+  /** What each counted review of the work pays its judge, and how many judges at most (fixed at claim time). */
+  judge_fee_amount: ColumnType<string, number | string | undefined, number | string>;
+  max_judges: ColumnType<number, number | undefined, number>;
   expires_at: Timestamp;
   status: 'active' | 'released' | 'expired';
   changed_at: Timestamp;

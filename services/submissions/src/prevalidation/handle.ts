@@ -173,6 +173,11 @@ async function passToReview(
     .set({ status: 'in_review', updated_at: now })
     .where('id', '=', row.id)
     .execute();
+  const judging = await trx
+    .selectFrom('claims')
+    .select(['judge_fee_amount', 'max_judges', 'currency'])
+    .where('id', '=', row.assignment_id)
+    .executeTakeFirst();
   await appendToOutbox(trx, [
     buildEvent(
       'submissions.submission.validated.v1',
@@ -186,6 +191,12 @@ async function passToReview(
         task_type: row.task_type as 'text',
         revision: row.revision,
         judges_required: task.judges_required,
+        ...(judging
+          ? {
+              judge_fee: { amount: Number(judging.judge_fee_amount), currency: judging.currency },
+              max_judges: Math.max(judging.max_judges, task.judges_required),
+            }
+          : {}),
         is_golden: task.is_golden,
         answer: (row.answer as Record<string, unknown> | null) ?? null,
         media: media.map((m) => ({ media_id: m.id, kind: m.kind, sha256: m.sha256 })),

@@ -179,6 +179,8 @@ function fixtures(client: ServiceTestClient): Fixtures {
             contributor_id: contributorId,
             reward: { amount: options.reward ?? 150, currency: 'USD' },
             xp_reward: 10,
+            judge_fee: { amount: 12, currency: 'USD' },
+            max_judges: 4,
             expires_at: (options.expiresAt ?? new Date(Date.now() + 3_600_000)).toISOString(),
           },
           assignmentId,

@@ -82,14 +82,17 @@ export async function applyVerdict(
         .set({ ...verdictFields, status: 'approved', reason_codes: [] })
         .where('id', '=', row.id)
         .execute();
+      const decided: TesseraEvent[] = [];
       if (appeal?.status === 'open') {
         await trx
           .updateTable('appeals')
           .set({ status: 'overturned', decided_at: now })
           .where('id', '=', appeal.id)
           .execute();
+        decided.push(appealDecided(row, appeal.id, 'overturned', event));
       }
       await appendToOutbox(trx, [
+        ...decided,
         buildEvent(
           'submissions.submission.approved.v1',
           {
@@ -132,8 +135,23 @@ export async function applyVerdict(
         .set({ status: 'upheld', decided_at: now })
         .where('id', '=', outcome.appealId)
         .execute();
+      await appendToOutbox(trx, [appealDecided(row, outcome.appealId, 'upheld', event)]);
       return outcome;
   }
+}
+
+/** An appeal's outcome: tasks frees (upheld) or pays (overturned, with the approval) what it held. */
+function appealDecided(
+  row: SubmissionRow,
+  appealId: string,
+  outcome: 'overturned' | 'upheld',
+  cause: TesseraEvent,
+): TesseraEvent {
+  return buildEvent(
+    'submissions.appeal.decided.v1',
+    { appeal_id: appealId, ...refOf(row), outcome },
+    causedBy(cause, appealId),
+  );
 }
 
 /** Rejects a submission and frees its claim's slot (tasks acts on the event). */

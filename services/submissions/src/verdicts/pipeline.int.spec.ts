@@ -87,6 +87,9 @@ describe('pre-validation', () => {
       task_type: 'text',
       revision: 1,
       judges_required: 3,
+      // The judging terms the claim fixed.
+      judge_fee: { amount: 12, currency: 'USD' },
+      max_judges: 4,
       is_golden: false,
       answer: null,
       media: [],
@@ -303,5 +306,46 @@ describe('appeals', () => {
       (e) => e.data.submission_id === id,
     );
     expect(approved!.data).toMatchObject({ method: 'appeal', reward: { amount: 150, currency: 'USD' } });
+    const [decided] = await t.awaitPublished(
+      'submissions.appeal.decided.v1',
+      (e) => e.data.submission_id === id,
+    );
+    expect(decided!.data).toMatchObject({ appeal_id: filed.body.appeal.id, outcome: 'overturned' });
+  });
+
+  it('announces an upheld appeal once, and the rejection stands', async () => {
+    const claim = await t.fixtures.claim(await t.fixtures.task('validation'));
+    const id = await handIn(claim, { option: 'no' });
+    await settled(claim, id);
+    await verdict(id, { verdict: 'reject', reason_codes: ['WRONG_ANSWER'] });
+    await settled(claim, id, ['in_review']);
+    const filed = await t.inject({
+      method: 'POST',
+      url: `/api/v1/submissions/${id}/appeal`,
+      token: claim.token,
+      body: { reason: 'I chose the right option.' },
+    });
+    expect(filed.status).toBe(202);
+    const upheld = await verdict(id, {
+      verdict: 'reject',
+      method: 'appeal',
+      appeal_id: filed.body.appeal.id,
+    });
+    await t.deliver(consumerNames.qc, upheld, `${upheld.id}-again`);
+    const decided = await t.service.db
+      .selectFrom('outbox')
+      .select('payload')
+      .where('type', '=', 'submissions.appeal.decided.v1')
+      .where('subject', '=', filed.body.appeal.id)
+      .execute();
+    expect(decided.map((e) => (e.payload as TesseraEvent).data)).toEqual([
+      expect.objectContaining({
+        appeal_id: filed.body.appeal.id,
+        outcome: 'upheld',
+        assignment_id: claim.assignmentId,
+      }),
+    ]);
+    const read = await t.inject({ url: `/api/v1/submissions/${id}`, token: claim.token });
+    expect(read.body.submission.status).toBe('rejected');
   });
 });

@@ -39,6 +39,9 @@ export interface ClaimTarget {
     deadline: Date | null;
     reward: { amount: number; currency: string };
     xp_reward: number;
+    /** Each counted review's fee (minor units, the reward's currency) and how many judges at most. */
+    judge_fee: number;
+    max_judges: number;
     claim_ttl_seconds: number;
     slots_taken: number;
     max_submissions: number;
@@ -65,9 +68,28 @@ export interface ClaimState {
   holdsClaim: boolean;
 }
 
-/** What a new claim takes out of the campaign's budget: the reward as it is now. */
+/**
+ * What a new claim takes out of the campaign's budget: the reward as it is now, and what judging
+ * the work may cost (`max_judges` fees), so that neither a reward nor a judge's fee is ever
+ * promised from money the escrow does not hold (ADR 003).
+ */
 export interface Reservation {
   reward: number;
+  judgeFee: number;
+  maxJudges: number;
+  /** reward + maxJudges × judgeFee. */
+  hold: number;
+}
+
+/** What a claim of `task` holds. */
+export function reservationFor(task: ClaimTarget['task']): Reservation {
+  const feeHold = task.max_judges * task.judge_fee;
+  return {
+    reward: task.reward.amount,
+    judgeFee: task.judge_fee,
+    maxJudges: task.max_judges,
+    hold: task.reward.amount + feeHold,
+  };
 }
 
 const REASON_TEXT: Record<IneligibleReason, string> = {
@@ -100,7 +122,7 @@ export const refusals = {
     refusal(
       'conflict',
       'CAMPAIGN_BUDGET_EXHAUSTED',
-      'The campaign’s remaining budget cannot pay this task’s reward.',
+      'The campaign’s remaining budget cannot pay this task’s reward and the fees of judging it.',
     ),
   taskFull: () => refusal('conflict', 'TASK_FULL', 'Every slot of this task is taken.'),
 };
@@ -133,9 +155,10 @@ export function decideClaim(state: ClaimState, command: { now: Date }): Decision
   const { campaign, task } = target;
   if (campaign.target_count !== null && campaign.quota_taken >= campaign.target_count)
     return reject(refusals.quotaReached());
-  if (campaign.available < task.reward.amount) return reject(refusals.budgetExhausted());
+  const reservation = reservationFor(task);
+  if (campaign.available < reservation.hold) return reject(refusals.budgetExhausted());
   if (task.slots_taken >= task.max_submissions) return reject(refusals.taskFull());
-  return accept({ reward: task.reward.amount });
+  return accept(reservation);
 }
 
 /** How the reservation's conditional updates ended (repository.ts `reserveSlot`). */
@@ -165,6 +188,10 @@ export function decideReservation(outcome: ReserveOutcome): Decision<void> {
 export interface ClaimTerms {
   reward: { amount: number; currency: string };
   xp_reward: number;
+  judge_fee: { amount: number; currency: string };
+  max_judges: number;
+  /** What the claim holds for judge fees until its work is decided. */
+  fee_hold: number;
   claimed_at: Date;
   expires_at: Date;
 }
@@ -184,6 +211,9 @@ export function confirmClaim(
   return accept({
     reward: { amount: claim.reserved.reward, currency: task.reward.currency },
     xp_reward: task.xp_reward,
+    judge_fee: { amount: claim.reserved.judgeFee, currency: task.reward.currency },
+    max_judges: claim.reserved.maxJudges,
+    fee_hold: claim.reserved.hold - claim.reserved.reward,
     claimed_at: claim.now,
     expires_at: new Date(claim.now.getTime() + task.claim_ttl_seconds * 1000),
   });
@@ -197,10 +227,16 @@ export type AssignmentTransition =
   | { kind: 'submitted' }
   /** An expired or released claim whose submission arrived anyway: it takes its slot back. */
   | { kind: 'late-submitted' }
-  /** submitted → approved: the reserved reward becomes owed until the ledger pays. */
+  /** submitted → approved: the reserved reward becomes owed until the ledger pays; unused fee hold is free. */
   | { kind: 'approved'; owed: number }
-  /** submitted → rejected: the slot, the quota unit and the reward are free. */
-  | { kind: 'rejected' };
+  /** submitted → rejected: the slot, the quota unit, the reward and the unused fee hold are free. */
+  | { kind: 'rejected' }
+  /** A rejection was appealed: the reward, a quota unit and the slot are held again until it is decided. */
+  | { kind: 'appeal-held' }
+  /** The appeal was upheld: what it held is free for good. */
+  | { kind: 'appeal-released' }
+  /** The appeal (or a re-judging) overturned the rejection: the held reward becomes owed. */
+  | { kind: 'overturned'; owed: number };
 
 /** How a claim ends without its work being paid: given back, timed out, or its work rejected. */
 export type ClaimEnding =

@@ -24,6 +24,8 @@ const target = (
     deadline: null,
     reward: { amount: 250, currency: 'USD' },
     xp_reward: 15,
+    judge_fee: 0,
+    max_judges: 5,
     claim_ttl_seconds: 600,
     slots_taken: 3,
     max_submissions: 10,
@@ -59,7 +61,7 @@ describe('decideClaim (given the task, its campaign and the caller, when they cl
   const spec = decider(decideClaim);
 
   it('reserves the reward as it is now', () => {
-    spec.given(state()).when({ now }).then({ reward: 250 });
+    spec.given(state()).when({ now }).then({ reward: 250, judgeFee: 0, maxJudges: 5, hold: 250 });
   });
 
   it('refuses a claim on a full task', () => {
@@ -77,7 +79,14 @@ describe('decideClaim (given the task, its campaign and the caller, when they cl
     spec
       .given(state({ target: target({}, { available: 250 }) }))
       .when({ now })
-      .then({ reward: 250 });
+      .then({ reward: 250, judgeFee: 0, maxJudges: 5, hold: 250 });
+  });
+
+  it('holds the reward and max_judges judge fees, and refuses when the campaign cannot promise both', () => {
+    const judged = (available: number) =>
+      state({ target: target({ judge_fee: 10, max_judges: 4 }, { available }) });
+    spec.given(judged(290)).when({ now }).then({ reward: 250, judgeFee: 10, maxJudges: 4, hold: 290 });
+    spec.given(judged(289)).when({ now }).thenRefuses('CAMPAIGN_BUDGET_EXHAUSTED', 'conflict');
   });
 
   it('refuses once the campaign has as many claims and submissions as its target', () => {
@@ -116,7 +125,7 @@ describe('decideClaim (given the task, its campaign and the caller, when they cl
     spec
       .given(state({ target: target({ requirements }), invited: true }))
       .when({ now })
-      .then({ reward: 250 });
+      .then({ reward: 250, judgeFee: 0, maxJudges: 5, hold: 250 });
   });
 
   it.each<[string, ClaimTarget, string]>([
@@ -197,10 +206,13 @@ describe('confirmClaim (under the locks the reservation took)', () => {
   it('fixes the reward the reservation held, the XP and the expiry', () => {
     spec
       .given(target({ reward: { amount: 999, currency: 'USD' } }))
-      .when({ now, reserved: { reward: 250 } })
+      .when({ now, reserved: { reward: 250, judgeFee: 0, maxJudges: 5, hold: 250 } })
       .then({
         reward: { amount: 250, currency: 'USD' },
         xp_reward: 15,
+        judge_fee: { amount: 0, currency: 'USD' },
+        max_judges: 5,
+        fee_hold: 0,
         claimed_at: now,
         expires_at: at(600_000),
       });
@@ -209,7 +221,7 @@ describe('confirmClaim (under the locks the reservation took)', () => {
   it('refuses a task that stopped taking claims meanwhile', () => {
     spec
       .given(target({}, { status: 'completed' }))
-      .when({ now, reserved: { reward: 250 } })
+      .when({ now, reserved: { reward: 250, judgeFee: 0, maxJudges: 5, hold: 250 } })
       .thenRefuses('TASK_NOT_AVAILABLE', 'conflict');
   });
 });

@@ -45,7 +45,7 @@ export interface ClaimCommand {
 
 /**
  * Claims one slot of a task until it expires: decides on the task, its campaign and the caller's
- * standing (decide.ts `decideClaim`), holds the reward, a quota unit and the slot (`reserveSlot`),
+ * standing (decide.ts `decideClaim`), holds the reward and judge fees, a quota unit and the slot (`reserveSlot`),
  * fixes the claim's terms under the locks that took, and announces the claim.
  */
 export async function claimTask(trx: Db, command: ClaimCommand): Promise<AssignmentRecord> {
@@ -65,7 +65,7 @@ export async function claimTask(trx: Db, command: ClaimCommand): Promise<Assignm
   );
   orRefuse(
     decideReservation(
-      await reserveSlot(trx, { campaignId: target.campaign_id, taskId, reward: reserved.reward, now }),
+      await reserveSlot(trx, { campaignId: target.campaign_id, taskId, hold: reserved.hold, now }),
     ),
   );
   // The reservation locked the campaign and task rows: what they say now is what holds.
@@ -84,6 +84,10 @@ export async function claimTask(trx: Db, command: ClaimCommand): Promise<Assignm
       reward_amount: terms.reward.amount,
       currency: terms.reward.currency,
       xp_reward: terms.xp_reward,
+      judge_fee_amount: terms.judge_fee.amount,
+      max_judges: terms.max_judges,
+      fee_hold_amount: terms.fee_hold,
+      appeal_held: false,
       claimed_at: terms.claimed_at,
       expires_at: terms.expires_at,
     });
@@ -101,6 +105,8 @@ export async function claimTask(trx: Db, command: ClaimCommand): Promise<Assignm
       company_id: locked.company_id,
       reward: terms.reward,
       xp_reward: assignment.xp_reward,
+      judge_fee: terms.judge_fee,
+      max_judges: terms.max_judges,
       expires_at: assignment.expires_at.toISOString(),
     },
     eventMeta(assignment.id, now),

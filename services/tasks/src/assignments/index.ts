@@ -5,4 +5,10 @@ export { expireDueAssignments } from './expiry.ts';
 export { endClaim, makeOpenClaimsDue } from './handle.ts';
 export { applyTransition, reserveSlot } from './repository.ts';
 export { assignmentRoutes } from './routes.ts';
-export { settleSubmission, type SubmissionOutcome } from './settle.ts';
+export {
+  holdForAppeal,
+  judgeFeeEarned,
+  releaseAppeal,
+  settleSubmission,
+  type SubmissionOutcome,
+} from './settle.ts';

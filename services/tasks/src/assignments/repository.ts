@@ -37,6 +37,8 @@ export async function findClaimTarget(
       't.reward_amount',
       't.currency',
       't.xp_reward',
+      't.judge_fee_amount',
+      't.max_judges',
       't.min_level',
       't.min_trust_score',
       't.required_languages',
@@ -69,6 +71,8 @@ export async function findClaimTarget(
       deadline: row.deadline,
       reward: { amount: Number(row.reward_amount), currency: row.currency },
       xp_reward: row.xp_reward,
+      judge_fee: Number(row.judge_fee_amount),
+      max_judges: row.max_judges,
       claim_ttl_seconds: row.claim_ttl_seconds,
       slots_taken: row.slots_taken,
       max_submissions: row.max_submissions,
@@ -257,7 +261,8 @@ export async function makeClaimsDue(trx: Db, contributorId: string, at: Date): P
 export interface SlotClaim {
   campaignId: string;
   taskId: string;
-  reward: number;
+  /** The reward and the judge fees the claim holds (decide.ts `reservationFor`). */
+  hold: number;
   now: Date;
 }
 
@@ -270,14 +275,14 @@ export function reservationStatements(db: Db, claim: SlotClaim) {
   const budget = db
     .updateTable('campaigns')
     .set((eb) => ({
-      reserved_amount: sql`reserved_amount + ${claim.reward}`,
+      reserved_amount: sql`reserved_amount + ${claim.hold}`,
       quota_taken: eb('quota_taken', '+', 1),
       updated_at: claim.now,
     }))
     .where('id', '=', claim.campaignId)
     .where('status', '=', 'active')
     .where(
-      sql<boolean>`funded_amount - spent_amount - returned_amount - reserved_amount - owed_amount >= ${claim.reward}`,
+      sql<boolean>`funded_amount - spent_amount - returned_amount - reserved_amount - owed_amount >= ${claim.hold}`,
     )
     .where((eb) => eb.or([eb('target_count', 'is', null), eb('quota_taken', '<', eb.ref('target_count'))]))
     .returning('id');
@@ -291,7 +296,7 @@ export function reservationStatements(db: Db, claim: SlotClaim) {
 }
 
 /**
- * Takes one slot of a task for a claim: holds `reward` of the campaign's budget and one unit of
+ * Takes one slot of a task for a claim: holds `hold` (reward and judge fees) of the campaign's budget and one unit of
  * its quota, then one slot of the task. Each step is one conditional update, so concurrent claims
  * queue on the row and never overshoot; on any refusal the caller rolls back.
  */
@@ -310,9 +315,15 @@ export async function reserveSlot(trx: Db, claim: SlotClaim): Promise<ReserveOut
   return (await slot.executeTakeFirst()) ? 'reserved' : 'task_full';
 }
 
-type Held = Pick<AssignmentRecord, 'task_id' | 'campaign_id' | 'reward_amount'>;
+type Held = Pick<
+  AssignmentRecord,
+  'id' | 'task_id' | 'campaign_id' | 'reward_amount' | 'judge_fee_amount' | 'max_judges' | 'fee_hold_amount'
+>;
 
-/** Applies what an assignment's transition does to its task's and campaign's counters. */
+/**
+ * Applies what an assignment's transition does to its task's and campaign's counters, and to what
+ * the assignment itself still holds for judge fees (`fee_hold_amount`).
+ */
 export async function applyTransition(
   trx: Db,
   assignment: Held,
@@ -320,15 +331,18 @@ export async function applyTransition(
   now: Date,
 ): Promise<void> {
   const reward = Number(assignment.reward_amount);
+  const feeHold = Number(assignment.fee_hold_amount);
   const campaign = trx.updateTable('campaigns').where('id', '=', assignment.campaign_id);
   const task = trx.updateTable('tasks').where('id', '=', assignment.task_id);
+  const holdFees = (amount: number) =>
+    trx.updateTable('assignments').set({ fee_hold_amount: amount }).where('id', '=', assignment.id).execute();
   switch (transition.kind) {
     case 'freed':
     case 'rejected': {
       const rejected = transition.kind === 'rejected' ? 1 : 0;
       await campaign
         .set((eb) => ({
-          reserved_amount: sql`reserved_amount - ${reward}`,
+          reserved_amount: sql`reserved_amount - ${reward + feeHold}`,
           quota_taken: eb('quota_taken', '-', 1),
           rejected_count: eb('rejected_count', '+', rejected),
           updated_at: now,
@@ -340,6 +354,7 @@ export async function applyTransition(
           rejected_count: eb('rejected_count', '+', rejected),
         }))
         .execute();
+      await holdFees(0);
       return;
     }
     case 'submitted':
@@ -348,10 +363,12 @@ export async function applyTransition(
         .execute();
       await task.set((eb) => ({ submitted_count: eb('submitted_count', '+', 1) })).execute();
       return;
-    case 'late-submitted':
+    case 'late-submitted': {
+      // The ended claim freed everything; the late work holds its reward and judging again.
+      const fees = assignment.max_judges * Number(assignment.judge_fee_amount);
       await campaign
         .set((eb) => ({
-          reserved_amount: sql`reserved_amount + ${reward}`,
+          reserved_amount: sql`reserved_amount + ${reward + fees}`,
           quota_taken: eb('quota_taken', '+', 1),
           received_count: eb('received_count', '+', 1),
           updated_at: now,
@@ -363,17 +380,109 @@ export async function applyTransition(
           submitted_count: eb('submitted_count', '+', 1),
         }))
         .execute();
+      await holdFees(fees);
       return;
+    }
     case 'approved':
       await campaign
         .set((eb) => ({
-          reserved_amount: sql`reserved_amount - ${reward}`,
+          reserved_amount: sql`reserved_amount - ${reward + feeHold}`,
           owed_amount: sql`owed_amount + ${transition.owed}`,
           approved_count: eb('approved_count', '+', 1),
           updated_at: now,
         }))
         .execute();
       await task.set((eb) => ({ approved_count: eb('approved_count', '+', 1) })).execute();
+      await holdFees(0);
       return;
+    case 'appeal-held':
+      // Appeals are decided by an admin: no judge fees to hold, only what approval would pay.
+      await campaign
+        .set((eb) => ({
+          reserved_amount: sql`reserved_amount + ${reward}`,
+          quota_taken: eb('quota_taken', '+', 1),
+          updated_at: now,
+        }))
+        .execute();
+      await task.set((eb) => ({ slots_taken: eb('slots_taken', '+', 1) })).execute();
+      await trx
+        .updateTable('assignments')
+        .set({ appeal_held: true })
+        .where('id', '=', assignment.id)
+        .execute();
+      return;
+    case 'appeal-released':
+      await campaign
+        .set((eb) => ({
+          reserved_amount: sql`reserved_amount - ${reward}`,
+          quota_taken: eb('quota_taken', '-', 1),
+          updated_at: now,
+        }))
+        .execute();
+      await task.set((eb) => ({ slots_taken: eb('slots_taken', '-', 1) })).execute();
+      await trx
+        .updateTable('assignments')
+        .set({ appeal_held: false })
+        .where('id', '=', assignment.id)
+        .execute();
+      return;
+    case 'overturned':
+      await campaign
+        .set((eb) => ({
+          reserved_amount: sql`reserved_amount - ${reward}`,
+          owed_amount: sql`owed_amount + ${transition.owed}`,
+          approved_count: eb('approved_count', '+', 1),
+          rejected_count: eb('rejected_count', '-', 1),
+          updated_at: now,
+        }))
+        .execute();
+      await task
+        .set((eb) => ({
+          approved_count: eb('approved_count', '+', 1),
+          rejected_count: eb('rejected_count', '-', 1),
+        }))
+        .execute();
+      await trx
+        .updateTable('assignments')
+        .set({ appeal_held: false })
+        .where('id', '=', assignment.id)
+        .execute();
+      return;
+  }
+}
+
+/**
+ * A judge's fee QC counted for the work done under `assignment`: the fee is owed (the ledger pays
+ * it from the escrow), and what the claim held for fees shrinks by as much as it still holds, so
+ * the fee is not counted twice. A fee beyond the hold (a second round of judging after a revision,
+ * a re-judging) is owed all the same; the campaign then pauses itself if it can no longer promise
+ * the next claim.
+ */
+export async function recordFeeEarned(
+  trx: Db,
+  campaignId: string,
+  assignment: Pick<AssignmentRecord, 'id' | 'fee_hold_amount' | 'status'> | undefined,
+  fee: number,
+  now: Date,
+): Promise<void> {
+  const held =
+    assignment && (assignment.status === 'active' || assignment.status === 'submitted')
+      ? Math.min(fee, Number(assignment.fee_hold_amount))
+      : 0;
+  await trx
+    .updateTable('campaigns')
+    .set({
+      reserved_amount: sql`reserved_amount - ${held}`,
+      owed_amount: sql`owed_amount + ${fee}`,
+      updated_at: now,
+    })
+    .where('id', '=', campaignId)
+    .execute();
+  if (assignment && held > 0) {
+    await trx
+      .updateTable('assignments')
+      .set({ fee_hold_amount: sql`fee_hold_amount - ${held}` })
+      .where('id', '=', assignment.id)
+      .execute();
   }
 }

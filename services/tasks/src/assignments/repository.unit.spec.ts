@@ -7,7 +7,7 @@ describe("the claim's reservation, checked in", () => {
     const { budget, slot } = reservationStatements(compilingDb(), {
       campaignId: '0195a0e2-7b1c-7d2e-8f00-00000000c001',
       taskId: '0195a0e2-7b1c-7d2e-8f00-00000000a001',
-      reward: 250,
+      hold: 250,
       now: new Date('2030-01-01T12:00:00.000Z'),
     });
     await expect(
@@ -22,7 +22,7 @@ describe("the claim's reservation, checked in", () => {
     const { budget, slot } = reservationStatements(compilingDb(), {
       campaignId: '0195a0e2-7b1c-7d2e-8f00-00000000c001',
       taskId: '0195a0e2-7b1c-7d2e-8f00-00000000a001',
-      reward: 250,
+      hold: 250,
       now: new Date('2030-01-01T12:00:00.000Z'),
     });
     const campaign = budget.compile().sql;

@@ -109,6 +109,8 @@ describe('claiming a task', () => {
       company_id: campaign.company_id,
       reward: { amount: 250, currency: 'USD' },
       xp_reward: 15,
+      judge_fee: { amount: 0, currency: 'USD' },
+      max_judges: 5,
       expires_at: assignment.expires_at,
     });
     expect(claimed?.subject).toBe(assignment.id);

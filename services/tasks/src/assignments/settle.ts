@@ -12,6 +12,7 @@ import {
   findAssignmentBySubmission,
   findLiveAssignment,
   moveAssignment,
+  recordFeeEarned,
 } from './repository.ts';
 
 /**
@@ -21,6 +22,11 @@ import {
  * quota unit and the reward are free). Every move first checks where the assignment is, so a
  * repeated or late report never counts twice; reports may arrive out of order (a retried one after
  * a later one), so an outcome whose receipt has not been seen counts the receipt first.
+ *
+ * A rejection can be appealed (or QC can re-judge it): the appeal holds the reward again
+ * (`holdForAppeal`) until it is decided; an approval of a rejected submission overturns it and the
+ * reward becomes owed; an upheld appeal frees the hold (`releaseAppeal`). Money owed is what the
+ * claim fixed, never more than the report says.
  */
 
 type Db = Kysely<TasksDB>;
@@ -86,6 +92,10 @@ async function settle(
     );
     return;
   }
+  if (assignment.status === 'rejected' && outcome.to === 'approved') {
+    await overturn(trx, assignment, outcome.owed, context, at);
+    return;
+  }
   if (assignment.status === 'approved' || assignment.status === 'rejected') {
     if (outcome.to !== 'submitted' && outcome.to !== assignment.status) {
       log.warn(
@@ -109,7 +119,12 @@ async function settle(
   if (!submitted) return;
   if (outcome.to === 'approved') {
     await moveAssignment(trx, submitted.id, ['submitted'], { status: 'approved', settled_at: at });
-    await applyTransition(trx, submitted, { kind: 'approved', owed: outcome.owed }, context.now);
+    await applyTransition(
+      trx,
+      submitted,
+      { kind: 'approved', owed: owedFor(submitted, outcome.owed, context) },
+      context.now,
+    );
   } else if (outcome.to === 'rejected') {
     await endClaim(trx, submitted, { to: 'rejected' }, { at });
   }
@@ -184,4 +199,99 @@ async function locate(trx: Db, report: SubmissionReport): Promise<AssignmentReco
       statuses: ['active', 'submitted'],
     }))
   );
+}
+
+/** What an approval makes owed: what the report says, never more than the claim fixed. */
+function owedFor(assignment: AssignmentRecord, reported: number, context: SettleContext): number {
+  const fixed = Number(assignment.reward_amount);
+  if (reported <= fixed) return reported;
+  context.log.warn(
+    { event_id: context.cause.id, assignment_id: assignment.id, reported, fixed },
+    "an approval reports more than the claim fixed; the claim's reward is owed",
+  );
+  return fixed;
+}
+
+/** A rejected submission approved after all (an appeal, or QC re-judging): its reward becomes owed. */
+async function overturn(
+  trx: Db,
+  assignment: AssignmentRecord,
+  reported: number,
+  context: SettleContext,
+  at: Date,
+): Promise<void> {
+  // No appeal seen (a re-judging, or the appeal event still on its way): hold first, so the
+  // counters move through the same steps whatever the order.
+  if (!assignment.appeal_held) await applyTransition(trx, assignment, { kind: 'appeal-held' }, context.now);
+  await moveAssignment(trx, assignment.id, ['rejected'], { status: 'approved', settled_at: at });
+  await applyTransition(
+    trx,
+    assignment,
+    { kind: 'overturned', owed: owedFor(assignment, reported, context) },
+    context.now,
+  );
+  context.log.info(
+    { event_id: context.cause.id, assignment_id: assignment.id, submission_id: assignment.submission_id },
+    'a rejection was overturned: the reward is owed',
+  );
+}
+
+/**
+ * A contributor appealed a rejection: the reward, a quota unit and the slot are held again, so the
+ * campaign cannot promise them to someone else (nor end and return them) while an admin decides.
+ */
+export async function holdForAppeal(
+  trx: Db,
+  report: SubmissionReport,
+  context: SettleContext,
+): Promise<void> {
+  const assignment = await locate(trx, report);
+  if (!assignment || assignment.submission_id !== report.submissionId) {
+    context.log.warn(
+      { event_id: context.cause.id, submission_id: report.submissionId },
+      'an appeal for a submission tasks does not hold; ignored',
+    );
+    return;
+  }
+  if (assignment.status !== 'rejected' || assignment.appeal_held) return;
+  await applyTransition(trx, assignment, { kind: 'appeal-held' }, context.now);
+  await reconcileCampaign(trx, assignment.campaign_id, context.now, context.cause);
+}
+
+/** An upheld appeal: what it held is free for good. An overturned one is settled by its approval. */
+export async function releaseAppeal(
+  trx: Db,
+  report: SubmissionReport,
+  context: SettleContext,
+): Promise<void> {
+  const assignment = await locate(trx, report);
+  if (!assignment || assignment.submission_id !== report.submissionId) return;
+  if (assignment.status !== 'rejected' || !assignment.appeal_held) return;
+  await applyTransition(trx, assignment, { kind: 'appeal-released' }, context.now);
+  await reconcileCampaign(trx, assignment.campaign_id, context.now, context.cause);
+}
+
+/**
+ * A judge's fee QC counted (`qc.review.fee-earned.v1`): owed from the campaign, taken from what the
+ * claim held for fees while it still holds some.
+ */
+export async function judgeFeeEarned(
+  trx: Db,
+  report: { campaignId: string; assignmentId: string | undefined; submissionId: string; fee: number },
+  context: SettleContext,
+): Promise<void> {
+  const assignment =
+    report.assignmentId !== undefined
+      ? await findAssignment(trx, report.assignmentId, { forUpdate: true })
+      : await findAssignmentBySubmission(trx, report.submissionId, { forUpdate: true });
+  const campaignId = report.campaignId.toLowerCase();
+  if (assignment && assignment.campaign_id !== campaignId) {
+    context.log.warn(
+      { event_id: context.cause.id, assignment_id: assignment.id, campaign_id: campaignId },
+      "a judge fee names another campaign than its claim; counted against the claim's campaign",
+    );
+  }
+  const campaign = assignment?.campaign_id ?? campaignId;
+  await recordFeeEarned(trx, campaign, assignment, report.fee, context.now);
+  await reconcileCampaign(trx, campaign, context.now, context.cause);
 }

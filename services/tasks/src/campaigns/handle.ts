@@ -42,6 +42,8 @@ export interface DraftCampaign {
   startAt: Date | null;
   endAt: Date | null;
   isPrivate: boolean;
+  /** In the budget's currency (the body schema checks it). */
+  judgeFee: number;
 }
 
 export async function draftCampaign(trx: Db, draft: DraftCampaign, now: Date): Promise<CampaignRecord> {
@@ -56,6 +58,7 @@ export async function draftCampaign(trx: Db, draft: DraftCampaign, now: Date): P
     start_at: draft.startAt,
     end_at: draft.endAt,
     is_private: draft.isPrivate,
+    judge_fee_amount: draft.judgeFee,
     status: 'draft',
     pause_reason: null,
     last_funding_error: null,
@@ -96,6 +99,7 @@ export interface CampaignEdit {
   startAt?: Date | null | undefined;
   endAt?: Date | null | undefined;
   isPrivate?: boolean | undefined;
+  judgeFee?: Money | undefined;
 }
 
 export async function editCampaign(
@@ -105,6 +109,14 @@ export async function editCampaign(
   now: Date,
 ): Promise<CampaignRecord> {
   const current = await lockedCampaign(trx, id, edit.budget ? 'edit-budget' : 'edit', { now });
+  const currency = edit.budget?.currency ?? current.currency;
+  if (edit.judgeFee && edit.judgeFee.currency !== currency) {
+    throw refusal(
+      'unprocessable',
+      'CURRENCY_MISMATCH',
+      `The judge fee must be in the campaign's currency, ${currency}.`,
+    );
+  }
   orRefuse(
     decideSchedule(
       {
@@ -125,6 +137,7 @@ export async function editCampaign(
       ...(edit.startAt !== undefined ? { start_at: edit.startAt } : {}),
       ...(edit.endAt !== undefined ? { end_at: edit.endAt } : {}),
       ...(edit.isPrivate !== undefined ? { is_private: edit.isPrivate } : {}),
+      ...(edit.judgeFee !== undefined ? { judge_fee_amount: edit.judgeFee.amount } : {}),
     },
     now,
   );

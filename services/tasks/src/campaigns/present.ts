@@ -21,6 +21,7 @@ export function presentCampaign(campaign: CampaignRecord) {
     start_at: campaign.start_at?.toISOString() ?? null,
     end_at: campaign.end_at?.toISOString() ?? null,
     is_private: campaign.is_private,
+    judge_fee: money(Number(campaign.judge_fee_amount), currency),
     status: campaign.status,
     pause_reason: campaign.pause_reason,
     last_funding_error: error ? { code: error.code, detail: error.detail, at: error.at } : null,

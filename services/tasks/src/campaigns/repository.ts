@@ -247,7 +247,7 @@ export async function lockCampaignFacts(
   if (!campaign) return undefined;
   const cheapest = await trx
     .selectFrom('tasks')
-    .select((eb) => eb.fn.min('reward_amount').as('reward'))
+    .select((eb) => eb.fn.min('claim_hold_amount').as('reward'))
     .where('campaign_id', '=', campaignId)
     .where('status', '=', 'active')
     .where((eb) => eb('slots_taken', '<', eb.ref('max_submissions')))

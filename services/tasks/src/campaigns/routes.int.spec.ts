@@ -138,6 +138,7 @@ describe('POST /api/v1/campaigns', () => {
       start_at: startAt,
       end_at: endAt,
       is_private: true,
+      judge_fee: usd(0),
       status: 'draft',
       pause_reason: null,
       last_funding_error: null,
@@ -767,9 +768,7 @@ describe('cancel and complete', () => {
     expect(
       await db
         .transaction()
-        .execute((trx) =>
-          reserveSlot(trx, { campaignId: id, taskId: task.id, reward: 300, now: new Date() }),
-        ),
+        .execute((trx) => reserveSlot(trx, { campaignId: id, taskId: task.id, hold: 300, now: new Date() })),
     ).toBe('reserved');
 
     const response = await call('POST', `/api/v1/campaigns/${id}/cancel`, a.manager);
@@ -786,7 +785,15 @@ describe('cancel and complete', () => {
     await db.transaction().execute(async (trx) => {
       await applyTransition(
         trx,
-        { task_id: task.id, campaign_id: id, reward_amount: 300 },
+        {
+          id: randomUUID(),
+          task_id: task.id,
+          campaign_id: id,
+          reward_amount: 300,
+          judge_fee_amount: 0,
+          max_judges: 5,
+          fee_hold_amount: 0,
+        },
         { kind: 'freed' },
         new Date(),
       );

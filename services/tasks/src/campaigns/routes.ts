@@ -130,6 +130,7 @@ export function campaignRoutes(app: HttpApp, deps: RouteDeps): void {
             startAt: toDate(body.start_at) ?? null,
             endAt: toDate(body.end_at) ?? null,
             isPrivate: body.is_private,
+            judgeFee: body.judge_fee?.amount ?? 0,
           },
           now,
         );
@@ -226,6 +227,7 @@ export function campaignRoutes(app: HttpApp, deps: RouteDeps): void {
         startAt: toDate(body.start_at),
         endAt: toDate(body.end_at),
         isPrivate: body.is_private,
+        judgeFee: body.judge_fee,
       };
       const campaign = await inTransaction((trx) => editCampaign(trx, request.params.id, edit, clock()));
       return { campaign: presentCampaign(campaign) };

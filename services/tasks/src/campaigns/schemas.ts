@@ -33,8 +33,12 @@ export function createCampaignBody(clock: Clock) {
       start_at: timestamp.nullable().optional(),
       end_at: timestamp.nullable().optional(),
       is_private: z.boolean().default(false),
+      /** What each counted review earns its judge, for tasks that do not set their own; absent: 0. */
+      judge_fee: moneySchema.optional(),
     })
     .superRefine((body, ctx) => {
+      if (body.judge_fee && body.judge_fee.currency !== body.budget.currency)
+        ctx.addIssue({ code: 'custom', path: ['judge_fee'], message: "must be in the budget's currency" });
       const schedule = { start_at: toDate(body.start_at), end_at: toDate(body.end_at) };
       for (const issue of scheduleIssues(schedule, clock()))
         ctx.addIssue({ code: 'custom', path: [issue.path], message: issue.message });
@@ -50,6 +54,8 @@ export const patchCampaignBody = z
     start_at: timestamp.nullable().optional(),
     end_at: timestamp.nullable().optional(),
     is_private: z.boolean().optional(),
+    /** Applies to tasks published or changed from now on; claims already made keep theirs. */
+    judge_fee: moneySchema.optional(),
   })
   .refine((body) => Object.values(body).some((value) => value !== undefined), {
     error: 'give at least one field to change',
@@ -83,6 +89,7 @@ export const campaignSchema = z.object({
   start_at: z.string().nullable(),
   end_at: z.string().nullable(),
   is_private: z.boolean(),
+  judge_fee: z.object({ amount: z.number().int(), currency: z.string() }),
   status: z.enum(CAMPAIGN_STATUSES),
   pause_reason: z.enum(PAUSE_REASONS).nullable(),
   last_funding_error: z.object({ code: z.string(), detail: z.string(), at: z.string() }).nullable(),

@@ -197,4 +197,41 @@ export const tasksMigrations: Record<string, Migration> = {
       await sql`alter table contributors add column status_changed_at timestamptz`.execute(db);
     },
   },
+  // Judges are paid from the campaign's budget, so a claim holds its reward plus what judging it may
+  // cost (`max_judges` fees), and the verdict frees what judging did not use (ADR 003).
+  '0006_judge_fees': {
+    async up(db: Kysely<unknown>) {
+      await sql`alter table campaigns add column judge_fee_amount bigint not null default 0 check (judge_fee_amount >= 0)`.execute(
+        db,
+      );
+      await sql`
+        alter table tasks
+          add column judge_fee_amount bigint not null default 0 check (judge_fee_amount >= 0),
+          add column max_judges integer not null default 5 check (max_judges between 1 and 15),
+          add constraint tasks_max_judges_covers_required check (max_judges >= judges_required)`.execute(db);
+      // What one claim of the task holds: the feed and the campaign's automation compare it with
+      // what the campaign can still promise.
+      await sql`
+        alter table tasks add column claim_hold_amount bigint
+          generated always as (reward_amount + max_judges * judge_fee_amount) stored`.execute(db);
+      await sql`
+        alter table assignments
+          add column judge_fee_amount bigint not null default 0,
+          add column max_judges integer not null default 5,
+          add column fee_hold_amount bigint not null default 0 check (fee_hold_amount >= 0),
+          add column appeal_held boolean not null default false`.execute(db);
+      const covered = sql.raw(
+        'campaign_id, difficulty, reward_amount, claim_hold_amount, min_level, min_trust_score, slots_taken, ' +
+          'max_submissions, deadline, required_languages, regions',
+      );
+      await sql`drop index tasks_feed`.execute(db);
+      await sql`drop index tasks_feed_type`.execute(db);
+      await sql`
+        create index tasks_feed on tasks (priority_score desc, id desc) include (task_type, ${covered})
+        where status = 'active'`.execute(db);
+      await sql`
+        create index tasks_feed_type on tasks (task_type, priority_score desc, id desc) include (${covered})
+        where status = 'active'`.execute(db);
+    },
+  },
 };

@@ -39,6 +39,8 @@ export interface CampaignsTable {
   returned_amount: Amount;
   reserved_amount: Amount;
   owed_amount: Amount;
+  /** The judge fee of tasks that do not set their own. */
+  judge_fee_amount: Amount;
   /** Open claims + submissions under review + approved submissions: what counts toward target_count. */
   quota_taken: Generated<number>;
   received_count: Generated<number>;
@@ -93,6 +95,12 @@ export interface TasksTable {
   time_estimate: string | null;
   max_submissions: number;
   judges_required: number;
+  /** What each review counted toward a verdict earns its judge, in the task's currency. */
+  judge_fee_amount: Amount;
+  /** The most judges QC may ask (dynamic overlap) before it escalates. */
+  max_judges: Generated<number>;
+  /** reward + max_judges × judge_fee: what one claim holds of the campaign's budget (Postgres keeps it). */
+  claim_hold_amount: ColumnType<number, never, never>;
   /** One decimal, 0 to 10 (numeric(3,1): pg returns a string). */
   min_trust_score: ColumnType<string, number | string, number | string>;
   min_level: number;
@@ -124,6 +132,13 @@ export interface AssignmentsTable {
   reward_amount: Amount;
   currency: string;
   xp_reward: number;
+  /** Fixed at claim time with the reward: each counted review's fee, and how many judges at most. */
+  judge_fee_amount: Amount;
+  max_judges: Generated<number>;
+  /** What the claim still holds for judge fees: max_judges × judge_fee at claim, less fees earned; 0 once settled. */
+  fee_hold_amount: Amount;
+  /** A rejected submission under appeal: its reward is held again until the appeal is decided. */
+  appeal_held: Generated<boolean>;
   submission_id: string | null;
   claimed_at: Timestamp;
   expires_at: Timestamp;

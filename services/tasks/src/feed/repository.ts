@@ -117,7 +117,7 @@ export function feedQuery(db: Db, query: FeedPageQuery) {
           and (c.start_at is null or c.start_at <= ${now})
           and (c.end_at is null or c.end_at > ${now})
           and c.funded_amount - c.spent_amount - c.returned_amount - c.reserved_amount - c.owed_amount
-              >= t.reward_amount
+              >= t.claim_hold_amount
           and (c.target_count is null or c.quota_taken < c.target_count)
           and (not c.is_private or exists (
             select from campaign_invitations i where i.campaign_id = c.id and i.user_id = ${contributorId}::uuid)))`,

@@ -18,7 +18,7 @@ const standing = {
   country: 'NG',
 };
 
-/** What migration 0004 puts in tasks_feed / tasks_feed_type: the walk must read nothing else. */
+/** What migration 0006 puts in tasks_feed / tasks_feed_type: the walk must read nothing else. */
 const covered = new Set([
   'id',
   'priority_score',
@@ -27,6 +27,7 @@ const covered = new Set([
   'campaign_id',
   'difficulty',
   'reward_amount',
+  'claim_hold_amount',
   'min_level',
   'min_trust_score',
   'slots_taken',

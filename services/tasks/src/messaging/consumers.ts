@@ -3,6 +3,7 @@ import type { TasksDB } from '../db/schema.ts';
 import { engagementHandlers } from './engagement.ts';
 import { identityHandlers } from './identity.ts';
 import { ledgerHandlers } from './ledger.ts';
+import { qcHandlers } from './qc.ts';
 import { submissionHandlers } from './submissions.ts';
 
 export interface ConsumerDeps {
@@ -16,6 +17,7 @@ export const consumerNames = {
   engagement: 'tasks-engagement',
   ledger: 'tasks-ledger',
   submissions: 'tasks-submissions',
+  qc: 'tasks-qc',
 } as const;
 
 /** One durable consumer per stream read (nats-server 2.9: one filter each), in stream order. */
@@ -30,5 +32,6 @@ export function tasksConsumers(deps: ConsumerDeps): ConsumerSpec<TasksDB>[] {
     },
     { name: consumerNames.ledger, producer: 'ledger', handlers: ledgerHandlers(deps) },
     { name: consumerNames.submissions, producer: 'submissions', handlers: submissionHandlers(deps) },
+    { name: consumerNames.qc, producer: 'qc', filter: 'qc.review.fee-earned.>', handlers: qcHandlers(deps) },
   ];
 }

@@ -111,6 +111,24 @@ const judgeFee = (campaignId: string, amount: number) =>
     { subject: campaignId },
   );
 
+/** QC counted a review: the fee is owed (the ledger's paid event then moves it to spent). */
+const feeEarned = (campaignId: string, amount: number) =>
+  buildEvent(
+    'qc.review.fee-earned.v1',
+    {
+      review_id: randomUUID(),
+      submission_id: randomUUID(),
+      campaign_id: campaignId,
+      judge_id: randomUUID(),
+      fee: usd(amount),
+    },
+    { subject: campaignId },
+  );
+const earnAndPay = async (campaignId: string, amount: number) => {
+  await t.deliver(consumerNames.qc, feeEarned(campaignId, amount));
+  await deliver(judgeFee(campaignId, amount));
+};
+
 const rewardPaid = (campaignId: string, amount: number) =>
   buildEvent(
     'ledger.reward.paid.v1',
@@ -245,9 +263,9 @@ describe('top-ups and the budget', () => {
     });
     await t.fixtures.task(id, { reward_amount: 200 });
 
-    await deliver(judgeFee(id, 100));
+    await earnAndPay(id, 100);
     expect(await row(id)).toMatchObject({ status: 'paused', pause_reason: 'budget_exhausted' });
-    expect(await money(id)).toMatchObject({ funded: 250, spent: 100 });
+    expect(await money(id)).toMatchObject({ funded: 250, spent: 100, owed: 0 });
     const [paused] = await t.written('tasks.campaign.paused.v1', 'campaign_id', id);
     expect(paused!.data).toEqual({ campaign_id: id, company_id: a.id, reason_code: 'budget_exhausted' });
 
@@ -302,8 +320,44 @@ describe('top-ups and the budget', () => {
     expect(await money(id)).toMatchObject({ spent: 600, owed: -600 });
     expect((await row(id)).status).toBe('active');
     // A judge fee then leaves 1000 - 600 (spent) - 600 (reserved) + 600 (owed) - 150 = 250 < 300.
-    await deliver(judgeFee(id, 150));
+    await earnAndPay(id, 150);
     expect(await row(id)).toMatchObject({ status: 'paused', pause_reason: 'budget_exhausted' });
+  });
+
+  it("counts a judge fee once whichever of QC's fee-earned and the ledger's paid arrives first", async () => {
+    const { id } = await t.fixtures.activeCampaign({ funded_amount: 1_000 });
+    await t.fixtures.task(id, { reward_amount: 100 });
+    // Paid first: spent counts it and owed goes below zero until QC's event arrives.
+    const paid = judgeFee(id, 70);
+    await deliver(paid);
+    expect(await money(id)).toMatchObject({ spent: 70, owed: -70 });
+    await t.deliver(consumerNames.qc, feeEarned(id, 70));
+    expect(await money(id)).toMatchObject({ spent: 70, owed: 0 });
+    // Redelivered, neither counts twice.
+    await deliver(paid, paid.id);
+    expect(await money(id)).toMatchObject({ spent: 70, owed: 0 });
+  });
+
+  it('frees a judge fee the ledger could not pay', async () => {
+    const { id } = await t.fixtures.activeCampaign({ funded_amount: 1_000 });
+    await t.fixtures.task(id, { reward_amount: 100 });
+    const earned = feeEarned(id, 40);
+    await t.deliver(consumerNames.qc, earned);
+    expect(await money(id)).toMatchObject({ owed: 40 });
+    await deliver(
+      buildEvent(
+        'ledger.judge-fee.failed.v1',
+        {
+          review_id: earned.data.review_id,
+          campaign_id: id,
+          judge_id: earned.data.judge_id,
+          amount: usd(40),
+          reason_code: 'INSUFFICIENT_FUNDS',
+        },
+        { subject: id },
+      ),
+    );
+    expect(await money(id)).toMatchObject({ spent: 0, owed: 0 });
   });
 
   it('turns what was owed into spent when a reward is paid, without pausing', async () => {

@@ -61,8 +61,24 @@ export function ledgerHandlers(deps: ConsumerDeps): HandlerMap<TasksDB> {
         );
     },
 
+    // QC's fee-earned made the fee owed; the ledger's answer settles it either way.
     'ledger.judge-fee.paid.v1': async (event, trx) => {
-      await ledgerMoved(trx, event.data.campaign_id, { spent: event.data.amount.amount }, context(event));
+      const amount = event.data.amount.amount;
+      await ledgerMoved(trx, event.data.campaign_id, { spent: amount, owed: -amount }, context(event));
+    },
+
+    'ledger.judge-fee.failed.v1': async (event, trx) => {
+      const campaign = await ledgerMoved(
+        trx,
+        event.data.campaign_id,
+        { owed: -event.data.amount.amount },
+        context(event),
+      );
+      if (campaign)
+        log.warn(
+          { campaign_id: campaign.id, review_id: event.data.review_id, reason_code: event.data.reason_code },
+          "the ledger could not pay a judge's fee from the campaign's budget",
+        );
     },
 
     'ledger.campaign.budget-returned.v1': async (event, trx) => {

@@ -193,7 +193,7 @@ describe('a rejected submission', () => {
     await claim(taskId);
   });
 
-  it('counts once however often it arrives, and an approval after it is ignored', async () => {
+  it('counts once however often it arrives', async () => {
     const { campaignId, taskId } = await taskIn();
     const a = await claim(taskId);
     const submissionId = randomUUID();
@@ -201,7 +201,6 @@ describe('a rejected submission', () => {
 
     await deliver(rejected(a, submissionId));
     await deliver(rejected(a, submissionId));
-    await deliver(approved(a, submissionId));
 
     expect((await assignmentRow(a.id)).status).toBe('rejected');
     expect(await taskRow(taskId)).toMatchObject({ slots_taken: 0, rejected_count: 1, approved_count: 0 });
@@ -212,6 +211,165 @@ describe('a rejected submission', () => {
       rejected: 1,
       approved: 0,
     });
+  });
+});
+
+const appealRef = (a: Claim, submissionId: string) => ({
+  appeal_id: randomUUID(),
+  ...ref(a, submissionId),
+  company_id: randomUUID(),
+});
+const appealFiled = (a: Claim, submissionId: string) =>
+  event('submissions.appeal.filed.v1', {
+    ...appealRef(a, submissionId),
+    reason: 'The recording is clear; please listen again.',
+    rejected_reason_codes: ['low_quality'],
+  });
+const appealDecided = (a: Claim, submissionId: string, outcome: 'overturned' | 'upheld') =>
+  event('submissions.appeal.decided.v1', { ...appealRef(a, submissionId), outcome });
+
+async function rejectedClaim() {
+  const { campaignId, taskId } = await taskIn();
+  const a = await claim(taskId);
+  const submissionId = randomUUID();
+  await deliver(received(a, submissionId));
+  await deliver(rejected(a, submissionId));
+  return { campaignId, taskId, a, submissionId };
+}
+
+describe('an appealed or overturned rejection', () => {
+  it('holds the reward, a quota unit and the slot again while the appeal is open (once)', async () => {
+    const { campaignId, taskId, a, submissionId } = await rejectedClaim();
+    const filed = appealFiled(a, submissionId);
+    await deliver(filed);
+    await deliver(filed, `${filed.id}-again`);
+
+    expect(await assignmentRow(a.id)).toMatchObject({ status: 'rejected', appeal_held: true });
+    expect(await taskRow(taskId)).toMatchObject({ slots_taken: 1, rejected_count: 1 });
+    expect(await money(campaignId)).toMatchObject({ reserved: 100, quota_taken: 1, owed: 0, rejected: 1 });
+  });
+
+  it('pays the overturned rejection: the held reward becomes owed, counted as approved, once', async () => {
+    const { campaignId, taskId, a, submissionId } = await rejectedClaim();
+    await deliver(appealFiled(a, submissionId));
+    const overturned = approved(a, submissionId);
+    await deliver(overturned);
+    await deliver(appealDecided(a, submissionId, 'overturned'));
+    await deliver(overturned, `${overturned.id}-again`);
+
+    expect(await assignmentRow(a.id)).toMatchObject({ status: 'approved', appeal_held: false });
+    expect(await taskRow(taskId)).toMatchObject({ slots_taken: 1, approved_count: 1, rejected_count: 0 });
+    expect(await money(campaignId)).toMatchObject({
+      reserved: 0,
+      owed: 100,
+      quota_taken: 1,
+      approved: 1,
+      rejected: 0,
+    });
+  });
+
+  it('pays an approval that overturns a rejection without an appeal (QC re-judged it)', async () => {
+    const { campaignId, a, submissionId } = await rejectedClaim();
+    await deliver(approved(a, submissionId));
+    expect((await assignmentRow(a.id)).status).toBe('approved');
+    expect(await money(campaignId)).toMatchObject({
+      reserved: 0,
+      owed: 100,
+      quota_taken: 1,
+      approved: 1,
+      rejected: 0,
+    });
+  });
+
+  it('frees what the appeal held when it is upheld, once', async () => {
+    const { campaignId, taskId, a, submissionId } = await rejectedClaim();
+    await deliver(appealFiled(a, submissionId));
+    const upheld = appealDecided(a, submissionId, 'upheld');
+    await deliver(upheld);
+    await deliver(upheld, `${upheld.id}-again`);
+
+    expect(await assignmentRow(a.id)).toMatchObject({ status: 'rejected', appeal_held: false });
+    expect(await taskRow(taskId)).toMatchObject({ slots_taken: 0, rejected_count: 1 });
+    expect(await money(campaignId)).toMatchObject({ reserved: 0, owed: 0, quota_taken: 0, rejected: 1 });
+  });
+
+  it('keeps a cancelled campaign from announcing its close while an appeal holds money', async () => {
+    const { campaignId, a, submissionId } = await rejectedClaim();
+    await deliver(appealFiled(a, submissionId));
+    await t.tasks.db
+      .updateTable('campaigns')
+      .set({ status: 'cancelled', close_event: 'cancelled' })
+      .where('id', '=', campaignId)
+      .execute();
+    await deliver(appealDecided(a, randomUUID(), 'upheld')); // another submission: changes nothing
+    expect(await writtenCount('tasks.campaign.cancelled.v1', 'campaign_id', campaignId)).toBe(0);
+    await deliver(appealDecided(a, submissionId, 'upheld'));
+    expect(await writtenCount('tasks.campaign.cancelled.v1', 'campaign_id', campaignId)).toBe(1);
+  });
+});
+
+describe('judge fees a claim holds', () => {
+  it('holds max_judges fees with the reward, turns earned fees into owed, and frees the rest at the verdict', async () => {
+    const { campaignId, taskId } = await taskIn({ judge_fee_amount: 10, max_judges: 5 });
+    const a = await claim(taskId);
+    expect(await money(campaignId)).toMatchObject({ reserved: 150 });
+    expect(await assignmentRow(a.id)).toMatchObject({
+      judge_fee_amount: 10,
+      max_judges: 5,
+      fee_hold_amount: 50,
+    });
+    const [claimed] = await t.written('tasks.assignment.claimed.v1', 'assignment_id', a.id);
+    expect(claimed!.data).toMatchObject({ judge_fee: { amount: 10, currency: 'USD' }, max_judges: 5 });
+
+    const submissionId = randomUUID();
+    await deliver(received(a, submissionId));
+    const fee = () =>
+      event('qc.review.fee-earned.v1', {
+        review_id: randomUUID(),
+        submission_id: submissionId,
+        assignment_id: a.id,
+        campaign_id: campaignId,
+        judge_id: randomUUID(),
+        fee: { amount: 10, currency: 'USD' },
+      });
+    const first = fee();
+    for (const e of [first, fee(), fee()]) await t.deliver(consumerNames.qc, e);
+    await t.deliver(consumerNames.qc, first, `${first.id}-again`);
+    expect(await money(campaignId)).toMatchObject({ reserved: 120, owed: 30 });
+    expect((await assignmentRow(a.id)).fee_hold_amount).toBe(20);
+
+    await deliver(approved(a, submissionId));
+    expect(await money(campaignId)).toMatchObject({ reserved: 0, owed: 130 });
+    expect((await assignmentRow(a.id)).fee_hold_amount).toBe(0);
+
+    // A fee counted after the verdict (a re-judging) is owed beyond what the claim held.
+    await t.deliver(consumerNames.qc, fee());
+    expect(await money(campaignId)).toMatchObject({ reserved: 0, owed: 140 });
+  });
+
+  it('pauses the campaign when it cannot hold another claim with its fees, and frees the whole hold on release', async () => {
+    const { campaignId, taskId } = await taskIn(
+      { judge_fee_amount: 20, max_judges: 5 },
+      { budget_amount: 399, funded_amount: 399 },
+    );
+    const first = await claim(taskId);
+    // 399 - 200 = 199 left: the reward alone (100) would fit, the reward and five fees (200) do not.
+    expect(await money(campaignId)).toMatchObject({
+      reserved: 200,
+      status: 'paused',
+      pause_reason: 'budget_exhausted',
+    });
+    const token = await t.token({ sub: randomUUID(), role: 'contributor' });
+    const refused = await t.inject({ method: 'POST', url: `/api/v1/tasks/${taskId}/claim`, token });
+    expect(refused.status).toBe(409);
+    const contributor = await t.token({ sub: first.contributor_id, role: 'contributor' });
+    const released = await t.inject({
+      method: 'POST',
+      url: `/api/v1/assignments/${first.id}/release`,
+      token: contributor,
+    });
+    expect(released.status).toBe(200);
+    expect(await money(campaignId)).toMatchObject({ reserved: 0, quota_taken: 0, status: 'active' });
   });
 });
 
@@ -265,12 +423,21 @@ describe('an approved submission', () => {
     const a = await claim(taskId);
     const submissionId = randomUUID();
 
-    await deliver(approved(a, submissionId, 120));
+    await deliver(approved(a, submissionId, 80));
     await deliver(received(a, submissionId));
 
     expect((await assignmentRow(a.id)).status).toBe('approved');
     expect(await taskRow(taskId)).toMatchObject({ slots_taken: 1, submitted_count: 1, approved_count: 1 });
-    expect(await money(campaignId)).toMatchObject({ reserved: 0, owed: 120, received: 1, approved: 1 });
+    expect(await money(campaignId)).toMatchObject({ reserved: 0, owed: 80, received: 1, approved: 1 });
+  });
+
+  it('never owes more than the claim fixed, whatever the approval says', async () => {
+    const { campaignId, taskId } = await taskIn();
+    const a = await claim(taskId);
+    const submissionId = randomUUID();
+    await deliver(received(a, submissionId));
+    await deliver(approved(a, submissionId, 5_000));
+    expect(await money(campaignId)).toMatchObject({ reserved: 0, owed: 100, approved: 1 });
   });
 
   it('finds the claim without an assignment id, by the submission or by task and contributor', async () => {

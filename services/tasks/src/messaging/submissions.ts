@@ -1,6 +1,11 @@
 import type { TesseraEvent } from '@tessera/contracts';
 import type { HandlerMap } from '@tessera/service-kit';
-import { settleSubmission, type SubmissionOutcome } from '../assignments/index.ts';
+import {
+  holdForAppeal,
+  releaseAppeal,
+  settleSubmission,
+  type SubmissionOutcome,
+} from '../assignments/index.ts';
 import type { TasksDB } from '../db/schema.ts';
 import type { ConsumerDeps } from './consumers.ts';
 
@@ -8,34 +13,36 @@ type SubmissionEvent = TesseraEvent<
   | 'submissions.submission.received.v1'
   | 'submissions.submission.approved.v1'
   | 'submissions.submission.rejected.v1'
+  | 'submissions.appeal.filed.v1'
+  | 'submissions.appeal.decided.v1'
 >;
 
 /** What submissions says about work done under a claim settles it (assignments/settle.ts). */
 export function submissionHandlers(deps: ConsumerDeps): HandlerMap<TasksDB> {
   const log = deps.logger.child({ component: 'submissions-consumer' });
-
+  const reportOf = (event: SubmissionEvent) => ({
+    submissionId: event.data.submission_id,
+    assignmentId: event.data.assignment_id,
+    taskId: event.data.task_id,
+    contributorId: event.data.contributor_id,
+    at: new Date(event.time),
+  });
+  const contextOf = (event: SubmissionEvent) => ({ now: deps.clock(), cause: event, log });
   const settle = (
     event: SubmissionEvent,
     trx: Parameters<typeof settleSubmission>[0],
     outcome: SubmissionOutcome,
-  ) =>
-    settleSubmission(
-      trx,
-      {
-        submissionId: event.data.submission_id,
-        assignmentId: event.data.assignment_id,
-        taskId: event.data.task_id,
-        contributorId: event.data.contributor_id,
-        at: new Date(event.time),
-      },
-      outcome,
-      { now: deps.clock(), cause: event, log },
-    );
+  ) => settleSubmission(trx, reportOf(event), outcome, contextOf(event));
 
   return {
     'submissions.submission.received.v1': (event, trx) => settle(event, trx, { to: 'submitted' }),
     'submissions.submission.approved.v1': (event, trx) =>
       settle(event, trx, { to: 'approved', owed: event.data.reward.amount }),
     'submissions.submission.rejected.v1': (event, trx) => settle(event, trx, { to: 'rejected' }),
+    'submissions.appeal.filed.v1': (event, trx) => holdForAppeal(trx, reportOf(event), contextOf(event)),
+    'submissions.appeal.decided.v1': (event, trx) =>
+      event.data.outcome === 'upheld'
+        ? releaseAppeal(trx, reportOf(event), contextOf(event))
+        : Promise.resolve(),
   };
 }

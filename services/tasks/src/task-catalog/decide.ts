@@ -37,19 +37,26 @@ export interface CampaignTerms {
   currency: string;
   /** The whole budget asked for, in minor units. */
   budget: number;
+  /** The judge fee of tasks that do not set their own. */
+  judgeFee: number;
 }
 
 /** The money a task offers. */
 export interface TaskOffer {
   reward: { amount: number; currency: string };
+  /** Absent: the campaign's. */
+  judge_fee?: { amount: number; currency: string } | undefined;
+  judges_required: number;
+  max_judges: number;
 }
 
 /** Tasks may be added to and changed in campaigns that are not over. */
 const OPEN_CAMPAIGN = ['draft', 'funding', 'active', 'paused'];
 
 /**
- * Whether a task offering `offer` may sit in the campaign: the campaign is not over, and the
- * reward is in its currency and within its whole budget.
+ * Whether a task offering `offer` may sit in the campaign: the campaign is not over, the reward
+ * and judge fee are in its currency, `max_judges` covers `judges_required`, and one claim's hold
+ * (the reward and `max_judges` fees) fits within the whole budget.
  */
 export function decideTaskInCampaign(campaign: CampaignTerms, offer: TaskOffer): Decision<void> {
   if (!OPEN_CAMPAIGN.includes(campaign.status)) {
@@ -57,21 +64,34 @@ export function decideTaskInCampaign(campaign: CampaignTerms, offer: TaskOffer):
       refusal('conflict', 'CAMPAIGN_CLOSED', `The campaign is ${campaign.status}; its tasks cannot change.`),
     );
   }
-  if (offer.reward.currency !== campaign.currency) {
+  if (
+    offer.reward.currency !== campaign.currency ||
+    (offer.judge_fee && offer.judge_fee.currency !== campaign.currency)
+  ) {
     return reject(
       refusal(
         'unprocessable',
         'CURRENCY_MISMATCH',
-        `The reward must be in the campaign's currency, ${campaign.currency}.`,
+        `The reward and judge fee must be in the campaign's currency, ${campaign.currency}.`,
       ),
     );
   }
-  if (offer.reward.amount > campaign.budget) {
+  if (offer.max_judges < offer.judges_required) {
+    return reject(
+      refusal(
+        'unprocessable',
+        'MAX_JUDGES_BELOW_REQUIRED',
+        `max_judges (${offer.max_judges}) must be at least judges_required (${offer.judges_required}).`,
+      ),
+    );
+  }
+  const hold = offer.reward.amount + offer.max_judges * (offer.judge_fee?.amount ?? campaign.judgeFee);
+  if (hold > campaign.budget) {
     return reject(
       refusal(
         'unprocessable',
         'REWARD_EXCEEDS_BUDGET',
-        `The reward (${offer.reward.amount}) is more than the campaign's whole budget (${campaign.budget} ${campaign.currency}).`,
+        `The reward and the fees of judging it (${hold}) are more than the campaign's whole budget (${campaign.budget} ${campaign.currency}).`,
       ),
     );
   }

@@ -34,8 +34,12 @@ describe('status transitions', () => {
   });
 });
 
-const campaign = { status: 'active', currency: 'USD', budget: 10_000 };
-const offer = (amount: number, currency = 'USD') => ({ reward: { amount, currency } });
+const campaign = { status: 'active', currency: 'USD', budget: 10_000, judgeFee: 0 };
+const offer = (amount: number, currency = 'USD') => ({
+  reward: { amount, currency },
+  judges_required: 3,
+  max_judges: 5,
+});
 
 describe('decideTaskInCampaign', () => {
   const spec = decider(decideTaskInCampaign);
@@ -59,6 +63,33 @@ describe('decideTaskInCampaign', () => {
   it('refuses a reward in another currency, or above the whole budget (unprocessable)', () => {
     spec.given(campaign).when(offer(100, 'EUR')).thenRefuses('CURRENCY_MISMATCH', 'unprocessable');
     spec.given(campaign).when(offer(10_001)).thenRefuses('REWARD_EXCEEDS_BUDGET', 'unprocessable');
+  });
+
+  it("counts max_judges judge fees (the task's, else the campaign's) in what one claim holds", () => {
+    // 9,501 + 5 × 100 > 10,000; 9,500 + 5 × 100 fits exactly.
+    spec
+      .given({ ...campaign, judgeFee: 100 })
+      .when(offer(9_501))
+      .thenRefuses('REWARD_EXCEEDS_BUDGET');
+    spec
+      .given({ ...campaign, judgeFee: 100 })
+      .when(offer(9_500))
+      .then(undefined);
+    spec
+      .given(campaign)
+      .when({ ...offer(9_000), judge_fee: { amount: 201, currency: 'USD' } })
+      .thenRefuses('REWARD_EXCEEDS_BUDGET');
+    spec
+      .given(campaign)
+      .when({ ...offer(100), judge_fee: { amount: 5, currency: 'EUR' } })
+      .thenRefuses('CURRENCY_MISMATCH');
+  });
+
+  it('refuses max_judges below judges_required', () => {
+    spec
+      .given(campaign)
+      .when({ ...offer(100), judges_required: 3, max_judges: 2 })
+      .thenRefuses('MAX_JUDGES_BELOW_REQUIRED', 'unprocessable');
   });
 });
 

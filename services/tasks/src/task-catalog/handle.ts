@@ -56,6 +56,8 @@ export interface TaskFields {
   time_estimate?: string | null | undefined;
   max_submissions: number;
   judges_required: number;
+  judge_fee?: { amount: number; currency: string } | undefined;
+  max_judges: number;
   min_trust_score: number;
   min_level: number;
   required_languages: readonly string[];
@@ -114,7 +116,7 @@ export async function publishTask(
     campaign_id: campaign.id,
     company_id: campaign.company_id,
     task_type: task.type,
-    ...columnsOf(task.fields, task.checked, task.defaultClaimTtl),
+    ...columnsOf(task.fields, task.checked, task.defaultClaimTtl, feeDefaults(campaign)),
     status: 'active',
     created_by: principal.userId.toLowerCase(),
     created_at: now,
@@ -157,7 +159,7 @@ export async function editTask(
     ),
   );
   const after = await updateTask(trx, before.id, {
-    ...columnsOf(change.fields, change.checked, change.defaultClaimTtl),
+    ...columnsOf(change.fields, change.checked, change.defaultClaimTtl, feeDefaults(campaign)),
     status: decided.status,
     updated_at: now,
   });
@@ -212,12 +214,26 @@ export async function completeTaskIfDone(trx: Db, taskId: string, now: Date, cau
   ]);
 }
 
+const feeDefaults = (campaign: CampaignRecord) => ({
+  judgeFee: { amount: Number(campaign.judge_fee_amount) },
+});
+
 function termsOf(campaign: CampaignRecord): CampaignTerms {
-  return { status: campaign.status, currency: campaign.currency, budget: Number(campaign.budget_amount) };
+  return {
+    status: campaign.status,
+    currency: campaign.currency,
+    budget: Number(campaign.budget_amount),
+    judgeFee: Number(campaign.judge_fee_amount),
+  };
 }
 
 /** The stored form of the editable fields (normalised requirements, parsed input). */
-function columnsOf(fields: TaskFields, checked: CheckedTask, defaultClaimTtl: number) {
+function columnsOf(
+  fields: TaskFields,
+  checked: CheckedTask,
+  defaultClaimTtl: number,
+  defaults: { judgeFee: { amount: number } },
+) {
   return {
     title: fields.title,
     description: fields.description,
@@ -231,6 +247,8 @@ function columnsOf(fields: TaskFields, checked: CheckedTask, defaultClaimTtl: nu
     time_estimate: fields.time_estimate ?? null,
     max_submissions: fields.max_submissions,
     judges_required: fields.judges_required,
+    judge_fee_amount: (fields.judge_fee ?? defaults.judgeFee).amount,
+    max_judges: fields.max_judges,
     min_trust_score: fields.min_trust_score,
     min_level: fields.min_level,
     required_languages: normaliseLanguages(fields.required_languages),

@@ -5,6 +5,7 @@ import {
   idempotencyHeaders,
   idParams,
   isUuid,
+  moneySchema,
   positiveMoney,
   type Principal,
   principalOf,
@@ -42,6 +43,10 @@ const editableFields = {
   time_estimate: z.string().trim().min(1).max(50).nullable().optional(),
   max_submissions: z.number().int().min(1).max(100_000).default(1000),
   judges_required: z.number().int().min(1).max(15).default(3),
+  /** Each review counted toward a verdict earns this; absent: the campaign's judge fee. */
+  judge_fee: moneySchema.optional(),
+  /** The most judges QC may ask before it escalates; at least judges_required. */
+  max_judges: z.number().int().min(1).max(15).default(5),
   min_trust_score: z
     .number()
     .min(0)

@@ -22,7 +22,7 @@ from (select "t"."id", "t"."priority_score"
       or c.start_at <= $7)
     and (c.end_at is null
       or c.end_at > $8)
-    and c.funded_amount - c.spent_amount - c.returned_amount - c.reserved_amount - c.owed_amount >= t.reward_amount
+    and c.funded_amount - c.spent_amount - c.returned_amount - c.reserved_amount - c.owed_amount >= t.claim_hold_amount
     and (c.target_count is null
       or c.quota_taken < c.target_count)
     and (not c.is_private
@@ -75,7 +75,7 @@ from (select "t"."id", "t"."priority_score"
       or c.start_at <= $7)
     and (c.end_at is null
       or c.end_at > $8)
-    and c.funded_amount - c.spent_amount - c.returned_amount - c.reserved_amount - c.owed_amount >= t.reward_amount
+    and c.funded_amount - c.spent_amount - c.returned_amount - c.reserved_amount - c.owed_amount >= t.claim_hold_amount
     and (c.target_count is null
       or c.quota_taken < c.target_count)
     and (not c.is_private
