@@ -166,6 +166,7 @@ describe('a campaign from funding to a contributor’s claim, through the gatewa
         task_type: 'audio',
         input: { prompt: 'Good morning, how was your night?', language: 'en' },
         reward: usd(150),
+        judge_fee: usd(20),
         max_submissions: 5,
         required_languages: ['en'],
         regions: ['NG'],
@@ -243,5 +244,59 @@ describe('a campaign from funding to a contributor’s claim, through the gatewa
       return found?.status === 'in_review' ? found : undefined;
     });
     expect(mine).toMatchObject({ task_id: taskId, reward: usd(150), payload: { media_id: media.media.id } });
+
+    // Three judges, appointed by the admin, review it through QC: each leases it, reads the work
+    // (submissions learned of the lease), and approves. The verdict approves the submission, the
+    // ledger pays the reward and each counted review's fee from the campaign's escrow.
+    const judges = [await signUp('contributor'), await signUp('contributor'), await signUp('contributor')];
+    for (const judge of judges) {
+      const appointed = await call('POST', '/api/v1/admin/judges', {
+        token: root.token,
+        body: { user_id: judge.userId },
+      });
+      expect(appointed.status, show(appointed)).toBe(200);
+      const lease = await waitFor('QC never offered the submission for review', 30_000, async () => {
+        const reply = await call('GET', '/api/v1/reviews/next?type=audio', { token: judge.token });
+        if (reply.status === 200) return reply;
+        expect([reply.status, reply.body.code], show(reply)).toEqual([404, 'NO_REVIEW_AVAILABLE']);
+        return undefined;
+      });
+      expect(lease.body.review).toMatchObject({ submission_id: submissionId, task_type: 'audio' });
+      const work = await waitFor('submissions never let the judge read the work', 30_000, async () => {
+        const reply = await call('GET', lease.body.review.submission_url as string, { token: judge.token });
+        return reply.status === 200 ? reply : undefined;
+      });
+      expect(work.body.submission).toMatchObject({ id: submissionId, payload: { media_id: media.media.id } });
+      const reviewed = await call('POST', `/api/v1/reviews/${lease.body.review.id}`, {
+        token: judge.token,
+        body: { verdict: 'approve', quality_score: 0.9, reasons: [] },
+      });
+      expect(reviewed.status, show(reviewed)).toBe(200);
+    }
+    const approved = await waitFor('the submission was never approved', 30_000, async () => {
+      const reply = await call('GET', `/api/v1/submissions/${submissionId}`, { token: contributor.token });
+      return reply.body.submission?.status === 'approved' ? reply : undefined;
+    });
+    expect(approved.body.submission).toMatchObject({ status: 'approved' });
+    const paid = await waitFor('the reward never reached the wallet', 30_000, async () => {
+      const reply = await call('GET', '/api/v1/wallet', { token: contributor.token });
+      return reply.body.available?.amount === 150 ? reply : undefined;
+    });
+    expect(paid.body.total_earned).toEqual(usd(150));
+    for (const judge of judges) {
+      const fee = await waitFor("a judge's fee never reached their wallet", 30_000, async () => {
+        const reply = await call('GET', '/api/v1/wallet', { token: judge.token });
+        return reply.body.available?.amount === 20 ? reply : undefined;
+      });
+      expect(fee.body.available).toEqual(usd(20));
+    }
+    // Tasks' view of the campaign: the reward and the three fees spent, nothing held any more.
+    const settled = await waitFor("tasks' view never settled", 30_000, async () => {
+      const reply = await call('GET', `/api/v1/campaigns/${campaignId}/stats`, { token: manager.token });
+      return reply.body.spent?.amount === 150 + 3 * 20 && reply.body.reserved?.amount === 0
+        ? reply
+        : undefined;
+    });
+    expect(settled.body).toMatchObject({ approved: 1, owed: usd(0) });
   });
 });

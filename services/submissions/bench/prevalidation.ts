@@ -1,7 +1,9 @@
 /**
  * Benchmark of the pre-validation checks, one input per kind as the issue sets them: a 60 s WAV
  * (44.1 kHz, 16-bit, mono), a 12-megapixel JPEG (4000x3000, generated with sharp) and a
- * 5,000-character text. For each step: the time per run (median and best of RUNS, after one
+ * 5,000-character text; and the decoding of the same 60 s of speech in each compressed format
+ * browsers and phones upload (Ogg Opus and WebM Opus at 32 kbit/s, MP3 at 64 kbit/s, Ogg Vorbis,
+ * FLAC; see testing/encoded-audio.ts). For each step: the time per run (median and best of RUNS, after one
  * warm-up run), and the memory one more run adds from a collected heap: rss, V8 heap and array
  * buffers right after it (garbage included), and what it still holds after a GC (its result).
  *
@@ -16,6 +18,7 @@ import { runInNewContext } from 'node:vm';
 import sharp from 'sharp';
 import { checkAudio, decodeAudio, measureSilence } from '../src/prevalidation/audio.ts';
 import { checkImage, decodeImage, laplacianVariance, perceptualHash } from '../src/prevalidation/image.ts';
+import { type EncodingName, encodings } from '../src/prevalidation/testing/encoded-audio.ts';
 import { images, longText, speechLike, wav } from '../src/prevalidation/testing/fixtures.ts';
 import { checkText, measureText, normalizedTextHash } from '../src/prevalidation/text.ts';
 
@@ -100,6 +103,28 @@ await bench('audio (60 s WAV)', [
 console.log(
   `  → ${JSON.stringify(checkAudio(audio, audioLimits))}, silent frames ${(measureSilence(audio).silentRatio * 100).toFixed(0)} %`,
 );
+
+// Audio in the compressed formats: the same 60 s of speech, encoded before timing.
+const encoded = await Promise.all(
+  (Object.keys(encodings) as EncodingName[]).map(async (name) => {
+    const { contentType, sampleRate, encode } = encodings[name];
+    return { name, contentType, bytes: await encode([speechLike({ seconds: 60, sampleRate })]) };
+  }),
+);
+console.log(`\ninputs: ${encoded.map(({ name, bytes }) => `${name} ${mb(bytes.length).trim()}`).join('; ')}`);
+await bench(
+  'audio (60 s of speech per format)',
+  encoded.map(({ name, contentType, bytes }) => ({
+    name: `decodeAudio ${name}`,
+    run: () => decodeAudio(bytes, contentType),
+  })),
+);
+for (const { name, contentType, bytes } of encoded) {
+  const decoded = await decodeAudio(bytes, contentType);
+  console.log(
+    `  → ${name}: ${decoded.kind === 'audio' ? `${decoded.durationS.toFixed(2)} s at ${decoded.sampleRate} Hz, ${decoded.channels.length} ch, ${JSON.stringify(checkAudio(decoded, audioLimits))}` : decoded.detail}`,
+  );
+}
 
 // Image.
 const image = await decodeImage(jpegBytes);

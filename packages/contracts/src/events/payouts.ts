@@ -14,6 +14,16 @@ export const payoutsEvents = [
       "A contributor asked to withdraw; the ledger holds the amount from the user's available balance.",
     data: z.object(withdrawal),
   }),
+  defineEvent('payouts.withdrawal.approved.v1', {
+    description:
+      'The withdrawal was approved (by an admin, or automatically for a trusted contributor after the cooling period); it will be sent to the provider. The hold stays.',
+    data: z.object({ ...withdrawal, method: z.enum(['admin', 'auto']) }),
+  }),
+  defineEvent('payouts.withdrawal.processing.v1', {
+    description:
+      'The withdrawal was handed to the payout provider (the provider pays, or an admin pays by hand and records it); it can no longer be cancelled.',
+    data: z.object({ ...withdrawal, provider: z.string().min(1).max(50) }),
+  }),
   defineEvent('payouts.withdrawal.completed.v1', {
     description: 'The provider paid the withdrawal; the ledger posts the hold.',
     data: z.object({ ...withdrawal, provider: z.string().min(1).max(50) }),

@@ -39,6 +39,18 @@ export const qcEvents = [
       lease_expires_at: timestamp,
     }),
   }),
+  defineEvent('qc.judge.removed.v1', {
+    description:
+      "A judge lost judging: their accuracy on honeypots fell below the floor. The verdicts their votes decided recently are judged again; engagement may weigh it in the judge's trust.",
+    data: z.object({
+      judge_id: entityId,
+      reason_code: reasonCode,
+      honeypot_accuracy: z.number().min(0).max(1),
+      honeypots: z.number().int().nonnegative(),
+      /** How many recent verdicts are judged again. */
+      rejudged: z.number().int().nonnegative(),
+    }),
+  }),
   defineEvent('qc.submission.verdict-reached.v1', {
     description:
       'QC decided a submission (one revision of it): approve, reject, or ask for one revision. An appeal decision is a verdict with method `appeal` that names the appeal.',

@@ -92,6 +92,28 @@ describe('reading submissions', () => {
       }),
     );
     expect((await read(judge)).status).toBe(200);
+    // A judge never learns where the work stands: a settled submission (a honeypot) reads like
+    // work under review.
+    const before = await t.service.db
+      .selectFrom('submissions')
+      .select(['status', 'reason_codes', 'decided_at'])
+      .where('id', '=', submissionId)
+      .executeTakeFirstOrThrow();
+    await t.service.db
+      .updateTable('submissions')
+      .set({ status: 'rejected', reason_codes: ['WRONG_ANSWER'], decided_at: new Date() })
+      .where('id', '=', submissionId)
+      .execute();
+    try {
+      const asJudge = (await read(judge)).body.submission;
+      expect(asJudge).toMatchObject({ status: 'in_review', reason_codes: [], decided_at: null });
+      expect((await read(mine.token)).body.submission).toMatchObject({
+        status: 'rejected',
+        reason_codes: ['WRONG_ANSWER'],
+      });
+    } finally {
+      await t.service.db.updateTable('submissions').set(before).where('id', '=', submissionId).execute();
+    }
   });
 
   it("shows a campaign's submissions to its company's members and API keys with submissions:read, to no other company", async () => {

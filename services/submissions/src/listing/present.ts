@@ -47,6 +47,22 @@ export function presentSubmission(row: SubmissionRow): SubmissionView {
   };
 }
 
+/**
+ * What a judge QC assigned sees: the work as it was handed in, never where it stands (status,
+ * reasons, decision). A honeypot (a settled submission QC mixes into a judge's queue) then looks
+ * exactly like work under review.
+ */
+export function presentForJudge(row: SubmissionRow): SubmissionView {
+  return {
+    ...presentSubmission(row),
+    status: 'in_review',
+    reason_codes: [],
+    revision_deadline: null,
+    decided_at: null,
+    next_step: 'Review this work and submit your verdict before your lease ends.',
+  };
+}
+
 export function nextStep(status: SubmissionRow['status'], revisionDeadline: string | null): string {
   switch (status) {
     case 'received':

@@ -18,7 +18,7 @@ import type { SubmissionsContext } from '../context.ts';
 import { submissionStatuses } from '../intake/decide.ts';
 import { findSubmission } from '../intake/repository.ts';
 import { decideReadSubmission, submissionNotFound, submissionsAccess } from './access.ts';
-import { presentSubmission, submissionSchema } from './present.ts';
+import { presentForJudge, presentSubmission, submissionSchema } from './present.ts';
 import { companyOfCampaign, judgesOf, listSubmissions } from './repository.ts';
 
 const tags = ['submissions'];
@@ -74,18 +74,18 @@ export function listingRoutes(app: HttpApp, { db }: SubmissionsContext): void {
       const row = await findSubmission(db, request.params.id);
       if (!row) throw submissionNotFound();
       const membership = await companyMembershipOf(db, principal, row.company_id);
+      const judgeIds = await judgesOf(db, row.id);
       orRefuse(
         decideReadSubmission(
           principal,
-          {
-            contributorId: row.contributor_id,
-            companyId: row.company_id,
-            judgeIds: await judgesOf(db, row.id),
-          },
+          { contributorId: row.contributor_id, companyId: row.company_id, judgeIds },
           membership,
         ),
       );
-      return { submission: presentSubmission(row) };
+      const viewer = principal.userId.toLowerCase();
+      const judgeOnly =
+        principal.role === 'contributor' && viewer !== row.contributor_id && judgeIds.includes(viewer);
+      return { submission: judgeOnly ? presentForJudge(row) : presentSubmission(row) };
     },
   );
 

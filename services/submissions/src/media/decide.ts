@@ -37,13 +37,14 @@ export const acceptedFormats: Readonly<Record<string, { kind: MediaKind; content
   // bytes. We take it as audio; decoding (pre-validation) finds one that is not.
   webm: { kind: 'audio', contentType: 'audio/webm' },
   flac: { kind: 'audio', contentType: 'audio/flac' },
-  m4a: { kind: 'audio', contentType: 'audio/mp4' },
+  // Not M4A (AAC): the only AAC decoders for Node without native code are GPL; refused at upload,
+  // so a contributor learns at once rather than at pre-validation.
   jpg: { kind: 'image', contentType: 'image/jpeg' },
   png: { kind: 'image', contentType: 'image/png' },
   webp: { kind: 'image', contentType: 'image/webp' },
 };
 
-const ACCEPTED_IN_WORDS = 'audio (WAV, MP3, Ogg Vorbis/Opus, WebM, FLAC, M4A) or an image (JPEG, PNG, WebP)';
+const ACCEPTED_IN_WORDS = 'audio (WAV, MP3, Ogg Vorbis/Opus, WebM Opus, FLAC) or an image (JPEG, PNG, WebP)';
 
 export interface MediaFormat {
   kind: MediaKind;

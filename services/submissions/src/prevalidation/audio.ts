@@ -1,148 +1,79 @@
-import wavefile from 'wavefile';
 import { type AudioReason, orderReasons } from './reasons.ts';
+import {
+  type AudioDecoding,
+  type DecodedAudio,
+  type DecodeOptions,
+  decodingLimit,
+  undecodable,
+  unsupported,
+} from './audio-decoders/common.ts';
+import { decodeFlac } from './audio-decoders/flac.ts';
+import { decodeMp3 } from './audio-decoders/mp3.ts';
+import { decodeOgg } from './audio-decoders/ogg.ts';
+import { decodeWav, wavContentTypes } from './audio-decoders/wav.ts';
+import { decodeWebm } from './audio-decoders/webm.ts';
 
-/** A recording as the checks see it: one `Float32Array` per channel, samples in [-1, 1]. */
-export interface DecodedAudio {
-  kind: 'audio';
-  sampleRate: number;
-  channels: Float32Array[];
-  durationS: number;
-}
+export type {
+  AudioDecoding,
+  DecodedAudio,
+  DecodeOptions,
+  TooLongAudio,
+  UndecodableAudio,
+} from './audio-decoders/common.ts';
+export { MAX_DECODED_DURATION_S } from './audio-decoders/common.ts';
+export { wavContentTypes };
 
-/** A file the decoder could not turn into samples, and why (`detail` is for logs, not contributors). */
-export interface UndecodableAudio {
-  kind: 'undecodable';
-  reason: Extract<AudioReason, 'AUDIO_UNDECODABLE' | 'AUDIO_FORMAT_UNSUPPORTED'>;
-  detail: string;
-}
-
-export type AudioDecoding = DecodedAudio | UndecodableAudio;
-
-/** The content types of WAV files, as sniffers and browsers spell them. */
-export const wavContentTypes: readonly string[] = [
-  'audio/wav',
-  'audio/x-wav',
-  'audio/wave',
-  'audio/vnd.wave',
-];
-
-/** Sample rates outside this range are not recordings of speech (or the header is corrupt). */
-const MIN_SAMPLE_RATE = 4_000;
-const MAX_SAMPLE_RATE = 384_000;
-const MAX_CHANNELS = 8;
-
-const WAVE_FORMAT_PCM = 1;
-const WAVE_FORMAT_IEEE_FLOAT = 3;
-const WAVE_FORMAT_ALAW = 6;
-const WAVE_FORMAT_MULAW = 7;
-const WAVE_FORMAT_EXTENSIBLE = 0xfffe;
-
-interface WavFmt {
-  audioFormat: number;
-  numChannels: number;
-  sampleRate: number;
-  blockAlign: number;
-  bitsPerSample: number;
-  /** WAVE_FORMAT_EXTENSIBLE: the first 32 bits of the sub-format GUID are the real format code. */
-  subformat?: number[];
-}
-
-const undecodable = (detail: string): UndecodableAudio => ({
-  kind: 'undecodable',
-  reason: 'AUDIO_UNDECODABLE',
-  detail,
-});
+type Decoder = (bytes: Uint8Array, limitS: number) => AudioDecoding | Promise<AudioDecoding>;
 
 /**
- * Decodes an uploaded recording into samples. WAV only (RIFF, RIFX and RF64 containers; PCM 8-,
- * 16-, 24- and 32-bit integer, 32- and 64-bit float, A-law and µ-law; any channel count up to 8):
- * `wavefile` parses the container, the samples are then scaled to [-1, 1] here, which is 4x
- * faster than its generic unpacker and also reads WAVE_FORMAT_EXTENSIBLE float files right. Any
- * other content type (MP3, Ogg, WebM, AAC, ...) is `AUDIO_FORMAT_UNSUPPORTED`. The content type
- * is the one media sniffed from the bytes. Async so that a decoder for other formats (they are
- * async) can be added behind the same signature.
+ * The decoder of each content type, as media stores them (`media/decide.ts:acceptedFormats`) and
+ * as other sniffers and browsers spell them. Not here: `audio/mp4` (AAC in M4A, what iPhones and
+ * Safari record). The AAC decoders for JavaScript or WebAssembly wrap FAAD2 and are GPL-2.0
+ * (`@audio/decode-aac` decodes M4A in a trial); none is added without a licence decision, so
+ * M4A stays `AUDIO_FORMAT_UNSUPPORTED`.
  */
-export async function decodeAudio(bytes: Uint8Array, contentType: string): Promise<AudioDecoding> {
+const decoders: ReadonlyMap<string, Decoder> = new Map<string, Decoder>([
+  ...wavContentTypes.map((type): [string, Decoder] => [type, decodeWav]),
+  ['audio/mpeg', decodeMp3],
+  ['audio/mp3', decodeMp3],
+  ['audio/ogg', decodeOgg],
+  ['audio/opus', decodeOgg],
+  ['application/ogg', decodeOgg],
+  ['audio/webm', decodeWebm],
+  ['video/webm', decodeWebm],
+  ['audio/x-matroska', decodeWebm],
+  ['audio/flac', decodeFlac],
+  ['audio/x-flac', decodeFlac],
+]);
+
+/** The content types `decodeAudio` decodes (any other is `AUDIO_FORMAT_UNSUPPORTED`). */
+export const decodableAudioContentTypes: readonly string[] = [...decoders.keys()];
+
+/**
+ * Decodes an uploaded recording into samples, by the content type media sniffed from its bytes:
+ * WAV (audio-decoders/wav.ts), MP3 (mp3.ts), Ogg Opus and Vorbis (ogg.ts), WebM Opus
+ * (webm.ts), FLAC (flac.ts); anything else (AAC in M4A among them) is `AUDIO_FORMAT_UNSUPPORTED`.
+ *
+ * A file that is damaged or cut off where its container shows it is `AUDIO_UNDECODABLE`, and so
+ * is one that decodes to nothing or with any decoder error. A file longer than the limit
+ * (`options.maxDurationS`, at most MAX_DECODED_DURATION_S) is `AUDIO_TOO_LONG`, found from its
+ * headers where they tell, or else by decoding no further than the limit: the samples of a long
+ * file are never all held in memory. Never throws: a decoder that fails on a file is that file's
+ * `AUDIO_UNDECODABLE`.
+ */
+export async function decodeAudio(
+  bytes: Uint8Array,
+  contentType: string,
+  options?: DecodeOptions,
+): Promise<AudioDecoding> {
   const type = contentType.split(';')[0]!.trim().toLowerCase();
-  if (!wavContentTypes.includes(type)) {
-    return { kind: 'undecodable', reason: 'AUDIO_FORMAT_UNSUPPORTED', detail: `content type ${type}` };
-  }
-  return Promise.resolve(decodeWav(bytes));
-}
-
-function decodeWav(bytes: Uint8Array): AudioDecoding {
-  let wav: InstanceType<typeof wavefile.WaveFile>;
+  const decode = decoders.get(type);
+  if (!decode) return unsupported(`content type ${type}`);
   try {
-    wav = new wavefile.WaveFile(bytes);
+    return await decode(bytes, decodingLimit(options));
   } catch (error) {
-    return undecodable(`not a WAV file: ${(error as Error).message}`);
+    return undecodable(`${type}: ${(error as Error).message}`);
   }
-  const fmt = wav.fmt as WavFmt;
-  const { numChannels, sampleRate } = fmt;
-  if (!(numChannels >= 1 && numChannels <= MAX_CHANNELS)) return undecodable(`${numChannels} channels`);
-  if (!(sampleRate >= MIN_SAMPLE_RATE && sampleRate <= MAX_SAMPLE_RATE)) {
-    return undecodable(`sample rate ${sampleRate}`);
-  }
-  let format = fmt.audioFormat === WAVE_FORMAT_EXTENSIBLE ? (fmt.subformat?.[0] ?? 0) : fmt.audioFormat;
-  if (format === WAVE_FORMAT_ALAW || format === WAVE_FORMAT_MULAW) {
-    // wavefile expands the companded bytes to 16-bit PCM in place.
-    try {
-      if (format === WAVE_FORMAT_ALAW) wav.fromALaw('16');
-      else wav.fromMuLaw('16');
-    } catch (error) {
-      return undecodable(`companded samples: ${(error as Error).message}`);
-    }
-    format = WAVE_FORMAT_PCM;
-  }
-  const expanded = wav.fmt as WavFmt;
-  const bytesPerSample = expanded.blockAlign / numChannels;
-  const read = sampleReader(format, bytesPerSample, wav.container === 'RIFX');
-  if (!read) {
-    return {
-      kind: 'undecodable',
-      reason: 'AUDIO_FORMAT_UNSUPPORTED',
-      detail: `WAV format ${fmt.audioFormat}, ${fmt.bitsPerSample} bits`,
-    };
-  }
-  const raw = (wav.data as { samples: Uint8Array }).samples;
-  const view = new DataView(raw.buffer, raw.byteOffset, raw.byteLength);
-  const frames = Math.floor(raw.byteLength / expanded.blockAlign);
-  const channels = Array.from({ length: numChannels }, () => new Float32Array(frames));
-  for (let channel = 0; channel < numChannels; channel++) {
-    const out = channels[channel]!;
-    let offset = channel * bytesPerSample;
-    for (let frame = 0; frame < frames; frame++, offset += expanded.blockAlign)
-      out[frame] = read(view, offset);
-  }
-  return { kind: 'audio', sampleRate, channels, durationS: frames / sampleRate };
-}
-
-type SampleReader = (view: DataView, offset: number) => number;
-
-/** How to read one sample as a number in [-1, 1], per format and container size; null if unknown. */
-function sampleReader(format: number, bytes: number, bigEndian: boolean): SampleReader | null {
-  const little = !bigEndian;
-  if (format === WAVE_FORMAT_PCM) {
-    switch (bytes) {
-      case 1:
-        return (view, offset) => (view.getUint8(offset) - 128) / 128;
-      case 2:
-        return (view, offset) => view.getInt16(offset, little) / 32_768;
-      case 3:
-        return bigEndian
-          ? (view, offset) => ((view.getInt8(offset) << 16) | view.getUint16(offset + 1, false)) / 8_388_608
-          : (view, offset) => ((view.getInt8(offset + 2) << 16) | view.getUint16(offset, true)) / 8_388_608;
-      case 4:
-        return (view, offset) => view.getInt32(offset, little) / 2_147_483_648;
-      default:
-        return null;
-    }
-  }
-  if (format === WAVE_FORMAT_IEEE_FLOAT) {
-    if (bytes === 4) return (view, offset) => view.getFloat32(offset, little);
-    if (bytes === 8) return (view, offset) => view.getFloat64(offset, little);
-  }
-  return null;
 }
 
 /*
@@ -237,7 +168,7 @@ export interface AudioRequirements {
 
 /** Why a recording fails pre-validation, in the canonical order; empty when it passes. */
 export function checkAudio(audio: AudioDecoding, requirements: AudioRequirements): AudioReason[] {
-  if (audio.kind === 'undecodable') return [audio.reason];
+  if (audio.kind !== 'audio') return [audio.reason];
   const reasons: AudioReason[] = [];
   if (audio.durationS < requirements.minDurationS) reasons.push('AUDIO_TOO_SHORT');
   if (audio.durationS > requirements.maxDurationS) reasons.push('AUDIO_TOO_LONG');

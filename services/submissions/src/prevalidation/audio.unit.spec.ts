@@ -5,12 +5,16 @@ import {
   type AudioDecoding,
   type AudioRequirements,
   checkAudio,
+  decodableAudioContentTypes,
   type DecodedAudio,
   decodeAudio,
+  MAX_DECODED_DURATION_S,
   MAX_SILENT_FRAME_RATIO,
   measureSilence,
 } from './audio.ts';
-import { hiss, silence, speechLike, wav, type WavBitDepth, wavs } from './testing/fixtures.ts';
+import { decideScreening } from './decide.ts';
+import { type EncodingName, encodings, rms, tone } from './testing/encoded-audio.ts';
+import { hiss, loop, random, silence, speechLike, wav, type WavBitDepth, wavs } from './testing/fixtures.ts';
 
 const seed: AudioRequirements = { minDurationS: 5, maxDurationS: 120 };
 const spec = decider(checkAudio);
@@ -95,8 +99,8 @@ describe('decoding a WAV upload', () => {
     }
   });
 
-  it('answers AUDIO_FORMAT_UNSUPPORTED for other audio formats', async () => {
-    for (const type of ['audio/mpeg', 'audio/ogg', 'audio/webm', 'audio/mp4', 'audio/flac']) {
+  it('answers AUDIO_FORMAT_UNSUPPORTED for formats it does not decode (AAC in M4A among them)', async () => {
+    for (const type of ['audio/mp4', 'audio/aac', 'audio/x-m4a', 'video/mp4', 'audio/amr', 'text/plain']) {
       const audio = await decodeAudio(new Uint8Array(1000), type);
       expect(audio).toMatchObject({ kind: 'undecodable', reason: 'AUDIO_FORMAT_UNSUPPORTED' });
     }
@@ -128,6 +132,138 @@ describe('decoding a WAV upload', () => {
     const audio = await decoded(bytes.subarray(0, 44 + 16_000 * 2 * 3));
     expect(audio.durationS).toBe(3);
   });
+});
+
+describe('decoding what browsers and phones record', () => {
+  const names = Object.keys(encodings) as EncodingName[];
+
+  it.each(names)('decodes %s: duration, sample rate, channels, and the energy of a tone', async (name) => {
+    const { contentType, sampleRate, encode } = encodings[name];
+    const audio = await decoded(await encode([tone({ seconds: 1.5, sampleRate })]), contentType);
+    expect(audio.sampleRate).toBe(sampleRate);
+    expect(audio.channels).toHaveLength(1);
+    expect(audio.durationS).toBeGreaterThan(1.5 - 0.05);
+    expect(audio.durationS).toBeLessThan(1.5 + 0.05);
+    expect(audio.channels[0]!.length).toBe(Math.round(audio.durationS * audio.sampleRate));
+    // A sine of amplitude 0.3 has an RMS of 0.212; lossy codecs keep it within a few percent.
+    expect(rms(audio.channels[0]!)).toBeGreaterThan(0.18);
+    expect(rms(audio.channels[0]!)).toBeLessThan(0.23);
+  });
+
+  it.each(names)('decodes %s silence as silence', async (name) => {
+    const { contentType, sampleRate, encode } = encodings[name];
+    const audio = await decoded(await encode([silence({ seconds: 1.5, sampleRate })]), contentType);
+    expect(audio.durationS).toBeGreaterThan(1.5 - 0.05);
+    expect(audio.durationS).toBeLessThan(1.5 + 0.05);
+    expect(rms(audio.channels[0]!)).toBeLessThan(1e-4);
+  });
+
+  it.each(names)('keeps the two channels of a stereo %s apart', async (name) => {
+    const { contentType, sampleRate, encode } = encodings[name];
+    const left = tone({ seconds: 1.5, sampleRate, amplitude: 0.3 });
+    const audio = await decoded(
+      await encode([left, tone({ seconds: 1.5, sampleRate, amplitude: 0.03 })]),
+      contentType,
+    );
+    expect(audio.channels).toHaveLength(2);
+    expect(rms(audio.channels[0]!)).toBeGreaterThan(0.18);
+    expect(rms(audio.channels[1]!)).toBeLessThan(0.03);
+  });
+
+  it.each(names)(
+    'answers AUDIO_UNDECODABLE for a %s cut off in its headers, or not one at all',
+    async (name) => {
+      const { contentType, sampleRate, encode } = encodings[name];
+      const bytes = await encode([tone({ seconds: 1.5, sampleRate })]);
+      const rand = random(11);
+      const noise = Uint8Array.from({ length: 20_000 }, () => Math.floor(rand() * 256));
+      for (const bad of [new Uint8Array(0), bytes.subarray(0, 40), noise, new Uint8Array(20_000)]) {
+        expect(await decodeAudio(bad, contentType)).toMatchObject({
+          kind: 'undecodable',
+          reason: 'AUDIO_UNDECODABLE',
+        });
+      }
+    },
+  );
+
+  it('decodes every content type media stores for audio except M4A', () => {
+    for (const type of ['audio/wav', 'audio/mpeg', 'audio/ogg', 'audio/webm', 'audio/flac']) {
+      expect(decodableAudioContentTypes, type).toContain(type);
+    }
+    expect(decodableAudioContentTypes).not.toContain('audio/mp4');
+  });
+
+  it('refuses a file past the limit as AUDIO_TOO_LONG, without decoding all of it', async () => {
+    for (const name of names) {
+      const { contentType, sampleRate, encode } = encodings[name];
+      const bytes = await encode([loop(speechLike({ seconds: 2, sampleRate }), 12 * sampleRate)]);
+      expect(await decodeAudio(bytes, contentType, { maxDurationS: 5 }), name).toMatchObject({
+        kind: 'too-long',
+        reason: 'AUDIO_TOO_LONG',
+        limitS: 5,
+      });
+      expect((await decodeAudio(bytes, contentType, { maxDurationS: 13 })).kind, name).toBe('audio');
+    }
+    const longWav = wav([silence({ seconds: 12, sampleRate: 8_000 })], 8_000);
+    expect(await decodeAudio(longWav, 'audio/wav', { maxDurationS: 5 })).toMatchObject({
+      reason: 'AUDIO_TOO_LONG',
+    });
+  });
+
+  it('never decodes past MAX_DECODED_DURATION_S, whatever the caller asks', async () => {
+    const minutes = (MAX_DECODED_DURATION_S + 2) / 60;
+    const longWav = wav([new Float32Array(Math.round(minutes * 60 * 4_000))], 4_000, '8');
+    expect(await decodeAudio(longWav, 'audio/wav', { maxDurationS: 10_000 })).toMatchObject({
+      kind: 'too-long',
+      limitS: MAX_DECODED_DURATION_S,
+    });
+  });
+});
+
+describe('checking a decoded recording of each format', () => {
+  const names = Object.keys(encodings) as EncodingName[];
+  const screen = (audio: AudioDecoding) =>
+    decideScreening({
+      checkReasons: checkAudio(audio, seed),
+      exactDuplicate: false,
+      nearDuplicateImage: false,
+      duplicateText: false,
+    });
+
+  it.each(names)('passes 8 s of speech in %s', async (name) => {
+    const { contentType, sampleRate, encode } = encodings[name];
+    const audio = await decodeAudio(await encode([speechLike({ seconds: 8, sampleRate })]), contentType);
+    expect(screen(audio)).toEqual({ pass: true });
+    expect(measureSilence(audio as DecodedAudio).silentRatio).toBeLessThan(MAX_SILENT_FRAME_RATIO - 0.3);
+  });
+
+  it.each(names)('refuses 3 s of speech in %s as AUDIO_TOO_SHORT', async (name) => {
+    const { contentType, sampleRate, encode } = encodings[name];
+    const audio = await decodeAudio(await encode([speechLike({ seconds: 3, sampleRate })]), contentType);
+    expect(screen(audio)).toEqual({ pass: false, reasons: ['AUDIO_TOO_SHORT'] });
+  });
+
+  it.each(names)('refuses silence and steady noise in %s as AUDIO_MOSTLY_SILENT', async (name) => {
+    const { contentType, sampleRate, encode } = encodings[name];
+    for (const samples of [
+      silence({ seconds: 8, sampleRate }),
+      hiss({ seconds: 8, sampleRate, levelDbfs: -30 }),
+    ]) {
+      const audio = await decodeAudio(await encode([samples]), contentType);
+      expect(screen(audio)).toEqual({ pass: false, reasons: ['AUDIO_MOSTLY_SILENT'] });
+    }
+  });
+
+  it.each(names)(
+    'refuses %s over the task maximum as AUDIO_TOO_LONG, as pre-validation decodes it',
+    async (name) => {
+      const { contentType, sampleRate, encode } = encodings[name];
+      const bytes = await encode([loop(speechLike({ seconds: 4, sampleRate }), 14 * sampleRate)]);
+      const limits = { minDurationS: 5, maxDurationS: 12 };
+      const audio = await decodeAudio(bytes, contentType, { maxDurationS: limits.maxDurationS });
+      expect(checkAudio(audio, limits)).toEqual(['AUDIO_TOO_LONG']);
+    },
+  );
 });
 
 describe('checking a recording', () => {

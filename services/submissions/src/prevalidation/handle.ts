@@ -93,7 +93,8 @@ async function screen(trx: Trx, deps: ScreeningDeps, row: SubmissionRow): Promis
     const bytes = await readAll(deps.storage, item.storage_key);
     if (item.kind === 'audio') {
       const { min_duration_s, max_duration_s } = input as TaskInput<'audio'>;
-      const audio = await decodeAudio(bytes, item.content_type);
+      // Decoding stops once the recording is past the task's maximum: it is too long either way.
+      const audio = await decodeAudio(bytes, item.content_type, { maxDurationS: max_duration_s });
       checkReasons.push(...checkAudio(audio, { minDurationS: min_duration_s, maxDurationS: max_duration_s }));
     } else {
       const image = await decodeImage(bytes);

@@ -30,7 +30,7 @@ export const reasonTexts: Record<PrevalidationReason, string> = {
   AUDIO_UNDECODABLE:
     'The recording could not be read: the file may be damaged or cut off. Record again and upload the new file.',
   AUDIO_FORMAT_UNSUPPORTED:
-    'This audio format is not accepted yet: record again as a WAV file, or export the recording as WAV.',
+    'This audio format is not accepted yet: record again, or export the recording, as WAV, MP3, FLAC, Ogg (Opus or Vorbis) or WebM (Opus).',
   AUDIO_TOO_SHORT:
     'The recording is shorter than the task asks for: record again and keep going until the minimum length shown on the task.',
   AUDIO_TOO_LONG:

@@ -1,0 +1,152 @@
+import type { TesseraEvent } from '@tessera/contracts';
+import { refusal } from '@tessera/service-kit';
+import type { Kysely } from 'kysely';
+import type { QcDB } from '../db/schema.ts';
+import { votesOf } from '../reviews/handle.ts';
+import { verdictDetails } from '../verdicts/decide.ts';
+import { lockCase, settleCase } from '../verdicts/handle.ts';
+
+type Db = Kysely<QcDB>;
+
+export const adminRefusals = {
+  notFound: () =>
+    refusal('not_found', 'QUEUE_ITEM_NOT_FOUND', 'No escalated case or open appeal with this id.'),
+  alreadyDecided: () => refusal('conflict', 'ALREADY_DECIDED', 'This case or appeal was already decided.'),
+  notSettled: () =>
+    refusal(
+      'conflict',
+      'CASE_NOT_SETTLED',
+      'Only a decided case can serve as a honeypot (its verdict is known).',
+    ),
+  appealVerdict: () =>
+    refusal('unprocessable', 'APPEAL_VERDICT', 'An appeal is decided approve (overturn) or reject (uphold).'),
+};
+
+/** A contributor appealed a rejection: it waits in the admin queue. A repeated event changes nothing. */
+export async function appealFiled(
+  trx: Db,
+  event: TesseraEvent<'submissions.appeal.filed.v1'>,
+): Promise<void> {
+  const data = event.data;
+  await trx
+    .insertInto('appeals')
+    .values({
+      id: data.appeal_id,
+      submission_id: data.submission_id,
+      assignment_id: data.assignment_id,
+      campaign_id: data.campaign_id,
+      company_id: data.company_id,
+      contributor_id: data.contributor_id,
+      reason: data.reason,
+      rejected_reason_codes: data.rejected_reason_codes,
+      status: 'open',
+      filed_at: event.time,
+    })
+    .onConflict((oc) => oc.column('id').doNothing())
+    .execute();
+}
+
+export interface AdminDecision {
+  id: string;
+  adminId: string;
+  verdict: 'approve' | 'reject' | 'revision';
+  reasonCodes: string[];
+  /** The admin's words, kept with the decision (never published). */
+  reason: string;
+  now: Date;
+}
+
+/**
+ * An admin decides an escalated case (method `admin`: its judges are paid, and scored against the
+ * admin's verdict) or an open appeal (method `appeal`: approve overturns the rejection, reject
+ * upholds it). The decision is final and published like any verdict.
+ */
+export async function decideQueueItem(
+  trx: Db,
+  decision: AdminDecision,
+): Promise<{ kind: 'case' | 'appeal' }> {
+  const escalated = await lockCase(trx, decision.id);
+  if (escalated) {
+    if (escalated.status !== 'escalated') throw adminRefusals.alreadyDecided();
+    await trx
+      .updateTable('cases')
+      .set({ decided_by: decision.adminId, decision_reason: decision.reason })
+      .where('id', '=', escalated.id)
+      .execute();
+    const votes = await votesOf(trx, escalated.id);
+    const details = verdictDetails(votes, decision.verdict);
+    await settleCase(
+      trx,
+      escalated,
+      {
+        verdict: decision.verdict,
+        method: 'admin',
+        confidence: 1,
+        details: { ...details, reasonCodes: decision.verdict === 'approve' ? [] : decision.reasonCodes },
+      },
+      { now: decision.now },
+    );
+    return { kind: 'case' };
+  }
+  const appeal = await trx
+    .selectFrom('appeals')
+    .selectAll()
+    .where('id', '=', decision.id)
+    .forUpdate()
+    .executeTakeFirst();
+  if (!appeal) throw adminRefusals.notFound();
+  if (appeal.status !== 'open') throw adminRefusals.alreadyDecided();
+  if (decision.verdict === 'revision') throw adminRefusals.appealVerdict();
+  const judged = await trx
+    .selectFrom('cases')
+    .selectAll()
+    .where('submission_id', '=', appeal.submission_id)
+    .orderBy('revision', 'desc')
+    .forUpdate()
+    .executeTakeFirst();
+  if (!judged) throw adminRefusals.notFound();
+  await trx
+    .updateTable('appeals')
+    .set({
+      status: 'decided',
+      decision: decision.verdict,
+      decided_by: decision.adminId,
+      decision_reason: decision.reason,
+      decided_at: decision.now,
+    })
+    .where('id', '=', appeal.id)
+    .execute();
+  await settleCase(
+    trx,
+    judged,
+    {
+      verdict: decision.verdict,
+      method: 'appeal',
+      confidence: 1,
+      details: {
+        qualityScore: judged.quality_score,
+        reasonCodes: decision.verdict === 'approve' ? [] : decision.reasonCodes,
+        answer: judged.final_answer,
+        answerConfidence: judged.answer_confidence,
+      },
+      appealId: appeal.id,
+    },
+    { now: decision.now },
+  );
+  return { kind: 'appeal' };
+}
+
+/** An admin marks a settled case known-good or known-bad: from now on it may serve as a honeypot. */
+export async function markHoneypot(
+  trx: Db,
+  command: { caseId: string; verdict: 'approve' | 'reject' | null },
+): Promise<void> {
+  const found = await lockCase(trx, command.caseId);
+  if (!found) throw adminRefusals.notFound();
+  if (found.status !== 'decided') throw adminRefusals.notSettled();
+  await trx
+    .updateTable('cases')
+    .set({ honeypot_verdict: command.verdict })
+    .where('id', '=', found.id)
+    .execute();
+}

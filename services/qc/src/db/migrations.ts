@@ -1,0 +1,147 @@
+import { createCompanyMembersTable, idempotencyKeysMigration } from '@tessera/service-kit';
+import { type Kysely, type Migration, sql } from 'kysely';
+
+/** QC's tables; the kit's (outbox, inbox, dead letters) are migrated separately. */
+export const qcMigrations: Record<string, Migration> = {
+  '0001_qc': {
+    async up(db: Kysely<unknown>) {
+      // Tasks as tasks announced them: the input judges see, the golden answer QC checks against.
+      await sql`
+        create table tasks (
+          id uuid primary key,
+          campaign_id uuid not null,
+          company_id uuid not null,
+          task_type text not null,
+          input jsonb not null,
+          is_golden boolean not null,
+          golden_answer jsonb,
+          changed_at timestamptz not null
+        )`.execute(db);
+
+      // Who may judge: standing from identity and engagement (each with the time of its event, so
+      // a late event never undoes a newer one), appointments by admins, and the judge's record.
+      await sql`
+        create table judges (
+          user_id uuid primary key,
+          role text,
+          status text not null default 'active' check (status in ('active', 'suspended', 'erased')),
+          level integer not null default 1,
+          trust_score numeric(3, 1) not null default 5.0,
+          appointed boolean not null default false,
+          removed_at timestamptz,
+          removed_reason text,
+          correct integer not null default 0 check (correct >= 0),
+          answered integer not null default 0 check (answered >= correct),
+          honeypot_correct integer not null default 0,
+          honeypot_answered integer not null default 0 check (honeypot_answered >= honeypot_correct),
+          leases_taken integer not null default 0,
+          identity_changed_at timestamptz,
+          level_changed_at timestamptz,
+          trust_changed_at timestamptz
+        )`.execute(db);
+
+      // One case per submission revision judged. votes_wanted grows by one while the verdict is
+      // uncertain (dynamic overlap), up to max_judges; then the case escalates to an admin.
+      await sql`
+        create table cases (
+          id uuid primary key,
+          submission_id uuid not null,
+          revision integer not null,
+          assignment_id uuid not null,
+          task_id uuid not null,
+          campaign_id uuid not null,
+          company_id uuid not null,
+          contributor_id uuid not null,
+          task_type text not null,
+          judges_required integer not null check (judges_required > 0),
+          max_judges integer not null check (max_judges >= judges_required),
+          judge_fee_amount bigint not null check (judge_fee_amount >= 0),
+          currency char(3) not null,
+          is_golden boolean not null,
+          answer jsonb,
+          media jsonb not null,
+          status text not null check (status in ('open', 'decided', 'escalated')),
+          votes_wanted integer not null,
+          verdict text check (verdict in ('approve', 'reject', 'revision')),
+          method text check (method in ('consensus', 'golden', 'admin', 'appeal')),
+          confidence double precision,
+          quality_score double precision,
+          reason_codes text[] not null default '{}',
+          final_answer jsonb,
+          answer_confidence double precision,
+          honeypot_verdict text check (honeypot_verdict in ('approve', 'reject')),
+          decided_by uuid,
+          decision_reason text,
+          submitted_at timestamptz not null,
+          created_at timestamptz not null,
+          decided_at timestamptz,
+          unique (submission_id, revision)
+        )`.execute(db);
+      await sql`create index cases_open on cases (created_at, id) where status = 'open'`.execute(db);
+      await sql`create index cases_escalated on cases (created_at, id) where status = 'escalated'`.execute(
+        db,
+      );
+      await sql`create index cases_honeypots on cases (id) where honeypot_verdict is not null`.execute(db);
+      await sql`create index cases_campaign on cases (campaign_id, created_at)`.execute(db);
+
+      // A judge's review of a case: leased, then submitted, released or expired. A judge reviews a
+      // case once, whatever happened to an earlier lease.
+      await sql`
+        create table reviews (
+          id uuid primary key,
+          case_id uuid not null references cases (id),
+          judge_id uuid not null,
+          kind text not null check (kind in ('consensus', 'honeypot')),
+          status text not null check (status in ('leased', 'submitted', 'released', 'expired', 'discarded')),
+          leased_at timestamptz not null,
+          lease_expires_at timestamptz not null,
+          submitted_at timestamptz,
+          verdict text check (verdict in ('approve', 'reject', 'revision')),
+          quality_score double precision,
+          reason_codes text[] not null default '{}',
+          answer jsonb,
+          counted_at timestamptz,
+          fee_amount bigint,
+          unique (case_id, judge_id)
+        )`.execute(db);
+      await sql`create index reviews_live on reviews (case_id) where status in ('leased', 'submitted')`.execute(
+        db,
+      );
+      await sql`create index reviews_judge on reviews (judge_id, leased_at desc)`.execute(db);
+      await sql`create index reviews_leases on reviews (lease_expires_at) where status = 'leased'`.execute(
+        db,
+      );
+
+      // Appeals submissions forwarded: an admin decides each, once.
+      await sql`
+        create table appeals (
+          id uuid primary key,
+          submission_id uuid not null,
+          assignment_id uuid not null,
+          campaign_id uuid not null,
+          company_id uuid not null,
+          contributor_id uuid not null,
+          reason text not null,
+          rejected_reason_codes text[] not null,
+          status text not null check (status in ('open', 'decided')),
+          decision text check (decision in ('approve', 'reject')),
+          decided_by uuid,
+          decision_reason text,
+          filed_at timestamptz not null,
+          decided_at timestamptz
+        )`.execute(db);
+      await sql`create index appeals_open on appeals (filed_at, id) where status = 'open'`.execute(db);
+
+      // Golden tasks score the contributors who did them.
+      await sql`
+        create table contributor_golden (
+          user_id uuid primary key,
+          correct integer not null default 0,
+          answered integer not null default 0
+        )`.execute(db);
+
+      await createCompanyMembersTable(db);
+    },
+  },
+  '0002_idempotency_keys': idempotencyKeysMigration,
+};

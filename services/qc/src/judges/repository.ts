@@ -1,0 +1,148 @@
+import { isUuid } from '@tessera/service-kit';
+import { type Kysely, sql } from 'kysely';
+import type { QcDB } from '../db/schema.ts';
+import { defaultStanding, type JudgeRecord, type JudgeStanding } from './decide.ts';
+
+type Db = Kysely<QcDB>;
+
+/** What QC knows of a user, or the defaults when it has not heard of them (or the id is no user's). */
+export async function standingOf(db: Db, userId: string): Promise<JudgeStanding> {
+  if (!isUuid(userId)) return defaultStanding;
+  const row = await db
+    .selectFrom('judges')
+    .select(['role', 'status', 'level', 'trust_score', 'appointed', 'removed_at'])
+    .where('user_id', '=', userId)
+    .executeTakeFirst();
+  if (!row) return defaultStanding;
+  return {
+    role: row.role,
+    status: row.status,
+    level: row.level,
+    trust_score: Number(row.trust_score),
+    appointed: row.appointed,
+    removed: row.removed_at !== null,
+  };
+}
+
+/** The judges' records, by user id (judges QC has not heard of have none: the prior). */
+export async function recordsOf(db: Db, userIds: readonly string[]): Promise<Map<string, JudgeRecord>> {
+  if (userIds.length === 0) return new Map();
+  const rows = await db
+    .selectFrom('judges')
+    .select(['user_id', 'correct', 'answered', 'honeypot_correct', 'honeypot_answered'])
+    .where('user_id', 'in', [...userIds])
+    .execute();
+  return new Map(rows.map((row) => [row.user_id, row]));
+}
+
+export const noRecord: JudgeRecord = { correct: 0, answered: 0, honeypot_correct: 0, honeypot_answered: 0 };
+
+/** Makes sure the judge has a row (an admin, or a user no event told us of yet). */
+export async function ensureJudge(trx: Db, userId: string): Promise<void> {
+  await trx
+    .insertInto('judges')
+    .values({ user_id: userId, role: null, trust_score: defaultStanding.trust_score })
+    .onConflict((oc) => oc.column('user_id').doNothing())
+    .execute();
+}
+
+/** Adds to a judge's record: `answered` reviews scored, `correct` of them right. */
+export async function scoreJudge(
+  trx: Db,
+  userId: string,
+  score: { correct: number; answered: number; honeypot?: boolean },
+): Promise<JudgeRecord> {
+  await ensureJudge(trx, userId);
+  const honeypot = score.honeypot === true;
+  return trx
+    .updateTable('judges')
+    .set((eb) => ({
+      correct: eb('correct', '+', score.correct),
+      answered: eb('answered', '+', score.answered),
+      honeypot_correct: eb('honeypot_correct', '+', honeypot ? score.correct : 0),
+      honeypot_answered: eb('honeypot_answered', '+', honeypot ? score.answered : 0),
+    }))
+    .where('user_id', '=', userId)
+    .returning(['correct', 'answered', 'honeypot_correct', 'honeypot_answered'])
+    .executeTakeFirstOrThrow();
+}
+
+// ---- the read model, from identity's and engagement's events --------------------------------------
+// Each source keeps the time of the event it reflects; an older event handled late never wins.
+// Erasure is final.
+
+const newer = (column: 'identity_changed_at' | 'level_changed_at' | 'trust_changed_at') =>
+  sql<boolean>`(judges.${sql.ref(column)} is null or judges.${sql.ref(column)} <= excluded.${sql.ref(column)})`;
+
+/** A role never changes: a registration handled after a newer event still records it. */
+export async function userRegistered(trx: Db, userId: string, role: string): Promise<void> {
+  await trx
+    .insertInto('judges')
+    .values({ user_id: userId, role, trust_score: defaultStanding.trust_score })
+    .onConflict((oc) => oc.column('user_id').doUpdateSet({ role }).where('judges.role', 'is', null))
+    .execute();
+}
+
+export async function statusChanged(
+  trx: Db,
+  userId: string,
+  status: 'active' | 'suspended' | 'erased',
+  at: string,
+): Promise<void> {
+  await trx
+    .insertInto('judges')
+    .values({
+      user_id: userId,
+      role: null,
+      trust_score: defaultStanding.trust_score,
+      status,
+      identity_changed_at: at,
+    })
+    .onConflict((oc) =>
+      oc
+        .column('user_id')
+        .doUpdateSet({ status, identity_changed_at: at })
+        .where(sql<boolean>`judges.status <> 'erased'`)
+        .where(newer('identity_changed_at')),
+    )
+    .execute();
+}
+
+export async function levelChanged(trx: Db, userId: string, level: number, at: string): Promise<void> {
+  await trx
+    .insertInto('judges')
+    .values({
+      user_id: userId,
+      role: null,
+      trust_score: defaultStanding.trust_score,
+      level,
+      level_changed_at: at,
+    })
+    .onConflict((oc) =>
+      oc.column('user_id').doUpdateSet({ level, level_changed_at: at }).where(newer('level_changed_at')),
+    )
+    .execute();
+}
+
+export async function trustChanged(trx: Db, userId: string, trust: number, at: string): Promise<void> {
+  await trx
+    .insertInto('judges')
+    .values({ user_id: userId, role: null, trust_score: trust, trust_changed_at: at })
+    .onConflict((oc) =>
+      oc
+        .column('user_id')
+        .doUpdateSet({ trust_score: trust, trust_changed_at: at })
+        .where(newer('trust_changed_at')),
+    )
+    .execute();
+}
+
+/** An admin appoints (or withdraws) a judge; an appointment also restores a pruned judge. */
+export async function setAppointed(trx: Db, userId: string, appointed: boolean): Promise<void> {
+  await ensureJudge(trx, userId);
+  await trx
+    .updateTable('judges')
+    .set(appointed ? { appointed, removed_at: null, removed_reason: null } : { appointed })
+    .where('user_id', '=', userId)
+    .execute();
+}

@@ -1,0 +1,362 @@
+import { randomUUID } from 'node:crypto';
+import { buildEvent } from '@tessera/contracts';
+import { appendToOutbox, eventMeta, type Logger, orRefuse } from '@tessera/service-kit';
+import { type Kysely, type Selectable, sql } from 'kysely';
+import type { QcDB, ReviewsTable, VerdictValue } from '../db/schema.ts';
+import { accuracyOf, decideJudge, type JudgingRules } from '../judges/decide.ts';
+import { ensureJudge, noRecord, recordsOf, scoreJudge, standingOf } from '../judges/repository.ts';
+import { decideCase, verdictDetails, type CastVote } from '../verdicts/decide.ts';
+import { type CaseRecord, lockCase, settleCase } from '../verdicts/handle.ts';
+import { decideAnswer, decideLeaseHeld, reviewRefusals } from './decide.ts';
+
+type Db = Kysely<QcDB>;
+export type ReviewRecord = Selectable<ReviewsTable>;
+
+export interface Judge {
+  userId: string;
+  role: string;
+  isCompanyKey: boolean;
+}
+
+export interface LeaseRules extends JudgingRules {
+  leaseMs: number;
+  /** One lease in this many is a honeypot when one is available (0: never). */
+  honeypotEvery: number;
+}
+
+export interface Leased {
+  review: ReviewRecord;
+  case: CaseRecord;
+  input: Record<string, unknown>;
+}
+
+/**
+ * Leases the caller one review: their open lease if they hold one; else, one time in
+ * `honeypotEvery`, a honeypot (a settled case with a known verdict, indistinguishable from real
+ * work); else the oldest open case that still wants a vote and that the caller may judge: not their
+ * own work, not their company's campaign, not a case they already reviewed. The case row is locked
+ * (`skip locked`: two judges never wait on each other) and its live reviews counted under that
+ * lock, so two judges racing for a case's last open vote never both get it. The lease is announced
+ * (`qc.review.assigned.v1`): submissions then lets the judge read the work.
+ */
+export async function leaseNext(
+  trx: Db,
+  judge: Judge,
+  filter: { type?: string | undefined },
+  rules: LeaseRules,
+  now: Date,
+): Promise<Leased> {
+  orRefuse(decideJudge(judge, await standingOf(trx, judge.userId), rules));
+  await ensureJudge(trx, judge.userId);
+  const held = await trx
+    .selectFrom('reviews')
+    .selectAll()
+    .where('judge_id', '=', judge.userId)
+    .where('status', '=', 'leased')
+    .where('lease_expires_at', '>', now)
+    .orderBy('leased_at')
+    .executeTakeFirst();
+  if (held) return present(trx, held);
+
+  const counter = await trx
+    .updateTable('judges')
+    .set((eb) => ({ leases_taken: eb('leases_taken', '+', 1) }))
+    .where('user_id', '=', judge.userId)
+    .returning('leases_taken')
+    .executeTakeFirstOrThrow();
+  const honeypotTurn = rules.honeypotEvery > 0 && counter.leases_taken % rules.honeypotEvery === 0;
+  const picked =
+    (honeypotTurn ? await pickHoneypot(trx, judge.userId, filter) : undefined) ??
+    (await pickOpenCase(trx, judge.userId, filter, now));
+  if (!picked) throw reviewRefusals.nothingToReview();
+
+  const review = await trx
+    .insertInto('reviews')
+    .values({
+      id: randomUUID(),
+      case_id: picked.case.id,
+      judge_id: judge.userId,
+      kind: picked.kind,
+      status: 'leased',
+      leased_at: now,
+      lease_expires_at: new Date(now.getTime() + rules.leaseMs),
+    })
+    .returningAll()
+    .executeTakeFirstOrThrow();
+  await appendToOutbox(trx, [
+    buildEvent(
+      'qc.review.assigned.v1',
+      {
+        review_id: review.id,
+        submission_id: picked.case.submission_id,
+        judge_id: judge.userId,
+        lease_expires_at: review.lease_expires_at.toISOString(),
+      },
+      eventMeta(review.id, now),
+    ),
+  ]);
+  return present(trx, review, picked.case);
+}
+
+async function present(trx: Db, review: ReviewRecord, known?: CaseRecord): Promise<Leased> {
+  const found =
+    known ??
+    (await trx.selectFrom('cases').selectAll().where('id', '=', review.case_id).executeTakeFirstOrThrow());
+  const task = await trx
+    .selectFrom('tasks')
+    .select('input')
+    .where('id', '=', found.task_id)
+    .executeTakeFirst();
+  return { review, case: found, input: task?.input ?? {} };
+}
+
+/** What the caller may never judge: their own work, their company's, or a case they reviewed. */
+function judgeable(judgeId: string) {
+  return sql<boolean>`c.contributor_id <> ${judgeId}::uuid
+    and not exists (
+      select from company_members m
+      where m.company_id = c.company_id and m.user_id = ${judgeId}::uuid and not m.removed)
+    and not exists (select from reviews r where r.case_id = c.id and r.judge_id = ${judgeId}::uuid)`;
+}
+
+const liveVotes = (now: Date) => sql<number>`(
+  select count(*)::int from reviews r
+  where r.case_id = c.id and r.kind = 'consensus'
+    and (r.status = 'submitted' or (r.status = 'leased' and r.lease_expires_at > ${now})))`;
+
+async function pickOpenCase(
+  trx: Db,
+  judgeId: string,
+  filter: { type?: string | undefined },
+  now: Date,
+): Promise<{ case: CaseRecord; kind: 'consensus' } | undefined> {
+  // A few candidates, each locked without waiting; the count is taken again under the lock.
+  for (let attempt = 0; attempt < 5; attempt++) {
+    let query = trx
+      .selectFrom('cases as c')
+      .selectAll('c')
+      .where('c.status', '=', 'open')
+      .where(judgeable(judgeId))
+      .where(sql<boolean>`${liveVotes(now)} < c.votes_wanted`)
+      .orderBy('c.created_at')
+      .orderBy('c.id')
+      .limit(1)
+      .forUpdate()
+      .skipLocked();
+    if (filter.type) query = query.where('c.task_type', '=', filter.type);
+    const candidate = await query.executeTakeFirst();
+    if (!candidate) return undefined;
+    const live = await trx
+      .selectFrom('reviews as r')
+      .select(sql<number>`count(*)::int`.as('n'))
+      .where('r.case_id', '=', candidate.id)
+      .where('r.kind', '=', 'consensus')
+      .where((eb) =>
+        eb.or([
+          eb('r.status', '=', 'submitted'),
+          eb.and([eb('r.status', '=', 'leased'), eb('r.lease_expires_at', '>', now)]),
+        ]),
+      )
+      .executeTakeFirstOrThrow();
+    if (candidate.status === 'open' && live.n < candidate.votes_wanted)
+      return { case: candidate, kind: 'consensus' };
+  }
+  return undefined;
+}
+
+async function pickHoneypot(
+  trx: Db,
+  judgeId: string,
+  filter: { type?: string | undefined },
+): Promise<{ case: CaseRecord; kind: 'honeypot' } | undefined> {
+  let query = trx
+    .selectFrom('cases as c')
+    .selectAll('c')
+    .where('c.honeypot_verdict', 'is not', null)
+    // Only settled work: a case reopened by re-judging is real work again.
+    .where('c.status', '=', 'decided')
+    .where(judgeable(judgeId))
+    .orderBy(sql`random()`)
+    .limit(1);
+  if (filter.type) query = query.where('c.task_type', '=', filter.type);
+  const found = await query.executeTakeFirst();
+  return found ? { case: found, kind: 'honeypot' } : undefined;
+}
+
+export interface ReviewCommand {
+  reviewId: string;
+  judgeId: string;
+  verdict: VerdictValue;
+  qualityScore: number;
+  reasonCodes: string[];
+  answer: Record<string, unknown> | undefined;
+  now: Date;
+}
+
+export interface ReviewRules {
+  threshold: number;
+  onHoneypot: (trx: Db, judgeId: string, now: Date) => Promise<void>;
+}
+
+/**
+ * Records a judge's review. A honeypot's is scored against its known verdict (and may cost the
+ * judge their judging: `onHoneypot`). A real one is weighed with the case's other votes: the case is
+ * decided (`settleCase`), asks for one more judge, escalates to the admin queue, or waits.
+ */
+export async function submitReview(trx: Db, command: ReviewCommand, rules: ReviewRules, log: Logger) {
+  const review = await lockReview(trx, command.reviewId);
+  if (!review) throw reviewRefusals.notFound();
+  orRefuse(decideLeaseHeld(review, command));
+  const reviewed = await lockCase(trx, review.case_id);
+  if (!reviewed) throw reviewRefusals.notFound();
+  const task = await trx
+    .selectFrom('tasks')
+    .select('input')
+    .where('id', '=', reviewed.task_id)
+    .executeTakeFirst();
+  const answer = orRefuse(decideAnswer(reviewed.task_type, task?.input ?? {}, command.answer));
+  const submitted = await trx
+    .updateTable('reviews')
+    .set({
+      status: 'submitted',
+      submitted_at: command.now,
+      verdict: command.verdict,
+      quality_score: command.qualityScore,
+      reason_codes: command.reasonCodes,
+      answer: answer === null ? null : JSON.stringify(answer),
+    })
+    .where('id', '=', review.id)
+    .returningAll()
+    .executeTakeFirstOrThrow();
+
+  if (review.kind === 'honeypot') {
+    // An admin withdrew the honeypot while it was leased: no known verdict to score against.
+    if (reviewed.honeypot_verdict === null) {
+      log.info(
+        { case_id: reviewed.id, review_id: review.id },
+        'a review of a withdrawn honeypot: kept, not scored',
+      );
+      return submitted;
+    }
+    const right = command.verdict === reviewed.honeypot_verdict ? 1 : 0;
+    await scoreJudge(trx, command.judgeId, { correct: right, answered: 1, honeypot: true });
+    await rules.onHoneypot(trx, command.judgeId, command.now);
+    return submitted;
+  }
+  if (reviewed.status !== 'open') {
+    log.info(
+      { case_id: reviewed.id, review_id: review.id },
+      'a review of a case already settled: kept, not counted',
+    );
+    return submitted;
+  }
+  await weighCase(trx, reviewed, { threshold: rules.threshold, now: command.now });
+  return submitted;
+}
+
+/**
+ * Weighs a case's submitted votes with the judges' accuracies now, and acts on what that decides.
+ * Also used after a judge was removed: the case is weighed again without their votes.
+ */
+export async function weighCase(
+  trx: Db,
+  open: CaseRecord,
+  context: { threshold: number; now: Date },
+): Promise<'wait' | 'decided' | 'more' | 'escalate'> {
+  const votes = await votesOf(trx, open.id);
+  const decision = decideCase(votes, {
+    judgesRequired: open.judges_required,
+    maxJudges: open.max_judges,
+    threshold: context.threshold,
+  });
+  switch (decision.kind) {
+    case 'wait':
+      // Fewer votes than required (only after a removed judge's votes were set aside): reopen.
+      if (open.status !== 'open' || open.votes_wanted !== open.judges_required) {
+        await trx
+          .updateTable('cases')
+          .set({ status: 'open', votes_wanted: open.judges_required })
+          .where('id', '=', open.id)
+          .execute();
+      }
+      return 'wait';
+    case 'more':
+      await trx
+        .updateTable('cases')
+        .set({ status: 'open', votes_wanted: votes.length + 1 })
+        .where('id', '=', open.id)
+        .execute();
+      return 'more';
+    case 'escalate':
+      await trx.updateTable('cases').set({ status: 'escalated' }).where('id', '=', open.id).execute();
+      return 'escalate';
+    case 'decided':
+      await settleCase(
+        trx,
+        open,
+        {
+          verdict: decision.option,
+          method: 'consensus',
+          confidence: decision.confidence,
+          details: verdictDetails(votes, decision.option),
+        },
+        { now: context.now },
+      );
+      return 'decided';
+  }
+}
+
+/** A case's submitted real votes, each weighed by its judge's accuracy now. */
+export async function votesOf(trx: Db, caseId: string): Promise<CastVote[]> {
+  const rows = await trx
+    .selectFrom('reviews')
+    .select(['judge_id', 'verdict', 'quality_score', 'reason_codes', 'answer'])
+    .where('case_id', '=', caseId)
+    .where('kind', '=', 'consensus')
+    .where('status', '=', 'submitted')
+    .orderBy('submitted_at')
+    .execute();
+  const records = await recordsOf(
+    trx,
+    rows.map((row) => row.judge_id),
+  );
+  return rows.map((row) => ({
+    judgeId: row.judge_id,
+    verdict: row.verdict!,
+    accuracy: accuracyOf(records.get(row.judge_id) ?? noRecord),
+    qualityScore: row.quality_score,
+    reasonCodes: row.reason_codes,
+    answer: row.answer,
+  }));
+}
+
+/** The judge gives a leased review back before submitting it; it returns to the pool at once. */
+export async function releaseReview(trx: Db, command: { reviewId: string; judgeId: string; now: Date }) {
+  const review = await lockReview(trx, command.reviewId);
+  if (!review) throw reviewRefusals.notFound();
+  orRefuse(decideLeaseHeld(review, command));
+  return trx
+    .updateTable('reviews')
+    .set({ status: 'released' })
+    .where('id', '=', review.id)
+    .returningAll()
+    .executeTakeFirstOrThrow();
+}
+
+/**
+ * Marks leases that ran out as expired (they already stopped counting as live votes when their
+ * time passed, so the case was back in the pool at once; this keeps the table honest).
+ */
+export async function expireLeases(db: Db, now: Date): Promise<number> {
+  const expired = await db
+    .updateTable('reviews')
+    .set({ status: 'expired' })
+    .where('status', '=', 'leased')
+    .where('lease_expires_at', '<=', now)
+    .executeTakeFirst();
+  return Number(expired.numUpdatedRows);
+}
+
+async function lockReview(trx: Db, id: string): Promise<ReviewRecord | undefined> {
+  return trx.selectFrom('reviews').selectAll().where('id', '=', id).forUpdate().executeTakeFirst();
+}

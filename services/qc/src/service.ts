@@ -1,0 +1,45 @@
+import {
+  periodicJob,
+  type RunningService,
+  type ServiceDefinition,
+  type StartOptions,
+  startService,
+} from '@tessera/service-kit';
+import { adminRoutes } from './admin/routes.ts';
+import type { QcConfig } from './config.ts';
+import { qcMigrations } from './db/migrations.ts';
+import type { QcDB } from './db/schema.ts';
+import { qcConsumers } from './messaging/consumers.ts';
+import { qualityRoutes } from './quality/routes.ts';
+import { expireLeases } from './reviews/handle.ts';
+import { reviewRoutes } from './reviews/routes.ts';
+
+/** Worker names, for tests that switch one off to drive its work by hand. */
+export const qcWorkers = { leaseExpiry: 'lease-expiry' } as const;
+
+export type RunningQc = RunningService<QcDB, QcConfig>;
+
+export const qcDefinition: ServiceDefinition<QcDB, QcConfig> = {
+  name: 'qc',
+  description:
+    'Quality control: judges, leased reviews, reliability-weighted consensus with dynamic overlap, golden checks, honeypots, escalation, judge pay',
+  migrations: qcMigrations,
+  routes(app, context) {
+    reviewRoutes(app, context);
+    qualityRoutes(app, context);
+    adminRoutes(app, context);
+  },
+  consumers: (context) => qcConsumers(context),
+  workers: ({ db, config, clock }) => [
+    periodicJob({
+      name: qcWorkers.leaseExpiry,
+      intervalMs: config.QC_LEASE_EXPIRY_INTERVAL_MS,
+      work: () => expireLeases(db, clock()),
+    }),
+  ],
+};
+
+/** Starts QC in this process (tests, benchmarks); `server.ts` runs it with `runService`. */
+export function startQc(config: QcConfig, options: StartOptions = {}): Promise<RunningQc> {
+  return startService(qcDefinition, config, options);
+}

@@ -1,0 +1,223 @@
+// Test support: a real QC service (Postgres, NATS) on its own database and subject prefix, a client
+// to drive it, and fixtures that announce tasks, validated submissions and judges as the other
+// services would.
+import { randomUUID } from 'node:crypto';
+import type { EventData, TaskType, TesseraEvent } from '@tessera/contracts';
+import { createLogger, createTokenVerifier } from '@tessera/service-kit';
+import {
+  createTestIssuer,
+  foreignEvent,
+  type ServiceTestClient,
+  serviceTestClient,
+  testServiceConfig,
+} from '@tessera/service-kit/testing';
+import { type QcConfig, qcConfigSchema } from '../config.ts';
+import { consumerNames } from '../messaging/consumers.ts';
+import { type RunningQc, startQc } from '../service.ts';
+
+export interface TestQc extends ServiceTestClient {
+  service: RunningQc;
+  config: QcConfig;
+  fixtures: Fixtures;
+  /** The events QC wrote to its outbox of `type` whose data's `field` is `value`. */
+  written<T extends keyof EventMap>(type: T, field: string, value: string): Promise<TesseraEvent<T>[]>;
+  stop(): Promise<void>;
+}
+
+type EventMap = { [K in TesseraEvent['type']]: K };
+
+export async function startTestQc(
+  overrides: Partial<QcConfig> = {},
+  options: { workers?: Record<string, boolean>; clock?: () => Date } = {},
+): Promise<TestQc> {
+  const issuer = await createTestIssuer();
+  const test = await testServiceConfig('qc');
+  const config = qcConfigSchema.parse({ ...test.config, QC_HONEYPOT_EVERY: 0, ...overrides });
+  const service = await startQc(config, {
+    logger: createLogger({ name: 'qc', level: process.env.TEST_LOG_LEVEL ?? 'silent', pretty: false }),
+    tokens: createTokenVerifier({ jwks: issuer.jwks, issuer: issuer.issuer, audience: issuer.audience }),
+    relayPollIntervalMs: 50,
+    consumerOverrides: { backoffMs: [50, 100, 200], ackWaitMs: 2_000, maxDeliver: 8 },
+    ...(options.workers ? { workers: options.workers } : {}),
+    ...(options.clock ? { clock: options.clock } : {}),
+  });
+  const client = serviceTestClient(service, 'qc', issuer);
+  return {
+    ...client,
+    service,
+    config,
+    fixtures: fixtures(client),
+    async written(type, field, value) {
+      const rows = await service.db
+        .selectFrom('outbox')
+        .select('payload')
+        .where('type', '=', type)
+        .orderBy('position')
+        .execute();
+      return rows
+        .map((row) => row.payload as TesseraEvent)
+        .filter((event) => (event.data as Record<string, unknown>)[field] === value) as never;
+    },
+    async stop() {
+      await service.stop();
+      await test.drop();
+    },
+  };
+}
+
+const inputs: Record<TaskType, Record<string, unknown>> = {
+  audio: { prompt: 'Read the sentence aloud', language: 'en', min_duration_s: 5, max_duration_s: 120 },
+  image: { prompt: 'Label the animal', image_url: null, labels: ['cat', 'dog', 'bird'], multi_label: true },
+  text: { prompt: 'Describe your morning', language: 'en', min_chars: 20, max_chars: 500 },
+  validation: {
+    item_url: 'https://example.com/item.wav',
+    item_kind: 'audio',
+    question: 'Is the speech clear?',
+    options: ['yes', 'no'],
+  },
+  linguasense: {
+    text: 'It is raining cats and dogs.',
+    language: 'en',
+    question: 'What does it mean?',
+    options: null,
+  },
+  rlhf: {
+    prompt: 'Explain tides',
+    response_a: 'The moon.',
+    response_b: 'Wind.',
+    criteria: ['helpfulness'],
+  },
+};
+
+export interface TaskFixture {
+  taskId: string;
+  campaignId: string;
+  companyId: string;
+  type: TaskType;
+}
+
+export interface SubmissionFixture extends TaskFixture {
+  submissionId: string;
+  assignmentId: string;
+  contributorId: string;
+}
+
+export interface Judge {
+  id: string;
+  token: string;
+}
+
+export interface Fixtures {
+  task(type?: TaskType, extra?: Partial<EventData<'tasks.task.published.v1'>>): Promise<TaskFixture>;
+  /** A submission that passed pre-validation (submissions.submission.validated.v1). */
+  submission(
+    task: TaskFixture,
+    extra?: Partial<EventData<'submissions.submission.validated.v1'>>,
+  ): Promise<SubmissionFixture>;
+  /** A contributor at level 5 and trust 8.0: a judge without appointment. */
+  judge(): Promise<Judge>;
+  /** A company member as identity announces one. */
+  member(companyId: string, userId?: string): Promise<void>;
+}
+
+function fixtures(client: ServiceTestClient): Fixtures {
+  return {
+    async task(type = 'text', extra = {}) {
+      const taskId = randomUUID();
+      const campaignId = extra.campaign_id ?? randomUUID();
+      const companyId = extra.company_id ?? randomUUID();
+      await client.deliver(
+        consumerNames.tasks,
+        foreignEvent(
+          'tasks.task.published.v1',
+          {
+            task_id: taskId,
+            campaign_id: campaignId,
+            company_id: companyId,
+            title: `A ${type} task`,
+            task_type: type,
+            difficulty: 'easy',
+            input: inputs[type],
+            reward: { amount: 150, currency: 'USD' },
+            xp_reward: 10,
+            max_submissions: 10,
+            judges_required: 3,
+            judge_fee: { amount: 10, currency: 'USD' },
+            max_judges: 5,
+            min_trust_score: 0,
+            min_level: 1,
+            required_languages: [],
+            regions: [],
+            is_priority: false,
+            is_golden: false,
+            golden_answer: null,
+            claim_ttl_seconds: 3600,
+            deadline: null,
+            status: 'active',
+            ...extra,
+          },
+          taskId,
+        ),
+      );
+      return { taskId, campaignId, companyId, type };
+    },
+    async submission(task, extra = {}) {
+      const submissionId = randomUUID();
+      const assignmentId = randomUUID();
+      const contributorId = randomUUID();
+      await client.deliver(
+        consumerNames.submissions,
+        foreignEvent(
+          'submissions.submission.validated.v1',
+          {
+            submission_id: submissionId,
+            assignment_id: assignmentId,
+            task_id: task.taskId,
+            campaign_id: task.campaignId,
+            company_id: task.companyId,
+            contributor_id: contributorId,
+            task_type: task.type,
+            revision: 1,
+            judges_required: 3,
+            judge_fee: { amount: 10, currency: 'USD' },
+            max_judges: 5,
+            is_golden: false,
+            answer: null,
+            media: [],
+            submitted_at: new Date().toISOString(),
+            ...extra,
+          },
+          submissionId,
+        ),
+      );
+      return {
+        ...task,
+        submissionId: extra.submission_id ?? submissionId,
+        assignmentId: extra.assignment_id ?? assignmentId,
+        contributorId: extra.contributor_id ?? contributorId,
+      };
+    },
+    async judge() {
+      const id = randomUUID();
+      await client.deliver(
+        consumerNames.engagement,
+        foreignEvent('engagement.contributor.level-changed.v1', { user_id: id, level: 5 }),
+      );
+      await client.deliver(
+        consumerNames.engagement,
+        foreignEvent('engagement.contributor.trust-changed.v1', { user_id: id, trust_score: 8 }),
+      );
+      return { id, token: await client.token({ sub: id, role: 'contributor' }) };
+    },
+    async member(companyId, userId = randomUUID()) {
+      await client.deliver(
+        consumerNames.identity,
+        foreignEvent('identity.company.member-added.v1', {
+          company_id: companyId,
+          user_id: userId,
+          member_role: 'viewer',
+        }),
+      );
+    },
+  };
+}
