@@ -1,0 +1,73 @@
+import { idempotencyKeysMigration } from '@tessera/service-kit';
+import { type Kysely, type Migration, sql } from 'kysely';
+
+/** Payouts' tables; the kit's (outbox, inbox, dead letters) are migrated separately. */
+export const payoutsMigrations: Record<string, Migration> = {
+  '0001_payouts': {
+    async up(db: Kysely<unknown>) {
+      // What withdrawals need to know about a user, from identity and engagement (each source
+      // with the time of its event: an older event handled late never wins; erasure is final).
+      await sql`
+        create table users (
+          user_id uuid primary key,
+          role text,
+          status text not null default 'active' check (status in ('active', 'suspended', 'erased')),
+          email_verified boolean not null default false,
+          trust_score numeric(3, 1) not null default 5.0,
+          status_changed_at timestamptz,
+          trust_changed_at timestamptz
+        )`.execute(db);
+
+      // Payout methods: the details only encrypted (AES-256-GCM, with the id of the key), and a
+      // masked form (****1234) to show. Deleted methods keep their row (withdrawals name them)
+      // but lose their details.
+      await sql`
+        create table payout_methods (
+          id uuid primary key,
+          user_id uuid not null,
+          type text not null check (type in ('paypal', 'bank_transfer', 'crypto_usdc')),
+          masked text not null,
+          key_id text,
+          encrypted_details bytea,
+          usable_from timestamptz not null,
+          created_at timestamptz not null,
+          deleted_at timestamptz
+        )`.execute(db);
+      await sql`create index payout_methods_user on payout_methods (user_id, created_at desc) where deleted_at is null`.execute(
+        db,
+      );
+
+      await sql`
+        create table withdrawals (
+          id uuid primary key,
+          user_id uuid not null,
+          method_id uuid not null references payout_methods (id),
+          method_type text not null,
+          amount bigint not null check (amount > 0),
+          currency char(3) not null,
+          status text not null check (status in (
+            'requested', 'pending_review', 'approved', 'processing', 'completed', 'failed', 'rejected', 'cancelled')),
+          provider text,
+          external_transaction_id text,
+          reason_code text,
+          attempts integer not null default 0,
+          next_attempt_at timestamptz,
+          decided_by uuid,
+          requested_at timestamptz not null,
+          held_at timestamptz,
+          approved_at timestamptz,
+          processing_at timestamptz,
+          finished_at timestamptz,
+          updated_at timestamptz not null
+        )`.execute(db);
+      await sql`create index withdrawals_user on withdrawals (user_id, requested_at desc, id desc)`.execute(
+        db,
+      );
+      await sql`create index withdrawals_status on withdrawals (status, requested_at, id)`.execute(db);
+      await sql`create index withdrawals_due on withdrawals (next_attempt_at) where status in ('approved', 'processing')`.execute(
+        db,
+      );
+    },
+  },
+  '0002_idempotency_keys': idempotencyKeysMigration,
+};

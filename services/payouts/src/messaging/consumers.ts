@@ -1,0 +1,60 @@
+import type { ConsumerSpec } from '@tessera/service-kit';
+import type { PayoutsContext } from '../context.ts';
+import type { PayoutsDB } from '../db/schema.ts';
+import { eraseMethods } from '../methods/erasure.ts';
+import { emailVerified, statusChanged, trustChanged, userRegistered } from '../users/repository.ts';
+import { ledgerAnswered } from '../withdrawals/handle.ts';
+
+/** Consumer names, also their keys in the inbox (tests wait on them). */
+export const consumerNames = {
+  identity: 'payouts-identity',
+  engagement: 'payouts-engagement',
+  ledger: 'payouts-ledger',
+} as const;
+
+/** One durable consumer per stream read (nats-server 2.9: one filter each). */
+export function payoutsConsumers({ clock, logger }: PayoutsContext): ConsumerSpec<PayoutsDB>[] {
+  const log = logger.child({ component: 'withdrawals' });
+  return [
+    {
+      name: consumerNames.identity,
+      producer: 'identity',
+      filter: 'identity.user.>',
+      handlers: {
+        'identity.user.registered.v1': (event, trx) =>
+          userRegistered(trx, event.data.user_id, event.data.role),
+        'identity.user.email-verified.v1': (event, trx) => emailVerified(trx, event.data.user_id),
+        'identity.user.suspended.v1': (event, trx) =>
+          statusChanged(trx, event.data.user_id, 'suspended', event.time),
+        'identity.user.reinstated.v1': (event, trx) =>
+          statusChanged(trx, event.data.user_id, 'active', event.time),
+        'identity.user.erased.v1': async (event, trx) => {
+          await statusChanged(trx, event.data.user_id, 'erased', event.time);
+          await eraseMethods(trx, event.data.user_id, clock());
+        },
+      },
+    },
+    {
+      name: consumerNames.engagement,
+      producer: 'engagement',
+      filter: 'engagement.contributor.>',
+      handlers: {
+        'engagement.contributor.trust-changed.v1': (event, trx) =>
+          trustChanged(trx, event.data.user_id, event.data.trust_score, event.time),
+      },
+    },
+    {
+      name: consumerNames.ledger,
+      producer: 'ledger',
+      filter: 'ledger.withdrawal.>',
+      handlers: {
+        'ledger.withdrawal.hold-placed.v1': (event, trx) => ledgerAnswered(trx, event, { now: clock(), log }),
+        'ledger.withdrawal.hold-rejected.v1': (event, trx) =>
+          ledgerAnswered(trx, event, { now: clock(), log }),
+        'ledger.withdrawal.settled.v1': (event, trx) => ledgerAnswered(trx, event, { now: clock(), log }),
+        'ledger.withdrawal.hold-released.v1': (event, trx) =>
+          ledgerAnswered(trx, event, { now: clock(), log }),
+      },
+    },
+  ];
+}

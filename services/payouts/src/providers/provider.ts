@@ -1,0 +1,42 @@
+import type { MethodType } from '../db/schema.ts';
+
+/** What a provider is asked to pay: the withdrawal id is the provider's idempotency key. */
+export interface PayoutOrder {
+  withdrawalId: string;
+  amount: { amount: number; currency: string };
+  method: { type: MethodType; details: Record<string, unknown> };
+  /** What the provider called the payout when it accepted it (a batch id), once known. */
+  externalId?: string | null;
+}
+
+/**
+ * Where a payout stands at the provider. `pending`: accepted, not final yet (ask again later);
+ * `retry`: the provider failed in a way that may pass (timeouts, 5xx, rate limits);
+ * `failed`: it refused for good (a bad account, a blocked receiver).
+ */
+export type PayoutStatus =
+  | { kind: 'completed'; externalId: string }
+  | { kind: 'pending'; externalId: string | null }
+  | { kind: 'retry'; reason: string }
+  | { kind: 'failed'; reasonCode: string; detail: string };
+
+/**
+ * One interface for every way money leaves: send an order (idempotent by withdrawal id: sending
+ * the same order twice never pays twice), and ask where it stands. `manual` answers `pending`
+ * until an admin records the outcome.
+ */
+export interface PayoutProvider {
+  readonly name: string;
+  /** Whether an admin records the outcome by hand (`PUT /withdrawals/:id/process`). */
+  readonly manual: boolean;
+  send(order: PayoutOrder): Promise<PayoutStatus>;
+  status(order: PayoutOrder): Promise<PayoutStatus>;
+}
+
+/** The default: an admin pays outside the platform and records the outcome. */
+export const manualProvider: PayoutProvider = {
+  name: 'manual',
+  manual: true,
+  send: async () => ({ kind: 'pending', externalId: null }),
+  status: async () => ({ kind: 'pending', externalId: null }),
+};

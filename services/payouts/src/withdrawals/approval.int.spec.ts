@@ -1,0 +1,207 @@
+import { randomUUID } from 'node:crypto';
+import { foreignEvent } from '@tessera/service-kit/testing';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { consumerNames } from '../messaging/consumers.ts';
+import { payoutsWorkers } from '../service.ts';
+import { startTestPayouts, type TestPayouts, type TestUser } from '../testing/harness.ts';
+import { autoApprove } from './jobs.ts';
+
+// Approval and the admin's tools, with the ledger's answers delivered by hand.
+let t: TestPayouts;
+let now = new Date('2030-03-01T09:00:00Z');
+
+beforeAll(async () => {
+  t = await startTestPayouts(
+    {},
+    { clock: () => now, workers: { [payoutsWorkers.autoApprove]: false, [payoutsWorkers.sender]: false } },
+  );
+});
+
+afterAll(async () => {
+  await t?.stop();
+});
+
+const methods = new Map<string, string>();
+
+/** A withdrawal of `amount` the ledger held (each user's first method: a second would cool down). */
+async function held(user: TestUser, amount = 1_000): Promise<string> {
+  if (!methods.has(user.id)) {
+    const added = await t.inject({
+      method: 'POST',
+      url: '/api/v1/payout-methods',
+      token: user.token,
+      body: { type: 'paypal', email: `p-${randomUUID().slice(0, 6)}@example.com` },
+    });
+    methods.set(user.id, added.body.method.id as string);
+  }
+  const requested = await t.inject({
+    method: 'POST',
+    url: '/api/v1/withdrawals',
+    token: user.token,
+    key: randomUUID(),
+    body: { amount: { amount, currency: 'USD' }, method_id: methods.get(user.id) },
+  });
+  expect(requested.status, JSON.stringify(requested.body)).toBe(202);
+  const id = requested.body.withdrawal.id as string;
+  await t.deliver(
+    consumerNames.ledger,
+    foreignEvent('ledger.withdrawal.hold-placed.v1', {
+      withdrawal_id: id,
+      user_id: user.id,
+      amount: { amount, currency: 'USD' },
+      transfer_id: randomUUID(),
+    }),
+  );
+  return id;
+}
+
+const statusOf = async (id: string) =>
+  (
+    await t.service.db
+      .selectFrom('withdrawals')
+      .select('status')
+      .where('id', '=', id)
+      .executeTakeFirstOrThrow()
+  ).status;
+
+describe('approval', () => {
+  it("approves a trusted contributor's withdrawal by itself after the cooling period, never a suspended one's", async () => {
+    const trusted = await t.fixtures.contributor({ trust: 8.5 });
+    const ordinary = await t.fixtures.contributor({ trust: 7.9 });
+    const frozen = await t.fixtures.contributor({ trust: 9 });
+    const ids = { trusted: await held(trusted), ordinary: await held(ordinary), frozen: await held(frozen) };
+    await t.deliver(
+      consumerNames.identity,
+      foreignEvent('identity.user.suspended.v1', { user_id: frozen.id, reason_code: 'FRAUD_REVIEW' }),
+    );
+    now = new Date(now.getTime() + 71 * 3_600_000);
+    await autoApprove(t.service);
+    expect(await statusOf(ids.trusted)).toBe('pending_review');
+    now = new Date(now.getTime() + 2 * 3_600_000);
+    await autoApprove(t.service);
+    expect(await statusOf(ids.trusted)).toBe('approved');
+    expect(await statusOf(ids.ordinary)).toBe('pending_review');
+    expect(await statusOf(ids.frozen)).toBe('pending_review');
+    const [approved] = await t.written('payouts.withdrawal.approved.v1', 'withdrawal_id', ids.trusted);
+    expect(approved!.data).toMatchObject({ method: 'auto' });
+    // An admin cannot approve the suspended user's either.
+    const admin = await t.token({ sub: randomUUID(), role: 'admin' });
+    const refused = await t.inject({
+      method: 'POST',
+      url: `/api/v1/admin/withdrawals/${ids.frozen}/approve`,
+      token: admin,
+    });
+    expect([refused.status, refused.body.code]).toEqual([403, 'ACCOUNT_NOT_ACTIVE']);
+    const withdrawFrozen = await t.inject({
+      method: 'POST',
+      url: '/api/v1/withdrawals',
+      token: frozen.token,
+      key: randomUUID(),
+      body: { amount: { amount: 600, currency: 'USD' }, method_id: randomUUID() },
+    });
+    expect(withdrawFrozen.body.code).toBe('ACCOUNT_NOT_ACTIVE');
+  });
+
+  it('batch-approves and reports each id on its own; rejects with a reason; exports CSV', async () => {
+    const user = await t.fixtures.contributor();
+    const first = await held(user, 700);
+    const second = await held(user, 800);
+    const admin = await t.token({ sub: randomUUID(), role: 'admin' });
+    const rejected = await t.inject({
+      method: 'POST',
+      url: `/api/v1/admin/withdrawals/${second}/reject`,
+      token: admin,
+      body: { reason_code: 'SUSPECTED_FRAUD', reason: 'Three accounts, one device.' },
+    });
+    expect(rejected.body.withdrawal).toMatchObject({ status: 'rejected', reason_code: 'SUSPECTED_FRAUD' });
+    const [event] = await t.written('payouts.withdrawal.rejected.v1', 'withdrawal_id', second);
+    expect(event!.data).toMatchObject({ reason_code: 'SUSPECTED_FRAUD' });
+    expect(JSON.stringify(event!.data)).not.toContain('device');
+
+    const batch = await t.inject({
+      method: 'POST',
+      url: '/api/v1/admin/payouts/batch-approve',
+      token: admin,
+      body: { withdrawal_ids: [first, second, randomUUID()] },
+    });
+    expect(batch.body).toMatchObject({ approved: 1, failed: 2 });
+    expect(batch.body.results.map((r: { ok: boolean; code: string | null }) => [r.ok, r.code])).toEqual([
+      [true, null],
+      [false, 'WITHDRAWAL_NOT_APPROVED'],
+      [false, 'WITHDRAWAL_NOT_FOUND'],
+    ]);
+
+    const from = new Date(now.getTime() - 3_600_000).toISOString();
+    const to = new Date(now.getTime() + 3_600_000).toISOString();
+    const csv = await t.service.app.inject({
+      url: `/api/v1/admin/withdrawals/export?from=${from}&to=${to}`,
+      headers: { authorization: `Bearer ${admin}` },
+    });
+    expect(csv.statusCode).toBe(200);
+    expect(csv.headers['content-type']).toContain('text/csv');
+    const lines = csv.body.trim().split('\n');
+    expect(lines[0]).toMatch(/^id,user_id,status,amount,currency/);
+    expect(lines.some((line) => line.startsWith(`${first},`) && line.includes(',approved,7.00,USD,'))).toBe(
+      true,
+    );
+    expect(lines.some((line) => line.startsWith(`${second},`) && line.includes('SUSPECTED_FRAUD'))).toBe(
+      true,
+    );
+    const contributor = await t.service.app.inject({
+      url: `/api/v1/admin/withdrawals/export?from=${from}&to=${to}`,
+      headers: { authorization: `Bearer ${user.token}` },
+    });
+    expect(contributor.statusCode).toBe(403);
+  });
+
+  it('refuses what the rules refuse, with a clear code and nothing written', async () => {
+    const unverified = await t.fixtures.contributor({ verified: false });
+    const added = await t.inject({
+      method: 'POST',
+      url: '/api/v1/payout-methods',
+      token: unverified.token,
+      body: { type: 'paypal', email: 'someone@example.com' },
+    });
+    const ask = (user: TestUser, amount: number, methodId: string, key: string | undefined = randomUUID()) =>
+      t.inject({
+        method: 'POST',
+        url: '/api/v1/withdrawals',
+        token: user.token,
+        ...(key ? { key } : {}),
+        body: { amount: { amount, currency: 'USD' }, method_id: methodId },
+      });
+    expect((await ask(unverified, 1_000, added.body.method.id as string)).body.code).toBe(
+      'EMAIL_NOT_VERIFIED',
+    );
+    const user = await t.fixtures.contributor();
+    const method = await t.inject({
+      method: 'POST',
+      url: '/api/v1/payout-methods',
+      token: user.token,
+      body: { type: 'paypal', email: 'user@example.com' },
+    });
+    const methodId = method.body.method.id as string;
+    expect((await ask(user, 499, methodId)).body.code).toBe('BELOW_MINIMUM');
+    expect((await ask(user, t.config.PAYOUTS_DAILY_LIMIT + 1, methodId)).body.code).toBe(
+      'DAILY_LIMIT_EXCEEDED',
+    );
+    expect((await ask(user, 1_000, randomUUID())).body.code).toBe('METHOD_NOT_FOUND');
+    const missingKey = await ask(user, 1_000, methodId, '');
+    expect(missingKey.status).toBe(400);
+    const company = await t.token({ sub: randomUUID(), role: 'company' });
+    const byCompany = await t.inject({
+      method: 'POST',
+      url: '/api/v1/withdrawals',
+      token: company,
+      key: randomUUID(),
+      body: { amount: { amount: 1_000, currency: 'USD' }, method_id: methodId },
+    });
+    expect(byCompany.status).toBe(403);
+    const written = await t.service.db
+      .selectFrom('withdrawals')
+      .select('id')
+      .where('user_id', '=', user.id)
+      .execute();
+    expect(written).toEqual([]);
+  });
+});

@@ -1,0 +1,136 @@
+import { accept, type Decision, refusal, reject } from '@tessera/service-kit';
+import type { WithdrawalStatus } from '../db/schema.ts';
+import type { UserStanding } from '../users/repository.ts';
+
+/**
+ * The withdrawal saga, as payouts sees it:
+ *
+ *   requested ──hold placed──▶ pending_review ──approve──▶ approved ──send──▶ processing ──▶ completed
+ *       │                            │    │                   │                  └──────▶ failed
+ *       └──hold rejected──▶ rejected ◀┘    └──cancel──▶ cancelled ◀──cancel──┘
+ *
+ * The ledger holds the amount on `requested`, posts the hold on `completed`, and voids it on
+ * `failed`, `rejected` (by an admin) and `cancelled`. Each move checks where the withdrawal stands
+ * under its row lock, so of two racing moves (a cancel and a completion) exactly one happens.
+ */
+
+export const withdrawalRefusals = {
+  notFound: () => refusal('not_found', 'WITHDRAWAL_NOT_FOUND', 'No such withdrawal.'),
+  belowMinimum: (minimum: number, currency: string) =>
+    refusal('unprocessable', 'BELOW_MINIMUM', `The smallest withdrawal is ${format(minimum)} ${currency}.`, {
+      minimum: { amount: minimum, currency },
+    }),
+  currency: (currency: string) =>
+    refusal('unprocessable', 'CURRENCY_NOT_SUPPORTED', `Withdrawals are paid in ${currency}.`),
+  dailyLimit: (limit: number, left: number, currency: string) =>
+    refusal(
+      'unprocessable',
+      'DAILY_LIMIT_EXCEEDED',
+      `You may withdraw ${format(limit)} ${currency} in 24 hours; ${format(left)} ${currency} is left.`,
+      { remaining: { amount: left, currency } },
+    ),
+  accountNotActive: (status: string) =>
+    refusal('forbidden', 'ACCOUNT_NOT_ACTIVE', `Your account is ${status}; withdrawals are frozen.`),
+  emailNotVerified: () =>
+    refusal('forbidden', 'EMAIL_NOT_VERIFIED', 'Verify your email address before withdrawing.'),
+  notAllowed: (status: WithdrawalStatus, action: string) =>
+    refusal(
+      'conflict',
+      'WITHDRAWAL_NOT_' + action.toUpperCase(),
+      `The withdrawal is ${status}; it cannot be ${action} now.`,
+      {
+        current_status: status,
+      },
+    ),
+};
+
+const format = (minor: number) => (minor / 100).toFixed(2);
+
+export interface RequestRules {
+  minimum: number;
+  dailyLimit: number;
+  currency: string;
+}
+
+/**
+ * Whether a user may ask to withdraw `amount`: an active account with a verified email, the
+ * platform's currency, at least the minimum, and within the daily limit counting what they asked
+ * for in the last 24 hours (except what was refused, cancelled or failed). Whether the wallet holds
+ * it is the ledger's to say (the hold).
+ */
+export function decideRequest(
+  request: { amount: number; currency: string },
+  state: { standing: UserStanding; withdrawnToday: number },
+  rules: RequestRules,
+): Decision<void> {
+  const { standing } = state;
+  if (standing.status !== 'active') return reject(withdrawalRefusals.accountNotActive(standing.status));
+  if (!standing.emailVerified) return reject(withdrawalRefusals.emailNotVerified());
+  if (request.currency !== rules.currency) return reject(withdrawalRefusals.currency(rules.currency));
+  if (request.amount < rules.minimum)
+    return reject(withdrawalRefusals.belowMinimum(rules.minimum, rules.currency));
+  const left = Math.max(0, rules.dailyLimit - state.withdrawnToday);
+  if (request.amount > left)
+    return reject(withdrawalRefusals.dailyLimit(rules.dailyLimit, left, rules.currency));
+  return accept(undefined);
+}
+
+export type WithdrawalMove =
+  | { kind: 'hold-placed' }
+  | { kind: 'hold-rejected' }
+  | { kind: 'approve'; by: 'admin' | 'auto' }
+  | { kind: 'reject' }
+  | { kind: 'cancel' }
+  | { kind: 'start-processing' }
+  | { kind: 'complete' }
+  | { kind: 'fail' };
+
+const moves: Record<
+  WithdrawalMove['kind'],
+  { from: readonly WithdrawalStatus[]; to: WithdrawalStatus; verb: string }
+> = {
+  'hold-placed': { from: ['requested'], to: 'pending_review', verb: 'held' },
+  'hold-rejected': { from: ['requested'], to: 'rejected', verb: 'refused' },
+  approve: { from: ['pending_review'], to: 'approved', verb: 'approved' },
+  reject: { from: ['pending_review', 'approved'], to: 'rejected', verb: 'rejected' },
+  cancel: { from: ['pending_review', 'approved'], to: 'cancelled', verb: 'cancelled' },
+  'start-processing': { from: ['approved'], to: 'processing', verb: 'processed' },
+  complete: { from: ['processing'], to: 'completed', verb: 'completed' },
+  fail: { from: ['processing'], to: 'failed', verb: 'failed' },
+};
+
+/**
+ * Where a move takes a withdrawal in `status`, or why not. A cancel of a `requested` withdrawal
+ * waits for the ledger's answer (the hold may be on its way): the caller is told to try again.
+ * A suspended user's withdrawal is frozen: never approved, by an admin or automatically.
+ */
+export function decideMove(
+  status: WithdrawalStatus,
+  move: WithdrawalMove,
+  context: { userStatus?: UserStanding['status'] } = {},
+): Decision<WithdrawalStatus> {
+  const rule = moves[move.kind];
+  if (!rule.from.includes(status)) return reject(withdrawalRefusals.notAllowed(status, rule.verb));
+  if (move.kind === 'approve' && context.userStatus !== undefined && context.userStatus !== 'active')
+    return reject(withdrawalRefusals.accountNotActive(context.userStatus));
+  return accept(rule.to);
+}
+
+/** Auto-approval (seed 000): a trusted, active contributor's withdrawal after the cooling period. */
+export function autoApprovable(
+  withdrawal: { status: WithdrawalStatus; requestedAt: Date },
+  standing: UserStanding,
+  rules: { minTrust: number; coolingMs: number; now: Date },
+): boolean {
+  return (
+    withdrawal.status === 'pending_review' &&
+    standing.status === 'active' &&
+    standing.trustScore >= rules.minTrust &&
+    rules.now.getTime() - withdrawal.requestedAt.getTime() >= rules.coolingMs
+  );
+}
+
+/** The wait before the `attempt`-th retry of a provider call: doubling from `baseMs`, capped at an hour. */
+export function retryDelayMs(attempt: number, baseMs: number): number {
+  return Math.min(3_600_000, baseMs * 2 ** Math.max(0, attempt - 1));
+}

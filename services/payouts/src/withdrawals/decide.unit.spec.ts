@@ -1,0 +1,122 @@
+import { decider } from '@tessera/service-kit/testing';
+import { describe, expect, it } from 'vitest';
+import { autoApprovable, decideMove, decideRequest, retryDelayMs } from './decide.ts';
+
+const active = { status: 'active' as const, emailVerified: true, trustScore: 5 };
+const rules = { minimum: 500, dailyLimit: 10_000, currency: 'USD' };
+const usd = (amount: number) => ({ amount, currency: 'USD' });
+
+describe('decideRequest', () => {
+  const spec = decider(
+    (request: { amount: number; currency: string }, state: Parameters<typeof decideRequest>[1]) =>
+      decideRequest(request, state, rules),
+  );
+
+  it('takes the minimum and exactly what the daily limit leaves', () => {
+    spec.given(usd(500)).when({ standing: active, withdrawnToday: 0 }).then(undefined);
+    spec.given(usd(4_000)).when({ standing: active, withdrawnToday: 6_000 }).then(undefined);
+  });
+
+  it('refuses below the minimum, above the daily limit, and another currency', () => {
+    spec
+      .given(usd(499))
+      .when({ standing: active, withdrawnToday: 0 })
+      .thenRefuses('BELOW_MINIMUM', 'unprocessable');
+    const over = spec
+      .given(usd(4_001))
+      .when({ standing: active, withdrawnToday: 6_000 })
+      .thenRefuses('DAILY_LIMIT_EXCEEDED');
+    expect(over.extensions).toEqual({ remaining: usd(4_000) });
+    spec
+      .given({ amount: 1_000, currency: 'EUR' })
+      .when({ standing: active, withdrawnToday: 0 })
+      .thenRefuses('CURRENCY_NOT_SUPPORTED');
+  });
+
+  it('refuses a suspended or erased account, and an unverified email (forbidden)', () => {
+    for (const status of ['suspended', 'erased'] as const)
+      spec
+        .given(usd(1_000))
+        .when({ standing: { ...active, status }, withdrawnToday: 0 })
+        .thenRefuses('ACCOUNT_NOT_ACTIVE', 'forbidden');
+    spec
+      .given(usd(1_000))
+      .when({ standing: { ...active, emailVerified: false }, withdrawnToday: 0 })
+      .thenRefuses('EMAIL_NOT_VERIFIED', 'forbidden');
+  });
+});
+
+describe('decideMove (the saga)', () => {
+  it('moves along the saga and nowhere else', () => {
+    const ok: [Parameters<typeof decideMove>[0], Parameters<typeof decideMove>[1], string][] = [
+      ['requested', { kind: 'hold-placed' }, 'pending_review'],
+      ['requested', { kind: 'hold-rejected' }, 'rejected'],
+      ['pending_review', { kind: 'approve', by: 'admin' }, 'approved'],
+      ['pending_review', { kind: 'cancel' }, 'cancelled'],
+      ['approved', { kind: 'cancel' }, 'cancelled'],
+      ['pending_review', { kind: 'reject' }, 'rejected'],
+      ['approved', { kind: 'reject' }, 'rejected'],
+      ['approved', { kind: 'start-processing' }, 'processing'],
+      ['processing', { kind: 'complete' }, 'completed'],
+      ['processing', { kind: 'fail' }, 'failed'],
+    ];
+    for (const [from, step, to] of ok) expect(decideMove(from, step)).toEqual({ ok: true, value: to });
+  });
+
+  it('refuses to cancel once processing started, or twice; and any move out of a final state', () => {
+    for (const from of ['processing', 'completed', 'cancelled', 'failed', 'rejected'] as const) {
+      const decision = decideMove(from, { kind: 'cancel' });
+      expect(decision.ok ? null : decision.refusal.code).toBe('WITHDRAWAL_NOT_CANCELLED');
+    }
+    const early = decideMove('requested', { kind: 'cancel' });
+    expect(early.ok ? null : early.refusal.kind).toBe('conflict');
+    for (const step of [
+      { kind: 'complete' },
+      { kind: 'approve', by: 'admin' },
+      { kind: 'hold-placed' },
+    ] as const) {
+      expect(decideMove('completed', step).ok).toBe(false);
+    }
+  });
+
+  it("never approves a suspended user's withdrawal (frozen)", () => {
+    const frozen = decideMove(
+      'pending_review',
+      { kind: 'approve', by: 'admin' },
+      { userStatus: 'suspended' },
+    );
+    expect(frozen.ok ? null : frozen.refusal.code).toBe('ACCOUNT_NOT_ACTIVE');
+  });
+});
+
+describe('autoApprovable (seed 000)', () => {
+  const now = new Date('2030-01-04T00:00:00Z');
+  const rules = { minTrust: 8, coolingMs: 72 * 3_600_000, now };
+  const waited = { status: 'pending_review' as const, requestedAt: new Date('2030-01-01T00:00:00Z') };
+
+  it('approves a trusted, active contributor after exactly the cooling period', () => {
+    expect(autoApprovable(waited, { ...active, trustScore: 8 }, rules)).toBe(true);
+    expect(
+      autoApprovable(
+        { ...waited, requestedAt: new Date(now.getTime() - 72 * 3_600_000 + 1) },
+        { ...active, trustScore: 9 },
+        rules,
+      ),
+    ).toBe(false);
+  });
+
+  it('never for trust below the bar, a suspended user, or another status', () => {
+    expect(autoApprovable(waited, { ...active, trustScore: 7.9 }, rules)).toBe(false);
+    expect(autoApprovable(waited, { ...active, trustScore: 9, status: 'suspended' }, rules)).toBe(false);
+    expect(autoApprovable({ ...waited, status: 'approved' }, { ...active, trustScore: 9 }, rules)).toBe(
+      false,
+    );
+  });
+});
+
+describe('retryDelayMs', () => {
+  it('doubles from the base and stops at an hour', () => {
+    expect([1, 2, 3, 4].map((attempt) => retryDelayMs(attempt, 1_000))).toEqual([1_000, 2_000, 4_000, 8_000]);
+    expect(retryDelayMs(30, 1_000)).toBe(3_600_000);
+  });
+});

@@ -1,0 +1,264 @@
+import { randomUUID } from 'node:crypto';
+import { buildEvent, type TesseraEvent } from '@tessera/contracts';
+import { appendToOutbox, type Cause, eventMeta, type Logger, orRefuse } from '@tessera/service-kit';
+import { type Kysely, type Selectable, sql } from 'kysely';
+import type { PayoutsDB, WithdrawalsTable } from '../db/schema.ts';
+import { findUsableMethod } from '../methods/index.ts';
+import { standingOf } from '../users/repository.ts';
+import {
+  decideMove,
+  decideRequest,
+  type RequestRules,
+  type WithdrawalMove,
+  withdrawalRefusals,
+} from './decide.ts';
+
+type Db = Kysely<PayoutsDB>;
+export type WithdrawalRecord = Selectable<WithdrawalsTable>;
+
+const FINAL_FAILURES = ['rejected', 'cancelled', 'failed'] as const;
+
+const ref = (w: WithdrawalRecord) => ({
+  withdrawal_id: w.id,
+  user_id: w.user_id,
+  amount: { amount: Number(w.amount), currency: w.currency },
+});
+
+export interface WithdrawalRequest {
+  userId: string;
+  amount: { amount: number; currency: string };
+  methodId: string;
+  now: Date;
+}
+
+/**
+ * A user asks to withdraw: checked (decide.ts `decideRequest`, the method usable), recorded as
+ * `requested` and announced in one transaction; the ledger then holds the amount or refuses.
+ * Requests of one user queue on an advisory lock, so two racing requests cannot both pass the
+ * daily limit.
+ */
+export async function requestWithdrawal(trx: Db, request: WithdrawalRequest, rules: RequestRules) {
+  await sql`select pg_advisory_xact_lock(hashtextextended(${`withdrawals:${request.userId}`}, 0))`.execute(
+    trx,
+  );
+  const since = new Date(request.now.getTime() - 86_400_000);
+  const today = await trx
+    .selectFrom('withdrawals')
+    .select(sql<number>`coalesce(sum(amount), 0)::bigint`.as('total'))
+    .where('user_id', '=', request.userId)
+    .where('requested_at', '>', since)
+    .where('status', 'not in', FINAL_FAILURES)
+    .executeTakeFirstOrThrow();
+  orRefuse(
+    decideRequest(
+      request.amount,
+      { standing: await standingOf(trx, request.userId), withdrawnToday: Number(today.total) },
+      rules,
+    ),
+  );
+  const method = orRefuse(
+    await findUsableMethod(trx, { methodId: request.methodId, userId: request.userId, now: request.now }),
+  );
+  const withdrawal = await trx
+    .insertInto('withdrawals')
+    .values({
+      id: randomUUID(),
+      user_id: request.userId,
+      method_id: method.id,
+      method_type: method.type,
+      amount: request.amount.amount,
+      currency: request.amount.currency,
+      status: 'requested',
+      provider: null,
+      external_transaction_id: null,
+      reason_code: null,
+      next_attempt_at: null,
+      decided_by: null,
+      requested_at: request.now,
+      updated_at: request.now,
+    })
+    .returningAll()
+    .executeTakeFirstOrThrow();
+  await appendToOutbox(trx, [
+    buildEvent('payouts.withdrawal.requested.v1', ref(withdrawal), eventMeta(withdrawal.id, request.now)),
+  ]);
+  return withdrawal;
+}
+
+/** A withdrawal, locked: every move runs under this lock. */
+export async function lockWithdrawal(trx: Db, id: string): Promise<WithdrawalRecord | undefined> {
+  return trx.selectFrom('withdrawals').selectAll().where('id', '=', id).forUpdate().executeTakeFirst();
+}
+
+interface MoveContext {
+  now: Date;
+  cause?: Cause;
+  /** Who decided (an admin), for approvals and rejections. */
+  by?: string | null;
+  reasonCode?: string | null;
+  provider?: string;
+  externalId?: string | null;
+}
+
+/**
+ * Applies one move of the saga to a locked withdrawal and announces it: the event the ledger acts
+ * on (completed posts the hold; failed, rejected and cancelled void it) or that records the step
+ * (approved, processing). The ledger's own answers (hold placed or refused) are its events.
+ */
+export async function move(
+  trx: Db,
+  withdrawal: WithdrawalRecord,
+  step: WithdrawalMove,
+  context: MoveContext,
+): Promise<WithdrawalRecord> {
+  const userStatus = step.kind === 'approve' ? (await standingOf(trx, withdrawal.user_id)).status : undefined;
+  const to = orRefuse(decideMove(withdrawal.status, step, userStatus ? { userStatus } : {}));
+  const { now } = context;
+  const moved = await trx
+    .updateTable('withdrawals')
+    .set({
+      status: to,
+      updated_at: now,
+      ...(step.kind === 'hold-placed' ? { held_at: now } : {}),
+      ...(step.kind === 'approve' ? { approved_at: now, decided_by: context.by ?? null } : {}),
+      ...(step.kind === 'reject' ? { decided_by: context.by ?? null } : {}),
+      ...(step.kind === 'start-processing' ? { processing_at: now, provider: context.provider ?? null } : {}),
+      ...(context.reasonCode !== undefined ? { reason_code: context.reasonCode } : {}),
+      ...(context.externalId !== undefined ? { external_transaction_id: context.externalId } : {}),
+      ...(['complete', 'fail', 'reject', 'cancel', 'hold-rejected'].includes(step.kind)
+        ? { finished_at: now, next_attempt_at: null }
+        : {}),
+    })
+    .where('id', '=', withdrawal.id)
+    .returningAll()
+    .executeTakeFirstOrThrow();
+  const meta = eventMeta(moved.id, now, context.cause);
+  const reason = context.reasonCode ?? 'UNSPECIFIED';
+  const events: TesseraEvent[] = [];
+  switch (step.kind) {
+    case 'approve':
+      events.push(buildEvent('payouts.withdrawal.approved.v1', { ...ref(moved), method: step.by }, meta));
+      break;
+    case 'start-processing':
+      events.push(
+        buildEvent(
+          'payouts.withdrawal.processing.v1',
+          { ...ref(moved), provider: moved.provider ?? 'manual' },
+          meta,
+        ),
+      );
+      break;
+    case 'complete':
+      events.push(
+        buildEvent(
+          'payouts.withdrawal.completed.v1',
+          { ...ref(moved), provider: moved.provider ?? 'manual' },
+          meta,
+        ),
+      );
+      break;
+    case 'fail':
+      events.push(buildEvent('payouts.withdrawal.failed.v1', { ...ref(moved), reason_code: reason }, meta));
+      break;
+    case 'reject':
+      events.push(buildEvent('payouts.withdrawal.rejected.v1', { ...ref(moved), reason_code: reason }, meta));
+      break;
+    case 'cancel':
+      events.push(buildEvent('payouts.withdrawal.cancelled.v1', ref(moved), meta));
+      break;
+    case 'hold-placed':
+    case 'hold-rejected':
+      break;
+  }
+  if (events.length > 0) await appendToOutbox(trx, events);
+  return moved;
+}
+
+/** Runs `step` on withdrawal `id` under its lock; `owner` limits it to that user's withdrawal. */
+export async function moveById(
+  trx: Db,
+  id: string,
+  step: WithdrawalMove,
+  context: MoveContext & { owner?: string },
+): Promise<WithdrawalRecord> {
+  const withdrawal = await lockWithdrawal(trx, id);
+  if (!withdrawal || (context.owner !== undefined && withdrawal.user_id !== context.owner))
+    throw withdrawalRefusals.notFound();
+  return move(trx, withdrawal, step, context);
+}
+
+/**
+ * An admin records what they paid by hand (the manual provider): completed with the external
+ * transaction id, or failed. An approved withdrawal the sender has not picked up yet starts
+ * processing first, so the events tell the whole story.
+ */
+export async function recordProcessed(
+  trx: Db,
+  command: {
+    id: string;
+    adminId: string;
+    status: 'completed' | 'failed';
+    externalId: string | null;
+    reasonCode: string | null;
+    now: Date;
+  },
+): Promise<WithdrawalRecord> {
+  let withdrawal = await lockWithdrawal(trx, command.id);
+  if (!withdrawal) throw withdrawalRefusals.notFound();
+  if (withdrawal.status === 'approved')
+    withdrawal = await move(
+      trx,
+      withdrawal,
+      { kind: 'start-processing' },
+      { now: command.now, provider: 'manual' },
+    );
+  return move(trx, withdrawal, command.status === 'completed' ? { kind: 'complete' } : { kind: 'fail' }, {
+    now: command.now,
+    externalId: command.externalId,
+    reasonCode: command.status === 'failed' ? (command.reasonCode ?? 'PAYOUT_FAILED') : null,
+  });
+}
+
+type LedgerAnswer = TesseraEvent<
+  | 'ledger.withdrawal.hold-placed.v1'
+  | 'ledger.withdrawal.hold-rejected.v1'
+  | 'ledger.withdrawal.settled.v1'
+  | 'ledger.withdrawal.hold-released.v1'
+>;
+
+/**
+ * The ledger's answers: a hold moves a requested withdrawal to review; a refused hold rejects it
+ * (INSUFFICIENT_FUNDS, nothing held). Settled and released confirm what payouts already decided.
+ * An answer about a withdrawal we do not know, or that does not match it, is logged and ignored.
+ */
+export async function ledgerAnswered(trx: Db, event: LedgerAnswer, context: { now: Date; log: Logger }) {
+  const withdrawal = await lockWithdrawal(trx, event.data.withdrawal_id.toLowerCase());
+  const logged = { event_id: event.id, type: event.type, withdrawal_id: event.data.withdrawal_id };
+  if (!withdrawal) {
+    context.log.warn(logged, 'the ledger answered about a withdrawal payouts does not know; ignored');
+    return;
+  }
+  if (
+    withdrawal.user_id !== event.data.user_id.toLowerCase() ||
+    Number(withdrawal.amount) !== event.data.amount.amount
+  ) {
+    context.log.error(logged, "the ledger's answer does not match the withdrawal; ignored");
+    return;
+  }
+  if (event.type === 'ledger.withdrawal.hold-placed.v1') {
+    if (withdrawal.status === 'requested')
+      await move(trx, withdrawal, { kind: 'hold-placed' }, { now: context.now, cause: event });
+    return;
+  }
+  if (event.type === 'ledger.withdrawal.hold-rejected.v1') {
+    if (withdrawal.status === 'requested')
+      await move(
+        trx,
+        withdrawal,
+        { kind: 'hold-rejected' },
+        { now: context.now, cause: event, reasonCode: event.data.reason_code },
+      );
+    return;
+  }
+  context.log.info({ ...logged, status: withdrawal.status }, 'the ledger confirmed a withdrawal step');
+}

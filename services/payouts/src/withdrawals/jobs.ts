@@ -1,0 +1,167 @@
+import { sql } from 'kysely';
+import type { PayoutsContext } from '../context.ts';
+import { readMethodDetails } from '../methods/index.ts';
+import type { PayoutOrder, PayoutStatus } from '../providers/provider.ts';
+import { standingOf } from '../users/repository.ts';
+import { autoApprovable, retryDelayMs } from './decide.ts';
+import { lockWithdrawal, move, type WithdrawalRecord } from './handle.ts';
+
+const BATCH = 20;
+
+/**
+ * Approves, by themselves, the withdrawals of trusted, active contributors that waited out the
+ * cooling period (seed 000). A suspended user's withdrawals stay frozen. Each in its own
+ * transaction, under the row lock, so an admin's decision racing it wins or loses cleanly.
+ */
+export async function autoApprove({ db, config, clock }: PayoutsContext): Promise<number> {
+  const now = clock();
+  const coolingMs = config.PAYOUTS_AUTO_APPROVE_AFTER_HOURS * 3_600_000;
+  const due = await db
+    .selectFrom('withdrawals as w')
+    .innerJoin('users as u', 'u.user_id', 'w.user_id')
+    .select('w.id')
+    .where('w.status', '=', 'pending_review')
+    .where('w.requested_at', '<=', new Date(now.getTime() - coolingMs))
+    .where('u.status', '=', 'active')
+    .where(sql<boolean>`u.trust_score >= ${config.PAYOUTS_AUTO_APPROVE_TRUST}`)
+    .orderBy('w.requested_at')
+    .limit(BATCH)
+    .execute();
+  let approved = 0;
+  for (const { id } of due) {
+    const done = await db.transaction().execute(async (trx) => {
+      const withdrawal = await lockWithdrawal(trx, id);
+      if (!withdrawal) return false;
+      const standing = await standingOf(trx, withdrawal.user_id);
+      const rules = { minTrust: config.PAYOUTS_AUTO_APPROVE_TRUST, coolingMs, now };
+      if (
+        !autoApprovable({ status: withdrawal.status, requestedAt: withdrawal.requested_at }, standing, rules)
+      )
+        return false;
+      await move(trx, withdrawal, { kind: 'approve', by: 'auto' }, { now });
+      return true;
+    });
+    if (done) approved++;
+  }
+  return approved;
+}
+
+/**
+ * Hands approved withdrawals to the provider, and follows up those it has not finished. The move
+ * to `processing` is committed before the provider is called (from then on the user cannot
+ * cancel), and the provider's answer is applied in a second transaction under the row lock. The
+ * provider's idempotency key is the withdrawal id, so a call repeated after a crash or a timeout
+ * never pays twice. Provider errors are retried with a doubling backoff; after
+ * PAYOUTS_MAX_ATTEMPTS the withdrawal fails and the ledger releases the hold.
+ */
+export async function sendApproved(context: PayoutsContext): Promise<number> {
+  const { db, clock, resources } = context;
+  const provider = resources.provider;
+  const now = clock();
+  const due = await db
+    .selectFrom('withdrawals')
+    .select('id')
+    .where((eb) =>
+      eb.or([
+        eb('status', '=', 'approved'),
+        eb.and([eb('status', '=', 'processing'), eb('next_attempt_at', '<=', now)]),
+      ]),
+    )
+    .orderBy('updated_at')
+    .limit(BATCH)
+    .execute();
+  let handled = 0;
+  for (const { id } of due) {
+    const started = await db.transaction().execute(async (trx) => {
+      const withdrawal = await lockWithdrawal(trx, id);
+      if (!withdrawal) return undefined;
+      if (withdrawal.status === 'approved') {
+        const processing = await move(
+          trx,
+          withdrawal,
+          { kind: 'start-processing' },
+          { now, provider: provider.name },
+        );
+        if (provider.manual) return undefined;
+        return processing;
+      }
+      if (withdrawal.status !== 'processing' || withdrawal.next_attempt_at === null) return undefined;
+      if (withdrawal.next_attempt_at > now) return undefined;
+      return withdrawal;
+    });
+    if (!started) continue;
+    const order = await orderOf(context, started);
+    const answer: PayoutStatus = order
+      ? await (started.external_transaction_id ? provider.status(order) : provider.send(order)).catch(
+          (error: unknown): PayoutStatus => ({ kind: 'retry', reason: (error as Error).message }),
+        )
+      : { kind: 'failed', reasonCode: 'METHOD_DELETED', detail: 'the payout method was deleted' };
+    await db.transaction().execute((trx) => applyAnswer(context, trx, started.id, answer));
+    handled++;
+  }
+  return handled;
+}
+
+async function orderOf(
+  context: PayoutsContext,
+  withdrawal: WithdrawalRecord,
+): Promise<PayoutOrder | undefined> {
+  const method = await readMethodDetails(context.db, withdrawal.method_id, context.config.encryption);
+  if (!method) return undefined;
+  return {
+    withdrawalId: withdrawal.id,
+    amount: { amount: Number(withdrawal.amount), currency: withdrawal.currency },
+    method,
+    externalId: withdrawal.external_transaction_id,
+  };
+}
+
+async function applyAnswer(
+  context: PayoutsContext,
+  trx: Parameters<typeof lockWithdrawal>[0],
+  id: string,
+  answer: PayoutStatus,
+): Promise<void> {
+  const { config, clock, logger } = context;
+  const now = clock();
+  const withdrawal = await lockWithdrawal(trx, id);
+  if (!withdrawal || withdrawal.status !== 'processing') return;
+  const attempts = withdrawal.attempts + 1;
+  switch (answer.kind) {
+    case 'completed':
+      await move(trx, withdrawal, { kind: 'complete' }, { now, externalId: answer.externalId });
+      return;
+    case 'failed':
+      await move(trx, withdrawal, { kind: 'fail' }, { now, reasonCode: answer.reasonCode });
+      return;
+    case 'pending':
+    case 'retry': {
+      if (answer.kind === 'retry' && attempts >= config.PAYOUTS_MAX_ATTEMPTS) {
+        logger.warn(
+          { withdrawal_id: id, attempts, reason: answer.reason },
+          'payout provider kept failing; the withdrawal fails',
+        );
+        await move(trx, withdrawal, { kind: 'fail' }, { now, reasonCode: 'PROVIDER_UNAVAILABLE' });
+        return;
+      }
+      if (answer.kind === 'retry')
+        logger.warn(
+          { withdrawal_id: id, attempts, reason: answer.reason },
+          'payout provider error; will retry',
+        );
+      await trx
+        .updateTable('withdrawals')
+        .set({
+          attempts,
+          next_attempt_at: new Date(now.getTime() + retryDelayMs(attempts, config.PAYOUTS_RETRY_BASE_MS)),
+          ...(answer.kind === 'pending' && answer.externalId
+            ? { external_transaction_id: answer.externalId }
+            : {}),
+          updated_at: now,
+        })
+        .where('id', '=', id)
+        .execute();
+      return;
+    }
+  }
+}

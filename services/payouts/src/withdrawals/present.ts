@@ -1,0 +1,61 @@
+import { timestamp } from '@tessera/service-kit';
+import { z } from 'zod';
+import type { WithdrawalRecord } from './handle.ts';
+
+const money = z.object({ amount: z.number().int(), currency: z.string() });
+const isoOrNull = (value: Date | null) => (value === null ? null : value.toISOString());
+
+export const withdrawalSchema = z.object({
+  id: z.uuid(),
+  user_id: z.uuid(),
+  amount: money,
+  method: z.object({ id: z.uuid(), type: z.enum(['paypal', 'bank_transfer', 'crypto_usdc']) }),
+  status: z.enum([
+    'requested',
+    'pending_review',
+    'approved',
+    'processing',
+    'completed',
+    'failed',
+    'rejected',
+    'cancelled',
+  ]),
+  provider: z.string().nullable(),
+  external_transaction_id: z.string().nullable(),
+  reason_code: z.string().nullable(),
+  /** What the user may do next, in words. */
+  next: z.string(),
+  requested_at: timestamp,
+  approved_at: timestamp.nullable(),
+  finished_at: timestamp.nullable(),
+  updated_at: timestamp,
+});
+
+const NEXT: Record<WithdrawalRecord['status'], string> = {
+  requested: 'The amount is being held from your wallet.',
+  pending_review: 'Waiting for approval; you may cancel it.',
+  approved: 'Approved; it will be sent shortly. You may still cancel it.',
+  processing: 'Being paid out; it can no longer be cancelled.',
+  completed: 'Paid.',
+  failed: 'The payout failed; the amount is back in your wallet.',
+  rejected: 'Refused; the amount is back in your wallet (if it was held).',
+  cancelled: 'Cancelled; the amount is back in your wallet.',
+};
+
+export function presentWithdrawal(w: WithdrawalRecord): z.infer<typeof withdrawalSchema> {
+  return {
+    id: w.id,
+    user_id: w.user_id,
+    amount: { amount: Number(w.amount), currency: w.currency },
+    method: { id: w.method_id, type: w.method_type },
+    status: w.status,
+    provider: w.provider,
+    external_transaction_id: w.external_transaction_id,
+    reason_code: w.reason_code,
+    next: NEXT[w.status],
+    requested_at: w.requested_at.toISOString(),
+    approved_at: isoOrNull(w.approved_at),
+    finished_at: isoOrNull(w.finished_at),
+    updated_at: w.updated_at.toISOString(),
+  };
+}
