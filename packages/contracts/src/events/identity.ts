@@ -18,7 +18,17 @@ const languages = z.array(z.string().min(2).max(35)).max(50);
 export const identityEvents = [
   defineEvent('identity.user.registered.v1', {
     description: 'An account was created by signup or by the admin bootstrap.',
-    data: z.object({ user_id: entityId, role, country, languages }),
+    data: z.object({
+      user_id: entityId,
+      role,
+      country,
+      languages,
+      /** The referral code the user signed up with, as typed (engagement owns codes and checks it). */
+      referral_code: z
+        .string()
+        .regex(/^[A-Z0-9]{4,16}$/)
+        .optional(),
+    }),
   }),
   defineEvent('identity.user.profile-updated.v1', {
     description: 'The eligibility-relevant part of a profile, as it now stands.',

@@ -109,6 +109,18 @@ export const submissionsEvents = [
       outcome: z.enum(['overturned', 'upheld']),
     }),
   }),
+  defineEvent('submissions.bundle.published.v1', {
+    description:
+      "A company froze its campaign's approved work into a new dataset bundle version (immutable); engagement tells the company's webhooks.",
+    data: z.object({
+      bundle_id: entityId,
+      campaign_id: entityId,
+      company_id: entityId,
+      version: z.number().int().positive(),
+      items: z.number().int().nonnegative(),
+      manifest_sha256: z.string().regex(/^[0-9a-f]{64}$/),
+    }),
+  }),
   defineEvent('submissions.contributor.flagged.v1', {
     description:
       'A fraud signal fired for a contributor. Flags never reject work; admins review them and engagement weighs them in the trust score.',

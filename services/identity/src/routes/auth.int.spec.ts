@@ -339,6 +339,27 @@ describe('refresh and logout', () => {
   });
 });
 
+describe('referral codes at signup', () => {
+  it('passes the code on in the registered event (engagement checks it), and refuses a malformed one', async () => {
+    const user = await signUp(t, { referral_code: 'ab12cd34' });
+    const events = await waitFor(async () => {
+      const all = await readStream(t.service.bus, 'identity');
+      const mine = all.filter((e) => (e.data as { subject: string }).subject === user.id);
+      return mine.length >= 1 && mine;
+    });
+    expect((events[0]!.data as { data: Record<string, unknown> }).data).toMatchObject({
+      referral_code: 'AB12CD34',
+    });
+    const bad = await post('/auth/signup', {
+      email: `bad.referral.${Date.now()}@example.test`,
+      password: 'a-long-enough-passphrase-42',
+      full_name: 'Bad Code',
+      referral_code: 'no spaces!',
+    });
+    expect([bad.statusCode, bad.json().code]).toEqual([400, 'VALIDATION_FAILED']);
+  });
+});
+
 describe('email verification', () => {
   it('verifies with the mailed code, once, and announces it', async () => {
     const user = await signUp(t);

@@ -37,15 +37,28 @@ export function registerAuthRoutes(app: HttpApp, identity: Identity): void {
           password: newPassword,
           full_name: name,
           role: z.enum(['contributor', 'company']).default('contributor'),
+          /** A referral code another user shared (engagement checks it; an unknown one is ignored). */
+          referral_code: z
+            .string()
+            .trim()
+            .toUpperCase()
+            .regex(/^[A-Z0-9]{4,16}$/, 'expected the 4–16 letters and digits of a referral code')
+            .optional(),
         }),
         response: { 201: z.object({ user: userSchema, session: sessionSchema }) },
       },
     },
     async (request, reply) => {
-      const { email, password, full_name, role } = request.body;
+      const { email, password, full_name, role, referral_code } = request.body;
       const { user, then: session } = await registerUser(
         identity,
-        { email, password, fullName: full_name, role },
+        {
+          email,
+          password,
+          fullName: full_name,
+          role,
+          ...(referral_code ? { referralCode: referral_code } : {}),
+        },
         (trx, user) => openSession(identity, trx, user),
       );
       await sendVerificationCode(identity, user);

@@ -91,7 +91,13 @@ export interface SignedUp {
 
 export async function signUp(
   t: TestIdentity,
-  input: { email?: string; password?: string; role?: 'contributor' | 'company'; full_name?: string } = {},
+  input: {
+    email?: string;
+    password?: string;
+    role?: 'contributor' | 'company';
+    full_name?: string;
+    referral_code?: string;
+  } = {},
 ): Promise<SignedUp> {
   const email = input.email ?? uniqueEmail(input.role ?? 'contributor');
   const password = input.password ?? GOOD_PASSWORD;
@@ -103,6 +109,7 @@ export async function signUp(
       password,
       full_name: input.full_name ?? 'Ada Tester',
       ...(input.role ? { role: input.role } : {}),
+      ...(input.referral_code ? { referral_code: input.referral_code } : {}),
     },
   });
   expect(response.statusCode, response.body).toBe(201);

@@ -22,6 +22,8 @@ export interface NewUser {
   fullName: string;
   role: Role;
   emailVerified?: boolean;
+  /** Passed on to engagement in the registered event; identity does not keep it. */
+  referralCode?: string;
 }
 
 /**
@@ -79,7 +81,13 @@ export async function insertNewUser(
   const events: TesseraEvent[] = [
     buildEvent(
       'identity.user.registered.v1',
-      { user_id: user.id, role: user.role, country: null, languages: [] },
+      {
+        user_id: user.id,
+        role: user.role,
+        country: null,
+        languages: [],
+        ...(input.referralCode ? { referral_code: input.referralCode } : {}),
+      },
       { subject: user.id },
     ),
   ];

@@ -177,6 +177,18 @@ describe('making bundles', () => {
     expect(items.map((row) => row.submission_id)).toEqual(approved);
     expect(items.map((row) => row.submission_id)).not.toContain(rejected);
     expect(items.map((row) => row.submission_id)).not.toContain(pending);
+    const [published] = await t.awaitPublished(
+      'submissions.bundle.published.v1',
+      (e) => e.data.bundle_id === v1.id,
+    );
+    expect(published!.data).toEqual({
+      bundle_id: v1.id,
+      campaign_id: campaignId,
+      company_id: expect.any(String),
+      version: 1,
+      items: 3,
+      manifest_sha256: v1.manifest_sha256,
+    });
   });
 
   it('makes v2 after more approvals and leaves v1 as it was', async () => {

@@ -1,5 +1,13 @@
 import { createHash, randomUUID } from 'node:crypto';
-import { type Clock, isUniqueViolation, orRefuse, runOnce } from '@tessera/service-kit';
+import { buildEvent } from '@tessera/contracts';
+import {
+  appendToOutbox,
+  type Clock,
+  eventMeta,
+  isUniqueViolation,
+  orRefuse,
+  runOnce,
+} from '@tessera/service-kit';
 import type { Kysely } from 'kysely';
 import type { SubmissionsDB } from '../db/schema.ts';
 import {
@@ -146,6 +154,21 @@ async function freeze(
     })
     .returningAll()
     .executeTakeFirstOrThrow();
+  // Companies may be told (engagement's webhooks): references only, never the manifest.
+  await appendToOutbox(trx, [
+    buildEvent(
+      'submissions.bundle.published.v1',
+      {
+        bundle_id: row.id,
+        campaign_id: row.campaign_id,
+        company_id: row.company_id,
+        version: row.version,
+        items: row.items,
+        manifest_sha256: row.manifest_sha256,
+      },
+      eventMeta(row.id, now),
+    ),
+  ]);
   return presentBundle(row);
 }
 
