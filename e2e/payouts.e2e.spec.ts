@@ -1,16 +1,13 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Platform, startPlatform } from './platform.ts';
+import { e2eAdmin, type Platform, startPlatform } from './platform.ts';
 
 // A contributor takes their earnings out, through the gateway of `npm start`: earn (an admin bonus),
 // add a payout method, withdraw; an admin approves and records the payout; the wallet and its
 // statement show it.
 
 let platform: Platform;
-const admin = {
-  email: `e2e.payouts.admin.${randomBytes(4).toString('hex')}@example.test`,
-  password: 'e2e-amber-quarry-lantern',
-};
+const admin = e2eAdmin;
 
 async function waitFor<T>(what: string, timeoutMs: number, probe: () => Promise<T | undefined>): Promise<T> {
   const deadline = Date.now() + timeoutMs;
@@ -23,7 +20,7 @@ async function waitFor<T>(what: string, timeoutMs: number, probe: () => Promise<
 }
 
 beforeAll(async () => {
-  platform = await startPlatform(120_000, { ADMIN_EMAIL: admin.email, ADMIN_PASSWORD: admin.password });
+  platform = await startPlatform(120_000);
   for (const path of ['/api/v1/wallet', '/api/v1/withdrawals/me', '/api/v1/payout-methods']) {
     await waitFor(`${path} did not answer through the gateway`, 60_000, async () =>
       (await fetch(`${platform.baseUrl}${path}`)).status === 401 ? true : undefined,

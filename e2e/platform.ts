@@ -13,6 +13,12 @@ export interface Platform {
 }
 
 /**
+ * The one admin of the e2e database. The specs share that database and identity bootstraps an
+ * admin only while there is none, so every spec logs in as this one, whichever runs first.
+ */
+export const e2eAdmin = { email: 'e2e.admin@example.test', password: 'e2e-granite-harbour-willow' };
+
+/**
  * Starts the whole platform the way `npm start` does (the local runner: every
  * service and the gateway as processes) on the harness's Postgres and NATS, and
  * resolves once the gateway answers.
@@ -33,6 +39,8 @@ export async function startPlatform(
       GATEWAY_PORT: String(port),
       LOG_LEVEL: 'warn',
       FORCE_COLOR: '0',
+      ADMIN_EMAIL: e2eAdmin.email,
+      ADMIN_PASSWORD: e2eAdmin.password,
       ...env,
     },
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -1,17 +1,14 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { wavs } from '../services/submissions/src/prevalidation/testing/fixtures.ts';
-import { type Platform, startPlatform } from './platform.ts';
+import { e2eAdmin, type Platform, startPlatform } from './platform.ts';
 
 // A company funds and activates a campaign (identity → tasks → ledger → tasks over NATS), publishes
 // a task, and a contributor finds it in the feed, claims it, uploads a recording and hands it in
 // (tasks → submissions over NATS; pre-validation passes it to review): every call goes through the gateway.
 
 let platform: Platform;
-const admin = {
-  email: `e2e.tasks.admin.${randomBytes(4).toString('hex')}@example.test`,
-  password: 'e2e-granite-harbour-willow',
-};
+const admin = e2eAdmin;
 
 async function waitFor<T>(what: string, timeoutMs: number, probe: () => Promise<T | undefined>): Promise<T> {
   const deadline = Date.now() + timeoutMs;
@@ -24,7 +21,7 @@ async function waitFor<T>(what: string, timeoutMs: number, probe: () => Promise<
 }
 
 beforeAll(async () => {
-  platform = await startPlatform(120_000, { ADMIN_EMAIL: admin.email, ADMIN_PASSWORD: admin.password });
+  platform = await startPlatform(120_000);
   await waitFor('identity did not answer through the gateway', 60_000, async () =>
     (await fetch(`${platform.baseUrl}/.well-known/jwks.json`)).ok ? true : undefined,
   );
