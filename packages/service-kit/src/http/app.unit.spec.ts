@@ -42,6 +42,9 @@ beforeAll(async () => {
     const { kind } = request.params as { kind: (typeof REFUSAL_KINDS)[number] };
     throw refusal(kind, 'SOME_RULE', `refused as ${kind}`);
   });
+  app.get('/refused-with-status', async () => {
+    throw refuse.conflict('SOME_RULE', 'Not now.', { status: 'cancelled', current: 'cancelled' });
+  });
   app.get('/boom', async () => {
     throw new Error('connection string postgres://secret@db leaked?');
   });
@@ -145,6 +148,17 @@ describe('http app', () => {
       ),
     );
     expect(new Set(Object.values(statusOfRefusal)).size).toBe(REFUSAL_KINDS.length);
+  });
+
+  it("never lets a refusal's extensions replace the problem's own members", async () => {
+    const response = await app.inject({ url: '/refused-with-status' });
+    expect(response.statusCode).toBe(409);
+    expect(response.json()).toMatchObject({
+      status: 409,
+      code: 'SOME_RULE',
+      detail: 'Not now.',
+      current: 'cancelled',
+    });
   });
 
   it('serves its OpenAPI document built from the zod schemas', async () => {

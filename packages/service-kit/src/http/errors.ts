@@ -33,7 +33,9 @@ function problem(
   detail: string,
   extra: Partial<ProblemDetails> = {},
 ): ProblemDetails {
-  return { type: problemType(code), title: titleFor(status), status, code, detail, ...extra };
+  // Extensions come first: a refusal's extra members (a `status` of the thing refused, say) never
+  // replace the problem's own type, title, status, code or detail.
+  return { ...extra, type: problemType(code), title: titleFor(status), status, code, detail };
 }
 
 /** Fastify's own 4xx errors, by their error code, mapped to our stable codes. */

@@ -6,7 +6,7 @@ import {
   subjectFor,
   type TesseraEvent,
 } from '@tessera/contracts';
-import type { Kysely } from 'kysely';
+import { type Kysely, sql } from 'kysely';
 import type { KitTables } from '../db/kit-migrations.ts';
 import type { Role } from '../http/auth.ts';
 import type { RunningService } from '../service.ts';
@@ -48,6 +48,11 @@ export interface ServiceTestClient {
   deliver(consumer: string, event: TesseraEvent, msgID?: string): Promise<void>;
   /** The service's published events (relayed from the outbox), optionally of one type. */
   published<T extends EventType>(type?: T): Promise<TesseraEvent<T>[]>;
+  /**
+   * The events of `type` the service wrote to its outbox (committed, relayed or not), oldest first,
+   * whose `data[field]` is `value`: what a handler or route decided, without waiting for the relay.
+   */
+  written<T extends EventType>(type: T, field: string, value: string): Promise<TesseraEvent<T>[]>;
   /** Waits until at least `count` events of `type` matching `where` are on the service's stream. */
   awaitPublished<T extends EventType>(
     type: T,
@@ -115,6 +120,17 @@ export function serviceTestClient<DB extends KitTables>(
       await waitForHandled(db as unknown as Kysely<KitTables>, consumer, event.id);
     },
     published,
+    async written(type, field, value) {
+      const outbox = db as unknown as Kysely<KitTables>;
+      const rows = await outbox
+        .selectFrom('outbox')
+        .select('payload')
+        .where('type', '=', type)
+        .where(sql<string>`payload->'data'->>${field}`, '=', value)
+        .orderBy('position')
+        .execute();
+      return rows.map((row) => row.payload as TesseraEvent<typeof type>);
+    },
     async awaitPublished(type, where = () => true, count = 1) {
       let found: TesseraEvent<typeof type>[] = [];
       await waitFor(
