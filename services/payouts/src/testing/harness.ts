@@ -1,7 +1,6 @@
 // Test support: a real payouts service (Postgres, NATS) on its own database and subject prefix, a
 // client to drive it, and fixtures that announce users as identity and engagement would.
 import { randomUUID } from 'node:crypto';
-import type { TesseraEvent } from '@tessera/contracts';
 import { createLogger, createTokenVerifier, type StartOptions } from '@tessera/service-kit';
 import {
   createTestIssuer,
@@ -18,8 +17,6 @@ export interface TestPayouts extends ServiceTestClient {
   service: RunningPayouts;
   config: PayoutsConfig;
   fixtures: Fixtures;
-  /** The events payouts wrote to its outbox of `type` whose data's `field` is `value`. */
-  written(type: string, field: string, value: string): Promise<TesseraEvent[]>;
   /** Stops the service and starts it again on the same database and bus (a crash and restart). */
   restart(): Promise<void>;
   stop(): Promise<void>;
@@ -59,17 +56,6 @@ export async function startTestPayouts(
     config,
     // The current client: a restart replaces it.
     fixtures: fixtures(() => client),
-    async written(type, field, value) {
-      const rows = await service.db
-        .selectFrom('outbox')
-        .select('payload')
-        .where('type', '=', type)
-        .orderBy('position')
-        .execute();
-      return rows
-        .map((row) => row.payload as TesseraEvent)
-        .filter((event) => (event.data as Record<string, unknown>)[field] === value);
-    },
     async restart() {
       await service.stop();
       service = await start();

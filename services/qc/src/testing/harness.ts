@@ -2,7 +2,7 @@
 // to drive it, and fixtures that announce tasks, validated submissions and judges as the other
 // services would.
 import { randomUUID } from 'node:crypto';
-import type { EventData, TaskType, TesseraEvent } from '@tessera/contracts';
+import type { EventData, TaskType } from '@tessera/contracts';
 import { createLogger, createTokenVerifier } from '@tessera/service-kit';
 import {
   createTestIssuer,
@@ -19,12 +19,8 @@ export interface TestQc extends ServiceTestClient {
   service: RunningQc;
   config: QcConfig;
   fixtures: Fixtures;
-  /** The events QC wrote to its outbox of `type` whose data's `field` is `value`. */
-  written<T extends keyof EventMap>(type: T, field: string, value: string): Promise<TesseraEvent<T>[]>;
   stop(): Promise<void>;
 }
-
-type EventMap = { [K in TesseraEvent['type']]: K };
 
 export async function startTestQc(
   overrides: Partial<QcConfig> = {},
@@ -47,17 +43,6 @@ export async function startTestQc(
     service,
     config,
     fixtures: fixtures(client),
-    async written(type, field, value) {
-      const rows = await service.db
-        .selectFrom('outbox')
-        .select('payload')
-        .where('type', '=', type)
-        .orderBy('position')
-        .execute();
-      return rows
-        .map((row) => row.payload as TesseraEvent)
-        .filter((event) => (event.data as Record<string, unknown>)[field] === value) as never;
-    },
     async stop() {
       await service.stop();
       await test.drop();

@@ -332,13 +332,12 @@ describe('appeals', () => {
       appeal_id: filed.body.appeal.id,
     });
     await t.deliver(consumerNames.qc, upheld, `${upheld.id}-again`);
-    const decided = await t.service.db
-      .selectFrom('outbox')
-      .select('payload')
-      .where('type', '=', 'submissions.appeal.decided.v1')
-      .where('subject', '=', filed.body.appeal.id)
-      .execute();
-    expect(decided.map((e) => (e.payload as TesseraEvent).data)).toEqual([
+    const decided = await t.written(
+      'submissions.appeal.decided.v1',
+      'appeal_id',
+      filed.body.appeal.id as string,
+    );
+    expect(decided.map((e) => e.data)).toEqual([
       expect.objectContaining({
         appeal_id: filed.body.appeal.id,
         outcome: 'upheld',

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import type { EventType } from '@tessera/contracts';
 import { createLogger, startPeriodicJob } from '@tessera/service-kit';
 import { foreignEvent, waitFor } from '@tessera/service-kit/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -46,7 +47,7 @@ const taskRow = (id: string) =>
 const campaignRow = (id: string) =>
   t.tasks.db.selectFrom('campaigns').selectAll().where('id', '=', id).executeTakeFirstOrThrow();
 
-const writtenCount = async (type: string, field: string, value: string) =>
+const writtenCount = async (type: EventType, field: string, value: string) =>
   (await t.written(type, field, value)).length;
 
 describe('expiring claims', () => {

@@ -748,7 +748,7 @@ describe('cancel and complete', () => {
       [archived.id]: 'archived',
     });
     const closed = await t.written('tasks.task.closed.v1', 'campaign_id', id);
-    expect(closed.map((e) => e.data.task_id as string).sort()).toEqual([open.id, paused.id].sort());
+    expect(closed.map((e) => e.data.task_id).sort()).toEqual([open.id, paused.id].sort());
     expect(closed.every((e) => e.data.reason_code === 'campaign_completed')).toBe(true);
     const [completed] = await t.awaitPublished(
       'tasks.campaign.completed.v1',

@@ -242,7 +242,7 @@ describe('activation', () => {
     const { id, request } = await activated(10_000);
     const stranger = buildEvent(
       'tasks.campaign.funding-requested.v1',
-      request.data as EventData<'tasks.campaign.funding-requested.v1'>,
+      request.data,
       { subject: id },
     );
     await deliver(funded(stranger, 10_000));

@@ -83,7 +83,7 @@ async function taskIn(values: Parameters<TestTasks['fixtures']['task']>[1] = {},
   return { campaignId: c.id, taskId: task.id };
 }
 
-const writtenCount = async (type: string, field: string, value: string) =>
+const writtenCount = async (type: EventType, field: string, value: string) =>
   (await t.written(type, field, value)).length;
 
 describe('a received submission', () => {

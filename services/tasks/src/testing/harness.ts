@@ -1,6 +1,7 @@
 // Test support: a real tasks service (Postgres, NATS) on its own database and subject prefix, a
 // client to drive it (HTTP, tokens, events in and out), and fixtures for the state tests start from.
 import { randomUUID } from 'node:crypto';
+import type { TesseraEvent } from '@tessera/contracts';
 import { createLogger, createTokenVerifier } from '@tessera/service-kit';
 import {
   createTestIssuer,
@@ -9,29 +10,17 @@ import {
   testServiceConfig,
 } from '@tessera/service-kit/testing';
 import { type TasksConfig, tasksConfigSchema } from '../config.ts';
-import { type Insertable, sql } from 'kysely';
+import type { Insertable } from 'kysely';
 import type { CampaignsTable, ContributorsTable, TasksTable } from '../db/schema.ts';
 import { type RunningTasks, startTasks, tasksWorkers } from '../service.ts';
 
-/** An event as tasks wrote it to its outbox (JSON, for assertions). */
-export interface Written {
-  id: string;
-  type: string;
-  correlationid: string;
-  causationid?: string;
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- JSON for assertions
-  data: Record<string, any>;
-}
+/** An event as tasks wrote it to its outbox (the kit's `written`). */
+export type Written = TesseraEvent;
 
 export interface TestTasks extends ServiceTestClient {
   tasks: RunningTasks;
   config: TasksConfig;
   fixtures: Fixtures;
-  /**
-   * The events of `type` tasks wrote to its outbox whose `data[field]` is `value`, in commit order.
-   * Exact at once (every change writes here in its transaction), unlike the stream the relay feeds.
-   */
-  written(type: string, field: string, value: string): Promise<Written[]>;
   stop(): Promise<void>;
 }
 
@@ -67,16 +56,6 @@ export async function startTestTasks(
     tasks,
     config,
     fixtures: fixtures(tasks),
-    async written(type, field, value) {
-      const rows = await tasks.db
-        .selectFrom('outbox')
-        .select('payload')
-        .where('type', '=', type)
-        .where(sql<string>`payload->'data'->>${field}`, '=', value)
-        .orderBy('position')
-        .execute();
-      return rows.map((row) => row.payload as Written);
-    },
     async stop() {
       await tasks.stop();
       await test.drop();
