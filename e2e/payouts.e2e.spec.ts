@@ -1,5 +1,6 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { gatewayClient, show, usd } from './client.ts';
 import { e2eAdmin, type Platform, startPlatform } from './platform.ts';
 
 // A contributor takes their earnings out, through the gateway of `npm start`: earn (an admin bonus),
@@ -8,16 +9,7 @@ import { e2eAdmin, type Platform, startPlatform } from './platform.ts';
 
 let platform: Platform;
 const admin = e2eAdmin;
-
-async function waitFor<T>(what: string, timeoutMs: number, probe: () => Promise<T | undefined>): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe().catch(() => undefined);
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`${what} within ${timeoutMs} ms:\n${platform.output()}`);
-    await new Promise((resolve) => setTimeout(resolve, 200));
-  }
-}
+const { call, waitFor, logIn } = gatewayClient(() => platform);
 
 beforeAll(async () => {
   platform = await startPlatform(120_000);
@@ -31,39 +23,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await platform?.stop();
 });
-
-interface Reply {
-  status: number;
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- JSON read by the assertions
-  body: any;
-}
-
-async function call(
-  method: string,
-  path: string,
-  options: { body?: unknown; token?: string; key?: string } = {},
-): Promise<Reply> {
-  const response = await fetch(`${platform.baseUrl}${path}`, {
-    method,
-    headers: {
-      ...(options.body !== undefined ? { 'content-type': 'application/json' } : {}),
-      ...(options.token ? { authorization: `Bearer ${options.token}` } : {}),
-      ...(options.key ? { 'idempotency-key': options.key } : {}),
-    },
-    ...(options.body !== undefined ? { body: JSON.stringify(options.body) } : {}),
-  });
-  const text = await response.text();
-  return { status: response.status, body: text ? JSON.parse(text) : {} };
-}
-
-const show = (reply: Reply) => `${reply.status} ${JSON.stringify(reply.body)}`;
-const usd = (amount: number) => ({ amount, currency: 'USD' });
-
-async function logIn(email: string, password: string) {
-  const login = await call('POST', '/auth/login', { body: { email, password } });
-  expect(login.status, show(login)).toBe(200);
-  return { userId: login.body.user.id as string, token: login.body.session.access_token as string };
-}
 
 /** A contributor with a verified email (the code comes from the dev mailbox). */
 async function verifiedContributor() {

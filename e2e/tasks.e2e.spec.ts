@@ -1,6 +1,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { wavs } from '../services/submissions/src/prevalidation/testing/fixtures.ts';
+import { gatewayClient, show, usd } from './client.ts';
 import { e2eAdmin, type Platform, startPlatform } from './platform.ts';
 
 // A company funds and activates a campaign (identity → tasks → ledger → tasks over NATS), publishes
@@ -9,16 +10,7 @@ import { e2eAdmin, type Platform, startPlatform } from './platform.ts';
 
 let platform: Platform;
 const admin = e2eAdmin;
-
-async function waitFor<T>(what: string, timeoutMs: number, probe: () => Promise<T | undefined>): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe().catch(() => undefined);
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`${what} within ${timeoutMs} ms:\n${platform.output()}`);
-    await new Promise((resolve) => setTimeout(resolve, 200));
-  }
-}
+const { call, waitFor, logIn } = gatewayClient(() => platform);
 
 beforeAll(async () => {
   platform = await startPlatform(120_000);
@@ -37,38 +29,6 @@ afterAll(async () => {
   await platform?.stop();
 });
 
-interface Reply {
-  status: number;
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- JSON read by the assertions
-  body: any;
-}
-
-async function call(
-  method: string,
-  path: string,
-  options: { body?: unknown; token?: string; key?: string } = {},
-): Promise<Reply> {
-  const response = await fetch(`${platform.baseUrl}${path}`, {
-    method,
-    headers: {
-      ...(options.body !== undefined ? { 'content-type': 'application/json' } : {}),
-      ...(options.token ? { authorization: `Bearer ${options.token}` } : {}),
-      ...(options.key ? { 'idempotency-key': options.key } : {}),
-    },
-    ...(options.body !== undefined ? { body: JSON.stringify(options.body) } : {}),
-  });
-  const text = await response.text();
-  return { status: response.status, body: text ? JSON.parse(text) : {} };
-}
-
-const show = (reply: Reply) => `${reply.status} ${JSON.stringify(reply.body)}`;
-
-async function logIn(email: string, password: string): Promise<{ userId: string; token: string }> {
-  const login = await call('POST', '/auth/login', { body: { email, password } });
-  expect(login.status, show(login)).toBe(200);
-  return { userId: login.body.user.id, token: login.body.session.access_token };
-}
-
 async function signUp(role: 'company' | 'contributor'): Promise<{ userId: string; token: string }> {
   const email = `e2e.tasks.${role}.${randomBytes(6).toString('hex')}@example.test`;
   const password = 'e2e-copper-meadow-lantern';
@@ -85,8 +45,6 @@ async function signUp(role: 'company' | 'contributor'): Promise<{ userId: string
   expect(profile.status, show(profile)).toBe(200);
   return session;
 }
-
-const usd = (amount: number) => ({ amount, currency: 'USD' });
 
 describe('a campaign from funding to a contributor’s claim, through the gateway', () => {
   it('funds and activates a campaign with the real ledger, publishes a task; a contributor claims it and hands in a recording', async () => {
