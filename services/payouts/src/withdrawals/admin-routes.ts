@@ -17,20 +17,11 @@ import { sql } from 'kysely';
 import { z } from 'zod';
 import type { PayoutsContext } from '../context.ts';
 import { moveById } from './handle.ts';
-import { presentWithdrawal, withdrawalSchema } from './present.ts';
+import { presentWithdrawal, withdrawalSchema, withdrawalStatuses } from './present.ts';
 
 const tags = ['admin'];
 const security = [{ bearerAuth: [] }];
-const statuses = z.enum([
-  'requested',
-  'pending_review',
-  'approved',
-  'processing',
-  'completed',
-  'failed',
-  'rejected',
-  'cancelled',
-]);
+const statuses = withdrawalStatuses;
 
 export function adminWithdrawalRoutes(app: HttpApp, { db, clock }: PayoutsContext): void {
   const admin = [app.authenticate, requireRole('admin')];

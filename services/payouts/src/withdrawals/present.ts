@@ -5,21 +5,24 @@ import type { WithdrawalRecord } from './handle.ts';
 const money = z.object({ amount: z.number().int(), currency: z.string() });
 const isoOrNull = (value: Date | null) => (value === null ? null : value.toISOString());
 
+/** Every state of the saga (decide.ts), as the API spells it. */
+export const withdrawalStatuses = z.enum([
+  'requested',
+  'pending_review',
+  'approved',
+  'processing',
+  'completed',
+  'failed',
+  'rejected',
+  'cancelled',
+]);
+
 export const withdrawalSchema = z.object({
   id: z.uuid(),
   user_id: z.uuid(),
   amount: money,
   method: z.object({ id: z.uuid(), type: z.enum(['paypal', 'bank_transfer', 'crypto_usdc']) }),
-  status: z.enum([
-    'requested',
-    'pending_review',
-    'approved',
-    'processing',
-    'completed',
-    'failed',
-    'rejected',
-    'cancelled',
-  ]),
+  status: withdrawalStatuses,
   provider: z.string().nullable(),
   external_transaction_id: z.string().nullable(),
   reason_code: z.string().nullable(),

@@ -18,20 +18,11 @@ import { z } from 'zod';
 import type { PayoutsContext } from '../context.ts';
 import { withdrawalRefusals } from './decide.ts';
 import { moveById, recordProcessed, requestWithdrawal } from './handle.ts';
-import { presentWithdrawal, withdrawalSchema } from './present.ts';
+import { presentWithdrawal, withdrawalSchema, withdrawalStatuses } from './present.ts';
 
 const tags = ['withdrawals'];
 const security = [{ bearerAuth: [] }];
-const statuses = z.enum([
-  'requested',
-  'pending_review',
-  'approved',
-  'processing',
-  'completed',
-  'failed',
-  'rejected',
-  'cancelled',
-]);
+const statuses = withdrawalStatuses;
 const one = z.object({ withdrawal: withdrawalSchema });
 
 /** Contributors withdraw; companies (and their API keys) never do. */

@@ -97,17 +97,17 @@ export function adminRoutes(app: HttpApp, { db, clock }: QcContext): void {
     },
     async (request) => {
       const { status, cursor, limit } = request.query;
-      // Oldest first: (created_at, id) > cursor.
-      const past = (column: string) =>
+      // Oldest first: the rows after the cursor's (time, id).
+      const past = (time: string, id: string) =>
         cursor
-          ? sql<boolean>`(${sql.ref(column)}, ${sql.ref(column.replace(/\.\w+$/, '.id'))}) > (${cursor.createdAt}, ${cursor.id})`
+          ? sql<boolean>`(${sql.ref(time)}, ${sql.ref(id)}) > (${cursor.createdAt}, ${cursor.id})`
           : sql<boolean>`true`;
       if (status === 'escalated') {
         const rows = await db
           .selectFrom('cases as c')
           .select(['c.id', 'c.submission_id', 'c.campaign_id', 'c.task_type', 'c.created_at'])
           .where('c.status', '=', 'escalated')
-          .where(past('c.created_at'))
+          .where(past('c.created_at', 'c.id'))
           .orderBy('c.created_at')
           .orderBy('c.id')
           .limit(limit + 1)
@@ -159,7 +159,7 @@ export function adminRoutes(app: HttpApp, { db, clock }: QcContext): void {
           'a.filed_at as created_at',
         ])
         .where('a.status', '=', 'open')
-        .where(past('a.filed_at'))
+        .where(past('a.filed_at', 'a.id'))
         .orderBy('a.filed_at')
         .orderBy('a.id')
         .limit(limit + 1)

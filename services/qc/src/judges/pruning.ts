@@ -62,18 +62,20 @@ export async function pruneIfInaccurate(
     )
     .orderBy('c.id')
     .execute();
-  await trx
-    .updateTable('reviews')
-    .set({ status: 'discarded' })
-    .where('judge_id', '=', judgeId)
-    .where('kind', '=', 'consensus')
-    .where('status', '=', 'submitted')
-    .where(
-      'case_id',
-      'in',
-      affected.length > 0 ? affected.map((row) => row.id) : ['00000000-0000-0000-0000-000000000000'],
-    )
-    .execute();
+  if (affected.length > 0) {
+    await trx
+      .updateTable('reviews')
+      .set({ status: 'discarded' })
+      .where('judge_id', '=', judgeId)
+      .where('kind', '=', 'consensus')
+      .where('status', '=', 'submitted')
+      .where(
+        'case_id',
+        'in',
+        affected.map((row) => row.id),
+      )
+      .execute();
+  }
   let rejudged = 0;
   for (const { id } of affected) {
     const found = await lockCase(trx, id);
