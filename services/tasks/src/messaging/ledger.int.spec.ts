@@ -240,11 +240,7 @@ describe('activation', () => {
 
   it('ignores answers to requests it never made', async () => {
     const { id, request } = await activated(10_000);
-    const stranger = buildEvent(
-      'tasks.campaign.funding-requested.v1',
-      request.data,
-      { subject: id },
-    );
+    const stranger = buildEvent('tasks.campaign.funding-requested.v1', request.data, { subject: id });
     await deliver(funded(stranger, 10_000));
     await deliver(rejected(stranger));
     expect(await row(id)).toMatchObject({ status: 'funding', funded_amount: 0, last_funding_error: null });
