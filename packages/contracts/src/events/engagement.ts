@@ -15,6 +15,16 @@ export const engagementEvents = [
     description: "A contributor's trust score changed (0 to 10, one decimal; it starts at 5.0).",
     data: z.object({ user_id: entityId, trust_score: z.number().min(0).max(10) }),
   }),
+  defineEvent('engagement.badge.unlocked.v1', {
+    description:
+      'A user unlocked a badge (once per badge); its XP bonus is already counted, and a money bonus follows as engagement.bonus.awarded.v1.',
+    data: z.object({
+      user_id: entityId,
+      badge_id: entityId,
+      code: z.string().regex(/^[a-z0-9_]{2,40}$/),
+      xp_bonus: z.number().int().nonnegative().max(1_000_000),
+    }),
+  }),
   defineEvent('engagement.bonus.awarded.v1', {
     description:
       'A user earned a money bonus (a streak, a mission, a badge); the ledger pays it from promotions.',

@@ -29,6 +29,16 @@ export const qcEvents = [
       fee: money,
     }),
   }),
+  defineEvent('qc.review.counted.v1', {
+    description:
+      "A judge's review counted toward a verdict (with or without a fee): engagement credits the judge's review work. `agreed` says whether the vote matched the verdict.",
+    data: z.object({
+      review_id: entityId,
+      submission_id: entityId,
+      judge_id: entityId,
+      agreed: z.boolean(),
+    }),
+  }),
   defineEvent('qc.review.assigned.v1', {
     description:
       'A judge leased a review of a submission: from now on submissions lets that judge read its content and media.',

@@ -83,6 +83,9 @@ describe('consensus', () => {
       campaign_id: submission.campaignId,
       fee: { amount: 10, currency: 'USD' },
     });
+    const counted = await t.written('qc.review.counted.v1', 'submission_id', submission.submissionId);
+    expect(counted.map((e) => e.data.review_id).sort()).toEqual([...reviews].sort());
+    expect(counted.every((e) => e.data.agreed)).toBe(true);
 
     // The validated event again (a redelivery, or a replay under another message id): nothing new.
     const again = foreignEvent('submissions.submission.validated.v1', {
@@ -107,6 +110,7 @@ describe('consensus', () => {
     expect(await t.written('qc.review.fee-earned.v1', 'submission_id', submission.submissionId)).toHaveLength(
       3,
     );
+    expect(await t.written('qc.review.counted.v1', 'submission_id', submission.submissionId)).toHaveLength(3);
     await t.awaitPublished(
       'qc.submission.verdict-reached.v1',
       (e) => e.data.submission_id === submission.submissionId,

@@ -69,7 +69,7 @@ export async function settleCase(
   await appendToOutbox(trx, events);
 }
 
-/** The case's submitted reviews not counted yet: each earns its fee and scores its judge, once. */
+/** The case's submitted reviews not counted yet: each is counted (an event for engagement), earns its fee and scores its judge, once. */
 async function countReviews(
   trx: Db,
   decided: CaseRecord,
@@ -90,6 +90,18 @@ async function countReviews(
   const events: TesseraEvent[] = [];
   for (const review of counted) {
     await scoreJudge(trx, review.judge_id, { correct: review.verdict === verdict ? 1 : 0, answered: 1 });
+    events.push(
+      buildEvent(
+        'qc.review.counted.v1',
+        {
+          review_id: review.id,
+          submission_id: decided.submission_id,
+          judge_id: review.judge_id,
+          agreed: review.verdict === verdict,
+        },
+        eventMeta(review.id, now, cause),
+      ),
+    );
     if (fee > 0) {
       events.push(
         buildEvent(

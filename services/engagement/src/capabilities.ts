@@ -1,0 +1,23 @@
+import type { Capability } from './capability.ts';
+import { catalog } from './catalog/index.ts';
+import { missions } from './missions/index.ts';
+import { notifications } from './notifications/index.ts';
+import { referrals } from './referrals/index.ts';
+import { standing } from './standing/index.ts';
+import { users } from './users/index.ts';
+import { webhooks } from './webhooks/index.ts';
+
+/**
+ * Engagement's capabilities, in the order an event is applied to them: the read models first
+ * (users, catalog), then standing (XP, trust, badges), the rewards built on it (missions,
+ * referrals), and what tells people about it all (notifications, webhooks).
+ */
+export const capabilities: readonly Capability[] = [
+  users,
+  catalog,
+  standing,
+  missions,
+  referrals,
+  notifications,
+  webhooks,
+];

@@ -1,0 +1,26 @@
+import type { Capability } from '../capability.ts';
+import { campaignKnown, taskKnown } from './repository.ts';
+import { catalogMigrations } from './tables.ts';
+
+export { companyOfCampaign, taskTypeOf } from './repository.ts';
+
+/**
+ * Tasks and campaigns as the tasks service announces them: a task's type and a campaign's
+ * company. Every event that names a campaign also names its company, so any of them teaches it.
+ */
+export const catalog: Capability = {
+  name: 'catalog',
+  migrations: catalogMigrations,
+  handlers: () => ({
+    'tasks.campaign.created.v1': (event, trx) =>
+      campaignKnown(trx, event.data.campaign_id, event.data.company_id),
+    'tasks.task.published.v1': async (event, trx) => {
+      await campaignKnown(trx, event.data.campaign_id, event.data.company_id);
+      await taskKnown(trx, event.data.task_id, event.data.campaign_id, event.data.task_type);
+    },
+    'tasks.task.updated.v1': async (event, trx) => {
+      await campaignKnown(trx, event.data.campaign_id, event.data.company_id);
+      await taskKnown(trx, event.data.task_id, event.data.campaign_id, event.data.task_type);
+    },
+  }),
+};

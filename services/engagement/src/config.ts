@@ -1,0 +1,20 @@
+import { loadConfig, serviceConfigSchema } from '@tessera/service-kit';
+import type { z } from 'zod';
+import { notificationVariables } from './notifications/config.ts';
+import { referralVariables } from './referrals/config.ts';
+import { standingVariables } from './standing/config.ts';
+import { webhookVariables } from './webhooks/config.ts';
+
+/** Engagement's environment: the kit's variables plus each capability's own, parsed once at start. */
+export const engagementConfigSchema = serviceConfigSchema.extend({
+  ...standingVariables,
+  ...notificationVariables,
+  ...webhookVariables,
+  ...referralVariables,
+});
+
+export type EngagementConfig = z.infer<typeof engagementConfigSchema>;
+
+export function loadEngagementConfig(env: NodeJS.ProcessEnv = process.env): EngagementConfig {
+  return loadConfig(engagementConfigSchema, env);
+}

@@ -1,0 +1,19 @@
+import type { IdempotencyTables, KitTables } from '@tessera/service-kit';
+import type { CatalogTables } from '../catalog/tables.ts';
+import type { MissionTables } from '../missions/tables.ts';
+import type { NotificationTables } from '../notifications/tables.ts';
+import type { ReferralTables } from '../referrals/tables.ts';
+import type { StandingTables } from '../standing/tables.ts';
+import type { UsersTables } from '../users/tables.ts';
+import type { WebhookTables } from '../webhooks/tables.ts';
+
+/** Engagement's database: the kit's tables and each capability's own. */
+export type EngagementDB = KitTables &
+  IdempotencyTables &
+  UsersTables &
+  CatalogTables &
+  StandingTables &
+  NotificationTables &
+  WebhookTables &
+  MissionTables &
+  ReferralTables;

@@ -1,0 +1,95 @@
+// Test support: a real engagement service (Postgres, NATS) on its own database and subject prefix,
+// a client to drive it, and `handle`, which delivers another service's event to the consumer that
+// reads its stream and waits until it is applied.
+import { randomUUID } from 'node:crypto';
+import { type EventData, type EventType, producerOf, type TesseraEvent } from '@tessera/contracts';
+import { type Clock, createLogger, createTokenVerifier, type StartOptions } from '@tessera/service-kit';
+import {
+  createTestIssuer,
+  foreignEvent,
+  type ServiceTestClient,
+  serviceTestClient,
+  testServiceConfig,
+} from '@tessera/service-kit/testing';
+import { type EngagementConfig, engagementConfigSchema } from '../config.ts';
+import { consumerNames, type Producer } from '../messaging/consumers.ts';
+import { type RunningEngagement, startEngagement } from '../service.ts';
+
+export interface TestEngagement extends ServiceTestClient {
+  service: RunningEngagement;
+  config: EngagementConfig;
+  /** Delivers an event to the consumer of its producer's stream and waits until it is applied. */
+  handle(event: TesseraEvent): Promise<void>;
+  /** Builds `type` as its producer would and handles it; answers the event. */
+  emit<T extends EventType>(type: T, data: EventData<T>, options?: { time?: Date }): Promise<TesseraEvent<T>>;
+  /** A contributor announced by identity, and their token. */
+  contributor(options?: { referralCode?: string }): Promise<TestUser>;
+  /** Stops the service and starts it again on the same database and bus (a crash and restart). */
+  restart(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+export interface TestUser {
+  id: string;
+  token: string;
+}
+
+export async function startTestEngagement(
+  overrides: Record<string, unknown> = {},
+  options: Pick<StartOptions, 'workers'> & { clock?: Clock } = {},
+): Promise<TestEngagement> {
+  const issuer = await createTestIssuer();
+  const test = await testServiceConfig('engagement');
+  const config = engagementConfigSchema.parse({ ...test.config, ...overrides });
+  const start = () =>
+    startEngagement(config, {
+      logger: createLogger({
+        name: 'engagement',
+        level: process.env.TEST_LOG_LEVEL ?? 'silent',
+        pretty: false,
+      }),
+      tokens: createTokenVerifier({ jwks: issuer.jwks, issuer: issuer.issuer, audience: issuer.audience }),
+      relayPollIntervalMs: 50,
+      consumerOverrides: { backoffMs: [50, 100, 200], ackWaitMs: 2_000, maxDeliver: 8 },
+      ...(options.workers ? { workers: options.workers } : {}),
+      ...(options.clock ? { clock: options.clock } : {}),
+    });
+  let service = await start();
+  let client = serviceTestClient(service, 'engagement', issuer);
+  const handle = (event: TesseraEvent) =>
+    client.deliver(consumerNames[producerOf(event.type) as Producer], event);
+  const harness: TestEngagement = {
+    ...client,
+    service,
+    config,
+    handle,
+    async emit(type, data, { time } = {}) {
+      const event = foreignEvent(type, data);
+      if (time) event.time = time.toISOString();
+      await handle(event as TesseraEvent);
+      return event;
+    },
+    async contributor({ referralCode } = {}) {
+      const id = randomUUID();
+      await harness.emit('identity.user.registered.v1', {
+        user_id: id,
+        role: 'contributor',
+        country: 'NG',
+        languages: ['en'],
+        ...(referralCode ? { referral_code: referralCode } : {}),
+      });
+      return { id, token: await client.token({ sub: id, role: 'contributor' }) };
+    },
+    async restart() {
+      await service.stop();
+      service = await start();
+      client = serviceTestClient(service, 'engagement', issuer);
+      Object.assign(harness, client, { service });
+    },
+    async stop() {
+      await service.stop();
+      await test.drop();
+    },
+  };
+  return harness;
+}

@@ -1,0 +1,43 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startTestEngagement, type TestEngagement } from '../testing/harness.ts';
+
+let t: TestEngagement;
+beforeAll(async () => {
+  t = await startTestEngagement();
+});
+afterAll(() => t?.stop());
+
+describe('time zone', () => {
+  it('is UTC until set, takes an IANA name, and refuses anything else with 422 INVALID_TIME_ZONE', async () => {
+    const user = await t.contributor();
+    const url = '/api/v1/me/time-zone';
+    expect((await t.inject({ url, token: user.token })).body).toEqual({ time_zone: 'UTC' });
+
+    const set = await t.inject({ method: 'PUT', url, token: user.token, body: { time_zone: 'Asia/Tokyo' } });
+    expect(set.status).toBe(200);
+    expect((await t.inject({ url, token: user.token })).body).toEqual({ time_zone: 'Asia/Tokyo' });
+
+    const wrong = await t.inject({ method: 'PUT', url, token: user.token, body: { time_zone: 'Mars/Base' } });
+    expect(wrong.status).toBe(422);
+    expect(wrong.body).toMatchObject({ code: 'INVALID_TIME_ZONE' });
+    expect((await t.inject({ method: 'PUT', url, token: user.token, body: {} })).status).toBe(400);
+    expect((await t.inject({ url })).status).toBe(401);
+  });
+
+  it('is forgotten when the user is erased', async () => {
+    const user = await t.contributor();
+    await t.inject({
+      method: 'PUT',
+      url: '/api/v1/me/time-zone',
+      token: user.token,
+      body: { time_zone: 'Europe/Paris' },
+    });
+    await t.emit('identity.user.erased.v1', { user_id: user.id });
+    const row = await t.service.db
+      .selectFrom('users')
+      .selectAll()
+      .where('user_id', '=', user.id)
+      .executeTakeFirstOrThrow();
+    expect(row).toMatchObject({ status: 'erased', time_zone: 'UTC' });
+  });
+});
