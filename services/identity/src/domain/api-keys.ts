@@ -16,6 +16,8 @@ export const API_KEY_SCOPES = [
   'submissions:review',
   'datasets:read',
   'billing:read',
+  'webhooks:read',
+  'webhooks:write',
 ] as const;
 export type ApiKeyScope = (typeof API_KEY_SCOPES)[number];
 
