@@ -1,5 +1,7 @@
 import type { IdempotencyTables, KitTables } from '@tessera/service-kit';
+import type { BadgeTables } from '../badges/tables.ts';
 import type { CatalogTables } from '../catalog/tables.ts';
+import type { LeaderboardTables } from '../leaderboards/tables.ts';
 import type { MissionTables } from '../missions/tables.ts';
 import type { NotificationTables } from '../notifications/tables.ts';
 import type { ReferralTables } from '../referrals/tables.ts';
@@ -13,6 +15,8 @@ export type EngagementDB = KitTables &
   UsersTables &
   CatalogTables &
   StandingTables &
+  BadgeTables &
+  LeaderboardTables &
   NotificationTables &
   WebhookTables &
   MissionTables &

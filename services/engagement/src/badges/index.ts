@@ -1,0 +1,7 @@
+import type { Capability } from '../capability.ts';
+import { badgesMigrations } from './tables.ts';
+
+export const badges: Capability = {
+  name: 'badges',
+  migrations: badgesMigrations,
+};
