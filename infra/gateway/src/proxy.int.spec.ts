@@ -282,3 +282,28 @@ describe('connections after an upstream failure', () => {
     }
   });
 });
+
+describe('event streams', () => {
+  it('passes a Server-Sent Events stream through as it flows, and ends it when the gateway shuts down', async () => {
+    const upstream = await startFakeUpstream('notifications', '/notes');
+    closers.push(() => upstream.close());
+    const own = await start(
+      configFor([{ service: 'notifications', prefix: '/notes', upstream: upstream.url }], {
+        upstreamTimeoutMs: 5_000,
+      }),
+    );
+    const response = await fetch(`${own.url}/notes/events`);
+    expect(response.status).toBe(200);
+    expect(response.headers.get('content-type')).toBe('text/event-stream');
+    const reader = response.body!.getReader();
+    const first = new TextDecoder().decode((await reader.read()).value as Uint8Array);
+    expect(first).toContain('event: hello');
+
+    const started = Date.now();
+    await own.app.close();
+    expect(Date.now() - started).toBeLessThan(2_000);
+    // The client sees a clean end (its EventSource would reconnect), not a hang.
+    let done = false;
+    while (!done) done = (await reader.read()).done;
+  });
+});

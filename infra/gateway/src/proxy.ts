@@ -360,6 +360,7 @@ class Exchange implements Dispatcher.DispatchHandler {
     private readonly body: RequestBody | undefined,
     private readonly service: string,
     timeoutMs: number,
+    private readonly streams: Set<() => void>,
   ) {
     this.#res = reply.raw;
     this.#res.once('close', this.#onClientClose);
@@ -416,6 +417,7 @@ class Exchange implements Dispatcher.DispatchHandler {
       headers[name] = upstreamHeaders[name];
     }
     headers[REQUEST_ID_HEADER] = this.request.id;
+    if (isEventStream(upstreamHeaders['content-type'])) this.#trackStream(controller);
     const req = this.request.raw;
     this.#started = true;
     void this.reply.hijack();
@@ -435,6 +437,21 @@ class Exchange implements Dispatcher.DispatchHandler {
         writeRawProblem(this.request, this.reply, 502, 'UPSTREAM_UNAVAILABLE', this.#unavailable());
       } else res.destroy();
     }
+  }
+
+  /**
+   * A Server-Sent Events stream never ends by itself: on shutdown the gateway ends it (a clean end
+   * the client's EventSource reconnects after, with Last-Event-ID) instead of waiting for it.
+   */
+  #trackStream(controller: Dispatcher.DispatchController): void {
+    const end = () => {
+      // Settled first: the abort's error callback must not destroy the response we end cleanly.
+      this.#settled = true;
+      if (!this.#res.writableEnded) this.#res.end();
+      controller.abort(new ClientGoneError('the gateway is shutting down'));
+    };
+    this.streams.add(end);
+    this.#res.once('close', () => this.streams.delete(end));
   }
 
   onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
@@ -547,6 +564,10 @@ export async function registerProxy(
     }
     return pool;
   };
+  const streams = new Set<() => void>();
+  app.addHook('preClose', () => {
+    for (const end of [...streams]) end();
+  });
   app.addHook('onClose', async () => {
     await Promise.all([...pools.values()].map((p) => p.close()));
   });
@@ -556,7 +577,7 @@ export async function registerProxy(
     scope.removeAllContentTypeParsers();
     scope.addContentTypeParser('*', (_request, _payload, done) => done(null));
     for (const mount of mounts) {
-      const handler = proxyHandler(mount, poolFor(mount.upstream), options.upstreamTimeoutMs);
+      const handler = proxyHandler(mount, poolFor(mount.upstream), options.upstreamTimeoutMs, streams);
       const base = toRouterPattern(mount.pattern);
       for (const url of [base, `${base}/*`]) {
         scope.route({ method: PROXY_METHODS, url, handler });
@@ -565,7 +586,7 @@ export async function registerProxy(
   });
 }
 
-function proxyHandler(mount: ProxyMount, pool: Pool, timeoutMs: number) {
+function proxyHandler(mount: ProxyMount, pool: Pool, timeoutMs: number, streams: Set<() => void>) {
   return function proxy(request: FastifyRequest, reply: FastifyReply): void {
     const req = request.raw;
     const url = req.url ?? '/';
@@ -591,9 +612,14 @@ function proxyHandler(mount: ProxyMount, pool: Pool, timeoutMs: number) {
         headers: upstreamHeaders(request),
         body: body ?? null,
       },
-      new Exchange(request, reply, body, mount.service, timeoutMs),
+      new Exchange(request, reply, body, mount.service, timeoutMs, streams),
     );
   };
+}
+
+function isEventStream(contentType: string | string[] | undefined): boolean {
+  const value = Array.isArray(contentType) ? contentType[0] : contentType;
+  return value?.split(';')[0]?.trim().toLowerCase() === 'text/event-stream';
 }
 
 function upstreamHeaders(request: FastifyRequest): Record<string, string | string[]> {

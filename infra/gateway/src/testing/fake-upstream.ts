@@ -28,7 +28,8 @@ export interface FakeUpstream {
  * - `POST <prefix>/upload` streams an `application/octet-stream` body of any size and answers its
  *   length and SHA-256;
  * - `POST <prefix>/early` answers 401 without reading the body;
- * - `<prefix>/crash` destroys the connection without an answer.
+ * - `<prefix>/crash` destroys the connection without an answer;
+ * - `GET <prefix>/events` is a Server-Sent Events stream that never ends by itself.
  */
 export async function startFakeUpstream(name: string, prefix: string): Promise<FakeUpstream> {
   const app = Fastify({ logger: false });
@@ -97,6 +98,18 @@ export async function startFakeUpstream(name: string, prefix: string): Promise<F
   app.all(`${prefix}/crash`, (req) => {
     echo(req);
     req.raw.socket.destroy();
+  });
+  app.get(`${prefix}/events`, (req, reply) => {
+    echo(req);
+    void reply.hijack();
+    const res = reply.raw;
+    res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
+    res.write('id: 1\nevent: hello\ndata: {}\n\n');
+    const ping = setInterval(() => res.write(': ping\n\n'), 100);
+    req.raw.once('close', () => {
+      clearInterval(ping);
+      res.end();
+    });
   });
   app.get('/healthz', () => ({ status: 'ok' }));
   const docPrefix = prefix.replace(/:([A-Za-z0-9_]+)/g, '{$1}');
