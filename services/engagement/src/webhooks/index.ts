@@ -1,7 +1,74 @@
 import type { Capability } from '../capability.ts';
+import { companyOfCampaign } from '../catalog/index.ts';
+import type { EngagementContext } from '../context.ts';
+import { queueEvent } from './handle.ts';
+import { approvedPayload, bundlePayload, pausedPayload } from './payloads.ts';
+import { webhookRoutes } from './routes.ts';
+import { webhookSender } from './sender.ts';
+import { type WebhookSettings, webhookSettings } from './settings.ts';
 import { webhooksMigrations } from './tables.ts';
 
+export { WEBHOOK_SENDER, sendDueDeliveries, webhookAgent } from './sender.ts';
+export { verifySignature } from './signature.ts';
+export { backoff } from './retry.ts';
+export { webhookSettings } from './settings.ts';
+
+// Checked once per configuration; a bad one throws a ConfigError and the service does not start.
+const settingsByConfig = new WeakMap<object, WebhookSettings>();
+function settingsOf(context: EngagementContext): WebhookSettings {
+  let settings = settingsByConfig.get(context.config);
+  if (!settings) {
+    settings = webhookSettings(context.config);
+    settingsByConfig.set(context.config, settings);
+  }
+  return settings;
+}
+
+/**
+ * Company webhooks: a company registers HTTPS endpoints for its campaigns' events; each event
+ * becomes one signed delivery per subscribed endpoint, sent and retried with backoff by the
+ * sender, logged attempt by attempt, and redeliverable by hand.
+ */
 export const webhooks: Capability = {
   name: 'webhooks',
   migrations: webhooksMigrations,
+  routes: (app, context) => webhookRoutes(app, context, settingsOf(context)),
+  handlers: (context) => ({
+    'submissions.submission.approved.v1': async (event, trx) => {
+      const companyId = await companyOfCampaign(trx, event.data.campaign_id.toLowerCase());
+      if (companyId === undefined) {
+        context.logger.debug(
+          { event_id: event.id, campaign_id: event.data.campaign_id },
+          'webhooks: approval of an unknown campaign; nothing to deliver',
+        );
+        return;
+      }
+      await queueEvent(trx, {
+        companyId,
+        event: 'submission.approved',
+        eventId: event.id,
+        payload: approvedPayload(event),
+        now: context.clock(),
+      });
+    },
+    'submissions.bundle.published.v1': async (event, trx) => {
+      await queueEvent(trx, {
+        companyId: event.data.company_id.toLowerCase(),
+        event: 'bundle.published',
+        eventId: event.id,
+        payload: bundlePayload(event),
+        now: context.clock(),
+      });
+    },
+    'tasks.campaign.paused.v1': async (event, trx) => {
+      await queueEvent(trx, {
+        companyId: event.data.company_id.toLowerCase(),
+        event: 'campaign.paused',
+        eventId: event.id,
+        payload: pausedPayload(event),
+        now: context.clock(),
+      });
+    },
+  }),
+  workers: (context) => [webhookSender(context, settingsOf(context))],
 };
