@@ -1,0 +1,280 @@
+import { randomUUID } from 'node:crypto';
+import type { AddressInfo } from 'node:net';
+import { sql } from 'kysely';
+import { Agent, fetch } from 'undici';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startTestEngagement, type TestEngagement, type TestUser } from '../testing/harness.ts';
+
+// The stream needs a real socket (app.inject waits for the end of a response, which never comes).
+let t: TestEngagement;
+let base: string;
+let admin: string;
+
+beforeAll(async () => {
+  t = await startTestEngagement({
+    ENGAGEMENT_NOTIFICATION_HEARTBEAT_MS: 200,
+    ENGAGEMENT_NOTIFICATION_MAX_STREAMS_PER_USER: 2,
+    ENGAGEMENT_NOTIFICATION_LISTEN_RETRY_MS: 50,
+  });
+  admin = await t.token({ sub: randomUUID(), role: 'admin' });
+  await listen();
+});
+afterAll(() => t?.stop());
+
+async function listen() {
+  await t.service.app.listen({ port: 0, host: '127.0.0.1' });
+  base = `http://127.0.0.1:${(t.service.app.server.address() as AddressInfo).port}`;
+}
+
+/** A notification as the stream sends it. */
+interface Item {
+  id: string;
+  kind: string;
+  title: string;
+  data: Record<string, unknown>;
+}
+
+interface Frame {
+  id?: string;
+  event?: string;
+  data?: string;
+  comment?: string;
+  retry?: string;
+  at: number;
+}
+
+/** An open SSE connection read frame by frame. */
+async function connect(user: TestUser, lastEventId?: string) {
+  const controller = new AbortController();
+  // One connection of its own: a shared pool may open spare sockets that would outlive the test.
+  const agent = new Agent({ connections: 1 });
+  const response = await fetch(`${base}/api/v1/notifications/stream`, {
+    headers: {
+      authorization: `Bearer ${user.token}`,
+      ...(lastEventId ? { 'last-event-id': lastEventId } : {}),
+    },
+    signal: controller.signal,
+    dispatcher: agent,
+  });
+  expect(response.status).toBe(200);
+  expect(response.headers.get('content-type')).toMatch(/^text\/event-stream/);
+  expect(response.headers.get('cache-control')).toContain('no-cache');
+  expect(response.headers.get('x-accel-buffering')).toBe('no');
+  const reader = response.body!.pipeThrough(new TextDecoderStream()).getReader();
+  let buffer = '';
+  let pending: ReturnType<typeof reader.read> | undefined;
+  let done = false;
+
+  /** The next frame, or null when the stream ended; throws after `timeoutMs`. */
+  const next = async (timeoutMs = 2_000): Promise<Frame | null> => {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const cut = buffer.indexOf('\n\n');
+      if (cut >= 0) {
+        const raw = buffer.slice(0, cut);
+        buffer = buffer.slice(cut + 2);
+        const frame: Frame = { at: Date.now() };
+        for (const line of raw.split('\n')) {
+          if (line.startsWith(':')) frame.comment = line.slice(1).trim();
+          else {
+            const [field, ...rest] = line.split(':');
+            const value = rest.join(':').replace(/^ /, '');
+            if (field === 'data') frame.data = frame.data === undefined ? value : `${frame.data}\n${value}`;
+            else (frame as unknown as Record<string, string>)[field!] = value;
+          }
+        }
+        return frame;
+      }
+      if (done) return null;
+      pending ??= reader.read();
+      const left = deadline - Date.now();
+      const result = await Promise.race([
+        pending,
+        new Promise<'timeout'>((resolve) => setTimeout(() => resolve('timeout'), Math.max(0, left))),
+      ]);
+      if (result === 'timeout') throw new Error(`no SSE frame within ${timeoutMs} ms`);
+      pending = undefined;
+      if (result.done) done = true;
+      else buffer += result.value;
+    }
+  };
+  /** The next `notification` event, skipping comments and the retry field. */
+  const nextEvent = async (timeoutMs = 2_000) => {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const frame = await next(Math.max(1, deadline - Date.now()));
+      if (frame === null) throw new Error('the stream ended');
+      if (frame.event === 'notification') {
+        return { id: frame.id!, at: frame.at, item: JSON.parse(frame.data!) as Item };
+      }
+    }
+  };
+  /** Everything until the stream ends (null) or `ms` pass. */
+  const drain = async (ms: number) => {
+    const frames: Frame[] = [];
+    const deadline = Date.now() + ms;
+    try {
+      for (;;) {
+        const frame = await next(Math.max(1, deadline - Date.now()));
+        if (frame === null) return { frames, ended: true };
+        frames.push(frame);
+      }
+    } catch {
+      return { frames, ended: false };
+    }
+  };
+  const close = () => {
+    controller.abort();
+    void agent.destroy().catch(() => undefined);
+  };
+  return { next, nextEvent, drain, close };
+}
+
+async function approve(user: TestUser) {
+  const submissionId = randomUUID();
+  await t.emit('submissions.submission.approved.v1', {
+    submission_id: submissionId,
+    task_id: randomUUID(),
+    campaign_id: randomUUID(),
+    contributor_id: user.id,
+    reward: { amount: 100, currency: 'USD' },
+    xp_reward: 0,
+  });
+  return submissionId;
+}
+
+describe('the notification stream', () => {
+  it('delivers within a second and resumes after a reconnect without a gap or a repeat', async () => {
+    const user = await t.contributor();
+    const stream = await connect(user);
+    const emittedAt = Date.now();
+    const first = await approve(user);
+    const live = await stream.nextEvent(1_000);
+    expect(live.at - emittedAt).toBeLessThan(1_000);
+    expect(live.item).toMatchObject({
+      id: live.id,
+      kind: 'submission_approved',
+      data: { submission_id: first },
+    });
+    stream.close();
+
+    const second = await approve(user);
+    const third = await approve(user);
+    const resumed = await connect(user, live.id);
+    // Other capabilities may tell this user things too (a badge): take every event, in order.
+    const received: { id: string; item: Item }[] = [];
+    while (received.filter((e) => e.item.kind === 'submission_approved').length < 2) {
+      received.push(await resumed.nextEvent());
+    }
+    const approvals = received.filter((e) => e.item.kind === 'submission_approved');
+    expect(approvals.map((e) => e.item.data.submission_id)).toEqual([second, third]);
+    const ids = received.map((e) => e.id);
+    expect(ids.every((id, i) => id > (i === 0 ? live.id : ids[i - 1]!))).toBe(true);
+    // No gap: exactly what the user has after the resume point, each once.
+    const rest = await resumed.drain(500);
+    ids.push(...rest.frames.filter((f) => f.event === 'notification').map((f) => f.id!));
+    const stored = await t.service.db
+      .selectFrom('notifications')
+      .select('id')
+      .where('user_id', '=', user.id)
+      .where('id', '>', live.id)
+      .orderBy('id')
+      .execute();
+    expect(ids).toEqual(stored.map((row) => row.id));
+    resumed.close();
+  });
+
+  it('sends heartbeats', async () => {
+    const user = await t.contributor();
+    const stream = await connect(user);
+    const { frames } = await stream.drain(700);
+    expect(frames.filter((f) => f.comment === 'ping').length).toBeGreaterThanOrEqual(2);
+    stream.close();
+  });
+
+  it('sends nothing old without Last-Event-ID, and the unread ones after an old id', async () => {
+    const user = await t.contributor();
+    const before = await approve(user);
+    const fresh = await connect(user);
+    const sent = (await fresh.drain(400)).frames.filter((f) => f.event === 'notification');
+    expect(sent.map((f) => (JSON.parse(f.data!) as Item).data.submission_id)).not.toContain(before);
+    fresh.close();
+    const fromStart = await connect(user, '00000000-0000-0000-0000-000000000000');
+    let event = await fromStart.nextEvent();
+    while (event.item.kind !== 'submission_approved') event = await fromStart.nextEvent();
+    expect(event.item.data.submission_id).toBe(before);
+    fromStart.close();
+  });
+
+  it('delivers announcements live to their audience only', async () => {
+    const contributor = await t.contributor();
+    const companyId = randomUUID();
+    await t.emit('identity.user.registered.v1', {
+      user_id: companyId,
+      role: 'company',
+      country: null,
+      languages: [],
+    });
+    const firm = { id: companyId, token: await t.token({ sub: companyId, role: 'company' }) };
+    const theirs = await connect(contributor);
+    const other = await connect(firm);
+    const made = await t.inject({
+      method: 'POST',
+      url: '/api/v1/admin/announcements',
+      token: admin,
+      body: { audience: 'contributors', title: 'New task types', body: 'Audio tasks are open.' },
+    });
+    expect(made.status).toBe(201);
+    const got = await theirs.nextEvent(1_000);
+    expect(got).toMatchObject({
+      id: made.body.announcement.id,
+      item: { kind: 'announcement', title: 'New task types' },
+    });
+    expect((await other.drain(400)).frames.filter((f) => f.event === 'notification')).toEqual([]);
+    theirs.close();
+    other.close();
+  });
+
+  it('keeps delivering after the LISTEN connection drops', async () => {
+    const user = await t.contributor();
+    const stream = await connect(user);
+    const killed = await sql<{ ok: boolean }>`
+      select pg_terminate_backend(pid) as ok from pg_stat_activity
+      where query ilike 'listen engagement_notifications'`.execute(t.service.db);
+    expect(killed.rows.length).toBeGreaterThan(0);
+    const submissionId = await approve(user);
+    expect((await stream.nextEvent(3_000)).item.data.submission_id).toBe(submissionId);
+    stream.close();
+  });
+
+  it('refuses a stream without a token, with a bad Last-Event-ID, or one too many', async () => {
+    const user = await t.contributor();
+    expect((await fetch(`${base}/api/v1/notifications/stream`)).status).toBe(401);
+    const bad = await fetch(`${base}/api/v1/notifications/stream`, {
+      headers: { authorization: `Bearer ${user.token}`, 'last-event-id': 'not-an-id' },
+    });
+    expect(bad.status).toBe(400);
+    const viaQuery = await fetch(`${base}/api/v1/notifications/stream?access_token=${user.token}`);
+    expect(viaQuery.status).toBe(400);
+    const one = await connect(user);
+    const two = await connect(user);
+    const three = await fetch(`${base}/api/v1/notifications/stream`, {
+      headers: { authorization: `Bearer ${user.token}` },
+    });
+    expect(three.status).toBe(429);
+    expect(((await three.json()) as { code: string }).code).toBe('TOO_MANY_STREAMS');
+    one.close();
+    two.close();
+  });
+
+  it('ends open streams when the service stops, so stopping does not hang', async () => {
+    const user = await t.contributor();
+    const stream = await connect(user);
+    const started = Date.now();
+    await t.service.stop(); // what restart() and stop() begin with
+    expect(Date.now() - started).toBeLessThan(1_500);
+    expect((await stream.drain(1_000)).ended).toBe(true);
+    await t.restart();
+    await listen();
+  });
+});
