@@ -8,7 +8,14 @@ export interface UnlockedBadge {
   unlocked_at: Date;
 }
 
-/** The badges a user unlocked, oldest first. */
-export async function unlockedBadges(_db: Kysely<EngagementDB>, _userId: string): Promise<UnlockedBadge[]> {
-  return [];
+/** The badges a user unlocked, oldest first (a badge switched off since stays unlocked). */
+export async function unlockedBadges(db: Kysely<EngagementDB>, userId: string): Promise<UnlockedBadge[]> {
+  return db
+    .selectFrom('user_badges')
+    .innerJoin('badges', 'badges.id', 'user_badges.badge_id')
+    .select(['badges.code', 'badges.name', 'badges.description', 'user_badges.unlocked_at'])
+    .where('user_badges.user_id', '=', userId.toLowerCase())
+    .orderBy('user_badges.unlocked_at')
+    .orderBy('badges.code')
+    .execute();
 }

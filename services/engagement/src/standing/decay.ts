@@ -1,0 +1,66 @@
+import { periodicJob, type Worker } from '@tessera/service-kit';
+import type { EngagementContext } from '../context.ts';
+import { awardXpToEach } from './award.ts';
+import { dueForDecay, markDecayed } from './repository.ts';
+
+/** The decay job's worker name (tests switch it off and call `decayXp` themselves). */
+export const XP_DECAY_JOB = 'engagement-xp-decay';
+
+const DAY_MS = 86_400_000;
+
+/** What a day of decay takes: `percent` of the XP, rounded down. */
+export function decayAmount(xp: number, percent: number): number {
+  return Math.floor((xp * percent) / 100);
+}
+
+/**
+ * XP decay: a user with no activity for ENGAGEMENT_DECAY_AFTER_DAYS loses
+ * ENGAGEMENT_DECAY_PERCENT of their XP, once per UTC day of `now` while they stay away. The grant's
+ * source id is `<user>:<UTC day>`, unique among XP entries, so however often the job runs or
+ * restarts in a day, and on however many instances, a user decays once that day. Decay may lower
+ * the level: awardXp publishes engagement.contributor.level-changed.v1 then, as for a rise.
+ * Users are taken in batches, by user id: one transaction and a few statements per batch.
+ * Answers how many decayed.
+ */
+export async function decayXp(context: Pick<EngagementContext, 'db' | 'config'>, now: Date): Promise<number> {
+  const { config, db } = context;
+  const percent = config.ENGAGEMENT_DECAY_PERCENT;
+  if (percent === 0) return 0;
+  const cutoff = new Date(now.getTime() - config.ENGAGEMENT_DECAY_AFTER_DAYS * DAY_MS);
+  const day = now.toISOString().slice(0, 10);
+  const limit = config.ENGAGEMENT_DECAY_BATCH_SIZE;
+  let after: string | undefined;
+  let decayed = 0;
+  for (;;) {
+    const batch = await db.transaction().execute(async (trx) => {
+      const due = await dueForDecay(trx, { cutoff, day, percent, after, limit });
+      const applied = await awardXpToEach(
+        trx,
+        due.map((user) => ({
+          userId: user.user_id,
+          amount: -decayAmount(user.xp, percent),
+          source: 'decay' as const,
+          sourceId: `${user.user_id}:${day}`,
+          at: now,
+        })),
+      );
+      decayed += applied.filter(Boolean).length;
+      await markDecayed(
+        trx,
+        due.map((user) => user.user_id),
+        day,
+      );
+      return due;
+    });
+    if (batch.length < limit) return decayed;
+    after = batch.at(-1)!.user_id;
+  }
+}
+
+export function xpDecayWorker(context: EngagementContext): Worker {
+  return periodicJob({
+    name: XP_DECAY_JOB,
+    intervalMs: context.config.ENGAGEMENT_DECAY_INTERVAL_MS,
+    work: () => decayXp(context, context.clock()),
+  });
+}
