@@ -6,7 +6,9 @@ import { e2eAdmin, type Platform, startPlatform } from './platform.ts';
 
 // A company funds and activates a campaign (identity → tasks → ledger → tasks over NATS), publishes
 // a task, and a contributor finds it in the feed, claims it, uploads a recording and hands it in
-// (tasks → submissions over NATS; pre-validation passes it to review): every call goes through the gateway.
+// (tasks → submissions over NATS; pre-validation passes it to review); judges approve it, the ledger
+// pays, and engagement awards XP, a level (tasks' eligibility follows) and a notification on the open
+// stream: every call goes through the gateway.
 
 let platform: Platform;
 const admin = e2eAdmin;
@@ -46,8 +48,52 @@ async function signUp(role: 'company' | 'contributor'): Promise<{ userId: string
   return session;
 }
 
+/** A notification as the stream sends it. */
+interface Frame {
+  id: string;
+  kind: string;
+  title: string;
+  data?: { submission_id?: string };
+}
+
+/** A Server-Sent Events stream read in the background; `next` waits for a matching event's data. */
+async function openEventStream(url: string, token: string) {
+  const abort = new AbortController();
+  const response = await fetch(url, { headers: { authorization: `Bearer ${token}` }, signal: abort.signal });
+  expect(response.status).toBe(200);
+  expect(response.headers.get('content-type')).toMatch(/^text\/event-stream/);
+  const events: Frame[] = [];
+  const reading = (async () => {
+    const decoder = new TextDecoder();
+    let buffer = '';
+    for await (const chunk of response.body as unknown as AsyncIterable<Uint8Array>) {
+      buffer += decoder.decode(chunk, { stream: true });
+      let end: number;
+      while ((end = buffer.indexOf('\n\n')) >= 0) {
+        const frame = buffer.slice(0, end);
+        buffer = buffer.slice(end + 2);
+        const data = frame
+          .split('\n')
+          .filter((line) => line.startsWith('data:'))
+          .map((line) => line.slice(5).trim())
+          .join('\n');
+        if (data) events.push(JSON.parse(data) as Frame);
+      }
+    }
+  })().catch(() => undefined);
+  return {
+    async next(match: (frame: Frame) => boolean, timeoutMs: number): Promise<Frame> {
+      return waitFor('the event never came down the stream', timeoutMs, async () => events.find(match));
+    },
+    close() {
+      abort.abort();
+      void reading;
+    },
+  };
+}
+
 describe('a campaign from funding to a contributor’s claim, through the gateway', () => {
-  it('funds and activates a campaign with the real ledger, publishes a task; a contributor claims it and hands in a recording', async () => {
+  it('funds a campaign, publishes a task; a contributor claims it and hands in a recording, judges approve, the ledger pays, engagement levels them up', async () => {
     const manager = await signUp('company');
     const contributor = await signUp('contributor');
     const root = await logIn(admin.email, admin.password);
@@ -121,6 +167,7 @@ describe('a campaign from funding to a contributor’s claim, through the gatewa
         task_type: 'audio',
         input: { prompt: 'Good morning, how was your night?', language: 'en' },
         reward: usd(150),
+        xp_reward: 150,
         judge_fee: usd(20),
         max_submissions: 5,
         required_languages: ['en'],
@@ -163,6 +210,33 @@ describe('a campaign from funding to a contributor’s claim, through the gatewa
       body: { ...published.body.task, campaign_id: campaignId },
     });
     expect([400, 403], show(contributorPublish)).toContain(contributorPublish.status);
+
+    // A task for level 2 and up: the new contributor (level 1) may not claim it yet.
+    const senior = await call('POST', '/api/v1/tasks', {
+      token: manager.token,
+      body: {
+        campaign_id: campaignId,
+        title: 'Record a longer greeting',
+        description: 'For contributors of level 2 and up.',
+        task_type: 'audio',
+        input: { prompt: 'Good evening, welcome home.', language: 'en' },
+        reward: usd(150),
+        min_level: 2,
+        max_submissions: 5,
+        required_languages: ['en'],
+        regions: ['NG'],
+      },
+    });
+    expect(senior.status, show(senior)).toBe(201);
+    const seniorId: string = senior.body.task.id;
+    const early = await call('POST', `/api/v1/tasks/${seniorId}/claim`, { token: contributor.token });
+    expect([early.status, early.body.code], show(early)).toEqual([403, 'TASK_NOT_ELIGIBLE']);
+
+    // The contributor's notification stream, open through the gateway while the work is judged.
+    const stream = await openEventStream(
+      `${platform.baseUrl}/api/v1/notifications/stream`,
+      contributor.token,
+    );
 
     // The contributor uploads a recording (multipart, through the gateway's upload route) and
     // hands it in under the claim; submissions learned the claim from tasks' events.
@@ -253,5 +327,33 @@ describe('a campaign from funding to a contributor’s claim, through the gatewa
         : undefined;
     });
     expect(settled.body).toMatchObject({ approved: 1, owed: usd(0) });
+
+    // Engagement: the approval's 150 XP lift the contributor to level 2 (100 XP), the notification
+    // arrived on the open stream and stays in the list, and tasks heard of the new level: the
+    // level-2 task is theirs to claim now.
+    // 150 XP for the task and 25 for the first_task badge it unlocked (a default badge).
+    const progress = await waitFor('engagement never counted the approval', 30_000, async () => {
+      const reply = await call('GET', '/api/v1/me/progress', { token: contributor.token });
+      return reply.body.xp === 175 ? reply : undefined;
+    });
+    expect(progress.body).toMatchObject({ level: 2, xp: 175 });
+    expect(progress.body.badges.map((badge: { code: string }) => badge.code)).toContain('first_task');
+    const frame = await stream.next((data) => data.data?.submission_id === submissionId, 30_000);
+    expect(frame.title).toEqual(expect.any(String));
+    const inbox = await call('GET', '/api/v1/notifications', { token: contributor.token });
+    expect(
+      inbox.body.notifications.some(
+        (n: { data?: { submission_id?: string } }) => n.data?.submission_id === submissionId,
+      ),
+      show(inbox),
+    ).toBe(true);
+    stream.close();
+    const promoted = await waitFor('tasks never heard of the new level', 30_000, async () => {
+      const reply = await call('POST', `/api/v1/tasks/${seniorId}/claim`, { token: contributor.token });
+      if (reply.status === 201) return reply;
+      expect([reply.status, reply.body.code], show(reply)).toEqual([403, 'TASK_NOT_ELIGIBLE']);
+      return undefined;
+    });
+    expect(promoted.body.assignment).toMatchObject({ task_id: seniorId });
   });
 });
