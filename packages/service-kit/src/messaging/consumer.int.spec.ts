@@ -161,6 +161,28 @@ describe('event consumer', () => {
     await db.deleteFrom('dead_letters').execute();
   });
 
+  it('dead-letters an event on another type’s subject or from another source, never applying it', async () => {
+    await startConsumer();
+    const misplaced = probe('misplaced');
+    await bus.js.publish(subjectFor('diagnostics.probe.forged.v1', bus.ns), JSON.stringify(misplaced));
+    const impostor = { ...probe('impostor'), source: 'ledger' };
+    await publish(JSON.stringify(impostor));
+    const good = probe('after-forgeries');
+    await publish(good);
+    await waitForHandled(db, 'probe-counter', good.id);
+
+    expect(await applied('misplaced')).toBe(0);
+    expect(await applied('impostor')).toBe(0);
+    const letters = await db.selectFrom('dead_letters').selectAll().orderBy('id').execute();
+    expect(letters.map((l) => [l.event_id, l.error_code])).toEqual([
+      [misplaced.id, 'WRONG_PROVENANCE'],
+      [impostor.id, 'WRONG_PROVENANCE'],
+    ]);
+    expect(letters[0]!.error).toMatch(/arrived on subject/);
+    expect(letters[1]!.error).toMatch(/from source ledger/);
+    await db.deleteFrom('dead_letters').execute();
+  });
+
   it('retries a failing handler with backoff, dead-letters it after the last delivery, and replays it', async () => {
     const consumer = await startConsumer({ maxDeliver: 3, backoffMs: [50, 100] });
     const failing = probe('flaky', 'fail');

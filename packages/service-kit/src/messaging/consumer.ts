@@ -3,6 +3,7 @@ import {
   type EventType,
   EventValidationError,
   parseEvent,
+  producerOf,
   streamFor,
   subjectFor,
   type TesseraEvent,
@@ -44,7 +45,12 @@ export type ProcessOutcome = 'applied' | 'duplicate' | 'ignored' | 'retry' | 'de
 
 /** Why a message went to dead letters. Validation failures are not retried: they cannot heal. */
 export type DeadLetterCode =
-  'MALFORMED_JSON' | 'INVALID_ENVELOPE' | 'UNKNOWN_EVENT_TYPE' | 'INVALID_DATA' | 'HANDLER_FAILED';
+  | 'MALFORMED_JSON'
+  | 'INVALID_ENVELOPE'
+  | 'UNKNOWN_EVENT_TYPE'
+  | 'INVALID_DATA'
+  | 'WRONG_PROVENANCE'
+  | 'HANDLER_FAILED';
 
 class CrashSimulated extends Error {}
 
@@ -128,6 +134,8 @@ export class EventConsumer<DB extends KitTables> {
       const code: DeadLetterCode = error instanceof EventValidationError ? error.code : 'MALFORMED_JSON';
       return this.deadLetter(msg, code, error, undefined);
     }
+    const forged = this.provenanceProblem(msg.subject, event);
+    if (forged) return this.deadLetter(msg, 'WRONG_PROVENANCE', new Error(forged), event);
     const handler = this.handlerFor(event.type);
     if (!handler) {
       msg.ack();
@@ -173,6 +181,22 @@ export class EventConsumer<DB extends KitTables> {
       await handler(event, trx);
       return true;
     });
+  }
+
+  /**
+   * An event is trusted only where it belongs: on its own type's subject, in its producer's stream,
+   * from that producer. A valid event of one type published on another's subject (or claiming
+   * another source) is refused, never applied.
+   */
+  private provenanceProblem(subject: string, event: TesseraEvent): string | undefined {
+    const { producer, bus } = this.options;
+    if (subject !== subjectFor(event.type, bus.ns)) {
+      return `an event of type ${event.type} arrived on subject ${subject}`;
+    }
+    if (producerOf(event.type) !== producer || event.source !== producer) {
+      return `an event of type ${event.type} from source ${event.source} in the ${producer} stream`;
+    }
+    return undefined;
   }
 
   handlerFor(type: string): EventHandler<DB> | undefined {
