@@ -32,32 +32,8 @@ async function createBadge(body: Record<string, unknown>) {
   return response.body.badge as { id: string; code: string };
 }
 
-async function publishedTask(type: TaskType): Promise<string> {
-  const taskId = randomUUID();
-  await t.emit('tasks.task.published.v1', {
-    task_id: taskId,
-    campaign_id: campaignId,
-    company_id: companyId,
-    title: 'A task',
-    task_type: type,
-    difficulty: 'easy',
-    input: {},
-    reward: { amount: 10, currency: 'USD' },
-    xp_reward: 5,
-    max_submissions: 10,
-    judges_required: 3,
-    min_trust_score: 0,
-    min_level: 1,
-    required_languages: [],
-    regions: [],
-    is_priority: false,
-    is_golden: false,
-    golden_answer: null,
-    claim_ttl_seconds: 600,
-    deadline: null,
-    status: 'active',
-  });
-  return taskId;
+function publishedTask(type: TaskType): Promise<string> {
+  return t.publishTask(type, { campaignId, companyId });
 }
 
 const approvedData = (userId: string, taskId: string, submissionId: string = randomUUID()) => ({

@@ -2,7 +2,13 @@
 // a client to drive it, and `handle`, which delivers another service's event to the consumer that
 // reads its stream and waits until it is applied.
 import { randomUUID } from 'node:crypto';
-import { type EventData, type EventType, producerOf, type TesseraEvent } from '@tessera/contracts';
+import {
+  type EventData,
+  type EventType,
+  producerOf,
+  type TaskType,
+  type TesseraEvent,
+} from '@tessera/contracts';
 import { type Clock, createLogger, createTokenVerifier, type StartOptions } from '@tessera/service-kit';
 import {
   createTestIssuer,
@@ -22,6 +28,8 @@ export interface TestEngagement extends ServiceTestClient {
   handle(event: TesseraEvent): Promise<void>;
   /** Builds `type` as its producer would and handles it; answers the event. */
   emit<T extends EventType>(type: T, data: EventData<T>, options?: { time?: Date }): Promise<TesseraEvent<T>>;
+  /** A task of `type` published by tasks in the given campaign (so the catalog knows it); its id. */
+  publishTask(type: TaskType, campaign: { campaignId: string; companyId: string }): Promise<string>;
   /** A contributor announced by identity, and their token. */
   contributor(options?: { referralCode?: string }): Promise<TestUser>;
   /** Stops the service and starts it again on the same database and bus (a crash and restart). */
@@ -68,6 +76,33 @@ export async function startTestEngagement(
       if (time) event.time = time.toISOString();
       await handle(event as TesseraEvent);
       return event;
+    },
+    async publishTask(type, { campaignId, companyId }) {
+      const taskId = randomUUID();
+      await harness.emit('tasks.task.published.v1', {
+        task_id: taskId,
+        campaign_id: campaignId,
+        company_id: companyId,
+        title: 'A task',
+        task_type: type,
+        difficulty: 'easy',
+        input: {},
+        reward: { amount: 10, currency: 'USD' },
+        xp_reward: 5,
+        max_submissions: 10,
+        judges_required: 3,
+        min_trust_score: 0,
+        min_level: 1,
+        required_languages: [],
+        regions: [],
+        is_priority: false,
+        is_golden: false,
+        golden_answer: null,
+        claim_ttl_seconds: 600,
+        deadline: null,
+        status: 'active',
+      });
+      return taskId;
     },
     async contributor({ referralCode } = {}) {
       const id = randomUUID();
