@@ -1,5 +1,8 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
 import { findFreePort } from '@tessera/devstack';
 import { fileURLToPath } from 'node:url';
 import { inject } from 'vitest';
@@ -19,9 +22,10 @@ export interface Platform {
 export const e2eAdmin = { email: 'e2e.admin@example.test', password: 'e2e-granite-harbour-willow' };
 
 /**
- * Starts the whole platform the way `npm start` does (the local runner: every
- * service and the gateway as processes) on the harness's Postgres and NATS, and
- * resolves once the gateway answers.
+ * Starts the whole platform the way `npm start` does (the local runner: every service and the
+ * gateway as processes, each on a free port so that a running `npm start` is no obstacle) on the
+ * harness's Postgres, and resolves once the gateway answers. The runner starts its own NATS with a
+ * user per service, so every journey also proves the services' NATS permissions suffice.
  */
 export async function startPlatform(
   timeoutMs = 120_000,
@@ -29,13 +33,16 @@ export async function startPlatform(
   env: Record<string, string> = {},
 ): Promise<Platform> {
   const port = await findFreePort();
+  const dataDir = await mkdtemp(path.join(os.tmpdir(), 'tessera-e2e-'));
+  const { NATS_URL: _outside, ...inherited } = process.env;
   let output = '';
   const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', 'infra/local/src/main.ts'], {
     cwd: repoRoot,
     env: {
-      ...process.env,
+      ...inherited,
       DATABASE_URL: inject('postgresUrl'),
-      NATS_URL: inject('natsUrl'),
+      TESSERA_FREE_PORTS: '1',
+      TESSERA_DATA_DIR: dataDir,
       GATEWAY_PORT: String(port),
       LOG_LEVEL: 'warn',
       FORCE_COLOR: '0',
@@ -52,7 +59,10 @@ export async function startPlatform(
   const baseUrl = `http://127.0.0.1:${port}`;
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    if (child.exitCode !== null) throw new Error(`the platform exited early:\n${output}`);
+    if (child.exitCode !== null) {
+      await rm(dataDir, { recursive: true, force: true });
+      throw new Error(`the platform exited early:\n${output}`);
+    }
     const ok = await fetch(`${baseUrl}/healthz`).then(
       (r) => r.ok,
       () => false,
@@ -73,6 +83,7 @@ export async function startPlatform(
       const timer = setTimeout(() => child.kill('SIGKILL'), 20_000);
       const code = await exited;
       clearTimeout(timer);
+      await rm(dataDir, { recursive: true, force: true });
       return code;
     },
   };

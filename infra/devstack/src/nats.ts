@@ -13,6 +13,11 @@ import { canConnect, findFreePort, isPortFree, waitUntil } from './ports.ts';
 export interface NatsOptions extends DependencyOptions {
   /** JetStream store of a persistent server (required when persistent; otherwise a temp dir is used). */
   storeDir?: string;
+  /**
+   * A nats-server config file (users, permissions) for a server started here; the command line
+   * still sets JetStream, address, port and store. It cannot apply to a server from the env.
+   */
+  config?: string;
 }
 
 export type ResolvedNats = ResolvedDependency<'env' | 'testcontainers' | 'local'>;
@@ -29,7 +34,7 @@ export async function resolveNats(options: NatsOptions = {}): Promise<ResolvedNa
     await assertReachable('nats', fromEnv, 4222);
     return { url: fromEnv.url, source: 'env', stop: () => Promise.resolve() };
   }
-  if ((options.containers ?? !options.persistent) && (await containerRuntimeAnswers())) {
+  if (!options.config && (options.containers ?? !options.persistent) && (await containerRuntimeAnswers())) {
     return { ...(await startNatsContainer()), source: 'testcontainers' };
   }
   const binary = findNatsServer(env);
@@ -83,7 +88,8 @@ export async function startLocalNats(binary: string, options: NatsOptions = {}):
   await mkdir(storeDir, { recursive: true });
   const removeStore = () => (persistent ? Promise.resolve() : rm(storeDir, { recursive: true, force: true }));
 
-  const server = spawnGuarded(binary, ['-js', '-a', '127.0.0.1', '-p', String(port), '-sd', storeDir], {
+  const args = ['-js', '-a', '127.0.0.1', '-p', String(port), '-sd', storeDir];
+  const server = spawnGuarded(binary, options.config ? ['-c', options.config, ...args] : args, {
     removeOnOrphan: persistent ? '' : storeDir,
   });
   const recent: string[] = [];

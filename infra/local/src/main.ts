@@ -4,6 +4,7 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import {
   describeExit,
+  findFreePort,
   isPortFree,
   redactUrl,
   resolveNats,
@@ -14,6 +15,7 @@ import {
   type ResolvedDependency,
 } from '@tessera/devstack';
 import { ensureDatabases } from './databases.ts';
+import { prepareNatsAuth } from './nats-auth.ts';
 import { alignLabels, dim, label, prefixLines, say, shout, useColor } from './output.ts';
 import {
   SERVICE_ENTRY,
@@ -23,18 +25,30 @@ import {
   jwksUrl,
   serviceEnv,
   type ServiceSpec,
+  withFreePorts,
 } from './services.ts';
 
 const repoRoot = path.resolve(import.meta.dirname, '../../..');
 const gatewayEntry = path.join(repoRoot, 'infra/gateway/src/server.ts');
 
+/**
+ * TESSERA_FREE_PORTS=1: every service, the gateway, Postgres and NATS on free ports unless a port
+ * variable says otherwise (a second runner beside `npm start`: the e2e tests). TESSERA_DATA_DIR: where
+ * the data live instead of .tessera/.
+ */
+const freePorts = process.env.TESSERA_FREE_PORTS === '1';
+const portFrom = (value: string | undefined, fixed: number) =>
+  value ? Number(value) : freePorts ? undefined : fixed;
 const settings = {
-  pgPort: Number(process.env.PG_PORT ?? 54329),
-  natsPort: Number(process.env.NATS_PORT ?? 4229),
-  gatewayPort: Number(process.env.GATEWAY_PORT ?? 8080),
+  pgPort: portFrom(process.env.PG_PORT, 54329),
+  natsPort: portFrom(process.env.NATS_PORT, 4229),
+  gatewayPort: portFrom(process.env.GATEWAY_PORT, 8080),
   gatewayHost: process.env.GATEWAY_HOST ?? '127.0.0.1',
   logLevel: process.env.LOG_LEVEL ?? 'info',
-  dataDir: path.join(repoRoot, '.tessera'),
+  dataDir: process.env.TESSERA_DATA_DIR
+    ? path.resolve(process.env.TESSERA_DATA_DIR)
+    : path.join(repoRoot, '.tessera'),
+  freePorts,
 };
 
 /** Services boot with migrations, possibly all at once on a small machine. */
@@ -95,7 +109,9 @@ async function start(
   signal: AbortSignal,
   fail: (message: string) => void,
 ): Promise<string> {
-  const services = await discoverServices(path.join(repoRoot, 'services'));
+  const declared = await discoverServices(path.join(repoRoot, 'services'));
+  const services = settings.freePorts ? await withFreePorts(declared) : declared;
+  const gatewayPort = settings.gatewayPort ?? (await findFreePort());
   alignLabels(['postgres', 'nats', 'gateway', ...services.map((s) => s.name)]);
   say(
     services.length
@@ -105,7 +121,17 @@ async function start(
   if (!existsSync(gatewayEntry))
     throw new Error(`The gateway is missing: ${path.relative(repoRoot, gatewayEntry)}`);
   if (!jwksUrl(services) && services.length > 0) say('no identity service: JWKS_URL is not set');
-  await assertPortsFree(services);
+  await assertPortsFree(services, gatewayPort);
+
+  // A server we start gets one user per service; one from NATS_URL is not ours to configure.
+  const natsAuth = process.env.NATS_URL
+    ? undefined
+    : await prepareNatsAuth(
+        settings.dataDir,
+        services.map((s) => s.name),
+      );
+  if (!natsAuth)
+    say('NATS_URL is set: the runner cannot configure its users; services connect without credentials');
 
   const [postgres, nats] = await startSideBySide(running, [
     resolvePostgres({
@@ -118,6 +144,7 @@ async function start(
       persistent: true,
       storeDir: path.join(settings.dataDir, 'nats'),
       port: settings.natsPort,
+      ...(natsAuth ? { config: natsAuth.configPath } : {}),
       log: logTo(label('nats')),
     }),
   ]);
@@ -131,7 +158,12 @@ async function start(
   );
   if (created.length) say(`created databases: ${created.join(', ')}`);
 
-  const infra = { postgresUrl: postgres.url, natsUrl: nats.url, logLevel: settings.logLevel };
+  const infra = {
+    postgresUrl: postgres.url,
+    natsUrl: nats.url,
+    logLevel: settings.logLevel,
+    ...(natsAuth ? { natsPasswords: natsAuth.passwords } : {}),
+  };
   const spawnChild = (name: string, entry: string, cwd: string, env: Record<string, string>) => {
     signal.throwIfAborted();
     const child = spawnGuarded(process.execPath, ['--import', 'tsx', entry], {
@@ -168,13 +200,13 @@ async function start(
   }
   await Promise.all(services.map((s) => untilHealthy(s.name, `http://127.0.0.1:${s.port}/healthz`)));
 
-  const gatewayUrl = `http://${settings.gatewayHost}:${settings.gatewayPort}`;
+  const gatewayUrl = `http://${settings.gatewayHost}:${gatewayPort}`;
   spawnChild(
     'gateway',
     gatewayEntry,
     repoRoot,
     gatewayEnv(services, {
-      port: settings.gatewayPort,
+      port: gatewayPort,
       host: settings.gatewayHost,
       logLevel: settings.logLevel,
     }),
@@ -213,12 +245,17 @@ async function stop({ children, infrastructure }: Running): Promise<void> {
 }
 
 /** One clear message listing every port that is taken, before anything starts. */
-async function assertPortsFree(services: readonly ServiceSpec[]): Promise<void> {
+async function assertPortsFree(services: readonly ServiceSpec[], gatewayPort: number): Promise<void> {
+  const { pgPort, natsPort } = settings;
   const wanted = [
-    ...(process.env.DATABASE_URL ? [] : [{ port: settings.pgPort, what: 'Postgres (set PG_PORT)' }]),
-    ...(process.env.NATS_URL ? [] : [{ port: settings.natsPort, what: 'NATS (set NATS_PORT)' }]),
+    ...(process.env.DATABASE_URL || pgPort === undefined
+      ? []
+      : [{ port: pgPort, what: 'Postgres (set PG_PORT)' }]),
+    ...(process.env.NATS_URL || natsPort === undefined
+      ? []
+      : [{ port: natsPort, what: 'NATS (set NATS_PORT)' }]),
     ...services.map((s) => ({ port: s.port, what: `${s.name} (services/${s.name}/package.json)` })),
-    { port: settings.gatewayPort, what: 'the gateway (set GATEWAY_PORT)' },
+    { port: gatewayPort, what: 'the gateway (set GATEWAY_PORT)' },
   ];
   const taken = [];
   for (const { port, what } of wanted) if (!(await isPortFree(port))) taken.push(`${port} for ${what}`);

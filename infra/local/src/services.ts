@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
+import { findFreePort } from '@tessera/devstack';
 
 /** A service as declared by the "tessera" field of services/<name>/package.json. */
 export interface ServiceSpec {
@@ -87,6 +88,23 @@ function assertNoClashes(services: ServiceSpec[]): void {
   }
 }
 
+/**
+ * The services on ports free right now instead of the ports they declare, so that a second runner
+ * (the e2e tests) works beside `npm start`. Ports come from the OS one at a time while the previous
+ * ones are still free, so they are distinct.
+ */
+export async function withFreePorts(services: readonly ServiceSpec[]): Promise<ServiceSpec[]> {
+  const taken = new Set<number>();
+  const moved: ServiceSpec[] = [];
+  for (const service of services) {
+    let port = await findFreePort();
+    while (taken.has(port)) port = await findFreePort();
+    taken.add(port);
+    moved.push({ ...service, port });
+  }
+  return moved;
+}
+
 /** Each service owns one database: tessera_<name>, dashes turned into underscores. */
 export function databaseName(service: string): string {
   return `tessera_${service.replaceAll('-', '_')}`;
@@ -110,6 +128,8 @@ export interface Infrastructure {
   postgresUrl: string;
   natsUrl: string;
   logLevel: string;
+  /** Each service's NATS password (its user is its name), when the runner configured the server. */
+  natsPasswords?: Readonly<Record<string, string>>;
 }
 
 export function serviceEnv(
@@ -124,6 +144,9 @@ export function serviceEnv(
     HOST: '127.0.0.1',
     DATABASE_URL: databaseUrl(infra.postgresUrl, databaseName(service.name)),
     NATS_URL: infra.natsUrl,
+    ...(infra.natsPasswords?.[service.name]
+      ? { NATS_USER: service.name, NATS_PASSWORD: infra.natsPasswords[service.name] }
+      : {}),
     ...(jwks ? { JWKS_URL: jwks } : {}),
     NODE_ENV: 'development',
     LOG_LEVEL: infra.logLevel,

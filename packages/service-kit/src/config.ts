@@ -38,6 +38,11 @@ export const serviceConfigSchema = z.object({
     .default(''),
   /** Replicas of each stream this service provisions: 3 on the production cluster. */
   NATS_STREAM_REPLICAS: z.coerce.number().int().min(1).max(5).default(1),
+  /** The service's own NATS user and password (required in production: infra/nats/README.md). */
+  NATS_USER: z.string().min(1).optional(),
+  NATS_PASSWORD: z.string().min(1).optional(),
+  /** A CA file: connect to NATS over TLS, verifying the server against it. */
+  NATS_TLS_CA: z.string().min(1).optional(),
   JWKS_URL: z.url().optional(),
   JWT_ISSUER: z.string().min(1).default('tessera-identity'),
   JWT_AUDIENCE: z.string().min(1).default('tessera'),

@@ -22,4 +22,5 @@ export * from './messaging/dead-letters.ts';
 export * from './service.ts';
 export * from './jobs.ts';
 export * from './read-models/company-members.ts';
+export * from './read-models/revocations.ts';
 export * from './access/company-access.ts';

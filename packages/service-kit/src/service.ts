@@ -9,10 +9,12 @@ import { createHttpApp, type HttpApp } from './http/app.ts';
 import { createTokenVerifier, type TokenVerifier } from './http/auth.ts';
 import { periodicJob, type Running, type Worker } from './jobs.ts';
 import { createLogger, type Logger } from './logger.ts';
-import { type Bus, connectBus, ensureStream } from './messaging/bus.ts';
+import { awaitStream, type Bus, connectBus, ensureStream } from './messaging/bus.ts';
+import { busOptionsFor } from './messaging/bus-config.ts';
 import { EventConsumer, type EventConsumerOptions } from './messaging/consumer.ts';
 import { registerDeadLetterRoutes } from './messaging/dead-letters.ts';
 import { OutboxRelay } from './messaging/outbox-relay.ts';
+import { pruneRevocations, revocationConsumer, withRevocationCheck } from './read-models/revocations.ts';
 
 /** What a service's routes, consumers and workers are given. */
 export interface ServiceContext<
@@ -104,11 +106,12 @@ export async function startService<DB extends KitTables, C extends ServiceConfig
   };
 
   try {
+    const busOptions = busOptionsFor(definition.name, config); // first: no credentials, no start
     await ensureDatabase(config.DATABASE_URL);
     const db = createDatabase<DB>(config.DATABASE_URL);
     undo.push(() => db.destroy());
     await migrateToLatest(db as Kysely<unknown>, definition.migrations);
-    const bus = await connectBus({ url: config.NATS_URL, name: definition.name, prefix: config.NATS_PREFIX });
+    const bus = await connectBus(busOptions);
     undo.push(() => bus.close());
     const clock = options.clock ?? systemClock;
     const base: ServiceContext<DB, C, undefined> = { config, db, bus, logger, clock, resources: undefined };
@@ -122,12 +125,22 @@ export async function startService<DB extends KitTables, C extends ServiceConfig
     }
     const context: ServiceContext<DB, C, R> = { ...base, resources };
 
-    const specs = definition.consumers?.(context) ?? [];
-    for (const producer of new Set([definition.name, ...specs.map((s) => s.producer)])) {
-      await ensureStream(bus, producer, { replicas: config.NATS_STREAM_REPLICAS });
+    // A service that verifies identity's tokens over JWKS also applies identity's revocations.
+    const jwksTokens = definition.tokens ? undefined : (options.tokens ?? jwksVerifier(config));
+    const specs = [
+      ...(definition.consumers?.(context) ?? []),
+      ...(jwksTokens ? [revocationConsumer<DB>(definition.name)] : []),
+    ];
+    // Its own stream only; a stream it reads is its producer's to create (infra/nats/README.md).
+    await ensureStream(bus, definition.name, { replicas: config.NATS_STREAM_REPLICAS });
+    for (const producer of new Set(specs.map((s) => s.producer))) {
+      if (producer === definition.name) continue;
+      await awaitStream(bus, producer, { replicas: config.NATS_STREAM_REPLICAS, log: (m) => logger.info(m) });
     }
 
-    const tokens = options.tokens ?? definition.tokens?.(context) ?? jwksVerifier(config);
+    const tokens = jwksTokens
+      ? withRevocationCheck(jwksTokens, db)
+      : (options.tokens ?? definition.tokens?.(context));
     const app = await createHttpApp({
       name: definition.name,
       ...(definition.version ? { version: definition.version } : {}),
@@ -214,12 +227,12 @@ function kitPruneWorker<DB extends KitTables>(context: ServiceContext<DB, Servic
   return periodicJob({
     name: KIT_PRUNE_WORKER,
     intervalMs: config.KIT_PRUNE_INTERVAL_MS,
-    work: () =>
-      pruneKitTables(db, clock(), {
+    work: async () =>
+      (await pruneKitTables(db, clock(), {
         outboxMs: config.OUTBOX_RETENTION_HOURS * hour,
         inboxMs: config.INBOX_RETENTION_HOURS * hour,
         idempotencyKeysMs: config.IDEMPOTENCY_KEY_RETENTION_HOURS * hour,
-      }),
+      })) + (await pruneRevocations(db, clock())),
   });
 }
 

@@ -16,6 +16,8 @@ export const identityEnvSchema = serviceConfigSchema.extend({
   REFRESH_TOKEN_TTL_S: seconds(30 * 24 * 3600),
   /** However often it is refreshed, a session ends this long after the login that began it. */
   SESSION_MAX_AGE_S: seconds(90 * 24 * 3600),
+  /** A refresh token spent this recently may be presented again (two tabs at once) without revoking. */
+  REFRESH_GRACE_S: z.coerce.number().int().nonnegative().max(60).default(5),
   SIGNING_KEY_ROTATION_INTERVAL_S: seconds(30 * 24 * 3600),
   /** A new key is published this long before it signs, so every verifier has fetched it. */
   SIGNING_KEY_PUBLISH_LEAD_S: z.coerce.number().int().nonnegative().default(60),

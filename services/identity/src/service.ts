@@ -8,6 +8,7 @@ import { registerAdminRoutes } from './routes/admin.ts';
 import { registerAuthRoutes } from './routes/auth.ts';
 import { registerCompanyRoutes } from './routes/companies.ts';
 import { registerDevMailboxRoute } from './routes/dev-mailbox.ts';
+import { registerInvitationRoutes } from './routes/invitations.ts';
 import { registerJwksRoute } from './routes/jwks.ts';
 import { registerUserRoutes } from './routes/users.ts';
 import { createIdentity, type Identity, type IdentityOverrides } from './runtime.ts';
@@ -44,6 +45,7 @@ export function identityDefinition(
       registerJwksRoute(app, identity);
       registerUserRoutes(app, identity);
       registerCompanyRoutes(app, identity);
+      registerInvitationRoutes(app, identity);
       registerAdminRoutes(app, identity);
       if (config.NODE_ENV !== 'production') registerDevMailboxRoute(app, identity);
     },

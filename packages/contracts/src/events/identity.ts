@@ -68,4 +68,19 @@ export const identityEvents = [
     description: 'A user is no longer a member of a company.',
     data: z.object({ company_id: entityId, user_id: entityId }),
   }),
+  defineEvent('identity.principal.revoked.v1', {
+    description:
+      'A session (logout, refresh-token reuse, password reset, suspension, erasure) or a company API key was revoked: every service refuses access tokens carrying it (`sid` for a session, `sub` for an API key) until they expire.',
+    data: z.object({
+      kind: z.enum(['session', 'api_key']),
+      /** The session id (the token's `sid`) or the API key id (the token's `sub`). */
+      principal_id: entityId,
+      /** The session's user, or the API key's company. */
+      owner_id: entityId,
+      reason: reasonCode,
+      revoked_at: z.iso.datetime({ offset: true }),
+      /** No access token carrying this principal outlives this instant: the revocation can be forgotten then. */
+      tokens_expire_by: z.iso.datetime({ offset: true }),
+    }),
+  }),
 ] as const;

@@ -52,6 +52,20 @@ export const kitMigrations: Record<string, Migration> = {
       );
     },
   },
+  // Identity's revoked sessions and API keys, read by the kit's auth layer (read-models/revocations.ts).
+  '0002_revoked_principals': {
+    async up(db: Kysely<unknown>) {
+      await sql`
+        create table revoked_principals (
+          kind text not null,
+          principal_id text not null,
+          revoked_at timestamptz not null,
+          tokens_expire_by timestamptz not null,
+          primary key (kind, principal_id)
+        )`.execute(db);
+      await sql`create index revoked_principals_expiry on revoked_principals (tokens_expire_by)`.execute(db);
+    },
+  },
 };
 
 export interface OutboxTable {
@@ -87,11 +101,20 @@ export interface DeadLetterTable {
   replayed_at: ColumnType<Date | null, never, Date>;
 }
 
+export interface RevokedPrincipalsTable {
+  /** `session` (a token's `sid`) or `api_key` (an API key token's `sub`). */
+  kind: string;
+  principal_id: string;
+  revoked_at: ColumnType<Date, Date | string, Date | string>;
+  tokens_expire_by: ColumnType<Date, Date | string, Date | string>;
+}
+
 /** The kit's tables; a service's database interface extends this. */
 export interface KitTables {
   outbox: OutboxTable;
   inbox: InboxTable;
   dead_letters: DeadLetterTable;
+  revoked_principals: RevokedPrincipalsTable;
 }
 
 /**

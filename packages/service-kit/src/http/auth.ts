@@ -23,6 +23,8 @@ export interface Principal {
   companyId?: string;
   /** What an API key's token may do (`scopes` claim). */
   scopes?: string[];
+  /** The session a user's token belongs to (`sid` claim): what a logout or suspension revokes. */
+  sessionId?: string;
 }
 
 export interface TokenVerifier {
@@ -35,6 +37,7 @@ const claimsSchema = z.object({
   jti: z.string().min(1),
   company_id: z.string().min(1).optional(),
   scopes: z.array(z.string().min(1)).optional(),
+  sid: z.string().min(1).optional(),
 });
 
 /**
@@ -74,13 +77,14 @@ export function createTokenVerifier(options: {
       const claims = claimsSchema.safeParse(payload);
       if (!claims.success)
         throw refusal('unauthenticated', 'TOKEN_INVALID', 'The access token lacks required claims.');
-      const { sub, role, jti, company_id, scopes } = claims.data;
+      const { sub, role, jti, company_id, scopes, sid } = claims.data;
       return {
         userId: sub,
         role,
         tokenId: jti,
         ...(company_id !== undefined ? { companyId: company_id } : {}),
         ...(scopes !== undefined ? { scopes } : {}),
+        ...(sid !== undefined ? { sessionId: sid } : {}),
       };
     },
   };

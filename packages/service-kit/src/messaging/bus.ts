@@ -11,11 +11,26 @@ export interface Bus {
   close(): Promise<void>;
 }
 
-export async function connectBus(options: { url: string; name: string; prefix?: string }): Promise<Bus> {
+export interface BusOptions {
+  url: string;
+  name: string;
+  prefix?: string;
+  /** The service's NATS user (its name) and password; the server grants it only its permissions. */
+  user?: string;
+  password?: string;
+  /** A CA file: connect over TLS and verify the server against it. */
+  tlsCa?: string;
+}
+
+export async function connectBus(options: BusOptions): Promise<Bus> {
   const nc = await connect({
     servers: options.url.split(',').map((s) => s.trim()),
     name: options.name,
     maxReconnectAttempts: -1,
+    ...(options.user ? { user: options.user, pass: options.password ?? '' } : {}),
+    // A user may subscribe only to its own inbox prefix (infra/nats/src/permissions.ts).
+    ...(options.user ? { inboxPrefix: `_INBOX.${options.user}` } : {}),
+    ...(options.tlsCa ? { tls: { caFile: options.tlsCa } } : {}),
   });
   const jsm = await jetstreamManager(nc);
   return {
@@ -57,6 +72,53 @@ export async function ensureStream(
     await bus.jsm.streams.add(config);
   }
   return name;
+}
+
+/**
+ * A stream this service only reads: used when it exists. When absent, creating it is tried (an open
+ * server in a single-service test); a server that refuses that to this service's user leaves it to
+ * its producer, and this waits until the producer has created it (logged once).
+ */
+export async function awaitStream(
+  bus: Bus,
+  producer: string,
+  options: {
+    replicas?: number;
+    log?: (message: string) => void;
+    /** Backoff between polls, doubling from the first to the second. */
+    pollMs?: [number, number];
+  } = {},
+): Promise<string> {
+  const { name } = streamFor(producer, bus.ns);
+  const [first, most] = options.pollMs ?? [100, 5_000];
+  let delay = first;
+  let logged = false;
+  for (;;) {
+    try {
+      await bus.jsm.streams.info(name);
+      return name;
+    } catch (error) {
+      if (!isNotFound(error)) throw error;
+    }
+    try {
+      return await ensureStream(bus, producer, options.replicas ? { replicas: options.replicas } : {});
+    } catch (error) {
+      if (!isPermissionDenied(error)) throw error;
+    }
+    if (!logged) {
+      options.log?.(`waiting for stream ${name}: ${producer} creates it (this service may only read it)`);
+      logged = true;
+    }
+    await new Promise((resolve) => setTimeout(resolve, delay));
+    delay = Math.min(delay * 2, most);
+  }
+}
+
+export function isPermissionDenied(error: unknown): boolean {
+  for (let e: unknown = error; e instanceof Error; e = e.cause) {
+    if (/permissions? violation/i.test(e.message) || e.name === 'PermissionViolationError') return true;
+  }
+  return false;
 }
 
 function isNotFound(error: unknown): boolean {

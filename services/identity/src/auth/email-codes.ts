@@ -163,7 +163,7 @@ export async function resetPassword(
       updated_at: now,
       ...(user.email_verified_at ? {} : { email_verified_at: now }),
     });
-    await revokeUserSessions(trx, user.id, 'password_reset', now);
+    await revokeUserSessions(trx, user.id, 'password_reset', now, identity.config.ACCESS_TOKEN_TTL_S);
     if (!user.email_verified_at) {
       await appendToOutbox(trx, [
         buildEvent('identity.user.email-verified.v1', { user_id: user.id }, { subject: user.id }),

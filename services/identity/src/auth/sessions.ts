@@ -83,16 +83,17 @@ export async function refreshSession(identity: Identity, refreshToken: string): 
         session: { revokedAt: presented.revoked_at, expiresAt: presented.session_expires_at },
         userStatus: presented.status,
       },
-      { now },
+      { now, graceS: identity.config.REFRESH_GRACE_S },
     );
     if (!decision.rotate) {
       if (presented && decision.revokeFamily) {
-        await revokeSession(trx, presented.session_id, decision.revokeFamily, now);
+        const ttlS = identity.config.ACCESS_TOKEN_TTL_S;
+        await revokeSession(trx, presented.session_id, decision.revokeFamily, now, ttlS);
       }
       return decision;
     }
     if (!presented) throw new Error('decideRefresh rotated a token that was not found');
-    await markRotated(trx, presented.token_hash, now);
+    if (!decision.grace) await markRotated(trx, presented.token_hash, now);
     await touchSession(trx, presented.session_id, now);
     return issueTokens(identity, trx, {
       sessionId: presented.session_id,

@@ -1,5 +1,7 @@
+import { appendToOutbox } from '@tessera/service-kit';
 import type { Insertable, Kysely, Selectable } from 'kysely';
 import type { ApiKeysTable, IdentityDB } from './schema.ts';
+import { principalRevoked } from './sessions.ts';
 
 export type ApiKeyRow = Selectable<ApiKeysTable>;
 
@@ -37,19 +39,27 @@ export async function findApiKeyByPrefix(
   return db.selectFrom('api_keys').selectAll().where('prefix', '=', prefix).executeTakeFirst();
 }
 
+/** Revokes a key and announces it (`identity.principal.revoked.v1`), so every service refuses its tokens. */
 export async function revokeApiKey(
   db: Kysely<IdentityDB>,
   companyId: string,
   id: string,
   now: Date,
+  accessTokenTtlS: number,
 ): Promise<ApiKeyRow | undefined> {
-  await db
+  const revoked = await db
     .updateTable('api_keys')
     .set({ revoked_at: now })
     .where('company_id', '=', companyId)
     .where('id', '=', id)
     .where('revoked_at', 'is', null)
-    .execute();
+    .returning('id')
+    .executeTakeFirst();
+  if (revoked) {
+    await appendToOutbox(db, [
+      principalRevoked({ kind: 'api_key', id, ownerId: companyId }, 'api_key_revoked', now, accessTokenTtlS),
+    ]);
+  }
   return db
     .selectFrom('api_keys')
     .selectAll()

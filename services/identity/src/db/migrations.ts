@@ -146,4 +146,25 @@ export const migrations: Record<string, Migration> = {
   },
   // Replays of a creating POST answer what the first one did (Idempotency-Key header).
   '0002_idempotency_keys': idempotencyKeysMigration,
+  // Members join by accepting an invitation mailed to them (the secret is stored as SHA-256).
+  '0003_company_invitations': {
+    async up(db) {
+      await sql`
+        create table company_invitations (
+          id uuid primary key,
+          company_id uuid not null references companies (id),
+          email text not null,
+          member_role text not null check (member_role in ('manager', 'viewer', 'billing')),
+          token_hash text not null unique,
+          invited_by uuid not null references users (id),
+          created_at timestamptz not null,
+          expires_at timestamptz not null,
+          accepted_at timestamptz,
+          accepted_by uuid references users (id),
+          revoked_at timestamptz
+        )`.execute(db);
+      await sql`create index company_invitations_open on company_invitations (company_id, expires_at)
+        where accepted_at is null and revoked_at is null`.execute(db);
+    },
+  },
 };

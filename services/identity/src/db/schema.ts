@@ -108,6 +108,20 @@ export interface ApiKeysTable {
   revoked_at: NullableTimestamp;
 }
 
+export interface CompanyInvitationsTable {
+  id: string;
+  company_id: string;
+  email: string;
+  member_role: MemberRole;
+  token_hash: string;
+  invited_by: string;
+  created_at: Timestamp;
+  expires_at: Timestamp;
+  accepted_at: NullableTimestamp;
+  accepted_by: string | null;
+  revoked_at: NullableTimestamp;
+}
+
 export interface DevMailboxTable {
   id: Generated<number>;
   recipient: string;
@@ -128,5 +142,6 @@ export interface IdentityDB extends KitTables {
   companies: CompaniesTable;
   company_members: CompanyMembersTable;
   api_keys: ApiKeysTable;
+  company_invitations: CompanyInvitationsTable;
   dev_mailbox: DevMailboxTable;
 }

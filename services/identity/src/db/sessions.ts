@@ -1,3 +1,5 @@
+import { buildEvent } from '@tessera/contracts';
+import { appendToOutbox } from '@tessera/service-kit';
 import type { Kysely, Selectable } from 'kysely';
 import type { UserStatus } from '../domain/sessions.ts';
 import type { IdentityDB, Role, SessionsTable } from './schema.ts';
@@ -67,18 +69,26 @@ export async function touchSession(db: Kysely<IdentityDB>, sessionId: string, no
   await db.updateTable('sessions').set({ last_refreshed_at: now }).where('id', '=', sessionId).execute();
 }
 
+/**
+ * Revokes a session, or every open session of a user, and announces each one revoked
+ * (`identity.principal.revoked.v1`, in the same transaction): every other service then refuses the
+ * access tokens of those sessions. Returns the ids of the sessions this revoked.
+ */
 export async function revokeSession(
   db: Kysely<IdentityDB>,
   sessionId: string,
   reason: string,
   now: Date,
-): Promise<void> {
-  await db
+  accessTokenTtlS: number,
+): Promise<string[]> {
+  const rows = await db
     .updateTable('sessions')
     .set({ revoked_at: now, revoked_reason: reason })
     .where('id', '=', sessionId)
     .where('revoked_at', 'is', null)
+    .returning(['id', 'user_id'])
     .execute();
+  return announceRevokedSessions(db, rows, reason, now, accessTokenTtlS);
 }
 
 export async function revokeUserSessions(
@@ -86,13 +96,56 @@ export async function revokeUserSessions(
   userId: string,
   reason: string,
   now: Date,
-): Promise<void> {
-  await db
+  accessTokenTtlS: number,
+): Promise<string[]> {
+  const rows = await db
     .updateTable('sessions')
     .set({ revoked_at: now, revoked_reason: reason })
     .where('user_id', '=', userId)
     .where('revoked_at', 'is', null)
+    .returning(['id', 'user_id'])
     .execute();
+  return announceRevokedSessions(db, rows, reason, now, accessTokenTtlS);
+}
+
+async function announceRevokedSessions(
+  db: Kysely<IdentityDB>,
+  rows: { id: string; user_id: string }[],
+  reason: string,
+  now: Date,
+  accessTokenTtlS: number,
+): Promise<string[]> {
+  if (rows.length === 0) return [];
+  await appendToOutbox(
+    db,
+    rows.map((row) =>
+      principalRevoked({ kind: 'session', id: row.id, ownerId: row.user_id }, reason, now, accessTokenTtlS),
+    ),
+  );
+  return rows.map((row) => row.id);
+}
+
+/** Slack for clocks that disagree: a revocation is kept this much longer than its last token lives. */
+const CLOCK_SKEW_S = 60;
+
+export function principalRevoked(
+  principal: { kind: 'session' | 'api_key'; id: string; ownerId: string },
+  reason: string,
+  now: Date,
+  accessTokenTtlS: number,
+) {
+  return buildEvent(
+    'identity.principal.revoked.v1',
+    {
+      kind: principal.kind,
+      principal_id: principal.id,
+      owner_id: principal.ownerId,
+      reason,
+      revoked_at: now.toISOString(),
+      tokens_expire_by: new Date(now.getTime() + (accessTokenTtlS + CLOCK_SKEW_S) * 1000).toISOString(),
+    },
+    { subject: principal.id },
+  );
 }
 
 export async function isSessionOpen(db: Kysely<IdentityDB>, sessionId: string, now: Date): Promise<boolean> {

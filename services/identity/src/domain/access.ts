@@ -84,6 +84,15 @@ export function leavesNoManager(
   return wasManager && managersAfter.length === 0;
 }
 
+/** What the last manager of a company is told when leaving, being demoted or erasing the account. */
+export const lastManagerOf = (company?: string) =>
+  refuse.conflict(
+    'LAST_MANAGER',
+    company
+      ? `You are the last manager of ${company}: make another member a manager first.`
+      : 'A company keeps at least one manager.',
+  );
+
 export type StatusChange = 'suspend' | 'reinstate' | 'none';
 
 export function statusChange(

@@ -17,20 +17,25 @@ export interface SessionState {
 
 export type UserStatus = 'active' | 'suspended' | 'erased';
 
-export type RefreshVerdict = 'rotate' | 'reused' | 'expired' | 'revoked' | 'suspended' | 'erased';
+export type RefreshVerdict = 'rotate' | 'grace' | 'reused' | 'expired' | 'revoked' | 'suspended' | 'erased';
 
+/**
+ * A token spent at most `graceS` ago is not reuse but a second tab that refreshed at the same
+ * moment (`grace`): it gets a pair of its own. Spent any earlier, it is reuse.
+ */
 export function judgeRefresh(
   token: PresentedToken,
   session: SessionState,
   userStatus: UserStatus,
   now: Date,
+  graceS = 0,
 ): RefreshVerdict {
   if (session.revokedAt) return 'revoked';
-  if (token.rotatedAt) return 'reused';
   const t = now.getTime();
+  if (token.rotatedAt && t - token.rotatedAt.getTime() > graceS * 1000) return 'reused';
   if (token.expiresAt.getTime() <= t || session.expiresAt.getTime() <= t) return 'expired';
   if (userStatus !== 'active') return userStatus;
-  return 'rotate';
+  return token.rotatedAt ? 'grace' : 'rotate';
 }
 
 /** What a refresh token presented to `POST /auth/refresh` finds: its token, session and account. */
@@ -45,7 +50,11 @@ export interface RefreshState {
  * family) first when the token was reused or its account may no longer hold a session.
  */
 export type RefreshDecision =
-  { rotate: true } | { rotate: false; revokeFamily: false | RevokeReason; refusal: Refusal };
+  | {
+      rotate: true;
+      /** The token was already spent, within the grace: issue, do not spend again. */ grace: boolean;
+    }
+  | { rotate: false; revokeFamily: false | RevokeReason; refusal: Refusal };
 
 export type RevokeReason = 'refresh_reused' | 'refresh_suspended' | 'refresh_erased';
 
@@ -53,16 +62,21 @@ const invalid = () =>
   refuse.unauthenticated('REFRESH_TOKEN_INVALID', 'The refresh token is not valid; log in again.');
 
 /**
- * Decides a refresh. An unknown token is refused; a reused one (already rotated) revokes its
+ * Decides a refresh. An unknown token is refused; a reused one (rotated more than `graceS` ago) revokes its
  * family: whoever holds the newer token is logged out with the thief. A suspended or erased
  * account's session is revoked too; an expired or already revoked one is only refused.
  */
-export function decideRefresh(state: RefreshState | undefined, command: { now: Date }): RefreshDecision {
+export function decideRefresh(
+  state: RefreshState | undefined,
+  command: { now: Date; graceS?: number },
+): RefreshDecision {
   if (!state) return { rotate: false, revokeFamily: false, refusal: invalid() };
-  const verdict = judgeRefresh(state.token, state.session, state.userStatus, command.now);
+  const verdict = judgeRefresh(state.token, state.session, state.userStatus, command.now, command.graceS);
   switch (verdict) {
     case 'rotate':
-      return { rotate: true };
+      return { rotate: true, grace: false };
+    case 'grace':
+      return { rotate: true, grace: true };
     case 'reused':
       return {
         rotate: false,

@@ -51,7 +51,32 @@ describe('a refresh', () => {
     refresh
       .given(state)
       .when({ now: at(10) })
-      .then({ rotate: true });
+      .then({ rotate: true, grace: false });
+  });
+
+  it('lets a token spent within the grace be presented again (two tabs at once) without revoking', () => {
+    refresh
+      .given({ ...state, token: { ...token, rotatedAt: at(5) } })
+      .when({ now: at(10), graceS: 5 })
+      .then({ rotate: true, grace: true });
+  });
+
+  it('revokes the family when a spent token comes back after the grace', () => {
+    refresh
+      .given({ ...state, token: { ...token, rotatedAt: at(5) } })
+      .when({ now: new Date(at(10).getTime() + 1), graceS: 5 })
+      .then(refused('REFRESH_TOKEN_REUSED', 'unauthenticated', 'refresh_reused'));
+  });
+
+  it('grants no grace to an account that may no longer hold a session, nor to a revoked session', () => {
+    refresh
+      .given({ ...state, token: { ...token, rotatedAt: at(9) }, userStatus: 'suspended' })
+      .when({ now: at(10), graceS: 5 })
+      .then(refused('ACCOUNT_SUSPENDED', 'forbidden', 'refresh_suspended'));
+    refresh
+      .given({ ...state, token: { ...token, rotatedAt: at(9) }, session: { ...session, revokedAt: at(9) } })
+      .when({ now: at(10), graceS: 5 })
+      .then(refused('SESSION_REVOKED', 'unauthenticated', false));
   });
 
   it('refresh-token reuse revokes the family', () => {

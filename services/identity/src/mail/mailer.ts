@@ -2,7 +2,7 @@ import type { Kysely } from 'kysely';
 import nodemailer from 'nodemailer';
 import type { IdentityDB } from '../db/schema.ts';
 
-export type MailKind = 'email_verification' | 'password_reset';
+export type MailKind = 'email_verification' | 'password_reset' | 'company_invitation';
 
 export interface OutgoingMail {
   to: string;

@@ -28,3 +28,23 @@ export function passwordResetMail(to: string, link: string, ttlMinutes: number):
     ].join('\n'),
   };
 }
+
+export function invitationMail(
+  to: string,
+  invitation: { company: string; memberRole: string; link: string; token: string; ttlDays: number },
+): OutgoingMail {
+  return {
+    to,
+    kind: 'company_invitation',
+    subject: `You are invited to join ${invitation.company} on Tessera`,
+    text: [
+      `You are invited to join ${invitation.company} on Tessera as ${invitation.memberRole}. To accept, log in`,
+      'with a company account of this address and open:',
+      '',
+      invitation.link,
+      '',
+      `(or accept with the code ${invitation.token}). The invitation expires in ${invitation.ttlDays} days.`,
+      'If you do not know this company, ignore this message: nothing happens until you accept.',
+    ].join('\n'),
+  };
+}

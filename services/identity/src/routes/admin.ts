@@ -130,7 +130,7 @@ export function registerAdminRoutes(app: HttpApp, identity: Identity): void {
             suspension_reason_code: code,
             updated_at: now,
           });
-          await revokeUserSessions(trx, id, 'suspended', now);
+          await revokeUserSessions(trx, id, 'suspended', now, identity.config.ACCESS_TOKEN_TTL_S);
           await appendToOutbox(trx, [
             buildEvent('identity.user.suspended.v1', { user_id: id, reason_code: code }, { subject: id }),
           ]);

@@ -1,4 +1,5 @@
 import { readStream, waitFor } from '@tessera/service-kit/testing';
+import { decodeJwt } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Passwords } from '../auth/passwords.ts';
 import {
@@ -304,6 +305,8 @@ describe('refresh and logout', () => {
     const rotated = (await post('/auth/refresh', { refresh_token: user.refresh })).json<SessionBody>()
       .session;
 
+    // Past the grace (REFRESH_GRACE_S, 5 s) a spent token is reuse.
+    t.clock.advance(6_000);
     const replay = await post('/auth/refresh', { refresh_token: user.refresh });
     expect([replay.statusCode, replay.json().code]).toEqual([401, 'REFRESH_TOKEN_REUSED']);
 
@@ -312,6 +315,56 @@ describe('refresh and logout', () => {
     expect([newer.statusCode, newer.json().code]).toEqual([401, 'SESSION_REVOKED']);
     const me = await t.app.inject({ url: '/api/v1/users/me', headers: auth(rotated.access_token) });
     expect([me.statusCode, me.json().code]).toEqual([401, 'SESSION_REVOKED']);
+  });
+
+  it('lets two tabs refresh with the same token at once: both get a working pair, the session lives', async () => {
+    const user = await signUp(t);
+    const [one, two] = await Promise.all([
+      post('/auth/refresh', { refresh_token: user.refresh }),
+      post('/auth/refresh', { refresh_token: user.refresh }),
+    ]);
+    expect([one.statusCode, two.statusCode], `${one.body} ${two.body}`).toEqual([200, 200]);
+    for (const response of [one, two]) {
+      const { session } = response.json<SessionBody>();
+      const me = await t.app.inject({ url: '/api/v1/users/me', headers: auth(session.access_token) });
+      expect(me.statusCode).toBe(200);
+      expect((await post('/auth/refresh', { refresh_token: session.refresh_token })).statusCode).toBe(200);
+    }
+  });
+
+  it('still revokes the session when the spent token comes back after the grace', async () => {
+    const user = await signUp(t);
+    const rotated = (await post('/auth/refresh', { refresh_token: user.refresh })).json<SessionBody>()
+      .session;
+    t.clock.advance(3_000);
+    expect((await post('/auth/refresh', { refresh_token: user.refresh })).statusCode).toBe(200);
+    t.clock.advance(3_000);
+    const late = await post('/auth/refresh', { refresh_token: user.refresh });
+    expect([late.statusCode, late.json().code]).toEqual([401, 'REFRESH_TOKEN_REUSED']);
+    const newer = await post('/auth/refresh', { refresh_token: rotated.refresh_token });
+    expect([newer.statusCode, newer.json().code]).toEqual([401, 'SESSION_REVOKED']);
+  });
+
+  it('announces every revoked session, so other services refuse its tokens', async () => {
+    const user = await signUp(t);
+    const sid = decodeJwt(user.access).sid as string;
+    const out = await t.app.inject({ method: 'POST', url: '/auth/logout', headers: auth(user.access) });
+    expect(out.statusCode).toBe(204);
+    const [event] = await waitFor(async () => {
+      const found = (await readStream(t.service.bus, 'identity'))
+        .map((e) => e.data as { type: string; subject: string; data: Record<string, unknown> })
+        .filter((e) => e.type === 'identity.principal.revoked.v1' && e.subject === sid);
+      return found.length > 0 && found;
+    });
+    expect(event!.data).toMatchObject({
+      kind: 'session',
+      principal_id: sid,
+      owner_id: user.id,
+      reason: 'logout',
+    });
+    const expiresBy = Date.parse(event!.data.tokens_expire_by as string);
+    const accessExpiry = (decodeJwt(user.access).exp as number) * 1000;
+    expect(expiresBy).toBeGreaterThanOrEqual(accessExpiry);
   });
 
   it('refuses unknown and malformed refresh tokens', async () => {

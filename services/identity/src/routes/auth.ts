@@ -130,7 +130,10 @@ export function registerAuthRoutes(app: HttpApp, identity: Identity): void {
       // The token was verified by `authenticate`; only its session id is read here.
       const token = request.headers.authorization!.slice('Bearer '.length);
       const { sid } = decodeJwt(token);
-      if (typeof sid === 'string') await revokeSession(db, sid, 'logout', identity.clock());
+      if (typeof sid === 'string') {
+        const ttlS = identity.config.ACCESS_TOKEN_TTL_S;
+        await db.transaction().execute((trx) => revokeSession(trx, sid, 'logout', identity.clock(), ttlS));
+      }
       return reply.code(204).send(null);
     },
   );

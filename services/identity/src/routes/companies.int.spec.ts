@@ -5,10 +5,15 @@ import {
   adminSession,
   auth,
   countRows,
+  invitationTokenFor,
+  joinCompany,
+  mailbox,
   signUp,
   type SignedUp,
   startIdentity,
   type TestIdentity,
+  uniqueEmail,
+  verifyEmail,
 } from '../testing/harness.ts';
 
 let t: TestIdentity;
@@ -136,7 +141,7 @@ describe('companies', () => {
     expect(unknown.statusCode).toBe(404);
   });
 
-  it('members: managers add, change and remove; others only look; a company keeps a manager', async () => {
+  it('members: managers invite, change and remove; others only look; a company keeps a manager', async () => {
     const owner = await signUp(t, { role: 'company' });
     const company = await newCompany(owner);
     const viewer = await signUp(t, { role: 'company' });
@@ -144,28 +149,25 @@ describe('companies', () => {
     const contributor = await signUp(t);
     const members = `/api/v1/companies/${company.id}/members`;
 
-    const added = await call('POST', members, owner.access, {
-      email: viewer.email.toUpperCase(),
+    await verifyEmail(t, viewer);
+    await verifyEmail(t, billing);
+    await joinCompany(t, owner, company.id, { ...viewer, email: viewer.email.toUpperCase() }, 'viewer');
+    await joinCompany(t, owner, company.id, billing, 'billing');
+    const listed = await call('GET', members, owner.access);
+    expect(listed.json().members).toContainEqual(
+      expect.objectContaining({ user_id: viewer.id, member_role: 'viewer', email: viewer.email }),
+    );
+    // Members join only by invitation: neither an address nor a non-member's id adds anyone.
+    const byEmail = await call('POST', members, owner.access, {
+      email: contributor.email,
       member_role: 'viewer',
     });
-    expect([added.statusCode, added.json().member]).toEqual([
-      201,
-      expect.objectContaining({ user_id: viewer.id, member_role: 'viewer', email: viewer.email }),
-    ]);
-    expect(
-      (await call('POST', members, owner.access, { user_id: billing.id, member_role: 'billing' })).statusCode,
-    ).toBe(201);
-    const notCompany = await call('POST', members, owner.access, {
+    expect([byEmail.statusCode, byEmail.json().code]).toEqual([400, 'VALIDATION_FAILED']);
+    const byId = await call('POST', members, owner.access, {
       user_id: contributor.id,
       member_role: 'viewer',
     });
-    expect([notCompany.statusCode, notCompany.json().code]).toEqual([422, 'MEMBER_NOT_ELIGIBLE']);
-    const both = await call('POST', members, owner.access, {
-      user_id: viewer.id,
-      email: viewer.email,
-      member_role: 'viewer',
-    });
-    expect(both.statusCode).toBe(400);
+    expect([byId.statusCode, byId.json().code]).toEqual([404, 'MEMBER_NOT_FOUND']);
 
     // A viewer sees the company but may not change it.
     expect((await call('GET', `/api/v1/companies/${company.id}`, viewer.access)).json().company.my_role).toBe(
@@ -214,6 +216,88 @@ describe('companies', () => {
       ['member-removed', billing.id, undefined],
       ['member-removed', owner.id, undefined],
     ]);
+  });
+});
+
+describe('invitations', () => {
+  const invite = (token: string, companyId: string, email: string, member_role = 'viewer') =>
+    call('POST', `/api/v1/companies/${companyId}/invitations`, token, { email, member_role });
+  const acceptAs = (user: SignedUp, token: string) =>
+    call('POST', '/api/v1/invitations/accept', user.access, { token });
+
+  it('answer the same for a known and an unknown address, and add no one until accepted', async () => {
+    const owner = await signUp(t, { role: 'company' });
+    const company = await newCompany(owner);
+    const known = await signUp(t, { role: 'company' });
+    await verifyEmail(t, known);
+    const unknown = uniqueEmail('nobody');
+
+    const toKnown = await invite(owner.access, company.id, known.email);
+    const toUnknown = await invite(owner.access, company.id, unknown);
+    const shape = (r: typeof toKnown) => {
+      const { invitation } = r.json<{ invitation: Record<string, unknown> }>();
+      return [r.statusCode, Object.keys(invitation).sort(), invitation.member_role];
+    };
+    expect(shape(toKnown)).toEqual(shape(toUnknown));
+    expect(toKnown.statusCode).toBe(202);
+    // Both addresses get the same mail; nobody is a member yet, and nothing was announced.
+    expect((await mailbox(t, unknown)).map((m) => m.kind)).toEqual(['company_invitation']);
+    const before = await call('GET', `/api/v1/companies/${company.id}/members`, owner.access);
+    expect(before.json().members.map((m: { user_id: string }) => m.user_id)).toEqual([owner.id]);
+    const pending = await call('GET', `/api/v1/companies/${company.id}/invitations`, owner.access);
+    expect(pending.json().invitations).toHaveLength(2);
+
+    const accepted = await acceptAs(known, await invitationTokenFor(t, known.email));
+    expect([accepted.statusCode, accepted.json().member.user_id]).toEqual([201, known.id]);
+    const again = await acceptAs(known, await invitationTokenFor(t, known.email));
+    expect([again.statusCode, again.json().code]).toEqual([409, 'INVITATION_USED']);
+
+    const events = await waitFor(async () => {
+      const all = (await readStream(t.service.bus, 'identity'))
+        .map((e) => e.data as { type: string; subject: string; data: { user_id?: string } })
+        .filter((e) => e.subject === company.id && e.type === 'identity.company.member-added.v1');
+      return all.length >= 2 && all;
+    });
+    expect(events.map((e) => e.data.user_id)).toEqual([owner.id, known.id]);
+  });
+
+  it('are accepted only by the invited, verified company account, before they expire', async () => {
+    const owner = await signUp(t, { role: 'company' });
+    const company = await newCompany(owner);
+    const invited = await signUp(t, { role: 'company' });
+    const other = await signUp(t, { role: 'company' });
+    await verifyEmail(t, other);
+    await invite(owner.access, company.id, invited.email);
+    const token = await invitationTokenFor(t, invited.email);
+
+    const stranger = await acceptAs(other, token);
+    expect([stranger.statusCode, stranger.json().code]).toEqual([403, 'INVITATION_FOR_ANOTHER_ADDRESS']);
+    const unverified = await acceptAs(invited, token);
+    expect([unverified.statusCode, unverified.json().code]).toEqual([403, 'EMAIL_NOT_VERIFIED']);
+    const bogus = await acceptAs(invited, 'A'.repeat(43));
+    expect([bogus.statusCode, bogus.json().code]).toEqual([404, 'INVITATION_NOT_FOUND']);
+
+    await verifyEmail(t, invited);
+    t.clock.advance(8 * 24 * 3600 * 1000);
+    try {
+      const late = await acceptAs(invited, token);
+      expect([late.statusCode, late.json().code]).toEqual([409, 'INVITATION_EXPIRED']);
+    } finally {
+      t.clock.advance(-8 * 24 * 3600 * 1000);
+    }
+    const members = await call('GET', `/api/v1/companies/${company.id}/members`, owner.access);
+    expect(members.json().members).toHaveLength(1);
+  });
+
+  it('are sent and seen by managers only', async () => {
+    const owner = await signUp(t, { role: 'company' });
+    const company = await newCompany(owner);
+    const outsider = await signUp(t, { role: 'company' });
+    const denied = await invite(outsider.access, company.id, outsider.email, 'manager');
+    expect([denied.statusCode, denied.json().code]).toEqual([404, 'COMPANY_NOT_FOUND']);
+    expect(await mailbox(t, outsider.email)).not.toContainEqual(
+      expect.objectContaining({ kind: 'company_invitation' }),
+    );
   });
 });
 

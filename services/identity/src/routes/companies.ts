@@ -34,8 +34,13 @@ import {
   type MemberRow,
   upsertMember,
 } from '../db/companies.ts';
-import { findUserByEmail, findUserById } from '../db/users.ts';
-import { companyNotFound, decideCompanyRights, leavesNoManager, memberRoles } from '../domain/access.ts';
+import {
+  companyNotFound,
+  decideCompanyRights,
+  lastManagerOf,
+  leavesNoManager,
+  memberRoles,
+} from '../domain/access.ts';
 import {
   API_KEY_SCOPES,
   displayPrefix,
@@ -44,7 +49,7 @@ import {
 } from '../domain/api-keys.ts';
 import type { Identity } from '../runtime.ts';
 import { accountSuspended, currentUser, type FastifyRequest, userPrincipal } from './guards.ts';
-import { bearer, email, httpUrl, name } from './schemas.ts';
+import { bearer, httpUrl, name } from './schemas.ts';
 
 const tags = ['companies'];
 
@@ -59,7 +64,7 @@ const companySchema = z.object({
   my_role: z.enum(memberRoles).nullable(),
 });
 
-const memberSchema = z.object({
+export const memberSchema = z.object({
   user_id: z.string(),
   member_role: z.enum(memberRoles),
   email: z.string().nullable(),
@@ -89,7 +94,7 @@ function presentCompany(company: CompanyRow, myRole: z.infer<typeof companySchem
   };
 }
 
-function presentMember(member: MemberRow) {
+export function presentMember(member: MemberRow) {
   return {
     user_id: member.user_id,
     member_role: member.member_role,
@@ -111,25 +116,32 @@ function presentApiKey(key: ApiKeyRow) {
   };
 }
 
-const lastManager = () => refuse.conflict('LAST_MANAGER', 'A company keeps at least one manager.');
+const lastManager = () => lastManagerOf();
+
+/**
+ * The company, when the caller may do what `need` says to it (else 404 to whoever may not see
+ * it: its existence is not disclosed; 403 to a member who may only read), and their role in it.
+ */
+export async function companyAccess(
+  identity: Identity,
+  request: FastifyRequest,
+  companyId: string,
+  need: CompanyNeed,
+) {
+  const principal = principalOf(request);
+  const [company, membership] = await Promise.all([
+    findCompany(identity.db, companyId),
+    principal.companyId === undefined ? findMembership(identity.db, companyId, principal.userId) : undefined,
+  ]);
+  if (!company) throw companyNotFound();
+  orRefuse(decideCompanyRights(principal, companyId, membership, need));
+  return { company, myRole: membership?.memberRole ?? null };
+}
 
 export function registerCompanyRoutes(app: HttpApp, identity: Identity): void {
   const { db } = identity;
-
-  /**
-   * The company, when the caller may do what `need` says to it (else 404 to whoever may not see
-   * it: its existence is not disclosed; 403 to a member who may only read), and their role in it.
-   */
-  async function access(request: FastifyRequest, companyId: string, need: CompanyNeed) {
-    const principal = principalOf(request);
-    const [company, membership] = await Promise.all([
-      findCompany(db, companyId),
-      principal.companyId === undefined ? findMembership(db, companyId, principal.userId) : undefined,
-    ]);
-    if (!company) throw companyNotFound();
-    orRefuse(decideCompanyRights(principal, companyId, membership, need));
-    return { company, myRole: membership?.memberRole ?? null };
-  }
+  const access = (request: FastifyRequest, companyId: string, need: CompanyNeed) =>
+    companyAccess(identity, request, companyId, need);
 
   app.post(
     '/api/v1/companies',
@@ -253,45 +265,35 @@ export function registerCompanyRoutes(app: HttpApp, identity: Identity): void {
       preHandler: app.authenticate,
       schema: {
         tags,
-        summary: 'Add a company account as a member, or change its member role (managers only)',
+        summary: "Change a current member's role (managers only); people join by invitation",
         security: bearer,
         params: idParams,
-        body: z
-          .strictObject({
-            email: email.optional(),
-            user_id: uuidParam.optional(),
-            member_role: z.enum(memberRoles),
-          })
-          .refine((b) => (b.email === undefined) !== (b.user_id === undefined), {
-            error: 'give either email or user_id',
-          }),
-        response: { 200: z.object({ member: memberSchema }), 201: z.object({ member: memberSchema }) },
+        body: z.strictObject({ user_id: uuidParam, member_role: z.enum(memberRoles) }),
+        response: { 200: z.object({ member: memberSchema }) },
       },
     },
     async (request, reply) => {
       const companyId = request.params.id;
       const me = userPrincipal(request);
       await access(request, companyId, 'write');
-      const { email, user_id, member_role } = request.body;
-      const target = email ? await findUserByEmail(db, email) : await findUserById(db, user_id!);
-      if (!target || target.status === 'erased') throw refuse.notFound('No such account.', 'USER_NOT_FOUND');
-      if (target.role !== 'company' || target.status !== 'active') {
-        throw refuse.unprocessable(
-          'MEMBER_NOT_ELIGIBLE',
-          'Only active company accounts (role "company") can be company members.',
-        );
-      }
-      const { member, created } = await db.transaction().execute(async (trx) => {
+      const { user_id: userId, member_role } = request.body;
+      const member = await db.transaction().execute(async (trx) => {
         const members = await listMembers(trx, companyId, { lock: true });
-        const existing = members.find((m) => m.user_id === target.id);
-        if (existing?.member_role === member_role) return { member: existing, created: false };
+        const existing = members.find((m) => m.user_id === userId);
+        if (!existing) {
+          throw refuse.notFound(
+            'This account is not a member of the company; invite it.',
+            'MEMBER_NOT_FOUND',
+          );
+        }
+        if (existing.member_role === member_role) return existing;
         const current = members.map((m) => ({ userId: m.user_id, memberRole: m.member_role }));
-        if (leavesNoManager(current, target.id, member_role)) {
+        if (leavesNoManager(current, userId, member_role)) {
           throw lastManager();
         }
         await upsertMember(trx, {
           company_id: companyId,
-          user_id: target.id,
+          user_id: userId,
           member_role,
           added_by: me.userId,
           added_at: identity.clock(),
@@ -299,14 +301,14 @@ export function registerCompanyRoutes(app: HttpApp, identity: Identity): void {
         await appendToOutbox(trx, [
           buildEvent(
             'identity.company.member-added.v1',
-            { company_id: companyId, user_id: target.id, member_role },
+            { company_id: companyId, user_id: userId, member_role },
             { subject: companyId },
           ),
         ]);
         const after = await listMembers(trx, companyId);
-        return { member: after.find((m) => m.user_id === target.id)!, created: !existing };
+        return after.find((m) => m.user_id === userId)!;
       });
-      return reply.code(created ? 201 : 200).send({ member: presentMember(member) });
+      return reply.code(200).send({ member: presentMember(member) });
     },
   );
 
@@ -423,7 +425,7 @@ export function registerCompanyRoutes(app: HttpApp, identity: Identity): void {
       preHandler: app.authenticate,
       schema: {
         tags,
-        summary: 'Revoke an API key; tokens already issued to it stop working here and expire elsewhere',
+        summary: 'Revoke an API key; tokens already issued to it stop working everywhere within a second',
         security: bearer,
         params: z.object({ id: uuidParam, keyId: uuidParam }),
         response: { 204: z.null() },
@@ -432,7 +434,10 @@ export function registerCompanyRoutes(app: HttpApp, identity: Identity): void {
     async (request, reply) => {
       const { id: companyId, keyId } = request.params;
       await access(request, companyId, 'write');
-      const key = await revokeApiKey(db, companyId, keyId, identity.clock());
+      const ttlS = identity.config.ACCESS_TOKEN_TTL_S;
+      const key = await db
+        .transaction()
+        .execute((trx) => revokeApiKey(trx, companyId, keyId, identity.clock(), ttlS));
       if (!key) throw refuse.notFound('No such API key in this company.', 'API_KEY_NOT_FOUND');
       return reply.code(204).send(null);
     },

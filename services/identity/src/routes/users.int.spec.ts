@@ -3,12 +3,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   adminSession,
   auth,
+  joinCompany,
   mailbox,
   signUp,
   type SignedUp,
   startIdentity,
   type TestIdentity,
   uniqueEmail,
+  verifyEmail,
 } from '../testing/harness.ts';
 
 let t: TestIdentity;
@@ -104,7 +106,7 @@ describe('/api/v1/users/me', () => {
     expect(after.json()).toEqual(before.json());
   });
 
-  it('erases: personal data gone, sessions ended, memberships removed, every change announced', async () => {
+  it('erases: personal data gone, sessions ended, memberships removed, every change announced; never a last manager', async () => {
     const user = await signUp(t, { role: 'company' });
     const company = await t.app.inject({
       method: 'POST',
@@ -113,12 +115,20 @@ describe('/api/v1/users/me', () => {
       payload: { name: 'Erasable Ltd' },
     });
     const companyId = company.json().company.id as string;
+    const erase = () =>
+      t.app.inject({ method: 'DELETE', url: '/api/v1/users/me', headers: auth(user.access) });
 
-    const response = await t.app.inject({
-      method: 'DELETE',
-      url: '/api/v1/users/me',
-      headers: auth(user.access),
-    });
+    // The last manager hands over first.
+    const refused = await erase();
+    expect([refused.statusCode, refused.json().code]).toEqual([409, 'LAST_MANAGER']);
+    expect((await t.app.inject({ url: '/api/v1/users/me', headers: auth(user.access) })).statusCode).toBe(
+      200,
+    );
+    const successor = await signUp(t, { role: 'company' });
+    await verifyEmail(t, successor);
+    await joinCompany(t, user, companyId, successor, 'manager');
+
+    const response = await erase();
     expect(response.statusCode).toBe(204);
 
     const row = await t.service.db
@@ -153,9 +163,10 @@ describe('/api/v1/users/me', () => {
 
     const userEvents = await eventsAbout(user.id, 2);
     expect(userEvents.map((e) => e.type)).toEqual(['identity.user.registered.v1', 'identity.user.erased.v1']);
-    const companyEvents = await eventsAbout(companyId, 3);
+    const companyEvents = await eventsAbout(companyId, 4);
     expect(companyEvents.map((e) => e.type)).toEqual([
       'identity.company.created.v1',
+      'identity.company.member-added.v1',
       'identity.company.member-added.v1',
       'identity.company.member-removed.v1',
     ]);

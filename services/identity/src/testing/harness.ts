@@ -1,7 +1,7 @@
 // Test support (not a spec): an identity service on its own database and subject prefix.
 import { randomBytes } from 'node:crypto';
 import { createLogger, startService } from '@tessera/service-kit';
-import { testServiceConfig } from '@tessera/service-kit/testing';
+import { testServiceConfig, waitFor } from '@tessera/service-kit/testing';
 import { expect } from 'vitest';
 import { type IdentityConfig, parseIdentityConfig } from '../config.ts';
 import type { IdentityDB } from '../db/schema.ts';
@@ -169,4 +169,50 @@ export function otpIn(text: string): string {
   const match = /\b(\d{6})\b/.exec(text);
   if (!match?.[1]) throw new Error(`no code in: ${text}`);
   return match[1];
+}
+
+/** Proves the user's address with the code mailed at signup. */
+export async function verifyEmail(t: TestIdentity, user: SignedUp): Promise<void> {
+  const mail = await waitFor(
+    async () => (await mailbox(t, user.email)).find((m) => m.kind === 'email_verification'),
+    { what: `a verification mail for ${user.email}` },
+  );
+  const response = await t.app.inject({
+    method: 'POST',
+    url: '/auth/verify-email',
+    payload: { email: user.email, otp: otpIn(mail.text) },
+  });
+  expect(response.statusCode, response.body).toBe(200);
+}
+
+/** The invitation code in the newest invitation mailed to `to`. */
+export async function invitationTokenFor(t: TestIdentity, to: string): Promise<string> {
+  const mails = (await mailbox(t, to)).filter((m) => m.kind === 'company_invitation');
+  const match = /token=([A-Za-z0-9_-]{43})/.exec(mails.at(-1)?.text ?? '');
+  if (!match?.[1]) throw new Error(`no invitation mailed to ${to}`);
+  return match[1];
+}
+
+/** The way a person joins a company: a manager invites their address, they accept the mail. */
+export async function joinCompany(
+  t: TestIdentity,
+  manager: SignedUp,
+  companyId: string,
+  member: SignedUp,
+  memberRole: 'manager' | 'viewer' | 'billing',
+): Promise<void> {
+  const invite = await t.app.inject({
+    method: 'POST',
+    url: `/api/v1/companies/${companyId}/invitations`,
+    headers: auth(manager.access),
+    payload: { email: member.email, member_role: memberRole },
+  });
+  expect(invite.statusCode, invite.body).toBe(202);
+  const accept = await t.app.inject({
+    method: 'POST',
+    url: '/api/v1/invitations/accept',
+    headers: auth(member.access),
+    payload: { token: await invitationTokenFor(t, member.email) },
+  });
+  expect(accept.statusCode, accept.body).toBe(201);
 }

@@ -103,6 +103,9 @@ describe('production settings', () => {
       NODE_ENV: 'production',
       IDENTITY_KEY_ENCRYPTION_KEY: randomBytes(32).toString('base64'),
       SMTP_URL: 'smtp://127.0.0.1:1',
+      // Production requires the service's own NATS credentials; the test server is open to any.
+      NATS_USER: 'identity',
+      NATS_PASSWORD: 'test-only-password',
     });
     const response = await t.app.inject({ url: `/dev/mailbox?to=${encodeURIComponent(uniqueEmail())}` });
     expect([response.statusCode, response.json().code]).toEqual([404, 'NOT_FOUND']);

@@ -2,21 +2,28 @@ import { buildEvent } from '@tessera/contracts';
 import { appendToOutbox } from '@tessera/service-kit';
 import { sql } from 'kysely';
 import { LoginThrottle } from '../auth/login-throttle.ts';
-import { deleteMemberships } from '../db/companies.ts';
+import { companiesOf, deleteMemberships, listMembers } from '../db/companies.ts';
 import { revokeUserSessions } from '../db/sessions.ts';
 import { findUserById, updateUser } from '../db/users.ts';
+import { lastManagerOf, leavesNoManager } from '../domain/access.ts';
 import type { Identity } from '../runtime.ts';
 
 /**
  * Erasure (GDPR art. 17): the account row stays, as a pseudonymous id that past events and other
  * services' records point at, but everything personal is removed; sessions end, memberships go
  * (each announced), and `identity.user.erased.v1` tells every service to scrub what it holds.
+ * A company's last manager is refused (409 `LAST_MANAGER`) until they hand over.
  * Returns false when there was nothing left to erase.
  */
 export async function eraseUser(identity: Identity, userId: string): Promise<boolean> {
   return identity.db.transaction().execute(async (trx) => {
     const user = await findUserById(trx, userId, { forUpdate: true });
     if (!user || user.status === 'erased') return false;
+    for (const company of await companiesOf(trx, userId)) {
+      const members = await listMembers(trx, company.id, { lock: true });
+      const current = members.map((m) => ({ userId: m.user_id, memberRole: m.member_role }));
+      if (leavesNoManager(current, userId, undefined)) throw lastManagerOf(company.name);
+    }
     const now = identity.clock();
     await updateUser(trx, userId, {
       email: null,
@@ -34,7 +41,7 @@ export async function eraseUser(identity: Identity, userId: string): Promise<boo
       updated_at: now,
       erased_at: now,
     });
-    await revokeUserSessions(trx, userId, 'erased', now);
+    await revokeUserSessions(trx, userId, 'erased', now, identity.config.ACCESS_TOKEN_TTL_S);
     await sql`delete from refresh_tokens where session_id in (select id from sessions where user_id = ${userId})`.execute(
       trx,
     );
