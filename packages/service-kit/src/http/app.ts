@@ -20,6 +20,8 @@ import type { Logger } from '../logger.ts';
 import { type TokenVerifier, registerAuth } from './auth.ts';
 import { sendProblem, toProblem } from './errors.ts';
 import { problemType, PROBLEM_CONTENT_TYPE } from './problem.ts';
+import { findUnstorableText } from './text-safety.ts';
+import { refusal } from '../refusal.ts';
 
 export type HttpApp = FastifyInstance<
   RawServerDefault,
@@ -72,11 +74,36 @@ export async function createHttpApp(options: HttpAppOptions): Promise<HttpApp> {
 
   // JSON APIs: a text body is a client mistake (415), not a string to validate.
   app.removeContentTypeParser('text/plain');
+  // Many clients send `content-type: application/json` with no body on a route that takes none:
+  // an empty body is no body (a route that needs one still answers its validation 400).
+  const parseJson = app.getDefaultJsonParser('error', 'error');
+  app.removeContentTypeParser('application/json');
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
+    if (body === '' || (typeof body === 'string' && body.trim() === '')) {
+      done(null, undefined);
+      return;
+    }
+    void parseJson(request, body, done);
+  });
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
 
   app.addHook('onRequest', async (request, reply) => {
     reply.header('x-request-id', request.id);
+  });
+
+  app.addHook('preValidation', async (request) => {
+    const where =
+      findUnstorableText(request.params, 'path') ??
+      findUnstorableText(request.query, 'query') ??
+      findUnstorableText(request.body, 'body');
+    if (where) {
+      throw refusal(
+        'invalid',
+        'INVALID_CHARACTERS',
+        `${where} holds a NUL character or an unpaired UTF-16 surrogate, which no field accepts.`,
+      );
+    }
   });
 
   app.setErrorHandler((error: Error, request, reply) => {

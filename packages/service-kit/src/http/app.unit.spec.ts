@@ -35,6 +35,8 @@ beforeAll(async () => {
     },
     async (request, reply) => reply.code(201).send({ id: 'w1', name: request.body.name }),
   );
+  app.post('/ping', async () => ({ pong: true }));
+  app.get('/echo/:id', async (request) => ({ params: request.params, query: request.query }));
   app.get('/conflict', async () => {
     throw refuse.conflict('WIDGET_TAKEN', 'That widget is taken.', { widget_id: 'w1' });
   });
@@ -267,5 +269,45 @@ describe('access tokens', () => {
     expect((await app.inject({ url: `/users/${randomUUID()}`, headers: bearer(admin) })).statusCode).toBe(
       200,
     );
+  });
+});
+
+describe('text no field can store, and empty JSON bodies', () => {
+  it('refuses a NUL or an unpaired surrogate anywhere in a body, query or path with 400 INVALID_CHARACTERS', async () => {
+    const bad = [
+      { method: 'POST' as const, url: '/widgets', payload: { name: 'a\u0000b', size: 1 } },
+      { method: 'POST' as const, url: '/widgets', payload: { name: 'lone \uD800', size: 1 } },
+      { method: 'GET' as const, url: '/echo/1?status=%00' },
+      { method: 'GET' as const, url: '/echo/%00' },
+    ];
+    for (const request of bad) {
+      const response = await app.inject(request);
+      expect([response.statusCode, response.json().code], request.url).toEqual([400, 'INVALID_CHARACTERS']);
+    }
+    const fine = await app.inject({ method: 'POST', url: '/widgets', payload: { name: 'café 😀', size: 1 } });
+    expect(fine.statusCode).toBe(201);
+  });
+
+  it('accepts content-type application/json with an empty body on a route that takes none', async () => {
+    for (const payload of ['', '  ']) {
+      const response = await app.inject({
+        method: 'POST',
+        url: '/ping',
+        headers: { 'content-type': 'application/json' },
+        payload,
+      });
+      expect([response.statusCode, response.json()]).toEqual([200, { pong: true }]);
+    }
+  });
+
+  it('still answers a validation 400 for an empty body on a route that needs one', async () => {
+    const response = await app.inject({
+      method: 'POST',
+      url: '/widgets',
+      headers: { 'content-type': 'application/json' },
+      payload: '',
+    });
+    expect(response.statusCode).toBe(400);
+    expect(response.json().code).not.toBe('INVALID_CHARACTERS');
   });
 });

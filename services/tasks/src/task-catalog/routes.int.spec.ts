@@ -620,6 +620,9 @@ describe('PUT /api/v1/tasks/:id', () => {
       ],
       [manager, putBody(task, { reward: { amount: 10, currency: 'EUR' } }), 422, 'CURRENCY_MISMATCH'],
       [manager, putBody(task, { status: 'archived' }), 400, 'VALIDATION_FAILED'],
+      // Postgres cannot store these: the kit refuses them at the edge instead of a 500.
+      [manager, putBody(task, { title: 'a\u0000b' }), 400, 'INVALID_CHARACTERS'],
+      [manager, putBody(task, { description: 'half an emoji \uD83D' }), 400, 'INVALID_CHARACTERS'],
       [manager, { ...putBody(task), task_type: 'rlhf' }, 400, 'VALIDATION_FAILED'],
       [manager, { ...putBody(task), campaign_id: randomUUID() }, 400, 'VALIDATION_FAILED'],
       [await t.token({ role: 'contributor' }), putBody(task), 403, 'FORBIDDEN'],
