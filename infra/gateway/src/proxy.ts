@@ -98,6 +98,9 @@ const DROPPED_REQUEST_HEADERS = new Set([
   'x-forwarded-for',
   'x-forwarded-proto',
   'x-forwarded-host',
+  // Other spellings of the client's address: a client may not choose them either.
+  'forwarded',
+  'x-real-ip',
 ]);
 
 const DROPPED_RESPONSE_HEADERS = new Set([
@@ -631,9 +634,11 @@ function upstreamHeaders(request: FastifyRequest): Record<string, string | strin
     const value = incoming[name];
     if (value !== undefined) headers[name] = value;
   }
-  const forwardedFor = incoming['x-forwarded-for'];
   headers[REQUEST_ID_HEADER] = request.id;
-  headers['x-forwarded-for'] = forwardedFor ? `${String(forwardedFor)}, ${request.ip}` : request.ip;
+  // Replaced, never appended to: the services trust this header from the gateway alone, so it
+  // carries only what the gateway vouches for. request.ip is its peer, or, with
+  // GATEWAY_TRUST_PROXY, the nearest hop its trusted proxies did not add.
+  headers['x-forwarded-for'] = request.ip;
   headers['x-forwarded-proto'] = request.protocol;
   headers['x-forwarded-host'] = request.host;
   return headers;

@@ -25,7 +25,16 @@ const logLevel = z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'si
 /** What every service reads; a service extends it with its own variables. */
 export const serviceConfigSchema = z.object({
   SERVICE_NAME: z.string().regex(/^[a-z][a-z0-9-]*$/),
-  NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
+  /**
+   * Required: a process that forgot it must not fall back to development (dev keys, dev mailbox,
+   * open defaults). The local runner, the harnesses, the image and compose all set it.
+   */
+  NODE_ENV: z.enum(['development', 'test', 'production'], {
+    error: (issue) =>
+      issue.input === undefined
+        ? 'is required: development, test or production (no default, so production never starts as development)'
+        : 'must be development, test or production',
+  }),
   HOST: z.string().min(1).default('127.0.0.1'),
   PORT: z.coerce.number().int().min(0).max(65535),
   LOG_LEVEL: logLevel.default('info'),
@@ -48,10 +57,12 @@ export const serviceConfigSchema = z.object({
   JWT_AUDIENCE: z.string().min(1).default('tessera'),
   RATE_LIMIT_MAX: z.coerce.number().int().positive().default(1000),
   /**
-   * Which peers may set X-Forwarded-For (proxy-addr syntax): the gateway, so that
-   * per-IP limits count clients, not the gateway. Services are never exposed directly.
+   * Which peers may set X-Forwarded-For (proxy-addr syntax): the gateway alone, so that per-IP
+   * limits count clients, not the gateway. Loopback by default (the local runner); a deployment
+   * names the gateway's address (docker-compose.yml). Never a whole private range: any container
+   * there could claim any client address.
    */
-  TRUST_PROXY: z.string().min(1).default('loopback,uniquelocal'),
+  TRUST_PROXY: z.string().min(1).default('loopback'),
   /** How often the kit prunes its own tables (outbox, inbox, idempotency keys). */
   KIT_PRUNE_INTERVAL_MS: z.coerce.number().int().min(50).default(3_600_000),
   /** Published outbox rows are kept this long (to diagnose and re-publish by hand). */

@@ -3,6 +3,7 @@ import { ConfigError, loadConfig, serviceConfigSchema } from './config.ts';
 
 const valid = {
   SERVICE_NAME: 'ledger',
+  NODE_ENV: 'production',
   PORT: '4005',
   DATABASE_URL: 'postgres://u@localhost/tessera_ledger',
   NATS_URL: 'nats://localhost:4222',
@@ -20,5 +21,13 @@ describe('loadConfig', () => {
     expect(attempt).toThrow(ConfigError);
     expect(attempt).toThrow(/PORT: /);
     expect(attempt).toThrow(/DATABASE_URL: is required/);
+  });
+
+  it('requires NODE_ENV: a forgotten one never starts a process as development', () => {
+    const attempt = () => loadConfig(serviceConfigSchema, { ...valid, NODE_ENV: undefined });
+    expect(attempt).toThrow(/NODE_ENV: is required: development, test or production/);
+    expect(() => loadConfig(serviceConfigSchema, { ...valid, NODE_ENV: 'prod' })).toThrow(
+      /NODE_ENV: must be development, test or production/,
+    );
   });
 });

@@ -24,3 +24,4 @@ export * from './jobs.ts';
 export * from './read-models/company-members.ts';
 export * from './read-models/revocations.ts';
 export * from './access/company-access.ts';
+export * from './development-secrets.ts';

@@ -1,4 +1,9 @@
-import { loadConfig, serviceConfigSchema } from '@tessera/service-kit';
+import {
+  developmentSecretMessage,
+  knownDevelopmentSecret,
+  loadConfig,
+  serviceConfigSchema,
+} from '@tessera/service-kit';
 import { z } from 'zod';
 import { keyEncryptionKey } from './keys/encryption.ts';
 
@@ -53,6 +58,14 @@ export const identityConfigSchema = identityEnvSchema.superRefine((config, conte
     }
   }
   if (config.NODE_ENV !== 'production') return;
+  const committed = developmentKeyOf(config.IDENTITY_KEY_ENCRYPTION_KEY);
+  if (committed !== undefined) {
+    context.addIssue({
+      code: 'custom',
+      path: ['IDENTITY_KEY_ENCRYPTION_KEY'],
+      message: developmentSecretMessage(committed),
+    });
+  }
   if (!config.IDENTITY_KEY_ENCRYPTION_KEY) {
     context.addIssue({
       code: 'custom',
@@ -68,6 +81,16 @@ export const identityConfigSchema = identityEnvSchema.superRefine((config, conte
     });
   }
 });
+
+/** Which committed development key the configured key is, if any (a malformed one is reported apart). */
+function developmentKeyOf(configured: string | undefined): string | undefined {
+  if (!configured) return undefined;
+  try {
+    return knownDevelopmentSecret(keyEncryptionKey(configured, 'production'));
+  } catch {
+    return undefined;
+  }
+}
 
 export type IdentityConfig = z.infer<typeof identityConfigSchema>;
 

@@ -1,10 +1,11 @@
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { ConfigError } from '@tessera/service-kit';
 import { describe, expect, it } from 'vitest';
 import { loadIdentityConfig } from './config.ts';
 
 const base = {
   SERVICE_NAME: 'identity',
+  NODE_ENV: 'development',
   PORT: '4001',
   DATABASE_URL: 'postgres://localhost/identity',
   NATS_URL: 'nats://localhost:4222',
@@ -33,6 +34,28 @@ describe('identity configuration', () => {
       SMTP_URL: 'smtps://user:pass@mail.example.com',
     });
     expect(ok.NODE_ENV).toBe('production');
+  });
+
+  it('refuses in production the development keys committed to the repository, in any encoding', () => {
+    const production = { ...base, NODE_ENV: 'production', SMTP_URL: 'smtps://user:pass@mail.example.com' };
+    const composeDefault = '9m3CkZrL15WMiKdrM2REItULdZwIAKpxZwPd+Z2sie8=';
+    const builtIn = createHash('sha256')
+      .update('tessera identity: development key, never production')
+      .digest();
+    for (const key of [
+      composeDefault,
+      Buffer.from(composeDefault, 'base64').toString('hex'),
+      builtIn.toString('base64'),
+      builtIn.toString('hex'),
+    ]) {
+      expect(() => loadIdentityConfig({ ...production, IDENTITY_KEY_ENCRYPTION_KEY: key })).toThrow(
+        /IDENTITY_KEY_ENCRYPTION_KEY: is a development value committed to the repository/,
+      );
+    }
+    // Development keeps working with them.
+    expect(loadIdentityConfig({ ...base, IDENTITY_KEY_ENCRYPTION_KEY: composeDefault }).NODE_ENV).toBe(
+      'development',
+    );
   });
 
   it('refuses a key-encryption key of the wrong size and a bad admin email', () => {

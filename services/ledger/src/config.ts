@@ -1,5 +1,11 @@
 import { currencyCode } from '@tessera/contracts';
-import { loadConfig, serviceConfigSchema } from '@tessera/service-kit';
+import {
+  developmentSecretMessage,
+  knownDevelopmentSecret,
+  loadConfig,
+  serviceConfigSchema,
+} from '@tessera/service-kit';
+import { parsePrivateKey } from './audit/seal.ts';
 import { z } from 'zod';
 
 /** The ledger's variables on top of the kit's, without the checks that span several. */
@@ -36,7 +42,28 @@ export const ledgerConfigSchema = ledgerVariables
   .refine((config) => config.NODE_ENV !== 'production' || config.LEDGER_SEAL_PRIVATE_KEY !== undefined, {
     path: ['LEDGER_SEAL_PRIVATE_KEY'],
     message: 'is required in production (a generated key kept in the database proves nothing)',
+  })
+  .superRefine((config, context) => {
+    if (config.NODE_ENV !== 'production' || config.LEDGER_SEAL_PRIVATE_KEY === undefined) return;
+    const committed = committedSealKey(config.LEDGER_SEAL_PRIVATE_KEY);
+    if (committed !== undefined) {
+      context.addIssue({
+        code: 'custom',
+        path: ['LEDGER_SEAL_PRIVATE_KEY'],
+        message: developmentSecretMessage(committed),
+      });
+    }
   });
+
+/** Which committed development key this is, by its Ed25519 seed (so PEM and DER forms match). */
+function committedSealKey(configured: string): string | undefined {
+  try {
+    const { d } = parsePrivateKey(configured.trim()).export({ format: 'jwk' });
+    return d === undefined ? undefined : knownDevelopmentSecret(Buffer.from(d, 'base64url'));
+  } catch {
+    return undefined;
+  }
+}
 
 export type LedgerConfig = z.infer<typeof ledgerConfigSchema>;
 

@@ -1,8 +1,10 @@
+import { createPrivateKey, generateKeyPairSync } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { loadLedgerConfig } from './config.ts';
 
 const base = {
   SERVICE_NAME: 'ledger',
+  NODE_ENV: 'development',
   PORT: '4005',
   DATABASE_URL: 'postgres://localhost/ledger',
   NATS_URL: 'nats://localhost:4222',
@@ -28,6 +30,28 @@ describe('ledger configuration', () => {
     expect(
       loadLedgerConfig({ ...base, NODE_ENV: 'production', LEDGER_SEAL_PRIVATE_KEY: 'MC4CAQ' }),
     ).toMatchObject({ NODE_ENV: 'production' });
+  });
+
+  it('refuses in production the seal key committed to the repository, as DER or PEM', () => {
+    const composeDefault = 'MC4CAQAwBQYDK2VwBCIEIAhdYmojGQuR1G0rJtrbxLQR4s6XuQumGWrB/Ewt2II2';
+    const pem = createPrivateKey({ key: Buffer.from(composeDefault, 'base64'), format: 'der', type: 'pkcs8' })
+      .export({ format: 'pem', type: 'pkcs8' })
+      .toString();
+    for (const key of [composeDefault, pem]) {
+      expect(() =>
+        loadLedgerConfig({ ...base, NODE_ENV: 'production', LEDGER_SEAL_PRIVATE_KEY: key }),
+      ).toThrow(/LEDGER_SEAL_PRIVATE_KEY: is a development value committed to the repository/);
+    }
+    const own = generateKeyPairSync('ed25519')
+      .privateKey.export({ format: 'der', type: 'pkcs8' })
+      .toString('base64');
+    expect(
+      loadLedgerConfig({ ...base, NODE_ENV: 'production', LEDGER_SEAL_PRIVATE_KEY: own })
+        .LEDGER_SEAL_PRIVATE_KEY,
+    ).toBe(own);
+    expect(loadLedgerConfig({ ...base, LEDGER_SEAL_PRIVATE_KEY: composeDefault }).NODE_ENV).toBe(
+      'development',
+    );
   });
 
   it('refuses a fee above 100% and a currency that is not ISO 4217', () => {

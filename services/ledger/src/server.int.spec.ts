@@ -19,6 +19,7 @@ describe('the ledger process', () => {
     const port = await findFreePort();
     const { child, output, exited } = launchServiceProcess(entry, {
       SERVICE_NAME: 'ledger',
+      NODE_ENV: 'test',
       PORT: port,
       HOST: '127.0.0.1',
       DATABASE_URL: config.DATABASE_URL,

@@ -1,4 +1,9 @@
-import { loadConfig, serviceConfigSchema } from '@tessera/service-kit';
+import {
+  developmentSecretMessage,
+  knownDevelopmentSecret,
+  loadConfig,
+  serviceConfigSchema,
+} from '@tessera/service-kit';
 import { z } from 'zod';
 
 const hours = (fallback: number) =>
@@ -77,6 +82,17 @@ export const payoutsConfigSchema = payoutsVariables
         code: 'custom',
         path: ['PAYOUTS_ENCRYPTION_KEYS'],
         message: 'required outside development: kid:base64key (openssl rand -base64 32)',
+      });
+    }
+    const productionKeys =
+      config.NODE_ENV === 'production' ? (config.PAYOUTS_ENCRYPTION_KEYS?.values() ?? []) : [];
+    for (const key of productionKeys) {
+      const committed = knownDevelopmentSecret(key);
+      if (committed === undefined) continue;
+      context.addIssue({
+        code: 'custom',
+        path: ['PAYOUTS_ENCRYPTION_KEYS'],
+        message: developmentSecretMessage(committed),
       });
     }
     if (config.PAYOUTS_PROVIDER === 'paypal' && (!config.PAYPAL_CLIENT_ID || !config.PAYPAL_CLIENT_SECRET)) {

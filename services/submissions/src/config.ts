@@ -1,6 +1,11 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { loadConfig, serviceConfigSchema } from '@tessera/service-kit';
+import {
+  developmentSecretMessage,
+  knownDevelopmentSecret,
+  loadConfig,
+  serviceConfigSchema,
+} from '@tessera/service-kit';
 import { z } from 'zod';
 
 const MiB = 1024 * 1024;
@@ -82,6 +87,19 @@ export const submissionsConfigSchema = submissionsVariables.superRefine((config,
       path: ['SUBMISSIONS_PSEUDONYM_KEY'],
       message: 'is required in production (32 bytes in base64: openssl rand -base64 32)',
     });
+  }
+  if (config.NODE_ENV === 'production') {
+    const secrets = ['SUBMISSIONS_PSEUDONYM_KEY', 'MEDIA_S3_SECRET_ACCESS_KEY'] as const;
+    for (const variable of secrets) {
+      const value = config[variable];
+      if (value === undefined) continue;
+      const bytes =
+        variable === 'SUBMISSIONS_PSEUDONYM_KEY' ? Buffer.from(value, 'base64') : Buffer.from(value);
+      const committed = knownDevelopmentSecret(bytes);
+      if (committed !== undefined) {
+        context.addIssue({ code: 'custom', path: [variable], message: developmentSecretMessage(committed) });
+      }
+    }
   }
   if (config.MEDIA_STORAGE !== 's3') return;
   const required = (variable: keyof typeof config, why: string) => {

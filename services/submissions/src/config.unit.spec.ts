@@ -5,6 +5,7 @@ import { defaultMediaDir, loadSubmissionsConfig } from './config.ts';
 
 const base = {
   SERVICE_NAME: 'submissions',
+  NODE_ENV: 'development',
   PORT: '4005',
   DATABASE_URL: 'postgres://localhost/tessera_submissions',
   NATS_URL: 'nats://localhost:4222',

@@ -401,6 +401,7 @@ const app = await createHttpApp({
 });
 const config = tasksConfigSchema.parse({
   SERVICE_NAME: 'tasks',
+  NODE_ENV: 'test',
   PORT: 0,
   DATABASE_URL: url.toString(),
   NATS_URL: 'nats://127.0.0.1:4222',

@@ -1,4 +1,4 @@
-import { ConfigError } from '@tessera/service-kit';
+import { ConfigError, developmentSecretMessage, knownDevelopmentSecret } from '@tessera/service-kit';
 import type { EngagementConfig } from '../config.ts';
 import { DEVELOPMENT_WEBHOOK_KEYS, type Keyring, parseKeyring } from './secrets.ts';
 
@@ -47,6 +47,13 @@ export function webhookSettings(config: WebhookConfig): WebhookSettings {
     config.ENGAGEMENT_WEBHOOK_KEY_ID,
   );
   if (typeof keyring === 'string') problems.push(`ENGAGEMENT_WEBHOOK_KEYS: ${keyring}`);
+  else if (config.NODE_ENV === 'production') {
+    for (const key of keyring.keys.values()) {
+      const committed = knownDevelopmentSecret(key);
+      if (committed !== undefined)
+        problems.push(`ENGAGEMENT_WEBHOOK_KEYS: ${developmentSecretMessage(committed)}`);
+    }
+  }
   if (problems.length > 0 || typeof keyring === 'string') {
     throw new ConfigError(`Invalid configuration:\n${problems.map((line) => `  ${line}`).join('\n')}`);
   }

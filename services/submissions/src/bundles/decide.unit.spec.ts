@@ -193,6 +193,7 @@ describe('a manifest line', () => {
 describe('SUBMISSIONS_PSEUDONYM_KEY', () => {
   const base = {
     SERVICE_NAME: 'submissions',
+    NODE_ENV: 'test',
     PORT: '4003',
     DATABASE_URL: 'postgres://localhost/tessera_submissions',
     NATS_URL: 'nats://localhost:4222',
