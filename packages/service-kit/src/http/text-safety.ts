@@ -10,22 +10,28 @@ export function isStorableText(value: string): boolean {
   return !UNSAFE.test(value);
 }
 
-/** The path (`body.items[2].name`) of the first unstorable string, key included, or null. */
-export function findUnstorableText(value: unknown, path: string, depth = 0): string | null {
-  if (typeof value === 'string') return isStorableText(value) ? null : path;
-  // Bodies are bounded by the body limit; the depth bound only keeps a hostile nesting cheap.
-  if (value === null || typeof value !== 'object' || depth > 64) return null;
-  if (Array.isArray(value)) {
-    for (let i = 0; i < value.length; i++) {
-      const found = findUnstorableText(value[i], `${path}[${i}]`, depth + 1);
-      if (found) return found;
+/**
+ * The path (`body.items[2].name`) of the first unstorable string, key included, or null. Iterative,
+ * with no depth limit: a string nested deeper than any bound would still reach a jsonb column, and
+ * a hostile nesting costs no stack (the body limit bounds the work).
+ */
+export function findUnstorableText(value: unknown, path: string): string | null {
+  const pending: Array<[unknown, string]> = [[value, path]];
+  while (pending.length > 0) {
+    const [item, at] = pending.pop()!;
+    if (typeof item === 'string') {
+      if (!isStorableText(item)) return at;
+      continue;
     }
-    return null;
-  }
-  for (const [key, item] of Object.entries(value)) {
-    if (!isStorableText(key)) return `${path} (a key)`;
-    const found = findUnstorableText(item, `${path}.${key}`, depth + 1);
-    if (found) return found;
+    if (item === null || typeof item !== 'object' || ArrayBuffer.isView(item)) continue;
+    // Pushed in reverse, so the first bad string in document order is the one named.
+    const entries: Array<[unknown, string]> = Array.isArray(item)
+      ? item.map((child, i) => [child, `${at}[${i}]`])
+      : Object.entries(item).map(([key, child]) => [child, `${at}.${key}`]);
+    if (!Array.isArray(item)) {
+      for (const key of Object.keys(item)) if (!isStorableText(key)) return `${at} (a key)`;
+    }
+    for (let i = entries.length - 1; i >= 0; i--) pending.push(entries[i]!);
   }
   return null;
 }

@@ -18,5 +18,12 @@ describe('storable text', () => {
     expect(findUnstorableText({ reference: 'x\uD800' }, 'body')).toBe('body.reference');
     expect(findUnstorableText({ n: 1, t: true, z: null, s: 'ok' }, 'body')).toBeNull();
     expect(findUnstorableText(undefined, 'body')).toBeNull();
+    expect(findUnstorableText(Buffer.from([0, 1]), 'body')).toBeNull();
+  });
+
+  it('finds a bad string however deep it is nested, without running out of stack', () => {
+    let deep: unknown = { answer: 'x\u0000' };
+    for (let i = 0; i < 100_000; i++) deep = [deep];
+    expect(findUnstorableText(deep, 'body')).toMatch(/^body(\[0\]){100000}\.answer$/);
   });
 });

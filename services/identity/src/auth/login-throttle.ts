@@ -1,4 +1,4 @@
-import type { Kysely, Transaction } from 'kysely';
+import type { Kysely } from 'kysely';
 import type { IdentityConfig } from '../config.ts';
 import type { IdentityDB } from '../db/schema.ts';
 import { clearThrottle, lockThrottle, readThrottle, writeThrottle } from '../db/throttle.ts';
@@ -60,16 +60,17 @@ export class LoginThrottle {
   }
 
   /**
-   * One login attempt with the account's throttle row locked from the check to the record, so
-   * concurrent guesses at one account queue and are counted one by one: however many arrive at
-   * once, no more than the limit are ever checked. `attempt` gets the transaction (it must not take
-   * a second connection while this one is held) and answers what it found, or undefined for a
-   * wrong email or password. The address is checked and counted too, but not held: one address may
-   * log in to many accounts at once, so its count can run ahead by the attempts in flight.
+   * Records one login attempt whose password has been checked already (the slow argon2 work holds
+   * no connection and no lock), with the account's throttle row locked: concurrent attempts at one
+   * account are recorded one by one, and once the failures recorded reach the limit every later
+   * attempt is refused, whatever it found. So however many guesses arrive at once, no more than the
+   * limit are ever answered. `found` is what the attempt found, or undefined for a wrong email or
+   * password. The address is checked and counted too, but not held: one address may log in to
+   * many accounts at once.
    */
-  async attempt<T>(
+  async record<T>(
     keys: { account: string; address: string },
-    attempt: (trx: Transaction<IdentityDB>) => Promise<T | undefined>,
+    found: T | undefined,
   ): Promise<{ allowed: false; retryAfterS: number } | { allowed: true; result: T | undefined }> {
     return this.db.transaction().execute(async (trx) => {
       const now = this.clock();
@@ -77,19 +78,16 @@ export class LoginThrottle {
       const address = (await readThrottle(trx, [keys.address])).get(keys.address);
       const decision = combine([throttleDecision(account, now), throttleDecision(address, now)]);
       if (!decision.allowed) return decision;
-
-      const result = await attempt(trx);
-      const after = this.clock();
-      if (result === undefined) {
+      if (found === undefined) {
         // The account's row first, as everywhere: it is already held, so no two attempts wait on
         // each other's locks.
-        await writeThrottle(trx, keys.account, afterFailure(account, after, this.policies.account), after);
-        const held = await lockThrottle(trx, keys.address, after);
-        await writeThrottle(trx, keys.address, afterFailure(held, after, this.policies.address), after);
+        await writeThrottle(trx, keys.account, afterFailure(account, now, this.policies.account), now);
+        const held = await lockThrottle(trx, keys.address, now);
+        await writeThrottle(trx, keys.address, afterFailure(held, now, this.policies.address), now);
       } else {
         await clearThrottle(trx, keys.account);
       }
-      return { allowed: true, result };
+      return { allowed: true, result: found };
     });
   }
 

@@ -11,24 +11,22 @@ export async function readThrottle(
   return new Map(rows.map((r) => [r.key, toState(r)]));
 }
 
-/** Locks the key's row (creating it first) so concurrent failures count one by one. */
+/**
+ * Locks the key's row (creating it first) so concurrent failures count one by one. One statement:
+ * the no-op update on conflict takes the row lock and returns the row as it stands.
+ */
 export async function lockThrottle(
   db: Kysely<IdentityDB>,
   key: string,
   now: Date,
 ): Promise<ThrottleState | undefined> {
-  await db
+  const row = await db
     .insertInto('login_throttle')
     .values({ key, failures: 0, window_started_at: now, locked_until: null, updated_at: now })
-    .onConflict((oc) => oc.column('key').doNothing())
-    .execute();
-  const row = await db
-    .selectFrom('login_throttle')
-    .selectAll()
-    .where('key', '=', key)
-    .forUpdate()
-    .executeTakeFirst();
-  return row && row.failures > 0 ? toState(row) : undefined;
+    .onConflict((oc) => oc.column('key').doUpdateSet({ key: (eb) => eb.ref('excluded.key') }))
+    .returningAll()
+    .executeTakeFirstOrThrow();
+  return row.failures > 0 ? toState(row) : undefined;
 }
 
 export async function writeThrottle(

@@ -1,4 +1,11 @@
-import { createPrivateKey, generateKeyPairSync, type KeyObject, randomBytes, randomUUID } from 'node:crypto';
+import {
+  createHash,
+  createPrivateKey,
+  generateKeyPairSync,
+  type KeyObject,
+  randomBytes,
+  randomUUID,
+} from 'node:crypto';
 import { createTokenVerifier, type Logger, type Role, type TokenVerifier } from '@tessera/service-kit';
 import { decodeProtectedHeader, type JSONWebKeySet, type JWK, SignJWT } from 'jose';
 import { type Kysely, sql } from 'kysely';
@@ -67,6 +74,7 @@ export class SigningKeys {
   #loadedAt = -Infinity;
   #loading: Promise<void> | undefined;
   #verifier: { fingerprint: string; verifier: TokenVerifier } | undefined;
+  #published: { fingerprint: string; etag: string } | undefined;
 
   constructor(options: SigningKeysOptions) {
     this.#options = options;
@@ -152,6 +160,31 @@ export class SigningKeys {
   /** The public keys of every key that may have signed a live token, or is about to sign. */
   jwks(): JSONWebKeySet {
     return { keys: publishedKeys(this.#keys, this.#options.clock(), this.windows).map((k) => k.publicJwk) };
+  }
+
+  /**
+   * The JWKS as the route serves it, with a strong ETag over its content. From memory: the key
+   * table is re-read at most once per `cacheMs` (see `refreshIfStale`), never per request.
+   */
+  publicJwks(): { body: JSONWebKeySet; etag: string } {
+    const body: JSONWebKeySet = {
+      keys: this.jwks().keys.map(({ kty, crv, x, kid, alg, use }) => ({ kty, crv, x, kid, alg, use })),
+    };
+    const fingerprint = JSON.stringify(body);
+    if (this.#published?.fingerprint !== fingerprint) {
+      const digest = createHash('sha256').update(fingerprint).digest('base64url').slice(0, 27);
+      this.#published = { fingerprint, etag: `"${digest}"` };
+    }
+    return { body, etag: this.#published.etag };
+  }
+
+  /**
+   * Re-reads the key table when this copy is older than `cacheMs`: a key rotated by another
+   * instance or by the rotate-keys command (which signal nothing) shows within that bound, well
+   * inside the publication lead. Concurrent callers share one read.
+   */
+  async refreshIfStale(): Promise<void> {
+    await this.#fresh();
   }
 
   describe(): KeyDescription[] {

@@ -7,7 +7,7 @@ import { promisify } from 'node:util';
 import { createTokenVerifier, Refusal } from '@tessera/service-kit';
 import { createTestIssuer } from '@tessera/service-kit/testing';
 import { decodeJwt, decodeProtectedHeader, type JSONWebKeySet } from 'jose';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { auth, type SessionBody, signUp, startIdentity, type TestIdentity } from '../testing/harness.ts';
 
 let t: TestIdentity;
@@ -216,8 +216,43 @@ describe('signing keys', () => {
       );
       const kid = /new signing key (\S+)/.exec(stdout)?.[1];
       expect(kid).toBeDefined();
-      expect((await jwks()).keys.map((k) => k.kid)).toContain(kid);
+      // The command signals nothing: the instance sees the key once its copy is older than the
+      // refresh interval (15 s), on a later request.
+      await vi.waitFor(async () => expect((await jwks()).keys.map((k) => k.kid)).toContain(kid), {
+        timeout: 30_000,
+        interval: 500,
+      });
       expect(decodeProtectedHeader((await signUp(t)).access).kid).toBe(kid);
     },
   );
+});
+
+describe('the JWKS route', () => {
+  it('answers from memory: many requests, no re-read of the key table', async () => {
+    await t.identity.keys.reload();
+    const reads = vi.spyOn(t.identity.keys, 'reload');
+    try {
+      const responses = await Promise.all(
+        Array.from({ length: 50 }, () => t.app.inject({ url: '/.well-known/jwks.json' })),
+      );
+      expect(responses.every((r) => r.statusCode === 200)).toBe(true);
+      expect(reads).not.toHaveBeenCalled();
+    } finally {
+      reads.mockRestore();
+    }
+  });
+
+  it('is cacheable: Cache-Control, a strong ETag, 304 for If-None-Match, a new ETag after a rotation', async () => {
+    const first = await t.app.inject({ url: '/.well-known/jwks.json' });
+    expect(first.headers['cache-control']).toBe('public, max-age=300');
+    const etag = first.headers.etag as string;
+    expect(etag).toMatch(/^"[A-Za-z0-9_-]+"$/);
+    const again = await t.app.inject({ url: '/.well-known/jwks.json', headers: { 'if-none-match': etag } });
+    expect([again.statusCode, again.body]).toEqual([304, '']);
+    const kid = await t.identity.keys.rotate({ leadS: 60 });
+    const after = await t.app.inject({ url: '/.well-known/jwks.json', headers: { 'if-none-match': etag } });
+    expect(after.statusCode).toBe(200);
+    expect(after.headers.etag).not.toBe(etag);
+    expect(after.json().keys.map((k: { kid: string }) => k.kid)).toContain(kid);
+  });
 });

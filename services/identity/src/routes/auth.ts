@@ -81,11 +81,19 @@ export function registerAuthRoutes(app: HttpApp, identity: Identity): void {
         account: LoginThrottle.accountKey(request.body.email),
         address: LoginThrottle.addressKey('login', request.ip),
       };
-      const outcome = await throttle.attempt(keys, async (trx) => {
-        const user = await findUserByEmail(trx, request.body.email);
-        const matches = await passwords.verify(user?.password_hash, request.body.password);
-        return user?.password_hash && matches ? { ...user, password_hash: user.password_hash } : undefined;
-      });
+      // Refused before any argon2 work when already locked; then the password is checked with no
+      // connection or lock held (a burst of logins cannot drain the pool), and the outcome is
+      // recorded under the account's lock, which refuses it if the limit was reached meanwhile.
+      const before = await throttle.check(keys);
+      if (!before.allowed) return tooManyAttempts(reply, before.retryAfterS, 'LOGIN_THROTTLED');
+      const candidate = await findUserByEmail(db, request.body.email);
+      const matches = await passwords.verify(candidate?.password_hash, request.body.password);
+      const outcome = await throttle.record(
+        keys,
+        candidate?.password_hash && matches
+          ? { ...candidate, password_hash: candidate.password_hash }
+          : undefined,
+      );
       if (!outcome.allowed) return tooManyAttempts(reply, outcome.retryAfterS, 'LOGIN_THROTTLED');
       const found = outcome.result;
       if (!found) throw refuse.unauthenticated('INVALID_CREDENTIALS', 'The email or password is wrong.');

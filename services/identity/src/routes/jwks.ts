@@ -11,6 +11,12 @@ const jwkSchema = z.object({
   use: z.string().optional(),
 });
 
+/**
+ * Verifiers may cache the set this long: they re-fetch at once when a token names a key they do
+ * not know (jose's remote JWKS does), so a key published during the cache still verifies.
+ */
+const JWKS_CACHE_CONTROL = 'public, max-age=300';
+
 export function registerJwksRoute(app: HttpApp, identity: Identity): void {
   app.get(
     '/.well-known/jwks.json',
@@ -18,18 +24,16 @@ export function registerJwksRoute(app: HttpApp, identity: Identity): void {
       schema: {
         tags: ['auth'],
         summary: 'Public keys that verify access tokens (current, upcoming and recently retired)',
-        response: { 200: z.object({ keys: z.array(jwkSchema) }) },
+        response: { 200: z.object({ keys: z.array(jwkSchema) }), 304: z.null() },
       },
     },
-    async (_request, reply) => {
-      await identity.keys.reload();
-      // Short enough that a cache never outlives the publication lead of a new key.
-      void reply.header('cache-control', 'public, max-age=30');
-      return {
-        keys: identity.keys
-          .jwks()
-          .keys.map(({ kty, crv, x, kid, alg, use }) => ({ kty, crv, x, kid, alg, use })),
-      };
+    async (request, reply) => {
+      // From memory: the key table is re-read at most once per refresh interval, not per request.
+      await identity.keys.refreshIfStale();
+      const { body, etag } = identity.keys.publicJwks();
+      void reply.header('cache-control', JWKS_CACHE_CONTROL).header('etag', etag);
+      if (request.headers['if-none-match'] === etag) return reply.code(304).send(null);
+      return body;
     },
   );
 }

@@ -494,6 +494,31 @@ describe('GET /api/v1/tasks/:id', () => {
       .execute();
     expect(await status(paused.id)).toBe(200);
   });
+
+  it('hides from contributors the tasks of a campaign that is not active, like an unknown id', async () => {
+    const contributorId = (await t.fixtures.contributor()).user_id;
+    const contributor = await t.token({ sub: contributorId, role: 'contributor' });
+    const unknown = await t.inject({ url: `/api/v1/tasks/${randomUUID()}`, token: contributor });
+    for (const status of ['draft', 'funding', 'paused', 'completed', 'cancelled'] as const) {
+      const campaign = await t.fixtures.activeCampaign({ status });
+      const task = await t.fixtures.task(campaign.id);
+      const seen = await t.inject({ url: `/api/v1/tasks/${task.id}`, token: contributor });
+      expect([seen.status, seen.body.code, seen.body.detail], status).toEqual([
+        404,
+        unknown.body.code,
+        unknown.body.detail,
+      ]);
+      // The company and admins still see it.
+      const managerId = randomUUID();
+      await t.fixtures.member(campaign.company_id, managerId, 'manager');
+      for (const token of [
+        await t.token({ sub: managerId, role: 'company' }),
+        await t.token({ role: 'admin' }),
+      ]) {
+        expect((await t.inject({ url: `/api/v1/tasks/${task.id}`, token })).status, status).toBe(200);
+      }
+    }
+  });
 });
 
 describe('PUT /api/v1/tasks/:id', () => {

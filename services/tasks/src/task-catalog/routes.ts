@@ -100,7 +100,11 @@ async function contributorMaySee(db: Kysely<TasksDB>, task: TaskRecord, userId: 
   const me = userId.toLowerCase();
   if (task.status === 'active') {
     const campaign = await findCampaign(db, task.campaign_id);
-    if (campaign && (!campaign.is_private || (await isInvited(db, campaign.id, me)))) return true;
+    // A campaign in draft, funding, paused or ended is not open to contributors: its tasks answer
+    // like unknown ids (only a contributor holding an assignment still reads its task, below).
+    if (campaign?.status === 'active' && (!campaign.is_private || (await isInvited(db, campaign.id, me)))) {
+      return true;
+    }
   }
   return hasAssignment(db, task.id, me);
 }
