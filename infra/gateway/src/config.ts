@@ -41,8 +41,8 @@ export interface GatewayConfig {
   };
   /** `'*'` allows any origin; an empty list disables CORS. */
   readonly corsOrigins: '*' | readonly string[];
-  /** Fastify `trustProxy`: false, true, a hop count or a comma list of addresses/CIDRs. */
-  readonly trustProxy: boolean | number | string;
+  /** Fastify `trustProxy`: false, a hop count or a comma list of addresses/CIDRs (never `true`). */
+  readonly trustProxy: false | number | string;
   /** Headers and body timeout for proxied requests. */
   readonly upstreamTimeoutMs: number;
   /** Largest request body in bytes on a proxied route, unless it is an upload route. */
@@ -211,12 +211,16 @@ const uploadPathsSchema = z
     ),
   );
 
+// `true` is refused: trusting every hop makes the leftmost X-Forwarded-For entry, which the client
+// writes, its address (per-IP limits and the services' client address become the client's choice).
 const trustProxySchema = z
   .string()
   .trim()
-  .transform((raw): boolean | number | string => {
+  .refine((raw) => raw !== 'true', {
+    message: 'true would let any client choose its address: give the hop count or the proxies’ addresses',
+  })
+  .transform((raw): false | number | string => {
     if (raw === '' || raw === 'false') return false;
-    if (raw === 'true') return true;
     if (/^\d+$/.test(raw)) return Number(raw);
     return raw;
   });
@@ -234,7 +238,13 @@ const envSchema = z.object({
   GATEWAY_UPLOAD_BODY_LIMIT: intFromEnv(0, 1_073_741_824).default(DEFAULT_UPLOAD_BODY_LIMIT),
   GATEWAY_DOCS_CACHE_MS: intFromEnv(0, 3_600_000).default(5_000),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
-  NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
+  // No default: a gateway that forgot it must not start with development's open CORS.
+  NODE_ENV: z.enum(['development', 'test', 'production'], {
+    error: (issue) =>
+      issue.input === undefined
+        ? 'is required: development, test or production'
+        : 'must be development, test or production',
+  }),
 });
 
 function formatIssues(issues: readonly z.core.$ZodIssue[]): string {

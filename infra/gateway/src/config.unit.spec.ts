@@ -2,10 +2,12 @@ import { describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig, serviceTargets } from './config.ts';
 
 const routes = (value: unknown) => ({ GATEWAY_ROUTES: JSON.stringify(value) });
+/** NODE_ENV has no default: every case names one. */
+const load = (env: NodeJS.ProcessEnv) => loadConfig({ NODE_ENV: 'test', ...env });
 
 describe('loadConfig', () => {
   it('applies defaults', () => {
-    expect(loadConfig({})).toEqual({
+    expect(load({})).toEqual({
       port: 8080,
       host: '127.0.0.1',
       routes: [],
@@ -18,12 +20,27 @@ describe('loadConfig', () => {
       probeTimeoutMs: 2_000,
       docsCacheMs: 5_000,
       logLevel: 'info',
-      nodeEnv: 'development',
+      nodeEnv: 'test',
     });
   });
 
+  it('requires NODE_ENV, so that a forgotten one never starts as development', () => {
+    expect(() => loadConfig({})).toThrow(/NODE_ENV: is required/);
+    expect(() => loadConfig({ NODE_ENV: ' ' })).toThrow(/NODE_ENV: is required/);
+    expect(loadConfig({ NODE_ENV: 'development' }).nodeEnv).toBe('development');
+  });
+
+  it('refuses GATEWAY_TRUST_PROXY=true: trusting every hop lets a client choose its address', () => {
+    expect(() => load({ GATEWAY_TRUST_PROXY: 'true' })).toThrow(
+      /GATEWAY_TRUST_PROXY: true would let any client/,
+    );
+    expect(load({ GATEWAY_TRUST_PROXY: '2' }).trustProxy).toBe(2);
+    expect(load({ GATEWAY_TRUST_PROXY: '10.0.0.0/8' }).trustProxy).toBe('10.0.0.0/8');
+    expect(load({ GATEWAY_TRUST_PROXY: 'false' }).trustProxy).toBe(false);
+  });
+
   it('parses every variable', () => {
-    const config = loadConfig({
+    const config = load({
       GATEWAY_PORT: '9000',
       GATEWAY_HOST: '0.0.0.0',
       GATEWAY_RATE_LIMIT_MAX: '5',
@@ -46,13 +63,13 @@ describe('loadConfig', () => {
   });
 
   it('disables CORS by default in production only', () => {
-    expect(loadConfig({ NODE_ENV: 'production' }).corsOrigins).toEqual([]);
-    expect(loadConfig({ NODE_ENV: 'test' }).corsOrigins).toBe('*');
-    expect(loadConfig({ NODE_ENV: 'production', GATEWAY_CORS_ORIGINS: '*' }).corsOrigins).toBe('*');
+    expect(load({ NODE_ENV: 'production' }).corsOrigins).toEqual([]);
+    expect(load({ NODE_ENV: 'test' }).corsOrigins).toBe('*');
+    expect(load({ NODE_ENV: 'production', GATEWAY_CORS_ORIGINS: '*' }).corsOrigins).toBe('*');
   });
 
   it('accepts prefixes with :name parameter segments', () => {
-    const config = loadConfig(
+    const config = load(
       routes([
         { service: 'identity', prefix: '/api/v1/companies', upstream: 'http://identity:4001' },
         { service: 'ledger', prefix: '/api/v1/companies/:id/credits', upstream: 'http://ledger:4005' },
@@ -65,7 +82,7 @@ describe('loadConfig', () => {
   });
 
   it('parses the body limits and the upload paths', () => {
-    const config = loadConfig({
+    const config = load({
       GATEWAY_BODY_LIMIT: '2048',
       GATEWAY_UPLOAD_PATHS: ' /api/v1/uploads , /api/v1/jobs/:id/files,/a/*/b ',
       GATEWAY_UPLOAD_BODY_LIMIT: '104857600',
@@ -77,7 +94,7 @@ describe('loadConfig', () => {
   });
 
   it('treats empty variables as unset', () => {
-    expect(loadConfig({ GATEWAY_PORT: '', GATEWAY_ROUTES: ' ' })).toMatchObject({ port: 8080, routes: [] });
+    expect(load({ GATEWAY_PORT: '', GATEWAY_ROUTES: ' ' })).toMatchObject({ port: 8080, routes: [] });
   });
 
   it.each([
@@ -130,14 +147,14 @@ describe('loadConfig', () => {
       /GATEWAY_ROUTES\[1\]\.upstream: service "identity" is already routed/,
     ],
   ])('rejects %j naming the variable', (env, message) => {
-    expect(() => loadConfig(env)).toThrow(ConfigError);
-    expect(() => loadConfig(env)).toThrow(message);
+    expect(() => load(env)).toThrow(ConfigError);
+    expect(() => load(env)).toThrow(message);
   });
 });
 
 describe('serviceTargets', () => {
   it('groups prefixes per service in order of appearance', () => {
-    const { routes: parsed } = loadConfig(
+    const { routes: parsed } = load(
       routes([
         { service: 'identity', prefix: '/auth', upstream: 'http://identity:4001' },
         { service: 'tasks', prefix: '/tasks', upstream: 'http://tasks:4002' },

@@ -80,6 +80,15 @@ describe('X-Forwarded-For through the gateway', () => {
     });
     expect(await response.json()).toEqual({ ip: '198.51.100.7', forwardedFor: '198.51.100.7' });
   });
+
+  it('behind one proxy counted by hops, carries the hop that proxy saw, not what the client wrote before it', async () => {
+    const gateway = await startGateway({ trustProxy: 1 });
+    const response = await fetch(`${gateway}/svc/whoami`, {
+      method: 'POST',
+      headers: { 'x-forwarded-for': '203.0.113.66, 10.0.0.1, 198.51.100.7' },
+    });
+    expect(await response.json()).toEqual({ ip: '198.51.100.7', forwardedFor: '198.51.100.7' });
+  });
 });
 
 describe('an empty JSON body through the gateway', () => {

@@ -61,6 +61,7 @@ describe('patterns', () => {
 describe('proxyMounts', () => {
   it('gives upload patterns the upload limit and the upstream of the prefix that covers them', () => {
     const config = loadConfig({
+      NODE_ENV: 'test',
       GATEWAY_ROUTES: JSON.stringify([
         { service: 'submissions', prefix: '/api/v1/submissions', upstream: 'http://submissions:4003' },
         { service: 'media', prefix: '/api/v1/media', upstream: 'http://media:4009' },
@@ -96,6 +97,7 @@ describe('proxyMounts', () => {
 
   it('leaves out an upload pattern that no route covers', () => {
     const config = loadConfig({
+      NODE_ENV: 'test',
       GATEWAY_ROUTES: JSON.stringify([
         { service: 'identity', prefix: '/auth', upstream: 'http://identity:4001' },
       ]),

@@ -18,10 +18,14 @@ interface ComposeService {
 
 /** A variable whose value is a secret, by its name. */
 const SECRET_NAME = /PASSWORD|SECRET|KEY|TOKEN|CREDENTIAL/;
-/** A URL with credentials in it (`scheme://user:password@`). */
-const URL_WITH_PASSWORD = /^[a-z][a-z0-9+.-]*:\/\/[^/\s:@]+:([^@\s]+)@/i;
 // `$${X}` is an escape: the container’s shell expands it, not compose.
 const INTERPOLATION = /(?<!\$)\$\{([A-Za-z_][A-Za-z0-9_]*)([^}]*)\}/g;
+/**
+ * Credentials in a URL anywhere in a value (`scheme://user:password@`), found once every `${…}`
+ * is masked: a reference's message may hold spaces, and one value may list several URLs.
+ */
+const URL_CREDENTIALS = /[a-z][a-z0-9+.-]*:\/\/[^/\s:@,[\]]+:([^@\s]+)@/gi;
+const MASKED_REFERENCE = /^⟦\d+⟧$/;
 
 async function loadCompose(): Promise<{ text: string; services: Record<string, ComposeService> }> {
   const text = await readFile(`${repoRoot}/docker-compose.yml`, 'utf8');
@@ -37,18 +41,17 @@ export function secretsWithDefaults(services: Record<string, ComposeService>): s
   for (const [name, service] of Object.entries(services)) {
     for (const [variable, raw] of Object.entries(service.environment ?? {})) {
       const value = String(raw ?? '');
+      let index = 0;
+      const masked = value.replace(INTERPOLATION, () => `⟦${index++}⟧`);
+      const passwords = [...masked.matchAll(URL_CREDENTIALS)].map((match) => match[1] ?? '');
       const secretByName = SECRET_NAME.test(variable) && !variable.endsWith('_FILE');
-      const password = URL_WITH_PASSWORD.exec(value)?.[1];
-      const mustBeRequired = secretByName || variable === 'SMTP_URL' || password !== undefined;
-      if (!mustBeRequired) continue;
+      if (!secretByName && variable !== 'SMTP_URL' && passwords.length === 0) continue;
       const references = [...value.matchAll(INTERPOLATION)];
-      const literal = value.replace(INTERPOLATION, '');
       const required = references.length > 0 && references.every((match) => match[2]?.startsWith(':?'));
-      // A URL's password must itself be a required reference, not text around one.
-      const passwordRequired = password === undefined || /^\$\{[A-Za-z0-9_]+:\?[^}]*\}$/.test(password);
-      const onlyReferenceIfSecretByName = !secretByName || /^\s*$/.test(literal) || password !== undefined;
-      if (!required || !passwordRequired || !onlyReferenceIfSecretByName)
-        offenders.push(`${name}.${variable}`);
+      // A URL's password must itself be a (required) reference, not text around one.
+      const passwordsAreReferences = passwords.every((password) => MASKED_REFERENCE.test(password));
+      const onlyReference = passwords.length > 0 || /^\s*$/.test(value.replace(INTERPOLATION, ''));
+      if (!required || !passwordsAreReferences || !onlyReference) offenders.push(`${name}.${variable}`);
     }
   }
   return offenders;
@@ -76,11 +79,23 @@ describe('docker-compose secrets', () => {
             B_PASSWORD: '${B_PASSWORD}',
             C_SECRET: 'literal',
             OK_TOKEN: '${OK_TOKEN:?set it}',
-            OK_URL: 'postgres://u:${P:?set it}@db/u',
+            OK_URL: 'postgres://u:${P:?set it in .env (see .env.example)}@db/u',
+            DEFAULTED_URL: 'postgres://u:${P:-dev pass}@db/u',
+            SLASHED_URL: 'postgres://u:ab/c+d=@db/u',
+            ROUTES: '[nats-route://r:${P:?set it}@n-1:6222, nats-route://r:literal@n-2:6222]',
+            OK_ROUTES: '[nats-route://r:${P:?set it}@n-1:6222, nats-route://r:${P:?set it}@n-2:6222]',
           },
         },
       }),
-    ).toEqual(['a.X_KEY', 'a.DATABASE_URL', 'a.B_PASSWORD', 'a.C_SECRET']);
+    ).toEqual([
+      'a.X_KEY',
+      'a.DATABASE_URL',
+      'a.B_PASSWORD',
+      'a.C_SECRET',
+      'a.DEFAULTED_URL',
+      'a.SLASHED_URL',
+      'a.ROUTES',
+    ]);
   });
 
   it('never falls back to a default for a variable it also requires', async () => {

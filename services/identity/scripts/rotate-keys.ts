@@ -29,8 +29,14 @@ const settings = identityEnvSchema
     SIGNING_KEY_ROTATION_INTERVAL_S: true,
   })
   .safeParse({
-    // Without DATABASE_URL, the local runner's identity database (npm start).
-    DATABASE_URL: `postgres://postgres:postgres@127.0.0.1:${process.env.PG_PORT ?? '54329'}/tessera_identity`,
+    // Without DATABASE_URL, the local runner's identity database (npm start), in the runner's
+    // development mode; against any other database NODE_ENV must be given (no silent default).
+    ...(process.env.DATABASE_URL
+      ? {}
+      : {
+          DATABASE_URL: `postgres://postgres:postgres@127.0.0.1:${process.env.PG_PORT ?? '54329'}/tessera_identity`,
+          NODE_ENV: 'development',
+        }),
     ...process.env,
   });
 if (!settings.success) {

@@ -47,7 +47,11 @@ export function identityDefinition(
       registerCompanyRoutes(app, identity);
       registerInvitationRoutes(app, identity);
       registerAdminRoutes(app, identity);
-      if (config.NODE_ENV !== 'production') registerDevMailboxRoute(app, identity);
+      // Only while mail really lands in the dev mailbox (never in production, where SMTP is
+      // required): with SMTP configured the route would only advertise an unauthenticated reader.
+      if (config.NODE_ENV !== 'production' && identity.mailer.transport === 'dev-mailbox') {
+        registerDevMailboxRoute(app, identity);
+      }
     },
     workers: ({ config, resources: identity }) => [
       periodicJob({

@@ -112,6 +112,13 @@ describe('production settings', () => {
     expect(t.identity.mailer.transport).toBe('smtp');
   });
 
+  it('serve no dev mailbox outside production either once mail goes out by SMTP', async () => {
+    const t = await start({ NODE_ENV: 'development', SMTP_URL: 'smtp://127.0.0.1:1' });
+    const response = await t.app.inject({ url: `/dev/mailbox?to=${encodeURIComponent(uniqueEmail())}` });
+    expect([response.statusCode, response.json().code]).toEqual([404, 'NOT_FOUND']);
+    expect(t.identity.mailer.transport).toBe('smtp');
+  });
+
   it('refuse to start on signing keys sealed with another key-encryption key', async () => {
     const t = await start({ IDENTITY_KEY_ENCRYPTION_KEY: randomBytes(32).toString('hex') });
     const otherKey = createIdentity(
