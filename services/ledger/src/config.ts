@@ -25,6 +25,16 @@ export const ledgerVariables = serviceConfigSchema.extend({
    * production; elsewhere, when unset, one is generated once and kept in the database (docs/audit.md).
    */
   LEDGER_SEAL_PRIVATE_KEY: z.string().min(1).optional(),
+  /**
+   * What bonuses and referral rewards from engagement may pay per calendar month (UTC), in minor
+   * units of each currency: 1 000 000 (10 000.00) by default. Beyond it a promotion is refused.
+   */
+  LEDGER_PROMOTIONS_BUDGET_MINOR: z.coerce.number().int().nonnegative().default(1_000_000),
+  /**
+   * The most one admin top-up or adjustment may move, minor units: 10 000 000 (100 000.00) by
+   * default, so one mistaken amount cannot overflow `world` or empty promotions.
+   */
+  LEDGER_ADMIN_MAX_AMOUNT_MINOR: z.coerce.number().int().positive().default(10_000_000),
   /** How often the expiry job looks for pending transfers past their expiry time. */
   LEDGER_EXPIRY_INTERVAL_MS: z.coerce.number().int().min(100).default(30_000),
   /** How often the projector polls the store when no commit notification wakes it. */

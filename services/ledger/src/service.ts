@@ -77,6 +77,7 @@ export function ledgerDefinition(
         engine: resources.engine,
         feeBps: config.PLATFORM_FEE_BPS,
         currency: config.LEDGER_CURRENCY,
+        promotionsBudget: config.LEDGER_PROMOTIONS_BUDGET_MINOR,
         logger,
       }),
     workers: (context) => ledgerBackground(context),

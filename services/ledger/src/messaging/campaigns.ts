@@ -2,6 +2,7 @@ import { buildEvent, causedBy, type TesseraEvent } from '@tessera/contracts';
 import type { HandlerMap } from '@tessera/service-kit';
 import type { Transaction } from 'kysely';
 import { accountIds } from '../domain/accounts.ts';
+import { DEFAULT_MAX_JUDGES, decideFundingOwner } from '../domain/claims.ts';
 import { fundingTransfers } from '../domain/fees.ts';
 import type { LedgerDB } from '../service.ts';
 import { type FlowDeps, moveOnce, reasonOf } from './flow.ts';
@@ -14,6 +15,8 @@ import { canonicalId, transferIds } from './transfer-ids.ts';
  */
 export function campaignHandlers(deps: FlowDeps): HandlerMap<LedgerDB> {
   return {
+    'tasks.campaign.created.v1': (event, trx) => learnOwner(event, trx),
+    'tasks.assignment.claimed.v1': (event, trx) => learnClaim(event, trx),
     'tasks.campaign.funding-requested.v1': (event, trx) => fund(deps, event, trx),
     'tasks.campaign.completed.v1': (event, trx) => returnBudget(deps, event, trx),
     'tasks.campaign.cancelled.v1': (event, trx) => returnBudget(deps, event, trx),
@@ -28,11 +31,27 @@ async function fund(
   const { budget } = event.data;
   const campaignId = canonicalId(event.data.campaign_id);
   const companyId = canonicalId(event.data.company_id);
-  await trx
-    .insertInto('campaign_companies')
-    .values({ campaign_id: campaignId, company_id: companyId, currency: budget.currency })
-    .onConflict((oc) => oc.column('campaign_id').doNothing())
-    .execute();
+  const meta = causedBy(event, campaignId);
+  const owner = await trx
+    .selectFrom('campaign_companies')
+    .select(['company_id', 'currency'])
+    .where('campaign_id', '=', campaignId)
+    .executeTakeFirst();
+  const owned = decideFundingOwner(owner, {
+    campaign_id: campaignId,
+    company_id: companyId,
+    currency: budget.currency,
+  });
+  if (!owned.ok) {
+    const { reason_code, detail } = owned;
+    const rejected = buildEvent(
+      'ledger.campaign.funding-rejected.v1',
+      { campaign_id: campaignId, company_id: companyId, budget, reason_code, detail },
+      meta,
+    );
+    await publishOutcome(trx, outcomeKey(rejected.type, event.id), rejected);
+    return;
+  }
 
   // Each request is its own attempt: ids derive from the event, so a second request funds again.
   const fundingId = transferIds.funding(event.id);
@@ -49,7 +68,6 @@ async function fund(
   });
 
   const moved = await moveOnce(deps, requests, [fundingId, feeId]);
-  const meta = causedBy(event, campaignId);
   if (!moved.ok) {
     const rejected = buildEvent(
       'ledger.campaign.funding-rejected.v1',
@@ -73,6 +91,39 @@ async function fund(
     meta,
   );
   await publishOutcome(trx, outcomeKey(funded.type, event.id), funded);
+}
+
+/** Who owns a campaign, and its currency: a funding request naming anyone else moves nothing. */
+async function learnOwner(event: TesseraEvent<'tasks.campaign.created.v1'>, trx: Transaction<LedgerDB>) {
+  await trx
+    .insertInto('campaign_companies')
+    .values({
+      campaign_id: canonicalId(event.data.campaign_id),
+      company_id: canonicalId(event.data.company_id),
+      currency: event.data.budget.currency,
+    })
+    .onConflict((oc) => oc.column('campaign_id').doNothing())
+    .execute();
+}
+
+/** A claim's reserved reward and judge fees: the most its approval and reviews may be paid. */
+async function learnClaim(event: TesseraEvent<'tasks.assignment.claimed.v1'>, trx: Transaction<LedgerDB>) {
+  const { reward, judge_fee: judgeFee } = event.data;
+  await trx
+    .insertInto('ledger_claims')
+    .values({
+      assignment_id: canonicalId(event.data.assignment_id),
+      campaign_id: canonicalId(event.data.campaign_id),
+      contributor_id: canonicalId(event.data.contributor_id),
+      currency: reward.currency,
+      reward: reward.amount,
+      // A fee in another currency than the reward's cannot be paid from the same budget.
+      judge_fee: judgeFee && judgeFee.currency === reward.currency ? judgeFee.amount : 0,
+      max_judges: event.data.max_judges ?? DEFAULT_MAX_JUDGES,
+      rewarded_submission_id: null,
+    })
+    .onConflict((oc) => oc.column('assignment_id').doNothing())
+    .execute();
 }
 
 async function returnBudget(

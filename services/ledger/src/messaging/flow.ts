@@ -11,6 +11,8 @@ export interface FlowDeps {
   feeBps: number;
   /** The currency a campaign is settled in when nothing recorded says otherwise. */
   currency: string;
+  /** What promotions may pay per calendar month (UTC) and currency, minor units. */
+  promotionsBudget: number;
   logger: Logger;
 }
 

@@ -41,6 +41,7 @@ async function fundedCampaign(credits = 100_000, amount = 50_000) {
   const companyId = randomUUID();
   const campaignId = randomUUID();
   await t.fundCompany(companyId, credits);
+  await t.createCampaign(campaignId, companyId);
   const request = foreign(
     'tasks.campaign.funding-requested.v1',
     { campaign_id: campaignId, company_id: companyId, budget: usd(amount) },
@@ -79,6 +80,7 @@ describe('campaign funding', () => {
     const companyId = randomUUID();
     const campaignId = randomUUID();
     await t.fundCompany(companyId, 52_000);
+    await t.createCampaign(campaignId, companyId);
     const request = foreign('tasks.campaign.funding-requested.v1', {
       campaign_id: campaignId,
       company_id: companyId,
@@ -117,14 +119,17 @@ describe('rewards and judge fees', () => {
   it('pays an approved submission from the budget to the contributor', async () => {
     const { campaignId } = await fundedCampaign();
     const contributor = randomUUID();
-    const approved = foreign('submissions.submission.approved.v1', {
-      submission_id: randomUUID(),
-      task_id: randomUUID(),
-      campaign_id: campaignId,
-      contributor_id: contributor,
-      reward: usd(1_250),
-      xp_reward: 10,
-    });
+    const approved = foreign(
+      'submissions.submission.approved.v1',
+      await t.underClaim({
+        submission_id: randomUUID(),
+        task_id: randomUUID(),
+        campaign_id: campaignId,
+        contributor_id: contributor,
+        reward: usd(1_250),
+        xp_reward: 10,
+      }),
+    );
     await t.deliver('ledger-submissions', approved);
     const [paid] = await t.outcomes('ledger.reward.paid.v1', approved.id);
     expect(paid!.data).toEqual({
@@ -143,14 +148,17 @@ describe('rewards and judge fees', () => {
   it('announces a failed reward when the budget runs short, and moves nothing', async () => {
     const { campaignId } = await fundedCampaign(100_000, 1_000);
     const contributor = randomUUID();
-    const approved = foreign('submissions.submission.approved.v1', {
-      submission_id: randomUUID(),
-      task_id: randomUUID(),
-      campaign_id: campaignId,
-      contributor_id: contributor,
-      reward: usd(1_001),
-      xp_reward: 0,
-    });
+    const approved = foreign(
+      'submissions.submission.approved.v1',
+      await t.underClaim({
+        submission_id: randomUUID(),
+        task_id: randomUUID(),
+        campaign_id: campaignId,
+        contributor_id: contributor,
+        reward: usd(1_001),
+        xp_reward: 0,
+      }),
+    );
     await t.deliver('ledger-submissions', approved);
     const [failed] = await t.outcomes('ledger.reward.failed.v1', approved.id);
     expect(failed!.data).toMatchObject({ amount: usd(1_001), reason_code: 'INSUFFICIENT_FUNDS' });
@@ -165,6 +173,7 @@ describe('rewards and judge fees', () => {
     const earned = foreign('qc.review.fee-earned.v1', {
       review_id: randomUUID(),
       submission_id: randomUUID(),
+      assignment_id: await t.claim({ campaignId, contributorId: randomUUID(), reward: 0, judgeFee: 75 }),
       campaign_id: campaignId,
       judge_id: judge,
       fee: usd(75),
@@ -184,10 +193,12 @@ describe('rewards and judge fees', () => {
 
   it('announces a failed judge fee when the budget runs short', async () => {
     const judge = randomUUID();
+    const campaignId = randomUUID();
     const earned = foreign('qc.review.fee-earned.v1', {
       review_id: randomUUID(),
       submission_id: randomUUID(),
-      campaign_id: randomUUID(),
+      assignment_id: await t.claim({ campaignId, contributorId: randomUUID(), reward: 0, judgeFee: 75 }),
+      campaign_id: campaignId,
       judge_id: judge,
       fee: usd(75),
     });
@@ -202,14 +213,17 @@ describe('campaign end', () => {
     'returns what is left of the budget to the company on %s',
     async (type) => {
       const { companyId, campaignId } = await fundedCampaign(100_000, 50_000);
-      const approved = foreign('submissions.submission.approved.v1', {
-        submission_id: randomUUID(),
-        task_id: randomUUID(),
-        campaign_id: campaignId,
-        contributor_id: randomUUID(),
-        reward: usd(2_000),
-        xp_reward: 0,
-      });
+      const approved = foreign(
+        'submissions.submission.approved.v1',
+        await t.underClaim({
+          submission_id: randomUUID(),
+          task_id: randomUUID(),
+          campaign_id: campaignId,
+          contributor_id: randomUUID(),
+          reward: usd(2_000),
+          xp_reward: 0,
+        }),
+      );
       await t.deliver('ledger-submissions', approved);
       const ended = foreign(type, { campaign_id: campaignId, company_id: companyId });
       await t.deliver('ledger-tasks', ended);
@@ -268,14 +282,17 @@ describe('withdrawals', () => {
   async function contributorWith(amount: number) {
     const { campaignId } = await fundedCampaign(1_000_000, 500_000);
     const userId = randomUUID();
-    const approved = foreign('submissions.submission.approved.v1', {
-      submission_id: randomUUID(),
-      task_id: randomUUID(),
-      campaign_id: campaignId,
-      contributor_id: userId,
-      reward: usd(amount),
-      xp_reward: 0,
-    });
+    const approved = foreign(
+      'submissions.submission.approved.v1',
+      await t.underClaim({
+        submission_id: randomUUID(),
+        task_id: randomUUID(),
+        campaign_id: campaignId,
+        contributor_id: userId,
+        reward: usd(amount),
+        xp_reward: 0,
+      }),
+    );
     await t.deliver('ledger-submissions', approved);
     return userId;
   }
@@ -436,22 +453,28 @@ describe('exactly once', () => {
   it('moves money once and announces once when the same event is delivered twice', async () => {
     const { campaignId } = await fundedCampaign();
     const contributor = randomUUID();
-    const approved = foreign('submissions.submission.approved.v1', {
-      submission_id: randomUUID(),
-      task_id: randomUUID(),
-      campaign_id: campaignId,
-      contributor_id: contributor,
-      reward: usd(900),
-      xp_reward: 0,
-    });
+    const approved = foreign(
+      'submissions.submission.approved.v1',
+      await t.underClaim({
+        submission_id: randomUUID(),
+        task_id: randomUUID(),
+        campaign_id: campaignId,
+        contributor_id: contributor,
+        reward: usd(900),
+        xp_reward: 0,
+      }),
+    );
     // Two messages with one event (a producer that re-sent it after the de-duplication window).
     await t.publish(approved, 'copy-1');
     await t.publish(approved, 'copy-2');
-    const marker = foreign('submissions.submission.approved.v1', {
-      ...approved.data,
-      submission_id: randomUUID(),
-      contributor_id: randomUUID(),
-    });
+    const marker = foreign(
+      'submissions.submission.approved.v1',
+      await t.underClaim({
+        ...approved.data,
+        submission_id: randomUUID(),
+        contributor_id: randomUUID(),
+      }),
+    );
     await t.deliver('ledger-submissions', marker);
     await t.outcomes('ledger.reward.paid.v1', marker.id);
     await t.projected();
@@ -481,14 +504,17 @@ describe('exactly once', () => {
   it('replays, rather than repeats, a transfer recorded before a crash lost the handler commit', async () => {
     const { campaignId } = await fundedCampaign();
     const contributor = randomUUID();
-    const approved = foreign('submissions.submission.approved.v1', {
-      submission_id: randomUUID(),
-      task_id: randomUUID(),
-      campaign_id: campaignId,
-      contributor_id: contributor,
-      reward: usd(700),
-      xp_reward: 0,
-    });
+    const approved = foreign(
+      'submissions.submission.approved.v1',
+      await t.underClaim({
+        submission_id: randomUUID(),
+        task_id: randomUUID(),
+        campaign_id: campaignId,
+        contributor_id: contributor,
+        reward: usd(700),
+        xp_reward: 0,
+      }),
+    );
     // What the handler appends before its transaction commits; the process then "died".
     const first = await t.ledger.resources.engine.transfer([
       {

@@ -1,12 +1,18 @@
 import { buildEvent, causedBy, type TesseraEvent } from '@tessera/contracts';
 import type { HandlerMap } from '@tessera/service-kit';
 import type { Transaction } from 'kysely';
+import { decideReward } from '../domain/claims.ts';
 import type { LedgerDB } from '../service.ts';
+import { lockClaim } from './claims.ts';
 import { type FlowDeps, payFromCampaign, reasonOf } from './flow.ts';
 import { outcomeKey, publishOutcome } from './outcomes.ts';
 import { canonicalId, transferIds } from './transfer-ids.ts';
 
-/** An approved submission's reward: campaign budget → contributor, once per submission. */
+/**
+ * An approved submission's reward: campaign budget → contributor, once per submission and once per
+ * claim, never more than the claim reserved (tasks.assignment.claimed.v1, on the tasks stream: an
+ * approval that overtook its claim is retried until the claim is known).
+ */
 export function submissionHandlers(deps: FlowDeps): HandlerMap<LedgerDB> {
   return { 'submissions.submission.approved.v1': (event, trx) => payReward(deps, event, trx) };
 }
@@ -23,11 +29,40 @@ async function payReward(
   const campaignId = canonicalId(event.data.campaign_id);
   const contributorId = canonicalId(event.data.contributor_id);
   const transferId = transferIds.reward(submissionId);
+  const base = { submission_id: submissionId, campaign_id: campaignId, contributor_id: contributorId };
+  const meta = causedBy(event, submissionId);
+
+  const claim = await lockClaim(trx, event.data.assignment_id, `submission ${submissionId}`);
+  const decided = claim
+    ? decideReward(claim, {
+        submission_id: submissionId,
+        campaign_id: campaignId,
+        contributor_id: contributorId,
+        reward,
+      })
+    : ({ ok: false, reason_code: 'CLAIM_MISSING', detail: 'the approval names no claim' } as const);
+  if (!decided.ok) {
+    deps.logger.warn(
+      { submission_id: submissionId, ...decided },
+      'reward refused: the claim does not allow it',
+    );
+    // Nothing of it is owed: tasks books a reward once per claim, from the claim, and never for an
+    // approval its claim refuses (another submission, contributor or task), so its owed stays put.
+    const failed = buildEvent(
+      'ledger.reward.failed.v1',
+      { ...base, amount: { amount: 0, currency: reward.currency }, reason_code: decided.reason_code },
+      meta,
+    );
+    await publishOutcome(trx, outcomeKey(failed.type, submissionId), failed);
+    return;
+  }
+  if (decided.amount === 0) return;
+
   const { moved, remaining } = await payFromCampaign(deps, {
     transferId,
     campaignId,
     userId: contributorId,
-    amount: reward,
+    amount: { amount: decided.amount, currency: reward.currency },
     code: 'reward',
     metadata: {
       submission_id: submissionId,
@@ -36,14 +71,19 @@ async function payReward(
       contributor_id: contributorId,
     },
   });
-  const base = { submission_id: submissionId, campaign_id: campaignId, contributor_id: contributorId };
-  const meta = causedBy(event, submissionId);
+  if (moved.ok && claim) {
+    await trx
+      .updateTable('ledger_claims')
+      .set({ rewarded_submission_id: submissionId })
+      .where('assignment_id', '=', claim.assignment_id)
+      .execute();
+  }
   const outcome = moved.ok
     ? buildEvent(
         'ledger.reward.paid.v1',
         {
           ...base,
-          amount: { amount: moved.transfers[0]?.amount ?? reward.amount, currency: reward.currency },
+          amount: { amount: moved.transfers[0]?.amount ?? decided.amount, currency: reward.currency },
           transfer_id: transferId,
           campaign_remaining: { amount: remaining, currency: reward.currency },
         },
@@ -51,7 +91,11 @@ async function payReward(
       )
     : buildEvent(
         'ledger.reward.failed.v1',
-        { ...base, amount: reward, reason_code: reasonOf(moved.rejection).reason_code },
+        {
+          ...base,
+          amount: { amount: decided.amount, currency: reward.currency },
+          reason_code: reasonOf(moved.rejection).reason_code,
+        },
         meta,
       );
   await publishOutcome(trx, outcomeKey(outcome.type, submissionId), outcome);

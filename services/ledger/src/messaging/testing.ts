@@ -27,6 +27,20 @@ export interface TestLedger extends ServiceTestClient {
   projected(): Promise<void>;
   /** Credits a company from the world, straight through the engine (setup). */
   fundCompany(companyId: string, amount: number): Promise<void>;
+  /** Tasks' creation of a campaign owned by the company, delivered (the ledger learns the owner). */
+  createCampaign(campaignId: string, companyId: string, currency?: string): Promise<void>;
+  /** Tasks' claim of a slot with its reserved terms, delivered; returns the assignment id. */
+  claim(terms: {
+    campaignId: string;
+    contributorId: string;
+    reward: number;
+    judgeFee?: number;
+    maxJudges?: number;
+  }): Promise<string>;
+  /** An approval's data with a claim the ledger learned first, reserving the reward it names. */
+  underClaim<D extends { campaign_id: string; contributor_id: string; reward: { amount: number } }>(
+    data: D,
+  ): Promise<D & { assignment_id: string }>;
   stop(): Promise<void>;
 }
 
@@ -55,7 +69,7 @@ export async function startTestLedger(
   } = ledger;
   const client = serviceTestClient(ledger, 'ledger', issuer);
 
-  return {
+  const testLedger: TestLedger = {
     ...client,
     ledger,
     config,
@@ -93,11 +107,53 @@ export async function startTestLedger(
       ]);
       if (!outcome.ok) throw new Error(`could not fund company ${companyId}: ${outcome.rejection.detail}`);
     },
+    async createCampaign(campaignId, companyId, currency = 'USD') {
+      await client.deliver(
+        'ledger-tasks',
+        foreignEvent('tasks.campaign.created.v1', {
+          campaign_id: campaignId,
+          company_id: companyId,
+          budget: { amount: 1, currency },
+          target_count: null,
+          start_at: null,
+          end_at: null,
+          is_private: false,
+        }),
+      );
+    },
+    async claim(terms) {
+      const assignmentId = randomUUID();
+      await client.deliver(
+        'ledger-tasks',
+        foreignEvent('tasks.assignment.claimed.v1', {
+          assignment_id: assignmentId,
+          task_id: randomUUID(),
+          campaign_id: terms.campaignId,
+          company_id: randomUUID(),
+          contributor_id: terms.contributorId,
+          reward: { amount: terms.reward, currency: 'USD' },
+          xp_reward: 0,
+          ...(terms.judgeFee === undefined ? {} : { judge_fee: { amount: terms.judgeFee, currency: 'USD' } }),
+          ...(terms.maxJudges === undefined ? {} : { max_judges: terms.maxJudges }),
+          expires_at: new Date(Date.now() + 3_600_000).toISOString(),
+        }),
+      );
+      return assignmentId;
+    },
+    async underClaim(data) {
+      const assignment_id = await testLedger.claim({
+        campaignId: data.campaign_id,
+        contributorId: data.contributor_id,
+        reward: data.reward.amount,
+      });
+      return { ...data, assignment_id };
+    },
     async stop() {
       await ledger.stop();
       await test.drop();
     },
   };
+  return testLedger;
 }
 
 /** Another service's event, as its producer would build it. */

@@ -44,6 +44,7 @@ async function activity() {
   expect(
     (await post(`/api/v1/companies/${companyId}/topups`, { amount: usd(500_000), reference: 'r' })).status,
   ).toBe(201);
+  await t.createCampaign(campaignId, companyId);
   await t.deliver(
     'ledger-tasks',
     foreign('tasks.campaign.funding-requested.v1', {
@@ -55,14 +56,17 @@ async function activity() {
   for (let i = 0; i < 5; i++) {
     await t.deliver(
       'ledger-submissions',
-      foreign('submissions.submission.approved.v1', {
-        submission_id: randomUUID(),
-        task_id: randomUUID(),
-        campaign_id: campaignId,
-        contributor_id: contributor,
-        reward: usd(1_000 + i),
-        xp_reward: 0,
-      }),
+      foreign(
+        'submissions.submission.approved.v1',
+        await t.underClaim({
+          submission_id: randomUUID(),
+          task_id: randomUUID(),
+          campaign_id: campaignId,
+          contributor_id: contributor,
+          reward: usd(1_000 + i),
+          xp_reward: 0,
+        }),
+      ),
     );
   }
   await t.deliver(
@@ -70,6 +74,7 @@ async function activity() {
     foreign('qc.review.fee-earned.v1', {
       review_id: randomUUID(),
       submission_id: randomUUID(),
+      assignment_id: await t.claim({ campaignId, contributorId: randomUUID(), reward: 0, judgeFee: 50 }),
       campaign_id: campaignId,
       judge_id: randomUUID(),
       fee: usd(50),

@@ -11,18 +11,21 @@ import {
   timestamp,
   uuidParam,
 } from '@tessera/service-kit';
+import { currencyCode } from '@tessera/contracts';
 import { sql } from 'kysely';
 import { z } from 'zod';
 import { adjustmentKinds, adjustmentTransfer } from '../domain/adjustments.ts';
 import { parseAccountId } from '../domain/accounts.ts';
+import { promotionPeriod } from '../domain/promotions.ts';
 import { transferIds } from '../messaging/transfer-ids.ts';
-import { assertLedgerCurrency, recordTransfer, type RouteDeps } from './deps.ts';
+import { assertAdminAmount, assertLedgerCurrency, recordTransfer, type RouteDeps } from './deps.ts';
 import { currencyQuery, money, statementLineSchema } from './schemas.ts';
 import { statementPage } from './statements.ts';
 
 const tags = ['admin'];
 const security = [{ bearerAuth: [] }];
 const RECENT_LINES = 20;
+const REFUSED_PROMOTIONS = 100;
 
 export function adminRoutes(app: HttpApp, deps: RouteDeps): void {
   app.post(
@@ -59,6 +62,7 @@ export function adminRoutes(app: HttpApp, deps: RouteDeps): void {
     async (request, reply) => {
       const { user_id, kind, amount, reason } = request.body;
       assertLedgerCurrency(deps, amount.currency);
+      assertAdminAmount(deps, amount.amount);
       const { transfer, replayed } = await recordTransfer(
         deps,
         adjustmentTransfer({
@@ -201,6 +205,75 @@ export function adminRoutes(app: HttpApp, deps: RouteDeps): void {
         promotions_spent: money(-net('platform_promotions'), currency),
         world: money(net('world'), currency),
         balanced: total === 0,
+      };
+    },
+  );
+
+  app.get(
+    '/api/v1/admin/ledger/promotions',
+    {
+      preHandler: requireRole('admin'),
+      schema: {
+        tags,
+        security,
+        summary: "A month's promotions budget, what was spent and the promotions refused beyond it (admin)",
+        description:
+          'Bonuses and referral rewards from engagement are paid within LEDGER_PROMOTIONS_BUDGET_MINOR ' +
+          'per calendar month (UTC) and currency; one beyond it moves nothing and is listed here, newest first.',
+        querystring: z.strictObject({
+          currency: currencyCode.optional(),
+          period: z
+            .string()
+            .regex(/^\d{4}-(0[1-9]|1[0-2])$/)
+            .optional(),
+        }),
+        response: {
+          200: z.object({
+            period: z.string(),
+            budget: moneySchema,
+            spent: moneySchema,
+            refused: z.array(
+              z.object({
+                promotion: z.string(),
+                user_id: z.uuid(),
+                amount: moneySchema,
+                reason_code: z.string(),
+                decided_at: timestamp,
+              }),
+            ),
+          }),
+        },
+      },
+    },
+    async (request) => {
+      const currency = request.query.currency ?? deps.config.LEDGER_CURRENCY;
+      const period = request.query.period ?? promotionPeriod(new Date());
+      const spent = await deps.db
+        .selectFrom('ledger_promotion_periods')
+        .select('spent')
+        .where('period', '=', period)
+        .where('currency', '=', currency)
+        .executeTakeFirst();
+      const refused = await deps.db
+        .selectFrom('ledger_promotions')
+        .selectAll()
+        .where('status', '=', 'refused')
+        .where('period', '=', period)
+        .where('currency', '=', currency)
+        .orderBy('decided_at', 'desc')
+        .limit(REFUSED_PROMOTIONS)
+        .execute();
+      return {
+        period,
+        budget: money(deps.config.LEDGER_PROMOTIONS_BUDGET_MINOR, currency),
+        spent: money(Number(spent?.spent ?? 0), currency),
+        refused: refused.map((row) => ({
+          promotion: row.promotion_key,
+          user_id: row.user_id,
+          amount: money(Number(row.amount), currency),
+          reason_code: row.reason_code ?? 'REFUSED',
+          decided_at: row.decided_at.toISOString(),
+        })),
       };
     },
   );

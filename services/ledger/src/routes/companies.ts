@@ -14,7 +14,7 @@ import { z } from 'zod';
 import { accountIds } from '../domain/accounts.ts';
 import { transferIds } from '../messaging/transfer-ids.ts';
 import { companyNotFound, creditReaders } from './access.ts';
-import { assertLedgerCurrency, recordTransfer, type RouteDeps } from './deps.ts';
+import { assertAdminAmount, assertLedgerCurrency, recordTransfer, type RouteDeps } from './deps.ts';
 import { currencyQuery, money } from './schemas.ts';
 
 const tags = ['companies'];
@@ -86,6 +86,7 @@ export function companyRoutes(app: HttpApp, deps: RouteDeps): void {
       const companyId = request.params.id;
       const { amount, reference } = request.body;
       assertLedgerCurrency(deps, amount.currency);
+      assertAdminAmount(deps, amount.amount);
       const key = request.headers['idempotency-key'];
       const { transfer, replayed } = await recordTransfer(deps, {
         id: transferIds.topup(companyId, key),

@@ -11,7 +11,13 @@ import type { LedgerDB } from '../service.ts';
 export interface RouteDeps {
   db: Kysely<LedgerDB>;
   engine: LedgerEngine;
-  config: Pick<LedgerConfig, 'LEDGER_CURRENCY' | 'LEDGER_READ_AFTER_WRITE_MS'>;
+  config: Pick<
+    LedgerConfig,
+    | 'LEDGER_CURRENCY'
+    | 'LEDGER_READ_AFTER_WRITE_MS'
+    | 'LEDGER_ADMIN_MAX_AMOUNT_MINOR'
+    | 'LEDGER_PROMOTIONS_BUDGET_MINOR'
+  >;
 }
 
 /**
@@ -50,6 +56,21 @@ export function assertLedgerCurrency(deps: RouteDeps, currency: string): void {
     throw refuse.unprocessable(
       'UNSUPPORTED_CURRENCY',
       `This ledger records ${deps.config.LEDGER_CURRENCY} over HTTP, not ${currency}.`,
+    );
+  }
+}
+
+/**
+ * An admin top-up or adjustment moves at most LEDGER_ADMIN_MAX_AMOUNT_MINOR: one mistaken amount
+ * (a few zeros too many) cannot overflow `world` or empty promotions. Larger sums are several operations.
+ */
+export function assertAdminAmount(deps: RouteDeps, amount: number): void {
+  const max = deps.config.LEDGER_ADMIN_MAX_AMOUNT_MINOR;
+  if (amount > max) {
+    throw refuse.unprocessable(
+      'AMOUNT_TOO_LARGE',
+      `One admin operation moves at most ${max} minor units; split a larger amount.`,
+      { max_amount: max },
     );
   }
 }

@@ -239,6 +239,8 @@ describe('company credits and top-ups', () => {
       [{ url, key: 'k', body: { amount: usd(100), reference: '' } }, 400, 'VALIDATION_FAILED'],
       [{ url, key: 'k', body: { amount: usd(100), reference: 'x', extra: 1 } }, 400, 'VALIDATION_FAILED'],
       [{ url, key: 'k', body: { amount: usd(100), reference: 'wire\u0007' } }, 400, 'VALIDATION_FAILED'],
+      // Postgres cannot store a lone surrogate (it answered 500): the kit refuses it at the edge.
+      [{ url, key: 'k', body: { amount: usd(100), reference: 'wire \uD83D' } }, 400, 'INVALID_CHARACTERS'],
       [
         { url, key: 'k', body: { amount: { amount: 100, currency: 'usd' }, reference: 'x' } },
         400,
@@ -334,6 +336,7 @@ describe('campaign budget', () => {
     const companyId = randomUUID();
     const campaignId = randomUUID();
     await topup(companyId, randomUUID(), 100_000);
+    await t.createCampaign(campaignId, companyId);
     await t.deliver(
       'ledger-tasks',
       foreign('tasks.campaign.funding-requested.v1', {
@@ -344,14 +347,17 @@ describe('campaign budget', () => {
     );
     await t.deliver(
       'ledger-submissions',
-      foreign('submissions.submission.approved.v1', {
-        submission_id: randomUUID(),
-        task_id: randomUUID(),
-        campaign_id: campaignId,
-        contributor_id: randomUUID(),
-        reward: usd(1_500),
-        xp_reward: 0,
-      }),
+      foreign(
+        'submissions.submission.approved.v1',
+        await t.underClaim({
+          submission_id: randomUUID(),
+          task_id: randomUUID(),
+          campaign_id: campaignId,
+          contributor_id: randomUUID(),
+          reward: usd(1_500),
+          xp_reward: 0,
+        }),
+      ),
     );
     await t.projected();
     const expected = {
@@ -472,6 +478,23 @@ describe('admin adjustments', () => {
         body: { code: 'INSUFFICIENT_FUNDS' },
       },
     );
+  });
+
+  it('refuses a top-up or an adjustment above the per-operation bound: 422 AMOUNT_TOO_LARGE, nothing stored', async () => {
+    const max = t.config.LEDGER_ADMIN_MAX_AMOUNT_MINOR;
+    const companyId = randomUUID();
+    const userId = randomUUID();
+    const before = await storedEvents();
+    const refused = { status: 422, body: { code: 'AMOUNT_TOO_LARGE', max_amount: max } };
+    expect(await topup(companyId, randomUUID(), max + 1)).toMatchObject(refused);
+    expect(await topup(companyId, randomUUID(), Number.MAX_SAFE_INTEGER)).toMatchObject(refused);
+    for (const kind of ['bonus', 'penalty']) {
+      expect(await adjust({ user_id: userId, kind, amount: usd(max + 1), reason: 'typo' })).toMatchObject(
+        refused,
+      );
+    }
+    expect(await storedEvents()).toBe(before);
+    expect(await topup(companyId, randomUUID(), max)).toMatchObject({ status: 201 });
   });
 
   it('takes exactly 10 of 50 concurrent penalties of 10.00 against 100.00', async () => {
@@ -611,6 +634,7 @@ describe('documentation', () => {
         '/api/v1/admin/ledger/adjustments',
         '/api/v1/admin/ledger/accounts/{id}',
         '/api/v1/admin/ledger/summary',
+        '/api/v1/admin/ledger/promotions',
       ]),
     );
   });

@@ -273,7 +273,9 @@ export async function releaseAppeal(
 
 /**
  * A judge's fee QC counted (`qc.review.fee-earned.v1`): owed from the campaign, taken from what the
- * claim held for fees while it still holds some.
+ * claim held for fees while it still holds some. Under a named claim what is owed is the claim's
+ * judge fee at most, as the ledger pays it or names it in its refusal, so its answer settles the
+ * owed; a fee naming no claim is owed as reported, which the ledger's refusal names too.
  */
 export async function judgeFeeEarned(
   trx: Db,
@@ -292,6 +294,16 @@ export async function judgeFeeEarned(
     );
   }
   const campaign = assignment?.campaign_id ?? campaignId;
-  await recordFeeEarned(trx, campaign, assignment, report.fee, context.now);
+  const owed =
+    assignment && report.assignmentId !== undefined
+      ? Math.min(report.fee, Number(assignment.judge_fee_amount))
+      : report.fee;
+  if (owed < report.fee) {
+    context.log.warn(
+      { event_id: context.cause.id, assignment_id: assignment?.id, reported: report.fee, owed },
+      "a judge fee reports more than its claim's fee; the claim's fee is owed",
+    );
+  }
+  await recordFeeEarned(trx, campaign, assignment, owed, context.now);
   await reconcileCampaign(trx, campaign, context.now, context.cause);
 }

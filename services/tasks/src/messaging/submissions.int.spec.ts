@@ -347,6 +347,26 @@ describe('judge fees a claim holds', () => {
     expect(await money(campaignId)).toMatchObject({ reserved: 0, owed: 140 });
   });
 
+  it('owes a judge fee no higher than the claim’s judge fee, whatever the fee event says', async () => {
+    const { campaignId, taskId } = await taskIn({ judge_fee_amount: 10, max_judges: 5 });
+    const a = await claim(taskId);
+    const submissionId = randomUUID();
+    await deliver(received(a, submissionId));
+    await t.deliver(
+      consumerNames.qc,
+      event('qc.review.fee-earned.v1', {
+        review_id: randomUUID(),
+        submission_id: submissionId,
+        assignment_id: a.id,
+        campaign_id: campaignId,
+        judge_id: randomUUID(),
+        fee: { amount: 5_000, currency: 'USD' },
+      }),
+    );
+    // The ledger pays (or refuses) 10 at most and answers that: owed settles at 0, never stuck.
+    expect(await money(campaignId)).toMatchObject({ reserved: 140, owed: 10 });
+  });
+
   it('pauses the campaign when it cannot hold another claim with its fees, and frees the whole hold on release', async () => {
     const { campaignId, taskId } = await taskIn(
       { judge_fee_amount: 20, max_judges: 5 },
@@ -438,6 +458,17 @@ describe('an approved submission', () => {
     await deliver(received(a, submissionId));
     await deliver(approved(a, submissionId, 5_000));
     expect(await money(campaignId)).toMatchObject({ reserved: 0, owed: 100, approved: 1 });
+  });
+
+  it('books nothing for a second approval of the same claim under another submission', async () => {
+    const { campaignId, taskId } = await taskIn();
+    const a = await claim(taskId);
+    const submissionId = randomUUID();
+    await deliver(received(a, submissionId));
+    await deliver(approved(a, submissionId));
+    await deliver(approved(a, randomUUID()));
+    expect(await assignmentRow(a.id)).toMatchObject({ status: 'approved', submission_id: submissionId });
+    expect(await money(campaignId)).toMatchObject({ owed: 100, approved: 1 });
   });
 
   it('finds the claim without an assignment id, by the submission or by task and contributor', async () => {
