@@ -12,6 +12,12 @@ export interface AccountSnapshot {
 export interface AccountCache {
   /** The account's current state: the cached fold, caught up with what was appended since. */
   load(stream: string): Promise<AccountSnapshot>;
+  /** The cached fold as it is, without reading; undefined when the account is not held. */
+  peek(stream: string): AccountSnapshot | undefined;
+  /** Records a fold the writer knows to be the stream's state at `revision`. */
+  put(stream: string, state: AccountState, revision: number): void;
+  /** Drops a fold the writer found stale; the next load reads the stream from its start. */
+  forget(stream: string): void;
 }
 
 const PAGE = 1000;
@@ -54,5 +60,13 @@ export function createAccountCache(store: EventStore, limit: number): AccountCac
     return { state, revision };
   }
 
-  return { load };
+  return {
+    load,
+    peek(stream) {
+      const entry = entries.get(stream);
+      return entry && { state: entry.state, revision: entry.revision };
+    },
+    put: remember,
+    forget: (stream) => void entries.delete(stream),
+  };
 }

@@ -12,23 +12,12 @@ import {
 import type { TransferRecord } from '../domain/transfer-state.ts';
 import { evolveTransfer } from '../domain/transfer-state.ts';
 import { createMemoryEventStore, type MemoryEventStore } from '../store/memory-store.ts';
-import type { ResolutionOutcome, TransferOutcome } from './types.ts';
+import { outcomeOf } from './__fixtures__/outcomes.ts';
 import { createLedger } from './ledger.ts';
 import { toStoredEvent } from './stored-events.ts';
 
 const start = new Date('2030-01-01T00:00:00.000Z');
 const RUNS = Number(process.env.LEDGER_PROPERTY_RUNS ?? 400) / 4;
-
-function outcomeOf(outcome: TransferOutcome | ResolutionOutcome) {
-  if (!outcome.ok)
-    return { ok: false as const, code: outcome.rejection.code, transfer_id: outcome.rejection.transfer_id };
-  const transfers = 'transfers' in outcome ? outcome.transfers : [outcome.transfer];
-  return {
-    ok: true as const,
-    replayed: outcome.replayed,
-    transfers: transfers.map(({ id, amount, state }) => ({ id, amount, state })),
-  };
-}
 
 /**
  * What an auditor would do with the store: fold every account stream, replay every transfer, and

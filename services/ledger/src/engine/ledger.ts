@@ -1,49 +1,72 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { AccountState } from '../domain/account-state.ts';
-import { accountStream, flagsFor, parseAccountId, transferStream } from '../domain/accounts.ts';
+import { accountStream, transferStream } from '../domain/accounts.ts';
 import { decideExpiry, decideResolution } from '../domain/decide-resolution.ts';
-import { checkIdempotency, decideTransfers, parseTransferRequests } from '../domain/decide-transfers.ts';
-import type { ResolutionDecision, StreamWrite } from '../domain/decision.ts';
+import { parseTransferRequests } from '../domain/decide-transfers.ts';
 import { InvalidRequestError, LedgerContentionError } from '../domain/errors.ts';
 import { type TransferRecord, evolveTransfer, toTransfer } from '../domain/transfer-state.ts';
-import type { PendingResolution, ValidTransferRequest } from '../domain/transfers.ts';
-import {
-  type EventStore,
-  type ExpectedRevision,
-  type StreamAppend,
-  WrongExpectedRevisionError,
-} from '../store/event-store.ts';
+import type { PendingResolution } from '../domain/transfers.ts';
+import { type EventStore, type StreamAppend, WrongExpectedRevisionError } from '../store/event-store.ts';
 import { createAccountCache } from './account-cache.ts';
-import { createKeyedLock } from './keyed-lock.ts';
+import {
+  accountStreamsOf,
+  type BatchView,
+  type Command,
+  type CommandOutcome,
+  type DecidedBatch,
+  decideBatch,
+} from './batch.ts';
 import { toEventToAppend, toStoredEvent } from './stored-events.ts';
-import type { LedgerEngine, ResolutionOutcome, TransferOutcome } from './types.ts';
+import { createTransferCache } from './transfer-cache.ts';
+import type { BatchStats, LedgerEngine, ResolutionOutcome, TransferOutcome } from './types.ts';
 
 export interface LedgerOptions {
   clock?: () => Date;
-  /** How many times a command is retried after losing an optimistic-concurrency race (default 100). */
+  /** How many times a batch is decided again after losing an optimistic-concurrency race (default 100). */
   maxRetries?: number;
   /** How many folded account states the process keeps (default 100 000). */
   maxCachedAccounts?: number;
+  /** How many recent transfers the process keeps for retries and resolutions (default 100 000). */
+  maxCachedTransfers?: number;
+  /** The most commands decided and appended together (default 512). */
+  maxBatch?: number;
+  /** Fault injection for tests: runs after a batch's append committed, before anyone is answered. */
+  hooks?: { afterAppend?: (commands: number) => void | Promise<void> };
+}
+
+interface Queued {
+  command: Command;
+  resolve: (outcome: CommandOutcome) => void;
+  reject: (error: unknown) => void;
 }
 
 /**
- * The ledger's write side on an event store. Each command reads what it depends on, is decided by
- * the pure domain, and is written in ONE atomic append across every stream it touches:
- * - each new transfer's stream at `no_stream`, so one id is recorded once (a racing duplicate loses
- *   the append, re-reads, and replays or conflicts);
- * - each account whose constraint the command checked at the exact revision it read, so no
- *   concurrent write can slip between the check and the write;
- * - each account opened on first use at `no_stream`;
- * - every other account at `exists`: its entries stay valid whatever else is appended (a credit, or
- *   a pending amount posted or released, never breaks a constraint), so `world` and other
- *   unconstrained accounts are no serialization point.
- * A lost race re-reads and decides again, up to `maxRetries` times with a little jitter.
+ * The ledger's write side: one writer per engine. Commands queue; the writer takes everything
+ * that has accumulated (up to `maxBatch`, never waiting for more), decides each in order against
+ * the account and transfer states it holds in memory (later commands see what earlier ones left),
+ * appends the whole batch in ONE atomic append, and only then answers every caller. A refused
+ * command is answered with its refusal and leaves the rest of the batch alone.
+ *
+ * The store stays the guarantee across processes: the append carries, per stream, `no_stream` for
+ * every new transfer and newly opened account, the revision the batch started from for every
+ * account whose constraint a command checked (and every pending transfer it resolves), and
+ * `exists` elsewhere (credits, `world`: no serialization point). A batch that loses a race
+ * refreshes what it lost on and is decided again; a transfer recorded elsewhere (or before a
+ * restart) is found that way and replayed, so idempotency costs no read per command.
  */
 export function createLedger(store: EventStore, options: LedgerOptions = {}): LedgerEngine {
   const clock = options.clock ?? (() => new Date());
   const maxRetries = options.maxRetries ?? 100;
+  const maxBatch = options.maxBatch ?? 512;
   const accounts = createAccountCache(store, options.maxCachedAccounts ?? 100_000);
-  const locks = createKeyedLock();
+  const transfers = createTransferCache(options.maxCachedTransfers ?? 100_000);
+  const queue: Queued[] = [];
+  const stats: BatchStats = { batches: 0, commands: 0, largest: 0 };
+  let draining = false;
+
+  const view: BatchView = {
+    account: (stream) => accounts.peek(stream) ?? { state: undefined, revision: -1 },
+    transfer: (id) => transfers.get(id),
+  };
 
   async function readTransfer(id: string): Promise<{ record: TransferRecord | undefined; revision: number }> {
     let record: TransferRecord | undefined;
@@ -55,105 +78,202 @@ export function createLedger(store: EventStore, options: LedgerOptions = {}): Le
     return { record, revision };
   }
 
-  async function retrying<T>(what: string, attempt: () => Promise<T>): Promise<T> {
-    for (let tries = 0; ; tries += 1) {
-      try {
-        return await attempt();
-      } catch (error) {
-        if (!(error instanceof WrongExpectedRevisionError)) throw error;
-        if (tries >= maxRetries) {
-          throw new LedgerContentionError(`${what}: still losing races after ${tries} retries`, {
-            cause: error,
-          });
-        }
-        await sleep(Math.random() * Math.min(50, 2 ** tries));
+  async function learnTransfer(id: string): Promise<void> {
+    const { record, revision } = await readTransfer(id);
+    if (record) transfers.put(id, record, revision);
+    else transfers.forget(id);
+  }
+
+  function submit(command: Command): Promise<CommandOutcome> {
+    return new Promise((resolve, reject) => {
+      queue.push({ command, resolve, reject });
+      if (!draining) {
+        draining = true;
+        // Callers in the same tick join the first batch.
+        queueMicrotask(() => void drain());
       }
+    });
+  }
+
+  async function drain(): Promise<void> {
+    try {
+      while (queue.length > 0) await runBatch(queue.splice(0, maxBatch));
+    } finally {
+      draining = false;
     }
   }
 
-  function toAppends(writes: readonly StreamWrite[], revisions: ReadonlyMap<string, number>): StreamAppend[] {
-    return writes.map(({ stream, expect, events }) => ({
-      stream,
-      expected: expect === 'as_read' ? revisionRead(stream, revisions) : expect,
-      events: events.map(toEventToAppend),
-    }));
+  /**
+   * Loads what the batch needs and the writer does not hold: the pending transfer of a resolution,
+   * then accounts on first use. A command whose state cannot be read is answered with the error alone.
+   */
+  async function prefetch(batch: Queued[]): Promise<Queued[]> {
+    const failures = new Map<string, unknown>();
+    const load = async (loads: Map<string, Promise<unknown>>) => {
+      await Promise.all(
+        [...loads].map(([key, loading]) => loading.catch((error: unknown) => void failures.set(key, error))),
+      );
+    };
+    const pendings = new Map<string, Promise<unknown>>();
+    for (const { command } of batch) {
+      if (command.kind !== 'resolve' || transfers.get(command.pendingId).state) continue;
+      const key = transferStream(command.pendingId);
+      if (!pendings.has(key)) pendings.set(key, learnTransfer(command.pendingId));
+    }
+    await load(pendings);
+
+    const needs = batch.map(({ command }) => {
+      if (command.kind === 'transfer') return accountStreamsOf(command.requests);
+      const pending = transfers.get(command.pendingId).state;
+      const streams = [transferStream(command.pendingId)];
+      if (pending) {
+        streams.push(
+          accountStream(pending.debit_account, pending.currency),
+          accountStream(pending.credit_account, pending.currency),
+        );
+      }
+      return streams;
+    });
+    const opened = new Map<string, Promise<unknown>>();
+    for (const stream of needs.flat()) {
+      if (stream.startsWith(transferStream('')) || accounts.peek(stream) || opened.has(stream)) continue;
+      opened.set(stream, accounts.load(stream));
+    }
+    await load(opened);
+    if (failures.size === 0) return batch;
+    return batch.filter((queued, index) => {
+      const failed = needs[index]?.find((key) => failures.has(key));
+      if (failed === undefined) return true;
+      queued.reject(failures.get(failed));
+      return false;
+    });
   }
 
-  async function transfer(raw: Parameters<LedgerEngine['transfer']>[0]): Promise<TransferOutcome> {
-    const parsed = parseTransferRequests(raw);
-    if (!parsed.ok) return { ok: false, rejection: parsed.rejection };
-    const { requests } = parsed;
-    return locks.run(lockKeys(requests), () =>
-      retrying(`transfer ${requests[0]?.id}`, async (): Promise<TransferOutcome> => {
-        const existing = new Map<string, TransferRecord>();
-        for (const { record } of await Promise.all(requests.map((request) => readTransfer(request.id)))) {
-          if (record) existing.set(record.id, record);
-        }
-        const check = checkIdempotency(requests, existing);
-        if (check.kind === 'replayed')
-          return { ok: true, transfers: check.transfers.map(toTransfer), replayed: true };
-        if (check.kind === 'rejected') return { ok: false, rejection: check.rejection };
+  /** After a lost race: catch up the stream it was lost on (all unknown transfers, for a transfer). */
+  async function refresh(lostOn: string, batch: Queued[]): Promise<void> {
+    if (!lostOn.startsWith(transferStream(''))) {
+      await accounts.load(lostOn);
+      return;
+    }
+    const ids = new Set<string>([lostOn.slice(transferStream('').length)]);
+    for (const { command } of batch) {
+      if (command.kind === 'resolve') ids.add(command.pendingId);
+      else for (const request of command.requests) if (!transfers.get(request.id).state) ids.add(request.id);
+    }
+    await Promise.all([...ids].map(learnTransfer));
+  }
 
-        const streams = accountStreamsOf(requests);
-        const snapshots = await Promise.all(streams.map((stream) => accounts.load(stream)));
-        const states = new Map<string, AccountState>();
-        const revisions = new Map<string, number>();
-        streams.forEach((stream, index) => {
-          const snapshot = snapshots[index];
-          if (!snapshot) return;
-          revisions.set(stream, snapshot.revision);
-          if (snapshot.state) states.set(stream, snapshot.state);
-        });
-        const decision = decideTransfers(requests, {
-          accounts: states,
-          existingTransfers: existing,
-          now: clock(),
-        });
-        if (decision.kind === 'rejected') return { ok: false, rejection: decision.rejection };
-        if (decision.kind === 'replayed') {
-          return { ok: true, transfers: decision.transfers.map(toTransfer), replayed: true };
+  async function runBatch(batch: Queued[]): Promise<void> {
+    for (let tries = 0; ; tries += 1) {
+      let live: Queued[];
+      let decided: DecidedBatch;
+      try {
+        live = await prefetch(batch);
+        if (live.length === 0) return;
+        decided = decideBatch(
+          live.map((queued) => queued.command),
+          view,
+          clock(),
+        );
+      } catch (error) {
+        for (const queued of batch) queued.reject(error);
+        return;
+      }
+      batch = live;
+      try {
+        await appendBatch(decided);
+      } catch (error) {
+        if (!(error instanceof WrongExpectedRevisionError)) {
+          for (const queued of batch) queued.reject(error);
+          return;
         }
-        await store.append(toAppends(decision.writes, revisions));
-        return { ok: true, transfers: decision.transfers.map(toTransfer), replayed: false };
-      }),
-    );
+        if (tries >= maxRetries) {
+          const contention = new LedgerContentionError(
+            `a batch of ${batch.length} command(s): still losing races after ${tries} retries`,
+            { cause: error },
+          );
+          for (const queued of batch) queued.reject(contention);
+          return;
+        }
+        try {
+          await refresh(error.stream, batch);
+        } catch (refreshError) {
+          for (const queued of batch) queued.reject(refreshError);
+          return;
+        }
+        if (!error.stream.startsWith(transferStream('')))
+          await sleep(Math.random() * Math.min(50, 2 ** tries));
+        continue;
+      }
+      await options.hooks?.afterAppend?.(batch.length);
+      const again: Queued[] = [];
+      batch.forEach((queued, index) => {
+        const outcome = decided.outcomes[index];
+        if (outcome) queued.resolve(outcome);
+        else again.push(queued);
+      });
+      queue.unshift(...again);
+      stats.batches += 1;
+      stats.commands += batch.length - again.length;
+      stats.largest = Math.max(stats.largest, batch.length - again.length);
+      return;
+    }
+  }
+
+  /** One append for the whole batch; then the caches hold what it wrote. */
+  async function appendBatch(decided: DecidedBatch): Promise<void> {
+    const streams = [...decided.transfers, ...decided.accounts];
+    if (streams.length === 0) return;
+    const appends: StreamAppend[] = streams.map(({ stream, expected, events }) => ({
+      stream,
+      expected,
+      events: events.map(toEventToAppend),
+    }));
+    const result = await store.append(appends);
+    const revisions = result.streams.map((s) => s.revision);
+    decided.transfers.forEach(({ state, base, events }, index) => {
+      const revision = revisions[index] ?? -1;
+      // Guarded by no_stream or its exact revision: nobody else wrote in between.
+      if (state && revision === base + events.length) transfers.put(state.id, state, revision);
+    });
+    const offset = decided.transfers.length;
+    decided.accounts.forEach(({ stream, state, base, events }, index) => {
+      const revision = revisions[offset + index] ?? -1;
+      // Someone else also appended to this (unconstrained) stream: keep the older fold, which the
+      // next load catches up from.
+      if (state && revision === base + events.length) accounts.put(stream, state, revision);
+      else if (!state) accounts.forget(stream);
+    });
   }
 
   function resolveWith(
     pendingId: string,
-    decide: (transfer: TransferRecord | undefined) => ResolutionDecision,
+    decide: Extract<Command, { kind: 'resolve' }>['decide'],
   ): Promise<ResolutionOutcome> {
     if (typeof pendingId !== 'string' || pendingId.length === 0) {
       throw new InvalidRequestError('a pending transfer id is required');
     }
-    const stream = transferStream(pendingId);
-    return locks.run([stream], () =>
-      retrying(`resolve ${pendingId}`, async (): Promise<ResolutionOutcome> => {
-        const { record, revision } = await readTransfer(pendingId);
-        const decision = decide(record);
-        if (decision.kind === 'rejected') return { ok: false, rejection: decision.rejection };
-        if (decision.kind === 'replayed')
-          return { ok: true, transfer: toTransfer(decision.transfer), replayed: true };
-        await store.append(toAppends(decision.writes, new Map([[stream, revision]])));
-        return { ok: true, transfer: toTransfer(decision.transfer), replayed: false };
-      }),
-    );
+    return submit({ kind: 'resolve', pendingId, decide }) as Promise<ResolutionOutcome>;
   }
 
   return {
-    transfer,
+    async transfer(raw) {
+      const parsed = parseTransferRequests(raw);
+      if (!parsed.ok) return { ok: false, rejection: parsed.rejection };
+      return submit({ kind: 'transfer', requests: parsed.requests }) as Promise<TransferOutcome>;
+    },
     async resolve(resolution: PendingResolution) {
       if (resolution.action !== 'post' && resolution.action !== 'void') {
         throw new InvalidRequestError(
           `a pending transfer is posted or voided, not "${String(resolution.action)}"`,
         );
       }
-      return resolveWith(resolution.pending_id, (transfer) =>
-        decideResolution(resolution, { transfer, now: clock() }),
+      return resolveWith(resolution.pending_id, (transfer, now) =>
+        decideResolution(resolution, { transfer, now }),
       );
     },
-    async expire(pendingId: string, now?: Date) {
-      return resolveWith(pendingId, (transfer) => decideExpiry(pendingId, { transfer, now: now ?? clock() }));
+    async expire(pendingId: string, at?: Date) {
+      return resolveWith(pendingId, (transfer, now) => decideExpiry(pendingId, { transfer, now: at ?? now }));
     },
     async getTransfer(id: string) {
       const { record } = await readTransfer(id);
@@ -163,42 +283,6 @@ export function createLedger(store: EventStore, options: LedgerOptions = {}): Le
       const { state, revision } = await accounts.load(accountStream(accountId, currency));
       return state && { ...state, flags: { ...state.flags }, revision };
     },
+    stats: () => ({ ...stats }),
   };
-}
-
-function revisionRead(stream: string, revisions: ReadonlyMap<string, number>): ExpectedRevision {
-  const revision = revisions.get(stream);
-  if (revision === undefined) throw new Error(`the decision relied on ${stream}, which was not read`);
-  return revision < 0 ? 'no_stream' : revision;
-}
-
-/** The account streams of a command's transfers (ids outside the chart are refused by the domain). */
-function accountStreamsOf(requests: readonly ValidTransferRequest[]): string[] {
-  const streams = new Set<string>();
-  for (const request of requests) {
-    for (const id of [request.debit_account, request.credit_account]) {
-      if (parseAccountId(id)) streams.add(accountStream(id, request.currency));
-    }
-  }
-  return [...streams];
-}
-
-/**
- * What a command holds in process: the transfers it creates (identical retries queue instead of
- * racing) and every account whose constraint it may check (concurrent debits of one account queue
- * instead of thrashing through optimistic-concurrency retries).
- */
-function lockKeys(requests: readonly ValidTransferRequest[]): string[] {
-  const keys = requests.map((request) => transferStream(request.id));
-  for (const request of requests) {
-    const debit = parseAccountId(request.debit_account);
-    const credit = parseAccountId(request.credit_account);
-    if (debit && flagsFor(debit.kind).debits_must_not_exceed_credits) {
-      keys.push(accountStream(request.debit_account, request.currency));
-    }
-    if (credit && flagsFor(credit.kind).credits_must_not_exceed_debits) {
-      keys.push(accountStream(request.credit_account, request.currency));
-    }
-  }
-  return keys;
 }

@@ -6,7 +6,6 @@ import type { TransferRequest } from '../domain/transfers.ts';
 import { accounts, request } from '../domain/__fixtures__/ledger.ts';
 import { type EventStore, type StreamAppend, WrongExpectedRevisionError } from '../store/event-store.ts';
 import { createMemoryEventStore } from '../store/memory-store.ts';
-import { createKeyedLock } from './keyed-lock.ts';
 import { createLedger } from './ledger.ts';
 
 const userStream = accountStream(accounts.user, 'USD');
@@ -166,19 +165,23 @@ describe('the ledger engine', () => {
     expect(await ledger.expire(hold.id, new Date('2030-01-01T00:00:30.000Z'))).toMatchObject({ ok: true });
   });
 
-  it('catches its cached accounts up from the revision it holds, never from the start', async () => {
+  it('decides from the accounts it holds without reading them, and catches them up from the revision it holds', async () => {
     const store = createMemoryEventStore();
     const ledger = createLedger(store);
     for (let i = 0; i < 5; i += 1) await ledger.transfer([request({ amount: 10 })]);
     const other = createLedger(store);
     await other.transfer([request({ amount: 10 })]);
 
-    // The cache holds world as read before the fifth append (revision 4): it reads only what follows.
+    // world is unconstrained: the writer appends to it at `exists` without reading it first.
     const reads = vi.spyOn(store, 'readStream');
     await ledger.transfer([request({ amount: 10 })]);
-    const worldReads = reads.mock.calls.filter(([stream]) => stream === accountStream(accounts.world, 'USD'));
-    expect(worldReads).toEqual([[accountStream(accounts.world, 'USD'), { fromRevision: 5, limit: 1000 }]]);
+    const worldStream = accountStream(accounts.world, 'USD');
+    expect(reads.mock.calls.filter(([stream]) => stream === worldStream)).toEqual([]);
+    // The cache holds world as of before the other engine’s append (revision 5): it reads only what follows.
     expect(await ledger.getAccount(accounts.world, 'USD')).toMatchObject({ debits_posted: 70, revision: 7 });
+    expect(reads.mock.calls.filter(([stream]) => stream === worldStream)).toEqual([
+      [worldStream, { fromRevision: 6, limit: 1000 }],
+    ]);
   });
 
   it('folds a long stream page by page', async () => {
@@ -308,36 +311,5 @@ describe('the ledger engine under concurrency (memory store)', () => {
     const user = await a.getAccount(accounts.user, 'USD');
     expect(user?.debits_pending).toBe(0);
     expect(user?.debits_posted).toBe(post.ok ? 400 : 0);
-  });
-});
-
-describe('the keyed lock', () => {
-  it('runs holders of one key one at a time, in arrival order', async () => {
-    const lock = createKeyedLock();
-    const log: string[] = [];
-    const hold = (name: string, keys: string[]) =>
-      lock.run(keys, async () => {
-        log.push(`${name}+`);
-        await new Promise((resolve) => setTimeout(resolve, 5));
-        log.push(`${name}-`);
-      });
-    await Promise.all([hold('a', ['x']), hold('b', ['x', 'y']), hold('c', ['y']), hold('d', ['z'])]);
-    expect(log.indexOf('a-')).toBeLessThan(log.indexOf('b+'));
-    expect(log.indexOf('b-')).toBeLessThan(log.indexOf('c+'));
-    expect(log.indexOf('d+')).toBeLessThan(log.indexOf('a-'));
-    expect(lock.size()).toBe(0);
-  });
-
-  it('does not deadlock on keys taken in opposite orders, and releases on failure', async () => {
-    const lock = createKeyedLock();
-    const results = await Promise.allSettled([
-      lock.run(['p', 'q'], async () => 1),
-      lock.run(['q', 'p'], async () => {
-        throw new Error('boom');
-      }),
-      lock.run(['q', 'p'], async () => 3),
-    ]);
-    expect(results.map((r) => r.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
-    expect(lock.size()).toBe(0);
   });
 });

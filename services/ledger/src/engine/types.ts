@@ -28,6 +28,13 @@ export type TransferOutcome =
 export type ResolutionOutcome =
   { ok: true; transfer: Transfer; replayed: boolean } | { ok: false; rejection: Rejection };
 
+/** How the writer batched: appends made, commands they carried, the most in one. */
+export interface BatchStats {
+  batches: number;
+  commands: number;
+  largest: number;
+}
+
 /**
  * The ledger's write side. Every command is decided against the current account states and
  * appended atomically with an expected revision on every account whose constraint it could break,
@@ -44,4 +51,5 @@ export interface LedgerEngine {
   expire(pendingId: string, now?: Date): Promise<ResolutionOutcome>;
   getTransfer(id: string): Promise<Transfer | undefined>;
   getAccount(accountId: string, currency: string): Promise<AccountBalance | undefined>;
+  stats(): BatchStats;
 }

@@ -103,6 +103,134 @@ export const postgresEventStoreMigrations: Record<string, Migration> = {
         $$`.execute(db);
     },
   },
+  '0002_set_based_append': {
+    // The same contract as 0001's es_append, with one statement per kind of expectation instead of
+    // one loop iteration per stream: a batch of hundreds of streams costs a handful of statements.
+    async up(db: Kysely<unknown>) {
+      await sql`
+        create or replace function es_append(p_request jsonb)
+        returns table (request_index integer, last_revision bigint)
+        language plpgsql as $$
+        declare
+          v_streams text[];
+          v_expected text[];
+          v_counts integer[];
+          v_done text[];
+          v_lasts bigint[];
+          v_more_done text[];
+          v_more_lasts bigint[];
+          v_failed text;
+          v_actual bigint;
+        begin
+          select array_agg(r.value->>'stream' order by r.value->>'stream' collate "C"),
+                 array_agg(r.value->>'expected' order by r.value->>'stream' collate "C"),
+                 array_agg(jsonb_array_length(r.value->'events') order by r.value->>'stream' collate "C")
+            into v_streams, v_expected, v_counts
+            from jsonb_array_elements(p_request) as r;
+
+          -- A stale expectation fails on the committed state without queueing for row locks.
+          select t.stream, s.revision into v_failed, v_actual
+            from unnest(v_streams, v_expected) as t(stream, expected)
+            left join es_streams as s on s.stream = t.stream
+            where (t.expected = 'no_stream' and s.stream is not null)
+               or (t.expected = 'exists' and s.stream is null)
+               or (t.expected not in ('no_stream', 'exists', 'any')
+                   and (s.stream is null or s.revision <> t.expected::bigint))
+            order by t.stream collate "C"
+            limit 1;
+          if v_failed is not null then
+            raise exception using
+              errcode = '${sql.raw(WRONG_EXPECTED_REVISION)}',
+              message = format('stream %s is not at the expected revision', v_failed),
+              detail = json_build_object('stream', v_failed, 'actual', v_actual)::text;
+          end if;
+
+          -- Existing streams are locked in name order, so appends sharing streams cannot deadlock.
+          perform 1 from es_streams as s
+            where s.stream = any(v_streams)
+            order by s.stream collate "C"
+            for update;
+
+          with t as (
+            select * from unnest(v_streams, v_expected, v_counts) as t(stream, expected, n)
+          ), moved as (
+            update es_streams as s set revision = s.revision + t.n
+              from t
+              where s.stream = t.stream
+                and (t.expected in ('exists', 'any')
+                     or (t.expected <> 'no_stream' and s.revision = t.expected::bigint))
+              returning s.stream, s.revision
+          )
+          select coalesce(array_agg(moved.stream), '{}'), coalesce(array_agg(moved.revision), '{}')
+            into v_done, v_lasts from moved;
+
+          with t as (
+            select * from unnest(v_streams, v_expected, v_counts) as t(stream, expected, n)
+          ), created as (
+            insert into es_streams as s (stream, revision)
+              select t.stream, t.n - 1 from t
+                where t.expected = 'no_stream'
+                order by t.stream collate "C"
+              on conflict (stream) do nothing
+              returning s.stream, s.revision
+          )
+          select coalesce(array_agg(created.stream), '{}'), coalesce(array_agg(created.revision), '{}')
+            into v_more_done, v_more_lasts from created;
+          v_done := v_done || v_more_done;
+          v_lasts := v_lasts || v_more_lasts;
+
+          -- 'any' on a stream that did not exist when locked: created, or appended to if a concurrent
+          -- append created it meanwhile.
+          with t as (
+            select * from unnest(v_streams, v_expected, v_counts) as t(stream, expected, n)
+          ), created as (
+            insert into es_streams as s (stream, revision)
+              select t.stream, t.n - 1 from t
+                where t.expected = 'any' and not (t.stream = any(v_done))
+                order by t.stream collate "C"
+              on conflict (stream) do update set revision = s.revision + excluded.revision + 1
+              returning s.stream, s.revision
+          )
+          select coalesce(array_agg(created.stream), '{}'), coalesce(array_agg(created.revision), '{}')
+            into v_more_done, v_more_lasts from created;
+          v_done := v_done || v_more_done;
+          v_lasts := v_lasts || v_more_lasts;
+
+          if cardinality(v_done) < cardinality(v_streams) then
+            select t.stream into v_failed
+              from unnest(v_streams) as t(stream)
+              where not (t.stream = any(v_done))
+              order by t.stream collate "C"
+              limit 1;
+            select s.revision into v_actual from es_streams as s where s.stream = v_failed;
+            raise exception using
+              errcode = '${sql.raw(WRONG_EXPECTED_REVISION)}',
+              message = format('stream %s is not at the expected revision', v_failed),
+              detail = json_build_object('stream', v_failed, 'actual', v_actual)::text;
+          end if;
+
+          -- Events go to the log in request order, whatever order the streams were locked in.
+          return query
+            with lasts as (
+              select d.stream, d.last from unnest(v_done, v_lasts) as d(stream, last)
+            ), requested as (
+              select r.value, r.ordinality, l.last
+                from jsonb_array_elements(p_request) with ordinality as r
+                join lasts as l on l.stream = r.value->>'stream'
+            ), written as (
+              insert into es_events (stream, revision, event_id, type, data, metadata)
+                select q.value->>'stream', q.last - jsonb_array_length(q.value->'events') + e.ordinality,
+                  (e.value->>'id')::uuid, e.value->>'type', e.value->'data',
+                  coalesce(e.value->'metadata', '{}'::jsonb)
+                from requested as q
+                  cross join lateral jsonb_array_elements(q.value->'events') with ordinality as e
+                order by q.ordinality, e.ordinality
+            )
+            select (q.ordinality - 1)::integer, q.last from requested as q;
+        end
+        $$`.execute(db);
+    },
+  },
 };
 
 class InlineProvider implements MigrationProvider {

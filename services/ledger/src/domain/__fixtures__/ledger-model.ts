@@ -299,7 +299,7 @@ export interface LedgerSubject {
   check?(): Promise<void>;
 }
 
-function toRequest(spec: TransferSpec): TransferRequest {
+export function toRequest(spec: TransferSpec): TransferRequest {
   const account = (index: number) => accountPool[index] ?? invalidAccount;
   return {
     id: randomUUID(),
@@ -400,7 +400,7 @@ export async function runAgainstModel(
 }
 
 /** Plain comparisons first: `expect` only to report a failure (thousands of steps run). */
-function checkBalances(after: Map<string, Balances>, model: LedgerModel, where: string): void {
+export function checkBalances(after: Map<string, Balances>, model: LedgerModel, where: string): void {
   for (const currency of currencies) {
     const totals = { debits_posted: 0n, credits_posted: 0n, debits_pending: 0n, credits_pending: 0n };
     for (const account of accountPool) {
@@ -423,7 +423,7 @@ function checkBalances(after: Map<string, Balances>, model: LedgerModel, where: 
   }
 }
 
-async function snapshot(subject: LedgerSubject): Promise<Map<string, Balances>> {
+export async function snapshot(subject: LedgerSubject): Promise<Map<string, Balances>> {
   const balances = new Map<string, Balances>();
   for (const currency of currencies) {
     for (const account of accountPool)
