@@ -3,7 +3,8 @@
  * `process_task_reward` SQL function on the same server:
  * - store appends/s of a realistic transfer (transfer stream + debited account at its expected
  *   revision + credited account), with writers on distinct accounts and on one hot account;
- * - engine transfers/s (read, decide, append) through `createLedger`, same shapes;
+ * - engine transfers/s through `createLedger` (its writer decides what queued in memory and appends
+ *   each batch at once), same shapes, with the mean batch;
  * - the seed function (update balance, insert transaction, approve submission) per user / hot user;
  * - replay: readAll events/s over the whole log.
  *
@@ -58,6 +59,8 @@ interface Measured {
   p50: number;
   p99: number;
   retries: number;
+  /** Engine only: commands per append (the writer's mean batch). */
+  meanBatch?: number;
 }
 
 /** Runs `writers` loops of `op` for SECONDS; `op` returns how many optimistic retries it needed. */
@@ -195,7 +198,8 @@ async function benchEngine(mode: Mode, writers: number, seconds = SECONDS): Prom
     }
   }
   let n = 0;
-  return measure(writers, seconds, async (writer) => {
+  const before = engine.stats();
+  const measured = await measure(writers, seconds, async (writer) => {
     const { debit, credits } = accounts[writer]!;
     const outcome = await engine.transfer([
       {
@@ -211,6 +215,8 @@ async function benchEngine(mode: Mode, writers: number, seconds = SECONDS): Prom
     if (!outcome.ok) throw new Error(`transfer refused: ${JSON.stringify(outcome.rejection)}`);
     return 0;
   });
+  const after = engine.stats();
+  return { ...measured, meanBatch: (after.commands - before.commands) / (after.batches - before.batches) };
 }
 
 // ---- the seed's process_task_reward, verbatim, on minimal tables ------------------------------
@@ -356,6 +362,7 @@ const header = [
   'retries',
   'engine transfers/s',
   'p50/p99 ms',
+  'mean batch',
   'seed fn calls/s',
   'p50/p99 ms',
   'store:seed',
@@ -369,6 +376,7 @@ const table = rows.map((r) => [
   fmt(r.store.retries),
   fmt(r.engine.perSecond),
   `${ms(r.engine.p50)}/${ms(r.engine.p99)}`,
+  (r.engine.meanBatch ?? 0).toFixed(1),
   fmt(r.seed.perSecond),
   `${ms(r.seed.p50)}/${ms(r.seed.p99)}`,
   (r.store.perSecond / r.seed.perSecond).toFixed(2),

@@ -19,6 +19,7 @@ import { expireDueTransfers } from './jobs/expiry.ts';
 import { ledgerConsumers } from './messaging/consumers.ts';
 import { createHttpOutcomePublisher } from './messaging/http-outcomes.ts';
 import { type MessagingTables, messagingMigrations } from './messaging/schema.ts';
+import { createProjectedTransfers, type ProjectedTransfers } from './projections/projected.ts';
 import { createProjector } from './projections/projector.ts';
 import { projectionMigrations, type ProjectionTables } from './projections/schema.ts';
 import { registerRoutes } from './routes/index.ts';
@@ -39,6 +40,8 @@ export const ledgerMigrations = {
 export interface LedgerCore {
   store: EventStore;
   engine: LedgerEngine;
+  /** The projector's commits, for the routes' read-after-write waits. */
+  projected: ProjectedTransfers;
 }
 
 export type LedgerContext = ServiceContext<LedgerDB, LedgerConfig, LedgerCore>;
@@ -67,11 +70,16 @@ export function ledgerDefinition(
     resources: {
       async open({ config, clock }) {
         const store = await openEventStore(config);
-        return { store, engine: createLedger(store, { ...engineOptions, clock }) };
+        return {
+          store,
+          engine: createLedger(store, { ...engineOptions, clock }),
+          projected: createProjectedTransfers(),
+        };
       },
       close: ({ store }) => store.close(),
     },
-    routes: (app, { db, config, resources }) => registerRoutes(app, { db, engine: resources.engine, config }),
+    routes: (app, { db, config, resources }) =>
+      registerRoutes(app, { db, engine: resources.engine, projected: resources.projected, config }),
     consumers: ({ config, logger, resources }) =>
       ledgerConsumers({
         engine: resources.engine,
@@ -84,13 +92,18 @@ export function ledgerDefinition(
   };
 }
 
-function ledgerBackground({ db, config, clock, resources: { store, engine } }: LedgerContext): Worker[] {
+function ledgerBackground({
+  db,
+  config,
+  clock,
+  resources: { store, engine, projected },
+}: LedgerContext): Worker[] {
   const projections = db as unknown as Kysely<ProjectionTables>;
   return [
     {
       name: ledgerWorkers.projector,
       async start(logger) {
-        const projector = createProjector({ db: projections, store, logger });
+        const projector = createProjector({ db: projections, store, logger, projected });
         await projector.start();
         return projector;
       },

@@ -1,6 +1,7 @@
 import type { Logger } from '@tessera/service-kit';
 import type { Kysely, Transaction } from 'kysely';
 import type { EventStore } from '../store/event-store.ts';
+import type { ProjectedTransfers } from './projected.ts';
 import { applyEvents } from './repository.ts';
 import { PROJECTOR_NAME, type ProjectionTables, projectionTables } from './schema.ts';
 import { CheckpointedSubscription } from './subscription.ts';
@@ -10,6 +11,8 @@ export function createProjector(options: {
   db: Kysely<ProjectionTables>;
   store: EventStore;
   logger: Logger;
+  /** Woken after each commit: this process's read-after-write waiters. */
+  projected?: ProjectedTransfers;
 }): CheckpointedSubscription<ProjectionTables> {
   return new CheckpointedSubscription<ProjectionTables>({
     name: PROJECTOR_NAME,
@@ -17,6 +20,7 @@ export function createProjector(options: {
     store: options.store,
     logger: options.logger,
     apply: (trx, events) => applyEvents(trx, events),
+    ...(options.projected ? { onCommitted: options.projected.committed } : {}),
   });
 }
 
@@ -66,18 +70,30 @@ export async function rebuildProjections(
 
 /**
  * Read-after-write: resolves true once the projections include transfer `id` (in state `state`
- * when given), false after `timeoutMs`. Polls the table, so it works whichever instance projects.
+ * when given), false after `timeoutMs`. With `projected`, it reads again when this process's
+ * projector commits the transfer (and every `intervalMs`, 250 by default, for another instance's
+ * projector); without it, it polls every `intervalMs` (20 by default).
  */
 export async function waitForTransfer(
   db: Kysely<ProjectionTables>,
   id: string,
-  options: { timeoutMs: number; state?: string; intervalMs?: number },
+  options: { timeoutMs: number; state?: string; intervalMs?: number; projected?: ProjectedTransfers },
 ): Promise<boolean> {
   const deadline = Date.now() + options.timeoutMs;
+  const interval = options.intervalMs ?? (options.projected ? 250 : 20);
   for (;;) {
+    const remaining = Math.max(0, deadline - Date.now());
+    // Listen before reading: a commit between the read and the wait would otherwise be missed.
+    const wait = options.projected?.next(id, Math.min(interval, remaining));
     const row = await db.selectFrom('transfers').select('state').where('id', '=', id).executeTakeFirst();
-    if (row && (options.state === undefined || row.state === options.state)) return true;
-    if (Date.now() >= deadline) return false;
-    await new Promise((resolve) => setTimeout(resolve, options.intervalMs ?? 20));
+    if (row && (options.state === undefined || row.state === options.state)) {
+      wait?.cancel();
+      return true;
+    }
+    if (Date.now() >= deadline) {
+      wait?.cancel();
+      return false;
+    }
+    await (wait?.woken ?? new Promise((resolve) => setTimeout(resolve, Math.min(interval, remaining))));
   }
 }

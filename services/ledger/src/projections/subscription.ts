@@ -15,6 +15,8 @@ export interface CheckpointedSubscriptionOptions<DB extends CheckpointDB> {
   logger: Logger;
   /** Applies a batch inside the transaction that moves the checkpoint past it. */
   apply: (trx: Transaction<DB>, events: readonly RecordedEvent[]) => Promise<void>;
+  /** Runs after a batch committed (in-process listeners; must not throw). */
+  onCommitted?: (events: readonly RecordedEvent[]) => void;
   maxBatch?: number;
   /** How long to wait for more events before applying a partial batch. */
   lingerMs?: number;
@@ -76,6 +78,7 @@ export class CheckpointedSubscription<DB extends CheckpointDB> {
             logger.info({ subscription: this.options.name }, 'checkpoint moved elsewhere; resuming from it');
             break;
           }
+          this.options.onCommitted?.(batch);
           expected = last;
         }
       } catch (error) {

@@ -4,6 +4,7 @@ import type { LedgerConfig } from '../config.ts';
 import { type Rejection, refusalOf } from '../domain/errors.ts';
 import type { Transfer, TransferRequest } from '../domain/transfers.ts';
 import type { LedgerEngine } from '../engine/types.ts';
+import type { ProjectedTransfers } from '../projections/projected.ts';
 import { waitForTransfer } from '../projections/projector.ts';
 import type { ProjectionTables } from '../projections/schema.ts';
 import type { LedgerDB } from '../service.ts';
@@ -11,6 +12,8 @@ import type { LedgerDB } from '../service.ts';
 export interface RouteDeps {
   db: Kysely<LedgerDB>;
   engine: LedgerEngine;
+  /** This process's projector commits; without it, read-after-write polls. */
+  projected?: ProjectedTransfers;
   config: Pick<
     LedgerConfig,
     | 'LEDGER_CURRENCY'
@@ -46,6 +49,7 @@ export async function recordTransfer(
   if (!transfer) throw new Error(`the engine recorded no transfer for ${request.id}`);
   await waitForTransfer(deps.db as unknown as Kysely<ProjectionTables>, transfer.id, {
     timeoutMs: deps.config.LEDGER_READ_AFTER_WRITE_MS,
+    ...(deps.projected ? { projected: deps.projected } : {}),
   });
   return { transfer, replayed: outcome.replayed };
 }
