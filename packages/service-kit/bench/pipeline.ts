@@ -1,18 +1,28 @@
 /**
- * Benchmark of the event pipeline every service uses: a transaction writes an
- * event to the outbox, the relay publishes it to JetStream, a consumer applies
- * it through the inbox. Prints throughput and commit-to-handled latency.
+ * Benchmark of the event pipeline every service uses: a transaction writes events to
+ * the outbox, the relay publishes them to JetStream, a consumer applies them through
+ * the inbox. As in production, the consumer runs in another process than the producer
+ * and its relay (a child process with its own pool and NATS connection). Prints:
+ *  1. end to end: WRITERS concurrent writers commit EVENTS events, EVENTS_PER_TX per
+ *     transaction, while the relay and the consumer run; time until all are handled;
+ *  2. backlog: EVENTS events committed while the relay was stopped; time from starting
+ *     it until all are handled (the pipeline alone, no producer competing);
+ *  3. commit-to-handled latency of single events on an idle pipeline;
+ *  4. how full the consumer's transactions were.
  *
- *   pnpm bench:pipeline            (EVENTS=5000 WRITERS=8 LATENCY_SAMPLES=300)
+ *   pnpm bench:pipeline   (EVENTS=20000 WRITERS=8 EVENTS_PER_TX=10 LATENCY_SAMPLES=300)
  *
  * Postgres and NATS come from DATABASE_URL / NATS_URL, else local binaries.
  */
 import { performance } from 'node:perf_hooks';
+import { fork } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { buildEvent } from '@tessera/contracts';
 import { resolveNats, resolvePostgres } from '@tessera/devstack';
 import type { Kysely } from 'kysely';
 import {
   appendToOutbox,
+  type ConsumerStats,
   connectBus,
   createDatabase,
   createLogger,
@@ -24,95 +34,177 @@ import {
   OutboxRelay,
 } from '../src/index.ts';
 
-const EVENTS = Number(process.env.EVENTS ?? 5_000);
-const WRITERS = Number(process.env.WRITERS ?? 8);
-const LATENCY_SAMPLES = Number(process.env.LATENCY_SAMPLES ?? 300);
+interface Setup {
+  databaseUrl: string;
+  natsUrl: string;
+  prefix: string;
+}
+/** Consumer → producer: events handled (id, wall-clock ms), or the final stats. */
+type Report = { handled: [string, number][] } | { stats: ConsumerStats };
 
-const postgres = await resolvePostgres({ containers: false });
-const nats = await resolveNats({ containers: false });
-const url = new URL(postgres.url);
-url.pathname = `/bench_${Date.now()}`;
-await ensureDatabase(url.toString());
-const db = createDatabase<KitTables>(url.toString(), { max: WRITERS + 4 });
-await migrateToLatest(db as Kysely<unknown>);
-const bus = await connectBus({ url: nats.url, name: 'bench', prefix: `bench${Date.now()}` });
-await ensureStream(bus, 'diagnostics');
+const now = () => performance.timeOrigin + performance.now();
 const logger = createLogger({ name: 'bench', level: 'warn', pretty: false });
 
-const committedAt = new Map<string, number>();
-const latencies: number[] = [];
-let handled = 0;
-let onHandled: (() => void) | undefined;
+const CONSUMER_SETUP = 'BENCH_CONSUMER_SETUP';
+if (process.env[CONSUMER_SETUP]) await consumerProcess(JSON.parse(process.env[CONSUMER_SETUP]) as Setup);
+else await producer();
 
-const consumer = new EventConsumer<KitTables>({
-  name: 'bench',
-  producer: 'diagnostics',
-  db,
-  bus,
-  logger,
-  handlers: {
-    'diagnostics.probe.recorded.v1': async (event) => {
-      const started = committedAt.get(event.id);
-      if (started !== undefined) latencies.push(performance.now() - started);
-      handled += 1;
-      onHandled?.();
+async function consumerProcess({ databaseUrl, natsUrl, prefix }: Setup): Promise<void> {
+  const db = createDatabase<KitTables>(databaseUrl, { max: 4 });
+  const bus = await connectBus({ url: natsUrl, name: 'bench-consumer', prefix });
+  const handled: [string, number][] = [];
+  const report = (message: Report) => process.send!(message);
+  const consumer = new EventConsumer<KitTables>({
+    name: 'bench',
+    producer: 'diagnostics',
+    db,
+    bus,
+    logger,
+    handlers: {
+      'diagnostics.probe.recorded.v1': async (event) => {
+        if (handled.length === 0) setImmediate(() => report({ handled: handled.splice(0) }));
+        handled.push([event.id, now()]);
+      },
     },
-  },
-});
-const relay = new OutboxRelay({ db, bus, logger, databaseUrl: url.toString() });
-await consumer.start();
-relay.start();
-
-async function writeOne(i: number): Promise<void> {
-  const event = buildEvent('diagnostics.probe.recorded.v1', { probe_id: `p${i}` }, { subject: `p${i}` });
-  await db.transaction().execute((trx) => appendToOutbox(trx, [event]));
-  committedAt.set(event.id, performance.now());
-}
-
-function untilHandled(target: number): Promise<void> {
-  return new Promise((resolve) => {
-    onHandled = () => handled >= target && resolve();
-    onHandled();
   });
+  process.once('message', () => {
+    void (async () => {
+      await consumer.stop();
+      report({ stats: consumer.stats() });
+      await bus.close();
+      await db.destroy();
+      process.disconnect();
+    })();
+  });
+  await consumer.start();
 }
 
-// Throughput: WRITERS concurrent writers, one event per transaction.
-const t0 = performance.now();
-let next = 0;
-await Promise.all(
-  Array.from({ length: WRITERS }, async () => {
-    while (next < EVENTS) await writeOne(next++);
-  }),
-);
-const written = performance.now() - t0;
-await untilHandled(EVENTS);
-const total = performance.now() - t0;
+async function producer(): Promise<void> {
+  const EVENTS = Number(process.env.EVENTS ?? 20_000);
+  const WRITERS = Number(process.env.WRITERS ?? 8);
+  const EVENTS_PER_TX = Number(process.env.EVENTS_PER_TX ?? 10);
+  const LATENCY_SAMPLES = Number(process.env.LATENCY_SAMPLES ?? 300);
 
-// Latency: one event at a time, idle pipeline in between.
-latencies.length = 0;
-for (let i = 0; i < LATENCY_SAMPLES; i++) {
-  const target = handled + 1;
-  await writeOne(EVENTS + i);
-  await untilHandled(target);
+  const postgres = await resolvePostgres({ containers: false });
+  const nats = await resolveNats({ containers: false });
+  const url = new URL(postgres.url);
+  url.pathname = `/bench_${Date.now()}`;
+  await ensureDatabase(url.toString());
+  const db = createDatabase<KitTables>(url.toString(), { max: WRITERS + 4 });
+  await migrateToLatest(db as Kysely<unknown>);
+  const setup: Setup = { databaseUrl: url.toString(), natsUrl: nats.url, prefix: `bench${Date.now()}` };
+  const bus = await connectBus({ url: nats.url, name: 'bench', prefix: setup.prefix });
+  await ensureStream(bus, 'diagnostics');
+
+  const committedAt = new Map<string, number>();
+  const latencies: number[] = [];
+  let handled = 0;
+  let onHandled: (() => void) | undefined;
+  let stats: ConsumerStats | undefined;
+  // This file again, under the same loader (fork passes on process.execArgv).
+  const consumer = fork(fileURLToPath(import.meta.url), {
+    env: { ...process.env, [CONSUMER_SETUP]: JSON.stringify(setup) },
+  });
+  consumer.on('message', (message: Report) => {
+    if ('stats' in message) {
+      stats = message.stats;
+      return;
+    }
+    for (const [id, at] of message.handled) {
+      const committed = committedAt.get(id);
+      if (committed !== undefined) latencies.push(at - committed);
+    }
+    handled += message.handled.length;
+    onHandled?.();
+  });
+  const relay = new OutboxRelay({ db, bus, logger, databaseUrl: url.toString() });
+  relay.start();
+
+  let written = 0;
+  async function writeTransaction(size: number): Promise<void> {
+    const events = Array.from({ length: size }, () => {
+      const i = written++;
+      return buildEvent('diagnostics.probe.recorded.v1', { probe_id: `p${i}` }, { subject: `p${i}` });
+    });
+    await db.transaction().execute((trx) => appendToOutbox(trx, events));
+    const at = now();
+    for (const event of events) committedAt.set(event.id, at);
+  }
+
+  /** WRITERS concurrent writers commit `count` more events, EVENTS_PER_TX per transaction. */
+  async function writeConcurrently(count: number): Promise<void> {
+    const target = written + count;
+    await Promise.all(
+      Array.from({ length: WRITERS }, async () => {
+        while (written < target) await writeTransaction(Math.min(EVENTS_PER_TX, target - written));
+      }),
+    );
+  }
+
+  function untilHandled(target: number): Promise<void> {
+    return new Promise((resolve) => {
+      onHandled = () => handled >= target && resolve();
+      onHandled();
+    });
+  }
+
+  const perSecond = (events: number, ms: number) => Math.round(events / (ms / 1000));
+
+  // 1. End to end, producers and pipeline running together.
+  const t0 = performance.now();
+  await writeConcurrently(EVENTS);
+  const writeMs = performance.now() - t0;
+  await untilHandled(written);
+  const endToEndMs = performance.now() - t0;
+
+  // 2. A backlog committed while the relay was stopped, then drained.
+  await relay.stop();
+  const tb = performance.now();
+  await writeConcurrently(EVENTS);
+  const backlogWriteMs = performance.now() - tb;
+  const t1 = performance.now();
+  relay.start();
+  await untilHandled(written);
+  const backlogMs = performance.now() - t1;
+
+  // 3. Latency: one event at a time, idle pipeline in between.
+  latencies.length = 0;
+  for (let i = 0; i < LATENCY_SAMPLES; i++) {
+    const target = handled + 1;
+    await writeTransaction(1);
+    await untilHandled(target);
+  }
+  const sorted = [...latencies].sort((a, b) => a - b);
+  const pct = (p: number) =>
+    sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!.toFixed(1);
+
+  consumer.send('stop');
+  await new Promise((resolve) => consumer.once('exit', resolve));
+  const { transactions, events, largestBatch, fallbacks } = stats!;
+
+  console.log(`postgres: ${postgres.source}, nats: ${nats.source}, node ${process.version}`);
+  console.log(
+    `outbox writes: ${EVENTS} events by ${WRITERS} writers, ${EVENTS_PER_TX} per transaction, in ${(writeMs / 1000).toFixed(2)} s = ${perSecond(EVENTS, writeMs)} events/s`,
+  );
+  console.log(
+    `end to end (commit -> relay -> JetStream -> inbox -> handler), writers running: ${perSecond(EVENTS, endToEndMs)} events/s`,
+  );
+  console.log(
+    `outbox writes with the relay stopped (the backlog): ${perSecond(EVENTS, backlogWriteMs)} events/s`,
+  );
+  console.log(
+    `backlog of ${EVENTS} committed events drained (relay -> JetStream -> inbox -> handler): ${perSecond(EVENTS, backlogMs)} events/s`,
+  );
+  console.log(
+    `latency commit -> handled, ${sorted.length} samples: p50 ${pct(50)} ms, p99 ${pct(99)} ms, max ${pct(100)} ms`,
+  );
+  console.log(
+    `consumer transactions: ${transactions} for ${events} events, largest ${largestBatch}, mean ${(events / transactions).toFixed(1)}, fallbacks ${fallbacks}`,
+  );
+
+  await relay.stop();
+  await bus.close();
+  await db.destroy();
+  await nats.stop();
+  await postgres.stop();
 }
-const sorted = [...latencies].sort((a, b) => a - b);
-const pct = (p: number) =>
-  sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!.toFixed(1);
-
-console.log(`postgres: ${postgres.source}, nats: ${nats.source}, node ${process.version}`);
-console.log(
-  `outbox writes: ${EVENTS} events by ${WRITERS} writers in ${(written / 1000).toFixed(2)} s = ${Math.round(EVENTS / (written / 1000))} events/s`,
-);
-console.log(
-  `end to end (commit -> relay -> JetStream -> inbox -> handler): ${Math.round(EVENTS / (total / 1000))} events/s`,
-);
-console.log(
-  `latency commit -> handled, ${sorted.length} samples: p50 ${pct(50)} ms, p99 ${pct(99)} ms, max ${pct(100)} ms`,
-);
-
-await relay.stop();
-await consumer.stop();
-await bus.close();
-await db.destroy();
-await nats.stop();
-await postgres.stop();

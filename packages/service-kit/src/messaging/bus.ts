@@ -31,6 +31,9 @@ export async function connectBus(options: BusOptions): Promise<Bus> {
     // A user may subscribe only to its own inbox prefix (infra/nats/src/permissions.ts).
     ...(options.user ? { inboxPrefix: `_INBOX.${options.user}` } : {}),
     ...(options.tlsCa ? { tls: { caFile: options.tlsCa } } : {}),
+    // Every JetStream publish is a request; with async traces each one captures two stacks up
+    // front (about a fifth of the relay's CPU). A timed-out request then loses its caller's stack.
+    noAsyncTraces: true,
   });
   const jsm = await jetstreamManager(nc);
   return {

@@ -37,11 +37,38 @@ export interface EventConsumerOptions<DB extends KitTables> {
   backoffMs?: number[];
   /** Redelivery after a crash that left a message unacknowledged. */
   ackWaitMs?: number;
+  /** Most events applied in one transaction; what has arrived is taken without waiting for more. */
+  batchSize?: number;
+  /**
+   * Lets the handlers of one batch run side by side: events with different keys are independent
+   * (different claims, different users), events with the same key (or none) run in stream order.
+   * Without it, a batch's handlers run one after another. Handlers share the batch's transaction,
+   * so concurrency only overlaps what they await outside it (the ledger's engine).
+   */
+  partitionKey?: (event: TesseraEvent) => string | undefined;
   /** Fault injection for tests: runs after commit, before ack; throwing kills the consumer there. */
   hooks?: { afterCommit?: (event: TesseraEvent) => void | Promise<void> };
 }
 
 export type ProcessOutcome = 'applied' | 'duplicate' | 'ignored' | 'retry' | 'dead-lettered';
+
+/** How the consumer's transactions were filled since it was created. */
+export interface ConsumerStats {
+  /** Committed transactions that applied events, and the events they held (duplicates included). */
+  transactions: number;
+  events: number;
+  /** The most events one committed transaction held. */
+  largestBatch: number;
+  /** Batch transactions that failed, whose events were then applied one by one. */
+  fallbacks: number;
+}
+
+/** A message that passed every check and has a handler: ready to be applied. */
+interface Ready<DB> {
+  msg: JsMsg;
+  event: TesseraEvent;
+  handler: EventHandler<DB>;
+}
 
 /** Why a message went to dead letters. Validation failures are not retried: they cannot heal. */
 export type DeadLetterCode =
@@ -60,7 +87,11 @@ class CrashSimulated extends Error {}
  * and the message is acked only after commit. A redelivered duplicate finds
  * its inbox row and is acked without effect. Invalid events and events that
  * still fail after `maxDeliver` deliveries go to `dead_letters`.
- * Messages are handled one at a time, in stream order.
+ *
+ * Messages that have arrived are taken together (up to `batchSize`, never
+ * waiting for more) and applied in stream order in one transaction with one
+ * inbox insert; a batch whose transaction fails is handled again one message
+ * at a time, so a poison event is retried and dead-lettered alone.
  */
 export class EventConsumer<DB extends KitTables> {
   readonly name: string;
@@ -68,11 +99,18 @@ export class EventConsumer<DB extends KitTables> {
   private loop: Promise<void> | undefined;
   private readonly maxDeliver: number;
   private readonly backoffMs: number[];
+  private readonly batchSize: number;
+  private readonly counts: ConsumerStats = { transactions: 0, events: 0, largestBatch: 0, fallbacks: 0 };
 
   constructor(private readonly options: EventConsumerOptions<DB>) {
     this.name = options.name;
     this.maxDeliver = options.maxDeliver ?? 5;
     this.backoffMs = options.backoffMs ?? [1_000, 5_000, 30_000, 120_000];
+    this.batchSize = Math.max(1, options.batchSize ?? 128);
+  }
+
+  stats(): ConsumerStats {
+    return { ...this.counts };
   }
 
   private get kit(): Kysely<KitTables> {
@@ -102,20 +140,54 @@ export class EventConsumer<DB extends KitTables> {
       await bus.jsm.consumers.update(stream, name, config);
     }
     const consumer = await bus.js.consumers.get(stream, name);
-    this.messages = await consumer.consume({ max_messages: 32 });
+    // consume() keeps pull requests open and buffers what the server sends (fetch() would wait for
+    // a full batch or its expiry); the pump moves each message into `arrived` as soon as the
+    // iterator yields it, and the batch loop takes all that is there, up to batchSize: a batch is
+    // what arrived while the previous one was being applied, and a lone message goes alone.
+    this.messages = await consumer.consume({ max_messages: Math.max(64, this.batchSize * 2) });
     const messages = this.messages;
-    this.loop = (async () => {
-      for await (const msg of messages) {
-        try {
-          await this.process(msg);
-        } catch (error) {
-          if (error instanceof CrashSimulated) break;
-          throw error;
+    const arrived: JsMsg[] = [];
+    let ended = false;
+    let wake: (() => void) | undefined;
+    const pump = (async () => {
+      try {
+        for await (const msg of messages) {
+          arrived.push(msg);
+          wake?.();
+        }
+      } finally {
+        ended = true;
+        wake?.();
+      }
+    })();
+    const batches = (async () => {
+      try {
+        while (arrived.length > 0 || !ended) {
+          if (arrived.length === 0) {
+            await new Promise<void>((resolve) => {
+              wake = resolve;
+            });
+            wake = undefined;
+            // Woken by the first message: let the pump move the rest of what already arrived.
+            await new Promise<void>((resolve) => setImmediate(resolve));
+            continue;
+          }
+          await this.processBatch(arrived.splice(0, this.batchSize));
+        }
+      } catch (error) {
+        // A simulated crash leaves the rest unacked, as a dead process would.
+        if (!(error instanceof CrashSimulated)) throw error;
+      } finally {
+        messages.stop();
+      }
+    })();
+    this.loop = Promise.allSettled([pump, batches]).then((results) => {
+      for (const result of results) {
+        if (result.status === 'rejected') {
+          this.options.logger.error({ err: result.reason, consumer: name }, 'consumer loop died');
         }
       }
-    })().catch((error: unknown) =>
-      this.options.logger.error({ err: error, consumer: name }, 'consumer loop died'),
-    );
+    });
   }
 
   async stop(): Promise<void> {
@@ -123,27 +195,45 @@ export class EventConsumer<DB extends KitTables> {
     await this.loop;
   }
 
-  /** Handles one delivery. Exposed for tests; the loop calls it for every message. */
-  async process(msg: JsMsg): Promise<ProcessOutcome> {
-    const deliveries = msg.info.deliveryCount;
-    const raw = msg.string();
-    let event: TesseraEvent;
+  /**
+   * Handles what arrived together: each message is checked alone (dead letters, unknown types),
+   * the rest are applied in one transaction, hooks run after its commit, then every message is
+   * acked. When that transaction fails, its messages are applied again one by one.
+   */
+  private async processBatch(msgs: readonly JsMsg[]): Promise<void> {
+    const ready: Ready<DB>[] = [];
+    for (const msg of msgs) {
+      const checked = await this.check(msg);
+      if (!('outcome' in checked)) ready.push({ msg, ...checked });
+    }
+    if (ready.length === 1) await this.applyOne(ready[0]!);
+    if (ready.length <= 1) return;
     try {
-      event = parseEvent(JSON.parse(raw));
+      await this.applyAll(ready);
     } catch (error) {
-      const code: DeadLetterCode = error instanceof EventValidationError ? error.code : 'MALFORMED_JSON';
-      return this.deadLetter(msg, code, error, undefined);
+      this.counts.fallbacks += 1;
+      this.options.logger.warn(
+        { err: error, events: ready.length },
+        'batch failed; applying its events one by one',
+      );
+      for (const item of ready) await this.applyOne(item);
+      return;
     }
-    const forged = this.provenanceProblem(msg.subject, event);
-    if (forged) return this.deadLetter(msg, 'WRONG_PROVENANCE', new Error(forged), event);
-    const handler = this.handlerFor(event.type);
-    if (!handler) {
-      msg.ack();
-      return 'ignored';
-    }
-    if (deliveries > this.maxDeliver) {
-      return this.deadLetter(msg, 'HANDLER_FAILED', new Error(`delivered ${deliveries} times`), event);
-    }
+    this.committed(ready.length);
+    for (const { event } of ready) await this.afterCommit(event);
+    for (const { msg } of ready) msg.ack();
+  }
+
+  /** Handles one delivery in its own transaction. Exposed for tests. */
+  async process(msg: JsMsg): Promise<ProcessOutcome> {
+    const checked = await this.check(msg);
+    if ('outcome' in checked) return checked.outcome;
+    return this.applyOne({ msg, ...checked });
+  }
+
+  /** Applies one checked event alone; a failure is retried with backoff, then dead-lettered. */
+  private async applyOne({ msg, event, handler }: Ready<DB>): Promise<ProcessOutcome> {
+    const deliveries = msg.info.deliveryCount;
     let applied: boolean;
     try {
       applied = await this.apply(event, handler);
@@ -157,14 +247,88 @@ export class EventConsumer<DB extends KitTables> {
       msg.nak(delay);
       return 'retry';
     }
+    this.committed(1);
+    await this.afterCommit(event);
+    msg.ack();
+    return applied ? 'applied' : 'duplicate';
+  }
+
+  private committed(events: number): void {
+    this.counts.transactions += 1;
+    this.counts.events += events;
+    this.counts.largestBatch = Math.max(this.counts.largestBatch, events);
+  }
+
+  /**
+   * Parses and checks one message. A malformed, invalid or misplaced event is dead-lettered, an
+   * event this consumer has no handler for is acked, and one delivered more than `maxDeliver` times
+   * is dead-lettered before its handler runs again: all are settled here, never applied.
+   */
+  private async check(
+    msg: JsMsg,
+  ): Promise<{ outcome: ProcessOutcome } | { event: TesseraEvent; handler: EventHandler<DB> }> {
+    let event: TesseraEvent;
+    try {
+      event = parseEvent(JSON.parse(msg.string()));
+    } catch (error) {
+      const code: DeadLetterCode = error instanceof EventValidationError ? error.code : 'MALFORMED_JSON';
+      return { outcome: await this.deadLetter(msg, code, error, undefined) };
+    }
+    const forged = this.provenanceProblem(msg.subject, event);
+    if (forged) return { outcome: await this.deadLetter(msg, 'WRONG_PROVENANCE', new Error(forged), event) };
+    const handler = this.handlerFor(event.type);
+    if (!handler) {
+      msg.ack();
+      return { outcome: 'ignored' };
+    }
+    const deliveries = msg.info.deliveryCount;
+    if (deliveries > this.maxDeliver) {
+      const tooMany = new Error(`delivered ${deliveries} times`);
+      return { outcome: await this.deadLetter(msg, 'HANDLER_FAILED', tooMany, event) };
+    }
+    return { event, handler };
+  }
+
+  /** A throwing hook stands for a process killed between commit and ack. */
+  private async afterCommit(event: TesseraEvent): Promise<void> {
     try {
       await this.options.hooks?.afterCommit?.(event);
     } catch {
-      // Leave the message unacked, as a dead process would; the loop stops reading.
       throw new CrashSimulated();
     }
-    msg.ack();
-    return applied ? 'applied' : 'duplicate';
+  }
+
+  /**
+   * One transaction for the batch: one inbox insert claims every event not yet handled, then the
+   * handlers of the claimed ones run in stream order. An event carried by two messages of the batch
+   * is claimed once and applied once.
+   */
+  private async applyAll(ready: readonly Ready<DB>[]): Promise<void> {
+    await this.options.db.transaction().execute(async (trx) => {
+      const kit = trx as unknown as Transaction<KitTables>;
+      const rows = await kit
+        .insertInto('inbox')
+        .values(ready.map(({ event }) => ({ consumer: this.name, event_id: event.id, type: event.type })))
+        .onConflict((oc) => oc.doNothing())
+        .returning('event_id')
+        .execute();
+      const claimed = new Set(rows.map((row) => row.event_id));
+      const lanes = new Map<string | undefined, Ready<DB>[]>();
+      for (const item of ready) {
+        if (!claimed.delete(item.event.id)) continue;
+        const key = this.options.partitionKey?.(item.event);
+        lanes.set(key, [...(lanes.get(key) ?? []), item]);
+      }
+      // Lanes run side by side, each in stream order; every one settles before the transaction
+      // ends, so no handler runs a statement after a rollback.
+      const settled = await Promise.allSettled(
+        [...lanes.values()].map(async (lane) => {
+          for (const { event, handler } of lane) await handler(event, trx);
+        }),
+      );
+      const failed = settled.find((result) => result.status === 'rejected');
+      if (failed) throw failed.reason;
+    });
   }
 
   /** Runs the handler once per event id for this consumer; false when already applied. */
@@ -235,7 +399,9 @@ export class EventConsumer<DB extends KitTables> {
       { code, error: message, subject: msg.subject, seq: msg.seq },
       'event dead-lettered',
     );
-    msg.term(code);
+    // No reason string: nats-server 2.9 ignores a "+TERM <reason>" and would redeliver the message
+    // after ack_wait, parking it again and again. The reason is in dead_letters.
+    msg.term();
     return 'dead-lettered';
   }
 }

@@ -21,11 +21,17 @@ export interface OutboxRelayOptions {
 // One relay per database publishes at a time, so publication follows commit order.
 const RELAY_LOCK = 0x7e55e7a;
 
+// How soon to look again when committed rows wait behind an older transaction still open,
+// doubling while they keep waiting, up to the poll interval.
+const HELD_BACK_RETRY_MS = 5;
+
 interface PendingRow {
-  position: number;
+  position: string;
   event_id: string;
   type: string;
   payload: unknown;
+  /** Its transaction is older than every transaction still running: nothing can commit before it. */
+  ready: boolean;
 }
 
 /**
@@ -33,10 +39,15 @@ interface PendingRow {
  * published twice (relay died after publish, before mark) is de-duplicated.
  *
  * Positions come from a sequence, so a row with a smaller position can commit
- * after a larger one. Reading only rows whose transaction id is below the
+ * after a larger one. Publishing only rows whose transaction id is below the
  * current snapshot's xmin (every transaction that could still commit a row
  * there has finished) and ordering by (transaction_id, position) publishes in
  * commit order and can never skip a late commit (as Emmett does).
+ *
+ * A batch is published with its acks awaited together, then marked in one
+ * statement. Committed rows held back by an older open transaction (of any
+ * database in the cluster) are looked at again within milliseconds: no
+ * notification will come for them.
  */
 export class OutboxRelay {
   private running = false;
@@ -49,36 +60,39 @@ export class OutboxRelay {
 
   /** Publishes one batch; returns how many events it published. */
   async relayOnce(): Promise<number> {
+    return (await this.relayBatch()).published;
+  }
+
+  private async relayBatch(): Promise<{ published: number; heldBack: boolean }> {
     const { db, bus } = this.options;
     const limit = this.options.batchSize ?? 200;
     return db.transaction().execute(async (trx) => {
       const lock = await sql<{
         locked: boolean;
       }>`select pg_try_advisory_xact_lock(${RELAY_LOCK}) as locked`.execute(trx);
-      if (!lock.rows[0]?.locked) return 0;
+      if (!lock.rows[0]?.locked) return { published: 0, heldBack: false };
+      // Ready rows sort first: their transaction ids are below xmin, every held-back one's are not.
       const { rows } = await sql<PendingRow>`
-        select position, event_id, type, payload from outbox
-        where published_at is null and transaction_id < pg_snapshot_xmin(pg_current_snapshot())
+        select position, event_id, type, payload,
+          transaction_id < pg_snapshot_xmin(pg_current_snapshot()) as ready
+        from outbox
+        where published_at is null
         order by transaction_id, position
         limit ${limit}`.execute(trx);
-      if (rows.length === 0) return 0;
+      const ready = rows.filter((row) => row.ready);
+      const heldBack = ready.length < rows.length;
+      if (ready.length === 0) return { published: 0, heldBack };
       // One connection preserves publish order; acks are awaited together.
       await Promise.all(
-        rows.map((row) =>
+        ready.map((row) =>
           bus.js.publish(subjectFor(row.type, bus.ns), JSON.stringify(row.payload), { msgID: row.event_id }),
         ),
       );
-      await this.options.hooks?.afterPublish?.(rows.map((r) => r.event_id));
-      await trx
-        .updateTable('outbox')
-        .set({ published_at: new Date() })
-        .where(
-          'position',
-          'in',
-          rows.map((r) => r.position),
-        )
-        .execute();
-      return rows.length;
+      await this.options.hooks?.afterPublish?.(ready.map((r) => r.event_id));
+      const positions = ready.map((r) => r.position);
+      await sql`update outbox set published_at = ${new Date()}
+        where position = any(${positions}::bigint[])`.execute(trx);
+      return { published: ready.length, heldBack };
     });
   }
 
@@ -101,18 +115,22 @@ export class OutboxRelay {
     const { logger } = this.options;
     await this.listen();
     let failures = 0;
+    let heldBackRetries = 0;
+    const pollMs = this.options.pollIntervalMs ?? 1_000;
     while (this.running) {
-      let published = 0;
+      let batch = { published: 0, heldBack: false };
       try {
-        published = await this.relayOnce();
+        batch = await this.relayBatch();
         failures = 0;
       } catch (error) {
         failures += 1;
         logger.error({ err: error, failures }, 'outbox relay failed; retrying');
       }
-      if (published === (this.options.batchSize ?? 200)) continue;
-      const pause =
-        failures > 0 ? Math.min(30_000, 250 * 2 ** failures) : (this.options.pollIntervalMs ?? 1_000);
+      if (!batch.heldBack || batch.published > 0) heldBackRetries = 0;
+      if (batch.published === (this.options.batchSize ?? 200)) continue;
+      let pause = pollMs;
+      if (failures > 0) pause = Math.min(30_000, 250 * 2 ** failures);
+      else if (batch.heldBack) pause = Math.min(pollMs, HELD_BACK_RETRY_MS * 2 ** heldBackRetries++);
       await this.sleep(pause);
     }
   }

@@ -22,9 +22,11 @@ export async function appendToOutbox(trx: AnyDatabase, events: readonly TesseraE
     const valid = parseEvent(event);
     return { event_id: valid.id, type: valid.type, subject: valid.subject, payload: JSON.stringify(valid) };
   });
-  await db.insertInto('outbox').values(rows).execute();
-  // Delivered at commit, dropped on rollback: wakes the relay without polling.
-  await sql`select pg_notify(${OUTBOX_CHANNEL}, '')`.execute(db);
+  // One statement (one round trip): the insert, and a notification delivered at commit and
+  // dropped on rollback that wakes the relay without polling. A data-modifying CTE runs once
+  // whether or not the outer query reads it.
+  const insert = db.insertInto('outbox').values(rows);
+  await sql`with inserted as (${insert}) select pg_notify(${OUTBOX_CHANNEL}, '')`.execute(db);
 }
 
 /** What caused a change, when another event did (for its correlation and causation ids). */

@@ -1,3 +1,4 @@
+import type { TesseraEvent } from '@tessera/contracts';
 import type { ConsumerSpec } from '@tessera/service-kit';
 import type { LedgerDB } from '../service.ts';
 import { campaignHandlers } from './campaigns.ts';
@@ -8,16 +9,38 @@ import { payoutHandlers } from './payouts.ts';
 import { qcHandlers } from './qc.ts';
 import { submissionHandlers } from './submissions.ts';
 
+/** A field of an event's data as a lane key: events naming different values are independent. */
+const laneOf =
+  (field: string) =>
+  (event: TesseraEvent): string | undefined => {
+    const value = (event.data as Record<string, unknown>)[field];
+    return typeof value === 'string' ? value.toLowerCase() : undefined;
+  };
+
 /**
- * One durable consumer per stream the ledger reads (nats-server 2.9: one filter each). Each
- * consumer handles its events one at a time in stream order; its name is its key in the inbox.
+ * One durable consumer per stream the ledger reads (nats-server 2.9: one filter each); its name is
+ * its key in the inbox. The kit applies what arrived together in one transaction. The money flows
+ * run their events side by side per lane, so their transfers reach the engine's writer together and
+ * share its batches: rewards and judge fees per claim (each locks its claim row and is bounded by
+ * it), withdrawals per user (holds on one wallet stay in stream order). Campaign funding, claims and
+ * promotions stay in stream order (a claim follows its campaign; bonuses share one budget row).
  */
 export function ledgerConsumers(deps: FlowDeps): ConsumerSpec<LedgerDB>[] {
   return [
     { name: 'ledger-tasks', producer: 'tasks', handlers: campaignHandlers(deps) },
-    { name: 'ledger-submissions', producer: 'submissions', handlers: submissionHandlers(deps) },
-    { name: 'ledger-qc', producer: 'qc', handlers: qcHandlers(deps) },
-    { name: 'ledger-payouts', producer: 'payouts', handlers: payoutHandlers(deps) },
+    {
+      name: 'ledger-submissions',
+      producer: 'submissions',
+      handlers: submissionHandlers(deps),
+      partitionKey: laneOf('assignment_id'),
+    },
+    { name: 'ledger-qc', producer: 'qc', handlers: qcHandlers(deps), partitionKey: laneOf('assignment_id') },
+    {
+      name: 'ledger-payouts',
+      producer: 'payouts',
+      handlers: payoutHandlers(deps),
+      partitionKey: laneOf('user_id'),
+    },
     { name: 'ledger-engagement', producer: 'engagement', handlers: engagementHandlers(deps) },
     {
       name: 'ledger-identity',

@@ -145,6 +145,46 @@ describe('rewards and judge fees', () => {
     expect(await budget(campaignId)).toMatchObject({ spent: 1_250, remaining: 48_750 });
   });
 
+  it('pays approvals that arrive together once each, their transfers sharing the engine’s batches', async () => {
+    const { campaignId } = await fundedCampaign(100_000, 50_000);
+    const approvals = [];
+    for (let i = 0; i < 40; i += 1) {
+      approvals.push(
+        foreign(
+          'submissions.submission.approved.v1',
+          await t.underClaim({
+            submission_id: randomUUID(),
+            task_id: randomUUID(),
+            campaign_id: campaignId,
+            contributor_id: randomUUID(),
+            reward: usd(100 + i),
+            xp_reward: 0,
+          }),
+        ),
+      );
+    }
+    const engine = t.ledger.resources.engine;
+    const before = engine.stats();
+    await Promise.all(approvals.map((approved) => t.publish(approved)));
+    await Promise.all(approvals.map((approved) => t.outcomes('ledger.reward.paid.v1', approved.id)));
+
+    const after = engine.stats();
+    const consumer = t.ledger.consumers.find((c) => c.name === 'ledger-submissions')!;
+    expect(consumer.stats().largestBatch).toBeGreaterThan(1);
+    // Fewer appends than payments: the consumer's lanes handed the writer several at once.
+    expect(after.commands - before.commands).toBeGreaterThanOrEqual(40);
+    expect(after.batches - before.batches).toBeLessThan(after.commands - before.commands);
+    await t.projected();
+    for (const approved of approvals) {
+      expect(await transfersOf(transferIds.reward(approved.data.submission_id))).toBe(1);
+      expect(await wallet(approved.data.contributor_id)).toMatchObject({
+        available: approved.data.reward.amount,
+      });
+    }
+    const paid = approvals.reduce((sum, a) => sum + a.data.reward.amount, 0);
+    expect(await budget(campaignId)).toMatchObject({ spent: paid, remaining: 50_000 - paid });
+  });
+
   it('announces a failed reward when the budget runs short, and moves nothing', async () => {
     const { campaignId } = await fundedCampaign(100_000, 1_000);
     const contributor = randomUUID();
