@@ -97,7 +97,13 @@ export function createLedger(store: EventStore, options: LedgerOptions = {}): Le
 
   async function drain(): Promise<void> {
     try {
-      while (queue.length > 0) await runBatch(queue.splice(0, maxBatch));
+      while (queue.length > 0) {
+        const batch = queue.splice(0, maxBatch);
+        // runBatch answers every command; should it throw (a hook), nobody is left waiting.
+        await runBatch(batch).catch((error: unknown) => {
+          for (const queued of batch) queued.reject(error);
+        });
+      }
     } finally {
       draining = false;
     }

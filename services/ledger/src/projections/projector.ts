@@ -14,13 +14,14 @@ export function createProjector(options: {
   /** Woken after each commit: this process's read-after-write waiters. */
   projected?: ProjectedTransfers;
 }): CheckpointedSubscription<ProjectionTables> {
+  const { projected } = options;
   return new CheckpointedSubscription<ProjectionTables>({
     name: PROJECTOR_NAME,
     db: options.db,
     store: options.store,
     logger: options.logger,
     apply: (trx, events) => applyEvents(trx, events),
-    ...(options.projected ? { onCommitted: options.projected.committed } : {}),
+    ...(projected ? { onCommitted: (events) => projected.committed(events) } : {}),
   });
 }
 
