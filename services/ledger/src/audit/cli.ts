@@ -1,5 +1,6 @@
 import { parseArgs } from 'node:util';
 import { isUndefinedTable } from './pg-errors.ts';
+import type { Progress } from './progress.ts';
 
 export const EXIT = { ok: 0, mismatch: 1, usage: 2 } as const;
 
@@ -7,6 +8,8 @@ export interface CliIo {
   out: (text: string) => void;
   err: (text: string) => void;
   env: NodeJS.ProcessEnv;
+  /** A progress line for long runs; given only when stderr is a terminal. */
+  progress?: (label: string, total: number | undefined) => Progress;
 }
 
 export const USAGE = `Usage: npm run ledger:audit -- <command> [options]

@@ -1,21 +1,22 @@
 import { once } from 'node:events';
 import { createWriteStream } from 'node:fs';
-import { readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import type { KeyObject } from 'node:crypto';
-import { Kysely, PostgresDialect } from 'kysely';
+import { Kysely, PostgresDialect, sql } from 'kysely';
 import pg from 'pg';
 import type { EventStore } from '../store/event-store.ts';
 import { createPostgresEventStore } from '../store/postgres-store.ts';
 import { type BalanceAt, balanceAt, parsePointInTime } from './balance.ts';
-import { canonicalEventOf, type ChainedEvent } from './chain.ts';
+import { type ChainedEvent, chainedEventOf } from './chain.ts';
 import { type CliIo, defaultDatabaseUrl, EXIT, UsageError, type Values } from './cli.ts';
 import { parseLine } from './export-format.ts';
 import { exportLedger } from './export.ts';
+import { noProgress, type Progress } from './progress.ts';
 import { balanceFields } from './replay.ts';
 import type { Report } from './report.ts';
 import { parsePublicKey } from './seal.ts';
 import { loadPublicKeys } from './seal-keys.ts';
-import { storeEvents } from './sources.ts';
+import { auditEventPages } from './sources.ts';
 import { isUndefinedTable } from './pg-errors.ts';
 import type { AuditTables } from './tables.ts';
 import { verifyDatabase } from './verify-database.ts';
@@ -73,17 +74,82 @@ function printReport(report: Report, io: CliIo): number {
   return report.passed ? EXIT.ok : EXIT.mismatch;
 }
 
+function progressOf(io: CliIo, label: string, total: number | undefined): Progress {
+  return io.progress?.(label, total) ?? noProgress;
+}
+
+/** How many events the store holds, cheaply: the chain's length or the planner's row estimate. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+async function estimateEvents(db: Kysely<any>): Promise<number | undefined> {
+  const { rows } = await sql<{ estimate: number | null }>`
+    select reltuples::float8 as estimate from pg_class where oid = to_regclass('es_events')`.execute(db);
+  const chained = await chainLength(db).catch(() => 0);
+  const estimate = Math.max(rows[0]?.estimate ?? 0, chained);
+  return estimate > 0 ? estimate : undefined;
+}
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+async function chainLength(db: Kysely<any>): Promise<number> {
+  const { rows } = await sql<{ seq: number | null }>`select max(seq)::float8 as seq from audit_chain`.execute(
+    db,
+  );
+  return rows[0]?.seq ?? 0;
+}
+
 export async function verify(values: Values, io: CliIo): Promise<number> {
   const key = await pinnedKey(values);
   if (values.file !== undefined) {
     if (values['database-url'] !== undefined)
       throw new UsageError('verify takes --file or --database-url, not both');
-    return printReport(await verifyExport({ lines: readLines(values.file), pinnedKey: key }), io);
+    const lines = readLines(values.file);
+    const size = io.progress ? (await stat(values.file)).size : 0;
+    const progress = progressOf(io, 'verify', undefined);
+    const report = await verifyExport({
+      lines,
+      ...(key ? { pinnedKey: key } : {}),
+      // The file's size over the bytes read so far scales the events read into a total.
+      onProgress: (events) =>
+        progress.update(
+          events,
+          lines.bytesRead > 0 ? Math.round((events * size) / lines.bytesRead) : undefined,
+        ),
+    });
+    progress.finish();
+    return printReport(report, io);
   }
-  const report = await withLedger(values, io, (db, store) =>
-    verifyDatabase({ db, store, ...(key ? { pinnedKey: key } : {}) }),
-  );
+  const report = await withLedger(values, io, async (db, store) => {
+    const progress = progressOf(io, 'verify', io.progress ? await estimateEvents(db) : undefined);
+    const result = await verifyDatabase({
+      db,
+      store,
+      ...(key ? { pinnedKey: key } : {}),
+      onProgress: (events) => progress.update(events),
+    });
+    progress.finish();
+    return result;
+  });
   return printReport(report, io);
+}
+
+/** Lines gathered into large writes: one write per line would cost more than making the line. */
+function bufferedWriter(file: NodeJS.WritableStream) {
+  let buffer: string[] = [];
+  let size = 0;
+  const flush = async () => {
+    if (buffer.length === 0) return;
+    const text = buffer.join('');
+    buffer = [];
+    size = 0;
+    if (!file.write(text)) await once(file, 'drain');
+  };
+  return {
+    write: async (line: string) => {
+      buffer.push(line, '\n');
+      size += line.length + 1;
+      if (size >= 1 << 20) await flush();
+    },
+    flush,
+  };
 }
 
 export async function exportCommand(values: Values, io: CliIo): Promise<number> {
@@ -91,11 +157,24 @@ export async function exportCommand(values: Values, io: CliIo): Promise<number> 
   if (!target) throw new UsageError('export needs --out FILE');
   const partial = `${target}.partial`;
   const file = createWriteStream(partial, { encoding: 'utf8' });
-  const write = async (line: string) => {
-    if (!file.write(`${line}\n`)) await once(file, 'drain');
-  };
+  const writer = bufferedWriter(file);
   try {
-    const summary = await withLedger(values, io, (db, store) => exportLedger({ db, store, write }));
+    const summary = await withLedger(values, io, async (db, store) => {
+      const progress = progressOf(
+        io,
+        'export',
+        io.progress ? await chainLength(db).catch(() => undefined) : undefined,
+      );
+      const result = await exportLedger({
+        db,
+        store,
+        write: writer.write,
+        onProgress: (n) => progress.update(n),
+      });
+      progress.finish();
+      return result;
+    });
+    await writer.flush();
     file.end();
     await once(file, 'finish');
     await rename(partial, target);
@@ -119,15 +198,17 @@ export async function exportCommand(values: Values, io: CliIo): Promise<number> 
 
 async function* exportEvents(path: string): AsyncGenerator<ChainedEvent> {
   let header = true;
-  for await (const text of readLines(path)) {
-    if (text.trim() === '') continue;
-    if (header) {
-      header = false;
-      continue;
+  for await (const page of readLines(path)) {
+    for (const text of page) {
+      if (text.trim() === '') continue;
+      if (header) {
+        header = false;
+        continue;
+      }
+      const line = parseLine(text);
+      if (line.kind === 'event') yield { seq: line.line.seq, ...line.line.event };
+      else if (line.kind === 'invalid') throw new Error(`${path}: ${line.problem}`);
     }
-    const line = parseLine(text);
-    if (line.kind === 'event') yield { seq: line.line.seq, ...line.line.event };
-    else if (line.kind === 'invalid') throw new Error(`${path}: ${line.problem}`);
   }
 }
 
@@ -149,7 +230,9 @@ export async function balance(values: Values, io: CliIo): Promise<number> {
       chainNote = await chainStatus(db);
       let seq = 0;
       async function* events(): AsyncGenerator<ChainedEvent> {
-        for await (const event of storeEvents(store)) yield { seq: ++seq, ...canonicalEventOf(event) };
+        for await (const page of auditEventPages(db, store)) {
+          for (const event of page) yield chainedEventOf(++seq, event);
+        }
       }
       return balanceAt(events(), query);
     });

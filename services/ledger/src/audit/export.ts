@@ -3,17 +3,27 @@ import type { EventStore, RecordedEvent } from '../store/event-store.ts';
 import { type CanonicalEvent, canonicalEventOf, GENESIS_HASH, hashEvent } from './chain.ts';
 import { EXPORT_FORMAT, EXPORT_VERSION, eventLine, headerLine, sealLine } from './export-format.ts';
 import { loadPublicKeys, type TrustedKey } from './seal-keys.ts';
-import { type ChainRow, chainRows, Cursor, type SealRow, sealRows, storeEvents } from './sources.ts';
+import {
+  auditEventPages,
+  type ChainRow,
+  chainPages,
+  PageCursor,
+  type SealRow,
+  sealPages,
+} from './sources.ts';
 import type { AuditTables } from './tables.ts';
 
+type Pages<T> = AsyncIterable<readonly T[]> | Iterable<readonly T[]>;
+
+/** Each source page by page (a single page will do), so that nothing awaits once per row. */
 export interface ExportSources {
   keys: readonly TrustedKey[];
   /** The chain's links in seq order. */
-  links: AsyncIterable<ChainRow> | Iterable<ChainRow>;
+  links: Pages<ChainRow>;
   /** The seals in seq order. */
-  seals: AsyncIterable<SealRow> | Iterable<SealRow>;
+  seals: Pages<SealRow>;
   /** The store's events in the global order. */
-  events: AsyncIterable<RecordedEvent> | Iterable<RecordedEvent>;
+  events: Pages<RecordedEvent>;
 }
 
 export interface ExportSummary {
@@ -27,10 +37,6 @@ export interface ExportSummary {
 
 type Write = (line: string) => Promise<void> | void;
 
-async function* iterate<T>(source: AsyncIterable<T> | Iterable<T>): AsyncGenerator<T> {
-  yield* source;
-}
-
 /**
  * Writes the chained part of the log: the n-th chained link beside the n-th event of the store, as
  * the store returns it now, with the stored hashes. Nothing is corrected on the way: an event
@@ -40,6 +46,7 @@ export async function writeExport(
   sources: ExportSources,
   write: Write,
   createdAt = new Date(),
+  onProgress?: (events: number) => void,
 ): Promise<ExportSummary> {
   await write(
     headerLine({
@@ -54,35 +61,40 @@ export async function writeExport(
     }),
   );
   const summary: ExportSummary = { events: 0, seals: 0, lastSeq: 0, lastSealedSeq: 0, mismatches: [] };
-  const events = new Cursor(iterate(sources.events));
-  const seals = new Cursor(iterate(sources.seals));
-  for await (const link of sources.links) {
-    const event = await events.next();
-    if (!event) {
-      summary.mismatches.push(
-        `seq ${link.seq}: event ${link.event_id} is no longer in the store; export stops here`,
-      );
-      break;
+  const events = new PageCursor(sources.events);
+  const seals = new PageCursor(sources.seals);
+  pages: for await (const page of sources.links) {
+    for (const link of page) {
+      if (!events.ready) await events.fill();
+      const event = events.take();
+      if (!event) {
+        summary.mismatches.push(
+          `seq ${link.seq}: event ${link.event_id} is no longer in the store; export stops here`,
+        );
+        break pages;
+      }
+      const canonical = canonicalEventOf(event);
+      if (event.id !== link.event_id) {
+        summary.mismatches.push(
+          `seq ${link.seq}: chained event ${link.event_id}, the store has ${event.id} there`,
+        );
+      } else if (!hashMatches(link.prev_hash, link.seq, canonical, link.hash)) {
+        summary.mismatches.push(`seq ${link.seq}: event ${event.id} differs from the one chained`);
+      }
+      await write(eventLine({ seq: link.seq, event: canonical, prev_hash: link.prev_hash, hash: link.hash }));
+      summary.events += 1;
+      summary.lastSeq = link.seq;
+      for (;;) {
+        if (!seals.ready) await seals.fill();
+        const seal = seals.peek();
+        if (!seal || seal.seq > link.seq) break;
+        seals.take();
+        await write(sealLine(seal));
+        summary.seals += 1;
+        summary.lastSealedSeq = seal.seq;
+      }
     }
-    const canonical = canonicalEventOf(event);
-    if (event.id !== link.event_id) {
-      summary.mismatches.push(
-        `seq ${link.seq}: chained event ${link.event_id}, the store has ${event.id} there`,
-      );
-    } else if (!hashMatches(link.prev_hash, link.seq, canonical, link.hash)) {
-      summary.mismatches.push(`seq ${link.seq}: event ${event.id} differs from the one chained`);
-    }
-    await write(eventLine({ seq: link.seq, event: canonical, prev_hash: link.prev_hash, hash: link.hash }));
-    summary.events += 1;
-    summary.lastSeq = link.seq;
-    for (;;) {
-      const seal = await seals.peek();
-      if (!seal || seal.seq > link.seq) break;
-      await seals.next();
-      await write(sealLine(seal));
-      summary.seals += 1;
-      summary.lastSealedSeq = seal.seq;
-    }
+    onProgress?.(summary.events);
   }
   return summary;
 }
@@ -95,16 +107,17 @@ export async function exportLedger(options: {
   write: Write;
   pageSize?: number;
   createdAt?: Date;
+  onProgress?: (events: number) => void;
 }): Promise<ExportSummary> {
   const db = options.db as Kysely<AuditTables>;
-  const pageSize = options.pageSize ?? 5000;
+  const { pageSize } = options;
   const sources: ExportSources = {
     keys: await loadPublicKeys(db),
-    links: chainRows(db, pageSize),
-    seals: sealRows(db, pageSize),
-    events: storeEvents(options.store, pageSize),
+    links: chainPages(db, pageSize),
+    seals: sealPages(db, pageSize),
+    events: auditEventPages(db, options.store, pageSize),
   };
-  return writeExport(sources, options.write, options.createdAt);
+  return writeExport(sources, options.write, options.createdAt, options.onProgress);
 }
 
 function hashMatches(prevHash: string, seq: number, event: CanonicalEvent, hash: string): boolean {

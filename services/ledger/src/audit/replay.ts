@@ -14,6 +14,7 @@ import {
 } from '../domain/events.ts';
 import type { ChainedEvent } from './chain.ts';
 import { Findings, type Report, formatCount, plural } from './report.ts';
+import { TransferIndex, TransferState, type TransferStateCode } from './transfer-index.ts';
 
 /**
  * The auditor's replay of the ledger, written apart from the engine so that it checks the engine
@@ -51,16 +52,42 @@ export interface AccountSnapshot {
 }
 
 type Cause = 'transfer-created' | 'pending-posted' | 'pending-voided' | 'pending-expired';
-type TransferState = 'posted' | 'pending' | 'voided' | 'expired';
+type TransferStateName = 'posted' | 'pending' | 'voided' | 'expired';
 
+const stateNames: Record<TransferStateCode, TransferStateName | undefined> = {
+  [TransferState.none]: undefined,
+  [TransferState.pending]: 'pending',
+  [TransferState.posted]: 'posted',
+  [TransferState.voided]: 'voided',
+  [TransferState.expired]: 'expired',
+};
+const resolvedState = {
+  'pending-posted': TransferState.posted,
+  'pending-voided': TransferState.voided,
+  'pending-expired': TransferState.expired,
+} as const;
+
+/** What a transfer event needs to know about its transfer: kept only while the transfer is pending. */
 interface TransferInfo {
   id: string;
-  debit: string;
-  credit: string;
-  currency: string;
+  debit: AccountRecord;
+  credit: AccountRecord;
   amount: bigint;
-  state: TransferState;
   expires_at: string | null;
+}
+
+const TRANSFER_STREAM_PREFIX = 'transfer-';
+
+/**
+ * One account's objects, found by its id and currency without building its key for every event.
+ * The objects are the ones kept under `key` in the keyed maps, so two ids that spell the same key
+ * share them as they would share the maps' entries.
+ */
+interface AccountRecord {
+  key: string;
+  entries: Balances | undefined;
+  transfers: Balances | undefined;
+  peak: Peak | undefined;
 }
 
 interface Effect {
@@ -114,7 +141,7 @@ export function formatBalances(b: Balances): string {
 /** The deltas a transfer event implies for its debit and its credit account. */
 function transferEffects(
   cause: Cause,
-  transfer: TransferInfo,
+  transfer: { amount: bigint },
   pending: boolean,
 ): { debit: Balances; credit: Balances } {
   const a = transfer.amount;
@@ -139,16 +166,31 @@ function transferEffects(
   return { debit, credit };
 }
 
+/**
+ * Memory is bounded by the accounts (their opening, both balances and the worst excess over their
+ * constraint), the open pending transfers, and the entries waiting for their transfer event or the
+ * reverse (in a sound log, those of one append); finished transfers only keep a compact entry in a
+ * TransferIndex (state and stream revision, about 50 bytes each).
+ */
 export class LedgerReplay {
   readonly accounts = new Map<string, OpenedAccount>();
   readonly byEntries = new Map<string, Balances>();
   readonly byTransfers = new Map<string, Balances>();
-  private readonly transfers = new Map<string, TransferInfo>();
+  /** Every transfer met: its state, and the last revision of its stream. */
+  private readonly index = new TransferIndex();
+  private readonly pending = new Map<string, TransferInfo>();
+  /** Revisions of the streams other than `transfer-*` (the accounts', in a sound log). */
   private readonly streams = new Map<string, number>();
+  /** `transfer-*` streams, whose revisions the index keeps. */
+  private transferStreams = 0;
+  private created = 0;
+  private readonly stateCounts = new Map<TransferStateName, number>();
   /** Effects implied by transfer events whose entry has not been seen yet, and the reverse. */
   private readonly awaitingEntry = new Map<string, Effect>();
   private readonly awaitingTransfer = new Map<string, Effect>();
   private readonly peaks = new Map<string, Peak>();
+  /** currency -> account id -> record. */
+  private readonly book = new Map<string, Map<string, AccountRecord>>();
   private readonly typeCounts = new Map<string, number>();
   events = 0;
   lastSeq = 0;
@@ -166,17 +208,19 @@ export class LedgerReplay {
     this.events += 1;
     this.lastSeq = event.seq;
     this.typeCounts.set(event.type, (this.typeCounts.get(event.type) ?? 0) + 1);
-    const at = `seq ${event.seq} (${event.type} ${event.id})`;
+    // Built only when a finding needs it: most events have none.
+    const at = () => `seq ${event.seq} (${event.type} ${event.id})`;
 
-    const last = this.streams.get(event.stream) ?? -1;
+    const last = this.raiseRevision(event.stream, event.revision);
     if (event.revision !== last + 1) {
-      this.findings.revisions.add(`${at}: stream ${event.stream} revision ${event.revision} follows ${last}`);
+      this.findings.revisions.add(
+        `${at()}: stream ${event.stream} revision ${event.revision} follows ${last}`,
+      );
     }
-    this.streams.set(event.stream, Math.max(last, event.revision));
 
     const stored = parseStored(event.type, event.data);
     if (typeof stored === 'string') {
-      this.findings.wellFormed.add(`${at}: ${stored}`);
+      this.findings.wellFormed.add(`${at()}: ${stored}`);
       return;
     }
     const expectedStream =
@@ -184,7 +228,7 @@ export class LedgerReplay {
         ? accountStream(stored.data.account_id, stored.data.currency)
         : transferStream(stored.type === 'transfer-created' ? stored.data.id : stored.data.transfer_id);
     if (event.stream !== expectedStream) {
-      this.findings.placement.add(`${at}: recorded in ${event.stream}, belongs in ${expectedStream}`);
+      this.findings.placement.add(`${at()}: recorded in ${event.stream}, belongs in ${expectedStream}`);
     }
 
     switch (stored.type) {
@@ -193,16 +237,32 @@ export class LedgerReplay {
       case 'account-entry':
         return this.entry(event.seq, at, stored.data);
       case 'transfer-created':
-        return this.created(event.seq, at, stored.data);
+        return this.createdTransfer(event.seq, at, stored.data);
       default:
         return this.resolved(event.seq, at, stored.type, stored.data);
     }
   }
 
-  private open(at: string, data: StoredEventData<'account-opened'>): void {
+  /** Moves a stream to `revision` (or keeps its higher one) and returns its last revision before. */
+  private raiseRevision(stream: string, revision: number): number {
+    if (stream.startsWith(TRANSFER_STREAM_PREFIX)) {
+      const previous = this.index.raiseRevision(stream.slice(TRANSFER_STREAM_PREFIX.length), revision);
+      if (previous === undefined) this.transferStreams += 1;
+      return previous ?? -1;
+    }
+    const previous = this.streams.get(stream) ?? -1;
+    this.streams.set(stream, Math.max(previous, revision));
+    return previous;
+  }
+
+  private countState(state: TransferStateName, by: number): void {
+    this.stateCounts.set(state, (this.stateCounts.get(state) ?? 0) + by);
+  }
+
+  private open(at: () => string, data: StoredEventData<'account-opened'>): void {
     const key = accountKey(data.account_id, data.currency);
     if (this.accounts.has(key)) {
-      this.findings.accounts.add(`${at}: account ${key} opened again`);
+      this.findings.accounts.add(`${at()}: account ${key} opened again`);
       return;
     }
     const { account_id, currency, kind, owner, flags } = data;
@@ -211,22 +271,42 @@ export class LedgerReplay {
     const chartFlags = identity && flagsFor(identity.kind);
     if (!identity || identity.kind !== kind || identity.owner !== owner) {
       this.findings.accounts.add(
-        `${at}: account ${key} opened as ${kind} of ${owner ?? 'nobody'}, not per the chart`,
+        `${at()}: account ${key} opened as ${kind} of ${owner ?? 'nobody'}, not per the chart`,
       );
     } else if (
       chartFlags?.debits_must_not_exceed_credits !== flags.debits_must_not_exceed_credits ||
       chartFlags.credits_must_not_exceed_debits !== flags.credits_must_not_exceed_debits
     ) {
       this.findings.accounts.add(
-        `${at}: account ${key} opened with flags ${JSON.stringify(flags)}, not the chart's`,
+        `${at()}: account ${key} opened with flags ${JSON.stringify(flags)}, not the chart's`,
       );
     }
   }
 
-  private entry(seq: number, at: string, data: StoredEventData<'account-entry'>): void {
-    const account = accountKey(data.account_id, data.currency);
+  private record(accountId: string, currency: string): AccountRecord {
+    let byId = this.book.get(currency);
+    if (!byId) {
+      byId = new Map();
+      this.book.set(currency, byId);
+    }
+    let record = byId.get(accountId);
+    if (!record) {
+      record = {
+        key: accountKey(accountId, currency),
+        entries: undefined,
+        transfers: undefined,
+        peak: undefined,
+      };
+      byId.set(accountId, record);
+    }
+    return record;
+  }
+
+  private entry(seq: number, at: () => string, data: StoredEventData<'account-entry'>): void {
+    const record = this.record(data.account_id, data.currency);
+    const account = record.key;
     const deltas = deltasOf(data);
-    addInto(this.balances(this.byEntries, account), deltas);
+    addInto((record.entries ??= this.balances(this.byEntries, account)), deltas);
     const key = `${data.transfer_id}|${data.cause}|${account}`;
     const implied = this.awaitingEntry.get(key);
     if (implied) {
@@ -234,76 +314,86 @@ export class LedgerReplay {
       this.compareEffect(at, key, implied.deltas, deltas);
     } else if (this.awaitingTransfer.has(key)) {
       this.findings.entries.add(
-        `${at}: second entry for ${data.cause} of transfer ${data.transfer_id} on ${account}`,
+        `${at()}: second entry for ${data.cause} of transfer ${data.transfer_id} on ${account}`,
       );
     } else {
       this.awaitingTransfer.set(key, { seq, deltas });
     }
   }
 
-  private created(seq: number, at: string, data: StoredEventData<'transfer-created'>): void {
-    if (this.transfers.has(data.id)) {
-      this.findings.transfers.add(`${at}: transfer ${data.id} created again`);
+  private createdTransfer(seq: number, at: () => string, data: StoredEventData<'transfer-created'>): void {
+    if (this.index.state(data.id) !== TransferState.none) {
+      this.findings.transfers.add(`${at()}: transfer ${data.id} created again`);
       return;
     }
     if (data.debit_account === data.credit_account) {
-      this.findings.transfers.add(`${at}: transfer ${data.id} debits and credits the same account`);
+      this.findings.transfers.add(`${at()}: transfer ${data.id} debits and credits the same account`);
     }
     if (
       data.amount > data.requested_amount ||
       (!data.balancing_debit && data.amount !== data.requested_amount)
     ) {
       this.findings.transfers.add(
-        `${at}: transfer ${data.id} moved ${data.amount} of a requested ${data.requested_amount}`,
+        `${at()}: transfer ${data.id} moved ${data.amount} of a requested ${data.requested_amount}`,
       );
     }
     const transfer: TransferInfo = {
       id: data.id,
-      debit: accountKey(data.debit_account, data.currency),
-      credit: accountKey(data.credit_account, data.currency),
-      currency: data.currency,
+      debit: this.record(data.debit_account, data.currency),
+      credit: this.record(data.credit_account, data.currency),
       amount: BigInt(data.amount),
-      state: data.pending ? 'pending' : 'posted',
       expires_at: data.expires_at,
     };
     if (!data.pending && data.expires_at !== null) {
-      this.findings.transfers.add(`${at}: transfer ${data.id} is not pending but has an expiry`);
+      this.findings.transfers.add(`${at()}: transfer ${data.id} is not pending but has an expiry`);
     }
-    this.transfers.set(data.id, transfer);
+    this.created += 1;
+    if (data.pending) {
+      this.pending.set(data.id, transfer);
+      this.index.setState(data.id, TransferState.pending);
+      this.countState('pending', 1);
+    } else {
+      this.index.setState(data.id, TransferState.posted);
+      this.countState('posted', 1);
+    }
     this.effect(seq, at, 'transfer-created', transfer, data.pending);
   }
 
   private resolved(
     seq: number,
-    at: string,
+    at: () => string,
     cause: Exclude<Cause, 'transfer-created'>,
     data: StoredEventData<'pending-posted'>,
   ): void {
-    const transfer = this.transfers.get(data.transfer_id);
+    const transfer = this.pending.get(data.transfer_id);
     if (!transfer) {
-      this.findings.transfers.add(`${at}: ${cause} of transfer ${data.transfer_id}, which was never created`);
-      return;
-    }
-    if (transfer.state !== 'pending') {
-      this.findings.transfers.add(`${at}: ${cause} of transfer ${transfer.id}, which is ${transfer.state}`);
+      const state = stateNames[this.index.state(data.transfer_id) as TransferStateCode];
+      this.findings.transfers.add(
+        state === undefined
+          ? `${at()}: ${cause} of transfer ${data.transfer_id}, which was never created`
+          : `${at()}: ${cause} of transfer ${data.transfer_id}, which is ${state}`,
+      );
       return;
     }
     if (BigInt(data.amount) !== transfer.amount) {
       this.findings.transfers.add(
-        `${at}: ${cause} of transfer ${transfer.id} for ${data.amount}, but ${transfer.amount} is pending`,
+        `${at()}: ${cause} of transfer ${transfer.id} for ${data.amount}, but ${transfer.amount} is pending`,
       );
     }
     if (cause === 'pending-expired') {
       if (transfer.expires_at === null) {
-        this.findings.transfers.add(`${at}: transfer ${transfer.id} expired but has no expiry`);
+        this.findings.transfers.add(`${at()}: transfer ${transfer.id} expired but has no expiry`);
       } else if (Date.parse(data.at) < Date.parse(transfer.expires_at)) {
         this.findings.transfers.add(
-          `${at}: transfer ${transfer.id} expired at ${data.at}, before ${transfer.expires_at}`,
+          `${at()}: transfer ${transfer.id} expired at ${data.at}, before ${transfer.expires_at}`,
         );
       }
     }
-    transfer.state =
-      cause === 'pending-posted' ? 'posted' : cause === 'pending-voided' ? 'voided' : 'expired';
+    const state = resolvedState[cause];
+    this.pending.delete(transfer.id);
+    this.index.setState(transfer.id, state);
+    this.countState('pending', -1);
+    this.countState(stateNames[state]!, 1);
     this.effect(seq, at, cause, transfer, true);
   }
 
@@ -311,46 +401,67 @@ export class LedgerReplay {
    * Applies a transfer event to the transfer-side balances and expects its two entries. A transfer
    * of 0 (a balancing debit that found nothing to move) changes no balance and has no entries.
    */
-  private effect(seq: number, at: string, cause: Cause, transfer: TransferInfo, pending: boolean): void {
+  private effect(
+    seq: number,
+    at: () => string,
+    cause: Cause,
+    transfer: TransferInfo,
+    pending: boolean,
+  ): void {
     if (transfer.amount === 0n) return;
     const { debit, credit } = transferEffects(cause, transfer, pending);
-    for (const [account, deltas] of [
-      [transfer.debit, debit],
-      [transfer.credit, credit],
-    ] as const) {
-      const balances = this.balances(this.byTransfers, account);
-      addInto(balances, deltas);
-      this.trackPeak(seq, account, balances);
-      const key = `${transfer.id}|${cause}|${account}`;
-      const recorded = this.awaitingTransfer.get(key);
-      if (recorded) {
-        this.awaitingTransfer.delete(key);
-        this.compareEffect(at, key, deltas, recorded.deltas);
-      } else {
-        this.awaitingEntry.set(key, { seq, deltas });
-      }
+    this.expectEntry(seq, at, cause, transfer.id, transfer.debit, debit);
+    this.expectEntry(seq, at, cause, transfer.id, transfer.credit, credit);
+  }
+
+  private expectEntry(
+    seq: number,
+    at: () => string,
+    cause: Cause,
+    transferId: string,
+    record: AccountRecord,
+    deltas: Balances,
+  ): void {
+    const account = record.key;
+    const balances = (record.transfers ??= this.balances(this.byTransfers, account));
+    addInto(balances, deltas);
+    this.trackPeak(seq, record, balances);
+    const key = `${transferId}|${cause}|${account}`;
+    const recorded = this.awaitingTransfer.get(key);
+    if (recorded) {
+      this.awaitingTransfer.delete(key);
+      this.compareEffect(at, key, deltas, recorded.deltas);
+    } else {
+      this.awaitingEntry.set(key, { seq, deltas });
     }
   }
 
-  private compareEffect(at: string, key: string, implied: Balances, recorded: Balances): void {
+  private compareEffect(at: () => string, key: string, implied: Balances, recorded: Balances): void {
     if (sameBalances(implied, recorded)) return;
     const [transferId, cause, account] = key.split('|');
     this.findings.entries.add(
-      `${at}: entry for ${cause} of transfer ${transferId} on ${account} records ${formatBalances(recorded)}, ` +
+      `${at()}: entry for ${cause} of transfer ${transferId} on ${account} records ${formatBalances(recorded)}, ` +
         `the transfer implies ${formatBalances(implied)}`,
     );
   }
 
-  private trackPeak(seq: number, account: string, b: Balances): void {
+  private trackPeak(seq: number, record: AccountRecord, b: Balances): void {
     const debitExcess = b.debits_posted + b.debits_pending - b.credits_posted;
     const creditExcess = b.credits_posted + b.credits_pending - b.debits_posted;
-    const peak = this.peaks.get(account);
+    const peak = (record.peak ??= this.peaks.get(record.key));
     if (!peak) {
-      this.peaks.set(account, { debitExcess, debitSeq: seq, creditExcess, creditSeq: seq });
+      record.peak = { debitExcess, debitSeq: seq, creditExcess, creditSeq: seq };
+      this.peaks.set(record.key, record.peak);
       return;
     }
-    if (debitExcess > peak.debitExcess) Object.assign(peak, { debitExcess, debitSeq: seq });
-    if (creditExcess > peak.creditExcess) Object.assign(peak, { creditExcess, creditSeq: seq });
+    if (debitExcess > peak.debitExcess) {
+      peak.debitExcess = debitExcess;
+      peak.debitSeq = seq;
+    }
+    if (creditExcess > peak.creditExcess) {
+      peak.creditExcess = creditExcess;
+      peak.creditSeq = seq;
+    }
   }
 
   private balances(map: Map<string, Balances>, account: string): Balances {
@@ -387,7 +498,11 @@ export class LedgerReplay {
 
     report
       .section('Streams')
-      .check(findings.revisions, `revisions dense in ${plural(this.streams.size, 'stream')}`, 'revision gaps')
+      .check(
+        findings.revisions,
+        `revisions dense in ${plural(this.streams.size + this.transferStreams, 'stream')}`,
+        'revision gaps',
+      )
       .check(findings.placement, 'every event in the stream it belongs to', 'events in the wrong stream');
 
     for (const key of new Set([...this.byEntries.keys(), ...this.byTransfers.keys()])) {
@@ -402,14 +517,15 @@ export class LedgerReplay {
         'account problems',
       );
 
-    const states = new Map<TransferState, number>();
-    for (const t of this.transfers.values()) states.set(t.state, (states.get(t.state) ?? 0) + 1);
-    const stateText = [...states].map(([state, n]) => `${formatCount(n)} ${state}`).join(', ');
+    const stateText = (['posted', 'pending', 'voided', 'expired'] as const)
+      .filter((state) => (this.stateCounts.get(state) ?? 0) > 0)
+      .map((state) => `${formatCount(this.stateCounts.get(state) ?? 0)} ${state}`)
+      .join(', ');
     report
       .section('Transfers')
       .check(
         findings.transfers,
-        `${plural(this.transfers.size, 'transfer')} valid (${stateText || 'none'})`,
+        `${plural(this.created, 'transfer')} valid (${stateText || 'none'})`,
         'invalid transfers',
       );
 

@@ -1,20 +1,12 @@
 import type { KeyObject } from 'node:crypto';
 import type { Kysely } from 'kysely';
 import type { EventStore } from '../store/event-store.ts';
-import { canonicalEventOf } from './chain.ts';
+import { chainedEventOf } from './chain.ts';
 import { compareProjection, readProjection } from './projection.ts';
 import { type AccountSnapshot, LedgerReplay } from './replay.ts';
 import { Report, formatCount, plural } from './report.ts';
 import { loadPublicKeys, type TrustedKey, trustedKey } from './seal-keys.ts';
-import {
-  type ChainRow,
-  chainRows,
-  Cursor,
-  emptyCursor,
-  type SealRow,
-  sealRows,
-  storeEvents,
-} from './sources.ts';
+import { auditEventPages, chainPages, PageCursor, sealPages } from './sources.ts';
 import { isUndefinedTable } from './pg-errors.ts';
 import type { AuditTables } from './tables.ts';
 import { ChainChecker } from './verify.ts';
@@ -26,6 +18,8 @@ export interface VerifyDatabaseOptions {
   /** The auditor's copy of the seal key; without it the keys in `audit_seal_keys` are trusted. */
   pinnedKey?: KeyObject;
   pageSize?: number;
+  /** Called after each page with the number of events read so far. */
+  onProgress?: (events: number) => void;
 }
 
 /**
@@ -35,7 +29,7 @@ export interface VerifyDatabaseOptions {
  */
 export async function verifyDatabase(options: VerifyDatabaseOptions): Promise<Report> {
   const db = options.db as Kysely<AuditTables>;
-  const pageSize = options.pageSize ?? 5000;
+  const { pageSize } = options;
   const report = new Report('Tessera ledger audit: database');
 
   let stored: TrustedKey[] = [];
@@ -52,9 +46,10 @@ export async function verifyDatabase(options: VerifyDatabaseOptions): Promise<Re
       : { keys: stored, pinned: false, source: 'audit_seal_keys' },
   );
   const projection = await readProjection(db);
-  const links: Cursor<ChainRow> = auditTables ? new Cursor(chainRows(db, pageSize)) : emptyCursor();
-  const seals: Cursor<SealRow> = auditTables ? new Cursor(sealRows(db, pageSize)) : emptyCursor();
+  const links = new PageCursor(auditTables ? chainPages(db, pageSize) : undefined);
+  const seals = new PageCursor(auditTables ? sealPages(db, pageSize) : undefined);
 
+  // One pass: each event is hashed against its link, checked against the seals, and replayed.
   const replay = new LedgerReplay();
   let replayed: { seq: number; accounts: Map<string, AccountSnapshot> } | undefined =
     projection.ok && projection.checkpoint === null ? { seq: 0, accounts: new Map() } : undefined;
@@ -63,49 +58,66 @@ export async function verifyDatabase(options: VerifyDatabaseOptions): Promise<Re
   let unchained = 0;
   let aligned = true;
 
-  for await (const event of storeEvents(options.store, pageSize)) {
-    seq += 1;
-    const canonical = canonicalEventOf(event);
-    replay.apply({ seq, ...canonical });
-    if (event.checkpoint === wantedCheckpoint) replayed = { seq, accounts: replay.snapshot() };
-    if (!aligned) continue;
-    const link = await links.next();
-    if (!link) {
-      unchained += 1;
-      continue;
-    }
-    if (link.seq !== seq) {
-      checker.links.add(`audit_chain has seq ${link.seq} where seq ${seq} was expected: links were deleted`);
-      aligned = false;
-    } else if (link.event_id !== event.id) {
-      checker.links.add(
-        `seq ${seq}: the chain has event ${link.event_id} there, the store has ${event.id} (${event.stream}): ` +
-          'events were deleted, inserted or reordered in the store',
-      );
-      aligned = false;
-    } else {
-      if (link.checkpoint !== event.checkpoint) {
-        checker.links.add(`seq ${seq}: chained at checkpoint ${link.checkpoint}, now at ${event.checkpoint}`);
+  for await (const page of auditEventPages(db, options.store, pageSize)) {
+    for (const event of page) {
+      seq += 1;
+      const chained = chainedEventOf(seq, event);
+      replay.apply(chained);
+      if (event.checkpoint === wantedCheckpoint) replayed = { seq, accounts: replay.snapshot() };
+      if (!aligned) continue;
+      if (!links.ready) await links.fill();
+      const link = links.take();
+      if (!link) {
+        unchained += 1;
+        continue;
       }
-      checker.link(seq, canonical, link.prev_hash, link.hash);
-      for (;;) {
-        const seal = await seals.peek();
-        if (!seal || seal.seq > seq) break;
-        await seals.next();
-        checker.seal(seal);
+      if (link.seq !== seq) {
+        checker.links.add(
+          `audit_chain has seq ${link.seq} where seq ${seq} was expected: links were deleted`,
+        );
+        aligned = false;
+      } else if (link.event_id !== event.id) {
+        checker.links.add(
+          `seq ${seq}: the chain has event ${link.event_id} there, the store has ${event.id} (${event.stream}): ` +
+            'events were deleted, inserted or reordered in the store',
+        );
+        aligned = false;
+      } else {
+        if (link.checkpoint !== event.checkpoint) {
+          checker.links.add(
+            `seq ${seq}: chained at checkpoint ${link.checkpoint}, now at ${event.checkpoint}`,
+          );
+        }
+        checker.link(seq, chained, link.prev_hash, link.hash);
+        for (;;) {
+          if (!seals.ready) await seals.fill();
+          const seal = seals.peek();
+          if (!seal || seal.seq > seq) break;
+          seals.take();
+          checker.seal(seal);
+        }
       }
     }
+    options.onProgress?.(seq);
   }
 
   let orphanLinks = 0;
-  while (await links.next()) orphanLinks += 1;
+  for (;;) {
+    await links.fill();
+    if (!links.take()) break;
+    orphanLinks += 1;
+  }
   if (orphanLinks > 0 && aligned) {
     checker.links.add(
       `audit_chain has ${plural(orphanLinks, 'link')} past the store's last event (seq ${seq}): events were deleted from the store`,
     );
   }
   let orphanSeals = 0;
-  while (await seals.next()) orphanSeals += 1;
+  for (;;) {
+    await seals.fill();
+    if (!seals.take()) break;
+    orphanSeals += 1;
+  }
   if (orphanSeals > 0 && aligned)
     checker.seals.add(`${plural(orphanSeals, 'seal')} past the end of the chain`);
 

@@ -21,7 +21,12 @@ export async function exportLines(
     );
   const lines: string[] = [];
   await writeExport(
-    { keys: [trustedKey(signer.publicKey, '2025-01-01T00:00:00.000Z')], links, seals, events },
+    {
+      keys: [trustedKey(signer.publicKey, '2025-01-01T00:00:00.000Z')],
+      links: [links],
+      seals: [seals],
+      events: [events],
+    },
     (line) => void lines.push(line),
   );
   return lines;
