@@ -4,10 +4,16 @@ import { describe, expect, it } from 'vitest';
 import { type ContractSubject, describeEventStoreContract, type HeldCommit } from './event-store.contract.ts';
 import { createPostgresEventStore, decodeCheckpoint, encodeCheckpoint } from './postgres-store.ts';
 
-async function postgresSubject(): Promise<ContractSubject & { url: string }> {
+async function postgresSubject(setBasedFrom?: number): Promise<ContractSubject & { url: string }> {
   const database = await createTestDatabase('ledger_store');
   const hooks: { beforeCommit?: () => Promise<void> } = {};
-  const store = await createPostgresEventStore({ db: database.url, migrate: true, poolSize: 30, hooks });
+  const store = await createPostgresEventStore({
+    db: database.url,
+    migrate: true,
+    poolSize: 30,
+    hooks,
+    ...(setBasedFrom === undefined ? {} : { setBasedFrom }),
+  });
   return {
     url: database.url,
     store,
@@ -27,7 +33,9 @@ async function postgresSubject(): Promise<ContractSubject & { url: string }> {
   };
 }
 
-describeEventStoreContract('postgres', postgresSubject);
+describeEventStoreContract('postgres', () => postgresSubject());
+// The batching writer's large appends go through es_append_set: the same contract, every append.
+describeEventStoreContract('postgres, set-based append', () => postgresSubject(0));
 
 describe('postgres event store', () => {
   it('encodes checkpoints at a fixed width, so they sort as they order', () => {

@@ -31,6 +31,8 @@ export interface PostgresEventStoreOptions {
   notify?: boolean;
   /** Runs `migrateEventStore` before the store is returned. */
   migrate?: boolean;
+  /** Appends of more streams than this use the set-based es_append_set (default 16; 0: always). */
+  setBasedFrom?: number;
   /** Test hook: runs inside an append's transaction after everything is written, before commit. */
   hooks?: { beforeCommit?: () => Promise<void> };
 }
@@ -46,6 +48,8 @@ interface EventRow {
   metadata: JsonObject;
   recorded_at: Date;
 }
+
+type AppendRow = { request_index: number; last_revision: number | string };
 
 // xid8 and bigint are at most 20 decimal digits: fixed width makes checkpoints sort as they order.
 const CHECKPOINT = /^(\d{20})\.(\d{20})$/;
@@ -108,6 +112,7 @@ export async function createPostgresEventStore(options: PostgresEventStoreOption
   const notify = options.notify ?? true;
   const pollIntervalMs = options.pollIntervalMs ?? 500;
   const batchSize = options.batchSize ?? 500;
+  const setBasedFrom = options.setBasedFrom ?? 16;
   if (options.migrate) await migrateEventStore(db);
 
   const listener = new CommitListener(databaseUrl);
@@ -121,8 +126,10 @@ export async function createPostgresEventStore(options: PostgresEventStoreOption
     const request = JSON.stringify(
       appends.map(({ stream, expected, events }) => ({ stream, expected: String(expected), events })),
     );
-    const call = sql<{ request_index: number; last_revision: number | string }>`
-      select request_index, last_revision from es_append(${request}::jsonb)`;
+    const call =
+      appends.length > setBasedFrom
+        ? sql<AppendRow>`select request_index, last_revision from es_append_set(${request}::jsonb)`
+        : sql<AppendRow>`select request_index, last_revision from es_append(${request}::jsonb)`;
     try {
       const beforeCommit = options.hooks?.beforeCommit;
       const { rows } = beforeCommit
