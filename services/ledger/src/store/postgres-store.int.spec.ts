@@ -123,4 +123,33 @@ describe('postgres event store', () => {
       await subject.cleanup?.();
     }
   });
+
+  it('delivers an event held back by another client’s transaction as soon as that one ends, not at the next poll', async () => {
+    const subject = await postgresSubject();
+    const reader = await createPostgresEventStore({ db: subject.url, pollIntervalMs: 60_000, notify: false });
+    const blocker = new pg.Client({ connectionString: subject.url });
+    await blocker.connect();
+    const controller = new AbortController();
+    try {
+      await blocker.query('begin');
+      await blocker.query('select pg_current_xact_id()');
+      const id = crypto.randomUUID();
+      // Appended through the reader's own store: its subscription is woken, but finds the event
+      // held back behind the blocker, whose commit wakes no one.
+      await reader.append([{ stream: 'held', expected: 'no_stream', events: [{ id, type: 't', data: {} }] }]);
+      const first = (async () => {
+        for await (const event of reader.subscribeAll({ signal: controller.signal })) return event;
+      })();
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      const started = Date.now();
+      await blocker.query('commit');
+      expect((await first)?.id).toBe(id);
+      expect(Date.now() - started).toBeLessThan(5_000);
+    } finally {
+      controller.abort();
+      await blocker.end();
+      await Promise.all([reader.close(), subject.store.close()]);
+      await subject.cleanup?.();
+    }
+  });
 });

@@ -159,11 +159,24 @@ export async function createPostgresEventStore(options: PostgresEventStoreOption
     return rows.map(toRecorded);
   }
 
+  /** Committed events after `after` that readAll still holds back behind an older open transaction. */
+  async function heldBack(after: string | undefined): Promise<boolean> {
+    const from = after === undefined ? undefined : decodeCheckpoint(after);
+    const { rows } = await sql<{ held: boolean }>`
+      select exists (
+        select 1 from es_events
+        where transaction_id >= pg_snapshot_xmin(pg_current_snapshot())
+          ${from ? sql`and (transaction_id, position) > (${from.transactionId}::xid8, ${from.position}::bigint)` : sql``}
+      ) as held`.execute(db);
+    return rows[0]?.held === true;
+  }
+
   async function* subscribeAll(subscription: { after?: string; signal: AbortSignal }) {
     const { signal } = subscription;
     let after = subscription.after;
     if (after !== undefined) decodeCheckpoint(after);
     await listener.start();
+    let heldBackWait = 0;
     while (!signal.aborted && !closed) {
       const seen = listener.commits;
       const batch = await readAll({ after, limit: batchSize });
@@ -172,7 +185,18 @@ export async function createPostgresEventStore(options: PostgresEventStoreOption
         yield event;
         after = event.checkpoint;
       }
-      if (batch.length === batchSize || listener.commits !== seen) continue;
+      if (batch.length === batchSize || listener.commits !== seen) {
+        heldBackWait = 0;
+        continue;
+      }
+      // Events committed behind an older open transaction bring no new commit to wake on: look
+      // again within milliseconds (doubling up to the poll interval) rather than at the next poll.
+      if (await heldBack(after)) {
+        heldBackWait = Math.min(pollIntervalMs, Math.max(2, heldBackWait * 2));
+        await listener.next(heldBackWait, signal);
+        continue;
+      }
+      heldBackWait = 0;
       await listener.next(pollIntervalMs, signal);
     }
   }
