@@ -6,17 +6,26 @@ import {
   type EventData,
   type EventType,
   producerOf,
+  streamFor,
   type TaskType,
   type TesseraEvent,
 } from '@tessera/contracts';
-import { type Clock, createLogger, createTokenVerifier, type StartOptions } from '@tessera/service-kit';
+import {
+  type Clock,
+  createLogger,
+  createTokenVerifier,
+  type KitTables,
+  type StartOptions,
+} from '@tessera/service-kit';
 import {
   createTestIssuer,
   foreignEvent,
   type ServiceTestClient,
   serviceTestClient,
   testServiceConfig,
+  waitFor,
 } from '@tessera/service-kit/testing';
+import type { Kysely } from 'kysely';
 import { type EngagementConfig, engagementConfigSchema } from '../config.ts';
 import { consumerNames, type Producer } from '../messaging/consumers.ts';
 import { type RunningEngagement, startEngagement } from '../service.ts';
@@ -32,6 +41,11 @@ export interface TestEngagement extends ServiceTestClient {
   publishTask(type: TaskType, campaign: { campaignId: string; companyId: string }): Promise<string>;
   /** A contributor announced by identity, and their token. */
   contributor(options?: { referralCode?: string }): Promise<TestUser>;
+  /**
+   * Waits until what engagement told itself has come back: every outbox row published and the
+   * consumer of its own stream (level changes, badges → notifications) idle.
+   */
+  settled(): Promise<void>;
   /** Stops the service and starts it again on the same database and bus (a crash and restart). */
   restart(): Promise<void>;
   stop(): Promise<void>;
@@ -114,6 +128,23 @@ export async function startTestEngagement(
         ...(referralCode ? { referral_code: referralCode } : {}),
       });
       return { id, token: await client.token({ sub: id, role: 'contributor' }) };
+    },
+    async settled() {
+      const kit = service.db as unknown as Kysely<KitTables>;
+      const stream = streamFor('engagement', service.bus.ns).name;
+      await waitFor(
+        async () => {
+          const unpublished = await kit
+            .selectFrom('outbox')
+            .select('position')
+            .where('published_at', 'is', null)
+            .executeTakeFirst();
+          if (unpublished) return false;
+          const info = await service.bus.jsm.consumers.info(stream, consumerNames.engagement);
+          return info.num_pending === 0 && info.num_ack_pending === 0;
+        },
+        { what: 'engagement to handle its own events' },
+      );
     },
     async restart() {
       await service.stop();
