@@ -1,5 +1,5 @@
 import { type AccountState, evolveAccount } from '../domain/account-state.ts';
-import { accountStream, parseAccountId } from '../domain/accounts.ts';
+import { accountStream, parseAccountId, transferStream } from '../domain/accounts.ts';
 import { decideTransfers } from '../domain/decide-transfers.ts';
 import type { ResolutionDecision, StreamExpectation, StreamWrite } from '../domain/decision.ts';
 import { LedgerInvariantError } from '../domain/errors.ts';
@@ -87,7 +87,14 @@ export function decideBatch(commands: readonly Command[], view: BatchView, now: 
     let working = transfers.get(id);
     if (!working) {
       const { state, revision } = view.transfer(id);
-      working = { stream: '', base: revision, state, events: [], first: undefined, relied: false };
+      working = {
+        stream: transferStream(id),
+        base: revision,
+        state,
+        events: [],
+        first: undefined,
+        relied: false,
+      };
       transfers.set(id, working);
     }
     return working;
@@ -105,7 +112,6 @@ export function decideBatch(commands: readonly Command[], view: BatchView, now: 
       } else {
         const id = first.type === 'transfer-created' ? first.data.id : first.data.transfer_id;
         const working = transferOf(id);
-        working.stream = write.stream;
         for (const event of write.events) working.state = evolveTransfer(working.state, event);
         record(working, write);
       }

@@ -5,8 +5,9 @@ import { createTestDatabase } from '@tessera/service-kit/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { accountIds } from '../domain/accounts.ts';
 import type { TransferRequest } from '../domain/transfers.ts';
-import { type EventStore, WrongExpectedRevisionError } from '../store/event-store.ts';
+import type { EventStore } from '../store/event-store.ts';
 import { createPostgresEventStore } from '../store/postgres-store.ts';
+import { countingConflicts } from './__fixtures__/counting-store.ts';
 import { createLedger } from './ledger.ts';
 
 /**
@@ -80,22 +81,11 @@ describe('the batching writer on Postgres', () => {
   });
 
   it('lets two writers on one store race over shared accounts without breaking a constraint', async () => {
-    let conflicts = 0;
-    const counting = async (): Promise<EventStore> => {
-      const inner = await store();
-      return {
-        ...inner,
-        async append(appends) {
-          try {
-            return await inner.append(appends);
-          } catch (error) {
-            if (error instanceof WrongExpectedRevisionError) conflicts += 1;
-            throw error;
-          }
-        },
-      };
-    };
-    const writers = [createLedger(await counting()), createLedger(await counting())];
+    const counted = { conflicts: 0 };
+    const writers = [
+      createLedger(countingConflicts(await store(), counted)),
+      createLedger(countingConflicts(await store(), counted)),
+    ];
     const users = Array.from({ length: 4 }, () => accountIds.userAvailable(randomUUID()));
     for (const user of users) expect((await writers[0]!.transfer([topup(user, 5_000)])).ok).toBe(true);
 
@@ -125,7 +115,7 @@ describe('the batching writer on Postgres', () => {
     ).toBe(true);
     expect(writers.map((w) => w.stats().largest).every((largest) => largest > 1)).toBe(true);
     console.info(
-      `two writers: ${moved.length} moved, ${outcomes.length - moved.length} refused, ${conflicts} lost races, ` +
+      `two writers: ${moved.length} moved, ${outcomes.length - moved.length} refused, ${counted.conflicts} lost races, ` +
         `batches ${JSON.stringify(writers.map((w) => w.stats()))}`,
     );
   });

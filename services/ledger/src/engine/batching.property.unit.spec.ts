@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import { isDeepStrictEqual } from 'node:util';
 import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -10,7 +9,8 @@ import {
   LedgerModel,
   type Outcome,
   snapshot,
-  toRequest,
+  requestsOf,
+  targetOf,
 } from '../domain/__fixtures__/ledger-model.ts';
 import type { TransferRequest } from '../domain/transfers.ts';
 import { createMemoryEventStore } from '../store/memory-store.ts';
@@ -37,30 +37,21 @@ function toCalls(commands: Command[]): Call[] {
   const submitted: TransferRequest[][] = [];
   const ids: string[] = [];
   const pendingIds: string[] = [];
-  const pick = <T>(items: T[], index: number): T | undefined => items[index % Math.max(items.length, 1)];
   const calls: Call[] = [];
   for (const cmd of commands) {
     if (cmd.type === 'advance') continue;
     if (cmd.type === 'transfer' || cmd.type === 'repeat') {
-      let requests: TransferRequest[];
-      if (cmd.type === 'transfer') requests = cmd.specs.map(toRequest);
-      else {
-        const previous = pick(submitted, cmd.index);
-        if (!previous) continue;
-        requests = previous.map((r) => ({ ...r }));
-        if (cmd.change === 'amount')
-          requests[0] = { ...requests[0]!, amount: requests[0]!.amount === 1 ? 2 : 1 };
-        if (cmd.change === 'order') requests.reverse();
-      }
+      const requests = requestsOf(cmd, submitted);
+      if (!requests) continue;
       submitted.push(requests);
       for (const r of requests) {
-        ids.push(r.id);
-        if (r.pending) pendingIds.push(r.id);
+        if (!ids.includes(r.id)) ids.push(r.id);
+        if (r.pending && !pendingIds.includes(r.id)) pendingIds.push(r.id);
       }
       calls.push({ kind: 'transfer', requests });
       continue;
     }
-    const id = (cmd.index % 5 === 0 ? pick(ids, cmd.index) : pick(pendingIds, cmd.index)) ?? randomUUID();
+    const id = targetOf(cmd.index, ids, pendingIds);
     calls.push({ kind: 'resolve', id, action: cmd.type === 'expire' ? 'expire' : cmd.action });
   }
   return calls;

@@ -3,8 +3,9 @@ import { createTestDatabase } from '@tessera/service-kit/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { accountIds, transferStream } from '../domain/accounts.ts';
 import type { TransferRequest } from '../domain/transfers.ts';
-import { type EventStore, WrongExpectedRevisionError } from '../store/event-store.ts';
+import type { EventStore } from '../store/event-store.ts';
 import { createPostgresEventStore } from '../store/postgres-store.ts';
+import { countingConflicts } from './__fixtures__/counting-store.ts';
 import { createLedger, type LedgerOptions } from './ledger.ts';
 import type { LedgerEngine } from './types.ts';
 
@@ -17,23 +18,13 @@ import type { LedgerEngine } from './types.ts';
 let database: { url: string; drop(): Promise<void> };
 const stores: EventStore[] = [];
 const pools: EventStore[] = [];
-let conflicts = 0;
+const counted = { conflicts: 0 };
 
 /** A store of its own (its own pool), counting the optimistic-concurrency conflicts it reports. */
 async function counting(): Promise<EventStore> {
   const store = await createPostgresEventStore({ db: database.url, poolSize: 16 });
   stores.push(store);
-  return {
-    ...store,
-    async append(appends) {
-      try {
-        return await store.append(appends);
-      } catch (error) {
-        if (error instanceof WrongExpectedRevisionError) conflicts += 1;
-        throw error;
-      }
-    },
-  };
+  return countingConflicts(store, counted);
 }
 
 async function engines(count: number, options?: LedgerOptions): Promise<LedgerEngine[]> {
@@ -89,7 +80,7 @@ describe('the concurrency case: 50 concurrent penalties of 10.00 against an avai
     const ledgers = await engines(count);
     const { user, topup, penalty } = fresh();
     expect((await ledgers[0]!.transfer([topup(user, 10_000)])).ok).toBe(true);
-    const conflictsBefore = conflicts;
+    const conflictsBefore = counted.conflicts;
 
     const outcomes = await Promise.all(
       Array.from({ length: 50 }, (_, i) => ledgers[i % count]!.transfer([penalty(1000)])),
@@ -104,9 +95,9 @@ describe('the concurrency case: 50 concurrent penalties of 10.00 against an avai
     expect(available(account)).toBe(0);
     // With one engine the in-process lock queues the penalties; across engines the store refuses
     // every stale write, and the engines retry.
-    console.info(`${count} engine(s): ${conflicts - conflictsBefore} conflicts`);
-    if (count === 1) expect(conflicts).toBe(conflictsBefore);
-    if (count === 50) expect(conflicts).toBeGreaterThan(conflictsBefore);
+    console.info(`${count} engine(s): ${counted.conflicts - conflictsBefore} conflicts`);
+    if (count === 1) expect(counted.conflicts).toBe(conflictsBefore);
+    if (count === 50) expect(counted.conflicts).toBeGreaterThan(conflictsBefore);
   });
 
   it('keeps the balance exact with penalties, holds and top-ups racing on two processes', async () => {

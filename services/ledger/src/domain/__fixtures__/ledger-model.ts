@@ -299,7 +299,7 @@ export interface LedgerSubject {
   check?(): Promise<void>;
 }
 
-export function toRequest(spec: TransferSpec): TransferRequest {
+function toRequest(spec: TransferSpec): TransferRequest {
   const account = (index: number) => accountPool[index] ?? invalidAccount;
   return {
     id: randomUUID(),
@@ -311,6 +311,29 @@ export function toRequest(spec: TransferSpec): TransferRequest {
     ...(spec.pending ? { pending: spec.pending } : {}),
     ...(spec.balancing ? { balancing_debit: true } : {}),
   };
+}
+
+/**
+ * The transfers a transfer or repeat command sends: new ones from its specs, or a copy of an earlier
+ * command's (same ids), perhaps with another amount or order; undefined when there is none to repeat.
+ */
+export function requestsOf(
+  cmd: Extract<Command, { type: 'transfer' | 'repeat' }>,
+  submitted: readonly TransferRequest[][],
+): TransferRequest[] | undefined {
+  if (cmd.type === 'transfer') return cmd.specs.map(toRequest);
+  const previous = submitted[cmd.index % Math.max(submitted.length, 1)];
+  if (!previous) return undefined;
+  const requests = previous.map((r) => ({ ...r }));
+  if (cmd.change === 'amount') requests[0] = { ...requests[0]!, amount: requests[0]!.amount === 1 ? 2 : 1 };
+  if (cmd.change === 'order') requests.reverse();
+  return requests;
+}
+
+/** The transfer a resolve or expire names: mostly one asked as pending; sometimes any id, or one never seen. */
+export function targetOf(index: number, ids: readonly string[], pendingIds: readonly string[]): string {
+  const pick = (items: readonly string[]) => items[index % Math.max(items.length, 1)];
+  return (index % 5 === 0 ? pick(ids) : pick(pendingIds)) ?? randomUUID();
 }
 
 export interface RunStats {
@@ -337,8 +360,6 @@ export async function runAgainstModel(
   const submitted: TransferRequest[][] = [];
   const ids: string[] = [];
   const pendingIds: string[] = [];
-  const pick = <T>(items: T[], index: number): T | undefined => items[index % Math.max(items.length, 1)];
-
   for (const [step, cmd] of commands.entries()) {
     const before = await snapshot(subject);
     let expected: Outcome;
@@ -346,16 +367,8 @@ export async function runAgainstModel(
     switch (cmd.type) {
       case 'transfer':
       case 'repeat': {
-        let requests: TransferRequest[];
-        if (cmd.type === 'transfer') requests = cmd.specs.map(toRequest);
-        else {
-          const previous = pick(submitted, cmd.index);
-          if (!previous) continue;
-          requests = previous.map((r) => ({ ...r }));
-          if (cmd.change === 'amount')
-            requests[0] = { ...requests[0]!, amount: requests[0]!.amount === 1 ? 2 : 1 };
-          if (cmd.change === 'order') requests.reverse();
-        }
+        const requests = requestsOf(cmd, submitted);
+        if (!requests) continue;
         submitted.push(requests);
         for (const r of requests) {
           if (!ids.includes(r.id)) ids.push(r.id);
@@ -367,8 +380,7 @@ export async function runAgainstModel(
       }
       case 'resolve':
       case 'expire': {
-        // Mostly transfers asked as pending; sometimes any id, or one never seen.
-        const id = (cmd.index % 5 === 0 ? pick(ids, cmd.index) : pick(pendingIds, cmd.index)) ?? randomUUID();
+        const id = targetOf(cmd.index, ids, pendingIds);
         const action = cmd.type === 'expire' ? 'expire' : cmd.action;
         expected = model.resolve(id, action);
         actual = action === 'expire' ? await subject.expire(id) : await subject.resolve(id, action);
