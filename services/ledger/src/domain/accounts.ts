@@ -78,3 +78,8 @@ export function accountStream(accountId: string, currency: string): string {
 export function transferStream(transferId: string): string {
   return `transfer-${transferId}`;
 }
+
+/** The transfer whose stream this is; undefined for any other stream. */
+export function transferIdOf(stream: string): string | undefined {
+  return stream.startsWith('transfer-') ? stream.slice('transfer-'.length) : undefined;
+}

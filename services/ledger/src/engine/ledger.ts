@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { accountStream, transferStream } from '../domain/accounts.ts';
+import { accountStream, transferIdOf, transferStream } from '../domain/accounts.ts';
 import { decideExpiry, decideResolution } from '../domain/decide-resolution.ts';
 import { parseTransferRequests } from '../domain/decide-transfers.ts';
 import { InvalidRequestError, LedgerContentionError } from '../domain/errors.ts';
@@ -99,7 +99,7 @@ export function createLedger(store: EventStore, options: LedgerOptions = {}): Le
     try {
       while (queue.length > 0) {
         const batch = queue.splice(0, maxBatch);
-        // runBatch answers every command; should it throw (a hook), nobody is left waiting.
+        // What runBatch cannot survive answers the whole batch (one prefetch refused ignores it).
         await runBatch(batch).catch((error: unknown) => {
           for (const queued of batch) queued.reject(error);
         });
@@ -142,7 +142,7 @@ export function createLedger(store: EventStore, options: LedgerOptions = {}): Le
     });
     const opened = new Map<string, Promise<unknown>>();
     for (const stream of needs.flat()) {
-      if (stream.startsWith(transferStream('')) || accounts.peek(stream) || opened.has(stream)) continue;
+      if (transferIdOf(stream) !== undefined || accounts.peek(stream) || opened.has(stream)) continue;
       opened.set(stream, accounts.load(stream));
     }
     await load(opened);
@@ -157,11 +157,12 @@ export function createLedger(store: EventStore, options: LedgerOptions = {}): Le
 
   /** After a lost race: catch up the stream it was lost on (all unknown transfers, for a transfer). */
   async function refresh(lostOn: string, batch: Queued[]): Promise<void> {
-    if (!lostOn.startsWith(transferStream(''))) {
+    const lostTransfer = transferIdOf(lostOn);
+    if (lostTransfer === undefined) {
       await accounts.load(lostOn);
       return;
     }
-    const ids = new Set<string>([lostOn.slice(transferStream('').length)]);
+    const ids = new Set<string>([lostTransfer]);
     for (const { command } of batch) {
       if (command.kind === 'resolve') ids.add(command.pendingId);
       else for (const request of command.requests) if (!transfers.get(request.id).state) ids.add(request.id);
@@ -169,59 +170,45 @@ export function createLedger(store: EventStore, options: LedgerOptions = {}): Le
     await Promise.all([...ids].map(learnTransfer));
   }
 
+  /**
+   * Decides and appends a batch until it commits, then answers it. Anything but a lost race
+   * (a store failure, contention past maxRetries) is thrown, and `drain` answers the batch with it.
+   */
   async function runBatch(batch: Queued[]): Promise<void> {
     for (let tries = 0; ; tries += 1) {
-      let live: Queued[];
-      let decided: DecidedBatch;
-      try {
-        live = await prefetch(batch);
-        if (live.length === 0) return;
-        decided = decideBatch(
-          live.map((queued) => queued.command),
-          view,
-          clock(),
-        );
-      } catch (error) {
-        for (const queued of batch) queued.reject(error);
-        return;
-      }
-      batch = live;
+      const live = await prefetch(batch);
+      if (live.length === 0) return;
+      const decided = decideBatch(
+        live.map((queued) => queued.command),
+        view,
+        clock(),
+      );
       try {
         await appendBatch(decided);
       } catch (error) {
-        if (!(error instanceof WrongExpectedRevisionError)) {
-          for (const queued of batch) queued.reject(error);
-          return;
-        }
+        if (!(error instanceof WrongExpectedRevisionError)) throw error;
         if (tries >= maxRetries) {
-          const contention = new LedgerContentionError(
-            `a batch of ${batch.length} command(s): still losing races after ${tries} retries`,
+          throw new LedgerContentionError(
+            `a batch of ${live.length} command(s): still losing races after ${tries} retries`,
             { cause: error },
           );
-          for (const queued of batch) queued.reject(contention);
-          return;
         }
-        try {
-          await refresh(error.stream, batch);
-        } catch (refreshError) {
-          for (const queued of batch) queued.reject(refreshError);
-          return;
-        }
-        if (!error.stream.startsWith(transferStream('')))
-          await sleep(Math.random() * Math.min(50, 2 ** tries));
+        await refresh(error.stream, live);
+        if (transferIdOf(error.stream) === undefined) await sleep(Math.random() * Math.min(50, 2 ** tries));
+        batch = live;
         continue;
       }
-      await options.hooks?.afterAppend?.(batch.length);
+      await options.hooks?.afterAppend?.(live.length);
       const again: Queued[] = [];
-      batch.forEach((queued, index) => {
+      live.forEach((queued, index) => {
         const outcome = decided.outcomes[index];
         if (outcome) queued.resolve(outcome);
         else again.push(queued);
       });
       queue.unshift(...again);
       stats.batches += 1;
-      stats.commands += batch.length - again.length;
-      stats.largest = Math.max(stats.largest, batch.length - again.length);
+      stats.commands += live.length - again.length;
+      stats.largest = Math.max(stats.largest, live.length - again.length);
       return;
     }
   }

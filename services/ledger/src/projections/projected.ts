@@ -1,4 +1,4 @@
-import { transferStream } from '../domain/accounts.ts';
+import { transferIdOf } from '../domain/accounts.ts';
 import type { RecordedEvent } from '../store/event-store.ts';
 
 /**
@@ -12,15 +12,13 @@ export interface ProjectedTransfers {
   next(id: string, ms: number): { woken: Promise<void>; cancel(): void };
 }
 
-const PREFIX = transferStream('');
-
 export function createProjectedTransfers(): ProjectedTransfers {
   const waiters = new Map<string, Set<() => void>>();
   return {
     committed(events) {
       for (const { stream } of events) {
-        if (!stream.startsWith(PREFIX)) continue;
-        const wake = waiters.get(stream.slice(PREFIX.length));
+        const id = transferIdOf(stream);
+        const wake = id === undefined ? undefined : waiters.get(id);
         if (wake) for (const done of [...wake]) done();
       }
     },
