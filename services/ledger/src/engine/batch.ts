@@ -24,6 +24,11 @@ export type CommandOutcome = TransferOutcome | ResolutionOutcome;
 export interface Versioned<T> {
   state: T | undefined;
   revision: number;
+  /**
+   * Created by a batch still in flight: the store cannot check an expectation on it before that
+   * batch commits, so a command that needs it is decided in a later batch.
+   */
+  unsettled?: boolean;
 }
 
 /** What the writer knows before the batch: every account a command touches, and transfers it holds. */
@@ -77,8 +82,9 @@ export function decideBatch(commands: readonly Command[], view: BatchView, now: 
   const accountOf = (stream: string): Working<AccountState> => {
     let working = accounts.get(stream);
     if (!working) {
-      const { state, revision } = view.account(stream);
+      const { state, revision, unsettled } = view.account(stream);
       working = { stream, base: revision, state, events: [], first: undefined, relied: false };
+      if (unsettled) working.unknown = true;
       accounts.set(stream, working);
     }
     return working;
@@ -86,7 +92,7 @@ export function decideBatch(commands: readonly Command[], view: BatchView, now: 
   const transferOf = (id: string): Working<TransferRecord> => {
     let working = transfers.get(id);
     if (!working) {
-      const { state, revision } = view.transfer(id);
+      const { state, revision, unsettled } = view.transfer(id);
       working = {
         stream: transferStream(id),
         base: revision,
@@ -94,6 +100,7 @@ export function decideBatch(commands: readonly Command[], view: BatchView, now: 
         events: [],
         first: undefined,
         relied: false,
+        unknown: unsettled,
       };
       transfers.set(id, working);
     }
@@ -118,7 +125,15 @@ export function decideBatch(commands: readonly Command[], view: BatchView, now: 
     }
   };
 
+  // Once a command must wait for a later batch, so do all after it: the batch keeps arrival order.
+  let deferred = false;
   const outcomes = commands.map((command): CommandOutcome | undefined => {
+    const outcome = deferred ? undefined : decide(command);
+    deferred ||= outcome === undefined;
+    return outcome;
+  });
+
+  function decide(command: Command): CommandOutcome | undefined {
     if (command.kind === 'transfer') {
       const existingTransfers = new Map<string, TransferRecord>();
       for (const request of command.requests) {
@@ -128,7 +143,7 @@ export function decideBatch(commands: readonly Command[], view: BatchView, now: 
       const states = new Map<string, AccountState>();
       for (const stream of accountStreamsOf(command.requests)) {
         const working = accountOf(stream);
-        // Its fold turned stale in this batch: the writer reads it again and decides next batch.
+        // Its fold turned stale in this batch, or its creation is in flight: decided in a later batch.
         if (working.unknown) return undefined;
         if (working.state) states.set(stream, working.state);
       }
@@ -140,13 +155,15 @@ export function decideBatch(commands: readonly Command[], view: BatchView, now: 
       apply(decision.writes);
       return { ok: true, transfers: decision.transfers.map(toTransfer), replayed: false };
     }
-    const decision = command.decide(transferOf(command.pendingId).state, now);
+    const pending = transferOf(command.pendingId);
+    if (pending.unknown) return undefined;
+    const decision = command.decide(pending.state, now);
     if (decision.kind === 'rejected') return { ok: false, rejection: decision.rejection };
     if (decision.kind === 'replayed')
       return { ok: true, transfer: toTransfer(decision.transfer), replayed: true };
     apply(decision.writes);
     return { ok: true, transfer: toTransfer(decision.transfer), replayed: false };
-  });
+  }
 
   return { outcomes, transfers: written(transfers), accounts: written(accounts) };
 }

@@ -3,6 +3,7 @@ import { accountStream, transferIdOf, transferStream } from '../domain/accounts.
 import { decideExpiry, decideResolution } from '../domain/decide-resolution.ts';
 import { parseTransferRequests } from '../domain/decide-transfers.ts';
 import { InvalidRequestError, LedgerContentionError } from '../domain/errors.ts';
+import type { AccountState } from '../domain/account-state.ts';
 import { type TransferRecord, evolveTransfer, toTransfer } from '../domain/transfer-state.ts';
 import type { PendingResolution } from '../domain/transfers.ts';
 import { type EventStore, type StreamAppend, WrongExpectedRevisionError } from '../store/event-store.ts';
@@ -29,22 +30,68 @@ export interface LedgerOptions {
   maxCachedTransfers?: number;
   /** The most commands decided and appended together (default 512). */
   maxBatch?: number;
+  /** How many batches may be in flight at once, each decided on the one before (default 2; 1: none). */
+  pipelineDepth?: number;
   /** Fault injection for tests: runs after a batch's append committed, before anyone is answered. */
   hooks?: { afterAppend?: (commands: number) => void | Promise<void> };
 }
+
+/** A queue at least this long, with nothing in flight, is split across the pipeline. */
+const SPLIT_FROM = 16;
+
+/** A command that appended what it decided: it stands whatever became of the batches before it. */
+const appended = (outcome: CommandOutcome) => outcome.ok && !outcome.replayed;
 
 interface Queued {
   command: Command;
   resolve: (outcome: CommandOutcome) => void;
   reject: (error: unknown) => void;
+  /** Races this command's batches lost so far. */
+  tries: number;
+}
+
+/** A batch whose append is on its way to the store. */
+interface InFlight {
+  seq: number;
+  live: Queued[];
+  decided: DecidedBatch;
+  /** Set when the append settled: its last revisions, or why it failed. */
+  settled?: { revisions: number[] } | { error: unknown };
+  wait: Promise<void>;
+  /** An earlier batch it was decided on failed: only what it appended itself stands. */
+  poisoned: boolean;
+  /** It relies on a fold it could not keep: the next batch waits for it to settle. */
+  barrier: boolean;
+  /** Per account stream it writes: the tentative fold it started from (none: the writer's own). */
+  startedFrom: Map<string, Tentative<AccountState> | undefined>;
+  /** The tentative folds it left, by stream. */
+  left: Map<string, Tentative<AccountState>>;
+}
+
+/** What a batch left behind, seen by the batches decided while it is in flight. */
+interface Tentative<T> {
+  state: T | undefined;
+  revision: number;
+  seq: number;
+  /** The batch creates the stream. */
+  unsettled: boolean;
+  /** The batch committed and this is the stream's true fold at `revision`. */
+  confirmed?: boolean;
 }
 
 /**
  * The ledger's write side: one writer per engine. Commands queue; the writer takes everything
  * that has accumulated (up to `maxBatch`, never waiting for more), decides each in order against
  * the account and transfer states it holds in memory (later commands see what earlier ones left),
- * appends the whole batch in ONE atomic append, and only then answers every caller. A refused
- * command is answered with its refusal and leaves the rest of the batch alone.
+ * appends the whole batch in ONE atomic append, and only after it committed answers its callers.
+ * A refused command is answered with its refusal and leaves the rest of the batch alone.
+ *
+ * Pipelined: while a batch's append is in flight, the next one (up to `pipelineDepth` in all) is
+ * decided on the state the earlier left tentatively and appended at once, so deciding overlaps
+ * committing and the store works on two appends. A batch is answered only after every earlier one
+ * settled. When one fails, the writer stops taking new batches until the later ones settled: what
+ * they appended stands (every state they relied on was checked by the store), and everything else
+ * they decided (refusals, replays) is decided again.
  *
  * The store stays the guarantee across processes: the append carries, per stream, `no_stream` for
  * every new transfer and newly opened account, the revision the batch started from for every
@@ -57,16 +104,28 @@ export function createLedger(store: EventStore, options: LedgerOptions = {}): Le
   const clock = options.clock ?? (() => new Date());
   const maxRetries = options.maxRetries ?? 100;
   const maxBatch = options.maxBatch ?? 512;
+  const depth = Math.max(1, options.pipelineDepth ?? 2);
   const accounts = createAccountCache(store, options.maxCachedAccounts ?? 100_000);
   const transfers = createTransferCache(options.maxCachedTransfers ?? 100_000);
+  const tentativeAccounts = new Map<string, Tentative<AccountState>>();
+  const tentativeTransfers = new Map<string, Tentative<TransferRecord>>();
   const queue: Queued[] = [];
-  const stats: BatchStats = { batches: 0, commands: 0, largest: 0 };
+  const inFlight: InFlight[] = [];
+  const stats: BatchStats = { batches: 0, commands: 0, largest: 0, overlapped: 0 };
   let draining = false;
+  let seq = 0;
+  /** Wakes the writer when a command arrives while it waits for a batch in flight. */
+  let arrived: (() => void) | undefined;
+  /** A failed batch's recovery, done once nothing is in flight: the streams it lost on. */
+  let recovery: { lostOn: string[]; commands: Queued[]; tries: number } | undefined;
 
   const view: BatchView = {
-    account: (stream) => accounts.peek(stream) ?? { state: undefined, revision: -1 },
-    transfer: (id) => transfers.get(id),
+    account: (stream) =>
+      tentativeAccounts.get(stream) ?? accounts.peek(stream) ?? { state: undefined, revision: -1 },
+    transfer: (id) => tentativeTransfers.get(id) ?? transfers.get(id),
   };
+  const holdsAccount = (stream: string) =>
+    tentativeAccounts.has(stream) || accounts.peek(stream) !== undefined;
 
   async function readTransfer(id: string): Promise<{ record: TransferRecord | undefined; revision: number }> {
     let record: TransferRecord | undefined;
@@ -86,7 +145,8 @@ export function createLedger(store: EventStore, options: LedgerOptions = {}): Le
 
   function submit(command: Command): Promise<CommandOutcome> {
     return new Promise((resolve, reject) => {
-      queue.push({ command, resolve, reject });
+      queue.push({ command, resolve, reject, tries: 0 });
+      arrived?.();
       if (!draining) {
         draining = true;
         // Callers in the same tick join the first batch.
@@ -97,16 +157,43 @@ export function createLedger(store: EventStore, options: LedgerOptions = {}): Le
 
   async function drain(): Promise<void> {
     try {
-      while (queue.length > 0) {
-        const batch = queue.splice(0, maxBatch);
-        // What runBatch cannot survive answers the whole batch (one prefetch refused ignores it).
-        await runBatch(batch).catch((error: unknown) => {
-          for (const queued of batch) queued.reject(error);
-        });
+      for (;;) {
+        while (inFlight[0]?.settled) settle(inFlight.shift()!);
+        if (inFlight.length === 0 && recovery) {
+          await recover(recovery);
+          recovery = undefined;
+          continue;
+        }
+        const canLaunch = !recovery && inFlight.length < depth && !inFlight[inFlight.length - 1]?.barrier;
+        if (canLaunch && queue.length > 0) {
+          const batch = queue.splice(0, batchSize());
+          // What launching cannot survive answers the whole batch (one prefetch refused ignores it).
+          await launch(batch).catch((error: unknown) => {
+            for (const queued of batch) queued.reject(error);
+          });
+          continue;
+        }
+        if (inFlight.length === 0) return;
+        // Wait for the oldest batch; commands that arrive meanwhile start the next one if they may.
+        await (canLaunch
+          ? Promise.race([inFlight[0]!.wait, new Promise<void>((resolve) => (arrived = resolve))])
+          : inFlight[0]!.wait);
+        arrived = undefined;
       }
     } finally {
       draining = false;
     }
+  }
+
+  /**
+   * How many queued commands the next batch takes. With nothing in flight and a long queue, a share
+   * of it, so the batches after it start while it commits instead of all waiting for one append.
+   */
+  function batchSize(): number {
+    const free = depth - inFlight.length;
+    const share =
+      inFlight.length === 0 && queue.length >= SPLIT_FROM ? Math.ceil(queue.length / free) : queue.length;
+    return Math.min(maxBatch, share);
   }
 
   /**
@@ -122,7 +209,7 @@ export function createLedger(store: EventStore, options: LedgerOptions = {}): Le
     };
     const pendings = new Map<string, Promise<unknown>>();
     for (const { command } of batch) {
-      if (command.kind !== 'resolve' || transfers.get(command.pendingId).state) continue;
+      if (command.kind !== 'resolve' || view.transfer(command.pendingId).state) continue;
       const key = transferStream(command.pendingId);
       if (!pendings.has(key)) pendings.set(key, learnTransfer(command.pendingId));
     }
@@ -130,7 +217,7 @@ export function createLedger(store: EventStore, options: LedgerOptions = {}): Le
 
     const needs = batch.map(({ command }) => {
       if (command.kind === 'transfer') return accountStreamsOf(command.requests);
-      const pending = transfers.get(command.pendingId).state;
+      const pending = view.transfer(command.pendingId).state;
       const streams = [transferStream(command.pendingId)];
       if (pending) {
         streams.push(
@@ -142,7 +229,7 @@ export function createLedger(store: EventStore, options: LedgerOptions = {}): Le
     });
     const opened = new Map<string, Promise<unknown>>();
     for (const stream of needs.flat()) {
-      if (transferIdOf(stream) !== undefined || accounts.peek(stream) || opened.has(stream)) continue;
+      if (transferIdOf(stream) !== undefined || holdsAccount(stream) || opened.has(stream)) continue;
       opened.set(stream, accounts.load(stream));
     }
     await load(opened);
@@ -153,6 +240,160 @@ export function createLedger(store: EventStore, options: LedgerOptions = {}): Le
       queued.reject(failures.get(failed));
       return false;
     });
+  }
+
+  /** Decides a batch on the state the batches in flight left, and sends its append on its way. */
+  async function launch(batch: Queued[]): Promise<void> {
+    const live = await prefetch(batch);
+    if (live.length === 0) return;
+    const decided = decideBatch(
+      live.map((queued) => queued.command),
+      view,
+      clock(),
+    );
+    const flight: InFlight = {
+      seq: (seq += 1),
+      live,
+      decided,
+      wait: Promise.resolve(),
+      poisoned: false,
+      barrier: decided.outcomes.includes(undefined) || decided.accounts.some((a) => a.state === undefined),
+      startedFrom: new Map(),
+      left: new Map(),
+    };
+    for (const { state, base, events } of decided.transfers) {
+      if (!state) continue;
+      const unsettled = base < 0;
+      tentativeTransfers.set(state.id, { state, revision: base + events.length, seq: flight.seq, unsettled });
+    }
+    for (const { stream, state, base, events } of decided.accounts) {
+      const tentative = { state, revision: base + events.length, seq: flight.seq, unsettled: base < 0 };
+      flight.startedFrom.set(stream, tentativeAccounts.get(stream));
+      flight.left.set(stream, tentative);
+      tentativeAccounts.set(stream, tentative);
+    }
+    flight.wait = appendBatch(decided).then(
+      (revisions) => void (flight.settled = { revisions }),
+      (error: unknown) => void (flight.settled = { error }),
+    );
+    if (inFlight.length > 0) stats.overlapped += 1;
+    inFlight.push(flight);
+  }
+
+  /** One append for the whole batch; the last revision of each stream, transfers first. */
+  async function appendBatch(decided: DecidedBatch): Promise<number[]> {
+    const streams = [...decided.transfers, ...decided.accounts];
+    if (streams.length === 0) return [];
+    const appends: StreamAppend[] = streams.map(({ stream, expected, events }) => ({
+      stream,
+      expected,
+      events: events.map(toEventToAppend),
+    }));
+    const result = await store.append(appends);
+    await options.hooks?.afterAppend?.(decided.outcomes.length);
+    return result.streams.map((s) => s.revision);
+  }
+
+  /** The oldest batch in flight has settled: keep what it wrote, answer or requeue its commands. */
+  function settle(flight: InFlight): void {
+    for (const [id, entry] of tentativeTransfers) if (entry.seq === flight.seq) tentativeTransfers.delete(id);
+    for (const [stream, entry] of tentativeAccounts)
+      if (entry.seq === flight.seq) tentativeAccounts.delete(stream);
+    const { settled } = flight;
+    if (!settled) throw new Error('settling a batch still in flight');
+    const again = 'error' in settled ? failed(flight, settled.error) : committed(flight, settled.revisions);
+    if (recovery) recovery.commands.push(...again);
+    else queue.unshift(...again);
+  }
+
+  /** Answers what stands of a committed batch; returns the commands to decide again. */
+  function committed(flight: InFlight, revisions: number[]): Queued[] {
+    keepWritten(flight, revisions);
+    const again: Queued[] = [];
+    flight.live.forEach((queued, index) => {
+      const outcome = flight.decided.outcomes[index];
+      // After an earlier batch failed, a refusal or replay may rest on its writes: decide again.
+      if (outcome && (!flight.poisoned || appended(outcome))) queued.resolve(outcome);
+      else again.push(queued);
+    });
+    const answered = flight.live.length - again.length;
+    stats.batches += 1;
+    stats.commands += answered;
+    stats.largest = Math.max(stats.largest, answered);
+    return again;
+  }
+
+  /**
+   * A batch wrote nothing. The later ones are poisoned, and no new batch starts until they settled
+   * and the lost race's streams were read again. Returns the commands to decide again.
+   */
+  function failed(flight: InFlight, error: unknown): Queued[] {
+    for (const later of inFlight) later.poisoned = true;
+    recovery ??= { lostOn: [], commands: [], tries: 0 };
+    // It may have failed only because an earlier batch did.
+    if (flight.poisoned) return flight.live;
+    if (!(error instanceof WrongExpectedRevisionError)) {
+      for (const queued of flight.live) queued.reject(error);
+      return [];
+    }
+    recovery.lostOn.push(error.stream);
+    const again: Queued[] = [];
+    for (const queued of flight.live) {
+      queued.tries += 1;
+      recovery.tries = Math.max(recovery.tries, queued.tries);
+      if (queued.tries <= maxRetries) again.push(queued);
+      else {
+        queued.reject(
+          new LedgerContentionError(
+            `a batch of ${flight.live.length} command(s): still losing races after ${maxRetries} retries`,
+            { cause: error },
+          ),
+        );
+      }
+    }
+    return again;
+  }
+
+  /**
+   * The caches take what a committed batch wrote, where its fold is known true: it started from a
+   * true fold (the writer's own, or one an earlier batch confirmed) and its events directly follow
+   * it (nobody else wrote in between, and no batch overtook it). Otherwise the writer keeps its
+   * older fold, which is true at its own revision and which the next load catches up from.
+   */
+  function keepWritten({ decided, startedFrom, left }: InFlight, revisions: number[]): void {
+    decided.transfers.forEach(({ state, base, events }, index) => {
+      const revision = revisions[index] ?? -1;
+      // Guarded by no_stream or its exact revision: nobody else wrote in between.
+      if (state && revision === base + events.length) transfers.put(state.id, state, revision);
+    });
+    const offset = decided.transfers.length;
+    decided.accounts.forEach(({ stream, state, base, events }, index) => {
+      const revision = revisions[offset + index] ?? -1;
+      const from = startedFrom.get(stream);
+      const trueBase = from === undefined || from.confirmed === true;
+      if (state && trueBase && revision === base + events.length) {
+        accounts.put(stream, state, revision);
+        left.get(stream)!.confirmed = true;
+      } else if (!state) accounts.forget(stream);
+    });
+  }
+
+  /**
+   * After a failed batch, once nothing is in flight: catch up the streams it lost on (all unknown
+   * transfers, for a transfer stream), back off on a contended account, and queue its commands and
+   * the later batches' undecided ones first, in the order they came.
+   */
+  async function recover({ lostOn, commands, tries }: NonNullable<typeof recovery>): Promise<void> {
+    try {
+      for (const stream of new Set(lostOn)) await refresh(stream, commands);
+    } catch (error) {
+      for (const queued of commands) queued.reject(error);
+      return;
+    }
+    if (lostOn.some((stream) => transferIdOf(stream) === undefined)) {
+      await sleep(Math.random() * Math.min(50, 2 ** tries));
+    }
+    queue.unshift(...commands);
   }
 
   /** After a lost race: catch up the stream it was lost on (all unknown transfers, for a transfer). */
@@ -168,75 +409,6 @@ export function createLedger(store: EventStore, options: LedgerOptions = {}): Le
       else for (const request of command.requests) if (!transfers.get(request.id).state) ids.add(request.id);
     }
     await Promise.all([...ids].map(learnTransfer));
-  }
-
-  /**
-   * Decides and appends a batch until it commits, then answers it. Anything but a lost race
-   * (a store failure, contention past maxRetries) is thrown, and `drain` answers the batch with it.
-   */
-  async function runBatch(batch: Queued[]): Promise<void> {
-    for (let tries = 0; ; tries += 1) {
-      const live = await prefetch(batch);
-      if (live.length === 0) return;
-      const decided = decideBatch(
-        live.map((queued) => queued.command),
-        view,
-        clock(),
-      );
-      try {
-        await appendBatch(decided);
-      } catch (error) {
-        if (!(error instanceof WrongExpectedRevisionError)) throw error;
-        if (tries >= maxRetries) {
-          throw new LedgerContentionError(
-            `a batch of ${live.length} command(s): still losing races after ${tries} retries`,
-            { cause: error },
-          );
-        }
-        await refresh(error.stream, live);
-        if (transferIdOf(error.stream) === undefined) await sleep(Math.random() * Math.min(50, 2 ** tries));
-        batch = live;
-        continue;
-      }
-      await options.hooks?.afterAppend?.(live.length);
-      const again: Queued[] = [];
-      live.forEach((queued, index) => {
-        const outcome = decided.outcomes[index];
-        if (outcome) queued.resolve(outcome);
-        else again.push(queued);
-      });
-      queue.unshift(...again);
-      stats.batches += 1;
-      stats.commands += live.length - again.length;
-      stats.largest = Math.max(stats.largest, live.length - again.length);
-      return;
-    }
-  }
-
-  /** One append for the whole batch; then the caches hold what it wrote. */
-  async function appendBatch(decided: DecidedBatch): Promise<void> {
-    const streams = [...decided.transfers, ...decided.accounts];
-    if (streams.length === 0) return;
-    const appends: StreamAppend[] = streams.map(({ stream, expected, events }) => ({
-      stream,
-      expected,
-      events: events.map(toEventToAppend),
-    }));
-    const result = await store.append(appends);
-    const revisions = result.streams.map((s) => s.revision);
-    decided.transfers.forEach(({ state, base, events }, index) => {
-      const revision = revisions[index] ?? -1;
-      // Guarded by no_stream or its exact revision: nobody else wrote in between.
-      if (state && revision === base + events.length) transfers.put(state.id, state, revision);
-    });
-    const offset = decided.transfers.length;
-    decided.accounts.forEach(({ stream, state, base, events }, index) => {
-      const revision = revisions[offset + index] ?? -1;
-      // Someone else also appended to this (unconstrained) stream: keep the older fold, which the
-      // next load catches up from.
-      if (state && revision === base + events.length) accounts.put(stream, state, revision);
-      else if (!state) accounts.forget(stream);
-    });
   }
 
   function resolveWith(

@@ -33,6 +33,8 @@ export interface BatchStats {
   batches: number;
   commands: number;
   largest: number;
+  /** Batches sent while an earlier one was still in flight. */
+  overlapped: number;
 }
 
 /**
