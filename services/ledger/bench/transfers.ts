@@ -4,7 +4,8 @@
  * - store appends/s of a realistic transfer (transfer stream + debited account at its expected
  *   revision + credited account), with writers on distinct accounts and on one hot account;
  * - engine transfers/s through `createLedger` (its writer decides what queued in memory and appends
- *   each batch at once), same shapes, with the mean batch;
+ *   each batch at once), same shapes, with the mean batch and the share of batches sent while
+ *   another was in flight (the pipeline, `LEDGER_PIPELINE_DEPTH`, default 2);
  * - the seed function (update balance, insert transaction, approve submission) per user / hot user;
  * - replay: readAll events/s over the whole log.
  *
@@ -61,6 +62,8 @@ interface Measured {
   retries: number;
   /** Engine only: commands per append (the writer's mean batch). */
   meanBatch?: number;
+  /** Engine only: the share of batches sent while another was in flight. */
+  overlapped?: number;
 }
 
 /** Runs `writers` loops of `op` for SECONDS; `op` returns how many optimistic retries it needed. */
@@ -182,7 +185,7 @@ async function benchStore(mode: Mode, writers: number, seconds = SECONDS): Promi
 
 // ---- the engine: read, decide, append ------------------------------------------------------
 
-const engine = createLedger(store);
+const engine = createLedger(store, { pipelineDepth: Number(process.env.LEDGER_PIPELINE_DEPTH ?? 2) });
 
 async function benchEngine(mode: Mode, writers: number, seconds = SECONDS): Promise<Measured> {
   const accounts = accountsFor(mode, writers);
@@ -216,7 +219,12 @@ async function benchEngine(mode: Mode, writers: number, seconds = SECONDS): Prom
     return 0;
   });
   const after = engine.stats();
-  return { ...measured, meanBatch: (after.commands - before.commands) / (after.batches - before.batches) };
+  const batches = after.batches - before.batches;
+  return {
+    ...measured,
+    meanBatch: (after.commands - before.commands) / batches,
+    overlapped: (after.overlapped - before.overlapped) / batches,
+  };
 }
 
 // ---- the seed's process_task_reward, verbatim, on minimal tables ------------------------------
@@ -363,6 +371,7 @@ const header = [
   'engine transfers/s',
   'p50/p99 ms',
   'mean batch',
+  'in flight',
   'seed fn calls/s',
   'p50/p99 ms',
   'store:seed',
@@ -377,6 +386,7 @@ const table = rows.map((r) => [
   fmt(r.engine.perSecond),
   `${ms(r.engine.p50)}/${ms(r.engine.p99)}`,
   (r.engine.meanBatch ?? 0).toFixed(1),
+  `${Math.round((r.engine.overlapped ?? 0) * 100)}%`,
   fmt(r.seed.perSecond),
   `${ms(r.seed.p50)}/${ms(r.seed.p99)}`,
   (r.store.perSecond / r.seed.perSecond).toFixed(2),
