@@ -16,6 +16,7 @@
  */
 import { performance } from 'node:perf_hooks';
 import { fork } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { buildEvent } from '@tessera/contracts';
 import { resolveNats, resolvePostgres } from '@tessera/devstack';
@@ -40,10 +41,69 @@ interface Setup {
   prefix: string;
 }
 /** Consumer → producer: events handled (id, wall-clock ms), or the final stats. */
-type Report = { handled: [string, number][] } | { stats: ConsumerStats };
+type Report = { handled: [string, number][] } | { stats: ConsumerStats } | { ready: true };
 
 const now = () => performance.timeOrigin + performance.now();
 const logger = createLogger({ name: 'bench', level: 'warn', pretty: false });
+
+/** CPU seconds so far of this process and its descendants, by role (Linux /proc; empty elsewhere). */
+type CpuByRole = Record<'producer' | 'consumer' | 'postgres' | 'nats' | 'other', number>;
+const CLOCK_TICKS_PER_SECOND = 100;
+function cpuByRole(consumerPid: number | undefined): CpuByRole | undefined {
+  let pids: string[];
+  try {
+    pids = readdirSync('/proc').filter((name) => /^\d+$/.test(name));
+  } catch {
+    return undefined;
+  }
+  const procs = new Map<number, { parent: number; comm: string; seconds: number }>();
+  for (const pid of pids) {
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      // pid (comm) state ppid ... utime stime are fields 14 and 15; comm may hold spaces.
+      const close = stat.lastIndexOf(')');
+      const fields = stat.slice(close + 2).split(' ');
+      const seconds = (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS_PER_SECOND;
+      procs.set(Number(pid), {
+        parent: Number(fields[1]),
+        comm: stat.slice(stat.indexOf('(') + 1, close),
+        seconds,
+      });
+    } catch {
+      // exited meanwhile
+    }
+  }
+  const total: CpuByRole = { producer: 0, consumer: 0, postgres: 0, nats: 0, other: 0 };
+  for (const [pid, proc] of procs) {
+    const ancestors: number[] = [];
+    for (let at = pid; at > 1 && at !== process.pid; at = procs.get(at)?.parent ?? 0) ancestors.push(at);
+    if (pid !== process.pid && !procs.has(ancestors.at(-1) ?? 0)) continue;
+    if (pid !== process.pid && procs.get(ancestors.at(-1)!)?.parent !== process.pid) continue;
+    const role: keyof CpuByRole =
+      pid === process.pid
+        ? 'producer'
+        : consumerPid !== undefined && ancestors.includes(consumerPid)
+          ? 'consumer'
+          : proc.comm.startsWith('postgres')
+            ? 'postgres'
+            : proc.comm.startsWith('nats-server')
+              ? 'nats'
+              : 'other';
+    total[role] += proc.seconds;
+  }
+  return total;
+}
+/** Microseconds of CPU per event, by role, between two readings. */
+function cpuPerEvent(before: CpuByRole | undefined, after: CpuByRole | undefined, events: number): string {
+  if (!before || !after) return 'n/a (no /proc)';
+  const roles = Object.keys(after) as (keyof CpuByRole)[];
+  const us = (role: keyof CpuByRole) => ((after[role] - before[role]) / events) * 1e6;
+  const total = roles.reduce((sum, role) => sum + us(role), 0);
+  return `${total.toFixed(0)} us/event (${roles
+    .filter((role) => us(role) > 0)
+    .map((role) => `${role} ${us(role).toFixed(0)}`)
+    .join(', ')})`;
+}
 
 const CONSUMER_SETUP = 'BENCH_CONSUMER_SETUP';
 if (process.env[CONSUMER_SETUP]) await consumerProcess(JSON.parse(process.env[CONSUMER_SETUP]) as Setup);
@@ -67,7 +127,11 @@ async function consumerProcess({ databaseUrl, natsUrl, prefix }: Setup): Promise
       },
     },
   });
-  process.once('message', () => {
+  process.on('message', (message: string) => {
+    if (message === 'stats') {
+      report({ stats: consumer.stats() });
+      return;
+    }
     void (async () => {
       await consumer.stop();
       report({ stats: consumer.stats() });
@@ -77,6 +141,7 @@ async function consumerProcess({ databaseUrl, natsUrl, prefix }: Setup): Promise
     })();
   });
   await consumer.start();
+  report({ ready: true });
 }
 
 async function producer(): Promise<void> {
@@ -101,11 +166,17 @@ async function producer(): Promise<void> {
   let handled = 0;
   let onHandled: (() => void) | undefined;
   let stats: ConsumerStats | undefined;
+  let consumerReady!: () => void;
+  const ready = new Promise<void>((resolve) => (consumerReady = resolve));
   // This file again, under the same loader (fork passes on process.execArgv).
   const consumer = fork(fileURLToPath(import.meta.url), {
     env: { ...process.env, [CONSUMER_SETUP]: JSON.stringify(setup) },
   });
   consumer.on('message', (message: Report) => {
+    if ('ready' in message) {
+      consumerReady();
+      return;
+    }
     if ('stats' in message) {
       stats = message.stats;
       return;
@@ -141,6 +212,15 @@ async function producer(): Promise<void> {
     );
   }
 
+  function consumerStats(): Promise<ConsumerStats> {
+    stats = undefined;
+    consumer.send('stats');
+    return new Promise((resolve) => {
+      const poll = () => (stats ? resolve(stats) : setTimeout(poll, 5));
+      poll();
+    });
+  }
+
   function untilHandled(target: number): Promise<void> {
     return new Promise((resolve) => {
       onHandled = () => handled >= target && resolve();
@@ -150,22 +230,30 @@ async function producer(): Promise<void> {
 
   const perSecond = (events: number, ms: number) => Math.round(events / (ms / 1000));
 
-  // 1. End to end, producers and pipeline running together.
+  // 1. End to end, producers and pipeline running together (the consumer process started first:
+  // its start, mostly compiling modules, is no part of the pipeline's throughput).
+  await ready;
+  const cpu0 = cpuByRole(consumer.pid);
   const t0 = performance.now();
   await writeConcurrently(EVENTS);
   const writeMs = performance.now() - t0;
   await untilHandled(written);
   const endToEndMs = performance.now() - t0;
+  const cpu1 = cpuByRole(consumer.pid);
 
   // 2. A backlog committed while the relay was stopped, then drained.
+  const e2eStats = await consumerStats();
   await relay.stop();
+  const cpu1b = cpuByRole(consumer.pid);
   const tb = performance.now();
   await writeConcurrently(EVENTS);
   const backlogWriteMs = performance.now() - tb;
+  const cpu2 = cpuByRole(consumer.pid);
   const t1 = performance.now();
   relay.start();
   await untilHandled(written);
   const backlogMs = performance.now() - t1;
+  const cpu3 = cpuByRole(consumer.pid);
 
   // 3. Latency: one event at a time, idle pipeline in between.
   latencies.length = 0;
@@ -189,12 +277,18 @@ async function producer(): Promise<void> {
   console.log(
     `end to end (commit -> relay -> JetStream -> inbox -> handler), writers running: ${perSecond(EVENTS, endToEndMs)} events/s`,
   );
+  console.log(`  CPU, end to end (writers included): ${cpuPerEvent(cpu0, cpu1, EVENTS)}`);
+  console.log(
+    `  consumer transactions end to end: ${e2eStats.transactions} for ${e2eStats.events} events, mean ${(e2eStats.events / e2eStats.transactions).toFixed(1)}`,
+  );
   console.log(
     `outbox writes with the relay stopped (the backlog): ${perSecond(EVENTS, backlogWriteMs)} events/s`,
   );
   console.log(
     `backlog of ${EVENTS} committed events drained (relay -> JetStream -> inbox -> handler): ${perSecond(EVENTS, backlogMs)} events/s`,
   );
+  console.log(`  CPU, writes alone: ${cpuPerEvent(cpu1b, cpu2, EVENTS)}`);
+  console.log(`  CPU, backlog drain: ${cpuPerEvent(cpu2, cpu3, EVENTS)}`);
   console.log(
     `latency commit -> handled, ${sorted.length} samples: p50 ${pct(50)} ms, p99 ${pct(99)} ms, max ${pct(100)} ms`,
   );

@@ -5,8 +5,8 @@ import {
   parseEvent,
   type TesseraEvent,
 } from '@tessera/contracts';
-import { type Kysely, sql } from 'kysely';
-import type { AnyDatabase, KitTables } from '../db/kit-migrations.ts';
+import { sql } from 'kysely';
+import type { AnyDatabase } from '../db/kit-migrations.ts';
 
 export const OUTBOX_CHANNEL = 'tessera_outbox';
 
@@ -17,16 +17,18 @@ export const OUTBOX_CHANNEL = 'tessera_outbox';
  */
 export async function appendToOutbox(trx: AnyDatabase, events: readonly TesseraEvent[]): Promise<void> {
   if (events.length === 0) return;
-  const db = trx as unknown as Kysely<KitTables>;
-  const rows = events.map((event) => {
-    const valid = parseEvent(event);
-    return { event_id: valid.id, type: valid.type, subject: valid.subject, payload: JSON.stringify(valid) };
-  });
-  // One statement (one round trip): the insert, and a notification delivered at commit and
-  // dropped on rollback that wakes the relay without polling. A data-modifying CTE runs once
-  // whether or not the outer query reads it.
-  const insert = db.insertInto('outbox').values(rows);
-  await sql`with inserted as (${insert}) select pg_notify(${OUTBOX_CHANNEL}, '')`.execute(db);
+  const valid = events.map((event) => parseEvent(event));
+  // One statement (one round trip) with one parameter, the events as a JSON array (stringified once,
+  // parsed once by Postgres): the insert, and a notification delivered at commit and dropped on
+  // rollback that wakes the relay without polling. A data-modifying CTE runs once whether or not the
+  // outer query reads it. `with ordinality` keeps the events' order in their positions.
+  await sql`with inserted as (
+      insert into outbox (event_id, type, subject, payload)
+      select (event->>'id')::uuid, event->>'type', event->>'subject', event
+      from jsonb_array_elements(${JSON.stringify(valid)}::jsonb) with ordinality as e(event, n)
+      order by n
+    )
+    select pg_notify(${OUTBOX_CHANNEL}, '')`.execute(trx);
 }
 
 /** What caused a change, when another event did (for its correlation and causation ids). */
