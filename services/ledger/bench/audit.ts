@@ -7,7 +7,10 @@
  * entries, pending withdrawals that are posted, voided or expired, accounts opened on first use, the
  * hash chain, a signed seal every 1000 events, and the balance projection at the last event. Then,
  * each in a child process of its own (so each peak RSS is its own):
- *   read         a bare sequential read of the same rows, same pages, rows fetched and discarded;
+ *   read         a bare sequential read of the same rows with the very reader `verify` and `export`
+ *                use (src/audit/pg-rows.ts: the same keyset pages of es_events, prefetched, each row
+ *                delivered to JS as the same array of text), rows discarded: what the database and
+ *                pg cost, so that the ratio measures the audit's own work;
  *   verify       the CLI's `verify` over the database;
  *   export       the CLI's `export` to a file;
  *   verify-file  the CLI's `verify --file` of that export.
@@ -41,7 +44,8 @@ import { projectionMigrations } from '../src/projections/schema.ts';
 import { postgresEventStoreMigrations } from '../src/store/postgres-store.ts';
 import { GENESIS_HASH, hashEvent } from '../src/audit/chain.ts';
 import { runCli } from '../src/audit/cli.ts';
-import { AUDIT_PAGE_SIZE, readEventPages } from '../src/audit/sources.ts';
+import { eventRowPages } from '../src/audit/pg-rows.ts';
+import { AUDIT_PAGE_SIZE } from '../src/audit/sources.ts';
 import { createSigner } from '../src/audit/seal-keys.ts';
 import { publicKeyPem } from '../src/audit/seal.ts';
 import { auditMigrations } from '../src/audit/tables.ts';
@@ -51,6 +55,8 @@ const PHASE = process.env.BENCH_AUDIT_PHASE;
 interface PhaseResult {
   events: number;
   seconds: number;
+  /** The process's CPU time (user + system) over the same span: steadier than `seconds` on a shared machine. */
+  cpuSeconds: number;
   maxRssMb: number;
   heapPeakMb: number;
   liveHeapMb: number;
@@ -88,16 +94,17 @@ async function runPhase(phase: string): Promise<void> {
     env: process.env,
   };
   const start = performance.now();
+  const cpuStart = process.cpuUsage();
   let events = 0;
   let exitCode = 0;
   if (phase === 'read') {
-    const pool = new pg.Pool({ connectionString: url, max: 2 });
-    const db = new Kysely<unknown>({ dialect: new PostgresDialect({ pool }) });
-    for await (const page of readEventPages(db)) {
+    // The CLI's pool (commands.ts: max 4), the CLI's reader and page size.
+    const pool = new pg.Pool({ connectionString: url, max: 4 });
+    for await (const page of eventRowPages(pool, AUDIT_PAGE_SIZE)) {
       events += page.length;
       sample();
     }
-    await db.destroy();
+    await pool.end();
   } else {
     const args = {
       verify: ['verify', '--database-url', url, '--public-key', keyFile],
@@ -109,12 +116,14 @@ async function runPhase(phase: string): Promise<void> {
     events = Number(process.env.BENCH_AUDIT_EVENTS);
   }
   const seconds = (performance.now() - start) / 1000;
+  const cpu = process.cpuUsage(cpuStart);
   clearInterval(sampler);
   gcs.disconnect();
   sample();
   const result: PhaseResult = {
     events,
     seconds,
+    cpuSeconds: (cpu.user + cpu.system) / 1e6,
     maxRssMb: process.resourceUsage().maxRSS / 1024,
     heapPeakMb: heapPeak / 2 ** 20,
     liveHeapMb: livePeak / 2 ** 20,
@@ -695,6 +704,7 @@ async function main(): Promise<void> {
       'run',
       'events',
       'seconds',
+      'CPU s',
       'events/s',
       'x bare read',
       'peak RSS MB',
@@ -705,6 +715,7 @@ async function main(): Promise<void> {
       name,
       fmt(r.events),
       r.seconds.toFixed(2),
+      r.cpuSeconds.toFixed(2),
       fmt(r.events / r.seconds),
       (r.events / r.seconds / bareRate).toFixed(2),
       fmt(r.maxRssMb),
@@ -719,6 +730,7 @@ async function main(): Promise<void> {
     console.log(
       `\nexport file: ${fmt(fileSize / 2 ** 20)} MB. Each run is its own process, timed around runCli (node and tsx start-up excluded); ` +
         'verify, export and verify-file all PASSED.\n' +
+        "CPU s: the process's user + system time over the run (the database's is apart). " +
         'peak heap: heapUsed sampled every 20 ms (garbage included); live heap: the most heapUsed ' +
         'right after a full GC; peak RSS: the process maximum (getrusage).',
     );

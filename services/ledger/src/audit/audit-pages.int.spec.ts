@@ -1,4 +1,5 @@
 import { type Kysely, sql } from 'kysely';
+import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDatabase, createLogger, migrateToLatest } from '@tessera/service-kit';
 import { createTestDatabase } from '@tessera/service-kit/testing';
@@ -7,9 +8,11 @@ import { rebuildProjections } from '../projections/projector.ts';
 import { projectionMigrations, type ProjectionTables } from '../projections/schema.ts';
 import type { EventStore, RecordedEvent } from '../store/event-store.ts';
 import { createPostgresEventStore, postgresEventStoreMigrations } from '../store/postgres-store.ts';
+import { canonicalEventOf } from './chain.ts';
 import { createSealer } from './sealer.ts';
 import { loadSealSigner, type SealSigner } from './seal-keys.ts';
-import { readEventPages } from './sources.ts';
+import { chainedEventOfRow, chainRowOf, eventRowPages, linkRowPages } from './pg-rows.ts';
+import { chainPages, readEventPages } from './sources.ts';
 import { auditMigrations, type AuditTables } from './tables.ts';
 import { driveLedger, manualClock } from './testing/activity.ts';
 import { verifyDatabase } from './verify-database.ts';
@@ -23,6 +26,8 @@ let database: { url: string; drop(): Promise<void> };
 let db: Kysely<AuditTables & ProjectionTables>;
 let store: EventStore;
 let signer: SealSigner;
+/** The pg pool of the audit's row reader, as the CLI passes it. */
+let pool: pg.Pool;
 
 beforeAll(async () => {
   database = await createTestDatabase('ledger_audit_pages');
@@ -38,9 +43,11 @@ beforeAll(async () => {
   signer = await loadSealSigner({ db, production: false, logger });
   await createSealer({ db, store, signer, logger, sealEvery: 25, intervalMs: 0 }).runOnce();
   await rebuildProjections(db as unknown as Kysely<ProjectionTables>, store);
+  pool = new pg.Pool({ connectionString: database.url, max: 4 });
 });
 
 afterAll(async () => {
+  await pool?.end();
   await store?.close();
   await db?.destroy();
   await database?.drop();
@@ -66,15 +73,45 @@ describe('the audit read path', () => {
     expect(pages.flat()).toEqual(expected);
   });
 
-  it('passes on the intact ledger with small pages', async () => {
-    const report = await verifyDatabase({ db, store, pinnedKey: signer.publicKey, pageSize: PAGE });
-    expect(report.failureTexts()).toEqual([]);
+  it("gives as rows exactly the store's readAll and chain, in pages of the size asked", async () => {
+    const expected = await readAll();
+    const pages = [];
+    for await (const page of eventRowPages(pool, PAGE)) pages.push(page);
+    expect(pages.slice(0, -1).every((page) => page.length === PAGE)).toBe(true);
+    const rows = pages.flat();
+    expect(rows.map((row) => row[0])).toEqual(expected.map((event) => event.checkpoint));
+    expect(rows.map((row, i) => chainedEventOfRow(i + 1, row))).toEqual(
+      expected.map((event, i) => ({ seq: i + 1, ...canonicalEventOf(event) })),
+    );
+    const links = [];
+    for await (const page of linkRowPages(pool, PAGE)) links.push(...page.map(chainRowOf));
+    const viaKysely = [];
+    for await (const page of chainPages(db as unknown as Kysely<AuditTables>, PAGE)) viaKysely.push(...page);
+    expect(links.length).toBeGreaterThan(3 * PAGE);
+    expect(links).toEqual(viaKysely);
   });
 
   it.each([
-    ['the last event of a page', PAGE],
-    ['the first event of the next page', PAGE + 1],
-  ])('detects %s altered in place, naming it', async (_name, seq) => {
+    ['through the query builder', false],
+    ['as rows', true],
+  ])('passes on the intact ledger with small pages, read %s', async (_name, rows) => {
+    const report = await verifyDatabase({
+      db,
+      store,
+      pinnedKey: signer.publicKey,
+      pageSize: PAGE,
+      ...(rows ? { pool } : {}),
+    });
+    expect(report.failureTexts()).toEqual([]);
+    expect(report.render()).toMatch(/✓ account_balances matches the replay/);
+  });
+
+  it.each([
+    ['the last event of a page', PAGE, false],
+    ['the first event of the next page', PAGE + 1, false],
+    ['the last event of a page (rows)', PAGE, true],
+    ['the first event of the next page (rows)', PAGE + 1, true],
+  ])('detects %s altered in place, naming it', async (_name, seq, rows) => {
     const link = await db
       .selectFrom('audit_chain')
       .select('event_id')
@@ -92,6 +129,7 @@ describe('the audit read path', () => {
         pinnedKey: signer.publicKey,
         pageSize: PAGE,
         onProgress: (n) => progress.push(n),
+        ...(rows ? { pool } : {}),
       });
       const failures = report.failureTexts().join('\n');
       expect(failures).toMatch(
@@ -103,6 +141,8 @@ describe('the audit read path', () => {
       await sql`update es_events set metadata = ${JSON.stringify(before.rows[0]!.metadata)}::jsonb
         where event_id = ${link.event_id}::uuid`.execute(db);
     }
-    expect((await verifyDatabase({ db, store, pageSize: PAGE })).passed).toBe(true);
+    expect((await verifyDatabase({ db, store, pageSize: PAGE, ...(rows ? { pool } : {}) })).passed).toBe(
+      true,
+    );
   });
 });

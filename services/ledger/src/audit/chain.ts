@@ -84,6 +84,20 @@ export function eventText(seq: number, event: CanonicalEvent): string {
   }
 }
 
+/**
+ * The canonical text of an event's seven stored members, cut where the chain inserts `seq`: the
+ * hashed text is `${head},"seq":${seq},${tail}` and the export's `event` member `${head},${tail}`,
+ * so both are built from one canonicalization. Throws what `eventText` throws.
+ */
+export function eventParts(event: CanonicalEvent): [head: string, tail: string] {
+  return [
+    `{"data":${canonicalize(event.data)},"id":${canonicalize(event.id)},` +
+      `"metadata":${canonicalize(event.metadata)},"recorded_at":${canonicalize(event.recorded_at)},` +
+      `"revision":${canonicalize(event.revision)}`,
+    `"stream":${canonicalize(event.stream)},"type":${canonicalize(event.type)}}`,
+  ];
+}
+
 export function chainHash(prevHash: string, bytes: Uint8Array | string): string {
   // Buffer.from(…, 'hex') silently stops at the first bad digit: never hash a malformed link.
   if (!isHexHash(prevHash)) {

@@ -26,7 +26,7 @@ async function withLedger<T>(
   values: Values,
   io: CliIo,
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
-  use: (db: Kysely<any>, store: EventStore) => Promise<T>,
+  use: (db: Kysely<any>, store: EventStore, pool: pg.Pool) => Promise<T>,
 ): Promise<T> {
   // Not the kit's createDatabase: importing the kit (HTTP, NATS) would double the CLI's start-up time.
   const url = values['database-url'] ?? defaultDatabaseUrl(io.env);
@@ -40,7 +40,7 @@ async function withLedger<T>(
     });
     const store = await createPostgresEventStore({ db, notify: false });
     try {
-      return await use(db, store);
+      return await use(db, store, pool);
     } finally {
       await store.close();
     }
@@ -117,11 +117,12 @@ export async function verify(values: Values, io: CliIo): Promise<number> {
     progress.finish();
     return printReport(report, io);
   }
-  const report = await withLedger(values, io, async (db, store) => {
+  const report = await withLedger(values, io, async (db, store, pool) => {
     const progress = progressOf(io, 'verify', io.progress ? await estimateEvents(db) : undefined);
     const result = await verifyDatabase({
       db,
       store,
+      pool,
       ...(key ? { pinnedKey: key } : {}),
       onProgress: (events) => progress.update(events),
     });
@@ -159,7 +160,7 @@ export async function exportCommand(values: Values, io: CliIo): Promise<number> 
   const file = createWriteStream(partial, { encoding: 'utf8' });
   const writer = bufferedWriter(file);
   try {
-    const summary = await withLedger(values, io, async (db, store) => {
+    const summary = await withLedger(values, io, async (db, store, pool) => {
       const progress = progressOf(
         io,
         'export',
@@ -168,6 +169,7 @@ export async function exportCommand(values: Values, io: CliIo): Promise<number> 
       const result = await exportLedger({
         db,
         store,
+        pool,
         write: writer.write,
         onProgress: (n) => progress.update(n),
       });

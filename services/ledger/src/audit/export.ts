@@ -1,9 +1,19 @@
 import type { Kysely } from 'kysely';
 import type { EventStore, RecordedEvent } from '../store/event-store.ts';
-import { type CanonicalEvent, canonicalEventOf, GENESIS_HASH, hashEvent } from './chain.ts';
+import { canonicalize } from './canonical.ts';
+import { type CanonicalEvent, canonicalEventOf, chainHash, eventParts, GENESIS_HASH } from './chain.ts';
 import { EXPORT_FORMAT, EXPORT_VERSION, eventLine, headerLine, sealLine } from './export-format.ts';
+import {
+  canonicalEventOfRow,
+  chainRowOf,
+  type EventRow,
+  eventRowPages,
+  linkRowPages,
+  type Queryable,
+} from './pg-rows.ts';
 import { loadPublicKeys, type TrustedKey } from './seal-keys.ts';
 import {
+  AUDIT_PAGE_SIZE,
   auditEventPages,
   type ChainRow,
   chainPages,
@@ -22,8 +32,8 @@ export interface ExportSources {
   links: Pages<ChainRow>;
   /** The seals in seq order. */
   seals: Pages<SealRow>;
-  /** The store's events in the global order. */
-  events: Pages<RecordedEvent>;
+  /** The store's events in the global order: as the store gives them, or `es_events` rows. */
+  events: Pages<RecordedEvent> | { rows: Pages<EventRow> };
 }
 
 export interface ExportSummary {
@@ -61,27 +71,25 @@ export async function writeExport(
     }),
   );
   const summary: ExportSummary = { events: 0, seals: 0, lastSeq: 0, lastSealedSeq: 0, mismatches: [] };
-  const events = new PageCursor(sources.events);
+  const fromRows = 'rows' in sources.events;
+  const events = new PageCursor<RecordedEvent | EventRow>(
+    'rows' in sources.events ? sources.events.rows : sources.events,
+  );
   const seals = new PageCursor(sources.seals);
   pages: for await (const page of sources.links) {
     for (const link of page) {
       if (!events.ready) await events.fill();
-      const event = events.take();
-      if (!event) {
+      const item = events.take();
+      if (!item) {
         summary.mismatches.push(
           `seq ${link.seq}: event ${link.event_id} is no longer in the store; export stops here`,
         );
         break pages;
       }
-      const canonical = canonicalEventOf(event);
-      if (event.id !== link.event_id) {
-        summary.mismatches.push(
-          `seq ${link.seq}: chained event ${link.event_id}, the store has ${event.id} there`,
-        );
-      } else if (!hashMatches(link.prev_hash, link.seq, canonical, link.hash)) {
-        summary.mismatches.push(`seq ${link.seq}: event ${event.id} differs from the one chained`);
-      }
-      await write(eventLine({ seq: link.seq, event: canonical, prev_hash: link.prev_hash, hash: link.hash }));
+      const canonical = fromRows
+        ? canonicalEventOfRow(item as EventRow)
+        : canonicalEventOf(item as RecordedEvent);
+      await write(exportedLine(link, canonical, summary));
       summary.events += 1;
       summary.lastSeq = link.seq;
       for (;;) {
@@ -105,6 +113,8 @@ export async function exportLedger(options: {
   db: Kysely<any>;
   store: EventStore;
   write: Write;
+  /** The pg pool behind `db`: a Postgres store's events are then read as rows (see verifyDatabase). */
+  pool?: Queryable;
   pageSize?: number;
   createdAt?: Date;
   onProgress?: (events: number) => void;
@@ -113,17 +123,53 @@ export async function exportLedger(options: {
   const { pageSize } = options;
   const sources: ExportSources = {
     keys: await loadPublicKeys(db),
-    links: chainPages(db, pageSize),
+    links: options.pool ? chainRowPages(options.pool, pageSize ?? AUDIT_PAGE_SIZE) : chainPages(db, pageSize),
     seals: sealPages(db, pageSize),
-    events: auditEventPages(db, options.store, pageSize),
+    events:
+      options.pool && options.store.adapter === 'postgres'
+        ? { rows: eventRowPages(options.pool, pageSize ?? AUDIT_PAGE_SIZE) }
+        : auditEventPages(db, options.store, pageSize),
   };
   return writeExport(sources, options.write, options.createdAt, options.onProgress);
 }
 
-function hashMatches(prevHash: string, seq: number, event: CanonicalEvent, hash: string): boolean {
+/**
+ * The export line of `link` and the store's event there, noting in `summary` an event that is not
+ * the one chained. The event is canonicalized once, for its hash and for its line.
+ */
+function exportedLine(link: ChainRow, event: CanonicalEvent, summary: ExportSummary): string {
+  let parts: [string, string] | undefined;
   try {
-    return hashEvent(prevHash, seq, event) === hash;
+    parts = eventParts(event);
+  } catch {
+    // Not canonical JSON: it cannot match its hash, and the line throws what it always threw.
+  }
+  if (event.id !== link.event_id) {
+    summary.mismatches.push(
+      `seq ${link.seq}: chained event ${link.event_id}, the store has ${event.id} there`,
+    );
+  } else if (
+    !parts ||
+    !hashMatches(link.prev_hash, `${parts[0]},"seq":${canonicalize(link.seq)},${parts[1]}`, link.hash)
+  ) {
+    summary.mismatches.push(`seq ${link.seq}: event ${event.id} differs from the one chained`);
+  }
+  if (!parts) return eventLine({ seq: link.seq, event, prev_hash: link.prev_hash, hash: link.hash });
+  // eventLine's canonical JSON, members in their order: event, hash, prev_hash, seq.
+  return (
+    `{"event":${parts[0]},${parts[1]},"hash":${canonicalize(link.hash)},` +
+    `"prev_hash":${canonicalize(link.prev_hash)},"seq":${canonicalize(link.seq)}}`
+  );
+}
+
+function hashMatches(prevHash: string, text: string, hash: string): boolean {
+  try {
+    return chainHash(prevHash, text) === hash;
   } catch {
     return false;
   }
+}
+
+async function* chainRowPages(pool: Queryable, pageSize: number): AsyncGenerator<ChainRow[]> {
+  for await (const page of linkRowPages(pool, pageSize)) yield page.map(chainRowOf);
 }

@@ -6,14 +6,10 @@ import {
   parseAccountId,
   transferStream,
 } from '../domain/accounts.ts';
-import {
-  isStoredEventType,
-  type StoredEvent,
-  type StoredEventData,
-  storedEventSchemas,
-} from '../domain/events.ts';
+import type { StoredEventData } from '../domain/events.ts';
 import type { ChainedEvent } from './chain.ts';
 import { Findings, type Report, formatCount, plural } from './report.ts';
+import { checkStored } from './stored-validator.ts';
 import { TransferIndex, TransferState, type TransferStateCode } from './transfer-index.ts';
 
 /**
@@ -105,16 +101,6 @@ interface Peak {
 
 export function accountKey(accountId: string, currency: string): string {
   return `${accountId}@${currency}`;
-}
-
-function parseStored(type: string, data: unknown): StoredEvent | string {
-  if (!isStoredEventType(type)) return `unknown event type "${type}"`;
-  const result = storedEventSchemas[type].safeParse(data);
-  if (!result.success) {
-    const issue = result.error.issues[0];
-    return `${type} is malformed: ${issue ? `${issue.path.join('.') || '(root)'}: ${issue.message}` : 'invalid'}`;
-  }
-  return { type, data: result.data } as StoredEvent;
 }
 
 function deltasOf(entry: StoredEventData<'account-entry'>): Balances {
@@ -218,7 +204,7 @@ export class LedgerReplay {
       );
     }
 
-    const stored = parseStored(event.type, event.data);
+    const stored = checkStored(event.type, event.data);
     if (typeof stored === 'string') {
       this.findings.wellFormed.add(`${at()}: ${stored}`);
       return;
@@ -265,8 +251,13 @@ export class LedgerReplay {
       this.findings.accounts.add(`${at()}: account ${key} opened again`);
       return;
     }
-    const { account_id, currency, kind, owner, flags } = data;
-    this.accounts.set(key, { account_id, currency, kind, owner, flags: { ...flags } });
+    const { account_id, currency, kind, owner } = data;
+    // The two flags alone, as the schema names them (the payload is not a stripped copy).
+    const flags = {
+      debits_must_not_exceed_credits: data.flags.debits_must_not_exceed_credits,
+      credits_must_not_exceed_debits: data.flags.credits_must_not_exceed_debits,
+    };
+    this.accounts.set(key, { account_id, currency, kind, owner, flags });
     const identity = parseAccountId(account_id);
     const chartFlags = identity && flagsFor(identity.kind);
     if (!identity || identity.kind !== kind || identity.owner !== owner) {

@@ -1,6 +1,7 @@
 import { type Kysely, sql } from 'kysely';
 import type { EventStore, JsonObject, RecordedEvent } from '../store/event-store.ts';
 import { encodeCheckpoint } from '../store/postgres-store.ts';
+import { prefetchedPages } from './pg-rows.ts';
 import type { AuditTables } from './tables.ts';
 
 /**
@@ -8,28 +9,6 @@ import type { AuditTables } from './tables.ts';
  * the two pages in memory at a time (the one being checked, the next one being fetched) stay small.
  */
 export const AUDIT_PAGE_SIZE = 5_000;
-
-/**
- * Pages of a keyset-paginated read, each fetched while the previous one is being processed, so the
- * database and the audit work at the same time. Stops at the first short page.
- */
-async function* prefetchedPages<Row>(
-  fetch: (after: Row | undefined) => Promise<Row[]>,
-  pageSize: number,
-): AsyncGenerator<Row[]> {
-  let next: Promise<Row[]> | undefined = fetch(undefined);
-  try {
-    while (next) {
-      const rows: Row[] = await next;
-      const last = rows.at(-1);
-      next = last !== undefined && rows.length === pageSize ? fetch(last) : undefined;
-      yield rows;
-    }
-  } finally {
-    // Stopped early: let the page already asked for settle rather than reject unobserved.
-    await next?.catch(() => undefined);
-  }
-}
 
 interface EventRow {
   tx: string;

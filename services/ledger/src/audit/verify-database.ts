@@ -1,12 +1,27 @@
 import type { KeyObject } from 'node:crypto';
 import type { Kysely } from 'kysely';
 import type { EventStore } from '../store/event-store.ts';
-import { chainedEventOf } from './chain.ts';
+import { type ChainedEvent, chainedEventOf } from './chain.ts';
+import {
+  chainedEventOfRow,
+  type EventRow,
+  eventRowPages,
+  type LinkRow,
+  linkRowPages,
+  type Queryable,
+} from './pg-rows.ts';
 import { compareProjection, readProjection } from './projection.ts';
 import { type AccountSnapshot, LedgerReplay } from './replay.ts';
 import { Report, formatCount, plural } from './report.ts';
 import { loadPublicKeys, type TrustedKey, trustedKey } from './seal-keys.ts';
-import { auditEventPages, chainPages, PageCursor, sealPages } from './sources.ts';
+import {
+  AUDIT_PAGE_SIZE,
+  auditEventPages,
+  type ChainRow,
+  chainPages,
+  PageCursor,
+  sealPages,
+} from './sources.ts';
 import { isUndefinedTable } from './pg-errors.ts';
 import type { AuditTables } from './tables.ts';
 import { ChainChecker } from './verify.ts';
@@ -17,6 +32,11 @@ export interface VerifyDatabaseOptions {
   store: EventStore;
   /** The auditor's copy of the seal key; without it the keys in `audit_seal_keys` are trusted. */
   pinnedKey?: KeyObject;
+  /**
+   * The pg pool (or client) behind `db`: with it, a Postgres store's tables are read without the
+   * query builder, rows as arrays of text (src/audit/pg-rows.ts). Without it, through `db`.
+   */
+  pool?: Queryable;
   pageSize?: number;
   /** Called after each page with the number of events read so far. */
   onProgress?: (events: number) => void;
@@ -46,7 +66,11 @@ export async function verifyDatabase(options: VerifyDatabaseOptions): Promise<Re
       : { keys: stored, pinned: false, source: 'audit_seal_keys' },
   );
   const projection = await readProjection(db);
-  const links = new PageCursor(auditTables ? chainPages(db, pageSize) : undefined);
+  const rows = options.pool && options.store.adapter === 'postgres' ? options.pool : undefined;
+  const size = pageSize ?? AUDIT_PAGE_SIZE;
+  const links = new PageCursor<LinkRow>(
+    !auditTables ? undefined : rows ? linkRowPages(rows, size) : linkTuples(chainPages(db, size)),
+  );
   const seals = new PageCursor(auditTables ? sealPages(db, pageSize) : undefined);
 
   // One pass: each event is hashed against its link, checked against the seals, and replayed.
@@ -58,47 +82,60 @@ export async function verifyDatabase(options: VerifyDatabaseOptions): Promise<Re
   let unchained = 0;
   let aligned = true;
 
-  for await (const page of auditEventPages(db, options.store, pageSize)) {
-    for (const event of page) {
-      seq += 1;
-      const chained = chainedEventOf(seq, event);
-      replay.apply(chained);
-      if (event.checkpoint === wantedCheckpoint) replayed = { seq, accounts: replay.snapshot() };
-      if (!aligned) continue;
-      if (!links.ready) await links.fill();
-      const link = links.take();
-      if (!link) {
-        unchained += 1;
-        continue;
-      }
-      if (link.seq !== seq) {
-        checker.links.add(
-          `audit_chain has seq ${link.seq} where seq ${seq} was expected: links were deleted`,
-        );
-        aligned = false;
-      } else if (link.event_id !== event.id) {
-        checker.links.add(
-          `seq ${seq}: the chain has event ${link.event_id} there, the store has ${event.id} (${event.stream}): ` +
-            'events were deleted, inserted or reordered in the store',
-        );
-        aligned = false;
-      } else {
-        if (link.checkpoint !== event.checkpoint) {
+  async function pass<T>(
+    pages: AsyncIterable<readonly T[]>,
+    eventOf: (seq: number, item: T) => ChainedEvent,
+    checkpointOf: (item: T) => string,
+  ): Promise<void> {
+    for await (const page of pages) {
+      for (let i = 0; i < page.length; i += 1) {
+        const item = page[i]!;
+        seq += 1;
+        const chained = eventOf(seq, item);
+        const checkpoint = checkpointOf(item);
+        replay.apply(chained);
+        if (checkpoint === wantedCheckpoint) replayed = { seq, accounts: replay.snapshot() };
+        if (!aligned) continue;
+        // Awaits only once a page: `take` and `peek` answer at once while the page lasts.
+        if (!links.ready) await links.fill();
+        const link = links.take();
+        if (!link) {
+          unchained += 1;
+          continue;
+        }
+        const linkSeq = Number(link[0]);
+        if (linkSeq !== seq) {
           checker.links.add(
-            `seq ${seq}: chained at checkpoint ${link.checkpoint}, now at ${event.checkpoint}`,
+            `audit_chain has seq ${linkSeq} where seq ${seq} was expected: links were deleted`,
           );
-        }
-        checker.link(seq, chained, link.prev_hash, link.hash);
-        for (;;) {
-          if (!seals.ready) await seals.fill();
-          const seal = seals.peek();
-          if (!seal || seal.seq > seq) break;
-          seals.take();
-          checker.seal(seal);
+          aligned = false;
+        } else if (link[1] !== chained.id) {
+          checker.links.add(
+            `seq ${seq}: the chain has event ${link[1]} there, the store has ${chained.id} (${chained.stream}): ` +
+              'events were deleted, inserted or reordered in the store',
+          );
+          aligned = false;
+        } else {
+          if (link[2] !== checkpoint) {
+            checker.links.add(`seq ${seq}: chained at checkpoint ${link[2]}, now at ${checkpoint}`);
+          }
+          checker.link(seq, chained, link[4], link[3]);
+          for (;;) {
+            if (!seals.ready) await seals.fill();
+            const seal = seals.peek();
+            if (!seal || seal.seq > seq) break;
+            seals.take();
+            checker.seal(seal);
+          }
         }
       }
+      options.onProgress?.(seq);
     }
-    options.onProgress?.(seq);
+  }
+
+  if (rows) await pass(eventRowPages(rows, size), chainedEventOfRow, (row: EventRow) => row[0]);
+  else {
+    await pass(auditEventPages(db, options.store, pageSize), chainedEventOf, (event) => event.checkpoint);
   }
 
   let orphanLinks = 0;
@@ -152,4 +189,10 @@ async function holdsPrivateKey(db: Kysely<AuditTables>): Promise<boolean> {
     .limit(1)
     .executeTakeFirst();
   return row !== undefined;
+}
+
+async function* linkTuples(pages: AsyncIterable<readonly ChainRow[]>): AsyncGenerator<LinkRow[]> {
+  for await (const page of pages) {
+    yield page.map((l): LinkRow => [String(l.seq), l.event_id, l.checkpoint, l.hash, l.prev_hash]);
+  }
 }
