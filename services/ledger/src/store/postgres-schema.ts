@@ -38,8 +38,48 @@ export const postgresEventStoreMigrations: Record<string, Migration> = {
           unique (stream, revision)
         )`.execute(db);
       await sql`create index es_events_global_order on es_events (transaction_id, position)`.execute(db);
-      await sql`
-        create function es_append(p_request jsonb)
+      await esAppend({ create: 'create', waitWhenAhead: false }).execute(db);
+    },
+  },
+  '0002_set_based_append': {
+    // The same contract as es_append, with one statement per kind of expectation instead of one
+    // loop iteration per stream: a batch of hundreds of streams costs a handful of statements. Its
+    // fixed cost is higher (about 2x for 3 streams), so the store calls it for large appends only.
+    async up(db: Kysely<unknown>) {
+      await esAppendSet({ create: 'create', waitWhenAhead: false }).execute(db);
+    },
+  },
+  '0003_wait_for_expected_revisions_ahead': {
+    // A pipelined writer sends its next batch before the one in flight committed, expecting the
+    // revisions that batch will leave. An expected revision ahead of the committed one is no longer
+    // refused at once: the append waits for the stream's row lock (held by the batch in flight),
+    // and the conditional update then checks the revision that batch left. Only an expectation
+    // behind the committed revision (stale for sure) still fails without queueing.
+    async up(db: Kysely<unknown>) {
+      await esAppend({ create: 'create or replace', waitWhenAhead: true }).execute(db);
+      await esAppendSet({ create: 'create or replace', waitWhenAhead: true }).execute(db);
+    },
+  },
+};
+
+// es_append's wait: an expectation ahead of the committed revision locks the row (waiting for the
+// append in flight that holds it) and reads the revision that append left. A conditional update
+// alone would not wait: it skips a row whose committed version does not match.
+const WAIT_WHEN_AHEAD = `if found and actual < wanted::bigint then
+                select s.revision into actual from es_streams as s where s.stream = target for update;
+              end if;
+              `;
+
+interface AppendFunctionOptions {
+  create: 'create' | 'create or replace';
+  /** Migration 0003: an expected revision ahead of the committed one waits for the row lock. */
+  waitWhenAhead: boolean;
+}
+
+/** `es_append`: one loop iteration per stream, the cheaper for a few streams. */
+function esAppend({ create, waitWhenAhead }: AppendFunctionOptions) {
+  return sql`
+        ${sql.raw(create)} function es_append(p_request jsonb)
         returns table (request_index integer, last_revision bigint)
         language plpgsql as $$
         declare
@@ -76,7 +116,7 @@ export const postgresEventStoreMigrations: Record<string, Migration> = {
               -- A stale expectation fails on the committed revision without queueing for the row
               -- lock behind other writers; the conditional update stays the actual check.
               select s.revision into actual from es_streams as s where s.stream = target;
-              if found and actual = wanted::bigint then
+              ${sql.raw(waitWhenAhead ? WAIT_WHEN_AHEAD : '')}if found and actual = wanted::bigint then
                 update es_streams as s set revision = s.revision + event_count
                   where s.stream = target and s.revision = wanted::bigint
                   returning s.revision into new_last;
@@ -100,16 +140,13 @@ export const postgresEventStoreMigrations: Record<string, Migration> = {
             order by r.ordinality, e.ordinality;
           return query select i - 1, lasts[i] from generate_subscripts(lasts, 1) as i;
         end
-        $$`.execute(db);
-    },
-  },
-  '0002_set_based_append': {
-    // The same contract as es_append, with one statement per kind of expectation instead of one
-    // loop iteration per stream: a batch of hundreds of streams costs a handful of statements. Its
-    // fixed cost is higher (about 2x for 3 streams), so the store calls it for large appends only.
-    async up(db: Kysely<unknown>) {
-      await sql`
-        create function es_append_set(p_request jsonb)
+        $$`;
+}
+
+/** `es_append_set`: the same contract, a handful of statements whatever the number of streams. */
+function esAppendSet({ create, waitWhenAhead }: AppendFunctionOptions) {
+  return sql`
+        ${sql.raw(create)} function es_append_set(p_request jsonb)
         returns table (request_index integer, last_revision bigint)
         language plpgsql as $$
         declare
@@ -136,7 +173,7 @@ export const postgresEventStoreMigrations: Record<string, Migration> = {
             where (t.expected = 'no_stream' and s.stream is not null)
                or (t.expected = 'exists' and s.stream is null)
                or (t.expected not in ('no_stream', 'exists', 'any')
-                   and (s.stream is null or s.revision <> t.expected::bigint))
+                   and (s.stream is null or s.revision ${sql.raw(waitWhenAhead ? '>' : '<>')} t.expected::bigint))
             order by t.stream collate "C"
             limit 1;
           if v_failed is not null then
@@ -229,10 +266,8 @@ export const postgresEventStoreMigrations: Record<string, Migration> = {
             )
             select (q.ordinality - 1)::integer, q.last from requested as q;
         end
-        $$`.execute(db);
-    },
-  },
-};
+        $$`;
+}
 
 class InlineProvider implements MigrationProvider {
   getMigrations(): Promise<Record<string, Migration>> {

@@ -2,6 +2,7 @@ import { createTestDatabase } from '@tessera/service-kit/testing';
 import pg from 'pg';
 import { describe, expect, it } from 'vitest';
 import { type ContractSubject, describeEventStoreContract, type HeldCommit } from './event-store.contract.ts';
+import { WrongExpectedRevisionError } from './event-store.ts';
 import { createPostgresEventStore, decodeCheckpoint, encodeCheckpoint } from './postgres-store.ts';
 
 async function postgresSubject(setBasedFrom?: number): Promise<ContractSubject & { url: string }> {
@@ -150,6 +151,106 @@ describe('postgres event store', () => {
       await blocker.end();
       await Promise.all([reader.close(), subject.store.close()]);
       await subject.cleanup?.();
+    }
+  });
+});
+
+describe.each([
+  ['es_append', undefined],
+  ['es_append_set', 0],
+])('postgres event store (%s): an append expecting what a batch in flight will leave', (_, setBasedFrom) => {
+  /** A store whose next append holds its transaction open before commit until released (or failed). */
+  async function storeWithHeldCommit() {
+    const database = await createTestDatabase('ledger_store_ahead');
+    const hooks: { beforeCommit?: () => Promise<void> } = {};
+    const store = await createPostgresEventStore({
+      db: database.url,
+      migrate: true,
+      poolSize: 8,
+      hooks,
+      ...(setBasedFrom === undefined ? {} : { setBasedFrom }),
+    });
+    let settle: (failure?: Error) => void = () => undefined;
+    const holdNext = () => {
+      let reached!: () => void;
+      const outcome = new Promise<Error | undefined>((resolve) => (settle = resolve));
+      hooks.beforeCommit = async () => {
+        delete hooks.beforeCommit;
+        reached();
+        const failure = await outcome;
+        if (failure) throw failure;
+      };
+      return {
+        reached: new Promise<void>((resolve) => (reached = resolve)),
+        settle: (failure?: Error) => settle(failure),
+      };
+    };
+    const cleanup = async () => {
+      settle();
+      await store.close();
+      await database.drop();
+    };
+    return { store, holdNext, cleanup };
+  }
+  const event = () => ({ id: crypto.randomUUID(), type: 't', data: {} });
+  const settledWithin = async (promise: Promise<unknown>, ms: number) =>
+    Promise.race([
+      promise.then(
+        () => true,
+        () => true,
+      ),
+      new Promise<boolean>((resolve) => setTimeout(() => resolve(false), ms)),
+    ]);
+
+  it('waits for it, and appends at the revision it left once it commits', async () => {
+    const { store, holdNext, cleanup } = await storeWithHeldCommit();
+    try {
+      await store.append([{ stream: 's', expected: 'no_stream', events: [event()] }]);
+      const held = holdNext();
+      const inFlight = store.append([{ stream: 's', expected: 0, events: [event()] }]);
+      await held.reached;
+      const next = store.append([{ stream: 's', expected: 1, events: [event(), event()] }]);
+      expect(await settledWithin(next, 300)).toBe(false);
+      held.settle();
+      await inFlight;
+      expect(await next).toEqual({ streams: [{ stream: 's', revision: 3 }] });
+      expect((await store.readStream('s')).map((e) => e.revision)).toEqual([0, 1, 2, 3]);
+    } finally {
+      await cleanup();
+    }
+  });
+
+  it('is refused when the batch in flight rolls back, writing nothing', async () => {
+    const { store, holdNext, cleanup } = await storeWithHeldCommit();
+    try {
+      await store.append([{ stream: 's', expected: 'no_stream', events: [event()] }]);
+      const held = holdNext();
+      const inFlight = store.append([{ stream: 's', expected: 0, events: [event()] }]);
+      await held.reached;
+      const next = store.append([{ stream: 's', expected: 1, events: [event()] }]);
+      held.settle(new Error('connection reset'));
+      await expect(inFlight).rejects.toThrow('connection reset');
+      await expect(next).rejects.toBeInstanceOf(WrongExpectedRevisionError);
+      expect(await store.readStream('s')).toHaveLength(1);
+    } finally {
+      await cleanup();
+    }
+  });
+
+  it('still refuses at once a revision behind the committed one, without queueing for the lock', async () => {
+    const { store, holdNext, cleanup } = await storeWithHeldCommit();
+    try {
+      await store.append([{ stream: 's', expected: 'no_stream', events: [event(), event()] }]);
+      const held = holdNext();
+      const inFlight = store.append([{ stream: 's', expected: 1, events: [event()] }]);
+      await held.reached;
+      const stale = store.append([{ stream: 's', expected: 0, events: [event()] }]);
+      expect(await settledWithin(stale, 2_000)).toBe(true);
+      await expect(stale).rejects.toBeInstanceOf(WrongExpectedRevisionError);
+      held.settle();
+      await inFlight;
+    } finally {
+      await cleanup();
     }
   });
 });
