@@ -72,7 +72,14 @@ export function ledgerDefinition(
         const store = await openEventStore(config);
         return {
           store,
-          engine: createLedger(store, { ...engineOptions, clock }),
+          // KurrentDB refuses an expected revision ahead of the committed one at once, where Postgres
+          // waits for the batch in flight (migration 0003): there a pipelined batch on a busy
+          // constrained account would lose a race every time, so the writer runs one batch at a time.
+          engine: createLedger(store, {
+            ...(config.LEDGER_EVENT_STORE === 'kurrentdb' ? { pipelineDepth: 1 } : {}),
+            ...engineOptions,
+            clock,
+          }),
           projected: createProjectedTransfers(),
         };
       },
