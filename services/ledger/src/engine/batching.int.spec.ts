@@ -150,4 +150,53 @@ describe('the batching writer on Postgres', () => {
     const account = await createLedger(await store()).getAccount(user, 'USD');
     expect(account?.credits_posted).toBe(transfers.reduce((sum, t) => sum + t.amount, 0));
   });
+
+  it('when the batch in flight rolls back, keeps what the next one wrote and decides its refusals again on the real state', async () => {
+    const hooks: { beforeCommit?: () => Promise<void> } = {};
+    const held = await createPostgresEventStore({ db: database.url, poolSize: 8, hooks });
+    stores.push(held);
+    const ledger = createLedger(held);
+    const user = accountIds.userAvailable(randomUUID());
+    const other = accountIds.userAvailable(randomUUID());
+    expect(await ledger.transfer([topup(user, 100)])).toMatchObject({ ok: true });
+    expect(await ledger.transfer([topup(other, 100)])).toMatchObject({ ok: true });
+    expect(await ledger.transfer([penalty(user, 1)])).toMatchObject({ ok: true });
+
+    let reached!: () => void;
+    let fail!: () => void;
+    const atCommit = new Promise<void>((resolve) => (reached = resolve));
+    const failing = new Promise<void>((resolve) => (fail = resolve));
+    hooks.beforeCommit = async () => {
+      delete hooks.beforeCommit;
+      reached();
+      await failing;
+      throw new Error('connection reset');
+    };
+    const first = ledger.transfer([penalty(user, 60)]);
+    // Its failure is awaited below, after other appends are released: handled from now on.
+    const firstFailed = first.then(
+      () => undefined,
+      (error: unknown) => error,
+    );
+    await atCommit;
+    // The next batch: a penalty on another wallet (its append waits for the first's lock on the
+    // revenue account, then commits), and one refused on the 39 the first would leave.
+    const second = penalty(other, 30);
+    const third = penalty(user, 50);
+    const answers = Promise.all([ledger.transfer([second]), ledger.transfer([third])]);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    fail();
+
+    expect(await firstFailed).toMatchObject({ message: 'connection reset' });
+    // The first penalty never happened: the second stands as written, and the third is paid from 99.
+    expect(await answers).toMatchObject([
+      { ok: true, replayed: false },
+      { ok: true, replayed: false },
+    ]);
+    const truth = createLedger(await store());
+    expect(available(await truth.getAccount(user, 'USD'))).toBe(49);
+    expect(available(await truth.getAccount(other, 'USD'))).toBe(70);
+    expect(available(await ledger.getAccount(user, 'USD'))).toBe(49);
+    expect(ledger.stats().overlapped).toBeGreaterThan(0);
+  });
 });
