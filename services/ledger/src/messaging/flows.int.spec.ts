@@ -36,25 +36,10 @@ const balance = async (accountId: string) => {
 const transfersOf = async (id: string) =>
   (await t.ledger.resources.store.readStream(`transfer-${id}`)).length;
 
-/** A company with credits and a funded campaign (budget 500.00, fee 50.00 at the default 10%). */
-async function fundedCampaign(credits = 100_000, amount = 50_000) {
-  const companyId = randomUUID();
-  const campaignId = randomUUID();
-  await t.fundCompany(companyId, credits);
-  await t.createCampaign(campaignId, companyId);
-  const request = foreign(
-    'tasks.campaign.funding-requested.v1',
-    { campaign_id: campaignId, company_id: companyId, budget: usd(amount) },
-    campaignId,
-  );
-  await t.deliver('ledger-tasks', request);
-  return { companyId, campaignId, request };
-}
-
 describe('campaign funding', () => {
   it('moves the budget into escrow and the fee into revenue, linked, and announces it', async () => {
     const revenueBefore = await balance(accountIds.platformRevenue);
-    const { companyId, campaignId, request } = await fundedCampaign(100_000, 50_000);
+    const { companyId, campaignId, request } = await t.fundedCampaign(100_000, 50_000);
     const [funded] = await t.outcomes('ledger.campaign.funded.v1', request.id);
     expect(funded!.data).toEqual({
       campaign_id: campaignId,
@@ -101,7 +86,7 @@ describe('campaign funding', () => {
   });
 
   it('funds again on a second request for the same campaign (each request is its own attempt)', async () => {
-    const { companyId, campaignId } = await fundedCampaign(200_000, 50_000);
+    const { companyId, campaignId } = await t.fundedCampaign(200_000, 50_000);
     const again = foreign('tasks.campaign.funding-requested.v1', {
       campaign_id: campaignId,
       company_id: companyId,
@@ -117,19 +102,9 @@ describe('campaign funding', () => {
 
 describe('rewards and judge fees', () => {
   it('pays an approved submission from the budget to the contributor', async () => {
-    const { campaignId } = await fundedCampaign();
+    const { campaignId } = await t.fundedCampaign();
     const contributor = randomUUID();
-    const approved = foreign(
-      'submissions.submission.approved.v1',
-      await t.underClaim({
-        submission_id: randomUUID(),
-        task_id: randomUUID(),
-        campaign_id: campaignId,
-        contributor_id: contributor,
-        reward: usd(1_250),
-        xp_reward: 10,
-      }),
-    );
+    const approved = await t.approval({ campaignId, reward: 1_250, contributorId: contributor, xp: 10 });
     await t.deliver('ledger-submissions', approved);
     const [paid] = await t.outcomes('ledger.reward.paid.v1', approved.id);
     expect(paid!.data).toEqual({
@@ -146,22 +121,10 @@ describe('rewards and judge fees', () => {
   });
 
   it('pays approvals that arrive together once each, their transfers sharing the engine’s batches', async () => {
-    const { campaignId } = await fundedCampaign(100_000, 50_000);
+    const { campaignId } = await t.fundedCampaign(100_000, 50_000);
     const approvals = [];
     for (let i = 0; i < 40; i += 1) {
-      approvals.push(
-        foreign(
-          'submissions.submission.approved.v1',
-          await t.underClaim({
-            submission_id: randomUUID(),
-            task_id: randomUUID(),
-            campaign_id: campaignId,
-            contributor_id: randomUUID(),
-            reward: usd(100 + i),
-            xp_reward: 0,
-          }),
-        ),
-      );
+      approvals.push(await t.approval({ campaignId, reward: 100 + i }));
     }
     const engine = t.ledger.resources.engine;
     const before = engine.stats();
@@ -186,19 +149,9 @@ describe('rewards and judge fees', () => {
   });
 
   it('announces a failed reward when the budget runs short, and moves nothing', async () => {
-    const { campaignId } = await fundedCampaign(100_000, 1_000);
+    const { campaignId } = await t.fundedCampaign(100_000, 1_000);
     const contributor = randomUUID();
-    const approved = foreign(
-      'submissions.submission.approved.v1',
-      await t.underClaim({
-        submission_id: randomUUID(),
-        task_id: randomUUID(),
-        campaign_id: campaignId,
-        contributor_id: contributor,
-        reward: usd(1_001),
-        xp_reward: 0,
-      }),
-    );
+    const approved = await t.approval({ campaignId, reward: 1_001, contributorId: contributor });
     await t.deliver('ledger-submissions', approved);
     const [failed] = await t.outcomes('ledger.reward.failed.v1', approved.id);
     expect(failed!.data).toMatchObject({ amount: usd(1_001), reason_code: 'INSUFFICIENT_FUNDS' });
@@ -208,7 +161,7 @@ describe('rewards and judge fees', () => {
   });
 
   it('pays a judge fee the same way', async () => {
-    const { campaignId } = await fundedCampaign();
+    const { campaignId } = await t.fundedCampaign();
     const judge = randomUUID();
     const earned = foreign('qc.review.fee-earned.v1', {
       review_id: randomUUID(),
@@ -252,18 +205,8 @@ describe('campaign end', () => {
   it.each(['tasks.campaign.completed.v1', 'tasks.campaign.cancelled.v1'] as const)(
     'returns what is left of the budget to the company on %s',
     async (type) => {
-      const { companyId, campaignId } = await fundedCampaign(100_000, 50_000);
-      const approved = foreign(
-        'submissions.submission.approved.v1',
-        await t.underClaim({
-          submission_id: randomUUID(),
-          task_id: randomUUID(),
-          campaign_id: campaignId,
-          contributor_id: randomUUID(),
-          reward: usd(2_000),
-          xp_reward: 0,
-        }),
-      );
+      const { companyId, campaignId } = await t.fundedCampaign(100_000, 50_000);
+      const approved = await t.approval({ campaignId, reward: 2_000 });
       await t.deliver('ledger-submissions', approved);
       const ended = foreign(type, { campaign_id: campaignId, company_id: companyId });
       await t.deliver('ledger-tasks', ended);
@@ -286,7 +229,7 @@ describe('campaign end', () => {
   );
 
   it('returns once when a campaign is both completed and cancelled', async () => {
-    const { companyId, campaignId } = await fundedCampaign(100_000, 30_000);
+    const { companyId, campaignId } = await t.fundedCampaign(100_000, 30_000);
     const completed = foreign('tasks.campaign.completed.v1', {
       campaign_id: campaignId,
       company_id: companyId,
@@ -320,19 +263,9 @@ describe('campaign end', () => {
 
 describe('withdrawals', () => {
   async function contributorWith(amount: number) {
-    const { campaignId } = await fundedCampaign(1_000_000, 500_000);
+    const { campaignId } = await t.fundedCampaign(1_000_000, 500_000);
     const userId = randomUUID();
-    const approved = foreign(
-      'submissions.submission.approved.v1',
-      await t.underClaim({
-        submission_id: randomUUID(),
-        task_id: randomUUID(),
-        campaign_id: campaignId,
-        contributor_id: userId,
-        reward: usd(amount),
-        xp_reward: 0,
-      }),
-    );
+    const approved = await t.approval({ campaignId, reward: amount, contributorId: userId });
     await t.deliver('ledger-submissions', approved);
     return userId;
   }
@@ -491,19 +424,9 @@ describe('company members', () => {
 
 describe('exactly once', () => {
   it('moves money once and announces once when the same event is delivered twice', async () => {
-    const { campaignId } = await fundedCampaign();
+    const { campaignId } = await t.fundedCampaign();
     const contributor = randomUUID();
-    const approved = foreign(
-      'submissions.submission.approved.v1',
-      await t.underClaim({
-        submission_id: randomUUID(),
-        task_id: randomUUID(),
-        campaign_id: campaignId,
-        contributor_id: contributor,
-        reward: usd(900),
-        xp_reward: 0,
-      }),
-    );
+    const approved = await t.approval({ campaignId, reward: 900, contributorId: contributor });
     // Two messages with one event (a producer that re-sent it after the de-duplication window).
     await t.publish(approved, 'copy-1');
     await t.publish(approved, 'copy-2');
@@ -527,7 +450,7 @@ describe('exactly once', () => {
   });
 
   it('moves money once when the same funding request is delivered twice', async () => {
-    const { companyId, request } = await fundedCampaign(100_000, 50_000);
+    const { companyId, request } = await t.fundedCampaign(100_000, 50_000);
     await t.publish(request, 'again');
     const marker = foreign('tasks.campaign.completed.v1', {
       campaign_id: randomUUID(),
@@ -542,19 +465,9 @@ describe('exactly once', () => {
   });
 
   it('replays, rather than repeats, a transfer recorded before a crash lost the handler commit', async () => {
-    const { campaignId } = await fundedCampaign();
+    const { campaignId } = await t.fundedCampaign();
     const contributor = randomUUID();
-    const approved = foreign(
-      'submissions.submission.approved.v1',
-      await t.underClaim({
-        submission_id: randomUUID(),
-        task_id: randomUUID(),
-        campaign_id: campaignId,
-        contributor_id: contributor,
-        reward: usd(700),
-        xp_reward: 0,
-      }),
-    );
+    const approved = await t.approval({ campaignId, reward: 700, contributorId: contributor });
     // What the handler appends before its transaction commits; the process then "died".
     const first = await t.ledger.resources.engine.transfer([
       {

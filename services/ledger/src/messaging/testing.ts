@@ -41,6 +41,25 @@ export interface TestLedger extends ServiceTestClient {
   underClaim<D extends { campaign_id: string; contributor_id: string; reward: { amount: number } }>(
     data: D,
   ): Promise<D & { assignment_id: string }>;
+  /**
+   * A company with `credits` and a campaign it funded with `budget` (500.00 and 1,000.00 by
+   * default), delivered to the ledger: the funding request is returned for its outcome.
+   */
+  fundedCampaign(
+    credits?: number,
+    budget?: number,
+  ): Promise<{
+    companyId: string;
+    campaignId: string;
+    request: TesseraEvent<'tasks.campaign.funding-requested.v1'>;
+  }>;
+  /** Submissions' approval of new work in the campaign, under a claim the ledger learned first. */
+  approval(terms: {
+    campaignId: string;
+    reward: number;
+    contributorId?: string;
+    xp?: number;
+  }): Promise<TesseraEvent<'submissions.submission.approved.v1'>>;
   stop(): Promise<void>;
 }
 
@@ -147,6 +166,32 @@ export async function startTestLedger(
         reward: data.reward.amount,
       });
       return { ...data, assignment_id };
+    },
+    async fundedCampaign(credits = 100_000, budget = 50_000) {
+      const companyId = randomUUID();
+      const campaignId = randomUUID();
+      await testLedger.fundCompany(companyId, credits);
+      await testLedger.createCampaign(campaignId, companyId);
+      const request = foreign(
+        'tasks.campaign.funding-requested.v1',
+        { campaign_id: campaignId, company_id: companyId, budget: usd(budget) },
+        campaignId,
+      );
+      await client.deliver('ledger-tasks', request);
+      return { companyId, campaignId, request };
+    },
+    async approval({ campaignId, reward, contributorId = randomUUID(), xp = 0 }) {
+      return foreign(
+        'submissions.submission.approved.v1',
+        await testLedger.underClaim({
+          submission_id: randomUUID(),
+          task_id: randomUUID(),
+          campaign_id: campaignId,
+          contributor_id: contributorId,
+          reward: usd(reward),
+          xp_reward: xp,
+        }),
+      );
     },
     async stop() {
       await ledger.stop();

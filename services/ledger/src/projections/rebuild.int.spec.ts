@@ -56,17 +56,7 @@ async function activity() {
   for (let i = 0; i < 5; i++) {
     await t.deliver(
       'ledger-submissions',
-      foreign(
-        'submissions.submission.approved.v1',
-        await t.underClaim({
-          submission_id: randomUUID(),
-          task_id: randomUUID(),
-          campaign_id: campaignId,
-          contributor_id: contributor,
-          reward: usd(1_000 + i),
-          xp_reward: 0,
-        }),
-      ),
+      await t.approval({ campaignId, reward: 1_000 + i, contributorId: contributor }),
     );
   }
   await t.deliver(

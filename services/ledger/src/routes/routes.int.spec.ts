@@ -345,20 +345,7 @@ describe('campaign budget', () => {
         budget: usd(40_000),
       }),
     );
-    await t.deliver(
-      'ledger-submissions',
-      foreign(
-        'submissions.submission.approved.v1',
-        await t.underClaim({
-          submission_id: randomUUID(),
-          task_id: randomUUID(),
-          campaign_id: campaignId,
-          contributor_id: randomUUID(),
-          reward: usd(1_500),
-          xp_reward: 0,
-        }),
-      ),
-    );
+    await t.deliver('ledger-submissions', await t.approval({ campaignId, reward: 1_500 }));
     await t.projected();
     const expected = {
       campaign_id: campaignId,
