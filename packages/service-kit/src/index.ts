@@ -19,6 +19,7 @@ export * from './messaging/outbox.ts';
 export * from './messaging/outbox-relay.ts';
 export * from './messaging/consumer.ts';
 export * from './messaging/dead-letters.ts';
+export * from './metrics/service-metrics.ts';
 export * from './service.ts';
 export * from './jobs.ts';
 export * from './read-models/company-members.ts';

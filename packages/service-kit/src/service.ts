@@ -13,6 +13,7 @@ import { awaitStream, type Bus, connectBus, ensureStream } from './messaging/bus
 import { busOptionsFor } from './messaging/bus-config.ts';
 import { EventConsumer, type EventConsumerOptions } from './messaging/consumer.ts';
 import { registerDeadLetterRoutes } from './messaging/dead-letters.ts';
+import { createServiceMetrics, type ServiceMetrics } from './metrics/service-metrics.ts';
 import { OutboxRelay } from './messaging/outbox-relay.ts';
 import { pruneRevocations, revocationConsumer, withRevocationCheck } from './read-models/revocations.ts';
 
@@ -67,6 +68,8 @@ export interface RunningService<
   R = undefined,
 > extends ServiceContext<DB, C, R> {
   app: HttpApp;
+  /** The service's Prometheus registry, served on `GET /metrics`; a service may add its own. */
+  metrics: ServiceMetrics;
   relay: OutboxRelay;
   consumers: EventConsumer<DB>[];
   /** The workers that run, by name. */
@@ -141,7 +144,18 @@ export async function startService<DB extends KitTables, C extends ServiceConfig
     const tokens = jwksTokens
       ? withRevocationCheck(jwksTokens, db)
       : (options.tokens ?? definition.tokens?.(context));
+    const metrics = createServiceMetrics(definition.name, { processMetrics: options.listen === true });
+    const kit = db as unknown as Kysely<KitTables>;
+    metrics.gaugeOnScrape('tessera_outbox_backlog', 'Committed outbox events not yet published.', async () => {
+      const row = await kit
+        .selectFrom('outbox')
+        .select((eb) => eb.fn.countAll<string>().as('count'))
+        .where('published_at', 'is', null)
+        .executeTakeFirst();
+      return Number(row?.count ?? 0);
+    });
     const app = await createHttpApp({
+      metrics,
       name: definition.name,
       ...(definition.version ? { version: definition.version } : {}),
       ...(definition.description ? { description: definition.description } : {}),
@@ -165,6 +179,7 @@ export async function startService<DB extends KitTables, C extends ServiceConfig
           db,
           bus,
           logger: logger.child({ consumer: spec.name }),
+          metrics: metrics.consumers,
         }),
     );
     await definition.routes?.(app, context);
@@ -177,6 +192,7 @@ export async function startService<DB extends KitTables, C extends ServiceConfig
       bus,
       logger: logger.child({ component: 'outbox-relay' }),
       databaseUrl: config.DATABASE_URL,
+      metrics: metrics.relay,
       ...(options.relayPollIntervalMs ? { pollIntervalMs: options.relayPollIntervalMs } : {}),
     });
     relay.start();
@@ -205,7 +221,7 @@ export async function startService<DB extends KitTables, C extends ServiceConfig
         await closeApp();
         await unwind();
       })());
-    return { ...context, app, relay, consumers, workers, stop };
+    return { ...context, app, metrics, relay, consumers, workers, stop };
   } catch (error) {
     await unwind();
     throw error;

@@ -22,6 +22,7 @@ import { sendProblem, toProblem } from './errors.ts';
 import { problemType, PROBLEM_CONTENT_TYPE } from './problem.ts';
 import { findUnstorableText } from './text-safety.ts';
 import { refusal } from '../refusal.ts';
+import type { ServiceMetrics } from '../metrics/service-metrics.ts';
 
 export type HttpApp = FastifyInstance<
   RawServerDefault,
@@ -49,6 +50,8 @@ export interface HttpAppOptions {
   bodyLimit?: number;
   /** Peers trusted to set X-Forwarded-For (the gateway); see TRUST_PROXY. */
   trustProxy?: string | boolean;
+  /** Request latencies go there, and `GET /metrics` exposes the registry (internal port only). */
+  metrics?: ServiceMetrics;
 }
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
@@ -93,6 +96,18 @@ export async function createHttpApp(options: HttpAppOptions): Promise<HttpApp> {
   app.addHook('onRequest', async (request, reply) => {
     reply.header('x-request-id', request.id);
   });
+
+  const { metrics } = options;
+  if (metrics) {
+    app.addHook('onResponse', async (request, reply) => {
+      // The route's pattern, never the raw URL: one series per route, whatever the ids in it.
+      const route = request.routeOptions.url ?? 'unmatched';
+      metrics.http.observe(
+        { method: request.method, route, status_code: String(reply.statusCode) },
+        reply.elapsedTime / 1000,
+      );
+    });
+  }
 
   app.addHook('preValidation', async (request) => {
     const where =
@@ -169,6 +184,13 @@ export async function createHttpApp(options: HttpAppOptions): Promise<HttpApp> {
 
   app.get('/docs/json', { schema: { hide: true } }, async () => app.swagger());
   app.get('/healthz', { schema: { hide: true } }, async () => ({ status: 'ok' }));
+  if (metrics) {
+    // Prometheus scrapes the service's own port; the gateway routes only API prefixes, so this
+    // is not reachable from outside.
+    app.get('/metrics', { schema: { hide: true }, config: { rateLimit: false } }, async (_, reply) =>
+      reply.type(metrics.registry.contentType).send(await metrics.registry.metrics()),
+    );
+  }
   app.get('/readyz', { schema: { hide: true } }, async (request, reply) => {
     const results = await Promise.all(
       (options.readiness ?? []).map(async ({ name, check }) => {

@@ -11,6 +11,7 @@ import {
 import { type Kysely, sql, type Transaction } from 'kysely';
 import type { KitTables } from '../db/kit-migrations.ts';
 import type { Logger } from '../logger.ts';
+import type { ConsumerMetrics } from '../metrics/service-metrics.ts';
 import type { Bus } from './bus.ts';
 
 export type EventHandler<DB, T extends EventType = EventType> = (
@@ -48,6 +49,8 @@ export interface EventConsumerOptions<DB extends KitTables> {
   partitionKey?: (event: TesseraEvent) => string | undefined;
   /** Fault injection for tests: runs after commit, before ack; throwing kills the consumer there. */
   hooks?: { afterCommit?: (event: TesseraEvent) => void | Promise<void> };
+  /** Where applied events, failures, dead letters and the consumer's lag are counted. */
+  metrics?: ConsumerMetrics;
 }
 
 export type ProcessOutcome = 'applied' | 'duplicate' | 'ignored' | 'retry' | 'dead-lettered';
@@ -201,6 +204,8 @@ export class EventConsumer<DB extends KitTables> {
    * acked. When that transaction fails, its messages are applied again one by one.
    */
   private async processBatch(msgs: readonly JsMsg[]): Promise<void> {
+    const last = msgs[msgs.length - 1];
+    if (last) this.options.metrics?.pending(this.name, last.info.pending);
     const ready: Ready<DB>[] = [];
     for (const msg of msgs) {
       const checked = await this.check(msg);
@@ -244,6 +249,7 @@ export class EventConsumer<DB extends KitTables> {
         { err: error, event_id: event.id, type: event.type, deliveries },
         'handler failed; will retry',
       );
+      this.options.metrics?.failed(this.name);
       msg.nak(delay);
       return 'retry';
     }
@@ -254,6 +260,7 @@ export class EventConsumer<DB extends KitTables> {
   }
 
   private committed(events: number): void {
+    this.options.metrics?.committed(this.name, events);
     this.counts.transactions += 1;
     this.counts.events += events;
     this.counts.largestBatch = Math.max(this.counts.largestBatch, events);
@@ -401,6 +408,7 @@ export class EventConsumer<DB extends KitTables> {
       { code, error: message, subject: msg.subject, seq: msg.seq },
       'event dead-lettered',
     );
+    this.options.metrics?.deadLettered(this.name, code);
     // No reason string: nats-server 2.9 ignores a "+TERM <reason>" and would redeliver the message
     // after ack_wait, parking it again and again. The reason is in dead_letters.
     msg.term();

@@ -3,6 +3,7 @@ import { type Kysely, sql } from 'kysely';
 import pg from 'pg';
 import type { KitTables } from '../db/kit-migrations.ts';
 import type { Logger } from '../logger.ts';
+import type { RelayMetrics } from '../metrics/service-metrics.ts';
 import type { Bus } from './bus.ts';
 import { OUTBOX_CHANNEL } from './outbox.ts';
 
@@ -14,6 +15,8 @@ export interface OutboxRelayOptions {
   databaseUrl?: string;
   batchSize?: number;
   pollIntervalMs?: number;
+  /** Where published events and their wait since commit are counted. */
+  metrics?: RelayMetrics;
   /** Fault injection for tests: runs after publishing a batch, before marking it. */
   hooks?: { afterPublish?: (eventIds: string[]) => void | Promise<void> };
 }
@@ -32,6 +35,8 @@ interface PendingRow {
   payload: unknown;
   /** Its transaction is older than every transaction still running: nothing can commit before it. */
   ready: boolean;
+  /** Seconds since its commit (its insert, to the transaction's start), by the database's clock. */
+  waited: number;
 }
 
 /**
@@ -74,7 +79,8 @@ export class OutboxRelay {
       // Ready rows sort first: their transaction ids are below xmin, every held-back one's are not.
       const { rows } = await sql<PendingRow>`
         select position, event_id, type, payload,
-          transaction_id < pg_snapshot_xmin(pg_current_snapshot()) as ready
+          transaction_id < pg_snapshot_xmin(pg_current_snapshot()) as ready,
+          extract(epoch from clock_timestamp() - created_at)::float8 as waited
         from outbox
         where published_at is null
         order by transaction_id, position
@@ -88,6 +94,7 @@ export class OutboxRelay {
           bus.js.publish(subjectFor(row.type, bus.ns), JSON.stringify(row.payload), { msgID: row.event_id }),
         ),
       );
+      this.options.metrics?.published(ready.length, Math.max(...ready.map((r) => r.waited)));
       await this.options.hooks?.afterPublish?.(ready.map((r) => r.event_id));
       const positions = ready.map((r) => r.position);
       await sql`update outbox set published_at = ${new Date()}

@@ -1,0 +1,127 @@
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+
+/** What the kit's consumers report: one series per consumer (a handful per service). */
+export interface ConsumerMetrics {
+  /** Events applied (duplicates included) in a committed transaction of `events`. */
+  committed(consumer: string, events: number): void;
+  /** A handler failed; the event will be delivered again. */
+  failed(consumer: string): void;
+  deadLettered(consumer: string, code: string): void;
+  /** Messages the server still holds for the consumer, as the last delivery reported. */
+  pending(consumer: string, pending: number): void;
+}
+
+/** What the outbox relay reports. */
+export interface RelayMetrics {
+  /** A batch was published: its size and how long its oldest event waited since commit. */
+  published(events: number, oldestWaitSeconds: number): void;
+}
+
+export interface ServiceMetrics {
+  /** The service's own registry (several services can share a process in tests). */
+  registry: Registry;
+  /** HTTP requests by method, route pattern (never the raw URL) and status code. */
+  http: Histogram<'method' | 'route' | 'status_code'>;
+  consumers: ConsumerMetrics;
+  relay: RelayMetrics;
+  /** A gauge read at scrape time (the outbox backlog, a service's own figures). */
+  gaugeOnScrape(name: string, help: string, read: () => Promise<number>): void;
+}
+
+const LATENCY_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
+
+/**
+ * Prometheus metrics of one service, every series labelled with `service`. Names follow the
+ * Prometheus conventions (base units, `_total` counters, `tessera_` for our own).
+ */
+export function createServiceMetrics(
+  service: string,
+  options: { processMetrics?: boolean } = {},
+): ServiceMetrics {
+  const registry = new Registry();
+  registry.setDefaultLabels({ service });
+  // Process metrics (CPU, memory, event loop lag, GC) describe the process, so only its entry
+  // point turns them on: tests run several services in one process.
+  if (options.processMetrics) collectDefaultMetrics({ register: registry });
+  const registers = [registry];
+
+  const http = new Histogram({
+    name: 'http_request_duration_seconds',
+    help: 'HTTP requests by method, route pattern and status code.',
+    labelNames: ['method', 'route', 'status_code'] as const,
+    buckets: LATENCY_BUCKETS,
+    registers,
+  });
+  const handled = new Counter({
+    name: 'tessera_consumer_events_total',
+    help: 'Events applied by a consumer in committed transactions (duplicates included).',
+    labelNames: ['consumer'] as const,
+    registers,
+  });
+  const transactions = new Histogram({
+    name: 'tessera_consumer_batch_events',
+    help: "Events per consumer transaction (the kit's batching).",
+    labelNames: ['consumer'] as const,
+    buckets: [1, 2, 4, 8, 16, 32, 64, 128],
+    registers,
+  });
+  const failures = new Counter({
+    name: 'tessera_consumer_failures_total',
+    help: 'Handler failures; the event is delivered again with backoff.',
+    labelNames: ['consumer'] as const,
+    registers,
+  });
+  const deadLetters = new Counter({
+    name: 'tessera_consumer_dead_letters_total',
+    help: 'Events parked in dead_letters, by reason.',
+    labelNames: ['consumer', 'code'] as const,
+    registers,
+  });
+  const pending = new Gauge({
+    name: 'tessera_consumer_pending_messages',
+    help: 'Messages the stream still holds for the consumer (its lag), as of its last delivery.',
+    labelNames: ['consumer'] as const,
+    registers,
+  });
+  const relayed = new Counter({
+    name: 'tessera_outbox_published_total',
+    help: 'Outbox events published to JetStream.',
+    registers,
+  });
+  const relayWait = new Histogram({
+    name: 'tessera_outbox_relay_wait_seconds',
+    help: "How long a batch's oldest event waited between its commit and its publication.",
+    buckets: LATENCY_BUCKETS,
+    registers,
+  });
+
+  return {
+    registry,
+    http,
+    consumers: {
+      committed(consumer, events) {
+        handled.inc({ consumer }, events);
+        transactions.observe({ consumer }, events);
+      },
+      failed: (consumer) => failures.inc({ consumer }),
+      deadLettered: (consumer, code) => deadLetters.inc({ consumer, code }),
+      pending: (consumer, count) => pending.set({ consumer }, count),
+    },
+    relay: {
+      published(events, oldestWaitSeconds) {
+        relayed.inc(events);
+        relayWait.observe(Math.max(0, oldestWaitSeconds));
+      },
+    },
+    gaugeOnScrape(name, help, read) {
+      new Gauge({
+        name,
+        help,
+        registers,
+        async collect() {
+          this.set(await read());
+        },
+      });
+    },
+  };
+}
