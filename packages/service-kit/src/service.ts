@@ -146,14 +146,18 @@ export async function startService<DB extends KitTables, C extends ServiceConfig
       : (options.tokens ?? definition.tokens?.(context));
     const metrics = createServiceMetrics(definition.name, { processMetrics: options.listen === true });
     const kit = db as unknown as Kysely<KitTables>;
-    metrics.gaugeOnScrape('tessera_outbox_backlog', 'Committed outbox events not yet published.', async () => {
-      const row = await kit
-        .selectFrom('outbox')
-        .select((eb) => eb.fn.countAll<string>().as('count'))
-        .where('published_at', 'is', null)
-        .executeTakeFirst();
-      return Number(row?.count ?? 0);
-    });
+    metrics.gaugeOnScrape(
+      'tessera_outbox_backlog',
+      'Committed outbox events not yet published.',
+      async () => {
+        const row = await kit
+          .selectFrom('outbox')
+          .select((eb) => eb.fn.countAll<string>().as('count'))
+          .where('published_at', 'is', null)
+          .executeTakeFirst();
+        return Number(row?.count ?? 0);
+      },
+    );
     const app = await createHttpApp({
       metrics,
       name: definition.name,
