@@ -49,6 +49,7 @@ import { AUDIT_PAGE_SIZE } from '../src/audit/sources.ts';
 import { createSigner } from '../src/audit/seal-keys.ts';
 import { publicKeyPem } from '../src/audit/seal.ts';
 import { auditMigrations } from '../src/audit/tables.ts';
+import { seededRandom } from '../src/domain/__fixtures__/seeded-random.ts';
 
 const PHASE = process.env.BENCH_AUDIT_PHASE;
 
@@ -135,18 +136,6 @@ async function runPhase(phase: string): Promise<void> {
 
 // ---- the ledger log, generated ---------------------------------------------------------------
 
-/** mulberry32: seeded, so two runs build the same ledger shape. */
-function random(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 interface Account {
   id: string;
   debits_posted: number;
@@ -185,7 +174,7 @@ function* ledgerAppends(
   users: number,
   state: Map<string, Account>,
 ): Generator<{ at: string; events: NewEvent[] }, void, undefined> {
-  const next = random(15);
+  const next = seededRandom(15);
   const pick = <T>(items: readonly T[]): T => items[Math.floor(next() * items.length)] as T;
   const between = (min: number, max: number) => min + Math.floor(next() * (max - min + 1));
   let clock = Date.UTC(2026, 0, 1);

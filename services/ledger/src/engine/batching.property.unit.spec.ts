@@ -19,6 +19,7 @@ import { outcomeOf } from './__fixtures__/outcomes.ts';
 import { createAuditor } from './__fixtures__/store-auditor.ts';
 import { createLedger } from './ledger.ts';
 import type { LedgerEngine, ResolutionOutcome, TransferOutcome } from './types.ts';
+import { seededRandom } from '../domain/__fixtures__/seeded-random.ts';
 
 /**
  * Many callers at once, each sending its commands one after another: the writer batches whatever
@@ -67,18 +68,6 @@ const scenario = fc.record({
   pipelineDepth: fc.integer({ min: 1, max: 3 }),
   seed: fc.integer(),
 });
-
-/** mulberry32, so a run's delays and faults follow from its seed. */
-function random(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const turns = async (count: number) => {
   for (let i = 0; i < count; i += 1) await new Promise((resolve) => setImmediate(resolve));
@@ -169,7 +158,7 @@ describe('the batching writer against a sequential model, over random interleavi
     await fc.assert(
       fc.asyncProperty(scenario, async ({ commands, callers, maxBatch, pipelineDepth, seed }) => {
         const store = createMemoryEventStore();
-        const slow = slowStore(store, random(seed));
+        const slow = slowStore(store, seededRandom(seed));
         const ledger = createLedger(slow.store, { clock: () => start, maxBatch, pipelineDepth });
         const calls = toCalls(commands);
 
@@ -240,7 +229,11 @@ describe('the pipelined writer when appends fail, over random interleavings of m
     await fc.assert(
       fc.asyncProperty(scenario, async ({ commands, callers, maxBatch, pipelineDepth, seed }) => {
         const store = createMemoryEventStore();
-        const slow = slowStore(store, random(seed), { inOrder: seed % 2 === 0, race: 0.15, failure: 0.05 });
+        const slow = slowStore(store, seededRandom(seed), {
+          inOrder: seed % 2 === 0,
+          race: 0.15,
+          failure: 0.05,
+        });
         const ledger = createLedger(slow.store, { clock: () => start, maxBatch, pipelineDepth });
         const answers: { call: Call; outcome?: Outcome; error?: unknown }[] = [];
         await Promise.all(

@@ -5,7 +5,12 @@ import { type ContractSubject, describeEventStoreContract, type HeldCommit } fro
 import { WrongExpectedRevisionError } from './event-store.ts';
 import { createPostgresEventStore, decodeCheckpoint, encodeCheckpoint } from './postgres-store.ts';
 
-async function postgresSubject(setBasedFrom?: number): Promise<ContractSubject & { url: string }> {
+/** A held commit that can also be made to fail at the same point (the transaction rolls back). */
+type FailableCommit = HeldCommit & { fail(error: Error): void };
+
+async function postgresSubject(
+  setBasedFrom?: number,
+): Promise<Omit<ContractSubject, 'holdNextCommit'> & { url: string; holdNextCommit(): FailableCommit }> {
   const database = await createTestDatabase('ledger_store');
   const hooks: { beforeCommit?: () => Promise<void> } = {};
   const store = await createPostgresEventStore({
@@ -18,17 +23,21 @@ async function postgresSubject(setBasedFrom?: number): Promise<ContractSubject &
   return {
     url: database.url,
     store,
-    holdNextCommit(): HeldCommit {
+    holdNextCommit() {
       let reached!: () => void;
-      let release!: () => void;
-      const released = new Promise<void>((resolve) => (release = resolve));
-      const held: HeldCommit = { reached: new Promise((resolve) => (reached = resolve)), release };
+      let settle!: (failure?: Error) => void;
+      const outcome = new Promise<Error | undefined>((resolve) => (settle = resolve));
       hooks.beforeCommit = async () => {
         delete hooks.beforeCommit;
         reached();
-        await released;
+        const failure = await outcome;
+        if (failure) throw failure;
       };
-      return held;
+      return {
+        reached: new Promise<void>((resolve) => (reached = resolve)),
+        release: () => settle(),
+        fail: (error) => settle(error),
+      };
     },
     cleanup: () => database.drop(),
   };
@@ -159,39 +168,17 @@ describe.each([
   ['es_append', undefined],
   ['es_append_set', 0],
 ])('postgres event store (%s): an append expecting what a batch in flight will leave', (_, setBasedFrom) => {
-  /** A store whose next append holds its transaction open before commit until released (or failed). */
-  async function storeWithHeldCommit() {
-    const database = await createTestDatabase('ledger_store_ahead');
-    const hooks: { beforeCommit?: () => Promise<void> } = {};
-    const store = await createPostgresEventStore({
-      db: database.url,
-      migrate: true,
-      poolSize: 8,
-      hooks,
-      ...(setBasedFrom === undefined ? {} : { setBasedFrom }),
-    });
-    let settle: (failure?: Error) => void = () => undefined;
-    const holdNext = () => {
-      let reached!: () => void;
-      const outcome = new Promise<Error | undefined>((resolve) => (settle = resolve));
-      hooks.beforeCommit = async () => {
-        delete hooks.beforeCommit;
-        reached();
-        const failure = await outcome;
-        if (failure) throw failure;
-      };
-      return {
-        reached: new Promise<void>((resolve) => (reached = resolve)),
-        settle: (failure?: Error) => settle(failure),
-      };
-    };
+  const storeWithHeldCommit = async () => {
+    const subject = await postgresSubject(setBasedFrom);
+    let held: FailableCommit | undefined;
+    const holdNext = () => (held = subject.holdNextCommit());
     const cleanup = async () => {
-      settle();
-      await store.close();
-      await database.drop();
+      held?.release(); // a commit still held would keep close() waiting
+      await subject.store.close();
+      await subject.cleanup!();
     };
-    return { store, holdNext, cleanup };
-  }
+    return { store: subject.store, holdNext, cleanup };
+  };
   const event = () => ({ id: crypto.randomUUID(), type: 't', data: {} });
   const settledWithin = async (promise: Promise<unknown>, ms: number) =>
     Promise.race([
@@ -211,7 +198,7 @@ describe.each([
       await held.reached;
       const next = store.append([{ stream: 's', expected: 1, events: [event(), event()] }]);
       expect(await settledWithin(next, 300)).toBe(false);
-      held.settle();
+      held.release();
       await inFlight;
       expect(await next).toEqual({ streams: [{ stream: 's', revision: 3 }] });
       expect((await store.readStream('s')).map((e) => e.revision)).toEqual([0, 1, 2, 3]);
@@ -228,7 +215,7 @@ describe.each([
       const inFlight = store.append([{ stream: 's', expected: 0, events: [event()] }]);
       await held.reached;
       const next = store.append([{ stream: 's', expected: 1, events: [event()] }]);
-      held.settle(new Error('connection reset'));
+      held.fail(new Error('connection reset'));
       await expect(inFlight).rejects.toThrow('connection reset');
       await expect(next).rejects.toBeInstanceOf(WrongExpectedRevisionError);
       expect(await store.readStream('s')).toHaveLength(1);
@@ -247,7 +234,7 @@ describe.each([
       const stale = store.append([{ stream: 's', expected: 0, events: [event()] }]);
       expect(await settledWithin(stale, 2_000)).toBe(true);
       await expect(stale).rejects.toBeInstanceOf(WrongExpectedRevisionError);
-      held.settle();
+      held.release();
       await inFlight;
     } finally {
       await cleanup();

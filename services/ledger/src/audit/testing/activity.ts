@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { accountIds } from '../../domain/accounts.ts';
 import type { TransferRequest } from '../../domain/transfers.ts';
 import type { LedgerEngine } from '../../engine/types.ts';
+import { seededRandom } from '../../domain/__fixtures__/seeded-random.ts';
 
 /** A settable clock for the engine: pending transfers expire when it is moved past their timeout. */
 export function manualClock(start = new Date('2025-01-01T00:00:00Z')) {
@@ -11,18 +12,6 @@ export function manualClock(start = new Date('2025-01-01T00:00:00Z')) {
     advance(ms: number) {
       now += ms;
     },
-  };
-}
-
-/** mulberry32: small, seeded, good enough to vary amounts and choices reproducibly. */
-function random(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
 }
 
@@ -47,7 +36,7 @@ export async function driveLedger(
     currency?: string;
   },
 ): Promise<ActivitySummary> {
-  const next = random(options.seed ?? 1);
+  const next = seededRandom(options.seed ?? 1);
   const pick = <T>(items: readonly T[]): T => items[Math.floor(next() * items.length)] as T;
   const amount = (min: number, max: number) => min + Math.floor(next() * (max - min + 1));
   const currency = options.currency ?? 'USD';
