@@ -20,13 +20,25 @@ import { batchedStdout, type LogStream } from './log-stream.ts';
 import { codeForStatus, GatewayError, problem, PROBLEM_CONTENT_TYPE } from './problem.ts';
 import { handleExpectContinue, proxyMounts, registerProxy } from './proxy.ts';
 import { checkReadiness, createDocsProvider, type FetchFn } from './upstreams.ts';
-import { loggerOptions } from '@tessera/service-kit';
+import {
+  createServiceMetrics,
+  loggerOptions,
+  processTracing,
+  registerTracing,
+  type ServiceMetrics,
+  TRACE_RESPONSE_HEADER,
+  type Tracing,
+} from '@tessera/service-kit';
 
 export interface BuildGatewayOptions {
   /** Fastify logger option; defaults to pino at `config.logLevel`. Pass `false` to silence. */
   readonly logger?: FastifyServerOptions['logger'];
   /** Used to probe upstreams (`/healthz`, `/docs/json`); defaults to the global fetch. */
   readonly fetch?: FetchFn;
+  /** Request latencies go there; served on the metrics port (src/server.ts), never on the API's. */
+  readonly metrics?: ServiceMetrics;
+  /** Where spans go; by default the process's tracing, set up from OTEL_* variables. */
+  readonly tracing?: Tracing;
 }
 
 export const REQUEST_ID_HEADER = 'x-request-id';
@@ -122,6 +134,18 @@ export async function buildGateway(
   // `Expect: 100-continue` is answered when the body is wanted, or with the final status.
   handleExpectContinue(app.server);
 
+  // First: a span per request, which the proxy hands upstream as `traceparent`.
+  registerTracing(app, opts.tracing ?? processTracing('gateway'));
+  const metrics = opts.metrics ?? createServiceMetrics('gateway', { processMetrics: false });
+  app.addHook('onResponse', async (request, reply) => {
+    // The route's pattern (a proxied prefix ends in `*`), never the raw URL.
+    const route = request.routeOptions.url ?? 'unmatched';
+    metrics.http.observe(
+      { method: request.method, route, status_code: String(reply.statusCode) },
+      reply.elapsedTime / 1000,
+    );
+  });
+
   // Every response carries the request id, including errors, 404s, 429s and proxied responses
   // (the proxy writes it over an upstream's own x-request-id).
   app.addHook('onRequest', (request, reply, done) => {
@@ -153,6 +177,7 @@ export async function buildGateway(
     methods: ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE'],
     exposedHeaders: [
       REQUEST_ID_HEADER,
+      TRACE_RESPONSE_HEADER,
       'retry-after',
       'location',
       'x-ratelimit-limit',

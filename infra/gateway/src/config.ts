@@ -33,6 +33,8 @@ export type NodeEnv = 'development' | 'test' | 'production';
 export interface GatewayConfig {
   readonly port: number;
   readonly host: string;
+  /** Where Prometheus scrapes `GET /metrics` (on `host`), apart from the public port; none when unset. */
+  readonly metricsPort?: number;
   readonly routes: readonly RouteConfig[];
   readonly rateLimit: {
     /** Requests per client IP per window. */
@@ -228,6 +230,7 @@ const trustProxySchema = z
 const envSchema = z.object({
   GATEWAY_PORT: intFromEnv(0, 65535).default(8080),
   GATEWAY_HOST: z.string().trim().min(1).default('127.0.0.1'),
+  GATEWAY_METRICS_PORT: intFromEnv(0, 65535).optional(),
   GATEWAY_ROUTES: routesSchema.default([]),
   GATEWAY_RATE_LIMIT_MAX: intFromEnv(1, 1_000_000).default(600),
   GATEWAY_CORS_ORIGINS: corsSchema.optional(),
@@ -274,6 +277,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): GatewayConfig 
   return {
     port: e.GATEWAY_PORT,
     host: e.GATEWAY_HOST,
+    ...(e.GATEWAY_METRICS_PORT !== undefined ? { metricsPort: e.GATEWAY_METRICS_PORT } : {}),
     routes: e.GATEWAY_ROUTES,
     rateLimit: { max: e.GATEWAY_RATE_LIMIT_MAX, timeWindowMs: 60_000 },
     // Unset: any origin in development and test, none in production (set the list explicitly there).

@@ -9,6 +9,7 @@ import type { Socket } from 'node:net';
 import { Readable } from 'node:stream';
 import type { FastifyInstance, FastifyReply, FastifyRequest, HTTPMethods } from 'fastify';
 import { type Dispatcher, Pool } from 'undici';
+import { TRACE_RESPONSE_HEADER, traceparentOf } from '@tessera/service-kit';
 import type { GatewayConfig } from './config.ts';
 import { bestPrefix, samePattern, toRouterPattern } from './paths.ts';
 import { GatewayError, problem, PROBLEM_CONTENT_TYPE } from './problem.ts';
@@ -101,6 +102,8 @@ const DROPPED_REQUEST_HEADERS = new Set([
   // Other spellings of the client's address: a client may not choose them either.
   'forwarded',
   'x-real-ip',
+  // Replaced by the gateway's own span, which continues it (src/app.ts: registerTracing).
+  'traceparent',
 ]);
 
 const DROPPED_RESPONSE_HEADERS = new Set([
@@ -113,6 +116,8 @@ const DROPPED_RESPONSE_HEADERS = new Set([
   'upgrade',
   'http2-settings',
   REQUEST_ID_HEADER,
+  // The client is answered with the gateway's span, the root of what the request caused.
+  TRACE_RESPONSE_HEADER,
 ]);
 
 /** Header names listed in a `Connection` header, which are hop-by-hop too. */
@@ -635,6 +640,8 @@ function upstreamHeaders(request: FastifyRequest): Record<string, string | strin
     if (value !== undefined) headers[name] = value;
   }
   headers[REQUEST_ID_HEADER] = request.id;
+  const traceparent = request.traceSpan ? traceparentOf(request.traceSpan) : incoming.traceparent;
+  if (traceparent) headers.traceparent = traceparent;
   // Replaced, never appended to: the services trust this header from the gateway alone, so it
   // carries only what the gateway vouches for. request.ip is its peer, or, with
   // GATEWAY_TRUST_PROXY, the nearest hop its trusted proxies did not add.

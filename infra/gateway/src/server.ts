@@ -1,3 +1,5 @@
+import { createServer } from 'node:http';
+import { createServiceMetrics } from '@tessera/service-kit';
 import { buildGateway } from './app.ts';
 import { ConfigError, loadConfig } from './config.ts';
 
@@ -14,7 +16,22 @@ try {
   throw err;
 }
 
-const app = await buildGateway(config);
+const metrics = createServiceMetrics('gateway', { processMetrics: true });
+const app = await buildGateway(config, { metrics });
+// Prometheus scrapes its own port: the public one routes API prefixes only.
+const metricsServer =
+  config.metricsPort === undefined
+    ? undefined
+    : createServer((request, response) => {
+        if (request.url !== '/metrics') return void response.writeHead(404).end();
+        metrics.registry.metrics().then(
+          (text) => response.writeHead(200, { 'content-type': metrics.registry.contentType }).end(text),
+          (err: unknown) => {
+            app.log.error({ err }, 'metrics failed');
+            response.writeHead(500).end();
+          },
+        );
+      });
 
 let shuttingDown = false;
 async function shutdown(signal: NodeJS.Signals): Promise<void> {
@@ -30,6 +47,7 @@ async function shutdown(signal: NodeJS.Signals): Promise<void> {
     process.exit(1);
   }, 10_000).unref();
   try {
+    metricsServer?.close();
     await app.close();
     process.exit(0);
   } catch (err) {
@@ -43,6 +61,14 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
 
 try {
   const url = await app.listen({ port: config.port, host: config.host });
+  if (metricsServer && config.metricsPort !== undefined) {
+    const server = metricsServer;
+    const port = config.metricsPort;
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(port, config.host, resolve);
+    });
+  }
   app.log.info(
     { url, routes: config.routes.map((r) => `${r.prefix} -> ${r.service} (${r.upstream})`) },
     `gateway listening on ${url} (docs at ${url}/docs)`,

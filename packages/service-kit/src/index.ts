@@ -20,6 +20,8 @@ export * from './messaging/outbox-relay.ts';
 export * from './messaging/consumer.ts';
 export * from './messaging/dead-letters.ts';
 export * from './metrics/service-metrics.ts';
+export * from './tracing/tracing.ts';
+export * from './tracing/http-tracing.ts';
 export * from './service.ts';
 export * from './jobs.ts';
 export * from './read-models/company-members.ts';

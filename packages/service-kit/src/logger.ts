@@ -1,4 +1,5 @@
 import { pino, type Logger, type LoggerOptions } from 'pino';
+import { traceLogFields } from './tracing/tracing.ts';
 
 export type { Logger };
 
@@ -30,6 +31,8 @@ export function loggerOptions(options: { name: string; level?: string; pretty?: 
     name: options.name,
     level: options.level ?? 'info',
     redact: { paths: REDACTED_PATHS, censor: '[redacted]' },
+    // Every line written while a span is active names its trace (src/tracing/tracing.ts).
+    mixin: traceLogFields,
     ...(pretty
       ? { transport: { target: 'pino-pretty', options: { colorize: true, ignore: 'pid,hostname,name' } } }
       : {}),

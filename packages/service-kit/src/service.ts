@@ -16,6 +16,7 @@ import { registerDeadLetterRoutes } from './messaging/dead-letters.ts';
 import { createServiceMetrics, type ServiceMetrics } from './metrics/service-metrics.ts';
 import { OutboxRelay } from './messaging/outbox-relay.ts';
 import { pruneRevocations, revocationConsumer, withRevocationCheck } from './read-models/revocations.ts';
+import { processTracing, type Tracing } from './tracing/tracing.ts';
 
 /** What a service's routes, consumers and workers are given. */
 export interface ServiceContext<
@@ -28,6 +29,8 @@ export interface ServiceContext<
   bus: Bus;
   logger: Logger;
   clock: Clock;
+  /** The service's Prometheus registry (served on `GET /metrics`), for the service's own figures. */
+  metrics: ServiceMetrics;
   /** What the definition's `resources.open` built (an event store, keys, a second pool). */
   resources: R;
 }
@@ -68,8 +71,6 @@ export interface RunningService<
   R = undefined,
 > extends ServiceContext<DB, C, R> {
   app: HttpApp;
-  /** The service's Prometheus registry, served on `GET /metrics`; a service may add its own. */
-  metrics: ServiceMetrics;
   relay: OutboxRelay;
   consumers: EventConsumer<DB>[];
   /** The workers that run, by name. */
@@ -92,6 +93,8 @@ export interface StartOptions {
   >;
   /** Workers switched off by name (tests drive their work by hand); all run by default. */
   workers?: Record<string, boolean>;
+  /** Where spans go; by default the process's tracing, set up from OTEL_* variables. */
+  tracing?: Tracing;
 }
 
 /** Boots a service; on a failure part-way, whatever already started is stopped again. */
@@ -117,7 +120,16 @@ export async function startService<DB extends KitTables, C extends ServiceConfig
     const bus = await connectBus(busOptions);
     undo.push(() => bus.close());
     const clock = options.clock ?? systemClock;
-    const base: ServiceContext<DB, C, undefined> = { config, db, bus, logger, clock, resources: undefined };
+    const metrics = createServiceMetrics(definition.name, { processMetrics: options.listen === true });
+    const base: ServiceContext<DB, C, undefined> = {
+      config,
+      db,
+      bus,
+      logger,
+      clock,
+      metrics,
+      resources: undefined,
+    };
 
     let resources = undefined as R;
     const owned = definition.resources;
@@ -144,7 +156,8 @@ export async function startService<DB extends KitTables, C extends ServiceConfig
     const tokens = jwksTokens
       ? withRevocationCheck(jwksTokens, db)
       : (options.tokens ?? definition.tokens?.(context));
-    const metrics = createServiceMetrics(definition.name, { processMetrics: options.listen === true });
+    const tracing = options.tracing ?? processTracing(definition.name);
+    undo.push(() => tracing.flush());
     const kit = db as unknown as Kysely<KitTables>;
     metrics.gaugeOnScrape(
       'tessera_outbox_backlog',
@@ -160,6 +173,7 @@ export async function startService<DB extends KitTables, C extends ServiceConfig
     );
     const app = await createHttpApp({
       metrics,
+      tracing,
       name: definition.name,
       ...(definition.version ? { version: definition.version } : {}),
       ...(definition.description ? { description: definition.description } : {}),
@@ -184,6 +198,7 @@ export async function startService<DB extends KitTables, C extends ServiceConfig
           bus,
           logger: logger.child({ consumer: spec.name }),
           metrics: metrics.consumers,
+          tracing,
         }),
     );
     await definition.routes?.(app, context);
@@ -225,7 +240,7 @@ export async function startService<DB extends KitTables, C extends ServiceConfig
         await closeApp();
         await unwind();
       })());
-    return { ...context, app, metrics, relay, consumers, workers, stop };
+    return { ...context, app, relay, consumers, workers, stop };
   } catch (error) {
     await unwind();
     throw error;

@@ -3,6 +3,7 @@ import {
   type RunningService,
   type ServiceContext,
   type ServiceDefinition,
+  type ServiceMetrics,
   type StartOptions,
   startPeriodicJob,
   startService,
@@ -13,7 +14,7 @@ import { loadSealSigner } from './audit/seal-keys.ts';
 import { createSealer } from './audit/sealer.ts';
 import { auditMigrations } from './audit/tables.ts';
 import type { LedgerConfig } from './config.ts';
-import { createLedger, type LedgerOptions } from './engine/ledger.ts';
+import { createLedger, type EngineObserver, type LedgerOptions } from './engine/ledger.ts';
 import type { LedgerEngine } from './engine/types.ts';
 import { expireDueTransfers } from './jobs/expiry.ts';
 import { ledgerConsumers } from './messaging/consumers.ts';
@@ -60,6 +61,24 @@ export const ledgerWorkers = {
  * connection the appends wait for) and the engine on it; the projector, the publisher of HTTP
  * outcomes, the expiry job and the audit sealer follow the store as workers.
  */
+/** The writer's batches and answers as Prometheus histograms (see README: Metrics). */
+function engineObserver(metrics: ServiceMetrics): EngineObserver {
+  const batches = metrics.histogram(
+    'tessera_ledger_batch_commands',
+    'Commands answered by one committed append of the ledger writer.',
+    { buckets: [1, 2, 4, 8, 16, 32, 64, 128, 256, 512] },
+  );
+  const latency = metrics.histogram(
+    'tessera_ledger_command_seconds',
+    'From a command submitted to the writer to its answer (queue, decide, append, commit).',
+    { labelNames: ['outcome'] as const },
+  );
+  return {
+    batch: (commands) => batches.observe(commands),
+    answered: (seconds, ok) => latency.observe({ outcome: ok ? 'accepted' : 'refused' }, seconds),
+  };
+}
+
 export function ledgerDefinition(
   engineOptions: Omit<LedgerOptions, 'clock'> = {},
 ): ServiceDefinition<LedgerDB, LedgerConfig, LedgerCore> {
@@ -68,7 +87,7 @@ export function ledgerDefinition(
     description: 'Double-entry accounts and transfers as an append-only event stream; balances; audit',
     migrations: ledgerMigrations,
     resources: {
-      async open({ config, clock }) {
+      async open({ config, clock, metrics }) {
         const store = await openEventStore(config);
         return {
           store,
@@ -79,6 +98,7 @@ export function ledgerDefinition(
             ...(config.LEDGER_EVENT_STORE === 'kurrentdb' ? { pipelineDepth: 1 } : {}),
             ...engineOptions,
             clock,
+            observer: engineObserver(metrics),
           }),
           projected: createProjectedTransfers(),
         };

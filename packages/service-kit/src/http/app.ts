@@ -23,6 +23,8 @@ import { problemType, PROBLEM_CONTENT_TYPE } from './problem.ts';
 import { findUnstorableText } from './text-safety.ts';
 import { refusal } from '../refusal.ts';
 import type { ServiceMetrics } from '../metrics/service-metrics.ts';
+import { registerTracing } from '../tracing/http-tracing.ts';
+import type { Tracing } from '../tracing/tracing.ts';
 
 export type HttpApp = FastifyInstance<
   RawServerDefault,
@@ -52,6 +54,8 @@ export interface HttpAppOptions {
   trustProxy?: string | boolean;
   /** Request latencies go there, and `GET /metrics` exposes the registry (internal port only). */
   metrics?: ServiceMetrics;
+  /** Each request then runs in a server span continuing the caller's `traceparent`. */
+  tracing?: Tracing;
 }
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
@@ -93,6 +97,8 @@ export async function createHttpApp(options: HttpAppOptions): Promise<HttpApp> {
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
 
+  // First: every later hook, the handler and its log lines run inside the request's span.
+  if (options.tracing) registerTracing(app, options.tracing);
   app.addHook('onRequest', async (request, reply) => {
     reply.header('x-request-id', request.id);
   });

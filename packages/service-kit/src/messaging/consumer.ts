@@ -7,11 +7,13 @@ import {
   streamFor,
   subjectFor,
   type TesseraEvent,
+  TRACEPARENT_PATTERN,
 } from '@tessera/contracts';
 import { type Kysely, sql, type Transaction } from 'kysely';
 import type { KitTables } from '../db/kit-migrations.ts';
 import type { Logger } from '../logger.ts';
 import type { ConsumerMetrics } from '../metrics/service-metrics.ts';
+import { inSpan, SpanKind, type Tracing } from '../tracing/tracing.ts';
 import type { Bus } from './bus.ts';
 
 export type EventHandler<DB, T extends EventType = EventType> = (
@@ -51,6 +53,11 @@ export interface EventConsumerOptions<DB extends KitTables> {
   hooks?: { afterCommit?: (event: TesseraEvent) => void | Promise<void> };
   /** Where applied events, failures, dead letters and the consumer's lag are counted. */
   metrics?: ConsumerMetrics;
+  /**
+   * Each handler then runs in a span that continues the event's trace (the message's traceparent
+   * header, else the envelope's): its log lines and the events it writes carry that trace.
+   */
+  tracing?: Tracing;
 }
 
 export type ProcessOutcome = 'applied' | 'duplicate' | 'ignored' | 'retry' | 'dead-lettered';
@@ -241,7 +248,7 @@ export class EventConsumer<DB extends KitTables> {
     const deliveries = msg.info.deliveryCount;
     let applied: boolean;
     try {
-      applied = await this.apply(event, handler);
+      applied = await this.apply(event, handler, msg);
     } catch (error) {
       if (deliveries >= this.maxDeliver) return this.deadLetter(msg, 'HANDLER_FAILED', error, event);
       const delay = this.backoffMs[Math.min(deliveries, this.backoffMs.length) - 1] ?? 1_000;
@@ -332,7 +339,7 @@ export class EventConsumer<DB extends KitTables> {
       // ends, so no handler runs a statement after a rollback.
       const settled = await Promise.allSettled(
         [...lanes.values()].map(async (lane) => {
-          for (const { event, handler } of lane) await handler(event, trx);
+          for (const { msg, event, handler } of lane) await this.run(msg, event, () => handler(event, trx));
         }),
       );
       const failed = settled.find((result) => result.status === 'rejected');
@@ -340,8 +347,36 @@ export class EventConsumer<DB extends KitTables> {
     });
   }
 
+  /** Runs a handler, in a span of the event's trace when the consumer is traced. */
+  private async run(msg: JsMsg | undefined, event: TesseraEvent, handle: () => Promise<void>): Promise<void> {
+    const { tracing, logger } = this.options;
+    const applied = async () => {
+      await handle();
+      logger.debug({ event_id: event.id, type: event.type }, 'event applied');
+    };
+    if (!tracing) return applied();
+    const header = msg?.headers?.get('traceparent');
+    const traceparent = header && TRACEPARENT_PATTERN.test(header) ? header : event.traceparent;
+    await inSpan(
+      tracing,
+      `${event.type} process`,
+      {
+        kind: SpanKind.CONSUMER,
+        traceparent,
+        attributes: {
+          'messaging.system': 'nats',
+          'messaging.operation.type': 'process',
+          'messaging.destination.name': msg?.subject ?? subjectFor(event.type, this.options.bus.ns),
+          'messaging.consumer.group.name': this.name,
+          'messaging.message.id': event.id,
+        },
+      },
+      applied,
+    );
+  }
+
   /** Runs the handler once per event id for this consumer; false when already applied. */
-  async apply(event: TesseraEvent, handler: EventHandler<DB>): Promise<boolean> {
+  async apply(event: TesseraEvent, handler: EventHandler<DB>, msg?: JsMsg): Promise<boolean> {
     return this.options.db.transaction().execute(async (trx) => {
       const kit = trx as unknown as Transaction<KitTables>;
       const claimed = await kit
@@ -351,7 +386,7 @@ export class EventConsumer<DB extends KitTables> {
         .returning('event_id')
         .executeTakeFirst();
       if (!claimed) return false;
-      await handler(event, trx);
+      await this.run(msg, event, () => handler(event, trx));
       return true;
     });
   }

@@ -1,3 +1,4 @@
+import { headers as natsHeaders } from '@nats-io/transport-node';
 import { subjectFor } from '@tessera/contracts';
 import { type Kysely, sql } from 'kysely';
 import pg from 'pg';
@@ -32,7 +33,7 @@ interface PendingRow {
   position: string;
   event_id: string;
   type: string;
-  payload: unknown;
+  payload: { traceparent?: string };
   /** Its transaction is older than every transaction still running: nothing can commit before it. */
   ready: boolean;
   /** Seconds since its commit (its insert, to the transaction's start), by the database's clock. */
@@ -91,7 +92,10 @@ export class OutboxRelay {
       // One connection preserves publish order; acks are awaited together.
       await Promise.all(
         ready.map((row) =>
-          bus.js.publish(subjectFor(row.type, bus.ns), JSON.stringify(row.payload), { msgID: row.event_id }),
+          bus.js.publish(subjectFor(row.type, bus.ns), JSON.stringify(row.payload), {
+            msgID: row.event_id,
+            ...traceHeaders(row.payload.traceparent),
+          }),
         ),
       );
       this.options.metrics?.published(ready.length, Math.max(...ready.map((r) => r.waited)));
@@ -180,4 +184,12 @@ export class OutboxRelay {
       await client.end().catch(() => undefined);
     }
   }
+}
+
+/** The event's trace context as a NATS header too, for tools that read headers, not payloads. */
+function traceHeaders(traceparent: string | undefined) {
+  if (!traceparent) return {};
+  const headers = natsHeaders();
+  headers.set('traceparent', traceparent);
+  return { headers };
 }

@@ -7,17 +7,20 @@ import {
 } from '@tessera/contracts';
 import { sql } from 'kysely';
 import type { AnyDatabase } from '../db/kit-migrations.ts';
+import { traceparentForEvent } from '../tracing/tracing.ts';
 
 export const OUTBOX_CHANNEL = 'tessera_outbox';
 
 /**
  * Writes events to the outbox inside the caller's transaction, so they are
  * published if and only if the state change commits. Each event is validated
- * against the catalog first: nothing malformed ever leaves a service.
+ * against the catalog first: nothing malformed ever leaves a service. Each carries the traceparent
+ * of the span active when it is written (a request's, a consumer's), so that its consumers continue
+ * the same trace.
  */
 export async function appendToOutbox(trx: AnyDatabase, events: readonly TesseraEvent[]): Promise<void> {
   if (events.length === 0) return;
-  const valid = events.map((event) => parseEvent(event));
+  const valid = events.map((event) => parseEvent(withTraceparent(event)));
   // One statement (one round trip) with one parameter, the events as a JSON array (stringified once,
   // parsed once by Postgres): the insert, and a notification delivered at commit and dropped on
   // rollback that wakes the relay without polling. A data-modifying CTE runs once whether or not the
@@ -29,6 +32,11 @@ export async function appendToOutbox(trx: AnyDatabase, events: readonly TesseraE
       order by n
     )
     select pg_notify(${OUTBOX_CHANNEL}, '')`.execute(trx);
+}
+
+function withTraceparent(event: TesseraEvent): TesseraEvent {
+  const traceparent = traceparentForEvent(event.traceparent);
+  return traceparent && traceparent !== event.traceparent ? { ...event, traceparent } : event;
 }
 
 /** What caused a change, when another event did (for its correlation and causation ids). */

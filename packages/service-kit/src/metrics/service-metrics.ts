@@ -26,9 +26,16 @@ export interface ServiceMetrics {
   relay: RelayMetrics;
   /** A gauge read at scrape time (the outbox backlog, a service's own figures). */
   gaugeOnScrape(name: string, help: string, read: () => Promise<number>): void;
+  /** A histogram of the service's own (`tessera_<service>_...`), in its registry. */
+  histogram<L extends string = never>(
+    name: string,
+    help: string,
+    options?: { buckets?: number[]; labelNames?: readonly L[] },
+  ): Histogram<L>;
 }
 
-const LATENCY_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
+/** Seconds, from a millisecond to ten seconds. */
+export const LATENCY_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 
 /**
  * Prometheus metrics of one service, every series labelled with `service`. Names follow the
@@ -112,6 +119,15 @@ export function createServiceMetrics(
         relayed.inc(events);
         relayWait.observe(Math.max(0, oldestWaitSeconds));
       },
+    },
+    histogram(name, help, options = {}) {
+      return new Histogram({
+        name,
+        help,
+        buckets: options.buckets ?? LATENCY_BUCKETS,
+        labelNames: options.labelNames ?? [],
+        registers,
+      });
     },
     gaugeOnScrape(name, help, read) {
       new Gauge({

@@ -140,3 +140,4 @@ export * from './stream.ts';
 export * from './process.ts';
 export * from './client.ts';
 export * from './decider.ts';
+export { InMemorySpanExporter } from '@opentelemetry/sdk-trace-base';

@@ -34,6 +34,15 @@ export interface LedgerOptions {
   pipelineDepth?: number;
   /** Fault injection for tests: runs after a batch's append committed, before anyone is answered. */
   hooks?: { afterAppend?: (commands: number) => void | Promise<void> };
+  /** Told of each committed batch and each answer (the service's Prometheus histograms). */
+  observer?: EngineObserver;
+}
+
+export interface EngineObserver {
+  /** A batch committed, answering `commands` commands. */
+  batch(commands: number): void;
+  /** A command was answered `seconds` after it was submitted; `ok` unless refused. */
+  answered(seconds: number, ok: boolean): void;
 }
 
 /** A queue at least this long, with nothing in flight, is split across the pipeline. */
@@ -48,6 +57,8 @@ interface Queued {
   reject: (error: unknown) => void;
   /** Races this command's batches lost so far. */
   tries: number;
+  /** performance.now() when it was submitted. */
+  at: number;
 }
 
 /** A batch whose append is on its way to the store. */
@@ -105,6 +116,7 @@ export function createLedger(store: EventStore, options: LedgerOptions = {}): Le
   const maxRetries = options.maxRetries ?? 100;
   const maxBatch = options.maxBatch ?? 512;
   const depth = Math.max(1, options.pipelineDepth ?? 2);
+  const { observer } = options;
   const accounts = createAccountCache(store, options.maxCachedAccounts ?? 100_000);
   const transfers = createTransferCache(options.maxCachedTransfers ?? 100_000);
   const tentativeAccounts = new Map<string, Tentative<AccountState>>();
@@ -145,7 +157,7 @@ export function createLedger(store: EventStore, options: LedgerOptions = {}): Le
 
   function submit(command: Command): Promise<CommandOutcome> {
     return new Promise((resolve, reject) => {
-      queue.push({ command, resolve, reject, tries: 0 });
+      queue.push({ command, resolve, reject, tries: 0, at: performance.now() });
       arrived?.();
       if (!draining) {
         draining = true;
@@ -313,10 +325,13 @@ export function createLedger(store: EventStore, options: LedgerOptions = {}): Le
     flight.live.forEach((queued, index) => {
       const outcome = flight.decided.outcomes[index];
       // After an earlier batch failed, a refusal or replay may rest on its writes: decide again.
-      if (outcome && (!flight.poisoned || appended(outcome))) queued.resolve(outcome);
-      else again.push(queued);
+      if (outcome && (!flight.poisoned || appended(outcome))) {
+        queued.resolve(outcome);
+        observer?.answered((performance.now() - queued.at) / 1000, outcome.ok);
+      } else again.push(queued);
     });
     const answered = flight.live.length - again.length;
+    observer?.batch(answered);
     stats.batches += 1;
     stats.commands += answered;
     stats.largest = Math.max(stats.largest, answered);
