@@ -10,4 +10,6 @@ export interface RouteDeps {
   clock: Clock;
   /** The feed's own pool (feed/repository.ts: its sessions plan the feed's walk). */
   feedDb: Kysely<TasksDB>;
+  /** Told how long each contributor feed query took (the service's Prometheus histogram). */
+  observeFeed?: (seconds: number) => void;
 }

@@ -36,8 +36,19 @@ export const tasksDefinition: ServiceDefinition<TasksDB, TasksConfig, TasksResou
     open: ({ config }) => ({ feedDb: openFeedDatabase(config.DATABASE_URL) }),
     close: ({ feedDb }) => feedDb.destroy(),
   },
-  routes: (app, { db, config, clock, resources }) =>
-    registerRoutes(app, { db, config, clock, feedDb: resources.feedDb }),
+  routes: (app, { db, config, clock, resources, metrics }) => {
+    const feed = metrics.histogram(
+      'tessera_tasks_feed_seconds',
+      "A contributor feed page's query: eligibility, ranking and the page, in the database.",
+    );
+    registerRoutes(app, {
+      db,
+      config,
+      clock,
+      feedDb: resources.feedDb,
+      observeFeed: (seconds) => feed.observe(seconds),
+    });
+  },
   consumers: ({ logger, clock }) => tasksConsumers({ logger, clock }),
   workers: ({ db, config, clock }) => [
     periodicJob({

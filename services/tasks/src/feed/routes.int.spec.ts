@@ -512,3 +512,23 @@ describe("the feed's sessions", () => {
     }
   });
 });
+
+describe("the feed's latency", () => {
+  /** The count of contributor feed queries timed so far. */
+  async function timed(): Promise<number> {
+    const text = (await t.tasks.app.inject({ url: '/metrics' })).body;
+    const line = text.split('\n').find((l) => l.startsWith('tessera_tasks_feed_seconds_count'));
+    return Number(line?.split(' ').at(-1) ?? 0);
+  }
+
+  it('times each contributor feed query, and not a company listing or a refused query', async () => {
+    const before = await timed();
+    const { token } = await contributor();
+    const range = band();
+    await feed(token, range);
+    await feed(token, range, { type: 'audio' });
+    const refused = await t.inject({ url: '/api/v1/tasks?campaign_id=' + randomUUID(), token });
+    expect(refused.status).toBe(400);
+    expect(await timed()).toBe(before + 2);
+  });
+});

@@ -104,6 +104,7 @@ export function feedRoutes(app: HttpApp, deps: RouteDeps): void {
         }
         const after = query.cursor === undefined ? null : decodeFeedCursor(query.cursor);
         if (after === null && query.cursor !== undefined) throw badCursor();
+        const started = performance.now();
         const { rows, next } = await contributorFeed(deps.feedDb, {
           contributorId: principal.userId,
           filters,
@@ -111,6 +112,7 @@ export function feedRoutes(app: HttpApp, deps: RouteDeps): void {
           limit: query.limit,
           now: clock(),
         });
+        deps.observeFeed?.((performance.now() - started) / 1000);
         return { tasks: rows.map(feedView), next_cursor: next };
       }
 
