@@ -135,7 +135,8 @@ export async function buildGateway(
   handleExpectContinue(app.server);
 
   // First: a span per request, which the proxy hands upstream as `traceparent`.
-  registerTracing(app, opts.tracing ?? processTracing('gateway'));
+  const tracing = opts.tracing ?? processTracing('gateway');
+  if (tracing.enabled) registerTracing(app, tracing);
   const metrics = opts.metrics ?? createServiceMetrics('gateway', { processMetrics: false });
   app.addHook('onResponse', async (request, reply) => {
     // The route's pattern (a proxied prefix ends in `*`), never the raw URL.

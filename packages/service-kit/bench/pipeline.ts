@@ -27,13 +27,21 @@ import {
   connectBus,
   createDatabase,
   createLogger,
+  createTracing,
   ensureDatabase,
+  inSpan,
   ensureStream,
   EventConsumer,
   type KitTables,
   migrateToLatest,
   OutboxRelay,
+  SpanKind,
 } from '../src/index.ts';
+
+// Traced as services are (spans made, none exported): each write transaction in a span, as a
+// request's would be, each handler in a consumer span. BENCH_TRACING=0 leaves tracing out.
+const traced = process.env.BENCH_TRACING !== '0';
+const tracing = createTracing({ serviceName: 'bench', env: {} });
 
 interface Setup {
   databaseUrl: string;
@@ -120,6 +128,7 @@ async function consumerProcess({ databaseUrl, natsUrl, prefix }: Setup): Promise
     db,
     bus,
     logger,
+    ...(traced ? { tracing } : {}),
     handlers: {
       'diagnostics.probe.recorded.v1': async (event) => {
         if (handled.length === 0) setImmediate(() => report({ handled: handled.splice(0) }));
@@ -197,7 +206,8 @@ async function producer(): Promise<void> {
       const i = written++;
       return buildEvent('diagnostics.probe.recorded.v1', { probe_id: `p${i}` }, { subject: `p${i}` });
     });
-    await db.transaction().execute((trx) => appendToOutbox(trx, events));
+    const write = () => db.transaction().execute((trx) => appendToOutbox(trx, events));
+    await (traced ? inSpan(tracing, 'write', { kind: SpanKind.SERVER }, write) : write());
     const at = now();
     for (const event of events) committedAt.set(event.id, at);
   }

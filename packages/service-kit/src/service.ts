@@ -156,8 +156,9 @@ export async function startService<DB extends KitTables, C extends ServiceConfig
     const tokens = jwksTokens
       ? withRevocationCheck(jwksTokens, db)
       : (options.tokens ?? definition.tokens?.(context));
-    const tracing = options.tracing ?? processTracing(definition.name);
-    undo.push(() => tracing.flush());
+    const processWide = options.tracing ?? processTracing(definition.name);
+    const tracing = processWide.enabled ? processWide : undefined;
+    undo.push(() => processWide.flush());
     const kit = db as unknown as Kysely<KitTables>;
     metrics.gaugeOnScrape(
       'tessera_outbox_backlog',
@@ -173,7 +174,7 @@ export async function startService<DB extends KitTables, C extends ServiceConfig
     );
     const app = await createHttpApp({
       metrics,
-      tracing,
+      ...(tracing ? { tracing } : {}),
       name: definition.name,
       ...(definition.version ? { version: definition.version } : {}),
       ...(definition.description ? { description: definition.description } : {}),
@@ -198,7 +199,7 @@ export async function startService<DB extends KitTables, C extends ServiceConfig
           bus,
           logger: logger.child({ consumer: spec.name }),
           metrics: metrics.consumers,
-          tracing,
+          ...(tracing ? { tracing } : {}),
         }),
     );
     await definition.routes?.(app, context);

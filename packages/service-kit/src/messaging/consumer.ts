@@ -54,8 +54,8 @@ export interface EventConsumerOptions<DB extends KitTables> {
   /** Where applied events, failures, dead letters and the consumer's lag are counted. */
   metrics?: ConsumerMetrics;
   /**
-   * Each handler then runs in a span that continues the event's trace (the message's traceparent
-   * header, else the envelope's): its log lines and the events it writes carry that trace.
+   * Each handler then runs in a span that continues the event's trace (the envelope's traceparent,
+   * else the message's header): its log lines and the events it writes carry that trace.
    */
   tracing?: Tracing;
 }
@@ -355,7 +355,9 @@ export class EventConsumer<DB extends KitTables> {
       logger.debug({ event_id: event.id, type: event.type }, 'event applied');
     };
     if (!tracing) return applied();
-    const header = msg?.headers?.get('traceparent');
+    // The envelope's, validated with the event and parsed already; the header (which costs a decode)
+    // for an event that carries none in its envelope.
+    const header = event.traceparent ? undefined : msg?.headers?.get('traceparent');
     const traceparent = header && TRACEPARENT_PATTERN.test(header) ? header : event.traceparent;
     await inSpan(
       tracing,

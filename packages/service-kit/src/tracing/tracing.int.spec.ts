@@ -3,7 +3,8 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { SpanKind } from '@opentelemetry/api';
 import { InMemorySpanExporter } from '@opentelemetry/sdk-trace-base';
-import { subjectFor } from '@tessera/contracts';
+import { headers as natsHeaders } from '@nats-io/transport-node';
+import { buildEvent, subjectFor } from '@tessera/contracts';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type DiagnosticsDB, diagnostics } from '../__fixtures__/diagnostics-service.ts';
@@ -122,10 +123,65 @@ describe('a trace from an HTTP request into the consumer of the event it caused'
     expect(applied?.trace_id).toBe(answered.split('-')[1]);
   });
 
+  it("continues a NATS header's trace when the envelope carries none", async () => {
+    const traceId = hex(16);
+    const event = buildEvent('diagnostics.probe.recorded.v1', { probe_id: 't-4' }, { subject: 't-4' });
+    expect(event).not.toHaveProperty('traceparent');
+    const headers = natsHeaders();
+    headers.set('traceparent', `00-${traceId}-${hex(8)}-01`);
+    await service.bus.js.publish(subjectFor(event.type, service.bus.ns), JSON.stringify(event), {
+      msgID: event.id,
+      headers,
+    });
+    await waitForHandled(service.db, 'diagnostics-tally', event.id);
+    const applied = lines.find((line) => line.msg === 'event applied' && line.event_id === event.id);
+    expect(applied?.trace_id).toBe(traceId);
+  });
+
   it('ignores a malformed traceparent and starts its own trace', async () => {
     const response = await record('t-3', { traceparent: '00-nothex-xx-01' });
     expect(response.statusCode).toBe(201);
     expect(String(response.headers[TRACE_RESPONSE_HEADER])).toMatch(/^00-[0-9a-f]{32}-[0-9a-f]{16}-01$/);
+  });
+});
+
+describe('OTEL_SDK_DISABLED=true', () => {
+  it('traces nothing: no span answered, no traceparent on the events, no trace on log lines', async () => {
+    const test = await testServiceConfig('diagnostics');
+    const quiet: Record<string, unknown>[] = [];
+    const disabled = await startService(diagnostics, test.config, {
+      logger: pino(loggerOptions({ name: 'diagnostics', level: 'debug', pretty: false }), {
+        write: (line: string) => void quiet.push(JSON.parse(line) as Record<string, unknown>),
+      }),
+      tracing: createTracing({ serviceName: 'diagnostics', env: { OTEL_SDK_DISABLED: 'true' } }),
+      tokens: createTokenVerifier({ jwks: issuer.jwks, issuer: issuer.issuer, audience: issuer.audience }),
+      relayPollIntervalMs: 50,
+    });
+    try {
+      const response = await disabled.app.inject({
+        method: 'POST',
+        url: '/api/v1/probes',
+        headers: {
+          authorization: `Bearer ${await issuer.token({ role: 'contributor' })}`,
+          traceparent: `00-${hex(16)}-${hex(8)}-01`,
+        },
+        payload: { id: 'off-1' },
+      });
+      expect(response.statusCode).toBe(201);
+      expect(response.headers[TRACE_RESPONSE_HEADER]).toBeUndefined();
+      const row = await disabled.db
+        .selectFrom('outbox')
+        .select(['event_id', 'payload'])
+        .where('subject', '=', 'off-1')
+        .executeTakeFirstOrThrow();
+      expect(row.payload).not.toHaveProperty('traceparent');
+      await waitForHandled(disabled.db, 'diagnostics-tally', row.event_id);
+      expect(quiet.some((line) => line.msg === 'event applied' && line.event_id === row.event_id)).toBe(true);
+      expect(quiet.filter((line) => 'trace_id' in line)).toEqual([]);
+    } finally {
+      await disabled.stop();
+      await test.drop();
+    }
   });
 });
 
