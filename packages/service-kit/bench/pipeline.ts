@@ -10,13 +10,18 @@
  *  3. commit-to-handled latency of single events on an idle pipeline;
  *  4. how full the consumer's transactions were.
  *
- *   pnpm bench:pipeline   (EVENTS=20000 WRITERS=8 EVENTS_PER_TX=10 LATENCY_SAMPLES=300)
+ *   pnpm bench:pipeline   (EVENTS=20000 WRITERS=8 EVENTS_PER_TX=10 LATENCY_SAMPLES=300
+ *                          BENCH_TRACING=1 BENCH_DURABLE=0)
  *
- * Postgres and NATS come from DATABASE_URL / NATS_URL, else local binaries.
+ * Postgres and NATS come from DATABASE_URL / NATS_URL, else local binaries; the embedded Postgres
+ * runs with fsync off unless BENCH_DURABLE=1. Producer and consumer are traced as services are
+ * (spans made, none exported) unless BENCH_TRACING=0.
  */
 import { performance } from 'node:perf_hooks';
 import { fork } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { buildEvent } from '@tessera/contracts';
 import { resolveNats, resolvePostgres } from '@tessera/devstack';
@@ -159,7 +164,10 @@ async function producer(): Promise<void> {
   const EVENTS_PER_TX = Number(process.env.EVENTS_PER_TX ?? 10);
   const LATENCY_SAMPLES = Number(process.env.LATENCY_SAMPLES ?? 300);
 
-  const postgres = await resolvePostgres({ containers: false });
+  const durable = process.env.BENCH_DURABLE === '1';
+  // initdb runs as the postgres user: a folder of its own under the temporary directory.
+  const dataDir = durable ? mkdtempSync(path.join(os.tmpdir(), 'bench-pipeline-pg-')) : undefined;
+  const postgres = await resolvePostgres({ containers: false, persistent: durable, dataDir });
   const nats = await resolveNats({ containers: false });
   const url = new URL(postgres.url);
   url.pathname = `/bench_${Date.now()}`;
@@ -280,7 +288,10 @@ async function producer(): Promise<void> {
   await new Promise((resolve) => consumer.once('exit', resolve));
   const { transactions, events, largestBatch, fallbacks } = stats!;
 
-  console.log(`postgres: ${postgres.source}, nats: ${nats.source}, node ${process.version}`);
+  console.log(
+    `postgres: ${postgres.source} (${durable ? 'fsync on' : 'fsync off'}), nats: ${nats.source}, ` +
+      `node ${process.version}, ${traced ? 'traced' : 'not traced (BENCH_TRACING=0)'}`,
+  );
   console.log(
     `outbox writes: ${EVENTS} events by ${WRITERS} writers, ${EVENTS_PER_TX} per transaction, in ${(writeMs / 1000).toFixed(2)} s = ${perSecond(EVENTS, writeMs)} events/s`,
   );
@@ -311,4 +322,5 @@ async function producer(): Promise<void> {
   await db.destroy();
   await nats.stop();
   await postgres.stop();
+  if (dataDir) rmSync(dataDir, { recursive: true, force: true });
 }
