@@ -1,6 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { waitFor } from '@tessera/service-kit/testing';
 import { sentences } from '../prevalidation/testing/fixtures.ts';
+import { defaultFraudRules } from './decide.ts';
+import { raiseFlags } from './handle.ts';
 import { type ClaimFixture, startTestSubmissions, type TestSubmissions } from '../testing/harness.ts';
 
 let t: TestSubmissions;
@@ -95,6 +97,32 @@ describe('fraud signals raised at screening', () => {
     });
     expect(copied.map((f) => [f.signal, f.submission_id])).toEqual([['shared_content', copy]]);
     expect(await flagsOf(original.contributorId)).toEqual([]);
+  });
+
+  it('flags the later of two identical hand-ins, never the original, whichever is screened first', async () => {
+    const text = `${sentences.de} Zweimal eingereicht.`;
+    const task = await t.fixtures.task('text', { ...textInput, language: 'de' });
+    const original = await t.fixtures.claim(task);
+    const first = await handIn(original, text, 300);
+    const copier = await t.fixtures.claim(task);
+    const copy = await handIn(copier, text, 300);
+    await waitFor(async () => ((await flagsOf(copier.contributorId)).length > 0 ? true : undefined));
+
+    // Screening the original again now, with the copy on record, as a late screening would.
+    const db = t.service.db;
+    const row = await db
+      .selectFrom('submissions')
+      .selectAll()
+      .where('id', '=', first)
+      .executeTakeFirstOrThrow();
+    const raised = await db
+      .transaction()
+      .execute((trx) => raiseFlags(trx, row, defaultFraudRules, new Date()));
+    expect(raised).toBe(0);
+    expect(await flagsOf(original.contributorId)).toEqual([]);
+    expect((await flagsOf(copier.contributorId)).map((f) => [f.signal, f.submission_id])).toEqual([
+      ['shared_content', copy],
+    ]);
   });
 
   it('shows flags to admins only', async () => {

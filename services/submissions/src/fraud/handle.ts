@@ -33,6 +33,9 @@ export async function raiseFlags(
           .select('id')
           .where('content_sha256', '=', row.content_sha256)
           .where('contributor_id', '!=', row.contributor_id)
+          // Only work handed in before this one: the copy is flagged, never the original, whichever
+          // of the two is screened first (screening runs after intake, in any order).
+          .where(sql<boolean>`(created_at, id) < (${createdAt}, ${row.id}::uuid)`)
           .executeTakeFirst();
   const raised = decideFlags(
     {
