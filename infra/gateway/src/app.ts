@@ -18,6 +18,7 @@ import type { MergeOptions, OpenApiDocument } from './openapi-merge.ts';
 import { mergeOpenApiDocuments } from './openapi-merge.ts';
 import { batchedStdout, type LogStream } from './log-stream.ts';
 import { codeForStatus, GatewayError, problem, PROBLEM_CONTENT_TYPE } from './problem.ts';
+import { DASHBOARD_DOC, DASHBOARD_PATH, registerDashboard } from './dashboard.ts';
 import { handleExpectContinue, proxyMounts, registerProxy } from './proxy.ts';
 import { checkReadiness, createDocsProvider, type FetchFn } from './upstreams.ts';
 import {
@@ -74,6 +75,7 @@ const OWN_PATHS = {
       },
     },
   },
+  [DASHBOARD_PATH]: DASHBOARD_DOC,
   '/readyz': {
     get: {
       tags: [GATEWAY_TAG],
@@ -226,6 +228,7 @@ export async function buildGateway(
   });
 
   await registerDocs(app, config, targets, fetchFn);
+  registerDashboard(app, { targets, timeoutMs: config.probeTimeoutMs, fetch: fetchFn });
 
   await registerProxy(app, proxyMounts(config), { upstreamTimeoutMs: config.upstreamTimeoutMs });
 

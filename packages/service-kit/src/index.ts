@@ -3,6 +3,7 @@ export * from './clock.ts';
 export * from './refusal.ts';
 export * from './logger.ts';
 export * from './http/app.ts';
+export * from './http/admin-summary.ts';
 export * from './http/auth.ts';
 export * from './http/errors.ts';
 export * from './http/problem.ts';

@@ -5,6 +5,7 @@ import { migrations } from './db/migrations.ts';
 import type { IdentityDB } from './db/schema.ts';
 import { runMaintenance } from './maintenance.ts';
 import { registerAdminRoutes } from './routes/admin.ts';
+import { registerIdentitySummary } from './routes/admin-summary.ts';
 import { registerAuthRoutes } from './routes/auth.ts';
 import { registerCompanyRoutes } from './routes/companies.ts';
 import { registerDevMailboxRoute } from './routes/dev-mailbox.ts';
@@ -40,13 +41,14 @@ export function identityDefinition(
       },
     },
     tokens: ({ resources }) => identityTokenVerifier(() => resources),
-    routes(app, { config, resources: identity }) {
+    routes(app, { config, db, clock, resources: identity }) {
       registerAuthRoutes(app, identity);
       registerJwksRoute(app, identity);
       registerUserRoutes(app, identity);
       registerCompanyRoutes(app, identity);
       registerInvitationRoutes(app, identity);
       registerAdminRoutes(app, identity);
+      registerIdentitySummary(app, db, clock);
       // Only while mail really lands in the dev mailbox (never in production, where SMTP is
       // required): with SMTP configured the route would only advertise an unauthenticated reader.
       if (config.NODE_ENV !== 'production' && identity.mailer.transport === 'dev-mailbox') {

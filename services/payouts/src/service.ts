@@ -13,6 +13,7 @@ import { payoutsConsumers } from './messaging/consumers.ts';
 import { methodRoutes } from './methods/routes.ts';
 import { openProvider } from './providers/open.ts';
 import { adminWithdrawalRoutes } from './withdrawals/admin-routes.ts';
+import { registerPayoutsSummary } from './withdrawals/admin-summary.ts';
 import { autoApprove, sendApproved } from './withdrawals/jobs.ts';
 import { withdrawalRoutes } from './withdrawals/routes.ts';
 
@@ -31,6 +32,7 @@ export const payoutsDefinition: ServiceDefinition<PayoutsDB, PayoutsConfig, Payo
     methodRoutes(app, context);
     withdrawalRoutes(app, context);
     adminWithdrawalRoutes(app, context);
+    registerPayoutsSummary(app, context);
   },
   consumers: (context) => payoutsConsumers(context),
   workers: (context) => [

@@ -6,6 +6,7 @@ import {
   startService,
 } from '@tessera/service-kit';
 import { adminRoutes } from './admin/routes.ts';
+import { registerQcSummary } from './admin/summary.ts';
 import type { QcConfig } from './config.ts';
 import { qcMigrations } from './db/migrations.ts';
 import type { QcDB } from './db/schema.ts';
@@ -28,6 +29,7 @@ export const qcDefinition: ServiceDefinition<QcDB, QcConfig> = {
     reviewRoutes(app, context);
     qualityRoutes(app, context);
     adminRoutes(app, context);
+    registerQcSummary(app, context);
   },
   consumers: (context) => qcConsumers(context),
   workers: ({ db, config, clock }) => [

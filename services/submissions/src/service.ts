@@ -17,6 +17,7 @@ import { mediaRoutes, openMediaStorage } from './media/index.ts';
 import { submissionsConsumers } from './messaging/consumers.ts';
 import { defaultFraudRules } from './fraud/decide.ts';
 import { fraudRoutes } from './fraud/routes.ts';
+import { registerSubmissionsSummary } from './admin-summary.ts';
 import { screenWaiting } from './prevalidation/handle.ts';
 import { expireRevisions } from './verdicts/handle.ts';
 
@@ -47,6 +48,7 @@ export const submissionsDefinition: ServiceDefinition<
     appealRoutes(app, context);
     fraudRoutes(app, context);
     bundleRoutes(app, context);
+    registerSubmissionsSummary(app, context);
     await mediaRoutes(app, context);
   },
   consumers: (context) => submissionsConsumers(context),

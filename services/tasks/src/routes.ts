@@ -4,6 +4,7 @@ import { campaignRoutes } from './campaigns/index.ts';
 import type { RouteDeps } from './context.ts';
 import { feedRoutes } from './feed/index.ts';
 import { taskRoutes } from './task-catalog/index.ts';
+import { registerTasksSummary } from './admin-summary.ts';
 
 export type { RouteDeps } from './context.ts';
 
@@ -12,4 +13,5 @@ export function registerRoutes(app: HttpApp, deps: RouteDeps): void {
   feedRoutes(app, deps);
   taskRoutes(app, deps);
   assignmentRoutes(app, deps);
+  registerTasksSummary(app, deps.db);
 }
