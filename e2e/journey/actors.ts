@@ -1,0 +1,214 @@
+import { randomBytes, randomUUID } from 'node:crypto';
+import { expect } from 'vitest';
+import { speechLike, wav } from '../../services/submissions/src/prevalidation/testing/fixtures.ts';
+import { type GatewayClient, show, usd } from '../client.ts';
+
+// The journey's actors, each step through the gateway only (HTTP, as a client of the platform
+// would), polling where the platform is eventually consistent. Written for the journey spec, to be
+// driven at a larger size by `npm run demo` too.
+
+export interface Session {
+  userId: string;
+  token: string;
+  email: string;
+}
+
+export const JOURNEY_PASSWORD = 'e2e-journey-amber-lantern';
+
+export function journeyActors(client: GatewayClient, baseUrl: () => string) {
+  const { call, waitFor, logIn } = client;
+
+  /** A user with a verified email and a profile eligibility reads (Nigeria, English). */
+  async function signUp(role: 'company' | 'contributor', label: string): Promise<Session> {
+    const email = `e2e.journey.${label}.${randomBytes(5).toString('hex')}@example.test`;
+    const signup = await call('POST', '/auth/signup', {
+      body: { email, password: JOURNEY_PASSWORD, full_name: `Journey ${label}`, role },
+    });
+    expect(signup.status, show(signup)).toBe(201);
+    const mail = await call('GET', `/dev/mailbox?to=${encodeURIComponent(email)}`);
+    const otp = /\b(\d{6})\b/.exec(mail.body.messages[0].text as string)?.[1];
+    const verified = await call('POST', '/auth/verify-email', { body: { email, otp } });
+    expect(verified.status, show(verified)).toBe(200);
+    const session = await logIn(email, JOURNEY_PASSWORD);
+    const profile = await call('PATCH', '/api/v1/users/me', {
+      token: session.token,
+      body: { country: 'NG', languages: ['en'] },
+    });
+    expect(profile.status, show(profile)).toBe(200);
+    return { ...session, email };
+  }
+
+  /** A company of the manager's, credited by the admin with `credits`. */
+  async function fundedCompany(manager: Session, admin: Session, credits: number): Promise<string> {
+    const company = await call('POST', '/api/v1/companies', {
+      token: manager.token,
+      body: { name: `Journey Co ${randomBytes(3).toString('hex')}` },
+    });
+    expect(company.status, show(company)).toBe(201);
+    const companyId: string = company.body.company.id;
+    const topup = await call('POST', `/api/v1/companies/${companyId}/topups`, {
+      token: admin.token,
+      key: `journey-topup-${randomUUID()}`,
+      body: { amount: usd(credits), reference: 'journey wire transfer' },
+    });
+    expect(topup.status, show(topup)).toBe(201);
+    return companyId;
+  }
+
+  /** A campaign with `budget`, activated (funded from the company's credits) and active. */
+  async function activeCampaign(manager: Session, companyId: string, budget: number): Promise<string> {
+    const draft = await waitFor('tasks never saw the membership', 30_000, async () => {
+      const reply = await call('POST', '/api/v1/campaigns', {
+        token: manager.token,
+        body: {
+          company_id: companyId,
+          name: 'Journey greetings',
+          description: 'Short spoken greetings',
+          budget: usd(budget),
+          target_count: 20,
+        },
+      });
+      return reply.status === 201 ? reply : undefined;
+    });
+    const campaignId: string = draft.body.campaign.id;
+    const activate = await call('POST', `/api/v1/campaigns/${campaignId}/activate`, { token: manager.token });
+    expect(activate.status, show(activate)).toBe(202);
+    await waitFor('the campaign never became active', 30_000, async () => {
+      const reply = await call('GET', `/api/v1/campaigns/${campaignId}`, { token: manager.token });
+      return reply.body.campaign?.status === 'active' ? true : undefined;
+    });
+    return campaignId;
+  }
+
+  async function audioTask(
+    manager: Session,
+    campaignId: string,
+    terms: { reward: number; judgeFee: number; xp: number },
+  ): Promise<string> {
+    const published = await call('POST', '/api/v1/tasks', {
+      token: manager.token,
+      body: {
+        campaign_id: campaignId,
+        title: 'Record a greeting',
+        description: 'Say the sentence in a quiet room.',
+        task_type: 'audio',
+        input: { prompt: 'Good morning, how was your night?', language: 'en' },
+        reward: usd(terms.reward),
+        xp_reward: terms.xp,
+        judge_fee: usd(terms.judgeFee),
+        max_submissions: 10,
+        required_languages: ['en'],
+        regions: ['NG'],
+      },
+    });
+    expect(published.status, show(published)).toBe(201);
+    return published.body.task.id as string;
+  }
+
+  /** Claims the task, uploads a generated recording and hands it in; waits until it is in review. */
+  async function handInRecording(contributor: Session, taskId: string): Promise<string> {
+    const claim = await waitFor('the task never reached the feed', 30_000, async () => {
+      const reply = await call('POST', `/api/v1/tasks/${taskId}/claim`, { token: contributor.token });
+      return reply.status === 201 ? reply : undefined;
+    });
+    const form = new FormData();
+    // A recording of its own (its own seed): the very same content twice is refused as a duplicate.
+    const recording = wav([speechLike({ seconds: 8, seed: randomBytes(4).readUInt32BE() })], 16_000, '16');
+    form.append('file', new Blob([recording], { type: 'audio/wav' }), 'greeting.wav');
+    const uploaded = await fetch(`${baseUrl()}/api/v1/media`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${contributor.token}` },
+      body: form,
+    });
+    expect(uploaded.status).toBe(201);
+    const media = (await uploaded.json()) as { media: { id: string } };
+    const handIn = await waitFor('submissions never heard of the claim', 30_000, async () => {
+      const reply = await call('POST', '/api/v1/submissions', {
+        token: contributor.token,
+        key: `journey-submit-${randomUUID()}`,
+        body: {
+          assignment_id: claim.body.assignment.id,
+          payload: { media_id: media.media.id },
+          time_spent_seconds: 40,
+        },
+      });
+      return reply.status === 202 ? reply : undefined;
+    });
+    const submissionId: string = handIn.body.submission.id;
+    await waitFor('the submission never passed pre-validation', 30_000, async () => {
+      const reply = await call('GET', `/api/v1/submissions/${submissionId}`, { token: contributor.token });
+      return reply.body.submission?.status === 'in_review' ? true : undefined;
+    });
+    return submissionId;
+  }
+
+  /**
+   * The judge leases reviews one after the other until it has reviewed `count`, reading each
+   * work first, and gives each the verdict `verdictFor` says. Returns the submissions reviewed.
+   */
+  async function judgeReviews(
+    judge: Session,
+    count: number,
+    verdictFor: (submissionId: string) => 'approve' | 'reject',
+  ): Promise<string[]> {
+    const reviewed: string[] = [];
+    while (reviewed.length < count) {
+      const lease = await waitFor('QC never offered a review', 30_000, async () => {
+        const reply = await call('GET', '/api/v1/reviews/next?type=audio', { token: judge.token });
+        return reply.status === 200 ? reply : undefined;
+      });
+      const submissionId: string = lease.body.review.submission_id;
+      await waitFor('submissions never let the judge read the work', 30_000, async () => {
+        const reply = await call('GET', lease.body.review.submission_url as string, { token: judge.token });
+        return reply.status === 200 ? true : undefined;
+      });
+      const verdict = verdictFor(submissionId);
+      const review = await call('POST', `/api/v1/reviews/${lease.body.review.id}`, {
+        token: judge.token,
+        body:
+          verdict === 'approve'
+            ? { verdict, quality_score: 0.9, reasons: [] }
+            : { verdict, quality_score: 0.1, reasons: ['UNCLEAR_AUDIO'] },
+      });
+      expect(review.status, show(review)).toBe(200);
+      reviewed.push(submissionId);
+    }
+    return reviewed;
+  }
+
+  /** Withdraws `amount` to a new bank account; the admin approves and records the payout. */
+  async function withdraw(contributor: Session, admin: Session, amount: number): Promise<string> {
+    const method = await call('POST', '/api/v1/payout-methods', {
+      token: contributor.token,
+      body: { type: 'bank_transfer', account_name: 'Journey Earner', iban: 'GB82WEST12345698765432' },
+    });
+    expect(method.status, show(method)).toBe(201);
+    const key = `journey-withdraw-${randomUUID()}`;
+    const requested = await waitFor('payouts never took the withdrawal', 30_000, async () => {
+      const reply = await call('POST', '/api/v1/withdrawals', {
+        token: contributor.token,
+        key,
+        body: { amount: usd(amount), method_id: method.body.method.id },
+      });
+      return reply.status === 202 ? reply : undefined;
+    });
+    const id: string = requested.body.withdrawal.id;
+    await waitFor('the ledger never held the amount', 30_000, async () => {
+      const reply = await call('GET', `/api/v1/withdrawals/${id}`, { token: contributor.token });
+      return reply.body.withdrawal?.status === 'pending_review' ? true : undefined;
+    });
+    const approved = await call('POST', '/api/v1/admin/payouts/batch-approve', {
+      token: admin.token,
+      body: { withdrawal_ids: [id] },
+    });
+    expect(approved.body, show(approved)).toMatchObject({ approved: 1 });
+    const processed = await call('PUT', `/api/v1/withdrawals/${id}/process`, {
+      token: admin.token,
+      body: { status: 'completed', external_transaction_id: `JOURNEY-${randomBytes(4).toString('hex')}` },
+    });
+    expect(processed.body.withdrawal, show(processed)).toMatchObject({ status: 'completed' });
+    return id;
+  }
+
+  return { signUp, fundedCompany, activeCampaign, audioTask, handInRecording, judgeReviews, withdraw };
+}
