@@ -4,9 +4,10 @@ import { journeyActors, type Session } from './journey/actors.ts';
 import { e2eAdmin, type Platform, startPlatform } from './platform.ts';
 
 // The platform as its users meet it, through the gateway only, and then every cent accounted for
-// through the APIs alone: a company funds a campaign, two contributors hand in recordings, three
-// judges approve one and reject the other, the ledger pays the reward and every counted review's
-// fee, the rewarded contributor withdraws part of it, and engagement counts the approved work.
+// through the APIs alone: a company funds a campaign; contributors hand in recordings; three judges
+// approve one and reject another; pre-validation refuses a silent one; five judges split on a
+// fourth, which an admin decides; the ledger pays each reward and every counted review's fee; a
+// rewarded contributor withdraws part of it; engagement counts the approved work.
 
 let platform: Platform;
 const client = gatewayClient(() => platform);
@@ -113,7 +114,41 @@ describe('the whole journey, every cent accounted for', () => {
       });
     }
 
-    // The reward and the six counted reviews' fees are paid; then the rewarded contributor withdraws.
+    // A silent recording: pre-validation refuses it before any judge sees it; nothing is paid.
+    const silentContributor = await actors.signUp('contributor', 'silent');
+    const refusedId = await actors.handInRecording(silentContributor, taskId, {
+      silent: true,
+      expect: 'rejected',
+    });
+    // Refused at screening, so no judge ever leased it: only the others' cases were offered.
+    const screened = await call('GET', `/api/v1/submissions/${refusedId}`, {
+      token: silentContributor.token,
+    });
+    expect(screened.body.submission, show(screened)).toMatchObject({ status: 'rejected' });
+
+    // A split: two more judges, and five votes that cannot agree (3 approve, 2 reject, in an order
+    // that asks for one more judge twice), so the case goes to the admin, who approves it.
+    for (const label of ['judge-d', 'judge-e']) {
+      const judge = await actors.signUp('contributor', label);
+      const appointed = await call('POST', '/api/v1/admin/judges', {
+        token: admin.token,
+        body: { user_id: judge.userId },
+      });
+      expect(appointed.status, show(appointed)).toBe(200);
+      judges.push(judge);
+    }
+    const split = await actors.signUp('contributor', 'split');
+    const splitId = await actors.handInRecording(split, taskId);
+    const splitVotes = ['approve', 'reject', 'approve', 'reject', 'approve'] as const;
+    for (const [index, verdict] of splitVotes.entries())
+      await actors.reviewOnce(judges[index]!, splitId, verdict);
+    await actors.decideEscalation(admin, splitId, 'approve');
+    await waitFor('the split was never approved', 30_000, async () => {
+      const reply = await call('GET', `/api/v1/submissions/${splitId}`, { token: split.token });
+      return reply.body.submission?.status === 'approved' ? true : undefined;
+    });
+
+    // The rewards and the eleven counted reviews' fees are paid; then a rewarded contributor withdraws.
     await waitFor('the reward never reached the wallet', 30_000, async () =>
       (await wallet(good)).available?.amount === REWARD ? true : undefined,
     );
@@ -126,7 +161,7 @@ describe('the whole journey, every cent accounted for', () => {
     // The campaign's escrow paid exactly the reward and the fees, and holds nothing for open claims.
     const budget = await waitFor('the budget never settled', 30_000, async () => {
       const reply = await call('GET', `/api/v1/campaigns/${campaignId}/budget`, { token: manager.token });
-      return reply.body.remaining?.amount === BUDGET - REWARD - 6 * JUDGE_FEE ? reply : undefined;
+      return reply.body.remaining?.amount === BUDGET - 2 * REWARD - 11 * JUDGE_FEE ? reply : undefined;
     });
     expect(budget.body.funded).toEqual(usd(BUDGET));
 
@@ -142,14 +177,23 @@ describe('the whole journey, every cent accounted for', () => {
       total_withdrawn: usd(WITHDRAWN),
     });
     expect(await wallet(poor)).toMatchObject({ available: usd(0), total_earned: usd(0) });
+    expect(await wallet(silentContributor)).toMatchObject({ available: usd(0), total_earned: usd(0) });
+    const splitWallet = await waitFor('the split reward never arrived', 30_000, async () => {
+      const w = await wallet(split);
+      return w.available?.amount === REWARD ? w : undefined;
+    });
+    expect(splitWallet.total_earned).toEqual(usd(REWARD));
 
-    // The judges: the fees of their counted reviews (two each, both counted: the panels agreed).
-    for (const judge of judges) {
+    // The judges: the fees of their counted reviews. The first three reviewed all three cases, the
+    // last two the split alone; every review of an escalated case counts once the admin decides.
+    const reviewsBy = [3, 3, 3, 1, 1];
+    for (const [index, judge] of judges.entries()) {
+      const earned = reviewsBy[index]! * JUDGE_FEE;
       const fees = await waitFor("a judge's fees never arrived", 30_000, async () => {
         const w = await wallet(judge);
-        return w.available?.amount === 2 * JUDGE_FEE ? w : undefined;
+        return w.available?.amount === earned ? w : undefined;
       });
-      expect(fees.total_earned).toEqual(usd(2 * JUDGE_FEE));
+      expect(fees.total_earned).toEqual(usd(earned));
     }
 
     // The platform: revenue grew by the fee alone, and the ledger balances.
@@ -171,16 +215,17 @@ describe('the whole journey, every cent accounted for', () => {
       JSON.stringify(goodLines),
     ).toBe(true);
     expect(await statement(poor)).toEqual([]);
-    for (const judge of judges) {
+    expect(await statement(silentContributor)).toEqual([]);
+    const splitLines = await statement(split);
+    expect(splitLines.map((l) => [l.code, l.amount.amount, l.metadata.submission_id])).toEqual([
+      ['reward', REWARD, splitId],
+    ]);
+    for (const [index, judge] of judges.entries()) {
       const lines = await statement(judge);
+      const judged = index < 3 ? [approvedId, rejectedId, splitId] : [splitId];
       expect(
         lines.map((l) => [l.code, l.direction, l.amount.amount, l.metadata.submission_id]).sort(),
-      ).toEqual(
-        [
-          ['judge_fee', 'credit', JUDGE_FEE, approvedId],
-          ['judge_fee', 'credit', JUDGE_FEE, rejectedId],
-        ].sort(),
-      );
+      ).toEqual(judged.map((id) => ['judge_fee', 'credit', JUDGE_FEE, id]).sort());
       expect(lines.every((l) => /^[0-9a-f-]{36}$/.test(l.metadata.review_id ?? ''))).toBe(true);
     }
 

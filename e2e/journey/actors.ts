@@ -1,6 +1,6 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { expect } from 'vitest';
-import { speechLike, wav } from '../../services/submissions/src/prevalidation/testing/fixtures.ts';
+import { silence, speechLike, wav } from '../../services/submissions/src/prevalidation/testing/fixtures.ts';
 import { type GatewayClient, show, usd } from '../client.ts';
 
 // The journey's actors, each step through the gateway only (HTTP, as a client of the platform
@@ -105,15 +105,24 @@ export function journeyActors(client: GatewayClient, baseUrl: () => string) {
     return published.body.task.id as string;
   }
 
-  /** Claims the task, uploads a generated recording and hands it in; waits until it is in review. */
-  async function handInRecording(contributor: Session, taskId: string): Promise<string> {
+  /**
+   * Claims the task, uploads a generated recording (8 s of speech of its own, or of silence) and
+   * hands it in; waits until pre-validation passed it to review (`in_review`) or refused it.
+   */
+  async function handInRecording(
+    contributor: Session,
+    taskId: string,
+    options: { silent?: boolean; expect?: 'in_review' | 'rejected' } = {},
+  ): Promise<string> {
     const claim = await waitFor('the task never reached the feed', 30_000, async () => {
       const reply = await call('POST', `/api/v1/tasks/${taskId}/claim`, { token: contributor.token });
       return reply.status === 201 ? reply : undefined;
     });
     const form = new FormData();
     // A recording of its own (its own seed): the very same content twice is refused as a duplicate.
-    const recording = wav([speechLike({ seconds: 8, seed: randomBytes(4).readUInt32BE() })], 16_000, '16');
+    const recording = options.silent
+      ? wav([silence({ seconds: 8 })], 16_000, '16')
+      : wav([speechLike({ seconds: 8, seed: randomBytes(4).readUInt32BE() })], 16_000, '16');
     form.append('file', new Blob([recording], { type: 'audio/wav' }), 'greeting.wav');
     const uploaded = await fetch(`${baseUrl()}/api/v1/media`, {
       method: 'POST',
@@ -135,9 +144,10 @@ export function journeyActors(client: GatewayClient, baseUrl: () => string) {
       return reply.status === 202 ? reply : undefined;
     });
     const submissionId: string = handIn.body.submission.id;
-    await waitFor('the submission never passed pre-validation', 30_000, async () => {
+    const wanted = options.expect ?? 'in_review';
+    await waitFor(`the submission never became ${wanted}`, 30_000, async () => {
       const reply = await call('GET', `/api/v1/submissions/${submissionId}`, { token: contributor.token });
-      return reply.body.submission?.status === 'in_review' ? true : undefined;
+      return reply.body.submission?.status === wanted ? true : undefined;
     });
     return submissionId;
   }
@@ -176,6 +186,33 @@ export function journeyActors(client: GatewayClient, baseUrl: () => string) {
     return reviewed;
   }
 
+  /** The judge leases the next review, which must be of `submissionId`, reads it and votes. */
+  async function reviewOnce(
+    judge: Session,
+    submissionId: string,
+    verdict: 'approve' | 'reject',
+  ): Promise<void> {
+    const reviewed = await judgeReviews(judge, 1, () => verdict);
+    expect(reviewed).toEqual([submissionId]);
+  }
+
+  /** The admin settles the escalated case of `submissionId` with `verdict`. */
+  async function decideEscalation(admin: Session, submissionId: string, verdict: 'approve' | 'reject') {
+    const item = await waitFor('the split never reached the admin queue', 30_000, async () => {
+      const reply = await call('GET', '/api/v1/admin/reviews?status=escalated&limit=100', {
+        token: admin.token,
+      });
+      return (reply.body.items as { id: string; submission_id: string }[] | undefined)?.find(
+        (i) => i.submission_id === submissionId,
+      );
+    });
+    const decided = await call('POST', `/api/v1/admin/reviews/${item.id}/decision`, {
+      token: admin.token,
+      body: { verdict, reason: 'The recording is clear enough.', reason_codes: [] },
+    });
+    expect(decided.status, show(decided)).toBe(200);
+  }
+
   /** Withdraws `amount` to a new bank account; the admin approves and records the payout. */
   async function withdraw(contributor: Session, admin: Session, amount: number): Promise<string> {
     const method = await call('POST', '/api/v1/payout-methods', {
@@ -210,5 +247,15 @@ export function journeyActors(client: GatewayClient, baseUrl: () => string) {
     return id;
   }
 
-  return { signUp, fundedCompany, activeCampaign, audioTask, handInRecording, judgeReviews, withdraw };
+  return {
+    signUp,
+    fundedCompany,
+    activeCampaign,
+    audioTask,
+    handInRecording,
+    judgeReviews,
+    reviewOnce,
+    decideEscalation,
+    withdraw,
+  };
 }
