@@ -67,7 +67,7 @@ describe('npm run demo against a running platform', () => {
       expect(result.code, `round ${round}:\n${result.stderr}\n${result.stdout}`).toBe(0);
       expect(result.stdout).toContain('Demo data created through the gateway');
       expect(result.stdout).toContain(
-        '4 contributors, 5 judges; 4 recordings reviewed, 0 refused at screening',
+        '4 contributors, 8 judges; 4 recordings reviewed, 0 refused at screening',
       );
       expect(result.stdout).toContain('1 split escalated and approved by the admin, 2 withdrawals paid out');
       expect(result.stdout).toMatch(/contributor +e2e\.journey\.contributor-1\.[0-9a-f]+@example\.test/);

@@ -21,6 +21,8 @@ const REWARD = 800;
 const JUDGE_FEE = 20;
 const XP = 150;
 const WITHDRAWAL = 600;
+/** Three who review everything, five more for the split. */
+const JUDGES = 8;
 
 interface Options {
   gateway: string;
@@ -115,7 +117,7 @@ async function main(): Promise<void> {
     (i) => i % silentEvery === silentEvery - 1,
   ).length;
   const reviewable = regular - silentCount;
-  const bar = progress(2 * 3 + n + 5 + regular + 3 * reviewable + 1 + 5 + 1 + 2);
+  const bar = progress(2 * 3 + n + JUDGES + regular + 3 * reviewable + 1 + 5 + 1 + 2);
 
   // Companies, each with a funded campaign and a recording task.
   const budget = Math.ceil(n / 2) * (REWARD + 5 * JUDGE_FEE) + 5_000;
@@ -124,12 +126,13 @@ async function main(): Promise<void> {
     const manager = await actors.signUp('company', `${label}-manager`);
     bar.step(`${label}: manager signed up`);
     const companyId = await actors.fundedCompany(manager, admin, budget * 2);
-    const campaignId = await actors.activeCampaign(manager, companyId, budget);
+    const campaignId = await actors.activeCampaign(manager, companyId, budget, n);
     bar.step(`${label}: campaign funded and active`);
     const taskId = await actors.audioTask(manager, campaignId, {
       reward: REWARD,
       judgeFee: JUDGE_FEE,
       xp: XP,
+      maxSubmissions: Math.ceil(n / 2) + 1,
     });
     bar.step(`${label}: task published`);
     companies.push({ manager, companyId, campaignId, taskId });
@@ -141,7 +144,7 @@ async function main(): Promise<void> {
     bar.step(`contributor ${i + 1} signed up`);
   }
   const judges: Session[] = [];
-  for (let i = 0; i < 5; i++) {
+  for (let i = 0; i < JUDGES; i++) {
     const judge = await actors.signUp('contributor', `judge-${i + 1}`);
     const appointed = await client.call('POST', '/api/v1/admin/judges', {
       token: admin.token,
@@ -157,6 +160,7 @@ async function main(): Promise<void> {
   const rejected = new Set<string>();
   const approved: Session[] = [];
   let inReview = 0;
+  const inReviewIds: string[] = [];
   for (const [i, contributor] of contributors.slice(0, regular).entries()) {
     const company = companies[i % companies.length]!;
     const silent = i % silentEvery === silentEvery - 1;
@@ -166,6 +170,7 @@ async function main(): Promise<void> {
     });
     if (!silent) {
       inReview += 1;
+      inReviewIds.push(id);
       if (inReview % rejectEvery === 0) rejected.add(id);
       else approved.push(contributor);
     }
@@ -174,18 +179,23 @@ async function main(): Promise<void> {
 
   // Three judges review every one to a consensus.
   for (const [j, judge] of judges.slice(0, 3).entries()) {
-    for (let r = 0; r < reviewable; r++) {
-      await actors.judgeReviews(judge, 1, (id) => (rejected.has(id) ? 'reject' : 'approve'));
-      bar.step(`judge ${j + 1}: review ${r + 1} of ${reviewable}`);
-    }
+    let done = 0;
+    await actors.judgeReviews(
+      judge,
+      inReviewIds,
+      (id) => (rejected.has(id) ? 'reject' : 'approve'),
+      () => bar.step(`judge ${j + 1}: review ${++done} of ${reviewable}`),
+    );
   }
 
-  // The split: the last hand-in, five judges who cannot agree, the admin decides.
+  // The split: the last hand-in, five judges who cannot agree, the admin decides. Judges new to the
+  // platform: the three above have a record by now, and QC weighs their votes by it (two of them
+  // agreeing would be a consensus, not a split).
   const splitter = contributors[regular]!;
   const splitId = await actors.handInRecording(splitter, companies[0]!.taskId);
   bar.step('the split handed in');
   for (const [index, verdict] of (['approve', 'reject', 'approve', 'reject', 'approve'] as const).entries()) {
-    await actors.reviewOnce(judges[index]!, splitId, verdict);
+    await actors.reviewOnce(judges[3 + index]!, splitId, verdict);
     bar.step(`split: judge ${index + 1} voted ${verdict}`);
   }
   await actors.decideEscalation(admin, splitId, 'approve');
@@ -222,7 +232,7 @@ async function main(): Promise<void> {
     '',
     'Demo data created through the gateway:',
     `  2 companies (${companies.map((c) => c.companyId).join(', ')}), each with a funded campaign and a recording task`,
-    `  ${n} contributors, 5 judges; ${reviewable + 1} recordings reviewed, ${refusedAtScreening} refused at screening,`,
+    `  ${n} contributors, ${JUDGES} judges; ${reviewable + 1} recordings reviewed, ${refusedAtScreening} refused at screening,`,
     `  ${rejected.size} rejected by the judges, 1 split escalated and approved by the admin, ${withdrawers.length} withdrawals paid out`,
     '',
     `Logins to try (password for all: ${JOURNEY_PASSWORD}):`,
