@@ -1,4 +1,7 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { execFile } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { gatewayClient, show, usd } from './client.ts';
 import { journeyActors, type Session } from './journey/actors.ts';
 import { e2eAdmin, type Platform, startPlatform } from './platform.ts';
@@ -7,7 +10,11 @@ import { e2eAdmin, type Platform, startPlatform } from './platform.ts';
 // through the APIs alone: a company funds a campaign; contributors hand in recordings; three judges
 // approve one and reject another; pre-validation refuses a silent one; five judges split on a
 // fourth, which an admin decides; the ledger pays each reward and every counted review's fee; a
-// rewarded contributor withdraws part of it; engagement counts the approved work.
+// rewarded contributor withdraws part of it; an admin's bonus; an appeal overturns the rejection;
+// engagement counts the approved work; the auditor's replay of the ledger passes.
+
+const repoRoot = fileURLToPath(new URL('..', import.meta.url));
+const run = promisify(execFile);
 
 let platform: Platform;
 const client = gatewayClient(() => platform);
@@ -21,6 +28,7 @@ const REWARD = 800;
 const JUDGE_FEE = 20;
 const XP = 150;
 const WITHDRAWN = 600;
+const BONUS = 250;
 
 beforeAll(async () => {
   platform = await startPlatform(120_000);
@@ -148,9 +156,23 @@ describe('the whole journey, every cent accounted for', () => {
       return reply.body.submission?.status === 'approved' ? true : undefined;
     });
 
+    // An admin's bonus to the approved contributor, and the rejected one's appeal, which the admin
+    // overturns: the work is approved and paid (its judges are not paid again).
+    const bonus = await call('POST', '/api/v1/admin/ledger/adjustments', {
+      token: admin.token,
+      key: `journey-bonus-${good.userId}`,
+      body: { user_id: good.userId, kind: 'bonus', amount: usd(BONUS), reason: 'journey: steady work' },
+    });
+    expect(bonus.status, show(bonus)).toBe(201);
+    await actors.appealDecided(poor, admin, rejectedId, 'approve');
+    await waitFor('the appeal never approved the work', 30_000, async () => {
+      const reply = await call('GET', `/api/v1/submissions/${rejectedId}`, { token: poor.token });
+      return reply.body.submission?.status === 'approved' ? true : undefined;
+    });
+
     // The rewards and the eleven counted reviews' fees are paid; then a rewarded contributor withdraws.
     await waitFor('the reward never reached the wallet', 30_000, async () =>
-      (await wallet(good)).available?.amount === REWARD ? true : undefined,
+      (await wallet(good)).available?.amount === REWARD + BONUS ? true : undefined,
     );
     const withdrawalId = await actors.withdraw(good, admin, WITHDRAWN);
 
@@ -161,7 +183,7 @@ describe('the whole journey, every cent accounted for', () => {
     // The campaign's escrow paid exactly the reward and the fees, and holds nothing for open claims.
     const budget = await waitFor('the budget never settled', 30_000, async () => {
       const reply = await call('GET', `/api/v1/campaigns/${campaignId}/budget`, { token: manager.token });
-      return reply.body.remaining?.amount === BUDGET - 2 * REWARD - 11 * JUDGE_FEE ? reply : undefined;
+      return reply.body.remaining?.amount === BUDGET - 3 * REWARD - 11 * JUDGE_FEE ? reply : undefined;
     });
     expect(budget.body.funded).toEqual(usd(BUDGET));
 
@@ -171,12 +193,16 @@ describe('the whole journey, every cent accounted for', () => {
       return w.total_withdrawn?.amount === WITHDRAWN ? w : undefined;
     });
     expect(paid).toMatchObject({
-      available: usd(REWARD - WITHDRAWN),
+      available: usd(REWARD + BONUS - WITHDRAWN),
       held: usd(0),
-      total_earned: usd(REWARD),
+      total_earned: usd(REWARD + BONUS),
       total_withdrawn: usd(WITHDRAWN),
     });
-    expect(await wallet(poor)).toMatchObject({ available: usd(0), total_earned: usd(0) });
+    const overturned = await waitFor('the overturned reward never arrived', 30_000, async () => {
+      const w = await wallet(poor);
+      return w.available?.amount === REWARD ? w : undefined;
+    });
+    expect(overturned.total_earned).toEqual(usd(REWARD));
     expect(await wallet(silentContributor)).toMatchObject({ available: usd(0), total_earned: usd(0) });
     const splitWallet = await waitFor('the split reward never arrived', 30_000, async () => {
       const w = await wallet(split);
@@ -210,11 +236,22 @@ describe('the whole journey, every cent accounted for', () => {
     const withdrawal = goodLines.filter((l) => l.metadata.withdrawal_id === withdrawalId);
     expect(withdrawal.length).toBeGreaterThan(0);
     expect(withdrawal.every((l) => l.direction === 'debit' && l.amount.amount === WITHDRAWN)).toBe(true);
+    const bonusLines = goodLines.filter((l) => l.code === 'bonus');
     expect(
-      goodLines.every((l) => l.code === 'reward' || l.metadata.withdrawal_id === withdrawalId),
+      bonusLines.map((l) => [l.direction, l.amount.amount, l.metadata.origin, l.metadata.reason]),
+    ).toEqual([['credit', BONUS, 'adjustment', 'journey: steady work']]);
+    // Which admin recorded it is the platform's business, not the contributor's.
+    expect(bonusLines[0]!.metadata).not.toHaveProperty('recorded_by');
+    expect(
+      goodLines.every(
+        (l) => ['reward', 'bonus'].includes(l.code) || l.metadata.withdrawal_id === withdrawalId,
+      ),
       JSON.stringify(goodLines),
     ).toBe(true);
-    expect(await statement(poor)).toEqual([]);
+    // The overturned rejection: its reward, naming the work.
+    expect((await statement(poor)).map((l) => [l.code, l.amount.amount, l.metadata.submission_id])).toEqual([
+      ['reward', REWARD, rejectedId],
+    ]);
     expect(await statement(silentContributor)).toEqual([]);
     const splitLines = await statement(split);
     expect(splitLines.map((l) => [l.code, l.amount.amount, l.metadata.submission_id])).toEqual([
@@ -229,15 +266,19 @@ describe('the whole journey, every cent accounted for', () => {
       expect(lines.every((l) => /^[0-9a-f-]{36}$/.test(l.metadata.review_id ?? ''))).toBe(true);
     }
 
-    // XP and badges match the approved work: the task's XP and the first_task badge's 25, for the
-    // approved contributor alone.
+    // XP and badges match the approved work: the task's XP and the first_task badge's 25 for each
+    // contributor whose work was approved (the overturned one too), none for the refused one.
     const progress = await waitFor('engagement never counted the approval', 30_000, async () => {
       const reply = await call('GET', '/api/v1/me/progress', { token: good.token });
       return reply.body.xp === XP + 25 ? reply : undefined;
     });
     expect(progress.body.badges.map((b: { code: string }) => b.code)).toContain('first_task');
-    const poorProgress = await call('GET', '/api/v1/me/progress', { token: poor.token });
-    expect(poorProgress.body.xp, show(poorProgress)).toBe(0);
+    await waitFor('engagement never counted the overturned work', 30_000, async () => {
+      const reply = await call('GET', '/api/v1/me/progress', { token: poor.token });
+      return reply.body.xp === XP + 25 ? true : undefined;
+    });
+    const refusedProgress = await call('GET', '/api/v1/me/progress', { token: silentContributor.token });
+    expect(refusedProgress.body.xp, show(refusedProgress)).toBe(0);
 
     // Notifications arrived for each verdict.
     for (const [user, id] of [
@@ -253,5 +294,25 @@ describe('the whole journey, every cent accounted for', () => {
           : undefined;
       });
     }
+
+    // The auditor's replay of the ledger's whole stream agrees (the CLI, on the ledger's database).
+    const ledgerDb = new URL(inject('postgresUrl'));
+    ledgerDb.pathname = '/tessera_ledger';
+    const audit = await run(
+      process.execPath,
+      [
+        '--import',
+        'tsx',
+        'services/ledger/scripts/audit.ts',
+        'verify',
+        '--database-url',
+        ledgerDb.toString(),
+      ],
+      { cwd: repoRoot, maxBuffer: 16 * 2 ** 20 },
+    ).catch((error: { stdout?: string; stderr?: string }) => ({
+      stdout: error.stdout ?? '',
+      stderr: error.stderr ?? '',
+    }));
+    expect(audit.stdout, audit.stderr).toMatch(/PASSED: 0 failed checks/);
   });
 });

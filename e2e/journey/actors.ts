@@ -231,6 +231,33 @@ export function journeyActors(client: GatewayClient, baseUrl: () => string) {
     expect(decided.status, show(decided)).toBe(200);
   }
 
+  /** The contributor appeals the rejection of `submissionId`; the admin decides it with `verdict`. */
+  async function appealDecided(
+    contributor: Session,
+    admin: Session,
+    submissionId: string,
+    verdict: 'approve' | 'reject',
+  ): Promise<void> {
+    const appeal = await call('POST', `/api/v1/submissions/${submissionId}/appeal`, {
+      token: contributor.token,
+      body: { reason: 'The greeting is clear: please listen to it once more.' },
+    });
+    expect(appeal.status, show(appeal)).toBe(202);
+    const item = await waitFor('the appeal never reached the admin queue', 30_000, async () => {
+      const reply = await call('GET', '/api/v1/admin/reviews?status=appealed&limit=100', {
+        token: admin.token,
+      });
+      return (reply.body.items as { id: string; submission_id: string }[] | undefined)?.find(
+        (i) => i.submission_id === submissionId,
+      );
+    });
+    const decided = await call('POST', `/api/v1/admin/reviews/${item.id}/decision`, {
+      token: admin.token,
+      body: { verdict, reason: 'Listened again on appeal.', reason_codes: [] },
+    });
+    expect(decided.status, show(decided)).toBe(200);
+  }
+
   /** Withdraws `amount` to a new bank account; the admin approves and records the payout. */
   async function withdraw(contributor: Session, admin: Session, amount: number): Promise<string> {
     const method = await call('POST', '/api/v1/payout-methods', {
@@ -274,6 +301,7 @@ export function journeyActors(client: GatewayClient, baseUrl: () => string) {
     judgeReviews,
     reviewOnce,
     decideEscalation,
+    appealDecided,
     withdraw,
   };
 }
