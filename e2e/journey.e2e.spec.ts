@@ -9,7 +9,7 @@ import { e2eAdmin, type Platform, startPlatform } from './platform.ts';
 // The platform as its users meet it, through the gateway only, and then every cent accounted for
 // through the APIs alone: a company funds a campaign; contributors hand in recordings; three judges
 // approve one and reject another; pre-validation refuses a silent one; five judges split on a
-// fourth, which an admin decides; the ledger pays each reward and every counted review's fee; a
+// fourth, which an admin decides; review asks for a revision, which is approved; the ledger pays each reward and every counted review's fee; a
 // rewarded contributor withdraws part of it; an admin's bonus; an appeal overturns the rejection;
 // engagement counts the approved work; the auditor's replay of the ledger passes.
 
@@ -156,6 +156,22 @@ describe('the whole journey, every cent accounted for', () => {
       return reply.body.submission?.status === 'approved' ? true : undefined;
     });
 
+    // A revision: the first three judges ask for one, the contributor hands in a new recording under
+    // the same claim, and the same judges approve it.
+    const reviser = await actors.signUp('contributor', 'reviser');
+    const revisedId = await actors.handInRecording(reviser, taskId);
+    for (const judge of judges.slice(0, 3)) await actors.reviewOnce(judge, revisedId, 'revision');
+    await waitFor('review never asked for a revision', 30_000, async () => {
+      const reply = await call('GET', `/api/v1/submissions/${revisedId}`, { token: reviser.token });
+      return reply.body.submission?.status === 'revision_requested' ? true : undefined;
+    });
+    await actors.handInRevision(reviser, revisedId);
+    for (const judge of judges.slice(0, 3)) await actors.reviewOnce(judge, revisedId, 'approve');
+    await waitFor('the revision was never approved', 30_000, async () => {
+      const reply = await call('GET', `/api/v1/submissions/${revisedId}`, { token: reviser.token });
+      return reply.body.submission?.status === 'approved' ? true : undefined;
+    });
+
     // An admin's bonus to the approved contributor, and the rejected one's appeal, which the admin
     // overturns: the work is approved and paid (its judges are not paid again).
     const bonus = await call('POST', '/api/v1/admin/ledger/adjustments', {
@@ -181,9 +197,16 @@ describe('the whole journey, every cent accounted for', () => {
     const credits = await call('GET', `/api/v1/companies/${companyId}/credits`, { token: manager.token });
     expect(credits.body.available, show(credits)).toEqual(usd(CREDITS - BUDGET - FEE));
     // The campaign's escrow paid exactly the reward and the fees, and holds nothing for open claims.
+    // Fourteen fees, not seventeen: the ledger pays one fee per (claim, judge), so the judges who
+    // reviewed both rounds of the revision are paid for one (services/ledger/README.md).
+    const settledRemaining = BUDGET - 4 * REWARD - 14 * JUDGE_FEE;
+    let remaining: number | undefined;
     const budget = await waitFor('the budget never settled', 30_000, async () => {
       const reply = await call('GET', `/api/v1/campaigns/${campaignId}/budget`, { token: manager.token });
-      return reply.body.remaining?.amount === BUDGET - 3 * REWARD - 11 * JUDGE_FEE ? reply : undefined;
+      remaining = reply.body.remaining?.amount;
+      return remaining === settledRemaining ? reply : undefined;
+    }).catch(() => {
+      throw new Error(`campaign remaining ${remaining}, expected ${settledRemaining}`);
     });
     expect(budget.body.funded).toEqual(usd(BUDGET));
 
@@ -210,9 +233,10 @@ describe('the whole journey, every cent accounted for', () => {
     });
     expect(splitWallet.total_earned).toEqual(usd(REWARD));
 
-    // The judges: the fees of their counted reviews. The first three reviewed all three cases, the
-    // last two the split alone; every review of an escalated case counts once the admin decides.
-    const reviewsBy = [3, 3, 3, 1, 1];
+    // The judges: the fees of their counted reviews, one per claim. The first three reviewed every
+    // case (the revision twice, paid once), the last two the split alone; every review of an
+    // escalated case counts once the admin decides.
+    const reviewsBy = [4, 4, 4, 1, 1];
     for (const [index, judge] of judges.entries()) {
       const earned = reviewsBy[index]! * JUDGE_FEE;
       const fees = await waitFor("a judge's fees never arrived", 30_000, async () => {
@@ -253,13 +277,16 @@ describe('the whole journey, every cent accounted for', () => {
       ['reward', REWARD, rejectedId],
     ]);
     expect(await statement(silentContributor)).toEqual([]);
+    expect(
+      (await statement(reviser)).map((l) => [l.code, l.amount.amount, l.metadata.submission_id]),
+    ).toEqual([['reward', REWARD, revisedId]]);
     const splitLines = await statement(split);
     expect(splitLines.map((l) => [l.code, l.amount.amount, l.metadata.submission_id])).toEqual([
       ['reward', REWARD, splitId],
     ]);
     for (const [index, judge] of judges.entries()) {
       const lines = await statement(judge);
-      const judged = index < 3 ? [approvedId, rejectedId, splitId] : [splitId];
+      const judged = index < 3 ? [approvedId, rejectedId, splitId, revisedId] : [splitId];
       expect(
         lines.map((l) => [l.code, l.direction, l.amount.amount, l.metadata.submission_id]).sort(),
       ).toEqual(judged.map((id) => ['judge_fee', 'credit', JUDGE_FEE, id]).sort());

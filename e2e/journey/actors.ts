@@ -13,6 +13,8 @@ export interface Session {
   email: string;
 }
 
+export type Verdict = 'approve' | 'reject' | 'revision';
+
 export const JOURNEY_PASSWORD = 'e2e-journey-amber-lantern';
 
 export function journeyActors(client: GatewayClient, baseUrl: () => string) {
@@ -110,6 +112,23 @@ export function journeyActors(client: GatewayClient, baseUrl: () => string) {
     return published.body.task.id as string;
   }
 
+  /** Uploads a generated recording: 8 s of speech of its own (its own seed), or of silence. */
+  async function uploadRecording(contributor: Session, silent: boolean): Promise<string> {
+    const form = new FormData();
+    // A recording of its own: the very same content twice is refused as a duplicate.
+    const recording = silent
+      ? wav([silence({ seconds: 8 })], 16_000, '16')
+      : wav([speechLike({ seconds: 8, seed: randomBytes(4).readUInt32BE() })], 16_000, '16');
+    form.append('file', new Blob([recording], { type: 'audio/wav' }), 'greeting.wav');
+    const uploaded = await fetch(`${baseUrl()}/api/v1/media`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${contributor.token}` },
+      body: form,
+    });
+    expect(uploaded.status).toBe(201);
+    return ((await uploaded.json()) as { media: { id: string } }).media.id;
+  }
+
   /**
    * Claims the task, uploads a generated recording (8 s of speech of its own, or of silence) and
    * hands it in; waits until pre-validation passed it to review (`in_review`) or refused it.
@@ -129,26 +148,14 @@ export function journeyActors(client: GatewayClient, baseUrl: () => string) {
     }).catch((error: unknown) => {
       throw new Error(`${(error as Error).message.split('\n')[0]} (last answer: ${refusal})`);
     });
-    const form = new FormData();
-    // A recording of its own (its own seed): the very same content twice is refused as a duplicate.
-    const recording = options.silent
-      ? wav([silence({ seconds: 8 })], 16_000, '16')
-      : wav([speechLike({ seconds: 8, seed: randomBytes(4).readUInt32BE() })], 16_000, '16');
-    form.append('file', new Blob([recording], { type: 'audio/wav' }), 'greeting.wav');
-    const uploaded = await fetch(`${baseUrl()}/api/v1/media`, {
-      method: 'POST',
-      headers: { authorization: `Bearer ${contributor.token}` },
-      body: form,
-    });
-    expect(uploaded.status).toBe(201);
-    const media = (await uploaded.json()) as { media: { id: string } };
+    const mediaId = await uploadRecording(contributor, options.silent ?? false);
     const handIn = await waitFor('submissions never heard of the claim', 30_000, async () => {
       const reply = await call('POST', '/api/v1/submissions', {
         token: contributor.token,
         key: `journey-submit-${randomUUID()}`,
         body: {
           assignment_id: claim.body.assignment.id,
-          payload: { media_id: media.media.id },
+          payload: { media_id: mediaId },
           time_spent_seconds: 40,
         },
       });
@@ -172,7 +179,7 @@ export function journeyActors(client: GatewayClient, baseUrl: () => string) {
   async function judgeReviews(
     judge: Session,
     targets: readonly string[],
-    verdictFor: (submissionId: string) => 'approve' | 'reject',
+    verdictFor: (submissionId: string) => Verdict,
     onReviewed?: (submissionId: string) => void,
   ): Promise<string[]> {
     const wanted = new Set(targets);
@@ -191,10 +198,11 @@ export function journeyActors(client: GatewayClient, baseUrl: () => string) {
       const verdict = wanted.has(submissionId) ? verdictFor(submissionId) : 'approve';
       const review = await call('POST', `/api/v1/reviews/${lease.body.review.id}`, {
         token: judge.token,
-        body:
-          verdict === 'approve'
-            ? { verdict, quality_score: 0.9, reasons: [] }
-            : { verdict, quality_score: 0.1, reasons: ['UNCLEAR_AUDIO'] },
+        body: {
+          approve: { verdict, quality_score: 0.9, reasons: [] },
+          reject: { verdict, quality_score: 0.1, reasons: ['UNCLEAR_AUDIO'] },
+          revision: { verdict, quality_score: 0.5, reasons: ['BACKGROUND_NOISE'] },
+        }[verdict],
       });
       expect(review.status, show(review)).toBe(200);
       if (wanted.delete(submissionId)) {
@@ -205,12 +213,30 @@ export function journeyActors(client: GatewayClient, baseUrl: () => string) {
     return reviewed;
   }
 
+  /** Hands in a new recording for `submissionId`, whose review asked for a revision. */
+  async function handInRevision(contributor: Session, submissionId: string): Promise<void> {
+    const current = await call('GET', `/api/v1/submissions/${submissionId}`, { token: contributor.token });
+    expect(current.body.submission?.status, show(current)).toBe('revision_requested');
+    const mediaId = await uploadRecording(contributor, false);
+    const again = await call('POST', '/api/v1/submissions', {
+      token: contributor.token,
+      key: `journey-revision-${randomUUID()}`,
+      body: {
+        assignment_id: current.body.submission.assignment_id,
+        payload: { media_id: mediaId },
+        time_spent_seconds: 50,
+      },
+    });
+    expect(again.status, show(again)).toBe(202);
+    expect(again.body.submission.id).toBe(submissionId);
+    await waitFor('the revision never passed pre-validation', 30_000, async () => {
+      const reply = await call('GET', `/api/v1/submissions/${submissionId}`, { token: contributor.token });
+      return reply.body.submission?.status === 'in_review' ? true : undefined;
+    });
+  }
+
   /** The judge reviews `submissionId` with `verdict` (and whatever older work QC offers first). */
-  async function reviewOnce(
-    judge: Session,
-    submissionId: string,
-    verdict: 'approve' | 'reject',
-  ): Promise<void> {
+  async function reviewOnce(judge: Session, submissionId: string, verdict: Verdict): Promise<void> {
     await judgeReviews(judge, [submissionId], () => verdict);
   }
 
@@ -300,6 +326,7 @@ export function journeyActors(client: GatewayClient, baseUrl: () => string) {
     handInRecording,
     judgeReviews,
     reviewOnce,
+    handInRevision,
     decideEscalation,
     appealDecided,
     withdraw,
