@@ -4,6 +4,7 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { gatewayClient, show, usd } from './client.ts';
 import { journeyActors, type Session } from './journey/actors.ts';
+import { unzip } from './journey/zip.ts';
 import { e2eAdmin, type Platform, startPlatform } from './platform.ts';
 
 // The platform as its users meet it, through the gateway only, and then every cent accounted for
@@ -11,7 +12,8 @@ import { e2eAdmin, type Platform, startPlatform } from './platform.ts';
 // approve one and reject another; pre-validation refuses a silent one; five judges split on a
 // fourth, which an admin decides; review asks for a revision, which is approved; the ledger pays each reward and every counted review's fee; a
 // rewarded contributor withdraws part of it; an admin's bonus; an appeal overturns the rejection;
-// engagement counts the approved work; the auditor's replay of the ledger passes.
+// engagement counts the approved work; the company downloads the approved work as a dataset
+// bundle; the auditor's replay of the ledger passes.
 
 const repoRoot = fileURLToPath(new URL('..', import.meta.url));
 const run = promisify(execFile);
@@ -321,6 +323,29 @@ describe('the whole journey, every cent accounted for', () => {
           : undefined;
       });
     }
+
+    // The company freezes its approved work into a dataset bundle and downloads it: the four
+    // approved submissions (the overturned one too), not the refused one.
+    const bundle = await call('POST', `/api/v1/campaigns/${campaignId}/bundles`, {
+      token: manager.token,
+      key: `journey-bundle-${campaignId}`,
+    });
+    expect(bundle.status, show(bundle)).toBe(201);
+    const download = await fetch(`${platform.baseUrl}/api/v1/bundles/${bundle.body.bundle.id}/download`, {
+      headers: { authorization: `Bearer ${manager.token}` },
+    });
+    expect(download.status).toBe(200);
+    const files = unzip(Buffer.from(await download.arrayBuffer()));
+    const manifest = files
+      .get('manifest.jsonl')!
+      .toString('utf8')
+      .split('\n')
+      .filter((line) => line !== '')
+      .map((line) => JSON.parse(line) as { submission_id: string });
+    expect(manifest.map((line) => line.submission_id).sort()).toEqual(
+      [approvedId, splitId, revisedId, rejectedId].sort(),
+    );
+    expect([...files.keys()].filter((name) => name.startsWith('media/'))).toHaveLength(4);
 
     // The auditor's replay of the ledger's whole stream agrees (the CLI, on the ledger's database).
     const ledgerDb = new URL(inject('postgresUrl'));
