@@ -8,14 +8,15 @@ beforeAll(async () => {
   platform = await startPlatform();
   // The gateway answers before it has necessarily reached identity: wait until it does.
   const deadline = Date.now() + 60_000;
+  let last = 'nothing yet';
   for (;;) {
     const ok = await fetch(`${platform.baseUrl}/.well-known/jwks.json`).then(
-      (r) => r.ok,
-      () => false,
+      async (r) => ((last = `${r.status} ${(await r.text()).slice(0, 300)}`), r.ok),
+      (e: Error) => ((last = e.message), false),
     );
     if (ok) break;
     if (Date.now() > deadline)
-      throw new Error(`identity did not answer through the gateway:\n${platform.output()}`);
+      throw new Error(`identity did not answer through the gateway (last: ${last}):\n${platform.output()}`);
     await new Promise((resolve) => setTimeout(resolve, 250));
   }
 });

@@ -7,7 +7,7 @@ import { containerRuntimeAnswers } from './containers.ts';
 import { TEST_NATS_ENV, TEST_POSTGRES_ENV, redactUrl, urlFromEnv } from './env.ts';
 import { MissingDependencyError } from './errors.ts';
 import { findExecutable, natsServerMissing, resolveNats } from './nats.ts';
-import { findFreePort, isPortFree } from './ports.ts';
+import { ephemeralPortRange, findFreePort, isPortFree } from './ports.ts';
 import { resolvePostgres } from './postgres.ts';
 
 const cleanups: Array<() => Promise<unknown>> = [];
@@ -87,6 +87,27 @@ describe('ports', () => {
     const port = await findFreePort();
     expect(await isPortFree(port)).toBe(true);
     expect(await isPortFree(await listeningPort())).toBe(false);
+  });
+
+  it("picks below the kernel's ephemeral range, where outgoing connections cannot take the port", async () => {
+    const [low] = ephemeralPortRange();
+    const ports = await Promise.all(Array.from({ length: 20 }, () => findFreePort()));
+    for (const port of ports) {
+      expect(port).toBeGreaterThanOrEqual(20_000);
+      expect(port).toBeLessThan(low);
+    }
+    // Random, not one port handed to every caller.
+    expect(new Set(ports).size).toBeGreaterThan(1);
+  });
+
+  it('reads the ephemeral range from Linux, and assumes the IANA one elsewhere', () => {
+    expect(ephemeralPortRange(() => '32768\t60999\n')).toEqual([32_768, 60_999]);
+    expect(ephemeralPortRange(() => 'nonsense')).toEqual([49_152, 65_535]);
+    expect(
+      ephemeralPortRange(() => {
+        throw new Error('ENOENT');
+      }),
+    ).toEqual([49_152, 65_535]);
   });
 });
 

@@ -1,7 +1,47 @@
+import { randomInt } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import net from 'node:net';
 
-/** A TCP port on `host` that nothing listens on right now. */
-export function findFreePort(host = '127.0.0.1'): Promise<number> {
+/**
+ * The ports the kernel hands out by itself: to `listen(0)` and to every outgoing connection. A port
+ * found there is free only for an instant: any test's Postgres or NATS connection can take it
+ * before the process we found it for binds it (EADDRINUSE, or worse, another server answering on
+ * it). Linux says where the range is; elsewhere the IANA range is the usual one.
+ */
+export function ephemeralPortRange(
+  read: () => string = () => readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8'),
+): [number, number] {
+  try {
+    const [low, high] = read().trim().split(/\s+/).map(Number);
+    if (Number.isInteger(low) && Number.isInteger(high) && low! > 0 && high! >= low!) return [low!, high!];
+  } catch {
+    // not Linux
+  }
+  return [49_152, 65_535];
+}
+
+/** Above the ports services are usually configured on (5432, 4222, 8080…). */
+const LOWEST_PICKED_PORT = 20_000;
+const ATTEMPTS = 64;
+
+/**
+ * A TCP port on `host` that nothing listens on right now, picked at random below the kernel's
+ * ephemeral range, so that only another caller of this function can race us for it. Falls back to
+ * a port the kernel picks when no such range exists or it is full.
+ */
+export async function findFreePort(host = '127.0.0.1'): Promise<number> {
+  const [ephemeralLow] = ephemeralPortRange();
+  const highest = ephemeralLow - 1;
+  if (highest - LOWEST_PICKED_PORT >= 1_000) {
+    for (let attempt = 0; attempt < ATTEMPTS; attempt++) {
+      const port = randomInt(LOWEST_PICKED_PORT, highest + 1);
+      if (await isPortFree(port, host)) return port;
+    }
+  }
+  return kernelPickedPort(host);
+}
+
+function kernelPickedPort(host: string): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = net.createServer();
     server.once('error', reject);
