@@ -4,6 +4,7 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { gatewayClient, show, usd } from './client.ts';
 import { journeyActors, type Session } from './journey/actors.ts';
+import { photo, thumbnail, workContent, writing, type WorkKind } from './journey/work.ts';
 import { unzip } from './journey/zip.ts';
 import { e2eAdmin, type Platform, startPlatform } from './platform.ts';
 
@@ -77,6 +78,42 @@ async function revenue(admin: Session): Promise<{ revenue: number; balanced: boo
   expect(reply.status, show(reply)).toBe(200);
   return { revenue: reply.body.revenue.amount as number, balanced: reply.body.balanced as boolean };
 }
+
+/** The auditor's replay of the ledger's whole stream agrees (the CLI, on the ledger's database). */
+async function expectAuditPasses(): Promise<void> {
+  const ledgerDb = new URL(inject('postgresUrl'));
+  ledgerDb.pathname = '/tessera_ledger';
+  const audit = await run(
+    process.execPath,
+    ['--import', 'tsx', 'services/ledger/scripts/audit.ts', 'verify', '--database-url', ledgerDb.toString()],
+    { cwd: repoRoot, maxBuffer: 16 * 2 ** 20 },
+  ).catch((error: { stdout?: string; stderr?: string }) => ({
+    stdout: error.stdout ?? '',
+    stderr: error.stderr ?? '',
+  }));
+  expect(audit.stdout, audit.stderr).toMatch(/PASSED: 0 failed checks/);
+}
+
+/** The submissions a dataset bundle holds, and its media files. */
+function bundleContents(zip: Buffer): { submissionIds: string[]; media: string[] } {
+  const files = unzip(zip);
+  const submissionIds = files
+    .get('manifest.jsonl')!
+    .toString('utf8')
+    .split('\n')
+    .filter((line) => line !== '')
+    .map((line) => (JSON.parse(line) as { submission_id: string }).submission_id);
+  return { submissionIds, media: [...files.keys()].filter((name) => name.startsWith('media/')) };
+}
+
+/** The XP a badge adds (services/engagement/src/badges/tables.ts: the defaults). */
+const BADGE_XP: Record<string, number> = { first_task: 25, ten_tasks: 50, trusted: 150, earner: 100 };
+/** The level `xp` reaches: level n takes ⌈100·(n−1)^1.5⌉ cumulative XP (engagement's curve). */
+const levelOf = (xp: number) => {
+  let level = 1;
+  while (xp >= Math.ceil(100 * level ** 1.5)) level += 1;
+  return level;
+};
 
 describe('the whole journey, every cent accounted for', () => {
   it('funds, claims, hands in, judges, pays, withdraws; then the money, XP and notifications add up', async () => {
@@ -326,45 +363,229 @@ describe('the whole journey, every cent accounted for', () => {
 
     // The company freezes its approved work into a dataset bundle and downloads it: the four
     // approved submissions (the overturned one too), not the refused one.
-    const bundle = await call('POST', `/api/v1/campaigns/${campaignId}/bundles`, {
-      token: manager.token,
-      key: `journey-bundle-${campaignId}`,
-    });
-    expect(bundle.status, show(bundle)).toBe(201);
-    const download = await fetch(`${platform.baseUrl}/api/v1/bundles/${bundle.body.bundle.id}/download`, {
-      headers: { authorization: `Bearer ${manager.token}` },
-    });
-    expect(download.status).toBe(200);
-    const files = unzip(Buffer.from(await download.arrayBuffer()));
-    const manifest = files
-      .get('manifest.jsonl')!
-      .toString('utf8')
-      .split('\n')
-      .filter((line) => line !== '')
-      .map((line) => JSON.parse(line) as { submission_id: string });
-    expect(manifest.map((line) => line.submission_id).sort()).toEqual(
-      [approvedId, splitId, revisedId, rejectedId].sort(),
-    );
-    expect([...files.keys()].filter((name) => name.startsWith('media/'))).toHaveLength(4);
+    const bundle = bundleContents(await actors.downloadBundle(manager, campaignId));
+    expect(bundle.submissionIds.sort()).toEqual([approvedId, splitId, revisedId, rejectedId].sort());
+    expect(bundle.media).toHaveLength(4);
 
-    // The auditor's replay of the ledger's whole stream agrees (the CLI, on the ledger's database).
-    const ledgerDb = new URL(inject('postgresUrl'));
-    ledgerDb.pathname = '/tessera_ledger';
-    const audit = await run(
-      process.execPath,
-      [
-        '--import',
-        'tsx',
-        'services/ledger/scripts/audit.ts',
-        'verify',
-        '--database-url',
-        ledgerDb.toString(),
-      ],
-      { cwd: repoRoot, maxBuffer: 16 * 2 ** 20 },
-    ).catch((error: { stdout?: string; stderr?: string }) => ({
-      stdout: error.stdout ?? '',
-      stderr: error.stderr ?? '',
+    await expectAuditPasses();
+  });
+
+  it('a second company: a member, an API key, every task type, a golden task and a private campaign, every cent', async () => {
+    const admin = { ...(await logIn(e2eAdmin.email, e2eAdmin.password)), email: e2eAdmin.email };
+    const revenueBefore = await revenue(admin);
+    const CREDITS2 = 20_000;
+    const [PUBLIC, PRIVATE] = [6_000, 2_000];
+    const FEES2 = (PUBLIC + PRIVATE) / 10;
+    const terms: Record<WorkKind, { reward: number; xp: number }> = {
+      photo: { reward: 300, xp: 30 },
+      labels: { reward: 120, xp: 10 },
+      writing: { reward: 400, xp: 40 },
+      meaning: { reward: 150, xp: 15 },
+      comparison: { reward: 250, xp: 25 },
+      golden: { reward: 90, xp: 10 },
+      'private-writing': { reward: 500, xp: 50 },
+    };
+
+    // The company, a viewer who joins by invitation, and an API key that may only read campaigns.
+    const manager = await actors.signUp('company', 'second-manager');
+    const companyId = await actors.fundedCompany(manager, admin, CREDITS2);
+    const viewer = await actors.signUp('company', 'second-viewer');
+    await actors.addMember(manager, companyId, viewer, 'viewer');
+    const publicId = await actors.activeCampaign(manager, companyId, PUBLIC, 50, {
+      name: 'Journey mixed work',
+      description: 'Photos, labels, writing, meaning, comparisons',
+    });
+    const privateId = await actors.activeCampaign(manager, companyId, PRIVATE, 10, {
+      name: 'Journey invited writers',
+      description: 'Writing by invitation',
+      isPrivate: true,
+    });
+    const viewerCampaign = await call('POST', '/api/v1/campaigns', {
+      token: viewer.token,
+      body: { company_id: companyId, name: 'Not mine to make', budget: usd(100), target_count: 1 },
+    });
+    expect(viewerCampaign.status, show(viewerCampaign)).toBe(403);
+    const keyToken = await actors.apiKeyToken(manager, companyId, ['campaigns:read']);
+    const byKey = await waitFor('tasks never admitted the API key', 30_000, async () => {
+      const reply = await call('GET', `/api/v1/campaigns/${publicId}`, { token: keyToken });
+      return reply.status === 200 ? reply : undefined;
+    });
+    expect(byKey.body.campaign).toMatchObject({ id: publicId, status: 'active' });
+    const keyWrites = await call('POST', `/api/v1/campaigns/${publicId}/pause`, { token: keyToken });
+    expect(keyWrites.status, show(keyWrites)).toBe(403);
+
+    const tasks = {} as Record<WorkKind, string>;
+    for (const kind of Object.keys(terms) as WorkKind[]) {
+      tasks[kind] = await actors.publishTask(
+        manager,
+        kind === 'private-writing' ? privateId : publicId,
+        workContent[kind],
+        { ...terms[kind], judgeFee: JUDGE_FEE },
+      );
+    }
+
+    // One contributor does every kind of public work; the golden task is decided at once.
+    const maker = await actors.signUp('contributor', 'maker');
+    const work: Partial<Record<WorkKind, string>> = {};
+    work.photo = await actors.handIn(maker, tasks.photo, async () => ({
+      media_id: await actors.upload(maker, await photo(), 'image/png', 'sign.png'),
     }));
-    expect(audit.stdout, audit.stderr).toMatch(/PASSED: 0 failed checks/);
+    work.labels = await actors.handIn(maker, tasks.labels, async () => ({ labels: ['dog'] }));
+    work.writing = await actors.handIn(maker, tasks.writing, async () => ({ text: writing(1) }));
+    work.meaning = await actors.handIn(maker, tasks.meaning, async () => ({ option: 'good luck' }));
+    work.comparison = await actors.handIn(maker, tasks.comparison, async () => ({
+      preferred: 'a',
+      ratings: { helpfulness: 6, honesty: 7 },
+      rationale: 'A explains the water cycle; B is not an answer.',
+    }));
+    work.golden = await actors.handIn(maker, tasks.golden, async () => ({ option: 'yes' }), 'approved');
+
+    // A second is refused the private campaign until invited, then writes for it; a thumbnail
+    // photo of theirs is refused at screening. A third answers the golden task wrongly.
+    const invited = await actors.signUp('contributor', 'invited');
+    const refusal = await waitFor(
+      'the private task was never refused for the invitation',
+      30_000,
+      async () => {
+        const reply = await call('POST', `/api/v1/tasks/${tasks['private-writing']}/claim`, {
+          token: invited.token,
+        });
+        return JSON.stringify(reply.body.reasons) === '["NOT_INVITED"]' ? reply : undefined;
+      },
+    );
+    expect(refusal.status, show(refusal)).toBe(403);
+    await actors.inviteToCampaign(manager, privateId, [invited]);
+    work['private-writing'] = await actors.handIn(invited, tasks['private-writing'], async () => ({
+      text: writing(2),
+    }));
+    const tooSmall = await actors.handIn(
+      invited,
+      tasks.photo,
+      async () => ({ media_id: await actors.upload(invited, await thumbnail(), 'image/png', 'thumb.png') }),
+      'rejected',
+    );
+    const guesser = await actors.signUp('contributor', 'guesser');
+    const mismatch = await actors.handIn(guesser, tasks.golden, async () => ({ option: 'no' }), 'rejected');
+    for (const [user, id, reason] of [
+      [invited, tooSmall, 'IMAGE_TOO_SMALL'],
+      [guesser, mismatch, 'GOLDEN_MISMATCH'],
+    ] as const) {
+      const reply = await call('GET', `/api/v1/submissions/${id}`, { token: user.token });
+      expect(reply.body.submission.reason_codes, show(reply)).toContain(reason);
+    }
+
+    // Three new judges review every piece of judged work, type by type, and approve it.
+    const judged: WorkKind[] = ['photo', 'labels', 'writing', 'meaning', 'comparison', 'private-writing'];
+    const judges: Session[] = [];
+    for (const label of ['judge-f', 'judge-g', 'judge-h']) {
+      const judge = await actors.signUp('contributor', label);
+      await actors.appointJudge(admin, judge);
+      judges.push(judge);
+    }
+    for (const judge of judges) {
+      for (const type of ['image', 'text', 'linguasense', 'rlhf'] as const) {
+        const ids = judged.filter((k) => workContent[k].task_type === type).map((k) => work[k]!);
+        await actors.judgeReviews(judge, ids, () => 'approve', undefined, type);
+      }
+    }
+    for (const kind of judged) {
+      const owner = kind === 'private-writing' ? invited : maker;
+      await waitFor(`the ${kind} was never approved`, 30_000, async () => {
+        const reply = await call('GET', `/api/v1/submissions/${work[kind]}`, { token: owner.token });
+        return reply.body.submission?.status === 'approved' ? true : undefined;
+      });
+    }
+
+    // ---- every cent ----
+    // The company: credits = top-up − both budgets − the fees; its viewer reads the same figure.
+    for (const reader of [manager, viewer]) {
+      const credits = await call('GET', `/api/v1/companies/${companyId}/credits`, { token: reader.token });
+      expect(credits.body.available, show(credits)).toEqual(usd(CREDITS2 - PUBLIC - PRIVATE - FEES2));
+    }
+    // Each campaign paid exactly its approved work and the fees of the judged part.
+    const makerKinds: WorkKind[] = ['photo', 'labels', 'writing', 'meaning', 'comparison', 'golden'];
+    const makerEarned = makerKinds.reduce((sum, k) => sum + terms[k].reward, 0);
+    for (const [campaignId, expected] of [
+      [publicId, PUBLIC - makerEarned - 5 * 3 * JUDGE_FEE],
+      [privateId, PRIVATE - terms['private-writing'].reward - 3 * JUDGE_FEE],
+    ] as const) {
+      let remaining: number | undefined;
+      await waitFor(`campaign ${campaignId} never settled`, 30_000, async () => {
+        const reply = await call('GET', `/api/v1/campaigns/${campaignId}/budget`, { token: manager.token });
+        remaining = reply.body.remaining?.amount;
+        return remaining === expected ? true : undefined;
+      }).catch(() => {
+        throw new Error(`campaign ${campaignId} remaining ${remaining}, expected ${expected}`);
+      });
+    }
+    // Contributors: the rewards of their approved work, nothing for refused work; each line names it.
+    for (const [user, kinds] of [
+      [maker, makerKinds],
+      [invited, ['private-writing']],
+      [guesser, []],
+    ] as const) {
+      const earned = kinds.reduce((sum, k) => sum + terms[k].reward, 0);
+      const w = await waitFor('a reward never arrived', 30_000, async () => {
+        const current = await wallet(user);
+        return current.available?.amount === earned ? current : undefined;
+      });
+      expect(w.total_earned).toEqual(usd(earned));
+      expect(
+        (await statement(user))
+          .map((l) => [l.code, l.direction, l.amount.amount, l.metadata.submission_id])
+          .sort(),
+      ).toEqual(kinds.map((k) => ['reward', 'credit', terms[k].reward, work[k]]).sort());
+    }
+    // Judges: one fee per judged piece of work they reviewed (the golden one paid no judge).
+    const judgedIds = judged.map((k) => work[k]!);
+    for (const judge of judges) {
+      const lines = await waitFor("a judge's fees never arrived", 30_000, async () => {
+        const current = await statement(judge);
+        const ours = current.filter((l) => judgedIds.includes(l.metadata.submission_id ?? ''));
+        return ours.length === judgedIds.length ? current : undefined;
+      });
+      const ours = lines.filter((l) => judgedIds.includes(l.metadata.submission_id ?? ''));
+      expect(ours.map((l) => [l.code, l.amount.amount]).sort()).toEqual(
+        judgedIds.map(() => ['judge_fee', JUDGE_FEE]),
+      );
+      // Every cent of the wallet is a statement line (other open work a judge was offered on the way included).
+      const sum = lines.reduce(
+        (total, l) => total + (l.direction === 'credit' ? 1 : -1) * l.amount.amount,
+        0,
+      );
+      expect((await wallet(judge)).available).toEqual(usd(sum));
+    }
+    const revenueAfter = await revenue(admin);
+    expect(revenueAfter.revenue - revenueBefore.revenue).toBe(FEES2);
+    expect(revenueAfter.balanced).toBe(true);
+
+    // XP, level and badges follow the approved work.
+    const makerXp = makerKinds.reduce((sum, k) => sum + terms[k].xp, 0);
+    const progress = await waitFor('engagement never counted the approvals', 30_000, async () => {
+      const reply = await call('GET', '/api/v1/me/progress', { token: maker.token });
+      const badges = (reply.body.badges ?? []) as { code: string }[];
+      const bonus = badges.reduce((sum, b) => sum + (BADGE_XP[b.code] ?? 0), 0);
+      return badges.some((b) => b.code === 'first_task') && reply.body.xp === makerXp + bonus
+        ? reply
+        : undefined;
+    });
+    expect(progress.body.level).toBe(levelOf(progress.body.xp as number));
+    expect(progress.body.level).toBeGreaterThanOrEqual(2);
+    expect((await call('GET', '/api/v1/me/progress', { token: guesser.token })).body.xp).toBe(0);
+    await waitFor('the guesser was never told of the golden verdict', 30_000, async () => {
+      const reply = await call('GET', '/api/v1/notifications', { token: guesser.token });
+      return reply.body.notifications?.some(
+        (n: { data?: { submission_id?: string } }) => n.data?.submission_id === mismatch,
+      )
+        ? true
+        : undefined;
+    });
+
+    // The dataset: the public campaign's six approved pieces of work, the photo its one medium.
+    const bundle = bundleContents(await actors.downloadBundle(manager, publicId));
+    expect(bundle.submissionIds.sort()).toEqual(makerKinds.map((k) => work[k]!).sort());
+    expect(bundle.media).toHaveLength(1);
+
+    await expectAuditPasses();
   });
 });

@@ -2,6 +2,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { expect } from 'vitest';
 import { silence, speechLike, wav } from '../../services/submissions/src/prevalidation/testing/fixtures.ts';
 import { type GatewayClient, show, usd } from '../client.ts';
+import { type TaskContent, type TaskType } from './work.ts';
 
 // The journey's actors, each step through the gateway only (HTTP, as a client of the platform
 // would), polling where the platform is eventually consistent. Written for the journey spec, to be
@@ -63,16 +64,18 @@ export function journeyActors(client: GatewayClient, baseUrl: () => string) {
     companyId: string,
     budget: number,
     targetCount = 20,
+    options: { name?: string; description?: string; isPrivate?: boolean } = {},
   ): Promise<string> {
     const draft = await waitFor('tasks never saw the membership', 30_000, async () => {
       const reply = await call('POST', '/api/v1/campaigns', {
         token: manager.token,
         body: {
           company_id: companyId,
-          name: 'Journey greetings',
-          description: 'Short spoken greetings',
+          name: options.name ?? 'Journey greetings',
+          description: options.description ?? 'Short spoken greetings',
           budget: usd(budget),
           target_count: targetCount,
+          ...(options.isPrivate ? { is_private: true } : {}),
         },
       });
       return reply.status === 201 ? reply : undefined;
@@ -87,19 +90,20 @@ export function journeyActors(client: GatewayClient, baseUrl: () => string) {
     return campaignId;
   }
 
-  async function audioTask(
+  type Terms = { reward: number; judgeFee: number; xp: number; maxSubmissions?: number };
+
+  /** Publishes a task of any type (English speakers in Nigeria) on the campaign. */
+  async function publishTask(
     manager: Session,
     campaignId: string,
-    terms: { reward: number; judgeFee: number; xp: number; maxSubmissions?: number },
+    content: TaskContent,
+    terms: Terms,
   ): Promise<string> {
     const published = await call('POST', '/api/v1/tasks', {
       token: manager.token,
       body: {
         campaign_id: campaignId,
-        title: 'Record a greeting',
-        description: 'Say the sentence in a quiet room.',
-        task_type: 'audio',
-        input: { prompt: 'Good morning, how was your night?', language: 'en' },
+        ...content,
         reward: usd(terms.reward),
         xp_reward: terms.xp,
         judge_fee: usd(terms.judgeFee),
@@ -112,14 +116,29 @@ export function journeyActors(client: GatewayClient, baseUrl: () => string) {
     return published.body.task.id as string;
   }
 
-  /** Uploads a generated recording: 8 s of speech of its own (its own seed), or of silence. */
-  async function uploadRecording(contributor: Session, silent: boolean): Promise<string> {
+  function audioTask(manager: Session, campaignId: string, terms: Terms): Promise<string> {
+    return publishTask(
+      manager,
+      campaignId,
+      {
+        task_type: 'audio',
+        title: 'Record a greeting',
+        description: 'Say the sentence in a quiet room.',
+        input: { prompt: 'Good morning, how was your night?', language: 'en' },
+      },
+      terms,
+    );
+  }
+
+  /** Uploads a file as the contributor's media; returns its id. */
+  async function upload(
+    contributor: Session,
+    bytes: Uint8Array,
+    type: string,
+    name: string,
+  ): Promise<string> {
     const form = new FormData();
-    // A recording of its own: the very same content twice is refused as a duplicate.
-    const recording = silent
-      ? wav([silence({ seconds: 8 })], 16_000, '16')
-      : wav([speechLike({ seconds: 8, seed: randomBytes(4).readUInt32BE() })], 16_000, '16');
-    form.append('file', new Blob([recording], { type: 'audio/wav' }), 'greeting.wav');
+    form.append('file', new Blob([bytes], { type }), name);
     const uploaded = await fetch(`${baseUrl()}/api/v1/media`, {
       method: 'POST',
       headers: { authorization: `Bearer ${contributor.token}` },
@@ -129,18 +148,19 @@ export function journeyActors(client: GatewayClient, baseUrl: () => string) {
     return ((await uploaded.json()) as { media: { id: string } }).media.id;
   }
 
-  /**
-   * Claims the task, uploads a generated recording (8 s of speech of its own, or of silence) and
-   * hands it in; waits until pre-validation passed it to review (`in_review`) or refused it.
-   */
-  async function handInRecording(
-    contributor: Session,
-    taskId: string,
-    options: { silent?: boolean; expect?: 'in_review' | 'rejected' } = {},
-  ): Promise<string> {
-    // Tasks may not know the contributor's profile yet (identity's events): retry until it does.
+  /** Uploads a generated recording: 8 s of speech of its own (its own seed), or of silence. */
+  function uploadRecording(contributor: Session, silent: boolean): Promise<string> {
+    // A recording of its own: the very same content twice is refused as a duplicate.
+    const recording = silent
+      ? wav([silence({ seconds: 8 })], 16_000, '16')
+      : wav([speechLike({ seconds: 8, seed: randomBytes(4).readUInt32BE() })], 16_000, '16');
+    return upload(contributor, recording, 'audio/wav', 'greeting.wav');
+  }
+
+  /** Claims the task, retrying while tasks does not know the contributor's profile yet. */
+  async function claim(contributor: Session, taskId: string): Promise<string> {
     let refusal = '';
-    const claim = await waitFor('the claim was never accepted', 30_000, async () => {
+    const claimed = await waitFor('the claim was never accepted', 30_000, async () => {
       const reply = await call('POST', `/api/v1/tasks/${taskId}/claim`, { token: contributor.token });
       if (reply.status === 201) return reply;
       refusal = show(reply);
@@ -148,26 +168,57 @@ export function journeyActors(client: GatewayClient, baseUrl: () => string) {
     }).catch((error: unknown) => {
       throw new Error(`${(error as Error).message.split('\n')[0]} (last answer: ${refusal})`);
     });
-    const mediaId = await uploadRecording(contributor, options.silent ?? false);
-    const handIn = await waitFor('submissions never heard of the claim', 30_000, async () => {
+    return claimed.body.assignment.id as string;
+  }
+
+  /**
+   * Claims the task and hands in what `payload` makes (media it uploads included); waits until the
+   * submission reaches `expect`: `in_review` once pre-validation passed it, `rejected` when
+   * screening refused it, or a golden task's verdict.
+   */
+  async function handIn(
+    contributor: Session,
+    taskId: string,
+    payload: () => Promise<Record<string, unknown>>,
+    expected: 'in_review' | 'rejected' | 'approved' = 'in_review',
+  ): Promise<string> {
+    const assignmentId = await claim(contributor, taskId);
+    const body = { assignment_id: assignmentId, payload: await payload(), time_spent_seconds: 60 };
+    const handedIn = await waitFor('submissions never heard of the claim', 30_000, async () => {
       const reply = await call('POST', '/api/v1/submissions', {
         token: contributor.token,
         key: `journey-submit-${randomUUID()}`,
-        body: {
-          assignment_id: claim.body.assignment.id,
-          payload: { media_id: mediaId },
-          time_spent_seconds: 40,
-        },
+        body,
       });
       return reply.status === 202 ? reply : undefined;
     });
-    const submissionId: string = handIn.body.submission.id;
-    const wanted = options.expect ?? 'in_review';
-    await waitFor(`the submission never became ${wanted}`, 30_000, async () => {
+    const submissionId: string = handedIn.body.submission.id;
+    let status = '';
+    await waitFor(`the submission never became ${expected}`, 30_000, async () => {
       const reply = await call('GET', `/api/v1/submissions/${submissionId}`, { token: contributor.token });
-      return reply.body.submission?.status === wanted ? true : undefined;
+      status = reply.body.submission?.status ?? show(reply);
+      return status === expected ? true : undefined;
+    }).catch((error: unknown) => {
+      throw new Error(`${(error as Error).message.split('\n')[0]} (it is ${status})`);
     });
     return submissionId;
+  }
+
+  /**
+   * Claims the task, uploads a generated recording (8 s of speech of its own, or of silence) and
+   * hands it in; waits until pre-validation passed it to review (`in_review`) or refused it.
+   */
+  function handInRecording(
+    contributor: Session,
+    taskId: string,
+    options: { silent?: boolean; expect?: 'in_review' | 'rejected' } = {},
+  ): Promise<string> {
+    return handIn(
+      contributor,
+      taskId,
+      async () => ({ media_id: await uploadRecording(contributor, options.silent ?? false) }),
+      options.expect ?? 'in_review',
+    );
   }
 
   /**
@@ -181,13 +232,14 @@ export function journeyActors(client: GatewayClient, baseUrl: () => string) {
     targets: readonly string[],
     verdictFor: (submissionId: string) => Verdict,
     onReviewed?: (submissionId: string) => void,
+    type: TaskType = 'audio',
   ): Promise<string[]> {
     const wanted = new Set(targets);
     const reviewed: string[] = [];
     for (let leases = 0; wanted.size > 0; leases++) {
       if (leases > targets.length + 500) throw new Error('QC kept offering other work than the targets');
       const lease = await waitFor('QC never offered a review', 30_000, async () => {
-        const reply = await call('GET', '/api/v1/reviews/next?type=audio', { token: judge.token });
+        const reply = await call('GET', `/api/v1/reviews/next?type=${type}`, { token: judge.token });
         return reply.status === 200 ? reply : undefined;
       });
       const submissionId: string = lease.body.review.submission_id;
@@ -200,8 +252,16 @@ export function journeyActors(client: GatewayClient, baseUrl: () => string) {
         token: judge.token,
         body: {
           approve: { verdict, quality_score: 0.9, reasons: [] },
-          reject: { verdict, quality_score: 0.1, reasons: ['UNCLEAR_AUDIO'] },
-          revision: { verdict, quality_score: 0.5, reasons: ['BACKGROUND_NOISE'] },
+          reject: {
+            verdict,
+            quality_score: 0.1,
+            reasons: [type === 'audio' ? 'UNCLEAR_AUDIO' : 'LOW_QUALITY'],
+          },
+          revision: {
+            verdict,
+            quality_score: 0.5,
+            reasons: [type === 'audio' ? 'BACKGROUND_NOISE' : 'INCOMPLETE'],
+          },
         }[verdict],
       });
       expect(review.status, show(review)).toBe(200);
@@ -236,8 +296,90 @@ export function journeyActors(client: GatewayClient, baseUrl: () => string) {
   }
 
   /** The judge reviews `submissionId` with `verdict` (and whatever older work QC offers first). */
-  async function reviewOnce(judge: Session, submissionId: string, verdict: Verdict): Promise<void> {
-    await judgeReviews(judge, [submissionId], () => verdict);
+  async function reviewOnce(
+    judge: Session,
+    submissionId: string,
+    verdict: Verdict,
+    type: TaskType = 'audio',
+  ): Promise<void> {
+    await judgeReviews(judge, [submissionId], () => verdict, undefined, type);
+  }
+
+  /** The admin appoints the user a judge. */
+  async function appointJudge(admin: Session, judge: Session): Promise<void> {
+    const appointed = await call('POST', '/api/v1/admin/judges', {
+      token: admin.token,
+      body: { user_id: judge.userId },
+    });
+    expect(appointed.status, show(appointed)).toBe(200);
+  }
+
+  /**
+   * The manager invites `member` (signed up as a company user) to the company with `role`; the
+   * member accepts the mailed invitation. Resolves once the ledger admits the member to the
+   * company's credits, i.e. once every service learned the membership.
+   */
+  async function addMember(
+    manager: Session,
+    companyId: string,
+    member: Session,
+    role: 'admin' | 'manager' | 'viewer',
+  ): Promise<void> {
+    const invited = await call('POST', `/api/v1/companies/${companyId}/invitations`, {
+      token: manager.token,
+      body: { email: member.email, member_role: role },
+    });
+    expect(invited.status, show(invited)).toBe(202);
+    const code = await waitFor('the invitation mail never came', 30_000, async () => {
+      const mail = await call('GET', `/dev/mailbox?to=${encodeURIComponent(member.email)}`);
+      const messages = mail.body.messages as Array<{ kind: string; text: string }>;
+      const text = messages.find((m) => m.kind === 'company_invitation')?.text;
+      return text ? /token=([A-Za-z0-9_-]{43})/.exec(text)?.[1] : undefined;
+    });
+    const accepted = await call('POST', '/api/v1/invitations/accept', {
+      token: member.token,
+      body: { token: code },
+    });
+    expect(accepted.status, show(accepted)).toBe(201);
+    await waitFor('the ledger never admitted the member', 30_000, async () => {
+      const reply = await call('GET', `/api/v1/companies/${companyId}/credits`, { token: member.token });
+      return reply.status === 200 ? true : undefined;
+    });
+  }
+
+  /** An API key of the company with `scopes`, exchanged for an access token. */
+  async function apiKeyToken(manager: Session, companyId: string, scopes: string[]): Promise<string> {
+    const key = await call('POST', `/api/v1/companies/${companyId}/api-keys`, {
+      token: manager.token,
+      body: { name: 'journey dataset bot', scopes },
+    });
+    expect(key.status, show(key)).toBe(201);
+    const exchanged = await call('POST', '/auth/token', { body: { api_key: key.body.secret } });
+    expect(exchanged.status, show(exchanged)).toBe(200);
+    return exchanged.body.access_token as string;
+  }
+
+  /** Invites contributors to a private campaign. */
+  async function inviteToCampaign(manager: Session, campaignId: string, users: Session[]): Promise<void> {
+    const invited = await call('POST', `/api/v1/campaigns/${campaignId}/invitations`, {
+      token: manager.token,
+      body: { user_ids: users.map((u) => u.userId) },
+    });
+    expect(invited.status, show(invited)).toBe(200);
+  }
+
+  /** The manager freezes the campaign's approved work into a bundle and downloads it (a zip). */
+  async function downloadBundle(manager: Session, campaignId: string): Promise<Buffer> {
+    const bundle = await call('POST', `/api/v1/campaigns/${campaignId}/bundles`, {
+      token: manager.token,
+      key: `journey-bundle-${randomUUID()}`,
+    });
+    expect(bundle.status, show(bundle)).toBe(201);
+    const download = await fetch(`${baseUrl()}/api/v1/bundles/${bundle.body.bundle.id}/download`, {
+      headers: { authorization: `Bearer ${manager.token}` },
+    });
+    expect(download.status).toBe(200);
+    return Buffer.from(await download.arrayBuffer());
   }
 
   /** The admin settles the escalated case of `submissionId` with `verdict`. */
@@ -322,8 +464,17 @@ export function journeyActors(client: GatewayClient, baseUrl: () => string) {
     signUp,
     fundedCompany,
     activeCampaign,
+    publishTask,
     audioTask,
+    upload,
+    claim,
+    handIn,
     handInRecording,
+    appointJudge,
+    addMember,
+    apiKeyToken,
+    inviteToCampaign,
+    downloadBundle,
     judgeReviews,
     reviewOnce,
     handInRevision,

@@ -1,0 +1,108 @@
+import { randomBytes } from 'node:crypto';
+import { images, sentences } from '../../services/submissions/src/prevalidation/testing/fixtures.ts';
+
+// The kinds of work the journey and the demo publish beyond recordings: one per task type, each
+// with what a company publishes and what a contributor hands in. Media are generated here (PNG
+// photos of a synthetic scene, a new layout per seed), never read from disk.
+
+export type TaskType = 'audio' | 'image' | 'text' | 'validation' | 'linguasense' | 'rlhf';
+
+/** What a task of this kind publishes, besides its campaign, money and eligibility. */
+export interface TaskContent {
+  task_type: TaskType;
+  title: string;
+  description: string;
+  input: Record<string, unknown>;
+  is_golden?: boolean;
+  golden_answer?: Record<string, unknown>;
+}
+
+export type WorkKind =
+  'photo' | 'labels' | 'writing' | 'meaning' | 'comparison' | 'golden' | 'private-writing';
+
+export const workContent: Record<WorkKind, TaskContent> = {
+  photo: {
+    task_type: 'image',
+    title: 'Photograph a street sign',
+    description: 'A sharp photo of one street sign in daylight, the whole sign in the frame.',
+    input: { prompt: 'Take a photo of a street sign near you.' },
+  },
+  labels: {
+    task_type: 'image',
+    title: 'Which animal is in the picture?',
+    description: 'Pick the one animal the picture shows.',
+    input: {
+      prompt: 'Which animal does the picture show?',
+      image_url: 'https://example.org/journey/animal-17.jpg',
+      labels: ['cat', 'dog', 'bird'],
+    },
+  },
+  writing: {
+    task_type: 'text',
+    title: 'Describe your library',
+    description: 'Two or three sentences in English about a library you know.',
+    input: { prompt: 'Describe a library you know, in English.', language: 'en', min_chars: 80 },
+  },
+  meaning: {
+    task_type: 'linguasense',
+    title: 'What does the phrase mean?',
+    description: 'Read the sentence and choose what the phrase means in it.',
+    input: {
+      text: 'Before the concert her friends told her: break a leg!',
+      language: 'en',
+      question: 'What does "break a leg" mean here?',
+      options: ['good luck', 'get hurt', 'run away'],
+    },
+  },
+  comparison: {
+    task_type: 'rlhf',
+    title: 'Which answer explains rain better?',
+    description: 'Compare two answers to a child’s question and say which is more helpful.',
+    input: {
+      prompt: 'Why does it rain?',
+      response_a:
+        'Water from seas and lakes warms up and rises as vapour. High up it cools into tiny drops that make clouds; when the drops grow heavy, they fall as rain.',
+      response_b: 'Because clouds are sad.',
+      criteria: ['helpfulness', 'honesty'],
+    },
+  },
+  /** Golden: its known answer decides at once, without judges (and without judge fees). */
+  golden: {
+    task_type: 'validation',
+    title: 'Is this a greeting?',
+    description: 'Listen to the clip and answer the question.',
+    input: {
+      item_url: 'https://example.org/journey/clip-greeting.wav',
+      item_kind: 'audio',
+      question: 'Is the speaker greeting someone?',
+      options: ['yes', 'no'],
+    },
+    is_golden: true,
+    golden_answer: { option: 'yes' },
+  },
+  'private-writing': {
+    task_type: 'text',
+    title: 'Describe your library (invited writers)',
+    description: 'For invited writers only: a few sentences in English about a library you know.',
+    input: { prompt: 'Describe a library you know, in English.', language: 'en', min_chars: 80 },
+  },
+};
+
+/** A review's `type` filter for a kind of work. */
+export const reviewType = (kind: WorkKind): TaskType => workContent[kind].task_type;
+
+/** English of its own for the `n`-th writer: the same text twice is refused as a duplicate. */
+export function writing(n: number): string {
+  const days = ['Monday', 'Tuesday', 'Wednesday', 'Thursday', 'Friday', 'Saturday', 'Sunday'];
+  return `${sentences.en} I usually go there on ${days[n % 7]} with a friend from class, and we stay until the lights dim, number ${n} in the queue for the good desks.`;
+}
+
+/** A 640x480 PNG photo of a scene of its own (a near copy of another is refused). */
+export function photo(seed = randomBytes(4).readUInt32BE()): Promise<Buffer> {
+  return images.different(seed);
+}
+
+/** A thumbnail, 64x48: pre-validation refuses it as too small. */
+export function thumbnail(): Promise<Buffer> {
+  return images.tiny();
+}
