@@ -1,4 +1,5 @@
 import { execFile } from 'node:child_process';
+import { stat } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { findFreePort } from '@tessera/devstack';
@@ -20,7 +21,7 @@ async function demo(args: string[], env: Record<string, string> = {}) {
         cwd: repoRoot,
         env: { ...process.env, ...env },
         maxBuffer: 16 * 2 ** 20,
-        timeout: 240_000,
+        timeout: 280_000,
       },
     );
     return { code: 0, stdout, stderr };
@@ -66,14 +67,29 @@ describe('npm run demo against a running platform', () => {
       const result = await demo(args, env);
       expect(result.code, `round ${round}:\n${result.stderr}\n${result.stdout}`).toBe(0);
       expect(result.stdout).toContain('Demo data created through the gateway');
+      expect(result.stdout).toContain('each with a viewer, an API key');
+      expect(result.stdout).toContain('a private campaign with 3 invited writers');
       expect(result.stdout).toContain(
-        '4 contributors, 8 judges; 4 recordings reviewed, 0 refused at screening',
+        '4 contributors, 8 judges; 5 recordings reviewed, 0 refused at screening',
       );
-      expect(result.stdout).toContain('1 split escalated and approved by the admin, 2 withdrawals paid out');
+      expect(result.stdout).toContain(
+        '1 rejected by the judges, 11 pieces of other work approved, golden answers 3 right / 1 wrong',
+      );
+      expect(result.stdout).toContain(
+        '1 revision approved, 1 split escalated and approved by the admin, 1 appeal overturned, 2 withdrawals paid out',
+      );
+      // The first company's mixed campaign: two contributors' two pieces each and their golden answers.
+      const bundle = /dataset bundle: (\d+) submissions, (\d+) media files, saved to (\S+)/.exec(
+        result.stdout,
+      );
+      expect(bundle?.slice(1, 3)).toEqual(['6', '2']);
+      expect((await stat(bundle![3]!)).size).toBeGreaterThan(0);
+      expect(result.stdout).toMatch(/reviser now has \d+ XP, level [2-9], badges: first_task/);
       expect(result.stdout).toMatch(/contributor +e2e\.journey\.contributor-1\.[0-9a-f]+@example\.test/);
       expect(result.stdout).toMatch(/ledger balanced +true/);
+      process.stdout.write(`demo round ${round}: ${/Done in \d+ s/.exec(result.stdout)?.[0]}\n`);
     }
-  });
+  }, 600_000);
 
   it('asks for an admin when it has none', async () => {
     const result = await demo(['--gateway', platform.baseUrl], { ADMIN_EMAIL: '', ADMIN_PASSWORD: '' });

@@ -431,7 +431,7 @@ describe('the whole journey, every cent accounted for', () => {
       media_id: await actors.upload(maker, await photo(), 'image/png', 'sign.png'),
     }));
     work.labels = await actors.handIn(maker, tasks.labels, async () => ({ labels: ['dog'] }));
-    work.writing = await actors.handIn(maker, tasks.writing, async () => ({ text: writing(1) }));
+    work.writing = await actors.handIn(maker, tasks.writing, async () => ({ text: writing() }));
     work.meaning = await actors.handIn(maker, tasks.meaning, async () => ({ option: 'good luck' }));
     work.comparison = await actors.handIn(maker, tasks.comparison, async () => ({
       preferred: 'a',
@@ -456,7 +456,7 @@ describe('the whole journey, every cent accounted for', () => {
     expect(refusal.status, show(refusal)).toBe(403);
     await actors.inviteToCampaign(manager, privateId, [invited]);
     work['private-writing'] = await actors.handIn(invited, tasks['private-writing'], async () => ({
-      text: writing(2),
+      text: writing(),
     }));
     const tooSmall = await actors.handIn(
       invited,

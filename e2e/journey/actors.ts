@@ -21,8 +21,12 @@ export const JOURNEY_PASSWORD = 'e2e-journey-amber-lantern';
 export function journeyActors(client: GatewayClient, baseUrl: () => string) {
   const { call, waitFor, logIn } = client;
 
-  /** A user with a verified email and a profile eligibility reads (Nigeria, English). */
-  async function signUp(role: 'company' | 'contributor', label: string): Promise<Session> {
+  /** A user with a verified email and a profile eligibility reads (Nigeria; English, and `languages`). */
+  async function signUp(
+    role: 'company' | 'contributor',
+    label: string,
+    languages: readonly string[] = [],
+  ): Promise<Session> {
     const email = `e2e.journey.${label}.${randomBytes(5).toString('hex')}@example.test`;
     const signup = await call('POST', '/auth/signup', {
       body: { email, password: JOURNEY_PASSWORD, full_name: `Journey ${label}`, role },
@@ -35,7 +39,7 @@ export function journeyActors(client: GatewayClient, baseUrl: () => string) {
     const session = await logIn(email, JOURNEY_PASSWORD);
     const profile = await call('PATCH', '/api/v1/users/me', {
       token: session.token,
-      body: { country: 'NG', languages: ['en'] },
+      body: { country: 'NG', languages: ['en', ...languages.filter((l) => l !== 'en')] },
     });
     expect(profile.status, show(profile)).toBe(200);
     return { ...session, email };

@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomInt } from 'node:crypto';
 import { images, sentences } from '../../services/submissions/src/prevalidation/testing/fixtures.ts';
 
 // The kinds of work the journey and the demo publish beyond recordings: one per task type, each
@@ -91,10 +91,10 @@ export const workContent: Record<WorkKind, TaskContent> = {
 /** A review's `type` filter for a kind of work. */
 export const reviewType = (kind: WorkKind): TaskType => workContent[kind].task_type;
 
-/** English of its own for the `n`-th writer: the same text twice is refused as a duplicate. */
-export function writing(n: number): string {
+/** English of its own (`seed` picks the details): the same text twice in a campaign is refused. */
+export function writing(seed = randomInt(1_000_000)): string {
   const days = ['Monday', 'Tuesday', 'Wednesday', 'Thursday', 'Friday', 'Saturday', 'Sunday'];
-  return `${sentences.en} I usually go there on ${days[n % 7]} with a friend from class, and we stay until the lights dim, number ${n} in the queue for the good desks.`;
+  return `${sentences.en} I usually go there on ${days[seed % 7]} with a friend from class, and we stay until the lights dim; my locker number is ${seed}.`;
 }
 
 /** A 640x480 PNG photo of a scene of its own (a near copy of another is refused). */

@@ -1,10 +1,16 @@
 /**
  * `npm run demo`: fills a running `npm start` with a small, living platform, through the gateway
- * only (e2e/journey/actors.ts, the steps the journey spec proves): two companies, each with a
- * funded campaign and a recording task; contributors with profiles who claim and hand in
- * recordings (some silent, which pre-validation refuses); judges appointed by the admin who review
- * everything to a consensus, approving most and rejecting some; one split between five judges,
- * escalated and decided by the admin; rewards and judge fees paid; two withdrawals processed.
+ * only (e2e/journey/actors.ts, the steps the journey spec proves):
+ * - two companies, each with a viewer who joined by invitation, an API key, a funded recording
+ *   campaign and a campaign of every other kind of work (photos, labels, writing, meaning,
+ *   comparisons, a golden task); the first also runs a private campaign for invited writers;
+ * - contributors with profiles and languages who claim and hand in generated media (WAV
+ *   recordings, PNG photos) and answers; pre-validation refuses the silent recordings;
+ * - judges appointed by the admin who review everything to a consensus, approving most, rejecting
+ *   some, asking for one revision; one split between five judges, escalated and decided by the
+ *   admin; one rejection appealed and overturned;
+ * - rewards and judge fees paid, XP, levels and badges earned, two withdrawals processed, a
+ *   dataset bundle downloaded.
  * Each run adds new people and companies (fresh emails), so a second run breaks nothing.
  *
  *   npm run demo [-- --gateway http://127.0.0.1:8080 --contributors 50
@@ -12,9 +18,14 @@
  *
  * The admin's credentials also come from ADMIN_EMAIL / ADMIN_PASSWORD (those `npm start` was given).
  */
+import { writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { gatewayClient } from '../../../e2e/client.ts';
 import { journeyActors, JOURNEY_PASSWORD, type Session } from '../../../e2e/journey/actors.ts';
+import { photo, reviewType, workContent, writing, type WorkKind } from '../../../e2e/journey/work.ts';
+import { unzip } from '../../../e2e/journey/zip.ts';
 import type { Platform } from '../../../e2e/platform.ts';
 
 const REWARD = 800;
@@ -23,7 +34,11 @@ const XP = 150;
 const WITHDRAWAL = 600;
 /** Three who review everything, five more for the split. */
 const JUDGES = 8;
-
+/** The mixed work each contributor takes, in turn; the golden task comes last (it decides at once). */
+const MIXED: readonly WorkKind[] = ['photo', 'labels', 'writing', 'meaning', 'comparison'];
+const MIXED_TERMS = { reward: 200, judgeFee: JUDGE_FEE, xp: 30 };
+/** Second languages for the profiles, in turn (every contributor speaks English, the tasks' language). */
+const SECOND_LANGUAGES = ['yo', 'ha', 'ig', 'fr', 'pcm'];
 interface Options {
   gateway: string;
   contributors: number;
@@ -67,6 +82,10 @@ function progress(total: number) {
   let done = 0;
   const tty = process.stdout.isTTY;
   return {
+    /** Some steps are known only on the way (how many reviews QC offers): the bar grows. */
+    plan(more: number) {
+      total += more;
+    },
     step(what: string) {
       done += 1;
       const width = 30;
@@ -82,6 +101,7 @@ function progress(total: number) {
 }
 
 async function main(): Promise<void> {
+  const started = Date.now();
   const opts = options(process.argv.slice(2));
   const health = await fetch(`${opts.gateway}/readyz`).catch(() => undefined);
   if (!health) {
@@ -102,6 +122,8 @@ async function main(): Promise<void> {
 
   const platform: Platform = { baseUrl: opts.gateway, output: () => '', stop: async () => null };
   const client = gatewayClient(() => platform);
+  const call = (...args: Parameters<typeof client.call>) => client.call(...args);
+  const statusOf = (body: unknown) => (body as { submission?: { status?: string } }).submission?.status;
   const actors = journeyActors(client, () => opts.gateway);
   const admin: Session = {
     ...(await client.logIn(opts.adminEmail, opts.adminPassword)),
@@ -110,89 +132,189 @@ async function main(): Promise<void> {
 
   const n = opts.contributors;
   const silentEvery = 10;
-  const rejectEvery = 7;
   // The last contributor hands in after everything else is judged: their work is the split.
   const regular = n - 1;
-  const silentCount = Array.from({ length: regular }, (_, i) => i).filter(
-    (i) => i % silentEvery === silentEvery - 1,
-  ).length;
-  const reviewable = regular - silentCount;
-  const bar = progress(2 * 3 + n + JUDGES + regular + 3 * reviewable + 1 + 5 + 1 + 2);
+  const silent = (i: number) => i % silentEvery === silentEvery - 1;
+  const silentCount = Array.from({ length: regular }, (_, i) => i).filter(silent).length;
+  const invitedWriters = Math.min(3, n);
+  const bar = progress(2 * 5 + n + JUDGES + 2 * n + regular + 1 + invitedWriters + 1 + 5 + 1 + 4 + 1 + 2 + 1);
 
-  // Companies, each with a funded campaign and a recording task.
+  // Companies: a viewer, an API key, a recording campaign and a campaign of every other kind.
   const budget = Math.ceil(n / 2) * (REWARD + 5 * JUDGE_FEE) + 5_000;
-  const companies: { manager: Session; companyId: string; campaignId: string; taskId: string }[] = [];
+  const mixedBudget = Math.ceil(n / 2) * 2 * (MIXED_TERMS.reward + 3 * JUDGE_FEE) + 5_000;
+  const privateBudget = invitedWriters * (MIXED_TERMS.reward + 3 * JUDGE_FEE) + 1_000;
+  interface Company {
+    label: string;
+    manager: Session;
+    viewer: Session;
+    companyId: string;
+    taskId: string;
+    mixedId: string;
+    tasks: Record<WorkKind, string>;
+  }
+  const companies: Company[] = [];
   for (const label of ['acme', 'globex']) {
     const manager = await actors.signUp('company', `${label}-manager`);
-    bar.step(`${label}: manager signed up`);
-    const companyId = await actors.fundedCompany(manager, admin, budget * 2);
+    const companyId = await actors.fundedCompany(manager, admin, (budget + mixedBudget + privateBudget) * 2);
+    bar.step(`${label}: manager signed up, company funded`);
+    const viewer = await actors.signUp('company', `${label}-viewer`);
+    await actors.addMember(manager, companyId, viewer, 'viewer');
+    bar.step(`${label}: a viewer joined by invitation`);
+    const keyToken = await actors.apiKeyToken(manager, companyId, ['campaigns:read', 'submissions:read']);
     const campaignId = await actors.activeCampaign(manager, companyId, budget, n);
-    bar.step(`${label}: campaign funded and active`);
+    const byKey = await client.waitFor('tasks never admitted the API key', 30_000, async () => {
+      const reply = await call('GET', `/api/v1/campaigns/${campaignId}`, { token: keyToken });
+      return reply.status === 200 ? true : undefined;
+    });
+    if (!byKey) throw new DemoError('the API key could not read its campaign');
+    bar.step(`${label}: recording campaign active, read with an API key`);
     const taskId = await actors.audioTask(manager, campaignId, {
       reward: REWARD,
       judgeFee: JUDGE_FEE,
       xp: XP,
-      maxSubmissions: Math.ceil(n / 2) + 1,
+      maxSubmissions: Math.ceil(n / 2) + 2,
     });
-    bar.step(`${label}: task published`);
-    companies.push({ manager, companyId, campaignId, taskId });
+    bar.step(`${label}: recording task published`);
+    const mixedId = await actors.activeCampaign(manager, companyId, mixedBudget, 2 * n, {
+      name: `${label} mixed work`,
+      description: 'Photos, labels, writing, meaning, comparisons',
+    });
+    const tasks = {} as Record<WorkKind, string>;
+    for (const kind of [...MIXED, 'golden'] as const) {
+      tasks[kind] = await actors.publishTask(manager, mixedId, workContent[kind], {
+        ...MIXED_TERMS,
+        maxSubmissions: n + 1,
+      });
+    }
+    bar.step(`${label}: mixed campaign active, 6 tasks published (one golden)`);
+    companies.push({ label, manager, viewer, companyId, taskId, mixedId, tasks });
   }
+  const acme = companies[0]!;
 
   const contributors: Session[] = [];
   for (let i = 0; i < n; i++) {
-    contributors.push(await actors.signUp('contributor', `contributor-${i + 1}`));
+    const second = SECOND_LANGUAGES[i % SECOND_LANGUAGES.length]!;
+    contributors.push(await actors.signUp('contributor', `contributor-${i + 1}`, [second]));
     bar.step(`contributor ${i + 1} signed up`);
   }
   const judges: Session[] = [];
   for (let i = 0; i < JUDGES; i++) {
     const judge = await actors.signUp('contributor', `judge-${i + 1}`);
-    const appointed = await client.call('POST', '/api/v1/admin/judges', {
-      token: admin.token,
-      body: { user_id: judge.userId },
-    });
-    if (appointed.status !== 200) throw new DemoError(`could not appoint a judge: ${appointed.status}`);
+    await actors.appointJudge(admin, judge);
     judges.push(judge);
     bar.step(`judge ${i + 1} appointed`);
   }
 
-  // Hand-ins: every tenth one silent (pre-validation refuses it), the rest go to review; every
-  // seventh in review is rejected by the judges.
-  const rejected = new Set<string>();
-  const approved: Session[] = [];
-  let inReview = 0;
-  const inReviewIds: string[] = [];
-  for (const [i, contributor] of contributors.slice(0, regular).entries()) {
+  // Mixed work: each contributor two kinds, in turn, for their company; every kind at least once.
+  const mixedIds: Record<string, string[]> = {};
+  const mixedOf = (company: Company, kind: WorkKind) =>
+    (mixedIds[`${company.label}:${reviewType(kind)}`] ??= []);
+  for (let i = 0; i < n; i++) {
     const company = companies[i % companies.length]!;
-    const silent = i % silentEvery === silentEvery - 1;
-    const id = await actors.handInRecording(contributor, company.taskId, {
-      silent,
-      expect: silent ? 'rejected' : 'in_review',
-    });
-    if (!silent) {
-      inReview += 1;
-      inReviewIds.push(id);
-      if (inReview % rejectEvery === 0) rejected.add(id);
-      else approved.push(contributor);
+    for (const kind of [MIXED[(2 * i) % MIXED.length]!, MIXED[(2 * i + 1) % MIXED.length]!]) {
+      const contributor = contributors[i]!;
+      const id = await actors.handIn(contributor, company.tasks[kind], () => mixedPayload(kind, contributor));
+      mixedOf(company, kind).push(id);
+      bar.step(`contributor ${i + 1}: ${kind} handed in`);
     }
-    bar.step(`hand-in ${i + 1}${silent ? ' (silent: refused at screening)' : ''}`);
   }
 
-  // Three judges review every one to a consensus.
+  // Recordings: every tenth one silent (pre-validation refuses it); the judges reject the 2nd,
+  // 9th, 16th… in review. The first contributor also records for the other company: that one
+  // will be sent back for a revision.
+  const rejected = new Set<string>();
+  const approved: Session[] = [];
+  const inReviewIds: string[] = [];
+  const rejectedBy = new Map<string, Session>();
+  for (const [i, contributor] of contributors.slice(0, regular).entries()) {
+    const company = companies[i % companies.length]!;
+    const id = await actors.handInRecording(contributor, company.taskId, {
+      silent: silent(i),
+      expect: silent(i) ? 'rejected' : 'in_review',
+    });
+    if (!silent(i)) {
+      if (inReviewIds.length % 7 === 1) {
+        rejected.add(id);
+        rejectedBy.set(id, contributor);
+      } else approved.push(contributor);
+      inReviewIds.push(id);
+    }
+    bar.step(`recording ${i + 1}${silent(i) ? ' (silent: refused at screening)' : ''}`);
+  }
+  const reviser = contributors[0]!;
+  const revisionId = await actors.handInRecording(reviser, companies[1]!.taskId);
+  bar.step('a recording that will need a revision');
+
+  // The private campaign: only invited writers may claim its task.
+  const privateId = await actors.activeCampaign(acme.manager, acme.companyId, privateBudget, invitedWriters, {
+    name: 'acme invited writers',
+    description: 'Writing by invitation',
+    isPrivate: true,
+  });
+  const privateTask = await actors.publishTask(acme.manager, privateId, workContent['private-writing'], {
+    ...MIXED_TERMS,
+    maxSubmissions: invitedWriters,
+  });
+  const writers = contributors.slice(0, invitedWriters);
+  await actors.inviteToCampaign(acme.manager, privateId, writers);
+  const privateIds: string[] = [];
+  for (const [k, writer] of writers.entries()) {
+    privateIds.push(await actors.handIn(writer, privateTask, async () => ({ text: writing() })));
+    bar.step(`invited writer ${k + 1} handed in`);
+  }
+
+  // Golden answers last (a wrong one lowers the contributor's trust at once): every fourth is wrong.
+  let goldenRight = 0;
+  let goldenWrong = 0;
+  for (let i = 0; i < n; i++) {
+    const company = companies[i % companies.length]!;
+    const wrong = i % 4 === 1;
+    await actors.handIn(
+      contributors[i]!,
+      company.tasks.golden,
+      async () => ({ option: wrong ? 'no' : 'yes' }),
+      wrong ? 'rejected' : 'approved',
+    );
+    if (wrong) goldenWrong += 1;
+    else goldenRight += 1;
+    bar.step(`golden answer ${i + 1} ${wrong ? 'wrong: rejected at once' : 'right: approved at once'}`);
+  }
+
+  // Three judges review everything to a consensus: recordings (one sent back for a revision),
+  // then the mixed and private work, type by type, all approved.
+  const recordingsToJudge = [...inReviewIds, revisionId];
+  const verdictFor = (id: string) =>
+    id === revisionId ? 'revision' : rejected.has(id) ? 'reject' : 'approve';
+  const typed = Object.entries(mixedIds).flatMap(([key, ids]) =>
+    ids.map((id) => ({ id, type: key.split(':')[1] as ReturnType<typeof reviewType> })),
+  );
+  typed.push(...privateIds.map((id) => ({ id, type: 'text' as const })));
+  bar.plan(3 * (recordingsToJudge.length + typed.length));
   for (const [j, judge] of judges.slice(0, 3).entries()) {
     let done = 0;
-    await actors.judgeReviews(
-      judge,
-      inReviewIds,
-      (id) => (rejected.has(id) ? 'reject' : 'approve'),
-      () => bar.step(`judge ${j + 1}: review ${++done} of ${reviewable}`),
-    );
+    const total = recordingsToJudge.length + typed.length;
+    const tick = () => bar.step(`judge ${j + 1}: review ${++done} of ${total}`);
+    await actors.judgeReviews(judge, recordingsToJudge, verdictFor, tick);
+    for (const type of [...new Set(typed.map((t) => t.type))]) {
+      const ids = typed.filter((t) => t.type === type).map((t) => t.id);
+      await actors.judgeReviews(judge, ids, () => 'approve', tick, type);
+    }
   }
+
+  // The revision: handed in again under the same claim, and approved.
+  await client.waitFor('review never asked for a revision', 60_000, async () => {
+    const reply = await call('GET', `/api/v1/submissions/${revisionId}`, { token: reviser.token });
+    return statusOf(reply.body) === 'revision_requested' ? true : undefined;
+  });
+  await actors.handInRevision(reviser, revisionId);
+  for (const judge of judges.slice(0, 3)) await actors.reviewOnce(judge, revisionId, 'approve');
+  bar.step('the revision handed in and approved');
 
   // The split: the last hand-in, five judges who cannot agree, the admin decides. Judges new to the
   // platform: the three above have a record by now, and QC weighs their votes by it (two of them
   // agreeing would be a consensus, not a split).
   const splitter = contributors[regular]!;
-  const splitId = await actors.handInRecording(splitter, companies[0]!.taskId);
+  const splitId = await actors.handInRecording(splitter, acme.taskId);
   bar.step('the split handed in');
   for (const [index, verdict] of (['approve', 'reject', 'approve', 'reject', 'approve'] as const).entries()) {
     await actors.reviewOnce(judges[3 + index]!, splitId, verdict);
@@ -201,43 +323,76 @@ async function main(): Promise<void> {
   await actors.decideEscalation(admin, splitId, 'approve');
   bar.step('split decided by the admin');
 
+  // An appeal: the first rejected recording's contributor appeals; the admin overturns it.
+  const [appealedId, appellant] = [...rejectedBy.entries()][0] ?? [];
+  if (appealedId && appellant) {
+    await client.waitFor('the rejection never landed', 60_000, async () => {
+      const reply = await call('GET', `/api/v1/submissions/${appealedId}`, { token: appellant.token });
+      return statusOf(reply.body) === 'rejected' ? true : undefined;
+    });
+    await actors.appealDecided(appellant, admin, appealedId, 'approve');
+  }
+  bar.step(appealedId ? 'an appeal overturned by the admin' : 'no rejection to appeal');
+
   // Two approved contributors withdraw part of their reward once it arrived.
   const withdrawers = approved.slice(0, 2);
   for (const [k, contributor] of withdrawers.entries()) {
     await client.waitFor('a reward never arrived', 60_000, async () => {
-      const reply = await client.call('GET', '/api/v1/wallet', { token: contributor.token });
+      const reply = await call('GET', '/api/v1/wallet', { token: contributor.token });
       const wallet = reply.body as { available?: { amount: number } };
       return (wallet.available?.amount ?? 0) >= REWARD ? true : undefined;
     });
     await actors.withdraw(contributor, admin, WITHDRAWAL);
     bar.step(`withdrawal ${k + 1} paid out`);
   }
+
+  // The first company downloads its mixed campaign's approved work as a dataset bundle.
+  const zip = await actors.downloadBundle(acme.manager, acme.mixedId);
+  const files = unzip(zip);
+  const bundleCount = (files.get('manifest.jsonl')?.toString('utf8') ?? '')
+    .split('\n')
+    .filter(Boolean).length;
+  const bundleMedia = [...files.keys()].filter((name) => name.startsWith('media/')).length;
+  const bundlePath = path.join(os.tmpdir(), `tessera-demo-bundle-${acme.mixedId}.zip`);
+  await writeFile(bundlePath, zip);
+  bar.step('a dataset bundle downloaded');
   bar.end();
-  const refusedAtScreening = silentCount;
 
   type Money = { amount: number; currency: string };
-  const summary = (await client.call('GET', '/api/v1/admin/ledger/summary', { token: admin.token })).body as {
+  const summary = (await call('GET', '/api/v1/admin/ledger/summary', { token: admin.token })).body as {
     user_liability?: Money;
     company_credits?: Money;
     campaign_escrow?: Money;
     revenue?: Money;
     balanced?: boolean;
   };
-  const dashboard = (await client.call('GET', '/api/v1/admin/dashboard', { token: admin.token })).body as {
+  const dashboard = (await call('GET', '/api/v1/admin/dashboard', { token: admin.token })).body as {
     pending_reviews?: number | null;
     escalations?: number | null;
   };
+  const progressOf = (await call('GET', '/api/v1/me/progress', { token: reviser.token })).body as {
+    xp?: number;
+    level?: number;
+    badges?: { code: string }[];
+  };
   const money = (m: Money | undefined) => (m ? `${(m.amount / 100).toFixed(2)} ${m.currency}` : 'n/a');
+  const reviewedRecordings = inReviewIds.length + 2;
   const lines = [
     '',
     'Demo data created through the gateway:',
-    `  2 companies (${companies.map((c) => c.companyId).join(', ')}), each with a funded campaign and a recording task`,
-    `  ${n} contributors, ${JUDGES} judges; ${reviewable + 1} recordings reviewed, ${refusedAtScreening} refused at screening,`,
-    `  ${rejected.size} rejected by the judges, 1 split escalated and approved by the admin, ${withdrawers.length} withdrawals paid out`,
+    `  2 companies (${companies.map((c) => c.companyId).join(', ')}), each with a viewer, an API key,`,
+    `  a recording campaign and a campaign of photos, labels, writing, meaning, comparisons and a golden task;`,
+    `  a private campaign with ${invitedWriters} invited writers`,
+    `  ${n} contributors, ${JUDGES} judges; ${reviewedRecordings} recordings reviewed, ${silentCount} refused at screening,`,
+    `  ${rejected.size} rejected by the judges, ${typed.length} pieces of other work approved, golden answers ${goldenRight} right / ${goldenWrong} wrong,`,
+    `  1 revision approved, 1 split escalated and approved by the admin, ${appealedId ? 1 : 0} appeal overturned, ${withdrawers.length} withdrawals paid out`,
+    `  the reviser now has ${progressOf.xp ?? '?'} XP, level ${progressOf.level ?? '?'}, badges: ${(progressOf.badges ?? []).map((b) => b.code).join(', ') || 'none'}`,
+    `  dataset bundle: ${bundleCount} submissions, ${bundleMedia} media files, saved to ${bundlePath}`,
     '',
     `Logins to try (password for all: ${JOURNEY_PASSWORD}):`,
-    `  company manager  ${companies[0]!.manager.email}`,
-    `  contributor      ${withdrawers[0]?.email ?? contributors[0]!.email}`,
+    `  company manager  ${acme.manager.email}`,
+    `  company viewer   ${acme.viewer.email}`,
+    `  contributor      ${reviser.email}`,
     `  judge            ${judges[0]!.email}`,
     `  admin            ${opts.adminEmail}`,
     '',
@@ -249,9 +404,28 @@ async function main(): Promise<void> {
     `  ledger balanced                   ${String(summary.balanced)}`,
     `  pending reviews / escalations     ${String(dashboard.pending_reviews)} / ${String(dashboard.escalations)}`,
     '',
-    `Open ${opts.gateway}/docs for the API.`,
+    `Done in ${Math.round((Date.now() - started) / 1000)} s. Open ${opts.gateway}/docs for the API.`,
   ];
   process.stdout.write(`${lines.join('\n')}\n`);
+
+  /** What a contributor hands in for a kind of mixed work. */
+  async function mixedPayload(kind: WorkKind, contributor: Session): Promise<Record<string, unknown>> {
+    switch (kind) {
+      case 'photo':
+        return { media_id: await actors.upload(contributor, await photo(), 'image/png', 'sign.png') };
+      case 'labels':
+        return { labels: ['dog'] };
+      case 'writing':
+      case 'private-writing':
+        return { text: writing() };
+      case 'meaning':
+        return { option: 'good luck' };
+      case 'comparison':
+        return { preferred: 'a', ratings: { helpfulness: 6 }, rationale: 'A explains the water cycle.' };
+      case 'golden':
+        return { option: 'yes' };
+    }
+  }
 }
 
 main().catch((error: unknown) => {
