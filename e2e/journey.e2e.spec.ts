@@ -59,6 +59,7 @@ interface Line {
   phase: string;
   amount: { amount: number; currency: string };
   metadata: Record<string, string>;
+  cause: { kind: string; description: string; verdict?: string; [id: string]: string | undefined };
 }
 
 async function statement(user: Session): Promise<Line[]> {
@@ -296,6 +297,18 @@ describe('the whole journey, every cent accounted for', () => {
     expect(reward.map((l) => [l.direction, l.amount.amount, l.metadata.submission_id])).toEqual([
       ['credit', REWARD, approvedId],
     ]);
+    // In words: the submission and how its verdict was reached; each withdrawal line, where it stands.
+    expect(reward[0]!.cause).toMatchObject({
+      kind: 'reward',
+      submission_id: approvedId,
+      verdict: 'consensus',
+    });
+    expect(reward[0]!.cause.description).toContain('the judges agreed');
+    expect(
+      goodLines
+        .filter((l) => l.code === 'withdrawal')
+        .map((l) => [l.cause.kind, l.cause.withdrawal_id, l.phase]),
+    ).toEqual(expect.arrayContaining([['withdrawal', withdrawalId, 'posted']]));
     const withdrawal = goodLines.filter((l) => l.metadata.withdrawal_id === withdrawalId);
     expect(withdrawal.length).toBeGreaterThan(0);
     expect(withdrawal.every((l) => l.direction === 'debit' && l.amount.amount === WITHDRAWN)).toBe(true);
@@ -303,6 +316,7 @@ describe('the whole journey, every cent accounted for', () => {
     expect(
       bonusLines.map((l) => [l.direction, l.amount.amount, l.metadata.origin, l.metadata.reason]),
     ).toEqual([['credit', BONUS, 'adjustment', 'journey: steady work']]);
+    expect(bonusLines[0]!.cause).toMatchObject({ kind: 'bonus', description: 'Bonus: journey: steady work' });
     // Which admin recorded it is the platform's business, not the contributor's.
     expect(bonusLines[0]!.metadata).not.toHaveProperty('recorded_by');
     expect(
@@ -311,17 +325,17 @@ describe('the whole journey, every cent accounted for', () => {
       ),
       JSON.stringify(goodLines),
     ).toBe(true);
-    // The overturned rejection: its reward, naming the work.
-    expect((await statement(poor)).map((l) => [l.code, l.amount.amount, l.metadata.submission_id])).toEqual([
-      ['reward', REWARD, rejectedId],
-    ]);
+    // The overturned rejection: its reward, naming the work and the appeal.
+    expect(
+      (await statement(poor)).map((l) => [l.code, l.amount.amount, l.cause.submission_id, l.cause.verdict]),
+    ).toEqual([['reward', REWARD, rejectedId, 'appeal']]);
     expect(await statement(silentContributor)).toEqual([]);
     expect(
       (await statement(reviser)).map((l) => [l.code, l.amount.amount, l.metadata.submission_id]),
     ).toEqual([['reward', REWARD, revisedId]]);
     const splitLines = await statement(split);
-    expect(splitLines.map((l) => [l.code, l.amount.amount, l.metadata.submission_id])).toEqual([
-      ['reward', REWARD, splitId],
+    expect(splitLines.map((l) => [l.code, l.amount.amount, l.cause.submission_id, l.cause.verdict])).toEqual([
+      ['reward', REWARD, splitId, 'admin'],
     ]);
     for (const [index, judge] of judges.entries()) {
       const lines = await statement(judge);
@@ -330,6 +344,9 @@ describe('the whole journey, every cent accounted for', () => {
         lines.map((l) => [l.code, l.direction, l.amount.amount, l.metadata.submission_id]).sort(),
       ).toEqual(judged.map((id) => ['judge_fee', 'credit', JUDGE_FEE, id]).sort());
       expect(lines.every((l) => /^[0-9a-f-]{36}$/.test(l.metadata.review_id ?? ''))).toBe(true);
+      expect(
+        lines.every((l) => l.cause.kind === 'judge_fee' && l.cause.review_id === l.metadata.review_id),
+      ).toBe(true);
     }
 
     // XP and badges match the approved work: the task's XP and the first_task badge's 25 for each
@@ -535,6 +552,10 @@ describe('the whole journey, every cent accounted for', () => {
           .map((l) => [l.code, l.direction, l.amount.amount, l.metadata.submission_id])
           .sort(),
       ).toEqual(kinds.map((k) => ['reward', 'credit', terms[k].reward, work[k]]).sort());
+      // The golden work was approved against its known answer, the rest by the judges' consensus.
+      expect((await statement(user)).map((l) => [l.cause.submission_id, l.cause.verdict]).sort()).toEqual(
+        kinds.map((k) => [work[k], k === 'golden' ? 'golden' : 'consensus']).sort(),
+      );
     }
     // Judges: one fee per judged piece of work they reviewed (the golden one paid no judge).
     const judgedIds = judged.map((k) => work[k]!);

@@ -69,6 +69,8 @@ async function payReward(
       task_id: canonicalId(event.data.task_id),
       campaign_id: campaignId,
       contributor_id: contributorId,
+      // How the verdict was reached, for the contributor's statement.
+      ...(event.data.method ? { verdict: event.data.method } : {}),
     },
   });
   if (moved.ok && claim) {

@@ -1,6 +1,7 @@
 import { currencyCode } from '@tessera/contracts';
 import { moneySchema, opaqueCursor, signedMoneySchema, timestamp } from '@tessera/service-kit';
 import { z } from 'zod';
+import { statementCauseSchema } from './statement-cause.ts';
 
 export const money = (amount: number, currency: string) => ({ amount, currency });
 
@@ -17,6 +18,8 @@ export const statementLineSchema = z.object({
   balance: signedMoneySchema,
   available: signedMoneySchema,
   metadata: z.record(z.string(), z.string()),
+  /** Why the money moved, for the reader of the statement. */
+  cause: statementCauseSchema,
   at: timestamp,
 });
 

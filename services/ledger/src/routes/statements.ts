@@ -1,6 +1,7 @@
 import type { Kysely } from 'kysely';
 import type { LedgerDB } from '../service.ts';
 import { money, statementCursor } from './schemas.ts';
+import { statementCause } from './statement-cause.ts';
 
 /**
  * One page of an account's statement, newest first. The cursor is the last line's sequence
@@ -34,6 +35,7 @@ export async function statementPage(
     balance: money(row.balance, row.currency),
     available: money(row.available, row.currency),
     metadata: Object.fromEntries(Object.entries(row.metadata).filter(([key]) => !hidden.has(key))),
+    cause: statementCause(row.code, row.metadata, row.phase),
     at: row.at.toISOString(),
   }));
   const last = items.at(-1);
