@@ -20,6 +20,8 @@ export interface InjectRequest {
   /** The Idempotency-Key header. */
   key?: string;
   body?: unknown;
+  /** Any other request headers (a `traceparent`, say). */
+  headers?: Record<string, string>;
 }
 
 export interface InjectResponse {
@@ -94,12 +96,13 @@ export function serviceTestClient<DB extends KitTables>(
       const signature = sign(null, Buffer.from(signed), KeyObject.from(issuer.privateKey));
       return `${signed}.${signature.toString('base64url')}`;
     },
-    async inject({ method = 'GET', url, token, key, body }) {
+    async inject({ method = 'GET', url, token, key, body, headers = {} }) {
       for (let attempt = 1; ; attempt++) {
         const response = await app.inject({
           method,
           url,
           headers: {
+            ...headers,
             ...(token ? { authorization: `Bearer ${token}` } : {}),
             ...(key ? { 'idempotency-key': key } : {}),
           },

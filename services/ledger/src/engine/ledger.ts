@@ -1,4 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
+import { traceparentOf } from '@tessera/service-kit';
 import { accountStream, transferIdOf, transferStream } from '../domain/accounts.ts';
 import { decideExpiry, decideResolution } from '../domain/decide-resolution.ts';
 import { parseTransferRequests } from '../domain/decide-transfers.ts';
@@ -155,9 +156,41 @@ export function createLedger(store: EventStore, options: LedgerOptions = {}): Le
     else transfers.forget(id);
   }
 
+  /**
+   * The trace of the request that asked for each transfer still being decided: its events carry it
+   * in their metadata, so that what follows the store (the HTTP outcomes' announcements) continues
+   * the caller's trace rather than starting one of its own.
+   */
+  const traces = new Map<string, string>();
+
   function submit(command: Command): Promise<CommandOutcome> {
+    const traceparent = traceparentOf();
+    const ids = !traceparent
+      ? []
+      : command.kind === 'transfer'
+        ? command.requests.map((r) => r.id)
+        : command.kind === 'resolve'
+          ? [command.pendingId]
+          : [];
+    for (const id of ids) traces.set(id, traceparent!);
     return new Promise((resolve, reject) => {
-      queue.push({ command, resolve, reject, tries: 0, at: performance.now() });
+      const forget = () => {
+        for (const id of ids) traces.delete(id);
+      };
+      queue.push({
+        command,
+        resolve: (outcome) => {
+          forget();
+          resolve(outcome);
+        },
+        reject: (error) => {
+          forget();
+          // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors -- passed on as the writer got it
+          reject(error);
+        },
+        tries: 0,
+        at: performance.now(),
+      });
       arrived?.();
       if (!draining) {
         draining = true;
@@ -296,11 +329,10 @@ export function createLedger(store: EventStore, options: LedgerOptions = {}): Le
   async function appendBatch(decided: DecidedBatch): Promise<number[]> {
     const streams = [...decided.transfers, ...decided.accounts];
     if (streams.length === 0) return [];
-    const appends: StreamAppend[] = streams.map(({ stream, expected, events }) => ({
-      stream,
-      expected,
-      events: events.map(toEventToAppend),
-    }));
+    const appends: StreamAppend[] = streams.map(({ stream, expected, events }) => {
+      const traceparent = traces.size > 0 ? traces.get(transferIdOf(stream) ?? '') : undefined;
+      return { stream, expected, events: events.map((event) => toEventToAppend(event, traceparent)) };
+    });
     const result = await store.append(appends);
     await options.hooks?.afterAppend?.(decided.outcomes.length);
     return result.streams.map((s) => s.revision);

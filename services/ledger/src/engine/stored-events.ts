@@ -18,6 +18,12 @@ export function toStoredEvent(recorded: RecordedEvent): StoredEvent {
   return { type, data: parsed.data } as StoredEvent;
 }
 
-export function toEventToAppend(event: StoredEvent): EventToAppend {
-  return { id: randomUUID(), type: event.type, data: event.data };
+/** `traceparent`: the trace of the request that caused the event, kept in its metadata. */
+export function toEventToAppend(event: StoredEvent, traceparent?: string): EventToAppend {
+  return {
+    id: randomUUID(),
+    type: event.type,
+    data: event.data,
+    ...(traceparent ? { metadata: { traceparent } } : {}),
+  };
 }

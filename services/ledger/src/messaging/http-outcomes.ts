@@ -1,4 +1,4 @@
-import { buildEvent, type TesseraEvent } from '@tessera/contracts';
+import { buildEvent, TRACEPARENT_PATTERN, type TesseraEvent } from '@tessera/contracts';
 import type { Logger } from '@tessera/service-kit';
 import type { Kysely, Transaction } from 'kysely';
 import { storedEventSchemas } from '../domain/events.ts';
@@ -35,7 +35,11 @@ export async function publishHttpOutcomes(
 ): Promise<void> {
   for (const recorded of events) {
     if (recorded.type !== 'transfer-created') continue;
-    const event = outcomeOf(storedEventSchemas['transfer-created'].parse(recorded.data));
+    // The request's trace, which the engine kept in the event's metadata (absent from older events).
+    const carried = recorded.metadata.traceparent;
+    const traceparent =
+      typeof carried === 'string' && TRACEPARENT_PATTERN.test(carried) ? carried : undefined;
+    const event = outcomeOf(storedEventSchemas['transfer-created'].parse(recorded.data), traceparent);
     if (event) await publishOutcome(trx, outcomeKey(event.type, event.data.transfer_id), event);
   }
 }
@@ -44,6 +48,7 @@ type Created = ReturnType<(typeof storedEventSchemas)['transfer-created']['parse
 
 function outcomeOf(
   transfer: Created,
+  traceparent: string | undefined,
 ): TesseraEvent<'ledger.topup.recorded.v1' | 'ledger.adjustment.applied.v1'> | undefined {
   const { metadata } = transfer;
   const amount = { amount: transfer.amount, currency: transfer.currency };
@@ -52,7 +57,7 @@ function outcomeOf(
     return buildEvent(
       'ledger.topup.recorded.v1',
       { company_id: metadata.company_id, amount, transfer_id: transfer.id },
-      { subject: metadata.company_id, time },
+      { subject: metadata.company_id, time, ...(traceparent ? { traceparent } : {}) },
     );
   }
   if (
@@ -63,7 +68,7 @@ function outcomeOf(
     return buildEvent(
       'ledger.adjustment.applied.v1',
       { user_id: metadata.user_id, kind: metadata.kind, amount, transfer_id: transfer.id },
-      { subject: metadata.user_id, time },
+      { subject: metadata.user_id, time, ...(traceparent ? { traceparent } : {}) },
     );
   }
   return undefined;

@@ -403,6 +403,31 @@ describe('admin adjustments', () => {
   const adjust = (body: Record<string, unknown>, key = randomUUID(), token = admin) =>
     call({ method: 'POST', url: '/api/v1/admin/ledger/adjustments', token, key, body });
 
+  it('announces an adjustment in the trace of the request that asked for it', async () => {
+    const userId = randomUUID();
+    const traceId = randomUUID().replaceAll('-', '');
+    const traceparent = `00-${traceId}-${'ab'.repeat(8)}-01`;
+    const bonus = await call({
+      method: 'POST',
+      url: '/api/v1/admin/ledger/adjustments',
+      token: admin,
+      key: randomUUID(),
+      body: { user_id: userId, kind: 'bonus', amount: usd(700), reason: 'traced' },
+      headers: { traceparent },
+    });
+    expect(bonus.status).toBe(201);
+    // The announcement follows the store, in another task than the request: the stored event kept the trace.
+    const [announced] = await t.awaitPublished(
+      'ledger.adjustment.applied.v1',
+      (e) => e.data.user_id === userId,
+    );
+    expect(announced!.traceparent?.split('-')[1]).toBe(traceId);
+    const stored = (await t.ledger.resources.store.readAll()).find(
+      (e) => e.type === 'transfer-created' && (e.data as { id?: string }).id === bonus.body.transfer_id,
+    );
+    expect(stored?.metadata.traceparent).toMatch(new RegExp(`^00-${traceId}-[0-9a-f]{16}-01$`));
+  });
+
   it('credits a bonus from promotions and debits a penalty into revenue, announcing each', async () => {
     const userId = randomUUID();
     const key = randomUUID();
