@@ -22,6 +22,20 @@ describe('the local platform (npm start)', () => {
     expect(response.headers.get('x-request-id')).toBeTruthy();
   });
 
+  it("serves the gateway's metrics on their own port, never on the public one", async () => {
+    // The runner says where once it saw the gateway healthy, a moment after we did.
+    let url: string | undefined;
+    for (let i = 0; i < 100 && !url; i++) {
+      url = /gateway metrics: (http:\/\/\S+\/metrics)/.exec(platform.output())?.[1];
+      if (!url) await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    expect(url, platform.output()).toBeDefined();
+    await fetch(`${platform.baseUrl}/healthz`);
+    const text = await (await fetch(url!)).text();
+    expect(text).toMatch(/http_request_duration_seconds_count\{[^}]*route="\/healthz"/);
+    expect((await fetch(`${platform.baseUrl}/metrics`)).status).toBe(404);
+  });
+
   it('serves the merged OpenAPI document and a browsable UI', async () => {
     const doc = (await (await fetch(`${platform.baseUrl}/docs/json`)).json()) as {
       openapi: string;

@@ -43,6 +43,8 @@ const settings = {
   pgPort: portFrom(process.env.PG_PORT, 54329),
   natsPort: portFrom(process.env.NATS_PORT, 4229),
   gatewayPort: portFrom(process.env.GATEWAY_PORT, 8080),
+  /** Prometheus scrapes the gateway here (docker-compose uses the same port). */
+  gatewayMetricsPort: portFrom(process.env.GATEWAY_METRICS_PORT, 9464),
   gatewayHost: process.env.GATEWAY_HOST ?? '127.0.0.1',
   logLevel: process.env.LOG_LEVEL ?? 'info',
   dataDir: process.env.TESSERA_DATA_DIR
@@ -112,6 +114,7 @@ async function start(
   const declared = await discoverServices(path.join(repoRoot, 'services'));
   const services = settings.freePorts ? await withFreePorts(declared) : declared;
   const gatewayPort = settings.gatewayPort ?? (await findFreePort());
+  const gatewayMetricsPort = settings.gatewayMetricsPort ?? (await findFreePort());
   alignLabels(['postgres', 'nats', 'gateway', ...services.map((s) => s.name)]);
   say(
     services.length
@@ -121,7 +124,7 @@ async function start(
   if (!existsSync(gatewayEntry))
     throw new Error(`The gateway is missing: ${path.relative(repoRoot, gatewayEntry)}`);
   if (!jwksUrl(services) && services.length > 0) say('no identity service: JWKS_URL is not set');
-  await assertPortsFree(services, gatewayPort);
+  await assertPortsFree(services, gatewayPort, gatewayMetricsPort);
 
   // A server we start gets one user per service; one from NATS_URL is not ours to configure.
   const natsAuth = process.env.NATS_URL
@@ -209,9 +212,11 @@ async function start(
       port: gatewayPort,
       host: settings.gatewayHost,
       logLevel: settings.logLevel,
+      metricsPort: gatewayMetricsPort,
     }),
   );
   await untilHealthy('gateway', `${gatewayUrl}/healthz`);
+  say(`gateway metrics: http://127.0.0.1:${gatewayMetricsPort}/metrics (each service's on its own port)`);
   return gatewayUrl;
 }
 
@@ -245,7 +250,11 @@ async function stop({ children, infrastructure }: Running): Promise<void> {
 }
 
 /** One clear message listing every port that is taken, before anything starts. */
-async function assertPortsFree(services: readonly ServiceSpec[], gatewayPort: number): Promise<void> {
+async function assertPortsFree(
+  services: readonly ServiceSpec[],
+  gatewayPort: number,
+  gatewayMetricsPort: number,
+): Promise<void> {
   const { pgPort, natsPort } = settings;
   const wanted = [
     ...(process.env.DATABASE_URL || pgPort === undefined
@@ -256,6 +265,7 @@ async function assertPortsFree(services: readonly ServiceSpec[], gatewayPort: nu
       : [{ port: natsPort, what: 'NATS (set NATS_PORT)' }]),
     ...services.map((s) => ({ port: s.port, what: `${s.name} (services/${s.name}/package.json)` })),
     { port: gatewayPort, what: 'the gateway (set GATEWAY_PORT)' },
+    { port: gatewayMetricsPort, what: "the gateway's metrics (set GATEWAY_METRICS_PORT)" },
   ];
   const taken = [];
   for (const { port, what } of wanted) if (!(await isPortFree(port))) taken.push(`${port} for ${what}`);

@@ -164,6 +164,8 @@ export interface GatewaySettings {
   port: number;
   host: string;
   logLevel: string;
+  /** Where the gateway serves /metrics (never on its public port); absent: no metrics server. */
+  metricsPort?: number;
 }
 
 export function gatewayEnv(
@@ -175,6 +177,7 @@ export function gatewayEnv(
     SERVICE_NAME: 'gateway',
     GATEWAY_PORT: String(settings.port),
     GATEWAY_HOST: settings.host,
+    ...(settings.metricsPort !== undefined ? { GATEWAY_METRICS_PORT: String(settings.metricsPort) } : {}),
     GATEWAY_ROUTES: JSON.stringify(gatewayRoutes(services)),
     ...(jwks ? { JWKS_URL: jwks } : {}),
     NODE_ENV: 'development',

@@ -126,5 +126,10 @@ describe('the environment of each process', () => {
     expect(
       JSON.parse(gatewayEnv([], { port: 8080, host: '127.0.0.1', logLevel: 'info' }).GATEWAY_ROUTES!),
     ).toEqual([]);
+    expect(env).not.toHaveProperty('GATEWAY_METRICS_PORT');
+    expect(
+      gatewayEnv([], { port: 8080, host: '127.0.0.1', logLevel: 'info', metricsPort: 9464 })
+        .GATEWAY_METRICS_PORT,
+    ).toBe('9464');
   });
 });
