@@ -363,7 +363,7 @@ describe('the whole journey, every cent accounted for', () => {
     const refusedProgress = await call('GET', '/api/v1/me/progress', { token: silentContributor.token });
     expect(refusedProgress.body.xp, show(refusedProgress)).toBe(0);
 
-    // Notifications arrived for each verdict.
+    // Notifications arrived for each step: verdicts, money, the withdrawal, the badge and the level.
     for (const [user, id] of [
       [good, approvedId],
       [poor, rejectedId],
@@ -377,6 +377,41 @@ describe('the whole journey, every cent accounted for', () => {
           : undefined;
       });
     }
+    const expectedKinds: [Session, string[]][] = [
+      [
+        good,
+        [
+          'submission_approved',
+          'money_received',
+          'withdrawal_approved',
+          'withdrawal_completed',
+          'badge_unlocked',
+          'level_changed',
+        ],
+      ],
+      [poor, ['submission_rejected', 'submission_approved', 'money_received']],
+      [reviser, ['submission_revision_requested', 'submission_approved', 'money_received']],
+      [silentContributor, ['submission_rejected']],
+      [judges[0]!, ['money_received']],
+    ];
+    for (const [user, kinds] of expectedKinds) {
+      let got: string[] = [];
+      await waitFor(`notifications of ${user.email}`, 30_000, async () => {
+        const reply = await call('GET', '/api/v1/notifications?limit=100', { token: user.token });
+        got = ((reply.body.notifications ?? []) as { kind: string }[]).map((n) => n.kind);
+        return kinds.every((kind) => got.includes(kind)) ? true : undefined;
+      }).catch(() => {
+        throw new Error(`${user.email} got ${JSON.stringify(got)}, expected ${JSON.stringify(kinds)}`);
+      });
+    }
+    // The refused recording was never approved, paid or counted.
+    const refusedNotes = await call('GET', '/api/v1/notifications?limit=100', {
+      token: silentContributor.token,
+    });
+    expect(
+      (refusedNotes.body.notifications as { kind: string }[]).map((n) => n.kind),
+      show(refusedNotes),
+    ).toEqual(['submission_rejected']);
 
     // The company freezes its approved work into a dataset bundle and downloads it: the four
     // approved submissions (the overturned one too), not the refused one.
