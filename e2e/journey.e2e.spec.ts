@@ -172,7 +172,10 @@ describe('the whole journey, every cent accounted for', () => {
     const screened = await call('GET', `/api/v1/submissions/${refusedId}`, {
       token: silentContributor.token,
     });
-    expect(screened.body.submission, show(screened)).toMatchObject({ status: 'rejected' });
+    expect(screened.body.submission, show(screened)).toMatchObject({
+      status: 'rejected',
+      reason_codes: ['AUDIO_MOSTLY_SILENT'],
+    });
 
     // A split: two more judges, and five votes that cannot agree (3 approve, 2 reject, in an order
     // that asks for one more judge twice), so the case goes to the admin, who approves it.
@@ -480,7 +483,7 @@ describe('the whole journey, every cent accounted for', () => {
     const maker = await actors.signUp('contributor', 'maker');
     const work: Partial<Record<WorkKind, string>> = {};
     work.photo = await actors.handIn(maker, tasks.photo, async () => ({
-      media_id: await actors.upload(maker, await photo(), 'image/png', 'sign.png'),
+      media_id: await actors.upload(maker, photo(), 'image/png', 'sign.png'),
     }));
     work.labels = await actors.handIn(maker, tasks.labels, async () => ({ labels: ['dog'] }));
     work.writing = await actors.handIn(maker, tasks.writing, async () => ({ text: writing() }));

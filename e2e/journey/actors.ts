@@ -1,6 +1,6 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { expect } from 'vitest';
-import { silence, speechLike, wav } from '../../services/submissions/src/prevalidation/testing/fixtures.ts';
+import { hiss, speechLike, wav } from '../../services/submissions/src/prevalidation/testing/fixtures.ts';
 import { type GatewayClient, show, usd } from '../client.ts';
 import { type TaskContent, type TaskType } from './work.ts';
 
@@ -155,9 +155,12 @@ export function journeyActors(client: GatewayClient, baseUrl: () => string) {
   /** Uploads a generated recording: 8 s of speech of its own (its own seed), or of silence. */
   function uploadRecording(contributor: Session, silent: boolean): Promise<string> {
     // A recording of its own: the very same content twice is refused as a duplicate.
+    // Silent: a faint hiss of its own, far below speech (the very same file twice would also be a
+    // duplicate and a fraud flag, which is not what this recording is about).
+    const seed = randomBytes(4).readUInt32BE();
     const recording = silent
-      ? wav([silence({ seconds: 8 })], 16_000, '16')
-      : wav([speechLike({ seconds: 8, seed: randomBytes(4).readUInt32BE() })], 16_000, '16');
+      ? wav([hiss({ seconds: 8, seed, levelDbfs: -70 })], 16_000, '16')
+      : wav([speechLike({ seconds: 8, seed })], 16_000, '16');
     return upload(contributor, recording, 'audio/wav', 'greeting.wav');
   }
 

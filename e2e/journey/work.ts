@@ -1,5 +1,6 @@
 import { randomBytes, randomInt } from 'node:crypto';
-import { images, sentences } from '../../services/submissions/src/prevalidation/testing/fixtures.ts';
+import { crc32, deflateSync } from 'node:zlib';
+import { images, random, sentences } from '../../services/submissions/src/prevalidation/testing/fixtures.ts';
 
 // The kinds of work the journey and the demo publish beyond recordings: one per task type, each
 // with what a company publishes and what a contributor hands in. Media are generated here (PNG
@@ -97,9 +98,60 @@ export function writing(seed = randomInt(1_000_000)): string {
   return `${sentences.en} I usually go there on ${days[seed % 7]} with a friend from class, and we stay until the lights dim; my locker number is ${seed}.`;
 }
 
-/** A 640x480 PNG photo of a scene of its own (a near copy of another is refused). */
-export function photo(seed = randomBytes(4).readUInt32BE()): Promise<Buffer> {
-  return images.different(seed);
+/**
+ * A 640x480 PNG "photo" of its own: a grid of large patches of random colour (what a perceptual hash
+ * sees: two photos' hashes are as far apart as random ones, so a campaign of them has no near copy),
+ * a few discs, and sensor noise (sharp enough for the blur check).
+ */
+export function photo(seed = randomBytes(4).readUInt32BE()): Buffer {
+  const [width, height] = [640, 480];
+  const rand = random(seed);
+  const [columns, rows] = [4, 3];
+  const patches = Array.from({ length: columns * rows }, () => [rand() * 255, rand() * 255, rand() * 255]);
+  const discs = Array.from({ length: 3 }, () => ({
+    x: rand() * width,
+    y: rand() * height,
+    r: 40 + rand() * 80,
+    colour: [rand() * 255, rand() * 255, rand() * 255],
+  }));
+  const pixels = Buffer.alloc(width * height * 3);
+  for (let y = 0; y < height; y++) {
+    for (let x = 0; x < width; x++) {
+      const disc = discs.find((d) => (x - d.x) ** 2 + (y - d.y) ** 2 < d.r ** 2);
+      const colour =
+        disc?.colour ??
+        patches[Math.floor((y * rows) / height) * columns + Math.floor((x * columns) / width)]!;
+      for (let c = 0; c < 3; c++) {
+        pixels[(y * width + x) * 3 + c] = Math.max(0, Math.min(255, colour[c]! + (rand() - 0.5) * 24));
+      }
+    }
+  }
+  return png(width, height, pixels);
+}
+
+/** An RGB PNG: each row behind filter byte 0 (none), deflated, in the chunks the format wants. */
+export function png(width: number, height: number, rgb: Buffer): Buffer {
+  const rows = Buffer.alloc(height * (width * 3 + 1));
+  for (let y = 0; y < height; y++)
+    rgb.copy(rows, y * (width * 3 + 1) + 1, y * width * 3, (y + 1) * width * 3);
+  const chunk = (type: string, data: Buffer) => {
+    const length = Buffer.alloc(4);
+    length.writeUInt32BE(data.length);
+    const body = Buffer.concat([Buffer.from(type, 'latin1'), data]);
+    const crc = Buffer.alloc(4);
+    crc.writeUInt32BE(crc32(body));
+    return Buffer.concat([length, body, crc]);
+  };
+  const header = Buffer.alloc(13);
+  header.writeUInt32BE(width, 0);
+  header.writeUInt32BE(height, 4);
+  header.set([8, 2, 0, 0, 0], 8); // 8 bits per channel, RGB, deflate, no filter method, no interlace
+  return Buffer.concat([
+    Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
+    chunk('IHDR', header),
+    chunk('IDAT', deflateSync(rows)),
+    chunk('IEND', Buffer.alloc(0)),
+  ]);
 }
 
 /** A thumbnail, 64x48: pre-validation refuses it as too small. */

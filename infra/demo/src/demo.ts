@@ -137,12 +137,29 @@ async function main(): Promise<void> {
   const silent = (i: number) => i % silentEvery === silentEvery - 1;
   const silentCount = Array.from({ length: regular }, (_, i) => i).filter(silent).length;
   const invitedWriters = Math.min(3, n);
-  const bar = progress(2 * 5 + n + JUDGES + 2 * n + regular + 1 + invitedWriters + 1 + 5 + 1 + 4 + 1 + 2 + 1);
+  const bar = progress(
+    2 * 5 + // the companies
+      n + // contributors
+      JUDGES +
+      2 * n + // mixed work
+      regular + // recordings
+      1 + // the recording that will need a revision
+      invitedWriters +
+      n + // golden answers
+      1 + // the revision approved
+      1 +
+      5 +
+      1 + // the split: handed in, five votes, the admin's decision
+      1 + // the appeal
+      2 + // withdrawals
+      1, // the bundle
+  );
 
   // Companies: a viewer, an API key, a recording campaign and a campaign of every other kind.
   const budget = Math.ceil(n / 2) * (REWARD + 5 * JUDGE_FEE) + 5_000;
-  const mixedBudget = Math.ceil(n / 2) * 2 * (MIXED_TERMS.reward + 3 * JUDGE_FEE) + 5_000;
-  const privateBudget = invitedWriters * (MIXED_TERMS.reward + 3 * JUDGE_FEE) + 1_000;
+  // Each claim reserves its reward and the most judges' fees: two pieces and a golden answer each.
+  const mixedBudget = Math.ceil(n / 2) * 3 * (MIXED_TERMS.reward + 5 * JUDGE_FEE) + 5_000;
+  const privateBudget = invitedWriters * (MIXED_TERMS.reward + 5 * JUDGE_FEE) + 1_000;
   interface Company {
     label: string;
     manager: Session;
@@ -175,7 +192,7 @@ async function main(): Promise<void> {
       maxSubmissions: Math.ceil(n / 2) + 2,
     });
     bar.step(`${label}: recording task published`);
-    const mixedId = await actors.activeCampaign(manager, companyId, mixedBudget, 2 * n, {
+    const mixedId = await actors.activeCampaign(manager, companyId, mixedBudget, 3 * n, {
       name: `${label} mixed work`,
       description: 'Photos, labels, writing, meaning, comparisons',
     });
@@ -268,7 +285,8 @@ async function main(): Promise<void> {
   let goldenWrong = 0;
   for (let i = 0; i < n; i++) {
     const company = companies[i % companies.length]!;
-    const wrong = i % 4 === 1;
+    // Not the splitter: a wrong golden answer drops a newcomer below the tasks' minimum trust, and they claim later.
+    const wrong = i % 4 === 1 && i < regular;
     await actors.handIn(
       contributors[i]!,
       company.tasks.golden,
@@ -412,7 +430,7 @@ async function main(): Promise<void> {
   async function mixedPayload(kind: WorkKind, contributor: Session): Promise<Record<string, unknown>> {
     switch (kind) {
       case 'photo':
-        return { media_id: await actors.upload(contributor, await photo(), 'image/png', 'sign.png') };
+        return { media_id: await actors.upload(contributor, photo(), 'image/png', 'sign.png') };
       case 'labels':
         return { labels: ['dog'] };
       case 'writing':

@@ -213,6 +213,7 @@ async function start(
       host: settings.gatewayHost,
       logLevel: settings.logLevel,
       metricsPort: gatewayMetricsPort,
+      ...(process.env.GATEWAY_RATE_LIMIT_MAX ? { rateLimitMax: process.env.GATEWAY_RATE_LIMIT_MAX } : {}),
     }),
   );
   await untilHealthy('gateway', `${gatewayUrl}/healthz`);

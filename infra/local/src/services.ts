@@ -166,6 +166,8 @@ export interface GatewaySettings {
   logLevel: string;
   /** Where the gateway serves /metrics (never on its public port); absent: no metrics server. */
   metricsPort?: number;
+  /** Requests per client address per minute (GATEWAY_RATE_LIMIT_MAX); absent: 6000. */
+  rateLimitMax?: string;
 }
 
 export function gatewayEnv(
@@ -178,6 +180,9 @@ export function gatewayEnv(
     GATEWAY_PORT: String(settings.port),
     GATEWAY_HOST: settings.host,
     ...(settings.metricsPort !== undefined ? { GATEWAY_METRICS_PORT: String(settings.metricsPort) } : {}),
+    // Locally every user is one address (this machine): the per-address limit of a deployment
+    // (600 a minute) would throttle a demo of fifty users as if they were one.
+    GATEWAY_RATE_LIMIT_MAX: settings.rateLimitMax ?? '6000',
     GATEWAY_ROUTES: JSON.stringify(gatewayRoutes(services)),
     ...(jwks ? { JWKS_URL: jwks } : {}),
     NODE_ENV: 'development',

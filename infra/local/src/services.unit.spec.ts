@@ -127,6 +127,12 @@ describe('the environment of each process', () => {
       JSON.parse(gatewayEnv([], { port: 8080, host: '127.0.0.1', logLevel: 'info' }).GATEWAY_ROUTES!),
     ).toEqual([]);
     expect(env).not.toHaveProperty('GATEWAY_METRICS_PORT');
+    // One machine is one address: locally the limit is ten times a deployment's, unless given.
+    expect(env.GATEWAY_RATE_LIMIT_MAX).toBe('6000');
+    expect(
+      gatewayEnv([], { port: 8080, host: '127.0.0.1', logLevel: 'info', rateLimitMax: '600' })
+        .GATEWAY_RATE_LIMIT_MAX,
+    ).toBe('600');
     expect(
       gatewayEnv([], { port: 8080, host: '127.0.0.1', logLevel: 'info', metricsPort: 9464 })
         .GATEWAY_METRICS_PORT,

@@ -1,0 +1,33 @@
+import { describe, expect, it } from 'vitest';
+import {
+  checkImage,
+  decodeImage,
+  type DecodedImage,
+  isNearDuplicate,
+  perceptualHash,
+} from '../../services/submissions/src/prevalidation/image.ts';
+import { photo } from './work.ts';
+
+// The journey's and the demo's generated photos must pass pre-validation as real photos would, and
+// never be near copies of each other (a campaign of them would refuse some as duplicates).
+
+describe('generated photos', () => {
+  it('are PNGs that pass the image checks', async () => {
+    const image = await decodeImage(photo(7));
+    expect(image).toMatchObject({ kind: 'image', format: 'png', width: 640, height: 480 });
+    expect(checkImage(image, { minWidth: 640, minHeight: 480 })).toEqual([]);
+  });
+
+  it('are never near copies of each other, in a campaign of 60', async () => {
+    const hashes: string[] = [];
+    for (let seed = 1; seed <= 60; seed++)
+      hashes.push(perceptualHash((await decodeImage(photo(seed))) as DecodedImage));
+    const near = hashes.flatMap((a, i) => hashes.slice(i + 1).filter((b) => isNearDuplicate(a, b)));
+    expect(near).toEqual([]);
+  });
+
+  it('are the same for the same seed, and differ otherwise', () => {
+    expect(photo(3).equals(photo(3))).toBe(true);
+    expect(photo(3).equals(photo(4))).toBe(false);
+  });
+});
