@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { ADMIN_SUMMARY_PATH } from '@tessera/service-kit';
 import { foreignEvent } from '@tessera/service-kit/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { consumerNames } from '../messaging/consumers.ts';
@@ -203,5 +204,66 @@ describe('approval', () => {
       .where('user_id', '=', user.id)
       .execute();
     expect(written).toEqual([]);
+  });
+});
+
+describe("payouts' figures for the admin dashboard", () => {
+  const summary = async () => {
+    const response = await t.inject({
+      url: ADMIN_SUMMARY_PATH,
+      token: await t.token({ sub: randomUUID(), role: 'admin' }),
+    });
+    expect(response.status).toBe(200);
+    return response.body as {
+      pending_payouts: { currency: string; count: number; amount: number }[];
+      awaiting_review: number;
+    };
+  };
+  const usdPending = (s: Awaited<ReturnType<typeof summary>>) =>
+    s.pending_payouts.find((p) => p.currency === 'USD') ?? { currency: 'USD', count: 0, amount: 0 };
+
+  it('counts a held withdrawal as pending and awaiting review, still pending once approved, and gone once refused', async () => {
+    const before = await summary();
+    const user = await t.fixtures.contributor();
+    const [first, second] = [await held(user, 1_250), await held(user, 750)];
+    const waiting = await summary();
+    expect(usdPending(waiting)).toEqual({
+      currency: 'USD',
+      count: usdPending(before).count + 2,
+      amount: usdPending(before).amount + 2_000,
+    });
+    expect(waiting.awaiting_review).toBe(before.awaiting_review + 2);
+
+    const admin = await t.token({ sub: randomUUID(), role: 'admin' });
+    const approved = await t.inject({
+      method: 'POST',
+      url: '/api/v1/admin/payouts/batch-approve',
+      token: admin,
+      body: { withdrawal_ids: [first] },
+    });
+    expect(approved.body).toMatchObject({ approved: 1 });
+    const refused = await t.inject({
+      method: 'POST',
+      url: `/api/v1/admin/withdrawals/${second}/reject`,
+      token: admin,
+      body: { reason_code: 'SUSPECTED_FRAUD', reason: 'The account name does not match.' },
+    });
+    expect(refused.body.withdrawal, JSON.stringify(refused.body)).toMatchObject({ status: 'rejected' });
+    const after = await summary();
+    expect(usdPending(after)).toEqual({
+      currency: 'USD',
+      count: usdPending(before).count + 1,
+      amount: usdPending(before).amount + 1_250,
+    });
+    expect(after.awaiting_review).toBe(before.awaiting_review);
+  });
+
+  it('answers admins only', async () => {
+    const contributor = await t.inject({
+      url: ADMIN_SUMMARY_PATH,
+      token: await t.token({ role: 'contributor' }),
+    });
+    expect([contributor.status, contributor.body.code]).toEqual([403, 'FORBIDDEN']);
+    expect((await t.inject({ url: ADMIN_SUMMARY_PATH })).status).toBe(401);
   });
 });
