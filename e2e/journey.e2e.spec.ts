@@ -552,7 +552,8 @@ describe('the whole journey, every cent accounted for', () => {
     }
 
     // ---- every cent ----
-    // The company: credits = top-up − both budgets − the fees; its viewer reads the same figure.
+    // The company: credits = top-up − both budgets − the fees (+ returned budget, below); its viewer
+    // reads the same figure.
     for (const reader of [manager, viewer]) {
       const credits = await call('GET', `/api/v1/companies/${companyId}/credits`, { token: reader.token });
       expect(credits.body.available, show(credits)).toEqual(usd(CREDITS2 - PUBLIC - PRIVATE - FEES2));
@@ -573,6 +574,18 @@ describe('the whole journey, every cent accounted for', () => {
         throw new Error(`campaign ${campaignId} remaining ${remaining}, expected ${expected}`);
       });
     }
+    // The private campaign is complete: what it did not spend returns to the company's credits.
+    const completed = await call('POST', `/api/v1/campaigns/${privateId}/complete`, { token: manager.token });
+    expect(completed.status, show(completed)).toBe(200);
+    const returned = PRIVATE - terms['private-writing'].reward - 3 * JUDGE_FEE;
+    let available: number | undefined;
+    await waitFor('the unspent budget never returned', 30_000, async () => {
+      const credits = await call('GET', `/api/v1/companies/${companyId}/credits`, { token: viewer.token });
+      available = credits.body.available?.amount;
+      return available === CREDITS2 - PUBLIC - PRIVATE - FEES2 + returned ? true : undefined;
+    }).catch(() => {
+      throw new Error(`credits ${available}, expected ${CREDITS2 - PUBLIC - PRIVATE - FEES2 + returned}`);
+    });
     // Contributors: the rewards of their approved work, nothing for refused work; each line names it.
     for (const [user, kinds] of [
       [maker, makerKinds],
