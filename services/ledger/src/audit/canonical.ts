@@ -77,17 +77,62 @@ function fast(value: unknown): string {
         throw new CanonicalizationError('not a plain object');
       }
       const record = value as Record<string, unknown>;
-      const keys = Object.keys(record).sort();
+      const keys = Object.keys(record);
+      if (keys.length === 0) return '{}';
+      const shape = shapeOf(keys);
+      const { sorted, prefixes } = shape;
       let text = '{';
-      for (let i = 0; i < keys.length; i += 1) {
-        const key = keys[i]!;
-        text += `${i === 0 ? '' : ','}${fast(key)}:${fast(record[key])}`;
-      }
+      for (let i = 0; i < sorted.length; i += 1) text += prefixes[i]! + fast(record[sorted[i]!]);
       return `${text}}`;
     }
     default:
       throw new CanonicalizationError('not a JSON value');
   }
+}
+
+/**
+ * The member names of an object in canonical order, each with its serialized prefix (`"name":`,
+ * after a comma but for the first). The audit meets the same few shapes millions of times (every
+ * payload of one event type has the same names), so shapes are remembered by their names in
+ * `Object.keys` order: a hit costs a comparison of names, not a sort and a JSON.stringify per name.
+ */
+interface Shape {
+  keys: readonly string[];
+  sorted: readonly string[];
+  prefixes: readonly string[];
+}
+
+/** Shapes by their first name in `Object.keys` order; bounded, so odd payloads cannot grow it. */
+const shapes = new Map<string, Shape[]>();
+let shapeCount = 0;
+const MAX_SHAPES = 512;
+const MAX_SHAPE_KEYS = 64;
+const MAX_SHAPES_PER_NAME = 8;
+
+function sameKeys(a: readonly string[], b: readonly string[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i += 1) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+function shapeOf(keys: string[]): Shape {
+  const first = keys[0]!;
+  const known = shapes.get(first);
+  if (known !== undefined) {
+    for (let i = 0; i < known.length; i += 1) if (sameKeys(known[i]!.keys, keys)) return known[i]!;
+  }
+  // Default sort compares UTF-16 code units, exactly RFC 8785's member order. `fast(name)` throws
+  // on a lone surrogate before anything is remembered.
+  const sorted = [...keys].sort();
+  const prefixes = sorted.map((name, i) => `${i === 0 ? '' : ','}${fast(name)}:`);
+  const shape: Shape = { keys: [...keys], sorted, prefixes };
+  if (keys.length <= MAX_SHAPE_KEYS && shapeCount < MAX_SHAPES) {
+    if (known === undefined) shapes.set(first, [shape]);
+    else if (known.length < MAX_SHAPES_PER_NAME) known.push(shape);
+    else return shape;
+    shapeCount += 1;
+  }
+  return shape;
 }
 
 /** The canonical JSON text of `value`. */

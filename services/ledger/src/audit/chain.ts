@@ -115,8 +115,11 @@ let scratch = Buffer.allocUnsafe(1 << 16);
  * of a Hash object per event.
  */
 function hashText(prevHash: string, text: string): string {
-  const needed = 32 + Buffer.byteLength(text, 'utf8');
-  if (needed > scratch.length) scratch = Buffer.allocUnsafe(Math.max(needed, scratch.length * 2));
+  // UTF-8 takes at most 3 bytes per UTF-16 unit: count the bytes only when that bound does not fit.
+  if (32 + text.length * 3 > scratch.length) {
+    const needed = 32 + Buffer.byteLength(text, 'utf8');
+    if (needed > scratch.length) scratch = Buffer.allocUnsafe(Math.max(needed, scratch.length * 2));
+  }
   scratch.write(prevHash, 0, 'hex');
   const length = 32 + scratch.write(text, 32, 'utf8');
   return oneShotHash('sha256', scratch.subarray(0, length), 'hex');
