@@ -30,6 +30,13 @@ export class ChainChecker {
   sealCount = 0;
   validSeals = 0;
   lastSealedSeq = 0;
+  private currentSeq = 0;
+  private current: CanonicalEvent | undefined;
+  /** Describes the link being checked: one function for all links, built only for a finding. */
+  private readonly at = (): string => {
+    const event = this.current!;
+    return `seq ${this.currentSeq} (${event.type} ${event.id} in ${event.stream} at revision ${event.revision})`;
+  };
 
   constructor(readonly ring: KeyRing) {
     this.keys = new Map(ring.keys.map((key) => [key.keyId, key]));
@@ -37,8 +44,9 @@ export class ChainChecker {
 
   link(seq: number, event: CanonicalEvent, prevHash: string, hash: string): void {
     this.chained += 1;
-    const at = () =>
-      `seq ${seq} (${event.type} ${event.id} in ${event.stream} at revision ${event.revision})`;
+    this.currentSeq = seq;
+    this.current = event;
+    const { at } = this;
     if (seq > this.expectedSeq) {
       const missing = seq - this.expectedSeq;
       this.links.add(
