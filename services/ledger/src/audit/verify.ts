@@ -56,19 +56,26 @@ export class ChainChecker {
       this.links.add(`seq ${seq} found after seq ${this.lastSeq}: out of order or duplicated`);
     }
     // The previous link's hash was checked already: most links need one regex test, not two.
-    const hashOk = isHexHash(hash);
     const prevOk = prevHash === this.lastHash ? this.lastHashOk : isHexHash(prevHash);
+    let recomputed: string | undefined;
+    let failure: unknown;
+    if (prevOk) {
+      try {
+        recomputed = hashEventAfter(prevHash, seq, event);
+      } catch (error) {
+        failure = error;
+      }
+    }
+    // A hash equal to the digest just computed is 64 lowercase hex digits: sound links need no regex.
+    const hashOk = (recomputed !== undefined && recomputed === hash) || isHexHash(hash);
     if (!prevOk || !hashOk) {
       this.links.add(`${at()}: malformed hash`);
     } else {
       if (prevHash !== this.lastHash) {
         this.links.add(`${at()}: prev_hash is not the hash of the link before it (seq ${this.lastSeq})`);
       }
-      let recomputed: string | undefined;
-      try {
-        recomputed = hashEventAfter(prevHash, seq, event);
-      } catch (error) {
-        this.links.add(`${at()}: cannot be canonicalized: ${(error as Error).message}`);
+      if (failure !== undefined) {
+        this.links.add(`${at()}: cannot be canonicalized: ${(failure as Error).message}`);
       }
       if (recomputed !== undefined && recomputed !== hash) {
         this.links.add(`${at()}: hash does not match the event: the event was altered after it was chained`);
