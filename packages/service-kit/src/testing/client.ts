@@ -1,3 +1,4 @@
+import { expect } from 'vitest';
 import { KeyObject, randomUUID, sign } from 'node:crypto';
 import {
   buildEvent,
@@ -155,4 +156,20 @@ export function foreignEvent<T extends EventType>(
   subject?: string,
 ): TesseraEvent<T> {
   return buildEvent(type, data, { subject: subject ?? randomUUID() });
+}
+
+/**
+ * The kit's admin-only routes (the dashboard summary, `ADMIN_SUMMARY_PATH`) as each service mounts
+ * them: a contributor is refused with 403 FORBIDDEN, an anonymous caller with 401.
+ */
+export async function expectAdminsOnly(
+  client: Pick<ServiceTestClient, 'inject' | 'token'>,
+  url: string,
+): Promise<void> {
+  const contributor = await client.inject({ url, token: await client.token({ role: 'contributor' }) });
+  expect([contributor.status, (contributor.body as { code?: string } | undefined)?.code]).toEqual([
+    403,
+    'FORBIDDEN',
+  ]);
+  expect((await client.inject({ url })).status).toBe(401);
 }
