@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { gatewayClient, show, usd } from './client.ts';
 import { journeyActors, type Session } from './journey/actors.ts';
 import { photo, thumbnail, workContent, writing, type WorkKind } from './journey/work.ts';
-import { unzip } from './journey/zip.ts';
+import { bundleContents } from './journey/zip.ts';
 import { e2eAdmin, type Platform, startPlatform } from './platform.ts';
 
 // The platform as its users meet it, through the gateway only, and then every cent accounted for
@@ -93,18 +93,6 @@ async function expectAuditPasses(): Promise<void> {
     stderr: error.stderr ?? '',
   }));
   expect(audit.stdout, audit.stderr).toMatch(/PASSED: 0 failed checks/);
-}
-
-/** The submissions a dataset bundle holds, and its media files. */
-function bundleContents(zip: Buffer): { submissionIds: string[]; media: string[] } {
-  const files = unzip(zip);
-  const submissionIds = files
-    .get('manifest.jsonl')!
-    .toString('utf8')
-    .split('\n')
-    .filter((line) => line !== '')
-    .map((line) => (JSON.parse(line) as { submission_id: string }).submission_id);
-  return { submissionIds, media: [...files.keys()].filter((name) => name.startsWith('media/')) };
 }
 
 /** The XP a badge adds (services/engagement/src/badges/tables.ts: the defaults). */
@@ -483,7 +471,7 @@ describe('the whole journey, every cent accounted for', () => {
     const maker = await actors.signUp('contributor', 'maker');
     const work: Partial<Record<WorkKind, string>> = {};
     work.photo = await actors.handIn(maker, tasks.photo, async () => ({
-      media_id: await actors.upload(maker, photo(), 'image/png', 'sign.png'),
+      media_id: await actors.upload(maker, await photo(), 'image/png', 'sign.png'),
     }));
     work.labels = await actors.handIn(maker, tasks.labels, async () => ({ labels: ['dog'] }));
     work.writing = await actors.handIn(maker, tasks.writing, async () => ({ text: writing() }));

@@ -1,6 +1,10 @@
 import { randomBytes, randomInt } from 'node:crypto';
-import { crc32, deflateSync } from 'node:zlib';
-import { images, random, sentences } from '../../services/submissions/src/prevalidation/testing/fixtures.ts';
+import {
+  images,
+  random,
+  rgbPng,
+  sentences,
+} from '../../services/submissions/src/prevalidation/testing/fixtures.ts';
 
 // The kinds of work the journey and the demo publish beyond recordings: one per task type, each
 // with what a company publishes and what a contributor hands in. Media are generated here (PNG
@@ -103,7 +107,7 @@ export function writing(seed = randomInt(1_000_000)): string {
  * sees: two photos' hashes are as far apart as random ones, so a campaign of them has no near copy),
  * a few discs, and sensor noise (sharp enough for the blur check).
  */
-export function photo(seed = randomBytes(4).readUInt32BE()): Buffer {
+export function photo(seed = randomBytes(4).readUInt32BE()): Promise<Buffer> {
   const [width, height] = [640, 480];
   const rand = random(seed);
   const [columns, rows] = [4, 3];
@@ -126,32 +130,7 @@ export function photo(seed = randomBytes(4).readUInt32BE()): Buffer {
       }
     }
   }
-  return png(width, height, pixels);
-}
-
-/** An RGB PNG: each row behind filter byte 0 (none), deflated, in the chunks the format wants. */
-export function png(width: number, height: number, rgb: Buffer): Buffer {
-  const rows = Buffer.alloc(height * (width * 3 + 1));
-  for (let y = 0; y < height; y++)
-    rgb.copy(rows, y * (width * 3 + 1) + 1, y * width * 3, (y + 1) * width * 3);
-  const chunk = (type: string, data: Buffer) => {
-    const length = Buffer.alloc(4);
-    length.writeUInt32BE(data.length);
-    const body = Buffer.concat([Buffer.from(type, 'latin1'), data]);
-    const crc = Buffer.alloc(4);
-    crc.writeUInt32BE(crc32(body));
-    return Buffer.concat([length, body, crc]);
-  };
-  const header = Buffer.alloc(13);
-  header.writeUInt32BE(width, 0);
-  header.writeUInt32BE(height, 4);
-  header.set([8, 2, 0, 0, 0], 8); // 8 bits per channel, RGB, deflate, no filter method, no interlace
-  return Buffer.concat([
-    Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
-    chunk('IHDR', header),
-    chunk('IDAT', deflateSync(rows)),
-    chunk('IEND', Buffer.alloc(0)),
-  ]);
+  return rgbPng(pixels, width, height);
 }
 
 /** A thumbnail, 64x48: pre-validation refuses it as too small. */

@@ -27,3 +27,16 @@ export function unzip(bytes: Buffer): Map<string, Buffer> {
   }
   return files;
 }
+
+/** The submissions a dataset bundle holds (its manifest, in order), and its media files. */
+export function bundleContents(zip: Buffer): { submissionIds: string[]; media: string[] } {
+  const files = unzip(zip);
+  const manifest = files.get('manifest.jsonl');
+  if (!manifest) throw new Error('the bundle has no manifest.jsonl');
+  const submissionIds = manifest
+    .toString('utf8')
+    .split('\n')
+    .filter((line) => line !== '')
+    .map((line) => (JSON.parse(line) as { submission_id: string }).submission_id);
+  return { submissionIds, media: [...files.keys()].filter((name) => name.startsWith('media/')) };
+}

@@ -25,7 +25,7 @@ import { parseArgs } from 'node:util';
 import { gatewayClient } from '../../../e2e/client.ts';
 import { journeyActors, JOURNEY_PASSWORD, type Session } from '../../../e2e/journey/actors.ts';
 import { photo, reviewType, workContent, writing, type WorkKind } from '../../../e2e/journey/work.ts';
-import { unzip } from '../../../e2e/journey/zip.ts';
+import { bundleContents } from '../../../e2e/journey/zip.ts';
 import type { Platform } from '../../../e2e/platform.ts';
 
 const REWARD = 800;
@@ -223,15 +223,14 @@ async function main(): Promise<void> {
   }
 
   // Mixed work: each contributor two kinds, in turn, for their company; every kind at least once.
-  const mixedIds: Record<string, string[]> = {};
-  const mixedOf = (company: Company, kind: WorkKind) =>
-    (mixedIds[`${company.label}:${reviewType(kind)}`] ??= []);
+  /** The work judges review besides recordings, with the review type each is leased under. */
+  const typed: { id: string; type: ReturnType<typeof reviewType> }[] = [];
   for (let i = 0; i < n; i++) {
     const company = companies[i % companies.length]!;
     for (const kind of [MIXED[(2 * i) % MIXED.length]!, MIXED[(2 * i + 1) % MIXED.length]!]) {
       const contributor = contributors[i]!;
       const id = await actors.handIn(contributor, company.tasks[kind], () => mixedPayload(kind, contributor));
-      mixedOf(company, kind).push(id);
+      typed.push({ id, type: reviewType(kind) });
       bar.step(`contributor ${i + 1}: ${kind} handed in`);
     }
   }
@@ -303,9 +302,6 @@ async function main(): Promise<void> {
   const recordingsToJudge = [...inReviewIds, revisionId];
   const verdictFor = (id: string) =>
     id === revisionId ? 'revision' : rejected.has(id) ? 'reject' : 'approve';
-  const typed = Object.entries(mixedIds).flatMap(([key, ids]) =>
-    ids.map((id) => ({ id, type: key.split(':')[1] as ReturnType<typeof reviewType> })),
-  );
   typed.push(...privateIds.map((id) => ({ id, type: 'text' as const })));
   bar.plan(3 * (recordingsToJudge.length + typed.length));
   for (const [j, judge] of judges.slice(0, 3).entries()) {
@@ -366,11 +362,7 @@ async function main(): Promise<void> {
 
   // The first company downloads its mixed campaign's approved work as a dataset bundle.
   const zip = await actors.downloadBundle(acme.manager, acme.mixedId);
-  const files = unzip(zip);
-  const bundleCount = (files.get('manifest.jsonl')?.toString('utf8') ?? '')
-    .split('\n')
-    .filter(Boolean).length;
-  const bundleMedia = [...files.keys()].filter((name) => name.startsWith('media/')).length;
+  const bundle = bundleContents(zip);
   const bundlePath = path.join(os.tmpdir(), `tessera-demo-bundle-${acme.mixedId}.zip`);
   await writeFile(bundlePath, zip);
   bar.step('a dataset bundle downloaded');
@@ -405,7 +397,7 @@ async function main(): Promise<void> {
     `  ${rejected.size} rejected by the judges, ${typed.length} pieces of other work approved, golden answers ${goldenRight} right / ${goldenWrong} wrong,`,
     `  1 revision approved, 1 split escalated and approved by the admin, ${appealedId ? 1 : 0} appeal overturned, ${withdrawers.length} withdrawals paid out`,
     `  the reviser now has ${progressOf.xp ?? '?'} XP, level ${progressOf.level ?? '?'}, badges: ${(progressOf.badges ?? []).map((b) => b.code).join(', ') || 'none'}`,
-    `  dataset bundle: ${bundleCount} submissions, ${bundleMedia} media files, saved to ${bundlePath}`,
+    `  dataset bundle: ${bundle.submissionIds.length} submissions, ${bundle.media.length} media files, saved to ${bundlePath}`,
     '',
     `Logins to try (password for all: ${JOURNEY_PASSWORD}):`,
     `  company manager  ${acme.manager.email}`,
@@ -430,7 +422,7 @@ async function main(): Promise<void> {
   async function mixedPayload(kind: WorkKind, contributor: Session): Promise<Record<string, unknown>> {
     switch (kind) {
       case 'photo':
-        return { media_id: await actors.upload(contributor, photo(), 'image/png', 'sign.png') };
+        return { media_id: await actors.upload(contributor, await photo(), 'image/png', 'sign.png') };
       case 'labels':
         return { labels: ['dog'] };
       case 'writing':

@@ -285,6 +285,13 @@ const raw = (width: number, height: number, seed = 1) => {
   return sharp(pixels, { raw: { width, height, channels: 3 } });
 };
 
+/** RGB pixels, `width` x `height`, row after row, as a PNG. */
+export function rgbPng(pixels: Buffer, width: number, height: number): Promise<Buffer> {
+  return sharp(pixels, { raw: { width, height, channels: 3 } })
+    .png()
+    .toBuffer();
+}
+
 /** The image fixtures of the tests, 640x480 unless said otherwise. */
 export const images = {
   /** The detailed scene as PNG. */
