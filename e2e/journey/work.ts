@@ -1,4 +1,5 @@
 import { randomBytes, randomInt } from 'node:crypto';
+import type { TaskType } from '../../packages/contracts/src/task-inputs.ts';
 import {
   images,
   random,
@@ -10,7 +11,7 @@ import {
 // with what a company publishes and what a contributor hands in. Media are generated here (PNG
 // photos of a synthetic scene, a new layout per seed), never read from disk.
 
-export type TaskType = 'audio' | 'image' | 'text' | 'validation' | 'linguasense' | 'rlhf';
+export type { TaskType };
 
 /** What a task of this kind publishes, besides its campaign, money and eligibility. */
 export interface TaskContent {
