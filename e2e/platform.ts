@@ -31,6 +31,8 @@ export async function startPlatform(
   timeoutMs = 120_000,
   /** Extra environment for every process (e.g. ADMIN_EMAIL / ADMIN_PASSWORD for identity). */
   env: Record<string, string> = {},
+  /** The Postgres server's admin URL; the harness's by default. */
+  postgresUrl?: string,
 ): Promise<Platform> {
   const port = await findFreePort();
   const dataDir = await mkdtemp(path.join(os.tmpdir(), 'tessera-e2e-'));
@@ -40,7 +42,7 @@ export async function startPlatform(
     cwd: repoRoot,
     env: {
       ...inherited,
-      DATABASE_URL: inject('postgresUrl'),
+      DATABASE_URL: postgresUrl ?? inject('postgresUrl'),
       TESSERA_FREE_PORTS: '1',
       TESSERA_DATA_DIR: dataDir,
       GATEWAY_PORT: String(port),
