@@ -52,6 +52,14 @@ beforeAll(async () => {
   });
   app.get('/me', { preHandler: app.authenticate }, async (request) => principalOf(request));
   app.get('/admin-only', { preHandler: requireRole('admin') }, async () => ({ ok: true }));
+  const gadget = {
+    body: z.object({ name: z.string().min(1) }),
+    querystring: z.object({ n: z.coerce.number().int().optional() }),
+  };
+  app.post('/gadgets', { preHandler: app.authenticate, schema: gadget }, async () => ({ ok: true }));
+  app.post('/admin/gadgets', { preHandler: requireRole('admin'), schema: gadget }, async () => ({
+    ok: true,
+  }));
   app.get('/users/:id', { preHandler: app.authenticate }, async (request) => {
     const { id } = request.params as { id: string };
     assertSelfOrRole(principalOf(request), id, 'admin');
@@ -309,5 +317,37 @@ describe('text no field can store, and empty JSON bodies', () => {
     });
     expect(response.statusCode).toBe(400);
     expect(response.json().code).not.toBe('INVALID_CHARACTERS');
+  });
+});
+
+describe('authentication comes first', () => {
+  // A client address of their own: the earlier tests spent the shared one's rate limit.
+  const post = (url: string, headers: Record<string, string>, payload: string) =>
+    app.inject({
+      method: 'POST',
+      url,
+      headers: { 'content-type': 'application/json', ...headers },
+      payload,
+      remoteAddress: '10.20.30.40',
+    });
+
+  it('answers 401 to a caller without a valid token before reading the body or the query', async () => {
+    for (const url of ['/gadgets?n=x', '/admin/gadgets?n=x']) {
+      for (const headers of [{}, { authorization: 'Bearer forged.token.here' }]) {
+        for (const payload of ['{"name": ""}', '{not json', '"x"']) {
+          const reply = await post(url, headers, payload);
+          expect(reply.statusCode, `${url} ${JSON.stringify(headers)} ${payload}`).toBe(401);
+        }
+      }
+    }
+  });
+
+  it('answers 403 to a caller in the wrong role before validating, and 400 to a caller let in', async () => {
+    const contributor = bearer(await issuer.token({ role: 'contributor' }));
+    expect((await post('/admin/gadgets', contributor, '{"name": ""}')).statusCode).toBe(403);
+    expect((await post('/gadgets', contributor, '{"name": ""}')).statusCode).toBe(400);
+    const admin = bearer(await issuer.token({ role: 'admin' }));
+    expect((await post('/admin/gadgets?n=x', admin, '{"name": "a"}')).statusCode).toBe(400);
+    expect((await post('/admin/gadgets', admin, '{"name": "a"}')).statusCode).toBe(200);
   });
 });
