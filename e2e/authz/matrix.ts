@@ -97,10 +97,10 @@ const EXTRAS: Record<string, Extra> = {
     note: "Asked with the contributor's payout method: another contributor and the judge get 404 METHOD_NOT_FOUND.",
   },
   'GET /api/v1/bundles/{id}/download': {
-    note: 'Weak: the fixture has no bundle (bundling needs approved work), so every caller reaches the 404 of an unknown bundle; only anonymous and suspended are really told apart.',
+    note: "A bundle of the campaign's approved work (the contributor's): company members and keys with datasets:read; to anyone else it does not exist.",
   },
   'GET /api/v1/bundles/{id}/downloads': {
-    note: 'Weak: the fixture has no bundle (bundling needs approved work), so every caller reaches the 404 of an unknown bundle; only anonymous and suspended are really told apart.',
+    note: "A bundle of the campaign's approved work (the contributor's): company members and keys with datasets:read; to anyone else it does not exist.",
   },
   'GET /api/v1/tasks': {
     note: 'Contributors get their feed; company callers and the admin get past authorization to 400 CAMPAIGN_ID_REQUIRED (their listing needs ?campaign_id).',
@@ -246,8 +246,8 @@ export const MATRIX: Row[] = [
     ['GET /api/v1/admin/submissions/flags',                                                  '401 403 403 403 403 403 403 403 403 401 ok'],
     ['POST /api/v1/campaigns/{id}/bundles',                                                  '401 hid hid hid ok  403 hid ok  hid 401 ok'],
     ['GET /api/v1/campaigns/{id}/bundles',                                                   '401 hid hid hid ok  ok  hid ok  hid 401 ok'],
-    ['GET /api/v1/bundles/{id}/download',                                                    '401 nf  nf  nf  nf  nf  nf  nf  nf  401 nf'],
-    ['GET /api/v1/bundles/{id}/downloads',                                                   '401 nf  nf  nf  nf  nf  nf  nf  nf  401 nf'],
+    ['GET /api/v1/bundles/{id}/download',                                                    '401 hid hid hid ok  ok  hid ok  hid 401 ok'],
+    ['GET /api/v1/bundles/{id}/downloads',                                                   '401 hid hid hid ok  ok  hid ok  hid 401 ok'],
     ['POST /api/v1/media',                                                                   '401 ok  ok  ok  403 403 403 403 403 401 403'],
     ['GET /api/v1/media/{id}',                                                               '401 ok  hid ok  ok  ok  hid ok  hid 401 ok'],
     ['GET /api/v1/media/{id}/content',                                                       '401 ok  hid ok  ok  ok  hid ok  hid 401 ok'],

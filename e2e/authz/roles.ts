@@ -2,6 +2,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { expect } from 'vitest';
 import { type GatewayClient, show, usd } from '../client.ts';
 import { journeyActors, type Session } from '../journey/actors.ts';
+import type { TaskContent } from '../journey/work.ts';
 import { e2eAdmin } from '../platform.ts';
 import { type Role, ROLES } from './outcomes.ts';
 
@@ -51,11 +52,12 @@ export interface Fixture {
   assignmentId: string;
   submissionId: string;
   mediaId: string;
-  /** The judge's lease of a review (of the contributor's submission). */
+  /** The judge's lease of a review of the contributor's submission, handed in (approved). */
   reviewId: string | undefined;
   payoutMethodId: string;
   withdrawalId: string;
   webhookId: string;
+  /** A bundle of the campaign's approved work (the contributor's). */
   bundleId: string | undefined;
   /** A fresh session of a new user in the role's shape, for the calls that end their caller. */
   disposable(role: Role): Promise<string | undefined>;
@@ -85,8 +87,17 @@ export async function authzFixture(client: GatewayClient, baseUrl: () => string)
     actors.activeCampaign(manager, companyId, 3_000, 20, { name: 'Authz matrix' }),
   ]);
   const terms = { reward: 100, judgeFee: 10, xp: 10 };
+  // One judge (and the admin, on escalation) settles the contributor's work, so that there is a bundle.
+  const oneJudge = {
+    task_type: 'audio',
+    title: 'Record a greeting',
+    description: 'Say the sentence in a quiet room.',
+    input: { prompt: 'Good morning, how was your night?', language: 'en' },
+    judges_required: 1,
+    max_judges: 1,
+  } as TaskContent;
   const [taskId, spareTaskId] = await Promise.all([
-    actors.audioTask(manager, campaignId, terms),
+    actors.publishTask(manager, campaignId, oneJudge, terms),
     actors.audioTask(manager, campaignId, terms),
   ]);
   const spare = await call('POST', '/api/v1/campaigns', {
@@ -116,6 +127,8 @@ export async function authzFixture(client: GatewayClient, baseUrl: () => string)
         body: { verdict: 'approve', quality_score: 0.9, reasons: [] },
       });
   }
+
+  expect(reviewId, "QC never offered the judge the contributor's work").toBeDefined();
 
   // Money of the contributor's own (an admin bonus) and a withdrawal of part of it.
   const bonus = await call('POST', '/api/v1/admin/ledger/adjustments', {
@@ -147,11 +160,40 @@ export async function authzFixture(client: GatewayClient, baseUrl: () => string)
   expect(webhook.status, show(webhook)).toBe(201);
   const webhookId: string = webhook.body.webhook?.id ?? webhook.body.id;
 
-  const bundle = await call('POST', `/api/v1/campaigns/${campaignId}/bundles`, {
-    token: manager.token,
-    key: `authz-bundle-${randomUUID()}`,
-  });
-  const bundleId = bundle.status === 201 ? (bundle.body.bundle.id as string) : undefined;
+  // The judge approves the work (the matrix's own verdict cell then meets a review already handed in),
+  // and the company bundles it.
+  let bundleId: string | undefined;
+  if (reviewId !== undefined) {
+    const verdict = await call('POST', `/api/v1/reviews/${reviewId}`, {
+      token: judge.token,
+      body: { verdict: 'approve', quality_score: 0.9, reasons: [] },
+    });
+    expect(verdict.status, show(verdict)).toBe(200);
+    // One vote rarely reaches consensus's confidence: the case escalates and the admin approves it.
+    await waitFor('the work was never approved', 30_000, async () => {
+      const reply = await call('GET', `/api/v1/submissions/${submissionId}`, { token: contributor.token });
+      if (reply.body.submission?.status === 'approved') return true;
+      const queue = await call('GET', '/api/v1/admin/reviews?status=escalated&limit=100', {
+        token: admin.token,
+      });
+      const item = (queue.body.items as { id: string; submission_id: string }[] | undefined)?.find(
+        (i) => i.submission_id === submissionId,
+      );
+      if (item) {
+        await call('POST', `/api/v1/admin/reviews/${item.id}/decision`, {
+          token: admin.token,
+          body: { verdict: 'approve', reason: 'authz matrix: one judge approved it.', reason_codes: [] },
+        });
+      }
+      return undefined;
+    });
+    const bundle = await call('POST', `/api/v1/campaigns/${campaignId}/bundles`, {
+      token: manager.token,
+      key: `authz-bundle-${randomUUID()}`,
+    });
+    expect(bundle.status, show(bundle)).toBe(201);
+    bundleId = bundle.body.bundle.id as string;
+  }
 
   const [apiKey, apiKeyNoScope] = await Promise.all([
     actors.apiKeyToken(manager, companyId, ALL_SCOPES),
