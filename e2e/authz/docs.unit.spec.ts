@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { DOC_PATH, renderMatrix } from './docs.ts';
 import { MATRIX } from './matrix.ts';
 import { routeKey, ROLES } from './outcomes.ts';
+import { REQUESTS } from './requests.ts';
 
 describe('docs/authz-matrix.md', () => {
   it('is what `pnpm authz:docs` writes from e2e/authz/matrix.ts', () => {
@@ -15,6 +16,12 @@ describe('docs/authz-matrix.md', () => {
     const keys = MATRIX.map(routeKey);
     expect(keys.filter((key, i) => keys.indexOf(key) !== i)).toEqual([]);
     for (const row of MATRIX) expect(Object.keys(row.cells).sort(), routeKey(row)).toEqual([...ROLES].sort());
+  });
+
+  it('has a request for every row, and no request without its row', () => {
+    const rows = MATRIX.map(routeKey);
+    expect(rows.filter((key) => !REQUESTS[key])).toEqual([]);
+    expect(Object.keys(REQUESTS).filter((key) => !rows.includes(key))).toEqual([]);
   });
 
   it('keeps a known defect distinct from what the cell should answer', () => {
