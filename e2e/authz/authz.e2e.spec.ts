@@ -40,7 +40,7 @@ beforeAll(async () => {
     Object.keys(operations).map((method) => `${method.toUpperCase()} ${path}`),
   );
   fixture = await authzFixture(client, () => platform.baseUrl);
-}, 240_000);
+}, 300_000);
 
 afterAll(async () => {
   await platform?.stop();
@@ -66,7 +66,7 @@ describe('the authorization matrix', () => {
     expect(withoutRequest, 'rows without a request in e2e/authz/requests.ts').toEqual([]);
   });
 
-  it('answers every cell as the matrix says', { timeout: 240_000 }, async () => {
+  it('answers every cell as the matrix says', { timeout: 420_000 }, async () => {
     const mismatches: string[] = [];
     let asked = 0;
     for (const phase of [0, 1, 2, 3, 4]) {
