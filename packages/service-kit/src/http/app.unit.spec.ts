@@ -333,7 +333,7 @@ describe('authentication comes first', () => {
 
   it('answers 401 to a caller without a valid token before reading the body or the query', async () => {
     for (const url of ['/gadgets?n=x', '/admin/gadgets?n=x']) {
-      for (const headers of [{}, { authorization: 'Bearer forged.token.here' }]) {
+      for (const headers of [{}, { authorization: 'Bearer forged.token.here' }] as Record<string, string>[]) {
         for (const payload of ['{"name": ""}', '{not json', '"x"']) {
           const reply = await post(url, headers, payload);
           expect(reply.statusCode, `${url} ${JSON.stringify(headers)} ${payload}`).toBe(401);
