@@ -66,7 +66,8 @@ export const DOMAIN_404_CODES = new Set(['NO_REVIEW_AVAILABLE']);
 
 /**
  * The outcome class of an answer. A 400 counts as past authorization only with a domain code (a
- * `VALIDATION_FAILED` comes before authorization); a 404 is `missing` only when it is about the id
+ * `VALIDATION_FAILED` comes after authentication and the role check but before a handler's own
+ * ownership checks, so it proves nothing about them); a 404 is `missing` only when it is about the id
  * asked for, not the company's or campaign's hiding 404.
  */
 export function classOf(
