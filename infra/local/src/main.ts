@@ -165,21 +165,30 @@ async function start(
   if (!natsAuth)
     say('NATS_URL is set: the runner cannot configure its users; services connect without credentials');
 
-  const [postgres, nats] = await startSideBySide(running, [
+  const postgresLog = logTo(label('postgres'));
+  const natsLog = logTo(label('nats'));
+  const startPostgres = (port: number | undefined) =>
     resolvePostgres({
       persistent: true,
       dataDir: path.join(settings.dataDir, 'postgres'),
-      port: settings.pgPort,
-      log: logTo(label('postgres')),
-    }),
+      port,
+      log: postgresLog,
+    });
+  const startNats = (port: number | undefined) =>
     resolveNats({
       persistent: true,
       storeDir: path.join(settings.dataDir, 'nats'),
-      port: settings.natsPort,
+      port,
       ...(natsAuth ? { config: natsAuth.configPath } : {}),
-      log: logTo(label('nats')),
-    }),
+      log: natsLog,
+    });
+  const [postgres, nats] = await startSideBySide(running, [
+    startPostgres(settings.pgPort),
+    startNats(settings.natsPort),
   ]);
+  // A server we started is brought back on the same port (and data) if it dies, as a service is.
+  superviseDependency(running, 'postgres', postgres, () => startPostgres(portOf(postgres.url)), signal);
+  superviseDependency(running, 'nats', nats, () => startNats(portOf(nats.url)), signal);
   say(`Postgres from ${postgres.source}: ${redactUrl(postgres.url)}`);
   say(`NATS from ${nats.source}: ${nats.url}`);
   signal.throwIfAborted();
@@ -279,6 +288,67 @@ async function start(
   await untilHealthy('gateway', `${gatewayUrl}/healthz`);
   say(`gateway metrics: http://127.0.0.1:${gatewayMetricsPort}/metrics (each service's on its own port)`);
   return gatewayUrl;
+}
+
+function portOf(url: string): number {
+  return Number(new URL(url).port);
+}
+
+/**
+ * Restarts a Postgres or nats-server the runner started (one from the env has no `process`) when
+ * it dies on its own, with the services' backoff; a failed restart counts as one more crash.
+ */
+function superviseDependency(
+  running: Running,
+  name: string,
+  first: ResolvedDependency,
+  restart: () => Promise<ResolvedDependency>,
+  signal: AbortSignal,
+): void {
+  let current = first;
+  let crashes = 0;
+  let startedAt = Date.now();
+  const replace = (next: ResolvedDependency) => {
+    const index = running.infrastructure.indexOf(current);
+    if (index >= 0) running.infrastructure[index] = next;
+    else running.infrastructure.push(next);
+    current = next;
+  };
+  const onExit = async (what: string) => {
+    const decision = decideOnExit({
+      stopping: signal.aborted,
+      ready: true,
+      upForMs: Date.now() - startedAt,
+      crashesBefore: crashes,
+    });
+    if (decision.action !== 'restart') return;
+    crashes = decision.crashes;
+    shout(`${name} ${what}: restarting it in ${decision.delayMs} ms (crash ${crashes} in a row)`);
+    // Whatever the dead server left in its process group (Postgres backends) goes with it.
+    await current.stop().catch(() => {});
+    await new Promise((resolve) => setTimeout(resolve, decision.delayMs));
+    if (signal.aborted) return;
+    try {
+      const next = await restart();
+      startedAt = Date.now();
+      if (signal.aborted) {
+        await next.stop();
+        return;
+      }
+      replace(next);
+      say(`${name} restarted (pid ${next.process?.pid ?? 'unknown'})`);
+      watch();
+    } catch (error) {
+      await onExit(`could not restart (${(error as Error).message.split('\n')[0]})`);
+    }
+  };
+  const watch = () => {
+    const started = current.process;
+    if (!started) return;
+    recordPid(running, name, started.pid);
+    void started.exited.then((exit) => onExit(describeExit(exit)));
+  };
+  watch();
 }
 
 /** Waits for both; whichever started is recorded for stop() even when the other failed. */
