@@ -27,6 +27,9 @@ if (values.help) {
   process.exit(0);
 }
 
+// Exiting runs the platform's exit hook, which stops the runner (and so every service).
+for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => process.exit(130));
+
 const submissions = Number(values.submissions);
 const started = Date.now();
 const stamp = () => `${String(Math.round((Date.now() - started) / 1000)).padStart(5)} s`;

@@ -133,6 +133,9 @@ async function drive(platform: ChaosPlatform, options: ChaosOptions, started: nu
     const natsAt = 2;
     const postgresAt = 4;
     for (let tick = 1; chaosOn.value; tick++) {
+      // One wound at a time: the next kill waits until every service answers again (on this
+      // machine a service takes seconds to boot; kills faster than that only keep it down).
+      await platformWhole(platform.baseUrl, chaosOn);
       await sleep(options.killEveryMs * (0.75 + Math.random() / 2));
       if (!chaosOn.value) break;
       const serviceKills = kills.filter((k) => SERVICES.includes(k)).length;
@@ -238,6 +241,19 @@ async function drive(platform: ChaosPlatform, options: ChaosOptions, started: nu
     };
   } finally {
     await Promise.all(Object.values(dbs).map((p) => p.end()));
+  }
+}
+
+/** Resolves once the gateway's /readyz says every service is up (or the chaos is over). */
+async function platformWhole(baseUrl: string, chaosOn: { value: boolean }): Promise<void> {
+  const deadline = Date.now() + 120_000;
+  while (chaosOn.value && Date.now() < deadline) {
+    const ready = await fetch(`${baseUrl}/readyz`, { signal: AbortSignal.timeout(5_000) }).then(
+      (r) => r.ok,
+      () => false,
+    );
+    if (ready) return;
+    await sleep(500);
   }
 }
 

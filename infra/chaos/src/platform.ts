@@ -75,6 +75,11 @@ export async function startChaosPlatform(
   child.stdout?.on('data', onData);
   child.stderr?.on('data', onData);
   const exited = once(child, 'exit');
+  // However the harness ends (Ctrl-C included, see chaos.ts), the runner stops its platform too.
+  const stopRunner = () => {
+    if (child.exitCode === null) child.kill('SIGINT');
+  };
+  process.once('exit', stopRunner);
 
   const baseUrl = `http://127.0.0.1:${gatewayPort}`;
   const deadline = Date.now() + timeoutMs;
@@ -104,6 +109,7 @@ export async function startChaosPlatform(
     },
     restarts: () => [...restartLines],
     async stop() {
+      process.off('exit', stopRunner);
       if (child.exitCode === null) child.kill('SIGINT');
       const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
       await exited;
