@@ -47,9 +47,13 @@ const XP = 10;
 const JUDGES = 4;
 const FINAL = new Set(['approved', 'rejected']);
 
-/** The judges' common verdict on a submission: about one in eight rejected, the same for every judge. */
+/**
+ * The judges' common verdict on a submission: about one in sixteen rejected, the same for every
+ * judge. (One in eight lowered enough contributors' trust that a fifth of a 300 run's claims were
+ * refused TRUST_TOO_LOW.)
+ */
 export function verdictOf(submissionId: string): 'approve' | 'reject' {
-  return createHash('sha256').update(submissionId).digest()[0]! < 32 ? 'reject' : 'approve';
+  return createHash('sha256').update(submissionId).digest()[0]! < 16 ? 'reject' : 'approve';
 }
 
 /** How many contributors and tasks make `n` hand-ins (each contributor hands in once per task). */
@@ -165,7 +169,7 @@ async function drive(platform: ChaosPlatform, options: ChaosOptions, started: nu
       key: `chaos-claim-${randomUUID()}`,
     });
     if (claimed.status !== 201) {
-      refused.push(`claim ${claimed.status} ${JSON.stringify(claimed.body).slice(0, 200)}`);
+      refused.push(`claim ${refusalOf(claimed)}`);
       return;
     }
     const body = {
@@ -183,7 +187,7 @@ async function drive(platform: ChaosPlatform, options: ChaosOptions, started: nu
         break;
       }
       if (attempt >= 120 || (reply.status !== 404 && reply.status !== 409 && reply.status !== 422)) {
-        refused.push(`submit ${reply.status} ${JSON.stringify(reply.body).slice(0, 200)}`);
+        refused.push(`submit ${refusalOf(reply)}`);
         return;
       }
       await sleep(500);
@@ -217,7 +221,8 @@ async function drive(platform: ChaosPlatform, options: ChaosOptions, started: nu
     judging.done = true;
     await Promise.all(judgeLoops);
     log('every submission final (or the settle time is up); waiting for the figures to stop changing');
-    await quiescence(q, Math.max(0, deadline - Date.now()), log);
+    // Its own budget: the settle time may be spent on reaching final states.
+    await quiescence(q, Math.max(120_000, deadline - Date.now()), log);
     // Read again: a kill after the wait above must not have moved anything back.
     const after = await q<{ id: string; status: string }>(
       'submissions',
@@ -341,7 +346,7 @@ async function check(
     ok: lost.length === 0 && sent.length > 0,
     detail:
       `${requested} requested, ${sent.length} accepted (202), ${refused.length} refused by the API` +
-      `${refused.length ? ` [first: ${refused[0]}]` : ''}; final: ${approved.length} approved + ${rejected.length} rejected;` +
+      `${refused.length ? ` (${tally(refused)})` : ''}; final: ${approved.length} approved + ${rejected.length} rejected;` +
       ` not final: ${lost.length}${
         lost.length
           ? ` (${lost
@@ -482,6 +487,19 @@ async function check(
     detail: dead.length ? `${dead.length}: ${dead.slice(0, 5).join(' ; ')}` : '0',
   });
   return figures;
+}
+
+/** "403 TASK_NOT_ELIGIBLE TRUST_TOO_LOW": what a refusal says, without its ids. */
+function refusalOf(reply: { status: number; body: unknown }): string {
+  const body = (reply.body ?? {}) as { code?: string; reasons?: string[] };
+  return [reply.status, body.code ?? '', ...(body.reasons ?? [])].join(' ').trim();
+}
+
+/** "claim 403 X ×3, submit 409 Y ×1". */
+function tally(items: readonly string[]): string {
+  const counts = new Map<string, number>();
+  for (const item of items) counts.set(item, (counts.get(item) ?? 0) + 1);
+  return [...counts].map(([item, n]) => `${item} ×${n}`).join(', ');
 }
 
 function ledgerAudit(databaseUrl: string): Promise<{ code: number | null; output: string }> {

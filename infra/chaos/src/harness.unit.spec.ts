@@ -25,14 +25,14 @@ describe('the drive', () => {
     expect(shape(10_000)).toEqual({ contributors: 200, tasks: 50 });
   });
 
-  it('has every judge give a submission the same verdict, rejecting about one in eight', () => {
+  it('has every judge give a submission the same verdict, rejecting about one in sixteen', () => {
     const ids = Array.from(
       { length: 4_000 },
       (_, i) => `0190a0b0-0000-7000-8000-${String(i).padStart(12, '0')}`,
     );
     expect(ids.map(verdictOf)).toEqual(ids.map(verdictOf));
     const rejected = ids.filter((id) => verdictOf(id) === 'reject').length / ids.length;
-    expect(rejected).toBeGreaterThan(0.09);
-    expect(rejected).toBeLessThan(0.16);
+    expect(rejected).toBeGreaterThan(0.04);
+    expect(rejected).toBeLessThan(0.09);
   });
 });
