@@ -12,6 +12,7 @@ const { values } = parseArgs({
     concurrency: { type: 'string', default: '6' },
     'kill-every': { type: 'string', default: '4000' },
     'max-kills': { type: 'string' },
+    'min-kills': { type: 'string' },
     'no-nats': { type: 'boolean', default: false },
     'no-postgres': { type: 'boolean', default: false },
     'settle-timeout': { type: 'string' },
@@ -22,7 +23,7 @@ const { values } = parseArgs({
 
 if (values.help) {
   process.stdout.write(`Usage: npm run chaos -- [--submissions N] [--concurrency C] [--kill-every MS]
-                        [--max-kills K] [--no-nats] [--no-postgres] [--settle-timeout MS]
+                        [--max-kills K] [--min-kills K] [--no-nats] [--no-postgres] [--settle-timeout MS]
 `);
   process.exit(0);
 }
@@ -38,6 +39,7 @@ const result = await runChaos({
   concurrency: Number(values.concurrency),
   killEveryMs: Number(values['kill-every']),
   ...(values['max-kills'] ? { maxKills: Number(values['max-kills']) } : {}),
+  ...(values['min-kills'] ? { minKills: Number(values['min-kills']) } : {}),
   restartNats: !values['no-nats'],
   restartPostgres: !values['no-postgres'],
   settleTimeoutMs: values['settle-timeout']

@@ -17,6 +17,8 @@ export interface ChaosOptions {
   killEveryMs: number;
   /** At most this many service kills (undefined: as many as the drive lasts). */
   maxKills?: number;
+  /** The chaos goes on, past the point where every submission is final, until this many service kills. */
+  minKills?: number;
   restartNats: boolean;
   restartPostgres: boolean;
   /** How long the platform may take to settle once the drive is over. */
@@ -136,16 +138,16 @@ async function drive(platform: ChaosPlatform, options: ChaosOptions, started: nu
   const chaos = (async () => {
     const natsAt = 2;
     const postgresAt = 4;
-    for (let tick = 1; chaosOn.value; tick++) {
+    const serviceKills = () => kills.filter((k) => SERVICES.includes(k)).length;
+    for (let tick = 1; chaosOn.value || serviceKills() < (options.minKills ?? 0); tick++) {
       // One wound at a time: the next kill waits until every service answers again (on this
       // machine a service takes seconds to boot; kills faster than that only keep it down).
-      await platformWhole(platform.baseUrl, chaosOn);
+      await platformWhole(platform.baseUrl);
       await sleep(options.killEveryMs * (0.75 + Math.random() / 2));
-      if (!chaosOn.value) break;
-      const serviceKills = kills.filter((k) => SERVICES.includes(k)).length;
+      if (!chaosOn.value && serviceKills() >= (options.minKills ?? 0)) break;
       if (options.restartNats && tick === natsAt) await kill('nats');
       else if (options.restartPostgres && tick === postgresAt) await kill('postgres');
-      else if (options.maxKills === undefined || serviceKills < options.maxKills)
+      else if (options.maxKills === undefined || serviceKills() < options.maxKills)
         await kill(SERVICES[Math.floor(Math.random() * SERVICES.length)]!);
     }
     if (options.restartNats && !kills.includes('nats')) await kill('nats');
@@ -249,10 +251,10 @@ async function drive(platform: ChaosPlatform, options: ChaosOptions, started: nu
   }
 }
 
-/** Resolves once the gateway's /readyz says every service is up (or the chaos is over). */
-async function platformWhole(baseUrl: string, chaosOn: { value: boolean }): Promise<void> {
+/** Resolves once the gateway's /readyz says every service is up (or after 2 minutes). */
+async function platformWhole(baseUrl: string): Promise<void> {
   const deadline = Date.now() + 120_000;
-  while (chaosOn.value && Date.now() < deadline) {
+  while (Date.now() < deadline) {
     const ready = await fetch(`${baseUrl}/readyz`, { signal: AbortSignal.timeout(5_000) }).then(
       (r) => r.ok,
       () => false,
