@@ -199,7 +199,12 @@ async function drive(platform: ChaosPlatform, options: ChaosOptions, started: nu
   });
   log(`drive: ${sent.length} handed in, ${refused.length} refused; waiting for every one to be final`);
 
-  const pool = (service: string) => new pg.Pool({ connectionString: platform.databaseUrl(service), max: 2 });
+  const pool = (service: string) => {
+    const created = new pg.Pool({ connectionString: platform.databaseUrl(service), max: 2 });
+    // An idle connection dies with the Postgres the chaos kills; the next query opens another.
+    created.on('error', () => {});
+    return created;
+  };
   const dbs = Object.fromEntries(SERVICES.map((s) => [s, pool(s)])) as Record<string, pg.Pool>;
   const q = async <T>(service: string, text: string, values: unknown[] = []): Promise<T[]> =>
     (await dbs[service]!.query(text, values)).rows as T[];
