@@ -11,6 +11,9 @@ const repoRoot = fileURLToPath(new URL('..', import.meta.url));
 
 export interface Platform {
   baseUrl: string;
+  /** The runner's TESSERA_DATA_DIR (its pid file lives there), removed by stop(); absent for a
+   * platform someone else started (the demo's). */
+  dataDir?: string;
   output: () => string;
   stop(): Promise<number | null>;
 }
@@ -79,6 +82,7 @@ export async function startPlatform(
 
   return {
     baseUrl,
+    dataDir,
     output: () => output,
     async stop() {
       if (child.exitCode === null) child.kill('SIGINT');

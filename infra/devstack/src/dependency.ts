@@ -1,4 +1,5 @@
 import type { Env } from './env.ts';
+import type { ProcessExit } from './guarded-process.ts';
 
 /** Options both resolvers take; each adds where its local server keeps data. */
 export interface DependencyOptions {
@@ -20,4 +21,6 @@ export interface ResolvedDependency<Source extends string = string> {
   url: string;
   source: Source;
   stop(): Promise<void>;
+  /** A server started here as a local process: its pid, and when it exits (for any reason). */
+  process?: { pid: number | undefined; exited: Promise<ProcessExit> };
 }

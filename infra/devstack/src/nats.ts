@@ -121,6 +121,7 @@ export async function startLocalNats(binary: string, options: NatsOptions = {}):
   return {
     url: `nats://127.0.0.1:${port}`,
     source: 'local',
+    process: { pid: server.child.pid, exited: server.exited },
     stop: () => (stopped ??= server.stop().then(removeStore)),
   };
 }

@@ -17,6 +17,7 @@ import {
 import { ensureDatabases } from './databases.ts';
 import { prepareNatsAuth } from './nats-auth.ts';
 import { alignLabels, dim, label, prefixLines, say, shout, useColor } from './output.ts';
+import { PIDS_FILE, decideOnExit, writePids } from './supervision.ts';
 import {
   SERVICE_ENTRY,
   databaseName,
@@ -57,10 +58,32 @@ const settings = {
 const STARTUP_TIMEOUT_MS = 120_000;
 const CHILD_GRACE_MS = 10_000;
 
+/** A child the runner keeps alive: `guarded` is its current run. */
+interface Supervised {
+  name: string;
+  guarded: GuardedProcess;
+  /** Crashes in a row, reset by a run that lasted (supervision.ts). */
+  crashes: number;
+  startedAt: number;
+}
+
 interface Running {
   ready: boolean;
   infrastructure: ResolvedDependency[];
-  children: Array<{ name: string; guarded: GuardedProcess }>;
+  children: Supervised[];
+  /** The pid of every current child, mirrored to the pid file. */
+  pids: Record<string, number>;
+  /** The last pid file write; writes happen one after another so the newest state wins. */
+  pidsWritten: Promise<void>;
+}
+
+/** Notes a (re)started process and rewrites the pid file, after any write still in flight. */
+function recordPid(running: Running, name: string, pid: number | undefined): void {
+  if (pid === undefined) return;
+  running.pids[name] = pid;
+  running.pidsWritten = running.pidsWritten
+    .then(() => writePids(settings.dataDir, { runner: process.pid, processes: { ...running.pids } }))
+    .catch((error: Error) => shout(`could not write ${PIDS_FILE}: ${error.message}`));
 }
 
 async function main(): Promise<number> {
@@ -89,7 +112,13 @@ async function main(): Promise<number> {
   // infra/scripts/start.mjs opens an IPC channel: when it dies, however it dies, we stop too.
   process.on('disconnect', () => requestStop('npm start went away'));
 
-  const running: Running = { ready: false, infrastructure: [], children: [] };
+  const running: Running = {
+    ready: false,
+    infrastructure: [],
+    children: [],
+    pids: {},
+    pidsWritten: Promise.resolve(),
+  };
   try {
     const gatewayUrl = await start(running, stopping.signal, fail);
     running.ready = true;
@@ -136,21 +165,30 @@ async function start(
   if (!natsAuth)
     say('NATS_URL is set: the runner cannot configure its users; services connect without credentials');
 
-  const [postgres, nats] = await startSideBySide(running, [
+  const postgresLog = logTo(label('postgres'));
+  const natsLog = logTo(label('nats'));
+  const startPostgres = (port: number | undefined) =>
     resolvePostgres({
       persistent: true,
       dataDir: path.join(settings.dataDir, 'postgres'),
-      port: settings.pgPort,
-      log: logTo(label('postgres')),
-    }),
+      port,
+      log: postgresLog,
+    });
+  const startNats = (port: number | undefined) =>
     resolveNats({
       persistent: true,
       storeDir: path.join(settings.dataDir, 'nats'),
-      port: settings.natsPort,
+      port,
       ...(natsAuth ? { config: natsAuth.configPath } : {}),
-      log: logTo(label('nats')),
-    }),
+      log: natsLog,
+    });
+  const [postgres, nats] = await startSideBySide(running, [
+    startPostgres(settings.pgPort),
+    startNats(settings.natsPort),
   ]);
+  // A server we started is brought back on the same port (and data) if it dies, as a service is.
+  superviseDependency(running, 'postgres', postgres, () => startPostgres(portOf(postgres.url)), signal);
+  superviseDependency(running, 'nats', nats, () => startNats(portOf(nats.url)), signal);
   say(`Postgres from ${postgres.source}: ${redactUrl(postgres.url)}`);
   say(`NATS from ${nats.source}: ${nats.url}`);
   signal.throwIfAborted();
@@ -169,22 +207,53 @@ async function start(
   };
   const spawnChild = (name: string, entry: string, cwd: string, env: Record<string, string>) => {
     signal.throwIfAborted();
-    const child = spawnGuarded(process.execPath, ['--import', 'tsx', entry], {
-      cwd,
-      env: {
-        ...process.env,
-        ...(useColor ? { FORCE_COLOR: process.env.FORCE_COLOR ?? '1' } : {}),
-        // Children write to a pipe; a person at a terminal still wants readable lines.
-        LOG_FORMAT: process.env.LOG_FORMAT ?? (process.stdout.isTTY ? 'pretty' : 'json'),
-        ...env,
-      },
-      graceMs: CHILD_GRACE_MS,
-    });
-    running.children.push({ name, guarded: child });
-    prefixLines(label(name), child.child.stdout, child.child.stderr);
-    void child.exited.then((exit) =>
-      fail(`${name} ${describeExit(exit)}${running.ready ? '' : ' while starting'}`),
-    );
+    const launch = () =>
+      spawnGuarded(process.execPath, ['--import', 'tsx', entry], {
+        cwd,
+        env: {
+          ...process.env,
+          ...(useColor ? { FORCE_COLOR: process.env.FORCE_COLOR ?? '1' } : {}),
+          // Children write to a pipe; a person at a terminal still wants readable lines.
+          LOG_FORMAT: process.env.LOG_FORMAT ?? (process.stdout.isTTY ? 'pretty' : 'json'),
+          ...env,
+        },
+        graceMs: CHILD_GRACE_MS,
+      });
+    const prefix = label(name);
+    const supervised: Supervised = { name, guarded: launch(), crashes: 0, startedAt: Date.now() };
+    running.children.push(supervised);
+    // A child that dies on its own is started again, with the same environment (so on the same
+    // port, and the gateway keeps pointing at it), after a backoff; see supervision.ts.
+    const watch = () => {
+      const { guarded } = supervised;
+      recordPid(running, name, guarded.child.pid);
+      prefixLines(prefix, guarded.child.stdout, guarded.child.stderr);
+      void guarded.exited.then((exit) => {
+        const decision = decideOnExit({
+          stopping: signal.aborted,
+          ready: running.ready,
+          upForMs: Date.now() - supervised.startedAt,
+          crashesBefore: supervised.crashes,
+        });
+        if (decision.action === 'ignore') return;
+        if (decision.action === 'fail') return fail(`${name} ${describeExit(exit)} while starting`);
+        supervised.crashes = decision.crashes;
+        shout(
+          `${name} ${describeExit(exit)}: restarting it in ${decision.delayMs} ms` +
+            ` (crash ${decision.crashes} in a row)`,
+        );
+        // Whatever the dead child left in its process group goes with it.
+        void guarded.stop();
+        setTimeout(() => {
+          if (signal.aborted) return;
+          supervised.guarded = launch();
+          supervised.startedAt = Date.now();
+          say(`${name} restarted (pid ${supervised.guarded.child.pid ?? 'unknown'})`);
+          watch();
+        }, decision.delayMs);
+      });
+    };
+    watch();
   };
   const untilHealthy = (name: string, url: string) =>
     waitUntil(() => answers200(url), `${name} did not answer ${url} within ${STARTUP_TIMEOUT_MS / 1000} s`, {
@@ -221,6 +290,67 @@ async function start(
   return gatewayUrl;
 }
 
+function portOf(url: string): number {
+  return Number(new URL(url).port);
+}
+
+/**
+ * Restarts a Postgres or nats-server the runner started (one from the env has no `process`) when
+ * it dies on its own, with the services' backoff; a failed restart counts as one more crash.
+ */
+function superviseDependency(
+  running: Running,
+  name: string,
+  first: ResolvedDependency,
+  restart: () => Promise<ResolvedDependency>,
+  signal: AbortSignal,
+): void {
+  let current = first;
+  let crashes = 0;
+  let startedAt = Date.now();
+  const replace = (next: ResolvedDependency) => {
+    const index = running.infrastructure.indexOf(current);
+    if (index >= 0) running.infrastructure[index] = next;
+    else running.infrastructure.push(next);
+    current = next;
+  };
+  const onExit = async (what: string) => {
+    const decision = decideOnExit({
+      stopping: signal.aborted,
+      ready: true,
+      upForMs: Date.now() - startedAt,
+      crashesBefore: crashes,
+    });
+    if (decision.action !== 'restart') return;
+    crashes = decision.crashes;
+    shout(`${name} ${what}: restarting it in ${decision.delayMs} ms (crash ${crashes} in a row)`);
+    // Whatever the dead server left in its process group (Postgres backends) goes with it.
+    await current.stop().catch(() => {});
+    await new Promise((resolve) => setTimeout(resolve, decision.delayMs));
+    if (signal.aborted) return;
+    try {
+      const next = await restart();
+      startedAt = Date.now();
+      if (signal.aborted) {
+        await next.stop();
+        return;
+      }
+      replace(next);
+      say(`${name} restarted (pid ${next.process?.pid ?? 'unknown'})`);
+      watch();
+    } catch (error) {
+      await onExit(`could not restart (${(error as Error).message.split('\n')[0]})`);
+    }
+  };
+  const watch = () => {
+    const started = current.process;
+    if (!started) return;
+    recordPid(running, name, started.pid);
+    void started.exited.then((exit) => onExit(describeExit(exit)));
+  };
+  watch();
+}
+
 /** Waits for both; whichever started is recorded for stop() even when the other failed. */
 async function startSideBySide(
   running: Running,
@@ -240,8 +370,11 @@ async function stop({ children, infrastructure }: Running): Promise<void> {
   say('stopping…');
   await Promise.all(
     children.map(async ({ name, guarded }) => {
+      // A child that crashed and awaits its restart has nothing left to stop.
+      const wasRunning = guarded.child.exitCode === null && guarded.child.signalCode === null;
       const exit = await guarded.stop();
-      if (exit.signal === 'SIGKILL') say(`${name} ignored SIGTERM for ${CHILD_GRACE_MS / 1000} s: killed`);
+      if (wasRunning && exit.signal === 'SIGKILL')
+        say(`${name} ignored SIGTERM for ${CHILD_GRACE_MS / 1000} s: killed`);
     }),
   );
   await Promise.all(
