@@ -88,6 +88,9 @@ async function countReviews(
     .returning(['id', 'judge_id', 'verdict'])
     .execute();
   const events: TesseraEvent[] = [];
+  // Judges are locked in one order (by id) in every transaction: two cases sharing judges, counted
+  // at once, would otherwise lock their rows in opposite orders and deadlock (seen under chaos).
+  counted.sort((a, b) => (a.judge_id < b.judge_id ? -1 : a.judge_id > b.judge_id ? 1 : 0));
   for (const review of counted) {
     await scoreJudge(trx, review.judge_id, { correct: review.verdict === verdict ? 1 : 0, answered: 1 });
     events.push(
