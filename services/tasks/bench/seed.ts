@@ -10,9 +10,23 @@
  * on the bus, so no other service knows these tasks (they serve the feed, not claims).
  */
 import type { TaskDifficulty, TaskType } from '@tessera/contracts';
+import { createDatabase } from '@tessera/service-kit';
 import { type Kysely, sql } from 'kysely';
 import type { TasksDB } from '../src/db/schema.ts';
 import type { FeedFilters } from '../src/feed/index.ts';
+
+/** The tasks database at `url`, for seeding from outside the service (a small pool). */
+export function openTasksDatabase(url: string): Kysely<TasksDB> {
+  return createDatabase<TasksDB>(url, { max: 2 });
+}
+
+/** Active tasks and contributors in the tasks database (what the feed walks and reads). */
+export async function feedDataCounts(db: Kysely<TasksDB>): Promise<{ tasks: number; contributors: number }> {
+  const { rows } = await sql<{ tasks: number; contributors: number }>`
+    select (select count(*)::int from tasks where status = 'active') tasks,
+           (select count(*)::int from contributors) contributors`.execute(db);
+  return rows[0]!;
+}
 
 export interface FeedSeedOptions {
   /** Active tasks; another 10% paused, archived or completed ones are added. */
@@ -152,6 +166,10 @@ export async function seedFeedData(db: Kysely<TasksDB>, options: FeedSeedOptions
 /** Removes what `seedFeedData` seeded under `seed.label` (a running platform keeps no trace of it). */
 export async function removeFeedData(db: Kysely<TasksDB>, seed: FeedSeed): Promise<void> {
   await db.transaction().execute(async (trx) => {
+    // The rows go children first, so no foreign key can break; their checks are skipped (as a
+    // superuser may) because assignments.campaign_id has no index: each deleted campaign would scan
+    // every assignment, minutes for 500 campaigns.
+    await sql`set local session_replication_role = replica`.execute(trx);
     const campaigns = sql`(select id from campaigns where description = ${seed.label})`;
     await sql`delete from assignments where campaign_id in ${campaigns}`.execute(trx);
     await sql`delete from campaign_invitations where campaign_id in ${campaigns}`.execute(trx);
