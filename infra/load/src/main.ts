@@ -255,67 +255,7 @@ try {
       }
     });
 
-  // ---- claims, then submissions ------------------------------------------------------------------
-  if (wanted.has('claims'))
-    await scenario('claims', async () => {
-      log(`${since()}: publishing ${TASKS_PER_WORKER} tasks for the claims`);
-      const taskIds = await publish(await campaigns.claims, regular);
-      // Warm-up, not measured: the first claim of each contributor waits until tasks knows them.
-      await Promise.all(contributors.map((who) => actors.claim(who, taskIds[0]!)));
-      const claimed: string[][] = contributors.map(() => []);
-      const cursor = contributors.map(() => 1);
-      let cpu = cpuWindow();
-      const claims = await closedLoop(contributors.length, SECONDS, async (w) => {
-        const taskId = taskIds[cursor[w]!++];
-        if (!taskId) return { outcome: 'done', ms: 0 };
-        const reply = await claimOnce(contributors[w]!, taskId);
-        if (reply.status === 201) claimed[w]!.push((reply.body.assignment as { id: string }).id);
-        return {
-          outcome: reply.status === 201 ? 'ok' : 'error',
-          ms: reply.ms,
-          error: `${reply.status} ${JSON.stringify(reply.body)}`,
-        };
-      });
-      const ranOut = cursor.filter((c) => c > taskIds.length).length;
-      rows.push(
-        rowOf(
-          `claims (${contributors.length} contributors)`,
-          claims,
-          cpu.end(),
-          '-',
-          () => null,
-          `${claims.samples.length ? `errors: ${claims.samples.join(' | ')}; ` : ''}${ranOut ? `${ranOut} workers ran out of tasks; ` : ''}each claim holds the campaign's row lock`,
-        ),
-      );
-      const counters = { unknown: 0 };
-      cpu = cpuWindow();
-      const submissions = await closedLoop(contributors.length, SECONDS, async (w) => {
-        const assignmentId = claimed[w]!.shift();
-        if (!assignmentId) return { outcome: 'done', ms: 0 };
-        const t0 = performance.now();
-        const reply = await submit(contributors[w]!, assignmentId, counters);
-        return {
-          outcome: reply.status === 202 ? 'ok' : 'error',
-          ms: performance.now() - t0,
-          error: `${reply.status} ${JSON.stringify(reply.body)}`,
-        };
-      });
-      const left = claimed.reduce((n, list) => n + list.length, 0);
-      rows.push(
-        rowOf(
-          `submissions (${contributors.length} contributors)`,
-          submissions,
-          cpu.end(),
-          '-',
-          () => null,
-          `${submissions.samples.length ? `errors: ${submissions.samples.join(' | ')}; ` : ''}` +
-            `${counters.unknown} retries while submissions had not heard of the claim; ` +
-            `${left ? `${left} claims left unsubmitted at the end` : 'ran out of claims before the time was up'}`,
-        ),
-      );
-    });
-
-  // ---- end to end ---------------------------------------------------------------------------------
+  // ---- end to end (before the claims, whose submissions would queue ahead of it) -----------------
   if (wanted.has('e2e'))
     await scenario('e2e', async () => {
       log(`${since()}: publishing ${TASKS_PER_WORKER} golden tasks for the end-to-end run`);
@@ -396,6 +336,66 @@ try {
       );
       rows.push(row);
       if (row.met === false) breakdown = await whereTheTimeGoes(ids, sent, creditAt, submissionsDb, qc);
+    });
+
+  // ---- claims, then submissions ------------------------------------------------------------------
+  if (wanted.has('claims'))
+    await scenario('claims', async () => {
+      log(`${since()}: publishing ${TASKS_PER_WORKER} tasks for the claims`);
+      const taskIds = await publish(await campaigns.claims, regular);
+      // Warm-up, not measured: the first claim of each contributor waits until tasks knows them.
+      await Promise.all(contributors.map((who) => actors.claim(who, taskIds[0]!)));
+      const claimed: string[][] = contributors.map(() => []);
+      const cursor = contributors.map(() => 1);
+      let cpu = cpuWindow();
+      const claims = await closedLoop(contributors.length, SECONDS, async (w) => {
+        const taskId = taskIds[cursor[w]!++];
+        if (!taskId) return { outcome: 'done', ms: 0 };
+        const reply = await claimOnce(contributors[w]!, taskId);
+        if (reply.status === 201) claimed[w]!.push((reply.body.assignment as { id: string }).id);
+        return {
+          outcome: reply.status === 201 ? 'ok' : 'error',
+          ms: reply.ms,
+          error: `${reply.status} ${JSON.stringify(reply.body)}`,
+        };
+      });
+      const ranOut = cursor.filter((c) => c > taskIds.length).length;
+      rows.push(
+        rowOf(
+          `claims (${contributors.length} contributors)`,
+          claims,
+          cpu.end(),
+          '-',
+          () => null,
+          `${claims.samples.length ? `errors: ${claims.samples.join(' | ')}; ` : ''}${ranOut ? `${ranOut} workers ran out of tasks; ` : ''}each claim holds the campaign's row lock`,
+        ),
+      );
+      const counters = { unknown: 0 };
+      cpu = cpuWindow();
+      const submissions = await closedLoop(contributors.length, SECONDS, async (w) => {
+        const assignmentId = claimed[w]!.shift();
+        if (!assignmentId) return { outcome: 'done', ms: 0 };
+        const t0 = performance.now();
+        const reply = await submit(contributors[w]!, assignmentId, counters);
+        return {
+          outcome: reply.status === 202 ? 'ok' : 'error',
+          ms: performance.now() - t0,
+          error: `${reply.status} ${JSON.stringify(reply.body)}`,
+        };
+      });
+      const left = claimed.reduce((n, list) => n + list.length, 0);
+      rows.push(
+        rowOf(
+          `submissions (${contributors.length} contributors)`,
+          submissions,
+          cpu.end(),
+          '-',
+          () => null,
+          `${submissions.samples.length ? `errors: ${submissions.samples.join(' | ')}; ` : ''}` +
+            `${counters.unknown} retries while submissions had not heard of the claim; ` +
+            `${left ? `${left} claims left unsubmitted at the end` : 'ran out of claims before the time was up'}`,
+        ),
+      );
     });
 
   // ---- the gateway's cost --------------------------------------------------------------------------
