@@ -14,7 +14,6 @@
  */
 import { loadavg } from 'node:os';
 import { performance } from 'node:perf_hooks';
-import type { TaskDifficulty, TaskType } from '@tessera/contracts';
 import { resolvePostgres } from '@tessera/devstack';
 import {
   createDatabase,
@@ -40,6 +39,7 @@ import {
   openFeedDatabase,
 } from '../src/feed/index.ts';
 import { registerRoutes } from '../src/routes.ts';
+import { feedQueryString, prng, randomFilters, seedFeedData } from './seed.ts';
 
 const TASKS = Number(process.env.TASKS ?? 100_000);
 const USERS = Number(process.env.USERS ?? 10_000);
@@ -72,104 +72,7 @@ log(
   `seeding ${TASKS} active tasks over ${CAMPAIGNS} campaigns, ${USERS} contributors, ~${ASSIGNMENTS} assignments`,
 );
 
-await sql`select setseed(0.4242)`.execute(db);
-// ~5% private, 2% with their quota used, 2% with a budget below most rewards, 1% not started,
-// 2.5% paused; the rest active and funded.
-await sql`
-  insert into campaigns (id, company_id, name, description, currency, budget_amount, funded_amount,
-    target_count, quota_taken, start_at, end_at, is_private, status, created_by)
-  select gen_random_uuid(), gen_random_uuid(), 'Bench campaign ' || g, 'bench', 'USD',
-    100000000, case when g % 50 = 11 then 1000 else 100000000 end,
-    case when g % 50 = 7 then 100 end, case when g % 50 = 7 then 100 else 0 end,
-    case when g % 100 = 3 then now() + interval '1 day' else now() - interval '1 day' end,
-    now() + interval '30 days',
-    g % 20 = 0,
-    case when g % 40 = 5 then 'paused' else 'active' end,
-    gen_random_uuid()
-  from generate_series(1, ${CAMPAIGNS}) g`.execute(db);
-
-const langs = sql`array['en','es','fr','de','pt','hi','sw','yo','zh','ar']`;
-const countries = sql`array['NG','KE','IN','BR','US','GB','DE','FR','MX','PH','ID','EG','ZA','GH','PK']`;
-const pick = (list: ReturnType<typeof sql>, n: number) =>
-  sql`(${list})[1 + floor(random() * ${sql.lit(n)})::int]`;
-
-// TASKS active tasks plus 10% paused/archived/completed ones the feed must skip.
-await sql`
-  with c as (select array_agg(id order by id) ids, array_agg(company_id order by id) cos from campaigns)
-  insert into tasks (id, campaign_id, company_id, title, description, task_type, input, difficulty,
-    reward_amount, currency, xp_reward, time_estimate, max_submissions, judges_required, min_trust_score,
-    min_level, required_languages, regions, is_priority, claim_ttl_seconds, deadline, status,
-    slots_taken, created_by, created_at)
-  select gen_random_uuid(), c.ids[x.k], c.cos[x.k], 'Bench task ' || x.g,
-    'Describe what you see in the picture, in two or three short sentences, in plain words.',
-    (array['audio','image','text','validation','linguasense','rlhf'])[1 + floor(random() * 6)::int],
-    '{"prompt":"Say hello","language":"en","min_chars":1,"max_chars":500}'::jsonb,
-    (array['easy','medium','hard'])[1 + floor(random() * 3)::int],
-    x.reward, 'USD', 10, '5-10 minutes', x.max, 3,
-    round((random() * 8)::numeric, 1),
-    1 + floor(random() * 5)::int,
-    case when random() < 0.2 then
-      case when random() < 0.5 then array[${pick(langs, 10)}] else array[${pick(langs, 10)}, ${pick(langs, 10)}] end
-      else '{}' end,
-    case when random() < 0.1 then
-      array[${pick(countries, 15)}, ${pick(countries, 15)}, ${pick(countries, 15)}] else '{}' end,
-    random() < 0.1,
-    3600,
-    case when x.d < 0.03 then now() - interval '1 hour' when x.d < 0.3 then now() + interval '10 days' end,
-    case when x.g <= ${TASKS} then 'active' else (array['paused','archived','completed'])[1 + floor(random() * 3)::int] end,
-    case when random() < 0.03 then x.max else floor(random() * x.max)::int end,
-    gen_random_uuid(),
-    now() - random() * interval '30 days'
-  from c, lateral (
-    select g, 1 + floor(random() * cardinality(c.ids))::int k,
-      (10 + floor(power(random(), 3) * 5000))::bigint reward,
-      (array[5, 10, 50, 100, 1000])[1 + floor(random() * 5)::int] max,
-      random() d
-    from generate_series(1, ${Math.round(TASKS * 1.1)}) g
-  ) x`.execute(db);
-
-await sql`
-  insert into contributors (user_id, role, status, country, languages, level, trust_score)
-  select gen_random_uuid(), 'contributor',
-    case when random() < 0.01 then 'suspended' else 'active' end,
-    case when random() < 0.95 then ${pick(countries, 15)} end,
-    case floor(random() * 4)::int
-      when 0 then array[${pick(langs, 10)}]
-      when 1 then array['en', ${pick(langs, 10)}]
-      when 2 then array['es-MX', ${pick(langs, 10)}, ${pick(langs, 10)}]
-      else '{}' end,
-    1 + floor(power(random(), 1.5) * 10)::int,
-    round((random() * 10)::numeric, 1)
-  from generate_series(1, ${USERS})`.execute(db);
-
-// Private campaigns invite ~3% of the contributors each.
-await sql`
-  insert into campaign_invitations (campaign_id, user_id, invited_by)
-  select c.id, u.user_id, c.created_by from campaigns c
-  join contributors u on random() < 0.03
-  where c.is_private`.execute(db);
-
-await sql`
-  with ids as (
-    select (select array_agg(id) from tasks where status = 'active') t,
-           (select array_agg(user_id) from contributors) u)
-  insert into assignments (id, task_id, campaign_id, contributor_id, status, reward_amount, currency,
-    xp_reward, claimed_at, expires_at)
-  select gen_random_uuid(), tk.id, tk.campaign_id, x.user_id, x.status, tk.reward_amount, 'USD', 10,
-    now() - interval '1 hour', now() + interval '1 hour'
-  from (
-    select ids.t[1 + floor(random() * cardinality(ids.t))::int] task_id,
-      ids.u[1 + floor(random() * cardinality(ids.u))::int] user_id,
-      (array['active','active','active','submitted','submitted','approved','approved','approved','rejected','released','expired'])
-        [1 + floor(random() * 11)::int] status
-    from ids, generate_series(1, ${ASSIGNMENTS})
-  ) x join tasks tk on tk.id = x.task_id
-  on conflict do nothing`.execute(db);
-
-// Autovacuum's analyze of the fresh tables may hold back the first vacuum's horizon; the second one
-// leaves the steady state a live system reaches (pages all-visible, statistics current).
-await sql`vacuum analyze`.execute(db);
-await sql`vacuum`.execute(db);
+await seedFeedData(db, { tasks: TASKS, users: USERS });
 
 const counts = (
   await sql<{ tasks: number; active: number; feedable: number; users: number; assignments: number }>`
@@ -271,41 +174,12 @@ await sql`
 const users = (
   await sql<{ user_id: string }>`select user_id from contributors order by user_id`.execute(db)
 ).rows.map((row) => row.user_id);
-const types: TaskType[] = ['audio', 'image', 'text', 'validation', 'linguasense', 'rlhf'];
-const difficulties: TaskDifficulty[] = ['easy', 'medium', 'hard'];
-let state = 42;
-/** A small deterministic PRNG (mulberry32), so every run asks the same questions. */
-function random(): number {
-  state = (state + 0x6d2b79f5) | 0;
-  let t = Math.imul(state ^ (state >>> 15), 1 | state);
-  t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-  return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-}
-const oneOf = <T>(list: readonly T[]): T => list[Math.floor(random() * list.length)]!;
-
-/** Filters as people use them: mostly none or one, sometimes two or three at once. */
-function randomFilters(): FeedFilters {
-  const r = random();
-  if (r < 0.4) return {};
-  if (r < 0.55) return { type: oneOf(types) };
-  if (r < 0.65) return { difficulty: oneOf(difficulties) };
-  if (r < 0.75) return { minReward: oneOf([200, 500, 1000, 2000, 3000]) };
-  if (r < 0.85) return { maxReward: oneOf([20, 50, 100, 300, 1000]) };
-  if (r < 0.95) return { type: oneOf(types), difficulty: oneOf(difficulties) };
-  return { type: oneOf(types), minReward: 100, maxReward: oneOf([500, 2000]) };
-}
-
-const workload = Array.from({ length: RUNS }, () => ({ user: oneOf(users), filters: randomFilters() }));
-
-function query(filters: FeedFilters): string {
-  const params = new URLSearchParams();
-  if (filters.type) params.set('type', filters.type);
-  if (filters.difficulty) params.set('difficulty', filters.difficulty);
-  if (filters.minReward !== undefined) params.set('min_reward', String(filters.minReward));
-  if (filters.maxReward !== undefined) params.set('max_reward', String(filters.maxReward));
-  const text = params.toString();
-  return text ? `?${text}` : '';
-}
+const random = prng(42);
+const workload = Array.from({ length: RUNS }, () => ({
+  user: users[Math.floor(random() * users.length)]!,
+  filters: randomFilters(random),
+}));
+const query = feedQueryString;
 
 interface Figures {
   runs: number;

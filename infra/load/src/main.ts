@@ -1,0 +1,596 @@
+/**
+ * `npm run load`: the platform under stress, through the gateway, with figures beside the machine's
+ * CPU. Scenarios (each for --seconds):
+ *   feed          GET /api/v1/tasks as real contributors, random filters, over --tasks active tasks and
+ *                 --contributors contributors seeded in SQL into the tasks database (bench/seed.ts);
+ *   claims        64 (--workers) contributors claiming tasks published through the API;
+ *   submissions   the same contributors handing in those claims;
+ *   end to end    claim + hand in a golden task (decided at once, no judges) until the ledger credits
+ *                 the contributor's wallet: approvals/s and submission → credit latency, with a
+ *                 breakdown of where the time goes from the services' own timestamps;
+ *   gateway cost  a trivial route (identity's JWKS) through the gateway and on identity directly.
+ *
+ *   npm run load [-- --seconds 20 --tasks 100000 --contributors 10000 --workers 64]
+ *       starts its own platform (embedded Postgres, the local runner, rate limit raised);
+ *   npm run load -- --gateway http://127.0.0.1:8080 --database-url postgres://…/postgres
+ *       [--identity-url http://127.0.0.1:4001] against a running `npm start` (start it with
+ *       GATEWAY_RATE_LIMIT_MAX=1000000 RATE_LIMIT_MAX=1000000, or the limits answer 429s: all the load
+ *       comes from one address); ADMIN_EMAIL / ADMIN_PASSWORD.
+ *   --report file.json   writes the rows as JSON;  --only feed,gateway   runs some scenarios.
+ *
+ * Seeded feed data is removed afterwards; the users, company, campaigns and work made through the API
+ * stay (they are real data of a real platform).
+ */
+import { randomUUID } from 'node:crypto';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { parseArgs } from 'node:util';
+import autocannon from 'autocannon';
+import pg from 'pg';
+import { Pool } from 'undici';
+import { resolvePostgres } from '@tessera/devstack';
+import { gatewayClient } from '../../../e2e/client.ts';
+import { journeyActors, type Session } from '../../../e2e/journey/actors.ts';
+import { workContent } from '../../../e2e/journey/work.ts';
+import { e2eAdmin, type Platform, startPlatform } from '../../../e2e/platform.ts';
+import {
+  type FeedSeed,
+  feedDataCounts,
+  feedQueryString,
+  openTasksDatabase,
+  prng,
+  randomFilters,
+  removeFeedData,
+  seedFeedData,
+} from '../../../services/tasks/bench/seed.ts';
+import { databaseName, databaseUrl } from '../../local/src/services.ts';
+import { closedLoop, cpuWindow, formatTable, percentile, type Row, rowOf } from './measure.ts';
+
+const { values } = parseArgs({
+  args: process.argv.slice(2),
+  options: {
+    seconds: { type: 'string', default: '20' },
+    tasks: { type: 'string', default: '100000' },
+    contributors: { type: 'string', default: '10000' },
+    workers: { type: 'string', default: '64' },
+    /** Connections of the feed's and the gateway cost's load (autocannon). */
+    connections: { type: 'string', default: '16' },
+    gateway: { type: 'string' },
+    'database-url': { type: 'string' },
+    'identity-url': { type: 'string' },
+    report: { type: 'string' },
+    only: { type: 'string' },
+  },
+});
+
+const SECONDS = Number(values.seconds);
+const TASKS = Number(values.tasks);
+const CONTRIBUTORS = Number(values.contributors);
+const WORKERS = Number(values.workers);
+const CONNECTIONS = Number(values.connections);
+const wanted = new Set((values.only ?? 'feed,claims,e2e,gateway').split(','));
+/** Tasks each worker can claim in a scenario: more than it can get through in --seconds. */
+const TASKS_PER_WORKER = Math.max(20, Math.ceil(SECONDS * 8));
+
+const log = (line: string) => process.stdout.write(`${line}\n`);
+const started = performance.now();
+const since = () => `${((performance.now() - started) / 1000).toFixed(0)} s`;
+
+const cleanups: (() => Promise<unknown>)[] = [];
+const rows: Row[] = [];
+let breakdown: string[] = [];
+
+try {
+  // ---- the platform -------------------------------------------------------------------------------
+  let platform: Platform;
+  let serverUrl: string;
+  let identityUrl: string;
+  const admin =
+    process.env.ADMIN_EMAIL && process.env.ADMIN_PASSWORD
+      ? { email: process.env.ADMIN_EMAIL, password: process.env.ADMIN_PASSWORD }
+      : e2eAdmin;
+  if (values.gateway) {
+    if (!values['database-url']) throw new Error('--gateway needs --database-url');
+    serverUrl = values['database-url'];
+    platform = { baseUrl: values.gateway, output: () => '', stop: async () => null };
+    identityUrl = values['identity-url'] ?? 'http://127.0.0.1:4001';
+  } else {
+    const dataDir = await mkdtemp(path.join(os.tmpdir(), 'tessera-load-pg-'));
+    const postgres = await resolvePostgres({ containers: false, persistent: false, dataDir });
+    cleanups.push(
+      () => postgres.stop(),
+      () => rm(dataDir, { recursive: true, force: true }),
+    );
+    serverUrl = postgres.url;
+    log(`${since()}: starting the platform`);
+    platform = await startPlatform(
+      180_000,
+      // All load comes from one address: neither the gateway's nor the services' limits are under test.
+      { GATEWAY_RATE_LIMIT_MAX: '1000000', RATE_LIMIT_MAX: '1000000', LOG_LEVEL: 'warn' },
+      postgres.url,
+    );
+    cleanups.unshift(() => platform.stop());
+    // The runner names each service's port: "services: engagement :41233, identity :40111, …".
+    // eslint-disable-next-line no-control-regex -- the runner's output may be coloured
+    const plain = platform.output().replace(/\x1b\[[0-9;]*m/g, '');
+    const port = /identity :(\d+)/.exec(plain)?.[1];
+    if (!port) throw new Error(`the runner did not name identity's port:\n${plain}`);
+    identityUrl = `http://127.0.0.1:${port}`;
+  }
+  const baseUrl = platform.baseUrl;
+  await waitReady(baseUrl);
+  const client = gatewayClient(() => platform);
+  const actors = journeyActors(client, () => baseUrl);
+  const dbOf = (service: string) => databaseUrl(serverUrl, databaseName(service));
+
+  log(`${since()}: platform ready at ${baseUrl}; making ${WORKERS} contributors and a funded company`);
+  const adminSession = { ...(await client.logIn(admin.email, admin.password)), email: admin.email };
+  const manager = await actors.signUp('company', 'load-manager');
+  const contributors: Session[] = [];
+  for (let i = 0; i < WORKERS; i += 8) {
+    const batch = Array.from({ length: Math.min(8, WORKERS - i) }, (_, k) =>
+      actors.signUp('contributor', `load-${i + k}`),
+    );
+    contributors.push(...(await Promise.all(batch)));
+  }
+  const budget = 2_000_000;
+  const companyId = await actors.fundedCompany(manager, adminSession, budget * 3);
+  const terms = { reward: 1, judgeFee: 1, xp: 1, maxSubmissions: WORKERS };
+  const publish = async (campaignId: string, content: (typeof workContent)['golden']) => {
+    const ids: string[] = [];
+    for (let i = 0; i < TASKS_PER_WORKER; i += 8) {
+      const batch = Array.from({ length: Math.min(8, TASKS_PER_WORKER - i) }, () =>
+        actors.publishTask(manager, campaignId, content, terms),
+      );
+      ids.push(...(await Promise.all(batch)));
+    }
+    return ids;
+  };
+  // Both campaigns are funded by the ledger while the feed data is seeded and measured.
+  const campaigns = {
+    claims: actors.activeCampaign(manager, companyId, budget, 1_000_000, { name: 'Load: claims' }),
+    e2e: actors.activeCampaign(manager, companyId, budget, 1_000_000, { name: 'Load: end to end' }),
+  };
+  void campaigns.claims.catch(() => undefined);
+  void campaigns.e2e.catch(() => undefined);
+  const regular = { ...workContent.golden, title: 'Is this a greeting? (load)' };
+  delete regular.is_golden;
+  delete regular.golden_answer;
+
+  const pool = new Pool(baseUrl, { connections: WORKERS + 8, pipelining: 1 });
+  cleanups.unshift(() => pool.close());
+  const request = async (
+    method: 'GET' | 'POST',
+    url: string,
+    token: string,
+    body?: unknown,
+  ): Promise<{ status: number; body: Record<string, unknown>; ms: number }> => {
+    const t0 = performance.now();
+    const response = await pool.request({
+      method,
+      path: url,
+      headers: {
+        authorization: `Bearer ${token}`,
+        ...(body !== undefined
+          ? { 'content-type': 'application/json', 'idempotency-key': `load-${randomUUID()}` }
+          : {}),
+      },
+      ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+    });
+    const text = await response.body.text();
+    const ms = performance.now() - t0;
+    return {
+      status: response.statusCode,
+      body: text ? (JSON.parse(text) as Record<string, unknown>) : {},
+      ms,
+    };
+  };
+  const claimOnce = (who: Session, taskId: string) =>
+    request('POST', `/api/v1/tasks/${taskId}/claim`, who.token);
+  /** Hands in, retrying while submissions has not heard of the claim yet (counted apart). */
+  const submit = async (who: Session, assignmentId: string, counters: { unknown: number }) => {
+    for (let attempt = 0; ; attempt++) {
+      const reply = await request('POST', '/api/v1/submissions', who.token, {
+        assignment_id: assignmentId,
+        payload: { option: 'yes' },
+        time_spent_seconds: 30,
+      });
+      if (reply.status !== 409 || !JSON.stringify(reply.body).includes('ASSIGNMENT_UNKNOWN') || attempt > 100)
+        return reply;
+      counters.unknown += 1;
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+  };
+
+  // ---- feed ---------------------------------------------------------------------------------------
+  if (wanted.has('feed'))
+    await scenario('feed', async () => {
+      const tasksDb = openTasksDatabase(dbOf('tasks'));
+      let seed: FeedSeed | undefined;
+      try {
+        log(`${since()}: seeding ${TASKS} active tasks and ${CONTRIBUTORS} contributors into tasks in SQL`);
+        seed = await seedFeedData(tasksDb, {
+          tasks: TASKS,
+          users: CONTRIBUTORS,
+          label: `load ${randomUUID()}`,
+        });
+        const counts = await feedDataCounts(tasksDb);
+        log(`${since()}: tasks holds ${counts.tasks} active tasks, ${counts.contributors} contributors`);
+        const random = prng(42);
+        let next = 0;
+        const cpu = cpuWindow();
+        const result = await autocannon({
+          url: baseUrl,
+          connections: CONNECTIONS,
+          duration: SECONDS,
+          requests: [
+            {
+              method: 'GET',
+              setupRequest: (req) => {
+                const who = contributors[next++ % contributors.length]!;
+                return {
+                  ...req,
+                  path: `/api/v1/tasks${feedQueryString(randomFilters(random))}`,
+                  headers: { authorization: `Bearer ${who.token}` },
+                };
+              },
+            },
+          ],
+        });
+        rows.push(
+          cannonRow(
+            `feed (${TASKS} tasks, ${CONTRIBUTORS} users)`,
+            result,
+            cpu.end(),
+            'p99 < 25 ms',
+            (r) => r.p99 < 25,
+            `${CONNECTIONS} connections, ${contributors.length} real contributors' tokens, random filters`,
+          ),
+        );
+      } finally {
+        if (seed) await removeFeedData(tasksDb, seed);
+        await tasksDb.destroy();
+      }
+    });
+
+  // ---- end to end (before the claims, whose submissions would queue ahead of it) -----------------
+  if (wanted.has('e2e'))
+    await scenario('e2e', async () => {
+      log(`${since()}: publishing ${TASKS_PER_WORKER} golden tasks for the end-to-end run`);
+      const taskIds = await publish(await campaigns.e2e, workContent.golden);
+      await Promise.all(contributors.map((who) => actors.claim(who, taskIds[0]!)));
+      const cursor = contributors.map(() => 1);
+      const sent = new Map<string, number>();
+      const counters = { unknown: 0 };
+      const cpu = cpuWindow();
+      const loopStart = Date.now();
+      const run = await closedLoop(contributors.length, SECONDS, async (w) => {
+        const taskId = taskIds[cursor[w]!++];
+        if (!taskId) return { outcome: 'done', ms: 0 };
+        const who = contributors[w]!;
+        const t0 = performance.now();
+        const claimReply = await claimOnce(who, taskId);
+        if (claimReply.status !== 201)
+          return {
+            outcome: 'error',
+            ms: performance.now() - t0,
+            error: `claim ${claimReply.status} ${JSON.stringify(claimReply.body)}`,
+          };
+        const submittedAt = Date.now();
+        const reply = await submit(who, (claimReply.body.assignment as { id: string }).id, counters);
+        if (reply.status !== 202)
+          return {
+            outcome: 'error',
+            ms: performance.now() - t0,
+            error: `submit ${reply.status} ${JSON.stringify(reply.body)}`,
+          };
+        sent.set((reply.body.submission as { id: string }).id, submittedAt);
+        return { outcome: 'ok', ms: performance.now() - t0 };
+      });
+      const loopEnd = Date.now();
+      // Then wait (up to 60 s) for the ledger to credit every one of them.
+      const ledger = new pg.Pool({ connectionString: dbOf('ledger'), max: 1 });
+      const submissionsDb = new pg.Pool({ connectionString: dbOf('submissions'), max: 1 });
+      const qc = new pg.Pool({ connectionString: dbOf('qc'), max: 1 });
+      cleanups.unshift(
+        () => ledger.end(),
+        () => submissionsDb.end(),
+        () => qc.end(),
+      );
+      const ids = [...sent.keys()];
+      const credits = async () =>
+        (
+          await ledger.query<{ submission_id: string; at: Date }>(
+            `select metadata->>'submission_id' submission_id, created_at at from transfers
+           where code = 'reward' and metadata->>'submission_id' = any($1::text[])`,
+            [ids],
+          )
+        ).rows;
+      let credited = await credits();
+      const waitUntil = Date.now() + 60_000;
+      while (credited.length < ids.length && Date.now() < waitUntil) {
+        await new Promise((resolve) => setTimeout(resolve, 500));
+        credited = await credits();
+      }
+      const cpuFigures = cpu.end();
+      const creditAt = new Map(credited.map((row) => [row.submission_id, row.at.getTime()]));
+      const latencies = ids.flatMap((id) => (creditAt.has(id) ? [creditAt.get(id)! - sent.get(id)!] : []));
+      const lastCredit = Math.max(loopEnd, ...creditAt.values());
+      const missing = ids.length - creditAt.size;
+      const row = rowOf(
+        'end to end: submission → wallet credit',
+        {
+          latencies,
+          errors: run.errors + missing,
+          elapsedMs: lastCredit - loopStart,
+        },
+        cpuFigures,
+        '>= 500/s, p99 <= 250 ms',
+        (r) => r.rps >= 500 && r.p99 <= 250,
+        `${ids.length} golden submissions in ${((loopEnd - loopStart) / 1000).toFixed(1)} s, ` +
+          `${creditAt.size} credited (${missing} not within 60 s); req/s = credits / (first submission → last credit); ` +
+          `latency from the hand-in request sent to the ledger's reward transfer; ${counters.unknown} ASSIGNMENT_UNKNOWN retries` +
+          (run.samples.length ? `; errors: ${run.samples.join(' | ')}` : ''),
+      );
+      rows.push(row);
+      if (row.met === false) breakdown = await whereTheTimeGoes(ids, sent, creditAt, submissionsDb, qc);
+    });
+
+  // ---- claims, then submissions ------------------------------------------------------------------
+  if (wanted.has('claims'))
+    await scenario('claims', async () => {
+      log(`${since()}: publishing ${TASKS_PER_WORKER} tasks for the claims`);
+      const taskIds = await publish(await campaigns.claims, regular);
+      // Warm-up, not measured: the first claim of each contributor waits until tasks knows them.
+      await Promise.all(contributors.map((who) => actors.claim(who, taskIds[0]!)));
+      const claimed: string[][] = contributors.map(() => []);
+      const cursor = contributors.map(() => 1);
+      let cpu = cpuWindow();
+      const claims = await closedLoop(contributors.length, SECONDS, async (w) => {
+        const taskId = taskIds[cursor[w]!++];
+        if (!taskId) return { outcome: 'done', ms: 0 };
+        const reply = await claimOnce(contributors[w]!, taskId);
+        if (reply.status === 201) claimed[w]!.push((reply.body.assignment as { id: string }).id);
+        return {
+          outcome: reply.status === 201 ? 'ok' : 'error',
+          ms: reply.ms,
+          error: `${reply.status} ${JSON.stringify(reply.body)}`,
+        };
+      });
+      const ranOut = cursor.filter((c) => c > taskIds.length).length;
+      rows.push(
+        rowOf(
+          `claims (${contributors.length} contributors)`,
+          claims,
+          cpu.end(),
+          '-',
+          () => null,
+          `${claims.samples.length ? `errors: ${claims.samples.join(' | ')}; ` : ''}${ranOut ? `${ranOut} workers ran out of tasks; ` : ''}each claim holds the campaign's row lock`,
+        ),
+      );
+      const counters = { unknown: 0 };
+      cpu = cpuWindow();
+      const submissions = await closedLoop(contributors.length, SECONDS, async (w) => {
+        const assignmentId = claimed[w]!.shift();
+        if (!assignmentId) return { outcome: 'done', ms: 0 };
+        const t0 = performance.now();
+        const reply = await submit(contributors[w]!, assignmentId, counters);
+        return {
+          outcome: reply.status === 202 ? 'ok' : 'error',
+          ms: performance.now() - t0,
+          error: `${reply.status} ${JSON.stringify(reply.body)}`,
+        };
+      });
+      const left = claimed.reduce((n, list) => n + list.length, 0);
+      rows.push(
+        rowOf(
+          `submissions (${contributors.length} contributors)`,
+          submissions,
+          cpu.end(),
+          '-',
+          () => null,
+          `${submissions.samples.length ? `errors: ${submissions.samples.join(' | ')}; ` : ''}` +
+            `${counters.unknown} retries while submissions had not heard of the claim; ` +
+            `${left ? `${left} claims left unsubmitted at the end` : 'ran out of claims before the time was up'}`,
+        ),
+      );
+    });
+
+  // ---- the gateway's cost --------------------------------------------------------------------------
+  if (wanted.has('gateway'))
+    await scenario('gateway', async () => {
+      const route = '/.well-known/jwks.json';
+      const through: autocannon.Result[] = [];
+      const direct: autocannon.Result[] = [];
+      const cpuThrough = cpuWindow();
+      // Alternating halves, so that a noisy neighbour hurts both alike.
+      const half = Math.max(1, Math.round(SECONDS / 2));
+      for (let round = 0; round < 2; round++) {
+        direct.push(
+          await autocannon({ url: `${identityUrl}${route}`, connections: CONNECTIONS, duration: half }),
+        );
+        through.push(
+          await autocannon({ url: `${baseUrl}${route}`, connections: CONNECTIONS, duration: half }),
+        );
+      }
+      const cpu = cpuThrough.end();
+      const merge = (results: autocannon.Result[]) => ({
+        requests: results.reduce((n, r) => n + r.requests.total, 0),
+        seconds: results.reduce((n, r) => n + r.duration, 0),
+        errors: results.reduce((n, r) => n + r.errors + r.timeouts + r.non2xx, 0),
+        p50: median(results.map((r) => r.latency.p50)),
+        p99: Math.max(...results.map((r) => r.latency.p99)),
+      });
+      const d = merge(direct);
+      const g = merge(through);
+      const ratio = g.requests / g.seconds / (d.requests / d.seconds);
+      const line = (
+        scenario: string,
+        m: ReturnType<typeof merge>,
+        target: string,
+        met: boolean | null,
+      ): Row => ({
+        scenario,
+        requests: m.requests,
+        seconds: m.seconds,
+        rps: m.requests / m.seconds,
+        p50: m.p50,
+        p99: m.p99,
+        errors: m.errors,
+        target,
+        met,
+        cpuPct: cpu.busyPct,
+        load1: cpu.load1,
+      });
+      rows.push(line(`GET ${route} on identity directly`, d, '-', null), {
+        ...line(`GET ${route} through the gateway`, g, '>= 0.5x direct', ratio >= 0.5),
+        note: `${ratio.toFixed(2)}x the direct req/s (${CONNECTIONS} connections, two alternating rounds each)`,
+      });
+    });
+
+  log('');
+  log(
+    `Load on ${os.cpus().length} cores, ${SECONDS} s per scenario; CPU busy = the whole machine's (/proc/stat) over the scenario; load1 at its end`,
+  );
+  log(formatTable(rows));
+  if (breakdown.length) {
+    log('');
+    log('Where the end-to-end time goes (median and p99 of each step, ms):');
+    for (const line of breakdown) log(`  ${line}`);
+  }
+  log(`\ntotal ${since()}`);
+  if (values.report) await writeFile(values.report, JSON.stringify({ rows, breakdown }, null, 2));
+} catch (error) {
+  process.stderr.write(`${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+  process.exitCode = 1;
+} finally {
+  for (const cleanup of cleanups) await cleanup().catch(() => undefined);
+}
+
+/** Runs one scenario; a failure is reported in the table (as one error) and the others still run. */
+async function scenario(name: string, run: () => Promise<void>): Promise<void> {
+  try {
+    await run();
+  } catch (error) {
+    const message = error instanceof Error ? error.message.split('\n')[0]! : String(error);
+    process.stderr.write(`${name} failed: ${error instanceof Error ? (error.stack ?? message) : message}\n`);
+    rows.push({
+      scenario: `${name}: FAILED`,
+      requests: 0,
+      seconds: 0,
+      rps: 0,
+      p50: Number.NaN,
+      p99: Number.NaN,
+      errors: 1,
+      target: '-',
+      met: null,
+      cpuPct: 0,
+      load1: os.loadavg()[0]!,
+      note: message,
+    });
+  }
+}
+
+function median(values: number[]): number {
+  return percentile(
+    [...values].sort((a, b) => a - b),
+    0.5,
+  );
+}
+
+function cannonRow(
+  scenario: string,
+  result: autocannon.Result,
+  cpu: { busyPct: number; load1: number },
+  target: string,
+  met: (row: Row) => boolean,
+  note: string,
+): Row {
+  const row: Row = {
+    scenario,
+    requests: result.requests.total,
+    seconds: result.duration,
+    rps: result.requests.total / result.duration,
+    p50: result.latency.p50,
+    p99: result.latency.p99,
+    errors: result.errors + result.timeouts + result.non2xx,
+    target,
+    met: null,
+    cpuPct: cpu.busyPct,
+    load1: cpu.load1,
+    note,
+  };
+  row.met = met(row);
+  return row;
+}
+
+async function waitReady(url: string): Promise<void> {
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    const ready = await fetch(`${url}/readyz`).then(
+      (r) => r.ok,
+      () => false,
+    );
+    if (ready) return;
+    if (Date.now() > deadline) throw new Error(`${url}/readyz did not answer 200 within 60 s`);
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+}
+
+/**
+ * The steps between hand-in and credit, from each service's own timestamps (one machine, one clock):
+ * submissions stores it (submitted_at), QC opens its case (created_at) and decides it (decided_at),
+ * submissions records the verdict (decided_at), the ledger books the reward (created_at).
+ */
+async function whereTheTimeGoes(
+  ids: string[],
+  sent: Map<string, number>,
+  credit: Map<string, number>,
+  submissionsDb: pg.Pool,
+  qc: pg.Pool,
+): Promise<string[]> {
+  const subs = new Map(
+    (
+      await submissionsDb.query<{ id: string; submitted_at: Date; decided_at: Date | null }>(
+        'select id, submitted_at, decided_at from submissions where id = any($1::uuid[])',
+        [ids],
+      )
+    ).rows.map((r) => [r.id, r]),
+  );
+  const cases = new Map(
+    (
+      await qc.query<{ submission_id: string; created_at: Date; decided_at: Date | null }>(
+        'select submission_id, created_at, decided_at from cases where submission_id = any($1::uuid[])',
+        [ids],
+      )
+    ).rows.map((r) => [r.submission_id, r]),
+  );
+  const steps: [string, number[]][] = [
+    ['hand-in sent → stored by submissions', []],
+    ['stored → QC case opened (pre-validation, outbox, NATS)', []],
+    ['QC case opened → decided (golden)', []],
+    ['QC decided → submissions approved (event)', []],
+    ['submissions approved → ledger reward booked (event)', []],
+  ];
+  for (const id of ids) {
+    const s = subs.get(id);
+    const c = cases.get(id);
+    const end = credit.get(id);
+    if (!s || !c || !c.decided_at || !s.decided_at || end === undefined) continue;
+    const points = [
+      sent.get(id)!,
+      s.submitted_at.getTime(),
+      c.created_at.getTime(),
+      c.decided_at.getTime(),
+      s.decided_at.getTime(),
+      end,
+    ];
+    for (let i = 0; i < steps.length; i++) steps[i]![1].push(points[i + 1]! - points[i]!);
+  }
+  return steps.map(([label, values]) => {
+    const sorted = values.sort((a, b) => a - b);
+    return `${label.padEnd(52)} p50 ${percentile(sorted, 0.5).toFixed(0).padStart(6)}  p99 ${percentile(sorted, 0.99).toFixed(0).padStart(6)}  (${sorted.length})`;
+  });
+}

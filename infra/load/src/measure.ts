@@ -1,0 +1,155 @@
+import { readFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
+import { performance } from 'node:perf_hooks';
+
+// What every scenario measures: latencies, errors, and the machine's CPU while it ran.
+
+/** The machine's CPU time so far (all cores), from /proc/stat, in ticks. */
+function cpuTicks(): { busy: number; total: number } {
+  const line = readFileSync('/proc/stat', 'utf8').split('\n')[0]!;
+  const fields = line.trim().split(/\s+/).slice(1).map(Number);
+  const idle = (fields[3] ?? 0) + (fields[4] ?? 0); // idle + iowait
+  const total = fields.reduce((a, b) => a + b, 0);
+  return { busy: total - idle, total };
+}
+
+export interface CpuWindow {
+  /** The machine's busy share over the window (all cores), in %; the 1-minute load average at its end. */
+  end(): { busyPct: number; load1: number };
+}
+
+export function cpuWindow(): CpuWindow {
+  const start = cpuTicks();
+  return {
+    end() {
+      const now = cpuTicks();
+      const total = now.total - start.total;
+      return {
+        busyPct: total > 0 ? ((now.busy - start.busy) / total) * 100 : 0,
+        load1: loadavg()[0]!,
+      };
+    },
+  };
+}
+
+export function percentile(sorted: readonly number[], p: number): number {
+  if (sorted.length === 0) return Number.NaN;
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(p * sorted.length) - 1))]!;
+}
+
+/** One line of the report. */
+export interface Row {
+  scenario: string;
+  requests: number;
+  seconds: number;
+  rps: number;
+  p50: number;
+  p99: number;
+  errors: number;
+  target: string;
+  /** Whether the target was met; null where there is none. */
+  met: boolean | null;
+  cpuPct: number;
+  load1: number;
+  /** What else the reader needs (retries, ratio, …). */
+  note?: string;
+}
+
+export type StepOutcome = 'ok' | 'error' | 'done';
+
+export interface LoopResult {
+  latencies: number[];
+  errors: number;
+  elapsedMs: number;
+  /** Error descriptions, the first few. */
+  samples: string[];
+}
+
+/**
+ * `workers` loops side by side for `seconds` (closed loop: each sends its next request when the last
+ * answer is in). `step` makes one timed request; 'done' stops that worker (it ran out of work).
+ */
+export async function closedLoop(
+  workers: number,
+  seconds: number,
+  step: (worker: number) => Promise<{ outcome: StepOutcome; ms: number; error?: string }>,
+): Promise<LoopResult> {
+  const latencies: number[] = [];
+  const samples: string[] = [];
+  let errors = 0;
+  const started = performance.now();
+  const deadline = started + seconds * 1000;
+  await Promise.all(
+    Array.from({ length: workers }, async (_, worker) => {
+      while (performance.now() < deadline) {
+        const { outcome, ms, error } = await step(worker);
+        if (outcome === 'done') return;
+        latencies.push(ms);
+        if (outcome === 'error') {
+          errors += 1;
+          if (samples.length < 5 && error) samples.push(error);
+        }
+      }
+    }),
+  );
+  return { latencies, errors, elapsedMs: performance.now() - started, samples };
+}
+
+export function rowOf(
+  scenario: string,
+  result: { latencies: number[]; errors: number; elapsedMs: number },
+  cpu: { busyPct: number; load1: number },
+  target: string,
+  met: (row: Row) => boolean | null,
+  note?: string,
+): Row {
+  const sorted = [...result.latencies].sort((a, b) => a - b);
+  const row: Row = {
+    scenario,
+    requests: sorted.length,
+    seconds: result.elapsedMs / 1000,
+    rps: sorted.length / (result.elapsedMs / 1000),
+    p50: percentile(sorted, 0.5),
+    p99: percentile(sorted, 0.99),
+    errors: result.errors,
+    target,
+    met: null,
+    cpuPct: cpu.busyPct,
+    load1: cpu.load1,
+    ...(note ? { note } : {}),
+  };
+  row.met = met(row);
+  return row;
+}
+
+export function formatTable(rows: readonly Row[]): string {
+  const header = [
+    'scenario',
+    'requests',
+    'req/s',
+    'p50 ms',
+    'p99 ms',
+    'errors',
+    'target',
+    'verdict',
+    'CPU busy',
+    'load1',
+  ];
+  const lines = rows.map((r) => [
+    r.scenario,
+    String(r.requests),
+    r.rps.toFixed(1),
+    r.p50.toFixed(1),
+    r.p99.toFixed(1),
+    String(r.errors),
+    r.target,
+    r.met === null ? '-' : r.met ? 'met' : 'MISSED',
+    `${r.cpuPct.toFixed(0)}%`,
+    r.load1.toFixed(2),
+  ]);
+  const widths = header.map((h, i) => Math.max(h.length, ...lines.map((l) => l[i]!.length)));
+  const fmt = (cells: string[]) =>
+    cells.map((c, i) => (i === 0 || i === 6 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ');
+  const notes = rows.filter((r) => r.note).map((r) => `  ${r.scenario}: ${r.note}`);
+  return [fmt(header), fmt(widths.map((w) => '-'.repeat(w))), ...lines.map(fmt), ...notes].join('\n');
+}
