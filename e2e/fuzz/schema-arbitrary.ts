@@ -17,7 +17,8 @@ const isSchema = (value: unknown): value is Schema =>
 export function arbitraryOf(schema: unknown, depth = 0): fc.Arbitrary<unknown> {
   if (!isSchema(schema) || depth > 6) return fc.jsonValue({ maxDepth: 2 });
   if ('const' in schema) return fc.constant(schema.const);
-  if (Array.isArray(schema.enum) && schema.enum.length > 0) return fc.constantFrom(...(schema.enum as unknown[]));
+  if (Array.isArray(schema.enum) && schema.enum.length > 0)
+    return fc.constantFrom(...(schema.enum as unknown[]));
   const variants = (schema.anyOf ?? schema.oneOf) as unknown[] | undefined;
   if (Array.isArray(variants) && variants.length > 0) {
     return fc.oneof(...variants.map((variant) => arbitraryOf(variant, depth + 1)));
