@@ -22,6 +22,14 @@ export function createDatabase<DB>(
       ? { options: settings.map(([name, value]) => `-c ${name}=${value}`).join(' ') }
       : {}),
   });
+  // A database restart ends every connection at once. pg reports it as an 'error' event, on the
+  // pool for an idle connection and on the client for one a transaction holds; unheard, either
+  // crashes the process. Heard, the connection is discarded: the statement that used it fails,
+  // and the next one gets a fresh connection.
+  pool.on('error', () => undefined);
+  pool.on('connect', (client) => {
+    client.on('error', () => undefined);
+  });
   return new Kysely<DB>({ dialect: new PostgresDialect({ pool }) });
 }
 

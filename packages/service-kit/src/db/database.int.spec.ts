@@ -1,0 +1,72 @@
+import { sql } from 'kysely';
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { createTestDatabase } from '../testing/index.ts';
+import { createDatabase } from './database.ts';
+
+// A database restart (or an operator's pg_terminate_backend) ends every connection of a pool, idle
+// ones and ones a transaction holds. The service must ride it out: the process keeps running (an
+// 'error' event nobody listens to would crash it), and the next query gets a fresh connection.
+
+let database: Awaited<ReturnType<typeof createTestDatabase>>;
+
+beforeAll(async () => {
+  database = await createTestDatabase('kit_pool_errors');
+});
+
+afterAll(async () => {
+  await database?.drop();
+});
+
+async function terminateBackends(url: string): Promise<number> {
+  const name = new URL(url).pathname.slice(1);
+  const admin = new pg.Client({ connectionString: inject('postgresUrl') });
+  await admin.connect();
+  try {
+    const { rows } = await admin.query<{ n: string }>(
+      'select count(pg_terminate_backend(pid))::text as n from pg_stat_activity where datname = $1 and pid <> pg_backend_pid()',
+      [name],
+    );
+    return Number(rows[0]!.n);
+  } finally {
+    await admin.end();
+  }
+}
+
+describe('a pool whose connections are terminated', () => {
+  it('survives, idle or held by a transaction, and answers the next query', async () => {
+    const db = createDatabase<Record<string, never>>(database.url, { max: 4 });
+    const uncaught: unknown[] = [];
+    const onUncaught = (error: unknown) => void uncaught.push(error);
+    process.on('uncaughtException', onUncaught);
+    try {
+      // Two connections in the pool; a transaction holds one of them, between two statements.
+      await Promise.all([sql`select pg_sleep(0.05)`.execute(db), sql`select pg_sleep(0.05)`.execute(db)]);
+      let release!: () => void;
+      const held = db
+        .transaction()
+        .execute(async (trx) => {
+          await sql`select 1`.execute(trx);
+          await new Promise<void>((resolve) => (release = resolve));
+          await sql`select 1`.execute(trx);
+        })
+        .then(
+          () => 'committed',
+          (error: Error) => error.message,
+        );
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      // The transaction took one of the two: one idle connection, one held.
+      const terminated = await terminateBackends(database.url);
+      release();
+      expect(terminated).toBe(2);
+      // The held transaction fails (its connection is gone); nothing else does.
+      expect(await held).not.toBe('committed');
+      const { rows } = await sql<{ one: number }>`select 1 as one`.execute(db);
+      expect(rows).toEqual([{ one: 1 }]);
+      expect(uncaught).toEqual([]);
+    } finally {
+      process.off('uncaughtException', onUncaught);
+      await db.destroy();
+    }
+  });
+});
