@@ -3,7 +3,7 @@ import { once } from 'node:events';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { findFreePort } from '@tessera/devstack';
+import { findFreePort, resolvePostgres } from '@tessera/devstack';
 import { fileURLToPath } from 'node:url';
 import { inject } from 'vitest';
 
@@ -93,4 +93,60 @@ export async function startPlatform(
       return code;
     },
   };
+}
+
+export interface ScriptPlatform {
+  platform: Platform;
+  /** The Postgres server's admin URL (each service's database is on it). */
+  serverUrl: string;
+  /** The admin the platform bootstrapped: ADMIN_EMAIL / ADMIN_PASSWORD, else the e2e one. */
+  admin: { email: string; password: string };
+  /** Stops what this started (nothing for a running platform). */
+  stop(): Promise<void>;
+}
+
+/**
+ * The platform a script (the fuzzer, the load run) drives: a running one named by its gateway and
+ * Postgres server URLs, or one of its own on an embedded Postgres. All of a script's requests come
+ * from one address, so its own platform lifts the gateway's and the services' rate limits.
+ */
+export async function scriptPlatform(options: {
+  gateway?: string;
+  databaseUrl?: string;
+  env?: Record<string, string>;
+}): Promise<ScriptPlatform> {
+  const admin =
+    process.env.ADMIN_EMAIL && process.env.ADMIN_PASSWORD
+      ? { email: process.env.ADMIN_EMAIL, password: process.env.ADMIN_PASSWORD }
+      : e2eAdmin;
+  if (options.gateway) {
+    if (!options.databaseUrl) throw new Error('--gateway needs --database-url');
+    const platform = { baseUrl: options.gateway, output: () => '', stop: async () => null };
+    return { platform, serverUrl: options.databaseUrl, admin, stop: async () => undefined };
+  }
+  const dataDir = await mkdtemp(path.join(os.tmpdir(), 'tessera-script-pg-'));
+  const postgres = await resolvePostgres({ containers: false, persistent: false, dataDir });
+  const stopPostgres = async () => {
+    await postgres.stop().catch(() => undefined);
+    await rm(dataDir, { recursive: true, force: true });
+  };
+  try {
+    const platform = await startPlatform(
+      180_000,
+      { GATEWAY_RATE_LIMIT_MAX: '1000000', RATE_LIMIT_MAX: '1000000', ...options.env },
+      postgres.url,
+    );
+    return {
+      platform,
+      serverUrl: postgres.url,
+      admin,
+      async stop() {
+        await platform.stop().catch(() => undefined);
+        await stopPostgres();
+      },
+    };
+  } catch (error) {
+    await stopPostgres();
+    throw error;
+  }
 }

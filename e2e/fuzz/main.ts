@@ -10,14 +10,12 @@
  *
  * Admin credentials: ADMIN_EMAIL / ADMIN_PASSWORD (the ones the platform bootstrapped).
  */
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import os from 'node:os';
+import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { resolvePostgres } from '@tessera/devstack';
 import { discoverServices, databaseName, databaseUrl } from '../../infra/local/src/services.ts';
 import { gatewayClient } from '../client.ts';
-import { e2eAdmin, type Platform, startPlatform } from '../platform.ts';
+import { scriptPlatform } from '../platform.ts';
 import { fuzzCast, SESSION_ENDING } from './fixture.ts';
 import { operationsOf } from './operations.ts';
 import { formatReport, fuzz } from './run.ts';
@@ -39,27 +37,9 @@ const { values } = parseArgs({
 
 const stopAfter: (() => Promise<unknown>)[] = [];
 try {
-  let platform: Platform;
-  let serverUrl: string;
-  const admin =
-    process.env.ADMIN_EMAIL && process.env.ADMIN_PASSWORD
-      ? { email: process.env.ADMIN_EMAIL, password: process.env.ADMIN_PASSWORD }
-      : e2eAdmin;
-  if (values.gateway) {
-    if (!values['database-url']) throw new Error('--gateway needs --database-url');
-    serverUrl = values['database-url'];
-    platform = { baseUrl: values.gateway, output: () => '', stop: async () => null };
-  } else {
-    const dataDir = await mkdtemp(path.join(os.tmpdir(), 'tessera-fuzz-pg-'));
-    const postgres = await resolvePostgres({ containers: false, persistent: false, dataDir });
-    stopAfter.push(
-      () => rm(dataDir, { recursive: true, force: true }),
-      () => postgres.stop(),
-    );
-    serverUrl = postgres.url;
-    platform = await startPlatform(180_000, { GATEWAY_RATE_LIMIT_MAX: '1000000' }, postgres.url);
-    stopAfter.unshift(() => platform.stop());
-  }
+  const script = await scriptPlatform({ gateway: values.gateway, databaseUrl: values['database-url'] });
+  stopAfter.push(() => script.stop());
+  const { platform, serverUrl, admin } = script;
   const client = gatewayClient(() => platform);
   const document = (await (await fetch(`${platform.baseUrl}/docs/json`)).json()) as Parameters<
     typeof operationsOf

@@ -74,6 +74,12 @@ function bounds(schema: Schema, integer: boolean): { min: number; max: number } 
   return { min, max: Math.max(min, max) };
 }
 
+const someDate = fc.date({
+  min: new Date('2000-01-01T00:00:00Z'),
+  max: new Date('2099-12-31T00:00:00Z'),
+  noInvalidDate: true,
+});
+
 function stringOf(schema: Schema): fc.Arbitrary<string> {
   const minLength = num(schema.minLength) ?? 0;
   const maxLength = Math.max(minLength, Math.min(num(schema.maxLength) ?? MAX_STRING, MAX_STRING));
@@ -85,22 +91,10 @@ function stringOf(schema: Schema): fc.Arbitrary<string> {
       base = fc.uuid();
       break;
     case 'date-time':
-      base = fc
-        .date({
-          min: new Date('2000-01-01T00:00:00Z'),
-          max: new Date('2099-12-31T00:00:00Z'),
-          noInvalidDate: true,
-        })
-        .map((d) => d.toISOString());
+      base = someDate.map((d) => d.toISOString());
       break;
     case 'date':
-      base = fc
-        .date({
-          min: new Date('2000-01-01T00:00:00Z'),
-          max: new Date('2099-12-31T00:00:00Z'),
-          noInvalidDate: true,
-        })
-        .map((d) => d.toISOString().slice(0, 10));
+      base = someDate.map((d) => d.toISOString().slice(0, 10));
       break;
     case 'email':
       base = fc.emailAddress();

@@ -22,19 +22,17 @@
  * stay (they are real data of a real platform).
  */
 import { randomUUID } from 'node:crypto';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { writeFile } from 'node:fs/promises';
 import os from 'node:os';
-import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import autocannon from 'autocannon';
 import pg from 'pg';
 import { Pool } from 'undici';
-import { resolvePostgres } from '@tessera/devstack';
 import { gatewayClient } from '../../../e2e/client.ts';
 import { journeyActors, type Session } from '../../../e2e/journey/actors.ts';
 import { workContent } from '../../../e2e/journey/work.ts';
-import { e2eAdmin, type Platform, startPlatform } from '../../../e2e/platform.ts';
+import { scriptPlatform } from '../../../e2e/platform.ts';
 import {
   type FeedSeed,
   feedDataCounts,
@@ -84,34 +82,16 @@ let breakdown: string[] = [];
 
 try {
   // ---- the platform -------------------------------------------------------------------------------
-  let platform: Platform;
-  let serverUrl: string;
-  let identityUrl: string;
-  const admin =
-    process.env.ADMIN_EMAIL && process.env.ADMIN_PASSWORD
-      ? { email: process.env.ADMIN_EMAIL, password: process.env.ADMIN_PASSWORD }
-      : e2eAdmin;
-  if (values.gateway) {
-    if (!values['database-url']) throw new Error('--gateway needs --database-url');
-    serverUrl = values['database-url'];
-    platform = { baseUrl: values.gateway, output: () => '', stop: async () => null };
-    identityUrl = values['identity-url'] ?? 'http://127.0.0.1:4001';
-  } else {
-    const dataDir = await mkdtemp(path.join(os.tmpdir(), 'tessera-load-pg-'));
-    const postgres = await resolvePostgres({ containers: false, persistent: false, dataDir });
-    cleanups.push(
-      () => postgres.stop(),
-      () => rm(dataDir, { recursive: true, force: true }),
-    );
-    serverUrl = postgres.url;
-    log(`${since()}: starting the platform`);
-    platform = await startPlatform(
-      180_000,
-      // All load comes from one address: neither the gateway's nor the services' limits are under test.
-      { GATEWAY_RATE_LIMIT_MAX: '1000000', RATE_LIMIT_MAX: '1000000', LOG_LEVEL: 'warn' },
-      postgres.url,
-    );
-    cleanups.unshift(() => platform.stop());
+  if (!values.gateway) log(`${since()}: starting the platform`);
+  const script = await scriptPlatform({
+    gateway: values.gateway,
+    databaseUrl: values['database-url'],
+    env: { LOG_LEVEL: 'warn' },
+  });
+  cleanups.push(() => script.stop());
+  const { platform, serverUrl, admin } = script;
+  let identityUrl = values['identity-url'] ?? 'http://127.0.0.1:4001';
+  if (!values.gateway) {
     // The runner names each service's port: "services: engagement :41233, identity :40111, …".
     // eslint-disable-next-line no-control-regex -- the runner's output may be coloured
     const plain = platform.output().replace(/\x1b\[[0-9;]*m/g, '');
