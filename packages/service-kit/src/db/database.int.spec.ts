@@ -1,6 +1,9 @@
 import { sql } from 'kysely';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { findFreePort } from '@tessera/devstack';
+import { createHttpApp } from '../http/app.ts';
+import { createLogger } from '../logger.ts';
 import { createTestDatabase } from '../testing/index.ts';
 import { createDatabase } from './database.ts';
 
@@ -67,6 +70,47 @@ describe('a pool whose connections are terminated', () => {
     } finally {
       process.off('uncaughtException', onUncaught);
       await db.destroy();
+    }
+  });
+});
+
+describe('a request whose database cannot be reached', () => {
+  it('is answered 503 SERVICE_UNAVAILABLE with Retry-After, not 500: refused, terminated or back', async () => {
+    const port = await findFreePort();
+    const url = new URL(database.url);
+    const down = createDatabase<Record<string, never>>(`postgres://postgres@127.0.0.1:${port}/nowhere`, {
+      max: 1,
+    });
+    const up = createDatabase<Record<string, never>>(database.url, { max: 1 });
+    const app = await createHttpApp({
+      name: 'kit-db-down',
+      logger: createLogger({ name: 'kit-db-down', level: 'silent', pretty: false }),
+    });
+    app.get('/down', async () => (await sql<{ one: number }>`select 1 as one`.execute(down)).rows[0]);
+    // A statement still running when its connection is terminated: Postgres restarting under it.
+    app.get('/terminated', async () => {
+      await sql`select pg_sleep(5)`.execute(up);
+      return { slept: true };
+    });
+    app.get('/bad-sql', async () => sql`select * from no_such_table`.execute(up));
+    try {
+      const refused = await app.inject({ url: '/down' });
+      expect([refused.statusCode, refused.json().code]).toEqual([503, 'SERVICE_UNAVAILABLE']);
+      expect(refused.headers['retry-after']).toBe('1');
+      expect(refused.headers['content-type']).toContain('application/problem+json');
+
+      const answer = app.inject({ url: '/terminated' });
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      expect(await terminateBackends(url.toString())).toBe(1);
+      const terminated = await answer;
+      expect([terminated.statusCode, terminated.json().code]).toEqual([503, 'SERVICE_UNAVAILABLE']);
+
+      // A wrong statement is still our fault: 500, not "try again".
+      const bad = await app.inject({ url: '/bad-sql' });
+      expect([bad.statusCode, bad.json().code]).toEqual([500, 'INTERNAL_ERROR']);
+    } finally {
+      await app.close();
+      await Promise.all([down.destroy(), up.destroy()]);
     }
   });
 });

@@ -131,7 +131,11 @@ export async function createHttpApp(options: HttpAppOptions): Promise<HttpApp> {
 
   app.setErrorHandler((error: Error, request, reply) => {
     const body = toProblem(error, request);
-    if (body.status >= 500) request.log.error({ err: error }, 'request failed');
+    if (body.code === 'SERVICE_UNAVAILABLE') {
+      // Worth sending again (with its Idempotency-Key, in case a commit went through before the connection died).
+      request.log.warn({ err: error }, 'request failed: a store is unavailable');
+      void reply.header('retry-after', '1');
+    } else if (body.status >= 500) request.log.error({ err: error }, 'request failed');
     else request.log.info({ code: body.code, status: body.status }, 'request refused');
     return sendProblem(reply, body);
   });

@@ -1,5 +1,6 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { hasZodFastifySchemaValidationErrors, isResponseSerializationError } from 'fastify-type-provider-zod';
+import { isDatabaseUnavailable } from '../db/pg-errors.ts';
 import { Refusal, type RefusalKind } from '../refusal.ts';
 import { PROBLEM_CONTENT_TYPE, type ProblemDetails, problemType, titleFor } from './problem.ts';
 
@@ -91,6 +92,14 @@ export function toProblem(error: FastifyError | Error, request: FastifyRequest):
   }
   if (status >= 400 && status < 500 && !isResponseSerializationError(error)) {
     return problem(status, 'BAD_REQUEST', error.message, context);
+  }
+  if (isDatabaseUnavailable(error)) {
+    return problem(
+      503,
+      'SERVICE_UNAVAILABLE',
+      'A store this service needs cannot be reached; try again shortly.',
+      context,
+    );
   }
   return problem(500, 'INTERNAL_ERROR', 'Something went wrong on our side; it has been logged.', context);
 }
