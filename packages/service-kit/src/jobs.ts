@@ -22,17 +22,53 @@ export interface PeriodicJobOptions {
   intervalMs: number;
   /** Returns how many things it did (logged when not zero). */
   work: () => Promise<number>;
+  /**
+   * A run that did at least this many things may have left more waiting (it works in bounded
+   * runs): the next run starts at once instead of after the interval.
+   */
+  fullRunAt?: number;
+  /** Starts a run as soon as it is pulled (new work was committed), not at the next interval. */
+  trigger?: JobTrigger;
+}
+
+/**
+ * How the code that commits new work tells a job to look now: `pull()` after the commit. A pull
+ * during a run starts another run right after it (the new work may have come too late for it).
+ * In-process only: another instance of the service finds the work at its next interval.
+ */
+export interface JobTrigger {
+  pull(): void;
+  /** Returns the unsubscribe. */
+  onPull(listener: () => void): () => void;
+}
+
+export function jobTrigger(): JobTrigger {
+  const listeners = new Set<() => void>();
+  return {
+    pull: () => {
+      for (const listener of listeners) listener();
+    },
+    onPull(listener) {
+      listeners.add(listener);
+      return () => listeners.delete(listener);
+    },
+  };
 }
 
 /**
  * Runs `work` every `intervalMs` until stopped, one run at a time, counting from the end of the
- * last run. A failed run is logged and the next one comes as usual.
+ * last run; at once after a full run (`fullRunAt`) or a pull of its trigger. A failed run is
+ * logged and the next one comes as usual.
  */
 export function startPeriodicJob(options: PeriodicJobOptions & { logger: Logger }): PeriodicJob {
   const { name, logger, work } = options;
   let stopped = false;
   let running: Promise<number> = Promise.resolve(0);
   let timer: NodeJS.Timeout | undefined;
+  /** A tick is under way (its run, then the scheduling of the next). */
+  let ticking = false;
+  /** Pulled while a tick was under way: the next one starts at once. */
+  let pulled = false;
   const run = (): Promise<number> => {
     running = running
       .catch(() => 0)
@@ -44,17 +80,33 @@ export function startPeriodicJob(options: PeriodicJobOptions & { logger: Logger 
     return running;
   };
   const tick = () => {
+    ticking = true;
+    pulled = false;
+    let full = false;
     run()
+      .then((count) => void (full = options.fullRunAt !== undefined && count >= options.fullRunAt))
       .catch((error: unknown) => logger.error({ err: error, job: name }, `${name} failed`))
       .finally(() => {
-        if (!stopped) timer = setTimeout(tick, options.intervalMs);
+        ticking = false;
+        if (stopped) return;
+        timer = setTimeout(tick, full || pulled ? 0 : options.intervalMs);
       });
   };
+  const unsubscribe = options.trigger?.onPull(() => {
+    if (stopped) return;
+    if (ticking) {
+      pulled = true;
+      return;
+    }
+    clearTimeout(timer);
+    timer = setTimeout(tick, 0);
+  });
   timer = setTimeout(tick, options.intervalMs);
   return {
     runNow: run,
     async stop() {
       stopped = true;
+      unsubscribe?.();
       clearTimeout(timer);
       await running.catch(() => 0);
     },

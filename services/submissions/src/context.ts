@@ -1,11 +1,13 @@
-import type { ServiceContext } from '@tessera/service-kit';
+import type { JobTrigger, ServiceContext } from '@tessera/service-kit';
 import type { SubmissionsConfig } from './config.ts';
 import type { SubmissionsDB } from './db/schema.ts';
 import type { MediaStorage } from './media/storage.ts';
 
-/** What submissions opens besides the kit's pool: where media bytes live. */
+/** What submissions opens besides the kit's pool: where media bytes live, and how intake wakes screening. */
 export interface SubmissionsResources {
   storage: MediaStorage;
+  /** Pulled after a hand-in commits: pre-validation starts at once instead of at its next interval. */
+  screening: JobTrigger;
 }
 
 /** What submissions' routes, consumers and workers are given. */

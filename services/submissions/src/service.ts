@@ -1,4 +1,5 @@
 import {
+  jobTrigger,
   periodicJob,
   type RunningService,
   type ServiceDefinition,
@@ -27,6 +28,9 @@ export const submissionsWorkers = {
   revisionExpiry: 'revision-expiry',
 } as const;
 
+/** Hand-ins screened per run of pre-validation; a full run is followed by another at once. */
+const SCREENING_RUN = 20;
+
 export type RunningSubmissions = RunningService<SubmissionsDB, SubmissionsConfig, SubmissionsResources>;
 
 export const submissionsDefinition: ServiceDefinition<
@@ -39,7 +43,10 @@ export const submissionsDefinition: ServiceDefinition<
     'Work intake, media, pre-validation, fraud signals, verdicts, revisions, appeals, dataset bundles',
   migrations: submissionsMigrations,
   resources: {
-    open: async ({ config, logger }) => ({ storage: await openMediaStorage(config, logger) }),
+    open: async ({ config, logger }) => ({
+      storage: await openMediaStorage(config, logger),
+      screening: jobTrigger(),
+    }),
     close: async ({ storage }) => storage.close?.(),
   },
   async routes(app, context) {
@@ -56,18 +63,23 @@ export const submissionsDefinition: ServiceDefinition<
     periodicJob({
       name: submissionsWorkers.prevalidation,
       intervalMs: config.SUBMISSIONS_SCREEN_INTERVAL_MS,
+      trigger: resources.screening,
+      fullRunAt: SCREENING_RUN,
       work: () =>
-        screenWaiting({
-          db,
-          storage: resources.storage,
-          clock,
-          logger: logger.child({ component: 'prevalidation' }),
-          fraud: defaultFraudRules,
-          minImageSide: {
-            width: config.SUBMISSIONS_MIN_IMAGE_WIDTH,
-            height: config.SUBMISSIONS_MIN_IMAGE_HEIGHT,
+        screenWaiting(
+          {
+            db,
+            storage: resources.storage,
+            clock,
+            logger: logger.child({ component: 'prevalidation' }),
+            fraud: defaultFraudRules,
+            minImageSide: {
+              width: config.SUBMISSIONS_MIN_IMAGE_WIDTH,
+              height: config.SUBMISSIONS_MIN_IMAGE_HEIGHT,
+            },
           },
-        }),
+          SCREENING_RUN,
+        ),
     }),
     periodicJob({
       name: submissionsWorkers.revisionExpiry,

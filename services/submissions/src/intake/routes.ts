@@ -15,7 +15,7 @@ const body = z.strictObject({
     .max(7 * 24 * 3600),
 });
 
-export function intakeRoutes(app: HttpApp, { db, clock, config }: SubmissionsContext): void {
+export function intakeRoutes(app: HttpApp, { db, clock, config, resources }: SubmissionsContext): void {
   app.post(
     '/api/v1/submissions',
     {
@@ -44,6 +44,7 @@ export function intakeRoutes(app: HttpApp, { db, clock, config }: SubmissionsCon
           idempotencyKey: request.headers['idempotency-key'],
         },
       );
+      if (submission.status === 'received') resources.screening.pull();
       return reply.code(202).send({ submission: presentSubmission(submission) });
     },
   );
