@@ -1,5 +1,6 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { expect } from 'vitest';
+import { API_KEY_SCOPES } from '../../services/identity/src/domain/api-keys.ts';
 import { type GatewayClient, show, usd } from '../client.ts';
 import { journeyActors, type Session } from '../journey/actors.ts';
 import type { TaskContent } from '../journey/work.ts';
@@ -12,20 +13,8 @@ export { type Role, ROLES };
 // with the journey's actors: a company (manager, viewer, API keys), another company, two
 // contributors, a judge, a suspended user and the admin.
 
-/** Every scope an API key may have (identity's API_KEY_SCOPES). */
-export const ALL_SCOPES = [
-  'company:read',
-  'campaigns:read',
-  'campaigns:write',
-  'tasks:read',
-  'tasks:write',
-  'submissions:read',
-  'submissions:review',
-  'datasets:read',
-  'billing:read',
-  'webhooks:read',
-  'webhooks:write',
-];
+/** Every scope an API key may have. */
+export const ALL_SCOPES: readonly string[] = API_KEY_SCOPES;
 
 export interface Fixture {
   /** The bearer token of each role (none for anonymous). */

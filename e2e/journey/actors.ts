@@ -355,7 +355,11 @@ export function journeyActors(client: GatewayClient, baseUrl: () => string) {
   }
 
   /** An API key of the company with `scopes`, exchanged for an access token. */
-  async function apiKeyToken(manager: Session, companyId: string, scopes: string[]): Promise<string> {
+  async function apiKeyToken(
+    manager: Session,
+    companyId: string,
+    scopes: readonly string[],
+  ): Promise<string> {
     const key = await call('POST', `/api/v1/companies/${companyId}/api-keys`, {
       token: manager.token,
       body: { name: 'journey dataset bot', scopes },
