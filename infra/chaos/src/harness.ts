@@ -4,6 +4,7 @@ import path from 'node:path';
 import pg from 'pg';
 import { type Session, journeyActors } from '../../../e2e/journey/actors.ts';
 import { workContent } from '../../../e2e/journey/work.ts';
+import { consumerBacklogs } from './backlog.ts';
 import { chaosClient } from './client.ts';
 import { type ChaosPlatform, chaosAdmin, startChaosPlatform } from './platform.ts';
 
@@ -229,7 +230,8 @@ async function drive(platform: ChaosPlatform, options: ChaosOptions, started: nu
     await Promise.all(judgeLoops);
     log('every submission final (or the settle time is up); waiting for the figures to stop changing');
     // Its own budget: the settle time may be spent on reaching final states.
-    await quiescence(q, Math.max(120_000, deadline - Date.now()), log);
+    // At least 4 minutes: a nak'ed event's redeliveries back off 1 s, 5 s, 30 s, then 2 minutes.
+    await quiescence(q, platform, Math.max(240_000, deadline - Date.now()), log);
     // Read again: a kill after the wait above must not have moved anything back.
     const after = await q<{ id: string; status: string }>(
       'submissions',
@@ -304,8 +306,17 @@ async function judgeLoop(
 
 type Query = <T>(service: string, text: string, values?: unknown[]) => Promise<T[]>;
 
-/** Waits until what every service has handled and written stops changing for 15 s. */
-async function quiescence(q: Query, timeoutMs: number, log: (line: string) => void): Promise<void> {
+/**
+ * Waits until what every service has handled and written stops changing for 15 s, with no
+ * unpublished outbox row and no message JetStream still holds for a consumer (pending, or given
+ * and unacknowledged: a nak'ed event waits out a backoff of up to 2 minutes without touching a table).
+ */
+async function quiescence(
+  q: Query,
+  platform: ChaosPlatform,
+  timeoutMs: number,
+  log: (line: string) => void,
+): Promise<void> {
   const fingerprint = async () => {
     const parts: string[] = [];
     for (const service of SERVICES) {
@@ -318,15 +329,33 @@ async function quiescence(q: Query, timeoutMs: number, log: (line: string) => vo
     }
     return parts.join(' ');
   };
+  const owed = async (): Promise<string | undefined> => {
+    const backlogs = await consumerBacklogs(platform.natsUrl, platform.dataDir, async (service) =>
+      (await q<{ consumer: string }>(service, 'select distinct consumer from inbox')).map((r) => r.consumer),
+    ).catch((error: unknown) => [{ consumer: `(${String(error)})`, pending: -1, ackPending: -1 }]);
+    const busy = backlogs.filter((b) => b.pending !== 0 || b.ackPending !== 0);
+    return busy.length ? busy.map((b) => `${b.consumer} ${b.pending}+${b.ackPending}`).join(', ') : undefined;
+  };
   const deadline = Date.now() + Math.max(timeoutMs, 30_000);
   let last = '';
+  let lastOwed: string | undefined;
   let stableSince = Date.now();
   for (;;) {
     const now = await fingerprint();
     if (now !== last) {
       last = now;
       stableSince = Date.now();
-    } else if (!now.includes('?') && !/\/[1-9]/.test(now) && Date.now() - stableSince >= 15_000) return;
+    } else if (!now.includes('?') && !/\/[1-9]/.test(now) && Date.now() - stableSince >= 15_000) {
+      const waiting = await owed();
+      if (!waiting) return;
+      if (Date.now() > deadline) {
+        log(`quiescence: consumers still owed messages when the time was up: ${waiting}`);
+        return;
+      }
+      if (waiting !== lastOwed)
+        log(`quiescence: tables still, but JetStream still holds (pending+unacked): ${waiting}`);
+      lastOwed = waiting;
+    }
     if (Date.now() > deadline) {
       log(`quiescence: still changing when the time was up (${now})`);
       return;
@@ -413,7 +442,8 @@ async function check(
     name: 'each approved submission paid exactly once',
     ok: unpaid.length + twice.length + paidRejected.length + lines.length + walletOff.length === 0,
     detail:
-      `${rewards.length} reward transfers for ${approved.length} approvals; unpaid ${unpaid.length}, paid other than once ${twice.length},` +
+      `${rewards.length} reward transfers for ${approved.length} approvals; unpaid ${unpaid.length}` +
+      `${unpaid.length ? ` (${unpaid.slice(0, 5).join(', ')})` : ''}, paid other than once ${twice.length},` +
       ` rejected but paid ${paidRejected.length}, doubled statement lines ${lines.length}, contributor wallets off ${walletOff.length} of ${expectedEarned.size}`,
   });
 

@@ -14,6 +14,8 @@ export const chaosAdmin = { email: 'chaos.admin@example.test', password: 'chaos-
 export interface ChaosPlatform {
   baseUrl: string;
   dataDir: string;
+  /** The runner's nats-server (each service's user and password are in `nats-passwords.json`). */
+  natsUrl: string;
   /** Superuser URL of a service's database, e.g. `databaseUrl('ledger')`. */
   databaseUrl(service: string): string;
   /** The pid of every process the runner runs now (runner-pids.json). */
@@ -100,6 +102,7 @@ export async function startChaosPlatform(
   return {
     baseUrl,
     dataDir,
+    natsUrl: `nats://127.0.0.1:${natsPort}`,
     logFile,
     databaseUrl: (service) =>
       `postgres://postgres:postgres@127.0.0.1:${pgPort}/tessera_${service.replaceAll('-', '_')}`,
