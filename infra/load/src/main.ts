@@ -521,7 +521,8 @@ async function waitReady(url: string): Promise<void> {
 
 /**
  * The steps between hand-in and credit, from each service's own timestamps (one machine, one clock):
- * submissions stores it (submitted_at), QC opens its case (created_at) and decides it (decided_at),
+ * submissions stores it (submitted_at), screens it (its validated event's outbox row: written, then
+ * published by the relay), QC opens its case (created_at) and decides it (decided_at),
  * submissions records the verdict (decided_at), the ledger books the reward (created_at).
  */
 async function whereTheTimeGoes(
@@ -547,9 +548,21 @@ async function whereTheTimeGoes(
       )
     ).rows.map((r) => [r.submission_id, r]),
   );
+  // The validated event between them: written by pre-validation, published by the relay.
+  const validated = new Map(
+    (
+      await submissionsDb.query<{ submission_id: string; created_at: Date; published_at: Date | null }>(
+        `select payload->'data'->>'submission_id' as submission_id, created_at, published_at from outbox
+          where type = 'submissions.submission.validated.v1' and payload->'data'->>'submission_id' = any($1::text[])`,
+        [ids],
+      )
+    ).rows.map((r) => [r.submission_id, r]),
+  );
   const steps: [string, number[]][] = [
     ['hand-in sent → stored by submissions', []],
-    ['stored → QC case opened (pre-validation, outbox, NATS)', []],
+    ['stored → screened (pre-validation)', []],
+    ['screened → published to NATS (outbox relay)', []],
+    ['published → QC case opened (NATS, QC consumer)', []],
     ['QC case opened → decided (golden)', []],
     ['QC decided → submissions approved (event)', []],
     ['submissions approved → ledger reward booked (event)', []],
@@ -557,11 +570,14 @@ async function whereTheTimeGoes(
   for (const id of ids) {
     const s = subs.get(id);
     const c = cases.get(id);
+    const v = validated.get(id);
     const end = credit.get(id);
-    if (!s || !c || !c.decided_at || !s.decided_at || end === undefined) continue;
+    if (!s || !c || !c.decided_at || !s.decided_at || !v?.published_at || end === undefined) continue;
     const points = [
       sent.get(id)!,
       s.submitted_at.getTime(),
+      v.created_at.getTime(),
+      v.published_at.getTime(),
       c.created_at.getTime(),
       c.decided_at.getTime(),
       s.decided_at.getTime(),

@@ -1,6 +1,6 @@
 import { buildEvent, type TaskInput } from '@tessera/contracts';
 import { appendToOutbox, type Clock, type Logger } from '@tessera/service-kit';
-import type { Kysely, Transaction } from 'kysely';
+import { type Kysely, sql, type Transaction } from 'kysely';
 import type { SubmissionsDB } from '../db/schema.ts';
 import type { SubmissionRow } from '../intake/repository.ts';
 import type { MediaStorage } from '../media/storage.ts';
@@ -70,6 +70,11 @@ async function screenOne(trx: Trx, deps: ScreeningDeps, row: SubmissionRow): Pro
 
 async function screen(trx: Trx, deps: ScreeningDeps, row: SubmissionRow): Promise<void> {
   const now = deps.clock();
+  // Hand-ins of one campaign are screened one at a time (across instances too): each compares
+  // itself with the hashes the others committed, so two copies screened at once cannot both pass.
+  await sql`select pg_advisory_xact_lock(hashtextextended(${`screening:${row.campaign_id}`}, 0))`.execute(
+    trx,
+  );
   // Only the first hand-in under a claim says how fast and how often someone works.
   if (row.revision === 1) await raiseFlags(trx, row, deps.fraud, now);
   const task = await trx
