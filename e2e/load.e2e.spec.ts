@@ -30,7 +30,14 @@ describe('npm run load, short form', () => {
       process.stdout.write(stdout);
       const { rows } = JSON.parse(await readFile(report, 'utf8')) as { rows: Row[] };
       const names = rows.map((r) => r.scenario);
-      for (const prefix of ['feed', 'claims', 'submissions', 'end to end', 'GET /.well-known/jwks.json on']) {
+      for (const prefix of [
+        'feed (',
+        'feed at',
+        'claims',
+        'submissions',
+        'end to end',
+        'GET /.well-known/jwks.json on',
+      ]) {
         expect(
           names.some((n) => n.startsWith(prefix)),
           `${prefix} in ${names.join(', ')}`,

@@ -2,7 +2,8 @@
  * `npm run load`: the platform under stress, through the gateway, with figures beside the machine's
  * CPU. Scenarios (each for --seconds):
  *   feed          GET /api/v1/tasks as real contributors, random filters, over --tasks active tasks and
- *                 --contributors contributors seeded in SQL into the tasks database (bench/seed.ts);
+ *                 --contributors contributors seeded in SQL into the tasks database (bench/seed.ts):
+ *                 flat out (its throughput), then paced at --feed-rate req/s (100; its latency target);
  *   claims        64 (--workers) contributors claiming tasks published through the API;
  *   submissions   the same contributors handing in those claims;
  *   end to end    claim + hand in a golden task (decided at once, no judges) until the ledger credits
@@ -53,6 +54,8 @@ const { values } = parseArgs({
     tasks: { type: 'string', default: '100000' },
     contributors: { type: 'string', default: '10000' },
     workers: { type: 'string', default: '64' },
+    /** The feed's steady rate, where its latency target is judged. */
+    'feed-rate': { type: 'string', default: '100' },
     /** Connections of the feed's and the gateway cost's load (autocannon). */
     connections: { type: 'string', default: '16' },
     gateway: { type: 'string' },
@@ -200,33 +203,53 @@ try {
         log(`${since()}: tasks holds ${counts.tasks} active tasks, ${counts.contributors} contributors`);
         const random = prng(42);
         let next = 0;
-        const cpu = cpuWindow();
-        const result = await autocannon({
-          url: baseUrl,
-          connections: CONNECTIONS,
-          duration: SECONDS,
-          requests: [
-            {
-              method: 'GET',
-              setupRequest: (req) => {
-                const who = contributors[next++ % contributors.length]!;
-                return {
-                  ...req,
-                  path: `/api/v1/tasks${feedQueryString(randomFilters(random))}`,
-                  headers: { authorization: `Bearer ${who.token}` },
-                };
+        const feed = (overallRate?: number) =>
+          autocannon({
+            url: baseUrl,
+            // Paced over at most 4: at 16 the same 100 req/s measured p99 119 ms against 32 ms over 4
+            // (each connection is paced on its own, so many of them send in bursts).
+            connections: overallRate ? Math.min(CONNECTIONS, 4) : CONNECTIONS,
+            duration: SECONDS,
+            ...(overallRate ? { overallRate } : {}),
+            requests: [
+              {
+                method: 'GET',
+                setupRequest: (req) => {
+                  const who = contributors[next++ % contributors.length]!;
+                  return {
+                    ...req,
+                    path: `/api/v1/tasks${feedQueryString(randomFilters(random))}`,
+                    headers: { authorization: `Bearer ${who.token}` },
+                  };
+                },
               },
-            },
-          ],
-        });
+            ],
+          });
+        // As fast as it goes (the most it serves; latency is then queueing), then at a steady rate
+        // below that, where the latency target applies.
+        let cpu = cpuWindow();
+        const flat = await feed();
         rows.push(
           cannonRow(
-            `feed (${TASKS} tasks, ${CONTRIBUTORS} users)`,
-            result,
+            `feed (${TASKS} tasks, ${CONTRIBUTORS} users), flat out`,
+            flat,
+            cpu.end(),
+            '-',
+            () => null,
+            `${CONNECTIONS} connections, ${contributors.length} real contributors' tokens, random filters`,
+          ),
+        );
+        const rate = Number(values['feed-rate']);
+        cpu = cpuWindow();
+        const steady = await feed(rate);
+        rows.push(
+          cannonRow(
+            `feed at ${rate} req/s`,
+            steady,
             cpu.end(),
             'p99 < 25 ms',
             (r) => r.p99 < 25,
-            `${CONNECTIONS} connections, ${contributors.length} real contributors' tokens, random filters`,
+            `the same requests, paced at ${rate} req/s over ${Math.min(CONNECTIONS, 4)} connections (--feed-rate)`,
           ),
         );
       } finally {
@@ -485,7 +508,7 @@ function cannonRow(
   result: autocannon.Result,
   cpu: { busyPct: number; load1: number },
   target: string,
-  met: (row: Row) => boolean,
+  met: (row: Row) => boolean | null,
   note: string,
 ): Row {
   const row: Row = {
