@@ -206,6 +206,7 @@ export const MATRIX: Row[] = [
     ['GET /api/v1/admin/ledger/promotions',                                                  '401 403 403 403 403 403 403 403 403 401 ok'],
     ['GET /api/v1/admin/ledger/dead-letters',                                                '401 403 403 403 403 403 403 403 403 401 ok'],
     ['POST /api/v1/admin/ledger/dead-letters/{id}/replay',                                   '401 403 403 403 403 403 403 403 403 401 nf'],
+    ['POST /api/v1/admin/ledger/dead-letters/{id}/dismiss',                                  '401 403 403 403 403 403 403 403 403 401 nf'],
   ]),
   ...service('payouts', [
     ['POST /api/v1/payout-methods',                                                          '401 ok  ok  ok  403 403 403 403 403 401 ok'],
@@ -223,6 +224,7 @@ export const MATRIX: Row[] = [
     ['GET /api/v1/admin/withdrawals/export',                                                 '401 403 403 403 403 403 403 403 403 401 ok'],
     ['GET /api/v1/admin/payouts/dead-letters',                                               '401 403 403 403 403 403 403 403 403 401 ok'],
     ['POST /api/v1/admin/payouts/dead-letters/{id}/replay',                                  '401 403 403 403 403 403 403 403 403 401 nf'],
+    ['POST /api/v1/admin/payouts/dead-letters/{id}/dismiss',                                 '401 403 403 403 403 403 403 403 403 401 nf'],
   ]),
   ...service('qc', [
     ['GET /api/v1/reviews/next',                                                             '401 403 403 ok  403 403 403 403 403 401 ok'],
@@ -253,6 +255,7 @@ export const MATRIX: Row[] = [
     ['GET /api/v1/media/{id}/content',                                                       '401 ok  hid ok  ok  ok  hid ok  hid 401 ok'],
     ['GET /api/v1/admin/submissions/dead-letters',                                           '401 403 403 403 403 403 403 403 403 401 ok'],
     ['POST /api/v1/admin/submissions/dead-letters/{id}/replay',                              '401 403 403 403 403 403 403 403 403 401 nf'],
+    ['POST /api/v1/admin/submissions/dead-letters/{id}/dismiss',                             '401 403 403 403 403 403 403 403 403 401 nf'],
   ]),
   ...service('tasks', [
     ['POST /api/v1/campaigns',                                                               '401 403 403 403 ok  403 hid ok  hid 401 ok'],
@@ -280,6 +283,7 @@ export const MATRIX: Row[] = [
     ['GET /api/v1/assignments/{id}',                                                         '401 ok  hid hid hid hid hid hid hid 401 ok'],
     ['GET /api/v1/admin/tasks/dead-letters',                                                 '401 403 403 403 403 403 403 403 403 401 ok'],
     ['POST /api/v1/admin/tasks/dead-letters/{id}/replay',                                    '401 403 403 403 403 403 403 403 403 401 nf'],
+    ['POST /api/v1/admin/tasks/dead-letters/{id}/dismiss',                                   '401 403 403 403 403 403 403 403 403 401 nf'],
   ]),
 ];
 

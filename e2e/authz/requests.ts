@@ -175,6 +175,10 @@ export const REQUESTS: Record<string, Build> = {
   'GET /api/v1/admin/ledger/dead-letters': () => p('/api/v1/admin/ledger/dead-letters'),
   'POST /api/v1/admin/ledger/dead-letters/{id}/replay': () =>
     p(`/api/v1/admin/ledger/dead-letters/${NO_LETTER}/replay`),
+  'POST /api/v1/admin/ledger/dead-letters/{id}/dismiss': () =>
+    p(`/api/v1/admin/ledger/dead-letters/${NO_LETTER}/dismiss`, {
+      reason: 'explained by the authorization matrix',
+    }),
 
   // payouts
   'POST /api/v1/payout-methods': () =>
@@ -199,6 +203,10 @@ export const REQUESTS: Record<string, Build> = {
   'GET /api/v1/admin/payouts/dead-letters': () => p('/api/v1/admin/payouts/dead-letters'),
   'POST /api/v1/admin/payouts/dead-letters/{id}/replay': () =>
     p(`/api/v1/admin/payouts/dead-letters/${NO_LETTER}/replay`),
+  'POST /api/v1/admin/payouts/dead-letters/{id}/dismiss': () =>
+    p(`/api/v1/admin/payouts/dead-letters/${NO_LETTER}/dismiss`, {
+      reason: 'explained by the authorization matrix',
+    }),
 
   // qc
   'GET /api/v1/reviews/next': () => p('/api/v1/reviews/next?type=rlhf'),
@@ -239,6 +247,10 @@ export const REQUESTS: Record<string, Build> = {
   'GET /api/v1/admin/submissions/dead-letters': () => p('/api/v1/admin/submissions/dead-letters'),
   'POST /api/v1/admin/submissions/dead-letters/{id}/replay': () =>
     p(`/api/v1/admin/submissions/dead-letters/${NO_LETTER}/replay`),
+  'POST /api/v1/admin/submissions/dead-letters/{id}/dismiss': () =>
+    p(`/api/v1/admin/submissions/dead-letters/${NO_LETTER}/dismiss`, {
+      reason: 'explained by the authorization matrix',
+    }),
 
   // tasks
   'POST /api/v1/campaigns': (fx) =>
@@ -292,6 +304,10 @@ export const REQUESTS: Record<string, Build> = {
   'GET /api/v1/admin/tasks/dead-letters': () => p('/api/v1/admin/tasks/dead-letters'),
   'POST /api/v1/admin/tasks/dead-letters/{id}/replay': () =>
     p(`/api/v1/admin/tasks/dead-letters/${NO_LETTER}/replay`),
+  'POST /api/v1/admin/tasks/dead-letters/{id}/dismiss': () =>
+    p(`/api/v1/admin/tasks/dead-letters/${NO_LETTER}/dismiss`, {
+      reason: 'explained by the authorization matrix',
+    }),
 };
 
 /**

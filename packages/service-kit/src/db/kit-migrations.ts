@@ -66,6 +66,24 @@ export const kitMigrations: Record<string, Migration> = {
       await sql`create index revoked_principals_expiry on revoked_principals (tokens_expire_by)`.execute(db);
     },
   },
+  // An operator may close a dead letter without replaying it, saying why (who and when are kept):
+  // "zero dead letters, or each one explained".
+  '0003_dead_letter_dismissal': {
+    async up(db: Kysely<unknown>) {
+      await sql`alter table dead_letters
+        add column dismissed_at timestamptz,
+        add column dismissed_by text,
+        add column dismiss_reason text,
+        add constraint dead_letters_closed_once check (replayed_at is null or dismissed_at is null),
+        add constraint dead_letters_dismissal_complete check (
+          (dismissed_at is null) = (dismissed_by is null) and (dismissed_at is null) = (dismiss_reason is null))`.execute(
+        db,
+      );
+      await sql`drop index dead_letters_open`.execute(db);
+      await sql`create index dead_letters_open on dead_letters (consumer, id)
+        where replayed_at is null and dismissed_at is null`.execute(db);
+    },
+  },
 };
 
 export interface OutboxTable {
@@ -99,6 +117,9 @@ export interface DeadLetterTable {
   deliveries: number;
   failed_at: Generated<Date>;
   replayed_at: ColumnType<Date | null, never, Date>;
+  dismissed_at: ColumnType<Date | null, never, Date>;
+  dismissed_by: ColumnType<string | null, never, string>;
+  dismiss_reason: ColumnType<string | null, never, string>;
 }
 
 export interface RevokedPrincipalsTable {

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { buildEvent, streamFor, subjectFor, type TesseraEvent } from '@tessera/contracts';
 import { type Kysely, sql } from 'kysely';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, inject, it } from 'vitest';
@@ -243,6 +244,73 @@ describe('event consumer', () => {
     expect(await applied('flaky')).toBe(1);
     const open = await app.inject({ url: '/api/v1/admin/diagnostics/dead-letters', headers: admin });
     expect(open.json().dead_letters).toEqual([]);
+    await app.close();
+  });
+
+  it('lets an admin dismiss a dead letter, saying why, which then is closed for good', async () => {
+    const consumer = await startConsumer({ maxDeliver: 2, backoffMs: [30] });
+    const doomed = probe('doomed', 'fail');
+    await publish(doomed);
+    const letter = await waitFor(() =>
+      db.selectFrom('dead_letters').selectAll().where('event_id', '=', doomed.id).executeTakeFirst(),
+    );
+    const issuer = await createTestIssuer();
+    const app = await createHttpApp({
+      name: 'diagnostics',
+      logger,
+      tokens: createTokenVerifier({ jwks: issuer.jwks, issuer: issuer.issuer, audience: issuer.audience }),
+    });
+    registerDeadLetterRoutes(app, { service: 'diagnostics', db, consumers: [consumer] });
+    const adminId = randomUUID();
+    const admin = { authorization: `Bearer ${await issuer.token({ role: 'admin', sub: adminId })}` };
+    const contributor = { authorization: `Bearer ${await issuer.token({ role: 'contributor' })}` };
+    const dismiss = (headers: Record<string, string>, body: unknown, id: number = letter.id) =>
+      app.inject({
+        method: 'POST',
+        url: `/api/v1/admin/diagnostics/dead-letters/${id}/dismiss`,
+        headers,
+        payload: body as object,
+      });
+    const reason = 'probe written to fail on purpose; nothing to apply';
+
+    expect((await dismiss(contributor, { reason })).statusCode).toBe(403);
+    const short = await dismiss(admin, { reason: '   meh    ' });
+    expect([short.statusCode, short.json().code]).toEqual([400, 'VALIDATION_FAILED']);
+    const missing = await dismiss(admin, { reason }, 999_999_999);
+    expect([missing.statusCode, missing.json().code]).toEqual([404, 'DEAD_LETTER_NOT_FOUND']);
+
+    const dismissed = await dismiss(admin, { reason: `  ${reason}  ` });
+    expect(dismissed.statusCode).toBe(200);
+    expect(dismissed.json().dead_letter).toMatchObject({
+      id: letter.id,
+      dismissed_by: adminId,
+      dismiss_reason: reason,
+    });
+    expect(dismissed.json().dead_letter.dismissed_at).not.toBeNull();
+
+    // Closed: not listed as open, listed with the closed ones, neither replayed nor dismissed again.
+    const open = await app.inject({ url: '/api/v1/admin/diagnostics/dead-letters', headers: admin });
+    expect(open.json().dead_letters).toEqual([]);
+    const all = await app.inject({
+      url: '/api/v1/admin/diagnostics/dead-letters?include_replayed=true',
+      headers: admin,
+    });
+    expect(all.json().dead_letters.map((l: { id: number }) => l.id)).toContain(letter.id);
+    const replay = await app.inject({
+      method: 'POST',
+      url: `/api/v1/admin/diagnostics/dead-letters/${letter.id}/replay`,
+      headers: admin,
+    });
+    expect([replay.statusCode, replay.json().code]).toEqual([409, 'ALREADY_DISMISSED']);
+    const again = await dismiss(admin, { reason });
+    expect([again.statusCode, again.json().code]).toEqual([409, 'ALREADY_DISMISSED']);
+    expect(await applied('doomed')).toBe(0);
+
+    // The store itself refuses a letter both replayed and dismissed.
+    await expect(
+      db.updateTable('dead_letters').set({ replayed_at: new Date() }).where('id', '=', letter.id).execute(),
+    ).rejects.toThrow(/dead_letters_closed_once/);
+    await db.deleteFrom('dead_letters').execute();
     await app.close();
   });
 

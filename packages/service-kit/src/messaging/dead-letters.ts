@@ -3,7 +3,7 @@ import type { Kysely, Selectable } from 'kysely';
 import { z } from 'zod';
 import type { DeadLetterTable, KitTables } from '../db/kit-migrations.ts';
 import type { HttpApp } from '../http/app.ts';
-import { requireRole } from '../http/auth.ts';
+import { principalOf, requireRole } from '../http/auth.ts';
 import { refusal } from '../refusal.ts';
 import type { EventConsumer } from './consumer.ts';
 
@@ -19,7 +19,8 @@ export async function listDeadLetters(
     .orderBy('id')
     .limit(query.limit ?? 50);
   if (query.consumer) select = select.where('consumer', '=', query.consumer);
-  if (!query.includeReplayed) select = select.where('replayed_at', 'is', null);
+  if (!query.includeReplayed)
+    select = select.where('replayed_at', 'is', null).where('dismissed_at', 'is', null);
   if (query.after !== undefined) select = select.where('id', '>', query.after);
   return select.execute();
 }
@@ -39,6 +40,12 @@ export async function replayDeadLetter<DB extends KitTables>(
   if (!letter) throw refusal('not_found', 'DEAD_LETTER_NOT_FOUND', `No dead letter ${id}.`);
   if (letter.replayed_at)
     throw refusal('conflict', 'ALREADY_REPLAYED', `Dead letter ${id} was already replayed.`);
+  if (letter.dismissed_at)
+    throw refusal(
+      'conflict',
+      'ALREADY_DISMISSED',
+      `Dead letter ${id} was dismissed: ${letter.dismiss_reason}`,
+    );
   const consumer = consumers.find((c) => c.name === letter.consumer);
   if (!consumer)
     throw refusal('conflict', 'CONSUMER_NOT_HERE', `Consumer ${letter.consumer} does not run here.`);
@@ -67,8 +74,41 @@ export async function replayDeadLetter<DB extends KitTables>(
   } catch (error) {
     return fail('HANDLER_FAILED', error);
   }
-  await db.updateTable('dead_letters').set({ replayed_at: new Date() }).where('id', '=', id).execute();
+  // Dismissed meanwhile by another operator: it stays dismissed (the inbox kept the effect single).
+  await db
+    .updateTable('dead_letters')
+    .set({ replayed_at: new Date() })
+    .where('id', '=', id)
+    .where('dismissed_at', 'is', null)
+    .execute();
   return { outcome: applied ? 'applied' : 'duplicate' };
+}
+
+/**
+ * Closes a dead letter without replaying it: its event is known and will never be applied (a
+ * duplicate from a bug since fixed, an event for something deleted), and `reason` says so. Who and
+ * when are kept with it. Only an open letter may be dismissed; the update is conditional, so a
+ * racing replay or dismissal finds it closed.
+ */
+export async function dismissDeadLetter(
+  db: Kysely<KitTables>,
+  id: number,
+  dismissal: { by: string; reason: string },
+): Promise<DeadLetter> {
+  const dismissed = await db
+    .updateTable('dead_letters')
+    .set({ dismissed_at: new Date(), dismissed_by: dismissal.by, dismiss_reason: dismissal.reason })
+    .where('id', '=', id)
+    .where('replayed_at', 'is', null)
+    .where('dismissed_at', 'is', null)
+    .returningAll()
+    .executeTakeFirst();
+  if (dismissed) return dismissed;
+  const letter = await db.selectFrom('dead_letters').selectAll().where('id', '=', id).executeTakeFirst();
+  if (!letter) throw refusal('not_found', 'DEAD_LETTER_NOT_FOUND', `No dead letter ${id}.`);
+  if (letter.replayed_at)
+    throw refusal('conflict', 'ALREADY_REPLAYED', `Dead letter ${id} was already replayed.`);
+  throw refusal('conflict', 'ALREADY_DISMISSED', `Dead letter ${id} was already dismissed.`);
 }
 
 const deadLetterSchema = z.object({
@@ -84,9 +124,12 @@ const deadLetterSchema = z.object({
   deliveries: z.number().int(),
   failed_at: z.date(),
   replayed_at: z.date().nullable(),
+  dismissed_at: z.date().nullable(),
+  dismissed_by: z.string().nullable(),
+  dismiss_reason: z.string().nullable(),
 });
 
-/** Operator routes: list dead letters and replay one. Admins only. */
+/** Operator routes: list dead letters, replay one, or dismiss one saying why. Admins only. */
 export function registerDeadLetterRoutes<DB extends KitTables>(
   app: HttpApp,
   options: { service: string; db: Kysely<DB>; consumers: readonly EventConsumer<DB>[] },
@@ -101,7 +144,8 @@ export function registerDeadLetterRoutes<DB extends KitTables>(
       preHandler: requireRole('admin'),
       schema: {
         tags,
-        summary: 'List dead-lettered events',
+        summary:
+          'List dead-lettered events (open ones; include_replayed=true adds the replayed and dismissed)',
         security: [{ bearerAuth: [] }],
         querystring: z.object({
           consumer: z.string().max(100).optional(),
@@ -140,5 +184,31 @@ export function registerDeadLetterRoutes<DB extends KitTables>(
       },
     },
     async (request) => replayDeadLetter(db, options.consumers, request.params.id),
+  );
+
+  app.post(
+    `${base}/:id/dismiss`,
+    {
+      preHandler: requireRole('admin'),
+      schema: {
+        tags,
+        summary: 'Close a dead letter without replaying it, saying why',
+        security: [{ bearerAuth: [] }],
+        params: z.object({ id: z.coerce.number().int().positive() }),
+        body: z.object({ reason: z.string().trim().min(10).max(1_000) }),
+        response: { 200: z.object({ dead_letter: deadLetterSchema }) },
+      },
+    },
+    async (request) => {
+      const dismissed = await dismissDeadLetter(db, request.params.id, {
+        by: principalOf(request).userId,
+        reason: request.body.reason,
+      });
+      request.log.warn(
+        { dead_letter: dismissed.id, event_id: dismissed.event_id, consumer: dismissed.consumer },
+        'dead letter dismissed without replay',
+      );
+      return { dead_letter: dismissed };
+    },
   );
 }
