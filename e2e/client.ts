@@ -14,14 +14,46 @@ export const show = (reply: Reply) => `${reply.status} ${JSON.stringify(reply.bo
 export const usd = (amount: number) => ({ amount, currency: 'USD' });
 
 export interface GatewayClient {
-  call(
-    method: string,
-    path: string,
-    options?: { body?: unknown; token?: string; key?: string },
-  ): Promise<Reply>;
+  call(method: string, path: string, options?: CallOptions): Promise<Reply>;
   /** Polls `probe` until it gives a value; fails with the platform's output after `timeoutMs`. */
   waitFor<T>(what: string, timeoutMs: number, probe: () => Promise<T | undefined>): Promise<T>;
   logIn(email: string, password: string): Promise<{ userId: string; token: string }>;
+}
+
+export interface CallOptions {
+  body?: unknown;
+  token?: string;
+  key?: string;
+}
+
+/**
+ * One JSON call: a body as JSON, a bearer token, an Idempotency-Key; the reply's body parsed (an
+ * empty one as `{}`, one that is not JSON as `{ text }`). Transport errors are thrown.
+ */
+export async function requestJson(
+  baseUrl: string,
+  method: string,
+  path: string,
+  options: CallOptions & { timeoutMs?: number } = {},
+): Promise<Reply> {
+  const response = await fetch(`${baseUrl}${path}`, {
+    method,
+    headers: {
+      ...(options.body !== undefined ? { 'content-type': 'application/json' } : {}),
+      ...(options.token ? { authorization: `Bearer ${options.token}` } : {}),
+      ...(options.key ? { 'idempotency-key': options.key } : {}),
+    },
+    ...(options.body !== undefined ? { body: JSON.stringify(options.body) } : {}),
+    ...(options.timeoutMs ? { signal: AbortSignal.timeout(options.timeoutMs) } : {}),
+  });
+  const text = await response.text();
+  let body: unknown = {};
+  try {
+    body = text ? (JSON.parse(text) as unknown) : {};
+  } catch {
+    body = { text };
+  }
+  return { status: response.status, body };
 }
 
 /** A client of the platform's gateway; `platform()` is read at each call (specs start it in beforeAll). */
@@ -34,19 +66,8 @@ export function gatewayClient(platform: () => Platform): GatewayClient {
       await new Promise((resolve) => setTimeout(resolve, 1_000 * Math.min(attempt, 5)));
     }
   };
-  const once: GatewayClient['call'] = async (method, path, options = {}) => {
-    const response = await fetch(`${platform().baseUrl}${path}`, {
-      method,
-      headers: {
-        ...(options.body !== undefined ? { 'content-type': 'application/json' } : {}),
-        ...(options.token ? { authorization: `Bearer ${options.token}` } : {}),
-        ...(options.key ? { 'idempotency-key': options.key } : {}),
-      },
-      ...(options.body !== undefined ? { body: JSON.stringify(options.body) } : {}),
-    });
-    const text = await response.text();
-    return { status: response.status, body: text ? (JSON.parse(text) as unknown) : {} };
-  };
+  const once: GatewayClient['call'] = (method, path, options = {}) =>
+    requestJson(platform().baseUrl, method, path, options);
   return {
     call,
     async waitFor(what, timeoutMs, probe) {

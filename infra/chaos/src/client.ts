@@ -1,4 +1,4 @@
-import type { GatewayClient, Reply } from '../../../e2e/client.ts';
+import { type CallOptions, type GatewayClient, type Reply, requestJson } from '../../../e2e/client.ts';
 
 /**
  * A client of the gateway for a platform under fire: a call that meets a dead connection, a
@@ -28,34 +28,8 @@ export function retryDelay(attempt: number): number {
 export function chaosClient(baseUrl: string, patienceMs = 180_000): ChaosClient {
   let retries = 0;
   let serverErrors = 0;
-  const once = async (
-    method: string,
-    path: string,
-    options: { body?: unknown; token?: string; key?: string },
-  ): Promise<Reply | undefined> => {
-    try {
-      const response = await fetch(`${baseUrl}${path}`, {
-        method,
-        headers: {
-          ...(options.body !== undefined ? { 'content-type': 'application/json' } : {}),
-          ...(options.token ? { authorization: `Bearer ${options.token}` } : {}),
-          ...(options.key ? { 'idempotency-key': options.key } : {}),
-        },
-        ...(options.body !== undefined ? { body: JSON.stringify(options.body) } : {}),
-        signal: AbortSignal.timeout(30_000),
-      });
-      const text = await response.text();
-      let body: unknown = {};
-      try {
-        body = text ? (JSON.parse(text) as unknown) : {};
-      } catch {
-        body = { text };
-      }
-      return { status: response.status, body };
-    } catch {
-      return undefined;
-    }
-  };
+  const once = (method: string, path: string, options: CallOptions): Promise<Reply | undefined> =>
+    requestJson(baseUrl, method, path, { ...options, timeoutMs: 30_000 }).catch(() => undefined);
   const call: GatewayClient['call'] = async (method, path, options = {}) => {
     const deadline = Date.now() + patienceMs;
     for (let attempt = 1; ; attempt++) {
