@@ -234,4 +234,13 @@ export const tasksMigrations: Record<string, Migration> = {
         where status = 'active'`.execute(db);
     },
   },
+  // Every claim asks, under the campaign's lock, what its cheapest open task holds
+  // (campaigns/repository.ts:cheapestOpenHold): walked in hold order, index only.
+  '0007_tasks_open_by_hold': {
+    async up(db: Kysely<unknown>) {
+      await sql`
+        create index tasks_open_by_hold on tasks (campaign_id, claim_hold_amount)
+        include (slots_taken, max_submissions) where status = 'active'`.execute(db);
+    },
+  },
 };
