@@ -19,6 +19,15 @@ export const defaultStanding: ContributorStanding = {
   country: null,
 };
 
+/**
+ * The trust a task asks for when its publisher says nothing. Trust starts at 5.0 and a rejection
+ * costs 0.15 (engagement's standing/trust.ts): at 5.0, one rejected first hand-in shut a newcomer out
+ * of every default task for good (no task left to earn trust back with; a chaos run saw 390 of 1,000
+ * claims refused TRUST_TOO_LOW). At 3.0, a contributor is shut out only after about a dozen more
+ * rejections than an approval rate of 75 % would earn; publishers may still ask for more.
+ */
+export const DEFAULT_MIN_TRUST_SCORE = 3;
+
 export interface TaskRequirements {
   min_level: number;
   min_trust_score: number;

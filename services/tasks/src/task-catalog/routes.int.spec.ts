@@ -105,6 +105,35 @@ const contributorToken = async () => {
 };
 
 describe('POST /api/v1/tasks', () => {
+  it('asks for trust 3.0 when the publisher says nothing: a newcomer with a rejection may still claim it', async () => {
+    const { id: campaignId, manager } = await campaignWithManager();
+    const created = await t.inject({
+      method: 'POST',
+      url: '/api/v1/tasks',
+      token: manager,
+      body: taskBody(campaignId),
+    });
+    expect(created.status, JSON.stringify(created.body)).toBe(201);
+    expect(created.body.task.min_trust_score).toBe(3);
+    // Trust starts at 5.0; one rejection takes 0.15 off.
+    const once = await t.fixtures.contributor({ level: 1, trust_score: 4.85 });
+    const claimed = await t.inject({
+      method: 'POST',
+      url: `/api/v1/tasks/${created.body.task.id}/claim`,
+      token: await t.token({ sub: once.user_id, role: 'contributor' }),
+    });
+    expect(claimed.status, JSON.stringify(claimed.body)).toBe(201);
+    // Below it, the refusal names trust.
+    const low = await t.fixtures.contributor({ level: 1, trust_score: 2.9 });
+    const refused = await t.inject({
+      method: 'POST',
+      url: `/api/v1/tasks/${created.body.task.id}/claim`,
+      token: await t.token({ sub: low.user_id, role: 'contributor' }),
+    });
+    expect(refused.status).toBe(403);
+    expect(refused.body.reasons).toContain('TRUST_TOO_LOW');
+  });
+
   it.each(taskTypes)(
     'publishes a %s task with its typed input, and announces the full snapshot',
     async (type) => {
@@ -134,7 +163,7 @@ describe('POST /api/v1/tasks', () => {
         judges_required: 3,
         judge_fee: usd(0),
         max_judges: 5,
-        min_trust_score: 5,
+        min_trust_score: 3,
         min_level: 1,
         required_languages: ['es', 'en'],
         regions: ['NG', 'KE'],
@@ -167,7 +196,7 @@ describe('POST /api/v1/tasks', () => {
         judges_required: 3,
         judge_fee: usd(0),
         max_judges: 5,
-        min_trust_score: 5,
+        min_trust_score: 3,
         min_level: 1,
         required_languages: ['es', 'en'],
         regions: ['NG', 'KE'],

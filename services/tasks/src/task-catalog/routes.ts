@@ -20,7 +20,7 @@ import { z } from 'zod';
 import { findCampaign } from '../campaigns/index.ts';
 import type { RouteDeps } from '../context.ts';
 import type { TasksDB } from '../db/schema.ts';
-import { isInvited } from '../eligibility/index.ts';
+import { DEFAULT_MIN_TRUST_SCORE, isInvited } from '../eligibility/index.ts';
 import { taskAccess } from './access.ts';
 import { hasOneDecimal } from './content.ts';
 import { archiveTask, checkTask, editTask, publishTask, taskNotFound } from './handle.ts';
@@ -52,7 +52,7 @@ const editableFields = {
     .min(0)
     .max(10)
     .refine(hasOneDecimal, 'must have at most one decimal')
-    .default(5),
+    .default(DEFAULT_MIN_TRUST_SCORE),
   min_level: z.number().int().min(1).max(1000).default(1),
   /** BCP 47 tags; kept as primary subtags, lower case (`es-MX` → `es`). */
   required_languages: z.array(languageTag.max(35)).max(20).default([]),
