@@ -72,7 +72,9 @@ export async function startPlatform(
       (r) => r.ok,
       () => false,
     );
-    if (ok) break;
+    // And the runner says so: until its "ready:" line it treats a child's death as a failed start
+    // (and stops everything) rather than a crash to restart.
+    if (ok && /\bready: http/.test(output)) break;
     if (Date.now() > deadline) {
       child.kill('SIGKILL');
       throw new Error(`the platform did not come up in ${timeoutMs} ms:\n${output}`);

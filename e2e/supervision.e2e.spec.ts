@@ -51,7 +51,8 @@ describe('the runner supervises its children', () => {
 
     let seenDown = false;
     let restarted: number | undefined;
-    const deadline = Date.now() + 60_000;
+    // Within the test's own timeout, so that a failure shows the runner's output.
+    const deadline = Date.now() + 45_000;
     for (;;) {
       const now = await probe();
       if (now.status === 502 || now.status === 0) seenDown = true;
@@ -73,5 +74,5 @@ describe('the runner supervises its children', () => {
     for (const [name, pid] of Object.entries(before)) if (name !== 'tasks') expect(after[name]).toBe(pid);
     const ready = await fetch(`${platform.baseUrl}/readyz`);
     expect(ready.status).toBe(200);
-  });
+  }, 90_000);
 });

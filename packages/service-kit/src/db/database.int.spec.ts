@@ -92,7 +92,10 @@ describe('a request whose database cannot be reached', () => {
       await sql`select pg_sleep(5)`.execute(up);
       return { slept: true };
     });
-    app.get('/bad-sql', async () => sql`select * from no_such_table`.execute(up));
+    // Its own pool: the one above lost its only connection to the terminate, and may hand that dead
+    // client out once more before it learns so (a 503, rightly).
+    const other = createDatabase<Record<string, never>>(database.url, { max: 1 });
+    app.get('/bad-sql', async () => sql`select * from no_such_table`.execute(other));
     try {
       const refused = await app.inject({ url: '/down' });
       expect([refused.statusCode, refused.json().code]).toEqual([503, 'SERVICE_UNAVAILABLE']);
@@ -110,7 +113,7 @@ describe('a request whose database cannot be reached', () => {
       expect([bad.statusCode, bad.json().code]).toEqual([500, 'INTERNAL_ERROR']);
     } finally {
       await app.close();
-      await Promise.all([down.destroy(), up.destroy()]);
+      await Promise.all([down.destroy(), up.destroy(), other.destroy()]);
     }
   });
 });

@@ -51,6 +51,9 @@ interface EventRow {
 
 type AppendRow = { request_index: number; last_revision: number | string };
 
+/** The longest pause between looks while committed events wait behind an older open transaction. */
+const HELD_BACK_MAX_MS = 100;
+
 // xid8 and bigint are at most 20 decimal digits: fixed width makes checkpoints sort as they order.
 const CHECKPOINT = /^(\d{20})\.(\d{20})$/;
 
@@ -190,9 +193,11 @@ export async function createPostgresEventStore(options: PostgresEventStoreOption
         continue;
       }
       // Events committed behind an older open transaction bring no new commit to wake on: look
-      // again within milliseconds (doubling up to the poll interval) rather than at the next poll.
+      // again within milliseconds, doubling up to HELD_BACK_MAX_MS, rather than at the next poll.
+      // The horizon is the whole cluster's: another database's long transaction holds these back
+      // too, and doubling up to the poll interval left them waiting long after it ended.
       if (await heldBack(after)) {
-        heldBackWait = Math.min(pollIntervalMs, Math.max(2, heldBackWait * 2));
+        heldBackWait = Math.min(pollIntervalMs, HELD_BACK_MAX_MS, Math.max(2, heldBackWait * 2));
         await listener.next(heldBackWait, signal);
         continue;
       }
