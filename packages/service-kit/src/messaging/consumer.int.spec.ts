@@ -99,6 +99,18 @@ afterAll(async () => {
   await drop?.();
 });
 
+/** The dead-letter routes of `consumer` on an app of their own, with the issuer of its tokens. */
+async function deadLetterApp(consumer: EventConsumer<TestDB>) {
+  const issuer = await createTestIssuer();
+  const app = await createHttpApp({
+    name: 'diagnostics',
+    logger,
+    tokens: createTokenVerifier({ jwks: issuer.jwks, issuer: issuer.issuer, audience: issuer.audience }),
+  });
+  registerDeadLetterRoutes(app, { service: 'diagnostics', db, consumers: [consumer] });
+  return { issuer, app };
+}
+
 describe('event consumer', () => {
   it('applies an event once even when it is delivered twice', async () => {
     await startConsumer();
@@ -207,13 +219,7 @@ describe('event consumer', () => {
       .where('id', '=', letter.id)
       .execute();
 
-    const issuer = await createTestIssuer();
-    const app = await createHttpApp({
-      name: 'diagnostics',
-      logger,
-      tokens: createTokenVerifier({ jwks: issuer.jwks, issuer: issuer.issuer, audience: issuer.audience }),
-    });
-    registerDeadLetterRoutes(app, { service: 'diagnostics', db, consumers: [consumer] });
+    const { issuer, app } = await deadLetterApp(consumer);
     const admin = { authorization: `Bearer ${await issuer.token({ role: 'admin' })}` };
     const contributor = { authorization: `Bearer ${await issuer.token({ role: 'contributor' })}` };
 
@@ -254,13 +260,7 @@ describe('event consumer', () => {
     const letter = await waitFor(() =>
       db.selectFrom('dead_letters').selectAll().where('event_id', '=', doomed.id).executeTakeFirst(),
     );
-    const issuer = await createTestIssuer();
-    const app = await createHttpApp({
-      name: 'diagnostics',
-      logger,
-      tokens: createTokenVerifier({ jwks: issuer.jwks, issuer: issuer.issuer, audience: issuer.audience }),
-    });
-    registerDeadLetterRoutes(app, { service: 'diagnostics', db, consumers: [consumer] });
+    const { issuer, app } = await deadLetterApp(consumer);
     const adminId = randomUUID();
     const admin = { authorization: `Bearer ${await issuer.token({ role: 'admin', sub: adminId })}` };
     const contributor = { authorization: `Bearer ${await issuer.token({ role: 'contributor' })}` };

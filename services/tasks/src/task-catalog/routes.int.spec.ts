@@ -116,20 +116,18 @@ describe('POST /api/v1/tasks', () => {
     expect(created.status, JSON.stringify(created.body)).toBe(201);
     expect(created.body.task.min_trust_score).toBe(3);
     // Trust starts at 5.0; one rejection takes 0.15 off.
-    const once = await t.fixtures.contributor({ level: 1, trust_score: 4.85 });
-    const claimed = await t.inject({
-      method: 'POST',
-      url: `/api/v1/tasks/${created.body.task.id}/claim`,
-      token: await t.token({ sub: once.user_id, role: 'contributor' }),
-    });
+    const claimAs = async (trust_score: number) => {
+      const { user_id } = await t.fixtures.contributor({ level: 1, trust_score });
+      return t.inject({
+        method: 'POST',
+        url: `/api/v1/tasks/${created.body.task.id}/claim`,
+        token: await t.token({ sub: user_id, role: 'contributor' }),
+      });
+    };
+    const claimed = await claimAs(4.85);
     expect(claimed.status, JSON.stringify(claimed.body)).toBe(201);
     // Below it, the refusal names trust.
-    const low = await t.fixtures.contributor({ level: 1, trust_score: 2.9 });
-    const refused = await t.inject({
-      method: 'POST',
-      url: `/api/v1/tasks/${created.body.task.id}/claim`,
-      token: await t.token({ sub: low.user_id, role: 'contributor' }),
-    });
+    const refused = await claimAs(2.9);
     expect(refused.status).toBe(403);
     expect(refused.body.reasons).toContain('TRUST_TOO_LOW');
   });
