@@ -1,5 +1,6 @@
 import { buildEvent, type TesseraEvent } from '@tessera/contracts';
 import { type Kysely, sql } from 'kysely';
+import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createDatabase } from '../db/database.ts';
 import type { KitTables } from '../db/kit-migrations.ts';
@@ -82,6 +83,45 @@ describe('outbox relay', () => {
     } finally {
       release();
       await relay.stop();
+    }
+  });
+
+  it("is not held back by another database's open transaction", async () => {
+    // The services share one Postgres cluster locally: a neighbour's slow transaction (in its own
+    // database) must not delay this database's events, as the cluster-wide xmin did.
+    const neighbour = await createTestDatabase('outbox_relay_neighbour');
+    const client = new pg.Client({ connectionString: neighbour.url });
+    const relay = new OutboxRelay({ db, bus, logger, databaseUrl, pollIntervalMs: 60_000 });
+    try {
+      await client.connect();
+      await client.query('begin');
+      await client.query('select pg_current_xact_id()');
+      relay.start();
+      const event = probe('beside-a-neighbour');
+      await db.transaction().execute((trx) => appendToOutbox(trx, [event]));
+      const published = await waitFor(
+        async () =>
+          (
+            await db
+              .selectFrom('outbox')
+              .select('published_at')
+              .where('event_id', '=', event.id)
+              .executeTakeFirst()
+          )?.published_at,
+        { timeoutMs: 3_000, what: "the row to be published while the neighbour's transaction is open" },
+      );
+      expect(published).toBeInstanceOf(Date);
+      // …while the neighbour's transaction still held its id.
+      const neighbourName = new URL(neighbour.url).pathname.slice(1);
+      const open = await sql<{ holding: number }>`
+        select count(*)::int as holding from pg_stat_activity
+        where datname = ${neighbourName} and backend_xid is not null`.execute(db);
+      expect(open.rows[0]?.holding).toBe(1);
+    } finally {
+      await relay.stop();
+      await client.query('rollback').catch(() => undefined);
+      await client.end().catch(() => undefined);
+      await neighbour.drop();
     }
   });
 

@@ -2,6 +2,7 @@ import { headers as natsHeaders } from '@nats-io/transport-node';
 import { subjectFor } from '@tessera/contracts';
 import { type Kysely, sql } from 'kysely';
 import pg from 'pg';
+import { commitHorizon } from '../db/commit-horizon.ts';
 import type { KitTables } from '../db/kit-migrations.ts';
 import type { Logger } from '../logger.ts';
 import type { RelayMetrics } from '../metrics/service-metrics.ts';
@@ -34,7 +35,7 @@ interface PendingRow {
   event_id: string;
   type: string;
   payload: { traceparent?: string };
-  /** Its transaction is older than every transaction still running: nothing can commit before it. */
+  /** Its transaction is older than every transaction of this database still running: nothing can commit before it. */
   ready: boolean;
   /** Seconds since its commit (its insert, to the transaction's start), by the database's clock. */
   waited: number;
@@ -46,14 +47,15 @@ interface PendingRow {
  *
  * Positions come from a sequence, so a row with a smaller position can commit
  * after a larger one. Publishing only rows whose transaction id is below the
- * current snapshot's xmin (every transaction that could still commit a row
- * there has finished) and ordering by (transaction_id, position) publishes in
- * commit order and can never skip a late commit (as Emmett does).
+ * database's commit horizon (every transaction of this database that could
+ * still commit a row there has finished: db/commit-horizon.ts) and ordering by
+ * (transaction_id, position) publishes in commit order and can never skip a
+ * late commit (as Emmett does, with the cluster's xmin).
  *
  * A batch is published with its acks awaited together, then marked in one
- * statement. Committed rows held back by an older open transaction (of any
- * database in the cluster) are looked at again within milliseconds: no
- * notification will come for them.
+ * statement. Committed rows held back by an older open transaction of this
+ * database are looked at again within milliseconds: no notification will
+ * come for them.
  */
 export class OutboxRelay {
   private running = false;
@@ -77,10 +79,10 @@ export class OutboxRelay {
         locked: boolean;
       }>`select pg_try_advisory_xact_lock(${RELAY_LOCK}) as locked`.execute(trx);
       if (!lock.rows[0]?.locked) return { published: 0, heldBack: false };
-      // Ready rows sort first: their transaction ids are below xmin, every held-back one's are not.
+      // Ready rows sort first: their transaction ids are below the horizon, every held-back one's are not.
       const { rows } = await sql<PendingRow>`
         select position, event_id, type, payload,
-          transaction_id < pg_snapshot_xmin(pg_current_snapshot()) as ready,
+          transaction_id < ${commitHorizon} as ready,
           extract(epoch from clock_timestamp() - created_at)::float8 as waited
         from outbox
         where published_at is null

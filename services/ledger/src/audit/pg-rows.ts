@@ -1,3 +1,4 @@
+import { COMMIT_HORIZON_SQL } from '@tessera/service-kit';
 import pg from 'pg';
 import type { JsonObject } from '../store/event-store.ts';
 import type { CanonicalEvent, ChainedEvent } from './chain.ts';
@@ -73,7 +74,7 @@ function keysetOf(checkpoint: string): [string, string] {
 
 /**
  * `es_events` with the very query of the store's `readAll` (ordered by (transaction_id, position),
- * only below the oldest running transaction so that a late commit is never skipped), by pages.
+ * only below the commit horizon, so that a late commit is never skipped), by pages.
  */
 export function eventRowPages(db: Queryable, pageSize: number): AsyncGenerator<EventRow[]> {
   const fetch = (after: EventRow | undefined) =>
@@ -81,11 +82,11 @@ export function eventRowPages(db: Queryable, pageSize: number): AsyncGenerator<E
       .query({
         text: after
           ? `select ${EVENT_COLUMNS} from es_events
-             where transaction_id < pg_snapshot_xmin(pg_current_snapshot())
+             where transaction_id < ${COMMIT_HORIZON_SQL}
                and (transaction_id, position) > ($1::xid8, $2::bigint)
              order by transaction_id, position limit ${pageSize}`
           : `select ${EVENT_COLUMNS} from es_events
-             where transaction_id < pg_snapshot_xmin(pg_current_snapshot())
+             where transaction_id < ${COMMIT_HORIZON_SQL}
              order by transaction_id, position limit ${pageSize}`,
         values: after ? keysetOf(after[0]) : [],
         rowMode: 'array',

@@ -1,3 +1,4 @@
+import { commitHorizon } from '@tessera/service-kit';
 import { type Kysely, sql } from 'kysely';
 import type { EventStore, JsonObject, RecordedEvent } from '../store/event-store.ts';
 import { encodeCheckpoint } from '../store/postgres-store.ts';
@@ -27,7 +28,7 @@ interface EventRow {
 
 /**
  * The Postgres event store's log read straight from `es_events`, exactly as the store's `readAll`
- * returns it (ordered by (transaction_id, position), only below the oldest running transaction so
+ * returns it (ordered by (transaction_id, position), only below the commit horizon, so
  * that a late commit is never skipped, the same checkpoints), in large prefetched pages.
  */
 export function readEventPages(
@@ -40,7 +41,7 @@ export function readEventPages(
       select transaction_id::text as tx, position::text as pos, stream, revision::float8 as revision,
         event_id::text as id, type, data, metadata, recorded_at
       from es_events
-      where transaction_id < pg_snapshot_xmin(pg_current_snapshot())
+      where transaction_id < ${commitHorizon}
         ${after ? sql`and (transaction_id, position) > (${after.tx}::xid8, ${after.pos}::bigint)` : sql``}
       order by transaction_id, position
       limit ${pageSize}`

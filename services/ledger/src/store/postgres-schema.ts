@@ -7,8 +7,8 @@ export const WRONG_EXPECTED_REVISION = 'ES409';
 /**
  * `es_streams` holds each stream's last revision: the row is what concurrent appends to a stream
  * serialise on (a conditional update or insert-on-conflict that touches no row is a refusal).
- * `es_events` is the log; `transaction_id` lets readers stay below the oldest transaction still
- * running, so an event with a smaller position that commits late is never skipped.
+ * `es_events` is the log; `transaction_id` lets readers stay below the oldest transaction of this
+ * database still running, so an event with a smaller position that commits late is never skipped.
  *
  * `es_append(request)` writes one multi-stream append in a single statement, so it is one round
  * trip and atomic on its own. It locks streams in name order (no deadlock between appends touching

@@ -162,6 +162,38 @@ describe('postgres event store', () => {
       await subject.cleanup?.();
     }
   });
+  it("delivers an event while another database's transaction is open (the horizon is this database's)", async () => {
+    const subject = await postgresSubject();
+    const neighbour = await createTestDatabase('ledger_store_neighbour');
+    const blocker = new pg.Client({ connectionString: neighbour.url });
+    await blocker.connect();
+    const controller = new AbortController();
+    try {
+      await blocker.query('begin');
+      await blocker.query('select pg_current_xact_id()');
+      const id = crypto.randomUUID();
+      await subject.store.append([
+        { stream: 'beside', expected: 'no_stream', events: [{ id, type: 't', data: {} }] },
+      ]);
+      expect((await subject.store.readAll()).map((event) => event.id)).toEqual([id]);
+      const first = (async () => {
+        for await (const event of subject.store.subscribeAll({ signal: controller.signal })) return event;
+      })();
+      expect((await first)?.id).toBe(id);
+      // Still open: the cluster's xmin is the blocker's, and it held nothing back.
+      const { rows } = await blocker.query<{ open: boolean }>(
+        'select pg_current_xact_id() is not null as open',
+      );
+      expect(rows).toEqual([{ open: true }]);
+    } finally {
+      controller.abort();
+      await blocker.query('rollback').catch(() => undefined);
+      await blocker.end();
+      await subject.store.close();
+      await subject.cleanup?.();
+      await neighbour.drop();
+    }
+  });
 });
 
 describe.each([

@@ -1,4 +1,4 @@
-import { isUniqueViolation, pgErrorOf } from '@tessera/service-kit';
+import { commitHorizon, isUniqueViolation, pgErrorOf } from '@tessera/service-kit';
 import { Kysely, PostgresDialect, sql } from 'kysely';
 import pg from 'pg';
 import { validateAppends } from './append-rules.ts';
@@ -103,8 +103,9 @@ function mapAppendError(error: unknown, appends: StreamAppend[]): unknown {
 /**
  * The default event store, on the ledger's own Postgres. An append is one call of `es_append`
  * (see postgres-schema.ts): one statement, one round trip, all-or-nothing. Global reads follow
- * (transaction_id, position) and stop below the oldest transaction still running, as the kit's
- * outbox relay does, so a late-committing append is delivered rather than skipped.
+ * (transaction_id, position) and stop below the oldest transaction of this database still running
+ * (the kit's `commitHorizon`), as the kit's outbox relay does, so a late-committing append is
+ * delivered rather than skipped.
  */
 export async function createPostgresEventStore(options: PostgresEventStoreOptions): Promise<EventStore> {
   const ownsPool = typeof options.db === 'string';
@@ -155,21 +156,26 @@ export async function createPostgresEventStore(options: PostgresEventStoreOption
     const after = read.after === undefined ? undefined : decodeCheckpoint(read.after);
     const { rows } = await sql<EventRow>`
       select ${columns} from es_events
-      where transaction_id < pg_snapshot_xmin(pg_current_snapshot())
+      where transaction_id < ${commitHorizon}
         ${after ? sql`and (transaction_id, position) > (${after.transactionId}::xid8, ${after.position}::bigint)` : sql``}
       order by transaction_id, position
       ${read.limit === undefined ? sql`` : sql`limit ${read.limit}`}`.execute(db);
     return rows.map(toRecorded);
   }
 
-  /** Committed events after `after` that readAll still holds back behind an older open transaction. */
+  /**
+   * Committed events after `after` that the last readAll did not return: held back behind an older
+   * open transaction of this database, or released since (that transaction ended between the two
+   * statements). Asking "held back below the horizon now" instead missed the second case, and the
+   * subscription then slept a whole poll interval with events ready: a race that fits the two 30 s
+   * timeouts (at a 60 s poll) of "delivers an event held back … as soon as that one ends".
+   */
   async function heldBack(after: string | undefined): Promise<boolean> {
     const from = after === undefined ? undefined : decodeCheckpoint(after);
     const { rows } = await sql<{ held: boolean }>`
       select exists (
         select 1 from es_events
-        where transaction_id >= pg_snapshot_xmin(pg_current_snapshot())
-          ${from ? sql`and (transaction_id, position) > (${from.transactionId}::xid8, ${from.position}::bigint)` : sql``}
+        ${from ? sql`where (transaction_id, position) > (${from.transactionId}::xid8, ${from.position}::bigint)` : sql``}
       ) as held`.execute(db);
     return rows[0]?.held === true;
   }
@@ -194,8 +200,7 @@ export async function createPostgresEventStore(options: PostgresEventStoreOption
       }
       // Events committed behind an older open transaction bring no new commit to wake on: look
       // again within milliseconds, doubling up to HELD_BACK_MAX_MS, rather than at the next poll.
-      // The horizon is the whole cluster's: another database's long transaction holds these back
-      // too, and doubling up to the poll interval left them waiting long after it ended.
+      // Doubling up to the poll interval once left them waiting long after the transaction ended.
       if (await heldBack(after)) {
         heldBackWait = Math.min(pollIntervalMs, HELD_BACK_MAX_MS, Math.max(2, heldBackWait * 2));
         await listener.next(heldBackWait, signal);
