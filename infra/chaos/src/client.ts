@@ -65,3 +65,37 @@ export function chaosClient(baseUrl: string, patienceMs = 180_000): ChaosClient 
     },
   };
 }
+
+/**
+ * An access token lives 15 minutes (identity's `ACCESS_TOKEN_TTL_S`) and a long run lasts more than
+ * an hour: each actor logs in again once its token is `maxAgeMs` old, counted from the first time it
+ * was asked for (setup is a minute or two, well inside the margin). Without it the first 10,000 run
+ * stalled after 15 minutes, every claim and vote answered 401 `token-expired`. Concurrent asks for
+ * one actor share one login.
+ */
+export function freshTokens(
+  logIn: (email: string) => Promise<{ token: string }>,
+  options: { maxAgeMs?: number; now?: () => number } = {},
+): (session: { email: string; token: string }) => Promise<string> {
+  const maxAgeMs = options.maxAgeMs ?? 10 * 60_000;
+  const now = options.now ?? Date.now;
+  const issued = new WeakMap<object, number>();
+  const renewing = new WeakMap<object, Promise<string>>();
+  return (session) => {
+    const at = issued.get(session);
+    if (at === undefined) issued.set(session, now());
+    if (at === undefined || now() - at < maxAgeMs) return Promise.resolve(session.token);
+    let renewal = renewing.get(session);
+    if (!renewal) {
+      renewal = logIn(session.email)
+        .then(({ token }) => {
+          session.token = token;
+          issued.set(session, now());
+          return token;
+        })
+        .finally(() => renewing.delete(session));
+      renewing.set(session, renewal);
+    }
+    return renewal;
+  };
+}

@@ -2,10 +2,10 @@ import { spawn } from 'node:child_process';
 import { createHash, randomUUID } from 'node:crypto';
 import path from 'node:path';
 import pg from 'pg';
-import { type Session, journeyActors } from '../../../e2e/journey/actors.ts';
+import { JOURNEY_PASSWORD, type Session, journeyActors } from '../../../e2e/journey/actors.ts';
 import { workContent } from '../../../e2e/journey/work.ts';
 import { consumerBacklogs } from './backlog.ts';
-import { chaosClient } from './client.ts';
+import { chaosClient, freshTokens } from './client.ts';
 import { type ChaosPlatform, chaosAdmin, startChaosPlatform } from './platform.ts';
 
 const repoRoot = path.resolve(import.meta.dirname, '../../..');
@@ -167,10 +167,11 @@ async function drive(platform: ChaosPlatform, options: ChaosOptions, started: nu
   const refused: string[] = [];
   let handedIn = 0;
   const judging = { done: false };
-  const judgeLoops = judges.map((judge) => judgeLoop(client, judge, judging, log));
+  const tokenOf = freshTokens((email) => client.logIn(email, JOURNEY_PASSWORD));
+  const judgeLoops = judges.map((judge) => judgeLoop(client, () => tokenOf(judge), judging, log));
   await inParallel(slots, options.concurrency, async ({ contributor, taskId }) => {
     const claimed = await call('POST', `/api/v1/tasks/${taskId}/claim`, {
-      token: contributor.token,
+      token: await tokenOf(contributor),
       key: `chaos-claim-${randomUUID()}`,
     });
     if (claimed.status !== 201) {
@@ -185,7 +186,11 @@ async function drive(platform: ChaosPlatform, options: ChaosOptions, started: nu
     const key = `chaos-submit-${randomUUID()}`;
     // Submissions may not have heard of the claim yet (it learns it from tasks' event).
     for (let attempt = 0; ; attempt++) {
-      const reply = await call('POST', '/api/v1/submissions', { token: contributor.token, key, body });
+      const reply = await call('POST', '/api/v1/submissions', {
+        token: await tokenOf(contributor),
+        key,
+        body,
+      });
       if (reply.status === 202) {
         const { submission } = reply.body as { submission: { id: string } };
         sent.push({ id: submission.id, contributorId: contributor.userId });
@@ -276,13 +281,13 @@ async function platformWhole(baseUrl: string): Promise<void> {
 /** A judge leases and votes until told to stop; a lost answer is retried by the client. */
 async function judgeLoop(
   client: ReturnType<typeof chaosClient>,
-  judge: Session,
+  tokenOf: () => Promise<string>,
   judging: { done: boolean },
   log: (line: string) => void,
 ): Promise<void> {
   const call = (...args: Parameters<typeof client.call>) => client.call(...args);
   while (!judging.done) {
-    const lease = await call('GET', '/api/v1/reviews/next?type=image', { token: judge.token });
+    const lease = await call('GET', '/api/v1/reviews/next?type=image', { token: await tokenOf() });
     if (lease.status !== 200) {
       await sleep(1_000);
       continue;
@@ -290,10 +295,10 @@ async function judgeLoop(
     const { review } = lease.body as {
       review: { id: string; submission_id: string; submission_url: string };
     };
-    await call('GET', review.submission_url, { token: judge.token });
+    await call('GET', review.submission_url, { token: await tokenOf() });
     const verdict = verdictOf(review.submission_id);
     const vote = await call('POST', `/api/v1/reviews/${review.id}`, {
-      token: judge.token,
+      token: await tokenOf(),
       body:
         verdict === 'approve'
           ? { verdict, quality_score: 0.9, reasons: [] }

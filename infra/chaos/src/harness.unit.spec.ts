@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { retryDelay, shouldRetry } from './client.ts';
+import { freshTokens, retryDelay, shouldRetry } from './client.ts';
 import { shape, verdictOf } from './harness.ts';
 
 describe('what the chaos client sends again', () => {
@@ -34,5 +34,34 @@ describe('the drive', () => {
     const rejected = ids.filter((id) => verdictOf(id) === 'reject').length / ids.length;
     expect(rejected).toBeGreaterThan(0.04);
     expect(rejected).toBeLessThan(0.09);
+  });
+});
+
+describe('the actors’ tokens', () => {
+  it('are used as they are until 10 minutes old, then renewed by one login shared by concurrent asks', async () => {
+    let clock = 0;
+    const logins: string[] = [];
+    const tokenOf = freshTokens(
+      async (email) => {
+        logins.push(email);
+        return { token: `${email}#${logins.length}` };
+      },
+      { now: () => clock },
+    );
+    const judge = { email: 'judge@example.com', token: 'first' };
+    expect(await tokenOf(judge)).toBe('first');
+    clock = 9 * 60_000;
+    expect(await tokenOf(judge)).toBe('first');
+    clock = 10 * 60_000;
+    expect(await Promise.all([tokenOf(judge), tokenOf(judge)])).toEqual([
+      'judge@example.com#1',
+      'judge@example.com#1',
+    ]);
+    expect(logins).toEqual(['judge@example.com']);
+    expect(judge.token).toBe('judge@example.com#1');
+    clock = 19 * 60_000;
+    expect(await tokenOf(judge)).toBe('judge@example.com#1');
+    clock = 20 * 60_000;
+    expect(await tokenOf(judge)).toBe('judge@example.com#2');
   });
 });
