@@ -105,6 +105,24 @@ describe('publishing', () => {
     expect(await messagesIn(submissions, 'submissions')).toBe(before);
   });
 
+  it('refuses the forged event through the batch publisher too, at once rather than at its timeout', async () => {
+    const before = await messagesIn(submissions, 'submissions');
+    const started = Date.now();
+    const error = await refusal(
+      tasks.publisher.publishAll([
+        { subject: subjectFor('submissions.submission.approved.v1'), data: approval(), msgID: randomUUID() },
+      ]),
+    );
+    expect(error).toMatchObject({ name: 'PublishError', reason: 'permission' });
+    expect(Date.now() - started).toBeLessThan(2_000);
+    expect(await messagesIn(submissions, 'submissions')).toBe(before);
+    // Its own events still go through, the acks coming back on its own inbox prefix.
+    const [ack] = await tasks.publisher.publishAll([
+      { subject: 'tasks.probe.published.v1', data: '{}', msgID: randomUUID() },
+    ]);
+    expect(ack).toMatchObject({ stream: 'TASKS', duplicate: false });
+  });
+
   it('lets tasks publish its own events', async () => {
     const before = await messagesIn(tasks, 'tasks');
     const ack = await tasks.js.publish('tasks.probe.published.v1', '{}', { msgID: randomUUID() });

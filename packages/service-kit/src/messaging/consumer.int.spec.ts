@@ -33,10 +33,22 @@ let bus: Bus;
 let drop: () => Promise<void>;
 const running: EventConsumer<TestDB>[] = [];
 
+/** Handler calls by probe id, for probes whose note is `unreachable:<n>`. */
+const calls = new Map<string, number>();
+
 /** The effect under test: counts how many times each probe was applied. */
 const countProbe: EventConsumerOptions<TestDB>['handlers'] = {
   'diagnostics.probe.recorded.v1': async (event, trx) => {
     if (event.data.note === 'fail') throw new Error(`cannot apply ${event.data.probe_id}`);
+    const unreachable = /^unreachable:(\d+)$/.exec(event.data.note ?? '');
+    if (unreachable) {
+      // The database refusing connections for the first n calls, as while it restarts.
+      const n = (calls.get(event.data.probe_id) ?? 0) + 1;
+      calls.set(event.data.probe_id, n);
+      if (n <= Number(unreachable[1])) {
+        throw Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:5432'), { code: 'ECONNREFUSED' });
+      }
+    }
     await trx
       .insertInto('probe_effects')
       .values({ probe_id: event.data.probe_id, applied: 1 })
@@ -251,6 +263,22 @@ describe('event consumer', () => {
     const open = await app.inject({ url: '/api/v1/admin/diagnostics/dead-letters', headers: admin });
     expect(open.json().dead_letters).toEqual([]);
     await app.close();
+  });
+
+  it('counts failures, not deliveries: an event the database could not take for many deliveries is applied once it can', async () => {
+    // maxDeliver 2: by deliveries, the third would have been dead-lettered unhandled.
+    await startConsumer({ maxDeliver: 2, backoffMs: [20] });
+    const patient = probe('patient', 'unreachable:6');
+    await publish(patient);
+    await waitForHandled(db, 'probe-counter', patient.id);
+    expect(await applied('patient')).toBe(1);
+    expect(calls.get('patient')).toBe(7);
+    const letters = await db
+      .selectFrom('dead_letters')
+      .select('id')
+      .where('event_id', '=', patient.id)
+      .execute();
+    expect(letters).toEqual([]);
   });
 
   it('lets an admin dismiss a dead letter, saying why, which then is closed for good', async () => {

@@ -1,4 +1,3 @@
-import { headers as natsHeaders } from '@nats-io/transport-node';
 import { subjectFor } from '@tessera/contracts';
 import { type Kysely, sql } from 'kysely';
 import pg from 'pg';
@@ -92,13 +91,13 @@ export class OutboxRelay {
       const heldBack = ready.length < rows.length;
       if (ready.length === 0) return { published: 0, heldBack };
       // One connection preserves publish order; acks are awaited together.
-      await Promise.all(
-        ready.map((row) =>
-          bus.js.publish(subjectFor(row.type, bus.ns), JSON.stringify(row.payload), {
-            msgID: row.event_id,
-            ...traceHeaders(row.payload.traceparent),
-          }),
-        ),
+      await bus.publisher.publishAll(
+        ready.map((row) => ({
+          subject: subjectFor(row.type, bus.ns),
+          data: JSON.stringify(row.payload),
+          msgID: row.event_id,
+          ...(row.payload.traceparent ? { headers: { traceparent: row.payload.traceparent } } : {}),
+        })),
       );
       this.options.metrics?.published(ready.length, Math.max(...ready.map((r) => r.waited)));
       await this.options.hooks?.afterPublish?.(ready.map((r) => r.event_id));
@@ -186,12 +185,4 @@ export class OutboxRelay {
       await client.end().catch(() => undefined);
     }
   }
-}
-
-/** The event's trace context as a NATS header too, for tools that read headers, not payloads. */
-function traceHeaders(traceparent: string | undefined) {
-  if (!traceparent) return {};
-  const headers = natsHeaders();
-  headers.set('traceparent', traceparent);
-  return { headers };
 }
