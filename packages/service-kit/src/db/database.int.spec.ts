@@ -116,4 +116,38 @@ describe('a request whose database cannot be reached', () => {
       await Promise.all([down.destroy(), up.destroy(), other.destroy()]);
     }
   });
+
+  it('is answered 503 TRY_AGAIN with Retry-After, not 500, when Postgres rolled it back for a deadlock', async () => {
+    const app = await createHttpApp({
+      name: 'kit-db-deadlock',
+      logger: createLogger({ name: 'kit-db-deadlock', level: 'silent', pretty: false }),
+    });
+    // Two transactions that lock the same two rows in opposite orders.
+    const crossing = createDatabase<Record<string, never>>(database.url, { max: 2 });
+    await sql`create table if not exists crossing (id text primary key, n int not null)`.execute(crossing);
+    await sql`insert into crossing values ('a', 0), ('b', 0) on conflict do nothing`.execute(crossing);
+    app.get<{ Params: { order: string } }>('/cross/:order', async (request) => {
+      const [first, second] = request.params.order.split('-');
+      await crossing.transaction().execute(async (trx) => {
+        await sql`update crossing set n = n + 1 where id = ${first}`.execute(trx);
+        await sql`select pg_sleep(0.3)`.execute(trx);
+        await sql`update crossing set n = n + 1 where id = ${second}`.execute(trx);
+      });
+      return { crossed: true };
+    });
+    try {
+      // A deadlock rolled one of two crossed transactions back: 503 TRY_AGAIN, the other one 200.
+      const crossed = await Promise.all([
+        app.inject({ url: '/cross/a-b' }),
+        app.inject({ url: '/cross/b-a' }),
+      ]);
+      expect(crossed.map((r) => r.statusCode).sort()).toEqual([200, 503]);
+      const loser = crossed.find((r) => r.statusCode === 503)!;
+      expect(loser.json().code).toBe('TRY_AGAIN');
+      expect(loser.headers['retry-after']).toBe('1');
+    } finally {
+      await app.close();
+      await crossing.destroy();
+    }
+  });
 });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { isDatabaseUnavailable, isUniqueViolation, pgErrorOf } from './pg-errors.ts';
+import { isDatabaseUnavailable, isTransientConflict, isUniqueViolation, pgErrorOf } from './pg-errors.ts';
 
 describe('Postgres errors', () => {
   const unique = Object.assign(new Error('duplicate key'), { code: '23505', constraint: 'one_per_user' });
@@ -40,5 +40,14 @@ describe('Postgres errors', () => {
     expect(isDatabaseUnavailable(new AggregateError([]))).toBe(false);
     expect(isDatabaseUnavailable(new Error('Connection to the moon lost'))).toBe(false);
     expect(isDatabaseUnavailable(undefined)).toBe(false);
+  });
+
+  it('tells a transaction rolled back by a collision (deadlock, serialization) from other failures', () => {
+    const pgError = (code: string) => Object.assign(new Error('pg'), { code });
+    expect(['40P01', '40001'].map((code) => isTransientConflict(pgError(code)))).toEqual([true, true]);
+    for (const code of ['23505', '57P01', '42P01', 'ECONNREFUSED']) {
+      expect(isTransientConflict(pgError(code)), code).toBe(false);
+    }
+    expect(isTransientConflict(null)).toBe(false);
   });
 });

@@ -131,9 +131,9 @@ export async function createHttpApp(options: HttpAppOptions): Promise<HttpApp> {
 
   app.setErrorHandler((error: Error, request, reply) => {
     const body = toProblem(error, request);
-    if (body.code === 'SERVICE_UNAVAILABLE') {
+    if (body.code === 'SERVICE_UNAVAILABLE' || body.code === 'TRY_AGAIN') {
       // Worth sending again (with its Idempotency-Key, in case a commit went through before the connection died).
-      request.log.warn({ err: error }, 'request failed: a store is unavailable');
+      request.log.warn({ err: error, code: body.code }, 'request failed: a store is unavailable or collided');
       void reply.header('retry-after', '1');
     } else if (body.status >= 500) request.log.error({ err: error }, 'request failed');
     else request.log.info({ code: body.code, status: body.status }, 'request refused');

@@ -1,6 +1,6 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { hasZodFastifySchemaValidationErrors, isResponseSerializationError } from 'fastify-type-provider-zod';
-import { isDatabaseUnavailable } from '../db/pg-errors.ts';
+import { isDatabaseUnavailable, isTransientConflict } from '../db/pg-errors.ts';
 import { Refusal, type RefusalKind } from '../refusal.ts';
 import { PROBLEM_CONTENT_TYPE, type ProblemDetails, problemType, titleFor } from './problem.ts';
 
@@ -98,6 +98,14 @@ export function toProblem(error: FastifyError | Error, request: FastifyRequest):
       503,
       'SERVICE_UNAVAILABLE',
       'A store this service needs cannot be reached; try again shortly.',
+      context,
+    );
+  }
+  if (isTransientConflict(error)) {
+    return problem(
+      503,
+      'TRY_AGAIN',
+      'This request collided with a concurrent one and nothing of it was kept; send it again.',
       context,
     );
   }
