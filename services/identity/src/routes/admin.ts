@@ -90,7 +90,9 @@ export function registerAdminRoutes(app: HttpApp, identity: Identity): void {
   app.put(
     '/api/v1/admin/users/:id/status',
     {
-      preHandler: admin,
+      // Before validation: its body refines beyond its JSON Schema, and a caller without the right
+      // must learn 401/403, not that the body is wrong.
+      preValidation: admin,
       schema: {
         tags,
         summary: 'Suspend (with a reason) or reinstate an account; suspension ends its sessions',
