@@ -246,6 +246,89 @@ describe('event consumer, many events per transaction', () => {
     expect(consumer.stats().fallbacks).toBe(0);
   });
 
+  /**
+   * Two consumers whose handlers lock the same two rows in opposite orders, pausing between them,
+   * on the same event: their transactions cross. Answers how many times each handler ran.
+   */
+  async function crossedLocks(lockFirst: boolean): Promise<Record<string, number>> {
+    const keys = ['key-1', 'key-2'];
+    await db
+      .insertInto('probe_effects')
+      .values(keys.map((probe_id) => ({ probe_id, applied: 0 })))
+      .execute();
+    const calls: Record<string, number> = {};
+    const lockRow = (trx: Kysely<TestDB>, key: string) =>
+      sql`select 1 from probe_effects where probe_id = ${key} for update`.execute(trx);
+    const locking = (name: string, order: string[]) =>
+      startConsumer({
+        name,
+        handlers: {
+          'diagnostics.probe.recorded.v1': async (_event, trx) => {
+            calls[name] = (calls[name] ?? 0) + 1;
+            await lockRow(trx, order[0]!);
+            await new Promise((resolve) => setTimeout(resolve, 400));
+            await lockRow(trx, order[1]!);
+          },
+        },
+        ...(lockFirst
+          ? {
+              lockFirst: async (trx) => {
+                await sql`select 1 from probe_effects where probe_id = any(${keys}::text[]) order by probe_id for update`.execute(
+                  trx,
+                );
+              },
+            }
+          : {}),
+      });
+    await locking('locks-forward', keys);
+    await locking('locks-backward', keys.toReversed());
+    await publish(probe('crossed'));
+    await waitFor(
+      async () => {
+        const rows = await db
+          .selectFrom('inbox')
+          .select('consumer')
+          .where('consumer', 'like', 'locks-%')
+          .execute();
+        return rows.length === 2;
+      },
+      { timeoutMs: 15_000, what: 'both consumers to apply the event' },
+    );
+    return calls;
+  }
+
+  it('deadlocks two consumers that lock the same rows in opposite orders: Postgres aborts one, which runs again', async () => {
+    const calls = await crossedLocks(false);
+    expect(calls['locks-forward']! + calls['locks-backward']!).toBe(3);
+  });
+
+  it('takes the locks first in one order when told which (lockFirst), so the same two consumers never deadlock', async () => {
+    const calls = await crossedLocks(true);
+    expect(calls).toEqual({ 'locks-forward': 1, 'locks-backward': 1 });
+  });
+
+  it('keeps what it holds from being sent again while a slow batch runs past ack_wait', async () => {
+    const probes = ids('slow', 6);
+    for (const id of probes) await publish(probe(id));
+    // One event per transaction, each slower than ack_wait: the last waits about 5 × ack_wait.
+    await startConsumer({
+      ackWaitMs: 600,
+      batchSize: 1,
+      handlers: {
+        'diagnostics.probe.recorded.v1': async (event, trx) => {
+          await new Promise((resolve) => setTimeout(resolve, 700));
+          await trx.insertInto('probe_log').values({ probe_id: event.data.probe_id }).execute();
+        },
+      },
+    });
+    await drained();
+
+    expect(await applicationOrder()).toEqual(probes);
+    const info = await bus.jsm.consumers.info(streamFor('diagnostics', bus.ns).name, CONSUMER);
+    expect(info.num_redelivered).toBe(0);
+    expect(info.delivered.consumer_seq).toBe(probes.length);
+  });
+
   it('redelivers a whole batch after a crash between commit and ack, and applies nothing twice', async () => {
     const probes = ids('crash', 30);
     for (const id of probes) await publish(probe(id));

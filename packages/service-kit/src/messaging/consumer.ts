@@ -55,6 +55,14 @@ export interface EventConsumerOptions<DB extends KitTables> {
    * so concurrency only overlaps what they await outside it (the ledger's engine).
    */
   partitionKey?: (event: TesseraEvent) => string | undefined;
+  /**
+   * Runs first in every transaction that applies events (a batch's claimed events, or one), before
+   * any handler: takes, in one fixed order, the locks those handlers will take. Handlers lock rows
+   * in event order, so two batches holding two campaigns (or users) in opposite orders deadlock,
+   * and Postgres aborts one after `deadlock_timeout`. Locks taken here in a sorted order cannot
+   * form that cycle; the handlers then find them held by their own transaction.
+   */
+  lockFirst?: (trx: Transaction<DB>, events: readonly TesseraEvent[]) => Promise<void>;
   /** Fault injection for tests: runs after commit, before ack; throwing kills the consumer there. */
   hooks?: { afterCommit?: (event: TesseraEvent) => void | Promise<void> };
   /** Where applied events, failures, dead letters and the consumer's lag are counted. */
@@ -187,6 +195,8 @@ export class EventConsumer<DB extends KitTables> {
         wake?.();
       }
     })();
+    const inFlight: { msgs: readonly JsMsg[]; since: number } = { msgs: [], since: 0 };
+    const keepAlive = this.keepHeldAlive(arrived, inFlight);
     const batches = (async () => {
       try {
         while (arrived.length > 0 || !ended) {
@@ -199,12 +209,16 @@ export class EventConsumer<DB extends KitTables> {
             await new Promise<void>((resolve) => setImmediate(resolve));
             continue;
           }
-          await this.processBatch(arrived.splice(0, this.batchSize));
+          inFlight.msgs = arrived.splice(0, this.batchSize);
+          inFlight.since = Date.now();
+          await this.processBatch(inFlight.msgs);
+          inFlight.msgs = [];
         }
       } catch (error) {
         // A simulated crash leaves the rest unacked, as a dead process would.
         if (!(error instanceof CrashSimulated)) throw error;
       } finally {
+        clearInterval(keepAlive);
         messages.stop();
       }
     })();
@@ -215,6 +229,28 @@ export class EventConsumer<DB extends KitTables> {
         }
       }
     });
+  }
+
+  /**
+   * Tells the server, every third of `ack_wait`, that the messages this process holds are being
+   * worked on: those waiting in the buffer and the batch being applied. A slow consumer's buffer
+   * otherwise outlives `ack_wait` and the server sends all of it again (the 10,000-submission chaos
+   * run redelivered a slow consumer's backlog at every expiry). A batch still running after ten
+   * times `ack_wait` is no longer vouched for, nor what waits behind it: another instance may take them.
+   */
+  private keepHeldAlive(arrived: readonly JsMsg[], inFlight: { msgs: readonly JsMsg[]; since: number }) {
+    const ackWaitMs = this.options.ackWaitMs ?? 30_000;
+    const timer = setInterval(() => {
+      if (inFlight.msgs.length > 0 && Date.now() - inFlight.since > ackWaitMs * 10) return;
+      try {
+        for (const msg of inFlight.msgs) msg.working();
+        for (const msg of arrived) msg.working();
+      } catch {
+        // The connection is closing: the server will redeliver what was not acked, as it should.
+      }
+    }, ackWaitMs / 3);
+    timer.unref();
+    return timer;
   }
 
   async stop(): Promise<void> {
@@ -361,6 +397,12 @@ export class EventConsumer<DB extends KitTables> {
         on conflict do nothing
         returning event_id`.execute(trx);
       const claimed = new Set(rows.map((row) => row.event_id));
+      const { lockFirst } = this.options;
+      if (lockFirst)
+        await lockFirst(
+          trx,
+          ready.filter(({ event }) => claimed.has(event.id)).map(({ event }) => event),
+        );
       const lanes = new Map<string | undefined, Ready<DB>[]>();
       for (const item of ready) {
         if (!claimed.delete(item.event.id)) continue;
@@ -420,6 +462,7 @@ export class EventConsumer<DB extends KitTables> {
         .returning('event_id')
         .executeTakeFirst();
       if (!claimed) return false;
+      await this.options.lockFirst?.(trx, [event]);
       await this.run(msg, event, () => handler(event, trx));
       return true;
     });

@@ -3,6 +3,7 @@ import type { ConsumerSpec, HandlerMap } from '@tessera/service-kit';
 import { capabilities } from '../capabilities.ts';
 import type { EngagementContext } from '../context.ts';
 import type { EngagementDB } from '../db/schema.ts';
+import { lockUsersOf } from '../notifications/order.ts';
 import { composeHandlers } from './compose.ts';
 
 /** The streams engagement reads; its consumer of each is `engagement-<producer>`. */
@@ -27,7 +28,8 @@ export const consumerNames = Object.fromEntries(producers.map((p) => [p, `engage
  * One durable consumer per stream read (nats-server 2.9: one filter each), in stream order. Its
  * handlers are every capability's for that stream's events, composed in the capabilities' order.
  * Engagement reads its own stream too: a level change or an unlocked badge becomes a notification
- * after it is committed, like any other event.
+ * after it is committed, like any other event. Each takes the user locks of a batch first
+ * (notifications/order.ts `lockUsersOf`).
  */
 export function engagementConsumers(context: EngagementContext): ConsumerSpec<EngagementDB>[] {
   const all = composeHandlers(capabilities.map((capability) => capability.handlers?.(context) ?? {}));
@@ -36,6 +38,8 @@ export function engagementConsumers(context: EngagementContext): ConsumerSpec<En
       Object.entries(all).filter(([type]) => producerOf(type as EventType) === producer),
     ) as HandlerMap<EngagementDB>;
     if (Object.keys(handlers).length === 0) return [];
-    return [{ name: consumerNames[producer], producer, filter: `${producer}.>`, handlers }];
+    return [
+      { name: consumerNames[producer], producer, filter: `${producer}.>`, handlers, lockFirst: lockUsersOf },
+    ];
   });
 }

@@ -1,7 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { foreignEvent } from '@tessera/service-kit/testing';
+import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { notify } from './index.ts';
+import { lockUsersOf } from './order.ts';
 import { startTestEngagement, type TestEngagement, type TestUser } from '../testing/harness.ts';
 
 let t: TestEngagement;
@@ -395,5 +397,44 @@ describe('ids in commit order', () => {
     expect(secondId! > firstId).toBe(true);
     expect(made.status).toBe(201);
     expect(made.body.announcement.id > firstId).toBe(true);
+  });
+
+  it("lets a consumer's batch take first the user lock of every user its events name (lockUsersOf)", async () => {
+    const [named, contributor, judge, other] = await Promise.all([1, 2, 3, 4].map(() => t.contributor()));
+    const events = [
+      foreignEvent('identity.user.suspended.v1', { user_id: named!.id, reason_code: 'fraud' }, named!.id),
+      {
+        ...foreignEvent('identity.user.suspended.v1', { user_id: named!.id, reason_code: 'x' }, 'x'),
+        data: { contributor_id: contributor!.id.toUpperCase(), judge_id: judge!.id },
+      },
+    ];
+    const notice = (userId: string) => ({
+      userId,
+      kind: 'submission_approved',
+      title: 'Submission approved',
+      body: 'Approved.',
+      data: {},
+      sourceKey: `lock-first:${userId}`,
+    });
+    /** Whether a notification to `userId` can be written now, or waits for the batch's lock. */
+    const writable = async (userId: string) => {
+      try {
+        await t.service.db.transaction().execute(async (trx) => {
+          await sql`set local lock_timeout = '200ms'`.execute(trx);
+          await notify(trx, notice(userId));
+        });
+        return true;
+      } catch (error) {
+        if ((error as { code?: string }).code === '55P03') return false;
+        throw error;
+      }
+    };
+
+    const seen = await t.service.db.transaction().execute(async (trx) => {
+      await lockUsersOf(trx, events as never);
+      return Promise.all([named, contributor, judge, other].map((user) => writable(user!.id)));
+    });
+
+    expect(seen).toEqual([false, false, false, true]);
   });
 });

@@ -1,3 +1,4 @@
+import type { TesseraEvent } from '@tessera/contracts';
 import { type Kysely, sql } from 'kysely';
 import { v7 as uuidv7 } from 'uuid';
 import type { EngagementDB } from '../db/schema.ts';
@@ -13,9 +14,12 @@ import type { EngagementDB } from '../db/schema.ts';
  * - an announcement takes the announcements lock (exclusive),
  *
  * and then picks a UUIDv7 above every id it can see that it must follow. Whoever holds a lock
- * keeps it until commit, so the next writer sees its row and picks a larger id. One transaction
- * that notified several users in different orders could deadlock with another; Postgres aborts one
- * and the consumer retries (every handler today notifies one user per event).
+ * keeps it until commit, so the next writer sees its row and picks a larger id.
+ *
+ * A consumer's batch notifies many users, and its handlers lock their standings too, in event
+ * order: two batches meeting two users in opposite orders deadlocked (Postgres aborts one after a
+ * second and its events are applied again one by one). So the consumers take every user lock of a
+ * batch first, sorted (`lockUsersOf`); the handlers then find them held by their own transaction.
  */
 const LOCK_CLASS_USER = 0x4e4f5455; // 'NOTU'
 const LOCK_CLASS_ANNOUNCEMENTS = 0x4e4f5441; // 'NOTA'
@@ -31,6 +35,28 @@ export function idAbove(floor: string | null, fresh: string = uuidv7()): string 
 /** The millisecond timestamp of a UUIDv7. */
 export function timeOf(id: string): number {
   return Number.parseInt(id.replace(/-/g, '').slice(0, 12), 16);
+}
+
+/** The fields of an event's data that name the users its handlers act for. */
+const USER_FIELDS = ['user_id', 'contributor_id', 'judge_id'] as const;
+
+/** A consumer's `lockFirst`: the user locks of every user a batch's events name, in key order. */
+export async function lockUsersOf(trx: Db, events: readonly TesseraEvent[]): Promise<void> {
+  const users = new Set<string>();
+  for (const { data } of events) {
+    for (const field of USER_FIELDS) {
+      const value = (data as Record<string, unknown>)[field];
+      if (typeof value === 'string') users.add(value.toLowerCase());
+    }
+  }
+  if (users.size === 0) return;
+  // In nextNotificationId's order: the announcements (shared), then the users. The subquery's order
+  // is the order the aggregate takes them in (a sorted subquery is not flattened into its parent).
+  await sql`select pg_advisory_xact_lock_shared(${LOCK_CLASS_ANNOUNCEMENTS}::int, 0)`.execute(trx);
+  await sql`select count(pg_advisory_xact_lock(${LOCK_CLASS_USER}::int, key))
+            from (select distinct hashtext(u) as key from unnest(${[...users]}::text[]) as u order by key) as sorted`.execute(
+    trx,
+  );
 }
 
 /** Locks this user's notification order for the rest of `trx` and answers the next id. */

@@ -1,14 +1,14 @@
 import type { TesseraEvent } from '@tessera/contracts';
 import type { Kysely } from 'kysely';
-import { reconcileCampaign } from '../campaigns/index.ts';
+import { lockCampaigns, reconcileCampaign } from '../campaigns/index.ts';
 import type { TasksDB } from '../db/schema.ts';
 import { endClaim } from './handle.ts';
 import { dueAssignments, inactiveContributors, lockDueAssignments } from './repository.ts';
 
 /**
  * Frees the slots of claims past their expiry time, oldest first, up to `limit` per run. Each
- * campaign's expired claims end (`endClaim`) in one short transaction that locks the due
- * assignments (`for update skip locked`: a release, a submission or another instance of this job
+ * campaign's expired claims end (`endClaim`) in one short transaction that locks the campaign,
+ * then the due assignments (`for update skip locked`: a release, a submission or another instance of this job
  * holding one simply wins it) and re-decides the campaign once. One campaign per transaction keeps
  * claims on other campaigns flowing and means two instances can never wait on each other's
  * campaign locks in opposite orders. Returns how many expired.
@@ -29,6 +29,7 @@ export async function expireDueAssignments(
   let expired = 0;
   for (const [campaignId, ids] of byCampaign) {
     expired += await db.transaction().execute(async (trx) => {
+      await lockCampaigns(trx, [campaignId]);
       const locked = await lockDueAssignments(trx, ids, now);
       if (locked.length === 0) return 0;
       // Claims of suspended or erased contributors were made due by the identity consumer.

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { buildEvent, type TesseraEvent } from '@tessera/contracts';
 import { appendToOutbox, type Cause, eventMeta, orRefuse, Refusal, refusal } from '@tessera/service-kit';
 import type { Kysely } from 'kysely';
-import { reconcileCampaign } from '../campaigns/index.ts';
+import { lockCampaigns, reconcileCampaign } from '../campaigns/index.ts';
 import type { TasksDB } from '../db/schema.ts';
 import { isInvited, standingOf } from '../eligibility/index.ts';
 import { taskNotFound } from '../task-catalog/index.ts';
@@ -143,7 +143,10 @@ export async function releaseClaim(
   trx: Db,
   command: { assignmentId: string; contributorId: string; now: Date },
 ): Promise<AssignmentRecord> {
-  // The row lock orders this release with the expiry job and submissions: one frees the slot.
+  // The row lock orders this release with the expiry job and submissions: one frees the slot. The
+  // campaign is locked first, as everywhere (campaigns/repository.ts `lockCampaigns`).
+  const peeked = await findAssignment(trx, command.assignmentId);
+  if (peeked) await lockCampaigns(trx, [peeked.campaign_id]);
   const current = await findAssignment(trx, command.assignmentId, { forUpdate: true });
   if (!current || current.contributor_id !== command.contributorId) throw assignmentNotFound();
   const { assignment, event } = await endClaim(trx, current, { to: 'released' }, { at: command.now });

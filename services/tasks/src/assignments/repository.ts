@@ -256,7 +256,9 @@ export async function makeClaimsDue(trx: Db, contributorId: string, at: Date): P
 // ---- what claims hold ----------------------------------------------------------------------------
 // With campaigns/repository.ts (`recordLedgerMovement`), the only code that changes a campaign's
 // money counters and a task's slots, in the caller's transaction. Locks are always taken campaign
-// first, then task, so claims, releases and settlements never deadlock.
+// first, then task or assignment, so claims, releases, expiries and settlements never deadlock: a
+// transaction that may hold several campaigns (a consumer's batch) locks them all first, in id
+// order (campaigns/repository.ts `lockCampaigns`, messaging/lock-campaigns.ts).
 
 export interface SlotClaim {
   campaignId: string;

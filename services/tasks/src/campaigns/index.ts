@@ -5,6 +5,6 @@ export { fundingGranted, fundingRefused, ledgerMoved, type LedgerContext } from 
 export { campaignNotFound } from './handle.ts';
 export * from './money.ts';
 export { reconcileCampaign } from './reconcile.ts';
-export { type CampaignRecord, findCampaign } from './repository.ts';
+export { type CampaignRecord, findCampaign, lockCampaigns } from './repository.ts';
 export { campaignRoutes } from './routes.ts';
 export { completeEndedCampaigns } from './schedule.ts';

@@ -30,6 +30,22 @@ export async function findCampaign(
   return query.executeTakeFirst();
 }
 
+/**
+ * Locks these campaigns in id order, as `findCampaign` locks one. A transaction that may hold
+ * several (a consumer's batch) takes them all here first: two transactions then never hold two
+ * campaigns in opposite orders, nor a campaign and an assignment in opposite orders.
+ */
+export async function lockCampaigns(db: Db, ids: readonly string[]): Promise<void> {
+  if (ids.length === 0) return;
+  await db
+    .selectFrom('campaigns')
+    .select('id')
+    .where('id', 'in', [...new Set(ids.map((id) => id.toLowerCase()))])
+    .orderBy('id')
+    .forUpdate()
+    .execute();
+}
+
 export async function updateCampaign(
   trx: Db,
   id: string,

@@ -3,6 +3,7 @@ import type { TasksDB } from '../db/schema.ts';
 import { engagementHandlers } from './engagement.ts';
 import { identityHandlers } from './identity.ts';
 import { ledgerHandlers } from './ledger.ts';
+import { lockCampaignsOf } from './lock-campaigns.ts';
 import { qcHandlers } from './qc.ts';
 import { submissionHandlers } from './submissions.ts';
 
@@ -20,7 +21,10 @@ export const consumerNames = {
   qc: 'tasks-qc',
 } as const;
 
-/** One durable consumer per stream read (nats-server 2.9: one filter each), in stream order. */
+/**
+ * One durable consumer per stream read (nats-server 2.9: one filter each), in stream order. Those
+ * whose events move a campaign's counters lock the batch's campaigns first (`lockCampaignsOf`).
+ */
 export function tasksConsumers(deps: ConsumerDeps): ConsumerSpec<TasksDB>[] {
   return [
     { name: consumerNames.identity, producer: 'identity', handlers: identityHandlers() },
@@ -30,8 +34,24 @@ export function tasksConsumers(deps: ConsumerDeps): ConsumerSpec<TasksDB>[] {
       filter: 'engagement.contributor.>',
       handlers: engagementHandlers(),
     },
-    { name: consumerNames.ledger, producer: 'ledger', handlers: ledgerHandlers(deps) },
-    { name: consumerNames.submissions, producer: 'submissions', handlers: submissionHandlers(deps) },
-    { name: consumerNames.qc, producer: 'qc', filter: 'qc.review.fee-earned.>', handlers: qcHandlers(deps) },
+    {
+      name: consumerNames.ledger,
+      producer: 'ledger',
+      handlers: ledgerHandlers(deps),
+      lockFirst: lockCampaignsOf,
+    },
+    {
+      name: consumerNames.submissions,
+      producer: 'submissions',
+      handlers: submissionHandlers(deps),
+      lockFirst: lockCampaignsOf,
+    },
+    {
+      name: consumerNames.qc,
+      producer: 'qc',
+      filter: 'qc.review.fee-earned.>',
+      handlers: qcHandlers(deps),
+      lockFirst: lockCampaignsOf,
+    },
   ];
 }
