@@ -37,6 +37,29 @@ export async function recordsOf(db: Db, userIds: readonly string[]): Promise<Map
 
 export const noRecord: JudgeRecord = { correct: 0, answered: 0, honeypot_correct: 0, honeypot_answered: 0 };
 
+/**
+ * A read-model consumer's `lockFirst`: the judges its batch's events name, locked in id order. A
+ * batch upserts judges in event order while a verdict scores its judges in id order
+ * (verdicts/handle.ts `countReviews`): crossed, they deadlocked, and a vote was answered 500 in the
+ * 10,000-submission chaos run. A judge with no row yet is not locked here (its insert waits on the
+ * unique index).
+ */
+export async function lockJudgesOf(trx: Db, events: readonly { data: unknown }[]): Promise<void> {
+  const ids = new Set<string>();
+  for (const { data } of events) {
+    const userId = (data as { user_id?: unknown }).user_id;
+    if (typeof userId === 'string' && isUuid(userId)) ids.add(userId.toLowerCase());
+  }
+  if (ids.size === 0) return;
+  await trx
+    .selectFrom('judges')
+    .select('user_id')
+    .where('user_id', 'in', [...ids])
+    .orderBy('user_id')
+    .forUpdate()
+    .execute();
+}
+
 /** Makes sure the judge has a row (an admin, or a user no event told us of yet). */
 export async function ensureJudge(trx: Db, userId: string): Promise<void> {
   await trx

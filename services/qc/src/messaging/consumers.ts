@@ -3,7 +3,13 @@ import { appealFiled } from '../admin/handle.ts';
 import { openCase, saveTask } from '../cases/handle.ts';
 import type { QcContext } from '../context.ts';
 import type { QcDB } from '../db/schema.ts';
-import { levelChanged, statusChanged, trustChanged, userRegistered } from '../judges/repository.ts';
+import {
+  levelChanged,
+  lockJudgesOf,
+  statusChanged,
+  trustChanged,
+  userRegistered,
+} from '../judges/repository.ts';
 
 /** Consumer names, also their keys in the inbox (tests wait on them). */
 export const consumerNames = {
@@ -13,13 +19,14 @@ export const consumerNames = {
   submissions: 'qc-submissions',
 } as const;
 
-/** One durable consumer per stream read (nats-server 2.9: one filter each). */
+/** One durable consumer per stream read (nats-server 2.9: one filter each); the judges' read model locks a batch's judges first. */
 export function qcConsumers({ config, clock, logger }: QcContext): ConsumerSpec<QcDB>[] {
   const log = logger.child({ component: 'cases' });
   return [
     {
       name: consumerNames.identity,
       producer: 'identity',
+      lockFirst: lockJudgesOf,
       handlers: {
         'identity.user.registered.v1': (event, trx) =>
           userRegistered(trx, event.data.user_id, event.data.role),
@@ -36,6 +43,7 @@ export function qcConsumers({ config, clock, logger }: QcContext): ConsumerSpec<
       name: consumerNames.engagement,
       producer: 'engagement',
       filter: 'engagement.contributor.>',
+      lockFirst: lockJudgesOf,
       handlers: {
         'engagement.contributor.level-changed.v1': (event, trx) =>
           levelChanged(trx, event.data.user_id, event.data.level, event.time),
