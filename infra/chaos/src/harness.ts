@@ -220,6 +220,7 @@ async function drive(platform: ChaosPlatform, options: ChaosOptions, started: nu
     const ids = sent.map((s) => s.id);
     const deadline = Date.now() + options.settleTimeoutMs;
     let statuses = new Map<string, string>();
+    let lastProgress = Date.now();
     for (;;) {
       const rows = await q<{ id: string; status: string }>(
         'submissions',
@@ -229,6 +230,10 @@ async function drive(platform: ChaosPlatform, options: ChaosOptions, started: nu
       statuses = new Map(rows.map((r) => [r.id, r.status]));
       const open = ids.filter((id) => !FINAL.has(statuses.get(id) ?? ''));
       if (open.length === 0 || Date.now() > deadline) break;
+      if (Date.now() - lastProgress >= 30_000) {
+        lastProgress = Date.now();
+        log(`settle: ${ids.length - open.length} of ${ids.length} final`);
+      }
       await sleep(2_000);
     }
     chaosOn.value = false;
