@@ -12,6 +12,7 @@ import {
 import { type Kysely, sql, type Transaction } from 'kysely';
 import type { KitTables } from '../db/kit-migrations.ts';
 import { isDatabaseUnavailable } from '../db/pg-errors.ts';
+import { isUuid } from '../http/schemas.ts';
 import type { Logger } from '../logger.ts';
 import type { ConsumerMetrics } from '../metrics/service-metrics.ts';
 import { inSpan, SpanKind, type Tracing } from '../tracing/tracing.ts';
@@ -23,6 +24,21 @@ export type EventHandler<DB, T extends EventType = EventType> = (
 ) => Promise<void>;
 
 export type HandlerMap<DB> = { [T in EventType]?: EventHandler<DB, T> };
+
+/**
+ * The distinct ids a batch's events name in these data fields, lower-cased and sorted: what a
+ * `lockFirst` locks. A field that is absent or not a UUID names nothing.
+ */
+export function idsNamedBy(events: readonly { data: unknown }[], fields: readonly string[]): string[] {
+  const ids = new Set<string>();
+  for (const { data } of events) {
+    for (const field of fields) {
+      const value = (data as Record<string, unknown> | null)?.[field];
+      if (typeof value === 'string' && isUuid(value)) ids.add(value.toLowerCase());
+    }
+  }
+  return [...ids].sort();
+}
 
 export interface EventConsumerOptions<DB extends KitTables> {
   /** The durable consumer's name, also its key in the inbox (e.g. "ledger"). */

@@ -140,4 +140,5 @@ export * from './stream.ts';
 export * from './process.ts';
 export * from './client.ts';
 export * from './decider.ts';
+export * from './locks.ts';
 export { InMemorySpanExporter } from '@opentelemetry/sdk-trace-base';

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { foreignEvent } from '@tessera/service-kit/testing';
+import { foreignEvent, gotLock } from '@tessera/service-kit/testing';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { notify } from './index.ts';
@@ -417,18 +417,13 @@ describe('ids in commit order', () => {
       sourceKey: `lock-first:${userId}`,
     });
     /** Whether a notification to `userId` can be written now, or waits for the batch's lock. */
-    const writable = async (userId: string) => {
-      try {
-        await t.service.db.transaction().execute(async (trx) => {
+    const writable = (userId: string) =>
+      gotLock(() =>
+        t.service.db.transaction().execute(async (trx) => {
           await sql`set local lock_timeout = '200ms'`.execute(trx);
           await notify(trx, notice(userId));
-        });
-        return true;
-      } catch (error) {
-        if ((error as { code?: string }).code === '55P03') return false;
-        throw error;
-      }
-    };
+        }),
+      );
 
     const seen = await t.service.db.transaction().execute(async (trx) => {
       await lockUsersOf(trx, events as never);

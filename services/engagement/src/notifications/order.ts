@@ -1,4 +1,5 @@
 import type { TesseraEvent } from '@tessera/contracts';
+import { idsNamedBy } from '@tessera/service-kit';
 import { type Kysely, sql } from 'kysely';
 import { v7 as uuidv7 } from 'uuid';
 import type { EngagementDB } from '../db/schema.ts';
@@ -42,19 +43,13 @@ const USER_FIELDS = ['user_id', 'contributor_id', 'judge_id'] as const;
 
 /** A consumer's `lockFirst`: the user locks of every user a batch's events name, in key order. */
 export async function lockUsersOf(trx: Db, events: readonly TesseraEvent[]): Promise<void> {
-  const users = new Set<string>();
-  for (const { data } of events) {
-    for (const field of USER_FIELDS) {
-      const value = (data as Record<string, unknown>)[field];
-      if (typeof value === 'string') users.add(value.toLowerCase());
-    }
-  }
-  if (users.size === 0) return;
+  const users = idsNamedBy(events, USER_FIELDS);
+  if (users.length === 0) return;
   // In nextNotificationId's order: the announcements (shared), then the users. The subquery's order
   // is the order the aggregate takes them in (a sorted subquery is not flattened into its parent).
   await sql`select pg_advisory_xact_lock_shared(${LOCK_CLASS_ANNOUNCEMENTS}::int, 0)`.execute(trx);
   await sql`select count(pg_advisory_xact_lock(${LOCK_CLASS_USER}::int, key))
-            from (select distinct hashtext(u) as key from unnest(${[...users]}::text[]) as u order by key) as sorted`.execute(
+            from (select distinct hashtext(u) as key from unnest(${users}::text[]) as u order by key) as sorted`.execute(
     trx,
   );
 }

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { gotLock } from '@tessera/service-kit/testing';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestQc, type TestQc } from '../testing/harness.ts';
@@ -27,15 +28,10 @@ describe('lock order: judges by id', () => {
       { data: { user_id: randomUUID() } },
       { data: { user_id: 'not-a-uuid' } },
     ];
-    const lockable = async (id: string) => {
-      try {
-        await sql`select user_id from judges where user_id = ${id} for update nowait`.execute(t.service.db);
-        return true;
-      } catch (error) {
-        if ((error as { code?: string }).code === '55P03') return false;
-        throw error;
-      }
-    };
+    const lockable = (id: string) =>
+      gotLock(() =>
+        sql`select user_id from judges where user_id = ${id} for update nowait`.execute(t.service.db),
+      );
 
     const seen = await t.service.db.transaction().execute(async (trx) => {
       await lockJudgesOf(trx, events);

@@ -1,4 +1,4 @@
-import { isUuid } from '@tessera/service-kit';
+import { idsNamedBy, isUuid } from '@tessera/service-kit';
 import { type Kysely, sql } from 'kysely';
 import type { QcDB } from '../db/schema.ts';
 import { defaultStanding, type JudgeRecord, type JudgeStanding } from './decide.ts';
@@ -45,16 +45,12 @@ export const noRecord: JudgeRecord = { correct: 0, answered: 0, honeypot_correct
  * unique index).
  */
 export async function lockJudgesOf(trx: Db, events: readonly { data: unknown }[]): Promise<void> {
-  const ids = new Set<string>();
-  for (const { data } of events) {
-    const userId = (data as { user_id?: unknown }).user_id;
-    if (typeof userId === 'string' && isUuid(userId)) ids.add(userId.toLowerCase());
-  }
-  if (ids.size === 0) return;
+  const ids = idsNamedBy(events, ['user_id']);
+  if (ids.length === 0) return;
   await trx
     .selectFrom('judges')
     .select('user_id')
-    .where('user_id', 'in', [...ids])
+    .where('user_id', 'in', ids)
     .orderBy('user_id')
     .forUpdate()
     .execute();

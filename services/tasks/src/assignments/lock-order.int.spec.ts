@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { buildEvent } from '@tessera/contracts';
-import { waitFor } from '@tessera/service-kit/testing';
+import { gotLock, waitFor } from '@tessera/service-kit/testing';
 import { type Kysely, sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TasksDB } from '../db/schema.ts';
@@ -121,15 +121,8 @@ describe('lock order: campaign first', () => {
       },
     ];
 
-    const lockable = async (id: string) => {
-      try {
-        await sql`select id from campaigns where id = ${id} for update nowait`.execute(t.tasks.db);
-        return true;
-      } catch (error) {
-        if ((error as { code?: string }).code === '55P03') return false;
-        throw error;
-      }
-    };
+    const lockable = (id: string) =>
+      gotLock(() => sql`select id from campaigns where id = ${id} for update nowait`.execute(t.tasks.db));
     const seen = await t.tasks.db.transaction().execute(async (trx) => {
       await lockCampaignsOf(trx, events as never);
       return Promise.all([named, byTask, byAssignment, other].map((campaign) => lockable(campaign!.id)));

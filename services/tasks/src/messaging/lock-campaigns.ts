@@ -1,5 +1,5 @@
 import type { TesseraEvent } from '@tessera/contracts';
-import { isUuid } from '@tessera/service-kit';
+import { idsNamedBy } from '@tessera/service-kit';
 import { type Kysely, sql } from 'kysely';
 import type { TasksDB } from '../db/schema.ts';
 
@@ -11,24 +11,16 @@ import type { TasksDB } from '../db/schema.ts';
  * in a 10,000-submission chaos run. A campaign is named by the event, or found from its task or
  * its assignment (which never change campaign).
  */
-const uuid = (value: unknown): value is string => typeof value === 'string' && isUuid(value);
-
 export async function lockCampaignsOf(trx: Kysely<TasksDB>, events: readonly TesseraEvent[]): Promise<void> {
-  const campaigns = new Set<string>();
-  const tasks = new Set<string>();
-  const assignments = new Set<string>();
-  for (const { data } of events) {
-    const refs = data as { campaign_id?: unknown; task_id?: unknown; assignment_id?: unknown };
-    if (uuid(refs.campaign_id)) campaigns.add(refs.campaign_id.toLowerCase());
-    if (uuid(refs.task_id)) tasks.add(refs.task_id.toLowerCase());
-    if (uuid(refs.assignment_id)) assignments.add(refs.assignment_id.toLowerCase());
-  }
-  if (campaigns.size + tasks.size + assignments.size === 0) return;
+  const campaigns = idsNamedBy(events, ['campaign_id']);
+  const tasks = idsNamedBy(events, ['task_id']);
+  const assignments = idsNamedBy(events, ['assignment_id']);
+  if (campaigns.length + tasks.length + assignments.length === 0) return;
   await sql`
     select id from campaigns
-    where id = any(${[...campaigns]}::uuid[])
-       or id in (select campaign_id from tasks where id = any(${[...tasks]}::uuid[]))
-       or id in (select campaign_id from assignments where id = any(${[...assignments]}::uuid[]))
+    where id = any(${campaigns}::uuid[])
+       or id in (select campaign_id from tasks where id = any(${tasks}::uuid[]))
+       or id in (select campaign_id from assignments where id = any(${assignments}::uuid[]))
     order by id
     for update`.execute(trx);
 }
