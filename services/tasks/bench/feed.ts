@@ -9,6 +9,10 @@
  *
  *   pnpm bench:tasks          (TASKS=100000 USERS=10000 RUNS=2000 SEED_RUNS=500 EXPLAIN=1 KEEP_DB=0)
  *
+ * Each measurement also prints the node process's CPU per run (process.cpuUsage: the bench's own
+ * work included); PROFILE='(b)' (or any label) writes that measurement's CPU profile to
+ * /tmp/feed-bench.cpuprofile.
+ *
  * Postgres comes from DATABASE_URL, else the embedded binaries; the bench creates its own database
  * and runs the service's migrations on it. Data is seeded in SQL from a fixed random seed.
  */
@@ -191,16 +195,35 @@ interface Figures {
   rows: number;
 }
 
+async function startProfile(): Promise<() => Promise<void>> {
+  const { Session } = await import('node:inspector/promises');
+  const { writeFile } = await import('node:fs/promises');
+  const session = new Session();
+  session.connect();
+  await session.post('Profiler.enable');
+  await session.post('Profiler.start');
+  return async () => {
+    const { profile } = await session.post('Profiler.stop');
+    await writeFile('/tmp/feed-bench.cpuprofile', JSON.stringify(profile));
+    session.disconnect();
+  };
+}
+
 async function measure(label: string, op: (i: number) => Promise<number>, runs = RUNS): Promise<Figures> {
   // Warm up on a tenth of the workload (caches), then measure every run one at a time.
   for (let i = 0; i < Math.min(200, Math.ceil(runs / 10)); i++) await op(i);
   const latencies: number[] = [];
   let rows = 0;
+  const cpu0 = process.cpuUsage();
+  const profiling = process.env.PROFILE === label ? await startProfile() : undefined;
   for (let i = 0; i < runs; i++) {
     const t0 = performance.now();
     rows += await op(i);
     latencies.push(performance.now() - t0);
   }
+  const cpu = process.cpuUsage(cpu0);
+  if (profiling) await profiling();
+  log(`  ${label}: node CPU ${((cpu.user + cpu.system) / runs).toFixed(0)} µs a run`);
   latencies.sort((a, b) => a - b);
   const pct = (p: number) =>
     latencies[Math.min(latencies.length - 1, Math.ceil(p * latencies.length) - 1)] ?? 0;

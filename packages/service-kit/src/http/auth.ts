@@ -40,9 +40,25 @@ const claimsSchema = z.object({
   sid: z.string().min(1).optional(),
 });
 
+/** What a token verifier has done: full verifications, answers from its cache, and its size. */
+export interface TokenVerifierStats {
+  verified: number;
+  cached: number;
+  size: number;
+}
+
 /**
  * Verifies identity's EdDSA access tokens against its JWKS (fetched and cached
  * by jose, refetched when an unknown `kid` appears, so key rotation just works).
+ *
+ * A token verified once is answered from memory for `cacheTtlMs` (60 s), never past its own `exp`:
+ * a client sends the same token with every request for its whole life, and the signature check is
+ * the largest single cost of a cheap request (about a tenth of the feed's CPU). The cache is keyed
+ * by the whole token text, so a token altered in any byte is verified afresh; refusals are never
+ * cached; at most `cacheSize` (10,000) tokens are held, the oldest dropped first. A key withdrawn
+ * from the JWKS keeps its cached tokens working for at most `cacheTtlMs`, which is shorter than
+ * jose's own JWKS cache (10 min) already allows for tokens of a key it holds. Revocation is not
+ * this cache's concern: `withRevocationCheck` (read-models/revocations.ts) asks after every answer.
  */
 export function createTokenVerifier(options: {
   issuer: string;
@@ -51,7 +67,13 @@ export function createTokenVerifier(options: {
   jwks?: JSONWebKeySet;
   /** Least time between two JWKS fetches (an unknown `kid` triggers one). */
   jwksCooldownMs?: number;
-}): TokenVerifier {
+  /** How many verified tokens are remembered (0: none). */
+  cacheSize?: number;
+  /** How long a verified token is answered from memory, at most. */
+  cacheTtlMs?: number;
+  /** Now, in ms since the epoch (tests move it). */
+  clock?: () => number;
+}): TokenVerifier & { stats(): TokenVerifierStats } {
   let keys: JWTVerifyGetKey;
   if (options.jwks) keys = createLocalJWKSet(options.jwks);
   else if (options.jwksUrl)
@@ -60,34 +82,67 @@ export function createTokenVerifier(options: {
       timeoutDuration: 3_000,
     });
   else throw new Error('createTokenVerifier needs jwksUrl or jwks');
+  const cacheSize = options.cacheSize ?? 10_000;
+  const cacheTtlMs = options.cacheTtlMs ?? 60_000;
+  const clock = options.clock ?? Date.now;
+  /** Verified tokens, oldest first, each with the moment it stops being answered from here. */
+  const cache = new Map<string, { principal: Principal; until: number }>();
+  const stats = { verified: 0, cached: 0 };
+
+  async function verifyFully(token: string, now: number): Promise<{ principal: Principal; exp: number }> {
+    let payload: { exp?: number };
+    try {
+      ({ payload } = await jwtVerify(token, keys, {
+        issuer: options.issuer,
+        audience: options.audience,
+        algorithms: ['EdDSA'],
+        requiredClaims: ['sub', 'exp', 'jti'],
+        currentDate: new Date(now),
+      }));
+    } catch (error) {
+      throw tokenProblem(error);
+    }
+    const claims = claimsSchema.safeParse(payload);
+    if (!claims.success)
+      throw refusal('unauthenticated', 'TOKEN_INVALID', 'The access token lacks required claims.');
+    const { sub, role, jti, company_id, scopes, sid } = claims.data;
+    const principal: Principal = {
+      userId: sub,
+      role,
+      tokenId: jti,
+      ...(company_id !== undefined ? { companyId: company_id } : {}),
+      ...(scopes !== undefined ? { scopes } : {}),
+      ...(sid !== undefined ? { sessionId: sid } : {}),
+    };
+    return { principal, exp: payload.exp! * 1000 };
+  }
 
   return {
     async verify(token) {
-      let payload: unknown;
-      try {
-        ({ payload } = await jwtVerify(token, keys, {
-          issuer: options.issuer,
-          audience: options.audience,
-          algorithms: ['EdDSA'],
-          requiredClaims: ['sub', 'exp', 'jti'],
-        }));
-      } catch (error) {
-        throw tokenProblem(error);
+      const now = clock();
+      const hit = cache.get(token);
+      if (hit !== undefined) {
+        if (now < hit.until) {
+          stats.cached += 1;
+          return copyOf(hit.principal);
+        }
+        cache.delete(token);
       }
-      const claims = claimsSchema.safeParse(payload);
-      if (!claims.success)
-        throw refusal('unauthenticated', 'TOKEN_INVALID', 'The access token lacks required claims.');
-      const { sub, role, jti, company_id, scopes, sid } = claims.data;
-      return {
-        userId: sub,
-        role,
-        tokenId: jti,
-        ...(company_id !== undefined ? { companyId: company_id } : {}),
-        ...(scopes !== undefined ? { scopes } : {}),
-        ...(sid !== undefined ? { sessionId: sid } : {}),
-      };
+      const { principal, exp } = await verifyFully(token, now);
+      stats.verified += 1;
+      if (cacheSize > 0) {
+        if (cache.size >= cacheSize) cache.delete(cache.keys().next().value!);
+        cache.set(token, { principal, until: Math.min(exp, now + cacheTtlMs) });
+      }
+      return copyOf(principal);
     },
+    stats: () => ({ ...stats, size: cache.size }),
   };
+}
+
+/** Each request gets a principal of its own: no route can change what the cache answers next. */
+function copyOf(principal: Principal): Principal {
+  return principal.scopes ? { ...principal, scopes: [...principal.scopes] } : { ...principal };
 }
 
 function tokenProblem(error: unknown): Refusal {

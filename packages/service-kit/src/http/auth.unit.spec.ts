@@ -129,3 +129,87 @@ describe('machine-client claims', () => {
     expect((await problemOf(sign({ company_id: 42 }))).code).toBe('TOKEN_INVALID');
   });
 });
+
+describe('the verified-token cache', () => {
+  async function setup(options: { cacheSize?: number; cacheTtlMs?: number } = {}) {
+    const issuer = await createTestIssuer();
+    let now = Date.now();
+    const verifier = createTokenVerifier({
+      jwks: issuer.jwks,
+      issuer: issuer.issuer,
+      audience: issuer.audience,
+      clock: () => now,
+      ...options,
+    });
+    return { issuer, verifier, advance: (ms: number) => (now += ms) };
+  }
+
+  it('answers a token it verified before from memory, with the same principal', async () => {
+    const { issuer, verifier } = await setup();
+    const token = await issuer.token({ sub: 'user-1', role: 'judge' as never });
+    const first = await verifier.verify(token).catch(() => undefined);
+    // A role outside the enum is refused, and a refusal is never remembered.
+    expect(first).toBeUndefined();
+    expect(verifier.stats()).toEqual({ verified: 0, cached: 0, size: 0 });
+
+    const good = await issuer.token({ sub: 'user-1', role: 'contributor' });
+    const principal = await verifier.verify(good);
+    expect(await verifier.verify(good)).toEqual(principal);
+    expect(verifier.stats()).toEqual({ verified: 1, cached: 1, size: 1 });
+  });
+
+  it('never answers a token past its exp, nor one verified longer ago than the TTL', async () => {
+    const { issuer, verifier, advance } = await setup({ cacheTtlMs: 60_000 });
+    const short = await issuer.token({ expiresIn: '30s' });
+    const long = await issuer.token({ expiresIn: '15m' });
+    await verifier.verify(short);
+    await verifier.verify(long);
+    advance(31_000);
+    expect((await problemOf(verifier.verify(short))).code).toBe('TOKEN_EXPIRED');
+    expect(await verifier.verify(long)).toMatchObject({ role: 'contributor' });
+    expect(verifier.stats()).toMatchObject({ verified: 2, cached: 1 });
+    advance(30_000); // 61 s after it was verified: verified again, from the signature
+    await verifier.verify(long);
+    expect(verifier.stats()).toMatchObject({ verified: 3, cached: 1 });
+  });
+
+  it('verifies afresh a token altered in any byte', async () => {
+    const { issuer, verifier } = await setup();
+    const token = await issuer.token();
+    await verifier.verify(token);
+    // A character well inside the signature: the last one partly encodes padding bits.
+    const at = token.length - 10;
+    const altered = `${token.slice(0, at)}${token[at] === 'A' ? 'B' : 'A'}${token.slice(at + 1)}`;
+    const [header, payload] = token.split('.');
+    const forged = `${header}.${Buffer.from(
+      JSON.stringify({ ...JSON.parse(Buffer.from(payload!, 'base64url').toString()), role: 'admin' }),
+    ).toString('base64url')}.${token.split('.')[2]}`;
+    expect((await problemOf(verifier.verify(altered))).code).toBe('TOKEN_INVALID');
+    expect((await problemOf(verifier.verify(forged))).code).toBe('TOKEN_INVALID');
+    expect(verifier.stats()).toEqual({ verified: 1, cached: 0, size: 1 });
+  });
+
+  it('holds at most cacheSize tokens, dropping the oldest; 0 holds none', async () => {
+    const { issuer, verifier } = await setup({ cacheSize: 2 });
+    const [a, b, c] = await Promise.all([issuer.token(), issuer.token(), issuer.token()]);
+    for (const token of [a, b, c]) await verifier.verify(token);
+    expect(verifier.stats().size).toBe(2);
+    await verifier.verify(c); // still held
+    await verifier.verify(a); // dropped first: verified again
+    expect(verifier.stats()).toEqual({ verified: 4, cached: 1, size: 2 });
+
+    const none = await setup({ cacheSize: 0 });
+    const token = await none.issuer.token();
+    await none.verifier.verify(token);
+    await none.verifier.verify(token);
+    expect(none.verifier.stats()).toEqual({ verified: 2, cached: 0, size: 0 });
+  });
+
+  it('gives each caller a principal of its own', async () => {
+    const { issuer, verifier } = await setup();
+    const token = await issuer.token({ sub: 'user-9' });
+    const first = await verifier.verify(token);
+    first.userId = 'someone-else';
+    expect((await verifier.verify(token)).userId).toBe('user-9');
+  });
+});
