@@ -59,6 +59,16 @@ export const companyTaskSchema = contributorTaskSchema.extend({
 });
 export type CompanyTaskView = z.infer<typeof companyTaskSchema>;
 
+/**
+ * A response that shows a task as its caller may see it: `view` (a contributor's) or the company's.
+ * The contributor's view is tried first and only exactly (strict): a company view has more fields,
+ * so it fails that branch and keeps them all in its own. Contributors are the many callers; trying
+ * the company view first doubled the cost of encoding a feed page (bench:tasks, node CPU of (b)).
+ */
+export function viewForCaller<View extends z.ZodObject>(view: View) {
+  return z.union([view.strict(), companyTaskSchema]);
+}
+
 type ViewRow = Pick<
   TaskRecord,
   | 'id'

@@ -24,7 +24,13 @@ import { DEFAULT_MIN_TRUST_SCORE, isInvited } from '../eligibility/index.ts';
 import { taskAccess } from './access.ts';
 import { hasOneDecimal } from './content.ts';
 import { archiveTask, checkTask, editTask, publishTask, taskNotFound } from './handle.ts';
-import { companyTaskSchema, companyView, contributorTaskSchema, contributorView } from './present.ts';
+import {
+  companyTaskSchema,
+  companyView,
+  contributorTaskSchema,
+  contributorView,
+  viewForCaller,
+} from './present.ts';
 import { findTask, hasAssignment, type TaskRecord } from './repository.ts';
 
 const tags = ['tasks'];
@@ -87,8 +93,7 @@ const updateBody = z.strictObject({
 });
 
 const taskResponse = z.object({ task: companyTaskSchema });
-/** The company view first: a contributor view lacks its fields, so it can never match it. */
-const anyTaskResponse = z.object({ task: z.union([companyTaskSchema, contributorTaskSchema]) });
+const anyTaskResponse = z.object({ task: viewForCaller(contributorTaskSchema) });
 
 function isContributor(principal: Principal): boolean {
   return principal.role === 'contributor' && principal.companyId === undefined;
