@@ -29,12 +29,12 @@ from (select "t"."id", "t"."priority_score"
       or exists ( select
         from campaign_invitations i
         where i.campaign_id = c.id
-        and i.user_id = $9::uuid)))
+        and i.user_id = $9::uuid)) offset 0)
   and not exists ( select
     from assignments a
     where a.task_id = t.id
     and a.contributor_id = $10::uuid
-    and a.status not in ('released', 'expired'))
+    and a.status not in ('released', 'expired') offset 0)
   order by "t"."priority_score" desc, "t"."id" desc
   limit $11) as "p"
 inner join "tasks" as "t" on "t"."id" = "p"."id"
@@ -82,12 +82,12 @@ from (select "t"."id", "t"."priority_score"
       or exists ( select
         from campaign_invitations i
         where i.campaign_id = c.id
-        and i.user_id = $9::uuid)))
+        and i.user_id = $9::uuid)) offset 0)
   and not exists ( select
     from assignments a
     where a.task_id = t.id
     and a.contributor_id = $10::uuid
-    and a.status not in ('released', 'expired'))
+    and a.status not in ('released', 'expired') offset 0)
   and "t"."task_type" = $11
   and "t"."difficulty" = $12
   and t.reward_amount >= $13::bigint
