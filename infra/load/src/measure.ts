@@ -1,6 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { performance } from 'node:perf_hooks';
+import { percentile } from '../../../packages/service-kit/src/testing/figures.ts';
+
+export { percentile };
 
 // What every scenario measures: latencies, errors, and the machine's CPU while it ran.
 
@@ -30,11 +33,6 @@ export function cpuWindow(): CpuWindow {
       };
     },
   };
-}
-
-export function percentile(sorted: readonly number[], p: number): number {
-  if (sorted.length === 0) return Number.NaN;
-  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(p * sorted.length) - 1))]!;
 }
 
 /** One line of the report. */

@@ -24,9 +24,21 @@ export function testPrefix(): string {
   return `t${uniqueSuffix()}`;
 }
 
-/** A fresh database on the harness's Postgres; `drop()` removes it. */
-export async function createTestDatabase(label = 'test'): Promise<{ url: string; drop(): Promise<void> }> {
-  const admin = inject('postgresUrl');
+/**
+ * The Postgres and NATS servers a test runs against. Inside vitest they come from the global
+ * setup (`inject`); a script run outside vitest (a benchmark) passes its own.
+ */
+export interface TestServers {
+  postgresUrl?: string;
+  natsUrl?: string;
+}
+
+/** A fresh database on the harness's Postgres (or `servers.postgresUrl`); `drop()` removes it. */
+export async function createTestDatabase(
+  label = 'test',
+  servers: TestServers = {},
+): Promise<{ url: string; drop(): Promise<void> }> {
+  const admin = servers.postgresUrl ?? inject('postgresUrl');
   const name = `${label.replace(/[^a-z0-9_]/gi, '_').toLowerCase()}_${uniqueSuffix()}`;
   const client = new pg.Client({ connectionString: admin });
   await client.connect();
@@ -49,8 +61,9 @@ export async function createTestDatabase(label = 'test'): Promise<{ url: string;
 export async function testServiceConfig(
   name: string,
   overrides: Partial<ServiceConfig> = {},
+  servers: TestServers = {},
 ): Promise<{ config: ServiceConfig; drop(): Promise<void> }> {
-  const database = await createTestDatabase(name.replace(/-/g, '_'));
+  const database = await createTestDatabase(name.replace(/-/g, '_'), servers);
   return {
     config: {
       SERVICE_NAME: name,
@@ -59,7 +72,7 @@ export async function testServiceConfig(
       PORT: 0,
       LOG_LEVEL: 'warn',
       DATABASE_URL: database.url,
-      NATS_URL: inject('natsUrl'),
+      NATS_URL: servers.natsUrl ?? inject('natsUrl'),
       NATS_PREFIX: testPrefix(),
       NATS_STREAM_REPLICAS: 1,
       JWT_ISSUER: 'tessera-identity',
@@ -142,3 +155,4 @@ export * from './client.ts';
 export * from './decider.ts';
 export * from './locks.ts';
 export { InMemorySpanExporter } from '@opentelemetry/sdk-trace-base';
+export * from './figures.ts';

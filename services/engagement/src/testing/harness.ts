@@ -22,6 +22,7 @@ import {
   foreignEvent,
   type ServiceTestClient,
   serviceTestClient,
+  type TestServers,
   testServiceConfig,
   waitFor,
 } from '@tessera/service-kit/testing';
@@ -58,10 +59,10 @@ export interface TestUser {
 
 export async function startTestEngagement(
   overrides: Record<string, unknown> = {},
-  options: Pick<StartOptions, 'workers'> & { clock?: Clock } = {},
+  options: Pick<StartOptions, 'workers'> & { clock?: Clock; servers?: TestServers } = {},
 ): Promise<TestEngagement> {
   const issuer = await createTestIssuer();
-  const test = await testServiceConfig('engagement');
+  const test = await testServiceConfig('engagement', {}, options.servers);
   const config = engagementConfigSchema.parse({ ...test.config, ...overrides });
   const start = () =>
     startEngagement(config, {
