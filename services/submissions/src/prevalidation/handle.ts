@@ -24,40 +24,59 @@ export interface ScreeningDeps {
   fraud: FraudRules;
 }
 
+/** How many waiting hand-ins one transaction screens: one commit, and each campaign's lock taken once. */
+export const SCREENING_BATCH = 10;
+
 /**
- * Screens the hand-ins waiting for pre-validation, oldest first, one transaction each (a row is
- * locked with SKIP LOCKED, so several workers share the queue). A pass moves the submission to
- * review and publishes `submissions.submission.validated.v1` (references, not the work); a failure
- * rejects it with reasons the contributor can read. Returns how many it screened.
+ * Screens the hand-ins waiting for pre-validation, oldest first, up to `batch` in one transaction
+ * (rows are locked with SKIP LOCKED, so several workers share the queue). A pass moves the
+ * submission to review and publishes `submissions.submission.validated.v1` (references, not the
+ * work); a failure rejects it with reasons the contributor can read. A fault of ours undoes its
+ * whole batch, which is then screened again one at a time, so only the faulty hand-in waits and
+ * its fault is counted once. Returns how many it screened.
  */
-export async function screenWaiting(deps: ScreeningDeps, limit = 20): Promise<number> {
+export async function screenWaiting(
+  deps: ScreeningDeps,
+  limit = 20,
+  batch = SCREENING_BATCH,
+): Promise<number> {
   let screened = 0;
   while (screened < limit) {
-    let row: SubmissionRow | undefined;
+    let count: number;
     try {
-      row = await deps.db.transaction().execute(async (trx) => {
-        const next = await trx
-          .selectFrom('submissions')
-          .selectAll()
-          .where('status', '=', 'received')
-          .orderBy('submitted_at')
-          .limit(1)
-          .forUpdate()
-          .skipLocked()
-          .executeTakeFirst();
-        if (next) await screenOne(trx, deps, next);
-        return next;
-      });
+      count = await screenBatch(deps, Math.min(batch, limit - screened));
     } catch (error) {
       if (!(error instanceof ScreeningFault)) throw error;
+      if (batch > 1) return screened + (await screenWaiting(deps, limit - screened, 1));
       // Retried on the next run; this run stops so that one fault cannot spin.
       await countFailedAttempt(deps, error);
       return screened;
     }
-    if (!row) break;
-    screened += 1;
+    if (count === 0) break;
+    screened += count;
   }
   return screened;
+}
+
+async function screenBatch(deps: ScreeningDeps, size: number): Promise<number> {
+  return deps.db.transaction().execute(async (trx) => {
+    const rows = await trx
+      .selectFrom('submissions')
+      .selectAll()
+      .where('status', '=', 'received')
+      .orderBy('submitted_at')
+      .limit(size)
+      .forUpdate()
+      .skipLocked()
+      .execute();
+    // Campaign by campaign (every worker takes the campaigns' locks in the same order, so two
+    // batches cannot deadlock), each campaign's hand-ins oldest first (the sort is stable).
+    const ordered = [...rows].sort((a, b) =>
+      a.campaign_id < b.campaign_id ? -1 : a.campaign_id > b.campaign_id ? 1 : 0,
+    );
+    for (const row of ordered) await screenOne(trx, deps, row);
+    return rows.length;
+  });
 }
 
 async function screenOne(trx: Trx, deps: ScreeningDeps, row: SubmissionRow): Promise<void> {
@@ -72,6 +91,7 @@ async function screen(trx: Trx, deps: ScreeningDeps, row: SubmissionRow): Promis
   const now = deps.clock();
   // Hand-ins of one campaign are screened one at a time (across instances too): each compares
   // itself with the hashes the others committed, so two copies screened at once cannot both pass.
+  // Taken again for the next hand-in of the same campaign in a batch, it is already held.
   await sql`select pg_advisory_xact_lock(hashtextextended(${`screening:${row.campaign_id}`}, 0))`.execute(
     trx,
   );

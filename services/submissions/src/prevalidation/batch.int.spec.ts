@@ -1,0 +1,99 @@
+import { createLogger } from '@tessera/service-kit';
+import { sql } from 'kysely';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { defaultFraudRules } from '../fraud/decide.ts';
+import { submissionsWorkers } from '../service.ts';
+import { type ClaimFixture, startTestSubmissions, type TestSubmissions } from '../testing/harness.ts';
+import { screenWaiting } from './handle.ts';
+import { sentences } from './testing/fixtures.ts';
+
+// Waiting hand-ins are screened in batches, one transaction each. This file screens by hand (the
+// periodic worker is off), so each test sees exactly the hand-ins it made.
+
+let t: TestSubmissions;
+
+beforeAll(async () => {
+  t = await startTestSubmissions({}, { workers: { [submissionsWorkers.prevalidation]: false } });
+});
+
+afterAll(async () => {
+  await t?.stop();
+});
+
+const textInput = { prompt: 'Describe the library', language: 'en', min_chars: 20, max_chars: 2000 };
+
+function deps() {
+  return {
+    db: t.service.db,
+    storage: t.service.resources.storage,
+    clock: () => new Date(),
+    logger: createLogger({ name: 'screening-test', level: 'silent', pretty: false }),
+    minImageSide: { width: 640, height: 480 },
+    fraud: defaultFraudRules,
+  };
+}
+
+async function handIn(claim: ClaimFixture, text: string): Promise<string> {
+  const response = await t.inject({
+    method: 'POST',
+    url: '/api/v1/submissions',
+    token: claim.token,
+    body: { assignment_id: claim.assignmentId, payload: { text }, time_spent_seconds: 120 },
+  });
+  expect(response.status, JSON.stringify(response.body)).toBe(202);
+  return response.body.submission.id as string;
+}
+
+async function rows(ids: string[]) {
+  const found = await t.service.db
+    .selectFrom('submissions')
+    .select(['id', 'status', 'reason_codes', 'screening_attempts', sql<string>`xmin::text`.as('xmin')])
+    .where('id', 'in', ids)
+    .execute();
+  return ids.map((id) => found.find((row) => row.id === id)!);
+}
+
+describe('screening in batches', () => {
+  it('screens several hand-ins in one transaction, and the later of two copies in it is the one refused', async () => {
+    const task = await t.fixtures.task('text', textInput);
+    const [first, copy] = await Promise.all([t.fixtures.claim(task), t.fixtures.claim(task)]);
+    const other = await t.fixtures.claimed('text', textInput);
+    const text = `${sentences.en} The copies of one batch.`;
+    const original = await handIn(first, text);
+    const later = await handIn(copy, text.replaceAll(' ', '  '));
+    const elsewhere = await handIn(other, `${sentences.en} Nothing like the others.`);
+
+    expect(await screenWaiting(deps(), 20)).toBe(3);
+
+    const [a, b, c] = await rows([original, later, elsewhere]);
+    expect([a!.status, b!.status, c!.status]).toEqual(['in_review', 'rejected', 'in_review']);
+    expect(b!.reason_codes).toContain('TEXT_DUPLICATE');
+    // Rows written by one transaction carry its id.
+    expect(new Set([a!.xmin, b!.xmin, c!.xmin]).size).toBe(1);
+  });
+
+  it('screens the rest of a batch one at a time when one hand-in faults, and counts that fault once a run', async () => {
+    const claims = [
+      await t.fixtures.claimed('text', textInput),
+      await t.fixtures.claimed('text', textInput),
+      await t.fixtures.claimed('text', textInput),
+    ];
+    const ids: string[] = [];
+    for (const [i, claim] of claims.entries()) {
+      ids.push(await handIn(claim, `${sentences.en} Hand-in number ${['one', 'two', 'three'][i]}.`));
+    }
+    // A fault of ours: the middle hand-in's task has gone from the read model.
+    await t.service.db.deleteFrom('task_views').where('id', '=', claims[1]!.taskId).execute();
+
+    expect(await screenWaiting(deps(), 20)).toBe(1);
+    let [one, two, three] = await rows(ids);
+    // The batch was undone; one at a time, the first passed and the faulty one stopped the run.
+    expect([one!.status, two!.status, three!.status]).toEqual(['in_review', 'received', 'received']);
+    expect(two!.screening_attempts).toBe(1);
+
+    expect(await screenWaiting(deps(), 20)).toBe(0);
+    [one, two, three] = await rows(ids);
+    expect(two!.screening_attempts).toBe(2);
+    expect(three!.status).toBe('received');
+  });
+});
