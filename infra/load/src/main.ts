@@ -45,7 +45,15 @@ import {
   seedFeedData,
 } from '../../../services/tasks/bench/seed.ts';
 import { databaseName, databaseUrl } from '../../local/src/services.ts';
-import { closedLoop, cpuWindow, formatTable, percentile, type Row, rowOf } from './measure.ts';
+import {
+  closedLoop,
+  cpuWindow,
+  formatTable,
+  percentile,
+  processCpuWindow,
+  type Row,
+  rowOf,
+} from './measure.ts';
 
 const { values } = parseArgs({
   args: process.argv.slice(2),
@@ -268,6 +276,7 @@ try {
       const sent = new Map<string, number>();
       const counters = { unknown: 0 };
       const cpu = cpuWindow();
+      const perProcess = processCpuWindow();
       const loopStart = Date.now();
       const run = await closedLoop(contributors.length, SECONDS, async (w) => {
         const taskId = taskIds[cursor[w]!++];
@@ -318,6 +327,7 @@ try {
         credited = await credits();
       }
       const cpuFigures = cpu.end();
+      const cpuByProcess = perProcess.end();
       const creditAt = new Map(credited.map((row) => [row.submission_id, row.at.getTime()]));
       const latencies = ids.flatMap((id) => (creditAt.has(id) ? [creditAt.get(id)! - sent.get(id)!] : []));
       const lastCredit = Math.max(loopEnd, ...creditAt.values());
@@ -338,7 +348,10 @@ try {
           (run.samples.length ? `; errors: ${run.samples.join(' | ')}` : ''),
       );
       rows.push(row);
-      if (row.met === false) breakdown = await whereTheTimeGoes(ids, sent, creditAt, submissionsDb, qc);
+      if (row.met === false) {
+        breakdown = await whereTheTimeGoes(ids, sent, creditAt, submissionsDb, qc);
+        breakdown.push(cpuPerApproval(cpuByProcess, creditAt.size));
+      }
     });
 
   // ---- claims, then submissions ------------------------------------------------------------------
@@ -612,4 +625,13 @@ async function whereTheTimeGoes(
     const sorted = values.sort((a, b) => a - b);
     return `${label.padEnd(52)} p50 ${percentile(sorted, 0.5).toFixed(0).padStart(6)}  p99 ${percentile(sorted, 0.99).toFixed(0).padStart(6)}  (${sorted.length})`;
   });
+}
+
+/** The CPU each kind of process spent per approval over the run, most first. */
+function cpuPerApproval(spent: Map<string, number>, approvals: number): string {
+  const total = [...spent.values()].reduce((a, b) => a + b, 0);
+  const parts = [...spent.entries()]
+    .sort((a, b) => b[1] - a[1])
+    .map(([label, ms]) => `${label} ${(ms / Math.max(1, approvals)).toFixed(1)}`);
+  return `CPU per approval, ms (processes' /proc times over the run, ${(total / Math.max(1, approvals)).toFixed(1)} in all): ${parts.join(', ')}`;
 }

@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { percentile } from '../../../packages/service-kit/src/testing/figures.ts';
@@ -31,6 +31,61 @@ export function cpuWindow(): CpuWindow {
         busyPct: total > 0 ? ((now.busy - start.busy) / total) * 100 : 0,
         load1: loadavg()[0]!,
       };
+    },
+  };
+}
+
+/** What a process is, for the CPU breakdown: a service, the gateway, postgres, nats, this driver. */
+function processLabel(pid: number): string | undefined {
+  try {
+    const comm = readFileSync(`/proc/${pid}/comm`, 'utf8').trim();
+    if (comm === 'postgres') return 'postgres';
+    if (comm === 'nats-server') return 'nats';
+    if (pid === process.pid) return 'load driver';
+    const where = `${readFileSync(`/proc/${pid}/cmdline`, 'utf8')} ${readlinkSync(`/proc/${pid}/cwd`)}/`;
+    const service = /\/services\/([a-z-]+)\//.exec(where)?.[1];
+    if (service) return service;
+    if (where.includes('/infra/gateway/')) return 'gateway';
+    if (where.includes('/infra/local/')) return 'local runner';
+    return undefined;
+  } catch {
+    return undefined; // gone, or not ours to read
+  }
+}
+
+/** CPU ticks (user + system) of every labelled process now, by pid. */
+function processTicks(): Map<number, { label: string; ticks: number }> {
+  const found = new Map<number, { label: string; ticks: number }>();
+  for (const entry of readdirSync('/proc')) {
+    const pid = Number(entry);
+    if (!Number.isInteger(pid)) continue;
+    const label = processLabel(pid);
+    if (!label) continue;
+    try {
+      const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+      found.set(pid, { label, ticks: Number(fields[11]) + Number(fields[12]) });
+    } catch {
+      // exited meanwhile
+    }
+  }
+  return found;
+}
+
+/**
+ * CPU time spent by each kind of process over a window, in ms (from /proc/<pid>/stat; a process
+ * that started during the window counts from zero, one that ended is missed).
+ */
+export function processCpuWindow(): { end(): Map<string, number> } {
+  const start = processTicks();
+  const tickMs = 10; // USER_HZ is 100 on Linux
+  return {
+    end() {
+      const spent = new Map<string, number>();
+      for (const [pid, { label, ticks }] of processTicks()) {
+        const before = start.get(pid)?.label === label ? start.get(pid)!.ticks : 0;
+        spent.set(label, (spent.get(label) ?? 0) + (ticks - before) * tickMs);
+      }
+      return spent;
     },
   };
 }
