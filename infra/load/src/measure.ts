@@ -39,7 +39,12 @@ export function cpuWindow(): CpuWindow {
 function processLabel(pid: number): string | undefined {
   try {
     const comm = readFileSync(`/proc/${pid}/comm`, 'utf8').trim();
-    if (comm === 'postgres') return 'postgres';
+    if (comm === 'postgres') {
+      // A backend's title is "postgres: <user> <database> <client> <activity>": name its database.
+      const title = readFileSync(`/proc/${pid}/cmdline`, 'utf8').replace(/\0/g, ' ').trim();
+      const database = /^postgres: \S+ (\S+) (?:\[local\]|[\d.:a-f]+\(\d+\))/.exec(title)?.[1];
+      return database ? `postgres/${database.replace(/^tessera_/, '')}` : 'postgres/other';
+    }
     if (comm === 'nats-server') return 'nats';
     if (pid === process.pid) return 'load driver';
     const where = `${readFileSync(`/proc/${pid}/cmdline`, 'utf8')} ${readlinkSync(`/proc/${pid}/cwd`)}/`;
