@@ -76,16 +76,25 @@ const present = (row: Record<string, unknown>): StandingRow => ({
   golden_wrong: Number(row.golden_wrong),
 });
 
-/** Creates the row if needed and locks it: what changes one user's standing serializes here. */
+/**
+ * Locks the user's row, creating it first if this is the first thing heard of them: what changes
+ * one user's standing serializes here. The row nearly always exists, so it is locked first and
+ * created only when missing (one statement instead of two).
+ */
 export async function lockStanding(trx: Db, userId: string, at: Date): Promise<StandingRow> {
+  const lock = () =>
+    trx
+      .selectFrom('standings')
+      .select(standingColumns)
+      .where('user_id', '=', userId)
+      .forUpdate()
+      .executeTakeFirst();
+  const existing = await lock();
+  if (existing) return present(existing);
   await ensureStanding(trx, userId, at);
-  const row = await trx
-    .selectFrom('standings')
-    .select(standingColumns)
-    .where('user_id', '=', userId)
-    .forUpdate()
-    .executeTakeFirstOrThrow();
-  return present(row);
+  const created = await lock();
+  if (!created) throw new Error(`no standing for ${userId} after creating it`);
+  return present(created);
 }
 
 export async function findStanding(db: Db, userId: string): Promise<StandingRow | undefined> {
