@@ -1,4 +1,5 @@
 import fc from 'fast-check';
+import { percentile } from '../../packages/service-kit/src/testing/figures.ts';
 import { badAuthorizations } from './hostile.ts';
 import {
   type FuzzRequest,
@@ -107,8 +108,8 @@ async function send(
   }
 }
 
-const percentile = (sorted: number[], p: number) =>
-  sorted.length === 0 ? 0 : sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
+/** The p-th percentile (0-100) of ascending `sorted`; 0 when empty. */
+const percentileOf = (sorted: number[], p: number) => (sorted.length === 0 ? 0 : percentile(sorted, p / 100));
 
 export async function fuzz(options: FuzzOptions): Promise<FuzzReport> {
   const { baseUrl, operations, roles, known, state, perCell, seed } = options;
@@ -223,7 +224,7 @@ export async function fuzz(options: FuzzOptions): Promise<FuzzReport> {
     refusalsChecked,
     findings,
     seconds: (performance.now() - started) / 1000,
-    latencyMs: { p50: percentile(sorted, 50), p99: percentile(sorted, 99), max: sorted.at(-1) ?? 0 },
+    latencyMs: { p50: percentileOf(sorted, 50), p99: percentileOf(sorted, 99), max: sorted.at(-1) ?? 0 },
     slowest: slowest.what,
   };
 }

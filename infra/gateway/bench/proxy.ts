@@ -23,6 +23,7 @@ import { createServer } from 'node:net';
 import { loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { Pool } from 'undici';
+import { percentile } from '@tessera/service-kit/testing';
 
 const CONNECTIONS = Number(process.env.CONNECTIONS ?? 32);
 const DURATION_MS = Number(process.env.DURATION_MS ?? 3_000);
@@ -150,7 +151,7 @@ async function load(
   cpu.load = perRequest((own.user + own.system) / 1000);
   await pool.close();
   latencies.sort((a, b) => a - b);
-  const at = (q: number) => latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))] ?? 0;
+  const at = (q: number) => percentile(latencies, q);
   return { rps: (latencies.length / elapsed) * 1000, p50: at(0.5), p99: at(0.99), errors, cpu };
 }
 

@@ -42,6 +42,7 @@ import {
   OutboxRelay,
   SpanKind,
 } from '../src/index.ts';
+import { percentile } from '../src/testing/figures.ts';
 
 // Traced as services are (spans made, none exported): each write transaction in a span, as a
 // request's would be, each handler in a consumer span. BENCH_TRACING=0 leaves tracing out.
@@ -281,8 +282,7 @@ async function producer(): Promise<void> {
     await untilHandled(target);
   }
   const sorted = [...latencies].sort((a, b) => a - b);
-  const pct = (p: number) =>
-    sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!.toFixed(1);
+  const pct = (p: number) => percentile(sorted, p / 100).toFixed(1);
 
   consumer.send('stop');
   await new Promise((resolve) => consumer.once('exit', resolve));

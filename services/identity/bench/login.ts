@@ -16,6 +16,7 @@ import { loadavg } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { resolveNats, resolvePostgres } from '@tessera/devstack';
 import { createLogger, createTokenVerifier, startService } from '@tessera/service-kit';
+import { percentile } from '@tessera/service-kit/testing';
 import { Passwords } from '../src/auth/passwords.ts';
 import { parseIdentityConfig } from '../src/config.ts';
 import { identityDefinition } from '../src/service.ts';
@@ -60,8 +61,9 @@ async function post(path: string, body: unknown): Promise<{ status: number; json
   return { status: response.status, json: await response.json() };
 }
 
-function percentile(sorted: number[], p: number): string {
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!.toFixed(1);
+/** The p-th percentile (0-100) of ascending `sorted`, in ms with one decimal. */
+function msAt(sorted: number[], p: number): string {
+  return percentile(sorted, p / 100).toFixed(1);
 }
 
 const emails = Array.from({ length: CLIENTS }, (_, i) => `bench-${i}-${Date.now()}@example.test`);
@@ -146,7 +148,7 @@ console.log(
 );
 console.log(
   `logins: ${LOGINS} by ${CLIENTS} concurrent clients in ${loginSeconds.toFixed(2)} s = ${(LOGINS / loginSeconds).toFixed(1)} logins/s` +
-    ` (p50 ${percentile(latencies, 50)} ms, p99 ${percentile(latencies, 99)} ms, ${failures} failed)`,
+    ` (p50 ${msAt(latencies, 50)} ms, p99 ${msAt(latencies, 99)} ms, ${failures} failed)`,
 );
 console.log(
   `token verification (kit verifier, EdDSA): ${Math.round(VERIFICATIONS / sequentialSeconds)} verifications/s one at a time,` +

@@ -5,6 +5,7 @@
  */
 import { Agent, request } from 'node:http';
 import { performance } from 'node:perf_hooks';
+import { percentile } from '@tessera/service-kit/testing';
 
 /** An operation's outcome: undefined when it succeeded, else what went wrong. */
 export type Operation = (client: number) => Promise<string | undefined>;
@@ -84,7 +85,7 @@ export async function runLoad(options: {
     ]),
   );
   latencies.sort((a, b) => a - b);
-  const at = (q: number) => latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))] ?? 0;
+  const at = (q: number) => percentile(latencies, q);
   return {
     operations: latencies.length,
     perSecond: (latencies.length / elapsed) * 1000,

@@ -24,6 +24,7 @@ import { accountIds, accountStream, transferStream } from '../src/domain/account
 import { createLedger } from '../src/engine/ledger.ts';
 import { type StreamAppend, WrongExpectedRevisionError } from '../src/store/event-store.ts';
 import { createPostgresEventStore } from '../src/store/postgres-store.ts';
+import { percentile } from '@tessera/service-kit/testing';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 3);
 const WRITERS = (process.env.WRITERS ?? '1,8,64').split(',').map(Number);
@@ -87,7 +88,7 @@ async function measure(
   );
   const elapsed = (performance.now() - start) / 1000;
   latencies.sort((a, b) => a - b);
-  const pct = (p: number) => latencies[Math.min(latencies.length - 1, Math.floor(p * latencies.length))] ?? 0;
+  const pct = (p: number) => percentile(latencies, p);
   return {
     ops: latencies.length,
     perSecond: latencies.length / elapsed,

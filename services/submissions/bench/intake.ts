@@ -15,6 +15,7 @@ import { defaultFraudRules } from '../src/fraud/decide.ts';
 import { screenWaiting } from '../src/prevalidation/handle.ts';
 import { sentences } from '../src/prevalidation/testing/fixtures.ts';
 import { startSubmissions, submissionsWorkers } from '../src/service.ts';
+import { percentile } from '@tessera/service-kit/testing';
 
 const SUBMISSIONS = Number(process.env.SUBMISSIONS ?? 2_000);
 const CLIENTS = Number(process.env.CLIENTS ?? 16);
@@ -114,8 +115,7 @@ await Promise.all(
 );
 const intakeSeconds = (performance.now() - started) / 1000;
 latencies.sort((a, b) => a - b);
-const pct = (p: number) =>
-  latencies[Math.min(latencies.length - 1, Math.floor((p / 100) * latencies.length))]!.toFixed(1);
+const pct = (p: number) => percentile(latencies, p / 100).toFixed(1);
 const mb = (bytes: number) => `${(bytes / 1_048_576).toFixed(1)} MB`;
 const after = process.memoryUsage();
 console.log(

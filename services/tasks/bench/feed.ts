@@ -27,7 +27,7 @@ import {
   migrateToLatest,
   systemClock,
 } from '@tessera/service-kit';
-import { createTestIssuer } from '@tessera/service-kit/testing';
+import { createTestIssuer, percentile } from '@tessera/service-kit/testing';
 import { type Kysely, sql } from 'kysely';
 import pg from 'pg';
 import { tasksConfigSchema } from '../src/config.ts';
@@ -225,8 +225,7 @@ async function measure(label: string, op: (i: number) => Promise<number>, runs =
   if (profiling) await profiling();
   log(`  ${label}: node CPU ${((cpu.user + cpu.system) / runs).toFixed(0)} µs a run`);
   latencies.sort((a, b) => a - b);
-  const pct = (p: number) =>
-    latencies[Math.min(latencies.length - 1, Math.ceil(p * latencies.length) - 1)] ?? 0;
+  const pct = (p: number) => percentile(latencies, p);
   const figures = {
     runs: latencies.length,
     p50: pct(0.5),
@@ -383,10 +382,11 @@ async function serverSide() {
     };
     visit(plan.Plan);
   }
-  const pct = (values: number[], p: number) => {
-    const sorted = [...values].sort((a, b) => a - b);
-    return sorted[Math.min(sorted.length - 1, Math.ceil(p * sorted.length) - 1)] ?? 0;
-  };
+  const pct = (values: number[], p: number) =>
+    percentile(
+      [...values].sort((a, b) => a - b),
+      p,
+    );
   const line = (label: string, values: number[], digits: number) =>
     `  ${label.padEnd(30)} p50 ${pct(values, 0.5).toFixed(digits)}  p95 ${pct(values, 0.95).toFixed(digits)}  ` +
     `p99 ${pct(values, 0.99).toFixed(digits)}  max ${pct(values, 1).toFixed(digits)}`;
