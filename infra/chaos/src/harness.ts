@@ -515,10 +515,17 @@ async function check(
   });
 
   const audit = await ledgerAudit(platform.databaseUrl('ledger'));
+  // The report marks a warning "!": name each, not only their count.
+  const warnings = audit.output
+    .split('\n')
+    .filter((line) => line.trimStart().startsWith('! '))
+    .map((line) => line.trim().slice(2));
   figures.push({
     name: 'ledger:audit verify (replay = projections)',
     ok: audit.code === 0,
-    detail: `exit ${audit.code}: ${audit.output.trim().split('\n').slice(-4).join(' | ')}`,
+    detail:
+      `exit ${audit.code}: ${audit.output.trim().split('\n').slice(-4).join(' | ')}` +
+      (warnings.length > 0 ? `; warnings: ${warnings.join(' | ')}` : ''),
   });
 
   const dead: string[] = [];
