@@ -1,5 +1,6 @@
 import { createLogger } from '@tessera/service-kit';
 import { sql } from 'kysely';
+import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { defaultFraudRules } from '../fraud/decide.ts';
 import { submissionsWorkers } from '../service.ts';
@@ -70,6 +71,54 @@ describe('screening in batches', () => {
     expect(b!.reason_codes).toContain('TEXT_DUPLICATE');
     // Rows written by one transaction carry its id.
     expect(new Set([a!.xmin, b!.xmin, c!.xmin]).size).toBe(1);
+  });
+
+  it('counts no attempt against a hand-in when Postgres rolls its screening back for a deadlock', async () => {
+    const claim = await t.fixtures.claimed('text', textInput);
+    const id = await handIn(claim, `${sentences.en} Screened while another session crosses it.`);
+    // Another session takes the campaign's screening lock, waits until the screening (holding the
+    // hand-in's row) waits on it, then asks for that row: a deadlock. Its own deadlock_timeout is
+    // long, so the screening's backend (1 s) is the one that detects it and is rolled back.
+    const holder = new pg.Client({ connectionString: t.config.DATABASE_URL });
+    // Asked apart: inside the holder's transaction, pg_stat_activity would not change.
+    const watcher = new pg.Client({ connectionString: t.config.DATABASE_URL });
+    await holder.connect();
+    await watcher.connect();
+    try {
+      await holder.query(`set deadlock_timeout = '30s'`);
+      await holder.query('begin');
+      await holder.query(`select pg_advisory_xact_lock(hashtextextended($1, 0))`, [
+        `screening:${claim.campaignId}`,
+      ]);
+      const screening = screenWaiting(deps(), 20, 1);
+      const waiting = async () =>
+        (
+          await watcher.query<{ pid: number }>(
+            `select pid from pg_stat_activity
+             where datname = current_database() and wait_event_type = 'Lock'
+               and query like '%pg_advisory_xact_lock%'`,
+          )
+        ).rows;
+      let pids = await waiting();
+      for (let i = 0; pids.length === 0 && i < 200; i++) {
+        await new Promise((resolve) => setTimeout(resolve, 25));
+        pids = await waiting();
+      }
+      expect(pids).toHaveLength(1);
+      const crossing = holder.query('select id from submissions where id = $1 for update', [id]);
+      await expect(screening).rejects.toThrow(/deadlock/);
+      await crossing;
+      await holder.query('rollback');
+    } finally {
+      await holder.end();
+      await watcher.end();
+    }
+    let [row] = await rows([id]);
+    expect([row!.status, row!.screening_attempts]).toEqual(['received', 0]);
+
+    expect(await screenWaiting(deps(), 20)).toBe(1);
+    [row] = await rows([id]);
+    expect([row!.status, row!.screening_attempts]).toEqual(['in_review', 0]);
   });
 
   it('screens the rest of a batch one at a time when one hand-in faults, and counts that fault once a run', async () => {

@@ -1,5 +1,11 @@
 import { buildEvent, type TaskInput } from '@tessera/contracts';
-import { appendToOutbox, type Clock, type Logger } from '@tessera/service-kit';
+import {
+  appendToOutbox,
+  type Clock,
+  isDatabaseUnavailable,
+  isTransientConflict,
+  type Logger,
+} from '@tessera/service-kit';
 import { type Kysely, sql, type Transaction } from 'kysely';
 import type { SubmissionsDB } from '../db/schema.ts';
 import type { SubmissionRow } from '../intake/repository.ts';
@@ -83,6 +89,9 @@ async function screenOne(trx: Trx, deps: ScreeningDeps, row: SubmissionRow): Pro
   try {
     await screen(trx, deps, row);
   } catch (error) {
+    // The database going away or rolling us back for a collision is no fault of this hand-in: the
+    // run ends, and the next one screens it again without counting an attempt against it.
+    if (isDatabaseUnavailable(error) || isTransientConflict(error)) throw error;
     throw new ScreeningFault(row, error);
   }
 }
