@@ -1,12 +1,11 @@
-import { createLogger } from '@tessera/service-kit';
 import { sql } from 'kysely';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { defaultFraudRules } from '../fraud/decide.ts';
 import { submissionsWorkers } from '../service.ts';
 import { type ClaimFixture, startTestSubmissions, type TestSubmissions } from '../testing/harness.ts';
 import { screenWaiting } from './handle.ts';
 import { sentences } from './testing/fixtures.ts';
+import { screeningDeps, textInput } from './testing/screening.ts';
 
 // Waiting hand-ins are screened in batches, one transaction each. This file screens by hand (the
 // periodic worker is off), so each test sees exactly the hand-ins it made.
@@ -21,18 +20,7 @@ afterAll(async () => {
   await t?.stop();
 });
 
-const textInput = { prompt: 'Describe the library', language: 'en', min_chars: 20, max_chars: 2000 };
-
-function deps() {
-  return {
-    db: t.service.db,
-    storage: t.service.resources.storage,
-    clock: () => new Date(),
-    logger: createLogger({ name: 'screening-test', level: 'silent', pretty: false }),
-    minImageSide: { width: 640, height: 480 },
-    fraud: defaultFraudRules,
-  };
-}
+const deps = () => screeningDeps(t);
 
 async function handIn(claim: ClaimFixture, text: string): Promise<string> {
   const response = await t.inject({

@@ -1,10 +1,9 @@
-import { createLogger } from '@tessera/service-kit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { defaultFraudRules } from '../fraud/decide.ts';
 import { submissionsWorkers } from '../service.ts';
 import { startTestSubmissions, type TestSubmissions } from '../testing/harness.ts';
 import { screenWaiting } from './handle.ts';
 import { sentences } from './testing/fixtures.ts';
+import { screeningDeps, textInput } from './testing/screening.ts';
 
 // Several instances screen the same queue (SKIP LOCKED). Two copies of one text in a campaign (the
 // same words, spaced differently: not the same bytes, so only the normalised-text check sees it),
@@ -20,18 +19,9 @@ afterAll(async () => {
   await t?.stop();
 });
 
-const textInput = { prompt: 'Describe the library', language: 'en', min_chars: 20, max_chars: 2000 };
-
 describe('two instances screening at once', () => {
   it('let exactly one of two identical texts in a campaign through, every time', async () => {
-    const deps = {
-      db: t.service.db,
-      storage: t.service.resources.storage,
-      clock: () => new Date(),
-      logger: createLogger({ name: 'screening-test', level: 'silent', pretty: false }),
-      minImageSide: { width: 640, height: 480 },
-      fraud: defaultFraudRules,
-    };
+    const deps = screeningDeps(t);
     for (let round = 0; round < 5; round++) {
       const task = await t.fixtures.task('text', textInput);
       const claims = await Promise.all([t.fixtures.claim(task), t.fixtures.claim(task)]);
