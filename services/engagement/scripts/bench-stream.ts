@@ -10,12 +10,11 @@
  * nats-server. The service is the one the tests start (testing/harness.ts), on its own database
  * and subject prefix, listening on a real socket.
  */
-import { randomUUID } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import { loadavg } from 'node:os';
 import { resolveNats, resolvePostgres } from '@tessera/devstack';
 import { foreignEvent, percentile } from '@tessera/service-kit/testing';
-import { startTestEngagement, type TestUser } from '../src/testing/harness.ts';
+import { approvalOf, startTestEngagement, type TestUser } from '../src/testing/harness.ts';
 import { openNotificationStream } from '../src/testing/sse.ts';
 
 const EVENTS = Number(process.env.EVENTS ?? 200);
@@ -30,18 +29,11 @@ const base = `http://127.0.0.1:${(t.service.app.server.address() as AddressInfo)
 
 /** Publishes an approval for `user` on the bus, as submissions would, without waiting for it. */
 async function approve(user: TestUser): Promise<{ submissionId: string; publishedAt: number }> {
-  const submissionId = randomUUID();
-  const event = foreignEvent('submissions.submission.approved.v1', {
-    submission_id: submissionId,
-    task_id: randomUUID(),
-    campaign_id: randomUUID(),
-    contributor_id: user.id,
-    reward: { amount: 100, currency: 'USD' },
-    xp_reward: 0,
-  });
+  const approval = approvalOf(user.id);
+  const event = foreignEvent('submissions.submission.approved.v1', approval);
   const publishedAt = Date.now();
   await t.publish(event);
-  return { submissionId, publishedAt };
+  return { submissionId: approval.submission_id, publishedAt };
 }
 
 /** Waits on `stream` for the approval of `submissionId`; the ms from publishing to reading it. */

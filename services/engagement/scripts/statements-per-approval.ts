@@ -11,10 +11,9 @@
  * harness's own polling (HARNESS): once for each user's first approval, which creates their rows,
  * and once for their second. Postgres and NATS as in bench-stream.ts.
  */
-import { randomUUID } from 'node:crypto';
 import { resolveNats, resolvePostgres } from '@tessera/devstack';
 import pg from 'pg';
-import { startTestEngagement } from '../src/testing/harness.ts';
+import { approvalOf, startTestEngagement } from '../src/testing/harness.ts';
 
 const APPROVALS = Number(process.env.APPROVALS ?? 20);
 
@@ -48,14 +47,7 @@ const t = await startTestEngagement({}, { servers: { postgresUrl: postgres.url, 
 try {
   const users = await Promise.all(Array.from({ length: APPROVALS }, () => t.contributor()));
   const approve = (user: { id: string }) =>
-    t.emit('submissions.submission.approved.v1', {
-      submission_id: randomUUID(),
-      task_id: randomUUID(),
-      campaign_id: randomUUID(),
-      contributor_id: user.id,
-      reward: { amount: 100, currency: 'USD' },
-      xp_reward: 10,
-    });
+    t.emit('submissions.submission.approved.v1', approvalOf(user.id, { xp_reward: 10 }));
   // Each user's first approval creates their rows (standing, counters, badges): counted apart.
   const rounds = [] as { label: string; counts: Map<string, number> }[];
   for (const label of ["each user's first approval", "each user's second approval"]) {

@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { sql } from 'kysely';
 import { fetch } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestEngagement, type TestEngagement, type TestUser } from '../testing/harness.ts';
+import { approvalOf, startTestEngagement, type TestEngagement, type TestUser } from '../testing/harness.ts';
 import { type Item, openNotificationStream } from '../testing/sse.ts';
 
 // The stream needs a real socket (app.inject waits for the end of a response, which never comes).
@@ -38,16 +38,9 @@ async function connect(user: TestUser, lastEventId?: string) {
 }
 
 async function approve(user: TestUser) {
-  const submissionId = randomUUID();
-  await t.emit('submissions.submission.approved.v1', {
-    submission_id: submissionId,
-    task_id: randomUUID(),
-    campaign_id: randomUUID(),
-    contributor_id: user.id,
-    reward: { amount: 100, currency: 'USD' },
-    xp_reward: 0,
-  });
-  return submissionId;
+  const approval = approvalOf(user.id);
+  await t.emit('submissions.submission.approved.v1', approval);
+  return approval.submission_id;
 }
 
 describe('the notification stream', () => {

@@ -52,6 +52,22 @@ export interface TestEngagement extends ServiceTestClient {
   stop(): Promise<void>;
 }
 
+/** An approval of a fresh submission by `contributorId`, as submissions announces it. */
+export function approvalOf(
+  contributorId: string,
+  extra: Partial<EventData<'submissions.submission.approved.v1'>> = {},
+): EventData<'submissions.submission.approved.v1'> {
+  return {
+    submission_id: randomUUID(),
+    task_id: randomUUID(),
+    campaign_id: randomUUID(),
+    contributor_id: contributorId,
+    reward: { amount: 100, currency: 'USD' },
+    xp_reward: 0,
+    ...extra,
+  };
+}
+
 export interface TestUser {
   id: string;
   token: string;
