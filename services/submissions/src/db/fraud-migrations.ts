@@ -1,6 +1,6 @@
 import { type Kysely, type Migration, sql } from 'kysely';
 
-/** Fraud signals (merged into submissionsMigrations). */
+/** Fraud signals and screening retries (merged into submissionsMigrations). */
 export const fraudMigrations: Record<string, Migration> = {
   '0013_fraud_flags': {
     async up(db: Kysely<unknown>) {
@@ -31,6 +31,12 @@ export const fraudMigrations: Record<string, Migration> = {
         alter table claims
           add column judge_fee_amount bigint not null default 0,
           add column max_judges integer not null default 5`.execute(db);
+    },
+  },
+  '0015_screening_retry': {
+    async up(db: Kysely<unknown>) {
+      // A hand-in whose screening faulted waits until then; the hand-ins behind it go on meanwhile.
+      await sql`alter table submissions add column screening_retry_at timestamptz`.execute(db);
     },
   },
 };

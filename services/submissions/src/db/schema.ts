@@ -80,6 +80,8 @@ export interface SubmissionsTable {
   perceptual_hash: ColumnType<string | null, string | null | undefined, string | null>;
   text_hash: ColumnType<string | null, string | null | undefined, string | null>;
   screening_attempts: ColumnType<number, number | undefined, number>;
+  /** After a fault of ours while screening: not screened again before this time. */
+  screening_retry_at: ColumnType<Date | null, Date | null | undefined, Date | null>;
 }
 
 export interface AppealsTable {

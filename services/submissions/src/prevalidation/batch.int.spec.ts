@@ -3,8 +3,9 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { submissionsWorkers } from '../service.ts';
 import { type ClaimFixture, startTestSubmissions, type TestSubmissions } from '../testing/harness.ts';
+import { MAX_SCREENING_ATTEMPTS, SCREENING_RETRY_DELAYS_MS } from './decide.ts';
 import { screenWaiting } from './handle.ts';
-import { sentences } from './testing/fixtures.ts';
+import { sentences, wavs } from './testing/fixtures.ts';
 import { screeningDeps, textInput } from './testing/screening.ts';
 
 // Waiting hand-ins are screened in batches, one transaction each. This file screens by hand (the
@@ -22,12 +23,16 @@ afterAll(async () => {
 
 const deps = () => screeningDeps(t);
 
-async function handIn(claim: ClaimFixture, text: string): Promise<string> {
+async function handIn(claim: ClaimFixture, work: string | { media_id: string }): Promise<string> {
   const response = await t.inject({
     method: 'POST',
     url: '/api/v1/submissions',
     token: claim.token,
-    body: { assignment_id: claim.assignmentId, payload: { text }, time_spent_seconds: 120 },
+    body: {
+      assignment_id: claim.assignmentId,
+      payload: typeof work === 'string' ? { text: work } : work,
+      time_spent_seconds: 120,
+    },
   });
   expect(response.status, JSON.stringify(response.body)).toBe(202);
   return response.body.submission.id as string;
@@ -36,7 +41,14 @@ async function handIn(claim: ClaimFixture, text: string): Promise<string> {
 async function rows(ids: string[]) {
   const found = await t.service.db
     .selectFrom('submissions')
-    .select(['id', 'status', 'reason_codes', 'screening_attempts', sql<string>`xmin::text`.as('xmin')])
+    .select([
+      'id',
+      'status',
+      'reason_codes',
+      'screening_attempts',
+      'screening_retry_at',
+      sql<string>`xmin::text`.as('xmin'),
+    ])
     .where('id', 'in', ids)
     .execute();
   return ids.map((id) => found.find((row) => row.id === id)!);
@@ -109,7 +121,7 @@ describe('screening in batches', () => {
     expect([row!.status, row!.screening_attempts]).toEqual(['in_review', 0]);
   });
 
-  it('screens the rest of a batch one at a time when one hand-in faults, and counts that fault once a run', async () => {
+  it('screens the rest of a batch one at a time when one hand-in faults, and makes the faulty one wait', async () => {
     const claims = [
       await t.fixtures.claimed('text', textInput),
       await t.fixtures.claimed('text', textInput),
@@ -121,16 +133,75 @@ describe('screening in batches', () => {
     }
     // A fault of ours: the middle hand-in's task has gone from the read model.
     await t.service.db.deleteFrom('task_views').where('id', '=', claims[1]!.taskId).execute();
+    let now = new Date();
+    const clocked = { ...deps(), clock: () => now };
 
-    expect(await screenWaiting(deps(), 20)).toBe(1);
-    let [one, two, three] = await rows(ids);
-    // The batch was undone; one at a time, the first passed and the faulty one stopped the run.
-    expect([one!.status, two!.status, three!.status]).toEqual(['in_review', 'received', 'received']);
+    expect(await screenWaiting(clocked, 20)).toBe(2);
+    const afterRun = await rows(ids);
+    // The batch was undone; one at a time, the first passed, the faulty one was put off, the third passed.
+    expect(afterRun.map((row) => row.status)).toEqual(['in_review', 'received', 'in_review']);
+    let two = afterRun[1];
+    expect(two!.screening_attempts).toBe(1);
+    expect(two!.screening_retry_at).toEqual(new Date(now.getTime() + SCREENING_RETRY_DELAYS_MS[0]));
+
+    // Not before its time: no attempt is counted.
+    now = new Date(now.getTime() + SCREENING_RETRY_DELAYS_MS[0] - 1);
+    expect(await screenWaiting(clocked, 20)).toBe(0);
+    [, two] = await rows(ids);
     expect(two!.screening_attempts).toBe(1);
 
-    expect(await screenWaiting(deps(), 20)).toBe(0);
-    [one, two, three] = await rows(ids);
+    now = new Date(now.getTime() + 1);
+    expect(await screenWaiting(clocked, 20)).toBe(0);
+    [, two] = await rows(ids);
     expect(two!.screening_attempts).toBe(2);
-    expect(three!.status).toBe('received');
+    expect(two!.screening_retry_at).toEqual(new Date(now.getTime() + SCREENING_RETRY_DELAYS_MS[1]));
+
+    // Its task is unknown here, so it cannot go to judges unscreened: past the last attempt it
+    // keeps waiting the longest delay.
+    for (let attempt = 3; attempt <= MAX_SCREENING_ATTEMPTS + 1; attempt++) {
+      now = two!.screening_retry_at!;
+      expect(await screenWaiting(clocked, 20)).toBe(0);
+      [, two] = await rows(ids);
+      expect([two!.status, two!.screening_attempts]).toEqual(['received', attempt]);
+    }
+    expect(two!.screening_retry_at).toEqual(new Date(now.getTime() + SCREENING_RETRY_DELAYS_MS[3]));
+  });
+
+  it('sends a hand-in that faults on every attempt to review unscreened after the last, waiting longer before each', async () => {
+    const claim = await t.fixtures.claimed('audio');
+    const mediaId = await t.upload(claim.token, wavs.speech());
+    const id = await handIn(claim, { media_id: mediaId });
+    // A fault of ours: the recording is gone from storage.
+    const media = await t.service.db
+      .selectFrom('media')
+      .select('storage_key')
+      .where('id', '=', mediaId)
+      .executeTakeFirstOrThrow();
+    await t.service.resources.storage.delete(media.storage_key);
+    let now = new Date();
+    const clocked = { ...deps(), clock: () => now };
+
+    const waits: number[] = [];
+    for (let attempt = 1; attempt < MAX_SCREENING_ATTEMPTS; attempt++) {
+      expect(await screenWaiting(clocked, 20)).toBe(0);
+      const [row] = await rows([id]);
+      expect([row!.status, row!.screening_attempts]).toEqual(['received', attempt]);
+      waits.push(row!.screening_retry_at!.getTime() - now.getTime());
+      now = row!.screening_retry_at!;
+    }
+    expect(waits).toEqual([...SCREENING_RETRY_DELAYS_MS]);
+
+    expect(await screenWaiting(clocked, 20)).toBe(0);
+    const [row] = await rows([id]);
+    expect([row!.status, row!.screening_attempts, row!.screening_retry_at]).toEqual([
+      'in_review',
+      MAX_SCREENING_ATTEMPTS,
+      null,
+    ]);
+    const [validated] = await t.awaitPublished(
+      'submissions.submission.validated.v1',
+      (e) => e.data.submission_id === id,
+    );
+    expect(validated!.data.media).toEqual([expect.objectContaining({ media_id: mediaId, kind: 'audio' })]);
   });
 });

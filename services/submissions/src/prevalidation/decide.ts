@@ -29,3 +29,24 @@ export function decideScreening(facts: ScreeningFacts): ScreeningOutcome {
  * contributor their reward.
  */
 export const MAX_SCREENING_ATTEMPTS = 5;
+
+/**
+ * How long a hand-in waits after its 1st, 2nd, 3rd and 4th failed attempt: long enough that a
+ * storage or database outage of a few minutes does not use up its attempts (about 12.5 minutes in
+ * all before it goes to people unscreened), and the hand-ins behind it are screened meanwhile.
+ */
+export const SCREENING_RETRY_DELAYS_MS = [5_000, 30_000, 120_000, 600_000] as const;
+
+export type AfterFault = { retry: true; at: Date } | { retry: false };
+
+/**
+ * What follows a failed attempt, the `attempts`-th (counting it): another one later, or review
+ * unscreened. Work whose task we do not know (its read-model row is missing) cannot be handed to
+ * judges: it keeps waiting the longest delay instead, and each attempt says so in the log.
+ */
+export function decideAfterFault(attempts: number, now: Date, taskKnown: boolean): AfterFault {
+  const delays = SCREENING_RETRY_DELAYS_MS;
+  if (attempts >= MAX_SCREENING_ATTEMPTS && taskKnown) return { retry: false };
+  const delay = delays[Math.min(Math.max(attempts, 1), delays.length) - 1]!;
+  return { retry: true, at: new Date(now.getTime() + delay) };
+}

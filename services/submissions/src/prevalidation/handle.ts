@@ -14,7 +14,7 @@ import type { FraudRules } from '../fraud/decide.ts';
 import { raiseFlags } from '../fraud/handle.ts';
 import { rejectSubmission } from '../verdicts/handle.ts';
 import { checkAudio, decodeAudio } from './audio.ts';
-import { decideScreening, MAX_SCREENING_ATTEMPTS, type ScreeningFacts } from './decide.ts';
+import { decideAfterFault, decideScreening, MAX_SCREENING_ATTEMPTS, type ScreeningFacts } from './decide.ts';
 import { checkImage, decodeImage, findNearDuplicate, perceptualHash } from './image.ts';
 import type { PrevalidationReason } from './reasons.ts';
 import { checkText, normalizedTextHash } from './text.ts';
@@ -38,8 +38,10 @@ export const SCREENING_BATCH = 10;
  * (rows are locked with SKIP LOCKED, so several workers share the queue). A pass moves the
  * submission to review and publishes `submissions.submission.validated.v1` (references, not the
  * work); a failure rejects it with reasons the contributor can read. A fault of ours undoes its
- * whole batch, which is then screened again one at a time, so only the faulty hand-in waits and
- * its fault is counted once. Returns how many it screened.
+ * whole batch, which is then screened again one at a time: the faulty hand-in has its attempt
+ * counted and waits (`decideAfterFault`), and the run goes on with the hand-ins behind it. A run
+ * handles at most `limit` hand-ins, faults included, so an outage cannot make it spin. Returns how
+ * many it screened.
  */
 export async function screenWaiting(
   deps: ScreeningDeps,
@@ -47,16 +49,22 @@ export async function screenWaiting(
   batch = SCREENING_BATCH,
 ): Promise<number> {
   let screened = 0;
-  while (screened < limit) {
+  let faults = 0;
+  let size = batch;
+  while (screened + faults < limit) {
     let count: number;
     try {
-      count = await screenBatch(deps, Math.min(batch, limit - screened));
+      count = await screenBatch(deps, Math.min(size, limit - screened - faults));
     } catch (error) {
       if (!(error instanceof ScreeningFault)) throw error;
-      if (batch > 1) return screened + (await screenWaiting(deps, limit - screened, 1));
-      // Retried on the next run; this run stops so that one fault cannot spin.
+      if (size > 1) {
+        size = 1;
+        continue;
+      }
       await countFailedAttempt(deps, error);
-      return screened;
+      faults += 1;
+      size = batch;
+      continue;
     }
     if (count === 0) break;
     screened += count;
@@ -65,11 +73,13 @@ export async function screenWaiting(
 }
 
 async function screenBatch(deps: ScreeningDeps, size: number): Promise<number> {
+  const now = deps.clock();
   return deps.db.transaction().execute(async (trx) => {
     const rows = await trx
       .selectFrom('submissions')
       .selectAll()
       .where('status', '=', 'received')
+      .where((eb) => eb.or([eb('screening_retry_at', 'is', null), eb('screening_retry_at', '<=', now)]))
       .orderBy('submitted_at')
       .limit(size)
       .forUpdate()
@@ -244,34 +254,52 @@ async function passToReview(
 
 /**
  * A fault of ours (storage, decoder) while screening: counted in its own transaction (the
- * screening one was rolled back); after MAX_SCREENING_ATTEMPTS the work goes to people unscreened.
+ * screening one was rolled back), and the hand-in waits before its next attempt; after
+ * MAX_SCREENING_ATTEMPTS the work goes to people unscreened.
  */
 async function countFailedAttempt(deps: ScreeningDeps, fault: ScreeningFault): Promise<void> {
   deps.logger.error({ err: fault.cause, submission_id: fault.row.id }, 'pre-validation failed; will retry');
   await deps.db.transaction().execute(async (trx) => {
     const row = await trx
-      .updateTable('submissions')
-      .set((eb) => ({ screening_attempts: eb('screening_attempts', '+', 1) }))
+      .selectFrom('submissions')
+      .selectAll()
       .where('id', '=', fault.row.id)
       .where('status', '=', 'received')
-      .returningAll()
+      .forUpdate()
       .executeTakeFirst();
-    if (!row || row.screening_attempts < MAX_SCREENING_ATTEMPTS) return;
-    deps.logger.error(
-      { submission_id: row.id },
-      'pre-validation keeps failing; passing the work to review unscreened',
-    );
+    if (!row) return;
     const task = await trx
       .selectFrom('task_views')
       .selectAll()
       .where('id', '=', row.task_id)
-      .executeTakeFirstOrThrow();
+      .executeTakeFirst();
+    const now = deps.clock();
+    const attempts = row.screening_attempts + 1;
+    const next = decideAfterFault(attempts, now, task !== undefined);
+    await trx
+      .updateTable('submissions')
+      .set({ screening_attempts: attempts, screening_retry_at: next.retry ? next.at : null })
+      .where('id', '=', row.id)
+      .execute();
+    if (next.retry) {
+      if (attempts >= MAX_SCREENING_ATTEMPTS) {
+        deps.logger.error(
+          { submission_id: row.id, task_id: row.task_id },
+          'pre-validation keeps failing and the task is unknown here; the work waits',
+        );
+      }
+      return;
+    }
+    deps.logger.error(
+      { submission_id: row.id },
+      'pre-validation keeps failing; passing the work to review unscreened',
+    );
     const media = await trx
       .selectFrom('media')
       .select(['id', 'kind', 'sha256'])
       .where('submission_id', '=', row.id)
       .execute();
-    await passToReview(trx, row, task, media, deps.clock());
+    await passToReview(trx, row, task!, media, now);
   });
 }
 
