@@ -20,6 +20,7 @@ import { defaultFraudRules } from './fraud/decide.ts';
 import { fraudRoutes } from './fraud/routes.ts';
 import { registerSubmissionsSummary } from './admin-summary.ts';
 import { screenWaiting } from './prevalidation/handle.ts';
+import { registerScreeningGauges } from './prevalidation/queue.ts';
 import { expireRevisions } from './verdicts/handle.ts';
 
 /** Worker names, for tests that switch one off to drive its work by hand. */
@@ -57,6 +58,7 @@ export const submissionsDefinition: ServiceDefinition<
     bundleRoutes(app, context);
     registerSubmissionsSummary(app, context);
     await mediaRoutes(app, context);
+    registerScreeningGauges(context.metrics, context.db, context.clock);
   },
   consumers: (context) => submissionsConsumers(context),
   workers: ({ db, config, clock, logger, resources }) => [

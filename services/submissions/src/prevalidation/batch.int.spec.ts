@@ -54,6 +54,13 @@ async function rows(ids: string[]) {
   return ids.map((id) => found.find((row) => row.id === id)!);
 }
 
+/** A gauge of the service's, as Prometheus would scrape it. */
+async function gauge(name: string): Promise<number> {
+  const text = (await t.service.app.inject({ url: '/metrics' })).body;
+  const line = text.split('\n').find((l) => l.startsWith(`${name}{`) || l.startsWith(`${name} `));
+  return Number(line?.split(' ').at(-1));
+}
+
 describe('screening in batches', () => {
   it('screens several hand-ins in one transaction, and the later of two copies in it is the one refused', async () => {
     const task = await t.fixtures.task('text', textInput);
@@ -143,6 +150,9 @@ describe('screening in batches', () => {
     let two = afterRun[1];
     expect(two!.screening_attempts).toBe(1);
     expect(two!.screening_retry_at).toEqual(new Date(now.getTime() + SCREENING_RETRY_DELAYS_MS[0]));
+    // Operators see it put off, and nothing else waiting.
+    expect(await gauge('tessera_submissions_screening_deferred')).toBe(1);
+    expect(await gauge('tessera_submissions_screening_due')).toBe(0);
 
     // Not before its time: no attempt is counted.
     now = new Date(now.getTime() + SCREENING_RETRY_DELAYS_MS[0] - 1);

@@ -1,0 +1,44 @@
+import type { Clock, ServiceMetrics } from '@tessera/service-kit';
+import type { Kysely } from 'kysely';
+import type { SubmissionsDB } from '../db/schema.ts';
+
+/**
+ * How many hand-ins wait for screening: due now, and put off after a fault of ours (storage, a
+ * decoder) until their next attempt. A deferred count that stays above 0 means screening is
+ * failing, and that work will reach judges unscreened once its attempts run out.
+ */
+export async function screeningQueue(
+  db: Kysely<SubmissionsDB>,
+  now: Date,
+): Promise<{ due: number; deferred: number }> {
+  const row = await db
+    .selectFrom('submissions')
+    .select((eb) => [
+      eb.fn
+        .countAll<string>()
+        .filterWhere((f) => f.or([f('screening_retry_at', 'is', null), f('screening_retry_at', '<=', now)]))
+        .as('due'),
+      eb.fn.countAll<string>().filterWhere('screening_retry_at', '>', now).as('deferred'),
+    ])
+    .where('status', '=', 'received')
+    .executeTakeFirstOrThrow();
+  return { due: Number(row.due), deferred: Number(row.deferred) };
+}
+
+/** The queue as two gauges, read when Prometheus scrapes. */
+export function registerScreeningGauges(
+  metrics: ServiceMetrics,
+  db: Kysely<SubmissionsDB>,
+  clock: Clock,
+): void {
+  metrics.gaugeOnScrape(
+    'tessera_submissions_screening_due',
+    'Hand-ins waiting to be screened now.',
+    async () => (await screeningQueue(db, clock())).due,
+  );
+  metrics.gaugeOnScrape(
+    'tessera_submissions_screening_deferred',
+    'Hand-ins put off after a fault of ours while screening them, waiting for their next attempt.',
+    async () => (await screeningQueue(db, clock())).deferred,
+  );
+}
