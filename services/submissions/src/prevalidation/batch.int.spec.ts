@@ -61,6 +61,24 @@ async function gauge(name: string): Promise<number> {
   return Number(line?.split(' ').at(-1));
 }
 
+/** The sessions waiting for an advisory lock, once there is one (5 s at most), seen from `watcher`. */
+async function lockWaiters(watcher: pg.Client): Promise<number[]> {
+  const waiting = async () =>
+    (
+      await watcher.query<{ pid: number }>(
+        `select pid from pg_stat_activity
+         where datname = current_database() and wait_event_type = 'Lock'
+           and query like '%pg_advisory_xact_lock%'`,
+      )
+    ).rows.map((row) => row.pid);
+  let pids = await waiting();
+  for (let i = 0; pids.length === 0 && i < 200; i++) {
+    await new Promise((resolve) => setTimeout(resolve, 25));
+    pids = await waiting();
+  }
+  return pids;
+}
+
 describe('screening in batches', () => {
   it('screens several hand-ins in one transaction, and the later of two copies in it is the one refused', async () => {
     const task = await t.fixtures.task('text', textInput);
@@ -98,20 +116,7 @@ describe('screening in batches', () => {
         `screening:${claim.campaignId}`,
       ]);
       const screening = screenWaiting(deps(), 20, 1);
-      const waiting = async () =>
-        (
-          await watcher.query<{ pid: number }>(
-            `select pid from pg_stat_activity
-             where datname = current_database() and wait_event_type = 'Lock'
-               and query like '%pg_advisory_xact_lock%'`,
-          )
-        ).rows;
-      let pids = await waiting();
-      for (let i = 0; pids.length === 0 && i < 200; i++) {
-        await new Promise((resolve) => setTimeout(resolve, 25));
-        pids = await waiting();
-      }
-      expect(pids).toHaveLength(1);
+      expect(await lockWaiters(watcher)).toHaveLength(1);
       const crossing = holder.query('select id from submissions where id = $1 for update', [id]);
       await expect(screening).rejects.toThrow(/deadlock/);
       await crossing;
@@ -126,6 +131,37 @@ describe('screening in batches', () => {
     expect(await screenWaiting(deps(), 20)).toBe(1);
     [row] = await rows([id]);
     expect([row!.status, row!.screening_attempts]).toEqual(['in_review', 0]);
+  });
+
+  it("takes a first hand-in's contributor's lock with its campaigns', before screening any of its batch", async () => {
+    // Fraud flags of some signals are stored once per contributor and day: two instances' batches
+    // must not each hold a campaign and wait crosswise on such a flag. So a batch waits for every
+    // lock it needs up front, its contributors' included, holding nothing of its own work yet.
+    const elsewhere = await t.fixtures.claimed('text', textInput);
+    const other = await handIn(elsewhere, `${sentences.en} Another contributor, another campaign.`);
+    const claim = await t.fixtures.claimed('text', textInput);
+    const id = await handIn(claim, `${sentences.en} Screened once the contributor is free.`);
+    const holder = new pg.Client({ connectionString: t.config.DATABASE_URL });
+    const watcher = new pg.Client({ connectionString: t.config.DATABASE_URL });
+    await holder.connect();
+    await watcher.connect();
+    try {
+      await holder.query('begin');
+      await holder.query(`select pg_advisory_xact_lock(hashtextextended($1, 0))`, [
+        `screening-fraud:${claim.contributorId}`,
+      ]);
+      const screening = screenWaiting(deps(), 20);
+      expect(await lockWaiters(watcher)).toHaveLength(1);
+      const [waitingOther, waitingOne] = await rows([other, id]);
+      expect([waitingOther!.status, waitingOne!.status]).toEqual(['received', 'received']);
+      await holder.query('commit');
+      expect(await screening).toBe(2);
+    } finally {
+      await holder.end();
+      await watcher.end();
+    }
+    const [screenedOther, screenedOne] = await rows([other, id]);
+    expect([screenedOther!.status, screenedOne!.status]).toEqual(['in_review', 'in_review']);
   });
 
   it('screens the rest of a batch one at a time when one hand-in faults, and makes the faulty one wait', async () => {

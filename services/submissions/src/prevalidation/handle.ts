@@ -85,14 +85,37 @@ async function screenBatch(deps: ScreeningDeps, size: number): Promise<number> {
       .forUpdate()
       .skipLocked()
       .execute();
-    // Campaign by campaign (every worker takes the campaigns' locks in the same order, so two
-    // batches cannot deadlock), each campaign's hand-ins oldest first (the sort is stable).
+    await lockBatch(trx, rows);
+    // Campaign by campaign, each campaign's hand-ins oldest first (the sort is stable).
     const ordered = [...rows].sort((a, b) =>
       a.campaign_id < b.campaign_id ? -1 : a.campaign_id > b.campaign_id ? 1 : 0,
     );
     for (const row of ordered) await screenOne(trx, deps, row);
     return rows.length;
   });
+}
+
+/**
+ * Takes every lock the batch's screening needs, at once and in one order (by key), before any of it
+ * is screened. Each campaign's: its hand-ins are screened one at a time (across instances too), each
+ * comparing itself with the hashes the others committed, so two copies screened at once cannot both
+ * pass. And each first hand-in's contributor's: fraud flags of some signals are stored once per
+ * contributor and day, and two batches inserting the same flag wait on each other. Taken as a batch
+ * went, two instances' batches could each hold a campaign and wait crosswise on a contributor's
+ * flag: a deadlock.
+ */
+async function lockBatch(trx: Trx, rows: readonly SubmissionRow[]): Promise<void> {
+  if (rows.length === 0) return;
+  const keys = [
+    ...rows.map((row) => `screening:${row.campaign_id}`),
+    ...rows.filter((row) => row.revision === 1).map((row) => `screening-fraud:${row.contributor_id}`),
+  ];
+  // The subquery's order is the order the aggregate takes the locks in (a sorted subquery is not
+  // flattened into its parent).
+  await sql`select count(pg_advisory_xact_lock(key))
+            from (select distinct hashtextextended(k, 0) as key from unnest(${keys}::text[]) as k order by key) as sorted`.execute(
+    trx,
+  );
 }
 
 async function screenOne(trx: Trx, deps: ScreeningDeps, row: SubmissionRow): Promise<void> {
@@ -108,13 +131,8 @@ async function screenOne(trx: Trx, deps: ScreeningDeps, row: SubmissionRow): Pro
 
 async function screen(trx: Trx, deps: ScreeningDeps, row: SubmissionRow): Promise<void> {
   const now = deps.clock();
-  // Hand-ins of one campaign are screened one at a time (across instances too): each compares
-  // itself with the hashes the others committed, so two copies screened at once cannot both pass.
-  // Taken again for the next hand-in of the same campaign in a batch, it is already held.
-  await sql`select pg_advisory_xact_lock(hashtextextended(${`screening:${row.campaign_id}`}, 0))`.execute(
-    trx,
-  );
-  // Only the first hand-in under a claim says how fast and how often someone works.
+  // The campaign's and the contributor's locks are held (lockBatch). Only the first hand-in under a
+  // claim says how fast and how often someone works.
   if (row.revision === 1) await raiseFlags(trx, row, deps.fraud, now);
   const task = await trx
     .selectFrom('task_views')
