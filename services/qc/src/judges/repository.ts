@@ -37,16 +37,25 @@ export async function recordsOf(db: Db, userIds: readonly string[]): Promise<Map
 
 export const noRecord: JudgeRecord = { correct: 0, answered: 0, honeypot_correct: 0, honeypot_answered: 0 };
 
+/** The advisory lock key of a judge is this and their lower-case id. */
+export const JUDGE_LOCK_PREFIX = 'judge:';
+
 /**
  * A read-model consumer's `lockFirst`: the judges its batch's events name, locked in id order. A
  * batch upserts judges in event order while a verdict scores its judges in id order
  * (verdicts/handle.ts `countReviews`): crossed, they deadlocked, and a vote was answered 500 in the
- * 10,000-submission chaos run. A judge with no row yet is not locked here (its insert waits on the
- * unique index).
+ * 10,000-submission chaos run. A judge with no row yet has no row to lock: an advisory lock per
+ * named judge, taken first in one order, keeps two batches (identity's and engagement's) from
+ * inserting the same two new judges in opposite orders and waiting on each other's inserts. A
+ * verdict never inserts a judge (whoever voted leased first, which made their row).
  */
 export async function lockJudgesOf(trx: Db, events: readonly { data: unknown }[]): Promise<void> {
   const ids = idsNamedBy(events, ['user_id']);
   if (ids.length === 0) return;
+  // The subquery's order is the order the aggregate takes the locks in.
+  await sql`select count(pg_advisory_xact_lock(key))
+            from (select distinct hashtextextended(${JUDGE_LOCK_PREFIX} || id, 0) as key
+                  from unnest(${ids}::text[]) as id order by key) as sorted`.execute(trx);
   await trx
     .selectFrom('judges')
     .select('user_id')
