@@ -4,7 +4,6 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import {
   describeExit,
-  findFreePort,
   isPortFree,
   redactUrl,
   resolveNats,
@@ -26,6 +25,7 @@ import {
   jwksUrl,
   serviceEnv,
   type ServiceSpec,
+  freePortBesides,
   withFreePorts,
 } from './services.ts';
 
@@ -141,9 +141,16 @@ async function start(
   fail: (message: string) => void,
 ): Promise<string> {
   const declared = await discoverServices(path.join(repoRoot, 'services'));
-  const services = settings.freePorts ? await withFreePorts(declared) : declared;
-  const gatewayPort = settings.gatewayPort ?? (await findFreePort());
-  const gatewayMetricsPort = settings.gatewayMetricsPort ?? (await findFreePort());
+  // Every port given out goes through one set: two picks of a port free at the time (a service's,
+  // the gateway's metrics) once gave the same port twice, and the second to listen failed.
+  const taken = new Set<number>(
+    [settings.gatewayPort, settings.gatewayMetricsPort, settings.pgPort, settings.natsPort].filter(
+      (port) => port !== undefined,
+    ),
+  );
+  const services = settings.freePorts ? await withFreePorts(declared, taken) : declared;
+  const gatewayPort = settings.gatewayPort ?? (await freePortBesides(taken));
+  const gatewayMetricsPort = settings.gatewayMetricsPort ?? (await freePortBesides(taken));
   alignLabels(['postgres', 'nats', 'gateway', ...services.map((s) => s.name)]);
   say(
     services.length
@@ -183,8 +190,9 @@ async function start(
       log: natsLog,
     });
   const [postgres, nats] = await startSideBySide(running, [
-    startPostgres(settings.pgPort),
-    startNats(settings.natsPort),
+    // Unset only with free ports: theirs come from the same set as the services' (none listens yet).
+    startPostgres(settings.pgPort ?? (await freePortBesides(taken))),
+    startNats(settings.natsPort ?? (await freePortBesides(taken))),
   ]);
   // A server we started is brought back on the same port (and data) if it dies, as a service is.
   superviseDependency(running, 'postgres', postgres, () => startPostgres(portOf(postgres.url)), signal);

@@ -5,7 +5,7 @@ import path from 'node:path';
 import { isPortFree } from '@tessera/devstack';
 import { afterEach, describe, expect, it } from 'vitest';
 import { prepareNatsAuth } from './nats-auth.ts';
-import { serviceEnv, withFreePorts, type ServiceSpec } from './services.ts';
+import { freePortBesides, serviceEnv, withFreePorts, type ServiceSpec } from './services.ts';
 
 const cleanups: (() => Promise<unknown>)[] = [];
 afterEach(async () => {
@@ -47,6 +47,21 @@ describe('free ports for a second runner', () => {
     });
     expect(env.PORT).toBe(String(moved[1]!.port));
     expect(env.JWKS_URL).toBe(`http://127.0.0.1:${moved[0]!.port}/.well-known/jwks.json`);
+  });
+});
+
+describe('ports given out by one runner', () => {
+  it('never gives out a port twice, nor one already taken, whatever the picks return', async () => {
+    // Picks as the OS could answer them: a port free at the time may come back again.
+    const answers = [5001, 5001, 5002, 5003, 5002, 5004, 5005, 5003, 5006];
+    const pick = async () => answers.shift()!;
+    const taken = new Set([5003]);
+    const moved = await withFreePorts([spec('identity', 3001), spec('tasks', 3002)], taken, pick);
+    expect(moved.map((s) => s.port)).toEqual([5001, 5002]);
+    expect(await freePortBesides(taken, pick)).toBe(5004);
+    expect(await freePortBesides(taken, pick)).toBe(5005);
+    expect(await freePortBesides(taken, pick)).toBe(5006);
+    expect([...taken].sort()).toEqual([5001, 5002, 5003, 5004, 5005, 5006]);
   });
 });
 

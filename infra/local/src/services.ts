@@ -91,18 +91,31 @@ function assertNoClashes(services: ServiceSpec[]): void {
 /**
  * The services on ports free right now instead of the ports they declare, so that a second runner
  * (the e2e tests) works beside `npm start`. Ports come from the OS one at a time while the previous
- * ones are still free, so they are distinct.
+ * ones are still free, so they are distinct, and none is in `taken` (ports already given out, e.g.
+ * the gateway's): each port added to it.
  */
-export async function withFreePorts(services: readonly ServiceSpec[]): Promise<ServiceSpec[]> {
-  const taken = new Set<number>();
+export async function withFreePorts(
+  services: readonly ServiceSpec[],
+  taken: Set<number> = new Set(),
+  pick: () => Promise<number> = findFreePort,
+): Promise<ServiceSpec[]> {
   const moved: ServiceSpec[] = [];
-  for (const service of services) {
-    let port = await findFreePort();
-    while (taken.has(port)) port = await findFreePort();
-    taken.add(port);
-    moved.push({ ...service, port });
-  }
+  for (const service of services) moved.push({ ...service, port: await freePortBesides(taken, pick) });
   return moved;
+}
+
+/**
+ * A free port not in `taken`, added to it. A port that is free now is not yet listened on, so a
+ * second pick can return it again: every port a runner gives out goes through one `taken`.
+ */
+export async function freePortBesides(
+  taken: Set<number>,
+  pick: () => Promise<number> = findFreePort,
+): Promise<number> {
+  let port = await pick();
+  while (taken.has(port)) port = await pick();
+  taken.add(port);
+  return port;
 }
 
 /** Each service owns one database: tessera_<name>, dashes turned into underscores. */
