@@ -4,7 +4,7 @@ import { appendFileSync } from 'node:fs';
 import { chmod, mkdtemp, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { findFreePort } from '@tessera/devstack';
+import { freePortBesides } from '@tessera/devstack';
 import { PIDS_FILE, type RunnerPids } from '../../local/src/supervision.ts';
 
 const repoRoot = path.resolve(import.meta.dirname, '../../..');
@@ -38,7 +38,12 @@ export async function startChaosPlatform(
   const dataDir = await mkdtemp(path.join(os.tmpdir(), 'tessera-chaos-'));
   // Postgres runs as its own user when we are root: it must be able to reach its data below.
   await chmod(dataDir, 0o755);
-  const [gatewayPort, pgPort, natsPort] = [await findFreePort(), await findFreePort(), await findFreePort()];
+  const ports = new Set<number>();
+  const [gatewayPort, pgPort, natsPort] = [
+    await freePortBesides(ports),
+    await freePortBesides(ports),
+    await freePortBesides(ports),
+  ];
   const { DATABASE_URL: _db, NATS_URL: _nats, FORCE_COLOR: _color, ...inherited } = process.env;
   const logFile = path.join(os.tmpdir(), `${path.basename(dataDir)}.log`);
   const restartLines: string[] = [];

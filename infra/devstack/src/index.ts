@@ -1,7 +1,7 @@
 export type { DependencyOptions, ResolvedDependency } from './dependency.ts';
 export { MissingDependencyError } from './errors.ts';
 export { TEST_NATS_ENV, TEST_POSTGRES_ENV, redactUrl, urlFromEnv, type Env } from './env.ts';
-export { canConnect, findFreePort, isPortFree, waitUntil } from './ports.ts';
+export { canConnect, findFreePort, freePortBesides, isPortFree, waitUntil } from './ports.ts';
 export {
   describeExit,
   spawnGuarded,

@@ -41,6 +41,20 @@ export async function findFreePort(host = '127.0.0.1'): Promise<number> {
   return kernelPickedPort(host);
 }
 
+/**
+ * A free port not in `taken`, added to it. A port that is free now is not listened on yet, so a
+ * second pick can return it again: every port one caller gives out goes through one `taken`.
+ */
+export async function freePortBesides(
+  taken: Set<number>,
+  pick: () => Promise<number> = () => findFreePort(),
+): Promise<number> {
+  let port = await pick();
+  while (taken.has(port)) port = await pick();
+  taken.add(port);
+  return port;
+}
+
 function kernelPickedPort(host: string): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = net.createServer();

@@ -4,6 +4,7 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import {
   describeExit,
+  freePortBesides,
   isPortFree,
   redactUrl,
   resolveNats,
@@ -25,7 +26,6 @@ import {
   jwksUrl,
   serviceEnv,
   type ServiceSpec,
-  freePortBesides,
   withFreePorts,
 } from './services.ts';
 

@@ -2,10 +2,10 @@ import { stat, mkdtemp, readFile, rm } from 'node:fs/promises';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { isPortFree } from '@tessera/devstack';
+import { freePortBesides, isPortFree } from '@tessera/devstack';
 import { afterEach, describe, expect, it } from 'vitest';
 import { prepareNatsAuth } from './nats-auth.ts';
-import { freePortBesides, serviceEnv, withFreePorts, type ServiceSpec } from './services.ts';
+import { serviceEnv, withFreePorts, type ServiceSpec } from './services.ts';
 
 const cleanups: (() => Promise<unknown>)[] = [];
 afterEach(async () => {

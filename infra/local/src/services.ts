@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { findFreePort } from '@tessera/devstack';
+import { findFreePort, freePortBesides } from '@tessera/devstack';
 
 /** A service as declared by the "tessera" field of services/<name>/package.json. */
 export interface ServiceSpec {
@@ -97,25 +97,11 @@ function assertNoClashes(services: ServiceSpec[]): void {
 export async function withFreePorts(
   services: readonly ServiceSpec[],
   taken: Set<number> = new Set(),
-  pick: () => Promise<number> = findFreePort,
+  pick: () => Promise<number> = () => findFreePort(),
 ): Promise<ServiceSpec[]> {
   const moved: ServiceSpec[] = [];
   for (const service of services) moved.push({ ...service, port: await freePortBesides(taken, pick) });
   return moved;
-}
-
-/**
- * A free port not in `taken`, added to it. A port that is free now is not yet listened on, so a
- * second pick can return it again: every port a runner gives out goes through one `taken`.
- */
-export async function freePortBesides(
-  taken: Set<number>,
-  pick: () => Promise<number> = findFreePort,
-): Promise<number> {
-  let port = await pick();
-  while (taken.has(port)) port = await pick();
-  taken.add(port);
-  return port;
 }
 
 /** Each service owns one database: tessera_<name>, dashes turned into underscores. */
