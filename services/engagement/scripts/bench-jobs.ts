@@ -21,7 +21,7 @@ import { resolveNats, resolvePostgres } from '@tessera/devstack';
 import { createLogger } from '@tessera/service-kit';
 import { sql } from 'kysely';
 import { decayXp, levelForXp, XP_DECAY_JOB } from '../src/standing/index.ts';
-import { startTestEngagement } from '../src/testing/harness.ts';
+import { approvalOf, startTestEngagement } from '../src/testing/harness.ts';
 import { sendDueDeliveries, WEBHOOK_SENDER, webhookAgent, webhookSettings } from '../src/webhooks/index.ts';
 
 const USERS = Number(process.env.USERS ?? 100_000);
@@ -115,15 +115,7 @@ async function benchWebhooks(): Promise<void> {
   for (let from = 0; from < DELIVERIES; from += 50) {
     await Promise.all(
       Array.from({ length: Math.min(50, DELIVERIES - from) }, () =>
-        t.emit('submissions.submission.approved.v1', {
-          submission_id: randomUUID(),
-          assignment_id: randomUUID(),
-          task_id: randomUUID(),
-          campaign_id: campaignId,
-          contributor_id: randomUUID(),
-          reward: { amount: 150, currency: 'USD' },
-          xp_reward: 10,
-        }),
+        t.emit('submissions.submission.approved.v1', approvalOf(randomUUID(), { campaign_id: campaignId })),
       ),
     );
   }

@@ -79,6 +79,23 @@ async function lockWaiters(watcher: pg.Client): Promise<number[]> {
   return pids;
 }
 
+/**
+ * Runs `body` with two sessions of our own: `holder` to take locks the screening meets, `watcher` to
+ * see it wait (inside the holder's transaction, pg_stat_activity would not change).
+ */
+async function withSessions(body: (holder: pg.Client, watcher: pg.Client) => Promise<void>): Promise<void> {
+  const holder = new pg.Client({ connectionString: t.config.DATABASE_URL });
+  const watcher = new pg.Client({ connectionString: t.config.DATABASE_URL });
+  await holder.connect();
+  await watcher.connect();
+  try {
+    await body(holder, watcher);
+  } finally {
+    await holder.end();
+    await watcher.end();
+  }
+}
+
 describe('screening in batches', () => {
   it('screens several hand-ins in one transaction, and the later of two copies in it is the one refused', async () => {
     const task = await t.fixtures.task('text', textInput);
@@ -104,12 +121,7 @@ describe('screening in batches', () => {
     // Another session takes the campaign's screening lock, waits until the screening (holding the
     // hand-in's row) waits on it, then asks for that row: a deadlock. Its own deadlock_timeout is
     // long, so the screening's backend (1 s) is the one that detects it and is rolled back.
-    const holder = new pg.Client({ connectionString: t.config.DATABASE_URL });
-    // Asked apart: inside the holder's transaction, pg_stat_activity would not change.
-    const watcher = new pg.Client({ connectionString: t.config.DATABASE_URL });
-    await holder.connect();
-    await watcher.connect();
-    try {
+    await withSessions(async (holder, watcher) => {
       await holder.query(`set deadlock_timeout = '30s'`);
       await holder.query('begin');
       await holder.query(`select pg_advisory_xact_lock(hashtextextended($1, 0))`, [
@@ -121,10 +133,7 @@ describe('screening in batches', () => {
       await expect(screening).rejects.toThrow(/deadlock/);
       await crossing;
       await holder.query('rollback');
-    } finally {
-      await holder.end();
-      await watcher.end();
-    }
+    });
     let [row] = await rows([id]);
     expect([row!.status, row!.screening_attempts]).toEqual(['received', 0]);
 
@@ -141,11 +150,7 @@ describe('screening in batches', () => {
     const other = await handIn(elsewhere, `${sentences.en} Another contributor, another campaign.`);
     const claim = await t.fixtures.claimed('text', textInput);
     const id = await handIn(claim, `${sentences.en} Screened once the contributor is free.`);
-    const holder = new pg.Client({ connectionString: t.config.DATABASE_URL });
-    const watcher = new pg.Client({ connectionString: t.config.DATABASE_URL });
-    await holder.connect();
-    await watcher.connect();
-    try {
+    await withSessions(async (holder, watcher) => {
       await holder.query('begin');
       await holder.query(`select pg_advisory_xact_lock(hashtextextended($1, 0))`, [
         `screening-fraud:${claim.contributorId}`,
@@ -156,10 +161,7 @@ describe('screening in batches', () => {
       expect([waitingOther!.status, waitingOne!.status]).toEqual(['received', 'received']);
       await holder.query('commit');
       expect(await screening).toBe(2);
-    } finally {
-      await holder.end();
-      await watcher.end();
-    }
+    });
     const [screenedOther, screenedOne] = await rows([other, id]);
     expect([screenedOther!.status, screenedOne!.status]).toEqual(['in_review', 'in_review']);
   });
