@@ -17,7 +17,7 @@
  * Each prints events/s, its ratio to the bare read, and the peak RSS and (sampled) heap.
  *
  *   pnpm bench:audit        (EVENTS=1000000 USERS=50000 BENCH_DURABLE=0
- *                            BENCH_AUDIT_PHASES=verify,export,verify-file)
+ *                            BENCH_AUDIT_PHASES=verify,export,verify-file BENCH_AUDIT_NODE_FLAGS=)
  *
  * Postgres comes from DATABASE_URL, else the embedded binaries (fsync off unless BENCH_DURABLE=1).
  */
@@ -53,6 +53,10 @@ import { auditMigrations } from '../src/audit/tables.ts';
 import { seededRandom } from '../src/domain/__fixtures__/seeded-random.ts';
 
 const PHASE = process.env.BENCH_AUDIT_PHASE;
+/** What `npm run ledger:audit` gives node (package.json); BENCH_AUDIT_NODE_FLAGS='' runs without. */
+const NODE_FLAGS = (process.env.BENCH_AUDIT_NODE_FLAGS ?? '--max-semi-space-size=32')
+  .split(' ')
+  .filter(Boolean);
 
 interface PhaseResult {
   events: number;
@@ -654,7 +658,8 @@ async function main(): Promise<void> {
     const fmt = (n: number) => Math.round(n).toLocaleString('en-US');
     console.log(
       `Postgres ${setting('server_version')} (${postgres.source}; fsync=${setting('fsync')}, ` +
-        `synchronous_commit=${setting('synchronous_commit')}), node ${process.version}, ${os.cpus().length} CPUs`,
+        `synchronous_commit=${setting('synchronous_commit')}), node ${process.version} ${NODE_FLAGS.join(' ') || '(no flags)'}, ` +
+        `${os.cpus().length} CPUs`,
     );
     console.log(
       `log: ${fmt(total)} events, ${fmt(accounts)} accounts, es_events ${size.rows[0]?.size}; ` +
@@ -666,7 +671,7 @@ async function main(): Promise<void> {
     const phase = async (name: string): Promise<PhaseResult> => {
       const { stdout } = await run(
         process.execPath,
-        [...process.execArgv, path.resolve(import.meta.filename)],
+        [...process.execArgv, ...NODE_FLAGS, path.resolve(import.meta.filename)],
         {
           env: {
             ...process.env,
