@@ -15,7 +15,8 @@ import { raiseFlags } from '../fraud/handle.ts';
 import { rejectSubmission } from '../verdicts/handle.ts';
 import { checkAudio, decodeAudio } from './audio.ts';
 import { decideAfterFault, decideScreening, MAX_SCREENING_ATTEMPTS, type ScreeningFacts } from './decide.ts';
-import { checkImage, decodeImage, findNearDuplicate, perceptualHash } from './image.ts';
+import { checkImage, decodeImage, perceptualHash } from './image.ts';
+import { hasNearCopy } from './near-copy.ts';
 import type { PrevalidationReason } from './reasons.ts';
 import { checkText, normalizedTextHash } from './text.ts';
 
@@ -165,19 +166,7 @@ async function screen(trx: Trx, deps: ScreeningDeps, row: SubmissionRow): Promis
       );
       if (image.kind === 'image') {
         hash = perceptualHash(image);
-        const earlier = await trx
-          .selectFrom('submissions')
-          .select(['id', 'perceptual_hash'])
-          .where('campaign_id', '=', row.campaign_id)
-          .where('id', '!=', row.id)
-          .where('perceptual_hash', 'is not', null)
-          .where('status', '!=', 'rejected')
-          .execute();
-        nearDuplicateImage =
-          findNearDuplicate(
-            hash,
-            earlier.map((e) => ({ id: e.id, hash: e.perceptual_hash! })),
-          ) !== undefined;
+        nearDuplicateImage = await hasNearCopy(trx, row, hash);
       }
     }
   }

@@ -226,17 +226,3 @@ export const NEAR_DUPLICATE_MAX_DISTANCE = 10;
 export function isNearDuplicate(a: string, b: string, maxDistance = NEAR_DUPLICATE_MAX_DISTANCE): boolean {
   return hammingDistance(a, b) <= maxDistance;
 }
-
-/** The closest of `candidates` (say, the campaign's earlier images) within `maxDistance`, if any. */
-export function findNearDuplicate<T extends { hash: string }>(
-  hash: string,
-  candidates: Iterable<T>,
-  maxDistance = NEAR_DUPLICATE_MAX_DISTANCE,
-): { match: T; distance: number } | undefined {
-  let best: { match: T; distance: number } | undefined;
-  for (const candidate of candidates) {
-    const distance = hammingDistance(hash, candidate.hash);
-    if (distance <= maxDistance && (!best || distance < best.distance)) best = { match: candidate, distance };
-  }
-  return best;
-}

@@ -6,7 +6,6 @@ import {
   checkImage,
   type DecodedImage,
   decodeImage,
-  findNearDuplicate,
   hammingDistance,
   type ImageRequirements,
   isNearDuplicate,
@@ -209,15 +208,5 @@ describe('the perceptual hash', () => {
     expect(hammingDistance('0000000000000000', '8000000000000001')).toBe(2);
     expect(() => hammingDistance('abc', '0000000000000000')).toThrow(TypeError);
     expect(() => hammingDistance('000000000000000G', '0000000000000000')).toThrow(TypeError);
-  });
-
-  it('finds the closest earlier image within the threshold', () => {
-    const earlier = [
-      { id: 'far', hash: 'ffffffffffffffff' },
-      { id: 'near', hash: '0000000000000007' },
-      { id: 'nearest', hash: '0000000000000001' },
-    ];
-    expect(findNearDuplicate('0000000000000000', earlier)).toEqual({ match: earlier[2], distance: 1 });
-    expect(findNearDuplicate('00000000ffffffff', earlier)).toBeUndefined();
   });
 });
