@@ -1,6 +1,6 @@
 import { type Kysely, type Migration, sql } from 'kysely';
 
-/** Fraud signals and screening retries (merged into submissionsMigrations). */
+/** Fraud signals and screening's later tables (merged into submissionsMigrations). */
 export const fraudMigrations: Record<string, Migration> = {
   '0013_fraud_flags': {
     async up(db: Kysely<unknown>) {
@@ -39,4 +39,33 @@ export const fraudMigrations: Record<string, Migration> = {
       await sql`alter table submissions add column screening_retry_at timestamptz`.execute(db);
     },
   },
+  '0016_photo_hash_chunks': {
+    async up(db: Kysely<unknown>) {
+      // Each photo's perceptual hash in four 16-bit chunks: near copies are looked up by chunk
+      // (prevalidation/near-copy.ts), not by reading every photo of the campaign.
+      await sql`
+        create table photo_hash_chunks (
+          campaign_id uuid not null,
+          chunk smallint not null check (chunk between 0 and 3),
+          value integer not null check (value between 0 and 65535),
+          submission_id uuid not null,
+          hash char(16) not null,
+          -- The whole hash in the index: a probe compares it without visiting the table.
+          primary key (campaign_id, chunk, value, submission_id) include (hash)
+        )`.execute(db);
+      await sql`create index photo_hash_chunks_submission on photo_hash_chunks (submission_id)`.execute(db);
+      await backfillPhotoHashChunks(db);
+    },
+  },
 };
+
+/** The chunks of every stored hash that has none (photos screened before 0016). */
+export async function backfillPhotoHashChunks(db: Kysely<unknown>): Promise<void> {
+  await sql`
+    insert into photo_hash_chunks (campaign_id, chunk, value, submission_id, hash)
+    select s.campaign_id, g.chunk, ('x' || substr(s.perceptual_hash, 1 + 4 * g.chunk, 4))::bit(16)::int, s.id,
+      s.perceptual_hash
+    from submissions as s cross join generate_series(0, 3) as g(chunk)
+    where s.perceptual_hash is not null
+      and not exists (select 1 from photo_hash_chunks as c where c.submission_id = s.id)`.execute(db);
+}

@@ -155,12 +155,23 @@ export interface BundleDownloadsTable {
   downloaded_at: Timestamp;
 }
 
+/** A stored perceptual hash's 16-bit chunks, by which near copies are found (prevalidation/near-copy.ts). */
+export interface PhotoHashChunksTable {
+  campaign_id: string;
+  chunk: number;
+  value: number;
+  submission_id: string;
+  /** The whole hash, compared in the index. */
+  hash: string;
+}
+
 export interface SubmissionsDB extends KitTables {
   bundles: BundlesTable;
   bundle_items: BundleItemsTable;
   bundle_media: BundleMediaTable;
   bundle_downloads: BundleDownloadsTable;
   fraud_flags: FraudFlagsTable;
+  photo_hash_chunks: PhotoHashChunksTable;
   appeals: AppealsTable;
   review_access: ReviewAccessTable;
   claims: ClaimsTable;

@@ -16,7 +16,7 @@ import { rejectSubmission } from '../verdicts/handle.ts';
 import { checkAudio, decodeAudio } from './audio.ts';
 import { decideAfterFault, decideScreening, MAX_SCREENING_ATTEMPTS, type ScreeningFacts } from './decide.ts';
 import { checkImage, decodeImage, perceptualHash } from './image.ts';
-import { hasNearCopy } from './near-copy.ts';
+import { hasNearCopy, storePhotoHash } from './near-copy.ts';
 import type { PrevalidationReason } from './reasons.ts';
 import { checkText, normalizedTextHash } from './text.ts';
 
@@ -206,6 +206,8 @@ async function screen(trx: Trx, deps: ScreeningDeps, row: SubmissionRow): Promis
     .set({ perceptual_hash: hash, text_hash: textHash })
     .where('id', '=', row.id)
     .execute();
+  // A revision may replace (or drop) the hash its first hand-in stored.
+  if (hash !== null || row.revision > 1) await storePhotoHash(trx, row, hash);
   if (!outcome.pass) {
     await rejectSubmission(trx, row, outcome.reasons, 'pre_validation', now, null);
     return;

@@ -1,10 +1,11 @@
 import { randomBytes, randomInt, randomUUID } from 'node:crypto';
-import { sql } from 'kysely';
+import { type Kysely, sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { submissionsWorkers } from '../service.ts';
 import { startTestSubmissions, type TestSubmissions } from '../testing/harness.ts';
 import { hammingDistance } from './image.ts';
-import { hasNearCopy } from './near-copy.ts';
+import { backfillPhotoHashChunks } from '../db/fraud-migrations.ts';
+import { hasNearCopy, storePhotoHash } from './near-copy.ts';
 
 // The near-copy check counts bits in Postgres; it must count them as hammingDistance does.
 
@@ -35,6 +36,7 @@ async function photo(campaignId: string, hash: string, status = 'in_review'): Pr
       submitted_at, created_at, updated_at, perceptual_hash)
     values (${id}, ${randomUUID()}, ${randomUUID()}, ${campaignId}, ${randomUUID()}, ${randomUUID()},
       'image', ${status}, '{}', 60, 100, 'USD', 10, now(), now(), now(), ${hash})`.execute(t.service.db);
+  await storePhotoHash(t.service.db, { id, campaign_id: campaignId }, hash);
   return id;
 }
 
@@ -67,6 +69,70 @@ describe('near copies of a photo, found in Postgres', () => {
     expect(await hasNearCopy(t.service.db, newcomer, rejected)).toBe(false);
     expect(await hasNearCopy(t.service.db, { id: randomUUID(), campaign_id: randomUUID() }, hash)).toBe(
       false,
+    );
+  });
+
+  it('finds every photo within 10 bits, wherever the bits differ, and none further', async () => {
+    const campaign = randomUUID();
+    const stored = Array.from({ length: 20 }, () => randomBytes(8).toString('hex'));
+    for (const hash of stored) await photo(campaign, hash);
+    const newcomer = { id: randomUUID(), campaign_id: campaign };
+    for (let i = 0; i < 300; i++) {
+      const near = i % 11;
+      const probe = flipBits(stored[i % stored.length]!, near);
+      expect(await hasNearCopy(t.service.db, newcomer, probe), `${near} bits`).toBe(true);
+    }
+    // Further from the photo it came from; the answer is whether any of the twenty is within 10.
+    for (let i = 0; i < 50; i++) {
+      const far = flipBits(stored[i % stored.length]!, 11 + (i % 20));
+      const closest = Math.min(...stored.map((hash) => hammingDistance(hash, far)));
+      expect(await hasNearCopy(t.service.db, newcomer, far)).toBe(closest <= 10);
+    }
+  });
+
+  it('keeps one set of chunks per photo: a revision replaces or drops its hash', async () => {
+    const campaign = randomUUID();
+    const first = randomBytes(8).toString('hex');
+    const id = await photo(campaign, first);
+    const newcomer = { id: randomUUID(), campaign_id: campaign };
+    const revised = randomBytes(8).toString('hex');
+    await sql`update submissions set perceptual_hash = ${revised} where id = ${id}`.execute(t.service.db);
+    await storePhotoHash(t.service.db, { id, campaign_id: campaign }, revised);
+    expect(await hasNearCopy(t.service.db, newcomer, revised)).toBe(true);
+    expect(await hasNearCopy(t.service.db, newcomer, first)).toBe(false);
+    await storePhotoHash(t.service.db, { id, campaign_id: campaign }, null);
+    expect(await hasNearCopy(t.service.db, newcomer, revised)).toBe(false);
+    const chunks = await t.service.db
+      .selectFrom('photo_hash_chunks')
+      .select('chunk')
+      .where('submission_id', '=', id)
+      .execute();
+    expect(chunks).toEqual([]);
+  });
+
+  it('gives photos screened before the chunks existed theirs (migration 0016)', async () => {
+    const campaign = randomUUID();
+    const hash = randomBytes(8).toString('hex');
+    const id = randomUUID();
+    await sql`
+      insert into submissions (id, assignment_id, task_id, campaign_id, company_id, contributor_id,
+        task_type, status, payload, time_spent_seconds, reward_amount, currency, xp_reward,
+        submitted_at, created_at, updated_at, perceptual_hash)
+      values (${id}, ${randomUUID()}, ${randomUUID()}, ${campaign}, ${randomUUID()}, ${randomUUID()},
+        'image', 'in_review', '{}', 60, 100, 'USD', 10, now(), now(), now(), ${hash})`.execute(t.service.db);
+    const newcomer = { id: randomUUID(), campaign_id: campaign };
+    expect(await hasNearCopy(t.service.db, newcomer, hash)).toBe(false);
+
+    await backfillPhotoHashChunks(t.service.db as unknown as Kysely<unknown>);
+    expect(await hasNearCopy(t.service.db, newcomer, flipBits(hash, 10))).toBe(true);
+    const chunks = await t.service.db
+      .selectFrom('photo_hash_chunks')
+      .select(['chunk', 'value'])
+      .where('submission_id', '=', id)
+      .orderBy('chunk')
+      .execute();
+    expect(chunks.map((c) => c.value)).toEqual(
+      [0, 1, 2, 3].map((i) => parseInt(hash.slice(4 * i, 4 * i + 4), 16)),
     );
   });
 });
