@@ -4,7 +4,7 @@
 // half near copies of a stored photo (3 bits flipped), half unrelated hashes (the usual case). All
 // three answers must agree on every probe. Prints each one's p50 and p99 per lookup.
 //   pnpm --filter @tessera/submissions bench:near-copy      (PHOTOS=1000,10000,100000 PROBES=200)
-import { randomBytes, randomInt, randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { resolvePostgres } from '@tessera/devstack';
 import { migrateToLatest } from '@tessera/service-kit';
@@ -16,6 +16,7 @@ import { submissionsMigrations } from '../src/db/migrations.ts';
 import { hammingDistance, NEAR_DUPLICATE_MAX_DISTANCE } from '../src/prevalidation/image.ts';
 import { backfillPhotoHashChunks } from '../src/db/fraud-migrations.ts';
 import { hasNearCopy } from '../src/prevalidation/near-copy.ts';
+import { flipBits } from '../src/prevalidation/testing/hashes.ts';
 
 const SIZES = (process.env.PHOTOS ?? '1000,10000,100000').split(',').map(Number);
 const PROBES = Number(process.env.PROBES ?? 200);
@@ -56,14 +57,6 @@ async function nearCopyRead(photo: { id: string; campaign_id: string }, hash: st
     .where('status', '!=', 'rejected')
     .execute();
   return earlier.some((e) => hammingDistance(hash, e.perceptual_hash!) <= NEAR_DUPLICATE_MAX_DISTANCE);
-}
-
-function flipBits(hash: string, bits: number): string {
-  let value = BigInt(`0x${hash}`);
-  const flipped = new Set<number>();
-  while (flipped.size < bits) flipped.add(randomInt(64));
-  for (const bit of flipped) value ^= 1n << BigInt(bit);
-  return value.toString(16).padStart(16, '0');
 }
 
 const ms = (values: number[], p: number) =>

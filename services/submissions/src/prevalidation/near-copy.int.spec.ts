@@ -1,4 +1,4 @@
-import { randomBytes, randomInt, randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { type Kysely, sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { submissionsWorkers } from '../service.ts';
@@ -6,6 +6,7 @@ import { startTestSubmissions, type TestSubmissions } from '../testing/harness.t
 import { hammingDistance } from './image.ts';
 import { backfillPhotoHashChunks } from '../db/fraud-migrations.ts';
 import { hasNearCopy, storePhotoHash } from './near-copy.ts';
+import { flipBits } from './testing/hashes.ts';
 
 // The near-copy check counts bits in Postgres; it must count them as hammingDistance does.
 
@@ -19,16 +20,8 @@ afterAll(async () => {
   await t?.stop();
 });
 
-function flipBits(hash: string, bits: number): string {
-  let value = BigInt(`0x${hash}`);
-  const flipped = new Set<number>();
-  while (flipped.size < bits) flipped.add(randomInt(64));
-  for (const bit of flipped) value ^= 1n << BigInt(bit);
-  return value.toString(16).padStart(16, '0');
-}
-
-/** A photo's row as screening leaves it: its perceptual hash stored. */
-async function photo(campaignId: string, hash: string, status = 'in_review'): Promise<string> {
+/** A photo's submission row with its perceptual hash, as screening before 0016 left it (no chunks). */
+async function photoRow(campaignId: string, hash: string, status = 'in_review'): Promise<string> {
   const id = randomUUID();
   await sql`
     insert into submissions (id, assignment_id, task_id, campaign_id, company_id, contributor_id,
@@ -36,6 +29,12 @@ async function photo(campaignId: string, hash: string, status = 'in_review'): Pr
       submitted_at, created_at, updated_at, perceptual_hash)
     values (${id}, ${randomUUID()}, ${randomUUID()}, ${campaignId}, ${randomUUID()}, ${randomUUID()},
       'image', ${status}, '{}', 60, 100, 'USD', 10, now(), now(), now(), ${hash})`.execute(t.service.db);
+  return id;
+}
+
+/** A photo as screening leaves it now: its hash stored, with its chunks. */
+async function photo(campaignId: string, hash: string, status = 'in_review'): Promise<string> {
+  const id = await photoRow(campaignId, hash, status);
   await storePhotoHash(t.service.db, { id, campaign_id: campaignId }, hash);
   return id;
 }
@@ -113,13 +112,7 @@ describe('near copies of a photo, found in Postgres', () => {
   it('gives photos screened before the chunks existed theirs (migration 0016)', async () => {
     const campaign = randomUUID();
     const hash = randomBytes(8).toString('hex');
-    const id = randomUUID();
-    await sql`
-      insert into submissions (id, assignment_id, task_id, campaign_id, company_id, contributor_id,
-        task_type, status, payload, time_spent_seconds, reward_amount, currency, xp_reward,
-        submitted_at, created_at, updated_at, perceptual_hash)
-      values (${id}, ${randomUUID()}, ${randomUUID()}, ${campaign}, ${randomUUID()}, ${randomUUID()},
-        'image', 'in_review', '{}', 60, 100, 'USD', 10, now(), now(), now(), ${hash})`.execute(t.service.db);
+    const id = await photoRow(campaign, hash);
     const newcomer = { id: randomUUID(), campaign_id: campaign };
     expect(await hasNearCopy(t.service.db, newcomer, hash)).toBe(false);
 

@@ -1,15 +1,8 @@
-import { randomBytes, randomInt } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { hammingDistance } from './image.ts';
 import { chunkProbes, chunksOf } from './near-copy.ts';
-
-function flipBits(hash: string, bits: number): string {
-  let value = BigInt(`0x${hash}`);
-  const flipped = new Set<number>();
-  while (flipped.size < bits) flipped.add(randomInt(64));
-  for (const bit of flipped) value ^= 1n << BigInt(bit);
-  return value.toString(16).padStart(16, '0');
-}
+import { flipBits } from './testing/hashes.ts';
 
 describe("a photo hash's chunks and the probes for its near copies", () => {
   it('cuts a hash into four 16-bit chunks, most significant first', () => {
