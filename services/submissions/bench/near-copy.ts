@@ -8,7 +8,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { resolvePostgres } from '@tessera/devstack';
 import { migrateToLatest } from '@tessera/service-kit';
-import { percentile } from '@tessera/service-kit/testing';
+import { createTestDatabase, percentile } from '@tessera/service-kit/testing';
 import { Kysely, PostgresDialect, sql } from 'kysely';
 import pg from 'pg';
 import type { SubmissionsDB } from '../src/db/schema.ts';
@@ -22,13 +22,8 @@ const SIZES = (process.env.PHOTOS ?? '1000,10000,100000').split(',').map(Number)
 const PROBES = Number(process.env.PROBES ?? 200);
 
 const postgres = await resolvePostgres({ containers: false });
-const url = new URL(postgres.url);
-url.pathname = `/bench_near_copy_${Date.now()}`;
-const admin = new pg.Client({ connectionString: postgres.url });
-await admin.connect();
-await admin.query(`create database "${url.pathname.slice(1)}"`);
-await admin.end();
-const pool = new pg.Pool({ connectionString: url.toString(), max: 2 });
+const database = await createTestDatabase('bench_near_copy', { postgresUrl: postgres.url });
+const pool = new pg.Pool({ connectionString: database.url, max: 2 });
 const db = new Kysely<SubmissionsDB>({ dialect: new PostgresDialect({ pool }) });
 await migrateToLatest(db as unknown as Kysely<unknown>, submissionsMigrations);
 

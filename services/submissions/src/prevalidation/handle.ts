@@ -207,7 +207,7 @@ async function screen(trx: Trx, deps: ScreeningDeps, row: SubmissionRow): Promis
     .where('id', '=', row.id)
     .execute();
   // A revision may replace (or drop) the hash its first hand-in stored.
-  if (hash !== null || row.revision > 1) await storePhotoHash(trx, row, hash);
+  await storePhotoHash(trx, row, hash);
   if (!outcome.pass) {
     await rejectSubmission(trx, row, outcome.reasons, 'pre_validation', now, null);
     return;

@@ -35,7 +35,7 @@ async function photoRow(campaignId: string, hash: string, status = 'in_review'):
 /** A photo as screening leaves it now: its hash stored, with its chunks. */
 async function photo(campaignId: string, hash: string, status = 'in_review'): Promise<string> {
   const id = await photoRow(campaignId, hash, status);
-  await storePhotoHash(t.service.db, { id, campaign_id: campaignId }, hash);
+  await storePhotoHash(t.service.db, { id, campaign_id: campaignId, perceptual_hash: null }, hash);
   return id;
 }
 
@@ -96,10 +96,10 @@ describe('near copies of a photo, found in Postgres', () => {
     const newcomer = { id: randomUUID(), campaign_id: campaign };
     const revised = randomBytes(8).toString('hex');
     await sql`update submissions set perceptual_hash = ${revised} where id = ${id}`.execute(t.service.db);
-    await storePhotoHash(t.service.db, { id, campaign_id: campaign }, revised);
+    await storePhotoHash(t.service.db, { id, campaign_id: campaign, perceptual_hash: first }, revised);
     expect(await hasNearCopy(t.service.db, newcomer, revised)).toBe(true);
     expect(await hasNearCopy(t.service.db, newcomer, first)).toBe(false);
-    await storePhotoHash(t.service.db, { id, campaign_id: campaign }, null);
+    await storePhotoHash(t.service.db, { id, campaign_id: campaign, perceptual_hash: revised }, null);
     expect(await hasNearCopy(t.service.db, newcomer, revised)).toBe(false);
     const chunks = await t.service.db
       .selectFrom('photo_hash_chunks')

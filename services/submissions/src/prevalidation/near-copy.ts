@@ -62,15 +62,19 @@ function withinBits(value: number, radius: number): number[] {
 }
 
 /**
- * Records the photo's hash (or that it has none: a revision that is not a decodable photo) as
- * screening stores it, with its chunks, in the caller's transaction.
+ * Records the chunks of the photo's new hash (or that it has none: a revision that is not a
+ * decodable photo) in the caller's transaction, in place of those of the hash stored before
+ * (`photo.perceptual_hash`, null the first time).
  */
 export async function storePhotoHash(
   db: Kysely<SubmissionsDB>,
-  photo: { id: string; campaign_id: string },
+  photo: { id: string; campaign_id: string; perceptual_hash: string | null },
   hash: string | null,
 ): Promise<void> {
-  await db.deleteFrom('photo_hash_chunks').where('submission_id', '=', photo.id).execute();
+  if (hash === photo.perceptual_hash) return;
+  if (photo.perceptual_hash !== null) {
+    await db.deleteFrom('photo_hash_chunks').where('submission_id', '=', photo.id).execute();
+  }
   if (hash === null) return;
   await db
     .insertInto('photo_hash_chunks')

@@ -25,20 +25,26 @@ export async function screeningQueue(
   return { due: Number(row.due), deferred: Number(row.deferred) };
 }
 
-/** The queue as two gauges, read when Prometheus scrapes. */
+/** The queue as two gauges, read when Prometheus scrapes: one query serves both. */
 export function registerScreeningGauges(
   metrics: ServiceMetrics,
   db: Kysely<SubmissionsDB>,
   clock: Clock,
 ): void {
+  // A scrape collects its gauges at once; the second joins the query the first started.
+  let reading: Promise<{ due: number; deferred: number }> | undefined;
+  const read = () =>
+    (reading ??= screeningQueue(db, clock()).finally(() => {
+      reading = undefined;
+    }));
   metrics.gaugeOnScrape(
     'tessera_submissions_screening_due',
     'Hand-ins waiting to be screened now.',
-    async () => (await screeningQueue(db, clock())).due,
+    async () => (await read()).due,
   );
   metrics.gaugeOnScrape(
     'tessera_submissions_screening_deferred',
     'Hand-ins put off after a fault of ours while screening them, waiting for their next attempt.',
-    async () => (await screeningQueue(db, clock())).deferred,
+    async () => (await read()).deferred,
   );
 }
