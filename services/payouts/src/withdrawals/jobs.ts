@@ -90,16 +90,41 @@ export async function sendApproved(context: PayoutsContext): Promise<number> {
       return withdrawal;
     });
     if (!started) continue;
-    const order = await orderOf(context, started);
-    const answer: PayoutStatus = order
-      ? await (started.external_transaction_id ? provider.status(order) : provider.send(order)).catch(
-          (error: unknown): PayoutStatus => ({ kind: 'retry', reason: (error as Error).message }),
-        )
-      : { kind: 'failed', reasonCode: 'METHOD_DELETED', detail: 'the payout method was deleted' };
+    const answer = await answerOf(context, started);
     await db.transaction().execute((trx) => applyAnswer(context, trx, started.id, answer));
     handled++;
   }
   return handled;
+}
+
+/**
+ * A provider's answer may carry, on a retry, the reason code the withdrawal fails with once the
+ * attempts run out (`PROVIDER_UNAVAILABLE` unless said).
+ */
+type Answer = PayoutStatus | { kind: 'retry'; reason: string; failAs: string };
+
+/**
+ * Asks the provider where a withdrawal stands (or sends it). A payout method that cannot be read
+ * (its key retired too soon, a damaged row) is retried like a provider error rather than thrown:
+ * one unreadable method must not end the run and hold up the withdrawals behind it.
+ */
+async function answerOf(context: PayoutsContext, withdrawal: WithdrawalRecord): Promise<Answer> {
+  const provider = context.resources.provider;
+  let order: PayoutOrder | undefined;
+  try {
+    order = await orderOf(context, withdrawal);
+  } catch (error) {
+    context.logger.error(
+      { withdrawal_id: withdrawal.id, method_id: withdrawal.method_id, error: (error as Error).name },
+      'the payout method could not be read; will retry',
+    );
+    return { kind: 'retry', reason: 'the payout method could not be read', failAs: 'METHOD_UNREADABLE' };
+  }
+  if (!order)
+    return { kind: 'failed', reasonCode: 'METHOD_DELETED', detail: 'the payout method was deleted' };
+  return (withdrawal.external_transaction_id ? provider.status(order) : provider.send(order)).catch(
+    (error: unknown): PayoutStatus => ({ kind: 'retry', reason: (error as Error).message }),
+  );
 }
 
 async function orderOf(
@@ -120,7 +145,7 @@ async function applyAnswer(
   context: PayoutsContext,
   trx: Parameters<typeof lockWithdrawal>[0],
   id: string,
-  answer: PayoutStatus,
+  answer: Answer,
 ): Promise<void> {
   const { config, clock, logger } = context;
   const now = clock();
@@ -139,9 +164,10 @@ async function applyAnswer(
       if (answer.kind === 'retry' && attempts >= config.PAYOUTS_MAX_ATTEMPTS) {
         logger.warn(
           { withdrawal_id: id, attempts, reason: answer.reason },
-          'payout provider kept failing; the withdrawal fails',
+          'payout kept failing; the withdrawal fails',
         );
-        await move(trx, withdrawal, { kind: 'fail' }, { now, reasonCode: 'PROVIDER_UNAVAILABLE' });
+        const reasonCode = 'failAs' in answer ? answer.failAs : 'PROVIDER_UNAVAILABLE';
+        await move(trx, withdrawal, { kind: 'fail' }, { now, reasonCode });
         return;
       }
       if (answer.kind === 'retry')

@@ -229,6 +229,64 @@ describe('the withdrawal saga with the ledger', () => {
     }
   });
 
+  it('goes on past a withdrawal whose payout method cannot be read, and fails it METHOD_UNREADABLE after retrying', async () => {
+    payouts.service.resources.provider = provider;
+    try {
+      const damaged = await earner(8_000);
+      const sound = await earner(8_000);
+      const damagedMethod = await method(damaged);
+      const first = (await withdraw(damaged, damagedMethod, 6_000)).body.withdrawal.id as string;
+      const second = (await withdraw(sound, await method(sound), 6_000)).body.withdrawal.id as string;
+      await until(first, 'pending_review');
+      await until(second, 'pending_review');
+      const token = await admin();
+      for (const id of [first, second])
+        await payouts.inject({ method: 'POST', url: `/api/v1/admin/withdrawals/${id}/approve`, token });
+      // One byte of the sealed details changed: the cipher's tag no longer matches.
+      const { db } = payouts.service;
+      const row = await db
+        .selectFrom('payout_methods')
+        .select('encrypted_details')
+        .where('id', '=', damagedMethod)
+        .executeTakeFirstOrThrow();
+      const sealed = Buffer.from(row.encrypted_details!);
+      sealed.writeUInt8(sealed.readUInt8(sealed.length - 1) ^ 0xff, sealed.length - 1);
+      await db
+        .updateTable('payout_methods')
+        .set({ encrypted_details: sealed })
+        .where('id', '=', damagedMethod)
+        .execute();
+
+      const { sendApproved } = await import('./jobs.ts');
+      expect(await sendApproved(payouts.service)).toBe(2);
+      expect(await statusOf(first)).toBe('processing');
+      expect(await statusOf(second)).toBe('completed');
+      await waitFor(
+        async () => {
+          await sendApproved(payouts.service);
+          return (await statusOf(first)) === 'failed';
+        },
+        { what: 'the retries to run out', timeoutMs: 10_000 },
+      );
+      const attempts = await db
+        .selectFrom('withdrawals')
+        .select('attempts')
+        .where('id', '=', first)
+        .executeTakeFirstOrThrow();
+      expect(attempts.attempts).toBe(payouts.service.config.PAYOUTS_MAX_ATTEMPTS - 1);
+      const read = await payouts.inject({ url: `/api/v1/withdrawals/${first}`, token: damaged.token });
+      expect(read.body.withdrawal).toMatchObject({ status: 'failed', reason_code: 'METHOD_UNREADABLE' });
+      expect(scripted.sent.get(first)).toBeUndefined();
+      await waitFor(async () => (await wallet(damaged.id)).held === 0, {
+        what: 'the hold released',
+        timeoutMs: 15_000,
+      });
+      expect(await wallet(damaged.id)).toMatchObject({ available: 8_000, withdrawn: 0 });
+    } finally {
+      payouts.service.resources.provider = (await import('../providers/provider.ts')).manualProvider;
+    }
+  });
+
   it('lets exactly one of a cancel and a completion racing win', async () => {
     for (let round = 0; round < 3; round++) {
       const user = await earner(6_000);
