@@ -1,3 +1,5 @@
+import { randomUUID } from 'node:crypto';
+import { defaultFraudRules } from '../fraud/decide.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { submissionsWorkers } from '../service.ts';
 import { startTestSubmissions, type TestSubmissions } from '../testing/harness.ts';
@@ -52,5 +54,68 @@ describe('two instances screening at once', () => {
       expect(rows.map((r) => r.status).sort(), `round ${round}`).toEqual(['in_review', 'rejected']);
       expect(rows.find((r) => r.status === 'rejected')!.reason_codes).toContain('TEXT_DUPLICATE');
     }
+  });
+
+  it('screen a busy queue from three instances at once: each hand-in once, one burst flag per contributor', async () => {
+    // Six contributors, each handing in 8 texts spread over 16 campaigns, screened by three
+    // instances in batches of 3: batches meet the same campaigns and the same contributors' once-a-day
+    // flags from several sessions. (The lock order itself is proved by the wait it causes, in
+    // batch.int.spec.ts; this asserts what several instances must never do: screen a hand-in twice
+    // or store a contributor's flag twice.)
+    // Over one hand-in an hour is a burst here: every hand-in after a contributor's first raises it.
+    const deps = { ...screeningDeps(t), fraud: { ...defaultFraudRules, maxPerHour: 1 } };
+    const tasks = await Promise.all(Array.from({ length: 16 }, () => t.fixtures.task('text', textInput)));
+    const contributors = Array.from({ length: 6 }, () => randomUUID());
+    const ids: string[] = [];
+    for (let n = 0; n < 8; n++) {
+      for (const [c, contributorId] of contributors.entries()) {
+        const claim = await t.fixtures.claim(tasks[(n * contributors.length + c * 5) % tasks.length]!, {
+          contributorId,
+        });
+        const response = await t.inject({
+          method: 'POST',
+          url: '/api/v1/submissions',
+          token: claim.token,
+          body: {
+            assignment_id: claim.assignmentId,
+            payload: { text: `${sentences.en} Hand-in ${n} of contributor ${contributorId}.` },
+            time_spent_seconds: 120,
+          },
+        });
+        expect(response.status, JSON.stringify(response.body)).toBe(202);
+        ids.push(response.body.submission.id as string);
+      }
+    }
+
+    const instance = async () => {
+      let total = 0;
+      for (;;) {
+        const count = await screenWaiting(deps, 6, 3);
+        if (count === 0) return total;
+        total += count;
+      }
+    };
+    const screened = await Promise.all([instance(), instance(), instance()]);
+    expect(screened.reduce((a, b) => a + b, 0)).toBe(ids.length);
+    expect(screened.filter((count) => count > 0).length, 'instances that screened').toBeGreaterThan(1);
+
+    const rows = await t.service.db
+      .selectFrom('submissions')
+      .select(['id', 'status', 'screening_attempts'])
+      .where('id', 'in', ids)
+      .execute();
+    expect(rows.filter((r) => r.status === 'in_review')).toHaveLength(ids.length);
+    expect(rows.every((r) => r.screening_attempts === 0)).toBe(true);
+    for (const id of ids) {
+      const validated = await t.written('submissions.submission.validated.v1', 'submission_id', id);
+      expect(validated, id).toHaveLength(1);
+    }
+    const bursts = await t.service.db
+      .selectFrom('fraud_flags')
+      .select(['contributor_id'])
+      .where('signal', '=', 'burst')
+      .where('contributor_id', 'in', contributors)
+      .execute();
+    expect(bursts.map((f) => f.contributor_id).sort()).toEqual([...contributors].sort());
   });
 });
