@@ -16,6 +16,7 @@ const { values } = parseArgs({
     'no-nats': { type: 'boolean', default: false },
     'no-postgres': { type: 'boolean', default: false },
     'settle-timeout': { type: 'string' },
+    'prove-checks': { type: 'boolean', default: false },
     help: { type: 'boolean', short: 'h', default: false },
   },
   strict: true,
@@ -24,6 +25,7 @@ const { values } = parseArgs({
 if (values.help) {
   process.stdout.write(`Usage: npm run chaos -- [--submissions N] [--concurrency C] [--kill-every MS]
                         [--max-kills K] [--min-kills K] [--no-nats] [--no-postgres] [--settle-timeout MS]
+                        [--prove-checks]
 `);
   process.exit(0);
 }
@@ -47,6 +49,7 @@ const result = await runChaos({
     : // After the drive, 4 judges work off the reviews left: 0.15 s per submission at 10,000, and
       // more than 0.2 s at 1,000 (one run ran out of 200 ms each with 42 still in review).
       Math.max(180_000, submissions * 600),
+  proveChecks: values['prove-checks'],
   log: (line) => process.stdout.write(`[chaos ${stamp()}] ${line}\n`),
 });
 process.stdout.write(
@@ -54,4 +57,11 @@ process.stdout.write(
 );
 for (const figure of result.figures)
   process.stdout.write(`  ${figure.ok ? 'ok  ' : 'FAIL'} ${figure.name}: ${figure.detail}\n`);
-process.exit(result.ok ? 0 : 1);
+// With --prove-checks, every check must also have caught the fault written for it.
+const missed = (result.tampered ?? []).filter((figure) => figure.ok);
+if (result.tampered) {
+  process.stdout.write(`\nthe checks after one fault of each kind was written (each must fail):\n`);
+  for (const figure of result.tampered)
+    process.stdout.write(`  ${figure.ok ? 'MISSED' : 'caught'} ${figure.name}: ${figure.detail}\n`);
+}
+process.exit(result.ok && missed.length === 0 ? 0 : 1);

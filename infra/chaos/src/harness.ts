@@ -24,6 +24,13 @@ export interface ChaosOptions {
   restartPostgres: boolean;
   /** How long the platform may take to settle once the drive is over. */
   settleTimeoutMs: number;
+  /**
+   * After the figures, write one fault of each kind the checks look for into the databases (a
+   * submission set back, a verdict turned, a reward altered, a judge fee moved to another review,
+   * an account's balance moved, an XP entry deleted, a notification sent twice, a dead letter) and check again: each figure must
+   * then fail (`ChaosResult.tampered`). Proves the checks can fail; the platform is thrown away after.
+   */
+  proveChecks?: boolean;
   log: (line: string) => void;
 }
 
@@ -41,6 +48,8 @@ export interface ChaosResult {
   /** 500 answers the clients met (not retried by the client; the actor's loop tried again). */
   serverErrors: number;
   durationMs: number;
+  /** With `proveChecks`: the figures again, after the faults were written (each should fail). */
+  tampered?: Figure[];
 }
 
 const SERVICES = ['engagement', 'identity', 'ledger', 'payouts', 'qc', 'submissions', 'tasks'];
@@ -257,7 +266,7 @@ async function drive(platform: ChaosPlatform, options: ChaosOptions, started: nu
     log(
       `kills: ${kills.length} (${kills.join(', ')}); restarts seen by the runner: ${platform.restarts().filter((l) => /restarted/.test(l)).length}; calls retried: ${client.retries()}; 500 answers: ${client.serverErrors()}`,
     );
-    return {
+    const result: ChaosResult = {
       ok: figures.every((f) => f.ok),
       figures,
       kills,
@@ -265,6 +274,27 @@ async function drive(platform: ChaosPlatform, options: ChaosOptions, started: nu
       serverErrors: client.serverErrors(),
       durationMs: Date.now() - started,
     };
+    if (!options.proveChecks) return result;
+    log('proving the checks: one fault of each kind written into the databases, then checked again');
+    await writeFaults(
+      q,
+      ids.filter((id) => statuses.get(id) === 'approved'),
+    );
+    const again = await q<{ id: string; status: string }>(
+      'submissions',
+      'select id, status from submissions where id = any($1::uuid[])',
+      [ids],
+    );
+    const tampered = await check(
+      q,
+      platform,
+      sent,
+      new Map(again.map((r) => [r.id, r.status])),
+      refused,
+      options.submissions,
+    );
+    for (const figure of tampered) log(`${figure.ok ? 'MISSED' : 'CAUGHT'} ${figure.name}: ${figure.detail}`);
+    return { ...result, tampered };
   } finally {
     await Promise.all(Object.values(dbs).map((p) => p.end()));
   }
@@ -521,11 +551,24 @@ async function check(
     .filter((line) => line.trimStart().startsWith('! '))
     .map((line) => line.trim().slice(2));
   figures.push({
-    name: 'ledger:audit verify (replay = projections)',
+    name: 'ledger:audit verify (the log replayed = the account balances)',
     ok: audit.code === 0,
     detail:
       `exit ${audit.code}: ${audit.output.trim().split('\n').slice(-4).join(' | ')}` +
       (warnings.length > 0 ? `; warnings: ${warnings.join(' | ')}` : ''),
+  });
+
+  // The other projections (statements, transfers, wallets, campaign budgets) against the projector's
+  // own rebuild of the log, in temporary tables: nothing changes.
+  const rebuild = await ledgerScript('services/ledger/scripts/rebuild-projections.ts', [
+    '--check',
+    '--database-url',
+    platform.databaseUrl('ledger'),
+  ]);
+  figures.push({
+    name: 'ledger projections = a rebuild of the log',
+    ok: rebuild.code === 0,
+    detail: `exit ${rebuild.code}: ${rebuild.output.trim().split('\n').slice(0, 6).join(' | ')}`,
   });
 
   const dead: string[] = [];
@@ -545,6 +588,60 @@ async function check(
   return figures;
 }
 
+/**
+ * One fault for each check, written the way a bug or a hand in the database would leave it, each on
+ * its own approved submission. Needs four approved submissions.
+ */
+async function writeFaults(q: Query, approved: readonly string[]): Promise<void> {
+  const [lost, turned, overpaid, noXp] = approved;
+  if (noXp === undefined)
+    throw new Error(`proving the checks needs 4 approved submissions, not ${approved.length}`);
+  const one = async (service: string, text: string, values: unknown[] = []) => {
+    const rows = await q<{ n: string }>(
+      service,
+      `with done as (${text} returning 1) select count(*) as n from done`,
+      values,
+    );
+    if (Number(rows[0]?.n) !== 1)
+      throw new Error(`writing a fault in ${service} touched ${rows[0]?.n} rows: ${text}`);
+  };
+  // No submission lost: one goes back to review. Verdicts as voted: an approval turned to rejected.
+  await one('submissions', `update submissions set status = 'in_review' where id = $1`, [lost]);
+  await one('submissions', `update submissions set status = 'rejected' where id = $1`, [turned]);
+  // Paid once: a reward's amount changed in the ledger's transfers (the rebuild's check sees it too).
+  await one(
+    'ledger',
+    `update transfers set amount = amount + 1 where id = (select id from transfers
+       where code = 'reward' and metadata->>'submission_id' = $1 limit 1)`,
+    [overpaid],
+  );
+  // A judge fee moved to a review QC never counted: that review unpaid, a fee without a count.
+  await one(
+    'ledger',
+    `update transfers set metadata = jsonb_set(metadata, '{review_id}', to_jsonb('tampered-' || id::text))
+      where id = (select id from transfers where code = 'judge_fee' and state = 'posted' limit 1)`,
+  );
+  // The audit's replay: one account's balance moved.
+  await one(
+    'ledger',
+    `update account_balances set credits_posted = credits_posted + 1
+      where (account_id, currency) = (select account_id, currency from account_balances
+                                       where kind = 'user_available' limit 1)`,
+  );
+  await one('engagement', `delete from xp_entries where source = 'submission' and source_id = $1`, [noXp]);
+  await one(
+    'engagement',
+    `insert into notifications (id, user_id, kind, title, body, data, source_key, created_at)
+     select gen_random_uuid(), user_id, kind, title, body, data, source_key || ':again', created_at
+       from notifications limit 1`,
+  );
+  await one(
+    'qc',
+    `insert into dead_letters (consumer, nats_subject, payload, error_code, error, deliveries)
+     values ('chaos-proof', 'chaos.proof', '{}', 'TAMPERED', 'written by the chaos harness to prove the check', 1)`,
+  );
+}
+
 /** "403 TASK_NOT_ELIGIBLE TRUST_TOO_LOW": what a refusal says, without its ids. */
 function refusalOf(reply: { status: number; body: unknown }): string {
   const body = (reply.body ?? {}) as { code?: string; reasons?: string[] };
@@ -559,12 +656,16 @@ function tally(items: readonly string[]): string {
 }
 
 function ledgerAudit(databaseUrl: string): Promise<{ code: number | null; output: string }> {
+  return ledgerScript('services/ledger/scripts/audit.ts', ['verify', '--database-url', databaseUrl]);
+}
+
+/** Runs one of the ledger's scripts to its end: its exit code and everything it printed. */
+function ledgerScript(script: string, args: string[]): Promise<{ code: number | null; output: string }> {
   return new Promise((resolve) => {
-    const child = spawn(
-      process.execPath,
-      ['--import', 'tsx', 'services/ledger/scripts/audit.ts', 'verify', '--database-url', databaseUrl],
-      { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'] },
-    );
+    const child = spawn(process.execPath, ['--import', 'tsx', script, ...args], {
+      cwd: repoRoot,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let output = '';
     child.stdout.on('data', (c: Buffer) => (output += c.toString()));
     child.stderr.on('data', (c: Buffer) => (output += c.toString()));

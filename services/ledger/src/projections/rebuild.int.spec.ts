@@ -6,6 +6,7 @@ import { type Kysely, sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { accountIds } from '../domain/accounts.ts';
 import { foreign, startTestLedger, type TestLedger, usd } from '../messaging/testing.ts';
+import { compareWithRebuild } from './check.ts';
 import { rebuildProjections } from './projector.ts';
 import { PROJECTOR_NAME, type ProjectionTables, projectionTables } from './schema.ts';
 
@@ -185,5 +186,106 @@ describe('projection rebuild', () => {
     );
     expect(stdout).toMatch(/^rebuilt the projections from \d+ events in \d+ ms/);
     expect(await snapshot()).toEqual(before);
+  });
+});
+
+describe('comparing the projections with a rebuild, changing nothing', () => {
+  const store = () => t.ledger.resources.store;
+  const runCheck = () =>
+    promisify(execFile)(
+      process.execPath,
+      [
+        '--import',
+        'tsx',
+        fileURLToPath(new URL('../../scripts/rebuild-projections.ts', import.meta.url)),
+        '--check',
+        '--database-url',
+        t.config.DATABASE_URL,
+      ],
+      { env: { PATH: process.env.PATH } },
+    );
+
+  it('finds no difference when the projector kept up, and leaves every row as it was', async () => {
+    await t.projected();
+    const before = await snapshot();
+    expect(before.transfers!.length).toBeGreaterThan(5);
+    const result = await compareWithRebuild(db(), store(), { pageSize: 7 });
+    expect(result.problem).toBeUndefined();
+    expect(result.differences).toEqual([]);
+    expect(result.events).toBe((await store().readAll()).length);
+    expect(await snapshot()).toEqual(before);
+    const { stdout } = await runCheck();
+    expect(stdout).toMatch(/^the projections equal a rebuild of the \d+ events up to their checkpoint/);
+  });
+
+  it('names the rows changed, lost or added behind the projector, table by table', async () => {
+    await t.projected();
+    const before = await snapshot();
+    const [transfer] = await db().selectFrom('transfers').select('id').orderBy('id').limit(1).execute();
+    await db()
+      .updateTable('transfers')
+      .set({ amount: sql`amount + 1` })
+      .where('id', '=', transfer!.id)
+      .execute();
+    const [line] = await db()
+      .selectFrom('statement_lines')
+      .select(['account_id', 'currency', 'seq'])
+      .orderBy('account_id')
+      .orderBy('seq')
+      .limit(1)
+      .execute();
+    await db()
+      .deleteFrom('statement_lines')
+      .where('account_id', '=', line!.account_id)
+      .where('currency', '=', line!.currency)
+      .where('seq', '=', line!.seq)
+      .execute();
+    await sql`insert into wallets select ${randomUUID()}::uuid, currency, available, held, total_earned, total_withdrawn, updated_at
+              from wallets limit 1`.execute(db());
+    try {
+      const result = await compareWithRebuild(db(), store());
+      expect(
+        result.differences.map(({ table, onlyLive, onlyRebuilt }) => ({ table, onlyLive, onlyRebuilt })),
+      ).toEqual([
+        { table: 'statement_lines', onlyLive: 0, onlyRebuilt: 1 },
+        { table: 'transfers', onlyLive: 1, onlyRebuilt: 1 },
+        { table: 'wallets', onlyLive: 1, onlyRebuilt: 0 },
+      ]);
+      const transfers = result.differences.find((d) => d.table === 'transfers')!;
+      expect(transfers.examples.filter((e) => e.includes(transfer!.id))).toHaveLength(2);
+      await expect(runCheck()).rejects.toMatchObject({
+        code: 1,
+        stdout: expect.stringMatching(/transfers: 1 rows only in the projection, 1 only in the rebuild/),
+      });
+    } finally {
+      await rebuildProjections(db(), store());
+    }
+    expect(await snapshot()).toEqual(before);
+  });
+
+  it('says so when the projection stands at a position the store does not have', async () => {
+    await t.projected();
+    const row = await db()
+      .selectFrom('projection_checkpoint')
+      .select('checkpoint')
+      .where('name', '=', PROJECTOR_NAME)
+      .executeTakeFirstOrThrow();
+    const bogus = '99999999999999999999.00000000000000000000';
+    await db()
+      .updateTable('projection_checkpoint')
+      .set({ checkpoint: bogus })
+      .where('name', '=', PROJECTOR_NAME)
+      .execute();
+    try {
+      const result = await compareWithRebuild(db(), store());
+      expect(result.problem).toBe(`the projection's checkpoint ${bogus} is not a position of the store`);
+      expect(result.events).toBe((await store().readAll()).length);
+    } finally {
+      await db()
+        .updateTable('projection_checkpoint')
+        .set({ checkpoint: row.checkpoint })
+        .where('name', '=', PROJECTOR_NAME)
+        .execute();
+    }
   });
 });
