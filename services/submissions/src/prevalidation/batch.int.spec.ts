@@ -215,6 +215,46 @@ describe('screening in batches', () => {
     expect(two!.screening_retry_at).toEqual(new Date(now.getTime() + SCREENING_RETRY_DELAYS_MS[3]));
   });
 
+  it('reads and decodes the recordings before a faulty one once, though their batch is screened again', async () => {
+    const task = await t.fixtures.task('audio');
+    const claims = [await t.fixtures.claim(task), await t.fixtures.claim(task), await t.fixtures.claim(task)];
+    const mediaIds: string[] = [];
+    const ids: string[] = [];
+    // Three different recordings (the same bytes twice would be refused as a copy).
+    const recordings = [wavs.speech(), wavs.speechStereo(), wavs.speechInNoise()];
+    for (const [i, claim] of claims.entries()) {
+      const mediaId = await t.upload(claim.token, recordings[i]!);
+      mediaIds.push(mediaId);
+      ids.push(await handIn(claim, { media_id: mediaId }));
+    }
+    const keys = await t.service.db
+      .selectFrom('media')
+      .select(['id', 'storage_key'])
+      .where('id', 'in', mediaIds)
+      .execute();
+    const keyOf = (mediaId: string) => keys.find((k) => k.id === mediaId)!.storage_key;
+    // A fault of ours on the last hand-in of the batch: its recording is gone from storage.
+    await t.service.resources.storage.delete(keyOf(mediaIds[2]!));
+    const storage = t.service.resources.storage;
+    const reads: string[] = [];
+    const counting = Object.assign(Object.create(storage) as typeof storage, {
+      get: (key: string) => {
+        reads.push(key);
+        return storage.get(key);
+      },
+    });
+
+    expect(await screenWaiting({ ...deps(), storage: counting }, 20)).toBe(2);
+    expect((await rows(ids)).map((row) => [row.status, row.screening_attempts])).toEqual([
+      ['in_review', 0],
+      ['in_review', 0],
+      ['received', 1],
+    ]);
+    // The batch was undone at the third and screened again one at a time: the first two recordings
+    // were read once, the missing one tried in the batch and alone.
+    expect(mediaIds.map((id) => reads.filter((key) => key === keyOf(id)).length)).toEqual([1, 1, 2]);
+  });
+
   it('sends a hand-in that faults on every attempt to review unscreened after the last, waiting longer before each', async () => {
     const claim = await t.fixtures.claimed('audio');
     const mediaId = await t.upload(claim.token, wavs.speech());

@@ -39,7 +39,8 @@ export const SCREENING_BATCH = 10;
  * (rows are locked with SKIP LOCKED, so several workers share the queue). A pass moves the
  * submission to review and publishes `submissions.submission.validated.v1` (references, not the
  * work); a failure rejects it with reasons the contributor can read. A fault of ours undoes its
- * whole batch, which is then screened again one at a time: the faulty hand-in has its attempt
+ * whole batch, which is then screened again one at a time (what its recordings and photos were
+ * found to be is kept, not decoded again): the faulty hand-in has its attempt
  * counted and waits (`decideAfterFault`), and the run goes on with the hand-ins behind it. A run
  * handles at most `limit` hand-ins, faults included, so an outage cannot make it spin. Returns how
  * many it screened.
@@ -52,10 +53,13 @@ export async function screenWaiting(
   let screened = 0;
   let faults = 0;
   let size = batch;
+  // What each recording or photo was found to be, for the run (at most `limit` hand-ins and a batch),
+  // so that when a batch is undone, the hand-ins before the faulty one are not read and decoded twice.
+  const analysed: AnalysedMedia = new Map();
   while (screened + faults < limit) {
     let count: number;
     try {
-      count = await screenBatch(deps, Math.min(size, limit - screened - faults));
+      count = await screenBatch(deps, Math.min(size, limit - screened - faults), analysed);
     } catch (error) {
       if (!(error instanceof ScreeningFault)) throw error;
       if (size > 1) {
@@ -73,7 +77,13 @@ export async function screenWaiting(
   return screened;
 }
 
-async function screenBatch(deps: ScreeningDeps, size: number): Promise<number> {
+/**
+ * A media item's findings by media id. What a recording or a photo is does not change (media are
+ * immutable, content-addressed), and the task's terms do not within a run of seconds.
+ */
+type AnalysedMedia = Map<string, { reasons: PrevalidationReason[]; hash: string | null }>;
+
+async function screenBatch(deps: ScreeningDeps, size: number, analysed: AnalysedMedia): Promise<number> {
   const now = deps.clock();
   return deps.db.transaction().execute(async (trx) => {
     const rows = await trx
@@ -91,7 +101,7 @@ async function screenBatch(deps: ScreeningDeps, size: number): Promise<number> {
     const ordered = [...rows].sort((a, b) =>
       a.campaign_id < b.campaign_id ? -1 : a.campaign_id > b.campaign_id ? 1 : 0,
     );
-    for (const row of ordered) await screenOne(trx, deps, row);
+    for (const row of ordered) await screenOne(trx, deps, row, analysed);
     return rows.length;
   });
 }
@@ -119,9 +129,14 @@ async function lockBatch(trx: Trx, rows: readonly SubmissionRow[]): Promise<void
   );
 }
 
-async function screenOne(trx: Trx, deps: ScreeningDeps, row: SubmissionRow): Promise<void> {
+async function screenOne(
+  trx: Trx,
+  deps: ScreeningDeps,
+  row: SubmissionRow,
+  analysed: AnalysedMedia,
+): Promise<void> {
   try {
-    await screen(trx, deps, row);
+    await screen(trx, deps, row, analysed);
   } catch (error) {
     // The database going away or rolling us back for a collision is no fault of this hand-in: the
     // run ends, and the next one screens it again without counting an attempt against it.
@@ -130,7 +145,12 @@ async function screenOne(trx: Trx, deps: ScreeningDeps, row: SubmissionRow): Pro
   }
 }
 
-async function screen(trx: Trx, deps: ScreeningDeps, row: SubmissionRow): Promise<void> {
+async function screen(
+  trx: Trx,
+  deps: ScreeningDeps,
+  row: SubmissionRow,
+  analysed: AnalysedMedia,
+): Promise<void> {
   const now = deps.clock();
   // The campaign's and the contributor's locks are held (lockBatch). Only the first hand-in under a
   // claim says how fast and how often someone works.
@@ -153,21 +173,15 @@ async function screen(trx: Trx, deps: ScreeningDeps, row: SubmissionRow): Promis
   let duplicateText = false;
 
   for (const item of media) {
-    const bytes = await readAll(deps.storage, item.storage_key);
-    if (item.kind === 'audio') {
-      const { min_duration_s, max_duration_s } = input as TaskInput<'audio'>;
-      // Decoding stops once the recording is past the task's maximum: it is too long either way.
-      const audio = await decodeAudio(bytes, item.content_type, { maxDurationS: max_duration_s });
-      checkReasons.push(...checkAudio(audio, { minDurationS: min_duration_s, maxDurationS: max_duration_s }));
-    } else {
-      const image = await decodeImage(bytes);
-      checkReasons.push(
-        ...checkImage(image, { minWidth: deps.minImageSide.width, minHeight: deps.minImageSide.height }),
-      );
-      if (image.kind === 'image') {
-        hash = perceptualHash(image);
-        nearDuplicateImage = await hasNearCopy(trx, row, hash);
-      }
+    let found = analysed.get(item.id);
+    if (found === undefined) {
+      found = await analyseMedia(deps, item, input);
+      analysed.set(item.id, found);
+    }
+    checkReasons.push(...found.reasons);
+    if (found.hash !== null) {
+      hash = found.hash;
+      nearDuplicateImage = await hasNearCopy(trx, row, hash);
     }
   }
   const payload = row.payload as { text?: unknown };
@@ -213,6 +227,29 @@ async function screen(trx: Trx, deps: ScreeningDeps, row: SubmissionRow): Promis
     return;
   }
   await passToReview(trx, row, task, media, now);
+}
+
+/** Reads and decodes one recording or photo: what the task's terms find wrong with it, and a photo's hash. */
+async function analyseMedia(
+  deps: ScreeningDeps,
+  item: { kind: 'audio' | 'image'; content_type: string; storage_key: string },
+  input: TaskInput,
+): Promise<{ reasons: PrevalidationReason[]; hash: string | null }> {
+  const bytes = await readAll(deps.storage, item.storage_key);
+  if (item.kind === 'audio') {
+    const { min_duration_s, max_duration_s } = input as TaskInput<'audio'>;
+    // Decoding stops once the recording is past the task's maximum: it is too long either way.
+    const audio = await decodeAudio(bytes, item.content_type, { maxDurationS: max_duration_s });
+    return {
+      reasons: checkAudio(audio, { minDurationS: min_duration_s, maxDurationS: max_duration_s }),
+      hash: null,
+    };
+  }
+  const image = await decodeImage(bytes);
+  return {
+    reasons: checkImage(image, { minWidth: deps.minImageSide.width, minHeight: deps.minImageSide.height }),
+    hash: image.kind === 'image' ? perceptualHash(image) : null,
+  };
 }
 
 async function passToReview(
