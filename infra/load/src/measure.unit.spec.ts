@@ -1,0 +1,115 @@
+import { describe, expect, it } from 'vitest';
+import { closedLoop, formatTable, type Row, rowOf } from './measure.ts';
+
+// The load report's figures come from these: a wrong percentile or rate here is a wrong figure in
+// every closing note.
+
+const cpu = { busyPct: 97.4, load1: 3.25 };
+
+describe('a row of the report', () => {
+  it('counts the requests, the rate over the elapsed time, and p50 / p99 by nearest rank of the latencies', () => {
+    // 1..200 ms, shuffled: p50 is the 100th smallest, p99 the 198th.
+    const latencies = Array.from({ length: 200 }, (_, i) => ((i * 37) % 200) + 1);
+    const row = rowOf(
+      'feed',
+      { latencies, errors: 3, elapsedMs: 4_000 },
+      cpu,
+      'p99 < 25 ms',
+      (r) => r.p99 < 25,
+    );
+    expect(row).toMatchObject({
+      scenario: 'feed',
+      requests: 200,
+      seconds: 4,
+      rps: 50,
+      p50: 100,
+      p99: 198,
+      errors: 3,
+      met: false,
+      cpuPct: 97.4,
+      load1: 3.25,
+    });
+    expect(latencies[0]).toBe(1); // the input is left as it was
+    expect(latencies[1]).toBe(38);
+  });
+
+  it('judges the target on the finished row, and has none where the judge says null', () => {
+    const fast = rowOf(
+      'claims',
+      { latencies: [2, 4, 3], errors: 0, elapsedMs: 1_000 },
+      cpu,
+      '',
+      (r) => r.p99 <= 4,
+    );
+    expect(fast.met).toBe(true);
+    expect(rowOf('x', { latencies: [1], errors: 0, elapsedMs: 1_000 }, cpu, '', () => null).met).toBeNull();
+  });
+});
+
+describe('the closed loop', () => {
+  it('runs each worker until its work is done, timing what was sent and counting errors', async () => {
+    const left = [3, 1, 2];
+    const result = await closedLoop(3, 30, async (worker) => {
+      if (left[worker]! === 0) return { outcome: 'done', ms: 0 };
+      left[worker]! -= 1;
+      return worker === 1
+        ? { outcome: 'error', ms: 7, error: 'HTTP 503' }
+        : { outcome: 'ok', ms: 5 + worker };
+    });
+    expect(result.latencies.sort((a, b) => a - b)).toEqual([5, 5, 5, 7, 7, 7]);
+    expect(result.errors).toBe(1);
+    expect(result.samples).toEqual(['HTTP 503']);
+    // It stopped when the workers ran out of work, long before the 30 s.
+    expect(result.elapsedMs).toBeLessThan(5_000);
+  });
+
+  it('stops sending at the deadline, and keeps only the first five error descriptions', async () => {
+    let sent = 0;
+    const result = await closedLoop(2, 0.2, async () => {
+      sent += 1;
+      const n = sent;
+      await new Promise((resolve) => setTimeout(resolve, 10));
+      return { outcome: 'error', ms: 10, error: `failure ${n}` };
+    });
+    expect(result.errors).toBe(sent);
+    expect(result.latencies).toHaveLength(sent);
+    expect(result.samples).toHaveLength(5);
+    expect(result.samples[0]).toBe('failure 1');
+    expect(result.elapsedMs).toBeGreaterThanOrEqual(200);
+    // Each worker sends one request after another: no more than the time allows.
+    expect(sent).toBeLessThanOrEqual(2 * Math.ceil(result.elapsedMs / 10));
+  });
+});
+
+describe('the table', () => {
+  it('prints one aligned line per row with its verdict, then the notes', () => {
+    const row = (scenario: string, met: boolean | null, note?: string): Row => ({
+      scenario,
+      requests: 1_000,
+      seconds: 10,
+      rps: 100,
+      p50: 1.25,
+      p99: 20.5,
+      errors: 0,
+      target: met === null ? '' : 'p99 < 25 ms',
+      met,
+      cpuPct: 88.4,
+      load1: 1.5,
+      ...(note ? { note } : {}),
+    });
+    const table = formatTable([
+      row('feed', true),
+      row('e2e', false, 'where the time goes'),
+      row('info', null),
+    ]);
+    const lines = table.split('\n');
+    expect(lines).toHaveLength(6);
+    expect(lines[0]).toMatch(/^scenario\s+requests\s+req\/s\s+p50 ms\s+p99 ms\s+errors\s+target\s+verdict/);
+    expect(lines[2]).toMatch(/^feed\s+1000\s+100\.0\s+1\.3\s+20\.5\s+0\s+p99 < 25 ms\s+met\s+88%\s+1\.50$/);
+    expect(lines[3]).toMatch(/\sMISSED\s/);
+    expect(lines[4]).toMatch(/\s-\s+88%/);
+    expect(lines[5]).toBe('  e2e: where the time goes');
+    // Aligned: every line of the table is as wide as the header.
+    expect(new Set(lines.slice(0, 5).map((line) => line.length)).size).toBe(1);
+  });
+});
