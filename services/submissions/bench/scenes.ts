@@ -3,20 +3,12 @@
 // so that, unlike uniform random hashes, many photos agree on their low-frequency bits and so on
 // some chunks' values. Not real photos: a stand-in that is skewed the way real ones are.
 import type { GrayRaster } from '../src/prevalidation/image.ts';
+import { random } from '../src/prevalidation/testing/fixtures.ts';
 
 const SIDE = 64;
 
 /** A small deterministic generator (mulberry32), so a run can be repeated. */
-export function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export const seeded = random;
 
 const clamp = (v: number) => (v < 0 ? 0 : v > 255 ? 255 : Math.round(v));
 

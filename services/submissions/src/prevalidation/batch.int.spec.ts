@@ -6,7 +6,7 @@ import { type ClaimFixture, startTestSubmissions, type TestSubmissions } from '.
 import { MAX_SCREENING_ATTEMPTS, SCREENING_RETRY_DELAYS_MS } from './decide.ts';
 import { screenWaiting } from './handle.ts';
 import { sentences, wavs } from './testing/fixtures.ts';
-import { screeningDeps, textInput } from './testing/screening.ts';
+import { handIn as handInAs, screeningDeps, textInput } from './testing/screening.ts';
 
 // Waiting hand-ins are screened in batches, one transaction each. This file screens by hand (the
 // periodic worker is off), so each test sees exactly the hand-ins it made.
@@ -23,20 +23,7 @@ afterAll(async () => {
 
 const deps = () => screeningDeps(t);
 
-async function handIn(claim: ClaimFixture, work: string | { media_id: string }): Promise<string> {
-  const response = await t.inject({
-    method: 'POST',
-    url: '/api/v1/submissions',
-    token: claim.token,
-    body: {
-      assignment_id: claim.assignmentId,
-      payload: typeof work === 'string' ? { text: work } : work,
-      time_spent_seconds: 120,
-    },
-  });
-  expect(response.status, JSON.stringify(response.body)).toBe(202);
-  return response.body.submission.id as string;
-}
+const handIn = (claim: ClaimFixture, work: string | { media_id: string }) => handInAs(t, claim, work);
 
 async function rows(ids: string[]) {
   const found = await t.service.db

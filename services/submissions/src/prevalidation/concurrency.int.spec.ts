@@ -5,7 +5,7 @@ import { submissionsWorkers } from '../service.ts';
 import { startTestSubmissions, type TestSubmissions } from '../testing/harness.ts';
 import { screenWaiting } from './handle.ts';
 import { sentences } from './testing/fixtures.ts';
-import { screeningDeps, textInput } from './testing/screening.ts';
+import { handIn, screeningDeps, textInput } from './testing/screening.ts';
 
 // Several instances screen the same queue (SKIP LOCKED). Two copies of one text in a campaign (the
 // same words, spaced differently: not the same bytes, so only the normalised-text check sees it),
@@ -30,18 +30,7 @@ describe('two instances screening at once', () => {
       const text = `${sentences.en} Round ${['one', 'two', 'three', 'four', 'five'][round]} of the copies.`;
       const ids: string[] = [];
       for (const [index, claim] of claims.entries()) {
-        const response = await t.inject({
-          method: 'POST',
-          url: '/api/v1/submissions',
-          token: claim.token,
-          body: {
-            assignment_id: claim.assignmentId,
-            payload: { text: index === 0 ? text : text.replaceAll(' ', '  ') },
-            time_spent_seconds: 120,
-          },
-        });
-        expect(response.status, JSON.stringify(response.body)).toBe(202);
-        ids.push(response.body.submission.id as string);
+        ids.push(await handIn(t, claim, index === 0 ? text : text.replaceAll(' ', '  ')));
       }
       // Two "instances", one hand-in each (SKIP LOCKED gives each its own).
       const screened = await Promise.all([screenWaiting(deps, 1), screenWaiting(deps, 1)]);
@@ -72,18 +61,7 @@ describe('two instances screening at once', () => {
         const claim = await t.fixtures.claim(tasks[(n * contributors.length + c * 5) % tasks.length]!, {
           contributorId,
         });
-        const response = await t.inject({
-          method: 'POST',
-          url: '/api/v1/submissions',
-          token: claim.token,
-          body: {
-            assignment_id: claim.assignmentId,
-            payload: { text: `${sentences.en} Hand-in ${n} of contributor ${contributorId}.` },
-            time_spent_seconds: 120,
-          },
-        });
-        expect(response.status, JSON.stringify(response.body)).toBe(202);
-        ids.push(response.body.submission.id as string);
+        ids.push(await handIn(t, claim, `${sentences.en} Hand-in ${n} of contributor ${contributorId}.`));
       }
     }
 

@@ -2,6 +2,7 @@ import { waitFor } from '@tessera/service-kit/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestSubmissions, type TestSubmissions } from '../testing/harness.ts';
 import { sentences } from './testing/fixtures.ts';
+import { handIn as handInAs } from './testing/screening.ts';
 
 // Pre-validation polls only as a fallback: a hand-in wakes it. With a ten-minute interval, only
 // the wake can screen these in time.
@@ -32,20 +33,10 @@ describe('a hand-in', () => {
     const task = await t.fixtures.task('text', textInput);
     const claims = await Promise.all(Array.from({ length: 6 }, () => t.fixtures.claim(task)));
     // Each a different text: the same one twice would be rejected as a duplicate.
-    const handIn = async (claim: (typeof claims)[number], index = 0) => {
-      const response = await t.inject({
-        method: 'POST',
-        url: '/api/v1/submissions',
-        token: claim.token,
-        body: {
-          assignment_id: claim.assignmentId,
-          payload: { text: `${sentences.en} ${NOTES[index]}` },
-          time_spent_seconds: 120,
-        },
-      });
-      expect(response.status, JSON.stringify(response.body)).toBe(202);
-      return { claim, id: response.body.submission.id as string };
-    };
+    const handIn = async (claim: (typeof claims)[number], index = 0) => ({
+      claim,
+      id: await handInAs(t, claim, `${sentences.en} ${NOTES[index]}`),
+    });
     const screened = ({ claim, id }: { claim: (typeof claims)[number]; id: string }) =>
       waitFor(
         async () => {
