@@ -1,3 +1,4 @@
+import { isDatabaseUnavailable } from './db/pg-errors.ts';
 import type { Logger } from './logger.ts';
 
 /** Something a service runs beside its HTTP routes: a consumer, a periodic job, a projector, a sealer. */
@@ -116,4 +117,28 @@ export function startPeriodicJob(options: PeriodicJobOptions & { logger: Logger 
 /** A periodic job as a worker: the kit starts and stops it with the service. */
 export function periodicJob(options: PeriodicJobOptions): Worker {
   return { name: options.name, start: (logger) => startPeriodicJob({ ...options, logger }) };
+}
+
+/**
+ * Handles a run's items one by one, each on its own: an item whose handling throws is logged (with
+ * `describe(item)`) and the run goes on with the next, so that one bad row cannot hold up the rows
+ * behind it (ordered by time, it would come first again at every run). The database being
+ * unreachable still ends the run: every item would fail the same way. Returns what the handled
+ * items answered, in order.
+ */
+export async function eachOnItsOwn<T, R>(
+  items: Iterable<T>,
+  handle: (item: T) => Promise<R>,
+  failed: { logger: Logger; message: string; describe: (item: T) => Record<string, unknown> },
+): Promise<R[]> {
+  const answers: R[] = [];
+  for (const item of items) {
+    try {
+      answers.push(await handle(item));
+    } catch (error) {
+      if (isDatabaseUnavailable(error)) throw error;
+      failed.logger.error({ ...failed.describe(item), err: error }, failed.message);
+    }
+  }
+  return answers;
 }

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { jobTrigger, type PeriodicJob, startPeriodicJob } from './jobs.ts';
+import { eachOnItsOwn, jobTrigger, type PeriodicJob, startPeriodicJob } from './jobs.ts';
 import { createLogger } from './logger.ts';
 
 const logger = createLogger({ name: 'jobs-test', level: 'silent', pretty: false });
@@ -71,5 +71,55 @@ describe('a periodic job', () => {
     trigger.pull();
     await sleep(50);
     expect(runs).toHaveLength(0);
+  });
+});
+
+describe('the items of a run, each on its own', () => {
+  /** A logger that keeps what was logged at error level. */
+  function recording() {
+    const errors: Record<string, unknown>[] = [];
+    const log = createLogger({ name: 'each-test', level: 'error', pretty: false });
+    log.error = ((object: Record<string, unknown>, message: string) => {
+      errors.push({ ...object, message });
+    }) as typeof log.error;
+    return { log, errors };
+  }
+
+  it('goes on past an item that throws, logging it, and answers for the others in order', async () => {
+    const { log, errors } = recording();
+    const handled: number[] = [];
+    const answers = await eachOnItsOwn(
+      [1, 2, 3, 4],
+      async (n) => {
+        handled.push(n);
+        if (n === 2) throw new Error('a bad row');
+        return n * 10;
+      },
+      { logger: log, message: 'could not handle an item', describe: (n) => ({ item: n }) },
+    );
+    expect(handled).toEqual([1, 2, 3, 4]);
+    expect(answers).toEqual([10, 30, 40]);
+    expect(errors).toHaveLength(1);
+    expect(errors[0]).toMatchObject({ item: 2, message: 'could not handle an item' });
+    expect((errors[0]!.err as Error).message).toBe('a bad row');
+  });
+
+  it('ends the run when the database cannot be reached: the rest would fail the same', async () => {
+    const { log, errors } = recording();
+    const handled: number[] = [];
+    const down = Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:5432'), { code: 'ECONNREFUSED' });
+    await expect(
+      eachOnItsOwn(
+        [1, 2, 3],
+        async (n) => {
+          handled.push(n);
+          if (n === 2) throw down;
+          return n;
+        },
+        { logger: log, message: 'x', describe: (n) => ({ item: n }) },
+      ),
+    ).rejects.toBe(down);
+    expect(handled).toEqual([1, 2]);
+    expect(errors).toEqual([]);
   });
 });

@@ -50,16 +50,16 @@ export const tasksDefinition: ServiceDefinition<TasksDB, TasksConfig, TasksResou
     });
   },
   consumers: ({ logger, clock }) => tasksConsumers({ logger, clock }),
-  workers: ({ db, config, clock }) => [
+  workers: ({ db, config, clock, logger }) => [
     periodicJob({
       name: tasksWorkers.assignmentExpiry,
       intervalMs: config.TASKS_EXPIRY_INTERVAL_MS,
-      work: () => expireDueAssignments(db, { now: clock() }),
+      work: () => expireDueAssignments(db, { now: clock(), logger }),
     }),
     periodicJob({
       name: tasksWorkers.campaignSchedule,
       intervalMs: config.TASKS_SCHEDULE_INTERVAL_MS,
-      work: () => completeEndedCampaigns(db, { now: clock() }),
+      work: () => completeEndedCampaigns(db, { now: clock(), logger }),
     }),
   ],
 };

@@ -1,4 +1,4 @@
-import type { Logger } from '@tessera/service-kit';
+import { eachOnItsOwn, type Logger } from '@tessera/service-kit';
 import type { Kysely } from 'kysely';
 import type { LedgerEngine } from '../engine/types.ts';
 import type { ProjectionTables } from '../projections/schema.ts';
@@ -6,7 +6,8 @@ import type { ProjectionTables } from '../projections/schema.ts';
 /**
  * Expires pending transfers past their expiry time, found through the `transfers` projection and
  * expired through the engine, which re-checks each against the stream and refuses what is no longer
- * pending or not yet due; two instances running this at once is harmless. Withdrawal holds have no
+ * pending or not yet due; two instances running this at once is harmless. Each transfer on its
+ * own: one that throws does not hold up the others. Withdrawal holds have no
  * timeout and are never expired here.
  */
 export async function expireDueTransfers(
@@ -25,14 +26,21 @@ export async function expireDueTransfers(
     .orderBy('expires_at')
     .limit(options.limit ?? 500)
     .execute();
-  let expired = 0;
-  for (const { id } of due) {
-    const outcome = await engine.expire(id, now);
-    if (outcome.ok) {
-      if (!outcome.replayed) expired += 1;
-    } else if (outcome.rejection.code !== 'PENDING_NOT_PENDING') {
-      logger.warn({ transfer_id: id, rejection: outcome.rejection }, 'could not expire a pending transfer');
-    }
-  }
-  return expired;
+  const expired = await eachOnItsOwn(
+    due,
+    async ({ id }): Promise<number> => {
+      const outcome = await engine.expire(id, now);
+      if (outcome.ok) return outcome.replayed ? 0 : 1;
+      if (outcome.rejection.code !== 'PENDING_NOT_PENDING') {
+        logger.warn({ transfer_id: id, rejection: outcome.rejection }, 'could not expire a pending transfer');
+      }
+      return 0;
+    },
+    {
+      logger,
+      message: 'expiring a pending transfer failed; the others go on',
+      describe: ({ id }) => ({ transfer_id: id }),
+    },
+  );
+  return expired.reduce((sum, n) => sum + n, 0);
 }

@@ -1,3 +1,5 @@
+import { reasonCode as reasonCodeSchema } from '@tessera/contracts';
+import { eachOnItsOwn } from '@tessera/service-kit';
 import { sql } from 'kysely';
 import type { PayoutsContext } from '../context.ts';
 import { readMethodDetails } from '../methods/index.ts';
@@ -13,7 +15,7 @@ const BATCH = 20;
  * cooling period (seed 000). A suspended user's withdrawals stay frozen. Each in its own
  * transaction, under the row lock, so an admin's decision racing it wins or loses cleanly.
  */
-export async function autoApprove({ db, config, clock }: PayoutsContext): Promise<number> {
+export async function autoApprove({ db, config, clock, logger }: PayoutsContext): Promise<number> {
   const now = clock();
   const coolingMs = config.PAYOUTS_AUTO_APPROVE_AFTER_HOURS * 3_600_000;
   const due = await db
@@ -27,23 +29,32 @@ export async function autoApprove({ db, config, clock }: PayoutsContext): Promis
     .orderBy('w.requested_at')
     .limit(BATCH)
     .execute();
-  let approved = 0;
-  for (const { id } of due) {
-    const done = await db.transaction().execute(async (trx) => {
-      const withdrawal = await lockWithdrawal(trx, id);
-      if (!withdrawal) return false;
-      const standing = await standingOf(trx, withdrawal.user_id);
-      const rules = { minTrust: config.PAYOUTS_AUTO_APPROVE_TRUST, coolingMs, now };
-      if (
-        !autoApprovable({ status: withdrawal.status, requestedAt: withdrawal.requested_at }, standing, rules)
-      )
-        return false;
-      await move(trx, withdrawal, { kind: 'approve', by: 'auto' }, { now });
-      return true;
-    });
-    if (done) approved++;
-  }
-  return approved;
+  const done = await eachOnItsOwn(
+    due,
+    ({ id }) =>
+      db.transaction().execute(async (trx) => {
+        const withdrawal = await lockWithdrawal(trx, id);
+        if (!withdrawal) return false;
+        const standing = await standingOf(trx, withdrawal.user_id);
+        const rules = { minTrust: config.PAYOUTS_AUTO_APPROVE_TRUST, coolingMs, now };
+        if (
+          !autoApprovable(
+            { status: withdrawal.status, requestedAt: withdrawal.requested_at },
+            standing,
+            rules,
+          )
+        )
+          return false;
+        await move(trx, withdrawal, { kind: 'approve', by: 'auto' }, { now });
+        return true;
+      }),
+    {
+      logger,
+      message: 'approving a withdrawal failed; the others go on',
+      describe: ({ id }) => ({ withdrawal_id: id }),
+    },
+  );
+  return done.filter(Boolean).length;
 }
 
 /**
@@ -52,7 +63,8 @@ export async function autoApprove({ db, config, clock }: PayoutsContext): Promis
  * cancel), and the provider's answer is applied in a second transaction under the row lock. The
  * provider's idempotency key is the withdrawal id, so a call repeated after a crash or a timeout
  * never pays twice. Provider errors are retried with a doubling backoff; after
- * PAYOUTS_MAX_ATTEMPTS the withdrawal fails and the ledger releases the hold.
+ * PAYOUTS_MAX_ATTEMPTS the withdrawal fails and the ledger releases the hold. Each withdrawal on its
+ * own: one that throws does not hold up the others.
  */
 export async function sendApproved(context: PayoutsContext): Promise<number> {
   const { db, clock, resources } = context;
@@ -70,31 +82,38 @@ export async function sendApproved(context: PayoutsContext): Promise<number> {
     .orderBy('updated_at')
     .limit(BATCH)
     .execute();
-  let handled = 0;
-  for (const { id } of due) {
-    const started = await db.transaction().execute(async (trx) => {
-      const withdrawal = await lockWithdrawal(trx, id);
-      if (!withdrawal) return undefined;
-      if (withdrawal.status === 'approved') {
-        const processing = await move(
-          trx,
-          withdrawal,
-          { kind: 'start-processing' },
-          { now, provider: provider.name },
-        );
-        if (provider.manual) return undefined;
-        return processing;
-      }
-      if (withdrawal.status !== 'processing' || withdrawal.next_attempt_at === null) return undefined;
-      if (withdrawal.next_attempt_at > now) return undefined;
-      return withdrawal;
-    });
-    if (!started) continue;
-    const answer = await answerOf(context, started);
-    await db.transaction().execute((trx) => applyAnswer(context, trx, started.id, answer));
-    handled++;
-  }
-  return handled;
+  const handled = await eachOnItsOwn(
+    due,
+    async ({ id }) => {
+      const started = await db.transaction().execute(async (trx) => {
+        const withdrawal = await lockWithdrawal(trx, id);
+        if (!withdrawal) return undefined;
+        if (withdrawal.status === 'approved') {
+          const processing = await move(
+            trx,
+            withdrawal,
+            { kind: 'start-processing' },
+            { now, provider: provider.name },
+          );
+          if (provider.manual) return undefined;
+          return processing;
+        }
+        if (withdrawal.status !== 'processing' || withdrawal.next_attempt_at === null) return undefined;
+        if (withdrawal.next_attempt_at > now) return undefined;
+        return withdrawal;
+      });
+      if (!started) return false;
+      const answer = await answerOf(context, started);
+      await db.transaction().execute((trx) => applyAnswer(context, trx, started.id, answer));
+      return true;
+    },
+    {
+      logger: context.logger,
+      message: 'sending a withdrawal failed; the others go on',
+      describe: ({ id }) => ({ withdrawal_id: id }),
+    },
+  );
+  return handled.filter(Boolean).length;
 }
 
 /**
@@ -156,9 +175,20 @@ async function applyAnswer(
     case 'completed':
       await move(trx, withdrawal, { kind: 'complete' }, { now, externalId: answer.externalId });
       return;
-    case 'failed':
-      await move(trx, withdrawal, { kind: 'fail' }, { now, reasonCode: answer.reasonCode });
+    case 'failed': {
+      // A provider's words are not ours: a name our events cannot carry would make the move throw
+      // and the withdrawal come back, and be sent again, at every run.
+      const fit = reasonCodeSchema.safeParse(answer.reasonCode).success;
+      if (!fit) {
+        logger.warn(
+          { withdrawal_id: id, provider_reason: answer.reasonCode.slice(0, 80) },
+          'the provider refused the payout with a reason code our events cannot carry',
+        );
+      }
+      const reasonCode = fit ? answer.reasonCode : 'PROVIDER_REFUSED';
+      await move(trx, withdrawal, { kind: 'fail' }, { now, reasonCode });
       return;
+    }
     case 'pending':
     case 'retry': {
       if (answer.kind === 'retry' && attempts >= config.PAYOUTS_MAX_ATTEMPTS) {

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { foreignEvent, testPrefix, waitFor } from '@tessera/service-kit/testing';
+import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestLedger, type TestLedger } from '../../../ledger/src/messaging/testing.ts';
 import { paypalProvider } from '../providers/paypal.ts';
@@ -282,6 +283,74 @@ describe('the withdrawal saga with the ledger', () => {
         timeoutMs: 15_000,
       });
       expect(await wallet(damaged.id)).toMatchObject({ available: 8_000, withdrawn: 0 });
+    } finally {
+      payouts.service.resources.provider = (await import('../providers/provider.ts')).manualProvider;
+    }
+  });
+
+  it('fails a payout the provider refused in words our events cannot carry as PROVIDER_REFUSED, and goes on', async () => {
+    payouts.service.resources.provider = provider;
+    try {
+      const refused = await earner(8_000);
+      const paid = await earner(8_000);
+      const first = (await withdraw(refused, await method(refused), 6_000)).body.withdrawal.id as string;
+      const second = (await withdraw(paid, await method(paid), 6_000)).body.withdrawal.id as string;
+      await until(first, 'pending_review');
+      await until(second, 'pending_review');
+      scripted.answers.set(first, [
+        { kind: 'failed', reasonCode: 'Receiver: account not found!', detail: 'no such account' },
+      ]);
+      const token = await admin();
+      for (const id of [first, second])
+        await payouts.inject({ method: 'POST', url: `/api/v1/admin/withdrawals/${id}/approve`, token });
+
+      const { sendApproved } = await import('./jobs.ts');
+      expect(await sendApproved(payouts.service)).toBe(2);
+      const read = await payouts.inject({ url: `/api/v1/withdrawals/${first}`, token: refused.token });
+      expect(read.body.withdrawal).toMatchObject({ status: 'failed', reason_code: 'PROVIDER_REFUSED' });
+      expect(await statusOf(second)).toBe('completed');
+      expect(scripted.sent.get(first)).toBe(1);
+      await waitFor(async () => (await wallet(refused.id)).held === 0, {
+        what: 'the hold released',
+        timeoutMs: 15_000,
+      });
+    } finally {
+      payouts.service.resources.provider = (await import('../providers/provider.ts')).manualProvider;
+    }
+  });
+
+  it('goes on past a withdrawal whose sending fails, and sends it at a later run', async () => {
+    payouts.service.resources.provider = provider;
+    const { db } = payouts.service;
+    try {
+      const stuck = await earner(8_000);
+      const paid = await earner(8_000);
+      const first = (await withdraw(stuck, await method(stuck), 6_000)).body.withdrawal.id as string;
+      const second = (await withdraw(paid, await method(paid), 6_000)).body.withdrawal.id as string;
+      await until(first, 'pending_review');
+      await until(second, 'pending_review');
+      const token = await admin();
+      for (const id of [first, second])
+        await payouts.inject({ method: 'POST', url: `/api/v1/admin/withdrawals/${id}/approve`, token });
+      // A fault of ours in the first one's move to processing, injected by the database itself.
+      await sql`create or replace function tessera_test_fail_withdrawal() returns trigger language plpgsql as $$
+                begin
+                  if new.id = ${sql.lit(first)}::uuid then raise exception 'injected fault'; end if;
+                  return new;
+                end $$`.execute(db);
+      await sql`create trigger tessera_test_fail_withdrawal before update on withdrawals
+                for each row execute function tessera_test_fail_withdrawal()`.execute(db);
+      const { sendApproved } = await import('./jobs.ts');
+      try {
+        expect(await sendApproved(payouts.service)).toBe(1);
+        expect(await statusOf(first)).toBe('approved');
+        expect(await statusOf(second)).toBe('completed');
+      } finally {
+        await sql`drop trigger tessera_test_fail_withdrawal on withdrawals`.execute(db);
+      }
+      expect(await sendApproved(payouts.service)).toBe(1);
+      expect(await statusOf(first)).toBe('completed');
+      expect(scripted.sent.get(first)).toBe(1);
     } finally {
       payouts.service.resources.provider = (await import('../providers/provider.ts')).manualProvider;
     }

@@ -1,5 +1,7 @@
+import { eachOnItsOwn, type Logger } from '@tessera/service-kit';
 import type { Kysely } from 'kysely';
 import type { TasksDB } from '../db/schema.ts';
+import { jobLogger } from '../job-logger.ts';
 import { decideCampaignCommand, hasEnded } from './decide.ts';
 import { closeCampaign } from './handle.ts';
 import { endedCampaignIds, findCampaign, hasPendingFunding } from './repository.ts';
@@ -9,27 +11,33 @@ import { endedCampaignIds, findCampaign, hasPendingFunding } from './repository.
  * tasks close, and the ledger is told to return what is left once promised work is paid. A campaign
  * with a funding request in flight waits for the ledger's answer. Drafts (and campaigns still being
  * funded) past their end are left as they are: they cannot be activated any more.
- * Each campaign closes in its own transaction; returns how many closed.
+ * Each campaign closes in its own transaction, and one that fails does not hold up the others;
+ * returns how many closed.
  */
 export async function completeEndedCampaigns(
   db: Kysely<TasksDB>,
-  options: { now: Date; limit?: number },
+  options: { now: Date; limit?: number; logger?: Logger },
 ): Promise<number> {
   const { now } = options;
   const ids = await endedCampaignIds(db, now, options.limit ?? 100);
-  let completed = 0;
-  for (const id of ids) {
-    const closed = await db.transaction().execute(async (trx) => {
-      // Looked at again under the row lock: a request may have changed it since the scan.
-      const campaign = await findCampaign(trx, id, { lock: true });
-      if (!campaign || !hasEnded(campaign, now)) return false;
-      if (campaign.status !== 'active' && campaign.status !== 'paused') return false;
-      const fundingPending = await hasPendingFunding(trx, id);
-      if (!decideCampaignCommand(campaign, { command: 'complete', now, fundingPending }).ok) return false;
-      await closeCampaign(trx, campaign, 'completed', { now });
-      return true;
-    });
-    if (closed) completed++;
-  }
-  return completed;
+  const closed = await eachOnItsOwn(
+    ids,
+    (id) =>
+      db.transaction().execute(async (trx) => {
+        // Looked at again under the row lock: a request may have changed it since the scan.
+        const campaign = await findCampaign(trx, id, { lock: true });
+        if (!campaign || !hasEnded(campaign, now)) return false;
+        if (campaign.status !== 'active' && campaign.status !== 'paused') return false;
+        const fundingPending = await hasPendingFunding(trx, id);
+        if (!decideCampaignCommand(campaign, { command: 'complete', now, fundingPending }).ok) return false;
+        await closeCampaign(trx, campaign, 'completed', { now });
+        return true;
+      }),
+    {
+      logger: options.logger ?? jobLogger(),
+      message: 'completing an ended campaign failed; the others go on',
+      describe: (id) => ({ campaign_id: id }),
+    },
+  );
+  return closed.filter(Boolean).length;
 }
