@@ -86,7 +86,7 @@ export const submissionsDefinition: ServiceDefinition<
     periodicJob({
       name: submissionsWorkers.revisionExpiry,
       intervalMs: config.SUBMISSIONS_REVISION_EXPIRY_INTERVAL_MS,
-      work: () => expireRevisions(db, clock()),
+      work: () => expireRevisions(db, clock(), { logger }),
     }),
   ],
 };

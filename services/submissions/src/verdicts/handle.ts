@@ -1,5 +1,5 @@
 import { buildEvent, causedBy, type TesseraEvent } from '@tessera/contracts';
-import { appendToOutbox, type Logger } from '@tessera/service-kit';
+import { appendToOutbox, createLogger, eachOnItsOwn, type Logger } from '@tessera/service-kit';
 import type { Kysely, Transaction } from 'kysely';
 import type { SubmissionsDB } from '../db/schema.ts';
 import type { SubmissionRow } from '../intake/repository.ts';
@@ -185,21 +185,53 @@ export async function rejectSubmission(
   ]);
 }
 
-/** Rejects the revisions asked for and never handed in before their deadline. */
-export async function expireRevisions(db: Kysely<SubmissionsDB>, now: Date, limit = 200): Promise<number> {
-  return db.transaction().execute(async (trx) => {
-    const due = await trx
-      .selectFrom('submissions')
-      .selectAll()
-      .where('status', '=', 'revision_requested')
-      .where('revision_deadline', '<=', now)
-      .orderBy('revision_deadline')
-      .limit(limit)
-      .forUpdate()
-      .skipLocked()
-      .execute();
-    for (const row of due)
-      await rejectSubmission(trx, row, ['REVISION_NOT_SUBMITTED'], 'revision', now, null);
-    return due.length;
-  });
+/**
+ * Rejects the revisions asked for and never handed in before their deadline, each in its own
+ * transaction (checked again under its row lock): one that fails is logged and does not hold up the
+ * others, which a batch in one transaction would (rolled back together, first again at every run).
+ */
+export async function expireRevisions(
+  db: Kysely<SubmissionsDB>,
+  now: Date,
+  options: { limit?: number; logger?: Logger } = {},
+): Promise<number> {
+  const due = await db
+    .selectFrom('submissions')
+    .select('id')
+    .where('status', '=', 'revision_requested')
+    .where('revision_deadline', '<=', now)
+    .orderBy('revision_deadline')
+    .limit(options.limit ?? 200)
+    .execute();
+  const expired = await eachOnItsOwn(
+    due,
+    ({ id }) =>
+      db.transaction().execute(async (trx) => {
+        const row = await trx
+          .selectFrom('submissions')
+          .selectAll()
+          .where('id', '=', id)
+          .where('status', '=', 'revision_requested')
+          .where('revision_deadline', '<=', now)
+          .forUpdate()
+          .skipLocked()
+          .executeTakeFirst();
+        if (!row) return false;
+        await rejectSubmission(trx, row, ['REVISION_NOT_SUBMITTED'], 'revision', now, null);
+        return true;
+      }),
+    {
+      logger: options.logger ?? fallbackLogger(),
+      message: 'expiring a revision failed; the others go on',
+      describe: ({ id }) => ({ submission_id: id }),
+    },
+  );
+  return expired.filter(Boolean).length;
+}
+
+let fallback: Logger | undefined;
+/** Where a run without the service's logger (a test) reports a failed item. */
+function fallbackLogger(): Logger {
+  fallback ??= createLogger({ name: 'submissions-jobs', level: 'warn', pretty: false });
+  return fallback;
 }
