@@ -1,5 +1,7 @@
-import { periodicJob, type Worker } from '@tessera/service-kit';
+import { eachOnItsOwn, isDatabaseUnavailable, periodicJob, type Worker } from '@tessera/service-kit';
+import type { Transaction } from 'kysely';
 import type { EngagementContext } from '../context.ts';
+import type { EngagementDB } from '../db/schema.ts';
 import { awardXpToEach } from './award.ts';
 import { dueForDecay, markDecayed } from './repository.ts';
 
@@ -19,41 +21,66 @@ export function decayAmount(xp: number, percent: number): number {
  * source id is `<user>:<UTC day>`, unique among XP entries, so however often the job runs or
  * restarts in a day, and on however many instances, a user decays once that day. Decay may lower
  * the level: awardXp publishes engagement.contributor.level-changed.v1 then, as for a rise.
- * Users are taken in batches, by user id: one transaction and a few statements per batch.
+ * Users are taken in batches, by user id: one transaction and a few statements per batch. A batch
+ * that fails is done again one user at a time, so one bad row is logged and left for the next run
+ * while the others decay (a batch rolled back at every run would stop decay for everyone after it).
  * Answers how many decayed.
  */
-export async function decayXp(context: Pick<EngagementContext, 'db' | 'config'>, now: Date): Promise<number> {
-  const { config, db } = context;
+export async function decayXp(
+  context: Pick<EngagementContext, 'db' | 'config' | 'logger'>,
+  now: Date,
+): Promise<number> {
+  const { config, db, logger } = context;
   const percent = config.ENGAGEMENT_DECAY_PERCENT;
   if (percent === 0) return 0;
   const cutoff = new Date(now.getTime() - config.ENGAGEMENT_DECAY_AFTER_DAYS * DAY_MS);
   const day = now.toISOString().slice(0, 10);
   const limit = config.ENGAGEMENT_DECAY_BATCH_SIZE;
+  const decay = async (trx: Transaction<EngagementDB>, users: readonly { user_id: string; xp: number }[]) => {
+    const applied = await awardXpToEach(
+      trx,
+      users.map((user) => ({
+        userId: user.user_id,
+        amount: -decayAmount(user.xp, percent),
+        source: 'decay' as const,
+        sourceId: `${user.user_id}:${day}`,
+        at: now,
+      })),
+    );
+    await markDecayed(
+      trx,
+      users.map((user) => user.user_id),
+      day,
+    );
+    return applied.filter(Boolean).length;
+  };
   let after: string | undefined;
   let decayed = 0;
   for (;;) {
-    const batch = await db.transaction().execute(async (trx) => {
-      const due = await dueForDecay(trx, { cutoff, day, percent, after, limit });
-      const applied = await awardXpToEach(
-        trx,
-        due.map((user) => ({
-          userId: user.user_id,
-          amount: -decayAmount(user.xp, percent),
-          source: 'decay' as const,
-          sourceId: `${user.user_id}:${day}`,
-          at: now,
-        })),
+    let due: { user_id: string; xp: number }[];
+    try {
+      const done = await db.transaction().execute(async (trx) => {
+        const found = await dueForDecay(trx, { cutoff, day, percent, after, limit });
+        return { found, count: await decay(trx, found) };
+      });
+      due = done.found;
+      decayed += done.count;
+    } catch (error) {
+      if (isDatabaseUnavailable(error)) throw error;
+      due = await dueForDecay(db, { cutoff, day, percent, after, limit });
+      const counts = await eachOnItsOwn(
+        due,
+        (user) => db.transaction().execute((trx) => decay(trx, [user])),
+        {
+          logger,
+          message: "decaying a user's XP failed; the others go on",
+          describe: (user) => ({ user_id: user.user_id }),
+        },
       );
-      decayed += applied.filter(Boolean).length;
-      await markDecayed(
-        trx,
-        due.map((user) => user.user_id),
-        day,
-      );
-      return due;
-    });
-    if (batch.length < limit) return decayed;
-    after = batch.at(-1)!.user_id;
+      decayed += counts.reduce((sum, n) => sum + n, 0);
+    }
+    if (due.length < limit) return decayed;
+    after = due.at(-1)!.user_id;
   }
 }
 

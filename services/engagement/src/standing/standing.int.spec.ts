@@ -1,4 +1,6 @@
 import { randomUUID } from 'node:crypto';
+import { createLogger } from '@tessera/service-kit';
+import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestEngagement, type TestEngagement } from '../testing/harness.ts';
 import { decayXp, XP_DECAY_JOB } from './index.ts';
@@ -366,6 +368,42 @@ describe('stats and progress', () => {
 });
 
 describe('XP decay', () => {
+  it('decays the others when one user of a batch fails, and that user at a later run', async () => {
+    const users = await Promise.all([t.contributor(), t.contributor(), t.contributor()]);
+    const lastSeen = new Date('2026-04-01T08:00:00Z');
+    for (const user of users) {
+      await received(user.id, lastSeen);
+      await approved(user.id, { xp: 1000, at: lastSeen });
+    }
+    const failing = users[1];
+    const db = t.service.db;
+    // A fault of ours in one user's decay, injected by the database itself.
+    await sql`create or replace function tessera_test_fail_standing() returns trigger language plpgsql as $$
+              begin
+                if new.user_id = ${sql.lit(failing.id)}::uuid then raise exception 'injected fault'; end if;
+                return new;
+              end $$`.execute(db);
+    await sql`create trigger tessera_test_fail_standing before update on standings
+              for each row execute function tessera_test_fail_standing()`.execute(db);
+    const day = new Date('2026-04-09T10:00:00Z');
+    const quiet = {
+      ...t.service,
+      logger: createLogger({ name: 'decay-test', level: 'silent', pretty: false }),
+    };
+    try {
+      await decayXp(quiet, day);
+    } finally {
+      await sql`drop trigger tessera_test_fail_standing on standings`.execute(db);
+    }
+    expect(await Promise.all(users.map(async (user) => (await standingOf(user.id)).xp))).toEqual([
+      950, 1000, 950,
+    ]);
+    await decayXp(quiet, new Date('2026-04-09T11:00:00Z'));
+    expect(await Promise.all(users.map(async (user) => (await standingOf(user.id)).xp))).toEqual([
+      950, 950, 950,
+    ]);
+  });
+
   it('takes 5 % of XP from users inactive for 7 days, once per UTC day, and may lower the level', async () => {
     const idle = await Promise.all([t.contributor(), t.contributor(), t.contributor()]);
     const active = await t.contributor();

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { lookup as dnsLookup, type LookupAddress } from 'node:dns';
 import type { LookupFunction } from 'node:net';
-import { type Logger, type Worker, startPeriodicJob } from '@tessera/service-kit';
+import { isDatabaseUnavailable, type Logger, type Worker, startPeriodicJob } from '@tessera/service-kit';
 import { sql } from 'kysely';
 import { Agent, request } from 'undici';
 import type { EngagementContext } from '../context.ts';
@@ -134,12 +134,25 @@ async function sendBatch(
     returning *`.execute(db);
   await Promise.all(
     claimed.rows.map(async (delivery) => {
-      const webhook = await db
-        .selectFrom('webhooks')
-        .selectAll()
-        .where('id', '=', delivery.webhook_id)
-        .executeTakeFirstOrThrow();
-      const outcome = await attempt(webhook, delivery, settings, agent, clock(), logger);
+      let outcome: Outcome;
+      try {
+        const webhook = await db
+          .selectFrom('webhooks')
+          .selectAll()
+          .where('id', '=', delivery.webhook_id)
+          .executeTakeFirstOrThrow();
+        outcome = await attempt(webhook, delivery, settings, agent, clock(), logger);
+      } catch (error) {
+        // A fault of ours (a stored URL that no longer parses, say) counts as a failed attempt, so
+        // the delivery is retried and given up like any other rather than leased again forever.
+        if (isDatabaseUnavailable(error)) throw error;
+        logger.error({ err: error, delivery_id: delivery.id }, 'a webhook delivery could not be attempted');
+        outcome = {
+          statusCode: null,
+          error: 'the delivery could not be attempted (server side)',
+          durationMs: 0,
+        };
+      }
       await settle(context, settings, delivery.id, claim, outcome);
     }),
   );

@@ -599,3 +599,26 @@ describe('the SSRF guard at delivery time', () => {
     }
   });
 });
+
+describe('a delivery we cannot attempt', () => {
+  it('counts each try as a failed attempt and gives up after the last, instead of leasing it forever', async () => {
+    const endpoint = receiver.endpoint([200]);
+    const hook = await register(endpoint.url);
+    // A fault of ours: the stored URL no longer parses (the routes never let such a URL in).
+    await t.service.db
+      .updateTable('webhooks')
+      .set({ url: 'http://[not a host' })
+      .where('id', '=', hook.id)
+      .execute();
+    try {
+      await approval();
+      const failed = await settled(hook.id, 'failed', MAX_ATTEMPTS);
+      expect(failed.attempt_log.map((a) => a.error)).toEqual(
+        Array<string>(MAX_ATTEMPTS).fill('the delivery could not be attempted (server side)'),
+      );
+      expect(receiver.at(endpoint.path)).toHaveLength(0);
+    } finally {
+      await t.inject({ method: 'DELETE', url: `${base}/${hook.id}`, token: manager });
+    }
+  });
+});
