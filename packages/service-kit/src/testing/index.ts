@@ -154,5 +154,6 @@ export * from './process.ts';
 export * from './client.ts';
 export * from './decider.ts';
 export * from './locks.ts';
+export * from './faults.ts';
 export { InMemorySpanExporter } from '@opentelemetry/sdk-trace-base';
 export * from './figures.ts';

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { createLogger } from '@tessera/service-kit';
-import { sql } from 'kysely';
+import { failRowWrites } from '@tessera/service-kit/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestEngagement, type TestEngagement } from '../testing/harness.ts';
 import { decayXp, XP_DECAY_JOB } from './index.ts';
@@ -378,13 +378,12 @@ describe('XP decay', () => {
     const failing = users[1];
     const db = t.service.db;
     // A fault of ours in one user's decay, injected by the database itself.
-    await sql`create or replace function tessera_test_fail_standing() returns trigger language plpgsql as $$
-              begin
-                if new.user_id = ${sql.lit(failing.id)}::uuid then raise exception 'injected fault'; end if;
-                return new;
-              end $$`.execute(db);
-    await sql`create trigger tessera_test_fail_standing before update on standings
-              for each row execute function tessera_test_fail_standing()`.execute(db);
+    const restore = await failRowWrites(db, {
+      table: 'standings',
+      column: 'user_id',
+      value: failing.id,
+      on: 'update',
+    });
     const day = new Date('2026-04-09T10:00:00Z');
     const quiet = {
       ...t.service,
@@ -393,7 +392,7 @@ describe('XP decay', () => {
     try {
       await decayXp(quiet, day);
     } finally {
-      await sql`drop trigger tessera_test_fail_standing on standings`.execute(db);
+      await restore();
     }
     expect(await Promise.all(users.map(async (user) => (await standingOf(user.id)).xp))).toEqual([
       950, 1000, 950,

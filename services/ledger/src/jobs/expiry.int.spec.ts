@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { createLogger } from '@tessera/service-kit';
-import { type Kysely, sql } from 'kysely';
+import { failRowWrites } from '@tessera/service-kit/testing';
+import type { Kysely } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { accountIds, transferStream } from '../domain/accounts.ts';
 import { startTestLedger, type TestLedger } from '../messaging/testing.ts';
@@ -49,19 +50,18 @@ describe('expireDueTransfers', () => {
     const state = async (id: string) => (await t.ledger.resources.engine.getTransfer(id))?.state;
 
     // A fault of ours in writing the first one's expiry, injected by the database itself.
-    await sql`create or replace function tessera_test_fail_stream() returns trigger language plpgsql as $$
-              begin
-                if new.stream = ${sql.lit(transferStream(failing))} then raise exception 'injected fault'; end if;
-                return new;
-              end $$`.execute(db);
-    await sql`create trigger tessera_test_fail_stream before insert on es_events
-              for each row execute function tessera_test_fail_stream()`.execute(db);
+    const restore = await failRowWrites(db, {
+      table: 'es_events',
+      column: 'stream',
+      value: transferStream(failing),
+      on: 'insert',
+    });
     try {
       expect(await expireDueTransfers(db, t.ledger.resources.engine, logger, { now })).toBe(1);
       expect(await state(next)).toBe('expired');
       expect(await state(failing)).toBe('pending');
     } finally {
-      await sql`drop trigger tessera_test_fail_stream on es_events`.execute(db);
+      await restore();
     }
     await t.projected();
     expect(await expireDueTransfers(db, t.ledger.resources.engine, logger, { now })).toBe(1);

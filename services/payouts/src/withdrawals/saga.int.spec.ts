@@ -1,6 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { foreignEvent, testPrefix, waitFor } from '@tessera/service-kit/testing';
-import { sql } from 'kysely';
+import { failRowWrites, foreignEvent, testPrefix, waitFor } from '@tessera/service-kit/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestLedger, type TestLedger } from '../../../ledger/src/messaging/testing.ts';
 import { paypalProvider } from '../providers/paypal.ts';
@@ -333,20 +332,19 @@ describe('the withdrawal saga with the ledger', () => {
       for (const id of [first, second])
         await payouts.inject({ method: 'POST', url: `/api/v1/admin/withdrawals/${id}/approve`, token });
       // A fault of ours in the first one's move to processing, injected by the database itself.
-      await sql`create or replace function tessera_test_fail_withdrawal() returns trigger language plpgsql as $$
-                begin
-                  if new.id = ${sql.lit(first)}::uuid then raise exception 'injected fault'; end if;
-                  return new;
-                end $$`.execute(db);
-      await sql`create trigger tessera_test_fail_withdrawal before update on withdrawals
-                for each row execute function tessera_test_fail_withdrawal()`.execute(db);
+      const restore = await failRowWrites(db, {
+        table: 'withdrawals',
+        column: 'id',
+        value: first,
+        on: 'update',
+      });
       const { sendApproved } = await import('./jobs.ts');
       try {
         expect(await sendApproved(payouts.service)).toBe(1);
         expect(await statusOf(first)).toBe('approved');
         expect(await statusOf(second)).toBe('completed');
       } finally {
-        await sql`drop trigger tessera_test_fail_withdrawal on withdrawals`.execute(db);
+        await restore();
       }
       expect(await sendApproved(payouts.service)).toBe(1);
       expect(await statusOf(first)).toBe('completed');

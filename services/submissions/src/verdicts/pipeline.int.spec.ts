@@ -1,8 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { TesseraEvent } from '@tessera/contracts';
 import { createLogger } from '@tessera/service-kit';
-import { foreignEvent, waitFor } from '@tessera/service-kit/testing';
-import { sql } from 'kysely';
+import { failRowWrites, foreignEvent, waitFor } from '@tessera/service-kit/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { consumerNames } from '../messaging/consumers.ts';
 import { gibberish, images, sentences, wavs } from '../prevalidation/testing/fixtures.ts';
@@ -281,13 +280,12 @@ describe('verdicts', () => {
       (await db.selectFrom('submissions').select('status').where('id', '=', id).executeTakeFirstOrThrow())
         .status;
     // A fault of ours in the first one's rejection, injected by the database itself.
-    await sql`create or replace function tessera_test_fail_submission() returns trigger language plpgsql as $$
-              begin
-                if new.id = ${sql.lit(first.id)}::uuid then raise exception 'injected fault'; end if;
-                return new;
-              end $$`.execute(db);
-    await sql`create trigger tessera_test_fail_submission before update on submissions
-              for each row execute function tessera_test_fail_submission()`.execute(db);
+    const restore = await failRowWrites(db, {
+      table: 'submissions',
+      column: 'id',
+      value: first.id,
+      on: 'update',
+    });
     const later = new Date(Date.now() + 49 * 3_600_000);
     const logger = createLogger({ name: 'revisions-test', level: 'silent', pretty: false });
     try {
@@ -295,7 +293,7 @@ describe('verdicts', () => {
       expect(await status(first.id)).toBe('revision_requested');
       expect(await status(second.id)).toBe('rejected');
     } finally {
-      await sql`drop trigger tessera_test_fail_submission on submissions`.execute(db);
+      await restore();
     }
     expect(await expireRevisions(db, later, { logger })).toBeGreaterThanOrEqual(1);
     expect(await status(first.id)).toBe('rejected');

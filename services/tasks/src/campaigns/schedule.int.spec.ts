@@ -1,8 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { buildEvent } from '@tessera/contracts';
 import { createLogger } from '@tessera/service-kit';
-import { waitFor } from '@tessera/service-kit/testing';
-import { sql } from 'kysely';
+import { failRowWrites, waitFor } from '@tessera/service-kit/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { consumerNames } from '../messaging/consumers.ts';
 import { startTestTasks, type TestTasks } from '../testing/harness.ts';
@@ -44,20 +43,19 @@ describe('completeEndedCampaigns', () => {
     const failing = await t.fixtures.activeCampaign({ end_at: inHours(1), funded_amount: 5_000 });
     const next = await t.fixtures.activeCampaign({ end_at: inHours(1.5), funded_amount: 5_000 });
     // A fault of ours in the first campaign's closing, injected by the database itself.
-    await sql`create or replace function tessera_test_fail_campaign() returns trigger language plpgsql as $$
-              begin
-                if new.id = ${sql.lit(failing.id)}::uuid then raise exception 'injected fault'; end if;
-                return new;
-              end $$`.execute(t.tasks.db);
-    await sql`create trigger tessera_test_fail_campaign before update on campaigns
-              for each row execute function tessera_test_fail_campaign()`.execute(t.tasks.db);
+    const restore = await failRowWrites(t.tasks.db, {
+      table: 'campaigns',
+      column: 'id',
+      value: failing.id,
+      on: 'update',
+    });
     try {
       const logger = createLogger({ name: 'schedule-test', level: 'silent', pretty: false });
       expect(await completeEndedCampaigns(t.tasks.db, { now: later(), logger })).toBeGreaterThanOrEqual(1);
       expect((await row(failing.id)).status).toBe('active');
       expect((await row(next.id)).status).toBe('completed');
     } finally {
-      await sql`drop trigger tessera_test_fail_campaign on campaigns`.execute(t.tasks.db);
+      await restore();
     }
     await completeEndedCampaigns(t.tasks.db, { now: later() });
     expect((await row(failing.id)).status).toBe('completed');
