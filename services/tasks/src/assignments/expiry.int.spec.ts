@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { EventType } from '@tessera/contracts';
 import { createLogger, startPeriodicJob } from '@tessera/service-kit';
-import { foreignEvent, waitFor } from '@tessera/service-kit/testing';
+import { failRowWrites, foreignEvent, waitFor } from '@tessera/service-kit/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestTasks, type TestTasks } from '../testing/harness.ts';
 import { expireDueAssignments } from './expiry.ts';
@@ -51,6 +51,37 @@ const writtenCount = async (type: EventType, field: string, value: string) =>
   (await t.written(type, field, value)).length;
 
 describe('expiring claims', () => {
+  it('goes on past a campaign whose claims fail to expire, and expires them at a later run', async () => {
+    const campaigns = [await t.fixtures.activeCampaign(), await t.fixtures.activeCampaign()];
+    const claims: Claim[] = [];
+    for (const campaign of campaigns) {
+      const task = await t.fixtures.task(campaign.id, { claim_ttl_seconds: 3600, max_submissions: 1 });
+      const mine = await claim(task.id);
+      expect(mine.status).toBe(201);
+      claims.push(mine);
+    }
+    // The first campaign's claim is due first, so it comes first in the run.
+    await runOut(claims[0]!.id, 20);
+    await runOut(claims[1]!.id, 10);
+    // A fault of ours in ending the first campaign's claims, injected by the database itself.
+    const restore = await failRowWrites(t.tasks.db, {
+      table: 'assignments',
+      column: 'id',
+      value: claims[0]!.id,
+      on: 'update',
+    });
+    const logger = createLogger({ name: 'expiry-test', level: 'silent', pretty: false });
+    try {
+      expect(await expireDueAssignments(t.tasks.db, { now: new Date(), logger })).toBeGreaterThanOrEqual(1);
+      expect((await assignmentRow(claims[0]!.id)).status).toBe('active');
+      expect((await assignmentRow(claims[1]!.id)).status).toBe('expired');
+    } finally {
+      await restore();
+    }
+    await expireDueAssignments(t.tasks.db, { now: new Date(), logger });
+    expect((await assignmentRow(claims[0]!.id)).status).toBe('expired');
+  });
+
   it("frees a suspended contributor's open claims at once, saying why", async () => {
     const campaign = await t.fixtures.activeCampaign();
     const task = await t.fixtures.task(campaign.id, { claim_ttl_seconds: 3600, max_submissions: 1 });
