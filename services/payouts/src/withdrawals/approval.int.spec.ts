@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { ADMIN_SUMMARY_PATH } from '@tessera/service-kit';
-import { expectAdminsOnly, foreignEvent } from '@tessera/service-kit/testing';
+import { ADMIN_SUMMARY_PATH, createLogger } from '@tessera/service-kit';
+import { expectAdminsOnly, failRowWrites, foreignEvent } from '@tessera/service-kit/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { consumerNames } from '../messaging/consumers.ts';
 import { payoutsWorkers } from '../service.ts';
@@ -101,6 +101,32 @@ describe('approval', () => {
       body: { amount: { amount: 600, currency: 'USD' }, method_id: randomUUID() },
     });
     expect(withdrawFrozen.body.code).toBe('ACCOUNT_NOT_ACTIVE');
+  });
+
+  it('goes on past a withdrawal whose approval fails, and approves it at a later run', async () => {
+    const first = await held(await t.fixtures.contributor({ trust: 9 }));
+    const second = await held(await t.fixtures.contributor({ trust: 9 }));
+    now = new Date(now.getTime() + 73 * 3_600_000);
+    // A fault of ours in the first one's approval, injected by the database itself.
+    const restore = await failRowWrites(t.service.db, {
+      table: 'withdrawals',
+      column: 'id',
+      value: first,
+      on: 'update',
+    });
+    const quiet = {
+      ...t.service,
+      logger: createLogger({ name: 'approve-test', level: 'silent', pretty: false }),
+    };
+    try {
+      expect(await autoApprove(quiet)).toBeGreaterThanOrEqual(1);
+      expect(await statusOf(first)).toBe('pending_review');
+      expect(await statusOf(second)).toBe('approved');
+    } finally {
+      await restore();
+    }
+    await autoApprove(quiet);
+    expect(await statusOf(first)).toBe('approved');
   });
 
   it('batch-approves and reports each id on its own; rejects with a reason; exports CSV', async () => {
