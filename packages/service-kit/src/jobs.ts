@@ -1,5 +1,6 @@
 import { isDatabaseUnavailable } from './db/pg-errors.ts';
 import type { Logger } from './logger.ts';
+import type { JobMetrics } from './metrics/service-metrics.ts';
 
 /** Something a service runs beside its HTTP routes: a consumer, a periodic job, a projector, a sealer. */
 export interface Worker {
@@ -129,7 +130,13 @@ export function periodicJob(options: PeriodicJobOptions): Worker {
 export async function eachOnItsOwn<T, R>(
   items: Iterable<T>,
   handle: (item: T) => Promise<R>,
-  failed: { logger: Logger; message: string; describe: (item: T) => Record<string, unknown> },
+  failed: {
+    logger: Logger;
+    message: string;
+    describe: (item: T) => Record<string, unknown>;
+    /** Counted as `tessera_job_item_failures_total{job}`, which operators can alert on. */
+    counted?: { job: string; metrics: JobMetrics };
+  },
 ): Promise<R[]> {
   const answers: R[] = [];
   for (const item of items) {
@@ -138,6 +145,7 @@ export async function eachOnItsOwn<T, R>(
     } catch (error) {
       if (isDatabaseUnavailable(error)) throw error;
       failed.logger.error({ ...failed.describe(item), err: error }, failed.message);
+      failed.counted?.metrics.itemFailed(failed.counted.job);
     }
   }
   return answers;

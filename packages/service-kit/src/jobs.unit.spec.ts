@@ -88,6 +88,7 @@ describe('the items of a run, each on its own', () => {
   it('goes on past an item that throws, logging it, and answers for the others in order', async () => {
     const { log, errors } = recording();
     const handled: number[] = [];
+    const counted: string[] = [];
     const answers = await eachOnItsOwn(
       [1, 2, 3, 4],
       async (n) => {
@@ -95,8 +96,14 @@ describe('the items of a run, each on its own', () => {
         if (n === 2) throw new Error('a bad row');
         return n * 10;
       },
-      { logger: log, message: 'could not handle an item', describe: (n) => ({ item: n }) },
+      {
+        logger: log,
+        message: 'could not handle an item',
+        describe: (n) => ({ item: n }),
+        counted: { job: 'test-job', metrics: { itemFailed: (job) => counted.push(job) } },
+      },
     );
+    expect(counted).toEqual(['test-job']);
     expect(handled).toEqual([1, 2, 3, 4]);
     expect(answers).toEqual([10, 30, 40]);
     expect(errors).toHaveLength(1);

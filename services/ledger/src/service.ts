@@ -123,6 +123,7 @@ function ledgerBackground({
   db,
   config,
   clock,
+  metrics,
   resources: { store, engine, projected },
 }: LedgerContext): Worker[] {
   const projections = db as unknown as Kysely<ProjectionTables>;
@@ -150,7 +151,11 @@ function ledgerBackground({
           name: ledgerWorkers.expiry,
           intervalMs: config.LEDGER_EXPIRY_INTERVAL_MS,
           logger,
-          work: () => expireDueTransfers(projections, engine, logger, { now: clock() }),
+          work: () =>
+            expireDueTransfers(projections, engine, logger, {
+              now: clock(),
+              counted: { job: ledgerWorkers.expiry, metrics: metrics.jobs },
+            }),
         }),
     },
     {

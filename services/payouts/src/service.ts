@@ -14,11 +14,11 @@ import { methodRoutes } from './methods/routes.ts';
 import { openProvider } from './providers/open.ts';
 import { adminWithdrawalRoutes } from './withdrawals/admin-routes.ts';
 import { registerPayoutsSummary } from './withdrawals/admin-summary.ts';
-import { autoApprove, sendApproved } from './withdrawals/jobs.ts';
+import { AUTO_APPROVE_JOB, autoApprove, SENDER_JOB, sendApproved } from './withdrawals/jobs.ts';
 import { withdrawalRoutes } from './withdrawals/routes.ts';
 
 /** Worker names, for tests that switch one off to drive its work by hand. */
-export const payoutsWorkers = { autoApprove: 'auto-approve', sender: 'payout-sender' } as const;
+export const payoutsWorkers = { autoApprove: AUTO_APPROVE_JOB, sender: SENDER_JOB } as const;
 
 export type RunningPayouts = RunningService<PayoutsDB, PayoutsConfig, PayoutsResources>;
 

@@ -61,7 +61,7 @@ export const submissionsDefinition: ServiceDefinition<
     registerScreeningGauges(context.metrics, context.db, context.clock);
   },
   consumers: (context) => submissionsConsumers(context),
-  workers: ({ db, config, clock, logger, resources }) => [
+  workers: ({ db, config, clock, logger, metrics, resources }) => [
     periodicJob({
       name: submissionsWorkers.prevalidation,
       intervalMs: config.SUBMISSIONS_SCREEN_INTERVAL_MS,
@@ -86,7 +86,11 @@ export const submissionsDefinition: ServiceDefinition<
     periodicJob({
       name: submissionsWorkers.revisionExpiry,
       intervalMs: config.SUBMISSIONS_REVISION_EXPIRY_INTERVAL_MS,
-      work: () => expireRevisions(db, clock(), { logger }),
+      work: () =>
+        expireRevisions(db, clock(), {
+          logger,
+          counted: { job: submissionsWorkers.revisionExpiry, metrics: metrics.jobs },
+        }),
     }),
   ],
 };

@@ -50,16 +50,26 @@ export const tasksDefinition: ServiceDefinition<TasksDB, TasksConfig, TasksResou
     });
   },
   consumers: ({ logger, clock }) => tasksConsumers({ logger, clock }),
-  workers: ({ db, config, clock, logger }) => [
+  workers: ({ db, config, clock, logger, metrics }) => [
     periodicJob({
       name: tasksWorkers.assignmentExpiry,
       intervalMs: config.TASKS_EXPIRY_INTERVAL_MS,
-      work: () => expireDueAssignments(db, { now: clock(), logger }),
+      work: () =>
+        expireDueAssignments(db, {
+          now: clock(),
+          logger,
+          counted: { job: tasksWorkers.assignmentExpiry, metrics: metrics.jobs },
+        }),
     }),
     periodicJob({
       name: tasksWorkers.campaignSchedule,
       intervalMs: config.TASKS_SCHEDULE_INTERVAL_MS,
-      work: () => completeEndedCampaigns(db, { now: clock(), logger }),
+      work: () =>
+        completeEndedCampaigns(db, {
+          now: clock(),
+          logger,
+          counted: { job: tasksWorkers.campaignSchedule, metrics: metrics.jobs },
+        }),
     }),
   ],
 };

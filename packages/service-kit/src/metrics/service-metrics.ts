@@ -17,6 +17,12 @@ export interface RelayMetrics {
   published(events: number, oldestWaitSeconds: number): void;
 }
 
+/** What periodic jobs report. */
+export interface JobMetrics {
+  /** One item of a run failed and was left for a later run (`eachOnItsOwn`). */
+  itemFailed(job: string): void;
+}
+
 export interface ServiceMetrics {
   /** The service's own registry (several services can share a process in tests). */
   registry: Registry;
@@ -24,6 +30,7 @@ export interface ServiceMetrics {
   http: Histogram<'method' | 'route' | 'status_code'>;
   consumers: ConsumerMetrics;
   relay: RelayMetrics;
+  jobs: JobMetrics;
   /** A gauge read at scrape time (the outbox backlog, a service's own figures). */
   gaugeOnScrape(name: string, help: string, read: () => Promise<number>): void;
   /** A histogram of the service's own (`tessera_<service>_...`), in its registry. */
@@ -102,9 +109,17 @@ export function createServiceMetrics(
     registers,
   });
 
+  const jobItemFailures = new Counter({
+    name: 'tessera_job_item_failures_total',
+    help: "Items a periodic job's run could not handle and left for a later run (one that keeps failing grows it every run).",
+    labelNames: ['job'] as const,
+    registers,
+  });
+
   return {
     registry,
     http,
+    jobs: { itemFailed: (job) => jobItemFailures.inc({ job }) },
     consumers: {
       committed(consumer, events) {
         handled.inc({ consumer }, events);

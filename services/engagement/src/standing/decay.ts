@@ -27,10 +27,10 @@ export function decayAmount(xp: number, percent: number): number {
  * Answers how many decayed.
  */
 export async function decayXp(
-  context: Pick<EngagementContext, 'db' | 'config' | 'logger'>,
+  context: Pick<EngagementContext, 'db' | 'config' | 'logger' | 'metrics'>,
   now: Date,
 ): Promise<number> {
-  const { config, db, logger } = context;
+  const { config, db, logger, metrics } = context;
   const percent = config.ENGAGEMENT_DECAY_PERCENT;
   if (percent === 0) return 0;
   const cutoff = new Date(now.getTime() - config.ENGAGEMENT_DECAY_AFTER_DAYS * DAY_MS);
@@ -75,6 +75,7 @@ export async function decayXp(
           logger,
           message: "decaying a user's XP failed; the others go on",
           describe: (user) => ({ user_id: user.user_id }),
+          counted: { job: XP_DECAY_JOB, metrics: metrics.jobs },
         },
       );
       decayed += counts.reduce((sum, n) => sum + n, 0);

@@ -147,6 +147,7 @@ async function sendBatch(
         // the delivery is retried and given up like any other rather than leased again forever.
         if (isDatabaseUnavailable(error)) throw error;
         logger.error({ err: error, delivery_id: delivery.id }, 'a webhook delivery could not be attempted');
+        context.metrics.jobs.itemFailed(WEBHOOK_SENDER);
         outcome = {
           statusCode: null,
           error: 'the delivery could not be attempted (server side)',

@@ -1,4 +1,4 @@
-import { eachOnItsOwn, type Logger } from '@tessera/service-kit';
+import { eachOnItsOwn, type JobMetrics, type Logger } from '@tessera/service-kit';
 import type { Kysely } from 'kysely';
 import type { LedgerEngine } from '../engine/types.ts';
 import type { ProjectionTables } from '../projections/schema.ts';
@@ -14,7 +14,7 @@ export async function expireDueTransfers(
   db: Kysely<ProjectionTables>,
   engine: LedgerEngine,
   logger: Logger,
-  options: { now?: Date; limit?: number } = {},
+  options: { now?: Date; limit?: number; counted?: { job: string; metrics: JobMetrics } } = {},
 ): Promise<number> {
   const now = options.now ?? new Date();
   const due = await db
@@ -40,6 +40,7 @@ export async function expireDueTransfers(
       logger,
       message: 'expiring a pending transfer failed; the others go on',
       describe: ({ id }) => ({ transfer_id: id }),
+      ...(options.counted ? { counted: options.counted } : {}),
     },
   );
   return expired.reduce((sum, n) => sum + n, 0);

@@ -122,6 +122,9 @@ describe('approval', () => {
       expect(await autoApprove(quiet)).toBeGreaterThanOrEqual(1);
       expect(await statusOf(first)).toBe('pending_review');
       expect(await statusOf(second)).toBe('approved');
+      // Operators see it: the failed item is counted for the job, in the service's /metrics.
+      const scraped = (await t.service.app.inject({ url: '/metrics' })).body;
+      expect(scraped).toMatch(/^tessera_job_item_failures_total\{[^}]*job="auto-approve"[^}]*\} 1$/m);
     } finally {
       await restore();
     }

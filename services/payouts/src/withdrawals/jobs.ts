@@ -10,12 +10,16 @@ import { lockWithdrawal, move, type WithdrawalRecord } from './handle.ts';
 
 const BATCH = 20;
 
+/** The jobs' worker names (`payoutsWorkers`). */
+export const AUTO_APPROVE_JOB = 'auto-approve';
+export const SENDER_JOB = 'payout-sender';
+
 /**
  * Approves, by themselves, the withdrawals of trusted, active contributors that waited out the
  * cooling period (seed 000). A suspended user's withdrawals stay frozen. Each in its own
  * transaction, under the row lock, so an admin's decision racing it wins or loses cleanly.
  */
-export async function autoApprove({ db, config, clock, logger }: PayoutsContext): Promise<number> {
+export async function autoApprove({ db, config, clock, logger, metrics }: PayoutsContext): Promise<number> {
   const now = clock();
   const coolingMs = config.PAYOUTS_AUTO_APPROVE_AFTER_HOURS * 3_600_000;
   const due = await db
@@ -52,6 +56,7 @@ export async function autoApprove({ db, config, clock, logger }: PayoutsContext)
       logger,
       message: 'approving a withdrawal failed; the others go on',
       describe: ({ id }) => ({ withdrawal_id: id }),
+      counted: { job: AUTO_APPROVE_JOB, metrics: metrics.jobs },
     },
   );
   return done.filter(Boolean).length;
@@ -111,6 +116,7 @@ export async function sendApproved(context: PayoutsContext): Promise<number> {
       logger: context.logger,
       message: 'sending a withdrawal failed; the others go on',
       describe: ({ id }) => ({ withdrawal_id: id }),
+      counted: { job: SENDER_JOB, metrics: context.metrics.jobs },
     },
   );
   return handled.filter(Boolean).length;

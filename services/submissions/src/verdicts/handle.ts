@@ -1,5 +1,11 @@
 import { buildEvent, causedBy, type TesseraEvent } from '@tessera/contracts';
-import { appendToOutbox, createLogger, eachOnItsOwn, type Logger } from '@tessera/service-kit';
+import {
+  appendToOutbox,
+  createLogger,
+  eachOnItsOwn,
+  type JobMetrics,
+  type Logger,
+} from '@tessera/service-kit';
 import type { Kysely, Transaction } from 'kysely';
 import type { SubmissionsDB } from '../db/schema.ts';
 import type { SubmissionRow } from '../intake/repository.ts';
@@ -193,7 +199,7 @@ export async function rejectSubmission(
 export async function expireRevisions(
   db: Kysely<SubmissionsDB>,
   now: Date,
-  options: { limit?: number; logger?: Logger } = {},
+  options: { limit?: number; logger?: Logger; counted?: { job: string; metrics: JobMetrics } } = {},
 ): Promise<number> {
   const due = await db
     .selectFrom('submissions')
@@ -224,6 +230,7 @@ export async function expireRevisions(
       logger: options.logger ?? fallbackLogger(),
       message: 'expiring a revision failed; the others go on',
       describe: ({ id }) => ({ submission_id: id }),
+      ...(options.counted ? { counted: options.counted } : {}),
     },
   );
   return expired.filter(Boolean).length;

@@ -1,5 +1,5 @@
 import type { TesseraEvent } from '@tessera/contracts';
-import { eachOnItsOwn, type Logger } from '@tessera/service-kit';
+import { eachOnItsOwn, type JobMetrics, type Logger } from '@tessera/service-kit';
 import type { Kysely } from 'kysely';
 import { lockCampaigns, reconcileCampaign } from '../campaigns/index.ts';
 import type { TasksDB } from '../db/schema.ts';
@@ -18,7 +18,7 @@ import { dueAssignments, inactiveContributors, lockDueAssignments } from './repo
  */
 export async function expireDueAssignments(
   db: Kysely<TasksDB>,
-  options: { now: Date; limit?: number; logger?: Logger },
+  options: { now: Date; limit?: number; logger?: Logger; counted?: { job: string; metrics: JobMetrics } },
 ): Promise<number> {
   const { now } = options;
   const due = await dueAssignments(db, now, options.limit ?? 500);
@@ -54,6 +54,7 @@ export async function expireDueAssignments(
       logger: options.logger ?? jobLogger(),
       message: "expiring a campaign's claims failed; the other campaigns go on",
       describe: ([campaignId]) => ({ campaign_id: campaignId }),
+      ...(options.counted ? { counted: options.counted } : {}),
     },
   );
   return expired.reduce((sum, n) => sum + n, 0);

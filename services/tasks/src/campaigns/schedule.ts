@@ -1,4 +1,4 @@
-import { eachOnItsOwn, type Logger } from '@tessera/service-kit';
+import { eachOnItsOwn, type JobMetrics, type Logger } from '@tessera/service-kit';
 import type { Kysely } from 'kysely';
 import type { TasksDB } from '../db/schema.ts';
 import { jobLogger } from '../job-logger.ts';
@@ -16,7 +16,7 @@ import { endedCampaignIds, findCampaign, hasPendingFunding } from './repository.
  */
 export async function completeEndedCampaigns(
   db: Kysely<TasksDB>,
-  options: { now: Date; limit?: number; logger?: Logger },
+  options: { now: Date; limit?: number; logger?: Logger; counted?: { job: string; metrics: JobMetrics } },
 ): Promise<number> {
   const { now } = options;
   const ids = await endedCampaignIds(db, now, options.limit ?? 100);
@@ -37,6 +37,7 @@ export async function completeEndedCampaigns(
       logger: options.logger ?? jobLogger(),
       message: 'completing an ended campaign failed; the others go on',
       describe: (id) => ({ campaign_id: id }),
+      ...(options.counted ? { counted: options.counted } : {}),
     },
   );
   return closed.filter(Boolean).length;
