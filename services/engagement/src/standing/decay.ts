@@ -67,10 +67,22 @@ export async function decayXp(
       decayed += done.count;
     } catch (error) {
       if (isDatabaseUnavailable(error)) throw error;
+      // The same users, each in a transaction of its own that locks and reads them again.
       due = await dueForDecay(db, { cutoff, day, percent, after, limit });
       const counts = await eachOnItsOwn(
         due,
-        (user) => db.transaction().execute((trx) => decay(trx, [user])),
+        (user) =>
+          db.transaction().execute(async (trx) => {
+            const still = await dueForDecay(trx, {
+              cutoff,
+              day,
+              percent,
+              after,
+              limit: 1,
+              only: user.user_id,
+            });
+            return decay(trx, still);
+          }),
         {
           logger,
           message: "decaying a user's XP failed; the others go on",

@@ -232,7 +232,15 @@ export async function forgetActivity(trx: Db, userId: string): Promise<void> {
  */
 export async function dueForDecay(
   trx: Db,
-  query: { cutoff: Date; day: string; percent: number; after: string | undefined; limit: number },
+  query: {
+    cutoff: Date;
+    day: string;
+    percent: number;
+    after: string | undefined;
+    limit: number;
+    /** Only this user (still due, locked). */
+    only?: string;
+  },
 ): Promise<{ user_id: string; xp: number }[]> {
   let select = trx
     .selectFrom('standings')
@@ -241,6 +249,7 @@ export async function dueForDecay(
     .where(sql<boolean>`xp * ${query.percent} >= 100`)
     .where((eb) => eb.or([eb('decayed_on', 'is', null), eb('decayed_on', '<', query.day)]));
   if (query.after) select = select.where('user_id', '>', query.after);
+  if (query.only) select = select.where('user_id', '=', query.only);
   const rows = await select.orderBy('user_id').limit(query.limit).forUpdate().skipLocked().execute();
   return rows.map((row) => ({ user_id: row.user_id, xp: Number(row.xp) }));
 }
