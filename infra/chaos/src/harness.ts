@@ -228,15 +228,21 @@ async function drive(platform: ChaosPlatform, options: ChaosOptions, started: nu
   try {
     const ids = sent.map((s) => s.id);
     const deadline = Date.now() + options.settleTimeoutMs;
+    /** Each submission's status, by id, as the submissions service stores it now. */
+    const readStatuses = async () =>
+      new Map(
+        (
+          await q<{ id: string; status: string }>(
+            'submissions',
+            'select id, status from submissions where id = any($1::uuid[])',
+            [ids],
+          )
+        ).map((r) => [r.id, r.status]),
+      );
     let statuses = new Map<string, string>();
     let lastProgress = Date.now();
     for (;;) {
-      const rows = await q<{ id: string; status: string }>(
-        'submissions',
-        'select id, status from submissions where id = any($1::uuid[])',
-        [ids],
-      ).catch(() => []);
-      statuses = new Map(rows.map((r) => [r.id, r.status]));
+      statuses = await readStatuses().catch(() => new Map<string, string>());
       const open = ids.filter((id) => !FINAL.has(statuses.get(id) ?? ''));
       if (open.length === 0 || Date.now() > deadline) break;
       if (Date.now() - lastProgress >= 30_000) {
@@ -254,12 +260,7 @@ async function drive(platform: ChaosPlatform, options: ChaosOptions, started: nu
     // At least 4 minutes: a nak'ed event's redeliveries back off 1 s, 5 s, 30 s, then 2 minutes.
     await quiescence(q, platform, Math.max(240_000, deadline - Date.now()), log);
     // Read again: a kill after the wait above must not have moved anything back.
-    const after = await q<{ id: string; status: string }>(
-      'submissions',
-      'select id, status from submissions where id = any($1::uuid[])',
-      [ids],
-    );
-    statuses = new Map(after.map((r) => [r.id, r.status]));
+    statuses = await readStatuses();
 
     const figures = await check(q, platform, sent, statuses, refused, options.submissions);
     for (const figure of figures) log(`${figure.ok ? 'PASS' : 'FAIL'} ${figure.name}: ${figure.detail}`);
@@ -280,19 +281,7 @@ async function drive(platform: ChaosPlatform, options: ChaosOptions, started: nu
       q,
       ids.filter((id) => statuses.get(id) === 'approved'),
     );
-    const again = await q<{ id: string; status: string }>(
-      'submissions',
-      'select id, status from submissions where id = any($1::uuid[])',
-      [ids],
-    );
-    const tampered = await check(
-      q,
-      platform,
-      sent,
-      new Map(again.map((r) => [r.id, r.status])),
-      refused,
-      options.submissions,
-    );
+    const tampered = await check(q, platform, sent, await readStatuses(), refused, options.submissions);
     for (const figure of tampered) log(`${figure.ok ? 'MISSED' : 'CAUGHT'} ${figure.name}: ${figure.detail}`);
     return { ...result, tampered };
   } finally {

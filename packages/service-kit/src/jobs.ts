@@ -1,5 +1,5 @@
 import { isDatabaseUnavailable } from './db/pg-errors.ts';
-import type { Logger } from './logger.ts';
+import { createLogger, type Logger } from './logger.ts';
 import type { JobMetrics } from './metrics/service-metrics.ts';
 
 /** Something a service runs beside its HTTP routes: a consumer, a periodic job, a projector, a sealer. */
@@ -131,7 +131,8 @@ export async function eachOnItsOwn<T, R>(
   items: Iterable<T>,
   handle: (item: T) => Promise<R>,
   failed: {
-    logger: Logger;
+    /** Without one (a test or script calling the job by hand), a shared `jobs` logger at warn. */
+    logger?: Logger | undefined;
     message: string;
     describe: (item: T) => Record<string, unknown>;
     /** Counted as `tessera_job_item_failures_total{job}`, which operators can alert on. */
@@ -144,9 +145,15 @@ export async function eachOnItsOwn<T, R>(
       answers.push(await handle(item));
     } catch (error) {
       if (isDatabaseUnavailable(error)) throw error;
-      failed.logger.error({ ...failed.describe(item), err: error }, failed.message);
+      (failed.logger ?? fallbackLogger()).error({ ...failed.describe(item), err: error }, failed.message);
       failed.counted?.metrics.itemFailed(failed.counted.job);
     }
   }
   return answers;
+}
+
+let fallback: Logger | undefined;
+function fallbackLogger(): Logger {
+  fallback ??= createLogger({ name: 'jobs', level: 'warn', pretty: false });
+  return fallback;
 }

@@ -1,7 +1,6 @@
 import { buildEvent, causedBy, type TesseraEvent } from '@tessera/contracts';
 import {
   appendToOutbox,
-  createLogger,
   eachOnItsOwn,
   type JobMetrics,
   type Logger,
@@ -227,18 +226,11 @@ export async function expireRevisions(
         return true;
       }),
     {
-      logger: options.logger ?? fallbackLogger(),
+      logger: options.logger,
       message: 'expiring a revision failed; the others go on',
       describe: ({ id }) => ({ submission_id: id }),
       ...(options.counted ? { counted: options.counted } : {}),
     },
   );
   return expired.filter(Boolean).length;
-}
-
-let fallback: Logger | undefined;
-/** Where a run without the service's logger (a test) reports a failed item. */
-function fallbackLogger(): Logger {
-  fallback ??= createLogger({ name: 'submissions-jobs', level: 'warn', pretty: false });
-  return fallback;
 }

@@ -3,7 +3,6 @@ import { eachOnItsOwn, type JobMetrics, type Logger } from '@tessera/service-kit
 import type { Kysely } from 'kysely';
 import { lockCampaigns, reconcileCampaign } from '../campaigns/index.ts';
 import type { TasksDB } from '../db/schema.ts';
-import { jobLogger } from '../job-logger.ts';
 import { endClaim } from './handle.ts';
 import { dueAssignments, inactiveContributors, lockDueAssignments } from './repository.ts';
 
@@ -51,7 +50,7 @@ export async function expireDueAssignments(
         return locked.length;
       }),
     {
-      logger: options.logger ?? jobLogger(),
+      logger: options.logger,
       message: "expiring a campaign's claims failed; the other campaigns go on",
       describe: ([campaignId]) => ({ campaign_id: campaignId }),
       ...(options.counted ? { counted: options.counted } : {}),

@@ -1,7 +1,6 @@
 import { eachOnItsOwn, type JobMetrics, type Logger } from '@tessera/service-kit';
 import type { Kysely } from 'kysely';
 import type { TasksDB } from '../db/schema.ts';
-import { jobLogger } from '../job-logger.ts';
 import { decideCampaignCommand, hasEnded } from './decide.ts';
 import { closeCampaign } from './handle.ts';
 import { endedCampaignIds, findCampaign, hasPendingFunding } from './repository.ts';
@@ -34,7 +33,7 @@ export async function completeEndedCampaigns(
         return true;
       }),
     {
-      logger: options.logger ?? jobLogger(),
+      logger: options.logger,
       message: 'completing an ended campaign failed; the others go on',
       describe: (id) => ({ campaign_id: id }),
       ...(options.counted ? { counted: options.counted } : {}),
