@@ -1,10 +1,5 @@
 import { buildEvent, causedBy, type TesseraEvent } from '@tessera/contracts';
-import {
-  appendToOutbox,
-  eachOnItsOwn,
-  type JobMetrics,
-  type Logger,
-} from '@tessera/service-kit';
+import { appendToOutbox, eachOnItsOwn, type JobMetrics, type Logger } from '@tessera/service-kit';
 import type { Kysely, Transaction } from 'kysely';
 import type { SubmissionsDB } from '../db/schema.ts';
 import type { SubmissionRow } from '../intake/repository.ts';
