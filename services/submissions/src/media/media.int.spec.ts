@@ -1,7 +1,7 @@
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { readdir } from 'node:fs/promises';
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
+import net, { type AddressInfo } from 'node:net';
 import path from 'node:path';
 import { foreignEvent } from '@tessera/service-kit/testing';
 import { sql } from 'kysely';
@@ -262,6 +262,44 @@ describe('uploads over a real connection', () => {
     expect(JSON.parse(Buffer.concat(chunks).toString()).code).toBe('MEDIA_TYPE_UNSUPPORTED');
     request.destroy();
     expect(await stored()).toEqual(before);
+  });
+  it('keeps the connection when it refuses a small upload, reading the body that comes after its answer', async () => {
+    await listening();
+    // A company user may not upload: refused before the body is read, as the gateway meets it
+    // (headers first, the body a moment later). Closing here reset the gateway's late body write.
+    const company = await t.token({ sub: randomUUID(), role: 'company' });
+    const { body, contentType } = fileUpload(Buffer.from('a small refused upload\n'), 'a.txt', 'text/plain');
+    const socket = net.connect(port!, '127.0.0.1');
+    socket.setEncoding('latin1');
+    let received = '';
+    let closed = false;
+    let wake = () => undefined as void;
+    socket.on('data', (chunk: string) => {
+      received += chunk;
+      wake();
+    });
+    socket.on('close', () => {
+      closed = true;
+      wake();
+    });
+    const until = async (predicate: () => boolean) => {
+      while (!predicate()) {
+        if (closed) throw new Error(`the connection closed after: ${received}`);
+        await new Promise<void>((resolve) => (wake = resolve));
+      }
+    };
+    const answers = () => received.match(/HTTP\/1\.1 \d{3}(?= )/g) ?? [];
+    socket.write(
+      `POST /api/v1/media HTTP/1.1\r\nhost: localhost\r\nauthorization: Bearer ${company}\r\n` +
+        `content-type: ${contentType}\r\ncontent-length: ${body.length}\r\n\r\n`,
+    );
+    await until(() => answers().length === 1 && received.includes('FORBIDDEN'));
+    expect(received).not.toMatch(/^connection: close/im);
+    socket.write(body);
+    socket.write('GET /healthz HTTP/1.1\r\nhost: localhost\r\n\r\n');
+    await until(() => answers().length === 2 && received.endsWith('}'));
+    expect(answers()).toEqual(['HTTP/1.1 403', 'HTTP/1.1 200']);
+    socket.destroy();
   });
 });
 

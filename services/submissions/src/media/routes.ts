@@ -58,6 +58,15 @@ export function mediaLimitsOf(config: SubmissionsContext['config']): MediaLimits
   return { audio: config.MEDIA_MAX_AUDIO_BYTES, image: config.MEDIA_MAX_IMAGE_BYTES };
 }
 
+/** An unread request body up to this is drained after a refusal, and the connection kept. */
+export const DRAIN_LIMIT_BYTES = 64 * 1024;
+
+function drainable(contentLength: string | undefined): boolean {
+  if (contentLength === undefined) return false;
+  const n = Number(contentLength);
+  return Number.isSafeInteger(n) && n >= 0 && n <= DRAIN_LIMIT_BYTES;
+}
+
 export async function mediaRoutes(app: HttpApp, context: SubmissionsContext): Promise<void> {
   const { db, clock, config, logger } = context;
   const { storage } = context.resources;
@@ -96,9 +105,14 @@ export async function mediaRoutes(app: HttpApp, context: SubmissionsContext): Pr
         },
         preHandler: scope.authenticate,
         // A refused upload (or one followed by parts we do not read) leaves part of its body
-        // unread: close the connection after answering rather than read the rest.
+        // unread. A small rest is read and thrown away by node once the answer is sent, and the
+        // connection kept: closing it would reset a proxy still writing those few bytes, which then
+        // loses our answer (the gateway saw a 403 become a 502). A large or unknown rest is not
+        // worth reading: close the connection after answering.
         onSend: async (request, reply) => {
-          if (!request.raw.complete) void reply.header('connection', 'close');
+          if (!request.raw.complete && !drainable(request.headers['content-length'])) {
+            void reply.header('connection', 'close');
+          }
         },
         schema: {
           tags,
