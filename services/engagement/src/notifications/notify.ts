@@ -1,5 +1,6 @@
 import { type Kysely, sql } from 'kysely';
 import type { EngagementDB } from '../db/schema.ts';
+import { userFacts } from '../users/repository.ts';
 import { nextAnnouncementId, nextNotificationId } from './order.ts';
 import type { Announcement } from './repository.ts';
 import type { NotificationKind } from './texts.ts';
@@ -29,13 +30,7 @@ export async function notify(
   now: Date = new Date(),
 ): Promise<string | null> {
   const userId = notice.userId.toLowerCase();
-  const erased = await trx
-    .selectFrom('users')
-    .select('user_id')
-    .where('user_id', '=', userId)
-    .where('status', '=', 'erased')
-    .executeTakeFirst();
-  if (erased) return null;
+  if ((await userFacts(trx, userId))?.status === 'erased') return null;
   const id = await nextNotificationId(trx, userId);
   const inserted = await trx
     .insertInto('notifications')

@@ -35,15 +35,28 @@ interface Money {
 }
 
 /** `1250 USD` → `12.50 USD`: minor units in the currency's own exponent (JPY has none). */
-export function formatMoney({ amount, currency }: Money): string {
-  let digits = 2;
-  try {
-    digits =
-      new Intl.NumberFormat('en', { style: 'currency', currency }).resolvedOptions().maximumFractionDigits ??
-      2;
-  } catch {
-    // An unknown code keeps two decimals.
+/** Minor-unit digits per currency code, as Intl knows them (an Intl.NumberFormat costs dearly). */
+const currencyDigits = new Map<string, number>();
+
+function digitsOf(currency: string): number {
+  let digits = currencyDigits.get(currency);
+  if (digits === undefined) {
+    digits = 2;
+    try {
+      digits =
+        new Intl.NumberFormat('en', { style: 'currency', currency }).resolvedOptions()
+          .maximumFractionDigits ?? 2;
+    } catch {
+      // An unknown code keeps two decimals.
+    }
+    // Event payloads carry three-letter codes: at most 17,576 of them.
+    currencyDigits.set(currency, digits);
   }
+  return digits;
+}
+
+export function formatMoney({ amount, currency }: Money): string {
+  const digits = digitsOf(currency);
   return `${(amount / 10 ** digits).toFixed(digits)} ${currency}`;
 }
 

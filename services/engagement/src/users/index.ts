@@ -6,7 +6,7 @@ import { userRoutes } from './routes.ts';
 import { usersMigrations } from './tables.ts';
 
 export { personOf } from './routes.ts';
-export { timeZoneOf, userStatus } from './repository.ts';
+export { timeZoneOf, userFacts, userStatus } from './repository.ts';
 export { isTimeZone, localDay, localHour } from './time-zone.ts';
 
 /** Users as identity announces them, company members (webhooks, announcements), time zones. */

@@ -7,7 +7,51 @@ type Db = Kysely<EngagementDB>;
 // The read model from identity's events. Status keeps the time of its event, so an older event
 // handled late never wins; erasure is final.
 
+/** What the handlers ask of a user: their role, status and time zone (undefined: never heard of). */
+export interface UserFacts {
+  role: string | null;
+  status: UserStatus;
+  timeZone: string;
+}
+
+/**
+ * The user rows a transaction has read, by user id. One approval reaches five capabilities in one
+ * consumer transaction (standing, badges, missions, leaderboards, notifications), each asking who
+ * the user is: they share one read. Only a transaction's reads are kept, and only for its life (the
+ * consumer holds the user's lock meanwhile, `lockUsersOf`); every write below forgets the user.
+ */
+const memos = new WeakMap<object, Map<string, UserFacts | undefined>>();
+
+function memoOf(db: Db): Map<string, UserFacts | undefined> | undefined {
+  if (!db.isTransaction) return undefined;
+  let memo = memos.get(db);
+  if (!memo) {
+    memo = new Map();
+    memos.set(db, memo);
+  }
+  return memo;
+}
+
+function forget(db: Db, userId: string): void {
+  memos.get(db)?.delete(userId);
+}
+
+/** The user's role, status and time zone, read once per transaction. */
+export async function userFacts(db: Db, userId: string): Promise<UserFacts | undefined> {
+  const memo = memoOf(db);
+  if (memo?.has(userId)) return memo.get(userId);
+  const row = await db
+    .selectFrom('users')
+    .select(['role', 'status', 'time_zone'])
+    .where('user_id', '=', userId)
+    .executeTakeFirst();
+  const facts = row && { role: row.role, status: row.status, timeZone: row.time_zone };
+  memo?.set(userId, facts);
+  return facts;
+}
+
 export async function userRegistered(trx: Db, userId: string, role: string, at: string): Promise<void> {
+  forget(trx, userId);
   await trx
     .insertInto('users')
     .values({ user_id: userId, role, registered_at: at })
@@ -18,6 +62,7 @@ export async function userRegistered(trx: Db, userId: string, role: string, at: 
 }
 
 export async function statusChanged(trx: Db, userId: string, status: UserStatus, at: string): Promise<void> {
+  forget(trx, userId);
   await trx
     .insertInto('users')
     .values({ user_id: userId, status, status_changed_at: at })
@@ -36,10 +81,12 @@ export async function statusChanged(trx: Db, userId: string, status: UserStatus,
 /** An erased user keeps no time zone (it hints at where they live). */
 export async function userErased(trx: Db, userId: string, at: string): Promise<void> {
   await statusChanged(trx, userId, 'erased', at);
+  forget(trx, userId);
   await trx.updateTable('users').set({ time_zone: 'UTC' }).where('user_id', '=', userId).execute();
 }
 
 export async function setTimeZone(db: Db, userId: string, timeZone: string): Promise<void> {
+  forget(db, userId);
   await db
     .insertInto('users')
     .values({ user_id: userId, time_zone: timeZone })
@@ -49,17 +96,13 @@ export async function setTimeZone(db: Db, userId: string, timeZone: string): Pro
 
 /** The user's time zone: UTC until they set one. */
 export async function timeZoneOf(db: Db, userId: string): Promise<string> {
-  const row = await db
-    .selectFrom('users')
-    .select('time_zone')
-    .where('user_id', '=', userId)
-    .executeTakeFirst();
-  return row?.time_zone ?? 'UTC';
+  return (await userFacts(db, userId))?.timeZone ?? 'UTC';
 }
 
 export async function userStatus(
   db: Db,
   userId: string,
 ): Promise<{ role: string | null; status: UserStatus } | undefined> {
-  return db.selectFrom('users').select(['role', 'status']).where('user_id', '=', userId).executeTakeFirst();
+  const facts = await userFacts(db, userId);
+  return facts && { role: facts.role, status: facts.status };
 }

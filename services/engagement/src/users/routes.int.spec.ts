@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestEngagement, type TestEngagement } from '../testing/harness.ts';
+import { setTimeZone, statusChanged, timeZoneOf, userFacts, userStatus } from './repository.ts';
 
 let t: TestEngagement;
 beforeAll(async () => {
@@ -39,5 +40,42 @@ describe('time zone', () => {
       .where('user_id', '=', user.id)
       .executeTakeFirstOrThrow();
     expect(row).toMatchObject({ status: 'erased', time_zone: 'UTC' });
+  });
+});
+
+describe('who a user is, within one transaction', () => {
+  it('is read once per transaction, forgotten on a write, and never kept outside one', async () => {
+    const user = await t.contributor();
+    const db = t.service.db;
+    const elsewhere = (timeZone: string) =>
+      db.updateTable('users').set({ time_zone: timeZone }).where('user_id', '=', user.id).execute();
+    await setTimeZone(db, user.id, 'Asia/Tokyo');
+
+    await db.transaction().execute(async (trx) => {
+      expect(await userFacts(trx, user.id)).toEqual({
+        role: 'contributor',
+        status: 'active',
+        timeZone: 'Asia/Tokyo',
+      });
+      // Committed by another connection meanwhile: this transaction keeps what it read.
+      await elsewhere('Europe/Paris');
+      expect(await timeZoneOf(trx, user.id)).toBe('Asia/Tokyo');
+      expect(await userStatus(trx, user.id)).toEqual({ role: 'contributor', status: 'active' });
+      // Its own write is seen at once.
+      await statusChanged(trx, user.id, 'suspended', new Date().toISOString());
+      expect(await userFacts(trx, user.id)).toEqual({
+        role: 'contributor',
+        status: 'suspended',
+        timeZone: 'Europe/Paris',
+      });
+      await setTimeZone(trx, user.id, 'America/Lima');
+      expect(await timeZoneOf(trx, user.id)).toBe('America/Lima');
+    });
+
+    // Outside a transaction every call reads again.
+    await elsewhere('Africa/Nairobi');
+    expect(await timeZoneOf(db, user.id)).toBe('Africa/Nairobi');
+    await elsewhere('Asia/Kolkata');
+    expect(await timeZoneOf(db, user.id)).toBe('Asia/Kolkata');
   });
 });
