@@ -6,6 +6,7 @@ import {
   type StartOptions,
   startService,
 } from '@tessera/service-kit';
+import { claimArrivals } from './claims/arrivals.ts';
 import type { SubmissionsConfig } from './config.ts';
 import type { SubmissionsResources } from './context.ts';
 import { submissionsMigrations } from './db/migrations.ts';
@@ -47,6 +48,7 @@ export const submissionsDefinition: ServiceDefinition<
     open: async ({ config, logger }) => ({
       storage: await openMediaStorage(config, logger),
       screening: jobTrigger(),
+      claimArrivals: claimArrivals(),
     }),
     close: async ({ storage }) => storage.close?.(),
   },

@@ -79,7 +79,11 @@ export interface EventConsumerOptions<DB extends KitTables> {
    * form that cycle; the handlers then find them held by their own transaction.
    */
   lockFirst?: (trx: Transaction<DB>, events: readonly TesseraEvent[]) => Promise<void>;
-  /** Fault injection for tests: runs after commit, before ack; throwing kills the consumer there. */
+  /**
+   * Runs after commit, before ack: wakes what waits for an event's effect in this process (a
+   * submissions hand-in waiting for its claim), and injects faults in tests. Throwing stands for the
+   * process killed there, so a hook in production must not throw.
+   */
   hooks?: { afterCommit?: (event: TesseraEvent) => void | Promise<void> };
   /** Where applied events, failures, dead letters and the consumer's lag are counted. */
   metrics?: ConsumerMetrics;

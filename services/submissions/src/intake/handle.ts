@@ -10,6 +10,7 @@ import {
   refuse,
 } from '@tessera/service-kit';
 import type { Kysely, Transaction } from 'kysely';
+import type { ClaimArrivals } from '../claims/arrivals.ts';
 import type { SubmissionsDB } from '../db/schema.ts';
 import { decideMedia, decideSubmit } from './decide.ts';
 import {
@@ -28,6 +29,10 @@ export interface IntakeDeps {
   clock: Clock;
   /** How long a hand-in waits for a claim whose event has not arrived yet. */
   claimWaitMs: number;
+  /** Wakes a waiting hand-in when its claim (or the claim's task) is stored here. */
+  arrivals: ClaimArrivals;
+  /** The longest pause between looks while waiting (400 ms); tests lengthen it to see the wake-ups alone. */
+  maxPauseMs?: number;
 }
 
 export interface SubmitRequest {
@@ -193,27 +198,46 @@ async function replayed(trx: Transaction<SubmissionsDB>, body: unknown): Promise
   return row;
 }
 
-/** A claim tasks has just announced may not have reached us yet: wait a little for it. */
+/**
+ * A claim tasks has just announced may not have reached us yet: wait a little for it, and for its
+ * task. The tasks consumer wakes us as soon as it has stored either; the looks between (200 ms, then
+ * every 400 ms) find what another instance of submissions stored.
+ */
 async function waitForClaim(deps: IntakeDeps, assignmentId: string): Promise<void> {
-  const started = Date.now();
-  for (const delay of [...claimPollDelays(deps.claimWaitMs), undefined]) {
-    const claim = await findClaim(deps.db, assignmentId);
-    if (claim && (await findTask(deps.db, claim.taskId))) return;
-    if (delay === undefined || Date.now() - started >= deps.claimWaitMs) return;
-    await new Promise((resolve) => setTimeout(resolve, delay));
+  const deadline = Date.now() + deps.claimWaitMs;
+  const maxPause = deps.maxPauseMs ?? MAX_PAUSE_MS;
+  const delays = claimPollDelays(deps.claimWaitMs, maxPause);
+  const done = new AbortController();
+  let awaited = assignmentId;
+  try {
+    for (let look = 0; ; look += 1) {
+      // Listening before looking: what is stored while we read still wakes us.
+      const pause = Math.min(delays[look] ?? maxPause, deadline - Date.now());
+      const arrival = deps.arrivals.waitFor(awaited, pause, done.signal);
+      const claim = await findClaim(deps.db, assignmentId);
+      if (claim && (await findTask(deps.db, claim.taskId))) return;
+      if (Date.now() >= deadline) return;
+      // The claim came before its task (another instance has the task's event): listen for the task.
+      if (claim && awaited !== claim.taskId) awaited = claim.taskId;
+      else await arrival;
+    }
+  } finally {
+    done.abort();
   }
 }
 
+const MAX_PAUSE_MS = 400;
+
 /**
- * The pauses between looks for a claim tasks has not announced here yet: 25 ms, doubling to 400 ms,
- * within `waitMs`. A claim that is merely a few milliseconds behind is found at once; one that never
- * comes (an unknown or made-up id, which anyone may send) costs about a dozen reads over 3 s, not
- * the sixty a fixed 50 ms poll made of it.
+ * The longest pauses between looks for a claim not stored here yet: 200 ms, then 400 ms, within
+ * `waitMs`. A claim this process stores ends a pause at once (`ClaimArrivals`); these looks are for
+ * one another instance stored, and an id that never comes (an unknown or made-up one, which anyone
+ * may send) costs nine reads over 3 s.
  */
-export function claimPollDelays(waitMs: number): number[] {
+export function claimPollDelays(waitMs: number, maxPauseMs = MAX_PAUSE_MS): number[] {
   const delays: number[] = [];
   let total = 0;
-  for (let delay = 25; total < waitMs; delay = Math.min(400, delay * 2)) {
+  for (let delay = Math.min(200, maxPauseMs); total < waitMs; delay = Math.min(maxPauseMs, delay * 2)) {
     const pause = Math.min(delay, waitMs - total);
     delays.push(pause);
     total += pause;

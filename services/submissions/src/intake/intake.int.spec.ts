@@ -1,11 +1,13 @@
 import { randomUUID } from 'node:crypto';
-import { foreignEvent } from '@tessera/service-kit/testing';
-import { sql } from 'kysely';
+import { foreignEvent, waitFor } from '@tessera/service-kit/testing';
+import { type Kysely, type KyselyPlugin, SelectQueryNode, sql, TableNode } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { SubmissionsDB } from '../db/schema.ts';
 import { consumerNames } from '../messaging/consumers.ts';
 import { submissionsWorkers } from '../service.ts';
 import { type ClaimFixture, startTestSubmissions, type TestSubmissions } from '../testing/harness.ts';
 import { wav } from '../testing/media.ts';
+import { submitWork } from './handle.ts';
 
 let t: TestSubmissions;
 
@@ -131,6 +133,113 @@ describe('handing in work', () => {
       t.service.db,
     );
     expect(rows[0]!.n).toBe(1);
+  });
+});
+
+/** `db`, counting the selects from each table: what a hand-in read while it waited. */
+function countingReads(db: Kysely<SubmissionsDB>) {
+  const reads = new Map<string, number>();
+  const counting: KyselyPlugin = {
+    transformQuery({ node }) {
+      if (SelectQueryNode.is(node))
+        for (const from of node.from?.froms ?? [])
+          if (TableNode.is(from)) {
+            const table = from.table.identifier.name;
+            reads.set(table, (reads.get(table) ?? 0) + 1);
+          }
+      return node;
+    },
+    transformResult: async ({ result }) => result,
+  };
+  return { db: db.withPlugin(counting), reads: (table: string) => reads.get(table) ?? 0 };
+}
+
+describe('a hand-in ahead of its claim', () => {
+  const handInAhead = (db: Kysely<SubmissionsDB>, assignmentId: string, contributorId: string) =>
+    submitWork(
+      {
+        db,
+        clock: t.service.clock,
+        claimWaitMs: 5_000,
+        arrivals: t.service.resources.claimArrivals,
+        // No look of its own for 4 s: what it reads is what the wake-ups made it read, however slow
+        // the consumer is to store the claim on a busy machine.
+        maxPauseMs: 4_000,
+      },
+      { contributorId, assignmentId, payload: { text: morning }, timeSpentSeconds: 95 },
+    );
+  const claimed = (assignmentId: string, contributorId: string, task: { taskId: string }) =>
+    foreignEvent('tasks.assignment.claimed.v1', {
+      assignment_id: assignmentId,
+      task_id: task.taskId,
+      campaign_id: randomUUID(),
+      company_id: randomUUID(),
+      contributor_id: contributorId,
+      reward: { amount: 150, currency: 'USD' },
+      xp_reward: 10,
+      expires_at: new Date(Date.now() + 3_600_000).toISOString(),
+    });
+
+  it('is woken once the claim is stored, without looking for it blindly in between', async () => {
+    const task = await t.fixtures.task('text');
+    const [assignmentId, contributorId] = [randomUUID(), randomUUID()];
+    const { db, reads } = countingReads(t.service.db);
+    const pending = handInAhead(db, assignmentId, contributorId);
+    await waitFor(async () => reads('claims') > 0, { intervalMs: 1, what: 'the first look' });
+    // Past a blind poll's first steps (25 ms, then 50).
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    await t.publish(claimed(assignmentId, contributorId, task));
+
+    expect((await pending).assignment_id).toBe(assignmentId);
+    // The look before the claim, the one it woke, the hand-in's own: no look in between.
+    expect([reads('claims'), reads('task_views')]).toEqual([3, 2]);
+    expect(t.service.resources.claimArrivals.waiting()).toBe(0);
+  });
+
+  it('is woken again by a task that comes after its claim', async () => {
+    const task = { taskId: randomUUID(), campaignId: randomUUID(), companyId: randomUUID() };
+    const [assignmentId, contributorId] = [randomUUID(), randomUUID()];
+    const { db, reads } = countingReads(t.service.db);
+    const pending = handInAhead(db, assignmentId, contributorId);
+    await waitFor(async () => reads('claims') > 0, { intervalMs: 1, what: 'the first look' });
+    await t.publish(claimed(assignmentId, contributorId, task));
+    // Woken by the claim, it found no task, listened for the task and looked once more.
+    await waitFor(async () => reads('task_views') >= 2, { intervalMs: 1, what: 'the claim found' });
+    // Longer than a blind poll's step there (100 ms).
+    await new Promise((resolve) => setTimeout(resolve, 150));
+    await t.publish(
+      foreignEvent(
+        'tasks.task.published.v1',
+        {
+          task_id: task.taskId,
+          campaign_id: task.campaignId,
+          company_id: task.companyId,
+          title: 'A text task',
+          task_type: 'text',
+          difficulty: 'easy',
+          input: { prompt: 'Describe your morning', language: 'en', min_chars: 20, max_chars: 500 },
+          reward: { amount: 150, currency: 'USD' },
+          xp_reward: 10,
+          max_submissions: 10,
+          judges_required: 3,
+          min_trust_score: 0,
+          min_level: 1,
+          required_languages: [],
+          regions: [],
+          is_priority: false,
+          is_golden: false,
+          golden_answer: null,
+          claim_ttl_seconds: 3600,
+          deadline: null,
+          status: 'active',
+        },
+        task.taskId,
+      ),
+    );
+
+    expect((await pending).task_id).toBe(task.taskId);
+    expect([reads('claims'), reads('task_views')]).toEqual([5, 4]);
+    expect(t.service.resources.claimArrivals.waiting()).toBe(0);
   });
 });
 

@@ -35,7 +35,12 @@ export function intakeRoutes(app: HttpApp, { db, clock, config, resources }: Sub
         throw refuse.forbidden('Only contributors hand in work.');
       }
       const submission = await submitWork(
-        { db, clock, claimWaitMs: config.SUBMISSIONS_CLAIM_WAIT_MS },
+        {
+          db,
+          clock,
+          claimWaitMs: config.SUBMISSIONS_CLAIM_WAIT_MS,
+          arrivals: resources.claimArrivals,
+        },
         {
           contributorId: principal.userId.toLowerCase(),
           assignmentId: request.body.assignment_id,

@@ -1,4 +1,5 @@
 import { companyMemberHandlers, type ConsumerSpec } from '@tessera/service-kit';
+import { arrivalOf } from '../claims/arrivals.ts';
 import { claimHandlers } from '../claims/projection.ts';
 import type { SubmissionsContext } from '../context.ts';
 import type { SubmissionsDB } from '../db/schema.ts';
@@ -17,6 +18,7 @@ export function submissionsConsumers({
   config,
   clock,
   logger,
+  resources,
 }: SubmissionsContext): ConsumerSpec<SubmissionsDB>[] {
   const rules = { revisionWindowMs: config.SUBMISSIONS_REVISION_WINDOW_HOURS * 3_600_000 };
   return [
@@ -26,7 +28,18 @@ export function submissionsConsumers({
       filter: 'identity.company.>',
       handlers: companyMemberHandlers(),
     },
-    { name: consumerNames.tasks, producer: 'tasks', handlers: claimHandlers() },
+    {
+      name: consumerNames.tasks,
+      producer: 'tasks',
+      handlers: claimHandlers(),
+      // After the commit, not in the handler: a hand-in woken before it would find nothing yet.
+      hooks: {
+        afterCommit: (event) => {
+          const arrived = arrivalOf(event);
+          if (arrived) resources.claimArrivals.notify(arrived);
+        },
+      },
+    },
     {
       name: consumerNames.qc,
       producer: 'qc',
