@@ -11,6 +11,8 @@ import type { Fixture } from './roles.ts';
 export const NOBODY = '0190a5b2-0000-7000-8000-000000000000';
 /** A dead letter nobody has (their ids are integers). */
 const NO_LETTER = 987654321;
+/** A job item nobody parked. */
+const NO_ITEM = '00000000-0000-4000-8000-00000000abcd';
 
 export interface CellRequest {
   path: string;
@@ -173,6 +175,9 @@ export const REQUESTS: Record<string, Build> = {
   'GET /api/v1/admin/ledger/summary': () => p('/api/v1/admin/ledger/summary'),
   'GET /api/v1/admin/ledger/promotions': () => p('/api/v1/admin/ledger/promotions'),
   'GET /api/v1/admin/ledger/dead-letters': () => p('/api/v1/admin/ledger/dead-letters'),
+  'GET /api/v1/admin/ledger/parked-items': () => p('/api/v1/admin/ledger/parked-items'),
+  'POST /api/v1/admin/ledger/parked-items/{job}/{item}/retry': () =>
+    p(`/api/v1/admin/ledger/parked-items/transfer-expiry/${NO_ITEM}/retry`),
   'POST /api/v1/admin/ledger/dead-letters/{id}/replay': () =>
     p(`/api/v1/admin/ledger/dead-letters/${NO_LETTER}/replay`),
   'POST /api/v1/admin/ledger/dead-letters/{id}/dismiss': () =>
@@ -201,6 +206,9 @@ export const REQUESTS: Record<string, Build> = {
   'GET /api/v1/admin/withdrawals/export': () =>
     p('/api/v1/admin/withdrawals/export?from=2026-01-01T00:00:00Z&to=2026-01-02T00:00:00Z'),
   'GET /api/v1/admin/payouts/dead-letters': () => p('/api/v1/admin/payouts/dead-letters'),
+  'GET /api/v1/admin/payouts/parked-items': () => p('/api/v1/admin/payouts/parked-items'),
+  'POST /api/v1/admin/payouts/parked-items/{job}/{item}/retry': () =>
+    p(`/api/v1/admin/payouts/parked-items/auto-approve/${NO_ITEM}/retry`),
   'POST /api/v1/admin/payouts/dead-letters/{id}/replay': () =>
     p(`/api/v1/admin/payouts/dead-letters/${NO_LETTER}/replay`),
   'POST /api/v1/admin/payouts/dead-letters/{id}/dismiss': () =>
@@ -245,6 +253,9 @@ export const REQUESTS: Record<string, Build> = {
   'GET /api/v1/media/{id}': (fx) => p(`/api/v1/media/${fx.mediaId}`),
   'GET /api/v1/media/{id}/content': (fx) => p(`/api/v1/media/${fx.mediaId}/content`),
   'GET /api/v1/admin/submissions/dead-letters': () => p('/api/v1/admin/submissions/dead-letters'),
+  'GET /api/v1/admin/submissions/parked-items': () => p('/api/v1/admin/submissions/parked-items'),
+  'POST /api/v1/admin/submissions/parked-items/{job}/{item}/retry': () =>
+    p(`/api/v1/admin/submissions/parked-items/revision-expiry/${NO_ITEM}/retry`),
   'POST /api/v1/admin/submissions/dead-letters/{id}/replay': () =>
     p(`/api/v1/admin/submissions/dead-letters/${NO_LETTER}/replay`),
   'POST /api/v1/admin/submissions/dead-letters/{id}/dismiss': () =>
@@ -302,6 +313,9 @@ export const REQUESTS: Record<string, Build> = {
   'GET /api/v1/assignments': () => p('/api/v1/assignments'),
   'GET /api/v1/assignments/{id}': (fx) => p(`/api/v1/assignments/${fx.assignmentId}`),
   'GET /api/v1/admin/tasks/dead-letters': () => p('/api/v1/admin/tasks/dead-letters'),
+  'GET /api/v1/admin/tasks/parked-items': () => p('/api/v1/admin/tasks/parked-items'),
+  'POST /api/v1/admin/tasks/parked-items/{job}/{item}/retry': () =>
+    p(`/api/v1/admin/tasks/parked-items/assignment-expiry/${NO_ITEM}/retry`),
   'POST /api/v1/admin/tasks/dead-letters/{id}/replay': () =>
     p(`/api/v1/admin/tasks/dead-letters/${NO_LETTER}/replay`),
   'POST /api/v1/admin/tasks/dead-letters/{id}/dismiss': () =>

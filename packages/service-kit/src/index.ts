@@ -26,6 +26,7 @@ export * from './tracing/tracing.ts';
 export * from './tracing/http-tracing.ts';
 export * from './service.ts';
 export * from './jobs.ts';
+export * from './parked-items.ts';
 export * from './read-models/company-members.ts';
 export * from './read-models/revocations.ts';
 export * from './access/company-access.ts';

@@ -1,6 +1,8 @@
 import { isDatabaseUnavailable } from './db/pg-errors.ts';
 import { createLogger, type Logger } from './logger.ts';
+import type { AnyDatabase } from './db/kit-migrations.ts';
 import type { JobMetrics } from './metrics/service-metrics.ts';
+import { failuresOf, forgetFailures, PARK_AFTER_FAILURES, recordFailure } from './parked-items.ts';
 
 /** Something a service runs beside its HTTP routes: a consumer, a periodic job, a projector, a sealer. */
 export interface Worker {
@@ -126,6 +128,10 @@ export function periodicJob(options: PeriodicJobOptions): Worker {
  * behind it (ordered by time, it would come first again at every run). The database being
  * unreachable still ends the run: every item would fail the same way. Returns what the handled
  * items answered, in order.
+ *
+ * With `counted.park`, failures are also kept per item (parked-items.ts): an item that fails
+ * `after` times in a row is parked, and the job's query leaves it out with `notParked`, so that
+ * enough bad items cannot fill every run either. An item handled successfully forgets its failures.
  */
 export async function eachOnItsOwn<T, R>(
   items: Iterable<T>,
@@ -136,20 +142,64 @@ export async function eachOnItsOwn<T, R>(
     message: string;
     describe: (item: T) => Record<string, unknown>;
     /** Counted as `tessera_job_item_failures_total{job}`, which operators can alert on. */
-    counted?: { job: string; metrics: JobMetrics };
+    counted?: {
+      job: string;
+      metrics: JobMetrics;
+      park?: { db: AnyDatabase; key: (item: T) => string; after?: number };
+    };
   },
 ): Promise<R[]> {
+  const list = [...items];
+  const counted = failed.counted;
+  const park = counted?.park;
+  const failing = park
+    ? await failuresOf(park.db, counted.job, list.map(park.key))
+    : new Map<string, number>();
   const answers: R[] = [];
-  for (const item of items) {
+  for (const item of list) {
     try {
       answers.push(await handle(item));
     } catch (error) {
       if (isDatabaseUnavailable(error)) throw error;
-      (failed.logger ?? fallbackLogger()).error({ ...failed.describe(item), err: error }, failed.message);
-      failed.counted?.metrics.itemFailed(failed.counted.job);
+      const logger = failed.logger ?? fallbackLogger();
+      logger.error({ ...failed.describe(item), err: error }, failed.message);
+      if (!counted) continue;
+      counted.metrics.itemFailed(counted.job);
+      if (!park) continue;
+      const after = park.after ?? PARK_AFTER_FAILURES;
+      let recorded;
+      try {
+        recorded = await recordFailure(park.db, counted.job, park.key(item), error, after);
+      } catch (recording) {
+        if (isDatabaseUnavailable(recording)) throw recording;
+        logger.error({ ...failed.describe(item), err: recording }, "could not count a job item's failure");
+        continue;
+      }
+      const { failures, parked } = recorded;
+      if (parked && failures === after) {
+        counted.metrics.itemParked(counted.job);
+        logger.error(
+          { ...failed.describe(item), job: counted.job, failures },
+          'a job item failed too often in a row and is parked until an operator retries it',
+        );
+      }
+      continue;
     }
+    if (park && failing.has(park.key(item))) await forgetFailures(park.db, counted.job, park.key(item));
   }
   return answers;
+}
+
+/**
+ * `eachOnItsOwn`'s `counted`, parking items by `key` (spread into its options): for a job whose
+ * due-items query leaves out what it parked with `notParked(counted.job, …)`.
+ */
+export function countedAndParked<T>(
+  counted: { job: string; metrics: JobMetrics } | undefined,
+  db: AnyDatabase,
+  key: (item: T) => string,
+): { counted?: { job: string; metrics: JobMetrics; park: { db: AnyDatabase; key: (item: T) => string } } } {
+  return counted ? { counted: { ...counted, park: { db, key } } } : {};
 }
 
 let fallback: Logger | undefined;

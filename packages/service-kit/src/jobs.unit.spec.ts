@@ -100,7 +100,10 @@ describe('the items of a run, each on its own', () => {
         logger: log,
         message: 'could not handle an item',
         describe: (n) => ({ item: n }),
-        counted: { job: 'test-job', metrics: { itemFailed: (job) => counted.push(job) } },
+        counted: {
+          job: 'test-job',
+          metrics: { itemFailed: (job) => counted.push(job), itemParked: () => undefined },
+        },
       },
     );
     expect(counted).toEqual(['test-job']);

@@ -13,6 +13,7 @@ import { awaitStream, type Bus, connectBus, ensureStream } from './messaging/bus
 import { busOptionsFor } from './messaging/bus-config.ts';
 import { EventConsumer, type EventConsumerOptions } from './messaging/consumer.ts';
 import { registerDeadLetterRoutes } from './messaging/dead-letters.ts';
+import { registerParkedItemRoutes } from './parked-items.ts';
 import { createServiceMetrics, type ServiceMetrics } from './metrics/service-metrics.ts';
 import { OutboxRelay } from './messaging/outbox-relay.ts';
 import { pruneRevocations, revocationConsumer, withRevocationCheck } from './read-models/revocations.ts';
@@ -63,6 +64,8 @@ export interface ServiceDefinition<
   consumers?: (context: ServiceContext<DB, C, R>) => ConsumerSpec<DB>[];
   /** Background work besides the consumers and the relay: jobs, projectors, sealers. */
   workers?: (context: ServiceContext<DB, C, R>) => Worker[];
+  /** The jobs that park the items they keep failing on (`eachOnItsOwn`): their operator routes. */
+  parkingJobs?: readonly string[];
 }
 
 export interface RunningService<
@@ -205,6 +208,8 @@ export async function startService<DB extends KitTables, C extends ServiceConfig
     await definition.routes?.(app, context);
     if (consumers.length > 0 && tokens)
       registerDeadLetterRoutes(app, { service: definition.name, db, consumers });
+    if (definition.parkingJobs?.length && tokens)
+      registerParkedItemRoutes(app, { service: definition.name, db, jobs: definition.parkingJobs });
     await app.ready();
 
     const relay = new OutboxRelay({

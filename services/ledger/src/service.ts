@@ -115,6 +115,7 @@ export function ledgerDefinition(
         promotionsBudget: config.LEDGER_PROMOTIONS_BUDGET_MINOR,
         logger,
       }),
+    parkingJobs: [ledgerWorkers.expiry],
     workers: (context) => ledgerBackground(context),
   };
 }

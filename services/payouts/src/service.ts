@@ -35,6 +35,7 @@ export const payoutsDefinition: ServiceDefinition<PayoutsDB, PayoutsConfig, Payo
     registerPayoutsSummary(app, context);
   },
   consumers: (context) => payoutsConsumers(context),
+  parkingJobs: [payoutsWorkers.autoApprove, payoutsWorkers.sender],
   workers: (context) => [
     periodicJob({
       name: payoutsWorkers.autoApprove,

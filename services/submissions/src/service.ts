@@ -63,6 +63,7 @@ export const submissionsDefinition: ServiceDefinition<
     registerScreeningGauges(context.metrics, context.db, context.clock);
   },
   consumers: (context) => submissionsConsumers(context),
+  parkingJobs: [submissionsWorkers.revisionExpiry],
   workers: ({ db, config, clock, logger, metrics, resources }) => [
     periodicJob({
       name: submissionsWorkers.prevalidation,

@@ -50,6 +50,7 @@ export const tasksDefinition: ServiceDefinition<TasksDB, TasksConfig, TasksResou
     });
   },
   consumers: ({ logger, clock }) => tasksConsumers({ logger, clock }),
+  parkingJobs: [tasksWorkers.assignmentExpiry, tasksWorkers.campaignSchedule],
   workers: ({ db, config, clock, logger, metrics }) => [
     periodicJob({
       name: tasksWorkers.assignmentExpiry,

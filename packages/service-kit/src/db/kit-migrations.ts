@@ -84,6 +84,22 @@ export const kitMigrations: Record<string, Migration> = {
         where replayed_at is null and dismissed_at is null`.execute(db);
     },
   },
+  // What periodic jobs failed on, and gave up on (parked-items.ts).
+  '0004_job_item_failures': {
+    async up(db: Kysely<unknown>) {
+      await sql`
+        create table job_item_failures (
+          job text not null,
+          item text not null,
+          failures integer not null check (failures > 0),
+          error text not null,
+          first_failed_at timestamptz not null,
+          last_failed_at timestamptz not null,
+          parked_at timestamptz,
+          primary key (job, item)
+        )`.execute(db);
+    },
+  },
 };
 
 export interface OutboxTable {
@@ -130,12 +146,23 @@ export interface RevokedPrincipalsTable {
   tokens_expire_by: ColumnType<Date, Date | string, Date | string>;
 }
 
+export interface JobItemFailuresTable {
+  job: string;
+  item: string;
+  failures: number;
+  error: string;
+  first_failed_at: Date;
+  last_failed_at: Date;
+  parked_at: Date | null;
+}
+
 /** The kit's tables; a service's database interface extends this. */
 export interface KitTables {
   outbox: OutboxTable;
   inbox: InboxTable;
   dead_letters: DeadLetterTable;
   revoked_principals: RevokedPrincipalsTable;
+  job_item_failures: JobItemFailuresTable;
 }
 
 /**

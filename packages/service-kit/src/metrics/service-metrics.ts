@@ -21,6 +21,8 @@ export interface RelayMetrics {
 export interface JobMetrics {
   /** One item of a run failed and was left for a later run (`eachOnItsOwn`). */
   itemFailed(job: string): void;
+  /** An item failed often enough in a row to be left out of the job's runs (parked-items.ts). */
+  itemParked(job: string): void;
 }
 
 export interface ServiceMetrics {
@@ -109,6 +111,13 @@ export function createServiceMetrics(
     registers,
   });
 
+  const jobItemsParked = new Counter({
+    name: 'tessera_job_items_parked_total',
+    help: 'Items a periodic job gave up on after failing on them repeatedly; they wait for an operator (GET /api/v1/admin/<service>/parked-items).',
+    labelNames: ['job'] as const,
+    registers,
+  });
+
   const jobItemFailures = new Counter({
     name: 'tessera_job_item_failures_total',
     help: "Items a periodic job's run could not handle and left for a later run (one that keeps failing grows it every run).",
@@ -119,7 +128,10 @@ export function createServiceMetrics(
   return {
     registry,
     http,
-    jobs: { itemFailed: (job) => jobItemFailures.inc({ job }) },
+    jobs: {
+      itemFailed: (job) => jobItemFailures.inc({ job }),
+      itemParked: (job) => jobItemsParked.inc({ job }),
+    },
     consumers: {
       committed(consumer, events) {
         handled.inc({ consumer }, events);

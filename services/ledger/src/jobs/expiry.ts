@@ -1,4 +1,10 @@
-import { eachOnItsOwn, type JobMetrics, type Logger } from '@tessera/service-kit';
+import {
+  countedAndParked,
+  eachOnItsOwn,
+  type JobMetrics,
+  type Logger,
+  notParked,
+} from '@tessera/service-kit';
 import type { Kysely } from 'kysely';
 import type { LedgerEngine } from '../engine/types.ts';
 import type { ProjectionTables } from '../projections/schema.ts';
@@ -7,7 +13,8 @@ import type { ProjectionTables } from '../projections/schema.ts';
  * Expires pending transfers past their expiry time, found through the `transfers` projection and
  * expired through the engine, which re-checks each against the stream and refuses what is no longer
  * pending or not yet due; two instances running this at once is harmless. Each transfer on its
- * own: one that throws does not hold up the others. Withdrawal holds have no
+ * own: one that throws does not hold up the others, and one that keeps throwing is parked (the kit's
+ * parked-items.ts). Withdrawal holds have no
  * timeout and are never expired here.
  */
 export async function expireDueTransfers(
@@ -23,6 +30,7 @@ export async function expireDueTransfers(
     .where('state', '=', 'pending')
     .where('expires_at', 'is not', null)
     .where('expires_at', '<=', now)
+    .$if(options.counted !== undefined, (q) => q.where(notParked(options.counted!.job, 'transfers.id')))
     .orderBy('expires_at')
     .limit(options.limit ?? 500)
     .execute();
@@ -40,7 +48,7 @@ export async function expireDueTransfers(
       logger,
       message: 'expiring a pending transfer failed; the others go on',
       describe: ({ id }) => ({ transfer_id: id }),
-      ...(options.counted ? { counted: options.counted } : {}),
+      ...countedAndParked(options.counted, db, ({ id }) => id),
     },
   );
   return expired.reduce((sum, n) => sum + n, 0);

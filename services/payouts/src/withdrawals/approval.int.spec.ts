@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { ADMIN_SUMMARY_PATH, createLogger } from '@tessera/service-kit';
+import { ADMIN_SUMMARY_PATH, createLogger, PARK_AFTER_FAILURES } from '@tessera/service-kit';
 import { expectAdminsOnly, failRowWrites, foreignEvent } from '@tessera/service-kit/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { consumerNames } from '../messaging/consumers.ts';
@@ -130,6 +130,68 @@ describe('approval', () => {
     }
     await autoApprove(quiet);
     expect(await statusOf(first)).toBe('approved');
+  });
+
+  it('parks a withdrawal whose approval keeps failing, lists it to admins, and takes it again once retried', async () => {
+    const stuck = await held(await t.fixtures.contributor({ trust: 9 }));
+    now = new Date(now.getTime() + 73 * 3_600_000);
+    const restore = await failRowWrites(t.service.db, {
+      table: 'withdrawals',
+      column: 'id',
+      value: stuck,
+      on: 'update',
+    });
+    const quiet = {
+      ...t.service,
+      logger: createLogger({ name: 'approve-test', level: 'silent', pretty: false }),
+    };
+    const admin = await t.token({ sub: randomUUID(), role: 'admin' });
+    const parked = async () =>
+      (await t.inject({ url: '/api/v1/admin/payouts/parked-items?job=auto-approve', token: admin })).body
+        .parked_items as Array<{ item: string; failures: number }>;
+    try {
+      for (let run = 1; run <= PARK_AFTER_FAILURES; run += 1) {
+        expect(await parked()).toEqual([]);
+        await autoApprove(quiet);
+      }
+      expect(await parked()).toMatchObject([{ item: stuck, failures: PARK_AFTER_FAILURES }]);
+      // Parked: the job's query leaves it out, so the runs no longer fail on it.
+      const failed = await t.service.db
+        .selectFrom('job_item_failures')
+        .select('failures')
+        .where('item', '=', stuck)
+        .executeTakeFirstOrThrow();
+      await autoApprove(quiet);
+      expect(
+        (
+          await t.service.db
+            .selectFrom('job_item_failures')
+            .select('failures')
+            .where('item', '=', stuck)
+            .executeTakeFirstOrThrow()
+        ).failures,
+      ).toBe(failed.failures);
+      const scraped = (await t.service.app.inject({ url: '/metrics' })).body;
+      expect(scraped).toMatch(/^tessera_job_items_parked_total\{[^}]*job="auto-approve"[^}]*\} 1$/m);
+    } finally {
+      await restore();
+    }
+    expect(await statusOf(stuck)).toBe('pending_review');
+    const contributor = await t.token({ sub: randomUUID(), role: 'contributor' });
+    const retry = `/api/v1/admin/payouts/parked-items/auto-approve/${stuck}/retry`;
+    expect((await t.inject({ method: 'POST', url: retry, token: contributor })).status).toBe(403);
+    expect((await t.inject({ method: 'POST', url: retry, token: admin })).status).toBe(200);
+    expect(await parked()).toEqual([]);
+    await autoApprove(quiet);
+    expect(await statusOf(stuck)).toBe('approved');
+    const again = await t.inject({ method: 'POST', url: retry, token: admin });
+    expect([again.status, again.body.code]).toEqual([404, 'PARKED_ITEM_NOT_FOUND']);
+    const unknownJob = await t.inject({
+      method: 'POST',
+      url: `/api/v1/admin/payouts/parked-items/no-such-job/${stuck}/retry`,
+      token: admin,
+    });
+    expect(unknownJob.status).toBe(400);
   });
 
   it('batch-approves and reports each id on its own; rejects with a reason; exports CSV', async () => {

@@ -1,5 +1,5 @@
 import { reasonCode as reasonCodeSchema } from '@tessera/contracts';
-import { eachOnItsOwn } from '@tessera/service-kit';
+import { eachOnItsOwn, notParked } from '@tessera/service-kit';
 import { sql } from 'kysely';
 import type { PayoutsContext } from '../context.ts';
 import { readMethodDetails } from '../methods/index.ts';
@@ -30,6 +30,7 @@ export async function autoApprove({ db, config, clock, logger, metrics }: Payout
     .where('w.requested_at', '<=', new Date(now.getTime() - coolingMs))
     .where('u.status', '=', 'active')
     .where(sql<boolean>`u.trust_score >= ${config.PAYOUTS_AUTO_APPROVE_TRUST}`)
+    .where(notParked(AUTO_APPROVE_JOB, 'w.id'))
     .orderBy('w.requested_at')
     .limit(BATCH)
     .execute();
@@ -56,7 +57,7 @@ export async function autoApprove({ db, config, clock, logger, metrics }: Payout
       logger,
       message: 'approving a withdrawal failed; the others go on',
       describe: ({ id }) => ({ withdrawal_id: id }),
-      counted: { job: AUTO_APPROVE_JOB, metrics: metrics.jobs },
+      counted: { job: AUTO_APPROVE_JOB, metrics: metrics.jobs, park: { db, key: ({ id }) => id } },
     },
   );
   return done.filter(Boolean).length;
@@ -84,6 +85,7 @@ export async function sendApproved(context: PayoutsContext): Promise<number> {
         eb.and([eb('status', '=', 'processing'), eb('next_attempt_at', '<=', now)]),
       ]),
     )
+    .where(notParked(SENDER_JOB, 'withdrawals.id'))
     .orderBy('updated_at')
     .limit(BATCH)
     .execute();
@@ -116,7 +118,7 @@ export async function sendApproved(context: PayoutsContext): Promise<number> {
       logger: context.logger,
       message: 'sending a withdrawal failed; the others go on',
       describe: ({ id }) => ({ withdrawal_id: id }),
-      counted: { job: SENDER_JOB, metrics: context.metrics.jobs },
+      counted: { job: SENDER_JOB, metrics: context.metrics.jobs, park: { db, key: ({ id }) => id } },
     },
   );
   return handled.filter(Boolean).length;

@@ -1,5 +1,12 @@
 import { buildEvent, causedBy, type TesseraEvent } from '@tessera/contracts';
-import { appendToOutbox, eachOnItsOwn, type JobMetrics, type Logger } from '@tessera/service-kit';
+import {
+  appendToOutbox,
+  countedAndParked,
+  eachOnItsOwn,
+  type JobMetrics,
+  type Logger,
+  notParked,
+} from '@tessera/service-kit';
 import type { Kysely, Transaction } from 'kysely';
 import type { SubmissionsDB } from '../db/schema.ts';
 import type { SubmissionRow } from '../intake/repository.ts';
@@ -200,6 +207,7 @@ export async function expireRevisions(
     .select('id')
     .where('status', '=', 'revision_requested')
     .where('revision_deadline', '<=', now)
+    .$if(options.counted !== undefined, (q) => q.where(notParked(options.counted!.job, 'submissions.id')))
     .orderBy('revision_deadline')
     .limit(options.limit ?? 200)
     .execute();
@@ -224,7 +232,7 @@ export async function expireRevisions(
       logger: options.logger,
       message: 'expiring a revision failed; the others go on',
       describe: ({ id }) => ({ submission_id: id }),
-      ...(options.counted ? { counted: options.counted } : {}),
+      ...countedAndParked(options.counted, db, ({ id }) => id),
     },
   );
   return expired.filter(Boolean).length;

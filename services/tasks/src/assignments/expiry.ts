@@ -1,5 +1,5 @@
 import type { TesseraEvent } from '@tessera/contracts';
-import { eachOnItsOwn, type JobMetrics, type Logger } from '@tessera/service-kit';
+import { countedAndParked, eachOnItsOwn, type JobMetrics, type Logger } from '@tessera/service-kit';
 import type { Kysely } from 'kysely';
 import { lockCampaigns, reconcileCampaign } from '../campaigns/index.ts';
 import type { TasksDB } from '../db/schema.ts';
@@ -12,7 +12,8 @@ import { dueAssignments, inactiveContributors, lockDueAssignments } from './repo
  * then the due assignments (`for update skip locked`: a release, a submission or another instance of this job
  * holding one simply wins it) and re-decides the campaign once. One campaign per transaction keeps
  * claims on other campaigns flowing and means two instances can never wait on each other's
- * campaign locks in opposite orders, and one campaign that fails does not hold up the others.
+ * campaign locks in opposite orders, and one campaign that fails does not hold up the others (one
+ * that keeps failing is parked, its claims left out: the kit's parked-items.ts).
  * Returns how many expired.
  */
 export async function expireDueAssignments(
@@ -20,7 +21,7 @@ export async function expireDueAssignments(
   options: { now: Date; limit?: number; logger?: Logger; counted?: { job: string; metrics: JobMetrics } },
 ): Promise<number> {
   const { now } = options;
-  const due = await dueAssignments(db, now, options.limit ?? 500);
+  const due = await dueAssignments(db, now, options.limit ?? 500, options.counted?.job);
   const byCampaign = new Map<string, string[]>();
   for (const row of due) {
     const ids = byCampaign.get(row.campaign_id) ?? [];
@@ -53,7 +54,7 @@ export async function expireDueAssignments(
       logger: options.logger,
       message: "expiring a campaign's claims failed; the other campaigns go on",
       describe: ([campaignId]) => ({ campaign_id: campaignId }),
-      ...(options.counted ? { counted: options.counted } : {}),
+      ...countedAndParked(options.counted, db, ([campaignId]: [string, string[]]) => campaignId),
     },
   );
   return expired.reduce((sum, n) => sum + n, 0);

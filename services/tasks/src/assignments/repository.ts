@@ -1,4 +1,4 @@
-import { isUniqueViolation } from '@tessera/service-kit';
+import { isUniqueViolation, notParked } from '@tessera/service-kit';
 import { type Kysely, type Selectable, sql } from 'kysely';
 import { availableToPromise } from '../campaigns/index.ts';
 import type { AssignmentsTable, TasksDB } from '../db/schema.ts';
@@ -196,12 +196,14 @@ export async function listAssignments(
 }
 
 /** Open claims past their expiry time, oldest first. */
-export async function dueAssignments(db: Db, now: Date, limit: number) {
+/** Due claims, oldest first; those of a campaign the job `parkedBy` parked are left out. */
+export async function dueAssignments(db: Db, now: Date, limit: number, parkedBy?: string) {
   return db
     .selectFrom('assignments')
     .select(['id', 'campaign_id'])
     .where('status', '=', 'active')
     .where('expires_at', '<=', now)
+    .$if(parkedBy !== undefined, (q) => q.where(notParked(parkedBy!, 'assignments.campaign_id')))
     .orderBy('expires_at')
     .orderBy('id')
     .limit(limit)

@@ -1,4 +1,4 @@
-import { after, isUuid, type Position, type Principal } from '@tessera/service-kit';
+import { after, isUuid, notParked, type Position, type Principal } from '@tessera/service-kit';
 import { type Insertable, type Kysely, type Selectable, sql, type UpdateObject } from 'kysely';
 import type {
   CampaignFundingRequestsTable,
@@ -154,12 +154,19 @@ export async function closeOpenTasks(
 /**
  * Campaigns past their end date that are still running and have no funding request in flight
  * (money could otherwise arrive after the ledger swept the escrow): the schedule completes them.
+ * Those the job `parkedBy` parked are left out.
  */
-export async function endedCampaignIds(db: Db, now: Date, limit: number): Promise<string[]> {
+export async function endedCampaignIds(
+  db: Db,
+  now: Date,
+  limit: number,
+  parkedBy?: string,
+): Promise<string[]> {
   const rows = await db
     .selectFrom('campaigns')
     .select('id')
     .where('end_at', '<=', now)
+    .$if(parkedBy !== undefined, (q) => q.where(notParked(parkedBy!, 'campaigns.id')))
     .where('status', 'in', ['active', 'paused'])
     .where((eb) =>
       eb.not(

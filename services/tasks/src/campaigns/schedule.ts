@@ -1,4 +1,4 @@
-import { eachOnItsOwn, type JobMetrics, type Logger } from '@tessera/service-kit';
+import { countedAndParked, eachOnItsOwn, type JobMetrics, type Logger } from '@tessera/service-kit';
 import type { Kysely } from 'kysely';
 import type { TasksDB } from '../db/schema.ts';
 import { decideCampaignCommand, hasEnded } from './decide.ts';
@@ -10,7 +10,8 @@ import { endedCampaignIds, findCampaign, hasPendingFunding } from './repository.
  * tasks close, and the ledger is told to return what is left once promised work is paid. A campaign
  * with a funding request in flight waits for the ledger's answer. Drafts (and campaigns still being
  * funded) past their end are left as they are: they cannot be activated any more.
- * Each campaign closes in its own transaction, and one that fails does not hold up the others;
+ * Each campaign closes in its own transaction, and one that fails does not hold up the others (one
+ * that keeps failing is parked: the kit's parked-items.ts);
  * returns how many closed.
  */
 export async function completeEndedCampaigns(
@@ -18,7 +19,7 @@ export async function completeEndedCampaigns(
   options: { now: Date; limit?: number; logger?: Logger; counted?: { job: string; metrics: JobMetrics } },
 ): Promise<number> {
   const { now } = options;
-  const ids = await endedCampaignIds(db, now, options.limit ?? 100);
+  const ids = await endedCampaignIds(db, now, options.limit ?? 100, options.counted?.job);
   const closed = await eachOnItsOwn(
     ids,
     (id) =>
@@ -36,7 +37,7 @@ export async function completeEndedCampaigns(
       logger: options.logger,
       message: 'completing an ended campaign failed; the others go on',
       describe: (id) => ({ campaign_id: id }),
-      ...(options.counted ? { counted: options.counted } : {}),
+      ...countedAndParked(options.counted, db, (id: string) => id),
     },
   );
   return closed.filter(Boolean).length;
