@@ -103,23 +103,23 @@ describe('approval', () => {
     expect(withdrawFrozen.body.code).toBe('ACCOUNT_NOT_ACTIVE');
   });
 
+  /** The service with a silent logger, for runs whose failures are the point. */
+  const quiet = () => ({
+    ...t.service,
+    logger: createLogger({ name: 'approve-test', level: 'silent', pretty: false }),
+  });
+  /** A fault of ours in a withdrawal's every update, raised by the database itself. */
+  const failApprovalOf = (id: string) =>
+    failRowWrites(t.service.db, { table: 'withdrawals', column: 'id', value: id, on: 'update' });
+
   it('goes on past a withdrawal whose approval fails, and approves it at a later run', async () => {
     const first = await held(await t.fixtures.contributor({ trust: 9 }));
     const second = await held(await t.fixtures.contributor({ trust: 9 }));
     now = new Date(now.getTime() + 73 * 3_600_000);
     // A fault of ours in the first one's approval, injected by the database itself.
-    const restore = await failRowWrites(t.service.db, {
-      table: 'withdrawals',
-      column: 'id',
-      value: first,
-      on: 'update',
-    });
-    const quiet = {
-      ...t.service,
-      logger: createLogger({ name: 'approve-test', level: 'silent', pretty: false }),
-    };
+    const restore = await failApprovalOf(first);
     try {
-      expect(await autoApprove(quiet)).toBeGreaterThanOrEqual(1);
+      expect(await autoApprove(quiet())).toBeGreaterThanOrEqual(1);
       expect(await statusOf(first)).toBe('pending_review');
       expect(await statusOf(second)).toBe('approved');
       // Operators see it: the failed item is counted for the job, in the service's /metrics.
@@ -128,23 +128,14 @@ describe('approval', () => {
     } finally {
       await restore();
     }
-    await autoApprove(quiet);
+    await autoApprove(quiet());
     expect(await statusOf(first)).toBe('approved');
   });
 
   it('parks a withdrawal whose approval keeps failing, lists it to admins, and takes it again once retried', async () => {
     const stuck = await held(await t.fixtures.contributor({ trust: 9 }));
     now = new Date(now.getTime() + 73 * 3_600_000);
-    const restore = await failRowWrites(t.service.db, {
-      table: 'withdrawals',
-      column: 'id',
-      value: stuck,
-      on: 'update',
-    });
-    const quiet = {
-      ...t.service,
-      logger: createLogger({ name: 'approve-test', level: 'silent', pretty: false }),
-    };
+    const restore = await failApprovalOf(stuck);
     const admin = await t.token({ sub: randomUUID(), role: 'admin' });
     const parked = async () =>
       (await t.inject({ url: '/api/v1/admin/payouts/parked-items?job=auto-approve', token: admin })).body
@@ -152,7 +143,7 @@ describe('approval', () => {
     try {
       for (let run = 1; run <= PARK_AFTER_FAILURES; run += 1) {
         expect(await parked()).toEqual([]);
-        await autoApprove(quiet);
+        await autoApprove(quiet());
       }
       expect(await parked()).toMatchObject([{ item: stuck, failures: PARK_AFTER_FAILURES }]);
       // Parked: the job's query leaves it out, so the runs no longer fail on it.
@@ -161,7 +152,7 @@ describe('approval', () => {
         .select('failures')
         .where('item', '=', stuck)
         .executeTakeFirstOrThrow();
-      await autoApprove(quiet);
+      await autoApprove(quiet());
       expect(
         (
           await t.service.db
@@ -182,7 +173,7 @@ describe('approval', () => {
     expect((await t.inject({ method: 'POST', url: retry, token: contributor })).status).toBe(403);
     expect((await t.inject({ method: 'POST', url: retry, token: admin })).status).toBe(200);
     expect(await parked()).toEqual([]);
-    await autoApprove(quiet);
+    await autoApprove(quiet());
     expect(await statusOf(stuck)).toBe('approved');
     const again = await t.inject({ method: 'POST', url: retry, token: admin });
     expect([again.status, again.body.code]).toEqual([404, 'PARKED_ITEM_NOT_FOUND']);

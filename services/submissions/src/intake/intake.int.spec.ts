@@ -5,7 +5,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SubmissionsDB } from '../db/schema.ts';
 import { consumerNames } from '../messaging/consumers.ts';
 import { submissionsWorkers } from '../service.ts';
-import { type ClaimFixture, startTestSubmissions, type TestSubmissions } from '../testing/harness.ts';
+import {
+  type ClaimFixture,
+  startTestSubmissions,
+  taskPublished,
+  type TestSubmissions,
+} from '../testing/harness.ts';
 import { wav } from '../testing/media.ts';
 import { submitWork } from './handle.ts';
 
@@ -197,7 +202,8 @@ describe('a hand-in ahead of its claim', () => {
   });
 
   it('is woken again by a task that comes after its claim', async () => {
-    const task = { taskId: randomUUID(), campaignId: randomUUID(), companyId: randomUUID() };
+    // Announced only once the claim is stored.
+    const task = taskPublished('text');
     const [assignmentId, contributorId] = [randomUUID(), randomUUID()];
     const { db, reads } = countingReads(t.service.db);
     const pending = handInAhead(db, assignmentId, contributorId);
@@ -207,35 +213,7 @@ describe('a hand-in ahead of its claim', () => {
     await waitFor(async () => reads('task_views') >= 2, { intervalMs: 1, what: 'the claim found' });
     // Longer than a blind poll's step there (100 ms).
     await new Promise((resolve) => setTimeout(resolve, 150));
-    await t.publish(
-      foreignEvent(
-        'tasks.task.published.v1',
-        {
-          task_id: task.taskId,
-          campaign_id: task.campaignId,
-          company_id: task.companyId,
-          title: 'A text task',
-          task_type: 'text',
-          difficulty: 'easy',
-          input: { prompt: 'Describe your morning', language: 'en', min_chars: 20, max_chars: 500 },
-          reward: { amount: 150, currency: 'USD' },
-          xp_reward: 10,
-          max_submissions: 10,
-          judges_required: 3,
-          min_trust_score: 0,
-          min_level: 1,
-          required_languages: [],
-          regions: [],
-          is_priority: false,
-          is_golden: false,
-          golden_answer: null,
-          claim_ttl_seconds: 3600,
-          deadline: null,
-          status: 'active',
-        },
-        task.taskId,
-      ),
-    );
+    await t.publish(task.event);
 
     expect((await pending).task_id).toBe(task.taskId);
     expect([reads('claims'), reads('task_views')]).toEqual([5, 4]);

@@ -127,42 +127,52 @@ export interface Fixtures {
   member(companyId: string, role?: 'manager' | 'viewer'): Promise<string>;
 }
 
+/** tasks' announcement of a new task (not yet delivered), with its ids. */
+export function taskPublished(
+  type: TaskType,
+  input?: Record<string, unknown>,
+  extra: Partial<EventData<'tasks.task.published.v1'>> = {},
+) {
+  const taskId = randomUUID();
+  const campaignId = extra.campaign_id ?? randomUUID();
+  const companyId = extra.company_id ?? randomUUID();
+  const event = foreignEvent(
+    'tasks.task.published.v1',
+    {
+      task_id: taskId,
+      campaign_id: campaignId,
+      company_id: companyId,
+      title: `A ${type} task`,
+      task_type: type,
+      difficulty: 'easy',
+      input: input ?? inputs[type],
+      reward: { amount: 150, currency: 'USD' },
+      xp_reward: 10,
+      max_submissions: 10,
+      judges_required: 3,
+      min_trust_score: 0,
+      min_level: 1,
+      required_languages: [],
+      regions: [],
+      is_priority: false,
+      is_golden: false,
+      golden_answer: null,
+      claim_ttl_seconds: 3600,
+      deadline: null,
+      status: 'active',
+      ...extra,
+    },
+    taskId,
+  );
+  return { event, taskId, campaignId, companyId, type };
+}
+
 function fixtures(client: ServiceTestClient): Fixtures {
   const self: Fixtures = {
     async task(type, input, extra = {}) {
-      const taskId = randomUUID();
-      const campaignId = extra.campaign_id ?? randomUUID();
-      const companyId = extra.company_id ?? randomUUID();
-      const event = foreignEvent(
-        'tasks.task.published.v1',
-        {
-          task_id: taskId,
-          campaign_id: campaignId,
-          company_id: companyId,
-          title: `A ${type} task`,
-          task_type: type,
-          difficulty: 'easy',
-          input: input ?? inputs[type],
-          reward: { amount: 150, currency: 'USD' },
-          xp_reward: 10,
-          max_submissions: 10,
-          judges_required: 3,
-          min_trust_score: 0,
-          min_level: 1,
-          required_languages: [],
-          regions: [],
-          is_priority: false,
-          is_golden: false,
-          golden_answer: null,
-          claim_ttl_seconds: 3600,
-          deadline: null,
-          status: 'active',
-          ...extra,
-        },
-        taskId,
-      );
+      const { event, ...task } = taskPublished(type, input, extra);
       await client.deliver(consumerNames.tasks, event);
-      return { taskId, campaignId, companyId, type };
+      return task;
     },
     async claim(task, options = {}) {
       const contributorId = options.contributorId ?? randomUUID();
