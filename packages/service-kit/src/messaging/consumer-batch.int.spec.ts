@@ -192,6 +192,43 @@ describe('event consumer, many events per transaction', () => {
     expect(await db.selectFrom('dead_letters').select('id').execute()).toHaveLength(1);
   });
 
+  it('runs beforeCommit once per transaction, after its handlers, with the events it applied', async () => {
+    const good = ids('commit', 8);
+    // Waiting before the consumer starts: one batch.
+    for (const id of good.slice(0, 4)) await publish(probe(id));
+    const calls: Array<{ probes: string[]; logged: number }> = [];
+    const consumer = await startConsumer({
+      maxDeliver: 1,
+      beforeCommit: async (trx, events) => {
+        // Inside the transaction: it sees what the handlers wrote, before anyone else can.
+        const { logged } = await trx
+          .selectFrom('probe_log')
+          .select((eb) => eb.fn.countAll<string>().as('logged'))
+          .executeTakeFirstOrThrow();
+        calls.push({
+          probes: events.map((e) => (e.data as { probe_id: string }).probe_id),
+          logged: Number(logged),
+        });
+      },
+    });
+    await drained();
+    expect(calls.flatMap((c) => c.probes)).toEqual(good.slice(0, 4));
+    expect(calls.length).toBe(consumer.stats().transactions);
+    // A batch that fails goes one event at a time: each of those transactions runs it too.
+    await publish(probe('poison-2', 'fail'));
+    for (const id of good.slice(4)) await publish(probe(id));
+    await drained();
+    expect(await applicationOrder()).toEqual(good);
+    // Each committed transaction ran it once, with its own events, after its handlers' writes.
+    expect(calls.flatMap((c) => c.probes).filter((id) => id !== 'poison-2')).toEqual(good);
+    let logged = 0;
+    for (const call of calls.filter((c) => !c.probes.includes('poison-2'))) {
+      logged += call.probes.length;
+      expect(call.logged).toBe(logged);
+    }
+    expect(consumer.stats().largestBatch).toBeGreaterThan(1);
+  });
+
   it('settles malformed, invalid and misplaced messages alone without failing the batch around them', async () => {
     const good = ids('good', 6);
     await publish(probe(good[0]!));

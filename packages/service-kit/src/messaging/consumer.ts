@@ -80,6 +80,11 @@ export interface EventConsumerOptions<DB extends KitTables> {
    */
   lockFirst?: (trx: Transaction<DB>, events: readonly TesseraEvent[]) => Promise<void>;
   /**
+   * Runs last in every transaction that applies events, after every handler of the batch (or of the
+   * one event): what the handlers asked to be done once per transaction rather than per event.
+   */
+  beforeCommit?: (trx: Transaction<DB>, events: readonly TesseraEvent[]) => Promise<void>;
+  /**
    * Runs after commit, before ack: wakes what waits for an event's effect in this process (a
    * submissions hand-in waiting for its claim), and injects faults in tests. Throwing stands for the
    * process killed there, so a hook in production must not throw.
@@ -417,12 +422,9 @@ export class EventConsumer<DB extends KitTables> {
         on conflict do nothing
         returning event_id`.execute(trx);
       const claimed = new Set(rows.map((row) => row.event_id));
-      const { lockFirst } = this.options;
-      if (lockFirst)
-        await lockFirst(
-          trx,
-          ready.filter(({ event }) => claimed.has(event.id)).map(({ event }) => event),
-        );
+      const { lockFirst, beforeCommit } = this.options;
+      const applied = ready.filter(({ event }) => claimed.has(event.id)).map(({ event }) => event);
+      if (lockFirst) await lockFirst(trx, applied);
       const lanes = new Map<string | undefined, Ready<DB>[]>();
       for (const item of ready) {
         if (!claimed.delete(item.event.id)) continue;
@@ -438,6 +440,7 @@ export class EventConsumer<DB extends KitTables> {
       );
       const failed = settled.find((result) => result.status === 'rejected');
       if (failed) throw failed.reason;
+      if (beforeCommit && applied.length > 0) await beforeCommit(trx, applied);
     });
   }
 
@@ -484,6 +487,7 @@ export class EventConsumer<DB extends KitTables> {
       if (!claimed) return false;
       await this.options.lockFirst?.(trx, [event]);
       await this.run(msg, event, () => handler(event, trx));
+      await this.options.beforeCommit?.(trx, [event]);
       return true;
     });
   }

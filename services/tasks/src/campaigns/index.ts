@@ -4,7 +4,7 @@ export * from './decide.ts';
 export { fundingGranted, fundingRefused, ledgerMoved, type LedgerContext } from './funding.ts';
 export { campaignNotFound } from './handle.ts';
 export * from './money.ts';
-export { reconcileCampaign } from './reconcile.ts';
+export { deferReconciles, reconcileCampaign, reconcileDeferred } from './reconcile.ts';
 export { type CampaignRecord, findCampaign, lockCampaigns } from './repository.ts';
 export { campaignRoutes } from './routes.ts';
 export { completeEndedCampaigns } from './schedule.ts';

@@ -1,8 +1,11 @@
+import type { TesseraEvent } from '@tessera/contracts';
 import type { Clock, ConsumerSpec, Logger } from '@tessera/service-kit';
+import type { Transaction } from 'kysely';
 import type { TasksDB } from '../db/schema.ts';
 import { engagementHandlers } from './engagement.ts';
 import { identityHandlers } from './identity.ts';
 import { ledgerHandlers } from './ledger.ts';
+import { deferReconciles, reconcileDeferred } from '../campaigns/index.ts';
 import { lockCampaignsOf } from './lock-campaigns.ts';
 import { qcHandlers } from './qc.ts';
 import { submissionHandlers } from './submissions.ts';
@@ -22,9 +25,19 @@ export const consumerNames = {
 } as const;
 
 /**
- * One durable consumer per stream read (nats-server 2.9: one filter each), in stream order. Those
- * whose events move a campaign's counters lock the batch's campaigns first (`lockCampaignsOf`).
+ * What the consumers whose events move a campaign's counters do around their handlers: lock the
+ * batch's campaigns first (`lockCampaignsOf`), and re-decide each campaign once at the end rather
+ * than after every event (campaigns/reconcile.ts `deferReconciles`).
  */
+const campaignMovers = {
+  lockFirst: async (trx: Transaction<TasksDB>, events: readonly TesseraEvent[]) => {
+    deferReconciles(trx);
+    await lockCampaignsOf(trx, events);
+  },
+  beforeCommit: (trx: Transaction<TasksDB>) => reconcileDeferred(trx),
+};
+
+/** One durable consumer per stream read (nats-server 2.9: one filter each), in stream order. */
 export function tasksConsumers(deps: ConsumerDeps): ConsumerSpec<TasksDB>[] {
   return [
     { name: consumerNames.identity, producer: 'identity', handlers: identityHandlers() },
@@ -38,20 +51,20 @@ export function tasksConsumers(deps: ConsumerDeps): ConsumerSpec<TasksDB>[] {
       name: consumerNames.ledger,
       producer: 'ledger',
       handlers: ledgerHandlers(deps),
-      lockFirst: lockCampaignsOf,
+      ...campaignMovers,
     },
     {
       name: consumerNames.submissions,
       producer: 'submissions',
       handlers: submissionHandlers(deps),
-      lockFirst: lockCampaignsOf,
+      ...campaignMovers,
     },
     {
       name: consumerNames.qc,
       producer: 'qc',
       filter: 'qc.review.fee-earned.>',
       handlers: qcHandlers(deps),
-      lockFirst: lockCampaignsOf,
+      ...campaignMovers,
     },
   ];
 }

@@ -1,9 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { buildEvent, type EventData, type EventType, type TesseraEvent } from '@tessera/contracts';
+import { type KyselyPlugin, SelectQueryNode } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { expireDueAssignments } from '../assignments/index.ts';
 import { startTestTasks, type TestTasks } from '../testing/harness.ts';
-import { consumerNames } from './consumers.ts';
+import { consumerNames, tasksConsumers } from './consumers.ts';
 
 let t: TestTasks;
 
@@ -504,6 +505,47 @@ describe('an approved submission', () => {
     const [closed] = await t.awaitPublished('tasks.task.closed.v1', (e) => e.data.task_id === taskId);
     expect(closed?.data.reason_code).toBe('completed');
     expect(await writtenCount('tasks.task.closed.v1', 'task_id', taskId)).toBe(1);
+  });
+
+  it('re-decides the campaign once for a batch of approvals, as the last of them left it', async () => {
+    const { campaignId, taskId } = await taskIn({}, { target_count: 2 });
+    const [a, b] = [await claim(taskId), await claim(taskId)];
+    const [sa, sb] = [randomUUID(), randomUUID()];
+    await deliver(received(a, sa));
+    await deliver(received(b, sb));
+    const batch = [approved(a, sa), approved(b, sb)];
+
+    // The consumer's own parts, as the kit runs them for a batch: locks, handlers, then beforeCommit.
+    const spec = tasksConsumers({ logger: t.tasks.logger, clock: () => new Date() }).find(
+      (c) => c.name === consumerNames.submissions,
+    )!;
+    let reconciles = 0;
+    const counting: KyselyPlugin = {
+      transformQuery({ node }) {
+        // campaigns/repository.ts `cheapestOpenHold`: read once by each re-decision.
+        if (SelectQueryNode.is(node) && JSON.stringify(node).includes('claim_hold_amount')) reconciles += 1;
+        return node;
+      },
+      transformResult: async ({ result }) => result,
+    };
+    await t.tasks.db.transaction().execute(async (plain) => {
+      const trx = plain.withPlugin(counting);
+      await spec.lockFirst!(trx, batch);
+      for (const e of batch) await spec.handlers[e.type]!(e, trx);
+      expect(reconciles).toBe(0);
+      await spec.beforeCommit!(trx, batch);
+    });
+
+    expect(reconciles).toBe(1);
+    expect(await money(campaignId)).toMatchObject({
+      status: 'paused',
+      pause_reason: 'target_reached',
+      approved: 2,
+    });
+    const paused = await t.written('tasks.campaign.paused.v1', 'campaign_id', campaignId);
+    expect(paused.map((e) => [e.data.reason_code, e.causationid])).toEqual([
+      ['target_reached', batch[1]!.id],
+    ]);
   });
 
   it('pauses the campaign when its approvals reach the target, after the second of two', async () => {
