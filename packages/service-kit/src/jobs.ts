@@ -1,4 +1,4 @@
-import { isDatabaseUnavailable } from './db/pg-errors.ts';
+import { isDatabaseUnavailable, isTransientConflict } from './db/pg-errors.ts';
 import { createLogger, type Logger } from './logger.ts';
 import type { AnyDatabase } from './db/kit-migrations.ts';
 import type { JobMetrics } from './metrics/service-metrics.ts';
@@ -153,7 +153,11 @@ export async function eachOnItsOwn<T, R>(
   const counted = failed.counted;
   const park = counted?.park;
   const failing = park
-    ? await failuresOf(park.db, counted.job, list.map(park.key))
+    ? await failuresOf(park.db, counted.job, list.map(park.key)).catch((error: unknown) => {
+        if (isDatabaseUnavailable(error)) throw error;
+        (failed.logger ?? fallbackLogger()).error({ err: error }, "could not read a job's item failures");
+        return new Map<string, number>();
+      })
     : new Map<string, number>();
   const answers: R[] = [];
   for (const item of list) {
@@ -165,7 +169,8 @@ export async function eachOnItsOwn<T, R>(
       logger.error({ ...failed.describe(item), err: error }, failed.message);
       if (!counted) continue;
       counted.metrics.itemFailed(counted.job);
-      if (!park) continue;
+      // A deadlock or a serialization failure is another transaction's timing, not the item's fault.
+      if (!park || isTransientConflict(error)) continue;
       const after = park.after ?? PARK_AFTER_FAILURES;
       let recorded;
       try {
@@ -185,7 +190,15 @@ export async function eachOnItsOwn<T, R>(
       }
       continue;
     }
-    if (park && failing.has(park.key(item))) await forgetFailures(park.db, counted.job, park.key(item));
+    if (park && failing.has(park.key(item))) {
+      await forgetFailures(park.db, counted.job, park.key(item)).catch((error: unknown) => {
+        if (isDatabaseUnavailable(error)) throw error;
+        (failed.logger ?? fallbackLogger()).error(
+          { ...failed.describe(item), err: error },
+          "could not forget a job item's failures",
+        );
+      });
+    }
   }
   return answers;
 }

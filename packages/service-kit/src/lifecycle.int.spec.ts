@@ -94,7 +94,7 @@ describe('the kit lifecycle', () => {
 });
 
 describe('pruneKitTables', () => {
-  it('deletes published outbox rows, inbox rows and idempotency keys past their retention, nothing else', async () => {
+  it('deletes published outbox rows, inbox rows, idempotency keys and unparked job failures past their retention, nothing else', async () => {
     const service = await startService(recording([]), config, {
       logger,
       workers: { [KIT_PRUNE_WORKER]: false },
@@ -119,6 +119,13 @@ describe('pruneKitTables', () => {
         sql`insert into idempotency_keys values ('p', 'op', ${k}, 'h', 200, '{}', ${createdAt})`.execute(db);
       await key('old', daysAgo(2));
       await key('new', new Date(now.getTime() - 3_600_000));
+      const failure = (item: string, lastFailed: Date, parked: Date | null) =>
+        sql`insert into job_item_failures values ('j', ${item}, 1, 'e', ${lastFailed}, ${lastFailed}, ${parked})`.execute(
+          db,
+        );
+      await failure('old', daysAgo(100), null); // failed long ago, never parked: goes
+      await failure('parked', daysAgo(100), daysAgo(100)); // waits for an operator: stays
+      await failure('recent', daysAgo(1), null); // may fail again: stays
 
       const deleted = await pruneKitTables(db, now, {
         outboxMs: 7 * 86_400_000,
@@ -126,7 +133,7 @@ describe('pruneKitTables', () => {
         idempotencyKeysMs: 86_400_000,
       });
 
-      expect(deleted).toBe(3);
+      expect(deleted).toBe(4);
       const left = async (table: string, column: string) =>
         (
           await sql<{
@@ -139,6 +146,7 @@ describe('pruneKitTables', () => {
       ]);
       expect(await left('inbox', 'event_id')).toEqual(['00000000-0000-4000-8000-000000000012']);
       expect(await left('idempotency_keys', 'key')).toEqual(['new']);
+      expect(await left('job_item_failures', 'item')).toEqual(['parked', 'recent']);
     } finally {
       await service.stop();
     }

@@ -98,6 +98,31 @@ describe('parking the items a job keeps failing on', () => {
     expect(await failures()).toEqual([]);
   });
 
+  it('counts failures in a row only: not those a day apart, nor a deadlock', async () => {
+    await sql`insert into due_items values ('a', 1), ('b', 2)`.execute(db);
+    const dayAgo = new Date(Date.now() - 25 * 3_600_000);
+    await sql`insert into job_item_failures values ('test-job', 'a', 4, 'old', ${dayAgo}, ${dayAgo}, null)`.execute(
+      db,
+    );
+    const parked: string[] = [];
+    await run(new Set(['a']), parked);
+    expect((await failures()).map((f) => [f.item, f.failures, f.parked])).toEqual([['a', 1, false]]);
+    // Another transaction's timing, not the item's: never counted.
+    const deadlock = Object.assign(new Error('deadlock detected'), { code: '40P01' });
+    await eachOnItsOwn([{ id: 'b' }], () => Promise.reject(deadlock), {
+      logger,
+      message: 'failed',
+      describe: ({ id }) => ({ id }),
+      counted: {
+        job: 'test-job',
+        metrics: { itemFailed: () => undefined, itemParked: (job) => parked.push(job) },
+        park: { db, key: ({ id }) => id, after: 1 },
+      },
+    });
+    expect((await failures()).map((f) => f.item)).toEqual(['a']);
+    expect(parked).toEqual([]);
+  });
+
   it('lists the parked items by pages, and a retry unparks one with its failures forgotten', async () => {
     await sql`insert into due_items values ('a', 1), ('b', 2), ('c', 3)`.execute(db);
     const bad = new Set(['a', 'b', 'c']);

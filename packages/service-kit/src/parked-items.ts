@@ -19,6 +19,9 @@ export type ParkedItem = Selectable<JobItemFailuresTable>;
 /** Failures in a row after which an item is parked, unless the job says otherwise. */
 export const PARK_AFTER_FAILURES = 5;
 
+/** Failures further apart than this are not "in a row": the count starts again. */
+export const FAILURE_STREAK_MS = 24 * 3_600_000;
+
 /**
  * For a job's due-items query: true unless `ref` (a column holding the item's key) names an item
  * this job parked.
@@ -56,6 +59,9 @@ export async function recordFailure(
   const db = anyDb as Kysely<KitTables>;
   const message = (error instanceof Error ? error.message : String(error)).slice(0, 2_000);
   const now = new Date();
+  // The failures so far, unless the last one is too long ago to be part of this streak.
+  const streak = sql`(case when job_item_failures.last_failed_at
+    < ${new Date(now.getTime() - FAILURE_STREAK_MS)}::timestamptz then 0 else job_item_failures.failures end)`;
   const row = await db
     .insertInto('job_item_failures')
     .values({
@@ -69,11 +75,12 @@ export async function recordFailure(
     })
     .onConflict((oc) =>
       oc.columns(['job', 'item']).doUpdateSet({
-        failures: sql`job_item_failures.failures + 1`,
+        failures: sql`${streak} + 1`,
         error: message,
+        first_failed_at: sql`case when ${streak} = 0 then ${now}::timestamptz else job_item_failures.first_failed_at end`,
         last_failed_at: now,
         parked_at: sql`coalesce(job_item_failures.parked_at,
-          case when job_item_failures.failures + 1 >= ${after} then ${now}::timestamptz end)`,
+          case when ${streak} + 1 >= ${after} then ${now}::timestamptz end)`,
       }),
     )
     .returning(['failures', 'parked_at'])
@@ -131,10 +138,13 @@ const parkedItemSchema = z.object({
 
 const cursorOf = (row: ParkedItem) => Buffer.from(JSON.stringify([row.job, row.item])).toString('base64url');
 
-function parseCursor(cursor: string): { job: string; item: string } {
+/** Every job parks items by a uuid (a transfer's, a withdrawal's, a campaign's, a submission's). */
+const itemKey = z.uuid().transform((id) => id.toLowerCase());
+
+function parseCursor(cursor: string, jobs: z.ZodType<string>): { job: string; item: string } {
   try {
     const [job, item] = z
-      .tuple([z.string(), z.string()])
+      .tuple([jobs, itemKey])
       .parse(JSON.parse(Buffer.from(cursor, 'base64url').toString()));
     return { job, item };
   } catch {
@@ -174,7 +184,7 @@ export function registerParkedItemRoutes<DB extends KitTables>(
       const { job, cursor, limit } = request.query;
       const rows = await listParkedItems(db, {
         ...(job ? { job } : {}),
-        ...(cursor ? { after: parseCursor(cursor) } : {}),
+        ...(cursor ? { after: parseCursor(cursor, jobName) } : {}),
         limit,
       });
       const last = rows.at(-1);
@@ -190,7 +200,7 @@ export function registerParkedItemRoutes<DB extends KitTables>(
         tags,
         summary: "Unpark an item: the job's next run takes it again, its failures forgotten",
         security: [{ bearerAuth: [] }],
-        params: z.object({ job: jobName, item: z.string().min(1).max(200) }),
+        params: z.object({ job: jobName, item: itemKey }),
         response: { 200: z.object({ parked_item: parkedItemSchema }) },
       },
     },

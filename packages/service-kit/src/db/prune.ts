@@ -33,6 +33,13 @@ export async function pruneKitTables(db: AnyDatabase, now: Date, retention: KitR
     sql`delete from inbox where (consumer, event_id) in (
           select consumer, event_id from inbox where handled_at < ${before(retention.inboxMs)} limit ${BATCH})`,
   );
+  // Items that failed now and then but were never parked, long ago (parked ones wait for an operator).
+  deleted += await deleteInBatches(
+    db,
+    sql`delete from job_item_failures where (job, item) in (
+          select job, item from job_item_failures
+          where parked_at is null and last_failed_at < ${before(retention.inboxMs)} limit ${BATCH})`,
+  );
   if (await tableExists(db, 'idempotency_keys')) {
     deleted += await deleteInBatches(
       db,

@@ -32,21 +32,23 @@ function memoOf(db: Db): Map<string, UserFacts | undefined> | undefined {
   return memo;
 }
 
+// Keyed as the uuid column compares: an event's id in upper case is the same user.
 function forget(db: Db, userId: string): void {
-  memos.get(db)?.delete(userId);
+  memos.get(db)?.delete(userId.toLowerCase());
 }
 
 /** The user's role, status and time zone, read once per transaction. */
 export async function userFacts(db: Db, userId: string): Promise<UserFacts | undefined> {
   const memo = memoOf(db);
-  if (memo?.has(userId)) return memo.get(userId);
+  const key = userId.toLowerCase();
+  if (memo?.has(key)) return memo.get(key);
   const row = await db
     .selectFrom('users')
     .select(['role', 'status', 'time_zone'])
     .where('user_id', '=', userId)
     .executeTakeFirst();
   const facts = row && { role: row.role, status: row.status, timeZone: row.time_zone };
-  memo?.set(userId, facts);
+  memo?.set(key, facts);
   return facts;
 }
 

@@ -171,7 +171,11 @@ describe('approval', () => {
     const contributor = await t.token({ sub: randomUUID(), role: 'contributor' });
     const retry = `/api/v1/admin/payouts/parked-items/auto-approve/${stuck}/retry`;
     expect((await t.inject({ method: 'POST', url: retry, token: contributor })).status).toBe(403);
-    expect((await t.inject({ method: 'POST', url: retry, token: admin })).status).toBe(200);
+    const notAnItem = `/api/v1/admin/payouts/parked-items/auto-approve/not-a-uuid/retry`;
+    expect((await t.inject({ method: 'POST', url: notAnItem, token: admin })).status).toBe(400);
+    // The item as the job keys it (a uuid in lower case), however it is written.
+    const upper = `/api/v1/admin/payouts/parked-items/auto-approve/${stuck.toUpperCase()}/retry`;
+    expect((await t.inject({ method: 'POST', url: upper, token: admin })).status).toBe(200);
     expect(await parked()).toEqual([]);
     await autoApprove(quiet());
     expect(await statusOf(stuck)).toBe('approved');

@@ -31,8 +31,8 @@ export interface IntakeDeps {
   claimWaitMs: number;
   /** Wakes a waiting hand-in when its claim (or the claim's task) is stored here. */
   arrivals: ClaimArrivals;
-  /** The longest pause between looks while waiting (400 ms); tests lengthen it to see the wake-ups alone. */
-  maxPauseMs?: number;
+  /** The pauses between looks while waiting (200 ms, then 400); tests lengthen them to see the wake-ups alone. */
+  pausesMs?: { first: number; max: number };
 }
 
 export interface SubmitRequest {
@@ -205,14 +205,14 @@ async function replayed(trx: Transaction<SubmissionsDB>, body: unknown): Promise
  */
 async function waitForClaim(deps: IntakeDeps, assignmentId: string): Promise<void> {
   const deadline = Date.now() + deps.claimWaitMs;
-  const maxPause = deps.maxPauseMs ?? MAX_PAUSE_MS;
-  const delays = claimPollDelays(deps.claimWaitMs, maxPause);
+  const pauses = deps.pausesMs ?? PAUSES_MS;
+  const delays = claimPollDelays(deps.claimWaitMs, pauses);
   const done = new AbortController();
   let awaited = assignmentId;
   try {
     for (let look = 0; ; look += 1) {
       // Listening before looking: what is stored while we read still wakes us.
-      const pause = Math.min(delays[look] ?? maxPause, deadline - Date.now());
+      const pause = Math.min(delays[look] ?? pauses.max, deadline - Date.now());
       const arrival = deps.arrivals.waitFor(awaited, pause, done.signal);
       const claim = await findClaim(deps.db, assignmentId);
       if (claim && (await findTask(deps.db, claim.taskId))) return;
@@ -226,7 +226,7 @@ async function waitForClaim(deps: IntakeDeps, assignmentId: string): Promise<voi
   }
 }
 
-const MAX_PAUSE_MS = 400;
+const PAUSES_MS = { first: 200, max: 400 };
 
 /**
  * The longest pauses between looks for a claim not stored here yet: 200 ms, then 400 ms, within
@@ -234,10 +234,10 @@ const MAX_PAUSE_MS = 400;
  * one another instance stored, and an id that never comes (an unknown or made-up one, which anyone
  * may send) costs nine reads over 3 s.
  */
-export function claimPollDelays(waitMs: number, maxPauseMs = MAX_PAUSE_MS): number[] {
+export function claimPollDelays(waitMs: number, pauses = PAUSES_MS): number[] {
   const delays: number[] = [];
   let total = 0;
-  for (let delay = Math.min(200, maxPauseMs); total < waitMs; delay = Math.min(maxPauseMs, delay * 2)) {
+  for (let delay = pauses.first; total < waitMs; delay = Math.min(pauses.max, delay * 2)) {
     const pause = Math.min(delay, waitMs - total);
     delays.push(pause);
     total += pause;

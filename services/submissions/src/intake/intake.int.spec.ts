@@ -169,7 +169,7 @@ describe('a hand-in ahead of its claim', () => {
         arrivals: t.service.resources.claimArrivals,
         // No look of its own for 4 s: what it reads is what the wake-ups made it read, however slow
         // the consumer is to store the claim on a busy machine.
-        maxPauseMs: 4_000,
+        pausesMs: { first: 4_000, max: 4_000 },
       },
       { contributorId, assignmentId, payload: { text: morning }, timeSpentSeconds: 95 },
     );

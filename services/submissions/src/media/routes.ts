@@ -105,14 +105,15 @@ export async function mediaRoutes(app: HttpApp, context: SubmissionsContext): Pr
         },
         preHandler: scope.authenticate,
         // A refused upload (or one followed by parts we do not read) leaves part of its body
-        // unread. A small rest is read and thrown away by node once the answer is sent, and the
-        // connection kept: closing it would reset a proxy still writing those few bytes, which then
-        // loses our answer (the gateway saw a 403 become a 502). A large or unknown rest is not
+        // unread. A small rest that nothing started reading (a refusal before the body) is read and
+        // thrown away by node once the answer is sent, and the connection kept: closing it would
+        // reset a proxy still writing those few bytes, which then loses our answer (the gateway saw
+        // a 403 become a 502). A body the multipart parser started on is never drained by node (it
+        // is piped, and the parser stalls once we stop reading), nor is a large or unknown rest
         // worth reading: close the connection after answering.
         onSend: async (request, reply) => {
-          if (!request.raw.complete && !drainable(request.headers['content-length'])) {
-            void reply.header('connection', 'close');
-          }
+          const untouched = !request.raw.readableDidRead && drainable(request.headers['content-length']);
+          if (!request.raw.complete && !untouched) void reply.header('connection', 'close');
         },
         schema: {
           tags,
