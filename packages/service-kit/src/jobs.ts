@@ -150,14 +150,27 @@ export async function eachOnItsOwn<T, R>(
   },
 ): Promise<R[]> {
   const list = [...items];
+  const logger = failed.logger ?? fallbackLogger();
   const counted = failed.counted;
   const park = counted?.park;
+  // The parking's own reads and writes: a failure of theirs is logged, never the end of the run
+  // (unless the database is gone).
+  const keeping = async <V>(work: Promise<V>, fallback: V, details: object, message: string) => {
+    try {
+      return await work;
+    } catch (error) {
+      if (isDatabaseUnavailable(error)) throw error;
+      logger.error({ ...details, err: error }, message);
+      return fallback;
+    }
+  };
   const failing = park
-    ? await failuresOf(park.db, counted.job, list.map(park.key)).catch((error: unknown) => {
-        if (isDatabaseUnavailable(error)) throw error;
-        (failed.logger ?? fallbackLogger()).error({ err: error }, "could not read a job's item failures");
-        return new Map<string, number>();
-      })
+    ? await keeping(
+        failuresOf(park.db, counted.job, list.map(park.key)),
+        new Map<string, number>(),
+        {},
+        "could not read a job's item failures",
+      )
     : new Map<string, number>();
   const answers: R[] = [];
   for (const item of list) {
@@ -165,39 +178,34 @@ export async function eachOnItsOwn<T, R>(
       answers.push(await handle(item));
     } catch (error) {
       if (isDatabaseUnavailable(error)) throw error;
-      const logger = failed.logger ?? fallbackLogger();
       logger.error({ ...failed.describe(item), err: error }, failed.message);
       if (!counted) continue;
       counted.metrics.itemFailed(counted.job);
       // A deadlock or a serialization failure is another transaction's timing, not the item's fault.
       if (!park || isTransientConflict(error)) continue;
       const after = park.after ?? PARK_AFTER_FAILURES;
-      let recorded;
-      try {
-        recorded = await recordFailure(park.db, counted.job, park.key(item), error, after);
-      } catch (recording) {
-        if (isDatabaseUnavailable(recording)) throw recording;
-        logger.error({ ...failed.describe(item), err: recording }, "could not count a job item's failure");
-        continue;
-      }
-      const { failures, parked } = recorded;
-      if (parked && failures === after) {
+      const recorded = await keeping(
+        recordFailure(park.db, counted.job, park.key(item), error, after),
+        undefined,
+        failed.describe(item),
+        "could not count a job item's failure",
+      );
+      if (recorded?.parked && recorded.failures === after) {
         counted.metrics.itemParked(counted.job);
         logger.error(
-          { ...failed.describe(item), job: counted.job, failures },
+          { ...failed.describe(item), job: counted.job, failures: recorded.failures },
           'a job item failed too often in a row and is parked until an operator retries it',
         );
       }
       continue;
     }
     if (park && failing.has(park.key(item))) {
-      await forgetFailures(park.db, counted.job, park.key(item)).catch((error: unknown) => {
-        if (isDatabaseUnavailable(error)) throw error;
-        (failed.logger ?? fallbackLogger()).error(
-          { ...failed.describe(item), err: error },
-          "could not forget a job item's failures",
-        );
-      });
+      await keeping(
+        forgetFailures(park.db, counted.job, park.key(item)),
+        undefined,
+        failed.describe(item),
+        "could not forget a job item's failures",
+      );
     }
   }
   return answers;

@@ -29,8 +29,12 @@ beforeEach(async () => {
   await sql`truncate due_items, job_item_failures`.execute(db);
 });
 
-/** A job over `due_items`, oldest first, `limit` a run, failing on the ids in `bad`. */
-async function run(bad: Set<string>, parked: string[], options: { limit?: number; after?: number } = {}) {
+/** A job over `due_items`, oldest first, `limit` a run, failing on the ids in `bad` (with `error`). */
+async function run(
+  bad: Set<string>,
+  parked: string[],
+  options: { limit?: number; after?: number; error?: (id: string) => Error } = {},
+) {
   const due = await db
     .selectFrom('due_items' as never)
     .select(sql<string>`id`.as('id'))
@@ -42,7 +46,7 @@ async function run(bad: Set<string>, parked: string[], options: { limit?: number
   await eachOnItsOwn(
     due,
     async ({ id }) => {
-      if (bad.has(id)) throw new Error(`item ${id} is bad`);
+      if (bad.has(id)) throw options.error?.(id) ?? new Error(`item ${id} is bad`);
       handled.push(id);
     },
     {
@@ -109,16 +113,8 @@ describe('parking the items a job keeps failing on', () => {
     expect((await failures()).map((f) => [f.item, f.failures, f.parked])).toEqual([['a', 1, false]]);
     // Another transaction's timing, not the item's: never counted.
     const deadlock = Object.assign(new Error('deadlock detected'), { code: '40P01' });
-    await eachOnItsOwn([{ id: 'b' }], () => Promise.reject(deadlock), {
-      logger,
-      message: 'failed',
-      describe: ({ id }) => ({ id }),
-      counted: {
-        job: 'test-job',
-        metrics: { itemFailed: () => undefined, itemParked: (job) => parked.push(job) },
-        park: { db, key: ({ id }) => id, after: 1 },
-      },
-    });
+    await sql`delete from due_items where id = 'a'`.execute(db);
+    await run(new Set(['b']), parked, { after: 1, error: () => deadlock });
     expect((await failures()).map((f) => f.item)).toEqual(['a']);
     expect(parked).toEqual([]);
   });

@@ -3,6 +3,7 @@ import { z } from 'zod';
 import type { AnyDatabase, JobItemFailuresTable, KitTables } from './db/kit-migrations.ts';
 import type { HttpApp } from './http/app.ts';
 import { requireRole } from './http/auth.ts';
+import { limitParam, opaqueCursor, paginate } from './http/pagination.ts';
 import { refusal } from './refusal.ts';
 
 /**
@@ -136,21 +137,8 @@ const parkedItemSchema = z.object({
   parked_at: z.date().nullable(),
 });
 
-const cursorOf = (row: ParkedItem) => Buffer.from(JSON.stringify([row.job, row.item])).toString('base64url');
-
 /** Every job parks items by a uuid (a transfer's, a withdrawal's, a campaign's, a submission's). */
 const itemKey = z.uuid().transform((id) => id.toLowerCase());
-
-function parseCursor(cursor: string, jobs: z.ZodType<string>): { job: string; item: string } {
-  try {
-    const [job, item] = z
-      .tuple([jobs, itemKey])
-      .parse(JSON.parse(Buffer.from(cursor, 'base64url').toString()));
-    return { job, item };
-  } catch {
-    throw refusal('invalid', 'INVALID_CURSOR', 'The cursor is not one this list gave.');
-  }
-}
 
 /** Operator routes: the items a job parked, and a retry of one. Admins only. */
 export function registerParkedItemRoutes<DB extends KitTables>(
@@ -161,6 +149,8 @@ export function registerParkedItemRoutes<DB extends KitTables>(
   const base = `/api/v1/admin/${options.service}/parked-items`;
   const tags = ['operations'];
   const jobName = z.enum(options.jobs as [string, ...string[]]);
+  // Where the last item shown sits in (job, item) order.
+  const position = opaqueCursor(z.strictObject({ job: jobName, item: itemKey }));
 
   app.get(
     base,
@@ -172,8 +162,8 @@ export function registerParkedItemRoutes<DB extends KitTables>(
         security: [{ bearerAuth: [] }],
         querystring: z.object({
           job: jobName.optional(),
-          cursor: z.string().max(1_000).optional(),
-          limit: z.coerce.number().int().min(1).max(200).default(50),
+          cursor: position.param.optional(),
+          limit: limitParam(50, 200),
         }),
         response: {
           200: z.object({ parked_items: z.array(parkedItemSchema), next_cursor: z.string().nullable() }),
@@ -184,11 +174,13 @@ export function registerParkedItemRoutes<DB extends KitTables>(
       const { job, cursor, limit } = request.query;
       const rows = await listParkedItems(db, {
         ...(job ? { job } : {}),
-        ...(cursor ? { after: parseCursor(cursor, jobName) } : {}),
-        limit,
+        ...(cursor ? { after: cursor } : {}),
+        limit: limit + 1,
       });
-      const last = rows.at(-1);
-      return { parked_items: rows, next_cursor: rows.length === limit && last ? cursorOf(last) : null };
+      const { page, next } = paginate(rows, limit, (last) =>
+        position.encode({ job: last.job, item: last.item }),
+      );
+      return { parked_items: page, next_cursor: next };
     },
   );
 

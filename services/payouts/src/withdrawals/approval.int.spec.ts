@@ -146,6 +146,11 @@ describe('approval', () => {
         await autoApprove(quiet());
       }
       expect(await parked()).toMatchObject([{ item: stuck, failures: PARK_AFTER_FAILURES }]);
+      // Paged: the one parked item fills a page of one, and no cursor leads to an empty page.
+      const list = '/api/v1/admin/payouts/parked-items';
+      const one = await t.inject({ url: `${list}?limit=1`, token: admin });
+      expect([one.body.parked_items.length, one.body.next_cursor]).toEqual([1, null]);
+      expect((await t.inject({ url: `${list}?cursor=not-ours`, token: admin })).status).toBe(400);
       // Parked: the job's query leaves it out, so the runs no longer fail on it.
       const failed = await t.service.db
         .selectFrom('job_item_failures')
