@@ -60,6 +60,15 @@ export const postgresEventStoreMigrations: Record<string, Migration> = {
       await esAppendSet({ create: 'create or replace', waitWhenAhead: true }).execute(db);
     },
   },
+  '0004_set_based_append_through_the_index': {
+    // es_append_set's check and update joined the request to es_streams on the stream alone, and
+    // the planner, before es_streams was first analyzed or while its statistics lagged its growth,
+    // scanned the whole table for each batch. Every lookup now also names the request's streams, so
+    // es_streams is read through its key whatever the statistics say.
+    async up(db: Kysely<unknown>) {
+      await esAppendSet({ create: 'create or replace', waitWhenAhead: true }).execute(db);
+    },
+  },
 };
 
 // es_append's wait: an expectation ahead of the committed revision locks the row (waiting for the
@@ -169,7 +178,8 @@ function esAppendSet({ create, waitWhenAhead }: AppendFunctionOptions) {
           -- A stale expectation fails on the committed state without queueing for row locks.
           select t.stream, s.revision into v_failed, v_actual
             from unnest(v_streams, v_expected) as t(stream, expected)
-            left join es_streams as s on s.stream = t.stream
+            -- Naming the streams again (here and in the update) makes es_streams read through its key.
+            left join es_streams as s on s.stream = t.stream and s.stream = any(v_streams)
             where (t.expected = 'no_stream' and s.stream is not null)
                or (t.expected = 'exists' and s.stream is null)
                or (t.expected not in ('no_stream', 'exists', 'any')
@@ -195,6 +205,7 @@ function esAppendSet({ create, waitWhenAhead }: AppendFunctionOptions) {
             update es_streams as s set revision = s.revision + t.n
               from t
               where s.stream = t.stream
+                and s.stream = any(v_streams)
                 and (t.expected in ('exists', 'any')
                      or (t.expected <> 'no_stream' and s.revision = t.expected::bigint))
               returning s.stream, s.revision
