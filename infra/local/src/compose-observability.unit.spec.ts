@@ -1,6 +1,7 @@
 import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { parser as promql } from '@prometheus-io/lezer-promql';
 import { createServiceMetrics } from '@tessera/service-kit';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
@@ -14,6 +15,18 @@ const observability = `${repoRoot}/infra/observability`;
 
 interface ComposeFile {
   services: Record<string, { environment?: Record<string, string>; volumes?: string[] }>;
+}
+interface AlertRules {
+  groups: {
+    name: string;
+    rules: {
+      alert: string;
+      expr: string;
+      for: string;
+      labels: Record<string, string>;
+      annotations: Record<string, string>;
+    }[];
+  }[];
 }
 interface Dashboard {
   panels: { title: string; targets: { expr: string }[] }[];
@@ -48,16 +61,21 @@ async function exportedSeries(): Promise<Set<string>> {
   return series;
 }
 
-/** The metric names a PromQL expression reads: identifiers before `{`, `[` or `)`, past groupings. */
+/**
+ * The metric names a PromQL expression reads, by Prometheus's own grammar (the parser its web UI
+ * uses): each vector selector's name. Throws on a syntax error, with where it is.
+ */
 function seriesIn(expr: string): string[] {
-  const functions = new Set(['sum', 'rate', 'increase', 'max', 'histogram_quantile', 'by', 'le']);
-  const withoutLabels = expr
-    .replace(/\b(by|without)\s*\([^)]*\)/g, '')
-    .replace(/\{[^}]*\}/g, '{}')
-    .replace(/\[[^\]]*\]/g, '[]');
-  return [...withoutLabels.matchAll(/([a-z_:][a-z0-9_:]*)\s*(?=[{[)])/g)]
-    .map((m) => m[1]!)
-    .filter((name) => !functions.has(name));
+  const names: string[] = [];
+  promql.parse(expr).iterate({
+    enter(node) {
+      if (node.type.isError) throw new SyntaxError(`PromQL syntax error at ${node.from} in: ${expr}`);
+      if (node.name === 'Identifier' && node.node.parent?.name === 'VectorSelector') {
+        names.push(expr.slice(node.from, node.to));
+      }
+    },
+  });
+  return names;
 }
 
 describe('observability in docker-compose', () => {
@@ -95,6 +113,39 @@ describe('observability in docker-compose', () => {
     }
   });
 
+  it('alerts on series the code exports, each rule lasting a while, with a severity and what to do', async () => {
+    const prometheus = parse(await readFile(`${observability}/prometheus.yml`, 'utf8')) as {
+      rule_files: string[];
+    };
+    const compose = parse(await readFile(`${repoRoot}/docker-compose.yml`, 'utf8')) as ComposeFile;
+    // Each rule file Prometheus loads is one compose mounts from this folder.
+    expect(prometheus.rule_files).toEqual(['/etc/prometheus/alerts.yml']);
+    expect(compose.services.prometheus?.volumes).toContain(
+      './infra/observability/alerts.yml:/etc/prometheus/alerts.yml:ro',
+    );
+    const rules = parse(await readFile(`${observability}/alerts.yml`, 'utf8')) as AlertRules;
+    const all = rules.groups.flatMap((group) => group.rules);
+    expect(all.length).toBeGreaterThanOrEqual(8);
+    expect(new Set(all.map((rule) => rule.alert)).size).toBe(all.length);
+    // `up` is Prometheus's own series for each scrape target.
+    const exported = new Set([...(await exportedSeries()), 'up']);
+    for (const rule of all) {
+      expect(rule.alert).toMatch(/^Tessera[A-Z][A-Za-z]+$/);
+      const read = seriesIn(rule.expr);
+      expect(read.length, rule.alert).toBeGreaterThan(0);
+      for (const name of read) expect(exported, `${rule.alert}: ${name}`).toContain(name);
+      expect(rule.for, rule.alert).toMatch(/^\d+[mh]$/);
+      expect(['critical', 'warning'], rule.alert).toContain(rule.labels.severity);
+      expect(rule.annotations.summary?.length, rule.alert).toBeGreaterThan(10);
+      expect(rule.annotations.description?.length, rule.alert).toBeGreaterThan(40);
+    }
+    // What waits for an operator has an alert that holds until it is dealt with.
+    const reads = all.flatMap((rule) => seriesIn(rule.expr));
+    for (const gauge of ['tessera_dead_letters_open', 'tessera_job_items_parked', 'tessera_outbox_backlog']) {
+      expect(reads).toContain(gauge);
+    }
+  });
+
   it('reads the expressions it checks the way Prometheus does', () => {
     expect(
       seriesIn(
@@ -103,5 +154,9 @@ describe('observability in docker-compose', () => {
     ).toEqual(['http_request_duration_seconds_bucket']);
     expect(seriesIn('max by (service) (tessera_outbox_backlog)')).toEqual(['tessera_outbox_backlog']);
     expect(seriesIn('sum(rate(a_sum[1m])) / sum(rate(b_count{x="y"}[1m]))')).toEqual(['a_sum', 'b_count']);
+    expect(seriesIn('min_over_time(tessera_outbox_backlog[10m]) > 100')).toEqual(['tessera_outbox_backlog']);
+    expect(seriesIn('up == 0')).toEqual(['up']);
+    expect(() => seriesIn('sum(rate(a_total[5m])')).toThrow(SyntaxError);
+    expect(() => seriesIn('max by service (a)')).toThrow(SyntaxError);
   });
 });

@@ -175,6 +175,33 @@ export async function startService<DB extends KitTables, C extends ServiceConfig
         return Number(row?.count ?? 0);
       },
     );
+    // What waits for an operator, read at scrape time so that an alert holds until it is dealt
+    // with (infra/observability/alerts.yml); the counters only say when something was given up on.
+    metrics.gaugeOnScrape(
+      'tessera_dead_letters_open',
+      'Dead letters neither replayed nor dismissed.',
+      async () => {
+        const row = await kit
+          .selectFrom('dead_letters')
+          .select((eb) => eb.fn.countAll<string>().as('count'))
+          .where('replayed_at', 'is', null)
+          .where('dismissed_at', 'is', null)
+          .executeTakeFirst();
+        return Number(row?.count ?? 0);
+      },
+    );
+    metrics.gaugeOnScrape(
+      'tessera_job_items_parked',
+      'Job items parked after failing again and again, not yet retried.',
+      async () => {
+        const row = await kit
+          .selectFrom('job_item_failures')
+          .select((eb) => eb.fn.countAll<string>().as('count'))
+          .where('parked_at', 'is not', null)
+          .executeTakeFirst();
+        return Number(row?.count ?? 0);
+      },
+    );
     const app = await createHttpApp({
       metrics,
       ...(tracing ? { tracing } : {}),

@@ -1,8 +1,11 @@
 import { subjectFor } from '@tessera/contracts';
+import type { Kysely } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type DiagnosticsDB, diagnostics } from '../__fixtures__/diagnostics-service.ts';
+import type { KitTables } from '../db/kit-migrations.ts';
 import { createTokenVerifier } from '../http/auth.ts';
 import { createLogger } from '../logger.ts';
+import { retryParkedItem } from '../parked-items.ts';
 import { type RunningService, startService } from '../service.ts';
 import { createTestIssuer, testServiceConfig, waitFor, waitForHandled } from '../testing/index.ts';
 
@@ -103,12 +106,54 @@ describe('the metrics a service on the kit serves', () => {
     expect(await scrape('tessera_consumer_pending_messages', tally)).toBe(0);
   });
 
-  it('counts a dead letter by its reason', async () => {
+  it('counts a dead letter by its reason, and shows it open until it is dismissed', async () => {
     const labels = { consumer: 'diagnostics-tally', code: 'MALFORMED_JSON' };
     const before = await scrape('tessera_consumer_dead_letters_total', labels);
+    const openBefore = await scrape('tessera_dead_letters_open');
     await service.bus.js.publish(subjectFor('diagnostics.probe.recorded.v1', service.bus.ns), '{not json');
     await waitFor(async () => (await scrape('tessera_consumer_dead_letters_total', labels)) === before + 1, {
       what: 'the dead letter to be counted',
     });
+    expect(await scrape('tessera_dead_letters_open')).toBe(openBefore + 1);
+
+    const admin = await issuer.token({ role: 'admin' });
+    const [letter] = await service.db
+      .selectFrom('dead_letters')
+      .select('id')
+      .where('payload', '=', '{not json')
+      .where('dismissed_at', 'is', null)
+      .execute();
+    const dismissed = await service.app.inject({
+      method: 'POST',
+      url: `/api/v1/admin/diagnostics/dead-letters/${letter!.id}/dismiss`,
+      headers: { authorization: `Bearer ${admin}` },
+      payload: { reason: 'a probe sent malformed on purpose' },
+    });
+    expect(dismissed.statusCode).toBe(200);
+    expect(await scrape('tessera_dead_letters_open')).toBe(openBefore);
+  });
+
+  it('shows the job items parked now, gone once retried', async () => {
+    const parked = { job: 'probe-job', item: crypto.randomUUID(), failures: 5, error: 'boom' };
+    const before = await scrape('tessera_job_items_parked');
+    const now = new Date();
+    await service.db
+      .insertInto('job_item_failures')
+      .values([
+        { ...parked, first_failed_at: now, last_failed_at: now, parked_at: now },
+        // Failing, not yet parked: not counted.
+        {
+          ...parked,
+          item: crypto.randomUUID(),
+          failures: 2,
+          first_failed_at: now,
+          last_failed_at: now,
+          parked_at: null,
+        },
+      ])
+      .execute();
+    expect(await scrape('tessera_job_items_parked')).toBe(before + 1);
+    await retryParkedItem(service.db as unknown as Kysely<KitTables>, parked.job, parked.item);
+    expect(await scrape('tessera_job_items_parked')).toBe(before);
   });
 });
