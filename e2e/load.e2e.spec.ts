@@ -8,7 +8,7 @@ import { describe, expect, it } from 'vitest';
 import type { Row } from '../infra/load/src/measure.ts';
 
 // The short form of `npm run load`: the script starts its own platform and runs every scenario at a
-// tiny size (2,000 tasks, 200 contributors, 8 workers, 3 s each). Each scenario ran, produced
+// tiny size (2,000 tasks, 200 contributors, 8 workers, 3 s each; the paced end to end at 10/s). Each scenario ran, produced
 // figures and met no error; the targets are not asserted (CI machines vary).
 
 const repoRoot = fileURLToPath(new URL('..', import.meta.url));
@@ -28,14 +28,18 @@ describe('npm run load, short form', () => {
         throw new Error(`npm run load failed:\n${error.stderr ?? ''}\n${error.stdout ?? ''}`);
       });
       process.stdout.write(stdout);
-      const { rows } = JSON.parse(await readFile(report, 'utf8')) as { rows: Row[] };
+      const { rows, breakdowns } = JSON.parse(await readFile(report, 'utf8')) as {
+        rows: Row[];
+        breakdowns: { label: string; lines: string[] }[];
+      };
       const names = rows.map((r) => r.scenario);
       for (const prefix of [
         'feed (',
         'feed at',
         'claims',
         'submissions',
-        'end to end',
+        'end to end:',
+        'end to end, paced at 10/s',
         'GET /.well-known/jwks.json on',
       ]) {
         expect(
@@ -44,6 +48,10 @@ describe('npm run load, short form', () => {
         ).toBe(true);
       }
       expect(names.filter((n) => n.includes('through the gateway'))).toHaveLength(1);
+      // The paced run always says where its time went: every step measured on every hand-in.
+      const paced = breakdowns.find((b) => b.label.startsWith('end to end, paced'));
+      expect(paced?.lines.filter((line) => /p50 +\d+ +p99 +\d+ +\(\d+\)$/.test(line))).toHaveLength(7);
+      expect(paced?.lines.at(-1)).toMatch(/^CPU per approval/);
       for (const row of rows) {
         expect(row.errors, `${row.scenario}: ${row.note ?? ''}`).toBe(0);
         expect(row.requests, row.scenario).toBeGreaterThan(0);

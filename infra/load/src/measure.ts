@@ -123,6 +123,13 @@ export interface LoopResult {
   samples: string[];
 }
 
+/** One timed request of a loop; 'done' says its worker ran out of work. */
+export interface Step {
+  outcome: StepOutcome;
+  ms: number;
+  error?: string;
+}
+
 /**
  * `workers` loops side by side for `seconds` (closed loop: each sends its next request when the last
  * answer is in). `step` makes one timed request; 'done' stops that worker (it ran out of work).
@@ -130,7 +137,7 @@ export interface LoopResult {
 export async function closedLoop(
   workers: number,
   seconds: number,
-  step: (worker: number) => Promise<{ outcome: StepOutcome; ms: number; error?: string }>,
+  step: (worker: number) => Promise<Step>,
 ): Promise<LoopResult> {
   const latencies: number[] = [];
   const samples: string[] = [];
@@ -150,6 +157,49 @@ export async function closedLoop(
       }
     }),
   );
+  return { latencies, errors, elapsedMs: performance.now() - started, samples };
+}
+
+/**
+ * An open loop: request i starts `i / rate` seconds after the first, whatever became of those before
+ * it, on worker `i % workers`, for `seconds`; then the ones in flight are awaited. A slow answer
+ * never delays the requests after it (no coordinated omission), so the latencies are those of the
+ * rate asked for. A worker that answers 'done' gets no more turns (they are not made up).
+ */
+export async function pacedLoop(
+  workers: number,
+  rate: number,
+  seconds: number,
+  step: (worker: number) => Promise<Step>,
+): Promise<LoopResult> {
+  if (!(rate > 0) || !(workers > 0)) throw new RangeError(`a paced loop needs a rate and workers above 0`);
+  const latencies: number[] = [];
+  const samples: string[] = [];
+  let errors = 0;
+  const done = new Set<number>();
+  const inFlight: Promise<void>[] = [];
+  const started = performance.now();
+  const count = Math.floor(seconds * rate);
+  for (let i = 0; i < count; i++) {
+    const wait = started + (i * 1000) / rate - performance.now();
+    if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+    const worker = i % workers;
+    if (done.has(worker)) continue;
+    inFlight.push(
+      step(worker).then(({ outcome, ms, error }) => {
+        if (outcome === 'done') {
+          done.add(worker);
+          return;
+        }
+        latencies.push(ms);
+        if (outcome === 'error') {
+          errors += 1;
+          if (samples.length < 5 && error) samples.push(error);
+        }
+      }),
+    );
+  }
+  await Promise.all(inFlight);
   return { latencies, errors, elapsedMs: performance.now() - started, samples };
 }
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { closedLoop, formatTable, type Row, rowOf } from './measure.ts';
+import { closedLoop, formatTable, pacedLoop, type Row, rowOf } from './measure.ts';
 
 // The load report's figures come from these: a wrong percentile or rate here is a wrong figure in
 // every closing note.
@@ -78,6 +78,49 @@ describe('the closed loop', () => {
     expect(result.elapsedMs).toBeGreaterThanOrEqual(200);
     // Each worker sends one request after another: no more than the time allows.
     expect(sent).toBeLessThanOrEqual(2 * Math.ceil(result.elapsedMs / 10));
+  });
+});
+
+describe('the paced loop', () => {
+  it('starts requests at the rate asked, round the workers, without waiting for slow answers', async () => {
+    const starts: { worker: number; at: number }[] = [];
+    const t0 = performance.now();
+    // 100/s for 0.3 s: 30 requests, each answered only after 200 ms. A closed loop of 3 workers
+    // would have sent 3 by the time the first answers; this one keeps its pace.
+    const result = await pacedLoop(3, 100, 0.3, async (worker) => {
+      starts.push({ worker, at: performance.now() - t0 });
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      return worker === 2 ? { outcome: 'error', ms: 200, error: 'HTTP 503' } : { outcome: 'ok', ms: 200 };
+    });
+    expect(starts).toHaveLength(30);
+    expect(starts.slice(0, 6).map((s) => s.worker)).toEqual([0, 1, 2, 0, 1, 2]);
+    expect(starts.filter((s) => s.at < 200).length).toBeGreaterThanOrEqual(15);
+    // Request i is not started before i / rate.
+    starts.forEach((s, i) => expect(s.at).toBeGreaterThanOrEqual(i * 10 - 2));
+    expect(result.latencies).toHaveLength(30);
+    expect(result.errors).toBe(10);
+    expect(result.samples).toHaveLength(5);
+    // It waited for the last answers.
+    expect(result.elapsedMs).toBeGreaterThanOrEqual(450);
+  });
+
+  it('gives a worker that ran out of work no more turns', async () => {
+    const turns = [0, 0];
+    const result = await pacedLoop(2, 200, 0.1, async (worker) => {
+      turns[worker]! += 1;
+      return worker === 0 && turns[0]! > 2 ? { outcome: 'done', ms: 0 } : { outcome: 'ok', ms: 1 };
+    });
+    expect(turns).toEqual([3, 10]);
+    expect(result.latencies).toHaveLength(12);
+  });
+
+  it('refuses a rate or a number of workers of 0', async () => {
+    await expect(pacedLoop(0, 10, 1, () => Promise.resolve({ outcome: 'ok', ms: 1 }))).rejects.toThrow(
+      RangeError,
+    );
+    await expect(pacedLoop(2, 0, 1, () => Promise.resolve({ outcome: 'ok', ms: 1 }))).rejects.toThrow(
+      RangeError,
+    );
   });
 });
 
