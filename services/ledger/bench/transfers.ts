@@ -9,7 +9,11 @@
  * - the seed function (update balance, insert transaction, approve submission) per user / hot user;
  * - replay: readAll events/s over the whole log.
  *
- *   pnpm --filter @tessera/ledger bench        (BENCH_SECONDS=3 WRITERS=1,8,64 BENCH_DURABLE=0 BENCH_NOTIFY=1)
+ *   pnpm --filter @tessera/ledger bench        (BENCH_SECONDS=3 WRITERS=1,8,64 BENCH_DURABLE=0 BENCH_NOTIFY=1
+ *                                               BENCH_PARTS=store,engine,seed)
+ *
+ * BENCH_PARTS=engine measures the engine alone, on a log that nothing else has grown first (what a
+ * new ledger meets before Postgres has analyzed its tables).
  *
  * Postgres comes from DATABASE_URL, else the embedded binaries (fsync off unless BENCH_DURABLE=1).
  */
@@ -31,6 +35,7 @@ const WRITERS = (process.env.WRITERS ?? '1,8,64').split(',').map(Number);
 const DURABLE = process.env.BENCH_DURABLE === '1';
 /** NOTIFY on every append (the default) wakes subscribers at once; without it they poll. */
 const NOTIFY = process.env.BENCH_NOTIFY !== '0';
+const PARTS = new Set((process.env.BENCH_PARTS ?? 'store,engine,seed').split(','));
 const CURRENCY = 'EUR';
 const MODES = ['distinct', 'hot'] as const;
 type Mode = (typeof MODES)[number];
@@ -322,22 +327,22 @@ async function benchSeed(mode: Mode, writers: number, seconds = SECONDS): Promis
 interface Row {
   mode: Mode;
   writers: number;
-  store: Measured;
-  engine: Measured;
-  seed: Measured;
+  store?: Measured;
+  engine?: Measured;
+  seed?: Measured;
 }
 
 // Warm-up (plpgsql plans, JIT, caches): one short unrecorded round of each.
-await benchStore('distinct', 1, 0.5);
-await benchEngine('distinct', 1, 0.5);
-await benchSeed('distinct', 1, 0.5);
+if (PARTS.has('store')) await benchStore('distinct', 1, 0.5);
+if (PARTS.has('engine')) await benchEngine('distinct', 1, 0.5);
+if (PARTS.has('seed')) await benchSeed('distinct', 1, 0.5);
 
 const rows: Row[] = [];
 for (const mode of MODES) {
   for (const writers of WRITERS) {
-    const storeRun = await benchStore(mode, writers);
-    const engineRun = await benchEngine(mode, writers);
-    const seedRun = await benchSeed(mode, writers);
+    const storeRun = PARTS.has('store') ? await benchStore(mode, writers) : undefined;
+    const engineRun = PARTS.has('engine') ? await benchEngine(mode, writers) : undefined;
+    const seedRun = PARTS.has('seed') ? await benchSeed(mode, writers) : undefined;
     rows.push({ mode, writers, store: storeRun, engine: engineRun, seed: seedRun });
     console.error(`done: ${mode} x${writers}`);
   }
@@ -378,20 +383,23 @@ const header = [
   'store:seed',
   'engine:seed',
 ];
+const cell = (m: Measured | undefined, show: (m: Measured) => string) => (m ? show(m) : '-');
+const ratio = (a: Measured | undefined, b: Measured | undefined) =>
+  a && b ? (a.perSecond / b.perSecond).toFixed(2) : '-';
 const table = rows.map((r) => [
   r.mode === 'hot' ? 'one hot account' : 'one per writer',
   String(r.writers),
-  fmt(r.store.perSecond),
-  `${ms(r.store.p50)}/${ms(r.store.p99)}`,
-  fmt(r.store.retries),
-  fmt(r.engine.perSecond),
-  `${ms(r.engine.p50)}/${ms(r.engine.p99)}`,
-  (r.engine.meanBatch ?? 0).toFixed(1),
-  `${Math.round((r.engine.overlapped ?? 0) * 100)}%`,
-  fmt(r.seed.perSecond),
-  `${ms(r.seed.p50)}/${ms(r.seed.p99)}`,
-  (r.store.perSecond / r.seed.perSecond).toFixed(2),
-  (r.engine.perSecond / r.seed.perSecond).toFixed(2),
+  cell(r.store, (m) => fmt(m.perSecond)),
+  cell(r.store, (m) => `${ms(m.p50)}/${ms(m.p99)}`),
+  cell(r.store, (m) => fmt(m.retries)),
+  cell(r.engine, (m) => fmt(m.perSecond)),
+  cell(r.engine, (m) => `${ms(m.p50)}/${ms(m.p99)}`),
+  cell(r.engine, (m) => (m.meanBatch ?? 0).toFixed(1)),
+  cell(r.engine, (m) => `${Math.round((m.overlapped ?? 0) * 100)}%`),
+  cell(r.seed, (m) => fmt(m.perSecond)),
+  cell(r.seed, (m) => `${ms(m.p50)}/${ms(m.p99)}`),
+  ratio(r.store, r.seed),
+  ratio(r.engine, r.seed),
 ]);
 const widths = header.map((h, i) => Math.max(h.length, ...table.map((row) => row[i]!.length)));
 const line = (cells: string[]) => `| ${cells.map((c, i) => c.padStart(widths[i]!)).join(' | ')} |`;
