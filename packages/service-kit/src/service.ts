@@ -253,6 +253,10 @@ export async function startService<DB extends KitTables, C extends ServiceConfig
       await consumer.start();
       undo.push(() => consumer.stop());
     }
+    metrics.consumers.pendingOnScrape(async () => {
+      const counts = await Promise.all(consumers.map(async (c) => [c.name, await c.pendingNow()] as const));
+      return new Map(counts.filter((entry): entry is readonly [string, number] => entry[1] !== undefined));
+    });
 
     const workers = new Map<string, Running>();
     for (const worker of [kitPruneWorker(context), ...(definition.workers?.(context) ?? [])]) {

@@ -173,6 +173,27 @@ export class EventConsumer<DB extends KitTables> {
     return { ...this.counts };
   }
 
+  /**
+   * Messages the server holds for this consumer now, not yet delivered; undefined when the server
+   * cannot say (not started, the bus down, no answer within `timeoutMs`).
+   */
+  async pendingNow(timeoutMs = 1_000): Promise<number | undefined> {
+    const { bus, producer, name } = this.options;
+    const ask = bus.jsm.consumers.info(streamFor(producer, bus.ns).name, name).then(
+      (info) => info.num_pending,
+      () => undefined,
+    );
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<undefined>((resolve) => {
+      timer = setTimeout(() => resolve(undefined), timeoutMs);
+    });
+    try {
+      return await Promise.race([ask, late]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
   private get kit(): Kysely<KitTables> {
     return this.options.db as unknown as Kysely<KitTables>;
   }

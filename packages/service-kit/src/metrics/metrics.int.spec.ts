@@ -133,6 +133,28 @@ describe('the metrics a service on the kit serves', () => {
     expect(await scrape('tessera_dead_letters_open')).toBe(openBefore);
   });
 
+  it("asks the server for a consumer's lag at each scrape, so a consumer that stopped receiving shows it", async () => {
+    const tally = { consumer: 'diagnostics-tally' };
+    const consumer = service.consumers.find((c) => c.name === 'diagnostics-tally')!;
+    await waitFor(async () => (await scrape('tessera_consumer_pending_messages', tally)) === 0, {
+      what: 'the tally consumer to have taken everything',
+    });
+    await consumer.stop();
+    try {
+      expect(await record('lag-1')).toBe(201);
+      expect(await record('lag-2')).toBe(201);
+      // Nothing is delivered to it any more: only the server can tell.
+      await waitFor(async () => (await scrape('tessera_consumer_pending_messages', tally)) >= 2, {
+        what: 'the stopped consumer to show the two events waiting for it',
+      });
+    } finally {
+      await consumer.start();
+    }
+    await waitFor(async () => (await scrape('tessera_consumer_pending_messages', tally)) === 0, {
+      what: 'the restarted consumer to take them',
+    });
+  });
+
   it('shows the job items parked now, gone once retried', async () => {
     const parked = { job: 'probe-job', item: crypto.randomUUID(), failures: 5, error: 'boom' };
     const before = await scrape('tessera_job_items_parked');

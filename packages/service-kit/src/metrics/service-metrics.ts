@@ -9,6 +9,12 @@ export interface ConsumerMetrics {
   deadLettered(consumer: string, code: string): void;
   /** Messages the server still holds for the consumer, as the last delivery reported. */
   pending(consumer: string, pending: number): void;
+  /**
+   * Where to ask, at each scrape, what the server holds for each consumer now: a consumer that
+   * receives nothing any more (stopped, stuck) would otherwise keep the value of its last delivery.
+   * A consumer the answer leaves out keeps its last value.
+   */
+  pendingOnScrape(read: () => Promise<ReadonlyMap<string, number>>): void;
 }
 
 /** What the outbox relay reports. */
@@ -93,11 +99,16 @@ export function createServiceMetrics(
     labelNames: ['consumer', 'code'] as const,
     registers,
   });
+  let readPending: (() => Promise<ReadonlyMap<string, number>>) | undefined;
   const pending = new Gauge({
     name: 'tessera_consumer_pending_messages',
-    help: 'Messages the stream still holds for the consumer (its lag), as of its last delivery.',
+    help: 'Messages the stream still holds for the consumer (its lag), asked of the server at each scrape.',
     labelNames: ['consumer'] as const,
     registers,
+    async collect() {
+      if (!readPending) return;
+      for (const [consumer, count] of await readPending()) this.set({ consumer }, count);
+    },
   });
   const relayed = new Counter({
     name: 'tessera_outbox_published_total',
@@ -140,6 +151,9 @@ export function createServiceMetrics(
       failed: (consumer) => failures.inc({ consumer }),
       deadLettered: (consumer, code) => deadLetters.inc({ consumer, code }),
       pending: (consumer, count) => pending.set({ consumer }, count),
+      pendingOnScrape(read) {
+        readPending = read;
+      },
     },
     relay: {
       published(events, oldestWaitSeconds) {
