@@ -283,7 +283,9 @@ try {
    */
   const endToEnd = async (
     label: string,
-    drive: (step: (worker: number) => Promise<Step>) => Promise<LoopResult>,
+    drive: (
+      step: (worker: number) => Promise<Step>,
+    ) => Promise<LoopResult & { maxStartLagMs?: number; skipped?: number }>,
     target: { text: string; met: (row: Row) => boolean | null; explainAlways: boolean },
   ) => {
     log(`${since()}: publishing ${TASKS_PER_WORKER} golden tasks for ${label}`);
@@ -354,6 +356,9 @@ try {
         `${ids.length} golden submissions in ${((loopEnd - loopStart) / 1000).toFixed(1)} s, ` +
           `${creditAt.size} credited (${missing} not within 60 s); req/s = credits / (first submission → last credit); ` +
           `latency from the hand-in request sent to the ledger's reward transfer; ${counters.unknown} ASSIGNMENT_UNKNOWN retries` +
+          (run.maxStartLagMs !== undefined
+            ? `; started at most ${run.maxStartLagMs.toFixed(0)} ms behind schedule, ${run.skipped ?? 0} turns skipped (workers out of tasks)`
+            : '') +
           (run.samples.length ? `; errors: ${run.samples.join(' | ')}` : ''),
       );
       rows.push(row);

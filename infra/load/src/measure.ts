@@ -163,44 +163,63 @@ export async function closedLoop(
 /**
  * An open loop: request i starts `i / rate` seconds after the first, whatever became of those before
  * it, on worker `i % workers`, for `seconds`; then the ones in flight are awaited. A slow answer
- * never delays the requests after it (no coordinated omission), so the latencies are those of the
- * rate asked for. A worker that answers 'done' gets no more turns (they are not made up).
+ * never delays the requests after it. Latencies are timed from each request's actual start: if the
+ * driver itself falls behind its schedule, that time is not counted, so how far behind it fell is
+ * reported (`maxStartLagMs`). A worker that answers 'done' gets no more turns (`skipped`); a step
+ * that throws counts as an error.
  */
 export async function pacedLoop(
   workers: number,
   rate: number,
   seconds: number,
   step: (worker: number) => Promise<Step>,
-): Promise<LoopResult> {
+): Promise<LoopResult & { maxStartLagMs: number; skipped: number }> {
   if (!(rate > 0) || !(workers > 0)) throw new RangeError(`a paced loop needs a rate and workers above 0`);
   const latencies: number[] = [];
   const samples: string[] = [];
   let errors = 0;
+  let skipped = 0;
+  let maxStartLagMs = 0;
   const done = new Set<number>();
   const inFlight: Promise<void>[] = [];
+  const failed = (error: string) => {
+    errors += 1;
+    if (samples.length < 5) samples.push(error);
+  };
   const started = performance.now();
   const count = Math.floor(seconds * rate);
   for (let i = 0; i < count; i++) {
-    const wait = started + (i * 1000) / rate - performance.now();
-    if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+    const due = started + (i * 1000) / rate;
+    const wait = due - performance.now();
+    // Always yield, so that what finished meanwhile (a worker's 'done') is known before its next turn.
+    await new Promise((resolve) => (wait > 0 ? setTimeout(resolve, wait) : setImmediate(resolve)));
     const worker = i % workers;
-    if (done.has(worker)) continue;
+    if (done.has(worker)) {
+      skipped += 1;
+      continue;
+    }
+    maxStartLagMs = Math.max(maxStartLagMs, performance.now() - due);
+    const t0 = performance.now();
     inFlight.push(
-      step(worker).then(({ outcome, ms, error }) => {
-        if (outcome === 'done') {
-          done.add(worker);
-          return;
-        }
-        latencies.push(ms);
-        if (outcome === 'error') {
-          errors += 1;
-          if (samples.length < 5 && error) samples.push(error);
-        }
-      }),
+      step(worker).then(
+        ({ outcome, ms, error }) => {
+          if (outcome === 'done') {
+            done.add(worker);
+            skipped += 1;
+            return;
+          }
+          latencies.push(ms);
+          if (outcome === 'error') failed(error ?? 'error');
+        },
+        (error: unknown) => {
+          latencies.push(performance.now() - t0);
+          failed(error instanceof Error ? error.message : String(error));
+        },
+      ),
     );
   }
   await Promise.all(inFlight);
-  return { latencies, errors, elapsedMs: performance.now() - started, samples };
+  return { latencies, errors, elapsedMs: performance.now() - started, samples, maxStartLagMs, skipped };
 }
 
 export function rowOf(

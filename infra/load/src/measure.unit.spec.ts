@@ -112,6 +112,22 @@ describe('the paced loop', () => {
     });
     expect(turns).toEqual([3, 10]);
     expect(result.latencies).toHaveLength(12);
+    // Its 'done' answer and its 7 turns left.
+    expect(result.skipped).toBe(8);
+  });
+
+  it('counts a step that throws as an error, and says how far behind its schedule it fell', async () => {
+    const result = await pacedLoop(2, 100, 0.05, async (worker) => {
+      if (worker === 1) throw new Error('socket hang up');
+      // Hold the event loop: the next start comes late.
+      const until = performance.now() + 25;
+      while (performance.now() < until);
+      return { outcome: 'ok', ms: 25 };
+    });
+    expect(result.latencies).toHaveLength(5);
+    expect(result.errors).toBe(2);
+    expect(result.samples).toEqual(['socket hang up', 'socket hang up']);
+    expect(result.maxStartLagMs).toBeGreaterThanOrEqual(10);
   });
 
   it('refuses a rate or a number of workers of 0', async () => {

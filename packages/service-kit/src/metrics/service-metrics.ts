@@ -107,7 +107,8 @@ export function createServiceMetrics(
     registers,
     async collect() {
       if (!readPending) return;
-      for (const [consumer, count] of await readPending()) this.set({ consumer }, count);
+      const counts = await readPending().catch(() => new Map<string, number>());
+      for (const [consumer, count] of counts) this.set({ consumer }, count);
     },
   });
   const relayed = new Counter({
@@ -171,12 +172,16 @@ export function createServiceMetrics(
       });
     },
     gaugeOnScrape(name, help, read) {
+      let last = 0;
       new Gauge({
         name,
         help,
         registers,
         async collect() {
-          this.set(await read());
+          // A failed read (the database down) keeps the last value: failing the whole scrape would
+          // make the service look down (`up == 0`) when its readiness check names the cause.
+          last = await read().catch(() => last);
+          this.set(last);
         },
       });
     },

@@ -60,7 +60,10 @@ export const postgresEventStoreMigrations: Record<string, Migration> = {
       await esAppendSet({ create: 'create or replace', waitWhenAhead: true }).execute(db);
     },
   },
-  '0004_set_based_append_through_the_index': {
+  // Named to sort after every migration the ledger's database already ran (its set joins these to
+  // the projections', messaging's and audit's, 0100-0310): Kysely refuses a database whose executed
+  // migrations are not a prefix of the set in name order.
+  '0400_set_based_append_through_the_index': {
     // es_append_set's check and update joined the request to es_streams on the stream alone, and
     // the planner, before es_streams was first analyzed or while its statistics lagged its growth,
     // scanned the whole table for each batch. Every lookup now also names the request's streams, so
