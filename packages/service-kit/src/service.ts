@@ -1,4 +1,4 @@
-import type { Kysely, Migration } from 'kysely';
+import { type Kysely, type Migration, sql } from 'kysely';
 import { type Clock, systemClock } from './clock.ts';
 import { ConfigError, type ServiceConfig } from './config.ts';
 import { createDatabase, ensureDatabase, pingDatabase } from './db/database.ts';
@@ -163,44 +163,32 @@ export async function startService<DB extends KitTables, C extends ServiceConfig
     const tracing = processWide.enabled ? processWide : undefined;
     undo.push(() => processWide.flush());
     const kit = db as unknown as Kysely<KitTables>;
-    metrics.gaugeOnScrape(
+    /** Rows of a kit table matching a fixed condition, counted at each scrape. */
+    const countOnScrape = (name: string, help: string, table: keyof KitTables, where: string) =>
+      metrics.gaugeOnScrape(name, help, async () => {
+        const { rows } = await sql<{ count: string }>`
+          select count(*) as count from ${sql.table(table)} where ${sql.raw(where)}`.execute(kit);
+        return Number(rows[0]?.count ?? 0);
+      });
+    countOnScrape(
       'tessera_outbox_backlog',
       'Committed outbox events not yet published.',
-      async () => {
-        const row = await kit
-          .selectFrom('outbox')
-          .select((eb) => eb.fn.countAll<string>().as('count'))
-          .where('published_at', 'is', null)
-          .executeTakeFirst();
-        return Number(row?.count ?? 0);
-      },
+      'outbox',
+      'published_at is null',
     );
     // What waits for an operator, read at scrape time so that an alert holds until it is dealt
     // with (infra/observability/alerts.yml); the counters only say when something was given up on.
-    metrics.gaugeOnScrape(
+    countOnScrape(
       'tessera_dead_letters_open',
       'Dead letters neither replayed nor dismissed.',
-      async () => {
-        const row = await kit
-          .selectFrom('dead_letters')
-          .select((eb) => eb.fn.countAll<string>().as('count'))
-          .where('replayed_at', 'is', null)
-          .where('dismissed_at', 'is', null)
-          .executeTakeFirst();
-        return Number(row?.count ?? 0);
-      },
+      'dead_letters',
+      'replayed_at is null and dismissed_at is null',
     );
-    metrics.gaugeOnScrape(
+    countOnScrape(
       'tessera_job_items_parked',
       'Job items parked after failing again and again, not yet retried.',
-      async () => {
-        const row = await kit
-          .selectFrom('job_item_failures')
-          .select((eb) => eb.fn.countAll<string>().as('count'))
-          .where('parked_at', 'is not', null)
-          .executeTakeFirst();
-        return Number(row?.count ?? 0);
-      },
+      'job_item_failures',
+      'parked_at is not null',
     );
     const app = await createHttpApp({
       metrics,

@@ -6,8 +6,9 @@ import { describe, expect, it } from 'vitest';
 import { ledgerMigrations } from './service.ts';
 
 /**
- * The ledger's migrations as they stood when each was shipped: a database migrated by any of these
- * must take today's set. Add the names of a new release here once it is on main.
+ * The ledger's migrations as they stood at past releases: a database migrated by any of these must
+ * take today's set. (The names alone are held to those shipped by
+ * infra/local/src/migrations-order.unit.spec.ts; this runs the upgrade on a real database.)
  */
 const SHIPPED: readonly (readonly string[])[] = [
   // Stop 35 (e669332).
@@ -24,13 +25,6 @@ const SHIPPED: readonly (readonly string[])[] = [
 ];
 
 describe("the ledger's migrations", () => {
-  it('keep every migration already shipped, and sort each new one after them all', () => {
-    const names = Object.keys(ledgerMigrations).sort();
-    for (const shipped of SHIPPED) {
-      expect(names.slice(0, shipped.length)).toEqual([...shipped].sort());
-    }
-  });
-
   it.each(SHIPPED.map((shipped) => [shipped.at(-1)!, shipped] as const))(
     'bring a database last migrated to %s up to date',
     async (_, shipped) => {

@@ -229,6 +229,20 @@ describe('uploads over a real connection', () => {
     });
   }
 
+  /** Sends the first `sent` bytes of an upload only, and reads the answer: status, connection, code. */
+  async function answerToPart(contentType: string, body: Buffer, sent: number) {
+    const request = post(contentType, body.length);
+    request.on('error', () => undefined);
+    const answered = new Promise<http.IncomingMessage>((resolve) => request.on('response', resolve));
+    request.write(body.subarray(0, sent));
+    const response = await answered;
+    const chunks: Buffer[] = [];
+    for await (const chunk of response) chunks.push(chunk as Buffer);
+    request.destroy();
+    const { code } = JSON.parse(Buffer.concat(chunks).toString()) as { code: string };
+    return [response.statusCode, response.headers.connection, code];
+  }
+
   it('leaves nothing when the client goes away mid-upload', async () => {
     await listening();
     const before = await stored();
@@ -250,17 +264,8 @@ describe('uploads over a real connection', () => {
       'a.png',
       'image/png',
     );
-    const request = post(contentType, body.length);
-    request.on('error', () => undefined);
-    const answered = new Promise<http.IncomingMessage>((resolve) => request.on('response', resolve));
     // The first 16 KiB only; the rest is never sent.
-    request.write(body.subarray(0, 16 * KiB));
-    const response = await answered;
-    const chunks: Buffer[] = [];
-    for await (const chunk of response) chunks.push(chunk as Buffer);
-    expect([response.statusCode, response.headers.connection]).toEqual([415, 'close']);
-    expect(JSON.parse(Buffer.concat(chunks).toString()).code).toBe('MEDIA_TYPE_UNSUPPORTED');
-    request.destroy();
+    expect(await answerToPart(contentType, body, 16 * KiB)).toEqual([415, 'close', 'MEDIA_TYPE_UNSUPPORTED']);
     expect(await stored()).toEqual(before);
   });
   it('closes the connection when it refuses a small upload it had started to read', async () => {
@@ -269,17 +274,8 @@ describe('uploads over a real connection', () => {
     const { body, contentType } = multipart([
       { name: 'photo', filename: 'a.png', contentType: 'image/png', data: randomBytes(20 * KiB) },
     ]);
-    const request = post(contentType, body.length);
-    request.on('error', () => undefined);
-    const answered = new Promise<http.IncomingMessage>((resolve) => request.on('response', resolve));
     // The first half only, the rest still to come.
-    request.write(body.subarray(0, 10 * KiB));
-    const response = await answered;
-    const chunks: Buffer[] = [];
-    for await (const chunk of response) chunks.push(chunk as Buffer);
-    expect([response.statusCode, response.headers.connection]).toEqual([400, 'close']);
-    expect(JSON.parse(Buffer.concat(chunks).toString()).code).toBe('MEDIA_FILE_MISSING');
-    request.destroy();
+    expect(await answerToPart(contentType, body, 10 * KiB)).toEqual([400, 'close', 'MEDIA_FILE_MISSING']);
   });
 
   it('keeps the connection when it refuses a small upload, reading the body that comes after its answer', async () => {
