@@ -41,7 +41,7 @@ async function sourceFiles(dir: string): Promise<string[]> {
 
 /**
  * Every series name the platform exports: the kit's registry, the gauges read at scrape time
- * (`gaugeOnScrape`) and each service's own `metrics.histogram(...)`.
+ * (`gaugeOnScrape`, the kit's `countOnScrape`) and each service's own `metrics.histogram(...)`.
  */
 async function exportedSeries(): Promise<Set<string>> {
   const kit = createServiceMetrics('probe', { processMetrics: true });
@@ -52,7 +52,9 @@ async function exportedSeries(): Promise<Set<string>> {
   ];
   for (const file of files) {
     const text = await readFile(file, 'utf8');
-    for (const match of text.matchAll(/(?:metrics\.histogram|gaugeOnScrape)\(\s*'([a-z_:]+)'/g)) {
+    for (const match of text.matchAll(
+      /(?:metrics\.histogram|gaugeOnScrape|countOnScrape)\(\s*'([a-z_:]+)'/g,
+    )) {
       names.push(match[1]!);
     }
   }
