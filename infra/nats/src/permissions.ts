@@ -1,6 +1,12 @@
 // The one source of truth for who may do what on NATS. nats.conf (compose), the local runner's
 // generated config and the tests all render their permissions from this table.
-import { type Namespace, namespace, streamFor, subjectFor } from '../../../packages/contracts/src/routing.ts';
+import {
+  type Namespace,
+  namespace,
+  signalSubjectFor,
+  streamFor,
+  subjectFor,
+} from '../../../packages/contracts/src/routing.ts';
 
 export const SERVICES = [
   'identity',
@@ -40,17 +46,20 @@ export function inboxPrefixFor(service: string): string {
 /**
  * A service user's permissions (everything not allowed is denied): publish its own events; manage
  * its own stream; look up, create and pull from durable consumers on the streams it reads and on
- * its own; ack what it pulled; receive replies on its own inbox. JetStream API subjects as sent by
+ * its own; ack what it pulled; receive replies on its own inbox; signal its own instances (and hear
+ * them) on `signals.<service>.>`. JetStream API subjects as sent by
  * @nats-io/jetstream 3 (CONSUMER.CREATE.<stream>.<name>[.<filter>]) and older clients
  * (CONSUMER.DURABLE.CREATE.<stream>.<name>).
  */
 export function permissionsFor(service: ServiceName, ns: Namespace = namespace()): NatsPermissions {
   const own = streamFor(service, ns).name;
   const readable = [own, ...READS[service].filter((p) => p !== service).map((p) => streamFor(p, ns).name)];
+  const signals = signalSubjectFor(service, '>', ns);
   return {
     publish: {
       allow: [
         subjectFor(`${service}.>`, ns),
+        signals,
         '$JS.API.INFO',
         `$JS.API.STREAM.CREATE.${own}`,
         `$JS.API.STREAM.UPDATE.${own}`,
@@ -64,7 +73,7 @@ export function permissionsFor(service: ServiceName, ns: Namespace = namespace()
         ]),
       ],
     },
-    subscribe: { allow: [`${inboxPrefixFor(service)}.>`] },
+    subscribe: { allow: [`${inboxPrefixFor(service)}.>`, signals] },
   };
 }
 

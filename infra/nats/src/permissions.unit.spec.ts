@@ -52,17 +52,18 @@ describe('the NATS permissions table', () => {
 
   it('lets a service publish only its own events and manage only its own stream', () => {
     const { publish, subscribe } = permissionsFor('tasks');
-    expect(publish.allow.filter((s) => !s.startsWith('$JS'))).toEqual(['tasks.>']);
+    expect(publish.allow.filter((s) => !s.startsWith('$JS'))).toEqual(['tasks.>', 'signals.tasks.>']);
     expect(publish.allow.filter((s) => /STREAM\.(CREATE|UPDATE|DELETE)/.test(s))).toEqual([
       '$JS.API.STREAM.CREATE.TASKS',
       '$JS.API.STREAM.UPDATE.TASKS',
     ]);
-    expect(subscribe.allow).toEqual(['_INBOX.tasks.>']);
+    expect(subscribe.allow).toEqual(['_INBOX.tasks.>', 'signals.tasks.>']);
   });
 
   it('namespaces subjects and streams with the prefix', () => {
     const { publish } = permissionsFor('tasks', { prefix: 't1' });
     expect(publish.allow).toContain('t1.tasks.>');
+    expect(publish.allow).toContain('t1.signals.tasks.>');
     expect(publish.allow).toContain('$JS.API.STREAM.CREATE.T1_TASKS');
     expect(publish.allow).toContain('$JS.API.CONSUMER.MSG.NEXT.T1_IDENTITY.>');
   });

@@ -40,3 +40,11 @@ export function streamFor(
     subjects: [subjectFor(`${producer}.>`, ns)],
   };
 }
+
+/**
+ * Where a service's instances signal one another over plain NATS (never stored, at most once):
+ * `signals.<service>.<topic>`. No stream is bound there, since no producer is named `signals`.
+ */
+export function signalSubjectFor(service: string, topic: string, ns: Namespace = namespace()): string {
+  return subjectFor(`signals.${service}.${topic}`, ns);
+}

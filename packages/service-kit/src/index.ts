@@ -21,6 +21,7 @@ export * from './messaging/outbox.ts';
 export * from './messaging/outbox-relay.ts';
 export * from './messaging/consumer.ts';
 export * from './messaging/dead-letters.ts';
+export * from './messaging/signals.ts';
 export * from './metrics/service-metrics.ts';
 export * from './tracing/tracing.ts';
 export * from './tracing/http-tracing.ts';

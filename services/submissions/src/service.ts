@@ -1,4 +1,5 @@
 import {
+  instanceSignals,
   jobTrigger,
   periodicJob,
   type RunningService,
@@ -45,12 +46,15 @@ export const submissionsDefinition: ServiceDefinition<
     'Work intake, media, pre-validation, fraud signals, verdicts, revisions, appeals, dataset bundles',
   migrations: submissionsMigrations,
   resources: {
-    open: async ({ config, logger }) => ({
+    open: async ({ config, logger, bus }) => ({
       storage: await openMediaStorage(config, logger),
       screening: jobTrigger(),
-      claimArrivals: claimArrivals(),
+      claimArrivals: claimArrivals(instanceSignals(bus, 'submissions')),
     }),
-    close: async ({ storage }) => storage.close?.(),
+    close: async ({ storage, claimArrivals }) => {
+      claimArrivals.close();
+      await storage.close?.();
+    },
   },
   async routes(app, context) {
     intakeRoutes(app, context);

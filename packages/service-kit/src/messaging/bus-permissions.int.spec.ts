@@ -10,6 +10,7 @@ import { findNatsServer, type ResolvedNats, startLocalNats } from '@tessera/devs
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { renderAuthorization, SERVICES, type ServiceName } from '../../../../infra/nats/src/permissions.ts';
 import { awaitStream, type Bus, connectBus, ensureStream, isPermissionDenied } from './bus.ts';
+import { instanceSignals } from './signals.ts';
 
 const passwords = Object.fromEntries(
   SERVICES.map((s) => [s, randomBytes(18).toString('base64url')]),
@@ -189,5 +190,25 @@ describe('consuming', () => {
     expect(isPermissionDenied(await refusal(payouts.jsm.consumers.delete(stream, 'ledger-probe')))).toBe(
       true,
     );
+  });
+});
+
+describe('signals between instances', () => {
+  it('carries a service’s signals to its own instances, and lets no other service send or hear them', async () => {
+    const other = await as('submissions'); // a second instance
+    const heard = { instance: [] as string[], tasks: [] as string[] };
+    const stops = [
+      instanceSignals(other, 'submissions').listen('claim-arrived', (p) => heard.instance.push(p)),
+      instanceSignals(tasks, 'submissions').listen('claim-arrived', (p) => heard.tasks.push(p)),
+    ];
+    for (const bus of [other, tasks]) await bus.nc.flush();
+
+    instanceSignals(tasks, 'submissions').send('claim-arrived', 'forged by tasks');
+    instanceSignals(submissions, 'submissions').send('claim-arrived', 'stored');
+    for (const bus of [tasks, submissions, other]) await bus.nc.flush();
+    await new Promise((resolve) => setTimeout(resolve, 100));
+
+    expect(heard).toEqual({ instance: ['stored'], tasks: [] });
+    for (const stop of stops) stop();
   });
 });

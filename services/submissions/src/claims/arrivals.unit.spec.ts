@@ -1,7 +1,26 @@
 import { randomUUID } from 'node:crypto';
 import type { TesseraEvent } from '@tessera/contracts';
+import type { InstanceSignals } from '@tessera/service-kit';
 import { describe, expect, it } from 'vitest';
-import { arrivalOf, claimArrivals } from './arrivals.ts';
+import { ARRIVAL_TOPIC, arrivalOf, claimArrivals } from './arrivals.ts';
+
+/** Signals in memory, shared by the instances made from it (the kit's are tested on a real NATS). */
+function signalsBetweenInstances() {
+  const listeners = new Set<{ topic: string; hear: (payload: string) => void }>();
+  const sent: [string, string][] = [];
+  const signals: InstanceSignals = {
+    send(topic, payload) {
+      sent.push([topic, payload]);
+      for (const listener of [...listeners]) if (listener.topic === topic) listener.hear(payload);
+    },
+    listen(topic, hear) {
+      const listener = { topic, hear };
+      listeners.add(listener);
+      return () => listeners.delete(listener);
+    },
+  };
+  return { signals, sent, listening: () => listeners.size };
+}
 
 describe('claim arrivals', () => {
   it('wakes every waiter for the id notified, and only them', async () => {
@@ -36,6 +55,30 @@ describe('claim arrivals', () => {
     // A notification nobody waits for is not kept: a later waiter still waits.
     arrivals.notify(id);
     expect(await arrivals.waitFor(id, 30)).toBe(false);
+  });
+
+  it('wakes the waiters of another instance, which hears only well-formed ids, until it closes', async () => {
+    const bus = signalsBetweenInstances();
+    const storing = claimArrivals(bus.signals);
+    const waiting = claimArrivals(bus.signals);
+    const id = randomUUID();
+    const woken = waiting.waitFor(id, 10_000);
+    storing.notify(id.toUpperCase());
+    expect(await woken).toBe(true);
+    expect(bus.sent).toEqual([[ARRIVAL_TOPIC, id]]);
+
+    // A payload that is no id wakes nobody, and costs no lookup.
+    const still = waiting.waitFor(id, 50);
+    bus.signals.send(ARRIVAL_TOPIC, `${id} `);
+    bus.signals.send(ARRIVAL_TOPIC, 'x'.repeat(10_000));
+    expect(await still).toBe(false);
+
+    expect(bus.listening()).toBe(2);
+    waiting.close();
+    expect(bus.listening()).toBe(1);
+    const closed = waiting.waitFor(id, 50);
+    storing.notify(id);
+    expect(await closed).toBe(false);
   });
 
   it('names the claim of a claimed event, the task of a task event, nothing else', () => {

@@ -200,8 +200,8 @@ async function replayed(trx: Transaction<SubmissionsDB>, body: unknown): Promise
 
 /**
  * A claim tasks has just announced may not have reached us yet: wait a little for it, and for its
- * task. The tasks consumer wakes us as soon as it has stored either; the looks between (200 ms, then
- * every 400 ms) find what another instance of submissions stored.
+ * task. The tasks consumer of whichever instance stores either wakes us (`ClaimArrivals`); the looks
+ * between (200 ms, then every 400 ms) find what a lost signal did not tell us.
  */
 async function waitForClaim(deps: IntakeDeps, assignmentId: string): Promise<void> {
   const deadline = Date.now() + deps.claimWaitMs;
@@ -230,9 +230,9 @@ const PAUSES_MS = { first: 200, max: 400 };
 
 /**
  * The longest pauses between looks for a claim not stored here yet: 200 ms, then 400 ms, within
- * `waitMs`. A claim this process stores ends a pause at once (`ClaimArrivals`); these looks are for
- * one another instance stored, and an id that never comes (an unknown or made-up one, which anyone
- * may send) costs nine reads over 3 s.
+ * `waitMs`. A claim any instance stores ends a pause at once (`ClaimArrivals`); these looks are for
+ * a signal lost on the way, and an id that never comes (an unknown or made-up one, which anyone may
+ * send) costs nine reads over 3 s.
  */
 export function claimPollDelays(waitMs: number, pauses = PAUSES_MS): number[] {
   const delays: number[] = [];

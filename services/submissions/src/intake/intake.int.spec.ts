@@ -1,8 +1,10 @@
 import { randomUUID } from 'node:crypto';
+import { connectBus, instanceSignals } from '@tessera/service-kit';
 import { foreignEvent, waitFor } from '@tessera/service-kit/testing';
 import { type Kysely, type KyselyPlugin, SelectQueryNode, sql, TableNode } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SubmissionsDB } from '../db/schema.ts';
+import { type ClaimArrivals, claimArrivals } from '../claims/arrivals.ts';
 import { consumerNames } from '../messaging/consumers.ts';
 import { submissionsWorkers } from '../service.ts';
 import {
@@ -160,13 +162,18 @@ function countingReads(db: Kysely<SubmissionsDB>) {
 }
 
 describe('a hand-in ahead of its claim', () => {
-  const handInAhead = (db: Kysely<SubmissionsDB>, assignmentId: string, contributorId: string) =>
+  const handInAhead = (
+    db: Kysely<SubmissionsDB>,
+    assignmentId: string,
+    contributorId: string,
+    arrivals: ClaimArrivals = t.service.resources.claimArrivals,
+  ) =>
     submitWork(
       {
         db,
         clock: t.service.clock,
         claimWaitMs: 5_000,
-        arrivals: t.service.resources.claimArrivals,
+        arrivals,
         // No look of its own for 4 s: what it reads is what the wake-ups made it read, however slow
         // the consumer is to store the claim on a busy machine.
         pausesMs: { first: 4_000, max: 4_000 },
@@ -199,6 +206,33 @@ describe('a hand-in ahead of its claim', () => {
     // The look before the claim, the one it woke, the hand-in's own: no look in between.
     expect([reads('claims'), reads('task_views')]).toEqual([3, 2]);
     expect(t.service.resources.claimArrivals.waiting()).toBe(0);
+  });
+
+  it('is woken by a claim another instance stored', async () => {
+    // A second instance of submissions: its own NATS connection, its own arrivals, no consumer.
+    const { config } = t.service;
+    const bus = await connectBus({ url: config.NATS_URL, name: 'submissions-2', prefix: config.NATS_PREFIX });
+    const elsewhere = claimArrivals(instanceSignals(bus, 'submissions'));
+    try {
+      await bus.nc.flush();
+      const task = await t.fixtures.task('text');
+      const [assignmentId, contributorId] = [randomUUID(), randomUUID()];
+      const { db, reads } = countingReads(t.service.db);
+      const started = Date.now();
+      const pending = handInAhead(db, assignmentId, contributorId, elsewhere);
+      await waitFor(async () => reads('claims') > 0, { intervalMs: 1, what: 'the first look' });
+      // This instance's consumer stores the claim; the hand-in waits on the other.
+      await t.publish(claimed(assignmentId, contributorId, task));
+
+      expect((await pending).assignment_id).toBe(assignmentId);
+      // Woken, not found by its own look: that would have come after 4 s.
+      expect(Date.now() - started).toBeLessThan(3_500);
+      expect([reads('claims'), reads('task_views')]).toEqual([3, 2]);
+      expect(elsewhere.waiting()).toBe(0);
+    } finally {
+      elsewhere.close();
+      await bus.close();
+    }
   });
 
   it('is woken again by a task that comes after its claim', async () => {
