@@ -8,6 +8,8 @@ import {
 import { adminRoutes } from './admin/routes.ts';
 import { registerQcSummary } from './admin/summary.ts';
 import type { QcConfig } from './config.ts';
+import type { Random } from './consensus/prng.ts';
+import { cryptoRandom, type QcResources } from './context.ts';
 import { qcMigrations } from './db/migrations.ts';
 import type { QcDB } from './db/schema.ts';
 import { qcConsumers } from './messaging/consumers.ts';
@@ -18,13 +20,19 @@ import { reviewRoutes } from './reviews/routes.ts';
 /** Worker names, for tests that switch one off to drive its work by hand. */
 export const qcWorkers = { leaseExpiry: 'lease-expiry' } as const;
 
-export type RunningQc = RunningService<QcDB, QcConfig>;
+export type RunningQc = RunningService<QcDB, QcConfig, QcResources>;
 
-export const qcDefinition: ServiceDefinition<QcDB, QcConfig> = {
+/** What a test may put in place of QC's own: the random source honeypot turns are drawn from. */
+export interface QcOverrides {
+  random?: Random;
+}
+
+export const defineQc = (overrides: QcOverrides = {}): ServiceDefinition<QcDB, QcConfig, QcResources> => ({
   name: 'qc',
   description:
     'Quality control: judges, leased reviews, reliability-weighted consensus with dynamic overlap, golden checks, honeypots, escalation, judge pay',
   migrations: qcMigrations,
+  resources: { open: () => ({ random: overrides.random ?? cryptoRandom }) },
   routes(app, context) {
     reviewRoutes(app, context);
     qualityRoutes(app, context);
@@ -39,9 +47,14 @@ export const qcDefinition: ServiceDefinition<QcDB, QcConfig> = {
       work: () => expireLeases(db, clock()),
     }),
   ],
-};
+});
+
+export const qcDefinition = defineQc();
 
 /** Starts QC in this process (tests, benchmarks); `server.ts` runs it with `runService`. */
-export function startQc(config: QcConfig, options: StartOptions = {}): Promise<RunningQc> {
-  return startService(qcDefinition, config, options);
+export function startQc(
+  config: QcConfig,
+  { random, ...options }: StartOptions & QcOverrides = {},
+): Promise<RunningQc> {
+  return startService(defineQc(random ? { random } : {}), config, options);
 }

@@ -1,6 +1,7 @@
 /**
  * A small seeded pseudo-random generator for simulations and tests, so a run can be repeated
- * exactly. Not for anything an adversary may predict. The domain itself never draws at random.
+ * exactly. Not for anything an adversary may predict: honeypot turns draw from the operating
+ * system's source (`context.ts:cryptoRandom`).
  */
 
 /** A source of uniform numbers in [0, 1). */

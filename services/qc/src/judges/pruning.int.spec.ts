@@ -141,3 +141,85 @@ describe('honeypots and pruning', () => {
     expect(stats.body.stats).not.toHaveProperty('honeypots');
   });
 });
+
+describe('a removed judge', () => {
+  it('cannot submit a lease taken before the removal: it is ended, neither counts nor earns, and the case is back in the pool', async () => {
+    const admin = await t.token({ sub: randomUUID(), role: 'admin' });
+    const markHoneypot = (caseId: string, verdict: 'reject' | null) =>
+      t.inject({
+        method: 'POST',
+        url: `/api/v1/admin/reviews/${caseId}/honeypot`,
+        token: admin,
+        body: { verdict },
+      });
+    // This test's cases only: nothing else open, no honeypot yet.
+    await t.service.db.updateTable('cases').set({ status: 'decided' }).where('status', '=', 'open').execute();
+    await t.service.db.updateTable('cases').set({ honeypot_verdict: null }).execute();
+    const task = await t.fixtures.task('text');
+    const [judge, other] = [await t.fixtures.judge(), await t.fixtures.judge()];
+    // One wrong honeypot already (the next wrong one removes the judge), and agreement enough with
+    // settled verdicts that their vote alone would decide a case (q = 43/46 after the honeypot).
+    await t.service.db
+      .updateTable('judges')
+      .set({ honeypot_answered: 1, honeypot_correct: 0, answered: 41, correct: 40 })
+      .where('user_id', '=', judge.id)
+      .execute();
+
+    // L1: real work, which the judge's vote alone would decide (and pay).
+    const real = await t.fixtures.submission(task, { judges_required: 1, max_judges: 1 });
+    const l1 = await lease(judge);
+    expect(l1.status, JSON.stringify(l1.body)).toBe(200);
+    expect(l1.body.review.submission_id).toBe(real.submissionId);
+
+    // H: a honeypot leased alongside, as parallel lease requests could leave a judge (or a lease
+    // taken before one-at-a-time held).
+    const settled = await t.fixtures.submission(task);
+    const honeypotCase = await caseOf(settled.submissionId);
+    await t.service.db
+      .updateTable('cases')
+      .set({ status: 'decided', verdict: 'reject', method: 'consensus' })
+      .where('id', '=', honeypotCase.id)
+      .execute();
+    expect((await markHoneypot(honeypotCase.id, 'reject')).status).toBe(200);
+    const h = randomUUID();
+    await t.service.db
+      .insertInto('reviews')
+      .values({
+        id: h,
+        case_id: honeypotCase.id,
+        judge_id: judge.id,
+        kind: 'honeypot',
+        status: 'leased',
+        leased_at: new Date(),
+        lease_expires_at: new Date(Date.now() + 600_000),
+      })
+      .execute();
+
+    // Wrong on the honeypot: removed.
+    expect((await vote(judge, h, 'approve')).status).toBe(200);
+    expect(await t.written('qc.judge.removed.v1', 'judge_id', judge.id)).toHaveLength(1);
+
+    // L1 is refused, ended with the judging, and nothing of it counts or earns.
+    const refused = await vote(judge, l1.body.review.id as string, 'approve');
+    expect([refused.status, refused.body.code]).toEqual([403, 'NOT_A_JUDGE']);
+    const l1Row = await t.service.db
+      .selectFrom('reviews')
+      .select(['status', 'counted_at', 'fee_amount'])
+      .where('id', '=', l1.body.review.id as string)
+      .executeTakeFirstOrThrow();
+    expect(l1Row).toEqual({ status: 'expired', counted_at: null, fee_amount: null });
+    expect(await caseOf(real.submissionId)).toMatchObject({ status: 'open', verdict: null });
+    expect(await t.written('qc.review.fee-earned.v1', 'review_id', l1.body.review.id as string)).toHaveLength(
+      0,
+    );
+    expect(
+      await t.written('qc.submission.verdict-reached.v1', 'submission_id', real.submissionId),
+    ).toHaveLength(0);
+
+    // Its one vote is free again at once: another judge gets the case.
+    expect((await markHoneypot(honeypotCase.id, null)).status).toBe(200);
+    const next = await lease(other);
+    expect(next.status, JSON.stringify(next.body)).toBe(200);
+    expect(next.body.review.submission_id).toBe(real.submissionId);
+  });
+});

@@ -16,12 +16,14 @@ export interface PruneContext extends PruningRules {
 }
 
 /**
- * After a honeypot: a judge whose honeypot accuracy fell below the floor loses judging (once), and
- * every consensus verdict their votes counted toward in the last `rejudgeDays` days is judged again
- * without them: their votes are set aside, and the case is weighed anew. If the other votes still
- * reach the same verdict nothing changes; if they reach another it is published (submissions
- * overturns a rejection; it never un-approves paid work); if they no longer decide, the case goes
- * back to the pool for more judges. Fees already earned stay paid: the work was done.
+ * After a honeypot: a judge whose honeypot accuracy fell below the floor loses judging (once); their
+ * live leases end (`expired`: the cases are back in the pool at once, and a lease taken before the
+ * removal can no longer be submitted); and every consensus verdict their votes counted toward in
+ * the last `rejudgeDays` days is judged again without them: their votes are set aside, and the case
+ * is weighed anew. If the other votes still reach the same verdict nothing changes; if they reach
+ * another it is published (submissions overturns a rejection; it never un-approves paid work); if
+ * they no longer decide, the case goes back to the pool for more judges. Fees already earned stay
+ * paid: the work was done.
  */
 export async function pruneIfInaccurate(
   trx: Db,
@@ -40,6 +42,12 @@ export async function pruneIfInaccurate(
     .updateTable('judges')
     .set({ removed_at: now, removed_reason: 'HONEYPOT_ACCURACY_BELOW_FLOOR' })
     .where('user_id', '=', judgeId)
+    .execute();
+  await trx
+    .updateTable('reviews')
+    .set({ status: 'expired' })
+    .where('judge_id', '=', judgeId)
+    .where('status', '=', 'leased')
     .execute();
 
   const since = new Date(now.getTime() - context.rejudgeDays * 86_400_000);

@@ -65,6 +65,19 @@ export async function lockJudgesOf(trx: Db, events: readonly { data: unknown }[]
     .execute();
 }
 
+/**
+ * The judge's lock, held to the end of the transaction: whatever one judge does to their leases
+ * (leasing, submitting, releasing) runs one at a time, so two parallel requests never both see no
+ * lease, and a review is never submitted while the judge's removal is under way. The same advisory
+ * lock as `lockJudgesOf` (a standing change waits for it too); taken first, before any row lock, so
+ * it never closes a cycle with the row locks taken in id order.
+ */
+export async function lockJudge(trx: Db, userId: string): Promise<void> {
+  await sql`select pg_advisory_xact_lock(hashtextextended(${JUDGE_LOCK_PREFIX + userId.toLowerCase()}, 0))`.execute(
+    trx,
+  );
+}
+
 /** Makes sure the judge has a row (an admin, or a user no event told us of yet). */
 export async function ensureJudge(trx: Db, userId: string): Promise<void> {
   await trx

@@ -268,6 +268,24 @@ describe('leases', () => {
     }
   });
 
+  it('gives a judge one lease at a time, even to parallel requests', async () => {
+    for (let round = 0; round < 5; round++) {
+      // Two open cases: a second request that did not see the first's lease would take the other.
+      await freshCase();
+      await t.fixtures.submission(await t.fixtures.task('text'));
+      const judge = await t.fixtures.judge();
+      const answers = await Promise.all([lease(judge), lease(judge), lease(judge)]);
+      expect(answers.map((r) => r.status)).toEqual([200, 200, 200]);
+      expect(new Set(answers.map((r) => r.body.review.id as string)).size).toBe(1);
+      const held = await t.service.db
+        .selectFrom('reviews')
+        .select('id')
+        .where('judge_id', '=', judge.id)
+        .execute();
+      expect(held).toHaveLength(1);
+    }
+  });
+
   it('puts an expired lease back in the pool; the late judge is refused', async () => {
     const submission = await freshCase({ judges_required: 1 });
     const [slow, quick] = [await t.fixtures.judge(), await t.fixtures.judge()];
@@ -334,6 +352,26 @@ describe('who may judge', () => {
     await leaseFor(newcomer, submission);
     const company = await t.token({ sub: randomUUID(), role: 'company' });
     expect((await lease({ id: '', token: company })).body.code).toBe('NOT_A_JUDGE');
+  });
+
+  it('refuses the review of a judge suspended while holding its lease: it neither counts nor earns', async () => {
+    const submission = await freshCase({ judges_required: 1, max_judges: 1 });
+    const judge = await t.fixtures.judge();
+    const reviewId = await leaseFor(judge, submission);
+    await t.deliver(
+      consumerNames.identity,
+      foreignEvent('identity.user.suspended.v1', { user_id: judge.id, reason_code: 'FRAUD' }),
+    );
+    const refused = await vote(judge, reviewId, 'approve');
+    expect([refused.status, refused.body.code]).toEqual([403, 'NOT_A_JUDGE']);
+    const review = await t.service.db
+      .selectFrom('reviews')
+      .select(['status', 'counted_at'])
+      .where('id', '=', reviewId)
+      .executeTakeFirstOrThrow();
+    expect(review).toEqual({ status: 'leased', counted_at: null });
+    expect(await caseOf(submission.submissionId)).toMatchObject({ status: 'open', verdict: null });
+    expect(await t.written('qc.review.fee-earned.v1', 'review_id', reviewId)).toHaveLength(0);
   });
 });
 

@@ -44,6 +44,26 @@ export function decideLeaseHeld(
 }
 
 /**
+ * Whether a new lease is a honeypot turn (a honeypot is served if one the judge may take exists).
+ * A judge whose latest honeypot lease ended unanswered (released, or run out) owes one: this lease
+ * is a honeypot turn, so giving a honeypot back is never a free skip. Otherwise the turn comes with
+ * probability 1 / `every`, from `draw`, uniform in [0, 1) and unknown to the judge, so no count of
+ * leases tells a honeypot is next. `every` 0: never.
+ */
+export function decideHoneypotTurn(
+  lastHoneypot: Pick<ReviewState, 'status' | 'lease_expires_at'> | undefined,
+  command: { every: number; draw: number; now: Date },
+): boolean {
+  if (command.every <= 0) return false;
+  const unanswered =
+    lastHoneypot !== undefined &&
+    (lastHoneypot.status === 'released' ||
+      lastHoneypot.status === 'expired' ||
+      (lastHoneypot.status === 'leased' && lastHoneypot.lease_expires_at.getTime() <= command.now.getTime()));
+  return unanswered || command.draw < 1 / command.every;
+}
+
+/**
  * The answer a judge gives with the verdict, checked against the task: the option of a validation
  * (or multiple-choice linguasense) task, the preference of an RLHF pair, the labels of a labelling
  * image task (from its label set). Task types without an answer take none. Null when none is given.

@@ -1,7 +1,8 @@
 import type { TaskType } from '@tessera/contracts';
 import { decider } from '@tessera/service-kit/testing';
 import { describe, expect, it } from 'vitest';
-import { decideAnswer, decideLeaseHeld, type ReviewState } from './decide.ts';
+import { cryptoRandom } from '../context.ts';
+import { decideAnswer, decideHoneypotTurn, decideLeaseHeld, type ReviewState } from './decide.ts';
 
 const now = new Date('2030-01-01T12:00:00.000Z');
 const at = (offsetMs: number) => new Date(now.getTime() + offsetMs);
@@ -65,6 +66,54 @@ describe('decideLeaseHeld (given a review, when its judge submits or releases it
       .given(review({ lease_expires_at: now }))
       .when({ judgeId, now })
       .thenRefuses('LEASE_EXPIRED', 'conflict');
+  });
+});
+
+describe("decideHoneypotTurn (given the judge's latest honeypot lease, when they lease anew)", () => {
+  const spec = decider(decideHoneypotTurn);
+  const answered = review({ status: 'submitted' });
+
+  it('is a honeypot turn exactly when the draw falls below 1 / every: chance, not a count of leases', () => {
+    for (const lastHoneypot of [undefined, answered]) {
+      spec.given(lastHoneypot).when({ every: 10, draw: 0, now }).then(true);
+      spec.given(lastHoneypot).when({ every: 10, draw: 0.0999, now }).then(true);
+      spec.given(lastHoneypot).when({ every: 10, draw: 0.1, now }).then(false);
+      spec.given(lastHoneypot).when({ every: 10, draw: 0.9999, now }).then(false);
+      spec.given(lastHoneypot).when({ every: 1, draw: 0.9999, now }).then(true);
+    }
+  });
+
+  it('is always a honeypot turn after a honeypot given back: released, expired, or run out unanswered', () => {
+    for (const givenBack of [
+      review({ status: 'released' }),
+      review({ status: 'expired' }),
+      review({ status: 'leased', lease_expires_at: now }),
+    ]) {
+      spec.given(givenBack).when({ every: 10, draw: 0.9999, now }).then(true);
+    }
+  });
+
+  it('never is with honeypots off (every 0), whatever is owed', () => {
+    spec
+      .given(review({ status: 'released' }))
+      .when({ every: 0, draw: 0, now })
+      .then(false);
+  });
+
+  it('comes about once in `every` leases drawn from the crypto source (a tolerant bound)', () => {
+    for (const every of [3, 10]) {
+      const leases = 20_000;
+      let turns = 0;
+      let outside = 0;
+      for (let i = 0; i < leases; i++) {
+        const draw = cryptoRandom();
+        if (!(draw >= 0 && draw < 1)) outside++;
+        if (decideHoneypotTurn(answered, { every, draw, now })) turns++;
+      }
+      expect(outside).toBe(0);
+      // Binomial(20 000, 1/every): a standard deviation of at most 67; the bound is over 7 of them.
+      expect(Math.abs(turns - leases / every)).toBeLessThan(500);
+    }
   });
 });
 

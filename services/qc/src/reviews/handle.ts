@@ -2,12 +2,13 @@ import { randomUUID } from 'node:crypto';
 import { buildEvent } from '@tessera/contracts';
 import { appendToOutbox, eventMeta, type Logger, orRefuse } from '@tessera/service-kit';
 import { type Kysely, type Selectable, sql } from 'kysely';
+import type { Random } from '../consensus/prng.ts';
 import type { QcDB, ReviewsTable, VerdictValue } from '../db/schema.ts';
 import { accuracyOf, decideJudge, type JudgingRules } from '../judges/decide.ts';
-import { ensureJudge, noRecord, recordsOf, scoreJudge, standingOf } from '../judges/repository.ts';
+import { ensureJudge, lockJudge, noRecord, recordsOf, scoreJudge, standingOf } from '../judges/repository.ts';
 import { decideCase, verdictDetails, type CastVote } from '../verdicts/decide.ts';
 import { type CaseRecord, lockCase, settleCase } from '../verdicts/handle.ts';
-import { decideAnswer, decideLeaseHeld, reviewRefusals } from './decide.ts';
+import { decideAnswer, decideHoneypotTurn, decideLeaseHeld, reviewRefusals } from './decide.ts';
 
 type Db = Kysely<QcDB>;
 export type ReviewRecord = Selectable<ReviewsTable>;
@@ -20,8 +21,10 @@ export interface Judge {
 
 export interface LeaseRules extends JudgingRules {
   leaseMs: number;
-  /** One lease in this many is a honeypot when one is available (0: never). */
+  /** A lease is a honeypot with probability 1 / this, when one is available (0: never). */
   honeypotEvery: number;
+  /** Where honeypot turns are drawn from: uniform in [0, 1), unknown to the judge. */
+  random: Random;
 }
 
 export interface Leased {
@@ -31,12 +34,14 @@ export interface Leased {
 }
 
 /**
- * Leases the caller one review: their open lease if they hold one; else, one time in
- * `honeypotEvery`, a honeypot (a settled case with a known verdict, indistinguishable from real
- * work); else the oldest open case that still wants a vote and that the caller may judge: not their
- * own work, not their company's campaign, not a case they already reviewed. The case row is locked
- * (`skip locked`: two judges never wait on each other) and its live reviews counted under that
- * lock, so two judges racing for a case's last open vote never both get it. The lease is announced
+ * Leases the caller one review: their open lease if they hold one (under the judge's lock, so two
+ * parallel requests get the same one); else, on a honeypot turn (`decideHoneypotTurn`: at random,
+ * one lease in `honeypotEvery` on average, and always after a honeypot the judge gave back), a
+ * honeypot (a settled case with a known verdict, indistinguishable from real work); else the oldest
+ * open case that still wants a vote and that the caller may judge: not their own work, not their
+ * company's campaign, not a case they already reviewed. The case row is locked (`skip locked`: two
+ * judges never wait on each other) and its live reviews counted under that lock, so two judges
+ * racing for a case's last open vote never both get it. The lease is announced
  * (`qc.review.assigned.v1`): submissions then lets the judge read the work.
  */
 export async function leaseNext(
@@ -46,6 +51,7 @@ export async function leaseNext(
   rules: LeaseRules,
   now: Date,
 ): Promise<Leased> {
+  await lockJudge(trx, judge.userId);
   orRefuse(decideJudge(judge, await standingOf(trx, judge.userId), rules));
   await ensureJudge(trx, judge.userId);
   const held = await trx
@@ -58,13 +64,19 @@ export async function leaseNext(
     .executeTakeFirst();
   if (held) return present(trx, held);
 
-  const counter = await trx
-    .updateTable('judges')
-    .set((eb) => ({ leases_taken: eb('leases_taken', '+', 1) }))
-    .where('user_id', '=', judge.userId)
-    .returning('leases_taken')
-    .executeTakeFirstOrThrow();
-  const honeypotTurn = rules.honeypotEvery > 0 && counter.leases_taken % rules.honeypotEvery === 0;
+  const lastHoneypot = await trx
+    .selectFrom('reviews')
+    .select(['status', 'lease_expires_at'])
+    .where('judge_id', '=', judge.userId)
+    .where('kind', '=', 'honeypot')
+    .orderBy('leased_at', 'desc')
+    .limit(1)
+    .executeTakeFirst();
+  const honeypotTurn = decideHoneypotTurn(lastHoneypot, {
+    every: rules.honeypotEvery,
+    draw: rules.random(),
+    now,
+  });
   const picked =
     (honeypotTurn ? await pickHoneypot(trx, judge.userId, filter) : undefined) ??
     (await pickOpenCase(trx, judge.userId, filter, now));
@@ -186,6 +198,9 @@ async function pickHoneypot(
 export interface ReviewCommand {
   reviewId: string;
   judgeId: string;
+  /** Who the judge is, for their standing (`decideJudge`). */
+  role: string;
+  isCompanyKey: boolean;
   verdict: VerdictValue;
   qualityScore: number;
   reasonCodes: string[];
@@ -193,17 +208,21 @@ export interface ReviewCommand {
   now: Date;
 }
 
-export interface ReviewRules {
+export interface ReviewRules extends JudgingRules {
   threshold: number;
   onHoneypot: (trx: Db, judgeId: string, now: Date) => Promise<void>;
 }
 
 /**
- * Records a judge's review. A honeypot's is scored against its known verdict (and may cost the
+ * Records a judge's review, if they still may judge (`decideJudge`, read under the judge's lock: a
+ * judge removed, suspended or no longer appointed since they leased it is refused, and their review
+ * neither counts nor earns). A honeypot's is scored against its known verdict (and may cost the
  * judge their judging: `onHoneypot`). A real one is weighed with the case's other votes: the case is
  * decided (`settleCase`), asks for one more judge, escalates to the admin queue, or waits.
  */
 export async function submitReview(trx: Db, command: ReviewCommand, rules: ReviewRules, log: Logger) {
+  await lockJudge(trx, command.judgeId);
+  orRefuse(decideJudge(command, await standingOf(trx, command.judgeId), rules));
   const review = await lockReview(trx, command.reviewId);
   if (!review) throw reviewRefusals.notFound();
   orRefuse(decideLeaseHeld(review, command));
@@ -330,8 +349,12 @@ export async function votesOf(trx: Db, caseId: string): Promise<CastVote[]> {
   }));
 }
 
-/** The judge gives a leased review back before submitting it; it returns to the pool at once. */
+/**
+ * The judge gives a leased review back before submitting it; it returns to the pool at once. A
+ * honeypot given back is owed: the judge's next lease is a honeypot turn (`decideHoneypotTurn`).
+ */
 export async function releaseReview(trx: Db, command: { reviewId: string; judgeId: string; now: Date }) {
+  await lockJudge(trx, command.judgeId);
   const review = await lockReview(trx, command.reviewId);
   if (!review) throw reviewRefusals.notFound();
   orRefuse(decideLeaseHeld(review, command));

@@ -50,15 +50,17 @@ function judgeOf(request: Parameters<HttpApp['authenticate']>[0]): Judge {
   };
 }
 
-export function reviewRoutes(app: HttpApp, { db, clock, config, logger }: QcContext): void {
+export function reviewRoutes(app: HttpApp, { db, clock, config, logger, resources }: QcContext): void {
+  const judgingRules = { minLevel: config.QC_JUDGE_MIN_LEVEL, minTrust: config.QC_JUDGE_MIN_TRUST };
   const leaseRules = {
-    minLevel: config.QC_JUDGE_MIN_LEVEL,
-    minTrust: config.QC_JUDGE_MIN_TRUST,
+    ...judgingRules,
     leaseMs: config.QC_LEASE_MINUTES * 60_000,
     honeypotEvery: config.QC_HONEYPOT_EVERY,
+    random: resources.random,
   };
   const log = logger.child({ component: 'reviews' });
   const reviewRules = {
+    ...judgingRules,
     threshold: config.QC_CONFIDENCE_THRESHOLD,
     onHoneypot: async (trx: typeof db, judgeId: string, now: Date) => {
       await pruneIfInaccurate(trx, judgeId, now, {
@@ -128,6 +130,8 @@ export function reviewRoutes(app: HttpApp, { db, clock, config, logger }: QcCont
           {
             reviewId: request.params.id,
             judgeId: judge.userId,
+            role: judge.role,
+            isCompanyKey: judge.isCompanyKey,
             verdict: body.verdict,
             qualityScore: body.quality_score,
             reasonCodes: [...new Set(body.reasons)],

@@ -12,6 +12,7 @@ import {
   testServiceConfig,
 } from '@tessera/service-kit/testing';
 import { type QcConfig, qcConfigSchema } from '../config.ts';
+import type { Random } from '../consensus/prng.ts';
 import { consumerNames } from '../messaging/consumers.ts';
 import { type RunningQc, startQc } from '../service.ts';
 
@@ -24,7 +25,7 @@ export interface TestQc extends ServiceTestClient {
 
 export async function startTestQc(
   overrides: Partial<QcConfig> = {},
-  options: { workers?: Record<string, boolean>; clock?: () => Date } = {},
+  options: { workers?: Record<string, boolean>; clock?: () => Date; random?: Random } = {},
 ): Promise<TestQc> {
   const issuer = await createTestIssuer();
   const test = await testServiceConfig('qc');
@@ -36,6 +37,7 @@ export async function startTestQc(
     consumerOverrides: { backoffMs: [50, 100, 200], ackWaitMs: 2_000, maxDeliver: 8 },
     ...(options.workers ? { workers: options.workers } : {}),
     ...(options.clock ? { clock: options.clock } : {}),
+    ...(options.random ? { random: options.random } : {}),
   });
   const client = serviceTestClient(service, 'qc', issuer);
   return {
