@@ -236,7 +236,40 @@ export type AssignmentTransition =
   /** The appeal was upheld: what it held is free for good. */
   | { kind: 'appeal-released' }
   /** The appeal (or a re-judging) overturned the rejection: the held reward becomes owed. */
-  | { kind: 'overturned'; owed: number };
+  | { kind: 'overturned'; owed: number }
+  /** The appeal was decided before tasks saw it filed: nothing was held, and nothing will be. */
+  | { kind: 'appeal-decided' };
+
+/**
+ * Where a rejection's appeal stands on its assignment: none seen, `held` while open (the reward, a
+ * quota unit and the slot held again), `decided` once decided or the rejection overturned.
+ */
+export const APPEAL_STATES = ['none', 'held', 'decided'] as const;
+export type AppealState = (typeof APPEAL_STATES)[number];
+
+/** What submissions says about an appeal: filed, or decided (upheld or overturned). */
+export type AppealNews = 'filed' | 'upheld' | 'overturned';
+
+/**
+ * What an appeal's news does to its assignment; null when nothing. Events may be handled out of
+ * order (a retried filing after the decision), so the decision is remembered: an appeal is held
+ * once, only while undecided, and what it held is freed once.
+ * - filed: a rejection with no appeal seen holds its reward again (`appeal-held`);
+ * - upheld: frees what the appeal held (`appeal-released`), or, seen first, marks it decided;
+ * - overturned: the approval that comes with it pays what is held (settle.ts `overturn`); seen
+ *   first, it marks the appeal decided, so the filing holds nothing.
+ */
+export function decideAppeal(
+  assignment: { status: AssignmentStatus; appeal_state: AppealState },
+  news: AppealNews,
+): AssignmentTransition | null {
+  const { status, appeal_state } = assignment;
+  if (news === 'filed')
+    return status === 'rejected' && appeal_state === 'none' ? { kind: 'appeal-held' } : null;
+  if (appeal_state === 'decided') return null;
+  if (appeal_state === 'held') return news === 'upheld' ? { kind: 'appeal-released' } : null;
+  return { kind: 'appeal-decided' };
+}
 
 /** How a claim ends without its work being paid: given back, timed out, or its work rejected. */
 export type ClaimEnding =

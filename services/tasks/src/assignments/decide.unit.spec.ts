@@ -5,6 +5,7 @@ import {
   type ClaimState,
   type ClaimTarget,
   confirmClaim,
+  decideAppeal,
   decideClaim,
   decideEnd,
   decideReservation,
@@ -282,5 +283,33 @@ describe('decideEnd (ending a claim: released, expired or rejected)', () => {
 
   it('refuses to reject work that was not submitted', () => {
     spec.given(open).when({ to: 'rejected', at: now }).thenRefuses('ASSIGNMENT_NOT_SUBMITTED', 'conflict');
+  });
+});
+
+describe('decideAppeal (an appeal is held once, only while undecided, in whatever order its events come)', () => {
+  const rejected = (appeal_state: 'none' | 'held' | 'decided') => ({
+    status: 'rejected' as const,
+    appeal_state,
+  });
+
+  it('holds the reward of a rejection once when the appeal is filed, and frees it when upheld', () => {
+    expect(decideAppeal(rejected('none'), 'filed')).toEqual({ kind: 'appeal-held' });
+    expect(decideAppeal(rejected('held'), 'filed')).toBeNull();
+    expect(decideAppeal(rejected('held'), 'upheld')).toEqual({ kind: 'appeal-released' });
+    // Overturned: the approval that comes with it pays what is held (settle.ts overturn).
+    expect(decideAppeal(rejected('held'), 'overturned')).toBeNull();
+  });
+
+  it('marks a decision seen before the filing decided, so the filing holds nothing', () => {
+    expect(decideAppeal(rejected('none'), 'upheld')).toEqual({ kind: 'appeal-decided' });
+    expect(decideAppeal(rejected('none'), 'overturned')).toEqual({ kind: 'appeal-decided' });
+    expect(decideAppeal(rejected('decided'), 'filed')).toBeNull();
+    expect(decideAppeal(rejected('decided'), 'upheld')).toBeNull();
+  });
+
+  it('holds nothing for work that is not rejected', () => {
+    for (const status of ['active', 'submitted', 'approved', 'released', 'expired'] as const) {
+      expect(decideAppeal({ status, appeal_state: 'none' }, 'filed'), status).toBeNull();
+    }
   });
 });

@@ -87,7 +87,7 @@ export async function claimTask(trx: Db, command: ClaimCommand): Promise<Assignm
       judge_fee_amount: terms.judge_fee.amount,
       max_judges: terms.max_judges,
       fee_hold_amount: terms.fee_hold,
-      appeal_held: false,
+      appeal_state: 'none',
       claimed_at: terms.claimed_at,
       expires_at: terms.expires_at,
     });
@@ -197,7 +197,17 @@ export async function endClaim(
  * A suspended or erased contributor's open claims stop holding slots and budget: they are made
  * due at `at`, and the expiry job frees them (reason `account_not_active`) with the same locking as
  * any expiry. Submitted work is left to submissions and QC to judge.
+ *
+ * A suspension reaches only the claims made by its time: one made later (after a reinstatement,
+ * the suspension's event handled late) is not its business. The caller makes no claim due for a
+ * suspension the read model ignored as older than the status it holds. An erasure is final: every
+ * open claim.
  */
-export async function makeOpenClaimsDue(trx: Db, contributorId: string, at: Date): Promise<void> {
-  await makeClaimsDue(trx, contributorId, at);
+export async function makeOpenClaimsDue(
+  trx: Db,
+  contributorId: string,
+  at: Date,
+  reason: 'suspended' | 'erased',
+): Promise<void> {
+  await makeClaimsDue(trx, contributorId, at, reason === 'suspended' ? at : undefined);
 }

@@ -6,9 +6,9 @@ export { endClaim, makeOpenClaimsDue } from './handle.ts';
 export { applyTransition, reserveSlot } from './repository.ts';
 export { assignmentRoutes } from './routes.ts';
 export {
+  appealDecided,
   holdForAppeal,
   judgeFeeEarned,
-  releaseAppeal,
   settleSubmission,
   type SubmissionOutcome,
 } from './settle.ts';

@@ -3,6 +3,7 @@ import { type Kysely, type Selectable, sql } from 'kysely';
 import { availableToPromise } from '../campaigns/index.ts';
 import type { AssignmentsTable, TasksDB } from '../db/schema.ts';
 import {
+  type AppealState,
   type AssignmentStatus,
   type AssignmentTransition,
   type ClaimTarget,
@@ -245,13 +246,22 @@ export async function inactiveContributors(trx: Db, userIds: readonly string[]):
   return new Set(rows.map((row) => row.user_id));
 }
 
-/** A contributor's open claims become due at `at` (or stay due earlier): the expiry job frees them. */
-export async function makeClaimsDue(trx: Db, contributorId: string, at: Date): Promise<void> {
+/**
+ * A contributor's open claims become due at `at` (or stay due earlier): the expiry job frees them.
+ * With `claimedBy`, only the claims made by then.
+ */
+export async function makeClaimsDue(
+  trx: Db,
+  contributorId: string,
+  at: Date,
+  claimedBy?: Date,
+): Promise<void> {
   await trx
     .updateTable('assignments')
     .set({ expires_at: sql`least(expires_at, ${at}::timestamptz)` })
     .where('contributor_id', '=', contributorId)
     .where('status', '=', 'active')
+    .$if(claimedBy !== undefined, (q) => q.where('claimed_at', '<=', claimedBy!))
     .execute();
 }
 
@@ -340,6 +350,8 @@ export async function applyTransition(
   const task = trx.updateTable('tasks').where('id', '=', assignment.task_id);
   const holdFees = (amount: number) =>
     trx.updateTable('assignments').set({ fee_hold_amount: amount }).where('id', '=', assignment.id).execute();
+  const appeal = (state: AppealState) =>
+    trx.updateTable('assignments').set({ appeal_state: state }).where('id', '=', assignment.id).execute();
   switch (transition.kind) {
     case 'freed':
     case 'rejected': {
@@ -409,11 +421,7 @@ export async function applyTransition(
         }))
         .execute();
       await task.set((eb) => ({ slots_taken: eb('slots_taken', '+', 1) })).execute();
-      await trx
-        .updateTable('assignments')
-        .set({ appeal_held: true })
-        .where('id', '=', assignment.id)
-        .execute();
+      await appeal('held');
       return;
     case 'appeal-released':
       await campaign
@@ -424,11 +432,7 @@ export async function applyTransition(
         }))
         .execute();
       await task.set((eb) => ({ slots_taken: eb('slots_taken', '-', 1) })).execute();
-      await trx
-        .updateTable('assignments')
-        .set({ appeal_held: false })
-        .where('id', '=', assignment.id)
-        .execute();
+      await appeal('decided');
       return;
     case 'overturned':
       await campaign
@@ -446,11 +450,10 @@ export async function applyTransition(
           rejected_count: eb('rejected_count', '-', 1),
         }))
         .execute();
-      await trx
-        .updateTable('assignments')
-        .set({ appeal_held: false })
-        .where('id', '=', assignment.id)
-        .execute();
+      await appeal('decided');
+      return;
+    case 'appeal-decided':
+      await appeal('decided');
       return;
   }
 }

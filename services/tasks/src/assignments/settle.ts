@@ -4,6 +4,7 @@ import type { Kysely } from 'kysely';
 import { reconcileCampaign } from '../campaigns/index.ts';
 import type { TasksDB } from '../db/schema.ts';
 import { completeTaskIfDone } from '../task-catalog/index.ts';
+import { type AppealNews, decideAppeal } from './decide.ts';
 import { endClaim } from './handle.ts';
 import {
   type AssignmentRecord,
@@ -25,7 +26,8 @@ import {
  *
  * A rejection can be appealed (or QC can re-judge it): the appeal holds the reward again
  * (`holdForAppeal`) until it is decided; an approval of a rejected submission overturns it and the
- * reward becomes owed; an upheld appeal frees the hold (`releaseAppeal`). Money owed is what the
+ * reward becomes owed; an upheld appeal frees the hold (`appealDecided`). The decision is recorded,
+ * so a filing handled after it holds nothing (decide.ts `decideAppeal`). Money owed is what the
  * claim fixed, never more than the report says.
  */
 
@@ -222,7 +224,8 @@ async function overturn(
 ): Promise<void> {
   // No appeal seen (a re-judging, or the appeal event still on its way): hold first, so the
   // counters move through the same steps whatever the order.
-  if (!assignment.appeal_held) await applyTransition(trx, assignment, { kind: 'appeal-held' }, context.now);
+  if (assignment.appeal_state !== 'held')
+    await applyTransition(trx, assignment, { kind: 'appeal-held' }, context.now);
   await moveAssignment(trx, assignment.id, ['rejected'], { status: 'approved', settled_at: at });
   await applyTransition(
     trx,
@@ -239,36 +242,48 @@ async function overturn(
 /**
  * A contributor appealed a rejection: the reward, a quota unit and the slot are held again, so the
  * campaign cannot promise them to someone else (nor end and return them) while an admin decides.
+ * An appeal already decided (its filing handled late, after a retry) holds nothing.
  */
 export async function holdForAppeal(
   trx: Db,
   report: SubmissionReport,
   context: SettleContext,
 ): Promise<void> {
+  await onAppeal(trx, report, 'filed', context);
+}
+
+/**
+ * An appeal decided. Upheld: what it held is free for good. Overturned: its approval pays what it
+ * held (`overturn`). Either way the decision is recorded, so a filing handled after it holds nothing.
+ */
+export async function appealDecided(
+  trx: Db,
+  report: SubmissionReport,
+  outcome: 'upheld' | 'overturned',
+  context: SettleContext,
+): Promise<void> {
+  await onAppeal(trx, report, outcome, context);
+}
+
+async function onAppeal(
+  trx: Db,
+  report: SubmissionReport,
+  news: AppealNews,
+  context: SettleContext,
+): Promise<void> {
   const assignment = await locate(trx, report);
   if (!assignment || assignment.submission_id !== report.submissionId) {
     context.log.warn(
-      { event_id: context.cause.id, submission_id: report.submissionId },
+      { event_id: context.cause.id, submission_id: report.submissionId, appeal: news },
       'an appeal for a submission tasks does not hold; ignored',
     );
     return;
   }
-  if (assignment.status !== 'rejected' || assignment.appeal_held) return;
-  await applyTransition(trx, assignment, { kind: 'appeal-held' }, context.now);
-  await reconcileCampaign(trx, assignment.campaign_id, context.now, context.cause);
-}
-
-/** An upheld appeal: what it held is free for good. An overturned one is settled by its approval. */
-export async function releaseAppeal(
-  trx: Db,
-  report: SubmissionReport,
-  context: SettleContext,
-): Promise<void> {
-  const assignment = await locate(trx, report);
-  if (!assignment || assignment.submission_id !== report.submissionId) return;
-  if (assignment.status !== 'rejected' || !assignment.appeal_held) return;
-  await applyTransition(trx, assignment, { kind: 'appeal-released' }, context.now);
-  await reconcileCampaign(trx, assignment.campaign_id, context.now, context.cause);
+  const transition = decideAppeal(assignment, news);
+  if (!transition) return;
+  await applyTransition(trx, assignment, transition, context.now);
+  if (transition.kind !== 'appeal-decided')
+    await reconcileCampaign(trx, assignment.campaign_id, context.now, context.cause);
 }
 
 /**

@@ -26,7 +26,7 @@ export type CampaignCommand =
   | 'complete'
   /** Name, description, target, schedule, privacy. */
   | 'edit'
-  /** The budget itself: only while nothing was asked of the ledger yet. */
+  /** The budget's amount: only while nothing was asked of the ledger yet; never its currency. */
   | 'edit-budget'
   | 'invite';
 
@@ -42,7 +42,7 @@ export interface CommandContext {
   now: Date;
   /** A funding request (activation or top-up) the ledger has not answered yet. */
   fundingPending?: boolean;
-  /** For a top-up: the currency of the amount asked for. */
+  /** For a top-up or a budget edit: the currency of the amount given. */
   currency?: string;
 }
 
@@ -130,6 +130,12 @@ export function decideCampaignCommand(campaign: CampaignState, request: Campaign
         return conflict(
           'CAMPAIGN_BUDGET_LOCKED',
           'The budget can only change in a draft; top the campaign up instead.',
+        );
+      // The ledger learned the currency when the campaign was created, and its tasks pay in it.
+      if (request.currency !== undefined && request.currency !== campaign.currency)
+        return unprocessable(
+          'CURRENCY_LOCKED',
+          `The campaign's currency is ${campaign.currency}; its budget can change only in that currency.`,
         );
       return ok;
   }

@@ -177,6 +177,14 @@ describe('decideCampaignCommand (given a campaign, when a command)', () => {
       .thenRefuses('CURRENCY_MISMATCH', 'unprocessable');
   });
 
+  it("refuses a draft's budget in another currency (the ledger learned it at creation), not the same one", () => {
+    spec
+      .given(campaign('draft'))
+      .when({ command: 'edit-budget', now, currency: 'EUR' })
+      .thenRefuses('CURRENCY_LOCKED', 'unprocessable');
+    spec.given(campaign('draft')).when({ command: 'edit-budget', now, currency: 'USD' }).then(undefined);
+  });
+
   it('refuses to complete while money is on its way', () => {
     spec
       .given(campaign('active'))

@@ -108,8 +108,11 @@ export async function editCampaign(
   edit: CampaignEdit,
   now: Date,
 ): Promise<CampaignRecord> {
-  const current = await lockedCampaign(trx, id, edit.budget ? 'edit-budget' : 'edit', { now });
-  const currency = edit.budget?.currency ?? current.currency;
+  const current = await lockedCampaign(trx, id, edit.budget ? 'edit-budget' : 'edit', {
+    now,
+    currency: edit.budget?.currency,
+  });
+  const currency = current.currency;
   if (edit.judgeFee && edit.judgeFee.currency !== currency) {
     throw refusal(
       'unprocessable',
@@ -132,7 +135,7 @@ export async function editCampaign(
     {
       ...(edit.name !== undefined ? { name: edit.name } : {}),
       ...(edit.description !== undefined ? { description: edit.description } : {}),
-      ...(edit.budget ? { budget_amount: edit.budget.amount, currency: edit.budget.currency } : {}),
+      ...(edit.budget ? { budget_amount: edit.budget.amount } : {}),
       ...(edit.targetCount !== undefined ? { target_count: edit.targetCount } : {}),
       ...(edit.startAt !== undefined ? { start_at: edit.startAt } : {}),
       ...(edit.endAt !== undefined ? { end_at: edit.endAt } : {}),

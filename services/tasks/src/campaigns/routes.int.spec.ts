@@ -422,6 +422,21 @@ describe('PATCH /api/v1/campaigns/:id', () => {
     expect((await row(closed.id)).name).toBe('Fixture campaign');
   });
 
+  it('keeps the currency the ledger learned at creation: another one is refused (422 CURRENCY_LOCKED), the same one changes the amount', async () => {
+    const a = await company();
+    const campaign = await draft(a.id, a.manager);
+    const url = `/api/v1/campaigns/${campaign.id}`;
+    const refused = await call('PATCH', url, a.manager, { budget: { amount: 75_000, currency: 'EUR' } });
+    expect(refused).toMatchObject({ status: 422, body: { code: 'CURRENCY_LOCKED' } });
+    expect(refused.headers['content-type']).toMatch(/^application\/problem\+json/);
+    expect(await row(campaign.id)).toMatchObject({ currency: 'USD' });
+    expect(Number((await row(campaign.id)).budget_amount)).toBe(50_000);
+
+    const same = await call('PATCH', url, a.manager, { budget: usd(75_000) });
+    expect(same).toMatchObject({ status: 200, body: { campaign: { budget: usd(75_000) } } });
+    expect(Number((await row(campaign.id)).budget_amount)).toBe(75_000);
+  });
+
   it('checks the schedule against what is stored', async () => {
     const a = await company();
     const campaign = await draft(a.id, a.manager, { start_at: future(10), end_at: future(20) });

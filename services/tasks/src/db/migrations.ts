@@ -243,4 +243,16 @@ export const tasksMigrations: Record<string, Migration> = {
         include (slots_taken, max_submissions) where status = 'active'`.execute(db);
     },
   },
+  // An appeal's decision is remembered, not only its hold: an appeal filed event handled after the
+  // decision (a retry) must not hold the reward again, with nothing left to free it
+  // (assignments/decide.ts:decideAppeal). An appeal still held stays held.
+  '0008_assignments_appeal_state': {
+    async up(db: Kysely<unknown>) {
+      await sql`
+        alter table assignments add column appeal_state text not null default 'none'
+          check (appeal_state in ('none', 'held', 'decided'))`.execute(db);
+      await sql`update assignments set appeal_state = 'held' where appeal_held`.execute(db);
+      await sql`alter table assignments drop column appeal_held`.execute(db);
+    },
+  },
 };

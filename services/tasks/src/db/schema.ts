@@ -2,7 +2,7 @@ import type { TaskDifficulty, TaskType } from '@tessera/contracts';
 import type { CompanyMembersTable, IdempotencyKeysTable, KitTables } from '@tessera/service-kit';
 import type { ColumnType, Generated } from 'kysely';
 // The statuses are the domain's (each capability's decide.ts): the tables store them as they are.
-import type { AssignmentStatus } from '../assignments/decide.ts';
+import type { AppealState, AssignmentStatus } from '../assignments/decide.ts';
 import type { CampaignPauseReason, CampaignStatus } from '../campaigns/decide.ts';
 import type { TaskStatus } from '../task-catalog/decide.ts';
 
@@ -137,8 +137,11 @@ export interface AssignmentsTable {
   max_judges: Generated<number>;
   /** What the claim still holds for judge fees: max_judges × judge_fee at claim, less fees earned; 0 once settled. */
   fee_hold_amount: Amount;
-  /** A rejected submission under appeal: its reward is held again until the appeal is decided. */
-  appeal_held: Generated<boolean>;
+  /**
+   * A rejection's appeal: `held` while it is open (its reward held again), `decided` once decided
+   * (or the rejection overturned), so an appeal seen late holds nothing (decide.ts `decideAppeal`).
+   */
+  appeal_state: Generated<AppealState>;
   submission_id: string | null;
   claimed_at: Timestamp;
   expires_at: Timestamp;

@@ -41,13 +41,14 @@ export async function profileChanged(trx: Db, userId: string, at: string, profil
   });
 }
 
+/** Whether the change applied: an event older than the status recorded changes nothing. */
 export async function accountStatusChanged(
   trx: Db,
   userId: string,
   at: string,
   status: 'active' | 'suspended',
-): Promise<void> {
-  await writeStatus(trx, userId, at, status);
+): Promise<boolean> {
+  return writeStatus(trx, userId, at, status);
 }
 
 /** An erased person is forgotten: profile scrubbed, invitations withdrawn, never eligible again. */

@@ -91,13 +91,14 @@ export async function writeRoleOnce(trx: Db, userId: string, role: string): Prom
     .execute();
 }
 
+/** Whether the status was written: not when the stored one is newer, or the person was erased. */
 export async function writeStatus(
   trx: Db,
   userId: string,
   at: string,
   status: 'active' | 'suspended',
-): Promise<void> {
-  await trx
+): Promise<boolean> {
+  const written = await trx
     .insertInto('contributors')
     .values({ ...newContributor(userId), status, status_changed_at: at })
     .onConflict((oc) =>
@@ -117,7 +118,9 @@ export async function writeStatus(
           ]),
         ),
     )
-    .execute();
+    .returning('user_id')
+    .executeTakeFirst();
+  return written !== undefined;
 }
 
 /**

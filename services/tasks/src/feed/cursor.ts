@@ -1,5 +1,6 @@
 import { isUuid, opaqueCursor } from '@tessera/service-kit';
 import { z } from 'zod';
+import { priorityScore } from './score.ts';
 
 /**
  * The two task lists' cursors (the kit's opaque cursors), one kind per ordering:
@@ -29,9 +30,20 @@ export interface ListPosition {
 /** Ids as we hand them out: lower-case UUIDs. */
 const issuedId = z.string().refine((id) => isUuid(id) && id === id.toLowerCase());
 
+/**
+ * The highest score a task can have: a priority task with every slot free and the largest reward
+ * the API takes (money is at most Number.MAX_SAFE_INTEGER minor units).
+ */
+export const MAX_FEED_SCORE = priorityScore({
+  is_priority: true,
+  slots_taken: 0,
+  max_submissions: 1,
+  reward_amount: Number.MAX_SAFE_INTEGER,
+});
+
 /** Scores are doubles; JSON keeps every finite double exactly (shortest round-trip form). */
 const feedCursor = opaqueCursor(
-  z.object({ k: z.literal('feed'), s: z.number().min(0).max(1e9), i: issuedId }),
+  z.object({ k: z.literal('feed'), s: z.number().min(0).max(MAX_FEED_SCORE), i: issuedId }),
 );
 
 const listCursor = opaqueCursor(

@@ -1,15 +1,34 @@
 import { describe, expect, it } from 'vitest';
-import { decodeFeedCursor, decodeListCursor, encodeFeedCursor, encodeListCursor } from './cursor.ts';
+import {
+  decodeFeedCursor,
+  decodeListCursor,
+  encodeFeedCursor,
+  encodeListCursor,
+  MAX_FEED_SCORE,
+} from './cursor.ts';
+import { priorityScore } from './score.ts';
 
 const id = '0195a0e2-7b1c-7d2e-8f00-123456789abc';
 
 describe('feed cursors', () => {
   it('round-trip a score to the last bit', () => {
-    for (const score of [0, 10.15, 20 + 1 / 3, 19.999999999999996, 0.1 + 0.2, 1e6]) {
+    for (const score of [0, 10.15, 20 + 1 / 3, 19.999999999999996, 0.1 + 0.2, 1e6, MAX_FEED_SCORE]) {
       const cursor = encodeFeedCursor({ score, id });
       expect(cursor).toMatch(/^[A-Za-z0-9_-]+$/);
       expect(decodeFeedCursor(cursor)).toEqual({ score, id });
     }
+  });
+
+  it('take the score of a task with the largest reward money allows', () => {
+    const richest = {
+      is_priority: false,
+      slots_taken: 3,
+      max_submissions: 10,
+      reward_amount: Number.MAX_SAFE_INTEGER,
+    };
+    const score = priorityScore(richest);
+    expect(score).toBeGreaterThan(1e9);
+    expect(decodeFeedCursor(encodeFeedCursor({ score, id }))).toEqual({ score, id });
   });
 
   it('refuse anything that is not a feed cursor we issued', () => {
@@ -25,6 +44,7 @@ describe('feed cursors', () => {
       b64({ k: 'list', s: 1, i: id }),
       b64({ k: 'feed', s: 'high', i: id }),
       b64({ k: 'feed', s: -1, i: id }),
+      b64({ k: 'feed', s: MAX_FEED_SCORE * 2, i: id }),
       b64({ k: 'feed', s: 1, i: "x'; drop table tasks" }),
       b64({ k: 'feed', s: 1, i: id.toUpperCase() }),
       encodeListCursor({ at: '2025-01-01T00:00:00.000000Z', id }),

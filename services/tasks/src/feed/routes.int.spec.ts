@@ -341,6 +341,35 @@ describe('ranking, filters and pages', () => {
     expect(new Set(walked).size).toBe(23);
   });
 
+  it('pages through tasks with the largest rewards with the cursors it issued', async () => {
+    const top = Number.MAX_SAFE_INTEGER;
+    const campaign = await t.fixtures.activeCampaign({ budget_amount: top, funded_amount: top });
+    const rewards = [top, top - 1, top - 1_000_000];
+    const ids: string[] = [];
+    for (const [i, reward_amount] of rewards.entries()) {
+      ids.push((await t.fixtures.task(campaign.id, { reward_amount, is_priority: i === 0 })).id);
+    }
+    const { token } = await contributor();
+    // No other test's task is this rich (the query takes at most 15 digits).
+    const page = async (cursor: string | null) => {
+      const query = `min_reward=999999999999999&limit=1${cursor ? `&cursor=${cursor}` : ''}`;
+      const reply = await t.inject({ url: `/api/v1/tasks?${query}`, token });
+      expect(reply.status, JSON.stringify(reply.body)).toBe(200);
+      return reply.body as { tasks: Array<{ id: string }>; next_cursor: string | null };
+    };
+
+    const walked: string[] = [];
+    let cursor: string | null = null;
+    do {
+      const next: Awaited<ReturnType<typeof page>> = await page(cursor);
+      walked.push(...next.tasks.map((row) => row.id));
+      cursor = next.next_cursor;
+    } while (cursor && walked.length < 10);
+    expect(walked).toHaveLength(3);
+    expect([...walked].sort()).toEqual([...ids].sort());
+    expect(walked[0]).toBe(ids[0]); // the priority task first
+  });
+
   it('default page size is 20 with a next cursor', async () => {
     const range = band();
     const campaign = await t.fixtures.activeCampaign();

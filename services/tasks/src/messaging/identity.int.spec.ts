@@ -2,6 +2,7 @@
 import { randomUUID } from 'node:crypto';
 import { buildEvent, type EventData, type EventType } from '@tessera/contracts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { expireDueAssignments } from '../assignments/index.ts';
 import { startTestTasks, type TestTasks } from '../testing/harness.ts';
 import { consumerNames } from './consumers.ts';
 
@@ -28,9 +29,19 @@ const fromEngagement = (e: ReturnType<typeof event>) => t.deliver(consumerNames.
 const row = (userId: string) =>
   t.tasks.db.selectFrom('contributors').selectAll().where('user_id', '=', userId).executeTakeFirst();
 
+const assignment = (id: string) =>
+  t.tasks.db.selectFrom('assignments').selectAll().where('id', '=', id).executeTakeFirstOrThrow();
+
 async function claimAs(userId: string, taskId: string) {
   const token = await t.token({ sub: userId, role: 'contributor' });
   return t.inject({ method: 'POST', url: `/api/v1/tasks/${taskId}/claim`, token });
+}
+
+/** Claims the task as the contributor: its assignment, as stored. */
+async function claimed(userId: string, taskId: string) {
+  const response = await claimAs(userId, taskId);
+  expect(response.status).toBe(201);
+  return assignment((response.body as { assignment: { id: string } }).assignment.id);
 }
 
 async function openTask(values: Parameters<TestTasks['fixtures']['task']>[1] = {}) {
@@ -132,6 +143,59 @@ describe('identity events', () => {
     );
 
     expect((await row(userId))?.status).toBe('active');
+  });
+
+  it('leaves a claim made after a reinstatement alone when the older suspension is handled late', async () => {
+    const { user_id: userId } = await t.fixtures.contributor();
+    const task = await openTask({ claim_ttl_seconds: 3600 });
+    // Suspended at T1, reinstated at T2; only the reinstatement has been handled so far.
+    await fromIdentity(event('identity.user.reinstated.v1', { user_id: userId }, minutesAgo(2)));
+    const before = await claimed(userId, task.id); // T3
+
+    await fromIdentity(
+      event('identity.user.suspended.v1', { user_id: userId, reason_code: 'fraud' }, minutesAgo(3)),
+    );
+
+    expect((await row(userId))?.status).toBe('active');
+    expect(await assignment(before.id)).toMatchObject({ status: 'active', expires_at: before.expires_at });
+    await expireDueAssignments(t.tasks.db, { now: new Date() });
+    expect((await assignment(before.id)).status).toBe('active');
+  });
+
+  it('makes no claim due for a suspension older than the status held, even a claim made before it', async () => {
+    const { user_id: userId } = await t.fixtures.contributor();
+    const { id } = await claimed(userId, (await openTask({ claim_ttl_seconds: 3600 })).id);
+    // Claimed at T0, suspended at T1, reinstated at T2; the reinstatement is handled first.
+    await t.tasks.db
+      .updateTable('assignments')
+      .set({ claimed_at: minutesAgo(10) })
+      .where('id', '=', id)
+      .execute();
+    const before = await assignment(id);
+    await fromIdentity(event('identity.user.reinstated.v1', { user_id: userId }, minutesAgo(2)));
+
+    await fromIdentity(
+      event('identity.user.suspended.v1', { user_id: userId, reason_code: 'fraud' }, minutesAgo(5)),
+    );
+
+    expect((await row(userId))?.status).toBe('active');
+    expect(await assignment(before.id)).toMatchObject({ status: 'active', expires_at: before.expires_at });
+  });
+
+  it('makes due only the claims made up to the suspension, not one made after it', async () => {
+    const { user_id: userId } = await t.fixtures.contributor();
+    const earlier = await claimed(userId, (await openTask({ claim_ttl_seconds: 3600 })).id);
+    const suspendedAt = new Date();
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    // The suspension is not handled yet, so this claim is still taken.
+    const later = await claimed(userId, (await openTask({ claim_ttl_seconds: 3600 })).id);
+
+    await fromIdentity(
+      event('identity.user.suspended.v1', { user_id: userId, reason_code: 'fraud' }, suspendedAt),
+    );
+
+    expect((await assignment(earlier.id)).expires_at).toEqual(suspendedAt);
+    expect(await assignment(later.id)).toMatchObject({ status: 'active', expires_at: later.expires_at });
   });
 
   it('keeps account status and profile apart: a late profile update still applies after a suspension', async () => {

@@ -3,6 +3,7 @@ import { buildEvent, type EventData, type EventType, type TesseraEvent } from '@
 import { type KyselyPlugin, SelectQueryNode } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { expireDueAssignments } from '../assignments/index.ts';
+import { reconcileCampaign } from '../campaigns/index.ts';
 import { startTestTasks, type TestTasks } from '../testing/harness.ts';
 import { consumerNames, tasksConsumers } from './consumers.ts';
 
@@ -245,7 +246,7 @@ describe('an appealed or overturned rejection', () => {
     await deliver(filed);
     await deliver(filed, `${filed.id}-again`);
 
-    expect(await assignmentRow(a.id)).toMatchObject({ status: 'rejected', appeal_held: true });
+    expect(await assignmentRow(a.id)).toMatchObject({ status: 'rejected', appeal_state: 'held' });
     expect(await taskRow(taskId)).toMatchObject({ slots_taken: 1, rejected_count: 1 });
     expect(await money(campaignId)).toMatchObject({ reserved: 100, quota_taken: 1, owed: 0, rejected: 1 });
   });
@@ -258,7 +259,7 @@ describe('an appealed or overturned rejection', () => {
     await deliver(appealDecided(a, submissionId, 'overturned'));
     await deliver(overturned, `${overturned.id}-again`);
 
-    expect(await assignmentRow(a.id)).toMatchObject({ status: 'approved', appeal_held: false });
+    expect(await assignmentRow(a.id)).toMatchObject({ status: 'approved', appeal_state: 'decided' });
     expect(await taskRow(taskId)).toMatchObject({ slots_taken: 1, approved_count: 1, rejected_count: 0 });
     expect(await money(campaignId)).toMatchObject({
       reserved: 0,
@@ -289,9 +290,48 @@ describe('an appealed or overturned rejection', () => {
     await deliver(upheld);
     await deliver(upheld, `${upheld.id}-again`);
 
-    expect(await assignmentRow(a.id)).toMatchObject({ status: 'rejected', appeal_held: false });
+    expect(await assignmentRow(a.id)).toMatchObject({ status: 'rejected', appeal_state: 'decided' });
     expect(await taskRow(taskId)).toMatchObject({ slots_taken: 0, rejected_count: 1 });
     expect(await money(campaignId)).toMatchObject({ reserved: 0, owed: 0, quota_taken: 0, rejected: 1 });
+  });
+
+  it('holds nothing for an appeal filed (a retry) after it was upheld: the campaign can still close', async () => {
+    const { campaignId, taskId, a, submissionId } = await rejectedClaim();
+    const filed = appealFiled(a, submissionId);
+    await deliver(appealDecided(a, submissionId, 'upheld'));
+    await deliver(filed);
+    await deliver(filed, `${filed.id}-again`);
+
+    expect(await money(campaignId)).toMatchObject({ reserved: 0, owed: 0, quota_taken: 0, rejected: 1 });
+    expect(await taskRow(taskId)).toMatchObject({ slots_taken: 0, rejected_count: 1 });
+    expect(await assignmentRow(a.id)).toMatchObject({ status: 'rejected', appeal_state: 'decided' });
+    await t.tasks.db
+      .updateTable('campaigns')
+      .set({ status: 'cancelled', close_event: 'cancelled' })
+      .where('id', '=', campaignId)
+      .execute();
+    await t.tasks.db.transaction().execute((trx) => reconcileCampaign(trx, campaignId, new Date()));
+    expect(await writtenCount('tasks.campaign.cancelled.v1', 'campaign_id', campaignId)).toBe(1);
+  });
+
+  it('holds nothing for an appeal filed after it was overturned; the approval pays the reward once', async () => {
+    const { campaignId, taskId, a, submissionId } = await rejectedClaim();
+    await deliver(appealDecided(a, submissionId, 'overturned'));
+    await deliver(appealFiled(a, submissionId));
+    expect(await money(campaignId)).toMatchObject({ reserved: 0, quota_taken: 0 });
+    expect(await assignmentRow(a.id)).toMatchObject({ status: 'rejected', appeal_state: 'decided' });
+
+    await deliver(approved(a, submissionId));
+
+    expect(await assignmentRow(a.id)).toMatchObject({ status: 'approved', appeal_state: 'decided' });
+    expect(await taskRow(taskId)).toMatchObject({ slots_taken: 1, approved_count: 1, rejected_count: 0 });
+    expect(await money(campaignId)).toMatchObject({
+      reserved: 0,
+      owed: 100,
+      quota_taken: 1,
+      approved: 1,
+      rejected: 0,
+    });
   });
 
   it('keeps a cancelled campaign from announcing its close while an appeal holds money', async () => {

@@ -1,8 +1,8 @@
 import type { TesseraEvent } from '@tessera/contracts';
 import type { HandlerMap } from '@tessera/service-kit';
 import {
+  appealDecided,
   holdForAppeal,
-  releaseAppeal,
   settleSubmission,
   type SubmissionOutcome,
 } from '../assignments/index.ts';
@@ -41,8 +41,6 @@ export function submissionHandlers(deps: ConsumerDeps): HandlerMap<TasksDB> {
     'submissions.submission.rejected.v1': (event, trx) => settle(event, trx, { to: 'rejected' }),
     'submissions.appeal.filed.v1': (event, trx) => holdForAppeal(trx, reportOf(event), contextOf(event)),
     'submissions.appeal.decided.v1': (event, trx) =>
-      event.data.outcome === 'upheld'
-        ? releaseAppeal(trx, reportOf(event), contextOf(event))
-        : Promise.resolve(),
+      appealDecided(trx, reportOf(event), event.data.outcome, contextOf(event)),
   };
 }
