@@ -70,6 +70,12 @@ export const payoutsVariables = serviceConfigSchema.extend({
   /** Provider retries: attempts before a withdrawal fails for good, and the first backoff. */
   PAYOUTS_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(20).default(5),
   PAYOUTS_RETRY_BASE_MS: z.coerce.number().int().min(10).default(30_000),
+  /**
+   * How long the sender holds a withdrawal it is asking the provider about: another run (another
+   * instance) leaves it alone meanwhile, and if the answer is lost (a crash) it is asked again after.
+   * Longer than a provider call can take (PayPal: a token, a retried 401, the payout, its status).
+   */
+  PAYOUTS_SEND_LEASE_MS: z.coerce.number().int().min(1_000).default(300_000),
   PAYOUTS_JOB_INTERVAL_MS: z.coerce.number().int().min(20).default(5_000),
 });
 

@@ -14,7 +14,13 @@ import { methodRoutes } from './methods/routes.ts';
 import { openProvider } from './providers/open.ts';
 import { adminWithdrawalRoutes } from './withdrawals/admin-routes.ts';
 import { registerPayoutsSummary } from './withdrawals/admin-summary.ts';
-import { AUTO_APPROVE_JOB, autoApprove, SENDER_JOB, sendApproved } from './withdrawals/jobs.ts';
+import {
+  AUTO_APPROVE_JOB,
+  autoApprove,
+  RECONCILE_JOB,
+  SENDER_JOB,
+  sendApproved,
+} from './withdrawals/jobs.ts';
 import { withdrawalRoutes } from './withdrawals/routes.ts';
 
 /** Worker names, for tests that switch one off to drive its work by hand. */
@@ -35,7 +41,8 @@ export const payoutsDefinition: ServiceDefinition<PayoutsDB, PayoutsConfig, Payo
     registerPayoutsSummary(app, context);
   },
   consumers: (context) => payoutsConsumers(context),
-  parkingJobs: [payoutsWorkers.autoApprove, payoutsWorkers.sender],
+  // RECONCILE_JOB: withdrawals whose payout may be out but was not confirmed (jobs.ts `sendApproved`).
+  parkingJobs: [payoutsWorkers.autoApprove, payoutsWorkers.sender, RECONCILE_JOB],
   workers: (context) => [
     periodicJob({
       name: payoutsWorkers.autoApprove,

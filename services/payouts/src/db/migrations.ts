@@ -70,4 +70,19 @@ export const payoutsMigrations: Record<string, Migration> = {
     },
   },
   '0002_idempotency_keys': idempotencyKeysMigration,
+  '0003_withdrawal_sent_at': {
+    async up(db: Kysely<unknown>) {
+      // When the sender first called the provider for a withdrawal: from then on the payout may be
+      // out, and only the provider's own final status may fail it (withdrawals/decide.ts
+      // `decideSenderAnswer`). A withdrawal already processing may have been sent.
+      await sql`alter table withdrawals add column sent_at timestamptz`.execute(db);
+      await sql`update withdrawals set sent_at = processing_at where status = 'processing'`.execute(db);
+      // Processing rows a crash left without a next attempt (before the sender's lease) are asked
+      // again; the manual provider's wait for an admin, not for the sender.
+      await sql`
+        update withdrawals set next_attempt_at = now()
+        where status = 'processing' and next_attempt_at is null
+          and provider is distinct from 'manual'`.execute(db);
+    },
+  },
 };

@@ -61,6 +61,8 @@ export interface WithdrawalsTable {
   held_at: NullableTimestamp;
   approved_at: NullableTimestamp;
   processing_at: NullableTimestamp;
+  /** When the provider was first called for it: from then on the payout may be out. */
+  sent_at: NullableTimestamp;
   finished_at: NullableTimestamp;
   updated_at: Timestamp;
 }

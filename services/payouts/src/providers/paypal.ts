@@ -26,7 +26,9 @@ import type { PayoutOrder, PayoutProvider, PayoutStatus } from './provider.ts';
  * does PayPal returns the money after 30 days and the item turns RETURNED, which is `failed`.
  * FAILED, RETURNED, BLOCKED, REFUNDED, REVERSED → `failed`, with the item's `errors.name` as the
  * reason. Timeouts, network errors, 5xx, 429 → `retry` (the caller backs off); a 401 refreshes
- * the access token once and tries again.
+ * the access token once and tries again. Reading a batch that exists answers `retry` to every
+ * error, never `failed`: only a final status of the item (or of the batch) fails a payout PayPal
+ * holds.
  *
  * Logs name the withdrawal, the batch and statuses only: never the receiver, the amount or a token.
  */
@@ -301,11 +303,15 @@ export function paypalProvider(options: PayPalProviderOptions): PayoutProvider {
     return { kind: 'pending', externalId: batchId };
   }
 
-  /** Where a batch stands: its one item decides; the batch's own status until the item exists. */
+  /**
+   * Where a batch stands: its one item decides; the batch's own status until the item exists. The
+   * batch exists, so the payout may be under way whatever PayPal answers to this read: an error
+   * here (any status but 200) is never `failed`, only the item's or the batch's own status is.
+   */
   async function batchStatus(batchId: string, withdrawalId: string): Promise<PayoutStatus> {
     const reply = await api('GET', `/v1/payments/payouts/${encodeURIComponent(batchId)}`);
     if (reply.status === 404) throw new Retry('BATCH_NOT_FOUND', 404);
-    if (reply.status !== 200) return refusal(reply, withdrawalId);
+    if (reply.status !== 200) throw new Retry(`HTTP_${reply.status}`, reply.status);
     const view = record(reply.body) as BatchView;
     const header = view.batch_header ?? {};
     const sender = header.sender_batch_header?.sender_batch_id;

@@ -206,6 +206,22 @@ describe('PayPal provider', () => {
     });
   });
 
+  it.each([
+    [403, 'NOT_AUTHORIZED'],
+    [400, 'VALIDATION_ERROR'],
+    [422, 'UNPROCESSABLE_ENTITY'],
+  ])('answers retry, never failed, when reading a batch that exists fails with a %i', async (code, name) => {
+    const paypal = provider();
+    const withdrawal = order();
+    const sent = await paypal.send(withdrawal);
+    const known = { ...withdrawal, externalId: sent.kind === 'pending' ? sent.externalId : null };
+    fake.fail('batch', code, { name, message: 'Authorization failed due to insufficient permissions.' });
+
+    expect(await paypal.status(known)).toEqual({ kind: 'retry', reason: `HTTP_${code}` });
+    expect(await paypal.status(known)).toMatchObject({ kind: 'completed' });
+    expect(fake.payoutsCreated).toBe(1);
+  });
+
   it('answers retry on a timeout; the batch PayPal made meanwhile is found, not made twice', async () => {
     fake.slow('create', 300);
     const paypal = provider({ timeoutMs: 80 });

@@ -194,6 +194,40 @@ describe('approval', () => {
     expect(unknownJob.status).toBe(400);
   });
 
+  it("ignores a ledger answer in another currency than the withdrawal's, as one for another amount", async () => {
+    const user = await t.fixtures.contributor();
+    const method = await t.inject({
+      method: 'POST',
+      url: '/api/v1/payout-methods',
+      token: user.token,
+      body: { type: 'paypal', email: `p-${randomUUID().slice(0, 6)}@example.com` },
+    });
+    const requested = await t.inject({
+      method: 'POST',
+      url: '/api/v1/withdrawals',
+      token: user.token,
+      key: randomUUID(),
+      body: { amount: { amount: 1_000, currency: 'USD' }, method_id: method.body.method.id },
+    });
+    const id = requested.body.withdrawal.id as string;
+    const holdPlaced = (amount: { amount: number; currency: string }) =>
+      t.deliver(
+        consumerNames.ledger,
+        foreignEvent('ledger.withdrawal.hold-placed.v1', {
+          withdrawal_id: id,
+          user_id: user.id,
+          amount,
+          transfer_id: randomUUID(),
+        }),
+      );
+    await holdPlaced({ amount: 1_000, currency: 'EUR' });
+    expect(await statusOf(id)).toBe('requested');
+    await holdPlaced({ amount: 999, currency: 'USD' });
+    expect(await statusOf(id)).toBe('requested');
+    await holdPlaced({ amount: 1_000, currency: 'USD' });
+    expect(await statusOf(id)).toBe('pending_review');
+  });
+
   it('batch-approves and reports each id on its own; rejects with a reason; exports CSV', async () => {
     const user = await t.fixtures.contributor();
     const first = await held(user, 700);

@@ -1,5 +1,6 @@
 import { accept, type Decision, refusal, reject } from '@tessera/service-kit';
 import type { WithdrawalStatus } from '../db/schema.ts';
+import type { PayoutStatus } from '../providers/provider.ts';
 import type { UserStanding } from '../users/repository.ts';
 
 /**
@@ -33,6 +34,13 @@ export const withdrawalRefusals = {
     refusal('forbidden', 'ACCOUNT_NOT_ACTIVE', `Your account is ${status}; withdrawals are frozen.`),
   emailNotVerified: () =>
     refusal('forbidden', 'EMAIL_NOT_VERIFIED', 'Verify your email address before withdrawing.'),
+  notManual: (provider: string) =>
+    refusal(
+      'conflict',
+      'WITHDRAWAL_NOT_MANUAL',
+      `The withdrawal is paid through ${provider}; only a payout made by hand is recorded by hand.`,
+      { provider },
+    ),
   notAllowed: (status: WithdrawalStatus, action: string) =>
     refusal(
       'conflict',
@@ -133,4 +141,102 @@ export function autoApprovable(
 /** The wait before the `attempt`-th retry of a provider call: doubling from `baseMs`, capped at an hour. */
 export function retryDelayMs(attempt: number, baseMs: number): number {
   return Math.min(3_600_000, baseMs * 2 ** Math.max(0, attempt - 1));
+}
+
+/** The provider that an admin pays through outside the platform (`PUT /withdrawals/:id/process`). */
+export const MANUAL_PROVIDER = 'manual';
+
+/**
+ * Whether an admin may record a payout made by hand: only one of the `manual` provider (the one it
+ * was sent through, or, not sent yet, the one it will be). One that a provider such as PayPal pays
+ * is settled by that provider's answer alone: recorded by hand too it could be paid twice.
+ */
+export function decidePaidByHand(provider: {
+  withdrawal: string | null;
+  configured: string;
+}): Decision<void> {
+  const paidBy = provider.withdrawal ?? provider.configured;
+  if (paidBy !== MANUAL_PROVIDER) return reject(withdrawalRefusals.notManual(paidBy));
+  return accept(undefined);
+}
+
+/**
+ * The wait before asking again about a payout the provider holds as pending: as long as it has
+ * been pending so far, at least `baseMs`, at most an hour (a doubling interval).
+ */
+export function pollDelayMs(pendingForMs: number, baseMs: number): number {
+  return Math.min(3_600_000, Math.max(baseMs, pendingForMs));
+}
+
+/**
+ * What the sender learnt about a withdrawal in `processing`: the provider's answer, or ours when the
+ * provider could not be asked: `retry` with the reason it fails with once the attempts run out
+ * (`failAs`, PROVIDER_UNAVAILABLE unless said), `unsendable` when there is nothing to pay to (the
+ * payout method deleted).
+ */
+export type SenderAnswer =
+  | PayoutStatus
+  | { kind: 'retry'; reason: string; failAs?: string }
+  | { kind: 'unsendable'; reasonCode: string; detail: string };
+
+/** What the sender does with it: the saga's move, another attempt later, or a reconciliation. */
+export type SenderStep =
+  | { kind: 'complete'; externalId: string }
+  | { kind: 'fail'; reasonCode: string }
+  | { kind: 'wait'; attempts: number; nextAttemptAt: Date; externalId?: string }
+  | { kind: 'reconcile'; attempts: number; nextAttemptAt: Date; reason: string };
+
+/**
+ * The sender's rule for an answer about a withdrawal in `processing`.
+ *
+ * - `attempts` counts the errors in a row (`retry`); a `pending` answer is the provider's word that
+ *   it holds the payout, so it is no attempt and starts the count again. Pending payouts are asked
+ *   again after as long as they have been processing (`pollDelayMs`), errors after a doubling
+ *   backoff (`retryDelayMs`).
+ * - Once the payout may have reached the provider (`reached`: the provider was called, or it named
+ *   the payout), only the provider's own final status fails it: the ledger releases the hold on
+ *   `failed`, and a provider that still pays would pay money the user has back. When the attempts
+ *   run out then, or there is nothing left to ask with, the hold is kept and the withdrawal waits
+ *   for an operator to reconcile it with the provider (`reconcile`).
+ * - Before that nothing can have been paid: the attempts running out fail it, as does a deleted
+ *   payout method.
+ */
+export function decideSenderAnswer(
+  answer: SenderAnswer,
+  withdrawal: { attempts: number; reached: boolean; processingAt: Date | null },
+  rules: { maxAttempts: number; retryBaseMs: number; now: Date },
+): SenderStep {
+  const { now } = rules;
+  const later = (ms: number) => new Date(now.getTime() + ms);
+  switch (answer.kind) {
+    case 'completed':
+      return { kind: 'complete', externalId: answer.externalId };
+    case 'failed':
+      return { kind: 'fail', reasonCode: answer.reasonCode };
+    case 'pending': {
+      const pendingFor = now.getTime() - (withdrawal.processingAt ?? now).getTime();
+      return {
+        kind: 'wait',
+        attempts: 0,
+        nextAttemptAt: later(pollDelayMs(pendingFor, rules.retryBaseMs)),
+        ...(answer.externalId ? { externalId: answer.externalId } : {}),
+      };
+    }
+    case 'unsendable': {
+      if (!withdrawal.reached) return { kind: 'fail', reasonCode: answer.reasonCode };
+      const attempts = withdrawal.attempts + 1;
+      const nextAttemptAt = later(retryDelayMs(attempts, rules.retryBaseMs));
+      return { kind: 'reconcile', attempts, nextAttemptAt, reason: answer.reasonCode };
+    }
+    case 'retry': {
+      const attempts = withdrawal.attempts + 1;
+      const nextAttemptAt = later(retryDelayMs(attempts, rules.retryBaseMs));
+      if (attempts < rules.maxAttempts) return { kind: 'wait', attempts, nextAttemptAt };
+      if (withdrawal.reached) return { kind: 'reconcile', attempts, nextAttemptAt, reason: answer.reason };
+      return {
+        kind: 'fail',
+        reasonCode: 'failAs' in answer && answer.failAs ? answer.failAs : 'PROVIDER_UNAVAILABLE',
+      };
+    }
+  }
 }

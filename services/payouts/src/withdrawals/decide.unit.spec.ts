@@ -1,6 +1,15 @@
 import { decider } from '@tessera/service-kit/testing';
 import { describe, expect, it } from 'vitest';
-import { autoApprovable, decideMove, decideRequest, retryDelayMs } from './decide.ts';
+import {
+  autoApprovable,
+  decideMove,
+  decidePaidByHand,
+  decideRequest,
+  decideSenderAnswer,
+  pollDelayMs,
+  retryDelayMs,
+  type SenderAnswer,
+} from './decide.ts';
 
 const active = { status: 'active' as const, emailVerified: true, trustScore: 5 };
 const rules = { minimum: 500, dailyLimit: 10_000, currency: 'USD' };
@@ -118,5 +127,95 @@ describe('retryDelayMs', () => {
   it('doubles from the base and stops at an hour', () => {
     expect([1, 2, 3, 4].map((attempt) => retryDelayMs(attempt, 1_000))).toEqual([1_000, 2_000, 4_000, 8_000]);
     expect(retryDelayMs(30, 1_000)).toBe(3_600_000);
+  });
+});
+
+describe('decideSenderAnswer (the sender)', () => {
+  const now = new Date('2030-01-04T00:00:00Z');
+  const rules = { maxAttempts: 5, retryBaseMs: 1_000, now };
+  const processingAt = new Date(now.getTime() - 10 * 60_000);
+  const before = { attempts: 0, reached: false, processingAt };
+  const sent = { ...before, reached: true };
+  const at = (ms: number) => new Date(now.getTime() + ms);
+  const unavailable: SenderAnswer = { kind: 'retry', reason: 'HTTP_503' };
+  const unreadable: SenderAnswer = { kind: 'retry', reason: 'unreadable', failAs: 'METHOD_UNREADABLE' };
+
+  it("counts no pending answer as an attempt: the errors' count starts again, the poll waits as long as the payout has been pending", () => {
+    expect(
+      decideSenderAnswer({ kind: 'pending', externalId: 'BATCH' }, { ...sent, attempts: 4 }, rules),
+    ).toEqual({ kind: 'wait', attempts: 0, nextAttemptAt: at(10 * 60_000), externalId: 'BATCH' });
+    expect(pollDelayMs(0, 1_000)).toBe(1_000);
+    expect(pollDelayMs(5 * 3_600_000, 1_000)).toBe(3_600_000);
+  });
+
+  it('fails a payout the provider said failed, and completes one it paid', () => {
+    const failed = { kind: 'failed', reasonCode: 'RECEIVER_UNREGISTERED', detail: '' } as const;
+    expect(decideSenderAnswer(failed, sent, rules)).toEqual({
+      kind: 'fail',
+      reasonCode: 'RECEIVER_UNREGISTERED',
+    });
+    expect(decideSenderAnswer({ kind: 'completed', externalId: 'TX' }, sent, rules)).toEqual({
+      kind: 'complete',
+      externalId: 'TX',
+    });
+  });
+
+  it('retries errors with a doubling backoff', () => {
+    expect(decideSenderAnswer(unavailable, { ...sent, attempts: 2 }, rules)).toEqual({
+      kind: 'wait',
+      attempts: 3,
+      nextAttemptAt: at(4_000),
+    });
+  });
+
+  it('fails after the last attempt only what cannot have reached the provider', () => {
+    expect(decideSenderAnswer(unavailable, { ...before, attempts: 4 }, rules)).toEqual({
+      kind: 'fail',
+      reasonCode: 'PROVIDER_UNAVAILABLE',
+    });
+    expect(decideSenderAnswer(unreadable, { ...before, attempts: 4 }, rules)).toEqual({
+      kind: 'fail',
+      reasonCode: 'METHOD_UNREADABLE',
+    });
+    const deleted = { kind: 'unsendable', reasonCode: 'METHOD_DELETED', detail: '' } as const;
+    expect(decideSenderAnswer(deleted, before, rules)).toEqual({
+      kind: 'fail',
+      reasonCode: 'METHOD_DELETED',
+    });
+  });
+
+  it('keeps the hold of a payout that may be out when the attempts run out, or it cannot be asked about: reconcile', () => {
+    for (const answer of [unavailable, unreadable])
+      expect(decideSenderAnswer(answer, { ...sent, attempts: 4 }, rules)).toEqual({
+        kind: 'reconcile',
+        attempts: 5,
+        nextAttemptAt: at(16_000),
+        reason: answer.kind === 'retry' ? answer.reason : '',
+      });
+    const deleted = { kind: 'unsendable', reasonCode: 'METHOD_DELETED', detail: '' } as const;
+    expect(decideSenderAnswer(deleted, sent, rules)).toMatchObject({
+      kind: 'reconcile',
+      reason: 'METHOD_DELETED',
+    });
+  });
+});
+
+describe('decidePaidByHand', () => {
+  it('records by hand only what the manual provider pays', () => {
+    expect(decidePaidByHand({ withdrawal: 'manual', configured: 'paypal' })).toEqual({
+      ok: true,
+      value: undefined,
+    });
+    expect(decidePaidByHand({ withdrawal: null, configured: 'manual' }).ok).toBe(true);
+    for (const provider of [
+      { withdrawal: 'paypal', configured: 'manual' },
+      { withdrawal: null, configured: 'paypal' },
+    ]) {
+      const refused = decidePaidByHand(provider);
+      expect(refused.ok ? null : [refused.refusal.code, refused.refusal.kind]).toEqual([
+        'WITHDRAWAL_NOT_MANUAL',
+        'conflict',
+      ]);
+    }
   });
 });

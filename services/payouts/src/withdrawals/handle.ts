@@ -7,7 +7,9 @@ import { findUsableMethod } from '../methods/index.ts';
 import { standingOf } from '../users/repository.ts';
 import {
   decideMove,
+  decidePaidByHand,
   decideRequest,
+  MANUAL_PROVIDER,
   type RequestRules,
   type WithdrawalMove,
   withdrawalRefusals,
@@ -98,6 +100,8 @@ interface MoveContext {
   reasonCode?: string | null;
   provider?: string;
   externalId?: string | null;
+  /** When the sender looks at it again: on `start-processing`, the end of its lease. */
+  nextAttemptAt?: Date | null;
 }
 
 /**
@@ -125,6 +129,7 @@ export async function move(
       ...(step.kind === 'start-processing' ? { processing_at: now, provider: context.provider ?? null } : {}),
       ...(context.reasonCode !== undefined ? { reason_code: context.reasonCode } : {}),
       ...(context.externalId !== undefined ? { external_transaction_id: context.externalId } : {}),
+      ...(context.nextAttemptAt !== undefined ? { next_attempt_at: context.nextAttemptAt } : {}),
       ...(['complete', 'fail', 'reject', 'cancel', 'hold-rejected'].includes(step.kind)
         ? { finished_at: now, next_attempt_at: null }
         : {}),
@@ -190,7 +195,9 @@ export async function moveById(
 /**
  * An admin records what they paid by hand (the manual provider): completed with the external
  * transaction id, or failed. An approved withdrawal the sender has not picked up yet starts
- * processing first, so the events tell the whole story.
+ * processing first, so the events tell the whole story. A withdrawal another provider pays (the
+ * one it was sent through, or `provider`, the configured one, that will send it) is refused
+ * (decide.ts `decidePaidByHand`): only that provider's answer settles it.
  */
 export async function recordProcessed(
   trx: Db,
@@ -201,16 +208,19 @@ export async function recordProcessed(
     externalId: string | null;
     reasonCode: string | null;
     now: Date;
+    /** The provider payouts sends through now (`PAYOUTS_PROVIDER`). */
+    provider: string;
   },
 ): Promise<WithdrawalRecord> {
   let withdrawal = await lockWithdrawal(trx, command.id);
   if (!withdrawal) throw withdrawalRefusals.notFound();
+  orRefuse(decidePaidByHand({ withdrawal: withdrawal.provider, configured: command.provider }));
   if (withdrawal.status === 'approved')
     withdrawal = await move(
       trx,
       withdrawal,
       { kind: 'start-processing' },
-      { now: command.now, provider: 'manual' },
+      { now: command.now, provider: MANUAL_PROVIDER },
     );
   return move(trx, withdrawal, command.status === 'completed' ? { kind: 'complete' } : { kind: 'fail' }, {
     now: command.now,
@@ -229,7 +239,8 @@ type LedgerAnswer = TesseraEvent<
 /**
  * The ledger's answers: a hold moves a requested withdrawal to review; a refused hold rejects it
  * (INSUFFICIENT_FUNDS, nothing held). Settled and released confirm what payouts already decided.
- * An answer about a withdrawal we do not know, or that does not match it, is logged and ignored.
+ * An answer about a withdrawal we do not know, or that does not match it (user, amount, currency),
+ * is logged and ignored.
  */
 export async function ledgerAnswered(trx: Db, event: LedgerAnswer, context: { now: Date; log: Logger }) {
   const withdrawal = await lockWithdrawal(trx, event.data.withdrawal_id.toLowerCase());
@@ -240,7 +251,8 @@ export async function ledgerAnswered(trx: Db, event: LedgerAnswer, context: { no
   }
   if (
     withdrawal.user_id !== event.data.user_id.toLowerCase() ||
-    Number(withdrawal.amount) !== event.data.amount.amount
+    Number(withdrawal.amount) !== event.data.amount.amount ||
+    withdrawal.currency !== event.data.amount.currency
   ) {
     context.log.error(logged, "the ledger's answer does not match the withdrawal; ignored");
     return;

@@ -1,11 +1,11 @@
 import { reasonCode as reasonCodeSchema } from '@tessera/contracts';
-import { eachOnItsOwn, notParked } from '@tessera/service-kit';
+import { eachOnItsOwn, notParked, recordFailure } from '@tessera/service-kit';
 import { sql } from 'kysely';
 import type { PayoutsContext } from '../context.ts';
 import { readMethodDetails } from '../methods/index.ts';
-import type { PayoutOrder, PayoutStatus } from '../providers/provider.ts';
+import type { PayoutOrder } from '../providers/provider.ts';
 import { standingOf } from '../users/repository.ts';
-import { autoApprovable, retryDelayMs } from './decide.ts';
+import { autoApprovable, decideSenderAnswer, type SenderAnswer, type SenderStep } from './decide.ts';
 import { lockWithdrawal, move, type WithdrawalRecord } from './handle.ts';
 
 const BATCH = 20;
@@ -13,6 +13,11 @@ const BATCH = 20;
 /** The jobs' worker names (`payoutsWorkers`). */
 export const AUTO_APPROVE_JOB = 'auto-approve';
 export const SENDER_JOB = 'payout-sender';
+/**
+ * Not a worker: where the sender parks a withdrawal whose payout may be out but which the provider
+ * could not confirm (the kit's parked items: listed to admins, counted, retried by an operator).
+ */
+export const RECONCILE_JOB = 'payout-reconcile';
 
 /**
  * Approves, by themselves, the withdrawals of trusted, active contributors that waited out the
@@ -67,15 +72,20 @@ export async function autoApprove({ db, config, clock, logger, metrics }: Payout
  * Hands approved withdrawals to the provider, and follows up those it has not finished. The move
  * to `processing` is committed before the provider is called (from then on the user cannot
  * cancel), and the provider's answer is applied in a second transaction under the row lock. The
- * provider's idempotency key is the withdrawal id, so a call repeated after a crash or a timeout
- * never pays twice. Provider errors are retried with a doubling backoff; after
- * PAYOUTS_MAX_ATTEMPTS the withdrawal fails and the ledger releases the hold. Each withdrawal on its
- * own: one that throws does not hold up the others.
+ * first transaction leases the withdrawal (`next_attempt_at` = now + PAYOUTS_SEND_LEASE_MS): another
+ * run, on this instance or another, leaves it alone meanwhile, and an answer lost in a crash is
+ * asked for again once the lease is over. The provider's idempotency key is the withdrawal id, so a
+ * call repeated after a crash or a timeout never pays twice. What the answer leads to is
+ * `decideSenderAnswer`'s: errors are retried with a doubling backoff; after PAYOUTS_MAX_ATTEMPTS a
+ * withdrawal the provider cannot have paid fails and the ledger releases the hold, while one it may
+ * have paid keeps the hold and is parked for an operator to reconcile (`RECONCILE_JOB`). Each
+ * withdrawal on its own: one that throws does not hold up the others.
  */
 export async function sendApproved(context: PayoutsContext): Promise<number> {
-  const { db, clock, resources } = context;
+  const { db, clock, config, resources, logger, metrics } = context;
   const provider = resources.provider;
   const now = clock();
+  const leasedUntil = new Date(now.getTime() + config.PAYOUTS_SEND_LEASE_MS);
   const due = await db
     .selectFrom('withdrawals')
     .select('id')
@@ -86,6 +96,7 @@ export async function sendApproved(context: PayoutsContext): Promise<number> {
       ]),
     )
     .where(notParked(SENDER_JOB, 'withdrawals.id'))
+    .where(notParked(RECONCILE_JOB, 'withdrawals.id'))
     .orderBy('updated_at')
     .limit(BATCH)
     .execute();
@@ -100,42 +111,54 @@ export async function sendApproved(context: PayoutsContext): Promise<number> {
             trx,
             withdrawal,
             { kind: 'start-processing' },
-            { now, provider: provider.name },
+            { now, provider: provider.name, nextAttemptAt: provider.manual ? null : leasedUntil },
           );
           if (provider.manual) return undefined;
           return processing;
         }
         if (withdrawal.status !== 'processing' || withdrawal.next_attempt_at === null) return undefined;
         if (withdrawal.next_attempt_at > now) return undefined;
-        return withdrawal;
+        // Claimed: a run racing this one (another instance) finds it not due until the lease is over.
+        return trx
+          .updateTable('withdrawals')
+          .set({ next_attempt_at: leasedUntil })
+          .where('id', '=', id)
+          .returningAll()
+          .executeTakeFirstOrThrow();
       });
       if (!started) return false;
-      const answer = await answerOf(context, started);
-      await db.transaction().execute((trx) => applyAnswer(context, trx, started.id, answer));
+      const answer = await answerOf(context, started, now);
+      const step = await db.transaction().execute((trx) => applyAnswer(context, trx, started.id, answer));
+      if (step?.kind === 'reconcile') {
+        metrics.jobs.itemParked(RECONCILE_JOB);
+        logger.error(
+          { withdrawal_id: id, job: RECONCILE_JOB, attempts: step.attempts, reason: step.reason },
+          'the payout may have reached the provider but could not be confirmed: the hold is kept and the withdrawal parked; reconcile it with the provider, then retry it',
+        );
+      }
       return true;
     },
     {
-      logger: context.logger,
+      logger,
       message: 'sending a withdrawal failed; the others go on',
       describe: ({ id }) => ({ withdrawal_id: id }),
-      counted: { job: SENDER_JOB, metrics: context.metrics.jobs, park: { db, key: ({ id }) => id } },
+      counted: { job: SENDER_JOB, metrics: metrics.jobs, park: { db, key: ({ id }) => id } },
     },
   );
   return handled.filter(Boolean).length;
 }
 
 /**
- * A provider's answer may carry, on a retry, the reason code the withdrawal fails with once the
- * attempts run out (`PROVIDER_UNAVAILABLE` unless said).
- */
-type Answer = PayoutStatus | { kind: 'retry'; reason: string; failAs: string };
-
-/**
  * Asks the provider where a withdrawal stands (or sends it). A payout method that cannot be read
  * (its key retired too soon, a damaged row) is retried like a provider error rather than thrown:
- * one unreadable method must not end the run and hold up the withdrawals behind it.
+ * one unreadable method must not end the run and hold up the withdrawals behind it. Before the
+ * provider is first called, `sent_at` is committed: from then on the payout may be out.
  */
-async function answerOf(context: PayoutsContext, withdrawal: WithdrawalRecord): Promise<Answer> {
+async function answerOf(
+  context: PayoutsContext,
+  withdrawal: WithdrawalRecord,
+  now: Date,
+): Promise<SenderAnswer> {
   const provider = context.resources.provider;
   let order: PayoutOrder | undefined;
   try {
@@ -148,9 +171,16 @@ async function answerOf(context: PayoutsContext, withdrawal: WithdrawalRecord): 
     return { kind: 'retry', reason: 'the payout method could not be read', failAs: 'METHOD_UNREADABLE' };
   }
   if (!order)
-    return { kind: 'failed', reasonCode: 'METHOD_DELETED', detail: 'the payout method was deleted' };
+    return { kind: 'unsendable', reasonCode: 'METHOD_DELETED', detail: 'the payout method was deleted' };
+  if (withdrawal.sent_at === null)
+    await context.db
+      .updateTable('withdrawals')
+      .set({ sent_at: now })
+      .where('id', '=', withdrawal.id)
+      .where('sent_at', 'is', null)
+      .execute();
   return (withdrawal.external_transaction_id ? provider.status(order) : provider.send(order)).catch(
-    (error: unknown): PayoutStatus => ({ kind: 'retry', reason: (error as Error).message }),
+    (error: unknown): SenderAnswer => ({ kind: 'retry', reason: (error as Error).message }),
   );
 }
 
@@ -168,64 +198,73 @@ async function orderOf(
   };
 }
 
+/** Applies what `decideSenderAnswer` makes of the answer, under the row lock. */
 async function applyAnswer(
   context: PayoutsContext,
   trx: Parameters<typeof lockWithdrawal>[0],
   id: string,
-  answer: Answer,
-): Promise<void> {
+  answer: SenderAnswer,
+): Promise<SenderStep | undefined> {
   const { config, clock, logger } = context;
   const now = clock();
   const withdrawal = await lockWithdrawal(trx, id);
-  if (!withdrawal || withdrawal.status !== 'processing') return;
-  const attempts = withdrawal.attempts + 1;
-  switch (answer.kind) {
-    case 'completed':
-      await move(trx, withdrawal, { kind: 'complete' }, { now, externalId: answer.externalId });
-      return;
-    case 'failed': {
+  if (!withdrawal || withdrawal.status !== 'processing') return undefined;
+  const step = decideSenderAnswer(
+    answer,
+    {
+      attempts: withdrawal.attempts,
+      reached: withdrawal.sent_at !== null || withdrawal.external_transaction_id !== null,
+      processingAt: withdrawal.processing_at,
+    },
+    { maxAttempts: config.PAYOUTS_MAX_ATTEMPTS, retryBaseMs: config.PAYOUTS_RETRY_BASE_MS, now },
+  );
+  const reason = answer.kind === 'retry' ? answer.reason : undefined;
+  switch (step.kind) {
+    case 'complete':
+      await move(trx, withdrawal, { kind: 'complete' }, { now, externalId: step.externalId });
+      return step;
+    case 'fail': {
+      if (answer.kind === 'retry')
+        logger.warn(
+          { withdrawal_id: id, attempts: withdrawal.attempts + 1, reason },
+          'payout kept failing before it could reach the provider; the withdrawal fails',
+        );
       // A provider's words are not ours: a name our events cannot carry would make the move throw
       // and the withdrawal come back, and be sent again, at every run.
-      const fit = reasonCodeSchema.safeParse(answer.reasonCode).success;
+      const fit = reasonCodeSchema.safeParse(step.reasonCode).success;
       if (!fit) {
         logger.warn(
-          { withdrawal_id: id, provider_reason: answer.reasonCode.slice(0, 80) },
+          { withdrawal_id: id, provider_reason: step.reasonCode.slice(0, 80) },
           'the provider refused the payout with a reason code our events cannot carry',
         );
       }
-      const reasonCode = fit ? answer.reasonCode : 'PROVIDER_REFUSED';
+      const reasonCode = fit ? step.reasonCode : 'PROVIDER_REFUSED';
       await move(trx, withdrawal, { kind: 'fail' }, { now, reasonCode });
-      return;
+      return step;
     }
-    case 'pending':
-    case 'retry': {
-      if (answer.kind === 'retry' && attempts >= config.PAYOUTS_MAX_ATTEMPTS) {
+    case 'wait':
+    case 'reconcile': {
+      if (step.kind === 'wait' && reason !== undefined)
         logger.warn(
-          { withdrawal_id: id, attempts, reason: answer.reason },
-          'payout kept failing; the withdrawal fails',
-        );
-        const reasonCode = 'failAs' in answer ? answer.failAs : 'PROVIDER_UNAVAILABLE';
-        await move(trx, withdrawal, { kind: 'fail' }, { now, reasonCode });
-        return;
-      }
-      if (answer.kind === 'retry')
-        logger.warn(
-          { withdrawal_id: id, attempts, reason: answer.reason },
+          { withdrawal_id: id, attempts: step.attempts, reason },
           'payout provider error; will retry',
         );
       await trx
         .updateTable('withdrawals')
         .set({
-          attempts,
-          next_attempt_at: new Date(now.getTime() + retryDelayMs(attempts, config.PAYOUTS_RETRY_BASE_MS)),
-          ...(answer.kind === 'pending' && answer.externalId
-            ? { external_transaction_id: answer.externalId }
-            : {}),
+          attempts: step.attempts,
+          next_attempt_at: step.nextAttemptAt,
+          ...(step.kind === 'wait' && step.externalId ? { external_transaction_id: step.externalId } : {}),
           updated_at: now,
         })
         .where('id', '=', id)
         .execute();
-      return;
+      if (step.kind === 'reconcile') {
+        // Parked at once (after 1): the sender leaves it out until an operator retries it.
+        const why = `the payout may have reached ${withdrawal.provider ?? 'the provider'} but was not confirmed after ${step.attempts} attempts (${step.reason.slice(0, 200)}); the hold is kept: check the payout at the provider, then retry`;
+        await recordFailure(trx, RECONCILE_JOB, id, new Error(why), 1);
+      }
+      return step;
     }
   }
 }

@@ -33,7 +33,7 @@ function withdrawer(request: Parameters<HttpApp['authenticate']>[0]) {
   return principal.userId.toLowerCase();
 }
 
-export function withdrawalRoutes(app: HttpApp, { db, clock, config }: PayoutsContext): void {
+export function withdrawalRoutes(app: HttpApp, { db, clock, config, resources }: PayoutsContext): void {
   const rules = {
     minimum: config.PAYOUTS_MIN_WITHDRAWAL,
     dailyLimit: config.PAYOUTS_DAILY_LIMIT,
@@ -168,7 +168,7 @@ export function withdrawalRoutes(app: HttpApp, { db, clock, config }: PayoutsCon
       schema: {
         tags: ['admin'],
         summary:
-          'Record a payout made by hand (the manual provider): completed with its transaction id, or failed',
+          'Record a payout made by hand (the manual provider only: 409 WITHDRAWAL_NOT_MANUAL otherwise): completed with its transaction id, or failed',
         security,
         params: idParams,
         body: z
@@ -203,6 +203,7 @@ export function withdrawalRoutes(app: HttpApp, { db, clock, config }: PayoutsCon
           externalId: body.external_transaction_id ?? null,
           reasonCode: body.reason_code ?? null,
           now: clock(),
+          provider: resources.provider.name,
         }),
       );
       return { withdrawal: presentWithdrawal(processed) };

@@ -1,0 +1,340 @@
+import { randomUUID } from 'node:crypto';
+import { createLogger } from '@tessera/service-kit';
+import { foreignEvent } from '@tessera/service-kit/testing';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import type { PayoutsContext } from '../context.ts';
+import { consumerNames } from '../messaging/consumers.ts';
+import { paypalProvider } from '../providers/paypal.ts';
+import { manualProvider, type PayoutProvider } from '../providers/provider.ts';
+import { type FakePayPal, startFakePayPal } from '../providers/testing/fake-paypal.ts';
+import { payoutsWorkers } from '../service.ts';
+import { startTestPayouts, type TestPayouts } from '../testing/harness.ts';
+import { RECONCILE_JOB, sendApproved } from './jobs.ts';
+
+// The payout sender against a local PayPal (its Payouts API over HTTP), on payouts' own clock; the
+// ledger's holds are delivered by hand, and what payouts tells the ledger is read from its outbox.
+let t: TestPayouts;
+let paypal: FakePayPal;
+let provider: PayoutProvider;
+let now = new Date('2031-05-01T09:00:00Z');
+/** Longer than the longest wait between two polls of a pending payout (an hour). */
+const HOUR = 3_600_000 + 1_000;
+
+const silent = createLogger({ name: 'sender-test', level: 'silent', pretty: false });
+const paypalFor = (fake: FakePayPal, timeoutMs = 1_000) =>
+  paypalProvider({
+    baseUrl: fake.url,
+    clientId: fake.clientId,
+    clientSecret: fake.clientSecret,
+    logger: silent,
+    timeoutMs,
+  });
+
+beforeAll(async () => {
+  paypal = await startFakePayPal();
+  provider = paypalFor(paypal);
+  t = await startTestPayouts(
+    {},
+    {
+      clock: () => now,
+      provider,
+      workers: { [payoutsWorkers.autoApprove]: false, [payoutsWorkers.sender]: false },
+    },
+  );
+});
+
+afterAll(async () => {
+  await t?.stop();
+  await paypal?.close();
+});
+
+beforeEach(async () => {
+  paypal.reset();
+  // A payout a test left pending (or a test that failed half-way) stays out of the next tests' runs,
+  // where it would take the faults they set up for their own.
+  await t.service.db
+    .updateTable('withdrawals')
+    .set({ next_attempt_at: null })
+    .where('status', '=', 'processing')
+    .execute();
+});
+
+const later = (ms: number) => {
+  now = new Date(now.getTime() + ms);
+};
+/** The running service, with a silent logger (the failures logged are the point). */
+const quiet = (): PayoutsContext => ({ ...t.service, logger: silent });
+const send = () => sendApproved(quiet());
+
+/** A withdrawal to a PayPal method, held by the ledger and approved by an admin. */
+async function approved(amount = 2_500) {
+  const user = await t.fixtures.contributor();
+  const added = await t.inject({
+    method: 'POST',
+    url: '/api/v1/payout-methods',
+    token: user.token,
+    body: { type: 'paypal', email: `payee-${randomUUID().slice(0, 8)}@example.com` },
+  });
+  expect(added.status, JSON.stringify(added.body)).toBe(201);
+  const methodId = added.body.method.id as string;
+  const requested = await t.inject({
+    method: 'POST',
+    url: '/api/v1/withdrawals',
+    token: user.token,
+    key: randomUUID(),
+    body: { amount: { amount, currency: 'USD' }, method_id: methodId },
+  });
+  expect(requested.status, JSON.stringify(requested.body)).toBe(202);
+  const id = requested.body.withdrawal.id as string;
+  await t.deliver(
+    consumerNames.ledger,
+    foreignEvent('ledger.withdrawal.hold-placed.v1', {
+      withdrawal_id: id,
+      user_id: user.id,
+      amount: { amount, currency: 'USD' },
+      transfer_id: randomUUID(),
+    }),
+  );
+  const approval = await t.inject({
+    method: 'POST',
+    url: `/api/v1/admin/withdrawals/${id}/approve`,
+    token: await admin(),
+  });
+  expect(approval.body.withdrawal?.status, JSON.stringify(approval.body)).toBe('approved');
+  return { id, methodId };
+}
+
+const admin = () => t.token({ sub: randomUUID(), role: 'admin' });
+
+const row = (id: string) =>
+  t.service.db
+    .selectFrom('withdrawals')
+    .select(['status', 'attempts', 'external_transaction_id', 'reason_code'])
+    .where('id', '=', id)
+    .executeTakeFirstOrThrow();
+
+/** What payouts told the ledger about a withdrawal: `failed` releases the hold, `completed` posts it. */
+const told = async (id: string) => ({
+  failed: (await t.written('payouts.withdrawal.failed.v1', 'withdrawal_id', id)).length,
+  completed: (await t.written('payouts.withdrawal.completed.v1', 'withdrawal_id', id)).length,
+});
+
+/** The withdrawals parked for an operator to reconcile with the provider, as admins see them. */
+async function parkedForReconciliation(): Promise<{ item: string; error: string }[]> {
+  const reply = await t.inject({
+    url: `/api/v1/admin/payouts/parked-items?job=${RECONCILE_JOB}`,
+    token: await admin(),
+  });
+  expect(reply.status).toBe(200);
+  return reply.body.parked_items as { item: string; error: string }[];
+}
+
+const retryParked = async (id: string) =>
+  t.inject({
+    method: 'POST',
+    url: `/api/v1/admin/payouts/parked-items/${RECONCILE_JOB}/${id}/retry`,
+    token: await admin(),
+  });
+
+/** How many times PayPal was asked to pay, or asked about, a withdrawal. */
+const asked = (id: string, batchId?: string | null) =>
+  paypal.requests.filter(
+    (r) =>
+      (r.route === 'create' && r.requestId === id) ||
+      (batchId && r.route === 'batch' && r.path.endsWith(`/${batchId}`)),
+  ).length;
+
+describe('the payout sender', () => {
+  it('keeps asking about a payout PayPal holds as pending, however long, and a later error does not fail it', async () => {
+    const max = t.config.PAYOUTS_MAX_ATTEMPTS;
+    paypal.nextItem = [
+      ...Array.from({ length: max + 1 }, () => ({ status: 'PENDING' as const })),
+      { status: 'UNCLAIMED' },
+      { status: 'SUCCESS' },
+    ];
+    const { id } = await approved();
+    await send();
+    for (let poll = 0; poll <= max; poll += 1) {
+      later(HOUR);
+      await send();
+      expect((await row(id)).status).toBe('processing');
+    }
+    // More polls than PAYOUTS_MAX_ATTEMPTS, then one 503: an error to retry, PayPal still holds it.
+    paypal.fail('batch', 503);
+    later(HOUR);
+    await send();
+    expect(await row(id)).toMatchObject({ status: 'processing', attempts: 1 });
+    later(HOUR);
+    await send();
+    expect(await row(id)).toMatchObject({ status: 'processing', attempts: 0 });
+    later(HOUR);
+    await send();
+    expect(await row(id)).toMatchObject({ status: 'completed' });
+    expect(await told(id)).toEqual({ failed: 0, completed: 1 });
+    expect(paypal.payoutsCreated).toBe(1);
+  });
+
+  it('keeps the hold of a payout PayPal holds whose status cannot be read, parks it for an operator, and asks again once retried', async () => {
+    const max = t.config.PAYOUTS_MAX_ATTEMPTS;
+    paypal.nextItem = [{ status: 'SUCCESS' }];
+    const { id } = await approved();
+    await send();
+    const { external_transaction_id: batchId } = await row(id);
+    expect(batchId).toBeTruthy();
+    paypal.fail('batch', 503, { times: max });
+    for (let run = 1; run <= max; run += 1) {
+      later(HOUR);
+      await send();
+    }
+    expect(await row(id)).toMatchObject({ status: 'processing', attempts: max });
+    expect(await told(id)).toEqual({ failed: 0, completed: 0 });
+    // Listed to admins, counted, and in the gauge operators are alerted on.
+    const parked = (await parkedForReconciliation()).find((p) => p.item === id);
+    expect(parked?.error).toMatch(/hold is kept/);
+    const scraped = (await t.service.app.inject({ url: '/metrics' })).body;
+    expect(scraped).toMatch(/^tessera_job_items_parked_total\{[^}]*job="payout-reconcile"[^}]*\} 1$/m);
+    expect(scraped).toMatch(/^tessera_job_items_parked\{[^}]*\} [1-9]\d*$/m);
+    // Parked: the runs leave it out.
+    const before = asked(id, batchId);
+    later(HOUR);
+    await send();
+    expect(asked(id, batchId)).toBe(before);
+
+    expect((await retryParked(id)).status).toBe(200);
+    later(HOUR);
+    await send();
+    expect(await row(id)).toMatchObject({ status: 'completed' });
+    expect(await told(id)).toEqual({ failed: 0, completed: 1 });
+    expect(paypal.payoutsCreated).toBe(1);
+  });
+
+  it('keeps the hold of a payout sent before its payout method became unreadable, and parks it for an operator', async () => {
+    const max = t.config.PAYOUTS_MAX_ATTEMPTS;
+    paypal.nextItem = [{ status: 'SUCCESS' }];
+    const { id, methodId } = await approved();
+    // The send times out on our side; PayPal makes the payout all the same.
+    paypal.slow('create', 400);
+    t.service.resources.provider = paypalFor(paypal, 100);
+    try {
+      await send();
+    } finally {
+      t.service.resources.provider = provider;
+    }
+    expect(await row(id)).toMatchObject({ status: 'processing', attempts: 1, external_transaction_id: null });
+    await expect.poll(() => paypal.payoutsCreated, { timeout: 2_000, interval: 20 }).toBe(1);
+    // Then the method's details no longer open (one byte of the sealed details changed).
+    const { db } = t.service;
+    const { encrypted_details: original } = await db
+      .selectFrom('payout_methods')
+      .select('encrypted_details')
+      .where('id', '=', methodId)
+      .executeTakeFirstOrThrow();
+    const damaged = Buffer.from(original!);
+    damaged.writeUInt8(damaged.readUInt8(damaged.length - 1) ^ 0xff, damaged.length - 1);
+    const seal = (details: Buffer) =>
+      db
+        .updateTable('payout_methods')
+        .set({ encrypted_details: details })
+        .where('id', '=', methodId)
+        .execute();
+    await seal(damaged);
+    for (let run = 2; run <= max; run += 1) {
+      later(HOUR);
+      await send();
+    }
+    expect(await row(id)).toMatchObject({ status: 'processing', attempts: max, reason_code: null });
+    expect(await told(id)).toEqual({ failed: 0, completed: 0 });
+    expect((await parkedForReconciliation()).map((p) => p.item)).toContain(id);
+
+    // Mended, and retried by an operator: PayPal's payout is found, never made twice.
+    await seal(Buffer.from(original!));
+    expect((await retryParked(id)).status).toBe(200);
+    for (let run = 0; run < 2 && (await row(id)).status === 'processing'; run += 1) {
+      later(HOUR);
+      await send();
+    }
+    expect(await row(id)).toMatchObject({ status: 'completed' });
+    expect(await told(id)).toEqual({ failed: 0, completed: 1 });
+    expect(paypal.payoutsCreated).toBe(1);
+  });
+
+  it('asks again about a payout whose answer a crash lost, once its lease is over, and pays it once', async () => {
+    paypal.nextItem = [{ status: 'SUCCESS' }];
+    const { id } = await approved();
+    // PayPal takes the payout; payouts dies before it hears the answer.
+    let reached = false;
+    t.service.resources.provider = {
+      ...provider,
+      async send(order) {
+        await provider.send(order);
+        reached = true;
+        return new Promise<never>(() => {});
+      },
+    };
+    void send();
+    await expect.poll(() => reached, { timeout: 5_000, interval: 20 }).toBe(true);
+    expect(await row(id)).toMatchObject({ status: 'processing', external_transaction_id: null });
+    await t.restart();
+    expect(t.service.resources.provider).toBe(provider);
+
+    // Within the lease nothing is asked: the run that died might still have been waiting.
+    const before = asked(id);
+    await send();
+    expect(asked(id)).toBe(before);
+    later(t.config.PAYOUTS_SEND_LEASE_MS + 1_000);
+    await send();
+    expect(asked(id)).toBe(before + 1);
+    expect((await row(id)).external_transaction_id).toBe(paypal.payoutFor(id)?.batchId);
+    later(HOUR);
+    await send();
+    expect(await row(id)).toMatchObject({ status: 'completed' });
+    expect(await told(id)).toEqual({ failed: 0, completed: 1 });
+    expect(paypal.payoutsCreated).toBe(1);
+  });
+
+  it('asks PayPal once when two instances find the same withdrawal due at once', async () => {
+    paypal.nextItem = [{ status: 'SUCCESS' }];
+    const { id } = await approved();
+    await send();
+    const { external_transaction_id: batchId } = await row(id);
+    later(HOUR);
+    paypal.slow('batch', 300, 2);
+    // Another instance: the same database, its own provider client.
+    const other: PayoutsContext = { ...quiet(), resources: { provider: paypalFor(paypal) } };
+    await Promise.all([sendApproved(quiet()), sendApproved(other)]);
+    expect(asked(id, batchId)).toBe(2); // the send, then one status read
+    expect(await row(id)).toMatchObject({ status: 'completed' });
+    expect(await told(id)).toEqual({ failed: 0, completed: 1 });
+  });
+
+  it('refuses to record by hand a payout PayPal pays, sent or about to be (409 WITHDRAWAL_NOT_MANUAL)', async () => {
+    paypal.nextItem = [{ status: 'PENDING' }];
+    const sent = (await approved()).id;
+    await send();
+    const waiting = (await approved()).id;
+    const token = await admin();
+    const record = (id: string) =>
+      t.inject({
+        method: 'PUT',
+        url: `/api/v1/withdrawals/${id}/process`,
+        token,
+        body: { status: 'completed', external_transaction_id: 'BANK-REF-7' },
+      });
+    for (const id of [sent, waiting]) {
+      const refused = await record(id);
+      expect([refused.status, refused.body.code]).toEqual([409, 'WITHDRAWAL_NOT_MANUAL']);
+      expect(refused.headers['content-type']).toContain('application/problem+json');
+      expect(await told(id)).toEqual({ failed: 0, completed: 0 });
+    }
+    expect((await row(sent)).status).toBe('processing');
+    expect((await row(waiting)).status).toBe('approved');
+    // With the manual provider an admin records it, as before.
+    t.service.resources.provider = manualProvider;
+    try {
+      const paid = await record(waiting);
+      expect([paid.status, paid.body.withdrawal?.status]).toEqual([200, 'completed']);
+    } finally {
+      t.service.resources.provider = provider;
+    }
+  });
+});
