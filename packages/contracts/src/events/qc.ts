@@ -41,7 +41,7 @@ export const qcEvents = [
   }),
   defineEvent('qc.review.assigned.v1', {
     description:
-      'A judge leased a review of a submission: from now on submissions lets that judge read its content and media.',
+      'A judge leased a review of a submission: until lease_expires_at (the latest such lease) submissions lets that judge read its content and media.',
     data: z.object({
       review_id: entityId,
       submission_id: entityId,

@@ -112,4 +112,14 @@ export const submissionsMigrations: Record<string, Migration> = {
   },
   ...laterMigrations,
   ...fraudMigrations,
+  '0017_review_access_until': {
+    async up(db: Kysely<unknown>) {
+      // A judge reads a submission while the lease QC gave them lasts, not for good: leasing and
+      // releasing in a loop no longer collects lasting access to other people's work. Access granted
+      // before is kept for a day from its grant, then ends.
+      await sql`alter table review_access add column access_until timestamptz`.execute(db);
+      await sql`update review_access set access_until = granted_at + interval '1 day'`.execute(db);
+      await sql`alter table review_access alter column access_until set not null`.execute(db);
+    },
+  },
 };

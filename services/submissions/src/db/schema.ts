@@ -99,6 +99,8 @@ export interface ReviewAccessTable {
   judge_id: string;
   review_id: string;
   granted_at: Timestamp;
+  /** The end of the judge's latest lease on it: they may read the submission until then. */
+  access_until: Timestamp;
 }
 
 export interface FraudFlagsTable {

@@ -78,6 +78,36 @@ describe('reading submissions', () => {
     expect([response.status, response.body.code]).toEqual([404, 'SUBMISSION_NOT_FOUND']);
   });
 
+  it('lets a judge read the work only while their lease lasts, the latest lease counting', async () => {
+    const judgeId = randomUUID();
+    const judge = await t.token({ sub: judgeId, role: 'contributor' });
+    const assigned = (leaseEndsInMs: number) =>
+      t.deliver(
+        consumerNames.qc,
+        foreignEvent('qc.review.assigned.v1', {
+          review_id: randomUUID(),
+          submission_id: submissionId,
+          judge_id: judgeId,
+          lease_expires_at: new Date(Date.now() + leaseEndsInMs).toISOString(),
+        }),
+      );
+    // A lease already over (released, run out: its announcement handled late) opens nothing.
+    await assigned(-1_000);
+    expect((await read(judge)).status).toBe(404);
+    await assigned(600_000);
+    expect((await read(judge)).status).toBe(200);
+    // An older, shorter lease handled after it does not end the newer one.
+    await assigned(-60_000);
+    expect((await read(judge)).status).toBe(200);
+    // Once the lease is over, the work is closed to the judge again.
+    await t.service.db
+      .updateTable('review_access')
+      .set({ access_until: new Date(Date.now() - 1) })
+      .where('judge_id', '=', judgeId)
+      .execute();
+    expect((await read(judge)).status).toBe(404);
+  });
+
   it('lets a judge QC assigned read the work it reviews', async () => {
     const judgeId = randomUUID();
     const judge = await t.token({ sub: judgeId, role: 'contributor' });

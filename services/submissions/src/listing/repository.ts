@@ -57,12 +57,17 @@ export async function companyOfCampaign(
   return row?.company_id ?? null;
 }
 
-/** The judges QC assigned to review a submission (from `qc.review.assigned.v1`). */
-export async function judgesOf(db: Kysely<SubmissionsDB>, submissionId: string): Promise<string[]> {
+/** The judges whose lease on a submission lasts at `now` (from `qc.review.assigned.v1`). */
+export async function judgesOf(
+  db: Kysely<SubmissionsDB>,
+  submissionId: string,
+  now: Date,
+): Promise<string[]> {
   const rows = await db
     .selectFrom('review_access')
     .select('judge_id')
     .where('submission_id', '=', submissionId)
+    .where('access_until', '>', now)
     .execute();
   return rows.map((row) => row.judge_id);
 }

@@ -30,7 +30,7 @@ const listQuery = z.strictObject({
 });
 const listResponse = z.object({ submissions: z.array(submissionSchema), next_cursor: z.string().nullable() });
 
-export function listingRoutes(app: HttpApp, { db }: SubmissionsContext): void {
+export function listingRoutes(app: HttpApp, { db, clock }: SubmissionsContext): void {
   const page = async (filter: Parameters<typeof listSubmissions>[1]) => {
     const { page: rows, next } = paginate(await listSubmissions(db, filter), filter.limit);
     return { submissions: rows.map(presentSubmission), next_cursor: next };
@@ -74,7 +74,7 @@ export function listingRoutes(app: HttpApp, { db }: SubmissionsContext): void {
       const row = await findSubmission(db, request.params.id);
       if (!row) throw submissionNotFound();
       const membership = await companyMembershipOf(db, principal, row.company_id);
-      const judgeIds = await judgesOf(db, row.id);
+      const judgeIds = await judgesOf(db, row.id, clock());
       orRefuse(
         decideReadSubmission(
           principal,

@@ -456,5 +456,12 @@ describe('who may read a media item', () => {
     );
     expect(await reads(judge)).toEqual([200, 200, 'ok']);
     expect(await reads(await t.token({ role: 'admin' }))).toEqual([200, 200, 'ok']);
+    // The judge's lease over: the media is closed to them again.
+    await t.service.db
+      .updateTable('review_access')
+      .set({ access_until: new Date(Date.now() - 1) })
+      .where('judge_id', '=', judgeId)
+      .execute();
+    expect(await reads(judge)).toEqual([404, 404, 'MEDIA_NOT_FOUND']);
   });
 });

@@ -11,10 +11,11 @@ export async function findMedia(db: Kysely<SubmissionsDB>, id: string): Promise<
   return (await db.selectFrom('media').selectAll().where('id', '=', id).executeTakeFirst()) ?? null;
 }
 
-/** Who reads a submission besides its contributor: its company, and the judges QC assigned to it. */
+/** Who reads a submission besides its contributor: its company, and the judges whose lease lasts at `now`. */
 export async function submissionReaders(
   db: Kysely<SubmissionsDB>,
   submissionId: string,
+  now: Date,
 ): Promise<{ companyId: string; judgeIds: string[] } | null> {
   const submission = await db
     .selectFrom('submissions')
@@ -26,6 +27,7 @@ export async function submissionReaders(
     .selectFrom('review_access')
     .select('judge_id')
     .where('submission_id', '=', submissionId)
+    .where('access_until', '>', now)
     .execute();
   return { companyId: submission.company_id, judgeIds: judges.map((row) => row.judge_id) };
 }

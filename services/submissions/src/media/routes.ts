@@ -85,7 +85,7 @@ export async function mediaRoutes(app: HttpApp, context: SubmissionsContext): Pr
   const readable = async (principal: Principal, id: string): Promise<MediaRow> => {
     const media = await findMedia(db, id);
     if (!media) throw mediaNotFound();
-    const submission = media.submission_id ? await submissionReaders(db, media.submission_id) : null;
+    const submission = media.submission_id ? await submissionReaders(db, media.submission_id, clock()) : null;
     const membership = submission ? await companyMembershipOf(db, principal, submission.companyId) : null;
     orRefuse(decideReadMedia({ uploaderId: media.uploader_id, submission, membership }, principal));
     return media;
