@@ -19,6 +19,11 @@ export const qcConfigSchema = serviceConfigSchema.extend({
   /** Who may judge without an appointment: at least this level and trust score (engagement's). */
   QC_JUDGE_MIN_LEVEL: z.coerce.number().int().min(1).default(3),
   QC_JUDGE_MIN_TRUST: z.coerce.number().min(0).max(10).default(7),
+  /**
+   * A lease picks at random among this many of the oldest open cases the judge may take, so
+   * judges leasing back to back (colluding accounts) do not all get the same case; 1: the oldest.
+   */
+  QC_LEASE_AMONG_OLDEST: z.coerce.number().int().min(1).max(100).default(10),
   /** One review in this many is a honeypot, when one is available (0: never). */
   QC_HONEYPOT_EVERY: z.coerce.number().int().min(0).max(1000).default(10),
   /** A judge whose honeypot accuracy falls below the floor after this many honeypots loses judging. */

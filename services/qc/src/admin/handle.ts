@@ -1,26 +1,13 @@
 import type { TesseraEvent } from '@tessera/contracts';
-import { refusal } from '@tessera/service-kit';
+import { orRefuse } from '@tessera/service-kit';
 import type { Kysely } from 'kysely';
 import type { QcDB } from '../db/schema.ts';
 import { votesOf } from '../reviews/handle.ts';
 import { verdictDetails } from '../verdicts/decide.ts';
 import { lockCase, settleCase } from '../verdicts/handle.ts';
+import { adminRefusals, decideNotOwnWork } from './decide.ts';
 
 type Db = Kysely<QcDB>;
-
-export const adminRefusals = {
-  notFound: () =>
-    refusal('not_found', 'QUEUE_ITEM_NOT_FOUND', 'No escalated case or open appeal with this id.'),
-  alreadyDecided: () => refusal('conflict', 'ALREADY_DECIDED', 'This case or appeal was already decided.'),
-  notSettled: () =>
-    refusal(
-      'conflict',
-      'CASE_NOT_SETTLED',
-      'Only a decided case can serve as a honeypot (its verdict is known).',
-    ),
-  appealVerdict: () =>
-    refusal('unprocessable', 'APPEAL_VERDICT', 'An appeal is decided approve (overturn) or reject (uphold).'),
-};
 
 /** A contributor appealed a rejection: it waits in the admin queue. A repeated event changes nothing. */
 export async function appealFiled(
@@ -59,7 +46,8 @@ export interface AdminDecision {
 /**
  * An admin decides an escalated case (method `admin`: its judges are paid, and scored against the
  * admin's verdict) or an open appeal (method `appeal`: approve overturns the rejection, reject
- * upholds it). The decision is final and published like any verdict.
+ * upholds it). The decision is final and published like any verdict. An admin never decides their
+ * own submission (`decideNotOwnWork`): refused, it waits for another admin.
  */
 export async function decideQueueItem(
   trx: Db,
@@ -68,6 +56,7 @@ export async function decideQueueItem(
   const escalated = await lockCase(trx, decision.id);
   if (escalated) {
     if (escalated.status !== 'escalated') throw adminRefusals.alreadyDecided();
+    orRefuse(decideNotOwnWork(escalated, decision.adminId));
     await trx
       .updateTable('cases')
       .set({ decided_by: decision.adminId, decision_reason: decision.reason })
@@ -96,6 +85,7 @@ export async function decideQueueItem(
     .executeTakeFirst();
   if (!appeal) throw adminRefusals.notFound();
   if (appeal.status !== 'open') throw adminRefusals.alreadyDecided();
+  orRefuse(decideNotOwnWork(appeal, decision.adminId));
   if (decision.verdict === 'revision') throw adminRefusals.appealVerdict();
   const judged = await trx
     .selectFrom('cases')
@@ -105,6 +95,7 @@ export async function decideQueueItem(
     .forUpdate()
     .executeTakeFirst();
   if (!judged) throw adminRefusals.notFound();
+  orRefuse(decideNotOwnWork(judged, decision.adminId));
   await trx
     .updateTable('appeals')
     .set({

@@ -1,16 +1,34 @@
 import { randomUUID } from 'node:crypto';
-import type { TesseraEvent } from '@tessera/contracts';
-import type { Logger } from '@tessera/service-kit';
-import type { Kysely } from 'kysely';
+import { parseEvent, type TesseraEvent } from '@tessera/contracts';
+import { idsNamedBy, type Logger } from '@tessera/service-kit';
+import { type Kysely, sql } from 'kysely';
 import type { QcDB } from '../db/schema.ts';
 import { settleCase } from '../verdicts/handle.ts';
 import { decideGolden } from './decide.ts';
 
 type Db = Kysely<QcDB>;
 
-/** Thrown when a submission arrives before its task's event; the consumer retries it later. */
-export class TaskNotKnownYet extends Error {
-  override readonly name = 'TaskNotKnownYet';
+const TASK_LOCK_PREFIX = 'task:';
+
+/**
+ * The task's advisory lock: a submission checking whether its task is known, and the task's event
+ * opening the submissions that waited for it, take it first, so a submission never waits for a
+ * task whose event was applied meanwhile.
+ */
+async function lockTask(trx: Db, taskId: string): Promise<void> {
+  await sql`select pg_advisory_xact_lock(hashtextextended(${TASK_LOCK_PREFIX + taskId.toLowerCase()}, 0))`.execute(
+    trx,
+  );
+}
+
+/** A consumer's `lockFirst`: the lock of every task a batch names, in one sorted order. */
+export async function lockTasksOf(trx: Db, events: readonly { data: unknown }[]): Promise<void> {
+  const ids = idsNamedBy(events, ['task_id']);
+  if (ids.length === 0) return;
+  // The subquery's order is the order the aggregate takes the locks in.
+  await sql`select count(pg_advisory_xact_lock(key))
+            from (select distinct hashtextextended(${TASK_LOCK_PREFIX} || id, 0) as key
+                  from unnest(${ids}::text[]) as id order by key) as sorted`.execute(trx);
 }
 
 export interface CaseDefaults {
@@ -21,7 +39,9 @@ export interface CaseDefaults {
 /**
  * A submission (or its revision) passed pre-validation: it becomes a case waiting for judges. A
  * golden task's case is decided at once against the known answer and counts toward the
- * contributor's golden accuracy. A repeated event changes nothing (one case per revision).
+ * contributor's golden accuracy. A repeated event changes nothing (one case per revision). A
+ * submission whose task QC has not heard of yet waits for it (`waiting_submissions`), however long:
+ * the task's event opens its case (`taskKnown`).
  */
 export async function openCase(
   trx: Db,
@@ -30,13 +50,31 @@ export async function openCase(
   context: { now: Date; log: Logger },
 ): Promise<void> {
   const data = event.data;
+  await lockTask(trx, data.task_id);
   const task = await trx
     .selectFrom('tasks')
     .select(['golden_answer'])
     .where('id', '=', data.task_id)
     .executeTakeFirst();
   // Judges are shown the task's input, and golden checks need its answer: wait for the task.
-  if (!task) throw new TaskNotKnownYet(`task ${data.task_id} of submission ${data.submission_id}`);
+  if (!task) {
+    await trx
+      .insertInto('waiting_submissions')
+      .values({
+        submission_id: data.submission_id,
+        revision: data.revision,
+        task_id: data.task_id,
+        event: JSON.stringify(event),
+        received_at: context.now,
+      })
+      .onConflict((oc) => oc.columns(['submission_id', 'revision']).doNothing())
+      .execute();
+    context.log.info(
+      { submission_id: data.submission_id, task_id: data.task_id },
+      'a submission waits for its task: its case opens when the task arrives',
+    );
+    return;
+  }
   const maxJudges = Math.max(data.max_judges ?? defaults.maxJudges, data.judges_required);
   const opened = await trx
     .insertInto('cases')
@@ -125,4 +163,29 @@ export async function saveTask(
         .where('tasks.changed_at', '<=', new Date(at)),
     )
     .execute();
+}
+
+/**
+ * A task's event (published or updated): the task is saved, and the submissions that arrived before
+ * it and waited for it open their cases now, in the order they arrived.
+ */
+export async function taskKnown(
+  trx: Db,
+  event: TesseraEvent<'tasks.task.published.v1' | 'tasks.task.updated.v1'>,
+  defaults: CaseDefaults,
+  context: { now: Date; log: Logger },
+): Promise<void> {
+  await lockTask(trx, event.data.task_id);
+  await saveTask(trx, event.data, event.time);
+  const waiting = await trx
+    .deleteFrom('waiting_submissions')
+    .where('task_id', '=', event.data.task_id)
+    .returning(['event', 'received_at'])
+    .execute();
+  waiting.sort((a, b) => a.received_at.getTime() - b.received_at.getTime());
+  for (const row of waiting) {
+    const submission = parseEvent(row.event);
+    if (submission.type !== 'submissions.submission.validated.v1') continue;
+    await openCase(trx, submission, defaults, context);
+  }
 }

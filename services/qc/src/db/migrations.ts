@@ -144,4 +144,20 @@ export const qcMigrations: Record<string, Migration> = {
     },
   },
   '0002_idempotency_keys': idempotencyKeysMigration,
+  '0003_waiting_submissions': {
+    async up(db: Kysely<unknown>) {
+      // Validated submissions whose task QC has not heard of yet: each opens its case when the
+      // task's event arrives (`cases/handle.ts:taskKnown`), however long that takes.
+      await sql`
+        create table waiting_submissions (
+          submission_id uuid not null,
+          revision integer not null,
+          task_id uuid not null,
+          event jsonb not null,
+          received_at timestamptz not null,
+          primary key (submission_id, revision)
+        )`.execute(db);
+      await sql`create index waiting_submissions_task on waiting_submissions (task_id)`.execute(db);
+    },
+  },
 };

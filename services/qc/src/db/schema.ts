@@ -36,6 +36,11 @@ export interface JudgesTable {
   answered: Generated<number>;
   honeypot_correct: Generated<number>;
   honeypot_answered: Generated<number>;
+  /**
+   * No longer read or written: honeypot turns were every n-th lease, now drawn at random
+   * (reviews/decide.ts `decideHoneypotTurn`). Kept so that an instance of the older code still
+   * running during an upgrade finds it.
+   */
   leases_taken: Generated<number>;
   identity_changed_at: NullableTimestamp;
   level_changed_at: NullableTimestamp;
@@ -122,6 +127,16 @@ export interface ContributorGoldenTable {
   answered: Generated<number>;
 }
 
+/** A validated submission whose task QC has not heard of yet: its case opens when the task arrives. */
+export interface WaitingSubmissionsTable {
+  submission_id: string;
+  revision: number;
+  task_id: string;
+  /** The submissions.submission.validated.v1 event, as it arrived. */
+  event: Json<unknown>;
+  received_at: Timestamp;
+}
+
 export interface QcDB extends KitTables {
   tasks: TasksTable;
   judges: JudgesTable;
@@ -129,6 +144,7 @@ export interface QcDB extends KitTables {
   reviews: ReviewsTable;
   appeals: AppealsTable;
   contributor_golden: ContributorGoldenTable;
+  waiting_submissions: WaitingSubmissionsTable;
   company_members: CompanyMembersTable;
   idempotency_keys: IdempotencyKeysTable;
 }

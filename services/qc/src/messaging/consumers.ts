@@ -1,6 +1,6 @@
 import { companyMemberHandlers, type ConsumerSpec } from '@tessera/service-kit';
 import { appealFiled } from '../admin/handle.ts';
-import { openCase, saveTask } from '../cases/handle.ts';
+import { lockTasksOf, openCase, taskKnown } from '../cases/handle.ts';
 import type { QcContext } from '../context.ts';
 import type { QcDB } from '../db/schema.ts';
 import {
@@ -22,6 +22,7 @@ export const consumerNames = {
 /** One durable consumer per stream read (nats-server 2.9: one filter each); the judges' read model locks a batch's judges first. */
 export function qcConsumers({ config, clock, logger }: QcContext): ConsumerSpec<QcDB>[] {
   const log = logger.child({ component: 'cases' });
+  const caseDefaults = { maxJudges: config.QC_MAX_OVERLAP };
   return [
     {
       name: consumerNames.identity,
@@ -55,17 +56,20 @@ export function qcConsumers({ config, clock, logger }: QcContext): ConsumerSpec<
       name: consumerNames.tasks,
       producer: 'tasks',
       filter: 'tasks.task.>',
+      // A task opens the submissions that waited for it; both consumers take the tasks' locks first.
+      lockFirst: lockTasksOf,
       handlers: {
-        'tasks.task.published.v1': (event, trx) => saveTask(trx, event.data, event.time),
-        'tasks.task.updated.v1': (event, trx) => saveTask(trx, event.data, event.time),
+        'tasks.task.published.v1': (event, trx) => taskKnown(trx, event, caseDefaults, { now: clock(), log }),
+        'tasks.task.updated.v1': (event, trx) => taskKnown(trx, event, caseDefaults, { now: clock(), log }),
       },
     },
     {
       name: consumerNames.submissions,
       producer: 'submissions',
+      lockFirst: lockTasksOf,
       handlers: {
         'submissions.submission.validated.v1': (event, trx) =>
-          openCase(trx, event, { maxJudges: config.QC_MAX_OVERLAP }, { now: clock(), log }),
+          openCase(trx, event, caseDefaults, { now: clock(), log }),
         'submissions.appeal.filed.v1': (event, trx) => appealFiled(trx, event),
       },
     },

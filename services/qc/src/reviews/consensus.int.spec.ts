@@ -451,3 +451,62 @@ describe('appeals', () => {
     expect(verdict!.data).toMatchObject({ verdict: 'approve', method: 'appeal', appeal_id: appealId });
   });
 });
+
+describe('admin decisions', () => {
+  it('refuse an admin their own submission, escalated or appealed (403 OWN_SUBMISSION): it stays for another admin', async () => {
+    const adminId = randomUUID();
+    const own = await t.token({ sub: adminId, role: 'admin' });
+    const other = await t.token({ sub: randomUUID(), role: 'admin' });
+    const decide = (id: string, token: string) =>
+      t.inject({
+        method: 'POST',
+        url: `/api/v1/admin/reviews/${id}/decision`,
+        token,
+        body: { verdict: 'approve', reason: 'The work is fine.' },
+      });
+
+    // An escalated case of the admin's own work (upper case in the token: ids compare as uuids).
+    const escalated = await freshCase({ contributor_id: adminId });
+    const found = await caseOf(escalated.submissionId);
+    await t.service.db.updateTable('cases').set({ status: 'escalated' }).where('id', '=', found.id).execute();
+    const refused = await decide(found.id, await t.token({ sub: adminId.toUpperCase(), role: 'admin' }));
+    expect([refused.status, refused.body.code]).toEqual([403, 'OWN_SUBMISSION']);
+    expect(refused.headers['content-type']).toMatch(/^application\/problem\+json/);
+    expect(await caseOf(escalated.submissionId)).toMatchObject({ status: 'escalated', decided_by: null });
+    expect(
+      await t.written('qc.submission.verdict-reached.v1', 'submission_id', escalated.submissionId),
+    ).toHaveLength(0);
+    expect((await decide(found.id, other)).status).toBe(200);
+
+    // An appeal of the admin's own rejected work.
+    const appealed = await freshCase({ contributor_id: adminId });
+    const appealId = randomUUID();
+    await t.deliver(
+      consumerNames.submissions,
+      foreignEvent('submissions.appeal.filed.v1', {
+        appeal_id: appealId,
+        submission_id: appealed.submissionId,
+        assignment_id: appealed.assignmentId,
+        task_id: appealed.taskId,
+        campaign_id: appealed.campaignId,
+        contributor_id: adminId,
+        company_id: appealed.companyId,
+        reason: 'Please look again.',
+        rejected_reason_codes: ['UNCLEAR'],
+      }),
+    );
+    const refusedAppeal = await decide(appealId, own);
+    expect([refusedAppeal.status, refusedAppeal.body.code]).toEqual([403, 'OWN_SUBMISSION']);
+    const stillOpen = await t.service.db
+      .selectFrom('appeals')
+      .select(['status', 'decided_by'])
+      .where('id', '=', appealId)
+      .executeTakeFirstOrThrow();
+    expect(stillOpen).toEqual({ status: 'open', decided_by: null });
+    expect(
+      await t.written('qc.submission.verdict-reached.v1', 'submission_id', appealed.submissionId),
+    ).toHaveLength(0);
+    const decided = await decide(appealId, other);
+    expect(decided.body.decision).toMatchObject({ kind: 'appeal', verdict: 'approve' });
+  });
+});

@@ -64,6 +64,16 @@ export function decideHoneypotTurn(
 }
 
 /**
+ * Which of `count` candidate cases (oldest first) a lease takes: the one `draw` (uniform in [0, 1),
+ * unknown to the judge) falls on, so judges leasing one after another cannot steer themselves onto
+ * the same case. One candidate is taken whatever the draw.
+ */
+export function decidePick(count: number, draw: number): number {
+  if (count <= 1) return 0;
+  return Math.min(count - 1, Math.max(0, Math.floor(draw * count)));
+}
+
+/**
  * The answer a judge gives with the verdict, checked against the task: the option of a validation
  * (or multiple-choice linguasense) task, the preference of an RLHF pair, the labels of a labelling
  * image task (from its label set). Task types without an answer take none. Null when none is given.

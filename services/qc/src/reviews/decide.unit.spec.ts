@@ -2,7 +2,7 @@ import type { TaskType } from '@tessera/contracts';
 import { decider } from '@tessera/service-kit/testing';
 import { describe, expect, it } from 'vitest';
 import { cryptoRandom } from '../context.ts';
-import { decideAnswer, decideHoneypotTurn, decideLeaseHeld, type ReviewState } from './decide.ts';
+import { decideAnswer, decideHoneypotTurn, decideLeaseHeld, decidePick, type ReviewState } from './decide.ts';
 
 const now = new Date('2030-01-01T12:00:00.000Z');
 const at = (offsetMs: number) => new Date(now.getTime() + offsetMs);
@@ -304,5 +304,17 @@ describe('decideAnswer (given the task, when a judge answers with the verdict)',
       .thenRefuses('INVALID_ANSWER', 'unprocessable');
     expect(refused.message).toBe(`A ${type} review takes no answer besides the verdict.`);
     spec.given(task(type, input)).when({}).thenRefuses('INVALID_ANSWER');
+  });
+});
+
+describe('decidePick (given the oldest candidate cases, when a judge leases)', () => {
+  it('maps the draw onto the candidates, oldest first: [0, 1/n) the oldest, [(n-1)/n, 1) the newest', () => {
+    expect([0, 0.33, 0.34, 0.5, 0.67, 0.999].map((draw) => decidePick(3, draw))).toEqual([0, 0, 1, 1, 2, 2]);
+  });
+
+  it('takes the one candidate whatever the draw, and never falls outside the candidates', () => {
+    expect([0, 0.5, 0.999].map((draw) => decidePick(1, draw))).toEqual([0, 0, 0]);
+    expect(decidePick(10, 1)).toBe(9);
+    expect(decidePick(10, -0.1)).toBe(0);
   });
 });

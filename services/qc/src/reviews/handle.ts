@@ -8,7 +8,7 @@ import { accuracyOf, decideJudge, type JudgingRules } from '../judges/decide.ts'
 import { ensureJudge, lockJudge, noRecord, recordsOf, scoreJudge, standingOf } from '../judges/repository.ts';
 import { decideCase, verdictDetails, type CastVote } from '../verdicts/decide.ts';
 import { type CaseRecord, lockCase, settleCase } from '../verdicts/handle.ts';
-import { decideAnswer, decideHoneypotTurn, decideLeaseHeld, reviewRefusals } from './decide.ts';
+import { decideAnswer, decideHoneypotTurn, decideLeaseHeld, decidePick, reviewRefusals } from './decide.ts';
 
 type Db = Kysely<QcDB>;
 export type ReviewRecord = Selectable<ReviewsTable>;
@@ -23,7 +23,9 @@ export interface LeaseRules extends JudgingRules {
   leaseMs: number;
   /** A lease is a honeypot with probability 1 / this, when one is available (0: never). */
   honeypotEvery: number;
-  /** Where honeypot turns are drawn from: uniform in [0, 1), unknown to the judge. */
+  /** A lease takes a case at random among this many of the oldest it may take (1: the oldest). */
+  amongOldest: number;
+  /** Where honeypot turns and picks are drawn from: uniform in [0, 1), unknown to the judge. */
   random: Random;
 }
 
@@ -37,10 +39,12 @@ export interface Leased {
  * Leases the caller one review: their open lease if they hold one (under the judge's lock, so two
  * parallel requests get the same one); else, on a honeypot turn (`decideHoneypotTurn`: at random,
  * one lease in `honeypotEvery` on average, and always after a honeypot the judge gave back), a
- * honeypot (a settled case with a known verdict, indistinguishable from real work); else the oldest
- * open case that still wants a vote and that the caller may judge: not their own work, not their
- * company's campaign, not a case they already reviewed. The case row is locked (`skip locked`: two
- * judges never wait on each other) and its live reviews counted under that lock, so two judges
+ * honeypot (a settled case with a known verdict, indistinguishable from real work); else one drawn at
+ * random (`decidePick`) among the `amongOldest` oldest open cases that still want a vote and that
+ * the caller may judge: not their own work, not their company's campaign, not a case they already
+ * reviewed. Judges leasing back to back thus do not all get the same fresh case. The candidate rows
+ * are locked (`skip locked`: two judges never wait on each other) and the picked case's live
+ * reviews counted under that lock, so two judges
  * racing for a case's last open vote never both get it. The lease is announced
  * (`qc.review.assigned.v1`): submissions then lets the judge read the work.
  */
@@ -79,7 +83,7 @@ export async function leaseNext(
   });
   const picked =
     (honeypotTurn ? await pickHoneypot(trx, judge.userId, filter) : undefined) ??
-    (await pickOpenCase(trx, judge.userId, filter, now));
+    (await pickOpenCase(trx, judge.userId, filter, rules, now));
   if (!picked) throw reviewRefusals.nothingToReview();
 
   const review = await trx
@@ -140,9 +144,11 @@ async function pickOpenCase(
   trx: Db,
   judgeId: string,
   filter: { type?: string | undefined },
+  rules: Pick<LeaseRules, 'amongOldest' | 'random'>,
   now: Date,
 ): Promise<{ case: CaseRecord; kind: 'consensus' } | undefined> {
-  // A few candidates, each locked without waiting; the count is taken again under the lock.
+  // The oldest candidates, locked without waiting; one is drawn, and its count taken again under
+  // the lock (a vote committed meanwhile: the next attempt's query no longer sees the case).
   for (let attempt = 0; attempt < 5; attempt++) {
     let query = trx
       .selectFrom('cases as c')
@@ -152,12 +158,14 @@ async function pickOpenCase(
       .where(sql<boolean>`${liveVotes(now)} < c.votes_wanted`)
       .orderBy('c.created_at')
       .orderBy('c.id')
-      .limit(1)
+      .limit(rules.amongOldest)
       .forUpdate()
       .skipLocked();
     if (filter.type) query = query.where('c.task_type', '=', filter.type);
-    const candidate = await query.executeTakeFirst();
-    if (!candidate) return undefined;
+    const candidates = await query.execute();
+    if (candidates.length === 0) return undefined;
+    const candidate =
+      candidates[candidates.length === 1 ? 0 : decidePick(candidates.length, rules.random())]!;
     const live = await trx
       .selectFrom('reviews as r')
       .select(sql<number>`count(*)::int`.as('n'))

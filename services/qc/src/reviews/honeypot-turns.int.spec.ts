@@ -16,9 +16,10 @@ const random = () => {
 };
 
 beforeAll(async () => {
-  // A honeypot turn is a draw below 1/4.
+  // A honeypot turn is a draw below 1/4. Real work is the oldest open case (no pick drawn among
+  // several: every scripted draw is a honeypot turn's).
   t = await startTestQc(
-    { QC_HONEYPOT_EVERY: 4 },
+    { QC_HONEYPOT_EVERY: 4, QC_LEASE_AMONG_OLDEST: 1 },
     { clock, random, workers: { [qcWorkers.leaseExpiry]: false } },
   );
   admin = await t.token({ sub: randomUUID(), role: 'admin' });

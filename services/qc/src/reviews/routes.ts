@@ -56,6 +56,7 @@ export function reviewRoutes(app: HttpApp, { db, clock, config, logger, resource
     ...judgingRules,
     leaseMs: config.QC_LEASE_MINUTES * 60_000,
     honeypotEvery: config.QC_HONEYPOT_EVERY,
+    amongOldest: config.QC_LEASE_AMONG_OLDEST,
     random: resources.random,
   };
   const log = logger.child({ component: 'reviews' });
