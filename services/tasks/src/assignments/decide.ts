@@ -69,6 +69,12 @@ export interface ClaimState {
 }
 
 /**
+ * What the claim reads again once the reservation locked the campaign and task rows (a second
+ * claim by the same contributor is refused by the database's one-live-claim index).
+ */
+export type LockedClaimState = Omit<ClaimState, 'holdsClaim'>;
+
+/**
  * What a new claim takes out of the campaign's budget: the reward as it is now, and what judging
  * the work may cost (`max_judges` fees), so that neither a reward nor a judge's fee is ever
  * promised from money the escrow does not hold (ADR 003).
@@ -197,17 +203,21 @@ export interface ClaimTerms {
 }
 
 /**
- * With the slot reserved and the campaign and task locked: the task must still take claims (what
- * the locked rows say is what holds), and the claim's terms are fixed. The reward is the one the
- * reservation held, so releasing the claim frees exactly that.
+ * With the slot reserved and the campaign and task locked: the contributor must still be eligible
+ * and the task still take claims, with the same refusals as `decideClaim` (what the locked rows say
+ * is what holds: an edit that raised min_level or made the campaign private, a withdrawn invitation
+ * or a suspension committed while the claim waited), and the claim's terms are fixed. The reward
+ * is the one the reservation held, so releasing the claim frees exactly that.
  */
 export function confirmClaim(
-  locked: ClaimTarget,
+  locked: LockedClaimState,
   claim: { now: Date; reserved: Reservation },
 ): Decision<ClaimTerms> {
-  const why = unavailability(locked, claim.now);
+  const reasons = ineligibility(locked.standing, locked.target.task.requirements, locked.invited);
+  if (reasons.length > 0) return reject(refusals.notEligible(reasons));
+  const why = unavailability(locked.target, claim.now);
   if (why !== null) return reject(refusals.notAvailable(why));
-  const { task } = locked;
+  const { task } = locked.target;
   return accept({
     reward: { amount: claim.reserved.reward, currency: task.reward.currency },
     xp_reward: task.xp_reward,

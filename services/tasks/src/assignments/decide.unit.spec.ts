@@ -203,11 +203,16 @@ describe('decideReservation (when the database refused what another claim took f
 
 describe('confirmClaim (under the locks the reservation took)', () => {
   const spec = decider(confirmClaim);
+  const reserved = { reward: 250, judgeFee: 0, maxJudges: 5, hold: 250 };
+  const locked = (values: Partial<ClaimState> = {}) => {
+    const { holdsClaim: _, ...rest } = state(values);
+    return rest;
+  };
 
   it('fixes the reward the reservation held, the XP and the expiry', () => {
     spec
-      .given(target({ reward: { amount: 999, currency: 'USD' } }))
-      .when({ now, reserved: { reward: 250, judgeFee: 0, maxJudges: 5, hold: 250 } })
+      .given(locked({ target: target({ reward: { amount: 999, currency: 'USD' } }) }))
+      .when({ now, reserved })
       .then({
         reward: { amount: 250, currency: 'USD' },
         xp_reward: 15,
@@ -221,9 +226,38 @@ describe('confirmClaim (under the locks the reservation took)', () => {
 
   it('refuses a task that stopped taking claims meanwhile', () => {
     spec
-      .given(target({}, { status: 'completed' }))
-      .when({ now, reserved: { reward: 250, judgeFee: 0, maxJudges: 5, hold: 250 } })
+      .given(locked({ target: target({}, { status: 'completed' }) }))
+      .when({ now, reserved })
       .thenRefuses('TASK_NOT_AVAILABLE', 'conflict');
+  });
+
+  it('refuses, as decideClaim does, a contributor no longer eligible on what the locked rows say', () => {
+    const raised = target({
+      requirements: { ...target().task.requirements, min_level: 5, is_private: true },
+    });
+    spec
+      .given(locked({ target: raised, standing: { ...defaultStanding, status: 'suspended' } }))
+      .when({ now, reserved })
+      .thenRefuses('TASK_NOT_ELIGIBLE', 'forbidden');
+    expect(confirmClaim(locked({ target: raised }), { now, reserved })).toEqual(
+      decideClaim(state({ target: raised }), { now }),
+    );
+    spec
+      .given(locked({ target: raised, standing: { ...defaultStanding, level: 5 }, invited: true }))
+      .when({ now, reserved })
+      .thenMatches((terms) => expect(terms.claimed_at).toEqual(now));
+  });
+
+  it('checks eligibility before availability, as decideClaim does', () => {
+    spec
+      .given(
+        locked({
+          target: target({}, { status: 'paused' }),
+          standing: { ...defaultStanding, status: 'erased' },
+        }),
+      )
+      .when({ now, reserved })
+      .thenRefuses('TASK_NOT_ELIGIBLE', 'forbidden');
   });
 });
 

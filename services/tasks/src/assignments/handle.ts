@@ -20,6 +20,7 @@ import {
   findAssignment,
   findClaimTarget,
   findLiveAssignment,
+  findLockedClaim,
   insertAssignment,
   isDuplicateClaim,
   makeClaimsDue,
@@ -46,7 +47,8 @@ export interface ClaimCommand {
 /**
  * Claims one slot of a task until it expires: decides on the task, its campaign and the caller's
  * standing (decide.ts `decideClaim`), holds the reward and judge fees, a quota unit and the slot (`reserveSlot`),
- * fixes the claim's terms under the locks that took, and announces the claim.
+ * decides again on what holds under the locks that took (`confirmClaim`: eligibility, then
+ * availability) and fixes the claim's terms, and announces the claim.
  */
 export async function claimTask(trx: Db, command: ClaimCommand): Promise<AssignmentRecord> {
   const { taskId, contributorId, now } = command;
@@ -68,10 +70,13 @@ export async function claimTask(trx: Db, command: ClaimCommand): Promise<Assignm
       await reserveSlot(trx, { campaignId: target.campaign_id, taskId, hold: reserved.hold, now }),
     ),
   );
-  // The reservation locked the campaign and task rows: what they say now is what holds.
-  const locked = await findClaimTarget(trx, taskId);
+  // The reservation locked the campaign and task rows: what they (and the contributor's standing
+  // and invitation) say now is what holds.
+  const locked = await findLockedClaim(trx, taskId, contributorId);
   if (!locked) throw taskNotFound();
-  const terms = orRefuse(confirmClaim(locked, { now, reserved }));
+  const terms = orRefuse(
+    confirmClaim({ target: locked, standing: locked.standing, invited: locked.invited }, { now, reserved }),
+  );
 
   let assignment: AssignmentRecord;
   try {

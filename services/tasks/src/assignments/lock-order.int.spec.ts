@@ -7,6 +7,7 @@ import type { TasksDB } from '../db/schema.ts';
 import { lockCampaignsOf } from '../messaging/lock-campaigns.ts';
 import { startTestTasks, type TestTasks } from '../testing/harness.ts';
 import { expireDueAssignments } from './expiry.ts';
+import { makeOpenClaimsDue } from './handle.ts';
 
 /*
  * Every transaction locks a campaign before its tasks and assignments (assignments/repository.ts).
@@ -129,5 +130,181 @@ describe('lock order: campaign first', () => {
     });
 
     expect(seen).toEqual([false, false, false, true]);
+  });
+});
+
+/*
+ * A claim decides on what it read before the reservation locked the campaign and task; whatever
+ * commits while it waits for those locks (an edit, a withdrawn invitation, a suspension) is what
+ * holds. Each test holds the campaign, starts a claim by a contributor eligible on what it first
+ * reads, waits until the claim queues behind the lock, makes them ineligible in the holding
+ * transaction and commits: the claim is refused as `decideClaim` would, and holds nothing.
+ */
+describe('a claim decides eligibility again under the locks', () => {
+  async function contributorToken(values: { level?: number } = {}) {
+    const { user_id } = await t.fixtures.contributor(values);
+    return { id: user_id, token: await t.token({ sub: user_id, role: 'contributor' }) };
+  }
+
+  /** Holds the campaign, claims beside it, runs `change` once the claim waits, commits. */
+  async function claimWhileChanged(
+    campaignId: string,
+    taskId: string,
+    who: { token: string },
+    change: (trx: Trx) => Promise<unknown>,
+  ) {
+    let response: ReturnType<typeof t.inject> | undefined;
+    await t.tasks.db.transaction().execute(async (trx) => {
+      await lockRow(trx, 'campaigns', campaignId);
+      response = t.inject({ method: 'POST', url: `/api/v1/tasks/${taskId}/claim`, token: who.token });
+      response.catch(() => undefined);
+      await waitFor(someoneWaits, { timeoutMs: 5_000, what: 'the claim to queue behind the campaign lock' });
+      await change(trx);
+    });
+    return response!;
+  }
+
+  async function expectNothingHeld(campaignId: string, taskId: string) {
+    const task = await t.tasks.db
+      .selectFrom('tasks')
+      .select('slots_taken')
+      .where('id', '=', taskId)
+      .executeTakeFirstOrThrow();
+    const campaign = await t.tasks.db
+      .selectFrom('campaigns')
+      .select(['reserved_amount', 'quota_taken'])
+      .where('id', '=', campaignId)
+      .executeTakeFirstOrThrow();
+    const claims = await t.tasks.db
+      .selectFrom('assignments')
+      .select('id')
+      .where('task_id', '=', taskId)
+      .execute();
+    expect({
+      slots: task.slots_taken,
+      reserved: Number(campaign.reserved_amount),
+      quota: campaign.quota_taken,
+      claims,
+    }).toEqual({ slots: 0, reserved: 0, quota: 0, claims: [] });
+  }
+
+  it('refuses (LEVEL_TOO_LOW) a claim whose task raised min_level while it waited, and holds nothing', async () => {
+    const campaign = await t.fixtures.activeCampaign();
+    const task = await t.fixtures.task(campaign.id, { min_level: 1 });
+    const me = await contributorToken({ level: 1 });
+
+    const response = await claimWhileChanged(campaign.id, task.id, me, (trx) =>
+      trx.updateTable('tasks').set({ min_level: 3 }).where('id', '=', task.id).execute(),
+    );
+
+    expect(response.status).toBe(403);
+    expect(response.body).toMatchObject({ code: 'TASK_NOT_ELIGIBLE', reasons: ['LEVEL_TOO_LOW'] });
+    await expectNothingHeld(campaign.id, task.id);
+  });
+
+  it('refuses (NOT_INVITED) a claim whose campaign became private while it waited', async () => {
+    const campaign = await t.fixtures.activeCampaign({ is_private: false });
+    const task = await t.fixtures.task(campaign.id);
+    const me = await contributorToken();
+
+    const response = await claimWhileChanged(campaign.id, task.id, me, (trx) =>
+      trx.updateTable('campaigns').set({ is_private: true }).where('id', '=', campaign.id).execute(),
+    );
+
+    expect(response.status).toBe(403);
+    expect(response.body).toMatchObject({ code: 'TASK_NOT_ELIGIBLE', reasons: ['NOT_INVITED'] });
+    await expectNothingHeld(campaign.id, task.id);
+  });
+
+  it('refuses (NOT_INVITED) a claim whose invitation was withdrawn while it waited', async () => {
+    const campaign = await t.fixtures.activeCampaign({ is_private: true });
+    const task = await t.fixtures.task(campaign.id);
+    const me = await contributorToken();
+    await t.tasks.db
+      .insertInto('campaign_invitations')
+      .values({ campaign_id: campaign.id, user_id: me.id, invited_by: randomUUID(), created_at: new Date() })
+      .execute();
+
+    const response = await claimWhileChanged(campaign.id, task.id, me, (trx) =>
+      trx.deleteFrom('campaign_invitations').where('campaign_id', '=', campaign.id).execute(),
+    );
+
+    expect(response.status).toBe(403);
+    expect(response.body).toMatchObject({ code: 'TASK_NOT_ELIGIBLE', reasons: ['NOT_INVITED'] });
+    await expectNothingHeld(campaign.id, task.id);
+  });
+
+  it('refuses (ACCOUNT_NOT_ACTIVE) a claim whose contributor was suspended while it waited', async () => {
+    const campaign = await t.fixtures.activeCampaign();
+    const task = await t.fixtures.task(campaign.id);
+    const me = await contributorToken();
+
+    const response = await claimWhileChanged(campaign.id, task.id, me, (trx) =>
+      trx.updateTable('contributors').set({ status: 'suspended' }).where('user_id', '=', me.id).execute(),
+    );
+
+    expect(response.status).toBe(403);
+    expect(response.body).toMatchObject({ code: 'TASK_NOT_ELIGIBLE', reasons: ['ACCOUNT_NOT_ACTIVE'] });
+    await expectNothingHeld(campaign.id, task.id);
+  });
+
+  it('waits for a suspension not yet committed when it reads the standing again, and is refused', async () => {
+    // The suspension (the identity consumer's: status, then the open claims made due) holds the
+    // contributor's row; a claim that did not wait for it would be made after the suspension's
+    // claims were made due, and stay open.
+    const campaign = await t.fixtures.activeCampaign();
+    const task = await t.fixtures.task(campaign.id);
+    const me = await contributorToken();
+
+    let settled = false;
+    let response: ReturnType<typeof t.inject> | undefined;
+    await t.tasks.db.transaction().execute(async (trx) => {
+      await trx
+        .updateTable('contributors')
+        .set({ status: 'suspended' })
+        .where('user_id', '=', me.id)
+        .execute();
+      await makeOpenClaimsDue(trx, me.id, new Date(), 'suspended');
+      response = t.inject({ method: 'POST', url: `/api/v1/tasks/${task.id}/claim`, token: me.token });
+      response.then(() => (settled = true)).catch(() => undefined);
+      await waitFor(async () => settled || (await someoneWaits()), {
+        timeoutMs: 5_000,
+        what: 'the claim to finish or wait',
+      });
+    });
+
+    const answered = await response!;
+    expect(answered.status).toBe(403);
+    expect(answered.body).toMatchObject({ code: 'TASK_NOT_ELIGIBLE', reasons: ['ACCOUNT_NOT_ACTIVE'] });
+    await expectNothingHeld(campaign.id, task.id);
+  });
+
+  it('an invitation is withdrawn under the campaign lock', async () => {
+    const campaign = await t.fixtures.activeCampaign({ is_private: true });
+    const manager = randomUUID();
+    await t.fixtures.member(campaign.company_id, manager);
+    const invited = randomUUID();
+    await t.tasks.db
+      .insertInto('campaign_invitations')
+      .values({ campaign_id: campaign.id, user_id: invited, invited_by: manager, created_at: new Date() })
+      .execute();
+    const token = await t.token({ sub: manager, role: 'company' });
+
+    let withdrawn: ReturnType<typeof t.inject> | undefined;
+    await t.tasks.db.transaction().execute(async (trx) => {
+      await lockRow(trx, 'campaigns', campaign.id);
+      withdrawn = t.inject({
+        method: 'DELETE',
+        url: `/api/v1/campaigns/${campaign.id}/invitations/${invited}`,
+        token,
+      });
+      withdrawn.catch(() => undefined);
+      await waitFor(someoneWaits, {
+        timeoutMs: 5_000,
+        what: 'the withdrawal to queue behind the campaign lock',
+      });
+    });
+
+    expect((await withdrawn!).status).toBe(204);
   });
 });

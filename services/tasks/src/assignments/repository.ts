@@ -1,7 +1,8 @@
-import { isUniqueViolation, notParked } from '@tessera/service-kit';
+import { isUniqueViolation, isUuid, notParked } from '@tessera/service-kit';
 import { type Kysely, type Selectable, sql } from 'kysely';
 import { availableToPromise } from '../campaigns/index.ts';
 import type { AssignmentsTable, TasksDB } from '../db/schema.ts';
+import { type ContributorStanding, standingFrom } from '../eligibility/index.ts';
 import {
   type AppealState,
   type AssignmentStatus,
@@ -23,46 +24,116 @@ export function isDuplicateClaim(error: unknown): boolean {
   return isUniqueViolation(error, onePerContributorIndex);
 }
 
+type ClaimTargetRow = ClaimTarget & { campaign_id: string; company_id: string; is_private: boolean };
+
 /** A task and its campaign, as a claim sees them; `campaign_id` to reserve from. */
-export async function findClaimTarget(
-  db: Db,
+export async function findClaimTarget(db: Db, taskId: string): Promise<ClaimTargetRow | undefined> {
+  const row = await claimTargetQuery(db, taskId).executeTakeFirst();
+  return row ? toClaimTarget(row) : undefined;
+}
+
+/**
+ * What the claim decides on again once the reservation locked the campaign and task rows, in the
+ * same round trip: the task and campaign, the contributor's standing (their read-model row locked
+ * `for share`, so a suspension or an erasure waits for the claim and then makes it due, or the
+ * claim waits for it and sees it) and whether they are invited (invitations change under the
+ * campaign's lock).
+ */
+export async function findLockedClaim(
+  trx: Db,
   taskId: string,
-): Promise<(ClaimTarget & { campaign_id: string; company_id: string; is_private: boolean }) | undefined> {
-  const row = await db
+  contributorId: string,
+): Promise<(ClaimTargetRow & { standing: ContributorStanding; invited: boolean }) | undefined> {
+  // A subject that is not a user id has no read-model row and no invitation.
+  if (!isUuid(contributorId)) {
+    const target = await findClaimTarget(trx, taskId);
+    return target && { ...target, standing: standingFrom(undefined), invited: false };
+  }
+  const row = await trx
+    .with('who', (db) =>
+      db
+        .selectFrom('contributors')
+        .select(['status', 'level', 'trust_score', 'languages', 'country'])
+        .where('user_id', '=', contributorId)
+        .forShare(),
+    )
     .selectFrom('tasks as t')
     .innerJoin('campaigns as c', 'c.id', 't.campaign_id')
-    .select([
-      't.campaign_id',
-      't.company_id',
-      't.status',
-      't.reward_amount',
-      't.currency',
-      't.xp_reward',
-      't.judge_fee_amount',
-      't.max_judges',
-      't.min_level',
-      't.min_trust_score',
-      't.required_languages',
-      't.regions',
-      't.claim_ttl_seconds',
-      't.deadline',
-      't.slots_taken',
-      't.max_submissions',
-      'c.status as campaign_status',
-      'c.start_at as campaign_start_at',
-      'c.end_at as campaign_end_at',
-      'c.is_private',
-      'c.target_count',
-      'c.quota_taken',
-      'c.funded_amount',
-      'c.spent_amount',
-      'c.returned_amount',
-      'c.reserved_amount',
-      'c.owed_amount',
+    .leftJoin('who', (join) => join.onTrue())
+    .select(claimTargetColumns)
+    .select((eb) => [
+      'who.status as who_status',
+      'who.level as who_level',
+      'who.trust_score as who_trust_score',
+      'who.languages as who_languages',
+      'who.country as who_country',
+      eb
+        .exists(
+          eb
+            .selectFrom('campaign_invitations as i')
+            .whereRef('i.campaign_id', '=', 'c.id')
+            .where('i.user_id', '=', contributorId),
+        )
+        .$castTo<boolean>()
+        .as('invited'),
     ])
     .where('t.id', '=', taskId)
     .executeTakeFirst();
   if (!row) return undefined;
+  const standing = standingFrom(
+    row.who_status === null
+      ? undefined
+      : {
+          status: row.who_status,
+          level: row.who_level!,
+          trust_score: row.who_trust_score!,
+          languages: row.who_languages!,
+          country: row.who_country,
+        },
+  );
+  return { ...toClaimTarget(row), standing, invited: row.invited };
+}
+
+const claimTargetColumns = [
+  't.campaign_id',
+  't.company_id',
+  't.status',
+  't.reward_amount',
+  't.currency',
+  't.xp_reward',
+  't.judge_fee_amount',
+  't.max_judges',
+  't.min_level',
+  't.min_trust_score',
+  't.required_languages',
+  't.regions',
+  't.claim_ttl_seconds',
+  't.deadline',
+  't.slots_taken',
+  't.max_submissions',
+  'c.status as campaign_status',
+  'c.start_at as campaign_start_at',
+  'c.end_at as campaign_end_at',
+  'c.is_private',
+  'c.target_count',
+  'c.quota_taken',
+  'c.funded_amount',
+  'c.spent_amount',
+  'c.returned_amount',
+  'c.reserved_amount',
+  'c.owed_amount',
+] as const;
+
+const claimTargetQuery = (db: Db, taskId: string) =>
+  db
+    .selectFrom('tasks as t')
+    .innerJoin('campaigns as c', 'c.id', 't.campaign_id')
+    .select(claimTargetColumns)
+    .where('t.id', '=', taskId);
+
+function toClaimTarget(
+  row: NonNullable<Awaited<ReturnType<ReturnType<typeof claimTargetQuery>['executeTakeFirst']>>>,
+): ClaimTargetRow {
   return {
     campaign_id: row.campaign_id,
     company_id: row.company_id,

@@ -14,6 +14,7 @@ import {
   insertCampaign,
   insertFundingRequest,
   insertInvitations,
+  lockCampaigns,
   updateCampaign,
 } from './repository.ts';
 
@@ -265,8 +266,13 @@ export async function inviteToCampaign(
   await insertInvitations(trx, current.id, invitation.userIds, invitation.invitedBy, now);
 }
 
-export async function withdrawInvitation(db: Db, campaignId: string, userId: string): Promise<void> {
-  if (!(await deleteInvitation(db, campaignId, userId)))
+/**
+ * Withdraws an invitation under the campaign's lock, as a claim re-reads invitations under it
+ * (assignments/handle.ts `claimTask`): a claim made before the withdrawal stands, none after.
+ */
+export async function withdrawInvitation(trx: Db, campaignId: string, userId: string): Promise<void> {
+  await lockCampaigns(trx, [campaignId]);
+  if (!(await deleteInvitation(trx, campaignId, userId)))
     throw refusal('not_found', 'INVITATION_NOT_FOUND', 'This contributor is not invited to the campaign.');
 }
 

@@ -429,7 +429,7 @@ export function campaignRoutes(app: HttpApp, deps: RouteDeps): void {
     },
     async (request, reply) => {
       const { campaign } = await accessCampaign(db, request, request.params.id, 'write');
-      await withdrawInvitation(db, campaign.id, request.params.userId);
+      await inTransaction((trx) => withdrawInvitation(trx, campaign.id, request.params.userId));
       return reply.code(204).send(null);
     },
   );

@@ -1,6 +1,6 @@
 import { isUuid } from '@tessera/service-kit';
-import { type Kysely, sql } from 'kysely';
-import type { TasksDB } from '../db/schema.ts';
+import { type Kysely, type Selectable, sql } from 'kysely';
+import type { ContributorsTable, TasksDB } from '../db/schema.ts';
 import { type ContributorStanding, defaultStanding } from './decide.ts';
 
 type Db = Kysely<TasksDB>;
@@ -16,6 +16,15 @@ export async function standingOf(db: Db, userId: string): Promise<ContributorSta
     .select(['status', 'level', 'trust_score', 'languages', 'country'])
     .where('user_id', '=', userId)
     .executeTakeFirst();
+  return standingFrom(row);
+}
+
+/** A read-model row as eligibility sees it; the defaults when there is none. */
+export function standingFrom(
+  row:
+    | Pick<Selectable<ContributorsTable>, 'status' | 'level' | 'trust_score' | 'languages' | 'country'>
+    | undefined,
+): ContributorStanding {
   if (!row) return defaultStanding;
   return {
     status: row.status,
