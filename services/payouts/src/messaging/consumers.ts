@@ -3,7 +3,7 @@ import type { PayoutsContext } from '../context.ts';
 import type { PayoutsDB } from '../db/schema.ts';
 import { eraseMethods } from '../methods/erasure.ts';
 import { emailVerified, statusChanged, trustChanged, userRegistered } from '../users/repository.ts';
-import { ledgerAnswered } from '../withdrawals/handle.ts';
+import { endWithdrawalsOnErasure, ledgerAnswered } from '../withdrawals/handle.ts';
 
 /** Consumer names, also their keys in the inbox (tests wait on them). */
 export const consumerNames = {
@@ -30,6 +30,11 @@ export function payoutsConsumers({ clock, logger }: PayoutsContext): ConsumerSpe
           statusChanged(trx, event.data.user_id, 'active', event.time),
         'identity.user.erased.v1': async (event, trx) => {
           await statusChanged(trx, event.data.user_id, 'erased', event.time);
+          // First the withdrawals that still need the details (their holds released), then the details.
+          await endWithdrawalsOnErasure(trx, event.data.user_id.toLowerCase(), {
+            now: clock(),
+            cause: event,
+          });
           await eraseMethods(trx, event.data.user_id, clock());
         },
       },

@@ -1,6 +1,6 @@
 import type { Logger } from '@tessera/service-kit';
 import { request, type Dispatcher } from 'undici';
-import type { PayoutOrder, PayoutProvider, PayoutStatus } from './provider.ts';
+import type { PayoutLookup, PayoutOrder, PayoutProvider, PayoutStatus } from './provider.ts';
 
 /**
  * PayPal Payouts API v1 (https://developer.paypal.com/api/payments.payouts-batch/v1/): one batch of
@@ -430,7 +430,7 @@ export function paypalProvider(options: PayPalProviderOptions): PayoutProvider {
     return { receiver, value: toPayPalValue(order.amount.amount) };
   }
 
-  async function settle(order: PayoutOrder, run: () => Promise<PayoutStatus>): Promise<PayoutStatus> {
+  async function settle(order: PayoutLookup, run: () => Promise<PayoutStatus>): Promise<PayoutStatus> {
     try {
       return await run();
     } catch (error) {
@@ -464,10 +464,16 @@ export function paypalProvider(options: PayPalProviderOptions): PayoutProvider {
     });
   }
 
+  /** A batch PayPal named is read by its id alone: no email needed (the details may be erased). */
+  function status(lookup: PayoutLookup): Promise<PayoutStatus> {
+    if (lookup.method) return resolve(lookup);
+    return settle(lookup, () => batchStatus(lookup.externalId, lookup.withdrawalId));
+  }
+
   return {
     name: 'paypal',
     manual: false,
     send: resolve,
-    status: resolve,
+    status,
   };
 }

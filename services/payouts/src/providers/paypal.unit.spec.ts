@@ -103,6 +103,23 @@ describe('PayPal provider', () => {
     expect(fake.payoutsCreated).toBe(1);
   });
 
+  it('reads a batch it named by its id alone, without the payout method (erased details)', async () => {
+    fake.nextItem = [{ status: 'PENDING' }, { status: 'SUCCESS' }];
+    const paypal = provider();
+    const withdrawal = order();
+    const sent = await paypal.send(withdrawal);
+    const externalId = sent.kind === 'pending' ? sent.externalId : null;
+    expect(externalId).toBeTruthy();
+    const lookup = {
+      withdrawalId: withdrawal.withdrawalId,
+      amount: withdrawal.amount,
+      externalId: externalId!,
+    };
+    expect(await paypal.status(lookup)).toEqual({ kind: 'pending', externalId });
+    expect(await paypal.status(lookup)).toMatchObject({ kind: 'completed' });
+    expect(fake.payoutsCreated).toBe(1);
+  });
+
   it('converts the amount from minor units', async () => {
     const paypal = provider();
     for (const [minor, value] of [

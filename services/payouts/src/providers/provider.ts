@@ -10,6 +10,14 @@ export interface PayoutOrder {
 }
 
 /**
+ * What `status` is asked with: the order, or, once the provider named the payout (`externalId`),
+ * that name without the method's details (a user's erasure may have wiped them).
+ */
+export type PayoutLookup =
+  | PayoutOrder
+  | { withdrawalId: string; amount: PayoutOrder['amount']; externalId: string; method?: undefined };
+
+/**
  * Where a payout stands at the provider. `pending`: accepted, not final yet (ask again later);
  * `retry`: the provider failed in a way that may pass (timeouts, 5xx, rate limits);
  * `failed`: it refused for good (a bad account, a blocked receiver).
@@ -30,7 +38,7 @@ export interface PayoutProvider {
   /** Whether an admin records the outcome by hand (`PUT /withdrawals/:id/process`). */
   readonly manual: boolean;
   send(order: PayoutOrder): Promise<PayoutStatus>;
-  status(order: PayoutOrder): Promise<PayoutStatus>;
+  status(lookup: PayoutLookup): Promise<PayoutStatus>;
 }
 
 /** The default: an admin pays outside the platform and records the outcome. */

@@ -119,9 +119,47 @@ export function decideMove(
 ): Decision<WithdrawalStatus> {
   const rule = moves[move.kind];
   if (!rule.from.includes(status)) return reject(withdrawalRefusals.notAllowed(status, rule.verb));
-  if (move.kind === 'approve' && context.userStatus !== undefined && context.userStatus !== 'active')
-    return reject(withdrawalRefusals.accountNotActive(context.userStatus));
+  if (move.kind === 'approve' && context.userStatus !== undefined) {
+    const unfrozen = decideNotFrozen(context.userStatus);
+    if (!unfrozen.ok) return unfrozen;
+  }
   return accept(rule.to);
+}
+
+/**
+ * A user who is not active (suspended, erased) has their withdrawals frozen: none is approved (by
+ * an admin or automatically), handed to the provider by the sender (it stays `approved` until the
+ * user is active again) or recorded paid by hand. Refused ACCOUNT_NOT_ACTIVE (forbidden). A payout
+ * already out at a provider is not frozen: it follows the provider's answer.
+ */
+export function decideNotFrozen(userStatus: UserStanding['status']): Decision<void> {
+  if (userStatus !== 'active') return reject(withdrawalRefusals.accountNotActive(userStatus));
+  return accept(undefined);
+}
+
+/**
+ * What a user's erasure does to one of their withdrawals, before their payout methods' details are
+ * wiped: one that needs those details to be sent is ended, and the ledger releases its hold.
+ * `pending_review` and `approved` are cancelled; `processing` that the sender has not handed to the
+ * provider (`sent_at` unset; not the manual provider, whose payouts an admin makes) fails
+ * ACCOUNT_ERASED. Anything else is left alone: a payout that may be out follows the provider (asked
+ * by the id it named, without the details), a manual one waits for the admin, a `requested` one is
+ * cancelled once the ledger holds it (`ledgerAnswered`).
+ */
+export function decideOnErasure(withdrawal: {
+  status: WithdrawalStatus;
+  sentAt: Date | null;
+  provider: string | null;
+}): { move: WithdrawalMove; reasonCode?: string } | undefined {
+  if (withdrawal.status === 'pending_review' || withdrawal.status === 'approved')
+    return { move: { kind: 'cancel' } };
+  if (
+    withdrawal.status === 'processing' &&
+    withdrawal.sentAt === null &&
+    withdrawal.provider !== MANUAL_PROVIDER
+  )
+    return { move: { kind: 'fail' }, reasonCode: 'ACCOUNT_ERASED' };
+  return undefined;
 }
 
 /** Auto-approval (seed 000): a trusted, active contributor's withdrawal after the cooling period. */

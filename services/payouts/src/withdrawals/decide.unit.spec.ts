@@ -3,6 +3,8 @@ import { describe, expect, it } from 'vitest';
 import {
   autoApprovable,
   decideMove,
+  decideNotFrozen,
+  decideOnErasure,
   decidePaidByHand,
   decideRequest,
   decideSenderAnswer,
@@ -95,6 +97,38 @@ describe('decideMove (the saga)', () => {
       { userStatus: 'suspended' },
     );
     expect(frozen.ok ? null : frozen.refusal.code).toBe('ACCOUNT_NOT_ACTIVE');
+  });
+});
+
+describe('decideNotFrozen', () => {
+  it('lets money leave only for an active user; refuses ACCOUNT_NOT_ACTIVE (forbidden) otherwise', () => {
+    expect(decideNotFrozen('active').ok).toBe(true);
+    for (const status of ['suspended', 'erased'] as const) {
+      const frozen = decideNotFrozen(status);
+      expect(frozen.ok ? null : [frozen.refusal.code, frozen.refusal.kind]).toEqual([
+        'ACCOUNT_NOT_ACTIVE',
+        'forbidden',
+      ]);
+    }
+  });
+});
+
+describe('decideOnErasure', () => {
+  const sentAt = new Date('2030-01-01T00:00:00Z');
+  it('cancels what is not sent yet, fails what the sender took but never handed over', () => {
+    for (const status of ['pending_review', 'approved'] as const)
+      expect(decideOnErasure({ status, sentAt: null, provider: null })).toEqual({ move: { kind: 'cancel' } });
+    expect(decideOnErasure({ status: 'processing', sentAt: null, provider: 'paypal' })).toEqual({
+      move: { kind: 'fail' },
+      reasonCode: 'ACCOUNT_ERASED',
+    });
+  });
+
+  it('leaves alone a payout that may be out, a manual one, a requested one and a finished one', () => {
+    expect(decideOnErasure({ status: 'processing', sentAt, provider: 'paypal' })).toBeUndefined();
+    expect(decideOnErasure({ status: 'processing', sentAt: null, provider: 'manual' })).toBeUndefined();
+    for (const status of ['requested', 'completed', 'failed', 'cancelled', 'rejected'] as const)
+      expect(decideOnErasure({ status, sentAt: null, provider: null })).toBeUndefined();
   });
 });
 

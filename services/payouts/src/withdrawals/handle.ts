@@ -7,6 +7,8 @@ import { findUsableMethod } from '../methods/index.ts';
 import { standingOf } from '../users/repository.ts';
 import {
   decideMove,
+  decideNotFrozen,
+  decideOnErasure,
   decidePaidByHand,
   decideRequest,
   MANUAL_PROVIDER,
@@ -197,7 +199,8 @@ export async function moveById(
  * transaction id, or failed. An approved withdrawal the sender has not picked up yet starts
  * processing first, so the events tell the whole story. A withdrawal another provider pays (the
  * one it was sent through, or `provider`, the configured one, that will send it) is refused
- * (decide.ts `decidePaidByHand`): only that provider's answer settles it.
+ * (decide.ts `decidePaidByHand`): only that provider's answer settles it. A user who is not active
+ * is frozen (`decideNotFrozen`): their payout is not recorded completed (failed still is).
  */
 export async function recordProcessed(
   trx: Db,
@@ -215,6 +218,8 @@ export async function recordProcessed(
   let withdrawal = await lockWithdrawal(trx, command.id);
   if (!withdrawal) throw withdrawalRefusals.notFound();
   orRefuse(decidePaidByHand({ withdrawal: withdrawal.provider, configured: command.provider }));
+  if (command.status === 'completed')
+    orRefuse(decideNotFrozen((await standingOf(trx, withdrawal.user_id)).status));
   if (withdrawal.status === 'approved')
     withdrawal = await move(
       trx,
@@ -258,8 +263,11 @@ export async function ledgerAnswered(trx: Db, event: LedgerAnswer, context: { no
     return;
   }
   if (event.type === 'ledger.withdrawal.hold-placed.v1') {
-    if (withdrawal.status === 'requested')
-      await move(trx, withdrawal, { kind: 'hold-placed' }, { now: context.now, cause: event });
+    if (withdrawal.status !== 'requested') return;
+    const held = await move(trx, withdrawal, { kind: 'hold-placed' }, { now: context.now, cause: event });
+    // Requested before its user's erasure: held after it, and ended as erasure ends the others.
+    if ((await standingOf(trx, held.user_id)).status === 'erased')
+      await endOnErasure(trx, held, { now: context.now, cause: event });
     return;
   }
   if (event.type === 'ledger.withdrawal.hold-rejected.v1') {
@@ -273,4 +281,40 @@ export async function ledgerAnswered(trx: Db, event: LedgerAnswer, context: { no
     return;
   }
   context.log.info({ ...logged, status: withdrawal.status }, 'the ledger confirmed a withdrawal step');
+}
+
+/**
+ * A user's erasure, before their payout methods' details are wiped (methods/erasure.ts): each open
+ * withdrawal that would need those details to be sent is ended under its row lock (decide.ts
+ * `decideOnErasure`: cancelled, or failed ACCOUNT_ERASED), and the ledger releases its hold. The
+ * sender commits `sent_at` only while a withdrawal is still `processing`, so it never hands one
+ * ended here to the provider. Run again (the event delivered twice), it finds nothing left to end.
+ */
+export async function endWithdrawalsOnErasure(
+  trx: Db,
+  userId: string,
+  context: { now: Date; cause?: Cause },
+): Promise<void> {
+  const open = await trx
+    .selectFrom('withdrawals')
+    .selectAll()
+    .where('user_id', '=', userId)
+    .where('status', 'in', ['pending_review', 'approved', 'processing'])
+    .orderBy('id')
+    .forUpdate()
+    .execute();
+  for (const withdrawal of open) await endOnErasure(trx, withdrawal, context);
+}
+
+async function endOnErasure(trx: Db, withdrawal: WithdrawalRecord, context: { now: Date; cause?: Cause }) {
+  const ending = decideOnErasure({
+    status: withdrawal.status,
+    sentAt: withdrawal.sent_at,
+    provider: withdrawal.provider,
+  });
+  if (!ending) return;
+  await move(trx, withdrawal, ending.move, {
+    ...context,
+    ...(ending.reasonCode ? { reasonCode: ending.reasonCode } : {}),
+  });
 }

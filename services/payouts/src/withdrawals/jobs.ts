@@ -5,7 +5,13 @@ import type { PayoutsContext } from '../context.ts';
 import { readMethodDetails } from '../methods/index.ts';
 import type { PayoutOrder } from '../providers/provider.ts';
 import { standingOf } from '../users/repository.ts';
-import { autoApprovable, decideSenderAnswer, type SenderAnswer, type SenderStep } from './decide.ts';
+import {
+  autoApprovable,
+  decideNotFrozen,
+  decideSenderAnswer,
+  type SenderAnswer,
+  type SenderStep,
+} from './decide.ts';
 import { lockWithdrawal, move, type WithdrawalRecord } from './handle.ts';
 
 const BATCH = 20;
@@ -78,8 +84,10 @@ export async function autoApprove({ db, config, clock, logger, metrics }: Payout
  * call repeated after a crash or a timeout never pays twice. What the answer leads to is
  * `decideSenderAnswer`'s: errors are retried with a doubling backoff; after PAYOUTS_MAX_ATTEMPTS a
  * withdrawal the provider cannot have paid fails and the ledger releases the hold, while one it may
- * have paid keeps the hold and is parked for an operator to reconcile (`RECONCILE_JOB`). Each
- * withdrawal on its own: one that throws does not hold up the others.
+ * have paid keeps the hold and is parked for an operator to reconcile (`RECONCILE_JOB`). An approved
+ * withdrawal of a user who is not active is frozen: left approved, and sent once they are active
+ * again; one already processing follows the provider. Each withdrawal on its own: one that throws
+ * does not hold up the others.
  */
 export async function sendApproved(context: PayoutsContext): Promise<number> {
   const { db, clock, config, resources, logger, metrics } = context;
@@ -87,17 +95,22 @@ export async function sendApproved(context: PayoutsContext): Promise<number> {
   const now = clock();
   const leasedUntil = new Date(now.getTime() + config.PAYOUTS_SEND_LEASE_MS);
   const due = await db
-    .selectFrom('withdrawals')
-    .select('id')
+    .selectFrom('withdrawals as w')
+    .leftJoin('users as u', 'u.user_id', 'w.user_id')
+    .select('w.id')
     .where((eb) =>
       eb.or([
-        eb('status', '=', 'approved'),
-        eb.and([eb('status', '=', 'processing'), eb('next_attempt_at', '<=', now)]),
+        // A user not active is frozen: their approved withdrawals wait (a user no event named yet is active).
+        eb.and([
+          eb('w.status', '=', 'approved'),
+          eb.or([eb('u.status', 'is', null), eb('u.status', '=', 'active')]),
+        ]),
+        eb.and([eb('w.status', '=', 'processing'), eb('w.next_attempt_at', '<=', now)]),
       ]),
     )
-    .where(notParked(SENDER_JOB, 'withdrawals.id'))
-    .where(notParked(RECONCILE_JOB, 'withdrawals.id'))
-    .orderBy('updated_at')
+    .where(notParked(SENDER_JOB, 'w.id'))
+    .where(notParked(RECONCILE_JOB, 'w.id'))
+    .orderBy('w.updated_at')
     .limit(BATCH)
     .execute();
   const handled = await eachOnItsOwn(
@@ -107,6 +120,8 @@ export async function sendApproved(context: PayoutsContext): Promise<number> {
         const withdrawal = await lockWithdrawal(trx, id);
         if (!withdrawal) return undefined;
         if (withdrawal.status === 'approved') {
+          // Suspended since it was found: frozen, it stays approved (decide.ts `decideNotFrozen`).
+          if (!decideNotFrozen((await standingOf(trx, withdrawal.user_id)).status).ok) return undefined;
           const processing = await move(
             trx,
             withdrawal,
@@ -160,6 +175,13 @@ async function answerOf(
   now: Date,
 ): Promise<SenderAnswer> {
   const provider = context.resources.provider;
+  const externalId = withdrawal.external_transaction_id;
+  if (externalId)
+    // The provider named the payout: asked by that name, without the method's details (which the
+    // user's erasure may have wiped meanwhile).
+    return provider
+      .status({ withdrawalId: withdrawal.id, amount: amountOf(withdrawal), externalId })
+      .catch((error: unknown): SenderAnswer => ({ kind: 'retry', reason: (error as Error).message }));
   let order: PayoutOrder | undefined;
   try {
     order = await orderOf(context, withdrawal);
@@ -172,17 +194,26 @@ async function answerOf(
   }
   if (!order)
     return { kind: 'unsendable', reasonCode: 'METHOD_DELETED', detail: 'the payout method was deleted' };
-  if (withdrawal.sent_at === null)
-    await context.db
+  if (withdrawal.sent_at === null) {
+    // Only while it is still processing: one ended meanwhile (the user's erasure) is never sent.
+    const marked = await context.db
       .updateTable('withdrawals')
-      .set({ sent_at: now })
+      .set({ sent_at: sql<Date>`coalesce(sent_at, ${now})` })
       .where('id', '=', withdrawal.id)
-      .where('sent_at', 'is', null)
-      .execute();
-  return (withdrawal.external_transaction_id ? provider.status(order) : provider.send(order)).catch(
-    (error: unknown): SenderAnswer => ({ kind: 'retry', reason: (error as Error).message }),
-  );
+      .where('status', '=', 'processing')
+      .executeTakeFirst();
+    if (marked.numUpdatedRows === 0n)
+      return { kind: 'retry', reason: 'the withdrawal is no longer processing' };
+  }
+  return provider
+    .send(order)
+    .catch((error: unknown): SenderAnswer => ({ kind: 'retry', reason: (error as Error).message }));
 }
+
+const amountOf = (withdrawal: WithdrawalRecord) => ({
+  amount: Number(withdrawal.amount),
+  currency: withdrawal.currency,
+});
 
 async function orderOf(
   context: PayoutsContext,
@@ -192,7 +223,7 @@ async function orderOf(
   if (!method) return undefined;
   return {
     withdrawalId: withdrawal.id,
-    amount: { amount: Number(withdrawal.amount), currency: withdrawal.currency },
+    amount: amountOf(withdrawal),
     method,
     externalId: withdrawal.external_transaction_id,
   };

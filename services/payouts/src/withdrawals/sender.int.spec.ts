@@ -7,6 +7,7 @@ import { consumerNames } from '../messaging/consumers.ts';
 import { paypalProvider } from '../providers/paypal.ts';
 import { manualProvider, type PayoutProvider } from '../providers/provider.ts';
 import { type FakePayPal, startFakePayPal } from '../providers/testing/fake-paypal.ts';
+import { readMethodDetails } from '../methods/index.ts';
 import { payoutsWorkers } from '../service.ts';
 import { startTestPayouts, type TestPayouts } from '../testing/harness.ts';
 import { RECONCILE_JOB, sendApproved } from './jobs.ts';
@@ -68,6 +69,19 @@ const send = () => sendApproved(quiet());
 
 /** A withdrawal to a PayPal method, held by the ledger and approved by an admin. */
 async function approved(amount = 2_500) {
+  const { id, methodId, user, hold } = await requested(amount);
+  await hold();
+  const approval = await t.inject({
+    method: 'POST',
+    url: `/api/v1/admin/withdrawals/${id}/approve`,
+    token: await admin(),
+  });
+  expect(approval.body.withdrawal?.status, JSON.stringify(approval.body)).toBe('approved');
+  return { id, methodId, user };
+}
+
+/** A withdrawal to a PayPal method, asked for; `hold()` delivers the ledger's hold. */
+async function requested(amount = 2_500) {
   const user = await t.fixtures.contributor();
   const added = await t.inject({
     method: 'POST',
@@ -77,31 +91,26 @@ async function approved(amount = 2_500) {
   });
   expect(added.status, JSON.stringify(added.body)).toBe(201);
   const methodId = added.body.method.id as string;
-  const requested = await t.inject({
+  const asked = await t.inject({
     method: 'POST',
     url: '/api/v1/withdrawals',
     token: user.token,
     key: randomUUID(),
     body: { amount: { amount, currency: 'USD' }, method_id: methodId },
   });
-  expect(requested.status, JSON.stringify(requested.body)).toBe(202);
-  const id = requested.body.withdrawal.id as string;
-  await t.deliver(
-    consumerNames.ledger,
-    foreignEvent('ledger.withdrawal.hold-placed.v1', {
-      withdrawal_id: id,
-      user_id: user.id,
-      amount: { amount, currency: 'USD' },
-      transfer_id: randomUUID(),
-    }),
-  );
-  const approval = await t.inject({
-    method: 'POST',
-    url: `/api/v1/admin/withdrawals/${id}/approve`,
-    token: await admin(),
-  });
-  expect(approval.body.withdrawal?.status, JSON.stringify(approval.body)).toBe('approved');
-  return { id, methodId };
+  expect(asked.status, JSON.stringify(asked.body)).toBe(202);
+  const id = asked.body.withdrawal.id as string;
+  const hold = () =>
+    t.deliver(
+      consumerNames.ledger,
+      foreignEvent('ledger.withdrawal.hold-placed.v1', {
+        withdrawal_id: id,
+        user_id: user.id,
+        amount: { amount, currency: 'USD' },
+        transfer_id: randomUUID(),
+      }),
+    );
+  return { id, methodId, user, hold };
 }
 
 const admin = () => t.token({ sub: randomUUID(), role: 'admin' });
@@ -109,7 +118,7 @@ const admin = () => t.token({ sub: randomUUID(), role: 'admin' });
 const row = (id: string) =>
   t.service.db
     .selectFrom('withdrawals')
-    .select(['status', 'attempts', 'external_transaction_id', 'reason_code'])
+    .select(['status', 'attempts', 'external_transaction_id', 'reason_code', 'sent_at'])
     .where('id', '=', id)
     .executeTakeFirstOrThrow();
 
@@ -118,6 +127,19 @@ const told = async (id: string) => ({
   failed: (await t.written('payouts.withdrawal.failed.v1', 'withdrawal_id', id)).length,
   completed: (await t.written('payouts.withdrawal.completed.v1', 'withdrawal_id', id)).length,
 });
+
+/** What identity tells payouts about a user: suspended, reinstated, erased. */
+const identity = {
+  suspend: (userId: string) =>
+    t.deliver(
+      consumerNames.identity,
+      foreignEvent('identity.user.suspended.v1', { user_id: userId, reason_code: 'FRAUD_REVIEW' }),
+    ),
+  reinstate: (userId: string) =>
+    t.deliver(consumerNames.identity, foreignEvent('identity.user.reinstated.v1', { user_id: userId })),
+  erase: (userId: string) =>
+    t.deliver(consumerNames.identity, foreignEvent('identity.user.erased.v1', { user_id: userId })),
+};
 
 /** The withdrawals parked for an operator to reconcile with the provider, as admins see them. */
 async function parkedForReconciliation(): Promise<{ item: string; error: string }[]> {
@@ -338,3 +360,185 @@ describe('the payout sender', () => {
     }
   });
 });
+
+describe("a suspended or erased user's withdrawals", () => {
+  it("does not send a suspended user's approved withdrawal: it stays approved, and is paid once they are reinstated", async () => {
+    paypal.nextItem = [{ status: 'SUCCESS' }];
+    const { id, user } = await approved();
+    await identity.suspend(user.id);
+    await send();
+    later(HOUR);
+    await send();
+    expect(await row(id)).toMatchObject({ status: 'approved', sent_at: null });
+    expect(asked(id)).toBe(0);
+    expect(await t.written('payouts.withdrawal.processing.v1', 'withdrawal_id', id)).toHaveLength(0);
+
+    await identity.reinstate(user.id);
+    await send();
+    expect((await row(id)).status).toBe('processing');
+    later(HOUR);
+    await send();
+    expect(await row(id)).toMatchObject({ status: 'completed' });
+    expect(await told(id)).toEqual({ failed: 0, completed: 1 });
+    expect(paypal.payoutsCreated).toBe(1);
+  });
+
+  it("refuses to record by hand a suspended user's payout as completed (403 ACCOUNT_NOT_ACTIVE), approved or processing", async () => {
+    t.service.resources.provider = manualProvider;
+    try {
+      // The manual provider's sender hands one to the admin (processing); the other stays approved.
+      const handed = await approved();
+      await send();
+      expect((await row(handed.id)).status).toBe('processing');
+      const waiting = await approved();
+      const token = await admin();
+      const record = (id: string) =>
+        t.inject({
+          method: 'PUT',
+          url: `/api/v1/withdrawals/${id}/process`,
+          token,
+          body: { status: 'completed', external_transaction_id: 'BANK-REF-9' },
+        });
+      for (const { user } of [waiting, handed]) await identity.suspend(user.id);
+      for (const { id } of [waiting, handed]) {
+        const refused = await record(id);
+        expect([refused.status, refused.body.code]).toEqual([403, 'ACCOUNT_NOT_ACTIVE']);
+        expect(await told(id)).toEqual({ failed: 0, completed: 0 });
+      }
+      expect((await row(waiting.id)).status).toBe('approved');
+      expect((await row(handed.id)).status).toBe('processing');
+      await identity.reinstate(handed.user.id);
+      const paid = await record(handed.id);
+      expect([paid.status, paid.body.withdrawal?.status]).toEqual([200, 'completed']);
+    } finally {
+      t.service.resources.provider = provider;
+    }
+  });
+
+  it("completes from PayPal's answer a payout PayPal named before the user was erased, their details gone", async () => {
+    paypal.nextItem = [{ status: 'PENDING' }, { status: 'SUCCESS' }];
+    const { id, methodId, user } = await approved();
+    await send();
+    expect((await row(id)).external_transaction_id).toBeTruthy();
+    await identity.erase(user.id);
+    expect(await readMethodDetails(t.service.db, methodId, t.config.encryption)).toBeUndefined();
+    for (let run = 0; run < 3 && (await row(id)).status === 'processing'; run += 1) {
+      later(HOUR);
+      await send();
+    }
+    expect(await row(id)).toMatchObject({ status: 'completed' });
+    expect(await told(id)).toEqual({ failed: 0, completed: 1 });
+    expect((await parkedForReconciliation()).map((p) => p.item)).not.toContain(id);
+    expect(paypal.payoutsCreated).toBe(1);
+  });
+
+  it("cancels an erased user's approved withdrawal before their details are wiped: the hold released once, nothing sent", async () => {
+    const { id, methodId, user } = await approved();
+    await identity.erase(user.id);
+    expect(await readMethodDetails(t.service.db, methodId, t.config.encryption)).toBeUndefined();
+    expect((await row(id)).status).toBe('cancelled');
+    // Identity's event delivered again: nothing more.
+    await identity.erase(user.id);
+    await send();
+    later(HOUR);
+    await send();
+    expect((await row(id)).status).toBe('cancelled');
+    expect(await t.written('payouts.withdrawal.cancelled.v1', 'withdrawal_id', id)).toHaveLength(1);
+    expect(await told(id)).toEqual({ failed: 0, completed: 0 });
+    expect(asked(id)).toBe(0);
+  });
+
+  it("fails an erased user's withdrawal the sender took but never handed to PayPal: the hold released once", async () => {
+    const { id, methodId, user } = await approved();
+    // Its details do not open: the sender takes it (processing) but cannot send it yet.
+    await t.service.db
+      .updateTable('payout_methods')
+      .set({ encrypted_details: Buffer.from('damaged') })
+      .where('id', '=', methodId)
+      .execute();
+    await send();
+    expect(await row(id)).toMatchObject({ status: 'processing', sent_at: null, attempts: 1 });
+    await identity.erase(user.id);
+    expect(await row(id)).toMatchObject({ status: 'failed', reason_code: 'ACCOUNT_ERASED' });
+    await identity.erase(user.id);
+    later(HOUR);
+    await send();
+    expect(await told(id)).toEqual({ failed: 1, completed: 0 });
+    expect(asked(id)).toBe(0);
+  });
+
+  it("cancels a withdrawal requested before its user's erasure once the ledger holds it: the hold released once", async () => {
+    const { id, user, hold } = await requested();
+    await identity.erase(user.id);
+    expect((await row(id)).status).toBe('requested');
+    await hold();
+    expect((await row(id)).status).toBe('cancelled');
+    await send();
+    expect(await t.written('payouts.withdrawal.cancelled.v1', 'withdrawal_id', id)).toHaveLength(1);
+    expect(asked(id)).toBe(0);
+  });
+
+  it("never hands PayPal a withdrawal its user's erasure failed while the sender was reading its details", async () => {
+    const { id, methodId, user } = await approved();
+    const { db } = t.service;
+    const { encrypted_details: original } = await db
+      .selectFrom('payout_methods')
+      .select('encrypted_details')
+      .where('id', '=', methodId)
+      .executeTakeFirstOrThrow();
+    const seal = (details: Buffer) =>
+      db
+        .updateTable('payout_methods')
+        .set({ encrypted_details: details })
+        .where('id', '=', methodId)
+        .execute();
+    await seal(Buffer.from('damaged'));
+    await send();
+    expect(await row(id)).toMatchObject({ status: 'processing', sent_at: null });
+    await seal(Buffer.from(original!));
+    later(HOUR);
+    // The erasure lands after the sender read the details, just before it marks the payout sent.
+    let erased = false;
+    const eraseFirst = async () => {
+      if (erased) return;
+      erased = true;
+      await identity.erase(user.id);
+    };
+    const racing = new Proxy(db, {
+      get(target, prop, receiver) {
+        const value: unknown = Reflect.get(target, prop, receiver);
+        if (prop === 'updateTable')
+          return (table: 'withdrawals') => {
+            const builder = target.updateTable(table);
+            return table === 'withdrawals' ? runningFirst(builder, eraseFirst) : builder;
+          };
+        return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(target) : value;
+      },
+    });
+    await sendApproved({ ...quiet(), db: racing });
+    expect(erased).toBe(true);
+    expect(await row(id)).toMatchObject({ status: 'failed', reason_code: 'ACCOUNT_ERASED', sent_at: null });
+    expect(asked(id)).toBe(0);
+    expect(await told(id)).toEqual({ failed: 1, completed: 0 });
+  });
+});
+
+/** `builder`, a query builder, whose execution first runs `first`. */
+function runningFirst<T extends object>(builder: T, first: () => Promise<void>): T {
+  return new Proxy(builder, {
+    get(target, prop) {
+      const value: unknown = Reflect.get(target, prop, target);
+      if (typeof value !== 'function') return value;
+      const call = value as (...args: unknown[]) => unknown;
+      if (prop === 'execute' || prop === 'executeTakeFirst' || prop === 'executeTakeFirstOrThrow')
+        return async (...args: unknown[]) => {
+          await first();
+          return call.apply(target, args);
+        };
+      return (...args: unknown[]) => {
+        const next = call.apply(target, args);
+        return next && typeof next === 'object' ? runningFirst(next, first) : next;
+      };
+    },
+  });
+}
