@@ -230,9 +230,10 @@ export interface ReviewRules extends JudgingRules {
  */
 export async function submitReview(trx: Db, command: ReviewCommand, rules: ReviewRules, log: Logger) {
   await lockJudge(trx, command.judgeId);
-  orRefuse(decideJudge(command, await standingOf(trx, command.judgeId), rules));
   const review = await lockReview(trx, command.reviewId);
-  if (!review) throw reviewRefusals.notFound();
+  // Another's review does not exist for the caller, judge or not: hidden before anything else.
+  if (!review || review.judge_id !== command.judgeId) throw reviewRefusals.notFound();
+  orRefuse(decideJudge(command, await standingOf(trx, command.judgeId), rules));
   orRefuse(decideLeaseHeld(review, command));
   const reviewed = await lockCase(trx, review.case_id);
   if (!reviewed) throw reviewRefusals.notFound();
