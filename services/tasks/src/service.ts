@@ -7,7 +7,7 @@ import {
 } from '@tessera/service-kit';
 import type { Kysely } from 'kysely';
 import { expireDueAssignments } from './assignments/index.ts';
-import { completeEndedCampaigns } from './campaigns/index.ts';
+import { announceDueCloses, completeEndedCampaigns } from './campaigns/index.ts';
 import type { TasksConfig } from './config.ts';
 import { tasksMigrations } from './db/migrations.ts';
 import type { TasksDB } from './db/schema.ts';
@@ -65,12 +65,14 @@ export const tasksDefinition: ServiceDefinition<TasksDB, TasksConfig, TasksResou
     periodicJob({
       name: tasksWorkers.campaignSchedule,
       intervalMs: config.TASKS_SCHEDULE_INTERVAL_MS,
-      work: () =>
-        completeEndedCampaigns(db, {
-          now: clock(),
-          logger,
-          counted: { job: tasksWorkers.campaignSchedule, metrics: metrics.jobs },
-        }),
+      work: async () => {
+        const now = clock();
+        const counted = { job: tasksWorkers.campaignSchedule, metrics: metrics.jobs };
+        return (
+          (await completeEndedCampaigns(db, { now, logger, counted })) +
+          (await announceDueCloses(db, { now, logger, counted }))
+        );
+      },
     }),
   ],
 };

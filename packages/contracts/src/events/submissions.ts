@@ -58,13 +58,19 @@ export const submissionsEvents = [
     }),
   }),
   defineEvent('submissions.submission.rejected.v1', {
-    description: 'A submission failed pre-validation or review; its slot is free again.',
+    description:
+      'A submission failed pre-validation or review; its slot is free again. It may be appealed until `appealable_until` (a campaign does not close before).',
     data: z.object({
       ...submissionRef,
       reason_code: reasonCode,
       /** Every reason, the first of which is `reason_code`; absent from producers that predate it. */
       reason_codes: z.array(reasonCode).min(1).max(20).optional(),
       stage: z.enum(rejectionStages).optional(),
+      /**
+       * Until when the contributor may appeal it (the end of the appeal window); absent from
+       * producers that predate it (consumers then assume 7 days from the event's time).
+       */
+      appealable_until: timestamp.optional(),
     }),
   }),
   defineEvent('submissions.submission.revision-requested.v1', {

@@ -4,6 +4,11 @@ import type { SubmissionStatus } from '../intake/decide.ts';
 /** A contributor may appeal a rejection once, within 7 days of it (MTurk lets requesters overturn). */
 export const APPEAL_WINDOW_MS = 7 * 24 * 3600_000;
 
+/** The end of a rejection's appeal window: told to tasks (`appealable_until`), which keeps its campaign open until then. */
+export function appealableUntil(decidedAt: Date): Date {
+  return new Date(decidedAt.getTime() + APPEAL_WINDOW_MS);
+}
+
 export interface AppealState {
   status: SubmissionStatus;
   decidedAt: Date | null;
@@ -19,7 +24,7 @@ export function decideAppeal(state: AppealState): Decision<{ deadline: Date }> {
   }
   if (state.appealed)
     return reject(refuse.conflict('ALREADY_APPEALED', 'This rejection was already appealed once.'));
-  const deadline = new Date(state.decidedAt.getTime() + APPEAL_WINDOW_MS);
+  const deadline = appealableUntil(state.decidedAt);
   if (state.now.getTime() > deadline.getTime()) {
     return reject(
       refuse.conflict('APPEAL_WINDOW_CLOSED', `Appeals were open until ${deadline.toISOString()}.`),

@@ -9,6 +9,7 @@ import {
 } from '@tessera/service-kit';
 import type { Kysely, Transaction } from 'kysely';
 import type { SubmissionsDB } from '../db/schema.ts';
+import { appealableUntil } from '../appeals/decide.ts';
 import type { SubmissionRow } from '../intake/repository.ts';
 import { decideVerdict, type VerdictOutcome, type VerdictRules } from './decide.ts';
 
@@ -161,7 +162,12 @@ function appealDecided(
   );
 }
 
-/** Rejects a submission and frees its claim's slot (tasks acts on the event). */
+/**
+ * Rejects a submission and frees its claim's slot (tasks acts on the event). Every rejection can be
+ * appealed (none follows an appeal: an overturned one is approved for good, an upheld one stays
+ * rejected without a new event), so the event says until when (appeals/decide.ts), and tasks keeps
+ * the campaign's escrow until then.
+ */
 export async function rejectSubmission(
   trx: Trx,
   row: SubmissionRow,
@@ -186,7 +192,13 @@ export async function rejectSubmission(
   await appendToOutbox(trx, [
     buildEvent(
       'submissions.submission.rejected.v1',
-      { ...refOf(row), reason_code: reasonCodes[0]!, reason_codes: reasonCodes, stage },
+      {
+        ...refOf(row),
+        reason_code: reasonCodes[0]!,
+        reason_codes: reasonCodes,
+        stage,
+        appealable_until: appealableUntil(now).toISOString(),
+      },
       cause ? causedBy(cause, row.id) : { subject: row.id },
     ),
   ]);

@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { consumerNames } from '../messaging/consumers.ts';
 import { gibberish, images, sentences, wavs } from '../prevalidation/testing/fixtures.ts';
 import { type ClaimFixture, startTestSubmissions, type TestSubmissions } from '../testing/harness.ts';
+import { APPEAL_WINDOW_MS } from '../appeals/decide.ts';
 import { expireRevisions } from './handle.ts';
 
 // From hand-in to verdict: pre-validation (the real worker), QC's verdicts (published on the bus
@@ -251,6 +252,37 @@ describe('verdicts', () => {
       (e) => e.data.submission_id === id,
     );
     expect(rejected!.data.stage).toBe('revision');
+  });
+
+  it('says until when a rejection may be appealed: 7 days after it', async () => {
+    const { claim, id } = await inReview();
+    await verdict(id, { verdict: 'reject', reason_codes: ['WRONG_ANSWER'] });
+    await settled(claim, id, ['in_review']);
+    const [rejected] = await t.awaitPublished(
+      'submissions.submission.rejected.v1',
+      (e) => e.data.submission_id === id,
+    );
+    const row = await t.service.db
+      .selectFrom('submissions')
+      .select('decided_at')
+      .where('id', '=', id)
+      .executeTakeFirstOrThrow();
+    expect(rejected!.data.appealable_until).toBeDefined();
+    expect(new Date(rejected!.data.appealable_until!).getTime()).toBe(
+      new Date(row.decided_at!).getTime() + APPEAL_WINDOW_MS,
+    );
+
+    // A revision never handed in is rejected by the job, at the job's clock.
+    const late = await inReview();
+    await verdict(late.id, { verdict: 'revision', reason_codes: ['UNCLEAR'] });
+    await settled(late.claim, late.id, ['in_review']);
+    const at = new Date(Date.now() + 49 * 3_600_000);
+    expect(await expireRevisions(t.service.db, at)).toBeGreaterThanOrEqual(1);
+    const [expired] = await t.awaitPublished(
+      'submissions.submission.rejected.v1',
+      (e) => e.data.submission_id === late.id,
+    );
+    expect(expired!.data.appealable_until).toBe(new Date(at.getTime() + APPEAL_WINDOW_MS).toISOString());
   });
 
   it('rejects a revision that never came once its deadline passes', async () => {

@@ -281,15 +281,35 @@ export function decideAppeal(
   return { kind: 'appeal-decided' };
 }
 
-/** How a claim ends without its work being paid: given back, timed out, or its work rejected. */
+/**
+ * How long a rejection can be appealed when its event does not say (producers that predate
+ * `appealable_until`). It must match submissions' `APPEAL_WINDOW_MS` (its appeals/decide.ts).
+ */
+export const APPEAL_WINDOW_MS = 7 * 24 * 3600_000;
+
+/**
+ * Until when a rejection can be appealed: what submissions says, or, from a producer that predates
+ * `appealable_until`, the appeal window from the rejection's time, so that no rejection is left
+ * unprotected (campaigns/money.ts `decideAutomation` keeps the campaign's escrow until then).
+ */
+export function appealWindowEnd(reported: Date | undefined, rejectedAt: Date): Date {
+  return reported ?? new Date(rejectedAt.getTime() + APPEAL_WINDOW_MS);
+}
+
+/**
+ * How a claim ends without its work being paid: given back, timed out, or its work rejected (which
+ * can be appealed until `appealableUntil`).
+ */
 export type ClaimEnding =
-  { to: 'released' } | { to: 'expired'; reason: 'timeout' | 'account_not_active' } | { to: 'rejected' };
+  | { to: 'released' }
+  | { to: 'expired'; reason: 'timeout' | 'account_not_active' }
+  | { to: 'rejected'; appealableUntil: Date };
 
 /** What ending a claim does: the assignment's new state, what it frees, and what it announces. */
 export interface ClaimEnd {
   /** The status the assignment leaves (its row is locked; the update checks it again). */
   from: AssignmentStatus;
-  set: { status: AssignmentStatus; ended_at: Date; settled_at: Date };
+  set: { status: AssignmentStatus; ended_at: Date; settled_at: Date; appealable_until?: Date };
   frees: AssignmentTransition;
   /** tasks.assignment.released / expired; a rejection is announced by submissions. */
   announce: { type: 'released' } | { type: 'expired'; reason: 'timeout' | 'account_not_active' } | null;
@@ -309,7 +329,12 @@ export function decideEnd(
     if (assignment.status !== 'submitted') return reject(notInStatus(assignment.status, 'submitted'));
     return accept({
       from: 'submitted',
-      set: { status: 'rejected', ended_at: assignment.ended_at ?? at, settled_at: at },
+      set: {
+        status: 'rejected',
+        ended_at: assignment.ended_at ?? at,
+        settled_at: at,
+        appealable_until: ending.appealableUntil,
+      },
       frees: { kind: 'rejected' },
       announce: null,
     });

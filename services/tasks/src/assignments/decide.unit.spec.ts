@@ -2,6 +2,8 @@ import { decider } from '@tessera/service-kit/testing';
 import { describe, expect, it } from 'vitest';
 import { defaultStanding } from '../eligibility/index.ts';
 import {
+  APPEAL_WINDOW_MS,
+  appealWindowEnd,
   type ClaimState,
   type ClaimTarget,
   confirmClaim,
@@ -293,10 +295,15 @@ describe('decideEnd (ending a claim: released, expired or rejected)', () => {
     const handedIn = at(-hour);
     spec
       .given({ status: 'submitted', ended_at: handedIn })
-      .when({ to: 'rejected', at: now })
+      .when({ to: 'rejected', appealableUntil: at(7 * 24 * hour), at: now })
       .then({
         from: 'submitted',
-        set: { status: 'rejected', ended_at: handedIn, settled_at: now },
+        set: {
+          status: 'rejected',
+          ended_at: handedIn,
+          settled_at: now,
+          appealable_until: at(7 * 24 * hour),
+        },
         frees: { kind: 'rejected' },
         announce: null,
       });
@@ -316,7 +323,10 @@ describe('decideEnd (ending a claim: released, expired or rejected)', () => {
   });
 
   it('refuses to reject work that was not submitted', () => {
-    spec.given(open).when({ to: 'rejected', at: now }).thenRefuses('ASSIGNMENT_NOT_SUBMITTED', 'conflict');
+    spec
+      .given(open)
+      .when({ to: 'rejected', appealableUntil: at(7 * 24 * hour), at: now })
+      .thenRefuses('ASSIGNMENT_NOT_SUBMITTED', 'conflict');
   });
 });
 
@@ -345,5 +355,16 @@ describe('decideAppeal (an appeal is held once, only while undecided, in whateve
     for (const status of ['active', 'submitted', 'approved', 'released', 'expired'] as const) {
       expect(decideAppeal({ status, appeal_state: 'none' }, 'filed'), status).toBeNull();
     }
+  });
+});
+
+describe('appealWindowEnd (until when a rejection can be appealed)', () => {
+  it('is what submissions says', () => {
+    expect(appealWindowEnd(at(3 * hour), now)).toEqual(at(3 * hour));
+  });
+
+  it('is 7 days after the rejection for a producer that predates appealable_until', () => {
+    expect(appealWindowEnd(undefined, now)).toEqual(at(7 * 24 * hour));
+    expect(APPEAL_WINDOW_MS).toBe(7 * 24 * hour);
   });
 });

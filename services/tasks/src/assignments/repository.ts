@@ -213,11 +213,11 @@ export async function findAssignmentBySubmission(
 
 export async function insertAssignment(
   db: Db,
-  row: Omit<AssignmentRecord, 'submission_id' | 'ended_at' | 'settled_at'>,
+  row: Omit<AssignmentRecord, 'submission_id' | 'ended_at' | 'settled_at' | 'appealable_until'>,
 ): Promise<AssignmentRecord> {
   return db
     .insertInto('assignments')
-    .values({ ...row, submission_id: null, ended_at: null, settled_at: null })
+    .values({ ...row, submission_id: null, ended_at: null, settled_at: null, appealable_until: null })
     .returningAll()
     .executeTakeFirstOrThrow();
 }
@@ -230,7 +230,9 @@ export async function moveAssignment(
   db: Db,
   id: string,
   from: readonly AssignmentStatus[],
-  set: Partial<Pick<AssignmentRecord, 'status' | 'submission_id' | 'ended_at' | 'settled_at'>>,
+  set: Partial<
+    Pick<AssignmentRecord, 'status' | 'submission_id' | 'ended_at' | 'settled_at' | 'appealable_until'>
+  >,
 ): Promise<AssignmentRecord | undefined> {
   return db
     .updateTable('assignments')

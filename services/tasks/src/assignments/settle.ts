@@ -34,7 +34,11 @@ import {
 type Db = Kysely<TasksDB>;
 
 /** Where a submission leaves its assignment. */
-export type SubmissionOutcome = { to: 'submitted' } | { to: 'approved'; owed: number } | { to: 'rejected' };
+export type SubmissionOutcome =
+  | { to: 'submitted' }
+  | { to: 'approved'; owed: number }
+  /** `appealableUntil`: until when the rejection can be appealed (decide.ts `appealWindowEnd`). */
+  | { to: 'rejected'; appealableUntil: Date };
 
 export interface SubmissionReport {
   submissionId: string;
@@ -128,7 +132,7 @@ async function settle(
       context.now,
     );
   } else if (outcome.to === 'rejected') {
-    await endClaim(trx, submitted, { to: 'rejected' }, { at });
+    await endClaim(trx, submitted, { to: 'rejected', appealableUntil: outcome.appealableUntil }, { at });
   }
 }
 
@@ -282,8 +286,9 @@ async function onAppeal(
   const transition = decideAppeal(assignment, news);
   if (!transition) return;
   await applyTransition(trx, assignment, transition, context.now);
-  if (transition.kind !== 'appeal-decided')
-    await reconcileCampaign(trx, assignment.campaign_id, context.now, context.cause);
+  // Even a decision seen before its filing matters: the rejection can no longer be appealed, so
+  // an ended campaign may announce its close before the window's end.
+  await reconcileCampaign(trx, assignment.campaign_id, context.now, context.cause);
 }
 
 /**

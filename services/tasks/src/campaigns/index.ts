@@ -7,4 +7,4 @@ export * from './money.ts';
 export { deferReconciles, reconcileCampaign, reconcileDeferred } from './reconcile.ts';
 export { type CampaignRecord, findCampaign, lockCampaigns } from './repository.ts';
 export { campaignRoutes } from './routes.ts';
-export { completeEndedCampaigns } from './schedule.ts';
+export { announceDueCloses, completeEndedCampaigns } from './schedule.ts';

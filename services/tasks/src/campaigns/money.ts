@@ -29,13 +29,21 @@ export interface CampaignFacts {
   close_event_sent: boolean;
   /** The smallest reward among tasks that could take a claim now; null when there is none. */
   cheapest_open_reward: number | null;
+  /**
+   * The latest end of an appeal window among its rejections not appealed yet; null when there is
+   * none. Until it passes, an appeal may still re-hold a reward the escrow must pay.
+   */
+  appealable_until: Date | null;
 }
 
 export type Automation =
   | { kind: 'none' }
   | { kind: 'pause'; reason: Exclude<CampaignPauseReason, 'manual'> }
   | { kind: 'resume' }
-  /** The campaign ended and nothing in it is still to be paid: the ledger may return the rest. */
+  /**
+   * The campaign ended, nothing in it is still to be paid and no rejection can still be appealed:
+   * the ledger may return the rest.
+   */
   | { kind: 'announce-close'; event: 'completed' | 'cancelled' };
 
 export function targetReached(facts: Pick<CampaignFacts, 'target_count' | 'approved_count'>): boolean {
@@ -47,13 +55,22 @@ function budgetShort(facts: CampaignFacts): boolean {
 }
 
 /**
+ * Whether a rejection of the campaign can still be appealed at `now` (submissions accepts an appeal
+ * up to its window's end, inclusive): an overturned appeal re-holds its reward and must be paid.
+ */
+export function appealsOpen(facts: Pick<CampaignFacts, 'appealable_until'>, now: Date): boolean {
+  return facts.appealable_until !== null && facts.appealable_until.getTime() >= now.getTime();
+}
+
+/**
  * What a campaign does by itself after something changed: it pauses when its target is met or
  * its budget cannot pay the next reward, resumes when that is no longer so (never after a manual
- * pause), and, once ended, announces its close when no claim or unpaid approval is left.
+ * pause), and, once ended, announces its close when no claim or unpaid approval is left and no
+ * rejection can still be appealed (the schedule job looks again once the last window passed).
  */
-export function decideAutomation(facts: CampaignFacts): Automation {
+export function decideAutomation(facts: CampaignFacts, now: Date): Automation {
   if (facts.close_event !== null) {
-    const settled = facts.money.reserved === 0 && facts.money.owed <= 0;
+    const settled = facts.money.reserved === 0 && facts.money.owed <= 0 && !appealsOpen(facts, now);
     return !facts.close_event_sent && settled
       ? { kind: 'announce-close', event: facts.close_event }
       : { kind: 'none' };

@@ -1,11 +1,15 @@
 import { describe, expect, it } from 'vitest';
 import {
+  appealsOpen,
   availableToPromise,
   type CampaignFacts,
   type CampaignMoney,
   decideAutomation,
   targetReached,
 } from './money.ts';
+
+const now = new Date('2030-01-01T12:00:00.000Z');
+const at = (offsetMs: number) => new Date(now.getTime() + offsetMs);
 
 const money = (values: Partial<CampaignMoney> = {}): CampaignMoney => ({
   funded: 10_000,
@@ -25,6 +29,7 @@ const facts = (values: Partial<CampaignFacts> = {}): CampaignFacts => ({
   close_event: null,
   close_event_sent: false,
   cheapest_open_reward: 100,
+  appealable_until: null,
   ...values,
 });
 
@@ -59,34 +64,45 @@ describe('targetReached', () => {
 
 describe('decideAutomation: an active campaign', () => {
   it('does nothing while it can pay its next reward and has not met its target', () => {
-    expect(decideAutomation(facts())).toEqual({ kind: 'none' });
+    expect(decideAutomation(facts(), now)).toEqual({ kind: 'none' });
   });
 
   it('keeps going when exactly the cheapest reward is left', () => {
-    expect(decideAutomation(facts({ money: money({ funded: 100 }), cheapest_open_reward: 100 }))).toEqual({
+    expect(
+      decideAutomation(facts({ money: money({ funded: 100 }), cheapest_open_reward: 100 }), now),
+    ).toEqual({
       kind: 'none',
     });
   });
 
   it('pauses for budget_exhausted when what is left cannot pay the cheapest open reward', () => {
     expect(
-      decideAutomation(facts({ money: money({ funded: 1_000, spent: 950 }), cheapest_open_reward: 100 })),
+      decideAutomation(
+        facts({ money: money({ funded: 1_000, spent: 950 }), cheapest_open_reward: 100 }),
+        now,
+      ),
     ).toEqual({ kind: 'pause', reason: 'budget_exhausted' });
     expect(
-      decideAutomation(facts({ money: money({ funded: 1_000, reserved: 901 }), cheapest_open_reward: 100 })),
+      decideAutomation(
+        facts({ money: money({ funded: 1_000, reserved: 901 }), cheapest_open_reward: 100 }),
+        now,
+      ),
     ).toEqual({ kind: 'pause', reason: 'budget_exhausted' });
   });
 
   it('does not pause for money when no task could take a claim anyway', () => {
-    expect(decideAutomation(facts({ money: money({ funded: 0 }), cheapest_open_reward: null }))).toEqual({
-      kind: 'none',
-    });
+    expect(decideAutomation(facts({ money: money({ funded: 0 }), cheapest_open_reward: null }), now)).toEqual(
+      {
+        kind: 'none',
+      },
+    );
   });
 
   it('pauses for target_reached once approvals meet the target, before looking at money', () => {
     expect(
       decideAutomation(
         facts({ target_count: 5, approved_count: 5, money: money({ funded: 0 }), cheapest_open_reward: 100 }),
+        now,
       ),
     ).toEqual({ kind: 'pause', reason: 'target_reached' });
   });
@@ -94,7 +110,7 @@ describe('decideAutomation: an active campaign', () => {
 
 describe('decideAutomation: a paused campaign', () => {
   it('resumes after a budget pause once it can pay again (a top-up)', () => {
-    expect(decideAutomation(facts({ status: 'paused', pause_reason: 'budget_exhausted' }))).toEqual({
+    expect(decideAutomation(facts({ status: 'paused', pause_reason: 'budget_exhausted' }), now)).toEqual({
       kind: 'resume',
     });
   });
@@ -103,27 +119,31 @@ describe('decideAutomation: a paused campaign', () => {
     expect(
       decideAutomation(
         facts({ status: 'paused', pause_reason: 'budget_exhausted', money: money({ funded: 50 }) }),
+        now,
       ),
     ).toEqual({ kind: 'none' });
   });
 
   it('resumes after a target pause once the target is raised, and not before', () => {
     const paused = { status: 'paused', pause_reason: 'target_reached', approved_count: 5 } as const;
-    expect(decideAutomation(facts({ ...paused, target_count: 5 }))).toEqual({ kind: 'none' });
-    expect(decideAutomation(facts({ ...paused, target_count: 6 }))).toEqual({ kind: 'resume' });
-    expect(decideAutomation(facts({ ...paused, target_count: null }))).toEqual({ kind: 'resume' });
+    expect(decideAutomation(facts({ ...paused, target_count: 5 }), now)).toEqual({ kind: 'none' });
+    expect(decideAutomation(facts({ ...paused, target_count: 6 }), now)).toEqual({ kind: 'resume' });
+    expect(decideAutomation(facts({ ...paused, target_count: null }), now)).toEqual({ kind: 'resume' });
   });
 
   it('does not resume while no task could take a claim', () => {
     expect(
       decideAutomation(
         facts({ status: 'paused', pause_reason: 'budget_exhausted', cheapest_open_reward: null }),
+        now,
       ),
     ).toEqual({ kind: 'none' });
   });
 
   it('never resumes a campaign paused by hand', () => {
-    expect(decideAutomation(facts({ status: 'paused', pause_reason: 'manual' }))).toEqual({ kind: 'none' });
+    expect(decideAutomation(facts({ status: 'paused', pause_reason: 'manual' }), now)).toEqual({
+      kind: 'none',
+    });
   });
 });
 
@@ -132,7 +152,10 @@ describe('decideAutomation: other statuses', () => {
     'does nothing for a %s campaign',
     (status) => {
       expect(
-        decideAutomation(facts({ status, money: money({ funded: 0 }), target_count: 1, approved_count: 1 })),
+        decideAutomation(
+          facts({ status, money: money({ funded: 0 }), target_count: 1, approved_count: 1 }),
+          now,
+        ),
       ).toEqual({ kind: 'none' });
     },
   );
@@ -143,27 +166,53 @@ describe('decideAutomation: a closing campaign', () => {
     facts({ status: 'cancelled', close_event: 'cancelled', cheapest_open_reward: null, ...values });
 
   it('announces its close once nothing is reserved or owed', () => {
-    expect(decideAutomation(closing())).toEqual({ kind: 'announce-close', event: 'cancelled' });
-    expect(decideAutomation(closing({ status: 'completed', close_event: 'completed' }))).toEqual({
+    expect(decideAutomation(closing(), now)).toEqual({ kind: 'announce-close', event: 'cancelled' });
+    expect(decideAutomation(closing({ status: 'completed', close_event: 'completed' }), now)).toEqual({
       kind: 'announce-close',
       event: 'completed',
     });
   });
 
   it('waits while a claim holds money or an approval is unpaid', () => {
-    expect(decideAutomation(closing({ money: money({ reserved: 100 }) }))).toEqual({ kind: 'none' });
-    expect(decideAutomation(closing({ money: money({ owed: 100 }) }))).toEqual({ kind: 'none' });
+    expect(decideAutomation(closing({ money: money({ reserved: 100 }) }), now)).toEqual({ kind: 'none' });
+    expect(decideAutomation(closing({ money: money({ owed: 100 }) }), now)).toEqual({ kind: 'none' });
   });
 
   it('treats owed at or below zero as nothing owed', () => {
-    expect(decideAutomation(closing({ money: money({ owed: -100 }) }))).toEqual({
+    expect(decideAutomation(closing({ money: money({ owed: -100 }) }), now)).toEqual({
       kind: 'announce-close',
       event: 'cancelled',
     });
   });
 
   it('announces only once', () => {
-    expect(decideAutomation(closing({ close_event_sent: true }))).toEqual({ kind: 'none' });
+    expect(decideAutomation(closing({ close_event_sent: true }), now)).toEqual({ kind: 'none' });
+  });
+
+  it('waits while a rejection can still be appealed, up to the last moment of its window', () => {
+    expect(decideAutomation(closing({ appealable_until: at(7 * 24 * 3_600_000) }), now)).toEqual({
+      kind: 'none',
+    });
+    expect(decideAutomation(closing({ appealable_until: now }), now)).toEqual({ kind: 'none' });
+  });
+
+  it('announces its close once the last appeal window has passed', () => {
+    expect(decideAutomation(closing({ appealable_until: at(-1) }), now)).toEqual({
+      kind: 'announce-close',
+      event: 'cancelled',
+    });
+    expect(
+      decideAutomation(
+        closing({ status: 'completed', close_event: 'completed', appealable_until: at(-1) }),
+        now,
+      ),
+    ).toEqual({ kind: 'announce-close', event: 'completed' });
+  });
+
+  it('still waits for money held or owed once the windows have passed', () => {
+    expect(decideAutomation(closing({ appealable_until: at(-1), money: money({ owed: 100 }) }), now)).toEqual(
+      { kind: 'none' },
+    );
   });
 
   it('neither pauses nor resumes once closing, whatever its money or target', () => {
@@ -175,7 +224,17 @@ describe('decideAutomation: a closing campaign', () => {
           target_count: 1,
           approved_count: 1,
         }),
+        now,
       ),
     ).toEqual({ kind: 'none' });
+  });
+});
+
+describe('appealsOpen', () => {
+  it('is open while a rejection not appealed yet is within its window (inclusive), closed without one', () => {
+    expect(appealsOpen({ appealable_until: null }, now)).toBe(false);
+    expect(appealsOpen({ appealable_until: at(1) }, now)).toBe(true);
+    expect(appealsOpen({ appealable_until: now }, now)).toBe(true);
+    expect(appealsOpen({ appealable_until: at(-1) }, now)).toBe(false);
   });
 });

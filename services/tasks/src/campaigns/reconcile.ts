@@ -57,7 +57,7 @@ async function reconcileNow(
 ): Promise<Automation> {
   const campaign = await lockCampaignFacts(trx, campaignId);
   if (!campaign) return { kind: 'none' };
-  const decision = decideAutomation(campaign.facts);
+  const decision = decideAutomation(campaign.facts, now);
   const ref = { campaign_id: campaign.id, company_id: campaign.company_id };
   const meta = eventMeta(campaign.id, now, cause);
   switch (decision.kind) {

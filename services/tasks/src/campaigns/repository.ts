@@ -261,19 +261,75 @@ export async function recordLedgerMovement(
     .execute();
 }
 
-/** A campaign, locked, and the facts its automation decides on (campaigns/money.ts). */
+/**
+ * A campaign, locked, and the facts its automation decides on (campaigns/money.ts), with the latest
+ * appeal window of its rejections not appealed yet, read in the same query (`assignments_appealable`).
+ */
 export async function lockCampaignFacts(
   trx: Db,
   campaignId: string,
 ): Promise<{ id: string; company_id: string; facts: CampaignFacts } | undefined> {
-  const campaign = await findCampaign(trx, campaignId, { lock: true });
+  const campaign = await trx
+    .selectFrom('campaigns')
+    .selectAll('campaigns')
+    .select((eb) =>
+      eb
+        .selectFrom('assignments')
+        .select((sub) => sub.fn.max('assignments.appealable_until').as('latest'))
+        .whereRef('assignments.campaign_id', '=', 'campaigns.id')
+        .where('assignments.status', '=', 'rejected')
+        .where('assignments.appeal_state', '=', 'none')
+        .as('appealable_until'),
+    )
+    .where('campaigns.id', '=', campaignId)
+    .forUpdate()
+    .executeTakeFirst();
   if (!campaign) return undefined;
   const cheapest = await cheapestOpenHold(trx, campaignId).executeTakeFirst();
   return {
     id: campaign.id,
     company_id: campaign.company_id,
-    facts: factsOf(campaign, cheapest?.claim_hold_amount ?? null),
+    facts: factsOf(campaign, cheapest?.claim_hold_amount ?? null, campaign.appealable_until),
   };
+}
+
+/**
+ * Ended campaigns whose close is not announced yet although nothing in them is reserved or owed:
+ * what held them back was a rejection that could still be appealed, and the schedule job
+ * re-decides them once no window is open at `now` any more (`campaigns_closing`). Those the job
+ * `parkedBy` parked are left out.
+ */
+export async function closableCampaignIds(
+  db: Db,
+  now: Date,
+  limit: number,
+  parkedBy?: string,
+): Promise<string[]> {
+  const rows = await db
+    .selectFrom('campaigns')
+    .select('id')
+    .where('close_event', 'is not', null)
+    .where('close_event_sent_at', 'is', null)
+    .where('reserved_amount', '=', 0)
+    .where('owed_amount', '<=', 0)
+    .$if(parkedBy !== undefined, (q) => q.where(notParked(parkedBy!, 'campaigns.id')))
+    .where((eb) =>
+      eb.not(
+        eb.exists(
+          eb
+            .selectFrom('assignments')
+            .select('assignments.id')
+            .whereRef('assignments.campaign_id', '=', 'campaigns.id')
+            .where('assignments.status', '=', 'rejected')
+            .where('assignments.appeal_state', '=', 'none')
+            .where('assignments.appealable_until', '>=', now),
+        ),
+      ),
+    )
+    .orderBy('id')
+    .limit(limit)
+    .execute();
+  return rows.map((row) => row.id);
 }
 
 /**
@@ -306,6 +362,7 @@ export function moneyOf(campaign: CampaignRecord) {
 function factsOf(
   campaign: CampaignRecord,
   cheapestOpenReward: string | number | bigint | null,
+  appealableUntil: Date | string | null,
 ): CampaignFacts {
   return {
     status: campaign.status,
@@ -316,5 +373,6 @@ function factsOf(
     close_event: campaign.close_event,
     close_event_sent: campaign.close_event_sent_at !== null,
     cheapest_open_reward: cheapestOpenReward === null ? null : Number(cheapestOpenReward),
+    appealable_until: appealableUntil === null ? null : new Date(appealableUntil),
   };
 }

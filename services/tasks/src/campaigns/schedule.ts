@@ -3,7 +3,8 @@ import type { Kysely } from 'kysely';
 import type { TasksDB } from '../db/schema.ts';
 import { decideCampaignCommand, hasEnded } from './decide.ts';
 import { closeCampaign } from './handle.ts';
-import { endedCampaignIds, findCampaign, hasPendingFunding } from './repository.ts';
+import { reconcileCampaign } from './reconcile.ts';
+import { closableCampaignIds, endedCampaignIds, findCampaign, hasPendingFunding } from './repository.ts';
 
 /**
  * Completes running campaigns whose end date has passed, exactly as the complete route does: their
@@ -41,4 +42,32 @@ export async function completeEndedCampaigns(
     },
   );
   return closed.filter(Boolean).length;
+}
+
+/**
+ * Announces the close of ended campaigns that waited only for their rejections' appeal windows
+ * (money.ts `decideAutomation`): once the last window has passed at `now`, each is re-decided, in
+ * its own transaction under its row lock, exactly as after any change to it, so running again (or
+ * alongside another change) announces nothing twice. Returns how many closes were announced.
+ */
+export async function announceDueCloses(
+  db: Kysely<TasksDB>,
+  options: { now: Date; limit?: number; logger?: Logger; counted?: { job: string; metrics: JobMetrics } },
+): Promise<number> {
+  const { now } = options;
+  const ids = await closableCampaignIds(db, now, options.limit ?? 100, options.counted?.job);
+  const announced = await eachOnItsOwn(
+    ids,
+    (id) =>
+      db
+        .transaction()
+        .execute(async (trx) => (await reconcileCampaign(trx, id, now))?.kind === 'announce-close'),
+    {
+      logger: options.logger,
+      message: "announcing an ended campaign's close failed; the others go on",
+      describe: (id) => ({ campaign_id: id }),
+      ...countedAndParked(options.counted, db, (id: string) => id),
+    },
+  );
+  return announced.filter(Boolean).length;
 }

@@ -255,4 +255,20 @@ export const tasksMigrations: Record<string, Migration> = {
       await sql`alter table assignments drop column appeal_held`.execute(db);
     },
   },
+  // Until when a rejection can be appealed (submissions' `appealable_until`, or 7 days from the
+  // rejection for producers that predate it): a campaign does not announce its close before, so the
+  // ledger keeps the reward an overturned appeal must pay (campaigns/money.ts:decideAutomation).
+  // Rejections already recorded get 7 days from their rejection. The index serves the latest window
+  // still to pass of a campaign's unappealed rejections, read with its facts under its lock.
+  '0009_assignments_appealable_until': {
+    async up(db: Kysely<unknown>) {
+      await sql`alter table assignments add column appealable_until timestamptz`.execute(db);
+      await sql`
+        update assignments set appealable_until = coalesce(settled_at, ended_at, claimed_at) + interval '7 days'
+          where status = 'rejected'`.execute(db);
+      await sql`
+        create index assignments_appealable on assignments (campaign_id, appealable_until)
+          where status = 'rejected' and appeal_state = 'none'`.execute(db);
+    },
+  },
 };

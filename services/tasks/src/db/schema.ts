@@ -142,6 +142,12 @@ export interface AssignmentsTable {
    * (or the rejection overturned), so an appeal seen late holds nothing (decide.ts `decideAppeal`).
    */
   appeal_state: Generated<AppealState>;
+  /**
+   * A rejection's: until when it can be appealed (submissions' `appealable_until`). An ended
+   * campaign does not announce its close before, unless the appeal was already filed
+   * (campaigns/money.ts `decideAutomation`).
+   */
+  appealable_until: NullableTimestamp;
   submission_id: string | null;
   claimed_at: Timestamp;
   expires_at: Timestamp;

@@ -3,7 +3,7 @@ import { buildEvent, type EventData, type EventType, type TesseraEvent } from '@
 import { type KyselyPlugin, SelectQueryNode } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { expireDueAssignments } from '../assignments/index.ts';
-import { reconcileCampaign } from '../campaigns/index.ts';
+import { announceDueCloses, completeEndedCampaigns, reconcileCampaign } from '../campaigns/index.ts';
 import { startTestTasks, type TestTasks } from '../testing/harness.ts';
 import { consumerNames, tasksConsumers } from './consumers.ts';
 
@@ -46,8 +46,12 @@ const ref = (a: Claim, submissionId: string) => ({
 
 const received = (a: Claim, submissionId = randomUUID()) =>
   event('submissions.submission.received.v1', ref(a, submissionId));
-const rejected = (a: Claim, submissionId: string) =>
-  event('submissions.submission.rejected.v1', { ...ref(a, submissionId), reason_code: 'low_quality' });
+const rejected = (a: Claim, submissionId: string, appealableUntil?: Date) =>
+  event('submissions.submission.rejected.v1', {
+    ...ref(a, submissionId),
+    reason_code: 'low_quality',
+    ...(appealableUntil ? { appealable_until: appealableUntil.toISOString() } : {}),
+  });
 const approved = (a: Claim, submissionId: string, amount = 100) =>
   event('submissions.submission.approved.v1', {
     ...ref(a, submissionId),
@@ -346,6 +350,97 @@ describe('an appealed or overturned rejection', () => {
     expect(await writtenCount('tasks.campaign.cancelled.v1', 'campaign_id', campaignId)).toBe(0);
     await deliver(appealDecided(a, submissionId, 'upheld'));
     expect(await writtenCount('tasks.campaign.cancelled.v1', 'campaign_id', campaignId)).toBe(1);
+  });
+});
+
+describe('an ended campaign whose rejections can still be appealed', () => {
+  const hour = 3_600_000;
+  const inHours = (hours: number) => new Date(Date.now() + hours * hour);
+  /** After the campaigns these tests end "in an hour" (the background job, at the real now, leaves them). */
+  const later = () => inHours(2);
+  const week = 7 * 24 * hour;
+
+  const rewardPaid = (a: Claim, submissionId: string, amount = 100) =>
+    buildEvent(
+      'ledger.reward.paid.v1',
+      {
+        submission_id: submissionId,
+        campaign_id: a.campaign_id,
+        contributor_id: a.contributor_id,
+        amount: { amount, currency: 'USD' },
+        transfer_id: randomUUID(),
+        campaign_remaining: { amount: 0, currency: 'USD' },
+      },
+      { subject: a.campaign_id },
+    );
+
+  /** A running campaign ending in an hour; its one submission is rejected, then the campaign ends. */
+  async function endedWithRejection(appealableUntil?: Date) {
+    const { campaignId, taskId } = await taskIn({}, { end_at: inHours(1) });
+    const a = await claim(taskId);
+    const submissionId = randomUUID();
+    await deliver(received(a, submissionId));
+    const rejection = rejected(a, submissionId, appealableUntil);
+    await deliver(rejection);
+    await completeEndedCampaigns(t.tasks.db, { now: later() });
+    expect(await money(campaignId)).toMatchObject({ status: 'completed', reserved: 0, owed: 0 });
+    return { campaignId, a, submissionId, rejection };
+  }
+
+  const closes = (campaignId: string) =>
+    writtenCount('tasks.campaign.completed.v1', 'campaign_id', campaignId);
+
+  it('announces no close while the rejection can be appealed; an overturned appeal is paid, then the campaign closes', async () => {
+    const windowEnd = new Date(Date.now() + week);
+    const { campaignId, a, submissionId } = await endedWithRejection(windowEnd);
+    expect((await assignmentRow(a.id)).appealable_until).toEqual(windowEnd);
+    expect(await closes(campaignId)).toBe(0);
+    await announceDueCloses(t.tasks.db, { now: later() });
+    expect(await closes(campaignId)).toBe(0);
+
+    // Days later, within the window: the contributor appeals and an admin overturns the rejection.
+    await deliver(appealFiled(a, submissionId));
+    expect(await money(campaignId)).toMatchObject({ reserved: 100, owed: 0 });
+    await deliver(approved(a, submissionId));
+    await deliver(appealDecided(a, submissionId, 'overturned'));
+    expect(await money(campaignId)).toMatchObject({ reserved: 0, owed: 100, approved: 1 });
+    expect(await closes(campaignId)).toBe(0);
+
+    // The ledger pays the reward from the escrow it still holds; only then is the close announced.
+    await t.deliver(consumerNames.ledger, rewardPaid(a, submissionId));
+    expect(await money(campaignId)).toMatchObject({ reserved: 0, owed: 0 });
+    expect(await closes(campaignId)).toBe(1);
+    await announceDueCloses(t.tasks.db, { now: new Date(Date.now() + 2 * week) });
+    expect(await closes(campaignId)).toBe(1);
+  });
+
+  it('announces the close from the schedule job once the appeal window has passed unused, once', async () => {
+    const windowEnd = new Date(Date.now() + week);
+    const { campaignId } = await endedWithRejection(windowEnd);
+    expect(await closes(campaignId)).toBe(0);
+
+    await announceDueCloses(t.tasks.db, { now: new Date(windowEnd.getTime() - 60_000) });
+    await announceDueCloses(t.tasks.db, { now: windowEnd });
+    expect(await closes(campaignId)).toBe(0);
+
+    expect(
+      await announceDueCloses(t.tasks.db, { now: new Date(windowEnd.getTime() + 1) }),
+    ).toBeGreaterThanOrEqual(1);
+    expect(await closes(campaignId)).toBe(1);
+    await announceDueCloses(t.tasks.db, { now: new Date(windowEnd.getTime() + week) });
+    expect(await closes(campaignId)).toBe(1);
+  });
+
+  it('gives a rejection from a producer without appealable_until 7 days from its time', async () => {
+    const { campaignId, a, rejection } = await endedWithRejection();
+    const derived = new Date(new Date(rejection.time).getTime() + week);
+    expect((await assignmentRow(a.id)).appealable_until).toEqual(derived);
+    expect(await closes(campaignId)).toBe(0);
+
+    await announceDueCloses(t.tasks.db, { now: new Date(derived.getTime() - 60_000) });
+    expect(await closes(campaignId)).toBe(0);
+    await announceDueCloses(t.tasks.db, { now: new Date(derived.getTime() + 1) });
+    expect(await closes(campaignId)).toBe(1);
   });
 });
 

@@ -2,6 +2,7 @@ import type { TesseraEvent } from '@tessera/contracts';
 import type { HandlerMap } from '@tessera/service-kit';
 import {
   appealDecided,
+  appealWindowEnd,
   holdForAppeal,
   settleSubmission,
   type SubmissionOutcome,
@@ -38,7 +39,14 @@ export function submissionHandlers(deps: ConsumerDeps): HandlerMap<TasksDB> {
     'submissions.submission.received.v1': (event, trx) => settle(event, trx, { to: 'submitted' }),
     'submissions.submission.approved.v1': (event, trx) =>
       settle(event, trx, { to: 'approved', owed: event.data.reward.amount }),
-    'submissions.submission.rejected.v1': (event, trx) => settle(event, trx, { to: 'rejected' }),
+    'submissions.submission.rejected.v1': (event, trx) =>
+      settle(event, trx, {
+        to: 'rejected',
+        appealableUntil: appealWindowEnd(
+          event.data.appealable_until === undefined ? undefined : new Date(event.data.appealable_until),
+          new Date(event.time),
+        ),
+      }),
     'submissions.appeal.filed.v1': (event, trx) => holdForAppeal(trx, reportOf(event), contextOf(event)),
     'submissions.appeal.decided.v1': (event, trx) =>
       appealDecided(trx, reportOf(event), event.data.outcome, contextOf(event)),
