@@ -203,16 +203,11 @@ export async function endClaim(
  * due at `at`, and the expiry job frees them (reason `account_not_active`) with the same locking as
  * any expiry. Submitted work is left to submissions and QC to judge.
  *
- * A suspension reaches only the claims made by its time: one made later (after a reinstatement,
- * the suspension's event handled late) is not its business. The caller makes no claim due for a
- * suspension the read model ignored as older than the status it holds. An erasure is final: every
- * open claim.
+ * Every open claim, also one made after the event's time: made while this service had not heard of
+ * the suspension yet, it was made by someone suspended. A suspension the read model ignored as
+ * older than the status it holds (a reinstatement came after it) makes nothing due: the caller
+ * does not call this for it.
  */
-export async function makeOpenClaimsDue(
-  trx: Db,
-  contributorId: string,
-  at: Date,
-  reason: 'suspended' | 'erased',
-): Promise<void> {
-  await makeClaimsDue(trx, contributorId, at, reason === 'suspended' ? at : undefined);
+export async function makeOpenClaimsDue(trx: Db, contributorId: string, at: Date): Promise<void> {
+  await makeClaimsDue(trx, contributorId, at);
 }

@@ -264,7 +264,7 @@ describe('a claim decides eligibility again under the locks', () => {
         .set({ status: 'suspended' })
         .where('user_id', '=', me.id)
         .execute();
-      await makeOpenClaimsDue(trx, me.id, new Date(), 'suspended');
+      await makeOpenClaimsDue(trx, me.id, new Date());
       response = t.inject({ method: 'POST', url: `/api/v1/tasks/${task.id}/claim`, token: me.token });
       response.then(() => (settled = true)).catch(() => undefined);
       await waitFor(async () => settled || (await someoneWaits()), {

@@ -319,22 +319,13 @@ export async function inactiveContributors(trx: Db, userIds: readonly string[]):
   return new Set(rows.map((row) => row.user_id));
 }
 
-/**
- * A contributor's open claims become due at `at` (or stay due earlier): the expiry job frees them.
- * With `claimedBy`, only the claims made by then.
- */
-export async function makeClaimsDue(
-  trx: Db,
-  contributorId: string,
-  at: Date,
-  claimedBy?: Date,
-): Promise<void> {
+/** A contributor's open claims become due at `at` (or stay due earlier): the expiry job frees them. */
+export async function makeClaimsDue(trx: Db, contributorId: string, at: Date): Promise<void> {
   await trx
     .updateTable('assignments')
     .set({ expires_at: sql`least(expires_at, ${at}::timestamptz)` })
     .where('contributor_id', '=', contributorId)
     .where('status', '=', 'active')
-    .$if(claimedBy !== undefined, (q) => q.where('claimed_at', '<=', claimedBy!))
     .execute();
 }
 

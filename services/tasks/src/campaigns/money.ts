@@ -56,11 +56,21 @@ function budgetShort(facts: CampaignFacts): boolean {
 
 /**
  * Whether a rejection of the campaign can still be appealed at `now` (submissions accepts an appeal
- * up to its window's end, inclusive): an overturned appeal re-holds its reward and must be paid.
+ * up to its window's end, inclusive), or its appeal still be on its way (`APPEAL_NEWS_GRACE_MS`): an
+ * overturned appeal re-holds its reward and must be paid.
  */
 export function appealsOpen(facts: Pick<CampaignFacts, 'appealable_until'>, now: Date): boolean {
-  return facts.appealable_until !== null && facts.appealable_until.getTime() >= now.getTime();
+  return (
+    facts.appealable_until !== null &&
+    facts.appealable_until.getTime() + APPEAL_NEWS_GRACE_MS >= now.getTime()
+  );
 }
+
+/**
+ * How long after a window's end the campaign still waits: an appeal filed at its last moment
+ * reaches this service through the bus, possibly behind a lagging consumer.
+ */
+export const APPEAL_NEWS_GRACE_MS = 3_600_000;
 
 /**
  * What a campaign does by itself after something changed: it pauses when its target is met or

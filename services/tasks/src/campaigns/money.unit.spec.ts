@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import {
+  APPEAL_NEWS_GRACE_MS,
   appealsOpen,
   availableToPromise,
   type CampaignFacts,
@@ -194,16 +195,24 @@ describe('decideAutomation: a closing campaign', () => {
       kind: 'none',
     });
     expect(decideAutomation(closing({ appealable_until: now }), now)).toEqual({ kind: 'none' });
+    // An appeal filed at the window's last moment may still be on its way.
+    expect(decideAutomation(closing({ appealable_until: at(-APPEAL_NEWS_GRACE_MS) }), now)).toEqual({
+      kind: 'none',
+    });
   });
 
-  it('announces its close once the last appeal window has passed', () => {
-    expect(decideAutomation(closing({ appealable_until: at(-1) }), now)).toEqual({
+  it('announces its close once the last appeal window and its grace have passed', () => {
+    expect(decideAutomation(closing({ appealable_until: at(-APPEAL_NEWS_GRACE_MS - 1) }), now)).toEqual({
       kind: 'announce-close',
       event: 'cancelled',
     });
     expect(
       decideAutomation(
-        closing({ status: 'completed', close_event: 'completed', appealable_until: at(-1) }),
+        closing({
+          status: 'completed',
+          close_event: 'completed',
+          appealable_until: at(-APPEAL_NEWS_GRACE_MS - 1),
+        }),
         now,
       ),
     ).toEqual({ kind: 'announce-close', event: 'completed' });
@@ -235,6 +244,7 @@ describe('appealsOpen', () => {
     expect(appealsOpen({ appealable_until: null }, now)).toBe(false);
     expect(appealsOpen({ appealable_until: at(1) }, now)).toBe(true);
     expect(appealsOpen({ appealable_until: now }, now)).toBe(true);
-    expect(appealsOpen({ appealable_until: at(-1) }, now)).toBe(false);
+    expect(appealsOpen({ appealable_until: at(-APPEAL_NEWS_GRACE_MS) }, now)).toBe(true);
+    expect(appealsOpen({ appealable_until: at(-APPEAL_NEWS_GRACE_MS - 1) }, now)).toBe(false);
   });
 });

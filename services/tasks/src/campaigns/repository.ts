@@ -7,7 +7,7 @@ import type {
   TasksDB,
 } from '../db/schema.ts';
 import type { CampaignStatus } from './decide.ts';
-import type { CampaignFacts } from './money.ts';
+import { APPEAL_NEWS_GRACE_MS, type CampaignFacts } from './money.ts';
 
 type Db = Kysely<TasksDB>;
 
@@ -322,7 +322,7 @@ export async function closableCampaignIds(
             .whereRef('assignments.campaign_id', '=', 'campaigns.id')
             .where('assignments.status', '=', 'rejected')
             .where('assignments.appeal_state', '=', 'none')
-            .where('assignments.appealable_until', '>=', now),
+            .where('assignments.appealable_until', '>=', new Date(now.getTime() - APPEAL_NEWS_GRACE_MS)),
         ),
       ),
     )

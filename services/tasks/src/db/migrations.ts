@@ -252,20 +252,24 @@ export const tasksMigrations: Record<string, Migration> = {
         alter table assignments add column appeal_state text not null default 'none'
           check (appeal_state in ('none', 'held', 'decided'))`.execute(db);
       await sql`update assignments set appeal_state = 'held' where appeal_held`.execute(db);
-      await sql`alter table assignments drop column appeal_held`.execute(db);
+      // `appeal_held` is no longer read or written; kept (with its default) so that an instance of
+      // the older code still running during an upgrade can insert its claims. Drop it a release later.
     },
   },
   // Until when a rejection can be appealed (submissions' `appealable_until`, or 7 days from the
   // rejection for producers that predate it): a campaign does not announce its close before, so the
   // ledger keeps the reward an overturned appeal must pay (campaigns/money.ts:decideAutomation).
-  // Rejections already recorded get 7 days from their rejection. The index serves the latest window
+  // Rejections already recorded get 7 days from their rejection (those of the last 7 days; the rest
+  // are past their window). The index serves the latest window
   // still to pass of a campaign's unappealed rejections, read with its facts under its lock.
   '0009_assignments_appealable_until': {
     async up(db: Kysely<unknown>) {
       await sql`alter table assignments add column appealable_until timestamptz`.execute(db);
+      // Only the rejections whose window may still be open: older ones can no longer be appealed.
       await sql`
         update assignments set appealable_until = coalesce(settled_at, ended_at, claimed_at) + interval '7 days'
-          where status = 'rejected'`.execute(db);
+          where status = 'rejected'
+            and coalesce(settled_at, ended_at, claimed_at) > now() - interval '7 days'`.execute(db);
       await sql`
         create index assignments_appealable on assignments (campaign_id, appealable_until)
           where status = 'rejected' and appeal_state = 'none'`.execute(db);

@@ -12,8 +12,8 @@ import {
  * The identity half of the eligibility read model (role, status, country, languages) and who
  * belongs to which company. Each row remembers the time of the event it reflects, per source, so
  * an event handled late (after a retry) never undoes a newer one. A suspended or erased
- * contributor's open claims are made due at once (a suspension's: those claimed by its time, and
- * only when it applied); the expiry job frees them.
+ * contributor's open claims are made due at once (a suspension's only when it applied: not one a
+ * reinstatement already followed); the expiry job frees them.
  */
 export function identityHandlers(): HandlerMap<TasksDB> {
   return {
@@ -31,14 +31,14 @@ export function identityHandlers(): HandlerMap<TasksDB> {
     'identity.user.suspended.v1': async (event, trx) => {
       // A suspension older than the status held (a reinstatement came after it) frees nothing.
       if (await accountStatusChanged(trx, event.data.user_id, event.time, 'suspended'))
-        await makeOpenClaimsDue(trx, event.data.user_id, new Date(event.time), 'suspended');
+        await makeOpenClaimsDue(trx, event.data.user_id, new Date(event.time));
     },
     'identity.user.reinstated.v1': async (event, trx) => {
       await accountStatusChanged(trx, event.data.user_id, event.time, 'active');
     },
     'identity.user.erased.v1': async (event, trx) => {
       await contributorErased(trx, event.data.user_id, event.time);
-      await makeOpenClaimsDue(trx, event.data.user_id, new Date(event.time), 'erased');
+      await makeOpenClaimsDue(trx, event.data.user_id, new Date(event.time));
     },
     // Who may act for which company (the kit's company access).
     ...companyMemberHandlers<TasksDB>(),

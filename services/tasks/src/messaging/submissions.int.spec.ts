@@ -4,6 +4,7 @@ import { type KyselyPlugin, SelectQueryNode } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { expireDueAssignments } from '../assignments/index.ts';
 import { announceDueCloses, completeEndedCampaigns, reconcileCampaign } from '../campaigns/index.ts';
+import { APPEAL_NEWS_GRACE_MS } from '../campaigns/money.ts';
 import { startTestTasks, type TestTasks } from '../testing/harness.ts';
 import { consumerNames, tasksConsumers } from './consumers.ts';
 
@@ -421,10 +422,14 @@ describe('an ended campaign whose rejections can still be appealed', () => {
 
     await announceDueCloses(t.tasks.db, { now: new Date(windowEnd.getTime() - 60_000) });
     await announceDueCloses(t.tasks.db, { now: windowEnd });
+    // An appeal filed at the window's last moment may still be on its way.
+    await announceDueCloses(t.tasks.db, { now: new Date(windowEnd.getTime() + APPEAL_NEWS_GRACE_MS) });
     expect(await closes(campaignId)).toBe(0);
 
     expect(
-      await announceDueCloses(t.tasks.db, { now: new Date(windowEnd.getTime() + 1) }),
+      await announceDueCloses(t.tasks.db, {
+        now: new Date(windowEnd.getTime() + APPEAL_NEWS_GRACE_MS + 1),
+      }),
     ).toBeGreaterThanOrEqual(1);
     expect(await closes(campaignId)).toBe(1);
     await announceDueCloses(t.tasks.db, { now: new Date(windowEnd.getTime() + week) });
@@ -439,7 +444,7 @@ describe('an ended campaign whose rejections can still be appealed', () => {
 
     await announceDueCloses(t.tasks.db, { now: new Date(derived.getTime() - 60_000) });
     expect(await closes(campaignId)).toBe(0);
-    await announceDueCloses(t.tasks.db, { now: new Date(derived.getTime() + 1) });
+    await announceDueCloses(t.tasks.db, { now: new Date(derived.getTime() + APPEAL_NEWS_GRACE_MS + 1) });
     expect(await closes(campaignId)).toBe(1);
   });
 });
