@@ -218,7 +218,10 @@ export async function recordProcessed(
   let withdrawal = await lockWithdrawal(trx, command.id);
   if (!withdrawal) throw withdrawalRefusals.notFound();
   orRefuse(decidePaidByHand({ withdrawal: withdrawal.provider, configured: command.provider }));
-  if (command.status === 'completed')
+  // Frozen: an approved one is not paid now. One already processing may have been paid by hand
+  // before the suspension or erasure: recording it is the truth, and failing it would release the
+  // hold on money already out.
+  if (command.status === 'completed' && withdrawal.status === 'approved')
     orRefuse(decideNotFrozen((await standingOf(trx, withdrawal.user_id)).status));
   if (withdrawal.status === 'approved')
     withdrawal = await move(
