@@ -115,11 +115,11 @@ export const submissionsMigrations: Record<string, Migration> = {
   '0017_review_access_until': {
     async up(db: Kysely<unknown>) {
       // A judge reads a submission while the lease QC gave them lasts, not for good: leasing and
-      // releasing in a loop no longer collects lasting access to other people's work. Access granted
-      // before is kept for a day from its grant, then ends.
+      // releasing in a loop no longer collects lasting access to other people's work. Nullable, no
+      // rewrite of the table: access granted before (null) lasts a day from its grant
+      // (listing/repository.ts `accessLasts`), and an instance of the older code still running during
+      // an upgrade can insert its grants.
       await sql`alter table review_access add column access_until timestamptz`.execute(db);
-      await sql`update review_access set access_until = granted_at + interval '1 day'`.execute(db);
-      await sql`alter table review_access alter column access_until set not null`.execute(db);
     },
   },
 };

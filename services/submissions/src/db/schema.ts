@@ -99,8 +99,11 @@ export interface ReviewAccessTable {
   judge_id: string;
   review_id: string;
   granted_at: Timestamp;
-  /** The end of the judge's latest lease on it: they may read the submission until then. */
-  access_until: Timestamp;
+  /**
+   * The end of the judge's latest lease on it: they may read the submission until then. Null for a
+   * grant older than the column: a day from `granted_at`.
+   */
+  access_until: Timestamp | null;
 }
 
 export interface FraudFlagsTable {

@@ -106,6 +106,17 @@ describe('reading submissions', () => {
       .where('judge_id', '=', judgeId)
       .execute();
     expect((await read(judge)).status).toBe(404);
+    // A grant recorded before leases were (no access_until) lasts a day from the grant.
+    const grant = (grantedAt: Date) =>
+      t.service.db
+        .updateTable('review_access')
+        .set({ access_until: null, granted_at: grantedAt })
+        .where('judge_id', '=', judgeId)
+        .execute();
+    await grant(new Date(Date.now() - 3_600_000));
+    expect((await read(judge)).status).toBe(200);
+    await grant(new Date(Date.now() - 25 * 3_600_000));
+    expect((await read(judge)).status).toBe(404);
   });
 
   it('lets a judge QC assigned read the work it reviews', async () => {

@@ -1,5 +1,5 @@
 import { after, type Position } from '@tessera/service-kit';
-import type { Kysely } from 'kysely';
+import { type Expression, type Kysely, type SqlBool, sql } from 'kysely';
 import type { SubmissionsDB } from '../db/schema.ts';
 import type { SubmissionStatus } from '../intake/decide.ts';
 import type { SubmissionRow } from '../intake/repository.ts';
@@ -57,6 +57,14 @@ export async function companyOfCampaign(
   return row?.company_id ?? null;
 }
 
+/**
+ * A judge's access lasts past `now`: until their latest lease's end, or, granted before that was
+ * recorded, a day from the grant.
+ */
+export function accessLasts(now: Date): Expression<SqlBool> {
+  return sql<SqlBool>`coalesce(review_access.access_until, review_access.granted_at + interval '1 day') > ${now}`;
+}
+
 /** The judges whose lease on a submission lasts at `now` (from `qc.review.assigned.v1`). */
 export async function judgesOf(
   db: Kysely<SubmissionsDB>,
@@ -67,7 +75,7 @@ export async function judgesOf(
     .selectFrom('review_access')
     .select('judge_id')
     .where('submission_id', '=', submissionId)
-    .where('access_until', '>', now)
+    .where(accessLasts(now))
     .execute();
   return rows.map((row) => row.judge_id);
 }

@@ -1,4 +1,5 @@
 import type { Insertable, Kysely, Selectable } from 'kysely';
+import { accessLasts } from '../listing/repository.ts';
 import type { MediaTable, SubmissionsDB } from '../db/schema.ts';
 
 export type MediaRow = Selectable<MediaTable>;
@@ -27,7 +28,7 @@ export async function submissionReaders(
     .selectFrom('review_access')
     .select('judge_id')
     .where('submission_id', '=', submissionId)
-    .where('access_until', '>', now)
+    .where(accessLasts(now))
     .execute();
   return { companyId: submission.company_id, judgeIds: judges.map((row) => row.judge_id) };
 }
