@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { foreignEvent } from '@tessera/service-kit/testing';
+import { foreignEvent, waitFor } from '@tessera/service-kit/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { consumerNames } from '../messaging/consumers.ts';
 import { startTestQc, type TestQc } from '../testing/harness.ts';
@@ -55,6 +55,17 @@ describe('a submission that arrives before its task', () => {
     const task = { taskId: randomUUID(), campaignId: randomUUID(), companyId: randomUUID() };
     const submission = validated(task);
     await t.publish(submission);
+    // Taken and put to wait (not merely not handled yet) …
+    await waitFor(
+      async () =>
+        (await t.service.db
+          .selectFrom('waiting_submissions')
+          .select('submission_id')
+          .where('submission_id', '=', submission.data.submission_id)
+          .executeTakeFirst()) !== undefined,
+      { what: 'the submission waiting for its task' },
+    );
+    // … and still waiting once every retry would have been spent.
     await sleep(pastEveryRetry);
     expect((await deadLetters()).filter((letter) => letter.event_id === submission.id)).toEqual([]);
     expect(await casesOf(submission.data.submission_id)).toEqual([]);

@@ -160,4 +160,13 @@ export const qcMigrations: Record<string, Migration> = {
       await sql`create index waiting_submissions_task on waiting_submissions (task_id)`.execute(db);
     },
   },
+  '0004_honeypot_leases_by_judge': {
+    async up(db: Kysely<unknown>) {
+      // Each lease reads the judge's latest honeypot lease (reviews/handle.ts:leaseNext): through this
+      // index, not by walking the judge's whole history of reviews.
+      await sql`
+        create index reviews_judge_honeypots on reviews (judge_id, leased_at desc)
+          where kind = 'honeypot'`.execute(db);
+    },
+  },
 };
