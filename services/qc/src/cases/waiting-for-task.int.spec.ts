@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { foreignEvent, waitFor } from '@tessera/service-kit/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { consumerNames } from '../messaging/consumers.ts';
-import { startTestQc, type TestQc } from '../testing/harness.ts';
+import { startTestQc, taskData, type TestQc } from '../testing/harness.ts';
 
 let t: TestQc;
 
@@ -76,39 +76,7 @@ describe('a submission that arrives before its task', () => {
       campaign_id: task.campaignId,
       company_id: task.companyId,
     });
-    await t.deliver(
-      consumerNames.tasks,
-      foreignEvent('tasks.task.updated.v1', {
-        task_id: task.taskId,
-        campaign_id: task.campaignId,
-        company_id: task.companyId,
-        title: 'A validation task',
-        task_type: 'validation',
-        difficulty: 'easy',
-        input: {
-          item_url: 'https://example.com/a.wav',
-          item_kind: 'audio',
-          question: 'Clear?',
-          options: ['yes', 'no'],
-        },
-        reward: { amount: 150, currency: 'USD' },
-        xp_reward: 10,
-        max_submissions: 10,
-        judges_required: 3,
-        judge_fee: { amount: 10, currency: 'USD' },
-        max_judges: 5,
-        min_trust_score: 0,
-        min_level: 1,
-        required_languages: [],
-        regions: [],
-        is_priority: false,
-        is_golden: false,
-        golden_answer: null,
-        claim_ttl_seconds: 3600,
-        deadline: null,
-        status: 'active',
-      }),
-    );
+    await t.deliver(consumerNames.tasks, foreignEvent('tasks.task.updated.v1', taskData('validation', task)));
     const opened = await casesOf(submission.data.submission_id);
     expect(opened).toEqual([expect.objectContaining({ status: 'open', revision: 1, task_id: task.taskId })]);
     // The submission event again (a redelivery under another message id): still one case.

@@ -107,6 +107,38 @@ export interface Fixtures {
   member(companyId: string, userId?: string): Promise<void>;
 }
 
+/** A task as tasks announces one (published or updated), with the harness's defaults. */
+export function taskData(
+  type: TaskType,
+  ids: { taskId: string; campaignId: string; companyId: string },
+): EventData<'tasks.task.published.v1'> {
+  return {
+    task_id: ids.taskId,
+    campaign_id: ids.campaignId,
+    company_id: ids.companyId,
+    title: `A ${type} task`,
+    task_type: type,
+    difficulty: 'easy',
+    input: inputs[type],
+    reward: { amount: 150, currency: 'USD' },
+    xp_reward: 10,
+    max_submissions: 10,
+    judges_required: 3,
+    judge_fee: { amount: 10, currency: 'USD' },
+    max_judges: 5,
+    min_trust_score: 0,
+    min_level: 1,
+    required_languages: [],
+    regions: [],
+    is_priority: false,
+    is_golden: false,
+    golden_answer: null,
+    claim_ttl_seconds: 3600,
+    deadline: null,
+    status: 'active',
+  };
+}
+
 function fixtures(client: ServiceTestClient): Fixtures {
   return {
     async task(type = 'text', extra = {}) {
@@ -117,32 +149,7 @@ function fixtures(client: ServiceTestClient): Fixtures {
         consumerNames.tasks,
         foreignEvent(
           'tasks.task.published.v1',
-          {
-            task_id: taskId,
-            campaign_id: campaignId,
-            company_id: companyId,
-            title: `A ${type} task`,
-            task_type: type,
-            difficulty: 'easy',
-            input: inputs[type],
-            reward: { amount: 150, currency: 'USD' },
-            xp_reward: 10,
-            max_submissions: 10,
-            judges_required: 3,
-            judge_fee: { amount: 10, currency: 'USD' },
-            max_judges: 5,
-            min_trust_score: 0,
-            min_level: 1,
-            required_languages: [],
-            regions: [],
-            is_priority: false,
-            is_golden: false,
-            golden_answer: null,
-            claim_ttl_seconds: 3600,
-            deadline: null,
-            status: 'active',
-            ...extra,
-          },
+          { ...taskData(type, { taskId, campaignId, companyId }), ...extra },
           taskId,
         ),
       );
