@@ -16,6 +16,7 @@ export * from './db/idempotency.ts';
 export * from './db/prune.ts';
 export * from './db/pg-errors.ts';
 export * from './db/commit-horizon.ts';
+export * from './db/advisory-locks.ts';
 export * from './messaging/bus.ts';
 export * from './messaging/outbox.ts';
 export * from './messaging/outbox-relay.ts';

@@ -1,4 +1,4 @@
-import { after, type Position } from '@tessera/service-kit';
+import { after, lockName, type Position } from '@tessera/service-kit';
 import { type Kysely, type Selectable, sql } from 'kysely';
 import type { EngagementDB } from '../db/schema.ts';
 import type { DeliveryEventType, WebhookEvent, WebhookPayload } from './payloads.ts';
@@ -42,9 +42,7 @@ export async function listWebhooks(
 
 /** Serialises a company's changes to its set of webhooks (the active-webhook limit). */
 export async function lockCompanyWebhooks(trx: Db, companyId: string): Promise<void> {
-  await sql`select pg_advisory_xact_lock(hashtextextended(${`engagement.webhooks:${companyId}`}, 0))`.execute(
-    trx,
-  );
+  await lockName(trx, `engagement.webhooks:${companyId}`);
 }
 
 export async function countActiveWebhooks(trx: Db, companyId: string): Promise<number> {

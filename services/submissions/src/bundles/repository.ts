@@ -1,5 +1,5 @@
-import { after, type Position } from '@tessera/service-kit';
-import { type Kysely, type Selectable, sql, type Transaction } from 'kysely';
+import { after, lockName, type Position } from '@tessera/service-kit';
+import { type Kysely, type Selectable, type Transaction } from 'kysely';
 import type { BundleDownloadsTable, BundlesTable, SubmissionsDB } from '../db/schema.ts';
 import type { ItemSource } from './decide.ts';
 
@@ -14,7 +14,7 @@ export type DownloadRow = Selectable<BundleDownloadsTable>;
  * transaction: outside one the lock would end with the statement.
  */
 export async function lockCampaignBundles(trx: Db, campaignId: string): Promise<void> {
-  await sql`select pg_advisory_xact_lock(hashtextextended(${`bundles:${campaignId}`}, 0))`.execute(trx);
+  await lockName(trx, `bundles:${campaignId}`);
 }
 
 export async function latestVersion(db: Db, campaignId: string): Promise<number | null> {

@@ -4,9 +4,10 @@ import {
   type Clock,
   isDatabaseUnavailable,
   isTransientConflict,
+  lockNames,
   type Logger,
 } from '@tessera/service-kit';
-import { type Kysely, sql, type Transaction } from 'kysely';
+import { type Kysely, type Transaction } from 'kysely';
 import type { SubmissionsDB } from '../db/schema.ts';
 import type { SubmissionRow } from '../intake/repository.ts';
 import type { MediaStorage } from '../media/storage.ts';
@@ -116,17 +117,10 @@ async function screenBatch(deps: ScreeningDeps, size: number, analysed: Analysed
  * flag: a deadlock.
  */
 async function lockBatch(trx: Trx, rows: readonly SubmissionRow[]): Promise<void> {
-  if (rows.length === 0) return;
-  const keys = [
+  await lockNames(trx, [
     ...rows.map((row) => `screening:${row.campaign_id}`),
     ...rows.filter((row) => row.revision === 1).map((row) => `screening-fraud:${row.contributor_id}`),
-  ];
-  // The subquery's order is the order the aggregate takes the locks in (a sorted subquery is not
-  // flattened into its parent).
-  await sql`select count(pg_advisory_xact_lock(key))
-            from (select distinct hashtextextended(k, 0) as key from unnest(${keys}::text[]) as k order by key) as sorted`.execute(
-    trx,
-  );
+  ]);
 }
 
 async function screenOne(
