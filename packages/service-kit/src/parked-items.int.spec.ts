@@ -5,7 +5,7 @@ import type { KitTables } from './db/kit-migrations.ts';
 import { migrateToLatest } from './db/migrate.ts';
 import { eachOnItsOwn } from './jobs.ts';
 import { createLogger } from './logger.ts';
-import { listParkedItems, notParked, retryParkedItem } from './parked-items.ts';
+import { listParkedItems, notParked, parkItem, retryParkedItem } from './parked-items.ts';
 import { createTestDatabase } from './testing/index.ts';
 
 const logger = createLogger({ name: 'parking-test', level: 'silent', pretty: false });
@@ -136,5 +136,16 @@ describe('parking the items a job keeps failing on', () => {
       code: 'PARKED_ITEM_NOT_FOUND',
     });
     expect((await failures()).map((f) => f.item)).toEqual(['a', 'c']);
+  });
+  it('parks an item at once with its reason; the job leaves it out until an operator retries it', async () => {
+    await sql`insert into due_items values ('a', 1), ('b', 2)`.execute(db);
+    await parkItem(db, 'test-job', 'a', 'sent, but the provider cannot say what became of it');
+    await parkItem(db, 'test-job', 'a', 'asked again: still unknown');
+    const [item] = await listParkedItems(db, { job: 'test-job', limit: 10 });
+    expect(item).toMatchObject({ item: 'a', failures: 2, error: 'asked again: still unknown' });
+    expect(item!.parked_at).not.toBeNull();
+    expect(await run(new Set(), [])).toEqual(['b']);
+    await retryParkedItem(db, 'test-job', 'a');
+    expect(await run(new Set(), [])).toEqual(['a', 'b']);
   });
 });

@@ -89,6 +89,15 @@ export async function recordFailure(
   return { failures: row.failures, parked: row.parked_at !== null };
 }
 
+/**
+ * Parks `item` now, with `reason` as its error: for an item no retry by the job can settle, which
+ * waits for an operator (who retries it, or settles it by a route of the service's own). Parking
+ * an item already parked keeps its first parking time and counts one more failure.
+ */
+export async function parkItem(anyDb: AnyDatabase, job: string, item: string, reason: string): Promise<void> {
+  await recordFailure(anyDb, job, item, new Error(reason), 1);
+}
+
 /** Forgets the failures of an item that was just handled. */
 export async function forgetFailures(anyDb: AnyDatabase, job: string, item: string): Promise<void> {
   const db = anyDb as Kysely<KitTables>;
