@@ -6,7 +6,7 @@ import {
   startService,
 } from '@tessera/service-kit';
 import type { Kysely } from 'kysely';
-import { expireDueAssignments } from './assignments/index.ts';
+import { expireDueAssignments, releaseUnusedFeeHolds } from './assignments/index.ts';
 import { announceDueCloses, completeEndedCampaigns } from './campaigns/index.ts';
 import type { TasksConfig } from './config.ts';
 import { tasksMigrations } from './db/migrations.ts';
@@ -27,6 +27,12 @@ export const tasksWorkers = {
   assignmentExpiry: 'assignment-expiry',
   campaignSchedule: 'campaign-schedule',
 } as const;
+
+/**
+ * The expiry worker also frees judged claims' unused fee holds (assignments/fee-holds.ts); its
+ * failed items are counted and parked under this name of their own.
+ */
+export const feeHoldReleaseJob = 'fee-hold-release';
 
 export const tasksDefinition: ServiceDefinition<TasksDB, TasksConfig, TasksResources> = {
   name: 'tasks',
@@ -50,17 +56,26 @@ export const tasksDefinition: ServiceDefinition<TasksDB, TasksConfig, TasksResou
     });
   },
   consumers: ({ logger, clock }) => tasksConsumers({ logger, clock }),
-  parkingJobs: [tasksWorkers.assignmentExpiry, tasksWorkers.campaignSchedule],
+  parkingJobs: [tasksWorkers.assignmentExpiry, tasksWorkers.campaignSchedule, feeHoldReleaseJob],
   workers: ({ db, config, clock, logger, metrics }) => [
     periodicJob({
       name: tasksWorkers.assignmentExpiry,
       intervalMs: config.TASKS_EXPIRY_INTERVAL_MS,
-      work: () =>
-        expireDueAssignments(db, {
-          now: clock(),
-          logger,
-          counted: { job: tasksWorkers.assignmentExpiry, metrics: metrics.jobs },
-        }),
+      work: async () => {
+        const now = clock();
+        return (
+          (await expireDueAssignments(db, {
+            now,
+            logger,
+            counted: { job: tasksWorkers.assignmentExpiry, metrics: metrics.jobs },
+          })) +
+          (await releaseUnusedFeeHolds(db, {
+            now,
+            logger,
+            counted: { job: feeHoldReleaseJob, metrics: metrics.jobs },
+          }))
+        );
+      },
     }),
     periodicJob({
       name: tasksWorkers.campaignSchedule,

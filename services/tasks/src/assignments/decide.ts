@@ -237,10 +237,15 @@ export type AssignmentTransition =
   | { kind: 'submitted' }
   /** An expired or released claim whose submission arrived anyway: it takes its slot back. */
   | { kind: 'late-submitted' }
-  /** submitted → approved: the reserved reward becomes owed until the ledger pays; unused fee hold is free. */
-  | { kind: 'approved'; owed: number }
-  /** submitted → rejected: the slot, the quota unit, the reward and the unused fee hold are free. */
-  | { kind: 'rejected' }
+  /**
+   * submitted → approved: the reserved reward becomes owed until the ledger pays. The fee hold stays
+   * until the verdict's judge fees are booked, or until `feesAwaitedUntil` (`feeNewsDeadline`).
+   */
+  | { kind: 'approved'; owed: number; feesAwaitedUntil: Date }
+  /** submitted → rejected: the slot, the quota unit and the reward are free; the fee hold stays as on approval. */
+  | { kind: 'rejected'; feesAwaitedUntil: Date }
+  /** The verdict's fees had their time to arrive: what the claim still holds for fees is free. */
+  | { kind: 'fees-unused' }
   /** A rejection was appealed: the reward, a quota unit and the slot are held again until it is decided. */
   | { kind: 'appeal-held' }
   /** The appeal was upheld: what it held is free for good. */
@@ -282,6 +287,22 @@ export function decideAppeal(
 }
 
 /**
+ * How long after tasks handled a verdict (approved or rejected) the claim's unused fee hold still
+ * waits for the verdict's judge fees. QC writes a verdict and its fees (`qc.review.fee-earned.v1`)
+ * in one transaction, and submissions' approval or rejection follows from that verdict, so the fees
+ * are already on QC's stream when the verdict reaches this service; only the qc consumer can lag
+ * behind the submissions consumer. Freed at the verdict, the hold could be promised to another
+ * claim, or returned with the escrow of an ended campaign, before the fees it was held for are
+ * booked (ADR 003).
+ */
+export const FEE_NEWS_GRACE_MS = 3_600_000;
+
+/** Until when a claim's unused fee hold waits for the fees of a verdict handled at `handledAt`. */
+export function feeNewsDeadline(handledAt: Date): Date {
+  return new Date(handledAt.getTime() + FEE_NEWS_GRACE_MS);
+}
+
+/**
  * How long a rejection can be appealed when its event does not say (producers that predate
  * `appealable_until`). It must match submissions' `APPEAL_WINDOW_MS` (its appeals/decide.ts).
  */
@@ -303,7 +324,8 @@ export function appealWindowEnd(reported: Date | undefined, rejectedAt: Date): D
 export type ClaimEnding =
   | { to: 'released' }
   | { to: 'expired'; reason: 'timeout' | 'account_not_active' }
-  | { to: 'rejected'; appealableUntil: Date };
+  /** `feesAwaitedUntil`: until when the claim's fee hold waits for the verdict's fees (`feeNewsDeadline`). */
+  | { to: 'rejected'; appealableUntil: Date; feesAwaitedUntil: Date };
 
 /** What ending a claim does: the assignment's new state, what it frees, and what it announces. */
 export interface ClaimEnd {
@@ -335,7 +357,7 @@ export function decideEnd(
         settled_at: at,
         appealable_until: ending.appealableUntil,
       },
-      frees: { kind: 'rejected' },
+      frees: { kind: 'rejected', feesAwaitedUntil: ending.feesAwaitedUntil },
       announce: null,
     });
   }

@@ -11,6 +11,8 @@ import {
   decideClaim,
   decideEnd,
   decideReservation,
+  FEE_NEWS_GRACE_MS,
+  feeNewsDeadline,
   type ReserveOutcome,
 } from './decide.ts';
 
@@ -291,11 +293,16 @@ describe('decideEnd (ending a claim: released, expired or rejected)', () => {
       });
   });
 
-  it('ends a submitted claim whose work was rejected, keeping when the work was handed in', () => {
+  it('ends a submitted claim whose work was rejected, keeping when the work was handed in, its fee hold waiting for the fees', () => {
     const handedIn = at(-hour);
     spec
       .given({ status: 'submitted', ended_at: handedIn })
-      .when({ to: 'rejected', appealableUntil: at(7 * 24 * hour), at: now })
+      .when({
+        to: 'rejected',
+        appealableUntil: at(7 * 24 * hour),
+        feesAwaitedUntil: feeNewsDeadline(now),
+        at: now,
+      })
       .then({
         from: 'submitted',
         set: {
@@ -304,7 +311,7 @@ describe('decideEnd (ending a claim: released, expired or rejected)', () => {
           settled_at: now,
           appealable_until: at(7 * 24 * hour),
         },
-        frees: { kind: 'rejected' },
+        frees: { kind: 'rejected', feesAwaitedUntil: at(FEE_NEWS_GRACE_MS) },
         announce: null,
       });
   });
@@ -325,7 +332,7 @@ describe('decideEnd (ending a claim: released, expired or rejected)', () => {
   it('refuses to reject work that was not submitted', () => {
     spec
       .given(open)
-      .when({ to: 'rejected', appealableUntil: at(7 * 24 * hour), at: now })
+      .when({ to: 'rejected', appealableUntil: at(7 * 24 * hour), feesAwaitedUntil: now, at: now })
       .thenRefuses('ASSIGNMENT_NOT_SUBMITTED', 'conflict');
   });
 });

@@ -1,8 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import type { EventType } from '@tessera/contracts';
-import { createLogger, startPeriodicJob } from '@tessera/service-kit';
+import { createLogger, PARK_AFTER_FAILURES, startPeriodicJob } from '@tessera/service-kit';
 import { failRowWrites, foreignEvent, waitFor } from '@tessera/service-kit/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { tasksWorkers } from '../service.ts';
 import { startTestTasks, type TestTasks } from '../testing/harness.ts';
 import { expireDueAssignments } from './expiry.ts';
 
@@ -79,6 +80,60 @@ describe('expiring claims', () => {
       await restore();
     }
     await expireDueAssignments(t.tasks.db, { now: new Date(), logger });
+    expect((await assignmentRow(claims[0]!.id)).status).toBe('expired');
+  });
+
+  it('goes on past a claim that keeps failing to expire: the others of its campaign expire, and it alone is parked', async () => {
+    const campaign = await t.fixtures.activeCampaign();
+    const task = await t.fixtures.task(campaign.id, { claim_ttl_seconds: 3600, max_submissions: 10 });
+    const claims: Claim[] = [];
+    for (let i = 0; i < 3; i++) {
+      const mine = await claim(task.id);
+      expect(mine.status).toBe(201);
+      claims.push(mine);
+    }
+    // The failing claim is the campaign's oldest due one.
+    await runOut(claims[0]!.id, 30);
+    await runOut(claims[1]!.id, 20);
+    await runOut(claims[2]!.id, 10);
+    const restore = await failRowWrites(t.tasks.db, {
+      table: 'assignments',
+      column: 'id',
+      value: claims[0]!.id,
+      on: 'update',
+    });
+    const logger = createLogger({ name: 'expiry-test', level: 'silent', pretty: false });
+    const job = tasksWorkers.assignmentExpiry;
+    const counted = { job, metrics: { itemFailed: () => undefined, itemParked: () => undefined } };
+    try {
+      expect(await expireDueAssignments(t.tasks.db, { now: new Date(), logger, counted })).toBe(2);
+      expect((await assignmentRow(claims[0]!.id)).status).toBe('active');
+      expect((await assignmentRow(claims[1]!.id)).status).toBe('expired');
+      expect((await assignmentRow(claims[2]!.id)).status).toBe('expired');
+      expect(Number((await campaignRow(campaign.id)).reserved_amount)).toBe(100);
+
+      // It keeps failing until it is parked, by its own id; a claim of its campaign due later expires.
+      for (let run = 0; run < PARK_AFTER_FAILURES; run++) {
+        await expireDueAssignments(t.tasks.db, { now: new Date(), logger, counted });
+      }
+      const parked = await t.tasks.db
+        .selectFrom('job_item_failures')
+        .select(['item', 'parked_at'])
+        .where('job', '=', job)
+        .where('parked_at', 'is not', null)
+        .execute();
+      expect(parked.map((p) => p.item)).toContain(claims[0]!.id);
+      expect(parked.map((p) => p.item)).not.toContain(campaign.id);
+      const later = await claim(task.id);
+      await runOut(later.id);
+      expect(await expireDueAssignments(t.tasks.db, { now: new Date(), logger, counted })).toBe(1);
+      expect((await assignmentRow(later.id)).status).toBe('expired');
+    } finally {
+      await restore();
+    }
+    // Mended, an operator retries it (parked-items routes): it expires at the next run.
+    await t.tasks.db.deleteFrom('job_item_failures').where('job', '=', job).execute();
+    expect(await expireDueAssignments(t.tasks.db, { now: new Date(), logger, counted })).toBe(1);
     expect((await assignmentRow(claims[0]!.id)).status).toBe('expired');
   });
 

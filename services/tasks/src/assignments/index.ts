@@ -2,6 +2,7 @@
 // expired).
 export * from './decide.ts';
 export { expireDueAssignments } from './expiry.ts';
+export { releaseUnusedFeeHolds } from './fee-holds.ts';
 export { endClaim, makeOpenClaimsDue } from './handle.ts';
 export { applyTransition, reserveSlot } from './repository.ts';
 export { assignmentRoutes } from './routes.ts';

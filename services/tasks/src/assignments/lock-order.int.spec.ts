@@ -7,7 +7,8 @@ import type { TasksDB } from '../db/schema.ts';
 import { lockCampaignsOf } from '../messaging/lock-campaigns.ts';
 import { startTestTasks, type TestTasks } from '../testing/harness.ts';
 import { expireDueAssignments } from './expiry.ts';
-import { makeOpenClaimsDue } from './handle.ts';
+import { accountStatusChanged } from '../eligibility/index.ts';
+import { claimTask, makeOpenClaimsDue } from './handle.ts';
 
 /*
  * Every transaction locks a campaign before its tasks and assignments (assignments/repository.ts).
@@ -277,6 +278,65 @@ describe('a claim decides eligibility again under the locks', () => {
     expect(answered.status).toBe(403);
     expect(answered.body).toMatchObject({ code: 'TASK_NOT_ELIGIBLE', reasons: ['ACCOUNT_NOT_ACTIVE'] });
     await expectNothingHeld(campaign.id, task.id);
+  });
+
+  /** What the identity consumer does with a suspension (messaging/identity.ts), in `trx`. */
+  async function suspend(trx: Trx, userId: string, at: Date) {
+    if (await accountStatusChanged(trx, userId, at.toISOString(), 'suspended'))
+      await makeOpenClaimsDue(trx, userId, at);
+  }
+
+  it('waits for a suspension that creates the contributor’s row (the read model had none), and is refused', async () => {
+    const campaign = await t.fixtures.activeCampaign();
+    const task = await t.fixtures.task(campaign.id);
+    const userId = randomUUID(); // the read model has not heard of them
+    const token = await t.token({ sub: userId, role: 'contributor' });
+
+    let settled = false;
+    let response: ReturnType<typeof t.inject> | undefined;
+    await t.tasks.db.transaction().execute(async (trx) => {
+      await suspend(trx, userId, new Date());
+      response = t.inject({ method: 'POST', url: `/api/v1/tasks/${task.id}/claim`, token });
+      response.then(() => (settled = true)).catch(() => undefined);
+      await waitFor(async () => settled || (await someoneWaits()), {
+        timeoutMs: 5_000,
+        what: 'the claim to finish or wait',
+      });
+    });
+
+    const answered = await response!;
+    expect(answered.status).toBe(403);
+    expect(answered.body).toMatchObject({ code: 'TASK_NOT_ELIGIBLE', reasons: ['ACCOUNT_NOT_ACTIVE'] });
+    await expectNothingHeld(campaign.id, task.id);
+  });
+
+  it('makes a suspension that creates the contributor’s row wait for a claim in flight, and makes that claim due', async () => {
+    const campaign = await t.fixtures.activeCampaign();
+    const task = await t.fixtures.task(campaign.id);
+    const userId = randomUUID(); // the read model has not heard of them
+    const suspendedAt = new Date();
+
+    let suspended: Promise<void> | undefined;
+    let settled = false;
+    const claimed = await t.tasks.db.transaction().execute(async (trx) => {
+      const assignment = await claimTask(trx, { taskId: task.id, contributorId: userId, now: new Date() });
+      suspended = t.tasks.db.transaction().execute((other) => suspend(other, userId, suspendedAt));
+      suspended.then(() => (settled = true)).catch(() => undefined);
+      await waitFor(async () => settled || (await someoneWaits()), {
+        timeoutMs: 5_000,
+        what: 'the suspension to finish or wait',
+      });
+      return assignment;
+    });
+    await suspended;
+
+    const row = await t.tasks.db
+      .selectFrom('assignments')
+      .select(['status', 'expires_at'])
+      .where('id', '=', claimed.id)
+      .executeTakeFirstOrThrow();
+    expect(row.status).toBe('active');
+    expect(row.expires_at.getTime()).toBeLessThanOrEqual(suspendedAt.getTime());
   });
 
   it('an invitation is withdrawn under the campaign lock', async () => {

@@ -2,7 +2,7 @@ import { isUniqueViolation, isUuid, notParked } from '@tessera/service-kit';
 import { type Kysely, type Selectable, sql } from 'kysely';
 import { availableToPromise } from '../campaigns/index.ts';
 import type { AssignmentsTable, TasksDB } from '../db/schema.ts';
-import { type ContributorStanding, standingFrom } from '../eligibility/index.ts';
+import { type ContributorStanding, ensureContributor, standingFrom } from '../eligibility/index.ts';
 import {
   type AppealState,
   type AssignmentStatus,
@@ -34,7 +34,8 @@ export async function findClaimTarget(db: Db, taskId: string): Promise<ClaimTarg
 
 /**
  * What the claim decides on again once the reservation locked the campaign and task rows, in the
- * same round trip: the task and campaign, the contributor's standing (their read-model row locked
+ * same round trip: the task and campaign, the contributor's standing (their read-model row, created
+ * with the defaults first if the read model has not heard of them, `ensureContributor`, and locked
  * `for share`, so a suspension or an erasure waits for the claim and then makes it due, or the
  * claim waits for it and sees it) and whether they are invited (invitations change under the
  * campaign's lock).
@@ -49,6 +50,8 @@ export async function findLockedClaim(
     const target = await findClaimTarget(trx, taskId);
     return target && { ...target, standing: standingFrom(undefined), invited: false };
   }
+  // The row must exist to be locked: a suspension creating it meanwhile would miss this claim.
+  await ensureContributor(trx, contributorId);
   const row = await trx
     .with('who', (db) =>
       db
@@ -213,11 +216,21 @@ export async function findAssignmentBySubmission(
 
 export async function insertAssignment(
   db: Db,
-  row: Omit<AssignmentRecord, 'submission_id' | 'ended_at' | 'settled_at' | 'appealable_until'>,
+  row: Omit<
+    AssignmentRecord,
+    'submission_id' | 'ended_at' | 'settled_at' | 'appealable_until' | 'fee_hold_until'
+  >,
 ): Promise<AssignmentRecord> {
   return db
     .insertInto('assignments')
-    .values({ ...row, submission_id: null, ended_at: null, settled_at: null, appealable_until: null })
+    .values({
+      ...row,
+      submission_id: null,
+      ended_at: null,
+      settled_at: null,
+      appealable_until: null,
+      fee_hold_until: null,
+    })
     .returningAll()
     .executeTakeFirstOrThrow();
 }
@@ -269,15 +282,17 @@ export async function listAssignments(
   return select.execute();
 }
 
-/** Open claims past their expiry time, oldest first. */
-/** Due claims, oldest first; those of a campaign the job `parkedBy` parked are left out. */
+/**
+ * Open claims past their expiry time, oldest first; the claims the job `parkedBy` parked (by their
+ * id) are left out, not the rest of their campaign.
+ */
 export async function dueAssignments(db: Db, now: Date, limit: number, parkedBy?: string) {
   return db
     .selectFrom('assignments')
     .select(['id', 'campaign_id'])
     .where('status', '=', 'active')
     .where('expires_at', '<=', now)
-    .$if(parkedBy !== undefined, (q) => q.where(notParked(parkedBy!, 'assignments.campaign_id')))
+    .$if(parkedBy !== undefined, (q) => q.where(notParked(parkedBy!, 'assignments.id')))
     .orderBy('expires_at')
     .orderBy('id')
     .limit(limit)
@@ -413,16 +428,32 @@ export async function applyTransition(
   const campaign = trx.updateTable('campaigns').where('id', '=', assignment.campaign_id);
   const task = trx.updateTable('tasks').where('id', '=', assignment.task_id);
   const holdFees = (amount: number) =>
-    trx.updateTable('assignments').set({ fee_hold_amount: amount }).where('id', '=', assignment.id).execute();
+    trx
+      .updateTable('assignments')
+      .set({ fee_hold_amount: amount, fee_hold_until: null })
+      .where('id', '=', assignment.id)
+      .execute();
+  // The verdict's fees are on their way: what is left of the fee hold waits for them until `until`.
+  const awaitFees = async (until: Date) => {
+    if (feeHold > 0)
+      await trx
+        .updateTable('assignments')
+        .set({ fee_hold_until: until })
+        .where('id', '=', assignment.id)
+        .execute();
+  };
   const appeal = (state: AppealState) =>
     trx.updateTable('assignments').set({ appeal_state: state }).where('id', '=', assignment.id).execute();
   switch (transition.kind) {
     case 'freed':
     case 'rejected': {
+      // A claim given back or timed out had no work judged: its fee hold is free with it. A rejected
+      // submission was judged: its fee hold waits for the verdict's fees (decide.ts `FEE_NEWS_GRACE_MS`).
       const rejected = transition.kind === 'rejected' ? 1 : 0;
+      const freed = transition.kind === 'rejected' ? reward : reward + feeHold;
       await campaign
         .set((eb) => ({
-          reserved_amount: sql`reserved_amount - ${reward + feeHold}`,
+          reserved_amount: sql`reserved_amount - ${freed}`,
           quota_taken: eb('quota_taken', '-', 1),
           rejected_count: eb('rejected_count', '+', rejected),
           updated_at: now,
@@ -434,7 +465,8 @@ export async function applyTransition(
           rejected_count: eb('rejected_count', '+', rejected),
         }))
         .execute();
-      await holdFees(0);
+      if (transition.kind === 'rejected') await awaitFees(transition.feesAwaitedUntil);
+      else await holdFees(0);
       return;
     }
     case 'submitted':
@@ -466,13 +498,17 @@ export async function applyTransition(
     case 'approved':
       await campaign
         .set((eb) => ({
-          reserved_amount: sql`reserved_amount - ${reward + feeHold}`,
+          reserved_amount: sql`reserved_amount - ${reward}`,
           owed_amount: sql`owed_amount + ${transition.owed}`,
           approved_count: eb('approved_count', '+', 1),
           updated_at: now,
         }))
         .execute();
       await task.set((eb) => ({ approved_count: eb('approved_count', '+', 1) })).execute();
+      await awaitFees(transition.feesAwaitedUntil);
+      return;
+    case 'fees-unused':
+      await campaign.set({ reserved_amount: sql`reserved_amount - ${feeHold}`, updated_at: now }).execute();
       await holdFees(0);
       return;
     case 'appeal-held':
@@ -525,21 +561,20 @@ export async function applyTransition(
 /**
  * A judge's fee QC counted for the work done under `assignment`: the fee is owed (the ledger pays
  * it from the escrow), and what the claim held for fees shrinks by as much as it still holds, so
- * the fee is not counted twice. A fee beyond the hold (a second round of judging after a revision,
- * a re-judging) is owed all the same; the campaign then pauses itself if it can no longer promise
- * the next claim.
+ * the fee is not counted twice. The hold outlives the verdict until its fees are booked or their
+ * time to arrive has passed (`fee_hold_until`, `releaseUnusedFeeHolds`), so a fee handled after
+ * the approval or rejection still comes out of it. A fee beyond the hold (a second round of judging
+ * after a revision, a re-judging, a fee later than its time) is owed all the same; the campaign then
+ * pauses itself if it can no longer promise the next claim.
  */
 export async function recordFeeEarned(
   trx: Db,
   campaignId: string,
-  assignment: Pick<AssignmentRecord, 'id' | 'fee_hold_amount' | 'status'> | undefined,
+  assignment: Pick<AssignmentRecord, 'id' | 'fee_hold_amount'> | undefined,
   fee: number,
   now: Date,
 ): Promise<void> {
-  const held =
-    assignment && (assignment.status === 'active' || assignment.status === 'submitted')
-      ? Math.min(fee, Number(assignment.fee_hold_amount))
-      : 0;
+  const held = assignment ? Math.min(fee, Number(assignment.fee_hold_amount)) : 0;
   await trx
     .updateTable('campaigns')
     .set({
@@ -552,8 +587,40 @@ export async function recordFeeEarned(
   if (assignment && held > 0) {
     await trx
       .updateTable('assignments')
-      .set({ fee_hold_amount: sql`fee_hold_amount - ${held}` })
+      .set({
+        fee_hold_amount: sql`fee_hold_amount - ${held}`,
+        fee_hold_until: sql`case when fee_hold_amount = ${held} then null else fee_hold_until end`,
+      })
       .where('id', '=', assignment.id)
       .execute();
   }
+}
+
+/**
+ * Verdicts whose claims still hold fees after the fees' time to arrive passed at `now`, oldest
+ * first (`assignments_fee_hold_due`); those the job `parkedBy` parked are left out.
+ */
+export async function dueFeeHolds(db: Db, now: Date, limit: number, parkedBy?: string) {
+  return db
+    .selectFrom('assignments')
+    .select(['id', 'campaign_id'])
+    .where('fee_hold_amount', '>', 0)
+    .where('fee_hold_until', '<=', now)
+    .$if(parkedBy !== undefined, (q) => q.where(notParked(parkedBy!, 'assignments.id')))
+    .orderBy('fee_hold_until')
+    .orderBy('id')
+    .limit(limit)
+    .execute();
+}
+
+/** One of `dueFeeHolds`, locked and checked again (a fee may have used the hold since the scan). */
+export async function lockDueFeeHold(trx: Db, id: string, now: Date): Promise<AssignmentRecord | undefined> {
+  return trx
+    .selectFrom('assignments')
+    .selectAll()
+    .where('id', '=', id)
+    .where('fee_hold_amount', '>', 0)
+    .where('fee_hold_until', '<=', now)
+    .forUpdate()
+    .executeTakeFirst();
 }

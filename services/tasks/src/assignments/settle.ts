@@ -4,7 +4,7 @@ import type { Kysely } from 'kysely';
 import { reconcileCampaign } from '../campaigns/index.ts';
 import type { TasksDB } from '../db/schema.ts';
 import { completeTaskIfDone } from '../task-catalog/index.ts';
-import { type AppealNews, decideAppeal } from './decide.ts';
+import { type AppealNews, decideAppeal, feeNewsDeadline } from './decide.ts';
 import { endClaim } from './handle.ts';
 import {
   type AssignmentRecord,
@@ -20,15 +20,18 @@ import {
  * What submissions reports about work done under a claim moves the assignment along and settles
  * what the claim held: a received submission keeps its slot until reviewed, an approved one turns
  * the reserved reward into money owed, a rejected one ends the claim (`endClaim`: the slot, the
- * quota unit and the reward are free). Every move first checks where the assignment is, so a
- * repeated or late report never counts twice; reports may arrive out of order (a retried one after
+ * quota unit and the reward are free). Either verdict leaves the claim's fee hold to the judges'
+ * fees, which QC reports on its own stream and may be handled later (`judgeFeeEarned`); what they
+ * do not use is freed once their time to arrive has passed (fee-holds.ts). Every move first
+ * checks where the assignment is, so a repeated or late report never counts twice; reports may arrive out of order (a retried one after
  * a later one), so an outcome whose receipt has not been seen counts the receipt first.
  *
  * A rejection can be appealed (or QC can re-judge it): the appeal holds the reward again
  * (`holdForAppeal`) until it is decided; an approval of a rejected submission overturns it and the
  * reward becomes owed; an upheld appeal frees the hold (`appealDecided`). The decision is recorded,
- * so a filing handled after it holds nothing (decide.ts `decideAppeal`). Money owed is what the
- * claim fixed, never more than the report says.
+ * so a filing handled after it holds nothing (decide.ts `decideAppeal`). Appeal news handled
+ * before the submission's receipt or rejection waits for them (`AppealBeforeRejection`: the
+ * consumer retries it). Money owed is what the claim fixed, never more than the report says.
  */
 
 type Db = Kysely<TasksDB>;
@@ -128,11 +131,24 @@ async function settle(
     await applyTransition(
       trx,
       submitted,
-      { kind: 'approved', owed: owedFor(submitted, outcome.owed, context) },
+      {
+        kind: 'approved',
+        owed: owedFor(submitted, outcome.owed, context),
+        feesAwaitedUntil: feeNewsDeadline(context.now),
+      },
       context.now,
     );
   } else if (outcome.to === 'rejected') {
-    await endClaim(trx, submitted, { to: 'rejected', appealableUntil: outcome.appealableUntil }, { at });
+    await endClaim(
+      trx,
+      submitted,
+      {
+        to: 'rejected',
+        appealableUntil: outcome.appealableUntil,
+        feesAwaitedUntil: feeNewsDeadline(context.now),
+      },
+      { at },
+    );
   }
 }
 
@@ -276,9 +292,17 @@ async function onAppeal(
   context: SettleContext,
 ): Promise<void> {
   const assignment = await locate(trx, report);
+  const logged = { event_id: context.cause.id, submission_id: report.submissionId, appeal: news };
+  if (assignment && !appealNewsCanApply(assignment, report.submissionId)) {
+    // Only a rejection is appealed, and submissions rejected this submission before any appeal:
+    // its receipt or its rejection is still on its way (a retried event). Handled later, never lost.
+    throw new AppealBeforeRejection(
+      `an appeal (${news}) of submission ${report.submissionId} before tasks saw it rejected; retried`,
+    );
+  }
   if (!assignment || assignment.submission_id !== report.submissionId) {
     context.log.warn(
-      { event_id: context.cause.id, submission_id: report.submissionId, appeal: news },
+      { ...logged, assignment_id: assignment?.id },
       'an appeal for a submission tasks does not hold; ignored',
     );
     return;
@@ -289,6 +313,27 @@ async function onAppeal(
   // Even a decision seen before its filing matters: the rejection can no longer be appealed, so
   // an ended campaign may announce its close before the window's end.
   await reconcileCampaign(trx, assignment.campaign_id, context.now, context.cause);
+}
+
+/**
+ * Appeal news about a submission the claim does not yet show as judged (no submission recorded,
+ * or this one recorded and not decided yet): the consumer retries it with backoff until the
+ * receipt and the rejection have been handled, then dead-letters it where an operator sees it and
+ * can replay it. An event is never dropped for arriving early.
+ */
+export class AppealBeforeRejection extends Error {
+  override readonly name = 'AppealBeforeRejection';
+}
+
+/**
+ * Whether appeal news can be applied to `assignment`: false while it has no submission yet, or
+ * still has this one under review (`active` / `submitted`). True once it was judged, or when it
+ * carries another submission (the news is then not about it, and ignored).
+ */
+function appealNewsCanApply(assignment: AssignmentRecord, submissionId: string): boolean {
+  if (assignment.submission_id === null) return false;
+  if (assignment.submission_id !== submissionId) return true;
+  return assignment.status !== 'active' && assignment.status !== 'submitted';
 }
 
 /**

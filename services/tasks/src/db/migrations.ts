@@ -275,4 +275,17 @@ export const tasksMigrations: Record<string, Migration> = {
           where status = 'rejected' and appeal_state = 'none'`.execute(db);
     },
   },
+  // A verdict no longer frees the claim's unused fee hold at once: QC's fees for it come on another
+  // stream and may be handled after the approval or rejection, and a hold freed before could be
+  // promised again or returned with an ended campaign's escrow. It waits until `fee_hold_until`
+  // (assignments/decide.ts:FEE_NEWS_GRACE_MS), then the expiry job frees what is left
+  // (assignments/fee-holds.ts). Verdicts recorded before freed their holds: nothing to backfill.
+  '0010_assignments_fee_hold_until': {
+    async up(db: Kysely<unknown>) {
+      await sql`alter table assignments add column fee_hold_until timestamptz`.execute(db);
+      await sql`
+        create index assignments_fee_hold_due on assignments (fee_hold_until, id)
+          where fee_hold_amount > 0 and fee_hold_until is not null`.execute(db);
+    },
+  },
 };

@@ -135,8 +135,14 @@ export interface AssignmentsTable {
   /** Fixed at claim time with the reward: each counted review's fee, and how many judges at most. */
   judge_fee_amount: Amount;
   max_judges: Generated<number>;
-  /** What the claim still holds for judge fees: max_judges × judge_fee at claim, less fees earned; 0 once settled. */
+  /**
+   * What the claim still holds for judge fees: max_judges × judge_fee at claim, less fees earned. It
+   * outlives the verdict until `fee_hold_until` (the verdict's fees' time to arrive), then it is
+   * freed (assignments/fee-holds.ts); 0 for a claim that ended without a verdict.
+   */
   fee_hold_amount: Amount;
+  /** Set at the verdict while the claim holds fees: when what is left of the hold is freed. */
+  fee_hold_until: NullableTimestamp;
   /**
    * A rejection's appeal: `held` while it is open (its reward held again), `decided` once decided
    * (or the rejection overturned), so an appeal seen late holds nothing (decide.ts `decideAppeal`).

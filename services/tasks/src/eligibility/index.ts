@@ -2,4 +2,4 @@
 // rules a claim checks and the feed applies in SQL.
 export * from './decide.ts';
 export * from './handle.ts';
-export { isInvited, standingFrom, standingOf } from './repository.ts';
+export { ensureContributor, isInvited, standingFrom, standingOf } from './repository.ts';

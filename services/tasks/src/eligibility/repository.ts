@@ -60,6 +60,22 @@ function newContributor(userId: string) {
   };
 }
 
+/**
+ * Makes sure the read model has a row for the user, with the defaults eligibility assumes and no
+ * event times (so any event still applies over it). A claim takes the row `for share` to decide on
+ * the standing under a lock a suspension or an erasure must wait for (assignments/repository.ts
+ * `findLockedClaim`): without a row there would be nothing to lock, and a suspension inserting the
+ * row meanwhile would neither wait for the claim nor see it. Inserting waits for such an
+ * uncommitted insert, and one that comes after waits for the claim's.
+ */
+export async function ensureContributor(trx: Db, userId: string): Promise<void> {
+  await trx
+    .insertInto('contributors')
+    .values(newContributor(userId))
+    .onConflict((oc) => oc.column('user_id').doNothing())
+    .execute();
+}
+
 export async function writeProfile(
   trx: Db,
   userId: string,

@@ -1,8 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { buildEvent, type EventData, type EventType, type TesseraEvent } from '@tessera/contracts';
+import { waitForHandled } from '@tessera/service-kit/testing';
 import { type KyselyPlugin, SelectQueryNode } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { expireDueAssignments } from '../assignments/index.ts';
+import { expireDueAssignments, FEE_NEWS_GRACE_MS, releaseUnusedFeeHolds } from '../assignments/index.ts';
 import { announceDueCloses, completeEndedCampaigns, reconcileCampaign } from '../campaigns/index.ts';
 import { APPEAL_NEWS_GRACE_MS } from '../campaigns/money.ts';
 import { startTestTasks, type TestTasks } from '../testing/harness.ts';
@@ -354,6 +355,46 @@ describe('an appealed or overturned rejection', () => {
   });
 });
 
+describe('appeal news handled before the submission was seen received and rejected', () => {
+  /** A claim whose submission's appeal news is published first: the receipt and rejection come after. */
+  async function newsFirst(news: (a: Claim, submissionId: string) => TesseraEvent) {
+    const { campaignId, taskId } = await taskIn();
+    const a = await claim(taskId);
+    const submissionId = randomUUID();
+    const early = news(a, submissionId);
+    await t.publish(early);
+    await deliver(received(a, submissionId));
+    await deliver(rejected(a, submissionId));
+    await waitForHandled(t.tasks.db, consumerNames.submissions, early.id);
+    const deadLettered = await t.tasks.db
+      .selectFrom('dead_letters')
+      .select('event_id')
+      .where('event_id', '=', early.id)
+      .execute();
+    expect(deadLettered).toEqual([]);
+    return { campaignId, taskId, a, submissionId };
+  }
+
+  it('holds the reward for an appeal filed before tasks saw the submission received and rejected', async () => {
+    const { campaignId, taskId, a, submissionId } = await newsFirst(appealFiled);
+    expect(await assignmentRow(a.id)).toMatchObject({ status: 'rejected', appeal_state: 'held' });
+    expect(await taskRow(taskId)).toMatchObject({ slots_taken: 1, rejected_count: 1 });
+    expect(await money(campaignId)).toMatchObject({ reserved: 100, quota_taken: 1, rejected: 1 });
+
+    await deliver(appealDecided(a, submissionId, 'upheld'));
+    expect(await money(campaignId)).toMatchObject({ reserved: 0, quota_taken: 0 });
+  });
+
+  it('records an appeal decided before tasks saw the submission received and rejected: a filing after holds nothing', async () => {
+    const { campaignId, a, submissionId } = await newsFirst((claimed, id) =>
+      appealDecided(claimed, id, 'upheld'),
+    );
+    expect(await assignmentRow(a.id)).toMatchObject({ status: 'rejected', appeal_state: 'decided' });
+    await deliver(appealFiled(a, submissionId));
+    expect(await money(campaignId)).toMatchObject({ reserved: 0, quota_taken: 0, rejected: 1 });
+  });
+});
+
 describe('an ended campaign whose rejections can still be appealed', () => {
   const hour = 3_600_000;
   const inHours = (hours: number) => new Date(Date.now() + hours * hour);
@@ -450,7 +491,7 @@ describe('an ended campaign whose rejections can still be appealed', () => {
 });
 
 describe('judge fees a claim holds', () => {
-  it('holds max_judges fees with the reward, turns earned fees into owed, and frees the rest at the verdict', async () => {
+  it('holds max_judges fees with the reward, turns earned fees into owed, and frees the rest once the verdict’s fees had their time', async () => {
     const { campaignId, taskId } = await taskIn({ judge_fee_amount: 10, max_judges: 5 });
     const a = await claim(taskId);
     expect(await money(campaignId)).toMatchObject({ reserved: 150 });
@@ -480,12 +521,103 @@ describe('judge fees a claim holds', () => {
     expect((await assignmentRow(a.id)).fee_hold_amount).toBe(20);
 
     await deliver(approved(a, submissionId));
+    // The rest of the fee hold waits for the verdict's fees (they come on QC's stream) for a while.
+    expect(await money(campaignId)).toMatchObject({ reserved: 20, owed: 130 });
+    expect((await assignmentRow(a.id)).fee_hold_amount).toBe(20);
+    await releaseUnusedFeeHolds(t.tasks.db, { now: new Date(Date.now() + FEE_NEWS_GRACE_MS + 60_000) });
     expect(await money(campaignId)).toMatchObject({ reserved: 0, owed: 130 });
-    expect((await assignmentRow(a.id)).fee_hold_amount).toBe(0);
+    expect(await assignmentRow(a.id)).toMatchObject({ fee_hold_amount: 0, fee_hold_until: null });
 
-    // A fee counted after the verdict (a re-judging) is owed beyond what the claim held.
+    // A fee counted after that (a re-judging, or later than its time) is owed beyond what the claim held.
     await t.deliver(consumerNames.qc, fee());
     expect(await money(campaignId)).toMatchObject({ reserved: 0, owed: 140 });
+  });
+
+  const feeEarned = (a: Claim, submissionId: string, amount = 10) =>
+    event('qc.review.fee-earned.v1', {
+      review_id: randomUUID(),
+      submission_id: submissionId,
+      assignment_id: a.id,
+      campaign_id: a.campaign_id,
+      judge_id: randomUUID(),
+      fee: { amount, currency: 'USD' },
+    });
+  const rewardPaidFor = (a: Claim, submissionId: string, amount = 100) =>
+    buildEvent(
+      'ledger.reward.paid.v1',
+      {
+        submission_id: submissionId,
+        campaign_id: a.campaign_id,
+        contributor_id: a.contributor_id,
+        amount: { amount, currency: 'USD' },
+        transfer_id: randomUUID(),
+        campaign_remaining: { amount: 0, currency: 'USD' },
+      },
+      { subject: a.campaign_id },
+    );
+  const feePaid = (fee: TesseraEvent<'qc.review.fee-earned.v1'>) =>
+    buildEvent(
+      'ledger.judge-fee.paid.v1',
+      {
+        review_id: fee.data.review_id,
+        campaign_id: fee.data.campaign_id,
+        judge_id: fee.data.judge_id,
+        amount: fee.data.fee,
+        transfer_id: randomUUID(),
+        campaign_remaining: { amount: 0, currency: 'USD' },
+      },
+      { subject: fee.data.campaign_id },
+    );
+  const cancel = (campaignId: string) =>
+    t.tasks.db
+      .updateTable('campaigns')
+      .set({ status: 'cancelled', close_event: 'cancelled' })
+      .where('id', '=', campaignId)
+      .execute();
+
+  it("keeps the fee hold past an approval handled before the verdict's fees: an ended campaign waits to close until they are booked or their time passed", async () => {
+    const { campaignId, taskId } = await taskIn({ judge_fee_amount: 10, max_judges: 5 });
+    const a = await claim(taskId);
+    const submissionId = randomUUID();
+    await deliver(received(a, submissionId));
+    // The approval (submissions' stream) is handled before QC's fee events of the same verdict.
+    await deliver(approved(a, submissionId));
+    expect(await money(campaignId)).toMatchObject({ reserved: 50, owed: 100 });
+    await cancel(campaignId);
+    await t.deliver(consumerNames.ledger, rewardPaidFor(a, submissionId));
+    // Announced now, the ledger would return the escrow the three fees below are paid from.
+    expect(await money(campaignId)).toMatchObject({ reserved: 50, owed: 0 });
+    expect(await writtenCount('tasks.campaign.cancelled.v1', 'campaign_id', campaignId)).toBe(0);
+
+    const fees = [feeEarned(a, submissionId), feeEarned(a, submissionId), feeEarned(a, submissionId)];
+    for (const fee of fees) await t.deliver(consumerNames.qc, fee);
+    expect(await money(campaignId)).toMatchObject({ reserved: 20, owed: 30 });
+    expect((await assignmentRow(a.id)).fee_hold_amount).toBe(20);
+    for (const fee of fees) await t.deliver(consumerNames.ledger, feePaid(fee));
+    await releaseUnusedFeeHolds(t.tasks.db, { now: new Date(Date.now() + FEE_NEWS_GRACE_MS - 60_000) });
+    expect(await money(campaignId)).toMatchObject({ reserved: 20, owed: 0 });
+    expect(await writtenCount('tasks.campaign.cancelled.v1', 'campaign_id', campaignId)).toBe(0);
+
+    // No more fee comes: once their time has passed the rest is freed, and the close announced, once.
+    const later = new Date(Date.now() + FEE_NEWS_GRACE_MS + 60_000);
+    expect(await releaseUnusedFeeHolds(t.tasks.db, { now: later })).toBeGreaterThanOrEqual(1);
+    await releaseUnusedFeeHolds(t.tasks.db, { now: later });
+    expect(await money(campaignId)).toMatchObject({ reserved: 0, owed: 0 });
+    expect(await assignmentRow(a.id)).toMatchObject({ fee_hold_amount: 0, fee_hold_until: null });
+    expect(await writtenCount('tasks.campaign.cancelled.v1', 'campaign_id', campaignId)).toBe(1);
+  });
+
+  it('keeps the fee hold past a rejection until its fees are booked; all max_judges fees booked free it at once', async () => {
+    const { campaignId, taskId } = await taskIn({ judge_fee_amount: 10, max_judges: 3, judges_required: 3 });
+    const a = await claim(taskId);
+    const submissionId = randomUUID();
+    await deliver(received(a, submissionId));
+    await deliver(rejected(a, submissionId));
+    // The reward and the slot are free; the fees of the judges who rejected it are still to come.
+    expect(await money(campaignId)).toMatchObject({ reserved: 30, owed: 0, quota_taken: 0 });
+    for (let i = 0; i < 3; i++) await t.deliver(consumerNames.qc, feeEarned(a, submissionId));
+    expect(await money(campaignId)).toMatchObject({ reserved: 0, owed: 30 });
+    expect(await assignmentRow(a.id)).toMatchObject({ fee_hold_amount: 0, fee_hold_until: null });
   });
 
   it('owes a judge fee no higher than the claim’s judge fee, whatever the fee event says', async () => {
