@@ -222,6 +222,7 @@ export const MATRIX: Row[] = [
     ['GET /api/v1/admin/withdrawals',                                                        '401 403 403 403 403 403 403 403 403 401 ok'],
     ['POST /api/v1/admin/withdrawals/{id}/approve',                                          '401 403 403 403 403 403 403 403 403 401 nf'],
     ['POST /api/v1/admin/withdrawals/{id}/reject',                                           '401 403 403 403 403 403 403 403 403 401 nf'],
+    ['POST /api/v1/admin/withdrawals/{id}/reconcile',                                        '401 403 403 403 403 403 403 403 403 401 nf'],
     ['POST /api/v1/admin/payouts/batch-approve',                                             '401 403 403 403 403 403 403 403 403 401 ok'],
     ['GET /api/v1/admin/withdrawals/export',                                                 '401 403 403 403 403 403 403 403 403 401 ok'],
     ['GET /api/v1/admin/payouts/dead-letters',                                               '401 403 403 403 403 403 403 403 403 401 ok'],

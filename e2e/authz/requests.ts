@@ -201,6 +201,8 @@ export const REQUESTS: Record<string, Build> = {
   'POST /api/v1/admin/withdrawals/{id}/approve': () => p(`/api/v1/admin/withdrawals/${NOBODY}/approve`),
   'POST /api/v1/admin/withdrawals/{id}/reject': () =>
     p(`/api/v1/admin/withdrawals/${NOBODY}/reject`, { reason_code: 'AUTHZ' }),
+  'POST /api/v1/admin/withdrawals/{id}/reconcile': () =>
+    p(`/api/v1/admin/withdrawals/${NOBODY}/reconcile`, { outcome: 'failed', provider_reference: 'AUTHZ-1' }),
   'POST /api/v1/admin/payouts/batch-approve': () =>
     p('/api/v1/admin/payouts/batch-approve', { withdrawal_ids: [NOBODY] }),
   'GET /api/v1/admin/withdrawals/export': () =>

@@ -85,4 +85,17 @@ export const payoutsMigrations: Record<string, Migration> = {
           and provider is distinct from 'manual'`.execute(db);
     },
   },
+  '0004_withdrawal_reconciliation': {
+    async up(db: Kysely<unknown>) {
+      // What an admin recorded of a payout the sender parked for reconciliation, as the operator
+      // found it at the provider (withdrawals/decide.ts `decideReconcile`): who, when, the provider's
+      // reference they checked, and their note (admins only; never in events).
+      await sql`
+        alter table withdrawals
+          add column reconciled_at timestamptz,
+          add column reconciled_by uuid,
+          add column reconciled_reference text,
+          add column reconciled_note text`.execute(db);
+    },
+  },
 };

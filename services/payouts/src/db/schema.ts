@@ -3,6 +3,7 @@ import type { ColumnType, Generated } from 'kysely';
 
 type Timestamp = ColumnType<Date, Date | string, Date | string>;
 type NullableTimestamp = ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
+type NullableText = ColumnType<string | null, string | null | undefined, string | null>;
 /** bigint columns: the kit makes pg parse int8 as numbers (amounts stay below 2^53). */
 type Amount = ColumnType<number, number | string, number | string>;
 
@@ -64,6 +65,11 @@ export interface WithdrawalsTable {
   /** When the provider was first called for it: from then on the payout may be out. */
   sent_at: NullableTimestamp;
   finished_at: NullableTimestamp;
+  /** Reconciled by an admin (POST /admin/withdrawals/:id/reconcile): when, by whom, the provider's reference checked, a note. */
+  reconciled_at: NullableTimestamp;
+  reconciled_by: NullableText;
+  reconciled_reference: NullableText;
+  reconciled_note: NullableText;
   updated_at: Timestamp;
 }
 

@@ -1,4 +1,4 @@
-import { isUuid } from '@tessera/service-kit';
+import { isUuid, lockName } from '@tessera/service-kit';
 import { type Kysely, type Selectable, sql } from 'kysely';
 import type { PayoutMethodsTable, PayoutsDB } from '../db/schema.ts';
 import type { MethodState } from './decide.ts';
@@ -44,7 +44,7 @@ const toState = (row: Pick<Row, 'id' | 'user_id' | 'type' | 'usable_from' | 'del
  * added beside it.
  */
 export async function lockUserMethods(trx: Db, userId: string): Promise<void> {
-  await sql`select pg_advisory_xact_lock(hashtextextended(${`payout-methods:${userId}`}, 0))`.execute(trx);
+  await lockName(trx, `payout-methods:${userId}`);
 }
 
 export async function countMethods(trx: Db, userId: string): Promise<{ active: number; everAdded: number }> {

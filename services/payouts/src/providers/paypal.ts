@@ -18,7 +18,12 @@ import type { PayoutLookup, PayoutOrder, PayoutProvider, PayoutStatus } from './
  * `order.externalId`, and `status` reads `GET /v1/payments/payouts/{id}`. Without it (the answer
  * was lost in a crash), `status` posts the same batch again: the duplicate refusal (or the request
  * id replay) names the original batch, and if the first post never reached PayPal this one is the
- * payout. That fallback relies on PayPal's 30-day duplicate window, so store the `externalId`.
+ * payout. That fallback relies on PayPal's 30-day duplicate window, so store the `externalId`:
+ * the provider says its window is `PAYPAL_RESEND_WINDOW_MS` (25 days after the first send), and the
+ * sender never sends an unnamed payout again past it (withdrawals/decide.ts `resendAllowed`). A
+ * duplicate refusal that does not link the original batch answers `unconfirmed`: never `pending`
+ * (which would make the sender post again at every poll, and after the window pay twice), never
+ * `failed` (the money may be out). The sender parks it for an operator.
  *
  * Statuses (of the item; the batch's only when it has no item yet): SUCCESS → `completed` (the
  * transaction id); PENDING, ONHOLD, NEW and UNCLAIMED → `pending`. UNCLAIMED (the email has no
@@ -47,6 +52,12 @@ export interface PayPalProviderOptions {
   /** The undici dispatcher (the global one by default). */
   dispatcher?: Dispatcher;
 }
+
+/**
+ * How long after the first send a repeated one is still refused by PayPal as a duplicate (its window
+ * is 30 days; 5 are kept as a margin for clocks and for a batch created later than `sent_at`).
+ */
+export const PAYPAL_RESEND_WINDOW_MS = 25 * 86_400_000;
 
 /** The failure reason for methods PayPal cannot pay (bank transfers, crypto). */
 export const METHOD_NOT_SUPPORTED_BY_PROVIDER = 'METHOD_NOT_SUPPORTED_BY_PROVIDER';
@@ -386,12 +397,13 @@ export function paypalProvider(options: PayPalProviderOptions): PayoutProvider {
       const batchId = linkedBatchId(error);
       if (!batchId) {
         // Paid at most once, but where is unknown: never `failed` (the money may be out), never
-        // posted differently. Someone has to look it up in PayPal's dashboard.
+        // posted again (past PayPal's duplicate window a repeat would be a second payout). Someone
+        // has to look it up in PayPal's dashboard.
         logger.error(
           { withdrawalId },
           'paypal batch already exists but its id was not given: reconcile by hand',
         );
-        return { kind: 'pending', externalId: null };
+        return { kind: 'unconfirmed', reason: 'DUPLICATE_BATCH_NOT_NAMED' };
       }
       logger.info({ withdrawalId, batchId }, 'paypal payout batch already exists: asking its status');
       return batchStatus(batchId, withdrawalId);
@@ -473,6 +485,7 @@ export function paypalProvider(options: PayPalProviderOptions): PayoutProvider {
   return {
     name: 'paypal',
     manual: false,
+    resendWindowMs: PAYPAL_RESEND_WINDOW_MS,
     send: resolve,
     status,
   };

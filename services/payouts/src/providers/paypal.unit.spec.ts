@@ -185,6 +185,27 @@ describe('PayPal provider', () => {
     );
   });
 
+  it('answers unconfirmed, never pending or failed, to a duplicate refusal that does not link the batch', async () => {
+    fake.honourRequestId = false;
+    fake.duplicateLink = false;
+    const paypal = provider();
+    const withdrawal = order();
+    await paypal.send(withdrawal);
+
+    // Pending would have the sender post it again at every poll (and pay twice once PayPal's
+    // duplicate window is over); failed would release money that may be out.
+    expect(await paypal.send(withdrawal)).toEqual({
+      kind: 'unconfirmed',
+      reason: 'DUPLICATE_BATCH_NOT_NAMED',
+    });
+    expect(await paypal.status({ ...withdrawal, externalId: null })).toEqual({
+      kind: 'unconfirmed',
+      reason: 'DUPLICATE_BATCH_NOT_NAMED',
+    });
+    expect(fake.payoutsCreated).toBe(1);
+    expect(provider().resendWindowMs).toBe(25 * 86_400_000);
+  });
+
   it('finds the batch from the withdrawal id alone when its id was never stored', async () => {
     fake.honourRequestId = false;
     const withdrawal = order();

@@ -20,13 +20,16 @@ export type PayoutLookup =
 /**
  * Where a payout stands at the provider. `pending`: accepted, not final yet (ask again later);
  * `retry`: the provider failed in a way that may pass (timeouts, 5xx, rate limits);
- * `failed`: it refused for good (a bad account, a blocked receiver).
+ * `failed`: it refused for good (a bad account, a blocked receiver); `unconfirmed`: the provider
+ * holds a payout for this withdrawal but did not say which, so it can be neither read nor sent
+ * again (a repeat past the provider's duplicate window could pay twice): an operator looks it up.
  */
 export type PayoutStatus =
   | { kind: 'completed'; externalId: string }
   | { kind: 'pending'; externalId: string | null }
   | { kind: 'retry'; reason: string }
-  | { kind: 'failed'; reasonCode: string; detail: string };
+  | { kind: 'failed'; reasonCode: string; detail: string }
+  | { kind: 'unconfirmed'; reason: string };
 
 /**
  * One interface for every way money leaves: send an order (idempotent by withdrawal id: sending
@@ -37,6 +40,13 @@ export interface PayoutProvider {
   readonly name: string;
   /** Whether an admin records the outcome by hand (`PUT /withdrawals/:id/process`). */
   readonly manual: boolean;
+  /**
+   * How long after a payout was first sent a repeated send is still recognised by the provider as
+   * the same payout (PayPal: its 30-day duplicate window, less a margin). Past it the sender never
+   * sends a payout again that the provider did not name (withdrawals/decide.ts `resendAllowed`).
+   * Undefined: always recognised.
+   */
+  readonly resendWindowMs?: number;
   send(order: PayoutOrder): Promise<PayoutStatus>;
   status(lookup: PayoutLookup): Promise<PayoutStatus>;
 }

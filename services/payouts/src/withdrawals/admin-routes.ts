@@ -16,7 +16,7 @@ import {
 import { sql } from 'kysely';
 import { z } from 'zod';
 import type { PayoutsContext } from '../context.ts';
-import { moveById } from './handle.ts';
+import { moveById, reconcileWithdrawal } from './handle.ts';
 import { presentWithdrawal, withdrawalSchema, withdrawalStatuses } from './present.ts';
 
 const tags = ['admin'];
@@ -54,12 +54,17 @@ export function adminWithdrawalRoutes(app: HttpApp, { db, clock }: PayoutsContex
       const { status, cursor, limit } = request.query;
       let query = db
         .selectFrom('withdrawals')
-        .selectAll()
-        .where('status', '=', status)
-        .orderBy('requested_at')
-        .orderBy('id')
+        .leftJoin('users', 'users.user_id', 'withdrawals.user_id')
+        .selectAll('withdrawals')
+        .select('users.status as user_status')
+        .where('withdrawals.status', '=', status)
+        .orderBy('withdrawals.requested_at')
+        .orderBy('withdrawals.id')
         .limit(limit + 1);
-      if (cursor) query = query.where(sql<boolean>`(requested_at, id) > (${cursor.createdAt}, ${cursor.id})`);
+      if (cursor)
+        query = query.where(
+          sql<boolean>`(withdrawals.requested_at, withdrawals.id) > (${cursor.createdAt}, ${cursor.id})`,
+        );
       const totals = await db
         .selectFrom('withdrawals')
         .select([
@@ -72,7 +77,10 @@ export function adminWithdrawalRoutes(app: HttpApp, { db, clock }: PayoutsContex
         encodeCursor({ createdAt: last.requested_at, id: last.id }),
       );
       return {
-        withdrawals: page.map(presentWithdrawal),
+        // A user no event named yet is active (users/repository.ts `defaultStanding`).
+        withdrawals: page.map(({ user_status, ...w }) =>
+          presentWithdrawal(w, { status: user_status ?? 'active' }),
+        ),
         total: { count: totals.count, amount: Number(totals.amount) },
         next_cursor: next,
       };
@@ -136,6 +144,65 @@ export function adminWithdrawalRoutes(app: HttpApp, { db, clock }: PayoutsContex
         ),
       );
       return { withdrawal: presentWithdrawal(rejected) };
+    },
+  );
+
+  app.post(
+    '/api/v1/admin/withdrawals/:id/reconcile',
+    {
+      preHandler: admin,
+      schema: {
+        tags,
+        summary:
+          'Record what the provider says of a payout parked for reconciliation: completed (the ledger posts the hold) or failed (it releases the hold)',
+        description:
+          'Only for a withdrawal `processing` through a provider and parked for reconciliation (job `payout-reconcile`): the sender could not settle it itself. Check the payout at the provider, then send the outcome and the reference checked (its transaction or batch id). The same request again answers the same withdrawal and moves nothing. 409 `WITHDRAWAL_NOT_PARKED` while the sender still follows it, `WITHDRAWAL_IS_MANUAL` for a manual payout (`PUT /api/v1/withdrawals/{id}/process`), `WITHDRAWAL_ALREADY_RECONCILED` for another outcome or reference, `WITHDRAWAL_NOT_RECONCILED` in any other status.',
+        security,
+        params: idParams,
+        body: z.strictObject({
+          outcome: z.enum(['completed', 'failed']),
+          provider_reference: z
+            .string()
+            .trim()
+            .min(1)
+            .max(200)
+            .regex(/^[\x21-\x7e]+$/),
+          note: safeText(1000, { multiline: true }).optional(),
+        }),
+        response: {
+          200: z.object({
+            withdrawal: withdrawalSchema,
+            reconciliation: z.object({
+              outcome: z.enum(['completed', 'failed']),
+              provider_reference: z.string(),
+              reconciled_by: z.uuid(),
+              reconciled_at: timestamp,
+            }),
+          }),
+        },
+      },
+    },
+    async (request) => {
+      const { outcome, provider_reference: providerReference, note } = request.body;
+      const reconciled = await db.transaction().execute((trx) =>
+        reconcileWithdrawal(trx, {
+          id: request.params.id,
+          adminId: adminOf(request),
+          outcome,
+          providerReference,
+          note: note ?? null,
+          now: clock(),
+        }),
+      );
+      return {
+        withdrawal: presentWithdrawal(reconciled),
+        reconciliation: {
+          outcome: reconciled.status === 'completed' ? ('completed' as const) : ('failed' as const),
+          provider_reference: reconciled.reconciled_reference!,
+          reconciled_by: reconciled.reconciled_by!,
+          reconciled_at: reconciled.reconciled_at!.toISOString(),
+        },
+      };
     },
   );
 

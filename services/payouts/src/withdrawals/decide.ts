@@ -41,6 +41,25 @@ export const withdrawalRefusals = {
       `The withdrawal is paid through ${provider}; only a payout made by hand is recorded by hand.`,
       { provider },
     ),
+  isManual: () =>
+    refusal(
+      'conflict',
+      'WITHDRAWAL_IS_MANUAL',
+      'The withdrawal is paid by hand (the manual provider); record it with PUT /api/v1/withdrawals/{id}/process.',
+    ),
+  notParked: () =>
+    refusal(
+      'conflict',
+      'WITHDRAWAL_NOT_PARKED',
+      'The sender is still following this payout with the provider; only a withdrawal parked for reconciliation (payout-reconcile) is reconciled by hand.',
+    ),
+  alreadyReconciled: (status: WithdrawalStatus, reference: string) =>
+    refusal(
+      'conflict',
+      'WITHDRAWAL_ALREADY_RECONCILED',
+      `The withdrawal was already reconciled as ${status} (provider reference ${reference}); it cannot be reconciled otherwise.`,
+      { current_status: status, provider_reference: reference },
+    ),
   notAllowed: (status: WithdrawalStatus, action: string) =>
     refusal(
       'conflict',
@@ -137,6 +156,20 @@ export function decideNotFrozen(userStatus: UserStanding['status']): Decision<vo
   return accept(undefined);
 }
 
+/** Why a withdrawal waits on something other than the saga, as its read view says. */
+export type HeldReason = 'ACCOUNT_SUSPENDED';
+
+/**
+ * Whether a withdrawal is on hold because its user is suspended (`decideNotFrozen`): one waiting for
+ * approval is approved by no one, an approved one is not sent, until the user is reinstated. One
+ * already processing follows the provider; an erased user's are ended (`decideOnErasure`).
+ */
+export function heldReason(status: WithdrawalStatus, userStatus: UserStanding['status']): HeldReason | null {
+  if (userStatus === 'suspended' && (status === 'pending_review' || status === 'approved'))
+    return 'ACCOUNT_SUSPENDED';
+  return null;
+}
+
 /**
  * What a user's erasure does to one of their withdrawals, before their payout methods' details are
  * wiped: one that needs those details to be sent is ended, and the ledger releases its hold.
@@ -185,6 +218,13 @@ export function retryDelayMs(attempt: number, baseMs: number): number {
 export const MANUAL_PROVIDER = 'manual';
 
 /**
+ * Not a worker: where the sender parks a withdrawal whose payout may be out but which the provider
+ * could not confirm (the kit's parked items: listed to admins, counted, retried by an operator, or
+ * reconciled by hand: `decideReconcile`).
+ */
+export const RECONCILE_JOB = 'payout-reconcile';
+
+/**
  * Whether an admin may record a payout made by hand: only one of the `manual` provider (the one it
  * was sent through, or, not sent yet, the one it will be). One that a provider such as PayPal pays
  * is settled by that provider's answer alone: recorded by hand too it could be paid twice.
@@ -196,6 +236,64 @@ export function decidePaidByHand(provider: {
   const paidBy = provider.withdrawal ?? provider.configured;
   if (paidBy !== MANUAL_PROVIDER) return reject(withdrawalRefusals.notManual(paidBy));
   return accept(undefined);
+}
+
+/** What an operator found at the provider: the payout made, or not (and never to be). */
+export type ReconcileOutcome = 'completed' | 'failed';
+
+/** The reason code a withdrawal reconciled as failed carries (in its `failed` event). */
+export const RECONCILED_FAILED = 'RECONCILED_FAILED';
+
+/**
+ * Whether an admin may record the outcome an operator confirmed at the provider (its dashboard: the
+ * transaction or batch id checked, `providerReference`) of a withdrawal the sender gave up on.
+ *
+ * - Only a withdrawal `processing` through a provider (not `manual`: that one is recorded with
+ *   `PUT /withdrawals/:id/process`) and parked for reconciliation (`RECONCILE_JOB`). The sender parks
+ *   only a payout that may have reached the provider and that it cannot settle by itself (its status
+ *   unreadable after the attempts, nothing left to ask with, a duplicate the provider did not name,
+ *   past the provider's window for a repeated send), and leaves a parked one alone: nothing races the
+ *   admin. One the sender still follows is refused `WITHDRAWAL_NOT_PARKED` (wait for its answer, or
+ *   for it to be parked); any other status `WITHDRAWAL_NOT_RECONCILED`.
+ * - `completed` completes it (the ledger posts the hold), `failed` fails it `RECONCILED_FAILED` (the
+ *   ledger releases the hold): the same moves and events as the provider's own answer.
+ * - Idempotent: once reconciled, the same outcome with the same reference answers the same
+ *   withdrawal and moves nothing (`unchanged`); another outcome or reference is refused
+ *   `WITHDRAWAL_ALREADY_RECONCILED`.
+ */
+export function decideReconcile(
+  withdrawal: {
+    status: WithdrawalStatus;
+    provider: string | null;
+    /** The reference it was reconciled with, once it was. */
+    reconciledReference: string | null;
+  },
+  state: { parked: boolean },
+  command: { outcome: ReconcileOutcome; providerReference: string },
+): Decision<{ kind: 'complete' | 'fail' | 'unchanged' }> {
+  if (withdrawal.reconciledReference !== null) {
+    if (withdrawal.status === command.outcome && withdrawal.reconciledReference === command.providerReference)
+      return accept({ kind: 'unchanged' });
+    return reject(withdrawalRefusals.alreadyReconciled(withdrawal.status, withdrawal.reconciledReference));
+  }
+  if (withdrawal.status !== 'processing')
+    return reject(withdrawalRefusals.notAllowed(withdrawal.status, 'reconciled'));
+  if (withdrawal.provider === null || withdrawal.provider === MANUAL_PROVIDER)
+    return reject(withdrawalRefusals.isManual());
+  if (!state.parked) return reject(withdrawalRefusals.notParked());
+  return accept({ kind: command.outcome === 'completed' ? 'complete' : 'fail' });
+}
+
+/**
+ * Whether the sender may send again a payout it sent before (`sentAt`) whose answer never named it
+ * (no external id): only within the provider's window for a repeated send (`resendWindowMs`; PayPal
+ * recognises a repeated batch for 30 days, its provider says 25). Past it a repeat could be taken for
+ * a new payout and pay twice: the withdrawal is parked for reconciliation instead. A provider
+ * without a window (undefined) may always be asked again.
+ */
+export function resendAllowed(sentAt: Date | null, now: Date, resendWindowMs: number | undefined): boolean {
+  if (sentAt === null || resendWindowMs === undefined) return true;
+  return now.getTime() - sentAt.getTime() <= resendWindowMs;
 }
 
 /**
@@ -236,6 +334,9 @@ export type SenderStep =
  *   `failed`, and a provider that still pays would pay money the user has back. When the attempts
  *   run out then, or there is nothing left to ask with, the hold is kept and the withdrawal waits
  *   for an operator to reconcile it with the provider (`reconcile`).
+ * - An `unconfirmed` answer (the provider holds a payout for it that it did not name, or a repeated
+ *   send would fall outside the provider's window: `resendAllowed`) is reconciled at once: asking
+ *   again would mean sending again, which could pay twice.
  * - Before that nothing can have been paid: the attempts running out fail it, as does a deleted
  *   payout method.
  */
@@ -260,6 +361,15 @@ export function decideSenderAnswer(
         ...(answer.externalId ? { externalId: answer.externalId } : {}),
       };
     }
+    case 'unconfirmed':
+      // The provider may hold a payout it did not name (or may no longer recognise a repeat of it):
+      // neither failed nor sent again. An operator looks it up.
+      return {
+        kind: 'reconcile',
+        attempts: withdrawal.attempts + 1,
+        nextAttemptAt: later(retryDelayMs(withdrawal.attempts + 1, rules.retryBaseMs)),
+        reason: answer.reason,
+      };
     case 'unsendable': {
       if (!withdrawal.reached) return { kind: 'fail', reasonCode: answer.reasonCode };
       const attempts = withdrawal.attempts + 1;

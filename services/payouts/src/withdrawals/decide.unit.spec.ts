@@ -6,9 +6,12 @@ import {
   decideNotFrozen,
   decideOnErasure,
   decidePaidByHand,
+  decideReconcile,
   decideRequest,
   decideSenderAnswer,
+  heldReason,
   pollDelayMs,
+  resendAllowed,
   retryDelayMs,
   type SenderAnswer,
 } from './decide.ts';
@@ -110,6 +113,17 @@ describe('decideNotFrozen', () => {
         'forbidden',
       ]);
     }
+  });
+});
+
+describe('heldReason', () => {
+  it("says a suspended user's withdrawal waiting for approval or for the sender is on hold, and nothing else", () => {
+    expect(heldReason('pending_review', 'suspended')).toBe('ACCOUNT_SUSPENDED');
+    expect(heldReason('approved', 'suspended')).toBe('ACCOUNT_SUSPENDED');
+    for (const status of ['requested', 'processing', 'completed', 'failed', 'rejected', 'cancelled'] as const)
+      expect(heldReason(status, 'suspended')).toBeNull();
+    expect(heldReason('approved', 'active')).toBeNull();
+    expect(heldReason('approved', 'erased')).toBeNull();
   });
 });
 
@@ -231,6 +245,95 @@ describe('decideSenderAnswer (the sender)', () => {
       kind: 'reconcile',
       reason: 'METHOD_DELETED',
     });
+  });
+
+  it('reconciles at once a payout the provider holds but did not name: never another attempt, which would send it again', () => {
+    const unnamed: SenderAnswer = { kind: 'unconfirmed', reason: 'DUPLICATE_BATCH_NOT_NAMED' };
+    for (const state of [sent, before, { ...sent, attempts: 3 }])
+      expect(decideSenderAnswer(unnamed, state, rules)).toEqual({
+        kind: 'reconcile',
+        attempts: state.attempts + 1,
+        nextAttemptAt: at(retryDelayMs(state.attempts + 1, 1_000)),
+        reason: 'DUPLICATE_BATCH_NOT_NAMED',
+      });
+  });
+});
+
+describe('resendAllowed (a payout sent but never named)', () => {
+  const sentAt = new Date('2030-01-01T00:00:00Z');
+  const window = 25 * 86_400_000;
+  const after = (ms: number) => new Date(sentAt.getTime() + ms);
+
+  it("sends again only within the provider's window after the first send", () => {
+    expect(resendAllowed(sentAt, after(3_600_000), window)).toBe(true);
+    expect(resendAllowed(sentAt, after(window), window)).toBe(true);
+    expect(resendAllowed(sentAt, after(window + 1), window)).toBe(false);
+    expect(resendAllowed(sentAt, after(31 * 86_400_000), window)).toBe(false);
+  });
+
+  it('always sends what was never sent, and through a provider without a window', () => {
+    expect(resendAllowed(null, after(365 * 86_400_000), window)).toBe(true);
+    expect(resendAllowed(sentAt, after(365 * 86_400_000), undefined)).toBe(true);
+  });
+});
+
+describe('decideReconcile (a payout parked for reconciliation, settled by an admin)', () => {
+  const parkedPayPal = { status: 'processing' as const, provider: 'paypal', reconciledReference: null };
+  const completed = { outcome: 'completed' as const, providerReference: 'TX-1' };
+  const failed = { outcome: 'failed' as const, providerReference: 'BATCH-1' };
+  const code = (decision: ReturnType<typeof decideReconcile>) =>
+    decision.ok ? null : [decision.refusal.code, decision.refusal.kind];
+
+  it('completes or fails a processing payout parked for reconciliation', () => {
+    expect(decideReconcile(parkedPayPal, { parked: true }, completed)).toEqual({
+      ok: true,
+      value: { kind: 'complete' },
+    });
+    expect(decideReconcile(parkedPayPal, { parked: true }, failed)).toEqual({
+      ok: true,
+      value: { kind: 'fail' },
+    });
+  });
+
+  it('answers the same request again without a move; refuses another outcome or reference', () => {
+    const done = { status: 'completed' as const, provider: 'paypal', reconciledReference: 'TX-1' };
+    // Parked no more (cleared when it was reconciled).
+    expect(decideReconcile(done, { parked: false }, completed)).toEqual({
+      ok: true,
+      value: { kind: 'unchanged' },
+    });
+    expect(
+      code(decideReconcile(done, { parked: false }, { ...completed, providerReference: 'TX-2' })),
+    ).toEqual(['WITHDRAWAL_ALREADY_RECONCILED', 'conflict']);
+    expect(code(decideReconcile(done, { parked: false }, { ...failed, providerReference: 'TX-1' }))).toEqual([
+      'WITHDRAWAL_ALREADY_RECONCILED',
+      'conflict',
+    ]);
+  });
+
+  it('refuses a payout the sender still follows, a manual one, and any other status', () => {
+    expect(code(decideReconcile(parkedPayPal, { parked: false }, completed))).toEqual([
+      'WITHDRAWAL_NOT_PARKED',
+      'conflict',
+    ]);
+    for (const provider of ['manual', null])
+      expect(code(decideReconcile({ ...parkedPayPal, provider }, { parked: true }, completed))).toEqual([
+        'WITHDRAWAL_IS_MANUAL',
+        'conflict',
+      ]);
+    for (const status of [
+      'requested',
+      'pending_review',
+      'approved',
+      'completed',
+      'failed',
+      'rejected',
+      'cancelled',
+    ] as const)
+      expect(code(decideReconcile({ ...parkedPayPal, status }, { parked: true }, failed))).toEqual([
+        'WITHDRAWAL_NOT_RECONCILED',
+        'conflict',
+      ]);
   });
 });
 

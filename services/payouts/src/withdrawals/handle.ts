@@ -1,6 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import { buildEvent, type TesseraEvent } from '@tessera/contracts';
-import { appendToOutbox, type Cause, eventMeta, type Logger, orRefuse } from '@tessera/service-kit';
+import {
+  appendToOutbox,
+  type Cause,
+  eventMeta,
+  forgetFailures,
+  lockName,
+  type Logger,
+  orRefuse,
+} from '@tessera/service-kit';
 import { type Kysely, type Selectable, sql } from 'kysely';
 import type { PayoutsDB, WithdrawalsTable } from '../db/schema.ts';
 import { findUsableMethod } from '../methods/index.ts';
@@ -10,8 +18,12 @@ import {
   decideNotFrozen,
   decideOnErasure,
   decidePaidByHand,
+  decideReconcile,
   decideRequest,
   MANUAL_PROVIDER,
+  RECONCILE_JOB,
+  RECONCILED_FAILED,
+  type ReconcileOutcome,
   type RequestRules,
   type WithdrawalMove,
   withdrawalRefusals,
@@ -42,9 +54,7 @@ export interface WithdrawalRequest {
  * daily limit.
  */
 export async function requestWithdrawal(trx: Db, request: WithdrawalRequest, rules: RequestRules) {
-  await sql`select pg_advisory_xact_lock(hashtextextended(${`withdrawals:${request.userId}`}, 0))`.execute(
-    trx,
-  );
+  await lockName(trx, `withdrawals:${request.userId}`);
   const since = new Date(request.now.getTime() - 86_400_000);
   const today = await trx
     .selectFrom('withdrawals')
@@ -235,6 +245,69 @@ export async function recordProcessed(
     externalId: command.externalId,
     reasonCode: command.status === 'failed' ? (command.reasonCode ?? 'PAYOUT_FAILED') : null,
   });
+}
+
+/**
+ * An admin records what an operator found at the provider about a withdrawal the sender parked for
+ * reconciliation (decide.ts `decideReconcile`): `completed` completes it (the ledger posts the hold),
+ * `failed` fails it RECONCILED_FAILED (the ledger releases the hold), through `move`, so the events
+ * are those of the provider's own answer. Under the row lock, with the parked item locked too (an
+ * operator's retry racing this waits, then finds nothing to unpark); the parked item is cleared in
+ * the same transaction. The same request again answers the same withdrawal and moves nothing.
+ */
+export async function reconcileWithdrawal(
+  trx: Db,
+  command: {
+    id: string;
+    adminId: string;
+    outcome: ReconcileOutcome;
+    providerReference: string;
+    note: string | null;
+    now: Date;
+  },
+): Promise<WithdrawalRecord> {
+  const withdrawal = await lockWithdrawal(trx, command.id);
+  if (!withdrawal) throw withdrawalRefusals.notFound();
+  const parked = await trx
+    .selectFrom('job_item_failures')
+    .select('item')
+    .where('job', '=', RECONCILE_JOB)
+    .where('item', '=', withdrawal.id)
+    .where('parked_at', 'is not', null)
+    .forUpdate()
+    .executeTakeFirst();
+  const step = orRefuse(
+    decideReconcile(
+      {
+        status: withdrawal.status,
+        provider: withdrawal.provider,
+        reconciledReference: withdrawal.reconciled_reference,
+      },
+      { parked: parked !== undefined },
+      { outcome: command.outcome, providerReference: command.providerReference },
+    ),
+  );
+  if (step.kind === 'unchanged') return withdrawal;
+  await move(
+    trx,
+    withdrawal,
+    { kind: step.kind },
+    step.kind === 'complete'
+      ? { now: command.now, externalId: command.providerReference }
+      : { now: command.now, reasonCode: RECONCILED_FAILED },
+  );
+  await forgetFailures(trx, RECONCILE_JOB, withdrawal.id);
+  return trx
+    .updateTable('withdrawals')
+    .set({
+      reconciled_at: command.now,
+      reconciled_by: command.adminId,
+      reconciled_reference: command.providerReference,
+      reconciled_note: command.note,
+    })
+    .where('id', '=', withdrawal.id)
+    .returningAll()
+    .executeTakeFirstOrThrow();
 }
 
 type LedgerAnswer = TesseraEvent<

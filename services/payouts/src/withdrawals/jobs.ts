@@ -1,5 +1,5 @@
 import { reasonCode as reasonCodeSchema } from '@tessera/contracts';
-import { eachOnItsOwn, notParked, recordFailure } from '@tessera/service-kit';
+import { eachOnItsOwn, notParked, parkItem } from '@tessera/service-kit';
 import { sql } from 'kysely';
 import type { PayoutsContext } from '../context.ts';
 import { readMethodDetails } from '../methods/index.ts';
@@ -9,6 +9,8 @@ import {
   autoApprovable,
   decideNotFrozen,
   decideSenderAnswer,
+  RECONCILE_JOB,
+  resendAllowed,
   type SenderAnswer,
   type SenderStep,
 } from './decide.ts';
@@ -19,11 +21,8 @@ const BATCH = 20;
 /** The jobs' worker names (`payoutsWorkers`). */
 export const AUTO_APPROVE_JOB = 'auto-approve';
 export const SENDER_JOB = 'payout-sender';
-/**
- * Not a worker: where the sender parks a withdrawal whose payout may be out but which the provider
- * could not confirm (the kit's parked items: listed to admins, counted, retried by an operator).
- */
-export const RECONCILE_JOB = 'payout-reconcile';
+/** Where the sender parks a payout it cannot settle by itself (decide.ts). */
+export { RECONCILE_JOB };
 
 /**
  * Approves, by themselves, the withdrawals of trusted, active contributors that waited out the
@@ -148,7 +147,7 @@ export async function sendApproved(context: PayoutsContext): Promise<number> {
         metrics.jobs.itemParked(RECONCILE_JOB);
         logger.error(
           { withdrawal_id: id, job: RECONCILE_JOB, attempts: step.attempts, reason: step.reason },
-          'the payout may have reached the provider but could not be confirmed: the hold is kept and the withdrawal parked; reconcile it with the provider, then retry it',
+          'the payout may have reached the provider but could not be confirmed: the hold is kept and the withdrawal parked; check it at the provider, then reconcile it (POST /api/v1/admin/withdrawals/:id/reconcile) or retry it',
         );
       }
       return true;
@@ -182,6 +181,10 @@ async function answerOf(
     return provider
       .status({ withdrawalId: withdrawal.id, amount: amountOf(withdrawal), externalId })
       .catch((error: unknown): SenderAnswer => ({ kind: 'retry', reason: (error as Error).message }));
+  // Sent before but never named: asking means sending again, which the provider recognises as the
+  // same payout only within its window (decide.ts `resendAllowed`). Past it, an operator looks it up.
+  if (!resendAllowed(withdrawal.sent_at, now, provider.resendWindowMs))
+    return { kind: 'unconfirmed', reason: 'RESEND_WINDOW_PASSED' };
   let order: PayoutOrder | undefined;
   try {
     order = await orderOf(context, withdrawal);
@@ -291,9 +294,9 @@ async function applyAnswer(
         .where('id', '=', id)
         .execute();
       if (step.kind === 'reconcile') {
-        // Parked at once (after 1): the sender leaves it out until an operator retries it.
-        const why = `the payout may have reached ${withdrawal.provider ?? 'the provider'} but was not confirmed after ${step.attempts} attempts (${step.reason.slice(0, 200)}); the hold is kept: check the payout at the provider, then retry`;
-        await recordFailure(trx, RECONCILE_JOB, id, new Error(why), 1);
+        // The sender leaves it out until an operator retries it or records what the provider says.
+        const why = `the payout may have reached ${withdrawal.provider ?? 'the provider'} but was not confirmed after ${step.attempts} attempts (${step.reason.slice(0, 200)}); the hold is kept: check the payout at the provider, then record what it says (POST /api/v1/admin/withdrawals/${id}/reconcile) or retry`;
+        await parkItem(trx, RECONCILE_JOB, id, why);
       }
       return step;
     }

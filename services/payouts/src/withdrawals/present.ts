@@ -1,5 +1,7 @@
 import { timestamp } from '@tessera/service-kit';
 import { z } from 'zod';
+import type { UserStanding } from '../users/repository.ts';
+import { heldReason } from './decide.ts';
 import type { WithdrawalRecord } from './handle.ts';
 
 const money = z.object({ amount: z.number().int(), currency: z.string() });
@@ -26,6 +28,8 @@ export const withdrawalSchema = z.object({
   provider: z.string().nullable(),
   external_transaction_id: z.string().nullable(),
   reason_code: z.string().nullable(),
+  /** Why it waits, when its user's account stops it (decide.ts `heldReason`): ACCOUNT_SUSPENDED. */
+  held_reason: z.enum(['ACCOUNT_SUSPENDED']).nullable(),
   /** What the user may do next, in words. */
   next: z.string(),
   requested_at: timestamp,
@@ -45,7 +49,20 @@ const NEXT: Record<WithdrawalRecord['status'], string> = {
   cancelled: 'Cancelled; the amount is back in your wallet.',
 };
 
-export function presentWithdrawal(w: WithdrawalRecord): z.infer<typeof withdrawalSchema> {
+const HELD: Record<NonNullable<ReturnType<typeof heldReason>>, string> = {
+  ACCOUNT_SUSPENDED:
+    'On hold while your account is suspended: it is neither approved nor sent until your account is reinstated. You may still cancel it.',
+};
+
+/**
+ * A withdrawal as the API shows it. `standing`, its user's, says whether it is on hold (reads pass
+ * it; an answer to a move of the saga, which a suspended user's withdrawal cannot make, need not).
+ */
+export function presentWithdrawal(
+  w: WithdrawalRecord,
+  standing?: Pick<UserStanding, 'status'>,
+): z.infer<typeof withdrawalSchema> {
+  const held = standing ? heldReason(w.status, standing.status) : null;
   return {
     id: w.id,
     user_id: w.user_id,
@@ -55,7 +72,8 @@ export function presentWithdrawal(w: WithdrawalRecord): z.infer<typeof withdrawa
     provider: w.provider,
     external_transaction_id: w.external_transaction_id,
     reason_code: w.reason_code,
-    next: NEXT[w.status],
+    held_reason: held,
+    next: held ? HELD[held] : NEXT[w.status],
     requested_at: w.requested_at.toISOString(),
     approved_at: isoOrNull(w.approved_at),
     finished_at: isoOrNull(w.finished_at),

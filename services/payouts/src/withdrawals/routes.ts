@@ -16,6 +16,7 @@ import {
 import { sql } from 'kysely';
 import { z } from 'zod';
 import type { PayoutsContext } from '../context.ts';
+import { standingOf } from '../users/repository.ts';
 import { withdrawalRefusals } from './decide.ts';
 import { moveById, recordProcessed, requestWithdrawal } from './handle.ts';
 import { presentWithdrawal, withdrawalSchema, withdrawalStatuses } from './present.ts';
@@ -109,7 +110,8 @@ export function withdrawalRoutes(app: HttpApp, { db, clock, config, resources }:
       const { page, next } = paginate(await query.execute(), limit, (last) =>
         encodeCursor({ createdAt: last.requested_at, id: last.id }),
       );
-      return { withdrawals: page.map(presentWithdrawal), next_cursor: next };
+      const standing = await standingOf(db, userId);
+      return { withdrawals: page.map((w) => presentWithdrawal(w, standing)), next_cursor: next };
     },
   );
 
@@ -134,7 +136,7 @@ export function withdrawalRoutes(app: HttpApp, { db, clock, config, resources }:
         .executeTakeFirst();
       if (!found || (principal.role !== 'admin' && found.user_id !== principal.userId.toLowerCase()))
         throw withdrawalRefusals.notFound();
-      return { withdrawal: presentWithdrawal(found) };
+      return { withdrawal: presentWithdrawal(found, await standingOf(db, found.user_id)) };
     },
   );
 

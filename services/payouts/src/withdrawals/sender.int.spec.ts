@@ -20,6 +20,7 @@ let provider: PayoutProvider;
 let now = new Date('2031-05-01T09:00:00Z');
 /** Longer than the longest wait between two polls of a pending payout (an hour). */
 const HOUR = 3_600_000 + 1_000;
+const DAY = 86_400_000;
 
 const silent = createLogger({ name: 'sender-test', level: 'silent', pretty: false });
 const paypalFor = (fake: FakePayPal, timeoutMs = 1_000) =>
@@ -157,6 +158,29 @@ const retryParked = async (id: string) =>
     url: `/api/v1/admin/payouts/parked-items/${RECONCILE_JOB}/${id}/retry`,
     token: await admin(),
   });
+
+/** An admin records what PayPal says of a parked payout. */
+const reconcile = async (id: string, body: unknown, token?: string) =>
+  t.inject({
+    method: 'POST',
+    url: `/api/v1/admin/withdrawals/${id}/reconcile`,
+    token: token ?? (await admin()),
+    body,
+  });
+
+/** A send that times out on our side while PayPal makes the payout all the same: never named to us. */
+async function sendTimingOut(id: string) {
+  paypal.slow('create', 400);
+  t.service.resources.provider = paypalFor(paypal, 100);
+  try {
+    await send();
+  } finally {
+    t.service.resources.provider = provider;
+  }
+  expect(await row(id)).toMatchObject({ status: 'processing', attempts: 1, external_transaction_id: null });
+  await expect.poll(() => paypal.payoutFor(id)?.batchId, { timeout: 2_000, interval: 20 }).toBeTruthy();
+  return paypal.payoutFor(id)!.batchId;
+}
 
 /** How many times PayPal was asked to pay, or asked about, a withdrawal. */
 const asked = (id: string, batchId?: string | null) =>
@@ -329,6 +353,77 @@ describe('the payout sender', () => {
     expect(await told(id)).toEqual({ failed: 0, completed: 1 });
   });
 
+  it('never posts a batch again once PayPal refused it as a duplicate without naming it: parked for an operator, paid once', async () => {
+    paypal.nextItem = [{ status: 'SUCCESS' }];
+    paypal.honourRequestId = false;
+    paypal.duplicateLink = false;
+    const { id } = await approved();
+    const batchId = await sendTimingOut(id);
+    // Asked again, PayPal refuses the repeated sender_batch_id, without the link to its batch.
+    later(HOUR);
+    await send();
+    expect(asked(id)).toBe(2);
+    expect(await row(id)).toMatchObject({ status: 'processing', external_transaction_id: null });
+    for (let run = 0; run < 3; run += 1) {
+      later(HOUR);
+      await send();
+    }
+    // PayPal's duplicate window passes: a post now would be a second payout. None is made.
+    paypal.duplicateWindowPassed();
+    later(31 * DAY);
+    await send();
+    expect({ posts: asked(id), payouts: paypal.payoutsCreated }).toEqual({ posts: 2, payouts: 1 });
+    // Parked for an operator, the hold kept.
+    expect((await parkedForReconciliation()).find((p) => p.item === id)?.error).toMatch(
+      /DUPLICATE_BATCH_NOT_NAMED.*hold is kept/,
+    );
+    expect(await row(id)).toMatchObject({ status: 'processing', external_transaction_id: null });
+    expect(await told(id)).toEqual({ failed: 0, completed: 0 });
+
+    // The operator finds the payout in PayPal's dashboard and records it.
+    const reconciled = await reconcile(id, { outcome: 'completed', provider_reference: batchId });
+    expect([reconciled.status, reconciled.body.withdrawal?.status]).toEqual([200, 'completed']);
+    expect(await told(id)).toEqual({ failed: 0, completed: 1 });
+    expect(paypal.payoutsCreated).toBe(1);
+  });
+
+  it("never sends again a payout sent but never named once PayPal's duplicate window may be over: parked, never paid twice", async () => {
+    const max = t.config.PAYOUTS_MAX_ATTEMPTS;
+    paypal.nextItem = [{ status: 'SUCCESS' }];
+    const { id } = await approved();
+    const batchId = await sendTimingOut(id);
+    // PayPal cannot be reached for the next attempts: the payout may be out, so it is parked.
+    paypal.fail('create', 503, { times: max - 1 });
+    for (let run = 2; run <= max; run += 1) {
+      later(HOUR);
+      await send();
+    }
+    expect(await row(id)).toMatchObject({
+      status: 'processing',
+      attempts: max,
+      external_transaction_id: null,
+    });
+    expect((await parkedForReconciliation()).map((p) => p.item)).toContain(id);
+    const posted = asked(id);
+
+    // An operator retries it a month later, past PayPal's 30-day duplicate window: a post would
+    // now be taken for a new payout. The sender parks it again without asking.
+    later(31 * DAY);
+    paypal.duplicateWindowPassed();
+    expect((await retryParked(id)).status).toBe(200);
+    await send();
+    expect({ posts: asked(id), payouts: paypal.payoutsCreated }).toEqual({ posts: posted, payouts: 1 });
+    expect(await row(id)).toMatchObject({ status: 'processing', external_transaction_id: null });
+    expect((await parkedForReconciliation()).find((p) => p.item === id)?.error).toMatch(
+      /RESEND_WINDOW_PASSED/,
+    );
+    expect(await told(id)).toEqual({ failed: 0, completed: 0 });
+
+    const reconciled = await reconcile(id, { outcome: 'completed', provider_reference: batchId });
+    expect([reconciled.status, reconciled.body.withdrawal?.status]).toEqual([200, 'completed']);
+    expect(await told(id)).toEqual({ failed: 0, completed: 1 });
+  });
+
   it('refuses to record by hand a payout PayPal pays, sent or about to be (409 WITHDRAWAL_NOT_MANUAL)', async () => {
     paypal.nextItem = [{ status: 'PENDING' }];
     const sent = (await approved()).id;
@@ -381,6 +476,64 @@ describe("a suspended or erased user's withdrawals", () => {
     expect(await row(id)).toMatchObject({ status: 'completed' });
     expect(await told(id)).toEqual({ failed: 0, completed: 1 });
     expect(paypal.payoutsCreated).toBe(1);
+  });
+
+  it('tells a suspended user, and admins, that their withdrawals are on hold (held_reason ACCOUNT_SUSPENDED) until they are reinstated', async () => {
+    const { id, user, methodId } = await approved();
+    const reviewing = await t.inject({
+      method: 'POST',
+      url: '/api/v1/withdrawals',
+      token: user.token,
+      key: randomUUID(),
+      body: { amount: { amount: 1_000, currency: 'USD' }, method_id: methodId },
+    });
+    expect(reviewing.status, JSON.stringify(reviewing.body)).toBe(202);
+    const second = reviewing.body.withdrawal.id as string;
+    await t.deliver(
+      consumerNames.ledger,
+      foreignEvent('ledger.withdrawal.hold-placed.v1', {
+        withdrawal_id: second,
+        user_id: user.id,
+        amount: { amount: 1_000, currency: 'USD' },
+        transfer_id: randomUUID(),
+      }),
+    );
+    const token = await admin();
+    const read = async () => ({
+      own: (await t.inject({ url: `/api/v1/withdrawals/${id}`, token: user.token })).body.withdrawal,
+      mine: (await t.inject({ url: '/api/v1/withdrawals/me', token: user.token })).body.withdrawals as {
+        id: string;
+        status: string;
+        held_reason: string | null;
+      }[],
+      admin: (await t.inject({ url: `/api/v1/withdrawals/${id}`, token })).body.withdrawal,
+      queue: (
+        (await t.inject({ url: '/api/v1/admin/withdrawals?status=pending_review&limit=200', token })).body
+          .withdrawals as { id: string; held_reason: string | null }[]
+      ).find((w) => w.id === second),
+    });
+    const before = await read();
+    expect(before.own).toMatchObject({ status: 'approved', held_reason: null });
+    expect(before.queue).toMatchObject({ held_reason: null });
+
+    await identity.suspend(user.id);
+    await send();
+    const held = await read();
+    expect(held.own).toMatchObject({ status: 'approved', held_reason: 'ACCOUNT_SUSPENDED' });
+    expect(held.own.next).toMatch(/account is suspended/);
+    expect(held.admin).toMatchObject({ held_reason: 'ACCOUNT_SUSPENDED' });
+    expect(held.mine.map((w) => [w.id, w.status, w.held_reason]).sort()).toEqual(
+      [
+        [second, 'pending_review', 'ACCOUNT_SUSPENDED'],
+        [id, 'approved', 'ACCOUNT_SUSPENDED'],
+      ].sort(),
+    );
+    expect(held.queue).toMatchObject({ held_reason: 'ACCOUNT_SUSPENDED' });
+
+    await identity.reinstate(user.id);
+    const reinstated = await read();
+    expect(reinstated.own).toMatchObject({ status: 'approved', held_reason: null });
+    expect(reinstated.queue).toMatchObject({ held_reason: null });
   });
 
   it("refuses to record by hand a suspended user's approved payout as completed (403 ACCOUNT_NOT_ACTIVE), but records one already handed to the admin", async () => {
@@ -521,6 +674,133 @@ describe("a suspended or erased user's withdrawals", () => {
     expect(await row(id)).toMatchObject({ status: 'failed', reason_code: 'ACCOUNT_ERASED', sent_at: null });
     expect(asked(id)).toBe(0);
     expect(await told(id)).toEqual({ failed: 1, completed: 0 });
+  });
+});
+
+describe('reconciling a parked payout by hand (POST /api/v1/admin/withdrawals/:id/reconcile)', () => {
+  it('records as PayPal paid it a payout sent but never named whose user was erased: the hold posted once, the parked item cleared, the same request answered again', async () => {
+    paypal.nextItem = [{ status: 'SUCCESS' }];
+    const { id, user } = await approved();
+    const batchId = await sendTimingOut(id);
+    // Erased: the details are gone, nothing is left to ask PayPal with. Parked, hold kept.
+    await identity.erase(user.id);
+    later(HOUR);
+    await send();
+    expect(await row(id)).toMatchObject({ status: 'processing', external_transaction_id: null });
+    expect((await parkedForReconciliation()).map((p) => p.item)).toContain(id);
+    // A retry asks again and parks again; paid by hand is for the manual provider only.
+    expect((await retryParked(id)).status).toBe(200);
+    later(HOUR);
+    await send();
+    expect((await parkedForReconciliation()).map((p) => p.item)).toContain(id);
+    const byHand = await t.inject({
+      method: 'PUT',
+      url: `/api/v1/withdrawals/${id}/process`,
+      token: await admin(),
+      body: { status: 'completed', external_transaction_id: batchId },
+    });
+    expect([byHand.status, byHand.body.code]).toEqual([409, 'WITHDRAWAL_NOT_MANUAL']);
+    expect(await told(id)).toEqual({ failed: 0, completed: 0 });
+
+    // The operator finds PayPal's payout and records it.
+    const note = 'Checked in the PayPal dashboard by Jane Operator: SUCCESS';
+    const body = { outcome: 'completed', provider_reference: batchId, note };
+    const token = await admin();
+    const first = await reconcile(id, body, token);
+    expect(first.status, JSON.stringify(first.body)).toBe(200);
+    expect(first.body.withdrawal).toMatchObject({
+      status: 'completed',
+      external_transaction_id: batchId,
+      reason_code: null,
+    });
+    expect(first.body.reconciliation).toMatchObject({ outcome: 'completed', provider_reference: batchId });
+    expect(await told(id)).toEqual({ failed: 0, completed: 1 });
+    expect((await parkedForReconciliation()).map((p) => p.item)).not.toContain(id);
+    // The same event as PayPal's own answer, with nothing of the operator's words or the reference.
+    const [completed] = await t.written('payouts.withdrawal.completed.v1', 'withdrawal_id', id);
+    expect(Object.keys(completed!.data).sort()).toEqual(['amount', 'provider', 'user_id', 'withdrawal_id']);
+    expect(completed!.data.provider).toBe('paypal');
+    expect(JSON.stringify(completed)).not.toContain(batchId);
+    expect(JSON.stringify(completed)).not.toContain('Jane');
+
+    // The same request again: the same answer, nothing moved.
+    const again = await reconcile(id, body, token);
+    expect([again.status, again.body]).toEqual([200, first.body]);
+    expect(await told(id)).toEqual({ failed: 0, completed: 1 });
+    // Another outcome, or another reference: refused.
+    for (const other of [
+      { outcome: 'failed', provider_reference: batchId },
+      { outcome: 'completed', provider_reference: 'ANOTHER-BATCH' },
+    ]) {
+      const refused = await reconcile(id, other);
+      expect([refused.status, refused.body.code]).toEqual([409, 'WITHDRAWAL_ALREADY_RECONCILED']);
+      expect(refused.headers['content-type']).toContain('application/problem+json');
+    }
+    expect((await retryParked(id)).status).toBe(404);
+    later(HOUR);
+    await send();
+    expect(await told(id)).toEqual({ failed: 0, completed: 1 });
+    expect(paypal.payoutsCreated).toBe(1);
+  });
+
+  it('records a parked payout PayPal says failed: the hold released once; refuses what is not parked, a bad request and a non-admin', async () => {
+    const max = t.config.PAYOUTS_MAX_ATTEMPTS;
+    paypal.nextItem = [{ status: 'RETURNED' }];
+    const { id } = await approved();
+    await send();
+    const { external_transaction_id: batchId } = await row(id);
+    paypal.fail('batch', 503, { times: max });
+    for (let run = 1; run <= max; run += 1) {
+      later(HOUR);
+      await send();
+    }
+    expect((await parkedForReconciliation()).map((p) => p.item)).toContain(id);
+
+    // One the sender still follows (pending at PayPal), one not sent yet, one nobody has.
+    paypal.nextItem = [{ status: 'PENDING' }];
+    const following = (await approved()).id;
+    await send();
+    expect((await row(following)).status).toBe('processing');
+    const waiting = (await approved()).id;
+    const body = { outcome: 'failed', provider_reference: batchId };
+    for (const [other, status, code] of [
+      [following, 409, 'WITHDRAWAL_NOT_PARKED'],
+      [waiting, 409, 'WITHDRAWAL_NOT_RECONCILED'],
+      [randomUUID(), 404, 'WITHDRAWAL_NOT_FOUND'],
+    ] as const) {
+      const refused = await reconcile(other, body);
+      expect([refused.status, refused.body.code]).toEqual([status, code]);
+      expect(refused.headers['content-type']).toContain('application/problem+json');
+    }
+    for (const bad of [
+      { outcome: 'paid', provider_reference: batchId },
+      { outcome: 'failed' },
+      { outcome: 'failed', provider_reference: 'two words' },
+      { outcome: 'failed', provider_reference: batchId, amount: 2_500 },
+    ]) {
+      const refused = await reconcile(id, bad);
+      expect(refused.status, JSON.stringify(bad)).toBe(400);
+      expect(refused.headers['content-type']).toContain('application/problem+json');
+    }
+    const contributor = await t.fixtures.contributor();
+    expect((await reconcile(id, body, contributor.token)).status).toBe(403);
+    expect(await told(id)).toEqual({ failed: 0, completed: 0 });
+
+    const failed = await reconcile(id, body);
+    expect(failed.status, JSON.stringify(failed.body)).toBe(200);
+    expect(failed.body.withdrawal).toMatchObject({ status: 'failed', reason_code: 'RECONCILED_FAILED' });
+    expect(await reconcile(id, body)).toMatchObject({ status: 200, body: failed.body });
+    expect(await told(id)).toEqual({ failed: 1, completed: 0 });
+    const [event] = await t.written('payouts.withdrawal.failed.v1', 'withdrawal_id', id);
+    expect(event!.data.reason_code).toBe('RECONCILED_FAILED');
+    expect((await parkedForReconciliation()).map((p) => p.item)).not.toContain(id);
+  });
+
+  it('is in the API docs, for admins', async () => {
+    const docs = await t.service.app.inject({ url: '/docs/json' });
+    const { paths } = docs.json<{ paths: Record<string, Record<string, { tags?: string[] }>> }>();
+    const operation = paths['/api/v1/admin/withdrawals/{id}/reconcile']?.post;
+    expect(operation?.tags).toEqual(['admin']);
   });
 });
 

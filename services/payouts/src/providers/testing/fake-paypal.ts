@@ -81,6 +81,8 @@ export class FakePayPal {
   nextItem: ItemStep[] = [{ status: 'SUCCESS' }];
   /** PayPal documents the request id replay; its sandbox has been seen to ignore it for payouts. */
   honourRequestId = true;
+  /** Whether a duplicate `sender_batch_id` refusal links the original batch (false: no link given). */
+  duplicateLink = true;
 
   /** Batches created: a repeated send must not add one. */
   payoutsCreated = 0;
@@ -122,6 +124,7 @@ export class FakePayPal {
     this.delays = [];
     this.nextItem = [{ status: 'SUCCESS' }];
     this.honourRequestId = true;
+    this.duplicateLink = true;
     this.tokenLifetimeSeconds = 32_400;
     this.payoutsCreated = 0;
     this.tokensIssued = 0;
@@ -158,6 +161,15 @@ export class FakePayPal {
     if (!batch) return undefined;
     const { receiver, amount, recipient_type: recipientType, sender_item_id: senderItemId } = batch.item;
     return { batchId: batch.id, receiver, amount, recipientType, senderItemId };
+  }
+
+  /**
+   * PayPal's 30-day windows pass for every batch made so far: a `sender_batch_id` or a
+   * `PayPal-Request-Id` used before is no longer recognised, and a repeated post makes a new payout.
+   */
+  duplicateWindowPassed(): void {
+    this.bySender.clear();
+    this.byRequestId.clear();
   }
 
   /** Every token issued so far stops working (expired or revoked): the next API call gets a 401. */
@@ -323,7 +335,13 @@ export class FakePayPal {
             field: 'SENDER_BATCH_ID',
             location: 'body',
             issue: 'Batch with given sender_batch_id already exists',
-            link: [{ href: `${this.url}/v1/payments/payouts/${existing.id}`, rel: 'self', method: 'GET' }],
+            ...(this.duplicateLink
+              ? {
+                  link: [
+                    { href: `${this.url}/v1/payments/payouts/${existing.id}`, rel: 'self', method: 'GET' },
+                  ],
+                }
+              : {}),
           },
         ]),
       );
