@@ -31,6 +31,17 @@ export const qcConfigSchema = serviceConfigSchema.extend({
   QC_PRUNE_MIN_HONEYPOTS: z.coerce.number().int().min(1).default(20),
   /** The verdicts a pruned judge's votes decided this far back are judged again. */
   QC_REJUDGE_DAYS: z.coerce.number().int().min(0).max(90).default(7),
+  /**
+   * An open case no judge holds, still wanting votes, goes to the admin queue after waiting this
+   * long in the pool (or at once when too few judges are left who could take it).
+   */
+  QC_CASE_ESCALATE_AFTER_HOURS: z.coerce
+    .number()
+    .min(1)
+    .max(90 * 24)
+    .default(48),
+  /** How often the case-escalation worker looks for cases waiting in vain. */
+  QC_CASE_ESCALATION_INTERVAL_MS: z.coerce.number().int().min(20).default(60_000),
   /** How often expired leases go back to the pool. */
   QC_LEASE_EXPIRY_INTERVAL_MS: z.coerce.number().int().min(20).default(5_000),
 });

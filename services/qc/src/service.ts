@@ -7,6 +7,7 @@ import {
 } from '@tessera/service-kit';
 import { adminRoutes } from './admin/routes.ts';
 import { registerQcSummary } from './admin/summary.ts';
+import { escalateWaitingCases } from './cases/escalation.ts';
 import type { QcConfig } from './config.ts';
 import type { Random } from './consensus/prng.ts';
 import { cryptoRandom, type QcResources } from './context.ts';
@@ -18,7 +19,7 @@ import { expireLeases } from './reviews/handle.ts';
 import { reviewRoutes } from './reviews/routes.ts';
 
 /** Worker names, for tests that switch one off to drive its work by hand. */
-export const qcWorkers = { leaseExpiry: 'lease-expiry' } as const;
+export const qcWorkers = { leaseExpiry: 'lease-expiry', caseEscalation: 'case-escalation' } as const;
 
 export type RunningQc = RunningService<QcDB, QcConfig, QcResources>;
 
@@ -40,11 +41,26 @@ export const defineQc = (overrides: QcOverrides = {}): ServiceDefinition<QcDB, Q
     registerQcSummary(app, context);
   },
   consumers: (context) => qcConsumers(context),
-  workers: ({ db, config, clock }) => [
+  workers: ({ db, config, clock, logger }) => [
     periodicJob({
       name: qcWorkers.leaseExpiry,
       intervalMs: config.QC_LEASE_EXPIRY_INTERVAL_MS,
-      work: () => expireLeases(db, clock()),
+      work: () => expireLeases(db, clock(), { logger: logger.child({ component: 'lease-expiry' }) }),
+    }),
+    periodicJob({
+      name: qcWorkers.caseEscalation,
+      intervalMs: config.QC_CASE_ESCALATION_INTERVAL_MS,
+      work: () =>
+        escalateWaitingCases(
+          db,
+          clock(),
+          {
+            escalateAfterMs: config.QC_CASE_ESCALATE_AFTER_HOURS * 3_600_000,
+            minLevel: config.QC_JUDGE_MIN_LEVEL,
+            minTrust: config.QC_JUDGE_MIN_TRUST,
+          },
+          { logger: logger.child({ component: 'case-escalation' }) },
+        ),
     }),
   ],
 });

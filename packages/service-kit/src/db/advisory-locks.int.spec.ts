@@ -2,7 +2,7 @@ import { type Kysely, sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase } from '../testing/index.ts';
 import { gotLock } from '../testing/locks.ts';
-import { lockName, lockNames } from './advisory-locks.ts';
+import { lockName, lockNames, tryLockName } from './advisory-locks.ts';
 import { createDatabase } from './database.ts';
 
 let database: { url: string; drop(): Promise<void> };
@@ -49,6 +49,16 @@ describe('advisory locks by name', () => {
     holder.release();
     await holder.done;
     expect(await isFree('judge:a')).toBe(true);
+  });
+
+  it('answers at once whether it got a lock, never waiting for one held elsewhere', async () => {
+    const holder = holding((trx) => lockName(trx, 'judge:c'));
+    await holder.taken;
+    expect(await db.transaction().execute((trx) => tryLockName(trx, 'judge:c'))).toBe(false);
+    expect(await db.transaction().execute((trx) => tryLockName(trx, 'judge:d'))).toBe(true);
+    holder.release();
+    await holder.done;
+    expect(await db.transaction().execute((trx) => tryLockName(trx, 'judge:c'))).toBe(true);
   });
 
   it('takes every name of a set, each once however often it is named, and nothing for none', async () => {

@@ -17,6 +17,16 @@ export async function lockName(trx: AnyDatabase, name: string): Promise<void> {
 }
 
 /**
+ * `lockName` without waiting: true when the lock is now held (to the end of the transaction), false
+ * when another transaction holds it. For background work that can come back to a busy name later.
+ */
+export async function tryLockName(trx: AnyDatabase, name: string): Promise<boolean> {
+  const { rows } = await sql<{ got: boolean }>`
+    select pg_try_advisory_xact_lock(hashtextextended(${name}, 0)) as got`.execute(trx);
+  return rows[0]!.got;
+}
+
+/**
  * Takes the locks of every name in `names` (duplicates once), in the order of their keys: two
  * transactions locking overlapping sets this way never hold one each and wait for the other's.
  * Call it before any row lock the same transactions take, or the row locks can close the cycle.

@@ -1,10 +1,10 @@
 import type { TesseraEvent } from '@tessera/contracts';
-import { orRefuse } from '@tessera/service-kit';
+import { appendToOutbox, orRefuse } from '@tessera/service-kit';
 import type { Kysely } from 'kysely';
 import type { QcDB } from '../db/schema.ts';
 import { votesOf } from '../reviews/handle.ts';
 import { verdictDetails } from '../verdicts/decide.ts';
-import { lockCase, settleCase } from '../verdicts/handle.ts';
+import { lockCase, settleCase, verdictReached } from '../verdicts/handle.ts';
 import { adminRefusals, decideNotOwnWork } from './decide.ts';
 
 type Db = Kysely<QcDB>;
@@ -46,7 +46,9 @@ export interface AdminDecision {
 /**
  * An admin decides an escalated case (method `admin`: its judges are paid, and scored against the
  * admin's verdict) or an open appeal (method `appeal`: approve overturns the rejection, reject
- * upholds it). The decision is final and published like any verdict. An admin never decides their
+ * upholds it). The decision is final and published like any verdict. An appeal's decision is
+ * recorded on the appeal (decision, codes, who, why, when, the case it decided); the case keeps its
+ * own verdict, method, confidence and reasons, so its history stays. An admin never decides their
  * own submission (`decideNotOwnWork`): refused, it waits for another admin.
  */
 export async function decideQueueItem(
@@ -96,6 +98,7 @@ export async function decideQueueItem(
     .executeTakeFirst();
   if (!judged) throw adminRefusals.notFound();
   orRefuse(decideNotOwnWork(judged, decision.adminId));
+  const reasonCodes = decision.verdict === 'approve' ? [] : decision.reasonCodes;
   await trx
     .updateTable('appeals')
     .set({
@@ -104,26 +107,32 @@ export async function decideQueueItem(
       decided_by: decision.adminId,
       decision_reason: decision.reason,
       decided_at: decision.now,
+      case_id: judged.id,
+      decision_reason_codes: reasonCodes,
     })
     .where('id', '=', appeal.id)
     .execute();
-  await settleCase(
-    trx,
-    judged,
-    {
-      verdict: decision.verdict,
-      method: 'appeal',
-      confidence: 1,
-      details: {
-        qualityScore: judged.quality_score,
-        reasonCodes: decision.verdict === 'approve' ? [] : decision.reasonCodes,
-        answer: judged.final_answer,
-        answerConfidence: judged.answer_confidence,
-      },
-      appealId: appeal.id,
+  const settlement = {
+    verdict: decision.verdict,
+    method: 'appeal' as const,
+    confidence: 1,
+    details: {
+      qualityScore: judged.quality_score,
+      reasonCodes,
+      answer: judged.final_answer,
+      answerConfidence: judged.answer_confidence,
     },
-    { now: decision.now },
-  );
+    appealId: appeal.id,
+  };
+  if (judged.status === 'decided') {
+    // The case keeps the verdict its judges (or admin) reached: the appeal's decision is the
+    // appeal's, kept on its row, and published as the submission's verdict now.
+    await appendToOutbox(trx, [verdictReached(judged, settlement, { now: decision.now })]);
+  } else {
+    // Never decided (an appeal arriving for a case still in judging): nothing to keep, and the
+    // case must stop waiting for judges.
+    await settleCase(trx, judged, settlement, { now: decision.now });
+  }
   return { kind: 'appeal' };
 }
 

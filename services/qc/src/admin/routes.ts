@@ -54,7 +54,7 @@ export function adminRoutes(app: HttpApp, { db, clock }: QcContext): void {
     },
     async (request) => {
       const userId = request.body.user_id;
-      await db.transaction().execute((trx) => setAppointed(trx, userId, true));
+      await db.transaction().execute((trx) => setAppointed(trx, userId, true, clock()));
       return { judge: { user_id: userId, appointed: true as const } };
     },
   );
@@ -73,7 +73,7 @@ export function adminRoutes(app: HttpApp, { db, clock }: QcContext): void {
     },
     async (request) => {
       const userId = request.params.user_id;
-      await db.transaction().execute((trx) => setAppointed(trx, userId, false));
+      await db.transaction().execute((trx) => setAppointed(trx, userId, false, clock()));
       return { judge: { user_id: userId, appointed: false as const } };
     },
   );

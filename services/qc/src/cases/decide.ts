@@ -38,3 +38,43 @@ const normaliseText = (text: string) =>
     .replace(/[\p{P}\p{S}]+/gu, ' ')
     .replace(/\s+/g, ' ')
     .trim();
+
+/** What QC knows of an open case when it looks for cases waiting in vain. */
+export interface WaitingCase {
+  /** When the case last went into the pool: opened, or reopened by re-judging. */
+  waitingSince: Date;
+  /** Leases held now (unexpired): a judge is on it. */
+  liveLeases: number;
+  votesSubmitted: number;
+  votesWanted: number;
+  /**
+   * Judges who could still take it (may judge, not the contributor nor their company's member, not
+   * reviewed it yet), counted up to the votes still wanted.
+   */
+  eligibleJudges: number;
+}
+
+export interface EscalationRules {
+  /** A case waiting this long goes to the admin queue (QC_CASE_ESCALATE_AFTER_HOURS). */
+  escalateAfterMs: number;
+}
+
+export type WaitDecision =
+  { kind: 'wait' } | { kind: 'escalate'; reason: 'NO_ELIGIBLE_JUDGES' | 'WAITED_TOO_LONG' };
+
+/**
+ * Whether an open case stops waiting for judges and goes to the admin queue (an admin decides it,
+ * method admin): never while a judge holds a lease on it, nor once its wanted votes are in (the
+ * consensus weighs it); otherwise when fewer judges are left who could take it than votes it still
+ * wants (it can never be decided by judges as things stand), or when it has waited
+ * `escalateAfterMs` since it went into the pool.
+ */
+export function decideWaitingCase(waiting: WaitingCase, now: Date, rules: EscalationRules): WaitDecision {
+  if (waiting.liveLeases > 0) return { kind: 'wait' };
+  const stillWanted = waiting.votesWanted - waiting.votesSubmitted;
+  if (stillWanted <= 0) return { kind: 'wait' };
+  if (waiting.eligibleJudges < stillWanted) return { kind: 'escalate', reason: 'NO_ELIGIBLE_JUDGES' };
+  if (now.getTime() - waiting.waitingSince.getTime() >= rules.escalateAfterMs)
+    return { kind: 'escalate', reason: 'WAITED_TOO_LONG' };
+  return { kind: 'wait' };
+}

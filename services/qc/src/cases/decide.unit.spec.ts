@@ -1,6 +1,6 @@
 import { decider } from '@tessera/service-kit/testing';
-import { describe, it } from 'vitest';
-import { decideGolden } from './decide.ts';
+import { describe, expect, it } from 'vitest';
+import { decideGolden, decideWaitingCase, type WaitingCase } from './decide.ts';
 
 type Golden = ReturnType<typeof decideGolden>;
 const approve: Golden = { verdict: 'approve', reasonCodes: [] };
@@ -75,5 +75,63 @@ describe("decideGolden (given a golden task's answer, when a contributor's answe
       .when({ labels: ['cat', 2] })
       .then(undefined);
     spec.given({}).when({}).then(undefined);
+  });
+});
+
+describe('decideWaitingCase (given an open case, when the case-escalation worker looks at it)', () => {
+  const now = new Date('2030-01-03T12:00:00.000Z');
+  const rules = { escalateAfterMs: 48 * 3_600_000 };
+  const waiting = (values: Partial<WaitingCase> = {}): WaitingCase => ({
+    waitingSince: new Date(now.getTime() - 3_600_000),
+    liveLeases: 0,
+    votesSubmitted: 1,
+    votesWanted: 3,
+    eligibleJudges: 15,
+    ...values,
+  });
+  const hoursAgo = (hours: number) => new Date(now.getTime() - hours * 3_600_000);
+
+  it('lets a fresh case with judges enough left wait', () => {
+    expect(decideWaitingCase(waiting(), now, rules)).toEqual({ kind: 'wait' });
+  });
+
+  it('escalates a case that waited the configured age, exactly at it and after', () => {
+    expect(decideWaitingCase(waiting({ waitingSince: hoursAgo(48) }), now, rules)).toEqual({
+      kind: 'escalate',
+      reason: 'WAITED_TOO_LONG',
+    });
+    expect(decideWaitingCase(waiting({ waitingSince: hoursAgo(47.9) }), now, rules)).toEqual({
+      kind: 'wait',
+    });
+  });
+
+  it('escalates at once when fewer judges are left who could take it than votes it still wants (none included)', () => {
+    for (const eligibleJudges of [0, 1]) {
+      expect(decideWaitingCase(waiting({ eligibleJudges }), now, rules)).toEqual({
+        kind: 'escalate',
+        reason: 'NO_ELIGIBLE_JUDGES',
+      });
+    }
+    expect(decideWaitingCase(waiting({ eligibleJudges: 2 }), now, rules)).toEqual({ kind: 'wait' });
+  });
+
+  it('never escalates while a judge holds a lease on it, however old and however few judges are left', () => {
+    expect(
+      decideWaitingCase(
+        waiting({ liveLeases: 1, waitingSince: hoursAgo(500), eligibleJudges: 0 }),
+        now,
+        rules,
+      ),
+    ).toEqual({ kind: 'wait' });
+  });
+
+  it('leaves a case whose wanted votes are in to the consensus', () => {
+    expect(
+      decideWaitingCase(
+        waiting({ votesSubmitted: 3, waitingSince: hoursAgo(500), eligibleJudges: 0 }),
+        now,
+        rules,
+      ),
+    ).toEqual({ kind: 'wait' });
   });
 });

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { parseEvent, type TesseraEvent } from '@tessera/contracts';
-import { idsNamedBy, type Logger } from '@tessera/service-kit';
-import { type Kysely, sql } from 'kysely';
+import { idsNamedBy, lockName, lockNames, type Logger } from '@tessera/service-kit';
+import type { Kysely } from 'kysely';
 import type { QcDB } from '../db/schema.ts';
 import { settleCase } from '../verdicts/handle.ts';
 import { decideGolden } from './decide.ts';
@@ -16,19 +16,17 @@ const TASK_LOCK_PREFIX = 'task:';
  * task whose event was applied meanwhile.
  */
 async function lockTask(trx: Db, taskId: string): Promise<void> {
-  await sql`select pg_advisory_xact_lock(hashtextextended(${TASK_LOCK_PREFIX + taskId.toLowerCase()}, 0))`.execute(
-    trx,
-  );
+  await lockName(trx, TASK_LOCK_PREFIX + taskId.toLowerCase());
 }
 
 /** A consumer's `lockFirst`: the lock of every task a batch names, in one sorted order. */
 export async function lockTasksOf(trx: Db, events: readonly { data: unknown }[]): Promise<void> {
   const ids = idsNamedBy(events, ['task_id']);
   if (ids.length === 0) return;
-  // The subquery's order is the order the aggregate takes the locks in.
-  await sql`select count(pg_advisory_xact_lock(key))
-            from (select distinct hashtextextended(${TASK_LOCK_PREFIX} || id, 0) as key
-                  from unnest(${ids}::text[]) as id order by key) as sorted`.execute(trx);
+  await lockNames(
+    trx,
+    ids.map((id) => TASK_LOCK_PREFIX + id),
+  );
 }
 
 export interface CaseDefaults {

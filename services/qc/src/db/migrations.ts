@@ -169,4 +169,49 @@ export const qcMigrations: Record<string, Migration> = {
           where kind = 'honeypot'`.execute(db);
     },
   },
+  '0005_judge_stats_as_of_day': {
+    async up(db: Kysely<unknown>) {
+      // A judge's own stats are as of the start of the current UTC day (quality/decide.ts
+      // `judgeStatsAsOf`), so a honeypot scored at once does not show at once: the counters as they
+      // stood when the day's first score came in, and that day.
+      await sql`
+        alter table judges
+          add column record_day timestamptz,
+          add column day_start_correct integer not null default 0,
+          add column day_start_answered integer not null default 0,
+          add column day_start_honeypot_correct integer not null default 0,
+          add column day_start_honeypot_answered integer not null default 0`.execute(db);
+    },
+  },
+  '0006_judge_restored': {
+    async up(db: Kysely<unknown>) {
+      // Restoring a removed judge starts the honeypot record the removal rule reads afresh: the
+      // lifetime counters stay (history), these are what they were at the restoration.
+      await sql`
+        alter table judges
+          add column restored_at timestamptz,
+          add column restored_honeypot_correct integer not null default 0,
+          add column restored_honeypot_answered integer not null default 0`.execute(db);
+    },
+  },
+  '0007_appeal_decisions': {
+    async up(db: Kysely<unknown>) {
+      // An appeal's decision is kept with the appeal (which case it decided, the codes published);
+      // the case keeps the verdict its judges or admin reached.
+      await sql`
+        alter table appeals
+          add column case_id uuid references cases (id),
+          add column decision_reason_codes text[]`.execute(db);
+    },
+  },
+  '0008_case_escalation_by_wait': {
+    async up(db: Kysely<unknown>) {
+      // A case waiting in vain goes to the admin queue (cases/escalation.ts): how long it has waited
+      // counts from its reopening by re-judging, if any; why it escalated is kept for the admins.
+      await sql`
+        alter table cases
+          add column reopened_at timestamptz,
+          add column escalated_reason text`.execute(db);
+    },
+  },
 };

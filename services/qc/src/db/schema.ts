@@ -45,6 +45,19 @@ export interface JudgesTable {
   identity_changed_at: NullableTimestamp;
   level_changed_at: NullableTimestamp;
   trust_changed_at: NullableTimestamp;
+  /**
+   * The UTC day (its start) of the judge's latest score, and the record as it stood at that day's
+   * start: what the judge sees of their own record that day (quality/decide.ts `judgeStatsAsOf`).
+   */
+  record_day: NullableTimestamp;
+  day_start_correct: Generated<number>;
+  day_start_answered: Generated<number>;
+  day_start_honeypot_correct: Generated<number>;
+  day_start_honeypot_answered: Generated<number>;
+  /** When an admin last restored the judge after a removal, and their honeypot counters then. */
+  restored_at: NullableTimestamp;
+  restored_honeypot_correct: Generated<number>;
+  restored_honeypot_answered: Generated<number>;
 }
 
 export interface CasesTable {
@@ -82,6 +95,13 @@ export interface CasesTable {
   submitted_at: Timestamp;
   created_at: Timestamp;
   decided_at: NullableTimestamp;
+  /** When re-judging last put the case back in the pool (its wait counts from then). */
+  reopened_at: NullableTimestamp;
+  /**
+   * Why the case went to the admin queue: `NO_CONSENSUS` (the judges split at max_judges),
+   * `NO_ELIGIBLE_JUDGES` or `WAITED_TOO_LONG` (cases/decide.ts `decideWaitingCase`); null before 0008.
+   */
+  escalated_reason: ColumnType<string | null, string | null | undefined, string | null>;
 }
 
 export type ReviewStatus = 'leased' | 'submitted' | 'released' | 'expired' | 'discarded';
@@ -119,6 +139,10 @@ export interface AppealsTable {
   decision_reason: ColumnType<string | null, string | null | undefined, string | null>;
   filed_at: Timestamp;
   decided_at: NullableTimestamp;
+  /** The case the decision settled (null until decided, and for appeals decided before 0007). */
+  case_id: ColumnType<string | null, string | null | undefined, string | null>;
+  /** The reason codes the decision published. */
+  decision_reason_codes: ColumnType<string[] | null, string[] | null | undefined, string[] | null>;
 }
 
 export interface ContributorGoldenTable {

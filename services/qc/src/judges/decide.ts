@@ -75,6 +75,27 @@ export interface PruningRules {
   minHoneypots: number;
 }
 
+/** A judge's honeypot counters when an admin last restored them (zero: never restored). */
+export interface RestoredAt {
+  restored_honeypot_correct: number;
+  restored_honeypot_answered: number;
+}
+
+/**
+ * The honeypot record the removal rule reads: the honeypots since the judge was last restored after
+ * a removal (all of them when never restored). The lifetime counters stay as they are (history,
+ * accuracy); a restored judge starts afresh, so they can only be removed again once
+ * `minHoneypots` new honeypots are in, not at their next miss.
+ */
+export function honeypotsSinceRestored(record: JudgeRecord, restored: RestoredAt): JudgeRecord {
+  return {
+    correct: record.correct,
+    answered: record.answered,
+    honeypot_correct: Math.max(0, record.honeypot_correct - restored.restored_honeypot_correct),
+    honeypot_answered: Math.max(0, record.honeypot_answered - restored.restored_honeypot_answered),
+  };
+}
+
 /**
  * Whether a judge loses judging: after at least `minHoneypots` honeypots, an accuracy on them below
  * the floor. Judged on honeypots alone (known answers), so agreeing with a bad majority cannot

@@ -4,6 +4,7 @@ import {
   accuracyOf,
   decideJudge,
   defaultStanding,
+  honeypotsSinceRestored,
   type JudgeStanding,
   type JudgingRules,
   shouldPrune,
@@ -156,5 +157,27 @@ describe('accuracyOf', () => {
 
   it('refuses an impossible record', () => {
     expect(() => accuracyOf({ correct: 3, answered: 2 })).toThrow(RangeError);
+  });
+});
+
+describe('honeypotsSinceRestored (given a restored judge, the record the removal rule reads)', () => {
+  const pruning = { floor: 0.7, minHoneypots: 20 };
+  const lifetime = { correct: 50, answered: 80, honeypot_correct: 5, honeypot_answered: 25 };
+
+  it('counts only the honeypots since the restoration; the rest of the record stays', () => {
+    const since = honeypotsSinceRestored(lifetime, {
+      restored_honeypot_correct: 5,
+      restored_honeypot_answered: 24,
+    });
+    expect(since).toEqual({ correct: 50, answered: 80, honeypot_correct: 0, honeypot_answered: 1 });
+    // One miss after the restoration is fewer than minHoneypots: not removed again.
+    expect(shouldPrune(since, pruning)).toBe(false);
+    expect(shouldPrune(lifetime, pruning)).toBe(true);
+  });
+
+  it('is the whole record for a judge never restored', () => {
+    expect(
+      honeypotsSinceRestored(lifetime, { restored_honeypot_correct: 0, restored_honeypot_answered: 0 }),
+    ).toEqual(lifetime);
   });
 });

@@ -223,3 +223,75 @@ describe('a removed judge', () => {
     expect(next.body.review.submission_id).toBe(real.submissionId);
   });
 });
+
+describe('a restored judge', () => {
+  it('starts their honeypot record afresh: one miss after the restoration does not remove them again; history is kept', async () => {
+    const admin = await t.token({ sub: randomUUID(), role: 'admin' });
+    // This test's cases only: nothing else open, no honeypot yet.
+    await t.service.db.updateTable('cases').set({ status: 'decided' }).where('status', '=', 'open').execute();
+    await t.service.db.updateTable('cases').set({ honeypot_verdict: null }).execute();
+    const task = await t.fixtures.task('text');
+    for (let i = 0; i < 3; i++) {
+      const settled = await t.fixtures.submission(task);
+      const found = await caseOf(settled.submissionId);
+      await t.service.db
+        .updateTable('cases')
+        .set({ status: 'decided', verdict: 'reject', method: 'consensus' })
+        .where('id', '=', found.id)
+        .execute();
+      const marked = await t.inject({
+        method: 'POST',
+        url: `/api/v1/admin/reviews/${found.id}/honeypot`,
+        token: admin,
+        body: { verdict: 'reject' },
+      });
+      expect(marked.status).toBe(200);
+    }
+    const judge = await t.fixtures.judge();
+    // One wrong honeypot already: the next wrong one (2 of 2 wrong) removes the judge.
+    await t.service.db
+      .updateTable('judges')
+      .set({ honeypot_answered: 1, honeypot_correct: 0, answered: 1, correct: 0 })
+      .where('user_id', '=', judge.id)
+      .execute();
+    const missHoneypot = async () => {
+      const leased = await lease(judge);
+      expect(leased.status, JSON.stringify(leased.body)).toBe(200);
+      expect((await vote(judge, leased.body.review.id as string, 'approve')).status).toBe(200);
+    };
+    const record = () =>
+      t.service.db
+        .selectFrom('judges')
+        .select(['honeypot_answered', 'honeypot_correct', 'removed_at', 'restored_at'])
+        .where('user_id', '=', judge.id)
+        .executeTakeFirstOrThrow();
+
+    await missHoneypot();
+    expect(await t.written('qc.judge.removed.v1', 'judge_id', judge.id)).toHaveLength(1);
+    expect((await record()).removed_at).not.toBeNull();
+
+    // An admin restores them (an appointment).
+    const restored = await t.inject({
+      method: 'POST',
+      url: '/api/v1/admin/judges',
+      token: admin,
+      body: { user_id: judge.id },
+    });
+    expect(restored.status, JSON.stringify(restored.body)).toBe(200);
+    expect(await record()).toMatchObject({ removed_at: null, restored_at: expect.any(Date) });
+
+    // One miss since the restoration is fewer than QC_PRUNE_MIN_HONEYPOTS (2): they keep judging.
+    await missHoneypot();
+    expect(await record()).toMatchObject({ honeypot_answered: 3, honeypot_correct: 0, removed_at: null });
+    expect(await t.written('qc.judge.removed.v1', 'judge_id', judge.id)).toHaveLength(1);
+    const stats = await t.inject({ url: '/api/v1/reviews/me/stats', token: judge.token });
+    expect(stats.body.stats).toMatchObject({ removed: false });
+
+    // Two misses since the restoration: removed again, on those two alone.
+    await missHoneypot();
+    const removals = await t.written('qc.judge.removed.v1', 'judge_id', judge.id);
+    expect(removals).toHaveLength(2);
+    expect(removals[1]!.data).toMatchObject({ honeypot_accuracy: 0, honeypots: 2 });
+    expect((await record()).removed_at).not.toBeNull();
+  });
+});

@@ -5,7 +5,7 @@ import type { QcDB } from '../db/schema.ts';
 import { votesOf, weighCase } from '../reviews/handle.ts';
 import { decideCase } from '../verdicts/decide.ts';
 import { type CaseRecord, lockCase } from '../verdicts/handle.ts';
-import { type PruningRules, shouldPrune } from './decide.ts';
+import { honeypotsSinceRestored, type PruningRules, shouldPrune } from './decide.ts';
 
 type Db = Kysely<QcDB>;
 
@@ -16,7 +16,8 @@ export interface PruneContext extends PruningRules {
 }
 
 /**
- * After a honeypot: a judge whose honeypot accuracy fell below the floor loses judging (once); their
+ * After a honeypot: a judge whose honeypot accuracy (since an admin last restored them, if ever:
+ * `honeypotsSinceRestored`) fell below the floor loses judging (once); their
  * live leases end (`expired`: the cases are back in the pool at once, and a lease taken before the
  * removal can no longer be submitted); and every consensus verdict their votes counted toward in
  * the last `rejudgeDays` days is judged again without them: their votes are set aside, and the case
@@ -31,13 +32,24 @@ export async function pruneIfInaccurate(
   now: Date,
   context: PruneContext,
 ): Promise<boolean> {
-  const judge = await trx
+  const row = await trx
     .selectFrom('judges')
-    .select(['honeypot_correct', 'honeypot_answered', 'correct', 'answered', 'removed_at'])
+    .select([
+      'honeypot_correct',
+      'honeypot_answered',
+      'correct',
+      'answered',
+      'removed_at',
+      'restored_honeypot_correct',
+      'restored_honeypot_answered',
+    ])
     .where('user_id', '=', judgeId)
     .forUpdate()
     .executeTakeFirst();
-  if (!judge || judge.removed_at !== null || !shouldPrune(judge, context)) return false;
+  if (!row || row.removed_at !== null) return false;
+  // A judge an admin restored is judged on the honeypots since (history kept in the lifetime counters).
+  const judge = honeypotsSinceRestored(row, row);
+  if (!shouldPrune(judge, context)) return false;
   await trx
     .updateTable('judges')
     .set({ removed_at: now, removed_reason: 'HONEYPOT_ACCURACY_BELOW_FLOOR' })
@@ -67,6 +79,19 @@ export async function pruneIfInaccurate(
         ]),
         eb('c.status', 'in', ['open', 'escalated']),
       ]),
+    )
+    // A verdict an admin decided on appeal is final: the case keeps the judges' verdict as history,
+    // but judging it again would publish over the admin's decision.
+    .where((eb) =>
+      eb.not(
+        eb.exists(
+          eb
+            .selectFrom('appeals as a')
+            .select('a.id')
+            .whereRef('a.case_id', '=', 'c.id')
+            .where('a.status', '=', 'decided'),
+        ),
+      ),
     )
     .orderBy('c.id')
     .execute();

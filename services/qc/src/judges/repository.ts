@@ -1,6 +1,7 @@
-import { idsNamedBy, isUuid } from '@tessera/service-kit';
+import { idsNamedBy, isUuid, lockName, lockNames, tryLockName } from '@tessera/service-kit';
 import { type Kysely, sql } from 'kysely';
 import type { QcDB } from '../db/schema.ts';
+import { statsCutoff } from '../quality/decide.ts';
 import { defaultStanding, type JudgeRecord, type JudgeStanding } from './decide.ts';
 
 type Db = Kysely<QcDB>;
@@ -52,10 +53,10 @@ export const JUDGE_LOCK_PREFIX = 'judge:';
 export async function lockJudgesOf(trx: Db, events: readonly { data: unknown }[]): Promise<void> {
   const ids = idsNamedBy(events, ['user_id']);
   if (ids.length === 0) return;
-  // The subquery's order is the order the aggregate takes the locks in.
-  await sql`select count(pg_advisory_xact_lock(key))
-            from (select distinct hashtextextended(${JUDGE_LOCK_PREFIX} || id, 0) as key
-                  from unnest(${ids}::text[]) as id order by key) as sorted`.execute(trx);
+  await lockNames(
+    trx,
+    ids.map((id) => JUDGE_LOCK_PREFIX + id),
+  );
   await trx
     .selectFrom('judges')
     .select('user_id')
@@ -73,9 +74,15 @@ export async function lockJudgesOf(trx: Db, events: readonly { data: unknown }[]
  * it never closes a cycle with the row locks taken in id order.
  */
 export async function lockJudge(trx: Db, userId: string): Promise<void> {
-  await sql`select pg_advisory_xact_lock(hashtextextended(${JUDGE_LOCK_PREFIX + userId.toLowerCase()}, 0))`.execute(
-    trx,
-  );
+  await lockName(trx, JUDGE_LOCK_PREFIX + userId.toLowerCase());
+}
+
+/**
+ * `lockJudge` without waiting: true when the lock is now held (to the end of the transaction), false
+ * when another transaction holds it. For background work that can come back to a busy judge later.
+ */
+export async function tryLockJudge(trx: Db, userId: string): Promise<boolean> {
+  return tryLockName(trx, JUDGE_LOCK_PREFIX + userId.toLowerCase());
 }
 
 /** Makes sure the judge has a row (an admin, or a user no event told us of yet). */
@@ -87,17 +94,35 @@ export async function ensureJudge(trx: Db, userId: string): Promise<void> {
     .execute();
 }
 
-/** Adds to a judge's record: `answered` reviews scored, `correct` of them right. */
+/**
+ * Adds to a judge's record: `answered` reviews scored, `correct` of them right. The day's first
+ * score first keeps the record as it stood at the day's start (`day_start_*`, `record_day`): what
+ * the judge sees of their own record until the next day (quality/decide.ts `judgeStatsAsOf`). In
+ * one UPDATE every right-hand side reads the row as it was, so the copy is the record before this
+ * score.
+ */
 export async function scoreJudge(
   trx: Db,
   userId: string,
   score: { correct: number; answered: number; honeypot?: boolean },
+  now: Date,
 ): Promise<JudgeRecord> {
   await ensureJudge(trx, userId);
   const honeypot = score.honeypot === true;
+  const day = statsCutoff(now);
+  // A score stamped before a later day already recorded (a transaction across midnight committing
+  // late) keeps that day's start as it is: it shows from the next day.
+  const sameDay = sql<boolean>`coalesce(judges.record_day >= ${day}::timestamptz, false)`;
+  const keep = (column: 'correct' | 'answered' | 'honeypot_correct' | 'honeypot_answered') =>
+    sql<number>`case when ${sameDay} then judges.${sql.ref(`day_start_${column}`)} else judges.${sql.ref(column)} end`;
   return trx
     .updateTable('judges')
     .set((eb) => ({
+      day_start_correct: keep('correct'),
+      day_start_answered: keep('answered'),
+      day_start_honeypot_correct: keep('honeypot_correct'),
+      day_start_honeypot_answered: keep('honeypot_answered'),
+      record_day: sql<Date>`greatest(judges.record_day, ${day}::timestamptz)`,
       correct: eb('correct', '+', score.correct),
       answered: eb('answered', '+', score.answered),
       honeypot_correct: eb('honeypot_correct', '+', honeypot ? score.correct : 0),
@@ -178,12 +203,27 @@ export async function trustChanged(trx: Db, userId: string, trust: number, at: s
     .execute();
 }
 
-/** An admin appoints (or withdraws) a judge; an appointment also restores a pruned judge. */
-export async function setAppointed(trx: Db, userId: string, appointed: boolean): Promise<void> {
+/**
+ * An admin appoints (or withdraws) a judge. An appointment also restores a judge removed after
+ * honeypots: the removal is cleared, and the honeypot record the removal rule reads starts afresh
+ * from now (`restored_at` and the counters then; `judges/decide.ts:honeypotsSinceRestored`). The
+ * lifetime counters are kept for audit and for the judge's accuracy.
+ */
+export async function setAppointed(trx: Db, userId: string, appointed: boolean, now: Date): Promise<void> {
+  await lockJudge(trx, userId);
   await ensureJudge(trx, userId);
+  await trx.updateTable('judges').set({ appointed }).where('user_id', '=', userId).execute();
+  if (!appointed) return;
   await trx
     .updateTable('judges')
-    .set(appointed ? { appointed, removed_at: null, removed_reason: null } : { appointed })
+    .set((eb) => ({
+      removed_at: null,
+      removed_reason: null,
+      restored_at: now,
+      restored_honeypot_correct: eb.ref('honeypot_correct'),
+      restored_honeypot_answered: eb.ref('honeypot_answered'),
+    }))
     .where('user_id', '=', userId)
+    .where('removed_at', 'is not', null)
     .execute();
 }

@@ -240,6 +240,8 @@ describe('GET /api/v1/campaigns/:id/quality', () => {
 
 describe('GET /api/v1/reviews/me/stats', () => {
   it('gives a judge their record: the fees of the counted reviews, what was submitted and counted, agreement', async () => {
+    // As of the current day's start (UTC): the next day, everything judged today shows.
+    advance(86_400);
     const response = await t.inject({ url: '/api/v1/reviews/me/stats', token: star.token });
     expect(response.status, JSON.stringify(response.body)).toBe(200);
     expect(response.body.stats).toEqual({

@@ -4,18 +4,22 @@ import type { QcDB } from '../db/schema.ts';
 
 type Db = Kysely<QcDB>;
 
-/** A judge's reviews and the fees the counted ones earned, per currency. */
-export async function judgeEarnings(db: Db, judgeId: string) {
+/**
+ * A judge's reviews and the fees the counted ones earned, per currency, as of `asOf`: submitted
+ * before it, counted before it (quality/decide.ts `statsCutoff`).
+ */
+export async function judgeEarnings(db: Db, judgeId: string, asOf: Date) {
+  const counted = sql<boolean>`r.counted_at < ${asOf}`;
   const rows = await db
     .selectFrom('reviews as r')
     .innerJoin('cases as c', 'c.id', 'r.case_id')
     .select([
       'c.currency',
-      sql<number>`count(*) filter (where r.status in ('submitted', 'discarded'))::int`.as('submitted'),
-      sql<number>`count(r.counted_at)::int`.as('counted'),
-      sql<number>`coalesce(sum(r.fee_amount) filter (where r.counted_at is not null), 0)::bigint`.as(
-        'earned',
+      sql<number>`count(*) filter (where r.status in ('submitted', 'discarded') and r.submitted_at < ${asOf})::int`.as(
+        'submitted',
       ),
+      sql<number>`count(*) filter (where ${counted})::int`.as('counted'),
+      sql<number>`coalesce(sum(r.fee_amount) filter (where ${counted}), 0)::bigint`.as('earned'),
     ])
     .where('r.judge_id', '=', judgeId)
     .groupBy('c.currency')

@@ -8,8 +8,8 @@ import {
 } from '@tessera/service-kit';
 import { z } from 'zod';
 import type { QcContext } from '../context.ts';
-import { accuracyOf } from '../judges/decide.ts';
 import { noRecord } from '../judges/repository.ts';
+import { judgeStatsAsOf, type KeptRecord, statsCutoff } from './decide.ts';
 import { campaignQuality, judgeEarnings } from './repository.ts';
 
 const security = [{ bearerAuth: [] }];
@@ -25,7 +25,7 @@ const qualityReaders: CompanyAccessPolicy = {
 
 const campaignNotFound = () => refuse.notFound('No such campaign.', 'CAMPAIGN_NOT_FOUND');
 
-export function qualityRoutes(app: HttpApp, { db }: QcContext): void {
+export function qualityRoutes(app: HttpApp, { db, clock }: QcContext): void {
   app.get(
     '/api/v1/reviews/me/stats',
     {
@@ -33,7 +33,7 @@ export function qualityRoutes(app: HttpApp, { db }: QcContext): void {
       schema: {
         tags: ['reviews'],
         summary:
-          'Your record as a judge: accuracy, agreement with settled verdicts, earnings so far (honeypots are not shown: they must look like any other review)',
+          'Your record as a judge as of the start of the current day (UTC): accuracy, agreement with settled verdicts, earnings (honeypots are not shown: they must look like any other review)',
         security,
         response: {
           200: z.object({
@@ -51,25 +51,37 @@ export function qualityRoutes(app: HttpApp, { db }: QcContext): void {
     },
     async (request) => {
       const judgeId = principalOf(request).userId.toLowerCase();
+      const now = clock();
       const judge = await db
         .selectFrom('judges')
-        .select(['correct', 'answered', 'honeypot_correct', 'honeypot_answered', 'removed_at'])
+        .select([
+          'correct',
+          'answered',
+          'honeypot_correct',
+          'honeypot_answered',
+          'record_day',
+          'day_start_correct',
+          'day_start_answered',
+          'day_start_honeypot_correct',
+          'day_start_honeypot_answered',
+          'removed_at',
+        ])
         .where('user_id', '=', judgeId)
         .executeTakeFirst();
-      const record = judge ?? { ...noRecord, removed_at: null };
-      const { submitted, counted, earnings } = await judgeEarnings(db, judgeId);
-      const consensusAnswered = record.answered - record.honeypot_answered;
-      return {
-        stats: {
-          accuracy: accuracyOf(record),
-          reviews_submitted: submitted,
-          reviews_counted: counted,
-          agreement:
-            consensusAnswered > 0 ? (record.correct - record.honeypot_correct) / consensusAnswered : null,
-          removed: record.removed_at !== null,
-          earnings,
-        },
-      };
+      const kept: KeptRecord = judge
+        ? {
+            current: judge,
+            recordDay: judge.record_day,
+            dayStart: {
+              correct: judge.day_start_correct,
+              answered: judge.day_start_answered,
+              honeypot_correct: judge.day_start_honeypot_correct,
+              honeypot_answered: judge.day_start_honeypot_answered,
+            },
+          }
+        : { current: noRecord, recordDay: null, dayStart: noRecord };
+      const reviews = await judgeEarnings(db, judgeId, statsCutoff(now));
+      return { stats: judgeStatsAsOf(kept, reviews, (judge?.removed_at ?? null) !== null, now) };
     },
   );
 

@@ -1,11 +1,19 @@
 import { randomUUID } from 'node:crypto';
 import { buildEvent } from '@tessera/contracts';
-import { appendToOutbox, eventMeta, type Logger, orRefuse } from '@tessera/service-kit';
+import { appendToOutbox, eachOnItsOwn, eventMeta, type Logger, orRefuse } from '@tessera/service-kit';
 import { type Kysely, type Selectable, sql } from 'kysely';
 import type { Random } from '../consensus/prng.ts';
 import type { QcDB, ReviewsTable, VerdictValue } from '../db/schema.ts';
 import { accuracyOf, decideJudge, type JudgingRules } from '../judges/decide.ts';
-import { ensureJudge, lockJudge, noRecord, recordsOf, scoreJudge, standingOf } from '../judges/repository.ts';
+import {
+  ensureJudge,
+  lockJudge,
+  noRecord,
+  recordsOf,
+  scoreJudge,
+  standingOf,
+  tryLockJudge,
+} from '../judges/repository.ts';
 import { decideCase, verdictDetails, type CastVote } from '../verdicts/decide.ts';
 import { type CaseRecord, lockCase, settleCase } from '../verdicts/handle.ts';
 import { decideAnswer, decideHoneypotTurn, decideLeaseHeld, decidePick, reviewRefusals } from './decide.ts';
@@ -267,7 +275,7 @@ export async function submitReview(trx: Db, command: ReviewCommand, rules: Revie
       return submitted;
     }
     const right = command.verdict === reviewed.honeypot_verdict ? 1 : 0;
-    await scoreJudge(trx, command.judgeId, { correct: right, answered: 1, honeypot: true });
+    await scoreJudge(trx, command.judgeId, { correct: right, answered: 1, honeypot: true }, command.now);
     await rules.onHoneypot(trx, command.judgeId, command.now);
     return submitted;
   }
@@ -297,13 +305,15 @@ export async function weighCase(
     maxJudges: open.max_judges,
     threshold: context.threshold,
   });
+  // Back in the pool after re-judging: its wait (cases/escalation.ts) counts from now.
+  const reopened = open.status === 'open' ? {} : { reopened_at: context.now };
   switch (decision.kind) {
     case 'wait':
       // Fewer votes than required (only after a removed judge's votes were set aside): reopen.
       if (open.status !== 'open' || open.votes_wanted !== open.judges_required) {
         await trx
           .updateTable('cases')
-          .set({ status: 'open', votes_wanted: open.judges_required })
+          .set({ status: 'open', votes_wanted: open.judges_required, ...reopened })
           .where('id', '=', open.id)
           .execute();
       }
@@ -311,12 +321,16 @@ export async function weighCase(
     case 'more':
       await trx
         .updateTable('cases')
-        .set({ status: 'open', votes_wanted: votes.length + 1 })
+        .set({ status: 'open', votes_wanted: votes.length + 1, ...reopened })
         .where('id', '=', open.id)
         .execute();
       return 'more';
     case 'escalate':
-      await trx.updateTable('cases').set({ status: 'escalated' }).where('id', '=', open.id).execute();
+      await trx
+        .updateTable('cases')
+        .set({ status: 'escalated', escalated_reason: 'NO_CONSENSUS' })
+        .where('id', '=', open.id)
+        .execute();
       return 'escalate';
     case 'decided':
       await settleCase(
@@ -377,16 +391,50 @@ export async function releaseReview(trx: Db, command: { reviewId: string; judgeI
 
 /**
  * Marks leases that ran out as expired (they already stopped counting as live votes when their
- * time passed, so the case was back in the pool at once; this keeps the table honest).
+ * time passed, so the case was back in the pool at once; this keeps the table honest). One judge at
+ * a time, each in its own transaction under the judge's lock, taken before any row lock as every
+ * other writer of a judge's leases does (leasing, submitting, releasing, and pruning, which ends a
+ * removed judge's leases). One UPDATE over every judge's run-out leases locked rows across judges
+ * in scan order, and could cross pruning (the judge's lock, the honeypot's row, then the judge's
+ * other leases) into a deadlock. The lock is tried, never waited for (`tryLockJudge`): a judge busy
+ * with their leases is left to the next run, and holds up no other judge. A judge that fails is
+ * logged; the others go on.
  */
-export async function expireLeases(db: Db, now: Date): Promise<number> {
-  const expired = await db
-    .updateTable('reviews')
-    .set({ status: 'expired' })
+export async function expireLeases(
+  db: Db,
+  now: Date,
+  options: { limit?: number; logger?: Logger } = {},
+): Promise<number> {
+  const due = await db
+    .selectFrom('reviews')
+    .select('judge_id')
+    .distinct()
     .where('status', '=', 'leased')
     .where('lease_expires_at', '<=', now)
-    .executeTakeFirst();
-  return Number(expired.numUpdatedRows);
+    .orderBy('judge_id')
+    .limit(options.limit ?? 500)
+    .execute();
+  const expired = await eachOnItsOwn(
+    due,
+    ({ judge_id }) =>
+      db.transaction().execute(async (trx) => {
+        if (!(await tryLockJudge(trx, judge_id))) return 0;
+        const updated = await trx
+          .updateTable('reviews')
+          .set({ status: 'expired' })
+          .where('judge_id', '=', judge_id)
+          .where('status', '=', 'leased')
+          .where('lease_expires_at', '<=', now)
+          .executeTakeFirst();
+        return Number(updated.numUpdatedRows);
+      }),
+    {
+      logger: options.logger,
+      message: "expiring a judge's run-out leases failed; the others go on",
+      describe: ({ judge_id }) => ({ judge_id }),
+    },
+  );
+  return expired.reduce((sum, count) => sum + count, 0);
 }
 
 async function lockReview(trx: Db, id: string): Promise<ReviewRecord | undefined> {

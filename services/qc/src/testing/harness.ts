@@ -14,7 +14,7 @@ import {
 import { type QcConfig, qcConfigSchema } from '../config.ts';
 import type { Random } from '../consensus/prng.ts';
 import { consumerNames } from '../messaging/consumers.ts';
-import { type RunningQc, startQc } from '../service.ts';
+import { qcWorkers, type RunningQc, startQc } from '../service.ts';
 
 export interface TestQc extends ServiceTestClient {
   service: RunningQc;
@@ -35,7 +35,9 @@ export async function startTestQc(
     tokens: createTokenVerifier({ jwks: issuer.jwks, issuer: issuer.issuer, audience: issuer.audience }),
     relayPollIntervalMs: 50,
     consumerOverrides: { backoffMs: [50, 100, 200], ackWaitMs: 2_000, maxDeliver: 8 },
-    ...(options.workers ? { workers: options.workers } : {}),
+    // The case-escalation worker is off unless a test asks for it: a case opened before the test's
+    // judges exist has none eligible, and would go to the admin queue mid-test.
+    workers: { [qcWorkers.caseEscalation]: false, ...options.workers },
     ...(options.clock ? { clock: options.clock } : {}),
     ...(options.random ? { random: options.random } : {}),
   });

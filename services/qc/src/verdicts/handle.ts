@@ -22,7 +22,9 @@ export interface Settlement {
  * publishes it; each review that counted toward it earns its judge the fee the claim fixed
  * (`qc.review.fee-earned.v1`, once per review: `counted_at` is set once); and the judges' records
  * learn whether they agreed with the verdict, the evidence their accuracy is estimated from. An
- * appeal decision pays and scores nobody: the judges were paid and scored when they judged.
+ * appeal decision pays and scores nobody: the judges were paid and scored when they judged (and
+ * the appeal of a settled case does not come here: admin/handle.ts `decideQueueItem` keeps the
+ * case's verdict and records the appeal's decision with the appeal).
  */
 export async function settleCase(
   trx: Db,
@@ -47,26 +49,34 @@ export async function settleCase(
     })
     .where('id', '=', decided.id)
     .execute();
-  const events: TesseraEvent[] = [
-    buildEvent(
-      'qc.submission.verdict-reached.v1',
-      {
-        submission_id: decided.submission_id,
-        revision: decided.revision,
-        verdict,
-        method,
-        confidence,
-        quality_score: details.qualityScore,
-        reason_codes: details.reasonCodes,
-        answer: details.answer,
-        answer_confidence: details.answerConfidence,
-        ...(settlement.appealId ? { appeal_id: settlement.appealId } : {}),
-      },
-      eventMeta(decided.submission_id, now, cause),
-    ),
-  ];
+  const events: TesseraEvent[] = [verdictReached(decided, settlement, context)];
   if (method !== 'appeal') events.push(...(await countReviews(trx, decided, verdict, now, cause)));
   await appendToOutbox(trx, events);
+}
+
+/** The verdict as submissions learns it (`qc.submission.verdict-reached.v1`). */
+export function verdictReached(
+  decided: CaseRecord,
+  settlement: Settlement,
+  context: { now: Date; cause?: Cause },
+): TesseraEvent {
+  const { verdict, method, confidence, details } = settlement;
+  return buildEvent(
+    'qc.submission.verdict-reached.v1',
+    {
+      submission_id: decided.submission_id,
+      revision: decided.revision,
+      verdict,
+      method,
+      confidence,
+      quality_score: details.qualityScore,
+      reason_codes: details.reasonCodes,
+      answer: details.answer,
+      answer_confidence: details.answerConfidence,
+      ...(settlement.appealId ? { appeal_id: settlement.appealId } : {}),
+    },
+    eventMeta(decided.submission_id, context.now, context.cause),
+  );
 }
 
 /** The case's submitted reviews not counted yet: each is counted (an event for engagement), earns its fee and scores its judge, once. */
@@ -92,7 +102,7 @@ async function countReviews(
   // at once, would otherwise lock their rows in opposite orders and deadlock (seen under chaos).
   counted.sort((a, b) => (a.judge_id < b.judge_id ? -1 : a.judge_id > b.judge_id ? 1 : 0));
   for (const review of counted) {
-    await scoreJudge(trx, review.judge_id, { correct: review.verdict === verdict ? 1 : 0, answered: 1 });
+    await scoreJudge(trx, review.judge_id, { correct: review.verdict === verdict ? 1 : 0, answered: 1 }, now);
     events.push(
       buildEvent(
         'qc.review.counted.v1',
