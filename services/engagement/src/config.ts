@@ -1,5 +1,6 @@
 import { loadConfig, serviceConfigSchema } from '@tessera/service-kit';
 import type { z } from 'zod';
+import { catalogVariables } from './catalog/config.ts';
 import { notificationVariables } from './notifications/config.ts';
 import { referralVariables } from './referrals/config.ts';
 import { standingVariables } from './standing/config.ts';
@@ -7,6 +8,7 @@ import { webhookVariables } from './webhooks/config.ts';
 
 /** Engagement's environment: the kit's variables plus each capability's own, parsed once at start. */
 export const engagementConfigSchema = serviceConfigSchema.extend({
+  ...catalogVariables,
   ...standingVariables,
   ...notificationVariables,
   ...webhookVariables,

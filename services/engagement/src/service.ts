@@ -9,6 +9,7 @@ import type { EngagementConfig } from './config.ts';
 import { engagementMigrations } from './db/migrations.ts';
 import type { EngagementDB } from './db/schema.ts';
 import { engagementConsumers } from './messaging/consumers.ts';
+import { catalogWaitsWorker } from './messaging/waits.ts';
 
 export type RunningEngagement = RunningService<EngagementDB, EngagementConfig>;
 
@@ -21,7 +22,10 @@ export const engagementDefinition: ServiceDefinition<EngagementDB, EngagementCon
     for (const capability of capabilities) capability.routes?.(app, context);
   },
   consumers: (context) => engagementConsumers(context),
-  workers: (context) => capabilities.flatMap((capability) => capability.workers?.(context) ?? []),
+  workers: (context) => [
+    ...capabilities.flatMap((capability) => capability.workers?.(context) ?? []),
+    catalogWaitsWorker(context),
+  ],
 };
 
 /** Starts engagement in this process (tests); `server.ts` runs it with `runService`. */

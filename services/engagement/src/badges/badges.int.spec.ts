@@ -375,6 +375,69 @@ describe('unlocking', () => {
     await approve(user.id, await publishedTask('text'));
     expect(await unlockedIds(user.id)).toEqual([]);
   });
+
+  it('holds the money bonuses of badges and missions while the user is suspended: paid on reinstatement, never after erasure', async () => {
+    const badge = await createBadge({
+      criteria: { type: 'reviews_done', threshold: 1 },
+      money_bonus: { amount: 300, currency: 'USD' },
+    });
+    const made = await t.inject({
+      method: 'POST',
+      url: '/api/v1/admin/missions',
+      token: admin,
+      body: {
+        code: uniqueCode(),
+        title: 'One review today',
+        xp_reward: 0,
+        criteria: { type: 'reviews_done', count: 1 },
+        money_reward: { amount: 70, currency: 'USD' },
+      },
+    });
+    expect(made.status, JSON.stringify(made.body)).toBe(201);
+    const bonusesOf = async (userId: string) =>
+      (await t.written('engagement.bonus.awarded.v1', 'user_id', userId))
+        .filter((event) => event.data.amount.amount === 300 || event.data.amount.amount === 70)
+        .map((event) => event.data.reason_code)
+        .sort();
+    try {
+      const suspended = await t.contributor();
+      await t.emit('identity.user.suspended.v1', { user_id: suspended.id, reason_code: 'FRAUD_REVIEW' });
+      await review(suspended.id);
+      // The work counts (the badge unlocks, the mission completes); the money waits.
+      expect(await unlockedIds(suspended.id)).toContain(badge.id);
+      expect(await bonusesOf(suspended.id)).toEqual([]);
+      await t.emit('identity.user.reinstated.v1', { user_id: suspended.id });
+      expect(await bonusesOf(suspended.id)).toEqual(['BADGE_UNLOCKED', 'MISSION_COMPLETED']);
+      const paid = await t.written(
+        'engagement.bonus.awarded.v1',
+        'bonus_id',
+        derivedId('badge-bonus', suspended.id, badge.id),
+      );
+      expect(paid).toHaveLength(1);
+      await t.emit('identity.user.reinstated.v1', { user_id: suspended.id }); // again: nothing more
+      expect(await bonusesOf(suspended.id)).toHaveLength(2);
+
+      const erased = await t.contributor();
+      await t.emit('identity.user.suspended.v1', { user_id: erased.id, reason_code: 'FRAUD_REVIEW' });
+      await review(erased.id);
+      await t.emit('identity.user.erased.v1', { user_id: erased.id });
+      await t.emit('identity.user.reinstated.v1', { user_id: erased.id }); // erasure is final
+      expect(await bonusesOf(erased.id)).toEqual([]);
+      const held = await t.service.db
+        .selectFrom('held_bonuses')
+        .select('bonus_id')
+        .where('user_id', '=', erased.id)
+        .execute();
+      expect(held).toEqual([]);
+    } finally {
+      await t.inject({
+        method: 'PATCH',
+        url: `/api/v1/admin/missions/${made.body.mission.id}`,
+        token: admin,
+        body: { active: false },
+      });
+    }
+  });
 });
 
 describe('a race', () => {

@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import { buildEvent, type TaskType, type TesseraEvent } from '@tessera/contracts';
+import { buildEvent, type TaskType } from '@tessera/contracts';
 import { appendToOutbox, type Cause, eventMeta, refuse } from '@tessera/service-kit';
 import type { Kysely, Transaction } from 'kysely';
+import { payOrHold } from '../bonuses/index.ts';
 import type { EngagementDB } from '../db/schema.ts';
 import { derivedId } from '../ids.ts';
 import { awardXp } from '../standing/index.ts';
@@ -143,16 +144,18 @@ async function rewardUnlock(
       cause,
     });
   }
-  const events: TesseraEvent[] = [
+  await appendToOutbox(trx, [
     buildEvent(
       'engagement.badge.unlocked.v1',
       { user_id: userId, badge_id: badge.id, code: badge.code, xp_bonus: badge.xp_bonus },
       eventMeta(userId, at, cause),
     ),
-  ];
+  ]);
   if (badge.money_bonus_amount !== null && badge.money_bonus_currency !== null) {
     const bonusId = derivedId('badge-bonus', userId, badge.id);
-    events.push(
+    // Held while the user is suspended, paid if reinstated (bonuses/held.ts).
+    await payOrHold(
+      trx,
       buildEvent(
         'engagement.bonus.awarded.v1',
         {
@@ -163,7 +166,7 @@ async function rewardUnlock(
         },
         eventMeta(bonusId, at, cause),
       ),
+      at,
     );
   }
-  await appendToOutbox(trx, events);
 }

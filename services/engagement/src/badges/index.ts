@@ -1,6 +1,6 @@
 import type { Cause } from '@tessera/service-kit';
 import type { Capability } from '../capability.ts';
-import { taskTypeOf } from '../catalog/index.ts';
+import { taskTypeOf, waitForCatalog } from '../catalog/index.ts';
 import { type BadgeActivity, recordBadgeActivity } from './handle.ts';
 import { forgetUser } from './repository.ts';
 import { badgeRoutes } from './routes.ts';
@@ -32,7 +32,7 @@ export const badges: Capability = {
   name: 'badges',
   migrations: badgesMigrations,
   routes: badgeRoutes,
-  handlers: () => ({
+  handlers: ({ clock, logger }) => ({
     'submissions.submission.received.v1': (event, trx) =>
       record(
         trx,
@@ -40,17 +40,30 @@ export const badges: Capability = {
         { kind: 'received', submissionId: event.data.submission_id.toLowerCase() },
         event,
       ),
-    'submissions.submission.approved.v1': async (event, trx) =>
-      record(
+    'submissions.submission.approved.v1': async (event, trx) => {
+      const taskType = await taskTypeOf(trx, event.data.task_id.toLowerCase());
+      if (taskType === undefined) {
+        // Counted once tasks announces the task, toward its type's badges too (catalog/waits.ts).
+        await waitForCatalog(
+          trx,
+          {
+            capability: 'badges',
+            event,
+            userId: event.data.contributor_id,
+            taskId: event.data.task_id,
+            now: clock(),
+          },
+          logger,
+        );
+        return;
+      }
+      await record(
         trx,
         event.data.contributor_id,
-        {
-          kind: 'approval',
-          submissionId: event.data.submission_id.toLowerCase(),
-          taskType: await taskTypeOf(trx, event.data.task_id),
-        },
+        { kind: 'approval', submissionId: event.data.submission_id.toLowerCase(), taskType },
         event,
-      ),
+      );
+    },
     'qc.review.counted.v1': (event, trx) =>
       record(
         trx,
@@ -64,7 +77,8 @@ export const badges: Capability = {
     'ledger.promotion.paid.v1': (event, trx) => record(trx, event.data.user_id, earning(event.data), event),
     'engagement.contributor.trust-changed.v1': (event, trx) =>
       record(trx, event.data.user_id, { kind: 'standing' }, event),
-    'identity.user.erased.v1': (event, trx) => forgetUser(trx, event.data.user_id.toLowerCase()),
+    'identity.user.erased.v1': (event, trx) =>
+      forgetUser(trx, event.data.user_id.toLowerCase(), new Date(event.time)),
   }),
 };
 

@@ -197,7 +197,9 @@ export async function unlockOnce(trx: Db, userId: string, badgeId: string, at: D
 }
 
 /** An erased user's counters and receipts go (they say when and how much they worked); unlocks stay, ids only. */
-export async function forgetUser(trx: Db, userId: string): Promise<void> {
+export async function forgetUser(trx: Db, userId: string, erasedAt: Date): Promise<void> {
+  // The badges stay (a count, like XP), unlocked as far as anyone can tell at the erasure.
+  await trx.updateTable('user_badges').set({ unlocked_at: erasedAt }).where('user_id', '=', userId).execute();
   await trx.deleteFrom('badge_counters').where('user_id', '=', userId).execute();
   await trx.deleteFrom('badge_receipts').where('user_id', '=', userId).execute();
 }

@@ -1,5 +1,5 @@
 import type { TaskType } from '@tessera/contracts';
-import { type Kysely, type Migration, sql } from 'kysely';
+import { type ColumnType, type Kysely, type Migration, sql } from 'kysely';
 
 /** What engagement needs of a task: its type (badges and missions by type) and campaign. */
 export interface CatalogTasksTable {
@@ -14,9 +14,29 @@ export interface CatalogCampaignsTable {
   company_id: string;
 }
 
+/**
+ * An event a capability could not apply yet because the task or the campaign it names has not been
+ * announced by tasks (the streams are read independently): kept, and applied by that capability
+ * once the catalog knows what it waits for (`catalog/waits.ts`).
+ */
+export interface CatalogWaitsTable {
+  event_id: string;
+  capability: string;
+  /** Whose activity it is (erasure deletes the user's waits); null for none. */
+  user_id: string | null;
+  /** Waits for this task's type (null: not for a task). */
+  task_id: string | null;
+  /** Waits for this campaign's company (null: not for a campaign). */
+  campaign_id: string | null;
+  /** The whole event, as received. */
+  event: ColumnType<unknown, string, string>;
+  received_at: ColumnType<Date, Date, Date>;
+}
+
 export interface CatalogTables {
   catalog_tasks: CatalogTasksTable;
   catalog_campaigns: CatalogCampaignsTable;
+  catalog_waits: CatalogWaitsTable;
 }
 
 export const catalogMigrations: Record<string, Migration> = {
@@ -33,6 +53,31 @@ export const catalogMigrations: Record<string, Migration> = {
           campaign_id uuid primary key,
           company_id uuid not null
         )`.execute(db);
+    },
+  },
+  '0910_catalog_waits': {
+    async up(db: Kysely<unknown>) {
+      await sql`
+        create table catalog_waits (
+          event_id uuid not null,
+          capability text not null,
+          user_id uuid,
+          task_id uuid,
+          campaign_id uuid,
+          event jsonb not null,
+          received_at timestamptz not null,
+          primary key (event_id, capability),
+          check (task_id is not null or campaign_id is not null)
+        )`.execute(db);
+      await sql`create index catalog_waits_task on catalog_waits (task_id) where task_id is not null`.execute(
+        db,
+      );
+      await sql`create index catalog_waits_campaign on catalog_waits (campaign_id) where campaign_id is not null`.execute(
+        db,
+      );
+      await sql`create index catalog_waits_user on catalog_waits (user_id) where user_id is not null`.execute(
+        db,
+      );
     },
   },
 };

@@ -1,5 +1,6 @@
 import type { IdempotencyTables, KitTables } from '@tessera/service-kit';
 import type { BadgeTables } from '../badges/tables.ts';
+import type { BonusTables } from '../bonuses/tables.ts';
 import type { CatalogTables } from '../catalog/tables.ts';
 import type { LeaderboardTables } from '../leaderboards/tables.ts';
 import type { MissionTables } from '../missions/tables.ts';
@@ -16,6 +17,7 @@ export type EngagementDB = KitTables &
   CatalogTables &
   StandingTables &
   BadgeTables &
+  BonusTables &
   LeaderboardTables &
   NotificationTables &
   WebhookTables &

@@ -5,6 +5,7 @@ import type { EngagementContext } from '../context.ts';
 import type { EngagementDB } from '../db/schema.ts';
 import { lockUsersOf } from '../notifications/order.ts';
 import { composeHandlers } from './compose.ts';
+import { CATALOG_EVENTS, catalogWaitsTrigger } from './waits.ts';
 
 /** The streams engagement reads; its consumer of each is `engagement-<producer>`. */
 export const producers = [
@@ -38,8 +39,25 @@ export function engagementConsumers(context: EngagementContext): ConsumerSpec<En
       Object.entries(all).filter(([type]) => producerOf(type as EventType) === producer),
     ) as HandlerMap<EngagementDB>;
     if (Object.keys(handlers).length === 0) return [];
+    // A task or campaign announced: the events that waited for it are applied now, not at the
+    // catalog job's next interval (catalog/waits.ts).
+    const trigger = catalogWaitsTrigger(context);
+    const hooks =
+      producer === 'tasks'
+        ? {
+            afterCommit: (event: { type: string }) =>
+              void (CATALOG_EVENTS.includes(event.type as never) && trigger.pull()),
+          }
+        : undefined;
     return [
-      { name: consumerNames[producer], producer, filter: `${producer}.>`, handlers, lockFirst: lockUsersOf },
+      {
+        name: consumerNames[producer],
+        producer,
+        filter: `${producer}.>`,
+        handlers,
+        lockFirst: lockUsersOf,
+        ...(hooks ? { hooks } : {}),
+      },
     ];
   });
 }

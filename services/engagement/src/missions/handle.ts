@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { buildEvent } from '@tessera/contracts';
-import { appendToOutbox, type Cause, eventMeta, orRefuse, refuse } from '@tessera/service-kit';
+import { type Cause, eventMeta, orRefuse, refuse } from '@tessera/service-kit';
 import type { Kysely, Transaction } from 'kysely';
+import { payOrHold } from '../bonuses/index.ts';
 import type { EngagementDB } from '../db/schema.ts';
 import { derivedId } from '../ids.ts';
 import { awardXp } from '../standing/index.ts';
@@ -136,7 +137,9 @@ async function rewardCompletion(
   }
   if (mission.money_reward_amount !== null && mission.money_reward_currency !== null) {
     const bonusId = derivedId('mission-bonus', mission.id, userId, day);
-    await appendToOutbox(trx, [
+    // Held while the user is suspended, paid if reinstated (bonuses/held.ts).
+    await payOrHold(
+      trx,
       buildEvent(
         'engagement.bonus.awarded.v1',
         {
@@ -147,6 +150,7 @@ async function rewardCompletion(
         },
         eventMeta(bonusId, at, cause),
       ),
-    ]);
+      at,
+    );
   }
 }

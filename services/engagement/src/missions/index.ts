@@ -1,5 +1,5 @@
 import type { Capability } from '../capability.ts';
-import { taskTypeOf } from '../catalog/index.ts';
+import { taskTypeOf, waitForCatalog } from '../catalog/index.ts';
 import { recordActivity } from './handle.ts';
 import { forgetUser } from './repository.ts';
 import { missionRoutes } from './routes.ts';
@@ -13,15 +13,32 @@ export const missions: Capability = {
   name: 'missions',
   migrations: missionsMigrations,
   routes: missionRoutes,
-  handlers: () => ({
-    'submissions.submission.approved.v1': async (event, trx) =>
-      recordActivity(trx, {
+  handlers: ({ clock, logger }) => ({
+    'submissions.submission.approved.v1': async (event, trx) => {
+      const taskType = await taskTypeOf(trx, event.data.task_id.toLowerCase());
+      if (taskType === undefined) {
+        // Counted once tasks announces the task, on the approval's own local day (catalog/waits.ts).
+        await waitForCatalog(
+          trx,
+          {
+            capability: 'missions',
+            event,
+            userId: event.data.contributor_id,
+            taskId: event.data.task_id,
+            now: clock(),
+          },
+          logger,
+        );
+        return;
+      }
+      await recordActivity(trx, {
         userId: event.data.contributor_id.toLowerCase(),
         causeId: event.data.submission_id.toLowerCase(),
-        activity: { kind: 'approval', taskType: await taskTypeOf(trx, event.data.task_id) },
+        activity: { kind: 'approval', taskType },
         at: new Date(event.time),
         cause: event,
-      }),
+      });
+    },
     'qc.review.counted.v1': (event, trx) =>
       recordActivity(trx, {
         userId: event.data.judge_id.toLowerCase(),

@@ -8,14 +8,20 @@ import { NOTIFICATIONS_CHANNEL } from './notify.ts';
 export interface Subscriber {
   userId: string;
   role: string | null;
+  /** The session of the token that opened it (`sid`): its revocation ends the stream. */
+  sessionId?: string | undefined;
   /** Something may have been committed for this stream: fetch what follows its last id. */
   wake(): void;
   end(): void;
+  /** Checks again that its token's session and user still stand (after a lost LISTEN). */
+  recheck?(): void;
 }
 
 const payloadSchema = z.union([
   z.object({ user_id: z.string(), id: z.string() }),
   z.object({ audience: z.enum(audiences), id: z.string() }),
+  z.object({ end_user: z.string() }),
+  z.object({ end_session: z.string() }),
 ]);
 
 /**
@@ -23,6 +29,10 @@ const payloadSchema = z.union([
  * only says whose stream to wake; each stream reads its rows itself, after its own last id, so a
  * lost, late or doubled NOTIFY costs a query, never a notification. When the connection drops, it is
  * opened again and every stream re-reads, which covers whatever was committed meanwhile.
+ *
+ * A NOTIFY may also end streams: those of a user suspended or erased, or of a revoked session
+ * (`notify.ts:endStreams`, from the consumer that applies those events). After a lost connection
+ * every stream checks its session and user again (`recheck`), which covers an end told meanwhile.
  */
 export class NotificationHub {
   private readonly byUser = new Map<string, Set<Subscriber>>();
@@ -106,6 +116,7 @@ export class NotificationHub {
         () => {
           this.options.logger.info('notifications LISTEN connection restored');
           this.wakeAll();
+          this.recheckAll();
         },
         (error: unknown) => {
           this.options.logger.warn({ err: error }, 'notifications LISTEN reconnect failed; retrying');
@@ -127,7 +138,23 @@ export class NotificationHub {
       for (const subscriber of this.byUser.get(parsed.user_id.toLowerCase()) ?? []) subscriber.wake();
       return;
     }
+    if ('end_user' in parsed) {
+      for (const subscriber of [...(this.byUser.get(parsed.end_user.toLowerCase()) ?? [])]) subscriber.end();
+      return;
+    }
+    if ('end_session' in parsed) {
+      const session = parsed.end_session.toLowerCase();
+      for (const set of [...this.byUser.values()]) {
+        for (const subscriber of [...set]) if (subscriber.sessionId === session) subscriber.end();
+      }
+      return;
+    }
     this.wakeAll(parsed.audience);
+  }
+
+  /** Every stream checks its session and user again: an end told while LISTEN was down was missed. */
+  private recheckAll(): void {
+    for (const set of [...this.byUser.values()]) for (const subscriber of [...set]) subscriber.recheck?.();
   }
 
   /** Wakes every stream (after a reconnect), or those whose role an audience includes. */

@@ -8,6 +8,16 @@ import type { NotificationKind } from './texts.ts';
 /** The channel open streams hear commits on; payloads name who and which row, never content. */
 export const NOTIFICATIONS_CHANNEL = 'engagement_notifications';
 
+/** What ends streams: a user suspended or erased, or a session revoked (`endStreams`). */
+export type StreamEnd = { userId: string } | { sessionId: string };
+
+/** The NOTIFY payload that ends every open stream of a user or a session, on every instance. */
+export function endPayload(end: StreamEnd): string {
+  return JSON.stringify(
+    'userId' in end ? { end_user: end.userId.toLowerCase() } : { end_session: end.sessionId.toLowerCase() },
+  );
+}
+
 export interface Notice {
   userId: string;
   /** One of `NotificationKind`, or another capability's own. */
@@ -67,4 +77,13 @@ export async function announce(
   const payload = JSON.stringify({ audience: announcement.audience, id: announcement.id });
   await sql`select pg_notify(${NOTIFICATIONS_CHANNEL}, ${payload})`.execute(trx);
   return announcement;
+}
+
+/**
+ * Ends, after commit and on every instance, the open streams of a user (suspended, erased) or of a
+ * session (revoked: logout, refresh-token reuse, password reset). The client's reconnect then needs
+ * a token that is still good.
+ */
+export async function endStreams(trx: Kysely<EngagementDB>, end: StreamEnd): Promise<void> {
+  await sql`select pg_notify(${NOTIFICATIONS_CHANNEL}, ${endPayload(end)})`.execute(trx);
 }

@@ -2,6 +2,7 @@ import {
   type HttpApp,
   idempotencyHeaders,
   idParams,
+  isRevoked,
   isUuid,
   limitParam,
   opaqueCursor,
@@ -17,7 +18,7 @@ import {
 } from '@tessera/service-kit';
 import { z } from 'zod';
 import type { EngagementContext } from '../context.ts';
-import { personOf } from '../users/index.ts';
+import { personOf, userStatus } from '../users/index.ts';
 import { audiences } from './audience.ts';
 import { NotificationHub } from './hub.ts';
 import { announce } from './notify.ts';
@@ -70,6 +71,21 @@ const announcementBody = z.strictObject({
   title: safeText(120).pipe(z.string().min(1)),
   body: safeText(5_000, { multiline: true }).pipe(z.string().min(1)),
 });
+
+/**
+ * When the (already verified) bearer token expires, in ms since the epoch: its `exp` claim. The
+ * principal does not carry it; the token's payload is read again, never trusted before verification.
+ */
+export function tokenExpiry(authorization: string | undefined): number | undefined {
+  const payload = /^Bearer [^.]+\.([^.]+)\./.exec(authorization ?? '')?.[1];
+  if (!payload) return undefined;
+  try {
+    const { exp } = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8')) as { exp?: unknown };
+    return typeof exp === 'number' && Number.isFinite(exp) ? exp * 1000 : undefined;
+  } catch {
+    return undefined;
+  }
+}
 
 /** Lists, marks read, streams (SSE) and announcements; the hub closes every stream with the app. */
 export function notificationRoutes(app: HttpApp, { db, clock, config, logger }: EngagementContext): void {
@@ -147,7 +163,9 @@ export function notificationRoutes(app: HttpApp, { db, clock, config, logger }: 
           'without it only what happens from now on is sent, so pass the newest id of ' +
           '`GET /api/v1/notifications` to close the gap between the list and the stream. The token goes ' +
           'in the Authorization header only (tokens in URLs end up in logs): use a fetch-based ' +
-          'EventSource client.',
+          'EventSource client. The stream ends when the token expires (reconnect with a fresh one and ' +
+          '`Last-Event-ID`), when its session is revoked (logout) and when the account is suspended or ' +
+          'erased; 403 ACCOUNT_NOT_ACTIVE to a suspended or erased account.',
         security,
         headers: z.looseObject({ 'last-event-id': uuidParam.optional() }),
         querystring: z.strictObject({ last_event_id: uuidParam.optional() }),
@@ -156,6 +174,15 @@ export function notificationRoutes(app: HttpApp, { db, clock, config, logger }: 
     },
     async (request, reply) => {
       const reader = await readerOfRequest(request);
+      const { sessionId } = principalOf(request);
+      const stillAllowed = async () => {
+        const user = await userStatus(db, reader.userId);
+        if (user?.status === 'suspended' || user?.status === 'erased') return false;
+        return sessionId === undefined || !(await isRevoked(db, 'session', sessionId.toLowerCase()));
+      };
+      if (!(await stillAllowed())) {
+        throw refuse.forbidden('This account cannot receive notifications now.', 'ACCOUNT_NOT_ACTIVE');
+      }
       try {
         await hub.listening();
       } catch (error) {
@@ -184,6 +211,10 @@ export function notificationRoutes(app: HttpApp, { db, clock, config, logger }: 
         lastEventId: request.headers['last-event-id'] ?? request.query.last_event_id,
         heartbeatMs: config.ENGAGEMENT_NOTIFICATION_HEARTBEAT_MS,
         requestId: request.id,
+        sessionId,
+        expiresAt: tokenExpiry(request.headers.authorization),
+        clock,
+        stillAllowed,
       }).catch((error: unknown) => {
         request.log.error({ err: error }, 'notification stream failed');
         reply.raw.destroy();

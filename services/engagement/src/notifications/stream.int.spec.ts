@@ -10,13 +10,18 @@ import { type Item, openNotificationStream } from '../testing/sse.ts';
 let t: TestEngagement;
 let base: string;
 let admin: string;
+/** How far the service's clock is ahead of the real one. */
+let skewMs = 0;
 
 beforeAll(async () => {
-  t = await startTestEngagement({
-    ENGAGEMENT_NOTIFICATION_HEARTBEAT_MS: 200,
-    ENGAGEMENT_NOTIFICATION_MAX_STREAMS_PER_USER: 2,
-    ENGAGEMENT_NOTIFICATION_LISTEN_RETRY_MS: 50,
-  });
+  t = await startTestEngagement(
+    {
+      ENGAGEMENT_NOTIFICATION_HEARTBEAT_MS: 200,
+      ENGAGEMENT_NOTIFICATION_MAX_STREAMS_PER_USER: 2,
+      ENGAGEMENT_NOTIFICATION_LISTEN_RETRY_MS: 50,
+    },
+    { clock: () => new Date(Date.now() + skewMs) },
+  );
   admin = await t.token({ sub: randomUUID(), role: 'admin' });
   await listen();
 });
@@ -176,5 +181,81 @@ describe('the notification stream', () => {
     expect((await stream.drain(1_000)).ended).toBe(true);
     await t.restart();
     await listen();
+  });
+});
+
+describe('a stream outlives neither its token nor its session nor its account', () => {
+  /** A contributor with a session token (`sid`) and an open stream of it. */
+  async function openSession(expiresAt?: Date) {
+    const user = await t.contributor();
+    const sessionId = randomUUID();
+    const session = {
+      id: user.id,
+      sessionId,
+      token: t.sessionToken(user.id, { sessionId, ...(expiresAt ? { expiresAt } : {}) }),
+    };
+    return { user: session, stream: await connect(session) };
+  }
+
+  /** What the stream sends from now until it ends (or `ms` pass). */
+  async function afterwards(stream: Awaited<ReturnType<typeof connect>>, ms = 1_500) {
+    const { frames, ended } = await stream.drain(ms);
+    return { ended, notifications: frames.filter((frame) => frame.event === 'notification') };
+  }
+
+  it('ends when its session is revoked (logout), and sends nothing after', async () => {
+    const { user, stream } = await openSession();
+    const now = new Date();
+    await t.emit('identity.principal.revoked.v1', {
+      kind: 'session',
+      principal_id: user.sessionId,
+      owner_id: user.id,
+      reason: 'LOGOUT',
+      revoked_at: now.toISOString(),
+      tokens_expire_by: new Date(now.getTime() + 900_000).toISOString(),
+    });
+    await approve(user);
+    expect(await afterwards(stream)).toEqual({ ended: true, notifications: [] });
+    // The same token opens nothing again.
+    const again = await fetch(`${base}/api/v1/notifications/stream`, {
+      headers: { authorization: `Bearer ${user.token}` },
+    });
+    expect(again.status).toBe(401);
+  });
+
+  it('ends when the user is suspended, and a suspended user opens none (403 ACCOUNT_NOT_ACTIVE)', async () => {
+    const { user, stream } = await openSession();
+    await t.emit('identity.user.suspended.v1', { user_id: user.id, reason_code: 'FRAUD' });
+    await approve(user);
+    expect(await afterwards(stream)).toEqual({ ended: true, notifications: [] });
+    const refused = await fetch(`${base}/api/v1/notifications/stream`, {
+      headers: { authorization: `Bearer ${user.token}` },
+    });
+    expect(refused.status).toBe(403);
+    expect(((await refused.json()) as { code: string }).code).toBe('ACCOUNT_NOT_ACTIVE');
+    await t.emit('identity.user.reinstated.v1', { user_id: user.id });
+    const reinstated = await connect(user);
+    reinstated.close();
+  });
+
+  it('ends when the user is erased', async () => {
+    const { user, stream } = await openSession();
+    await t.emit('identity.user.erased.v1', { user_id: user.id });
+    expect((await afterwards(stream)).ended).toBe(true);
+  });
+
+  it('ends when its token expires: by the clock at the next event, and by a timer without one', async () => {
+    const { user, stream } = await openSession();
+    skewMs = 16 * 60_000; // past the token's 15 minutes
+    try {
+      await approve(user);
+      expect(await afterwards(stream)).toEqual({ ended: true, notifications: [] });
+    } finally {
+      skewMs = 0;
+    }
+    const soon = await openSession(new Date(Date.now() + 2_000));
+    const started = Date.now();
+    expect((await afterwards(soon.stream, 4_000)).ended).toBe(true);
+    expect(Date.now() - started).toBeLessThan(3_500);
   });
 });

@@ -22,7 +22,18 @@ export interface StreamOptions {
   lastEventId: string | undefined;
   heartbeatMs: number;
   requestId: string;
+  /** The session of the token that opened it (`sid`): its revocation ends the stream. */
+  sessionId?: string | undefined;
+  /** When the token that opened it expires (ms since the epoch): the stream ends then. */
+  expiresAt?: number | undefined;
+  /** Now (the service's clock). */
+  clock: () => Date;
+  /** Whether the token's session and its user still stand (not revoked, suspended or erased). */
+  stillAllowed: () => Promise<boolean>;
 }
+
+/** setTimeout's longest delay. */
+const MAX_TIMER_MS = 2_147_483_647;
 
 /** The JSON an SSE `notification` event carries: the list's item shape. */
 export function presentItem(item: NotificationItem) {
@@ -38,8 +49,8 @@ export function presentItem(item: NotificationItem) {
 }
 
 /**
- * Runs one notification stream on a hijacked response until the client leaves or the service
- * stops. Rows are read from the database after the last id sent, in id order (ids follow commit
+ * Runs one notification stream on a hijacked response until the client leaves, the service
+ * stops, the token that opened it expires, its session is revoked or its user suspended or erased. Rows are read from the database after the last id sent, in id order (ids follow commit
  * order, see order.ts), on connect and whenever the hub wakes the stream: the catch-up and the live
  * part are the same query, so nothing falls between them and nothing is sent twice.
  */
@@ -51,14 +62,18 @@ export async function runStream(response: ServerResponse, options: StreamOptions
   let dirty = false;
   let ended = false;
   let heartbeat: NodeJS.Timeout | undefined = undefined;
+  let expiry: NodeJS.Timeout | undefined = undefined;
   let unsubscribe = () => {};
+  const { expiresAt, clock } = options;
+  const expired = () => expiresAt !== undefined && clock().getTime() >= expiresAt;
 
-  const end = () => {
+  const end = (status = 503) => {
     if (ended) return;
     ended = true;
     clearInterval(heartbeat);
+    clearTimeout(expiry);
     unsubscribe();
-    if (!response.headersSent) response.statusCode = 503;
+    if (!response.headersSent) response.statusCode = status;
     // The connection goes too: a keep-alive socket left behind would hold up the server's close.
     if (!response.writableEnded) response.end(() => response.destroy());
   };
@@ -81,9 +96,10 @@ export async function runStream(response: ServerResponse, options: StreamOptions
         dirty = false;
         let rows: NotificationItem[];
         do {
+          if (expired()) return end();
           rows = await itemsAfter(db, reader, last, BATCH);
           for (const row of rows) {
-            if (ended) return;
+            if (ended || expired()) return end();
             write(sseEvent(row.id, 'notification', presentItem(row)));
             last = row.id;
           }
@@ -97,12 +113,26 @@ export async function runStream(response: ServerResponse, options: StreamOptions
     }
   };
 
-  response.on('close', end);
+  response.on('close', () => end());
   if (response.destroyed) return end();
   // Subscribed before the starting point is read, so a commit in between wakes the stream. The
   // headers go out once the starting point is known: a client whose response opened is subscribed.
-  unsubscribe = hub.add({ userId: reader.userId, role: reader.role, wake: () => void pull(), end });
+  // Subscribed before the session and the user are checked, too: a revocation, suspension or
+  // erasure committed after the check ends the stream through the hub, one before it fails the check.
+  unsubscribe = hub.add({
+    userId: reader.userId,
+    role: reader.role,
+    sessionId: options.sessionId?.toLowerCase(),
+    wake: () => void pull(),
+    end: () => end(),
+    recheck: () =>
+      void options.stillAllowed().then(
+        (allowed) => allowed || end(),
+        () => undefined,
+      ),
+  });
   try {
+    if (!(await options.stillAllowed())) return end(401);
     if (options.lastEventId === undefined) last = (await newestId(db, reader)) ?? NIL;
   } catch (error) {
     logger.warn({ err: error }, 'notification stream could not start');
@@ -110,9 +140,14 @@ export async function runStream(response: ServerResponse, options: StreamOptions
     return;
   }
   if (ended) return;
+  // The token's life is the stream's: at its expiry the stream ends, and the client reconnects
+  // (with Last-Event-ID) under a fresh token. Checked by the clock on every read and heartbeat too.
+  if (expiresAt !== undefined) {
+    expiry = setTimeout(() => end(), Math.min(Math.max(0, expiresAt - clock().getTime()), MAX_TIMER_MS));
+  }
   response.writeHead(200, { ...SSE_HEADERS, 'x-request-id': options.requestId });
   write(sseRetry(RECONNECT_AFTER_MS));
-  heartbeat = setInterval(() => write(sseComment('ping')), options.heartbeatMs);
+  heartbeat = setInterval(() => (expired() ? end() : write(sseComment('ping'))), options.heartbeatMs);
   ready = true;
   await pull();
 }

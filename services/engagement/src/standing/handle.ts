@@ -2,7 +2,7 @@ import { buildEvent } from '@tessera/contracts';
 import { appendToOutbox, type Cause, eventMeta } from '@tessera/service-kit';
 import type { Transaction } from 'kysely';
 import type { EngagementDB } from '../db/schema.ts';
-import { localDay, timeZoneOf } from '../users/index.ts';
+import { localDay, timeZoneOf, userStatus } from '../users/index.ts';
 import { awardXp } from './award.ts';
 import {
   addEarning,
@@ -32,10 +32,19 @@ interface Occurrence {
 const streakOf = (row: StandingRow) => ({ days: row.streak_days, lastDay: row.streak_last_day });
 
 /**
+ * Erasure is final: an event about an erased user handled after it (a submission received, a
+ * payment, a verdict still in flight) records nothing, so no activity, streak or time comes back.
+ */
+async function erased(trx: Db, userId: string): Promise<boolean> {
+  return (await userStatus(trx, userId))?.status === 'erased';
+}
+
+/**
  * The user was active at `at` (handed in work, had a review counted): the streak counts that day
  * in the user's time zone, and decay waits another while.
  */
 export async function recordActivity(trx: Db, { userId, at }: Omit<Occurrence, 'cause'>): Promise<void> {
+  if (await erased(trx, userId)) return;
   const row = await lockStanding(trx, userId, at);
   const day = localDay(at, await timeZoneOf(trx, userId));
   await recordActive(trx, userId, at, decideStreak(streakOf(row), day));
@@ -57,6 +66,7 @@ export async function submissionApproved(
   command: Occurrence & { submissionId: string; xpReward: number; onAppeal: boolean },
 ): Promise<void> {
   const { userId, at, cause, submissionId } = command;
+  if (await erased(trx, userId)) return;
   const row = await lockStanding(trx, userId, at);
   const amount = Math.round(command.xpReward * (await multiplierAt(trx, row, at)));
   const granted = await awardXp(trx, {
@@ -109,6 +119,7 @@ export async function submissionRejected(
   command: Occurrence & { submissionId: string; stage: RejectionStage | undefined },
 ): Promise<void> {
   const { userId, at, submissionId, stage } = command;
+  if (await erased(trx, userId)) return;
   await lockStanding(trx, userId, at);
   const judged = judgedRejection(stage);
   const golden = judged && (await isGolden(trx, submissionId));
@@ -129,6 +140,7 @@ export async function trustPenalty(
   trx: Db,
   command: Occurrence & { kind: 'fraud_flag' | 'judge_removed'; key: string },
 ): Promise<void> {
+  if (await erased(trx, command.userId)) return;
   await lockStanding(trx, command.userId, command.at);
   await moveTrustOnce(trx, { ...command, delta: trustDelta({ kind: command.kind }) });
 }
@@ -172,6 +184,7 @@ export async function reviewCounted(
   command: Occurrence & { reviewId: string; agreed: boolean; reviewXp: number },
 ): Promise<void> {
   const { userId, at, cause } = command;
+  if (await erased(trx, userId)) return;
   await recordActivity(trx, { userId, at });
   const granted = await awardXp(trx, {
     userId,
@@ -190,6 +203,7 @@ export async function moneyEarned(
   command: Occurrence & { transferId: string; amount: number; currency: string },
 ): Promise<void> {
   const { userId, at } = command;
+  if (await erased(trx, userId)) return;
   await ensureStanding(trx, userId, at);
   const fresh = await recordEffect(trx, {
     cause: `earning:${command.transferId}`,

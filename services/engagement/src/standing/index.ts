@@ -103,7 +103,8 @@ export const standing: Capability = {
         cause: event,
         ...money(event.data),
       }),
-    // Numbers are not personal and stay; when the user was active goes.
-    'identity.user.erased.v1': (event, trx) => forgetActivity(trx, id(event.data.user_id)),
+    // Numbers are not personal and stay; when the user was active goes (and nothing is added later).
+    'identity.user.erased.v1': (event, trx) =>
+      forgetActivity(trx, id(event.data.user_id), new Date(event.time)),
   }),
 };

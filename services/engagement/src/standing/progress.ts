@@ -42,8 +42,16 @@ async function streakToday(db: Db, row: StandingRow, now: Date) {
   return { timeZone, days };
 }
 
-/** The numbers a user's public profile and the leaderboards show of them. */
-export async function statsOf(db: Db, userId: string, now: Date) {
+/**
+ * The numbers a user's public profile and the leaderboards show of them; their earnings only
+ * `withEarnings` (the user themself or an admin asks: `routes.ts:seesEarningsOf`).
+ */
+export async function statsOf(
+  db: Db,
+  userId: string,
+  now: Date,
+  { withEarnings }: { withEarnings: boolean },
+) {
   const row = (await findStanding(db, userId)) ?? blank(userId);
   const { days } = await streakToday(db, row, now);
   return {
@@ -55,7 +63,7 @@ export async function statsOf(db: Db, userId: string, now: Date) {
     accuracy: accuracy(row.tasks_completed, row.rejections_at_review),
     streak_days: days,
     trust_score: shownTrust(row.trust_exact),
-    total_earned: await earningsOf(db, userId),
+    ...(withEarnings ? { total_earned: await earningsOf(db, userId) } : {}),
   };
 }
 

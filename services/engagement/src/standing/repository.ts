@@ -210,18 +210,34 @@ export async function earningsOf(db: Db, userId: string): Promise<{ amount: numb
   return rows.map((row) => ({ amount: Number(row.amount), currency: row.currency }));
 }
 
-/** An erased user keeps their numbers, not when they were active. */
 export async function markDecayed(trx: Db, userIds: readonly string[], day: string): Promise<void> {
   if (userIds.length === 0) return;
   await trx.updateTable('standings').set({ decayed_on: day }).where('user_id', 'in', userIds).execute();
 }
 
-export async function forgetActivity(trx: Db, userId: string): Promise<void> {
+/**
+ * An erased user keeps their numbers (XP, level, trust, counters, earnings: not personal, and the
+ * leaderboards' and ledger's totals agree with them), not when they were active: the streak and the
+ * last activity go, and every time kept per XP entry and per trust effect becomes the erasure's own
+ * time. Not the day: a day per entry would still draw the user's activity day by day; one instant
+ * for all of them says only when they left. The rows stay, so a cause applied before is still
+ * applied once (their keys) and an overturn still finds the rejection it gives back.
+ */
+export async function forgetActivity(trx: Db, userId: string, erasedAt: Date): Promise<void> {
   await trx
     .updateTable('standings')
-    .set({ last_active_at: null, streak_last_day: null, streak_days: 0 })
+    .set({
+      last_active_at: null,
+      streak_last_day: null,
+      streak_days: 0,
+      decayed_on: null,
+      updated_at: erasedAt,
+    })
     .where('user_id', '=', userId)
     .execute();
+  // The leaderboards' triggers fire on inserts of entries only: their totals are not moved.
+  await trx.updateTable('xp_entries').set({ at: erasedAt }).where('user_id', '=', userId).execute();
+  await trx.updateTable('standing_effects').set({ at: erasedAt }).where('user_id', '=', userId).execute();
 }
 
 /**

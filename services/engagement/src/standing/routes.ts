@@ -1,5 +1,5 @@
 import { currencyCode } from '@tessera/contracts';
-import { type HttpApp, idParams, timestamp } from '@tessera/service-kit';
+import { type HttpApp, idParams, isUuid, type Principal, principalOf, timestamp } from '@tessera/service-kit';
 import { z } from 'zod';
 import type { EngagementContext } from '../context.ts';
 import { personOf } from '../users/index.ts';
@@ -26,8 +26,24 @@ const statsReply = z.object({
     .describe('Approved ÷ (approved + rejected by judges); null before any verdict'),
   streak_days: count.describe('Consecutive active days up to today or yesterday, in their time zone'),
   trust_score: trustScore,
-  total_earned: z.array(z.object({ amount: count, currency: currencyCode })),
+  total_earned: z
+    .array(z.object({ amount: count, currency: currencyCode }))
+    .optional()
+    .describe(
+      'Only to the user themself and to admins: absent for anyone else (another user, an API key). ' +
+        "Per currency, in minor units, from the ledger's rewards, judge fees and promotions.",
+    ),
 });
+
+/**
+ * Whether `principal` may see `userId`'s earnings: the user themself (a person's token, not an API
+ * key's, whose `sub` is the key's id) or an admin. Anyone else reads only the public numbers that
+ * the leaderboards show too: which user ids those list is no secret, their money is.
+ */
+export function seesEarningsOf(principal: Principal, userId: string): boolean {
+  if (principal.companyId !== undefined || !isUuid(principal.userId)) return false;
+  return principal.role === 'admin' || principal.userId.toLowerCase() === userId.toLowerCase();
+}
 
 const progressReply = z.object({
   level,
@@ -43,7 +59,7 @@ const progressReply = z.object({
   ),
 });
 
-/** GET /api/v1/users/:id/stats (anyone signed in) and GET /api/v1/me/progress (the caller's own). */
+/** GET /api/v1/users/:id/stats (anyone signed in; earnings to the user and admins) and GET /api/v1/me/progress (the caller's own). */
 export function standingRoutes(app: HttpApp, { db, clock }: EngagementContext): void {
   app.get(
     '/api/v1/users/:id/stats',
@@ -51,18 +67,24 @@ export function standingRoutes(app: HttpApp, { db, clock }: EngagementContext): 
       preHandler: app.authenticate,
       schema: {
         tags,
-        summary: "A user's public numbers: level, XP, tasks completed, accuracy, streak, trust, earnings",
+        summary:
+          "A user's public numbers: level, XP, tasks completed, accuracy, streak, trust (earnings to themself and admins)",
         description:
-          'Any signed-in caller may read them: leaderboards show the same numbers. A user engagement has ' +
-          'heard nothing of answers the starting values (level 1, trust 5.0, no earnings), not 404, so ' +
-          'the answer says nothing of whether an account exists. `total_earned` is per currency, in minor ' +
-          "units, from the ledger's rewards, judge fees and promotions.",
+          'Any signed-in caller may read the public numbers (users and API keys alike): leaderboards show ' +
+          'the same. A user engagement has heard nothing of answers the starting values (level 1, trust ' +
+          '5.0, no earnings), not 404, so the answer says nothing of whether an account exists. ' +
+          "`total_earned` (per currency, in minor units, from the ledger's rewards, judge fees and " +
+          'promotions) is answered only to the user themself and to admins; anyone else, API keys ' +
+          'included, gets the answer without it.',
         security,
         params: idParams,
         response: { 200: statsReply },
       },
     },
-    async (request) => statsOf(db, request.params.id, clock()),
+    async (request) =>
+      statsOf(db, request.params.id, clock(), {
+        withEarnings: seesEarningsOf(principalOf(request), request.params.id),
+      }),
   );
 
   app.get(

@@ -253,7 +253,7 @@ describe('trust', () => {
 });
 
 describe('stats and progress', () => {
-  it('answer the user’s numbers: level, XP, tasks, accuracy, streak, trust, earnings per currency', async () => {
+  it('answer the user’s numbers: level, XP, tasks, accuracy, streak, trust; earnings per currency only to the user and admins', async () => {
     const user = await t.contributor();
     await setTimeZone(user.token, 'Europe/Paris');
     const stranger = await t.contributor();
@@ -287,7 +287,7 @@ describe('stats and progress', () => {
       transfer_id: randomUUID(),
     });
 
-    const stats = await t.inject({ url: `/api/v1/users/${user.id}/stats`, token: stranger.token });
+    const stats = await t.inject({ url: `/api/v1/users/${user.id}/stats`, token: user.token });
     expect(stats.status).toBe(200);
     expect(stats.body).toEqual({
       user_id: user.id,
@@ -303,6 +303,18 @@ describe('stats and progress', () => {
         { amount: 350, currency: 'USD' },
       ],
     });
+
+    // The public numbers are everyone's to read; the earnings only the user's own and an admin's.
+    const { total_earned: earned, ...numbers } = stats.body as Record<string, unknown>;
+    const key = t.companyKeyToken(randomUUID(), ['company:read', 'submissions:read']);
+    for (const token of [stranger.token, key]) {
+      const other = await t.inject({ url: `/api/v1/users/${user.id}/stats`, token });
+      expect(other.status).toBe(200);
+      expect(other.body).toEqual(numbers);
+      expect(other.body).not.toHaveProperty('total_earned');
+    }
+    const byAdmin = await t.inject({ url: `/api/v1/users/${user.id.toUpperCase()}/stats`, token: admin });
+    expect(byAdmin.body).toMatchObject({ total_earned: earned });
 
     const progress = await t.inject({ url: '/api/v1/me/progress', token: user.token });
     expect(progress.status).toBe(200);
@@ -332,8 +344,9 @@ describe('stats and progress', () => {
       accuracy: null,
       streak_days: 0,
       trust_score: 5,
-      total_earned: [],
     });
+    const own = await t.inject({ url: `/api/v1/users/${reader.id}/stats`, token: reader.token });
+    expect(own.body).toMatchObject({ total_earned: [] });
     const progress = await t.inject({ url: '/api/v1/me/progress', token: reader.token });
     expect(progress.body).toMatchObject({ level: 1, xp: 0, xp_for_next: 100, streak_multiplier: 1 });
 
@@ -439,5 +452,88 @@ describe('XP decay', () => {
       { amount: -50, source_id: `${idle[0].id}:2026-03-09` },
       { amount: -47, source_id: `${idle[0].id}:2026-03-10` },
     ]);
+  });
+});
+
+describe('erasure', () => {
+  it('keeps the numbers but no time of activity, and records nothing of what arrives after it', async () => {
+    const user = await t.contributor();
+    const day = (time: string) => new Date(`2026-02-27T${time}Z`);
+    await received(user.id, day('09:13:00'));
+    await approved(user.id, { xp: 150, at: day('10:00:00') });
+    await rejected(user.id, randomUUID());
+    const paid = (at: Date) =>
+      t.emit(
+        'ledger.reward.paid.v1',
+        {
+          submission_id: randomUUID(),
+          campaign_id: campaignId,
+          contributor_id: user.id,
+          amount: { amount: 250, currency: 'USD' },
+          transfer_id: randomUUID(),
+          campaign_remaining: { amount: 1000, currency: 'USD' },
+        },
+        { time: at },
+      );
+    await paid(day('10:00:01'));
+    const badge = await t.service.db.selectFrom('badges').select('id').executeTakeFirstOrThrow();
+    await t.service.db
+      .insertInto('user_badges')
+      .values({ user_id: user.id, badge_id: badge.id, unlocked_at: day('10:00:02') })
+      .execute();
+    const before = await standingOf(user.id);
+    expect(before.last_active_at).not.toBeNull();
+
+    const erasedAt = new Date('2026-03-01T12:00:00Z');
+    await t.emit('identity.user.erased.v1', { user_id: user.id }, { time: erasedAt });
+    const after = await standingOf(user.id);
+    expect(after).toMatchObject({
+      xp: before.xp,
+      level: before.level,
+      tasks_completed: 1,
+      rejections_at_review: 1,
+      trust_exact: before.trust_exact,
+      last_active_at: null,
+      streak_days: 0,
+      streak_last_day: null,
+      updated_at: erasedAt,
+    });
+    const times = async () => ({
+      xp: (
+        await t.service.db.selectFrom('xp_entries').select('at').where('user_id', '=', user.id).execute()
+      ).map((row) => row.at),
+      effects: (
+        await t.service.db
+          .selectFrom('standing_effects')
+          .select('at')
+          .where('user_id', '=', user.id)
+          .execute()
+      ).map((row) => row.at),
+      badges: (
+        await t.service.db
+          .selectFrom('user_badges')
+          .select('unlocked_at')
+          .where('user_id', '=', user.id)
+          .execute()
+      ).map((row) => row.unlocked_at),
+    });
+    const erasedTimes = await times();
+    expect(erasedTimes.xp).toEqual([erasedAt]);
+    expect(erasedTimes.effects).toHaveLength(3); // approval, rejection, earning
+    expect(erasedTimes.effects.every((at) => at.getTime() === erasedAt.getTime())).toBe(true);
+    expect(erasedTimes.badges).toEqual([erasedAt]);
+
+    // What was in flight arrives after the erasure: nothing of it is recorded.
+    await received(user.id, new Date('2026-03-01T13:00:00Z'));
+    await approved(user.id, { xp: 40, at: new Date('2026-03-01T13:05:00Z') });
+    await paid(new Date('2026-03-01T13:06:00Z'));
+    expect(await standingOf(user.id)).toEqual(after);
+    expect(await times()).toEqual(erasedTimes);
+    const earned = await t.service.db
+      .selectFrom('earnings')
+      .select('amount')
+      .where('user_id', '=', user.id)
+      .execute();
+    expect(earned.map((row) => Number(row.amount))).toEqual([250]);
   });
 });

@@ -1,7 +1,7 @@
 // Test support: a real engagement service (Postgres, NATS) on its own database and subject prefix,
 // a client to drive it, and `handle`, which delivers another service's event to the consumer that
 // reads its stream and waits until it is applied.
-import { randomUUID } from 'node:crypto';
+import { KeyObject, randomUUID, sign } from 'node:crypto';
 import {
   type EventData,
   type EventType,
@@ -40,6 +40,8 @@ export interface TestEngagement extends ServiceTestClient {
   emit<T extends EventType>(type: T, data: EventData<T>, options?: { time?: Date }): Promise<TesseraEvent<T>>;
   /** A task of `type` published by tasks in the given campaign (so the catalog knows it); its id. */
   publishTask(type: TaskType, campaign: { campaignId: string; companyId: string }): Promise<string>;
+  /** A user's access token of session `sessionId` (`sid`), expiring at `expiresAt` (15 min by default). */
+  sessionToken(userId: string, options: { sessionId: string; expiresAt?: Date; role?: string }): string;
   /** A contributor announced by identity, and their token. */
   contributor(options?: { referralCode?: string }): Promise<TestUser>;
   /**
@@ -134,6 +136,23 @@ export async function startTestEngagement(
         status: 'active',
       });
       return taskId;
+    },
+    sessionToken(userId, { sessionId, expiresAt, role = 'contributor' }) {
+      // Signed by hand as the kit's companyKeyToken is: the test issuer's token() sets no `sid`.
+      const now = Math.floor(Date.now() / 1000);
+      const encode = (part: object) => Buffer.from(JSON.stringify(part)).toString('base64url');
+      const signed = `${encode({ alg: 'EdDSA', kid: issuer.jwks.keys[0]?.kid })}.${encode({
+        sub: userId,
+        role,
+        sid: sessionId,
+        jti: randomUUID(),
+        iss: issuer.issuer,
+        aud: issuer.audience,
+        iat: now,
+        exp: expiresAt ? Math.floor(expiresAt.getTime() / 1000) : now + 900,
+      })}`;
+      const signature = sign(null, Buffer.from(signed), KeyObject.from(issuer.privateKey));
+      return `${signed}.${signature.toString('base64url')}`;
     },
     async contributor({ referralCode } = {}) {
       const id = randomUUID();

@@ -96,6 +96,57 @@ export async function setTimeZone(db: Db, userId: string, timeZone: string): Pro
     .execute();
 }
 
+/** Least time between two changes of a user's time zone. */
+export const TIME_ZONE_CHANGE_INTERVAL_MS = 24 * 3_600_000;
+
+/**
+ * The caller changes their time zone: at most once per `TIME_ZONE_CHANGE_INTERVAL_MS`, because
+ * moving between zones around midnight would add streak days and daily missions' days. The first
+ * choice is free, and naming the zone already set changes nothing (and is no change). One
+ * conditional statement, so two requests at once cannot both change it.
+ */
+export async function changeTimeZone(
+  db: Db,
+  userId: string,
+  timeZone: string,
+  now: Date,
+): Promise<
+  { changed: true } | { changed: false; sameZone: true } | { changed: false; sameZone: false; nextAt: Date }
+> {
+  forget(db, userId);
+  const since = new Date(now.getTime() - TIME_ZONE_CHANGE_INTERVAL_MS);
+  const changed = await db
+    .insertInto('users')
+    .values({ user_id: userId, time_zone: timeZone, time_zone_changed_at: now })
+    .onConflict((oc) =>
+      oc
+        .column('user_id')
+        .doUpdateSet({ time_zone: timeZone, time_zone_changed_at: now })
+        .where('users.time_zone', '<>', timeZone)
+        .where((eb) =>
+          eb.or([
+            eb('users.time_zone_changed_at', 'is', null),
+            eb('users.time_zone_changed_at', '<=', since),
+          ]),
+        ),
+    )
+    .returning('user_id')
+    .executeTakeFirst();
+  if (changed) return { changed: true };
+  const row = await db
+    .selectFrom('users')
+    .select(['time_zone', 'time_zone_changed_at'])
+    .where('user_id', '=', userId)
+    .executeTakeFirstOrThrow();
+  if (row.time_zone === timeZone) return { changed: false, sameZone: true };
+  const last = row.time_zone_changed_at ?? now;
+  return {
+    changed: false,
+    sameZone: false,
+    nextAt: new Date(last.getTime() + TIME_ZONE_CHANGE_INTERVAL_MS),
+  };
+}
+
 /** The user's time zone: UTC until they set one. */
 export async function timeZoneOf(db: Db, userId: string): Promise<string> {
   return (await userFacts(db, userId))?.timeZone ?? 'UTC';

@@ -3,8 +3,10 @@ import { startTestEngagement, type TestEngagement } from '../testing/harness.ts'
 import { setTimeZone, statusChanged, timeZoneOf, userFacts, userStatus } from './repository.ts';
 
 let t: TestEngagement;
+/** How far the service's clock is ahead of the real one. */
+let skewMs = 0;
 beforeAll(async () => {
-  t = await startTestEngagement();
+  t = await startTestEngagement({}, { clock: () => new Date(Date.now() + skewMs) });
 });
 afterAll(() => t?.stop());
 
@@ -23,6 +25,30 @@ describe('time zone', () => {
     expect(wrong.body).toMatchObject({ code: 'INVALID_TIME_ZONE' });
     expect((await t.inject({ method: 'PUT', url, token: user.token, body: {} })).status).toBe(400);
     expect((await t.inject({ url })).status).toBe(401);
+  });
+
+  it('changes at most once a day: 429 TIME_ZONE_CHANGED_RECENTLY before, the same zone again is no change', async () => {
+    const user = await t.contributor();
+    const put = (time_zone: string) =>
+      t.inject({ method: 'PUT', url: '/api/v1/me/time-zone', token: user.token, body: { time_zone } });
+    expect((await put('Asia/Tokyo')).status).toBe(200); // the first choice is free
+    expect((await put('Asia/Tokyo')).status).toBe(200); // no change
+    const soon = await put('Pacific/Honolulu');
+    expect(soon.status).toBe(429);
+    expect(soon.headers['content-type']).toMatch(/^application\/problem\+json/);
+    expect(soon.body).toMatchObject({ code: 'TIME_ZONE_CHANGED_RECENTLY' });
+    expect((await t.inject({ url: '/api/v1/me/time-zone', token: user.token })).body).toEqual({
+      time_zone: 'Asia/Tokyo',
+    });
+    try {
+      skewMs = 23 * 3_600_000;
+      expect((await put('Pacific/Honolulu')).status).toBe(429);
+      skewMs = 24 * 3_600_000;
+      expect((await put('Pacific/Honolulu')).status).toBe(200);
+      expect((await put('Asia/Tokyo')).status).toBe(429); // and the day starts again
+    } finally {
+      skewMs = 0;
+    }
   });
 
   it('is forgotten when the user is erased', async () => {

@@ -1,7 +1,7 @@
-import { type HttpApp, isUuid, principalOf, refuse } from '@tessera/service-kit';
+import { type HttpApp, isUuid, principalOf, refusal, refuse } from '@tessera/service-kit';
 import { z } from 'zod';
 import type { EngagementContext } from '../context.ts';
-import { setTimeZone, timeZoneOf } from './repository.ts';
+import { changeTimeZone, timeZoneOf } from './repository.ts';
 import { isTimeZone } from './time-zone.ts';
 
 const tags = ['engagement'];
@@ -20,7 +20,7 @@ const timeZoneBody = z.strictObject({ time_zone: z.string().min(1).max(64) });
 const timeZoneReply = z.object({ time_zone: z.string() });
 
 /** GET/PUT /api/v1/me/time-zone: the zone the caller's days (streaks, daily missions) count in. */
-export function userRoutes(app: HttpApp, { db }: EngagementContext): void {
+export function userRoutes(app: HttpApp, { db, clock }: EngagementContext): void {
   app.get(
     '/api/v1/me/time-zone',
     {
@@ -42,6 +42,11 @@ export function userRoutes(app: HttpApp, { db }: EngagementContext): void {
       schema: {
         tags,
         summary: 'Set the IANA time zone (Europe/Paris) your days count in; 422 INVALID_TIME_ZONE otherwise',
+        description:
+          'Your days (streaks, daily missions) count in this zone. It may change once a day: a change ' +
+          'within 24 hours of the last one is refused with 429 TIME_ZONE_CHANGED_RECENTLY (moving ' +
+          'between zones around midnight would add days). The first choice is free; naming the zone ' +
+          'already set answers 200 and changes nothing.',
         security,
         body: timeZoneBody,
         response: { 200: timeZoneReply },
@@ -56,7 +61,14 @@ export function userRoutes(app: HttpApp, { db }: EngagementContext): void {
           `${time_zone} is not an IANA time zone (e.g. Europe/Paris).`,
         );
       }
-      await setTimeZone(db, userId, time_zone);
+      const result = await changeTimeZone(db, userId, time_zone, clock());
+      if (!result.changed && !result.sameZone) {
+        throw refusal(
+          'rate_limited',
+          'TIME_ZONE_CHANGED_RECENTLY',
+          `Your time zone changes at most once a day; the next change is possible from ${result.nextAt.toISOString()}.`,
+        );
+      }
       return { time_zone };
     },
   );

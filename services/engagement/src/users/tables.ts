@@ -15,6 +15,8 @@ export interface UsersTable {
   time_zone: Generated<string>;
   registered_at: NullableTimestamp;
   status_changed_at: NullableTimestamp;
+  /** When the user last changed their time zone (null: never), for the one-change-a-day rule. */
+  time_zone_changed_at: NullableTimestamp;
 }
 
 export interface UsersTables {
@@ -35,6 +37,11 @@ export const usersMigrations: Record<string, Migration> = {
           status_changed_at timestamptz
         )`.execute(db);
       await createCompanyMembersTable(db);
+    },
+  },
+  '0930_time_zone_changed_at': {
+    async up(db: Kysely<unknown>) {
+      await sql`alter table users add column time_zone_changed_at timestamptz`.execute(db);
     },
   },
 };

@@ -1,5 +1,5 @@
 import type { Capability } from '../capability.ts';
-import { companyOfCampaign } from '../catalog/index.ts';
+import { companyOfCampaign, waitForCatalog } from '../catalog/index.ts';
 import type { EngagementContext } from '../context.ts';
 import { queueEvent } from './handle.ts';
 import { approvedPayload, bundlePayload, pausedPayload } from './payloads.ts';
@@ -35,11 +35,14 @@ export const webhooks: Capability = {
   routes: (app, context) => webhookRoutes(app, context, settingsOf(context)),
   handlers: (context) => ({
     'submissions.submission.approved.v1': async (event, trx) => {
-      const companyId = await companyOfCampaign(trx, event.data.campaign_id.toLowerCase());
+      const campaignId = event.data.campaign_id.toLowerCase();
+      const companyId = await companyOfCampaign(trx, campaignId);
       if (companyId === undefined) {
-        context.logger.debug(
-          { event_id: event.id, campaign_id: event.data.campaign_id },
-          'webhooks: approval of an unknown campaign; nothing to deliver',
+        // Not announced by tasks yet (the streams are read independently): delivered once it is.
+        await waitForCatalog(
+          trx,
+          { capability: 'webhooks', event, campaignId, now: context.clock() },
+          context.logger,
         );
         return;
       }

@@ -371,7 +371,7 @@ describe('which events reach which webhooks', () => {
     expect(await ofEvent(otherCompany.id)).toHaveLength(0);
   });
 
-  it('an approval in a campaign engagement never heard of queues nothing', async () => {
+  it('an approval in a campaign engagement has not heard of yet queues nothing (it waits for the campaign)', async () => {
     const before = await t.service.db.selectFrom('webhook_deliveries').select('id').execute();
     await approval({ campaign_id: randomUUID() });
     const after = await t.service.db.selectFrom('webhook_deliveries').select('id').execute();
