@@ -111,9 +111,10 @@ export function ledgerDefinition(
     },
     routes: (app, { db, config, resources }) =>
       registerRoutes(app, { db, engine: resources.engine, projected: resources.projected, config }),
-    consumers: ({ config, logger, resources }) =>
+    consumers: ({ config, db, logger, resources }) =>
       ledgerConsumers({
         engine: resources.engine,
+        db,
         feeBps: config.PLATFORM_FEE_BPS,
         currency: config.LEDGER_CURRENCY,
         promotionsBudget: config.LEDGER_PROMOTIONS_BUDGET_MINOR,

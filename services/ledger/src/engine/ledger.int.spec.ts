@@ -169,6 +169,63 @@ describe('idempotency under concurrency', () => {
   });
 });
 
+describe('a retry of a transfer the engine does not hold (recorded before a restart, or dropped from its cache)', () => {
+  it('replays a hold recorded before a restart, though the hold itself now uses the balance its retry would need', async () => {
+    const { user, topup, penalty } = fresh();
+    const [before] = await engines(1);
+    await before!.transfer([topup(user, 100)]);
+    const hold = penalty(100, { pending: { timeout_seconds: null } });
+    expect(await before!.transfer([hold])).toMatchObject({ ok: true, replayed: false });
+
+    // The restart: a new engine over the same store, its caches empty.
+    const restarted = createLedger(pools[1]!);
+    expect(await restarted.transfer([{ ...hold }])).toMatchObject({
+      ok: true,
+      replayed: true,
+      transfers: [{ id: hold.id, amount: 100, state: 'pending' }],
+    });
+    // Another body under the recorded id is a conflict, not a balance refusal; a new debit is refused.
+    expect(await createLedger(pools[0]!).transfer([{ ...hold, amount: 50 }])).toMatchObject({
+      ok: false,
+      rejection: { code: 'IDEMPOTENCY_CONFLICT', transfer_id: hold.id },
+    });
+    expect(await restarted.transfer([penalty(1)])).toMatchObject({
+      ok: false,
+      rejection: { code: 'INSUFFICIENT_FUNDS' },
+    });
+    expect(await stores[0]!.readStream(transferStream(hold.id))).toHaveLength(1);
+    expect(await restarted.getAccount(user, 'USD')).toMatchObject({ debits_pending: 100, debits_posted: 0 });
+  });
+
+  it('replays a linked chain one of whose transfers its cache dropped', async () => {
+    const { user, company, topup, penalty } = fresh();
+    const [ledger] = await engines(1, { maxCachedTransfers: 1 });
+    await ledger!.transfer([topup(user, 100)]);
+    const chain = [penalty(60), penalty(40, { credit_account: company })];
+    expect(await ledger!.transfer(chain)).toMatchObject({ ok: true, replayed: false });
+    // The cache holds one transfer: the chain's last. Its first looks new, so the chain a conflict.
+
+    expect(await ledger!.transfer(chain.map((t) => ({ ...t })))).toMatchObject({
+      ok: true,
+      replayed: true,
+      transfers: [{ id: chain[0]!.id }, { id: chain[1]!.id }],
+    });
+    expect((await ledger!.getAccount(user, 'USD'))?.debits_posted).toBe(100);
+  });
+
+  it('replays a hold its cache dropped', async () => {
+    const { user, company, topup, penalty } = fresh();
+    const [ledger] = await engines(1, { maxCachedTransfers: 1 });
+    await ledger!.transfer([topup(user, 100)]);
+    const hold = penalty(100, { pending: { timeout_seconds: null } });
+    await ledger!.transfer([hold]);
+    await ledger!.transfer([topup(company, 1)]);
+
+    expect(await ledger!.transfer([{ ...hold }])).toMatchObject({ ok: true, replayed: true });
+    expect(await ledger!.getAccount(user, 'USD')).toMatchObject({ debits_pending: 100 });
+  });
+});
+
 describe('linked chains on the store', () => {
   it('record nothing of a chain whose second transfer fails', async () => {
     const [ledger] = await engines(1);

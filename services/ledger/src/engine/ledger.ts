@@ -16,6 +16,7 @@ import {
   type CommandOutcome,
   type DecidedBatch,
   decideBatch,
+  type Versioned,
 } from './batch.ts';
 import { toEventToAppend, toStoredEvent } from './stored-events.ts';
 import { createTransferCache } from './transfer-cache.ts';
@@ -60,6 +61,14 @@ interface Queued {
   tries: number;
   /** performance.now() when it was submitted. */
   at: number;
+  /**
+   * A refusal decided while transfers of the command (`ids`) were unknown to the writer: recorded
+   * before a restart, by another instance, or dropped from its cache? Answered only once the store
+   * says none was; otherwise the command is decided again, as the retry it is.
+   */
+  lookup?: { refused: CommandOutcome; ids: string[] };
+  /** Its transfers were read from the store after a refusal: the next refusal is answered. */
+  lookedUp?: boolean;
 }
 
 /** A batch whose append is on its way to the store. */
@@ -132,13 +141,24 @@ export function createLedger(store: EventStore, options: LedgerOptions = {}): Le
   /** A failed batch's recovery, done once nothing is in flight: the streams it lost on. */
   let recovery: { lostOn: string[]; commands: Queued[]; tries: number } | undefined;
 
+  /**
+   * The transfers of the refusals being looked up (see `committed`), held from the read to the
+   * batch's decision whatever the cache drops meanwhile (a linked chain larger than what it keeps).
+   */
+  const pinned = new Map<string, Versioned<TransferRecord>>();
+
   const view: BatchView = {
     account: (stream) =>
       tentativeAccounts.get(stream) ?? accounts.peek(stream) ?? { state: undefined, revision: -1 },
-    transfer: (id) => tentativeTransfers.get(id) ?? transfers.get(id),
+    transfer: (id) => tentativeTransfers.get(id) ?? pinned.get(id) ?? transfers.get(id),
   };
   const holdsAccount = (stream: string) =>
     tentativeAccounts.has(stream) || accounts.peek(stream) !== undefined;
+  /** The transfers of a command the writer does not hold (none for a resolution: it is read first). */
+  const unknownTransfers = (command: Command): string[] =>
+    command.kind === 'transfer'
+      ? command.requests.filter((request) => !view.transfer(request.id).state).map((r) => r.id)
+      : [];
 
   async function readTransfer(id: string): Promise<{ record: TransferRecord | undefined; revision: number }> {
     let record: TransferRecord | undefined;
@@ -150,10 +170,11 @@ export function createLedger(store: EventStore, options: LedgerOptions = {}): Le
     return { record, revision };
   }
 
-  async function learnTransfer(id: string): Promise<void> {
+  async function learnTransfer(id: string): Promise<Versioned<TransferRecord>> {
     const { record, revision } = await readTransfer(id);
     if (record) transfers.put(id, record, revision);
     else transfers.forget(id);
+    return { state: record, revision };
   }
 
   /**
@@ -258,9 +279,29 @@ export function createLedger(store: EventStore, options: LedgerOptions = {}): Le
       const key = transferStream(command.pendingId);
       if (!pendings.has(key)) pendings.set(key, learnTransfer(command.pendingId));
     }
+    // A refusal of transfers the writer did not hold: were they recorded after all? (See `committed`.)
+    pinned.clear();
+    let lookups = false;
+    for (const { command, lookup } of batch) {
+      if (!lookup || command.kind !== 'transfer') continue;
+      lookups = true;
+      for (const { id } of command.requests) {
+        const key = transferStream(id);
+        if (!lookup.ids.includes(id)) {
+          const held = transfers.get(id);
+          if (held.state) pinned.set(id, held);
+        } else if (!pendings.has(key)) {
+          pendings.set(
+            key,
+            learnTransfer(id).then((read) => void (read.state && pinned.set(id, read))),
+          );
+        }
+      }
+    }
     await load(pendings);
+    const live = lookups ? lookedUp(batch, failures) : batch;
 
-    const needs = batch.map(({ command }) => {
+    const needs = live.map(({ command }) => {
       if (command.kind === 'transfer') return accountStreamsOf(command.requests);
       const pending = view.transfer(command.pendingId).state;
       const streams = [transferStream(command.pendingId)];
@@ -278,13 +319,41 @@ export function createLedger(store: EventStore, options: LedgerOptions = {}): Le
       opened.set(stream, accounts.load(stream));
     }
     await load(opened);
-    if (failures.size === 0) return batch;
-    return batch.filter((queued, index) => {
+    if (failures.size === 0) return live;
+    return live.filter((queued, index) => {
       const failed = needs[index]?.find((key) => failures.has(key));
       if (failed === undefined) return true;
       queued.reject(failures.get(failed));
       return false;
     });
+  }
+
+  /**
+   * The refusals whose unknown transfers were just read. One whose transfers the store holds none of
+   * is answered as it was decided (in arrival order, on the state it saw: nothing this writer decided
+   * since can have recorded them, see `committed`); one with a transfer recorded after all stays in
+   * the batch and is decided again, now a replay or an idempotency conflict.
+   */
+  function lookedUp(batch: Queued[], failures: Map<string, unknown>): Queued[] {
+    return batch.filter((queued) => {
+      const { lookup } = queued;
+      if (!lookup) return true;
+      queued.lookup = undefined;
+      queued.lookedUp = true;
+      const failed = lookup.ids.map(transferStream).find((key) => failures.has(key));
+      if (failed !== undefined) {
+        queued.reject(failures.get(failed));
+        return false;
+      }
+      if (lookup.ids.some((id) => view.transfer(id).state)) return true;
+      answer(queued, lookup.refused);
+      return false;
+    });
+  }
+
+  function answer(queued: Queued, outcome: CommandOutcome): void {
+    queued.resolve(outcome);
+    observer?.answered((performance.now() - queued.at) / 1000, outcome.ok);
   }
 
   /** Decides a batch on the state the batches in flight left, and sends its append on its way. */
@@ -296,6 +365,7 @@ export function createLedger(store: EventStore, options: LedgerOptions = {}): Le
       view,
       clock(),
     );
+    pinned.clear();
     const flight: InFlight = {
       seq: (seq += 1),
       live,
@@ -354,15 +424,27 @@ export function createLedger(store: EventStore, options: LedgerOptions = {}): Le
   function committed(flight: InFlight, revisions: number[]): Queued[] {
     keepWritten(flight, revisions);
     const again: Queued[] = [];
+    let lookups = 0;
     flight.live.forEach((queued, index) => {
       const outcome = flight.decided.outcomes[index];
       // After an earlier batch failed, a refusal or replay may rest on its writes: decide again.
-      if (outcome && (!flight.poisoned || appended(outcome))) {
-        queued.resolve(outcome);
-        observer?.answered((performance.now() - queued.at) / 1000, outcome.ok);
-      } else again.push(queued);
+      if (!outcome || (flight.poisoned && !appended(outcome))) {
+        again.push(queued);
+      } else if (!outcome.ok && !queued.lookedUp && unknownTransfers(queued.command).length > 0) {
+        // Refused, but a transfer it names that the writer does not hold may have been recorded
+        // (before a restart, elsewhere, or dropped from the cache): a refusal appends nothing, so the
+        // store's `no_stream` never said so. Read them before answering (`prefetch`: cost only on
+        // this path). The command goes first in the queue and the next batch reads them before it
+        // decides anything, so only what was recorded before this decision can be found (the
+        // batches in flight are known here): the answer stays the one of arrival order.
+        queued.lookup = { refused: outcome, ids: unknownTransfers(queued.command) };
+        lookups += 1;
+        again.push(queued);
+      } else answer(queued, outcome);
     });
-    const answered = flight.live.length - again.length;
+    // A refusal being looked up counts as this batch's: it is answered as decided here unless one of
+    // its transfers turns out recorded (then its replay counts again, in the batch that decides it).
+    const answered = flight.live.length - again.length + lookups;
     observer?.batch(answered);
     stats.batches += 1;
     stats.commands += answered;

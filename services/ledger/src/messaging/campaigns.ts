@@ -2,7 +2,7 @@ import { buildEvent, causedBy, type TesseraEvent } from '@tessera/contracts';
 import type { HandlerMap } from '@tessera/service-kit';
 import type { Transaction } from 'kysely';
 import { accountIds } from '../domain/accounts.ts';
-import { DEFAULT_MAX_JUDGES, decideFundingOwner } from '../domain/claims.ts';
+import { DEFAULT_MAX_JUDGES, decideFundingOwner, type Refused } from '../domain/claims.ts';
 import { fundingTransfers } from '../domain/fees.ts';
 import type { LedgerDB } from '../service.ts';
 import { type FlowDeps, moveOnce, reasonOf } from './flow.ts';
@@ -32,18 +32,25 @@ async function fund(
   const campaignId = canonicalId(event.data.campaign_id);
   const companyId = canonicalId(event.data.company_id);
   const meta = causedBy(event, campaignId);
+  // Locked until the handler commits, as `returnBudget` locks it: a funding and the campaign's
+  // return are never decided at once (on two instances), so the check below cannot go stale.
   const owner = await trx
     .selectFrom('campaign_companies')
     .select(['company_id', 'currency'])
     .where('campaign_id', '=', campaignId)
+    .forUpdate()
     .executeTakeFirst();
+  // Each request is its own attempt: ids derive from the event, so a second request funds again.
+  const fundingId = transferIds.funding(event.id);
+  const feeId = transferIds.fee(event.id);
   const owned = decideFundingOwner(owner, {
     campaign_id: campaignId,
     company_id: companyId,
     currency: budget.currency,
   });
-  if (!owned.ok) {
-    const { reason_code, detail } = owned;
+  const refused = owned.ok ? await closedCampaign(deps, campaignId, fundingId) : owned;
+  if (refused) {
+    const { reason_code, detail } = refused;
     const rejected = buildEvent(
       'ledger.campaign.funding-rejected.v1',
       { campaign_id: campaignId, company_id: companyId, budget, reason_code, detail },
@@ -53,9 +60,6 @@ async function fund(
     return;
   }
 
-  // Each request is its own attempt: ids derive from the event, so a second request funds again.
-  const fundingId = transferIds.funding(event.id);
-  const feeId = transferIds.fee(event.id);
   const metadata = { event_id: event.id, campaign_id: campaignId, company_id: companyId };
   const requests = fundingTransfers({
     fundingId,
@@ -91,6 +95,27 @@ async function fund(
     meta,
   );
   await publishOutcome(trx, outcomeKey(funded.type, event.id), funded);
+}
+
+/**
+ * A campaign whose budget was returned (completed or cancelled: `campaign-return:<campaign>` is
+ * recorded, once) takes no more funding: nothing would ever sweep it back. A funding request handled
+ * only after the return (its handler failed, and the completion overtook its retry) is refused
+ * CAMPAIGN_CLOSED and moves nothing; one whose transfers were recorded before the return (and
+ * swept by it) is a replay, answered as funded. Undefined when the funding may go ahead.
+ */
+async function closedCampaign(
+  deps: FlowDeps,
+  campaignId: string,
+  fundingId: string,
+): Promise<Refused | undefined> {
+  if (!(await deps.engine.getTransfer(transferIds.campaignReturn(campaignId)))) return undefined;
+  if (await deps.engine.getTransfer(fundingId)) return undefined;
+  return {
+    ok: false,
+    reason_code: 'CAMPAIGN_CLOSED',
+    detail: `campaign ${campaignId} was completed or cancelled and its budget returned`,
+  };
 }
 
 /** Who owns a campaign, and its currency: a funding request naming anyone else moves nothing. */
@@ -132,11 +157,13 @@ async function returnBudget(
   trx: Transaction<LedgerDB>,
 ): Promise<void> {
   const campaignId = canonicalId(event.data.campaign_id);
-  // The budget goes back to the company that funded it, in the currency it was funded in.
+  // The budget goes back to the company that funded it, in the currency it was funded in. Locked
+  // until the handler commits, against a funding decided at the same time (see `closedCampaign`).
   const known = await trx
     .selectFrom('campaign_companies')
     .select(['company_id', 'currency'])
     .where('campaign_id', '=', campaignId)
+    .forUpdate()
     .executeTakeFirst();
   const companyId = known?.company_id ?? canonicalId(event.data.company_id);
   const currency = known?.currency ?? deps.currency;

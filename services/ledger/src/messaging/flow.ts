@@ -1,12 +1,19 @@
 import type { Logger } from '@tessera/service-kit';
+import type { Kysely } from 'kysely';
 import { accountIds } from '../domain/accounts.ts';
 import type { Rejection } from '../domain/errors.ts';
 import type { Transfer, TransferRequest } from '../domain/transfers.ts';
 import type { LedgerEngine } from '../engine/types.ts';
+import type { LedgerDB } from '../service.ts';
 
 /** What the event handlers need besides their transaction. */
 export interface FlowDeps {
   engine: LedgerEngine;
+  /**
+   * The database outside the handler's transaction: for a decision that must stand even when the
+   * handler's transaction rolls back after the engine moved money (see messaging/claims.ts).
+   */
+  db: Kysely<LedgerDB>;
   /** Platform fee on campaign funding, basis points. */
   feeBps: number;
   /** The currency a campaign is settled in when nothing recorded says otherwise. */

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { accountIds } from '../domain/accounts.ts';
+import { createLedger } from '../engine/ledger.ts';
 import { transferIds } from './transfer-ids.ts';
 import { foreign, startTestLedger, type TestLedger, usd } from './testing.ts';
 
@@ -348,6 +349,51 @@ describe('withdrawals', () => {
     await t.outcomes('ledger.withdrawal.settled.v1', completed.id);
     await t.projected();
     expect(await wallet(userId)).toMatchObject({ available: 0, held: 0, total_withdrawn: 5_000 });
+  });
+
+  it('places, as a replay, a hold appended before a crash that now uses the whole balance', async () => {
+    // The process before the crash: it credited the user 100 and appended the hold, then died before
+    // its handler committed. The running engine never held either.
+    const before = createLedger(t.ledger.resources.store);
+    const userId = randomUUID();
+    const credited = await before.transfer([
+      {
+        id: randomUUID(),
+        debit_account: accountIds.platformPromotions,
+        credit_account: accountIds.userAvailable(userId),
+        amount: 100,
+        currency: 'USD',
+        code: 'bonus',
+      },
+    ]);
+    expect(credited.ok).toBe(true);
+    const data = withdrawal(userId, 100);
+    const transferId = transferIds.withdrawal(data.withdrawal_id);
+    const held = await before.transfer([
+      {
+        id: transferId,
+        debit_account: accountIds.userAvailable(userId),
+        credit_account: accountIds.world,
+        amount: 100,
+        currency: 'USD',
+        code: 'withdrawal',
+        metadata: { withdrawal_id: data.withdrawal_id, user_id: userId },
+        pending: { timeout_seconds: null },
+      },
+    ]);
+    expect(held).toMatchObject({ ok: true, replayed: false });
+
+    // Redelivered after the restart.
+    const requested = foreign('payouts.withdrawal.requested.v1', data);
+    await t.deliver('ledger-payouts', requested);
+    expect(
+      await t.written('ledger.withdrawal.hold-rejected.v1', 'withdrawal_id', data.withdrawal_id),
+    ).toEqual([]);
+    const [placed] = await t.outcomes('ledger.withdrawal.hold-placed.v1', requested.id);
+    expect(placed!.data).toEqual({ ...data, transfer_id: transferId });
+    await t.projected();
+    expect(await transfersOf(transferId)).toBe(1);
+    expect(await wallet(userId)).toMatchObject({ available: 0, held: 100 });
   });
 });
 

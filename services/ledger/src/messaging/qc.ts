@@ -30,23 +30,11 @@ async function payJudgeFee(
   const base = { review_id: reviewId, campaign_id: campaignId, judge_id: judgeId };
   const meta = causedBy(event, reviewId);
 
-  const claim = await lockClaim(trx, event.data.assignment_id, `review ${reviewId}`);
-  const paid = claim
-    ? await trx
-        .selectFrom('ledger_claim_judge_fees')
-        .select(['judge_id', 'review_id'])
-        .where('assignment_id', '=', claim.assignment_id)
-        .execute()
-    : [];
-  const decided = claim
-    ? decideJudgeFee(claim, paid, { review_id: reviewId, campaign_id: campaignId, judge_id: judgeId, fee })
-    : // Tasks books a fee naming no claim as reported: the refusal names that, so it settles.
-      ({
-        ok: false,
-        reason_code: 'CLAIM_MISSING',
-        detail: 'the fee names no claim',
-        amount: fee.amount,
-      } as const);
+  const { claim, decided } = await reserveJudgeFee(deps, event.data.assignment_id, {
+    ...base,
+    fee,
+    transferId,
+  });
   if (!decided.ok) {
     deps.logger.warn({ review_id: reviewId, ...decided }, 'judge fee refused: the claim does not allow it');
     // Tasks booked this fee as owed on the claim's campaign, at most the claim's fee: the answer
@@ -78,11 +66,13 @@ async function payJudgeFee(
       judge_id: judgeId,
     },
   });
-  if (moved.ok && claim) {
-    await trx
-      .insertInto('ledger_claim_judge_fees')
-      .values({ assignment_id: claim.assignment_id, judge_id: judgeId, review_id: reviewId })
-      .onConflict((oc) => oc.columns(['assignment_id', 'judge_id']).doNothing())
+  // Refused by the engine (the budget ran short): nothing moved, so the judge's place is given back.
+  if (!moved.ok && claim) {
+    await deps.db
+      .deleteFrom('ledger_claim_judge_fees')
+      .where('assignment_id', '=', claim.assignment_id)
+      .where('judge_id', '=', judgeId)
+      .where('review_id', '=', reviewId)
       .execute();
   }
   const outcome = moved.ok
@@ -106,4 +96,62 @@ async function payJudgeFee(
         meta,
       );
   await publishOutcome(trx, outcomeKey(outcome.type, reviewId), outcome);
+}
+
+/**
+ * Decides a fee against its claim and records the judge's place under it (`ledger_claim_judge_fees`,
+ * keyed by the review, from which the transfer id derives) in a committed step of its own, BEFORE
+ * the engine moves money. The handler's transaction may roll back after the engine's append (a
+ * failure there, a crash); the row stands, so the next fee on the claim counts this judge (one per
+ * judge, at most max_judges), and this fee's redelivery finds its own row and replays its transfer.
+ * The claim's row is locked for the step only: one decision per claim at a time, and the handler's
+ * transaction holds no lock this step could wait for.
+ *
+ * A refusal first asks the engine whether the fee's transfer was recorded after all (a row lost
+ * before this design): if so it is a replay, its row is recorded and it is paid as recorded.
+ */
+async function reserveJudgeFee(
+  deps: FlowDeps,
+  assignmentId: string | undefined,
+  earned: {
+    review_id: string;
+    campaign_id: string;
+    judge_id: string;
+    fee: { amount: number; currency: string };
+    transferId: string;
+  },
+): Promise<{
+  claim: Awaited<ReturnType<typeof lockClaim>>;
+  decided: ReturnType<typeof decideJudgeFee>;
+}> {
+  return deps.db.transaction().execute(async (step) => {
+    const claim = await lockClaim(step, assignmentId, `review ${earned.review_id}`);
+    if (!claim) {
+      // Tasks books a fee naming no claim as reported: the refusal names that, so it settles.
+      const missing = { ok: false, reason_code: 'CLAIM_MISSING', detail: 'the fee names no claim' } as const;
+      return { claim, decided: { ...missing, amount: earned.fee.amount } };
+    }
+    const paid = await step
+      .selectFrom('ledger_claim_judge_fees')
+      .select(['judge_id', 'review_id'])
+      .where('assignment_id', '=', claim.assignment_id)
+      .execute();
+    let decided = decideJudgeFee(claim, paid, earned);
+    if (!decided.ok) {
+      const recorded = await deps.engine.getTransfer(earned.transferId);
+      if (recorded) decided = { ok: true, amount: recorded.amount };
+    }
+    if (decided.ok) {
+      await step
+        .insertInto('ledger_claim_judge_fees')
+        .values({
+          assignment_id: claim.assignment_id,
+          judge_id: earned.judge_id,
+          review_id: earned.review_id,
+        })
+        .onConflict((oc) => oc.columns(['assignment_id', 'judge_id']).doNothing())
+        .execute();
+    }
+    return { claim, decided };
+  });
 }

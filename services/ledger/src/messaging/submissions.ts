@@ -32,15 +32,11 @@ async function payReward(
   const base = { submission_id: submissionId, campaign_id: campaignId, contributor_id: contributorId };
   const meta = causedBy(event, submissionId);
 
-  const claim = await lockClaim(trx, event.data.assignment_id, `submission ${submissionId}`);
-  const decided = claim
-    ? decideReward(claim, {
-        submission_id: submissionId,
-        campaign_id: campaignId,
-        contributor_id: contributorId,
-        reward,
-      })
-    : ({ ok: false, reason_code: 'CLAIM_MISSING', detail: 'the approval names no claim' } as const);
+  const { claim, decided } = await reserveReward(deps, event.data.assignment_id, {
+    ...base,
+    reward,
+    transferId,
+  });
   if (!decided.ok) {
     deps.logger.warn(
       { submission_id: submissionId, ...decided },
@@ -73,11 +69,13 @@ async function payReward(
       ...(event.data.method ? { verdict: event.data.method } : {}),
     },
   });
-  if (moved.ok && claim) {
-    await trx
+  // Refused by the engine (the budget ran short): nothing moved, so the claim's reward is free again.
+  if (!moved.ok && claim) {
+    await deps.db
       .updateTable('ledger_claims')
-      .set({ rewarded_submission_id: submissionId })
+      .set({ rewarded_submission_id: null })
       .where('assignment_id', '=', claim.assignment_id)
+      .where('rewarded_submission_id', '=', submissionId)
       .execute();
   }
   const outcome = moved.ok
@@ -101,4 +99,47 @@ async function payReward(
         meta,
       );
   await publishOutcome(trx, outcomeKey(outcome.type, submissionId), outcome);
+}
+
+/**
+ * Decides a reward against its claim and records the submission it goes to
+ * (`rewarded_submission_id`, from which the transfer id derives) in a committed step of its own,
+ * BEFORE the engine moves money, as `qc.ts:reserveJudgeFee` does for judges: a handler whose
+ * transaction rolls back after the engine's append leaves the claim marked paid, so another
+ * approval under it is refused CLAIM_ALREADY_PAID and this one's redelivery replays its transfer.
+ * A refusal first asks the engine whether the reward's transfer was recorded after all.
+ */
+async function reserveReward(
+  deps: FlowDeps,
+  assignmentId: string | undefined,
+  approval: {
+    submission_id: string;
+    campaign_id: string;
+    contributor_id: string;
+    reward: { amount: number; currency: string };
+    transferId: string;
+  },
+): Promise<{ claim: Awaited<ReturnType<typeof lockClaim>>; decided: ReturnType<typeof decideReward> }> {
+  return deps.db.transaction().execute(async (step) => {
+    const claim = await lockClaim(step, assignmentId, `submission ${approval.submission_id}`);
+    if (!claim) {
+      return {
+        claim,
+        decided: { ok: false, reason_code: 'CLAIM_MISSING', detail: 'the approval names no claim' } as const,
+      };
+    }
+    let decided = decideReward(claim, approval);
+    if (!decided.ok) {
+      const recorded = await deps.engine.getTransfer(approval.transferId);
+      if (recorded) decided = { ok: true, amount: recorded.amount };
+    }
+    if (decided.ok && decided.amount > 0 && claim.rewarded_submission_id === null) {
+      await step
+        .updateTable('ledger_claims')
+        .set({ rewarded_submission_id: approval.submission_id })
+        .where('assignment_id', '=', claim.assignment_id)
+        .execute();
+    }
+    return { claim, decided };
+  });
 }
