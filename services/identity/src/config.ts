@@ -38,14 +38,28 @@ export const identityEnvSchema = serviceConfigSchema.extend({
   /** smtp(s)://user:pass@host:port; without it mail goes to the dev mailbox (not in production). */
   SMTP_URL: optionalText,
   MAIL_FROM: z.string().min(3).default('Tessera <no-reply@tessera.local>'),
-  /** Where the web app lives: password reset links point there. */
-  PUBLIC_APP_URL: z.url().default('http://localhost:8080'),
+  /**
+   * Where the web app lives: reset and invitation links point there. Required outside development
+   * and tests, which use the local web app's address.
+   */
+  PUBLIC_APP_URL: z.url().optional(),
   ADMIN_EMAIL: z.email().max(254).optional(),
   ADMIN_PASSWORD: optionalText,
   ADMIN_FULL_NAME: z.string().min(1).max(200).default('Administrator'),
 });
 
-export const identityConfigSchema = identityEnvSchema.superRefine((config, context) => {
+/** The local web app (infra/local): mailed links point there in development and tests. */
+const DEVELOPMENT_APP_URL = 'http://localhost:8080';
+
+const checkedConfigSchema = identityEnvSchema.superRefine((config, context) => {
+  const development = config.NODE_ENV === 'development' || config.NODE_ENV === 'test';
+  if (!development && config.PUBLIC_APP_URL === undefined) {
+    context.addIssue({
+      code: 'custom',
+      path: ['PUBLIC_APP_URL'],
+      message: "is required outside development: the web app's address, which mailed links point to",
+    });
+  }
   if (config.IDENTITY_KEY_ENCRYPTION_KEY) {
     try {
       keyEncryptionKey(config.IDENTITY_KEY_ENCRYPTION_KEY, config.NODE_ENV);
@@ -81,6 +95,11 @@ export const identityConfigSchema = identityEnvSchema.superRefine((config, conte
     });
   }
 });
+
+export const identityConfigSchema = checkedConfigSchema.transform((config) => ({
+  ...config,
+  PUBLIC_APP_URL: config.PUBLIC_APP_URL ?? DEVELOPMENT_APP_URL,
+}));
 
 /** Which committed development key the configured key is, if any (a malformed one is reported apart). */
 function developmentKeyOf(configured: string | undefined): string | undefined {

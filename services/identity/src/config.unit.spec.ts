@@ -32,6 +32,7 @@ describe('identity configuration', () => {
       NODE_ENV: 'production',
       IDENTITY_KEY_ENCRYPTION_KEY: randomBytes(32).toString('base64'),
       SMTP_URL: 'smtps://user:pass@mail.example.com',
+      PUBLIC_APP_URL: 'https://app.example.com',
     });
     expect(ok.NODE_ENV).toBe('production');
   });
@@ -56,6 +57,26 @@ describe('identity configuration', () => {
     expect(loadIdentityConfig({ ...base, IDENTITY_KEY_ENCRYPTION_KEY: composeDefault }).NODE_ENV).toBe(
       'development',
     );
+  });
+
+  it('requires PUBLIC_APP_URL outside development and tests (mailed links point there)', () => {
+    const production = {
+      ...base,
+      NODE_ENV: 'production',
+      IDENTITY_KEY_ENCRYPTION_KEY: randomBytes(32).toString('base64'),
+      SMTP_URL: 'smtps://user:pass@mail.example.com',
+    };
+    expect(() => loadIdentityConfig(production)).toThrow(/PUBLIC_APP_URL: is required outside development/);
+    expect(() => loadIdentityConfig({ ...production, PUBLIC_APP_URL: 'not a url' })).toThrow(
+      /PUBLIC_APP_URL/,
+    );
+    expect(
+      loadIdentityConfig({ ...production, PUBLIC_APP_URL: 'https://app.example.com' }).PUBLIC_APP_URL,
+    ).toBe('https://app.example.com');
+    // Development and tests keep the local web app's address.
+    for (const NODE_ENV of ['development', 'test']) {
+      expect(loadIdentityConfig({ ...base, NODE_ENV }).PUBLIC_APP_URL).toBe('http://localhost:8080');
+    }
   });
 
   it('refuses a key-encryption key of the wrong size and a bad admin email', () => {

@@ -19,6 +19,7 @@ import {
   sendDecision,
 } from '../domain/one-time-codes.ts';
 import { generateOtp, keyedHash, randomSecret, sameHex } from '../domain/secrets.ts';
+import { mailFailure, type OutgoingMail } from '../mail/mailer.ts';
 import { passwordResetMail, verificationMail } from '../mail/messages.ts';
 import type { Identity } from '../runtime.ts';
 import { LoginThrottle } from './login-throttle.ts';
@@ -38,12 +39,13 @@ async function mayMail(identity: Identity, userId: string, purpose: CodePurpose)
   return sendDecision(sent, now);
 }
 
-async function deliver(identity: Identity, send: () => Promise<void>): Promise<void> {
+async function deliver(identity: Identity, mail: OutgoingMail): Promise<void> {
   try {
-    await send();
+    await identity.mailer.send(mail);
   } catch (error) {
     // The code is stored; the person can ask for another once the cooldown has passed.
-    identity.logger.error({ err: error }, 'mail could not be sent');
+    // The error names the recipient: only its codes and a cleaned message are logged.
+    identity.logger.error({ kind: mail.kind, mail_error: mailFailure(error) }, 'mail could not be sent');
   }
 }
 
@@ -64,9 +66,7 @@ export async function sendVerificationCode(
     expires_at: codeExpiry('email_verification', now),
   });
   const email = user.email;
-  await deliver(identity, () =>
-    identity.mailer.send(verificationMail(email, otp, codeRules.email_verification.ttlS / 60)),
-  );
+  await deliver(identity, verificationMail(email, otp, codeRules.email_verification.ttlS / 60));
   return { sent: true };
 }
 
@@ -131,9 +131,7 @@ export async function sendPasswordReset(identity: Identity, email: string): Prom
   const link = new URL('/reset-password', identity.config.PUBLIC_APP_URL);
   link.searchParams.set('token', token);
   const to = user.email;
-  await deliver(identity, () =>
-    identity.mailer.send(passwordResetMail(to, link.toString(), codeRules.password_reset.ttlS / 60)),
-  );
+  await deliver(identity, passwordResetMail(to, link.toString(), codeRules.password_reset.ttlS / 60));
 }
 
 /**

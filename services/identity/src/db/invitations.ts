@@ -1,13 +1,20 @@
-import type { Insertable, Kysely, Selectable } from 'kysely';
+import { type Insertable, type Kysely, type Selectable, sql } from 'kysely';
 import type { CompanyInvitationsTable, IdentityDB } from './schema.ts';
 
 export type InvitationRow = Selectable<CompanyInvitationsTable>;
+/** An open invitation always has its address (a check constraint says so). */
+export type OpenInvitationRow = InvitationRow & { email: string };
 
 export async function insertInvitation(
   db: Kysely<IdentityDB>,
-  row: Insertable<CompanyInvitationsTable>,
-): Promise<InvitationRow> {
-  return db.insertInto('company_invitations').values(row).returningAll().executeTakeFirstOrThrow();
+  row: Insertable<CompanyInvitationsTable> & { email: string },
+): Promise<OpenInvitationRow> {
+  return db
+    .insertInto('company_invitations')
+    .values(row)
+    .returningAll()
+    .$narrowType<{ email: string }>()
+    .executeTakeFirstOrThrow();
 }
 
 export async function countOpenInvitations(
@@ -30,7 +37,7 @@ export async function listOpenInvitations(
   db: Kysely<IdentityDB>,
   companyId: string,
   now: Date,
-): Promise<InvitationRow[]> {
+): Promise<OpenInvitationRow[]> {
   return db
     .selectFrom('company_invitations')
     .selectAll()
@@ -38,9 +45,24 @@ export async function listOpenInvitations(
     .where('accepted_at', 'is', null)
     .where('revoked_at', 'is', null)
     .where('expires_at', '>', now)
+    .where('email', 'is not', null)
+    .$narrowType<{ email: string }>()
     .orderBy('created_at', 'desc')
     .orderBy('id', 'desc')
     .execute();
+}
+
+/** The company an invitation is for (never changes): to lock its members before the invitation. */
+export async function companyOfInvitation(
+  db: Kysely<IdentityDB>,
+  tokenHash: string,
+): Promise<string | undefined> {
+  const row = await db
+    .selectFrom('company_invitations')
+    .select('company_id')
+    .where('token_hash', '=', tokenHash)
+    .executeTakeFirst();
+  return row?.company_id;
 }
 
 /** The invitation behind a token, locked: two acceptances of one invitation serialize. */
@@ -84,4 +106,32 @@ export async function revokeInvitation(
     .where('revoked_at', 'is', null)
     .executeTakeFirst();
   return result.numUpdatedRows > 0n;
+}
+
+/**
+ * For erasure: removes the address from every invitation the user accepted or that was sent to
+ * their address (in any case), revoking those still open so nobody can take them later.
+ * Returns how many invitations were scrubbed.
+ */
+export async function scrubInvitationsOf(
+  db: Kysely<IdentityDB>,
+  user: { id: string; email: string | null },
+  now: Date,
+): Promise<number> {
+  const { email } = user;
+  const result = await db
+    .updateTable('company_invitations')
+    .set({
+      email: null,
+      revoked_at: sql<Date | null>`case when accepted_at is null then coalesce(revoked_at, ${now}) else revoked_at end`,
+    })
+    .where((eb) =>
+      eb.or([
+        eb('accepted_by', '=', user.id),
+        ...(email ? [eb(sql<string>`lower(email)`, '=', email.toLowerCase())] : []),
+      ]),
+    )
+    .where('email', 'is not', null)
+    .executeTakeFirst();
+  return Number(result.numUpdatedRows);
 }

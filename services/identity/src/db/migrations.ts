@@ -167,4 +167,15 @@ export const migrations: Record<string, Migration> = {
         where accepted_at is null and revoked_at is null`.execute(db);
     },
   },
+  // Erasure removes the invited address (users/erase.ts): an invitation keeps its address while
+  // it is open; once accepted or revoked it may lose it. Erasure finds them by address.
+  '0004_invitation_email_erasable': {
+    async up(db) {
+      await sql`alter table company_invitations alter column email drop not null`.execute(db);
+      await sql`alter table company_invitations add constraint company_invitations_open_have_email
+        check (email is not null or accepted_at is not null or revoked_at is not null)`.execute(db);
+      await sql`create index company_invitations_by_email on company_invitations (lower(email))
+        where email is not null`.execute(db);
+    },
+  },
 };

@@ -111,7 +111,8 @@ export interface ApiKeysTable {
 export interface CompanyInvitationsTable {
   id: string;
   company_id: string;
-  email: string;
+  /** The address invited, as typed; null once its owner erased the account (never while open). */
+  email: string | null;
   member_role: MemberRole;
   token_hash: string;
   invited_by: string;

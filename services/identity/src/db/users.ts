@@ -9,13 +9,19 @@ export async function insertUser(db: Kysely<IdentityDB>, row: Insertable<UsersTa
   return db.insertInto('users').values(row).returningAll().executeTakeFirstOrThrow();
 }
 
+/**
+ * `forUpdate` locks the row against every other lock; `forNoKeyUpdate` against other updates and
+ * `forUpdate` (suspension, erasure, password reset take that) but not against the key-share locks
+ * of foreign-key checks (rows inserted that name the user), so it cannot deadlock with them.
+ */
 export async function findUserById(
   db: Kysely<IdentityDB>,
   id: string,
-  options: { forUpdate?: boolean } = {},
+  options: { forUpdate?: boolean; forNoKeyUpdate?: boolean } = {},
 ): Promise<UserRow | undefined> {
   let query = db.selectFrom('users').selectAll().where('id', '=', id);
   if (options.forUpdate) query = query.forUpdate();
+  else if (options.forNoKeyUpdate) query = query.forNoKeyUpdate();
   return query.executeTakeFirst();
 }
 

@@ -8,8 +8,8 @@ export const INVITATION_TTL_S = 7 * 24 * 3600;
 export const MAX_OPEN_INVITATIONS_PER_COMPANY = 50;
 
 export interface InvitationState {
-  /** The address invited, as typed. */
-  email: string;
+  /** The address invited, as typed; null once its owner erased the account. */
+  email: string | null;
   memberRole: MemberRole;
   expiresAt: Date;
   acceptedAt: Date | null;
@@ -36,7 +36,8 @@ export function decideAcceptance(
   invitee: Invitee,
   now: Date,
 ): Decision<{ memberRole: MemberRole }> {
-  if (!invitation || invitation.revokedAt) return reject(notFound());
+  // An invitation whose address was erased is nobody's any more.
+  if (!invitation || invitation.revokedAt || invitation.email === null) return reject(notFound());
   if (!invitee.email || invitee.email.toLowerCase() !== invitation.email.toLowerCase()) {
     return reject(
       refuse.forbidden(

@@ -46,6 +46,18 @@ describe('accepting an invitation', () => {
     expect(codeOf(decideAcceptance(invitation, invitee, at(100)))).toBe('INVITATION_EXPIRED');
   });
 
+  it('is nobody’s once its address was erased, even accepted', () => {
+    for (const erased of [
+      { ...invitation, email: null },
+      { ...invitation, email: null, acceptedAt: at(5) },
+    ]) {
+      expect(codeOf(decideAcceptance(erased, invitee, at(10)))).toBe('INVITATION_NOT_FOUND');
+      expect(codeOf(decideAcceptance(erased, { ...invitee, email: null }, at(10)))).toBe(
+        'INVITATION_NOT_FOUND',
+      );
+    }
+  });
+
   it('needs a verified address and an active company account', () => {
     expect(codeOf(decideAcceptance(invitation, { ...invitee, emailVerified: false }, at(10)))).toBe(
       'EMAIL_NOT_VERIFIED',

@@ -5,6 +5,7 @@ import { LoginThrottle } from '../auth/login-throttle.ts';
 import { Passwords } from '../auth/passwords.ts';
 import { lockThrottle } from '../db/throttle.ts';
 import {
+  adminSession,
   auth,
   countRows,
   GOOD_PASSWORD,
@@ -591,6 +592,87 @@ describe('password reset', () => {
     expect((await post('/auth/forgot-password', { email })).statusCode).toBe(202);
     await new Promise((resolve) => setTimeout(resolve, 100));
     expect(await mailbox(t, email)).toEqual([]);
+  });
+
+  /**
+   * The next `passwords.verify` computes its real answer, then waits for `release()`: a login
+   * stops between checking the password (no lock held) and opening its session.
+   */
+  function pauseNextVerify() {
+    const passwords = t.identity.passwords;
+    const real = passwords.verify.bind(passwords);
+    let release = () => {};
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    let answered = (_ok: boolean) => {};
+    const checked = new Promise<boolean>((resolve) => (answered = resolve));
+    const spy = vi.spyOn(passwords, 'verify').mockImplementationOnce(async (stored, password) => {
+      const ok = await real(stored, password);
+      answered(ok);
+      await gate;
+      return ok;
+    });
+    return { checked, release: () => release(), restore: () => spy.mockRestore() };
+  }
+
+  const openSessionsOf = (userId: string) =>
+    t.service.db
+      .selectFrom('sessions')
+      .select('id')
+      .where('user_id', '=', userId)
+      .where('revoked_at', 'is', null)
+      .execute();
+
+  it('refuses a login that checked the old password before a reset committed: no session, the new password stands', async () => {
+    const user = await signUp(t);
+    // Stored with older parameters: a login let through would also rehash the OLD password.
+    const older = await new Passwords({ memoryKib: 9216, timeCost: 2 }).hash(user.password);
+    await t.service.db.updateTable('users').set({ password_hash: older }).where('id', '=', user.id).execute();
+    const token = await resetLink(user.email);
+    const newPassword = 'another-long-secret-45';
+    const paused = pauseNextVerify();
+    try {
+      const login = post('/auth/login', { email: user.email, password: user.password }, fromAddress());
+      // The old password matched the hash read before the reset.
+      expect(await paused.checked).toBe(true);
+      const reset = await post('/auth/reset-password', { token, new_password: newPassword });
+      expect(reset.statusCode).toBe(204);
+      paused.release();
+      const raced = await login;
+      expect([raced.statusCode, raced.json().code]).toEqual([401, 'INVALID_CREDENTIALS']);
+    } finally {
+      paused.release();
+      paused.restore();
+    }
+    // The reset ended every session, and the raced login opened none (nothing to refresh).
+    expect(await openSessionsOf(user.id)).toEqual([]);
+    const fresh = await post('/auth/login', { email: user.email, password: newPassword }, fromAddress());
+    expect(fresh.statusCode).toBe(200);
+    const old = await post('/auth/login', { email: user.email, password: user.password }, fromAddress());
+    expect(old.statusCode).toBe(401);
+  });
+
+  it('refuses a login that checked the password before a suspension committed: no session', async () => {
+    const admin = await adminSession(t);
+    const user = await signUp(t);
+    const paused = pauseNextVerify();
+    try {
+      const login = post('/auth/login', { email: user.email, password: user.password }, fromAddress());
+      expect(await paused.checked).toBe(true);
+      const suspend = await t.app.inject({
+        method: 'PUT',
+        url: `/api/v1/admin/users/${user.id}/status`,
+        headers: auth(admin.access),
+        payload: { status: 'suspended', reason: 'chargeback fraud' },
+      });
+      expect(suspend.statusCode, suspend.body).toBe(200);
+      paused.release();
+      const raced = await login;
+      expect([raced.statusCode, raced.json().code]).toEqual([403, 'ACCOUNT_SUSPENDED']);
+    } finally {
+      paused.release();
+      paused.restore();
+    }
+    expect(await openSessionsOf(user.id)).toEqual([]);
   });
 
   it('refuses an expired token and a weak new password', async () => {

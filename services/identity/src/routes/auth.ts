@@ -6,7 +6,7 @@ import { LoginThrottle } from '../auth/login-throttle.ts';
 import { openSession, refreshSession } from '../auth/sessions.ts';
 import { findApiKeyByPrefix, touchApiKey } from '../db/api-keys.ts';
 import { revokeSession } from '../db/sessions.ts';
-import { findUserByEmail, updateUser } from '../db/users.ts';
+import { findUserByEmail, findUserById, updateUser } from '../db/users.ts';
 import { parseApiKey } from '../domain/api-keys.ts';
 import { sameHex } from '../domain/secrets.ts';
 import type { Identity } from '../runtime.ts';
@@ -16,6 +16,8 @@ import { accountSuspended, tooManyAttempts } from './guards.ts';
 import { bearer, email, name, newPassword, password, sessionSchema } from './schemas.ts';
 
 const accepted = z.object({ message: z.string() });
+const invalidCredentials = () =>
+  refuse.unauthenticated('INVALID_CREDENTIALS', 'The email or password is wrong.');
 const tags = ['auth'];
 
 export function registerAuthRoutes(app: HttpApp, identity: Identity): void {
@@ -96,13 +98,21 @@ export function registerAuthRoutes(app: HttpApp, identity: Identity): void {
       );
       if (!outcome.allowed) return tooManyAttempts(reply, outcome.retryAfterS, 'LOGIN_THROTTLED');
       const found = outcome.result;
-      if (!found) throw refuse.unauthenticated('INVALID_CREDENTIALS', 'The email or password is wrong.');
+      if (!found) throw invalidCredentials();
       if (found.status !== 'active') throw accountSuspended();
       // The password is at hand only now: bring its hash up to today's parameters.
       const rehashed = passwords.needsRehash(found.password_hash)
         ? { password_hash: await passwords.hash(request.body.password) }
         : {};
       const { user, session } = await db.transaction().execute(async (trx) => {
+        // The password was checked with no lock held: a reset, suspension or erasure may have
+        // committed since, and ended every session it saw. Under the account's row lock (which
+        // they take too), the session opens only if the hash checked is still the account's and
+        // the account is still active; else the answer is the one a later login would get.
+        const locked = await findUserById(trx, found.id, { forNoKeyUpdate: true });
+        if (!locked?.password_hash || locked.password_hash !== found.password_hash)
+          throw invalidCredentials();
+        if (locked.status !== 'active') throw accountSuspended();
         const user = await updateUser(trx, found.id, { ...rehashed, last_login_at: identity.clock() });
         return { user, session: await openSession(identity, trx, user) };
       });

@@ -7,6 +7,7 @@ import {
   countRows,
   invitationTokenFor,
   joinCompany,
+  lockWaiters,
   mailbox,
   signUp,
   type SignedUp,
@@ -223,6 +224,102 @@ describe('companies', () => {
   });
 });
 
+describe('a manager demoted or removed while a change of theirs waits for the members lock', () => {
+  /**
+   * The company's members are locked by a transaction of the test, in which `change` demotes or
+   * removes manager `m`; meanwhile `m` sends one of each change, which pass the check made before
+   * the lock and wait for it. Then the change commits.
+   */
+  async function racedChanges(change: 'demote' | 'remove') {
+    const owner = await signUp(t, { role: 'company' });
+    const company = await newCompany(owner, `Raced ${change}`);
+    const m = await signUp(t, { role: 'company' });
+    const viewer = await signUp(t, { role: 'company' });
+    for (const user of [m, viewer]) await verifyEmail(t, user);
+    await joinCompany(t, owner, company.id, m, 'manager');
+    await joinCompany(t, owner, company.id, viewer, 'viewer');
+    const base = `/api/v1/companies/${company.id}`;
+    const key = await call('POST', `${base}/api-keys`, owner.access, {
+      name: 'ci',
+      scopes: ['company:read'],
+    });
+    const keyId = key.json<CreatedKey>().api_key.id;
+    await call('POST', `${base}/invitations`, owner.access, {
+      email: uniqueEmail('later'),
+      member_role: 'viewer',
+    });
+    const invitationId = (await call('GET', `${base}/invitations`, owner.access)).json().invitations[0].id;
+    const before = async () => ({
+      members: (await call('GET', `${base}/members`, owner.access)).json().members.length,
+      keys: (await call('GET', `${base}/api-keys`, owner.access)).json().api_keys,
+      invitations: (await call('GET', `${base}/invitations`, owner.access)).json().invitations,
+    });
+    const state = await before();
+
+    let release = () => {};
+    const released = new Promise<void>((resolve) => (release = resolve));
+    let held = () => {};
+    const isHeld = new Promise<void>((resolve) => (held = resolve));
+    const holder = t.service.db.transaction().execute(async (trx) => {
+      await trx.selectFrom('companies').select('id').where('id', '=', company.id).forUpdate().execute();
+      const mine = { company_id: company.id, user_id: m.id };
+      if (change === 'demote') {
+        await trx
+          .updateTable('company_members')
+          .set({ member_role: 'viewer' })
+          .where('company_id', '=', mine.company_id)
+          .where('user_id', '=', mine.user_id)
+          .execute();
+      } else {
+        await trx
+          .deleteFrom('company_members')
+          .where('company_id', '=', mine.company_id)
+          .where('user_id', '=', mine.user_id)
+          .execute();
+      }
+      held();
+      await released;
+    });
+    await isHeld;
+    let answered = 0;
+    const requests = [
+      call('POST', `${base}/members`, m.access, { user_id: viewer.id, member_role: 'billing' }),
+      call('DELETE', `${base}/members/${viewer.id}`, m.access),
+      call('POST', `${base}/api-keys`, m.access, { name: 'sneaky', scopes: ['company:read'] }),
+      call('DELETE', `${base}/api-keys/${keyId}`, m.access),
+      call('POST', `${base}/invitations`, m.access, { email: uniqueEmail('sneaky'), member_role: 'manager' }),
+      call('DELETE', `${base}/invitations/${invitationId}`, m.access),
+    ].map((request) => request.finally(() => answered++));
+    try {
+      // Every request either waits for the lock or (had it not taken it) has been answered.
+      await waitFor(async () => answered + (await lockWaiters(t)) >= requests.length, {
+        what: 'every change at the members lock',
+      });
+    } finally {
+      release();
+      await holder;
+    }
+    const responses = await Promise.all(requests);
+    return {
+      responses: responses.map((r) => [r.statusCode, r.body ? r.json<{ code: string }>().code : undefined]),
+      state,
+      after: await before(),
+    };
+  }
+
+  it('changes nothing once demoted: 403 COMPANY_MANAGER_REQUIRED', async () => {
+    const { responses, state, after } = await racedChanges('demote');
+    expect(responses).toEqual(Array(6).fill([403, 'COMPANY_MANAGER_REQUIRED']));
+    expect(after).toEqual(state);
+  });
+
+  it('changes nothing once removed: 404 COMPANY_NOT_FOUND', async () => {
+    const { responses, state, after } = await racedChanges('remove');
+    expect(responses).toEqual(Array(6).fill([404, 'COMPANY_NOT_FOUND']));
+    expect({ ...after, members: after.members + 1 }).toEqual(state);
+  });
+});
+
 describe('invitations', () => {
   const invite = (token: string, companyId: string, email: string, member_role = 'viewer') =>
     call('POST', `/api/v1/companies/${companyId}/invitations`, token, { email, member_role });
@@ -292,6 +389,75 @@ describe('invitations', () => {
     const members = await call('GET', `/api/v1/companies/${company.id}/members`, owner.access);
     expect(members.json().members).toHaveLength(1);
   });
+
+  for (const [change, refusal] of [
+    ['suspended', [403, 'ACCOUNT_SUSPENDED']],
+    ['erased', [401, 'UNAUTHENTICATED']],
+  ] as const) {
+    it(`are refused to an account ${change} while its acceptance waited: no member, nothing announced`, async () => {
+      const owner = await signUp(t, { role: 'company' });
+      const company = await newCompany(owner, `Accepting while ${change}`);
+      const invited = await signUp(t, { role: 'company' });
+      await verifyEmail(t, invited);
+      await invite(owner.access, company.id, invited.email);
+      const token = await invitationTokenFor(t, invited.email);
+
+      // The account row is locked by a transaction of the test that suspends or erases it; the
+      // acceptance, its bearer's token still valid, starts meanwhile.
+      let release = () => {};
+      const released = new Promise<void>((resolve) => (release = resolve));
+      let held = () => {};
+      const isHeld = new Promise<void>((resolve) => (held = resolve));
+      const holder = t.service.db.transaction().execute(async (trx) => {
+        await trx.selectFrom('users').select('id').where('id', '=', invited.id).forUpdate().execute();
+        await trx
+          .updateTable('users')
+          .set(
+            change === 'suspended'
+              ? { status: 'suspended', suspension_reason: 'fraud', suspension_reason_code: 'fraud' }
+              : {
+                  status: 'erased',
+                  email: null,
+                  password_hash: null,
+                  full_name: null,
+                  erased_at: new Date(),
+                },
+          )
+          .where('id', '=', invited.id)
+          .execute();
+        held();
+        await released;
+      });
+      await isHeld;
+      let answered = false;
+      const accepting = acceptAs(invited, token).finally(() => (answered = true));
+      try {
+        await waitFor(async () => answered || (await lockWaiters(t)) >= 1, {
+          what: 'the acceptance at the lock',
+        });
+      } finally {
+        release();
+        await holder;
+      }
+      const response = await accepting;
+      expect([response.statusCode, response.json().code]).toEqual(refusal);
+      const members = await t.service.db
+        .selectFrom('company_members')
+        .select('user_id')
+        .where('company_id', '=', company.id)
+        .execute();
+      expect(members.map((m) => m.user_id)).toEqual([owner.id]);
+      const announced = await t.service.db
+        .selectFrom('outbox')
+        .select('type')
+        .where('subject', '=', company.id)
+        .execute();
+      expect(announced.map((e) => e.type)).toEqual([
+        'identity.company.created.v1',
+        'identity.company.member-added.v1',
+      ]);
+    });
+  }
 
   it('are sent and seen by managers only', async () => {
     const owner = await signUp(t, { role: 'company' });

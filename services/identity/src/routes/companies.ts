@@ -15,6 +15,7 @@ import {
   safeText,
   uuidParam,
 } from '@tessera/service-kit';
+import type { Kysely } from 'kysely';
 import { z } from 'zod';
 import {
   countActiveApiKeys,
@@ -34,6 +35,7 @@ import {
   type MemberRow,
   upsertMember,
 } from '../db/companies.ts';
+import type { IdentityDB } from '../db/schema.ts';
 import {
   companyNotFound,
   decideCompanyRights,
@@ -136,6 +138,26 @@ export async function companyAccess(
   if (!company) throw companyNotFound();
   orRefuse(decideCompanyRights(principal, companyId, membership, need));
   return { company, myRole: membership?.memberRole ?? null };
+}
+
+/**
+ * The same decision again inside a change's transaction, on what the members lock shows: every
+ * member change of a company takes that lock (`listMembers` with `lock`), so a manager demoted or
+ * removed since `companyAccess` changes nothing (403 `COMPANY_MANAGER_REQUIRED` / 404
+ * `COMPANY_NOT_FOUND`, as there). Returns the members, locked.
+ */
+export async function lockedCompanyAccess(
+  trx: Kysely<IdentityDB>,
+  request: FastifyRequest,
+  companyId: string,
+  need: CompanyNeed,
+): Promise<MemberRow[]> {
+  const principal = principalOf(request);
+  const members = await listMembers(trx, companyId, { lock: true });
+  const mine =
+    principal.companyId === undefined ? members.find((m) => m.user_id === principal.userId) : undefined;
+  orRefuse(decideCompanyRights(principal, companyId, mine && { memberRole: mine.member_role }, need));
+  return members;
 }
 
 export function registerCompanyRoutes(app: HttpApp, identity: Identity): void {
@@ -278,7 +300,7 @@ export function registerCompanyRoutes(app: HttpApp, identity: Identity): void {
       await access(request, companyId, 'write');
       const { user_id: userId, member_role } = request.body;
       const member = await db.transaction().execute(async (trx) => {
-        const members = await listMembers(trx, companyId, { lock: true });
+        const members = await lockedCompanyAccess(trx, request, companyId, 'write');
         const existing = members.find((m) => m.user_id === userId);
         if (!existing) {
           throw refuse.notFound(
@@ -328,9 +350,10 @@ export function registerCompanyRoutes(app: HttpApp, identity: Identity): void {
       const { id: companyId, userId } = request.params;
       const me = userPrincipal(request);
       // Any member may leave; removing someone else is a manager's.
-      await access(request, companyId, userId === me.userId ? 'read' : 'write');
+      const need = userId === me.userId ? 'read' : 'write';
+      await access(request, companyId, need);
       await db.transaction().execute(async (trx) => {
-        const members = await listMembers(trx, companyId, { lock: true });
+        const members = await lockedCompanyAccess(trx, request, companyId, need);
         if (!members.some((m) => m.user_id === userId)) {
           throw refuse.notFound('This account is not a member of the company.', 'MEMBER_NOT_FOUND');
         }
@@ -395,7 +418,7 @@ export function registerCompanyRoutes(app: HttpApp, identity: Identity): void {
       await access(request, companyId, 'write');
       const generated = generateApiKey();
       const row = await db.transaction().execute(async (trx) => {
-        await listMembers(trx, companyId, { lock: true });
+        await lockedCompanyAccess(trx, request, companyId, 'write');
         if ((await countActiveApiKeys(trx, companyId)) >= MAX_ACTIVE_KEYS_PER_COMPANY) {
           throw refuse.conflict(
             'TOO_MANY_API_KEYS',
@@ -435,9 +458,10 @@ export function registerCompanyRoutes(app: HttpApp, identity: Identity): void {
       const { id: companyId, keyId } = request.params;
       await access(request, companyId, 'write');
       const ttlS = identity.config.ACCESS_TOKEN_TTL_S;
-      const key = await db
-        .transaction()
-        .execute((trx) => revokeApiKey(trx, companyId, keyId, identity.clock(), ttlS));
+      const key = await db.transaction().execute(async (trx) => {
+        await lockedCompanyAccess(trx, request, companyId, 'write');
+        return revokeApiKey(trx, companyId, keyId, identity.clock(), ttlS);
+      });
       if (!key) throw refuse.notFound('No such API key in this company.', 'API_KEY_NOT_FOUND');
       return reply.code(204).send(null);
     },

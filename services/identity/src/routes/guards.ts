@@ -17,12 +17,13 @@ export function userPrincipal(request: FastifyRequest): Principal {
   return principal;
 }
 
+/** What a valid token of an account erased since is told. */
+export const accountGone = () => refuse.unauthenticated('UNAUTHENTICATED', 'This account no longer exists.');
+
 export async function currentUser(identity: Identity, request: FastifyRequest): Promise<UserRow> {
   const principal = userPrincipal(request);
   const user = await findUserById(identity.db, principal.userId);
-  if (!user || user.status === 'erased') {
-    throw refuse.unauthenticated('UNAUTHENTICATED', 'This account no longer exists.');
-  }
+  if (!user || user.status === 'erased') throw accountGone();
   return user;
 }
 

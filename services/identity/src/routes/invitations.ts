@@ -12,12 +12,13 @@ import {
 import { z } from 'zod';
 import { listMembers, upsertMember } from '../db/companies.ts';
 import {
+  companyOfInvitation,
   countOpenInvitations,
   insertInvitation,
-  type InvitationRow,
   listOpenInvitations,
   lockInvitationByToken,
   markAccepted,
+  type OpenInvitationRow,
   revokeInvitation,
 } from '../db/invitations.ts';
 import { lastManagerOf, leavesNoManager, memberRoles } from '../domain/access.ts';
@@ -27,10 +28,12 @@ import {
   MAX_OPEN_INVITATIONS_PER_COMPANY,
 } from '../domain/invitations.ts';
 import { randomSecret, sha256Hex } from '../domain/secrets.ts';
+import { mailFailure } from '../mail/mailer.ts';
 import { invitationMail } from '../mail/messages.ts';
 import type { Identity } from '../runtime.ts';
-import { companyAccess, memberSchema, presentMember } from './companies.ts';
-import { currentUser, type FastifyRequest, userPrincipal } from './guards.ts';
+import { companyAccess, lockedCompanyAccess, memberSchema, presentMember } from './companies.ts';
+import { findUserById } from '../db/users.ts';
+import { accountGone, type FastifyRequest, userPrincipal } from './guards.ts';
 import { bearer, email } from './schemas.ts';
 
 const tags = ['companies'];
@@ -43,7 +46,7 @@ const invitationSchema = z.object({
   expires_at: z.string(),
 });
 
-function presentInvitation(row: InvitationRow) {
+function presentInvitation(row: OpenInvitationRow) {
   return {
     id: row.id,
     email: row.email,
@@ -84,7 +87,7 @@ export function registerInvitationRoutes(app: HttpApp, identity: Identity): void
       const token = randomSecret(32);
       const now = identity.clock();
       const invitation = await db.transaction().execute(async (trx) => {
-        await listMembers(trx, companyId, { lock: true });
+        await lockedCompanyAccess(trx, request, companyId, 'write');
         if ((await countOpenInvitations(trx, companyId, now)) >= MAX_OPEN_INVITATIONS_PER_COMPANY) {
           throw refuse.conflict(
             'TOO_MANY_INVITATIONS',
@@ -118,8 +121,9 @@ export function registerInvitationRoutes(app: HttpApp, identity: Identity): void
           }),
         );
       } catch (error) {
-        // The invitation stands; the manager can revoke it and invite again.
-        identity.logger.error({ err: error }, 'invitation mail could not be sent');
+        // The invitation stands; the manager can revoke it and invite again. The error names
+        // the recipient: only its codes and a cleaned message are logged.
+        identity.logger.error({ mail_error: mailFailure(error) }, 'invitation mail could not be sent');
       }
       return reply.code(202).send({ invitation: presentInvitation(invitation) });
     },
@@ -159,9 +163,11 @@ export function registerInvitationRoutes(app: HttpApp, identity: Identity): void
     async (request, reply) => {
       const { id: companyId, invitationId } = request.params;
       await access(request, companyId, 'write');
-      if (!(await revokeInvitation(db, companyId, invitationId, identity.clock()))) {
-        throw refuse.notFound('No such open invitation in this company.', 'INVITATION_NOT_FOUND');
-      }
+      const revoked = await db.transaction().execute(async (trx) => {
+        await lockedCompanyAccess(trx, request, companyId, 'write');
+        return revokeInvitation(trx, companyId, invitationId, identity.clock());
+      });
+      if (!revoked) throw refuse.notFound('No such open invitation in this company.', 'INVITATION_NOT_FOUND');
       return reply.code(204).send(null);
     },
   );
@@ -179,9 +185,18 @@ export function registerInvitationRoutes(app: HttpApp, identity: Identity): void
       },
     },
     async (request, reply) => {
-      const user = await currentUser(identity, request);
+      const me = userPrincipal(request);
+      const tokenHash = sha256Hex(request.body.token);
       const result = await db.transaction().execute(async (trx) => {
-        const invitation = await lockInvitationByToken(trx, sha256Hex(request.body.token));
+        // The account is read under its row lock, which suspension and erasure take too: one
+        // suspended or erased since its token was issued joins nothing. Locks in the order the
+        // others take them: the account, then the company's members (as member changes and
+        // revocations of invitations do), then the invitation.
+        const user = await findUserById(trx, me.userId, { forNoKeyUpdate: true });
+        if (!user || user.status === 'erased') throw accountGone();
+        const company = await companyOfInvitation(trx, tokenHash);
+        const members = company ? await listMembers(trx, company, { lock: true }) : [];
+        const invitation = company ? await lockInvitationByToken(trx, tokenHash) : undefined;
         const now = identity.clock();
         const { memberRole } = orRefuse(
           decideAcceptance(
@@ -202,7 +217,6 @@ export function registerInvitationRoutes(app: HttpApp, identity: Identity): void
           ),
         );
         const { company_id: companyId, invited_by: invitedBy, id } = invitation!;
-        const members = await listMembers(trx, companyId, { lock: true });
         const current = members.map((m) => ({ userId: m.user_id, memberRole: m.member_role }));
         if (leavesNoManager(current, user.id, memberRole)) throw lastManagerOf();
         await upsertMember(trx, {

@@ -1,10 +1,13 @@
 import { readStream, waitFor } from '@tessera/service-kit/testing';
+import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   adminSession,
   auth,
+  invitationTokenFor,
   joinCompany,
   mailbox,
+  type SessionBody,
   signUp,
   type SignedUp,
   startIdentity,
@@ -177,6 +180,88 @@ describe('/api/v1/users/me', () => {
 
     // The address is free again.
     await signUp(t, { email: user.email });
+  });
+
+  it('erases the address from invitations too: accepted ones scrubbed, open ones revoked; and the last login', async () => {
+    const managers = [await signUp(t, { role: 'company' }), await signUp(t, { role: 'company' })];
+    const companies: string[] = [];
+    for (const [i, manager] of managers.entries()) {
+      const created = await t.app.inject({
+        method: 'POST',
+        url: '/api/v1/companies',
+        headers: auth(manager.access),
+        payload: { name: `Inviting ${i} Ltd` },
+      });
+      companies.push(created.json().company.id as string);
+    }
+    const user = await signUp(t, { role: 'company' });
+    await verifyEmail(t, user);
+    await joinCompany(t, managers[0]!, companies[0]!, user, 'viewer');
+    // Another company's invitation, still open, in another case.
+    const open = await t.app.inject({
+      method: 'POST',
+      url: `/api/v1/companies/${companies[1]}/invitations`,
+      headers: auth(managers[1]!.access),
+      payload: { email: user.email.toUpperCase(), member_role: 'viewer' },
+    });
+    expect(open.statusCode).toBe(202);
+    const openToken = await invitationTokenFor(t, user.email.toUpperCase());
+    const login = await t.app.inject({
+      method: 'POST',
+      url: '/auth/login',
+      payload: { email: user.email, password: user.password },
+    });
+    expect(login.statusCode).toBe(200);
+
+    const erase = await t.app.inject({
+      method: 'DELETE',
+      url: '/api/v1/users/me',
+      headers: auth(login.json<SessionBody>().session.access_token),
+    });
+    expect(erase.statusCode).toBe(204);
+
+    // No table holds the address any more, in any case.
+    const tables = await sql<{ table_name: string }>`
+      select table_name from information_schema.tables where table_schema = 'public' and table_type = 'BASE TABLE'
+    `.execute(t.service.db);
+    for (const { table_name } of tables.rows) {
+      const rows = await sql<{ row: string }>`
+        select row_to_json(r)::text as row from ${sql.table(table_name)} r`.execute(t.service.db);
+      const text = rows.rows.map((r) => r.row.toLowerCase()).join('\n');
+      expect(text.includes(user.email.toLowerCase()), `table ${table_name}`).toBe(false);
+    }
+    const invitations = await t.service.db
+      .selectFrom('company_invitations')
+      .selectAll()
+      .where('company_id', 'in', companies)
+      .orderBy('created_at')
+      .execute();
+    expect(invitations.map((i) => [i.email, i.accepted_by, i.revoked_at !== null])).toEqual([
+      [null, user.id, false],
+      [null, null, true],
+    ]);
+    const listed = await t.app.inject({
+      url: `/api/v1/companies/${companies[1]}/invitations`,
+      headers: auth(managers[1]!.access),
+    });
+    expect(listed.json().invitations).toEqual([]);
+    const row = await t.service.db
+      .selectFrom('users')
+      .select('last_login_at')
+      .where('id', '=', user.id)
+      .executeTakeFirstOrThrow();
+    expect(row.last_login_at).toBeNull();
+
+    // The address signs up again: the old invitation is not theirs to take.
+    const again = await signUp(t, { email: user.email, role: 'company' });
+    await verifyEmail(t, again);
+    const accept = await t.app.inject({
+      method: 'POST',
+      url: '/api/v1/invitations/accept',
+      headers: auth(again.access),
+      payload: { token: openToken },
+    });
+    expect([accept.statusCode, accept.json().code]).toEqual([404, 'INVITATION_NOT_FOUND']);
   });
 });
 

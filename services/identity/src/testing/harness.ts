@@ -1,7 +1,8 @@
 // Test support (not a spec): an identity service on its own database and subject prefix.
 import { randomBytes } from 'node:crypto';
-import { createLogger, startService } from '@tessera/service-kit';
+import { createLogger, type Logger, startService } from '@tessera/service-kit';
 import { testServiceConfig, waitFor } from '@tessera/service-kit/testing';
+import { sql } from 'kysely';
 import { expect } from 'vitest';
 import { type IdentityConfig, parseIdentityConfig } from '../config.ts';
 import type { IdentityDB } from '../db/schema.ts';
@@ -37,11 +38,12 @@ export interface TestIdentity {
 
 /**
  * `env` overrides the configuration; `sharing` starts a second instance on another's database and
- * subject prefix (its stop() leaves the database to the first).
+ * subject prefix (its stop() leaves the database to the first); `logger` replaces the silent one.
  */
 export async function startIdentity(
   env: Record<string, unknown> = {},
   sharing?: TestIdentity,
+  options: { logger?: Logger } = {},
 ): Promise<TestIdentity> {
   const test = sharing
     ? { config: sharing.config, drop: async () => {} }
@@ -55,7 +57,7 @@ export async function startIdentity(
   });
   const clock = movableClock();
   const service = await startService(identityDefinition(), config, {
-    logger: createLogger({ name: 'identity', level: 'silent', pretty: false }),
+    logger: options.logger ?? createLogger({ name: 'identity', level: 'silent', pretty: false }),
     clock: clock.now,
     relayPollIntervalMs: 50,
   });
@@ -215,4 +217,15 @@ export async function joinCompany(
     payload: { token: await invitationTokenFor(t, member.email) },
   });
   expect(accept.statusCode, accept.body).toBe(201);
+}
+
+/**
+ * Backends of this test's database waiting for a lock (row or table): how a test knows that a
+ * request it started has reached the lock the test holds.
+ */
+export async function lockWaiters(t: TestIdentity): Promise<number> {
+  const row = await sql<{ n: string }>`
+    select count(*) as n from pg_stat_activity
+    where datname = current_database() and wait_event_type = 'Lock'`.execute(t.service.db);
+  return Number(row.rows[0]?.n ?? 0);
 }

@@ -103,6 +103,7 @@ describe('production settings', () => {
       NODE_ENV: 'production',
       IDENTITY_KEY_ENCRYPTION_KEY: randomBytes(32).toString('base64'),
       SMTP_URL: 'smtp://127.0.0.1:1',
+      PUBLIC_APP_URL: 'https://app.example.test',
       // Production requires the service's own NATS credentials; the test server is open to any.
       NATS_USER: 'identity',
       NATS_PASSWORD: 'test-only-password',

@@ -3,6 +3,7 @@ import { appendToOutbox } from '@tessera/service-kit';
 import { sql } from 'kysely';
 import { LoginThrottle } from '../auth/login-throttle.ts';
 import { companiesOf, deleteMemberships, listMembers } from '../db/companies.ts';
+import { scrubInvitationsOf } from '../db/invitations.ts';
 import { revokeUserSessions } from '../db/sessions.ts';
 import { findUserById, updateUser } from '../db/users.ts';
 import { lastManagerOf, leavesNoManager } from '../domain/access.ts';
@@ -11,7 +12,8 @@ import type { Identity } from '../runtime.ts';
 /**
  * Erasure (GDPR art. 17): the account row stays, as a pseudonymous id that past events and other
  * services' records point at, but everything personal is removed; sessions end, memberships go
- * (each announced), and `identity.user.erased.v1` tells every service to scrub what it holds.
+ * (each announced), invitations lose the address (open ones are revoked), and
+ * `identity.user.erased.v1` tells every service to scrub what it holds.
  * A company's last manager is refused (409 `LAST_MANAGER`) until they hand over.
  * Returns false when there was nothing left to erase.
  */
@@ -38,9 +40,11 @@ export async function eraseUser(identity: Identity, userId: string): Promise<boo
       preferred_language: null,
       languages: [],
       avatar_url: null,
+      last_login_at: null,
       updated_at: now,
       erased_at: now,
     });
+    await scrubInvitationsOf(trx, user, now);
     await revokeUserSessions(trx, userId, 'erased', now, identity.config.ACCESS_TOKEN_TTL_S);
     await sql`delete from refresh_tokens where session_id in (select id from sessions where user_id = ${userId})`.execute(
       trx,
