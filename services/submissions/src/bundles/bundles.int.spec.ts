@@ -6,7 +6,9 @@ import { foreignEvent, waitFor } from '@tessera/service-kit/testing';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import yauzl from 'yauzl';
+import { pseudonymKeyOf } from '../config.ts';
 import { consumerNames } from '../messaging/consumers.ts';
+import { createBundle as makeBundle } from './handle.ts';
 import { images, wavs } from '../prevalidation/testing/fixtures.ts';
 import { type ClaimFixture, startTestSubmissions, type TestSubmissions } from '../testing/harness.ts';
 
@@ -233,6 +235,44 @@ describe('making bundles', () => {
     const again = await createBundle(manager, campaignId, 'bundle-retry-1');
     expect([first.status, again.status, again.body.bundle]).toEqual([201, 201, first.body.bundle]);
     expect(first.body.bundle.version).toBe(6);
+  });
+
+  it('reads the approved work a page at a time into the same manifest, items and media', async () => {
+    const db = t.service.db;
+    const whole = await createBundle(manager);
+    expect([whole.status, whole.body.bundle.items]).toEqual([201, 4]);
+    /** A bundle as stored: its lines in order, its media files, its counts and hash. */
+    const stored = async (id: string) => {
+      const bundle = await db
+        .selectFrom('bundles')
+        .selectAll()
+        .where('id', '=', id)
+        .executeTakeFirstOrThrow();
+      const items = await db
+        .selectFrom('bundle_items')
+        .select(['position', 'submission_id', 'line'])
+        .where('bundle_id', '=', id)
+        .orderBy('position')
+        .execute();
+      const media = await db
+        .selectFrom('bundle_media')
+        .select(['path', 'sha256', 'bytes', 'content_type', 'storage_key'])
+        .where('bundle_id', '=', id)
+        .orderBy('path')
+        .execute();
+      const { items: count, media_files, manifest_bytes, manifest_sha256 } = bundle;
+      return { count, media_files, manifest_bytes, manifest_sha256, items, media };
+    };
+    const expected = await stored(whole.body.bundle.id as string);
+    expect(expected.media).toHaveLength(2);
+    // Pages of 1, 2 (ending exactly at the last item), and 3 (a part page last).
+    for (const pageSize of [1, 2, 3]) {
+      const paged = await makeBundle(
+        { db, clock: () => new Date(), pseudonymKey: pseudonymKeyOf(t.config), pageSize },
+        { campaignId, companyId, actor: { id: randomUUID(), via: 'admin' } },
+      );
+      expect(await stored(paged.id), `pages of ${pageSize}`).toEqual(expected);
+    }
   });
 
   it('lets only managers, submissions:review keys and admins make one; a viewer gets 403, others 404', async () => {

@@ -20,13 +20,15 @@ import {
   pseudonymOf,
   serializeLine,
 } from './decide.ts';
-import { approvedItems, type BundleRow, latestVersion, lockCampaignBundles } from './repository.ts';
+import { approvedItemPages, type BundleRow, latestVersion, lockCampaignBundles } from './repository.ts';
 
 export interface BundleDeps {
   db: Kysely<SubmissionsDB>;
   clock: Clock;
   /** SUBMISSIONS_PSEUDONYM_KEY (or the development key). */
   pseudonymKey: Buffer;
+  /** Approved submissions read and written at a time (`BUNDLE_PAGE`); tests make it small. */
+  pageSize?: number;
 }
 
 export interface NewBundleRequest {
@@ -57,14 +59,14 @@ export function presentBundle(row: BundleRow): BundleView {
   };
 }
 
-const INSERT_BATCH = 500;
-
 /**
  * Freezes a campaign's approved submissions so far into its next bundle version, in one
  * transaction: the campaign's makers queue on a lock, the version is the next after the latest,
- * each item's manifest line is written verbatim with its hash folded into the manifest's SHA-256,
- * and the media files are recorded with where the store keeps them. With an Idempotency-Key a
- * retried request answers the bundle the first one made instead of making another version.
+ * and the approved work is read a page at a time from one snapshot (`approvedItemPages`): each
+ * item's manifest line is written verbatim with its bytes folded into the manifest's SHA-256, and
+ * the media files are recorded with where the store keeps them. Only a page is held in memory.
+ * With an Idempotency-Key a retried request answers the bundle the first one made instead of
+ * making another version.
  */
 export async function createBundle(deps: BundleDeps, request: NewBundleRequest): Promise<BundleView> {
   for (let attempt = 1; ; attempt++) {
@@ -96,20 +98,18 @@ async function freeze(
   now: Date,
 ): Promise<BundleView> {
   await lockCampaignBundles(trx, request.campaignId);
-  const items = await approvedItems(trx, request.campaignId);
-  const version = orRefuse(
-    decideNextVersion({
-      latestVersion: await latestVersion(trx, request.campaignId),
-      approved: items.length,
-    }),
-  );
+  const latest = await latestVersion(trx, request.campaignId);
   const bundleId = randomUUID();
   const campaignKey = campaignPseudonymKey(deps.pseudonymKey, request.campaignId);
   const manifest = createHash('sha256');
   let manifestBytes = 0;
-  const files = new Map<string, BundleMedia & { storage_key: string }>();
-  for (let start = 0; start < items.length; start += INSERT_BATCH) {
-    const batch = items.slice(start, start + INSERT_BATCH).map((item, i) => {
+  let items = 0;
+  let mediaFiles = 0;
+  // A page of approved work at a time: its manifest lines are written and folded into the hash, and
+  // its media files recorded (a file already recorded from an earlier page is kept as it was).
+  for await (const page of approvedItemPages(trx, request.campaignId, deps.pageSize)) {
+    const files = new Map<string, BundleMedia & { storage_key: string }>();
+    const lines = page.map((item) => {
       const line = serializeLine(manifestLineOf(item, pseudonymOf(campaignKey, item.contributorId)));
       const bytes = Buffer.from(`${line}\n`, 'utf8');
       manifest.update(bytes);
@@ -126,17 +126,22 @@ async function freeze(
           });
         }
       }
-      return { bundle_id: bundleId, position: start + i + 1, submission_id: item.submissionId, line };
+      items += 1;
+      return { bundle_id: bundleId, position: items, submission_id: item.submissionId, line };
     });
-    await trx.insertInto('bundle_items').values(batch).execute();
+    await trx.insertInto('bundle_items').values(lines).execute();
+    if (files.size > 0) {
+      const recorded = await trx
+        .insertInto('bundle_media')
+        .values([...files.values()].map((m) => ({ bundle_id: bundleId, ...m })))
+        .onConflict((oc) => oc.columns(['bundle_id', 'path']).doNothing())
+        .returning('path')
+        .execute();
+      mediaFiles += recorded.length;
+    }
   }
-  const media = [...files.values()];
-  for (let start = 0; start < media.length; start += INSERT_BATCH) {
-    await trx
-      .insertInto('bundle_media')
-      .values(media.slice(start, start + INSERT_BATCH).map((m) => ({ bundle_id: bundleId, ...m })))
-      .execute();
-  }
+  // Nothing approved: the refusal undoes the transaction (no item was written either).
+  const version = orRefuse(decideNextVersion({ latestVersion: latest, approved: items }));
   const row = await trx
     .insertInto('bundles')
     .values({
@@ -144,8 +149,8 @@ async function freeze(
       campaign_id: request.campaignId,
       company_id: request.companyId,
       version,
-      items: items.length,
-      media_files: media.length,
+      items,
+      media_files: mediaFiles,
       manifest_bytes: manifestBytes,
       manifest_sha256: manifest.digest('hex'),
       created_by: request.actor.id,

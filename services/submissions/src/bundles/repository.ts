@@ -1,5 +1,5 @@
 import { after, lockName, type Position } from '@tessera/service-kit';
-import { type Kysely, type Selectable, type Transaction } from 'kysely';
+import { type Kysely, type Selectable, sql, type Transaction } from 'kysely';
 import type { BundleDownloadsTable, BundlesTable, SubmissionsDB } from '../db/schema.ts';
 import type { ItemSource } from './decide.ts';
 
@@ -31,13 +31,41 @@ export type StoredItem = ItemSource & {
   media: (ItemSource['media'][number] & { storageKey: string })[];
 };
 
+/** One approved submission as the cursor reads it. */
+interface ApprovedRow {
+  id: string;
+  task_id: string;
+  task_type: string;
+  input: unknown;
+  payload: unknown;
+  contributor_id: string;
+  verdict_answer: unknown;
+  answer_confidence: number | null;
+  verdict_confidence: number | null;
+  verdict_method: string | null;
+  quality_score: number | null;
+}
+
+/** How many approved submissions a bundle reads and writes at a time. */
+export const BUNDLE_PAGE = 500;
+
 /**
  * The campaign's approved submissions now, in the order they were approved, with their tasks'
- * inputs and their media (one statement reads the set, so it is one consistent snapshot; approved
- * work and its media never change afterwards).
+ * inputs and their media, `pageSize` at a time. One statement reads the set through a cursor of the
+ * caller's transaction, so every page comes from one snapshot (approved work and its media never
+ * change afterwards), and only a page is held at once (a payload runs to 100,000 characters).
+ * Pages by key (`decided_at`, `id`), each its own statement, would each read a newer snapshot (an
+ * approval committed meanwhile would be in or out by where its `decided_at` falls) and sort the
+ * campaign's approved work again for every page. Call it inside a transaction, and read it to the
+ * end before the next.
  */
-export async function approvedItems(db: Db, campaignId: string): Promise<StoredItem[]> {
-  const rows = await db
+export async function* approvedItemPages(
+  trx: Db,
+  campaignId: string,
+  pageSize: number = BUNDLE_PAGE,
+): AsyncGenerator<StoredItem[]> {
+  if (!Number.isInteger(pageSize) || pageSize < 1) throw new RangeError(`page size ${pageSize}`);
+  const approved = trx
     .selectFrom('submissions as s')
     .innerJoin('task_views as t', 't.id', 's.task_id')
     .select([
@@ -56,27 +84,38 @@ export async function approvedItems(db: Db, campaignId: string): Promise<StoredI
     .where('s.campaign_id', '=', campaignId)
     .where('s.status', '=', 'approved')
     .orderBy('s.decided_at')
-    .orderBy('s.id')
-    .execute();
+    .orderBy('s.id');
+  const cursor = sql.id('bundle_approved_items');
+  await sql`declare ${cursor} no scroll cursor for ${approved}`.execute(trx);
+  for (;;) {
+    const { rows } = await sql<ApprovedRow>`fetch forward ${sql.lit(pageSize)} from ${cursor}`.execute(trx);
+    if (rows.length > 0) yield withMedia(trx, rows);
+    if (rows.length < pageSize) break;
+  }
+  await sql`close ${cursor}`.execute(trx);
+}
+
+async function withMedia(db: Db, rows: ApprovedRow[]): Promise<StoredItem[]> {
   const media = new Map<string, StoredItem['media']>();
-  const ids = rows.map((row) => row.id);
-  for (let i = 0; i < ids.length; i += 1000) {
-    const found = await db
-      .selectFrom('media')
-      .select(['submission_id', 'sha256', 'bytes', 'content_type', 'storage_key'])
-      .where('submission_id', 'in', ids.slice(i, i + 1000))
-      .orderBy('id')
-      .execute();
-    for (const m of found) {
-      const list = media.get(m.submission_id!) ?? [];
-      list.push({
-        sha256: m.sha256,
-        bytes: Number(m.bytes),
-        contentType: m.content_type,
-        storageKey: m.storage_key,
-      });
-      media.set(m.submission_id!, list);
-    }
+  const found = await db
+    .selectFrom('media')
+    .select(['submission_id', 'sha256', 'bytes', 'content_type', 'storage_key'])
+    .where(
+      'submission_id',
+      'in',
+      rows.map((row) => row.id),
+    )
+    .orderBy('id')
+    .execute();
+  for (const m of found) {
+    const list = media.get(m.submission_id!) ?? [];
+    list.push({
+      sha256: m.sha256,
+      bytes: Number(m.bytes),
+      contentType: m.content_type,
+      storageKey: m.storage_key,
+    });
+    media.set(m.submission_id!, list);
   }
   return rows.map((row) => ({
     submissionId: row.id,

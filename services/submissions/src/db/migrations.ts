@@ -122,4 +122,14 @@ export const submissionsMigrations: Record<string, Migration> = {
       await sql`alter table review_access add column access_until timestamptz`.execute(db);
     },
   },
+  '0018_submissions_content_since': {
+    async up(db: Kysely<unknown>) {
+      // Since when a submission has held its current content: its hand-in, or a revision that
+      // changed it (a revision handing in the same bytes again keeps the time). Exact copies and
+      // shared content are judged by it, not by `created_at`, which a revision keeps. Nullable, no
+      // rewrite of the table: null (rows from before, and rows an instance of the older code writes
+      // during an upgrade) reads as `created_at`, what the older code compared.
+      await sql`alter table submissions add column content_since timestamptz`.execute(db);
+    },
+  },
 };

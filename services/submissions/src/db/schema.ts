@@ -82,6 +82,11 @@ export interface SubmissionsTable {
   screening_attempts: ColumnType<number, number | undefined, number>;
   /** After a fault of ours while screening: not screened again before this time. */
   screening_retry_at: ColumnType<Date | null, Date | null | undefined, Date | null>;
+  /**
+   * Since when it has held its current content (`content_sha256`): the hand-in that brought it.
+   * Null for rows from before the column: `created_at` (see `contentSince`).
+   */
+  content_since: ColumnType<Date | null, Date | null | undefined, Date | null>;
 }
 
 export interface AppealsTable {

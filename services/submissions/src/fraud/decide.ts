@@ -23,6 +23,11 @@ export const defaultFraudRules: FraudRules = {
 /** What is known about one hand-in and its contributor when it is screened. */
 export interface FraudFacts {
   taskType: TaskType;
+  /**
+   * The first hand-in under its claim. A revision is looked at for shared content only: how fast and
+   * how often its contributor works was told by the first.
+   */
+  firstHandIn: boolean;
   timeSpentSeconds: number;
   /** Hand-ins by the contributor in the hour before this one, this one included. */
   lastHour: number;
@@ -40,6 +45,9 @@ export interface RaisedSignal {
 /** Which signals fire. A flag is information for admins and for the trust score: it never rejects. */
 export function decideFlags(facts: FraudFacts, rules: FraudRules = defaultFraudRules): RaisedSignal[] {
   const raised: RaisedSignal[] = [];
+  if (!facts.firstHandIn) {
+    return facts.sharedWithAnother ? [{ signal: 'shared_content', details: {} }] : [];
+  }
   const floor = rules.minSecondsPerType[facts.taskType];
   if (facts.timeSpentSeconds < floor) {
     raised.push({

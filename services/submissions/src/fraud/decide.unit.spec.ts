@@ -4,6 +4,7 @@ import { decideFlags, dedupeKey, type FraudFacts } from './decide.ts';
 
 const honest: FraudFacts = {
   taskType: 'text',
+  firstHandIn: true,
   timeSpentSeconds: 240,
   lastHour: 3,
   approved: 9,
@@ -59,6 +60,15 @@ describe('fraud signals', () => {
   it('fire for content another contributor handed in', () => {
     spec
       .given({ ...honest, sharedWithAnother: true })
+      .when(null)
+      .thenMatches(signals(['shared_content']));
+  });
+
+  it('fire on a revision for shared content only, not for how fast or often its contributor works', () => {
+    const revision = { ...honest, firstHandIn: false, timeSpentSeconds: 1, lastHour: 50, approved: 0 };
+    spec.given(revision).when(null).then([]);
+    spec
+      .given({ ...revision, sharedWithAnother: true })
       .when(null)
       .thenMatches(signals(['shared_content']));
   });

@@ -15,6 +15,7 @@ import type { SubmissionsDB } from '../db/schema.ts';
 import { decideMedia, decideSubmit } from './decide.ts';
 import {
   attachMedia,
+  contentSinceOf,
   earlierOf,
   findClaim,
   findSubmission,
@@ -130,9 +131,22 @@ async function handIn(
     updated_at: now,
   };
   if (decision.kind === 'revision') {
+    // decideSubmit took it as a revision, so the first hand-in is there.
+    const first = earlierRow!;
     const row = await trx
       .updateTable('submissions')
-      .set({ ...fields, revision: decision.revision, revision_deadline: null })
+      .set({
+        ...fields,
+        revision: decision.revision,
+        revision_deadline: null,
+        // Copies are judged by when this content came: the revision's hand-in, unless it hands in
+        // what the submission already held (created_at stays the first hand-in's).
+        content_since:
+          contentSha256 !== null && contentSha256 === first.content_sha256 ? contentSinceOf(first) : now,
+        // A new version, screened afresh: the first one's faults leave it every attempt.
+        screening_attempts: 0,
+        screening_retry_at: null,
+      })
       .where('id', '=', decision.submissionId)
       .returningAll()
       .executeTakeFirstOrThrow();
@@ -159,6 +173,7 @@ async function handIn(
       revision_deadline: null,
       decided_at: null,
       created_at: now,
+      content_since: now,
       ...fields,
     })
     .returningAll()

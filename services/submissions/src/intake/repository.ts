@@ -1,5 +1,5 @@
 import type { TaskInput, TaskType } from '@tessera/contracts';
-import type { Kysely, Selectable, Transaction } from 'kysely';
+import { type Expression, type Kysely, type Selectable, type SqlBool, sql, type Transaction } from 'kysely';
 import type { SubmissionsDB, SubmissionsTable } from '../db/schema.ts';
 import type { Claim, Earlier, MediaView, TaskView } from './decide.ts';
 
@@ -55,6 +55,24 @@ export async function lockSubmissionOfClaim(trx: Transaction<SubmissionsDB>, ass
     .forUpdate()
     .executeTakeFirst();
   return row ?? null;
+}
+
+/**
+ * Since when a submission has held its current content: the hand-in (first or revision) that brought
+ * it; `created_at` for rows from before `content_since` was kept.
+ */
+export function contentSinceOf(row: Pick<SubmissionRow, 'content_since' | 'created_at'>): Date {
+  return new Date(row.content_since ?? row.created_at);
+}
+
+/**
+ * The `submissions` rows that held their content before `row` held its own: by `contentSinceOf`,
+ * ties by id, so of two copies exactly one is the earlier.
+ */
+export function contentHeldBefore(
+  row: Pick<SubmissionRow, 'id' | 'content_since' | 'created_at'>,
+): Expression<SqlBool> {
+  return sql<SqlBool>`(coalesce(content_since, created_at), id) < (${contentSinceOf(row)}, ${row.id}::uuid)`;
 }
 
 export function earlierOf(row: SubmissionRow | null): Earlier | null {

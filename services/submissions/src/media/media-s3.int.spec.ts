@@ -71,6 +71,8 @@ describe('media in S3', () => {
     expect(location).toMatch(/X-Amz-Expires=60&/);
     const fetched = await fetch(location);
     expect(fetched.headers.get('content-type')).toBe('audio/wav');
+    // Nor does the store let a browser keep it past the read this service checked.
+    expect(fetched.headers.get('cache-control')).toBe('private, no-store');
     expect(Buffer.from(await fetched.arrayBuffer()).equals(audio)).toBe(true);
   });
 

@@ -360,6 +360,19 @@ describe('reading media back', () => {
     }
   });
 
+  it('lets no cache keep the bytes (private, no-store), whole, in part or refused', async () => {
+    const answers = [
+      await content(id, contributor.token),
+      await content(id, contributor.token, 'bytes=0-43'),
+      await content(id, contributor.token, `bytes=${audio.length}-`),
+    ];
+    expect(answers.map((a) => [a.status, a.headers['cache-control']])).toEqual([
+      [200, 'private, no-store'],
+      [206, 'private, no-store'],
+      [416, 'private, no-store'],
+    ]);
+  });
+
   it('answers 416 for a range past the end, and the whole file for one it does not serve', async () => {
     const past = await content(id, contributor.token, `bytes=${audio.length}-`);
     expect([past.status, past.headers['content-range'], past.response.json().code]).toEqual([
@@ -455,6 +468,8 @@ describe('who may read a media item', () => {
       }),
     );
     expect(await reads(judge)).toEqual([200, 200, 'ok']);
+    // Nothing of it kept in the judge's browser to be shown once the lease is over.
+    expect((await content(id, judge)).headers['cache-control']).toBe('private, no-store');
     expect(await reads(await t.token({ role: 'admin' }))).toEqual([200, 200, 'ok']);
     // The judge's lease over: the media is closed to them again.
     await t.service.db

@@ -188,6 +188,7 @@ export async function mediaRoutes(app: HttpApp, context: SubmissionsContext): Pr
         const url = await storage.presignedGetUrl(media.storage_key, {
           expiresInSeconds: config.MEDIA_PRESIGN_TTL_S,
           contentType: media.content_type,
+          cacheControl: NO_STORE,
         });
         return reply.header('cache-control', 'no-store').redirect(url, 302);
       }
@@ -196,7 +197,7 @@ export async function mediaRoutes(app: HttpApp, context: SubmissionsContext): Pr
       void reply
         .header('accept-ranges', 'bytes')
         .header('etag', `"${media.sha256}"`)
-        .header('cache-control', 'private, max-age=3600');
+        .header('cache-control', NO_STORE);
       if (range.kind === 'unsatisfiable') {
         void reply.header('content-range', `bytes */${size}`);
         throw refusal(
@@ -225,6 +226,14 @@ export async function mediaRoutes(app: HttpApp, context: SubmissionsContext): Pr
     },
   );
 }
+
+/**
+ * Media bytes are kept by no cache, the browser's included, whichever store serves them: who may
+ * read an item changes (a judge's access ends with their lease, `review_access.access_until`), so
+ * each read is checked here. A max-age bounded by a judge's remaining access would still leave the
+ * recording on their disk, and would differ by reader; re-reading a recording costs little.
+ */
+const NO_STORE = 'private, no-store';
 
 /** What busboy says of a body it cannot read: a limit it set (413) or a malformed body (400). */
 function malformedOr413(error: unknown): unknown {

@@ -133,7 +133,7 @@ export function s3MediaStorage(options: S3StorageOptions): MediaStorage {
       await client.send(new DeleteObjectCommand({ Bucket, Key: key }));
     },
 
-    async presignedGetUrl(key, { expiresInSeconds, contentType }) {
+    async presignedGetUrl(key, { expiresInSeconds, contentType, cacheControl }) {
       assertMediaKey(key);
       return getSignedUrl(
         signer,
@@ -141,6 +141,7 @@ export function s3MediaStorage(options: S3StorageOptions): MediaStorage {
           Bucket,
           Key: key,
           ...(contentType ? { ResponseContentType: contentType } : {}),
+          ...(cacheControl ? { ResponseCacheControl: cacheControl } : {}),
         }),
         { expiresIn: expiresInSeconds },
       );

@@ -15,6 +15,8 @@ export interface PresignOptions {
   expiresInSeconds: number;
   /** The Content-Type the store answers with (S3 `ResponseContentType`). */
   contentType?: string;
+  /** The Cache-Control the store answers with (S3 `ResponseCacheControl`). */
+  cacheControl?: string;
 }
 
 /**

@@ -1,6 +1,8 @@
 import { sql } from 'kysely';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { foreignEvent, waitFor } from '@tessera/service-kit/testing';
+import { consumerNames } from '../messaging/consumers.ts';
 import { submissionsWorkers } from '../service.ts';
 import { type ClaimFixture, startTestSubmissions, type TestSubmissions } from '../testing/harness.ts';
 import { MAX_SCREENING_ATTEMPTS, SCREENING_RETRY_DELAYS_MS } from './decide.ts';
@@ -278,5 +280,52 @@ describe('screening in batches', () => {
       (e) => e.data.submission_id === id,
     );
     expect(validated!.data.media).toEqual([expect.objectContaining({ media_id: mediaId, kind: 'audio' })]);
+  });
+  it("gives a revision every screening attempt, whatever its first version's faults used up", async () => {
+    const claim = await t.fixtures.claimed('audio');
+    const missing = async (mediaId: string) => {
+      const media = await t.service.db
+        .selectFrom('media')
+        .select('storage_key')
+        .where('id', '=', mediaId)
+        .executeTakeFirstOrThrow();
+      await t.service.resources.storage.delete(media.storage_key);
+    };
+    // The first version faults on every attempt and goes to review unscreened.
+    const firstMedia = await t.upload(claim.token, wavs.speech('16', 11_025));
+    const id = await handIn(claim, { media_id: firstMedia });
+    await missing(firstMedia);
+    let now = new Date();
+    const clocked = { ...deps(), clock: () => now };
+    for (let attempt = 1; attempt <= MAX_SCREENING_ATTEMPTS; attempt++) {
+      expect(await screenWaiting(clocked, 20)).toBe(0);
+      now = (await rows([id]))[0]!.screening_retry_at ?? now;
+    }
+    expect((await rows([id]))[0]!.status).toBe('in_review');
+    await t.deliver(
+      consumerNames.qc,
+      foreignEvent('qc.submission.verdict-reached.v1', {
+        submission_id: id,
+        revision: 1,
+        verdict: 'revision',
+        method: 'consensus',
+        confidence: 0.9,
+        quality_score: 0.8,
+        reason_codes: ['UNCLEAR'],
+        answer: null,
+        answer_confidence: null,
+      }),
+    );
+    await waitFor(async () => ((await rows([id]))[0]!.status === 'revision_requested' ? true : undefined));
+
+    // The revision starts afresh: its own fault is its first, and it waits to be screened again.
+    const revisedMedia = await t.upload(claim.token, wavs.speech('16', 12_000));
+    expect(await handIn(claim, { media_id: revisedMedia })).toBe(id);
+    expect((await rows([id]))[0]!.screening_attempts).toBe(0);
+    await missing(revisedMedia);
+    expect(await screenWaiting(clocked, 20)).toBe(0);
+    const [row] = await rows([id]);
+    expect([row!.status, row!.screening_attempts]).toEqual(['received', 1]);
+    expect(row!.screening_retry_at!.getTime() - now.getTime()).toBe(SCREENING_RETRY_DELAYS_MS[0]);
   });
 });

@@ -9,7 +9,7 @@ import {
 } from '@tessera/service-kit';
 import { type Kysely, type Transaction } from 'kysely';
 import type { SubmissionsDB } from '../db/schema.ts';
-import type { SubmissionRow } from '../intake/repository.ts';
+import { contentHeldBefore, type SubmissionRow } from '../intake/repository.ts';
 import type { MediaStorage } from '../media/storage.ts';
 import type { FraudRules } from '../fraud/decide.ts';
 import { raiseFlags } from '../fraud/handle.ts';
@@ -112,7 +112,8 @@ async function screenBatch(deps: ScreeningDeps, size: number, analysed: Analysed
  * is screened. Each campaign's: its hand-ins are screened one at a time (across instances too), each
  * comparing itself with the hashes the others committed, so two copies screened at once cannot both
  * pass. And each first hand-in's contributor's: fraud flags of some signals are stored once per
- * contributor and day, and two batches inserting the same flag wait on each other. Taken as a batch
+ * contributor and day, and two batches inserting the same flag wait on each other (a revision
+ * raises only a flag of its own submission, so takes none). Taken as a batch
  * went, two instances' batches could each hold a campaign and wait crosswise on a contributor's
  * flag: a deadlock.
  */
@@ -146,9 +147,9 @@ async function screen(
   analysed: AnalysedMedia,
 ): Promise<void> {
   const now = deps.clock();
-  // The campaign's and the contributor's locks are held (lockBatch). Only the first hand-in under a
-  // claim says how fast and how often someone works.
-  if (row.revision === 1) await raiseFlags(trx, row, deps.fraud, now);
+  // The campaign's and the contributor's locks are held (lockBatch). Every version is looked at for
+  // shared content; only the first hand-in under a claim says how fast and how often someone works.
+  await raiseFlags(trx, row, deps.fraud, now);
   const task = await trx
     .selectFrom('task_views')
     .selectAll()
@@ -199,8 +200,9 @@ async function screen(
           .selectFrom('submissions')
           .select('id')
           .where('content_sha256', '=', row.content_sha256)
-          .where('id', '!=', row.id)
-          .where('created_at', '<=', row.created_at)
+          // Content handed in before this version's (a revision keeps its first hand-in's
+          // created_at, so that would let a revision copy anything handed in after it).
+          .where(contentHeldBefore(row))
           .executeTakeFirst();
   const facts: ScreeningFacts = {
     checkReasons,

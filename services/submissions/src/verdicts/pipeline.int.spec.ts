@@ -254,6 +254,77 @@ describe('verdicts', () => {
     expect(rejected!.data.stage).toBe('revision');
   });
 
+  /** The fraud flags raised on a contributor, as admins list them. */
+  async function flagsOf(contributorId: string) {
+    const response = await t.inject({
+      url: `/api/v1/admin/submissions/flags?contributor_id=${contributorId}`,
+      token: await t.token({ role: 'admin' }),
+    });
+    expect(response.status).toBe(200);
+    return (response.body.flags as { signal: string; submission_id: string }[]).map((f) => [
+      f.signal,
+      f.submission_id,
+    ]);
+  }
+
+  /** `claim`'s work handed in, screened into review and sent back for a revision. */
+  async function revisionAsked(claim: ClaimFixture, recording: Uint8Array): Promise<string> {
+    const id = await handIn(claim, { media_id: await upload(claim, recording) });
+    expect((await settled(claim, id)).status).toBe('in_review');
+    await verdict(id, { verdict: 'revision', reason_codes: ['UNCLEAR'] });
+    expect((await settled(claim, id, ['in_review'])).status).toBe('revision_requested');
+    return id;
+  }
+
+  async function reviseWith(claim: ClaimFixture, recording: Uint8Array): Promise<Seen> {
+    const response = await t.inject({
+      method: 'POST',
+      url: '/api/v1/submissions',
+      token: claim.token,
+      body: {
+        assignment_id: claim.assignmentId,
+        payload: { media_id: await upload(claim, recording) },
+        time_spent_seconds: 120,
+      },
+    });
+    expect([response.status, response.body.submission?.revision]).toEqual([202, 2]);
+    return settled(claim, response.body.submission.id as string, ['received', 'revision_requested']);
+  }
+
+  it('refuses a revision copying work another contributor handed in after its first version, and flags it', async () => {
+    const task = await t.fixtures.task('audio');
+    const judge = await t.fixtures.claim(task);
+    const firstId = await revisionAsked(judge, wavs.speech('16', 22_050));
+    // Another contributor's recording, handed in after the judge's first version.
+    const other = await t.fixtures.claim(task);
+    const otherRecording = wavs.speech('16', 24_000);
+    const otherId = await handIn(other, { media_id: await upload(other, otherRecording) });
+    expect((await settled(other, otherId)).status).toBe('in_review');
+
+    // The same bytes handed in as the judge's revision.
+    const revised = await reviseWith(judge, otherRecording);
+    expect([revised.status, revised.reason_codes]).toEqual(['rejected', ['CONTENT_DUPLICATE']]);
+    expect(await flagsOf(judge.contributorId)).toEqual([['shared_content', firstId]]);
+    expect(await flagsOf(other.contributorId)).toEqual([]);
+    expect((await settled(other, otherId)).status).toBe('in_review');
+  });
+
+  it('keeps the original the original when its revision hands in the same bytes again after a copy', async () => {
+    const task = await t.fixtures.task('audio');
+    const author = await t.fixtures.claim(task);
+    const recording = wavs.speech('16', 32_000);
+    await revisionAsked(author, recording);
+    const copier = await t.fixtures.claim(task);
+    const copyId = await handIn(copier, { media_id: await upload(copier, recording) });
+    expect((await settled(copier, copyId)).reason_codes).toEqual(['CONTENT_DUPLICATE']);
+
+    // The author's content is theirs since their first hand-in, before the copy.
+    const revised = await reviseWith(author, recording);
+    expect(revised.status).toBe('in_review');
+    expect(await flagsOf(author.contributorId)).toEqual([]);
+    expect(await flagsOf(copier.contributorId)).toEqual([['shared_content', copyId]]);
+  });
+
   it('says until when a rejection may be appealed: 7 days after it', async () => {
     const { claim, id } = await inReview();
     await verdict(id, { verdict: 'reject', reason_codes: ['WRONG_ANSWER'] });
