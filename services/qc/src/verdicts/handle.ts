@@ -49,8 +49,11 @@ export async function settleCase(
     })
     .where('id', '=', decided.id)
     .execute();
-  const events: TesseraEvent[] = [verdictReached(decided, settlement, context)];
-  if (method !== 'appeal') events.push(...(await countReviews(trx, decided, verdict, now, cause)));
+  // The verdict goes after the reviews it counted, on QC's stream: a reader of both (tasks) has
+  // seen every fee of a verdict once it sees the verdict, and frees what the claim held for more.
+  const events: TesseraEvent[] =
+    method !== 'appeal' ? await countReviews(trx, decided, verdict, now, cause) : [];
+  events.push(verdictReached(decided, settlement, context));
   await appendToOutbox(trx, events);
 }
 

@@ -288,14 +288,16 @@ export function decideAppeal(
 
 /**
  * How long after tasks handled a verdict (approved or rejected) the claim's unused fee hold still
- * waits for the verdict's judge fees. QC writes a verdict and its fees (`qc.review.fee-earned.v1`)
- * in one transaction, and submissions' approval or rejection follows from that verdict, so the fees
- * are already on QC's stream when the verdict reaches this service; only the qc consumer can lag
- * behind the submissions consumer. Freed at the verdict, the hold could be promised to another
- * claim, or returned with the escrow of an ended campaign, before the fees it was held for are
- * booked (ADR 003).
+ * waits for the verdict's judge fees, at most. QC writes a verdict and its fees
+ * (`qc.review.fee-earned.v1`) in one transaction, the fees first, and this service reads QC's stream
+ * in order: QC's own verdict frees the rest of the hold as soon as it is handled
+ * (settle.ts `verdictFeesBooked`). Submissions' approval or rejection, on another stream, may come
+ * first; freed then, the hold could be promised to another claim, or returned with the escrow of an
+ * ended campaign, before the fees it was held for are booked (ADR 003). This is the backstop for a
+ * verdict this service never matches to its claim (its receipt not handled yet when QC's verdict
+ * came): long, because freeing early is what it guards against.
  */
-export const FEE_NEWS_GRACE_MS = 3_600_000;
+export const FEE_NEWS_GRACE_MS = 24 * 3_600_000;
 
 /** Until when a claim's unused fee hold waits for the fees of a verdict handled at `handledAt`. */
 export function feeNewsDeadline(handledAt: Date): Date {

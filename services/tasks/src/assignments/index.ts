@@ -10,6 +10,7 @@ export {
   appealDecided,
   holdForAppeal,
   judgeFeeEarned,
+  verdictFeesBooked,
   settleSubmission,
   type SubmissionOutcome,
 } from './settle.ts';

@@ -342,6 +342,25 @@ function appealNewsCanApply(assignment: AssignmentRecord, submissionId: string):
  * judge fee at most, as the ledger pays it or names it in its refusal, so its answer settles the
  * owed; a fee naming no claim is owed as reported, which the ledger's refusal names too.
  */
+/**
+ * QC reached a final verdict (approve or reject; not a revision request, after which judging goes on,
+ * nor an appeal's decision, which counts no fees) on a submission. QC writes the fees a verdict
+ * counted before the verdict on its stream, and this service reads that stream in order: every fee
+ * of the verdict is booked, so what the claim still holds for fees (judges asked for but not needed)
+ * is free now. The time-based release (fee-holds.ts) stays for claims whose verdict never arrives.
+ */
+export async function verdictFeesBooked(
+  trx: Db,
+  report: { submissionId: string; verdict: 'approve' | 'reject' | 'revision'; appeal: boolean },
+  context: SettleContext,
+): Promise<void> {
+  if (report.verdict === 'revision' || report.appeal) return;
+  const assignment = await findAssignmentBySubmission(trx, report.submissionId, { forUpdate: true });
+  if (!assignment || Number(assignment.fee_hold_amount) === 0) return;
+  await applyTransition(trx, assignment, { kind: 'fees-unused' }, context.now);
+  await reconcileCampaign(trx, assignment.campaign_id, context.now, context.cause);
+}
+
 export async function judgeFeeEarned(
   trx: Db,
   report: { campaignId: string; assignmentId: string | undefined; submissionId: string; fee: number },

@@ -21,7 +21,9 @@ export const consumerNames = {
   engagement: 'tasks-engagement',
   ledger: 'tasks-ledger',
   submissions: 'tasks-submissions',
-  qc: 'tasks-qc',
+  // The whole of QC's stream (fees, then the verdict that counted them), in order; `tasks-qc` read
+  // the fees alone and stays behind on servers upgraded from it (its filter cannot change on nats 2.9).
+  qc: 'tasks-qc-stream',
 } as const;
 
 /**
@@ -62,7 +64,6 @@ export function tasksConsumers(deps: ConsumerDeps): ConsumerSpec<TasksDB>[] {
     {
       name: consumerNames.qc,
       producer: 'qc',
-      filter: 'qc.review.fee-earned.>',
       handlers: qcHandlers(deps),
       ...campaignMovers,
     },

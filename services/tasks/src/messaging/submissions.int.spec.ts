@@ -607,6 +607,47 @@ describe('judge fees a claim holds', () => {
     expect(await writtenCount('tasks.campaign.cancelled.v1', 'campaign_id', campaignId)).toBe(1);
   });
 
+  const verdict = (submissionId: string, value: 'approve' | 'reject' | 'revision') =>
+    event('qc.submission.verdict-reached.v1', {
+      submission_id: submissionId,
+      revision: 1,
+      verdict: value,
+      method: 'consensus',
+      confidence: 0.97,
+      quality_score: null,
+      reason_codes: [],
+      answer: null,
+      answer_confidence: null,
+    });
+
+  it("frees the rest of the fee hold at QC's final verdict, after its fees on QC's stream; a revision request keeps it", async () => {
+    const { campaignId, taskId } = await taskIn({ judge_fee_amount: 10, max_judges: 5 });
+    const a = await claim(taskId);
+    const submissionId = randomUUID();
+    await deliver(received(a, submissionId));
+    const round = [feeEarned(a, submissionId), feeEarned(a, submissionId), feeEarned(a, submissionId)];
+    for (const fee of round) await t.deliver(consumerNames.qc, fee);
+    // A revision request: judging goes on, and its next round's fees need the hold.
+    await t.deliver(consumerNames.qc, verdict(submissionId, 'revision'));
+    expect((await assignmentRow(a.id)).fee_hold_amount).toBe(20);
+
+    await cancel(campaignId);
+    await deliver(approved(a, submissionId));
+    await t.deliver(consumerNames.ledger, rewardPaidFor(a, submissionId));
+    for (const fee of round) await t.deliver(consumerNames.ledger, feePaid(fee));
+    expect(await money(campaignId)).toMatchObject({ reserved: 20, owed: 0 });
+    expect(await writtenCount('tasks.campaign.cancelled.v1', 'campaign_id', campaignId)).toBe(0);
+
+    // QC's verdict comes after the fees it counted: none is still on its way, the rest is free.
+    await t.deliver(consumerNames.qc, verdict(submissionId, 'approve'));
+    expect(await money(campaignId)).toMatchObject({ reserved: 0, owed: 0 });
+    expect(await assignmentRow(a.id)).toMatchObject({ fee_hold_amount: 0, fee_hold_until: null });
+    expect(await writtenCount('tasks.campaign.cancelled.v1', 'campaign_id', campaignId)).toBe(1);
+    // Delivered again (or a re-judging's verdict), it frees nothing more.
+    await t.deliver(consumerNames.qc, verdict(submissionId, 'approve'));
+    expect(await money(campaignId)).toMatchObject({ reserved: 0, owed: 0 });
+  });
+
   it('keeps the fee hold past a rejection until its fees are booked; all max_judges fees booked free it at once', async () => {
     const { campaignId, taskId } = await taskIn({ judge_fee_amount: 10, max_judges: 3, judges_required: 3 });
     const a = await claim(taskId);
