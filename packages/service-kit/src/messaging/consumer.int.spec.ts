@@ -137,6 +137,28 @@ describe('event consumer', () => {
     expect(await applied('after-twice')).toBe(1);
   });
 
+  it('takes a changed filter on the same durable in place, going on from where it was', async () => {
+    const name = `refiltered-${randomUUID().slice(0, 8)}`;
+    const first = probe('before-refilter');
+    const narrow = await startConsumer({ name, filter: 'diagnostics.probe.>' });
+    await publish(first);
+    await waitForHandled(db, name, first.id);
+    await narrow.stop();
+    running.splice(running.indexOf(narrow), 1);
+
+    // A later version reads more of the stream under the same name (tasks' QC consumer did).
+    await startConsumer({ name, filter: 'diagnostics.>' });
+    const stream = streamFor('diagnostics', bus.ns).name;
+    const info = await bus.jsm.consumers.info(stream, name);
+    expect(info.config.filter_subject).toBe(subjectFor('diagnostics.>', bus.ns));
+    const second = probe('after-refilter');
+    await publish(second);
+    await waitForHandled(db, name, second.id);
+    // Nothing delivered again: what it had acked stays acked.
+    expect((await bus.jsm.consumers.info(stream, name)).delivered.consumer_seq).toBe(2);
+    expect(await applied('before-refilter')).toBe(1);
+  });
+
   it('does not apply an effect twice when the consumer dies after commit and before ack', async () => {
     const event = probe('crash-before-ack');
     let crashes = 0;

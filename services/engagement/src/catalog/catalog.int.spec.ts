@@ -1,3 +1,4 @@
+import { sql } from 'kysely';
 import { randomUUID } from 'node:crypto';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -137,6 +138,28 @@ describe('events that arrive before their task or campaign', () => {
     } finally {
       await new Promise((resolve) => receiver.close(resolve));
     }
+  });
+  it("forgets an erased contributor's waiting approval, its webhook wait included", async () => {
+    const user = await t.contributor();
+    const waitsOf = () =>
+      t.service.db
+        .selectFrom('catalog_waits')
+        .select(['capability', 'user_id'])
+        .where(sql<boolean>`event::jsonb -> 'data' ->> 'contributor_id' = ${user.id}`)
+        .execute();
+    await t.emit('submissions.submission.approved.v1', {
+      submission_id: randomUUID(),
+      task_id: randomUUID(),
+      campaign_id: randomUUID(),
+      contributor_id: user.id,
+      reward: { amount: 10, currency: 'USD' },
+      xp_reward: 5,
+    });
+    const waiting = await waitsOf();
+    expect(waiting.map((w) => w.capability).sort()).toContain('webhooks');
+    expect(waiting.every((w) => w.user_id === user.id)).toBe(true);
+    await t.emit('identity.user.erased.v1', { user_id: user.id });
+    expect(await waitsOf()).toEqual([]);
   });
 });
 

@@ -175,12 +175,20 @@ export function notificationRoutes(app: HttpApp, { db, clock, config, logger }: 
     async (request, reply) => {
       const reader = await readerOfRequest(request);
       const { sessionId } = principalOf(request);
-      const stillAllowed = async () => {
+      const standing = async (): Promise<'allowed' | 'revoked' | 'not_active'> => {
         const user = await userStatus(db, reader.userId);
-        if (user?.status === 'suspended' || user?.status === 'erased') return false;
-        return sessionId === undefined || !(await isRevoked(db, 'session', sessionId.toLowerCase()));
+        if (user?.status === 'suspended' || user?.status === 'erased') return 'not_active';
+        if (sessionId !== undefined && (await isRevoked(db, 'session', sessionId.toLowerCase())))
+          return 'revoked';
+        return 'allowed';
       };
-      if (!(await stillAllowed())) {
+      const stillAllowed = async () => (await standing()) === 'allowed';
+      const now = await standing();
+      // The kit's own check may have let the token in on an answer it cached (up to 250 ms) before the
+      // revocation: the same answer it gives once it knows.
+      if (now === 'revoked')
+        throw refuse.unauthenticated('TOKEN_REVOKED', 'This session was revoked; sign in again.');
+      if (now === 'not_active') {
         throw refuse.forbidden('This account cannot receive notifications now.', 'ACCOUNT_NOT_ACTIVE');
       }
       try {

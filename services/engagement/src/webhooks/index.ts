@@ -41,7 +41,14 @@ export const webhooks: Capability = {
         // Not announced by tasks yet (the streams are read independently): delivered once it is.
         await waitForCatalog(
           trx,
-          { capability: 'webhooks', event, campaignId, now: context.clock() },
+          // Named by its contributor, so an erasure forgets it with their other waits.
+          {
+            capability: 'webhooks',
+            event,
+            campaignId,
+            userId: event.data.contributor_id,
+            now: context.clock(),
+          },
           context.logger,
         );
         return;

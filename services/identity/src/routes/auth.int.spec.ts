@@ -651,6 +651,37 @@ describe('password reset', () => {
     expect(old.statusCode).toBe(401);
   });
 
+  it("lets a login through whose hash another login of the same password brought up to today's parameters meanwhile", async () => {
+    const user = await signUp(t);
+    const older = await new Passwords({ memoryKib: 9216, timeCost: 2 }).hash(user.password);
+    await t.service.db.updateTable('users').set({ password_hash: older }).where('id', '=', user.id).execute();
+    const paused = pauseNextVerify();
+    try {
+      const first = post('/auth/login', { email: user.email, password: user.password }, fromAddress());
+      expect(await paused.checked).toBe(true);
+      // A second login of the same password checks it and rehashes it while the first waits.
+      const second = await post('/auth/login', { email: user.email, password: user.password }, fromAddress());
+      expect(second.statusCode).toBe(200);
+      const rehashed = await t.service.db
+        .selectFrom('users')
+        .select('password_hash')
+        .where('id', '=', user.id)
+        .executeTakeFirstOrThrow();
+      expect(rehashed.password_hash).not.toBe(older);
+      paused.release();
+      expect((await first).statusCode).toBe(200);
+      const after = await t.service.db
+        .selectFrom('users')
+        .select('password_hash')
+        .where('id', '=', user.id)
+        .executeTakeFirstOrThrow();
+      expect(after.password_hash).toBe(rehashed.password_hash);
+    } finally {
+      paused.release();
+      paused.restore();
+    }
+  });
+
   it('refuses a login that checked the password before a suspension committed: no session', async () => {
     const admin = await adminSession(t);
     const user = await signUp(t);

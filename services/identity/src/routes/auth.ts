@@ -108,12 +108,19 @@ export function registerAuthRoutes(app: HttpApp, identity: Identity): void {
         // The password was checked with no lock held: a reset, suspension or erasure may have
         // committed since, and ended every session it saw. Under the account's row lock (which
         // they take too), the session opens only if the hash checked is still the account's and
-        // the account is still active; else the answer is the one a later login would get.
+        // the account is still active; else the answer is the one a later login would get. A hash
+        // changed by another login's rehash of this same password (new parameters) is checked again
+        // (rare: one more argon2 check under the lock); a reset's new hash refuses.
         const locked = await findUserById(trx, found.id, { forNoKeyUpdate: true });
-        if (!locked?.password_hash || locked.password_hash !== found.password_hash)
+        if (!locked?.password_hash) throw invalidCredentials();
+        const unchanged = locked.password_hash === found.password_hash;
+        if (!unchanged && !(await passwords.verify(locked.password_hash, request.body.password)))
           throw invalidCredentials();
         if (locked.status !== 'active') throw accountSuspended();
-        const user = await updateUser(trx, found.id, { ...rehashed, last_login_at: identity.clock() });
+        const user = await updateUser(trx, found.id, {
+          ...(unchanged ? rehashed : {}),
+          last_login_at: identity.clock(),
+        });
         return { user, session: await openSession(identity, trx, user) };
       });
       return { user: presentUser(user), session };

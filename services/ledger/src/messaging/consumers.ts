@@ -1,5 +1,6 @@
 import type { TesseraEvent } from '@tessera/contracts';
-import type { ConsumerSpec } from '@tessera/service-kit';
+import { type ConsumerSpec, idsNamedBy } from '@tessera/service-kit';
+import { sql, type Transaction } from 'kysely';
 import type { LedgerDB } from '../service.ts';
 import { campaignHandlers } from './campaigns.ts';
 import { engagementHandlers } from './engagement.ts';
@@ -18,6 +19,18 @@ const laneOf =
   };
 
 /**
+ * `ledger-tasks`'s `lockFirst`: the campaign rows its batch names, in id order, before any handler
+ * locks one (a funding and a return each lock theirs, in event order: two instances' batches naming
+ * the same two campaigns in opposite orders would wait on each other).
+ */
+async function lockCampaignsOf(trx: Transaction<LedgerDB>, events: readonly TesseraEvent[]): Promise<void> {
+  const ids = idsNamedBy(events, ['campaign_id']);
+  if (ids.length === 0) return;
+  await sql`select campaign_id from campaign_companies where campaign_id = any(${ids}::uuid[])
+            order by campaign_id for update`.execute(trx);
+}
+
+/**
  * One durable consumer per stream the ledger reads (nats-server 2.9: one filter each); its name is
  * its key in the inbox. The kit applies what arrived together in one transaction. The money flows
  * run their events side by side per lane, so their transfers reach the engine's writer together and
@@ -27,7 +40,12 @@ const laneOf =
  */
 export function ledgerConsumers(deps: FlowDeps): ConsumerSpec<LedgerDB>[] {
   return [
-    { name: 'ledger-tasks', producer: 'tasks', handlers: campaignHandlers(deps) },
+    {
+      name: 'ledger-tasks',
+      producer: 'tasks',
+      handlers: campaignHandlers(deps),
+      lockFirst: lockCampaignsOf,
+    },
     {
       name: 'ledger-submissions',
       producer: 'submissions',

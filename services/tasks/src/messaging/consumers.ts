@@ -21,9 +21,11 @@ export const consumerNames = {
   engagement: 'tasks-engagement',
   ledger: 'tasks-ledger',
   submissions: 'tasks-submissions',
-  // The whole of QC's stream (fees, then the verdict that counted them), in order; `tasks-qc` read
-  // the fees alone and stays behind on servers upgraded from it (its filter cannot change on nats 2.9).
-  qc: 'tasks-qc-stream',
+  // The whole of QC's stream (fees, then the verdict that counted them), in order. It read the fees
+  // alone before: the same durable (its inbox rows with it) is updated in place and goes on from
+  // where it was, never replaying a fee under a new name. During a rolling upgrade an older instance
+  // acks the verdicts it gets unhandled; those claims' unused fee holds wait for the backstop.
+  qc: 'tasks-qc',
 } as const;
 
 /**
