@@ -4,7 +4,7 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { waitFor } from '@tessera/service-kit/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestEngagement, type TestEngagement } from '../testing/harness.ts';
+import { startTestEngagement, taskPublishedData, type TestEngagement } from '../testing/harness.ts';
 import { campaignKnown, companyOfCampaign, taskKnown, taskTypeOf } from './repository.ts';
 import { waitingCount } from './waits.ts';
 
@@ -104,7 +104,7 @@ describe('events that arrive before their task or campaign', () => {
       expect(await deliveries()).toHaveLength(0);
 
       // Then the task (and with it the campaign's company).
-      await t.emit('tasks.task.published.v1', taskPublished(taskId, campaignId, companyId, 'audio'));
+      await t.emit('tasks.task.published.v1', taskPublishedData(taskId, 'audio', { campaignId, companyId }));
       await waitFor(async () => received.length >= 1, { what: 'the webhook delivery' });
       await waitFor(
         async () =>
@@ -130,7 +130,7 @@ describe('events that arrive before their task or campaign', () => {
       );
       // The approval redelivered and the task announced again change nothing: delivered once.
       await t.handle(approval);
-      await t.emit('tasks.task.updated.v1', taskPublished(taskId, campaignId, companyId, 'audio'));
+      await t.emit('tasks.task.updated.v1', taskPublishedData(taskId, 'audio', { campaignId, companyId }));
       await new Promise((resolve) => setTimeout(resolve, 500));
       expect(await deliveries()).toHaveLength(1);
       expect(received).toHaveLength(1);
@@ -162,29 +162,3 @@ describe('events that arrive before their task or campaign', () => {
     expect(await waitsOf()).toEqual([]);
   });
 });
-
-function taskPublished(taskId: string, campaignId: string, companyId: string, type: 'audio') {
-  return {
-    task_id: taskId,
-    campaign_id: campaignId,
-    company_id: companyId,
-    title: 'A task',
-    task_type: type,
-    difficulty: 'easy' as const,
-    input: {},
-    reward: { amount: 10, currency: 'USD' },
-    xp_reward: 5,
-    max_submissions: 10,
-    judges_required: 3,
-    min_trust_score: 0,
-    min_level: 1,
-    required_languages: [],
-    regions: [],
-    is_priority: false,
-    is_golden: false,
-    golden_answer: null,
-    claim_ttl_seconds: 600,
-    deadline: null,
-    status: 'active' as const,
-  };
-}
