@@ -5,7 +5,14 @@ import type { KitTables } from './db/kit-migrations.ts';
 import { migrateToLatest } from './db/migrate.ts';
 import { eachOnItsOwn } from './jobs.ts';
 import { createLogger } from './logger.ts';
-import { listParkedItems, notParked, parkItem, retryParkedItem } from './parked-items.ts';
+import {
+  isParked,
+  listParkedItems,
+  notParked,
+  parkItem,
+  recordFailure,
+  retryParkedItem,
+} from './parked-items.ts';
 import { createTestDatabase } from './testing/index.ts';
 
 const logger = createLogger({ name: 'parking-test', level: 'silent', pretty: false });
@@ -147,5 +154,25 @@ describe('parking the items a job keeps failing on', () => {
     expect(await run(new Set(), [])).toEqual(['b']);
     await retryParkedItem(db, 'test-job', 'a');
     expect(await run(new Set(), [])).toEqual(['a', 'b']);
+  });
+
+  it('says whether an item is parked, not merely failing, and locks its row when asked', async () => {
+    await recordFailure(db, 'test-job', 'a', new Error('once'), 3);
+    await parkItem(db, 'test-job', 'b', 'waits for an operator');
+    expect(await isParked(db, 'test-job', 'a')).toBe(false);
+    expect(await isParked(db, 'test-job', 'b')).toBe(true);
+    expect(await isParked(db, 'other-job', 'b')).toBe(false);
+
+    // Locked: an operator's retry of the same item waits until the transaction ends.
+    let retried = false;
+    await db.transaction().execute(async (trx) => {
+      expect(await isParked(trx, 'test-job', 'b', { lock: true })).toBe(true);
+      const retry = retryParkedItem(db, 'test-job', 'b').then(() => (retried = true));
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      expect(retried).toBe(false);
+      void retry.catch(() => undefined);
+    });
+    await expect.poll(() => retried).toBe(true);
+    expect(await isParked(db, 'test-job', 'b')).toBe(false);
   });
 });

@@ -98,6 +98,28 @@ export async function parkItem(anyDb: AnyDatabase, job: string, item: string, re
   await recordFailure(anyDb, job, item, new Error(reason), 1);
 }
 
+/**
+ * Whether `job` parked `item` (failed or waiting, it is not parked until then). With `lock`, the
+ * parked row is locked for the transaction: an operator's retry racing a route that settles the
+ * item waits for it, then finds nothing to unpark.
+ */
+export async function isParked(
+  anyDb: AnyDatabase,
+  job: string,
+  item: string,
+  options: { lock?: boolean } = {},
+): Promise<boolean> {
+  const db = anyDb as Kysely<KitTables>;
+  const select = db
+    .selectFrom('job_item_failures')
+    .select('item')
+    .where('job', '=', job)
+    .where('item', '=', item)
+    .where('parked_at', 'is not', null);
+  const row = await (options.lock ? select.forUpdate() : select).executeTakeFirst();
+  return row !== undefined;
+}
+
 /** Forgets the failures of an item that was just handled. */
 export async function forgetFailures(anyDb: AnyDatabase, job: string, item: string): Promise<void> {
   const db = anyDb as Kysely<KitTables>;
