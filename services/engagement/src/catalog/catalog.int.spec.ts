@@ -2,9 +2,10 @@ import { sql } from 'kysely';
 import { randomUUID } from 'node:crypto';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { taskPublishedData } from '@tessera/contracts/testing';
 import { waitFor } from '@tessera/service-kit/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestEngagement, taskPublishedData, type TestEngagement } from '../testing/harness.ts';
+import { startTestEngagement, type TestEngagement } from '../testing/harness.ts';
 import { campaignKnown, companyOfCampaign, taskKnown, taskTypeOf } from './repository.ts';
 import { waitingCount } from './waits.ts';
 
@@ -104,7 +105,7 @@ describe('events that arrive before their task or campaign', () => {
       expect(await deliveries()).toHaveLength(0);
 
       // Then the task (and with it the campaign's company).
-      await t.emit('tasks.task.published.v1', taskPublishedData(taskId, 'audio', { campaignId, companyId }));
+      await t.emit('tasks.task.published.v1', taskPublishedData('audio', { taskId, campaignId, companyId }));
       await waitFor(async () => received.length >= 1, { what: 'the webhook delivery' });
       await waitFor(
         async () =>
@@ -130,7 +131,7 @@ describe('events that arrive before their task or campaign', () => {
       );
       // The approval redelivered and the task announced again change nothing: delivered once.
       await t.handle(approval);
-      await t.emit('tasks.task.updated.v1', taskPublishedData(taskId, 'audio', { campaignId, companyId }));
+      await t.emit('tasks.task.updated.v1', taskPublishedData('audio', { taskId, campaignId, companyId }));
       await new Promise((resolve) => setTimeout(resolve, 500));
       expect(await deliveries()).toHaveLength(1);
       expect(received).toHaveLength(1);

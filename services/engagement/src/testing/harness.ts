@@ -2,6 +2,7 @@
 // a client to drive it, and `handle`, which delivers another service's event to the consumer that
 // reads its stream and waits until it is applied.
 import { KeyObject, randomUUID, sign } from 'node:crypto';
+import { taskPublishedData } from '@tessera/contracts/testing';
 import {
   type EventData,
   type EventType,
@@ -70,37 +71,6 @@ export function approvalOf(
   };
 }
 
-/** The data of `tasks.task.published.v1` (or `updated`) for a task of `type` in a company's campaign. */
-export function taskPublishedData(
-  taskId: string,
-  type: TaskType,
-  { campaignId, companyId }: { campaignId: string; companyId: string },
-) {
-  return {
-    task_id: taskId,
-    campaign_id: campaignId,
-    company_id: companyId,
-    title: 'A task',
-    task_type: type,
-    difficulty: 'easy' as const,
-    input: {},
-    reward: { amount: 10, currency: 'USD' },
-    xp_reward: 5,
-    max_submissions: 10,
-    judges_required: 3,
-    min_trust_score: 0,
-    min_level: 1,
-    required_languages: [],
-    regions: [],
-    is_priority: false,
-    is_golden: false,
-    golden_answer: null,
-    claim_ttl_seconds: 600,
-    deadline: null,
-    status: 'active' as const,
-  };
-}
-
 export interface TestUser {
   id: string;
   token: string;
@@ -145,7 +115,7 @@ export async function startTestEngagement(
       const taskId = randomUUID();
       await harness.emit(
         'tasks.task.published.v1',
-        taskPublishedData(taskId, type, { campaignId, companyId }),
+        taskPublishedData(type, { taskId, campaignId, companyId }),
       );
       return taskId;
     },

@@ -3,6 +3,7 @@
 // services would.
 import { randomUUID } from 'node:crypto';
 import type { EventData, TaskType } from '@tessera/contracts';
+import { taskPublishedData } from '@tessera/contracts/testing';
 import { createLogger, createTokenVerifier } from '@tessera/service-kit';
 import {
   createTestIssuer,
@@ -54,30 +55,6 @@ export async function startTestQc(
   };
 }
 
-const inputs: Record<TaskType, Record<string, unknown>> = {
-  audio: { prompt: 'Read the sentence aloud', language: 'en', min_duration_s: 5, max_duration_s: 120 },
-  image: { prompt: 'Label the animal', image_url: null, labels: ['cat', 'dog', 'bird'], multi_label: true },
-  text: { prompt: 'Describe your morning', language: 'en', min_chars: 20, max_chars: 500 },
-  validation: {
-    item_url: 'https://example.com/item.wav',
-    item_kind: 'audio',
-    question: 'Is the speech clear?',
-    options: ['yes', 'no'],
-  },
-  linguasense: {
-    text: 'It is raining cats and dogs.',
-    language: 'en',
-    question: 'What does it mean?',
-    options: null,
-  },
-  rlhf: {
-    prompt: 'Explain tides',
-    response_a: 'The moon.',
-    response_b: 'Wind.',
-    criteria: ['helpfulness'],
-  },
-};
-
 export interface TaskFixture {
   taskId: string;
   campaignId: string;
@@ -114,31 +91,7 @@ export function taskData(
   type: TaskType,
   ids: { taskId: string; campaignId: string; companyId: string },
 ): EventData<'tasks.task.published.v1'> {
-  return {
-    task_id: ids.taskId,
-    campaign_id: ids.campaignId,
-    company_id: ids.companyId,
-    title: `A ${type} task`,
-    task_type: type,
-    difficulty: 'easy',
-    input: inputs[type],
-    reward: { amount: 150, currency: 'USD' },
-    xp_reward: 10,
-    max_submissions: 10,
-    judges_required: 3,
-    judge_fee: { amount: 10, currency: 'USD' },
-    max_judges: 5,
-    min_trust_score: 0,
-    min_level: 1,
-    required_languages: [],
-    regions: [],
-    is_priority: false,
-    is_golden: false,
-    golden_answer: null,
-    claim_ttl_seconds: 3600,
-    deadline: null,
-    status: 'active',
-  };
+  return taskPublishedData(type, ids, { judge_fee: { amount: 10, currency: 'USD' }, max_judges: 5 });
 }
 
 function fixtures(client: ServiceTestClient): Fixtures {

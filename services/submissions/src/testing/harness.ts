@@ -5,6 +5,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import type { EventData, TaskType } from '@tessera/contracts';
+import { taskPublishedData } from '@tessera/contracts/testing';
 import { createLogger, createTokenVerifier } from '@tessera/service-kit';
 import {
   createTestIssuer,
@@ -72,28 +73,12 @@ export async function startTestSubmissions(
   };
 }
 
-const inputs: Record<TaskType, Record<string, unknown>> = {
-  audio: { prompt: 'Read the sentence aloud', language: 'en', min_duration_s: 5, max_duration_s: 120 },
-  image: { prompt: 'Photograph a street sign', image_url: null, labels: [], multi_label: false },
-  text: { prompt: 'Describe your morning', language: 'en', min_chars: 20, max_chars: 500 },
-  validation: {
-    item_url: 'https://example.com/item.wav',
-    item_kind: 'audio',
-    question: 'Is the speech clear?',
-    options: ['yes', 'no'],
-  },
-  linguasense: {
-    text: 'It is raining cats and dogs.',
-    language: 'en',
-    question: 'What does it mean?',
-    options: null,
-  },
-  rlhf: {
-    prompt: 'Explain tides',
-    response_a: 'The moon.',
-    response_b: 'Wind.',
-    criteria: ['helpfulness', 'honesty'],
-  },
+/** Submissions' image tasks ask for a photograph, not labels (the media checks' own fixtures). */
+const photographInput = {
+  prompt: 'Photograph a street sign',
+  image_url: null,
+  labels: [],
+  multi_label: false,
 };
 
 export interface TaskFixture {
@@ -138,30 +123,11 @@ export function taskPublished(
   const companyId = extra.company_id ?? randomUUID();
   const event = foreignEvent(
     'tasks.task.published.v1',
-    {
-      task_id: taskId,
-      campaign_id: campaignId,
-      company_id: companyId,
-      title: `A ${type} task`,
-      task_type: type,
-      difficulty: 'easy',
-      input: input ?? inputs[type],
-      reward: { amount: 150, currency: 'USD' },
-      xp_reward: 10,
-      max_submissions: 10,
-      judges_required: 3,
-      min_trust_score: 0,
-      min_level: 1,
-      required_languages: [],
-      regions: [],
-      is_priority: false,
-      is_golden: false,
-      golden_answer: null,
-      claim_ttl_seconds: 3600,
-      deadline: null,
-      status: 'active',
-      ...extra,
-    },
+    taskPublishedData(
+      type,
+      { taskId, campaignId, companyId },
+      { ...(input ? { input } : type === 'image' ? { input: photographInput } : {}), ...extra },
+    ),
     taskId,
   );
   return { event, taskId, campaignId, companyId, type };
