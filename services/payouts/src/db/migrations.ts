@@ -98,4 +98,12 @@ export const payoutsMigrations: Record<string, Migration> = {
           add column reconciled_note text`.execute(db);
     },
   },
+  '0005_withdrawal_rejected_note': {
+    async up(db: Kysely<unknown>) {
+      // The admin's own words on why they refused a withdrawal (POST /admin/withdrawals/:id/reject
+      // `reason`), beside its reason_code: admins only, never in events, and cleared by its user's
+      // erasure (free text about a person).
+      await sql`alter table withdrawals add column rejected_note text`.execute(db);
+    },
+  },
 };

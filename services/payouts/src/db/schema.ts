@@ -70,6 +70,8 @@ export interface WithdrawalsTable {
   reconciled_by: NullableText;
   reconciled_reference: NullableText;
   reconciled_note: NullableText;
+  /** The admin's words on a rejection (the body's `reason`): admins only, never in events; null once its user is erased. */
+  rejected_note: NullableText;
   updated_at: Timestamp;
 }
 

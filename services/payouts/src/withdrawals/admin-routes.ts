@@ -17,7 +17,13 @@ import { sql } from 'kysely';
 import { z } from 'zod';
 import type { PayoutsContext } from '../context.ts';
 import { moveById, reconcileWithdrawal } from './handle.ts';
-import { presentWithdrawal, withdrawalSchema, withdrawalStatuses } from './present.ts';
+import {
+  adminWithdrawalSchema,
+  presentAdminWithdrawal,
+  presentWithdrawal,
+  withdrawalSchema,
+  withdrawalStatuses,
+} from './present.ts';
 
 const tags = ['admin'];
 const security = [{ bearerAuth: [] }];
@@ -43,7 +49,7 @@ export function adminWithdrawalRoutes(app: HttpApp, { db, clock }: PayoutsContex
         }),
         response: {
           200: z.object({
-            withdrawals: z.array(withdrawalSchema),
+            withdrawals: z.array(adminWithdrawalSchema),
             total: z.object({ count: z.number().int(), amount: z.number().int() }),
             next_cursor: z.string().nullable(),
           }),
@@ -79,7 +85,7 @@ export function adminWithdrawalRoutes(app: HttpApp, { db, clock }: PayoutsContex
       return {
         // A user no event named yet is active (users/repository.ts `defaultStanding`).
         withdrawals: page.map(({ user_status, ...w }) =>
-          presentWithdrawal(w, { status: user_status ?? 'active' }),
+          presentAdminWithdrawal(w, { status: user_status ?? 'active' }),
         ),
         total: { count: totals.count, amount: Number(totals.amount) },
         next_cursor: next,
@@ -121,13 +127,15 @@ export function adminWithdrawalRoutes(app: HttpApp, { db, clock }: PayoutsContex
       schema: {
         tags,
         summary: 'Refuse a withdrawal before it is paid out; the ledger releases the amount',
+        description:
+          "`reason_code` goes into the `rejected` event; `reason`, the admin's own words, is kept as the withdrawal's `rejected_note`, shown to admins only (never to its user, never in an event) and cleared by the user's erasure.",
         security,
         params: idParams,
         body: z.strictObject({
           reason_code: z.string().regex(/^[A-Z][A-Z0-9_]{0,63}$/),
           reason: safeText(1000, { multiline: true }).optional(),
         }),
-        response: { 200: z.object({ withdrawal: withdrawalSchema }) },
+        response: { 200: z.object({ withdrawal: adminWithdrawalSchema }) },
       },
     },
     async (request) => {
@@ -140,10 +148,11 @@ export function adminWithdrawalRoutes(app: HttpApp, { db, clock }: PayoutsContex
             now: clock(),
             by: adminOf(request),
             reasonCode: request.body.reason_code,
+            rejectedNote: request.body.reason ?? null,
           },
         ),
       );
-      return { withdrawal: presentWithdrawal(rejected) };
+      return { withdrawal: presentAdminWithdrawal(rejected) };
     },
   );
 

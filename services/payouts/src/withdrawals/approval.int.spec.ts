@@ -239,10 +239,41 @@ describe('approval', () => {
       token: admin,
       body: { reason_code: 'SUSPECTED_FRAUD', reason: 'Three accounts, one device.' },
     });
-    expect(rejected.body.withdrawal).toMatchObject({ status: 'rejected', reason_code: 'SUSPECTED_FRAUD' });
+    expect(rejected.body.withdrawal).toMatchObject({
+      status: 'rejected',
+      reason_code: 'SUSPECTED_FRAUD',
+      rejected_note: 'Three accounts, one device.',
+    });
     const [event] = await t.written('payouts.withdrawal.rejected.v1', 'withdrawal_id', second);
     expect(event!.data).toMatchObject({ reason_code: 'SUSPECTED_FRAUD' });
-    expect(JSON.stringify(event!.data)).not.toContain('device');
+    // The note is kept for admins, never told in an event (the whole event, not only its data).
+    expect(JSON.stringify(event)).not.toContain('device');
+    expect(event!.data).not.toHaveProperty('rejected_note');
+    // Admins see it in the queue; a withdrawal never rejected carries none.
+    const queue = await t.inject({
+      url: '/api/v1/admin/withdrawals?status=rejected&limit=200',
+      token: admin,
+    });
+    expect(queue.status).toBe(200);
+    const listed = queue.body.withdrawals as Array<{ id: string; rejected_note: string | null }>;
+    expect(listed.find((w) => w.id === second)).toMatchObject({
+      rejected_note: 'Three accounts, one device.',
+    });
+    const waiting = await t.inject({ url: '/api/v1/admin/withdrawals?limit=200', token: admin });
+    expect(
+      (waiting.body.withdrawals as Array<{ id: string; rejected_note: string | null }>).find(
+        (w) => w.id === first,
+      ),
+    ).toMatchObject({ rejected_note: null });
+    // Its user never sees it: not in their withdrawal, nor in their list.
+    const own = await t.inject({ url: `/api/v1/withdrawals/${second}`, token: user.token });
+    expect(own.status).toBe(200);
+    expect(own.body.withdrawal).toMatchObject({ status: 'rejected', reason_code: 'SUSPECTED_FRAUD' });
+    expect(own.body.withdrawal).not.toHaveProperty('rejected_note');
+    const mine = await t.inject({ url: '/api/v1/withdrawals/me', token: user.token });
+    expect(mine.status).toBe(200);
+    expect(JSON.stringify(mine.body)).not.toContain('device');
+    expect(mine.body.withdrawals[0]).not.toHaveProperty('rejected_note');
 
     const batch = await t.inject({
       method: 'POST',

@@ -5,6 +5,7 @@ import {
   type Cause,
   eventMeta,
   forgetFailures,
+  isParked,
   lockName,
   type Logger,
   orRefuse,
@@ -110,6 +111,8 @@ interface MoveContext {
   /** Who decided (an admin), for approvals and rejections. */
   by?: string | null;
   reasonCode?: string | null;
+  /** On `reject`: the admin's own words (the body's `reason`), kept for admins and never in an event. */
+  rejectedNote?: string | null;
   provider?: string;
   externalId?: string | null;
   /** When the sender looks at it again: on `start-processing`, the end of its lease. */
@@ -137,7 +140,9 @@ export async function move(
       updated_at: now,
       ...(step.kind === 'hold-placed' ? { held_at: now } : {}),
       ...(step.kind === 'approve' ? { approved_at: now, decided_by: context.by ?? null } : {}),
-      ...(step.kind === 'reject' ? { decided_by: context.by ?? null } : {}),
+      ...(step.kind === 'reject'
+        ? { decided_by: context.by ?? null, rejected_note: context.rejectedNote ?? null }
+        : {}),
       ...(step.kind === 'start-processing' ? { processing_at: now, provider: context.provider ?? null } : {}),
       ...(context.reasonCode !== undefined ? { reason_code: context.reasonCode } : {}),
       ...(context.externalId !== undefined ? { external_transaction_id: context.externalId } : {}),
@@ -268,14 +273,7 @@ export async function reconcileWithdrawal(
 ): Promise<WithdrawalRecord> {
   const withdrawal = await lockWithdrawal(trx, command.id);
   if (!withdrawal) throw withdrawalRefusals.notFound();
-  const parked = await trx
-    .selectFrom('job_item_failures')
-    .select('item')
-    .where('job', '=', RECONCILE_JOB)
-    .where('item', '=', withdrawal.id)
-    .where('parked_at', 'is not', null)
-    .forUpdate()
-    .executeTakeFirst();
+  const parked = await isParked(trx, RECONCILE_JOB, withdrawal.id, { lock: true });
   const step = orRefuse(
     decideReconcile(
       {
@@ -283,7 +281,7 @@ export async function reconcileWithdrawal(
         provider: withdrawal.provider,
         reconciledReference: withdrawal.reconciled_reference,
       },
-      { parked: parked !== undefined },
+      { parked },
       { outcome: command.outcome, providerReference: command.providerReference },
     ),
   );
@@ -364,7 +362,11 @@ export async function ledgerAnswered(trx: Db, event: LedgerAnswer, context: { no
  * withdrawal that would need those details to be sent is ended under its row lock (decide.ts
  * `decideOnErasure`: cancelled, or failed ACCOUNT_ERASED), and the ledger releases its hold. The
  * sender commits `sent_at` only while a withdrawal is still `processing`, so it never hands one
- * ended here to the provider. Run again (the event delivered twice), it finds nothing left to end.
+ * ended here to the provider. Then an admin's note on any of their rejected withdrawals
+ * (`rejected_note`, free text about the person) is cleared: a rejection racing this holds the row
+ * lock the select above waits for, so its note is committed before the clearing reads; after it,
+ * nothing of theirs is left to reject. Run again (the event delivered twice), it finds nothing left
+ * to end or clear.
  */
 export async function endWithdrawalsOnErasure(
   trx: Db,
@@ -380,6 +382,12 @@ export async function endWithdrawalsOnErasure(
     .forUpdate()
     .execute();
   for (const withdrawal of open) await endOnErasure(trx, withdrawal, context);
+  await trx
+    .updateTable('withdrawals')
+    .set({ rejected_note: null })
+    .where('user_id', '=', userId)
+    .where('rejected_note', 'is not', null)
+    .execute();
 }
 
 async function endOnErasure(trx: Db, withdrawal: WithdrawalRecord, context: { now: Date; cause?: Cause }) {

@@ -38,6 +38,14 @@ export const withdrawalSchema = z.object({
   updated_at: timestamp,
 });
 
+/**
+ * A withdrawal as admins see it: with the admin's note on a rejection (the reject route's `reason`),
+ * which is for admins only. The user's own routes answer `withdrawalSchema`, without it.
+ */
+export const adminWithdrawalSchema = withdrawalSchema.extend({
+  rejected_note: z.string().nullable(),
+});
+
 const NEXT: Record<WithdrawalRecord['status'], string> = {
   requested: 'The amount is being held from your wallet.',
   pending_review: 'Waiting for approval; you may cancel it.',
@@ -79,4 +87,12 @@ export function presentWithdrawal(
     finished_at: isoOrNull(w.finished_at),
     updated_at: w.updated_at.toISOString(),
   };
+}
+
+/** A withdrawal as admins see it (`adminWithdrawalSchema`): `presentWithdrawal` and the rejection's note. */
+export function presentAdminWithdrawal(
+  w: WithdrawalRecord,
+  standing?: Pick<UserStanding, 'status'>,
+): z.infer<typeof adminWithdrawalSchema> {
+  return { ...presentWithdrawal(w, standing), rejected_note: w.rejected_note };
 }

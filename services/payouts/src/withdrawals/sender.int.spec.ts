@@ -621,6 +621,50 @@ describe("a suspended or erased user's withdrawals", () => {
     expect(asked(id)).toBe(0);
   });
 
+  it("clears an admin's note on an erased user's rejected withdrawal (free text about them), and no one else's", async () => {
+    const token = await admin();
+    const reject = async (id: string, reason: string) => {
+      const answer = await t.inject({
+        method: 'POST',
+        url: `/api/v1/admin/withdrawals/${id}/reject`,
+        token,
+        body: { reason_code: 'SUSPECTED_FRAUD', reason },
+      });
+      expect(answer.body.withdrawal, JSON.stringify(answer.body)).toMatchObject({ rejected_note: reason });
+    };
+    const erased = await approved();
+    const other = await approved();
+    await reject(erased.id, 'Three accounts, one device.');
+    await reject(other.id, 'The account name does not match.');
+    const noteOf = async (id: string) =>
+      (
+        await t.service.db
+          .selectFrom('withdrawals')
+          .select('rejected_note')
+          .where('id', '=', id)
+          .executeTakeFirstOrThrow()
+      ).rejected_note;
+    const listed = async () =>
+      (
+        (await t.inject({ url: '/api/v1/admin/withdrawals?status=rejected&limit=200', token })).body
+          .withdrawals as { id: string; rejected_note: string | null }[]
+      ).filter((w) => w.id === erased.id || w.id === other.id);
+
+    await identity.erase(erased.user.id);
+    expect(await noteOf(erased.id)).toBeNull();
+    expect(await noteOf(other.id)).toBe('The account name does not match.');
+    expect(await listed()).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ id: erased.id, rejected_note: null }),
+        expect.objectContaining({ id: other.id, rejected_note: 'The account name does not match.' }),
+      ]),
+    );
+    // The rejection itself stays (a finance record): its status and code, not the words.
+    expect(await row(erased.id)).toMatchObject({ status: 'rejected', reason_code: 'SUSPECTED_FRAUD' });
+    await identity.erase(erased.user.id);
+    expect(await noteOf(erased.id)).toBeNull();
+  });
+
   it("cancels a withdrawal requested before its user's erasure once the ledger holds it: the hold released once", async () => {
     const { id, user, hold } = await requested();
     await identity.erase(user.id);
