@@ -13,6 +13,7 @@ import {
 } from '@tessera/service-kit';
 import { sql } from 'kysely';
 import { z } from 'zod';
+import { ESCALATED_REASONS } from '../cases/decide.ts';
 import type { QcContext } from '../context.ts';
 import { setAppointed } from '../judges/repository.ts';
 import { decideQueueItem, markHoneypot } from './handle.ts';
@@ -26,6 +27,12 @@ const queueItem = z.object({
   submission_id: z.uuid(),
   campaign_id: z.uuid(),
   task_type: z.string().nullable(),
+  /**
+   * Escalated: why (`NO_CONSENSUS`: the judges split at max_judges; `NO_ELIGIBLE_JUDGES` or
+   * `WAITED_TOO_LONG`: it waited in vain for judges); null for an appeal, or a case escalated
+   * before the reason was kept.
+   */
+  escalated_reason: z.enum(ESCALATED_REASONS).nullable(),
   /** Escalated: the judges' votes, now that an admin decides (judges never see each other's). */
   votes: z.array(
     z.object({ verdict: z.string(), quality_score: z.number().nullable(), reasons: z.array(z.string()) }),
@@ -87,16 +94,23 @@ export function adminRoutes(app: HttpApp, { db, clock }: QcContext): void {
         summary:
           'The admin queue: escalated cases the judges could not settle, or open appeals, oldest first',
         security,
-        querystring: z.strictObject({
-          status: z.enum(['escalated', 'appealed']).default('escalated'),
-          cursor: cursorParam.optional(),
-          limit: limitParam(),
-        }),
+        querystring: z
+          .strictObject({
+            status: z.enum(['escalated', 'appealed']).default('escalated'),
+            /** Escalated cases only: those escalated for this reason. */
+            reason: z.enum(ESCALATED_REASONS).optional(),
+            cursor: cursorParam.optional(),
+            limit: limitParam(),
+          })
+          .refine((query) => query.reason === undefined || query.status === 'escalated', {
+            message: 'reason filters escalated cases only',
+            path: ['reason'],
+          }),
         response: { 200: z.object({ items: z.array(queueItem), next_cursor: z.string().nullable() }) },
       },
     },
     async (request) => {
-      const { status, cursor, limit } = request.query;
+      const { status, reason, cursor, limit } = request.query;
       // Oldest first: the rows after the cursor's (time, id).
       const past = (time: string, id: string) =>
         cursor
@@ -105,8 +119,16 @@ export function adminRoutes(app: HttpApp, { db, clock }: QcContext): void {
       if (status === 'escalated') {
         const rows = await db
           .selectFrom('cases as c')
-          .select(['c.id', 'c.submission_id', 'c.campaign_id', 'c.task_type', 'c.created_at'])
+          .select([
+            'c.id',
+            'c.submission_id',
+            'c.campaign_id',
+            'c.task_type',
+            'c.escalated_reason',
+            'c.created_at',
+          ])
           .where('c.status', '=', 'escalated')
+          .$if(reason !== undefined, (query) => query.where('c.escalated_reason', '=', reason!))
           .where(past('c.created_at', 'c.id'))
           .orderBy('c.created_at')
           .orderBy('c.id')
@@ -134,6 +156,7 @@ export function adminRoutes(app: HttpApp, { db, clock }: QcContext): void {
             submission_id: row.submission_id,
             campaign_id: row.campaign_id,
             task_type: row.task_type,
+            escalated_reason: row.escalated_reason,
             votes: votes
               .filter((vote) => vote.case_id === row.id)
               .map((vote) => ({
@@ -172,6 +195,7 @@ export function adminRoutes(app: HttpApp, { db, clock }: QcContext): void {
           submission_id: row.submission_id,
           campaign_id: row.campaign_id,
           task_type: null,
+          escalated_reason: null,
           votes: [],
           appeal_reason: row.reason,
           rejected_reason_codes: row.rejected_reason_codes,

@@ -59,8 +59,15 @@ export interface EscalationRules {
   escalateAfterMs: number;
 }
 
+/**
+ * Why a case went to the admin queue (`cases.escalated_reason`, shown in the queue): the judges
+ * split at max_judges (`reviews/handle.ts`), or it waited in vain for judges (`decideWaitingCase`).
+ */
+export const ESCALATED_REASONS = ['NO_CONSENSUS', 'NO_ELIGIBLE_JUDGES', 'WAITED_TOO_LONG'] as const;
+export type EscalatedReason = (typeof ESCALATED_REASONS)[number];
+
 export type WaitDecision =
-  { kind: 'wait' } | { kind: 'escalate'; reason: 'NO_ELIGIBLE_JUDGES' | 'WAITED_TOO_LONG' };
+  { kind: 'wait' } | { kind: 'escalate'; reason: Exclude<EscalatedReason, 'NO_CONSENSUS'> };
 
 /**
  * Whether an open case stops waiting for judges and goes to the admin queue (an admin decides it,

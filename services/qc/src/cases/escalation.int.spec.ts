@@ -26,6 +26,11 @@ const caseOf = (submissionId: string) =>
     .selectAll()
     .where('submission_id', '=', submissionId)
     .executeTakeFirstOrThrow();
+type QueueItem = { id: string; escalated_reason: string | null };
+const adminQueue = async (query: string) => {
+  const admin = await t.token({ sub: randomUUID(), role: 'admin' });
+  return t.inject({ url: `/api/v1/admin/reviews?${query}`, token: admin });
+};
 const backdate = (id: string, hours: number) =>
   t.service.db
     .updateTable('cases')
@@ -64,7 +69,9 @@ describe('case escalation: an open case waiting in vain goes to the admin queue'
 
     const admin = await t.token({ sub: randomUUID(), role: 'admin' });
     const queue = await t.inject({ url: '/api/v1/admin/reviews?status=escalated&limit=100', token: admin });
-    expect(queue.body.items.map((item: { id: string }) => item.id)).toContain(found.id);
+    expect(queue.body.items).toContainEqual(
+      expect.objectContaining({ id: found.id, escalated_reason: 'WAITED_TOO_LONG' }),
+    );
     const decided = await t.inject({
       method: 'POST',
       url: `/api/v1/admin/reviews/${found.id}/decision`,
@@ -109,5 +116,64 @@ describe('case escalation: an open case waiting in vain goes to the admin queue'
       .execute();
     expect(await escalate()).toBe(0);
     expect(await escalate(new Date(Date.now() + 48 * HOUR))).toBe(1);
+  });
+
+  it('shows the admin why each case escalated, and filters the queue by that reason', async () => {
+    await t.fixtures.judge();
+    await t.fixtures.judge();
+    await t.fixtures.judge();
+    const task = await t.fixtures.task('text');
+    // Wants more votes than there are judges: nobody could ever settle it.
+    const unjudgeable = await t.fixtures.submission(task, { judges_required: 15, max_judges: 15 });
+    const waited = await t.fixtures.submission(task);
+    await backdate((await caseOf(waited.submissionId)).id, 49);
+    expect(await escalate()).toBeGreaterThanOrEqual(2);
+    // A case escalated before the reason was kept (migration 0008).
+    const legacy = await t.fixtures.submission(task);
+    await t.service.db
+      .updateTable('cases')
+      .set({ status: 'escalated', escalated_reason: null })
+      .where('submission_id', '=', legacy.submissionId)
+      .execute();
+    const ids = {
+      unjudgeable: (await caseOf(unjudgeable.submissionId)).id,
+      waited: (await caseOf(waited.submissionId)).id,
+      legacy: (await caseOf(legacy.submissionId)).id,
+    };
+
+    const all = await adminQueue('status=escalated&limit=100');
+    expect(all.status, JSON.stringify(all.body)).toBe(200);
+    expect(all.body.items).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ id: ids.unjudgeable, escalated_reason: 'NO_ELIGIBLE_JUDGES' }),
+        expect.objectContaining({ id: ids.waited, escalated_reason: 'WAITED_TOO_LONG' }),
+        expect.objectContaining({ id: ids.legacy, escalated_reason: null }),
+      ]),
+    );
+
+    for (const [reason, id] of [
+      ['NO_ELIGIBLE_JUDGES', ids.unjudgeable],
+      ['WAITED_TOO_LONG', ids.waited],
+    ] as const) {
+      const filtered = await adminQueue(`status=escalated&reason=${reason}&limit=100`);
+      expect(filtered.status, JSON.stringify(filtered.body)).toBe(200);
+      const items: QueueItem[] = filtered.body.items;
+      expect(items.map((item) => item.id)).toContain(id);
+      expect(items.every((item) => item.escalated_reason === reason)).toBe(true);
+      expect(items.map((item) => item.id)).not.toContain(ids.legacy);
+    }
+    const splits = await adminQueue('status=escalated&reason=NO_CONSENSUS&limit=100');
+    expect([splits.status, splits.body.items]).toEqual([200, []]);
+
+    // An unknown reason, or a reason for appeals (which have none), is a bad request.
+    for (const query of [
+      'status=escalated&reason=BORED',
+      'reason=no_consensus',
+      'status=appealed&reason=NO_CONSENSUS',
+    ]) {
+      const refused = await adminQueue(query);
+      expect([refused.status, refused.body.code], query).toEqual([400, 'VALIDATION_FAILED']);
+      expect(refused.headers['content-type']).toContain('application/problem+json');
+    }
   });
 });

@@ -1,5 +1,6 @@
 import type { CompanyMembersTable, IdempotencyKeysTable, KitTables } from '@tessera/service-kit';
 import type { ColumnType, Generated } from 'kysely';
+import type { EscalatedReason } from '../cases/decide.ts';
 
 type Timestamp = ColumnType<Date, Date | string, Date | string>;
 type NullableTimestamp = ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
@@ -101,7 +102,11 @@ export interface CasesTable {
    * Why the case went to the admin queue: `NO_CONSENSUS` (the judges split at max_judges),
    * `NO_ELIGIBLE_JUDGES` or `WAITED_TOO_LONG` (cases/decide.ts `decideWaitingCase`); null before 0008.
    */
-  escalated_reason: ColumnType<string | null, string | null | undefined, string | null>;
+  escalated_reason: ColumnType<
+    EscalatedReason | null,
+    EscalatedReason | null | undefined,
+    EscalatedReason | null
+  >;
 }
 
 export type ReviewStatus = 'leased' | 'submitted' | 'released' | 'expired' | 'discarded';

@@ -154,7 +154,21 @@ describe('consensus', () => {
     const item = queue.body.items.find(
       (i: { submission_id: string }) => i.submission_id === submission.submissionId,
     );
-    expect(item).toMatchObject({ id: escalated.id, kind: 'escalated' });
+    // The admin sees why: a split verdict, not a case nobody could judge.
+    expect(item).toMatchObject({ id: escalated.id, kind: 'escalated', escalated_reason: 'NO_CONSENSUS' });
+    const reasonsIn = async (reason: string): Promise<[string, string | null][]> => {
+      const filtered = await t.inject({
+        url: `/api/v1/admin/reviews?status=escalated&reason=${reason}&limit=100`,
+        token: admin,
+      });
+      expect(filtered.status, JSON.stringify(filtered.body)).toBe(200);
+      const items: { id: string; escalated_reason: string | null }[] = filtered.body.items;
+      return items.map((i) => [i.id, i.escalated_reason]);
+    };
+    const splits = await reasonsIn('NO_CONSENSUS');
+    expect(splits).toContainEqual([escalated.id, 'NO_CONSENSUS']);
+    expect(new Set(splits.map(([, reason]) => reason))).toEqual(new Set(['NO_CONSENSUS']));
+    expect((await reasonsIn('WAITED_TOO_LONG')).map(([id]) => id)).not.toContain(escalated.id);
     expect(item.votes.map((v: { verdict: string }) => v.verdict).sort()).toEqual([
       'approve',
       'approve',
