@@ -65,7 +65,8 @@ describe('commit horizon', () => {
     try {
       await commitOne();
       const { horizon, xmin, xmax } = await horizonOf(db);
-      expect(xmin).toBe(foreign.xid);
+      // At it, or before it when another test file's transaction is older still.
+      expect(xmin).toBeLessThanOrEqual(foreign.xid);
       expect(horizon).toBeGreaterThan(foreign.xid);
       expect(horizon).toBe(xmax);
     } finally {

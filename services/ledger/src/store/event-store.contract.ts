@@ -66,6 +66,26 @@ async function readEverything(store: EventStore, after?: string, limit = 500): P
   }
 }
 
+/**
+ * Everything `readAll` holds once it shows `count` events of `mine` (or after 5 s). An append is
+ * readable once the commit horizon passes it, and a transaction of another database ending between
+ * the horizon's snapshot and its look at `pg_stat_activity` holds the horizon back for that read
+ * (commit-horizon.ts: never too high, sometimes lower than need be), so a test reads until its own
+ * writes are there rather than once.
+ */
+async function readOnceVisible(
+  store: EventStore,
+  mine: (e: RecordedEvent) => boolean,
+  count: number,
+): Promise<RecordedEvent[]> {
+  const deadline = Date.now() + 5_000;
+  for (;;) {
+    const all = await readEverything(store);
+    if (all.filter(mine).length >= count || Date.now() > deadline) return all;
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
 function expectIncreasing(checkpoints: string[]): void {
   for (let i = 1; i < checkpoints.length; i++) {
     expect(checkpoints[i]! > checkpoints[i - 1]!, `${checkpoints[i]} after ${checkpoints[i - 1]}`).toBe(true);
@@ -333,7 +353,7 @@ export function describeEventStoreContract(name: string, create: () => Promise<C
           await store.append(appends);
           written.push(...appends.flatMap((a) => a.events.map((e) => e.id)));
         }
-        const all = await readEverything(store);
+        const all = await readOnceVisible(store, mine, written.length);
         expectIncreasing(all.map((e) => e.checkpoint));
         const ours = all.filter(mine);
         expect(ours.map((e) => e.id)).toEqual(written);
@@ -351,7 +371,7 @@ export function describeEventStoreContract(name: string, create: () => Promise<C
         const prefix = unique('sub');
         const mine = (e: RecordedEvent) => e.stream.startsWith(prefix);
         await store.append([{ stream: `${prefix}-0`, expected: 'no_stream', events: events(3) }]);
-        const before = (await readEverything(store)).filter(mine);
+        const before = (await readOnceVisible(store, mine, 3)).filter(mine);
         const after = before[0]!.checkpoint;
 
         const subscription = collect(store, { after, mine, done: (got) => got.length === 4 });
@@ -400,7 +420,7 @@ export function describeEventStoreContract(name: string, create: () => Promise<C
         const prefix = unique('late');
         const mine = (e: RecordedEvent) => e.stream.startsWith(prefix);
         await store.append([{ stream: `${prefix}-first`, expected: 'no_stream', events: events(1) }]);
-        const start = (await readEverything(store)).filter(mine)[0]!.checkpoint;
+        const start = (await readOnceVisible(store, mine, 1)).filter(mine)[0]!.checkpoint;
         const subscription = collect(store, { after: start, mine, done: (got) => got.length === 2 });
 
         const held = subject.holdNextCommit();
