@@ -116,6 +116,8 @@ export async function scriptPlatform(options: {
   gateway?: string;
   databaseUrl?: string;
   env?: Record<string, string>;
+  /** Load pg_stat_statements in the platform's Postgres (devstack `trackStatements`). */
+  trackStatements?: boolean;
 }): Promise<ScriptPlatform> {
   const admin =
     process.env.ADMIN_EMAIL && process.env.ADMIN_PASSWORD
@@ -127,7 +129,12 @@ export async function scriptPlatform(options: {
     return { platform, serverUrl: options.databaseUrl, admin, stop: async () => undefined };
   }
   const dataDir = await mkdtemp(path.join(os.tmpdir(), 'tessera-script-pg-'));
-  const postgres = await resolvePostgres({ containers: false, persistent: false, dataDir });
+  const postgres = await resolvePostgres({
+    containers: false,
+    persistent: false,
+    dataDir,
+    trackStatements: options.trackStatements ?? false,
+  });
   const stopPostgres = async () => {
     await postgres.stop().catch(() => undefined);
     await rm(dataDir, { recursive: true, force: true });

@@ -50,4 +50,21 @@ describe('Postgres', () => {
       await rm(parent, { recursive: true, force: true });
     }
   });
+
+  it('embedded: counts statements per database when asked to track them', async () => {
+    const postgres = await startEmbeddedPostgres({ trackStatements: true });
+    try {
+      await query(postgres.url, 'create extension pg_stat_statements');
+      await query(postgres.url, 'select pg_stat_statements_reset()');
+      for (let i = 0; i < 3; i++) await query(postgres.url, 'select 41 + 1 as answer');
+      const counted = await query(
+        postgres.url,
+        `select s.calls::int as calls from pg_stat_statements s
+         where s.query like 'select $1 + $2 as answer%' and s.dbid = (select oid from pg_database where datname = 'postgres')`,
+      );
+      expect(counted).toEqual([{ calls: 3 }]);
+    } finally {
+      await postgres.stop();
+    }
+  });
 });

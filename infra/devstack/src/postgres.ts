@@ -20,6 +20,11 @@ const run = promisify(execFile);
 export interface PostgresOptions extends DependencyOptions {
   /** Data directory of a persistent cluster (required when persistent; otherwise a temp dir is used). */
   dataDir?: string;
+  /**
+   * Embedded only: load pg_stat_statements (`create extension pg_stat_statements` to read it), so
+   * a benchmark can say which statements an operation costs (`npm run load -- --statements`).
+   */
+  trackStatements?: boolean;
 }
 
 /** `url` is a superuser URL to the `postgres` database. */
@@ -84,7 +89,7 @@ export async function startEmbeddedPostgres(options: PostgresOptions = {}): Prom
         await initialise(initdb, dataDir, owner, persistent, log);
       }
     }
-    server = spawnGuarded(postgres, serverArgs(dataDir, port, persistent), {
+    server = spawnGuarded(postgres, serverArgs(dataDir, port, persistent, options.trackStatements ?? false), {
       ...owner,
       env: { ...process.env, LC_ALL: 'C' },
       stopSignal: 'SIGINT', // "fast" shutdown: roll back open transactions instead of waiting for clients
@@ -110,7 +115,7 @@ export async function startEmbeddedPostgres(options: PostgresOptions = {}): Prom
   };
 }
 
-function serverArgs(dataDir: string, port: number, persistent: boolean): string[] {
+function serverArgs(dataDir: string, port: number, persistent: boolean, trackStatements: boolean): string[] {
   const settings = [
     'listen_addresses=127.0.0.1',
     'unix_socket_directories=', // TCP only: no socket files in /tmp to collide between clusters
@@ -120,6 +125,10 @@ function serverArgs(dataDir: string, port: number, persistent: boolean): string[
     'recovery_init_sync_method=syncfs',
     // Throwaway clusters trade durability for speed.
     ...(persistent ? [] : ['fsync=off', 'synchronous_commit=off', 'full_page_writes=off']),
+    // Statements run inside functions and triggers are counted too (foreign-key checks included).
+    ...(trackStatements
+      ? ['shared_preload_libraries=pg_stat_statements', 'pg_stat_statements.track=all']
+      : []),
   ];
   return ['-D', dataDir, '-p', String(port), ...settings.flatMap((setting) => ['-c', setting])];
 }

@@ -20,6 +20,8 @@
  *       GATEWAY_RATE_LIMIT_MAX=1000000 RATE_LIMIT_MAX=1000000, or the limits answer 429s: all the load
  *       comes from one address); ADMIN_EMAIL / ADMIN_PASSWORD.
  *   --report file.json   writes the rows as JSON;  --only feed,gateway   runs some scenarios.
+ *   --statements         end to end: also the statements each approval costs per database and the
+ *                        slowest ones (pg_stat_statements; the platform started here only).
  *
  * Seeded feed data is removed afterwards; the users, company, campaigns and work made through the API
  * stay (they are real data of a real platform).
@@ -57,6 +59,8 @@ import {
   processCpuWindow,
   type Row,
   rowOf,
+  type StatementFigures,
+  statementsPerApproval,
   type Step,
 } from './measure.ts';
 
@@ -78,6 +82,8 @@ const { values } = parseArgs({
     'identity-url': { type: 'string' },
     report: { type: 'string' },
     only: { type: 'string' },
+    /** End to end: also count the statements each approval costs, per database (pg_stat_statements). */
+    statements: { type: 'boolean', default: false },
   },
 });
 
@@ -107,6 +113,7 @@ try {
     gateway: values.gateway,
     databaseUrl: values['database-url'],
     env: { LOG_LEVEL: 'warn' },
+    trackStatements: values.statements,
   });
   cleanups.push(() => script.stop());
   const { platform, serverUrl, admin } = script;
@@ -294,6 +301,7 @@ try {
     const cursor = contributors.map(() => 1);
     const sent = new Map<string, number>();
     const counters = { unknown: 0 };
+    if (values.statements) await statementsReset(serverUrl);
     const cpu = cpuWindow();
     const perProcess = processCpuWindow();
     const loopStart = Date.now();
@@ -368,6 +376,9 @@ try {
           lines: [
             ...(await whereTheTimeGoes(ids, sent, creditAt, submissionsDb, qc)),
             cpuPerApproval(cpuByProcess, creditAt.size),
+            ...(values.statements
+              ? statementsPerApproval(await statementsSince(serverUrl), creditAt.size)
+              : []),
           ],
         });
       }
@@ -666,6 +677,33 @@ async function whereTheTimeGoes(
     const sorted = values.sort((a, b) => a - b);
     return `${label.padEnd(52)} p50 ${percentile(sorted, 0.5).toFixed(0).padStart(6)}  p99 ${percentile(sorted, 0.99).toFixed(0).padStart(6)}  (${sorted.length})`;
   });
+}
+
+/** Starts pg_stat_statements' counts afresh (the platform's Postgres, started with `trackStatements`). */
+async function statementsReset(serverUrl: string): Promise<void> {
+  const client = new pg.Client({ connectionString: serverUrl });
+  await client.connect();
+  try {
+    await client.query('create extension if not exists pg_stat_statements');
+    await client.query('select pg_stat_statements_reset()');
+  } finally {
+    await client.end();
+  }
+}
+
+/** Every statement counted since the reset, with its database (named as the service, `tessera_` dropped). */
+async function statementsSince(serverUrl: string): Promise<StatementFigures[]> {
+  const client = new pg.Client({ connectionString: serverUrl });
+  await client.connect();
+  try {
+    const { rows } = await client.query<{ database: string; calls: string; ms: number; query: string }>(
+      `select regexp_replace(d.datname, '^tessera_', '') as database, s.calls, s.total_exec_time as ms, s.query
+       from pg_stat_statements s join pg_database d on d.oid = s.dbid`,
+    );
+    return rows.map((row) => ({ ...row, calls: Number(row.calls) }));
+  } finally {
+    await client.end();
+  }
 }
 
 /** The CPU each kind of process spent per approval over the run, most first. */

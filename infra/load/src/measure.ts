@@ -280,3 +280,47 @@ export function formatTable(rows: readonly Row[]): string {
   const notes = rows.filter((r) => r.note).map((r) => `  ${r.scenario}: ${r.note}`);
   return [fmt(header), fmt(widths.map((w) => '-'.repeat(w))), ...lines.map(fmt), ...notes].join('\n');
 }
+
+/** One statement's figures from pg_stat_statements, with the database it ran in. */
+export interface StatementFigures {
+  database: string;
+  calls: number;
+  /** Total execution time, lock waits included. */
+  ms: number;
+  query: string;
+}
+
+/**
+ * Where the statements of `approvals` approvals went: per database, statements and execution time
+ * per approval (most statements first), then the `top` statements by execution time. A statement
+ * slow for waiting on a lock shows in the second list, not the first.
+ */
+export function statementsPerApproval(
+  statements: readonly StatementFigures[],
+  approvals: number,
+  top = 5,
+): string[] {
+  const per = (n: number) => n / Math.max(1, approvals);
+  const byDatabase = new Map<string, { calls: number; ms: number }>();
+  for (const s of statements) {
+    const sum = byDatabase.get(s.database) ?? { calls: 0, ms: 0 };
+    byDatabase.set(s.database, { calls: sum.calls + s.calls, ms: sum.ms + s.ms });
+  }
+  const all = [...byDatabase.values()].reduce((sum, d) => sum + d.calls, 0);
+  const shortQuery = (q: string) => q.replace(/\s+/g, ' ').slice(0, 110);
+  return [
+    `Statements per approval (pg_stat_statements, ${per(all).toFixed(1)} in all): ` +
+      [...byDatabase.entries()]
+        .sort((a, b) => b[1].calls - a[1].calls)
+        .map(([db, d]) => `${db} ${per(d.calls).toFixed(1)} (${per(d.ms).toFixed(1)} ms)`)
+        .join(', '),
+    `  the ${top} statements with the most execution time per approval (lock waits included):`,
+    ...[...statements]
+      .sort((a, b) => b.ms - a.ms)
+      .slice(0, top)
+      .map(
+        (s) =>
+          `    ${per(s.ms).toFixed(1).padStart(7)} ms  ${per(s.calls).toFixed(2).padStart(5)}×  ${s.database}: ${shortQuery(s.query)}`,
+      ),
+  ];
+}

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { closedLoop, formatTable, pacedLoop, type Row, rowOf } from './measure.ts';
+import { closedLoop, formatTable, pacedLoop, type Row, rowOf, statementsPerApproval } from './measure.ts';
 
 // The load report's figures come from these: a wrong percentile or rate here is a wrong figure in
 // every closing note.
@@ -170,5 +170,31 @@ describe('the table', () => {
     expect(lines[5]).toBe('  e2e: where the time goes');
     // Aligned: every line of the table is as wide as the header.
     expect(new Set(lines.slice(0, 5).map((line) => line.length)).size).toBe(1);
+  });
+});
+
+describe('statements per approval', () => {
+  it('sums each database per approval, most statements first, and names the slowest statements', () => {
+    const lines = statementsPerApproval(
+      [
+        {
+          database: 'tasks',
+          calls: 40,
+          ms: 2_000,
+          query: 'update campaigns\n   set reserved = reserved + $1',
+        },
+        { database: 'tasks', calls: 20, ms: 10, query: 'select 1' },
+        { database: 'ledger', calls: 100, ms: 30, query: 'insert into es_events' },
+      ],
+      20,
+      2,
+    );
+    expect(lines[0]).toBe(
+      'Statements per approval (pg_stat_statements, 8.0 in all): ledger 5.0 (1.5 ms), tasks 3.0 (100.5 ms)',
+    );
+    expect(lines.slice(2)).toEqual([
+      '      100.0 ms   2.00×  tasks: update campaigns set reserved = reserved + $1',
+      '        1.5 ms   5.00×  ledger: insert into es_events',
+    ]);
   });
 });
