@@ -26,6 +26,7 @@ export async function companiesOf(
     .select('m.member_role')
     .where('m.user_id', '=', userId)
     .orderBy('c.created_at')
+    .orderBy('c.id')
     .execute();
 }
 
@@ -51,7 +52,11 @@ export interface MemberRow {
   full_name: string | null;
 }
 
-/** `lock` serializes member changes of one company (the last-manager rule reads them all). */
+/**
+ * `lock` serializes member changes of one company (the last-manager rule reads them all). Whoever
+ * takes it takes the account locks it needs first (erasure, acceptance, `lockedCompanyAccess`):
+ * account, then company members, never the other way round.
+ */
 export async function listMembers(
   db: Kysely<IdentityDB>,
   companyId: string,

@@ -13,15 +13,19 @@ export async function insertUser(db: Kysely<IdentityDB>, row: Insertable<UsersTa
  * `forUpdate` locks the row against every other lock; `forNoKeyUpdate` against other updates and
  * `forUpdate` (suspension, erasure, password reset take that) but not against the key-share locks
  * of foreign-key checks (rows inserted that name the user), so it cannot deadlock with them.
+ * `forKeyShare` is the lock such a foreign-key check takes: only `forUpdate` waits for it (and it
+ * for `forUpdate`). A transaction that will insert a row naming the user takes it first, before
+ * any company lock, in the order erasure takes them (the account, then its companies).
  */
 export async function findUserById(
   db: Kysely<IdentityDB>,
   id: string,
-  options: { forUpdate?: boolean; forNoKeyUpdate?: boolean } = {},
+  options: { forUpdate?: boolean; forNoKeyUpdate?: boolean; forKeyShare?: boolean } = {},
 ): Promise<UserRow | undefined> {
   let query = db.selectFrom('users').selectAll().where('id', '=', id);
   if (options.forUpdate) query = query.forUpdate();
   else if (options.forNoKeyUpdate) query = query.forNoKeyUpdate();
+  else if (options.forKeyShare) query = query.forKeyShare();
   return query.executeTakeFirst();
 }
 

@@ -320,6 +320,250 @@ describe('a manager demoted or removed while a change of theirs waits for the me
   });
 });
 
+describe('an erasure and a company change by the same person at once', () => {
+  type Answer = Awaited<ReturnType<typeof call>>;
+  interface State {
+    members: Array<[string, string]>;
+    activeKeys: number;
+    openInvitations: number;
+  }
+  interface Setting {
+    base: string;
+    keyId: string;
+    invitationId: string;
+    viewer: SignedUp;
+  }
+
+  const stateOf = async (owner: SignedUp, base: string): Promise<State> => ({
+    members: (await call('GET', `${base}/members`, owner.access))
+      .json<{ members: Array<{ user_id: string; member_role: string }> }>()
+      .members.map((m): [string, string] => [m.user_id, m.member_role])
+      .sort(),
+    activeKeys: (await call('GET', `${base}/api-keys`, owner.access))
+      .json<{ api_keys: Array<{ revoked_at: string | null }> }>()
+      .api_keys.filter((k) => k.revoked_at === null).length,
+    openInvitations: (await call('GET', `${base}/invitations`, owner.access)).json().invitations.length,
+  });
+  const without = (state: State, userId: string): State => ({
+    ...state,
+    members: state.members.filter(([id]) => id !== userId),
+  });
+  const answerOf = (r: Answer) => [
+    r.statusCode,
+    r.statusCode >= 400 ? r.json<{ code: string }>().code : undefined,
+  ];
+  const erase = (user: SignedUp) => call('DELETE', '/api/v1/users/me', user.access);
+
+  /**
+   * Sends the requests one after the other while a transaction of the test holds the company's
+   * members lock (as another change of the company would): each is sent once those before it
+   * wait for a lock (or were answered). Then the lock is let go.
+   */
+  async function inTurn(companyId: string, requests: Array<() => Promise<Answer>>): Promise<Answer[]> {
+    let release = () => {};
+    const released = new Promise<void>((resolve) => (release = resolve));
+    let held = () => {};
+    const isHeld = new Promise<void>((resolve) => (held = resolve));
+    const holder = t.service.db.transaction().execute(async (trx) => {
+      await trx.selectFrom('companies').select('id').where('id', '=', companyId).forUpdate().execute();
+      held();
+      await released;
+    });
+    await isHeld;
+    let answered = 0;
+    const sent: Array<Promise<Answer>> = [];
+    try {
+      for (const send of requests) {
+        sent.push(send().finally(() => answered++));
+        await waitFor(async () => answered + (await lockWaiters(t)) >= sent.length, {
+          what: `request ${sent.length} at a lock`,
+        });
+      }
+    } finally {
+      release();
+      await holder;
+    }
+    return Promise.all(sent);
+  }
+
+  const changes: Array<{
+    what: string;
+    send: (m: SignedUp, s: Setting) => Promise<Answer>;
+    status: number;
+    applied: (state: State, s: Setting) => State;
+  }> = [
+    {
+      what: 'creates an API key',
+      send: (m, s) => call('POST', `${s.base}/api-keys`, m.access, { name: 'ci', scopes: ['company:read'] }),
+      status: 201,
+      applied: (state) => ({ ...state, activeKeys: state.activeKeys + 1 }),
+    },
+    {
+      what: 'revokes an API key',
+      send: (m, s) => call('DELETE', `${s.base}/api-keys/${s.keyId}`, m.access),
+      status: 204,
+      applied: (state) => ({ ...state, activeKeys: state.activeKeys - 1 }),
+    },
+    {
+      what: 'invites',
+      send: (m, s) =>
+        call('POST', `${s.base}/invitations`, m.access, {
+          email: uniqueEmail('raced'),
+          member_role: 'viewer',
+        }),
+      status: 202,
+      applied: (state) => ({ ...state, openInvitations: state.openInvitations + 1 }),
+    },
+    {
+      what: 'revokes an invitation',
+      send: (m, s) => call('DELETE', `${s.base}/invitations/${s.invitationId}`, m.access),
+      status: 204,
+      applied: (state) => ({ ...state, openInvitations: state.openInvitations - 1 }),
+    },
+    {
+      what: "changes a member's role",
+      send: (m, s) =>
+        call('POST', `${s.base}/members`, m.access, { user_id: s.viewer.id, member_role: 'billing' }),
+      status: 200,
+      applied: (state, s) => ({
+        ...state,
+        members: state.members.map(([id, role]): [string, string] => [
+          id,
+          id === s.viewer.id ? 'billing' : role,
+        ]),
+      }),
+    },
+    {
+      what: 'removes a member',
+      send: (m, s) => call('DELETE', `${s.base}/members/${s.viewer.id}`, m.access),
+      status: 204,
+      applied: (state, s) => without(state, s.viewer.id),
+    },
+  ];
+
+  /**
+   * Manager `m` of a company (with another manager, so the erasure is allowed) sends a change
+   * and erases the account, in the order `first` says; both wait at the members lock the test
+   * holds (or at each other). Every transaction takes the account before the company's members,
+   * so whichever came first completes, then the other: never a deadlock, which Postgres would
+   * break by rolling one back (503 TRY_AGAIN, before: a 500).
+   */
+  for (const change of changes) {
+    for (const first of ['change', 'erasure'] as const) {
+      it(`${change.what} and erases, the ${first} first: ${first === 'change' ? 'both done' : 'the change refused (401)'}`, async () => {
+        const owner = await signUp(t, { role: 'company' });
+        const company = await newCompany(owner, `Erasing while it ${change.what}`);
+        const m = await signUp(t, { role: 'company' });
+        const viewer = await signUp(t, { role: 'company' });
+        for (const user of [m, viewer]) await verifyEmail(t, user);
+        await joinCompany(t, owner, company.id, m, 'manager');
+        await joinCompany(t, owner, company.id, viewer, 'viewer');
+        const base = `/api/v1/companies/${company.id}`;
+        const key = await call('POST', `${base}/api-keys`, owner.access, {
+          name: 'ci',
+          scopes: ['company:read'],
+        });
+        await call('POST', `${base}/invitations`, owner.access, {
+          email: uniqueEmail('later'),
+          member_role: 'viewer',
+        });
+        const setting: Setting = {
+          base,
+          keyId: key.json<CreatedKey>().api_key.id,
+          invitationId: (await call('GET', `${base}/invitations`, owner.access)).json().invitations[0].id,
+          viewer,
+        };
+        const before = await stateOf(owner, base);
+
+        const sendChange = () => change.send(m, setting);
+        const sendErasure = () => erase(m);
+        const [changed, erased] =
+          first === 'change'
+            ? await inTurn(company.id, [sendChange, sendErasure])
+            : (await inTurn(company.id, [sendErasure, sendChange])).reverse();
+
+        const after = await stateOf(owner, base);
+        if (first === 'change') {
+          expect([answerOf(changed!), answerOf(erased!)]).toEqual([
+            [change.status, undefined],
+            [204, undefined],
+          ]);
+          expect(after).toEqual(without(change.applied(before, setting), m.id));
+        } else {
+          expect([answerOf(changed!), answerOf(erased!)]).toEqual([
+            [401, 'UNAUTHENTICATED'],
+            [204, undefined],
+          ]);
+          expect(after).toEqual(without(before, m.id));
+        }
+        const row = await t.service.db
+          .selectFrom('users')
+          .select('status')
+          .where('id', '=', m.id)
+          .executeTakeFirstOrThrow();
+        expect(row.status).toBe('erased');
+      });
+    }
+  }
+
+  it('changes nothing for an account suspended while its changes waited: 403 ACCOUNT_SUSPENDED', async () => {
+    const owner = await signUp(t, { role: 'company' });
+    const company = await newCompany(owner, 'Suspending while it changes');
+    const m = await signUp(t, { role: 'company' });
+    const viewer = await signUp(t, { role: 'company' });
+    for (const user of [m, viewer]) await verifyEmail(t, user);
+    await joinCompany(t, owner, company.id, m, 'manager');
+    await joinCompany(t, owner, company.id, viewer, 'viewer');
+    const base = `/api/v1/companies/${company.id}`;
+    const key = await call('POST', `${base}/api-keys`, owner.access, {
+      name: 'ci',
+      scopes: ['company:read'],
+    });
+    await call('POST', `${base}/invitations`, owner.access, {
+      email: uniqueEmail('later'),
+      member_role: 'viewer',
+    });
+    const setting: Setting = {
+      base,
+      keyId: key.json<CreatedKey>().api_key.id,
+      invitationId: (await call('GET', `${base}/invitations`, owner.access)).json().invitations[0].id,
+      viewer,
+    };
+    const before = await stateOf(owner, base);
+
+    // A transaction of the test suspends `m` (the row lock suspension takes); meanwhile `m`, the
+    // token still valid, sends one of each change.
+    let release = () => {};
+    const released = new Promise<void>((resolve) => (release = resolve));
+    let held = () => {};
+    const isHeld = new Promise<void>((resolve) => (held = resolve));
+    const holder = t.service.db.transaction().execute(async (trx) => {
+      await trx.selectFrom('users').select('id').where('id', '=', m.id).forUpdate().execute();
+      await trx
+        .updateTable('users')
+        .set({ status: 'suspended', suspension_reason: 'fraud', suspension_reason_code: 'fraud' })
+        .where('id', '=', m.id)
+        .execute();
+      held();
+      await released;
+    });
+    await isHeld;
+    let answered = 0;
+    const requests = changes.map((change) => change.send(m, setting).finally(() => answered++));
+    try {
+      await waitFor(async () => answered + (await lockWaiters(t)) >= requests.length, {
+        what: 'every change at the account lock',
+      });
+    } finally {
+      release();
+      await holder;
+    }
+    const responses = await Promise.all(requests);
+    expect(responses.map(answerOf)).toEqual(Array(changes.length).fill([403, 'ACCOUNT_SUSPENDED']));
+    expect(await stateOf(owner, base)).toEqual(before);
+  });
+});
+
 describe('invitations', () => {
   const invite = (token: string, companyId: string, email: string, member_role = 'viewer') =>
     call('POST', `/api/v1/companies/${companyId}/invitations`, token, { email, member_role });
@@ -451,6 +695,7 @@ describe('invitations', () => {
         .selectFrom('outbox')
         .select('type')
         .where('subject', '=', company.id)
+        .orderBy('position')
         .execute();
       expect(announced.map((e) => e.type)).toEqual([
         'identity.company.created.v1',

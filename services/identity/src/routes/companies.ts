@@ -36,6 +36,7 @@ import {
   upsertMember,
 } from '../db/companies.ts';
 import type { IdentityDB } from '../db/schema.ts';
+import { findUserById } from '../db/users.ts';
 import {
   companyNotFound,
   decideCompanyRights,
@@ -50,7 +51,7 @@ import {
   MAX_ACTIVE_KEYS_PER_COMPANY,
 } from '../domain/api-keys.ts';
 import type { Identity } from '../runtime.ts';
-import { accountSuspended, currentUser, type FastifyRequest, userPrincipal } from './guards.ts';
+import { accountGone, accountSuspended, currentUser, type FastifyRequest, userPrincipal } from './guards.ts';
 import { bearer, httpUrl, name } from './schemas.ts';
 
 const tags = ['companies'];
@@ -145,6 +146,12 @@ export async function companyAccess(
  * member change of a company takes that lock (`listMembers` with `lock`), so a manager demoted or
  * removed since `companyAccess` changes nothing (403 `COMPANY_MANAGER_REQUIRED` / 404
  * `COMPANY_NOT_FOUND`, as there). Returns the members, locked.
+ *
+ * The caller's account row is locked first (key share: the lock the foreign-key check of an API
+ * key or invitation they create takes anyway), in the order erasure and acceptance take theirs:
+ * the account, then the company's members. Taken after the members lock, as that check did, it
+ * crossed an erasure of the same account (which holds the account and waits for the members):
+ * a deadlock. An account erased or suspended while the change waited changes nothing (401 / 403).
  */
 export async function lockedCompanyAccess(
   trx: Kysely<IdentityDB>,
@@ -153,6 +160,11 @@ export async function lockedCompanyAccess(
   need: CompanyNeed,
 ): Promise<MemberRow[]> {
   const principal = principalOf(request);
+  if (principal.companyId === undefined) {
+    const account = await findUserById(trx, principal.userId, { forKeyShare: true });
+    if (!account || account.status === 'erased') throw accountGone();
+    if (account.status === 'suspended') throw accountSuspended();
+  }
   const members = await listMembers(trx, companyId, { lock: true });
   const mine =
     principal.companyId === undefined ? members.find((m) => m.user_id === principal.userId) : undefined;

@@ -19,6 +19,10 @@ import type { Identity } from '../runtime.ts';
  */
 export async function eraseUser(identity: Identity, userId: string): Promise<boolean> {
   return identity.db.transaction().execute(async (trx) => {
+    // Locks in the order every company change takes them: the account, then its companies'
+    // members (in one fixed order), then the rest. Company changes and acceptances lock their
+    // caller's account first too (`lockedCompanyAccess`, acceptance), so none of them can wait
+    // for this account while holding a company's members lock this erasure waits for.
     const user = await findUserById(trx, userId, { forUpdate: true });
     if (!user || user.status === 'erased') return false;
     for (const company of await companiesOf(trx, userId)) {
