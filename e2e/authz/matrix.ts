@@ -150,6 +150,7 @@ export const MATRIX: Row[] = [
     ['POST /api/v1/notifications/read-all',                                                  '401 ok  ok  ok  ok  ok  ok  403 403 401 ok'],
     ['POST /api/v1/admin/announcements',                                                     '401 403 403 403 403 403 403 403 403 401 ok'],
     ['GET /api/v1/admin/announcements',                                                      '401 403 403 403 403 403 403 403 403 401 ok'],
+    ['GET /api/v1/admin/engagement/catalog-waits',                                           '401 403 403 403 403 403 403 403 403 401 ok'],
     ['POST /api/v1/companies/{id}/webhooks',                                                 '401 hid hid hid ok  403 hid ok  hid 401 ok'],
     ['GET /api/v1/companies/{id}/webhooks',                                                  '401 hid hid hid ok  ok  hid ok  hid 401 ok'],
     ['GET /api/v1/companies/{id}/webhooks/{webhook_id}',                                     '401 hid hid hid ok  ok  hid ok  hid 401 ok'],

@@ -73,6 +73,7 @@ export const REQUESTS: Record<string, Build> = {
   'POST /api/v1/admin/announcements': () =>
     p('/api/v1/admin/announcements', { audience: 'companies', title: 'Authz', body: 'The matrix.' }),
   'GET /api/v1/admin/announcements': () => p('/api/v1/admin/announcements'),
+  'GET /api/v1/admin/engagement/catalog-waits': () => p('/api/v1/admin/engagement/catalog-waits'),
   'POST /api/v1/companies/{id}/webhooks': (fx) =>
     p(`/api/v1/companies/${fx.companyId}/webhooks`, {
       url: 'https://hooks.example.test/authz-cell',

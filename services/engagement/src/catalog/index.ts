@@ -1,5 +1,6 @@
 import type { Capability } from '../capability.ts';
 import { campaignKnown, taskKnown } from './repository.ts';
+import { catalogWaitRoutes } from './routes.ts';
 import { catalogMigrations } from './tables.ts';
 import { forgetWaitsOf } from './waits.ts';
 
@@ -9,11 +10,13 @@ export { dueWaits, peekWait, takeWait, waitForCatalog, waitingCount } from './wa
 /**
  * Tasks and campaigns as the tasks service announces them: a task's type and a campaign's
  * company. Every event that names a campaign also names its company, so any of them teaches it.
- * What needs a task or campaign not announced yet waits for it (`waits.ts`), never lost.
+ * What needs a task or campaign not announced yet waits for it (`waits.ts`), never lost; admins
+ * list what waits, and a gauge reports the oldest wait's age (`routes.ts`).
  */
 export const catalog: Capability = {
   name: 'catalog',
   migrations: catalogMigrations,
+  routes: catalogWaitRoutes,
   handlers: () => ({
     'tasks.campaign.created.v1': (event, trx) =>
       campaignKnown(trx, event.data.campaign_id, event.data.company_id),

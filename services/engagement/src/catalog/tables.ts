@@ -80,4 +80,13 @@ export const catalogMigrations: Record<string, Migration> = {
       );
     },
   },
+  // The waits oldest first: the job's due waits (`dueWaits`, by received_at and event_id), the
+  // operators' list (the same order, then capability: one row per wait) and the oldest wait's age.
+  '0940_catalog_waits_by_age': {
+    async up(db: Kysely<unknown>) {
+      await sql`create index catalog_waits_received on catalog_waits (received_at, event_id, capability)`.execute(
+        db,
+      );
+    },
+  },
 };

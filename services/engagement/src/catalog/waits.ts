@@ -58,6 +58,11 @@ export interface DueWait {
 
 /** Waits whose task and campaign are both known now, oldest first. */
 export async function dueWaits(db: Db, limit: number): Promise<DueWait[]> {
+  return dueWaitsQuery(db, limit).execute();
+}
+
+/** `dueWaits`' query, unrun (its plan is checked to walk `catalog_waits_received`, migration 0940). */
+export function dueWaitsQuery(db: Db, limit: number) {
   return db
     .selectFrom('catalog_waits as w')
     .select(['w.event_id', 'w.capability'])
@@ -82,8 +87,7 @@ export async function dueWaits(db: Db, limit: number): Promise<DueWait[]> {
     )
     .orderBy('w.received_at')
     .orderBy('w.event_id')
-    .limit(limit)
-    .execute();
+    .limit(limit);
 }
 
 /** The waiting event, taken (deleted) in `trx`: undefined when another transaction took it first. */
@@ -117,4 +121,65 @@ export async function forgetWaitsOf(trx: Db, userId: string): Promise<void> {
 export async function waitingCount(db: Db): Promise<number> {
   const { rows } = await sql<{ n: string }>`select count(*) as n from catalog_waits`.execute(db);
   return Number(rows[0]?.n ?? 0);
+}
+
+/** A waiting event as operators see it: what waits, for what, since when; never whose it is. */
+export interface ListedWait {
+  event_id: string;
+  event_type: string;
+  capability: string;
+  task_id: string | null;
+  campaign_id: string | null;
+  received_at: Date;
+}
+
+/** Where a listed wait sits in (received_at, event_id, capability) order: one row per wait. */
+export interface WaitPosition {
+  receivedAt: Date;
+  eventId: string;
+  capability: string;
+}
+
+/**
+ * The events waiting for their task or campaign, oldest first (then by event and capability, the
+ * key), after `after` and, with `receivedBefore`, only those received before it. Due waits the job
+ * has not applied yet are listed too: they go at its next run.
+ */
+export async function listWaits(
+  db: Db,
+  query: { limit: number; receivedBefore?: Date; after?: WaitPosition },
+): Promise<ListedWait[]> {
+  let select = db
+    .selectFrom('catalog_waits')
+    .select([
+      'event_id',
+      sql<string>`event ->> 'type'`.as('event_type'),
+      'capability',
+      'task_id',
+      'campaign_id',
+      'received_at',
+    ])
+    .orderBy('received_at')
+    .orderBy('event_id')
+    .orderBy('capability')
+    .limit(query.limit);
+  if (query.receivedBefore) select = select.where('received_at', '<', query.receivedBefore);
+  if (query.after) {
+    const { receivedAt, eventId, capability } = query.after;
+    select = select.where(
+      sql<boolean>`(received_at, event_id, capability) > (${receivedAt}, ${eventId}::uuid, ${capability})`,
+    );
+  }
+  return select.execute();
+}
+
+/** When the oldest waiting event was received (undefined: none waits). */
+export async function oldestWaitReceivedAt(db: Db): Promise<Date | undefined> {
+  const row = await db
+    .selectFrom('catalog_waits')
+    .select('received_at')
+    .orderBy('received_at')
+    .limit(1)
+    .executeTakeFirst();
+  return row?.received_at;
 }

@@ -1,0 +1,124 @@
+import {
+  type HttpApp,
+  isUuid,
+  limitParam,
+  opaqueCursor,
+  paginate,
+  requireRole,
+  type ServiceMetrics,
+  timestamp,
+} from '@tessera/service-kit';
+import { z } from 'zod';
+import type { EngagementContext } from '../context.ts';
+import { type ListedWait, listWaits, oldestWaitReceivedAt, type WaitPosition } from './waits.ts';
+
+/** Engagement's operator routes sit beside the kit's (`/api/v1/admin/engagement/dead-letters`). */
+export const CATALOG_WAITS_PATH = '/api/v1/admin/engagement/catalog-waits';
+
+const HOUR_MS = 3_600_000;
+
+/**
+ * Where the last wait shown sits in (received_at, event_id, capability) order. `received_at` is
+ * kept in milliseconds: every wait is written with the application's clock (`waitForCatalog`).
+ */
+const position = opaqueCursor(
+  z.strictObject({
+    t: z.number().int().nonnegative().max(8.64e15),
+    e: z.string().refine(isUuid),
+    c: z.string().regex(/^[a-z][a-z0-9_-]{0,39}$/),
+  }),
+);
+const cursorOf = (last: ListedWait) =>
+  position.encode({ t: last.received_at.getTime(), e: last.event_id, c: last.capability });
+const positionOf = ({ t, e, c }: { t: number; e: string; c: string }): WaitPosition => ({
+  receivedAt: new Date(t),
+  eventId: e.toLowerCase(),
+  capability: c,
+});
+
+const waitSchema = z.object({
+  event_id: z.uuid(),
+  event_type: z.string(),
+  /** The capability that applies the event once its task or campaign is known. */
+  capability: z.string(),
+  /** The task whose type it waits for (null: it waits for a campaign). */
+  task_id: z.uuid().nullable(),
+  /** The campaign whose company it waits for (null: it waits for a task). */
+  campaign_id: z.uuid().nullable(),
+  received_at: timestamp,
+});
+
+const present = (wait: ListedWait) => ({
+  event_id: wait.event_id,
+  event_type: wait.event_type,
+  capability: wait.capability,
+  task_id: wait.task_id,
+  campaign_id: wait.campaign_id,
+  received_at: wait.received_at.toISOString(),
+});
+
+/**
+ * Operators' view of `catalog_waits`: the events a capability keeps until tasks announces their
+ * task or campaign (`waits.ts`). One that tasks never announces waits for ever, so an admin can
+ * list them, oldest first; the gauge of the oldest one's age lets an alert say so. No user id: the
+ * event, the capability and what it waits for are enough to chase it in tasks.
+ */
+export function catalogWaitRoutes(app: HttpApp, { db, clock, metrics }: EngagementContext): void {
+  app.get(
+    CATALOG_WAITS_PATH,
+    {
+      preHandler: requireRole('admin'),
+      schema: {
+        tags: ['operations'],
+        summary: 'List the events waiting for their task or campaign to be announced by tasks, oldest first',
+        description:
+          'An approval handled before tasks announced its task (or campaign) waits here, one row per ' +
+          'capability that needs it (badges and missions the task type, webhooks the campaign company), ' +
+          'and is applied once tasks announces it. `older_than_hours` keeps those received longer ago.',
+        security: [{ bearerAuth: [] }],
+        querystring: z.strictObject({
+          older_than_hours: z.coerce.number().int().min(0).max(87_600).optional(),
+          cursor: position.param.optional(),
+          limit: limitParam(50, 200),
+        }),
+        response: {
+          200: z.object({ catalog_waits: z.array(waitSchema), next_cursor: z.string().nullable() }),
+        },
+      },
+    },
+    async (request) => {
+      const { older_than_hours: olderThanHours, cursor, limit } = request.query;
+      const rows = await listWaits(db, {
+        limit: limit + 1,
+        ...(olderThanHours !== undefined
+          ? { receivedBefore: new Date(clock().getTime() - olderThanHours * HOUR_MS) }
+          : {}),
+        ...(cursor ? { after: positionOf(cursor) } : {}),
+      });
+      const { page, next } = paginate(rows, limit, cursorOf);
+      return { catalog_waits: page.map(present), next_cursor: next };
+    },
+  );
+  registerCatalogWaitGauge(metrics, db, clock);
+}
+
+/**
+ * The age of the oldest waiting event, read when Prometheus scrapes: 0 when none waits. A wait is
+ * normally applied within seconds of tasks' announcement; one that keeps growing names a task or
+ * campaign tasks never announced (the list above says which).
+ */
+export function registerCatalogWaitGauge(
+  metrics: ServiceMetrics,
+  db: EngagementContext['db'],
+  clock: EngagementContext['clock'],
+): void {
+  // Named literally: the alert rules' test finds exported series by their literal names.
+  metrics.gaugeOnScrape(
+    'tessera_engagement_catalog_wait_oldest_seconds',
+    'Seconds since the oldest event still waiting for its task or campaign was received (0: none waits).',
+    async () => {
+      const oldest = await oldestWaitReceivedAt(db);
+      return oldest ? Math.max(0, (clock().getTime() - oldest.getTime()) / 1000) : 0;
+    },
+  );
+}
