@@ -4,6 +4,7 @@ import { appendToOutbox, refuse } from '@tessera/service-kit';
 import {
   consumeCode,
   countAttempt,
+  findCodeByHash,
   lockCodeByHash,
   lockLatestCode,
   recentSends,
@@ -143,18 +144,25 @@ export async function resetPassword(
   token: string,
   newPasswordHash: string,
 ): Promise<void> {
+  const hash = tokenHash(identity, token);
   const email = await identity.db.transaction().execute(async (trx) => {
-    const code = await lockCodeByHash(trx, 'password_reset', tokenHash(identity, token));
+    // Locks in the service's order, the account first, as erasure takes them (the account, then
+    // it deletes the codes): the code read unlocked names the account; then the account is
+    // locked, then the code, which is decided on as it is under that lock. Locked the other way
+    // round, a reset crossed an erasure of the same account: a deadlock (503 TRY_AGAIN).
+    const seen = await findCodeByHash(trx, 'password_reset', hash);
+    if (!seen) return null;
+    const user = await findUserById(trx, seen.user_id, { forUpdate: true });
+    if (!user?.email || user.status === 'erased') return null;
+    const code = await lockCodeByHash(trx, 'password_reset', hash);
+    if (code?.user_id !== user.id) return null;
     const now = identity.clock();
-    if (!code) return null;
     const state = codeState(
       { expiresAt: code.expires_at, attempts: code.attempts, consumedAt: code.consumed_at },
       'password_reset',
       now,
     );
     if (state !== 'usable') return state === 'expired' ? 'expired' : null;
-    const user = await findUserById(trx, code.user_id, { forUpdate: true });
-    if (!user?.email || user.status === 'erased') return null;
     await consumeCode(trx, code.id, now);
     await updateUser(trx, user.id, {
       password_hash: newPasswordHash,

@@ -51,6 +51,21 @@ export async function lockLatestCode(
     .executeTakeFirst();
 }
 
+/** Unlocked: what a transaction reads to learn which account to lock before the code. */
+export async function findCodeByHash(
+  db: Kysely<IdentityDB>,
+  purpose: CodePurpose,
+  codeHash: string,
+): Promise<CodeRow | undefined> {
+  return db
+    .selectFrom('one_time_codes')
+    .selectAll()
+    .where('purpose', '=', purpose)
+    .where('code_hash', '=', codeHash)
+    .executeTakeFirst();
+}
+
+/** Locked: taken after the lock of the code's account (the account, then its codes). */
 export async function lockCodeByHash(
   db: Kysely<IdentityDB>,
   purpose: CodePurpose,

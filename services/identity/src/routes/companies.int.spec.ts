@@ -1,10 +1,12 @@
 import { readStream, waitFor } from '@tessera/service-kit/testing';
 import { decodeJwt } from 'jose';
+import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   adminSession,
   auth,
   countRows,
+  inTurnWhileHolding,
   invitationTokenFor,
   joinCompany,
   lockWaiters,
@@ -562,6 +564,65 @@ describe('an erasure and a company change by the same person at once', () => {
     expect(responses.map(answerOf)).toEqual(Array(changes.length).fill([403, 'ACCOUNT_SUSPENDED']));
     expect(await stateOf(owner, base)).toEqual(before);
   });
+});
+
+describe('a company created while its creator is erased or suspended', () => {
+  /**
+   * A transaction of the test holds the session of company account `m` (as a refresh would): the
+   * erasure of `m` (or its suspension by an admin) locks the account, then waits there. Meanwhile
+   * `m`, the token still valid, creates a company; it waits for the account. Then the lock is let
+   * go: the erasure or suspension commits first, and the creation, deciding on the account under
+   * its lock, creates nothing.
+   */
+  for (const [change, refusal] of [
+    ['erased', [401, 'UNAUTHENTICATED']],
+    ['suspended', [403, 'ACCOUNT_SUSPENDED']],
+  ] as const) {
+    it(`is refused to an account ${change} while the creation waited: no company, nothing announced`, async () => {
+      const m = await signUp(t, { role: 'company' });
+      const sendChange = () =>
+        change === 'erased'
+          ? call('DELETE', '/api/v1/users/me', m.access)
+          : t.app.inject({
+              method: 'PUT',
+              url: `/api/v1/admin/users/${m.id}/status`,
+              headers: auth(admin.access),
+              payload: { status: 'suspended', reason: 'fraud' },
+            });
+      const sendCreation = () =>
+        call('POST', '/api/v1/companies', m.access, { name: `Created while ${change}` });
+      const [changed, created] = await inTurnWhileHolding(
+        t,
+        (trx) => trx.selectFrom('sessions').select('id').where('user_id', '=', m.id).forUpdate().execute(),
+        [sendChange, sendCreation],
+      );
+      expect(changed!.statusCode, changed!.body).toBe(change === 'erased' ? 204 : 200);
+      expect([created!.statusCode, created!.json().code]).toEqual(refusal);
+
+      const companies = await t.service.db
+        .selectFrom('companies')
+        .select('id')
+        .where('created_by', '=', m.id)
+        .execute();
+      expect(companies).toEqual([]);
+      expect(
+        await t.service.db
+          .selectFrom('company_members')
+          .select('company_id')
+          .where('user_id', '=', m.id)
+          .execute(),
+      ).toEqual([]);
+      const announced = await t.service.db
+        .selectFrom('outbox')
+        .select('type')
+        .where('type', 'like', 'identity.company.%')
+        .where(
+          sql<boolean>`(payload->'data'->>'created_by' = ${m.id} or payload->'data'->>'user_id' = ${m.id})`,
+        )
+        .execute();
+      expect(announced).toEqual([]);
+    });
+  }
 });
 
 describe('invitations', () => {

@@ -51,7 +51,7 @@ import {
   MAX_ACTIVE_KEYS_PER_COMPANY,
 } from '../domain/api-keys.ts';
 import type { Identity } from '../runtime.ts';
-import { accountGone, accountSuspended, currentUser, type FastifyRequest, userPrincipal } from './guards.ts';
+import { accountGone, accountSuspended, type FastifyRequest, userPrincipal } from './guards.ts';
 import { bearer, httpUrl, name } from './schemas.ts';
 
 const tags = ['companies'];
@@ -191,11 +191,17 @@ export function registerCompanyRoutes(app: HttpApp, identity: Identity): void {
       },
     },
     async (request, reply) => {
-      const me = await currentUser(identity, request);
+      const principal = userPrincipal(request);
       const key = request.headers['idempotency-key'];
-      const idempotent = key && { principalId: me.id, operation: 'create-company', key };
-      if (me.status !== 'active') throw accountSuspended();
+      const idempotent = key && { principalId: principal.userId, operation: 'create-company', key };
       const response = await db.transaction().execute(async (trx) => {
+        // The creator's account is locked first (key share, the lock the foreign-key checks of
+        // the company and its first member take anyway) and its status decided under that lock,
+        // as `lockedCompanyAccess` does: an account erased or suspended while the creation waited
+        // manages no new company (401 / 403).
+        const me = await findUserById(trx, principal.userId, { forKeyShare: true });
+        if (!me || me.status === 'erased') throw accountGone();
+        if (me.status !== 'active') throw accountSuspended();
         const now = identity.clock();
         if (idempotent) {
           const earlier = await claimIdempotencyKey(trx, { ...idempotent, body: request.body }, now);

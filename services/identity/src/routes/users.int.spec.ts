@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   adminSession,
   auth,
+  inTurnWhileHolding,
   invitationTokenFor,
   joinCompany,
   mailbox,
@@ -263,6 +264,105 @@ describe('/api/v1/users/me', () => {
     });
     expect([accept.statusCode, accept.json().code]).toEqual([404, 'INVITATION_NOT_FOUND']);
   });
+});
+
+describe('a password reset and an erasure of the same account at once', () => {
+  async function resetLink(email: string): Promise<string> {
+    const forgot = await t.app.inject({ method: 'POST', url: '/auth/forgot-password', payload: { email } });
+    expect(forgot.statusCode).toBe(202);
+    const mail = await waitFor(
+      async () => (await mailbox(t, email)).find((m) => m.kind === 'password_reset'),
+      { what: `a reset mail for ${email}` },
+    );
+    const token = /token=([A-Za-z0-9_-]+)/.exec(mail.text)?.[1];
+    expect(token).toBeDefined();
+    return token!;
+  }
+
+  /**
+   * The person asks for a reset link, then sends the reset and erases the account, in the order
+   * `first` says, while a transaction of the test holds the account's session (as a refresh would:
+   * erasure waits there, the account locked) and the reset code (as another reset of the link
+   * would: the reset waits there). The reset locks the account before the code, as erasure takes
+   * them (the account, then it deletes the codes): whichever came first completes, then the other.
+   * Locked the other way round, the two deadlocked (503 TRY_AGAIN).
+   */
+  for (const first of ['reset', 'erasure'] as const) {
+    it(`resets and erases, the ${first} first: ${first === 'reset' ? 'both done' : 'the reset refused (400), changing nothing'}`, async () => {
+      const user = await signUp(t);
+      const token = await resetLink(user.email);
+      const code = await t.service.db
+        .selectFrom('one_time_codes')
+        .select('id')
+        .where('user_id', '=', user.id)
+        .where('purpose', '=', 'password_reset')
+        .where('consumed_at', 'is', null)
+        .executeTakeFirstOrThrow();
+      const hold = async (trx: typeof t.service.db) => {
+        await trx.selectFrom('sessions').select('id').where('user_id', '=', user.id).forUpdate().execute();
+        await trx.selectFrom('one_time_codes').select('id').where('id', '=', code.id).forUpdate().execute();
+      };
+      const sendReset = () =>
+        t.app.inject({
+          method: 'POST',
+          url: '/auth/reset-password',
+          payload: { token, new_password: 'another-long-secret-46' },
+        });
+      const sendErasure = () =>
+        t.app.inject({ method: 'DELETE', url: '/api/v1/users/me', headers: auth(user.access) });
+      const [reset, erased] =
+        first === 'reset'
+          ? await inTurnWhileHolding(t, hold, [sendReset, sendErasure])
+          : (await inTurnWhileHolding(t, hold, [sendErasure, sendReset])).reverse();
+      const answers = [reset!, erased!].map((r) => [
+        r.statusCode,
+        r.statusCode >= 400 ? r.json<{ code: string }>().code : undefined,
+      ]);
+
+      const row = await t.service.db
+        .selectFrom('users')
+        .selectAll()
+        .where('id', '=', user.id)
+        .executeTakeFirstOrThrow();
+      expect(row).toMatchObject({ status: 'erased', email: null, password_hash: null });
+      const sessions = await t.service.db
+        .selectFrom('sessions')
+        .select('revoked_reason')
+        .where('user_id', '=', user.id)
+        .execute();
+      const codes = await t.service.db
+        .selectFrom('one_time_codes')
+        .select('id')
+        .where('user_id', '=', user.id)
+        .execute();
+      expect(codes).toEqual([]);
+      const verified = await t.service.db
+        .selectFrom('outbox')
+        .select('type')
+        .where('subject', '=', user.id)
+        .where('type', '=', 'identity.user.email-verified.v1')
+        .execute();
+      if (first === 'reset') {
+        expect(answers).toEqual([
+          [204, undefined],
+          [204, undefined],
+        ]);
+        // The reset ended the session and proved the address; then the erasure took the rest.
+        expect(sessions.map((s) => s.revoked_reason)).toEqual(['password_reset']);
+        expect(row.email_verified_at).not.toBeNull();
+        expect(verified).toHaveLength(1);
+      } else {
+        expect(answers).toEqual([
+          [400, 'RESET_TOKEN_INVALID'],
+          [204, undefined],
+        ]);
+        // Nothing of the reset: no password, the session ended by the erasure, the address unproved.
+        expect(sessions.map((s) => s.revoked_reason)).toEqual(['erased']);
+        expect(row.email_verified_at).toBeNull();
+        expect(verified).toEqual([]);
+      }
+    });
+  }
 });
 
 describe('admin', () => {

@@ -2,7 +2,7 @@
 import { randomBytes } from 'node:crypto';
 import { createLogger, type Logger, startService } from '@tessera/service-kit';
 import { testServiceConfig, waitFor } from '@tessera/service-kit/testing';
-import { sql } from 'kysely';
+import { type Kysely, sql } from 'kysely';
 import { expect } from 'vitest';
 import { type IdentityConfig, parseIdentityConfig } from '../config.ts';
 import type { IdentityDB } from '../db/schema.ts';
@@ -228,4 +228,40 @@ export async function lockWaiters(t: TestIdentity): Promise<number> {
     select count(*) as n from pg_stat_activity
     where datname = current_database() and wait_event_type = 'Lock'`.execute(t.service.db);
   return Number(row.rows[0]?.n ?? 0);
+}
+
+/**
+ * Sends `requests` one after the other while a transaction of the test holds the locks `hold`
+ * takes: each is sent once those before it wait for a lock (or were answered), so they queue in
+ * the order given. Then the locks are let go; the answers come back in that order.
+ */
+export async function inTurnWhileHolding<T>(
+  t: TestIdentity,
+  hold: (trx: Kysely<IdentityDB>) => Promise<unknown>,
+  requests: Array<() => Promise<T>>,
+): Promise<T[]> {
+  let release = () => {};
+  const released = new Promise<void>((resolve) => (release = resolve));
+  let held = () => {};
+  const isHeld = new Promise<void>((resolve) => (held = resolve));
+  const holder = t.service.db.transaction().execute(async (trx) => {
+    await hold(trx);
+    held();
+    await released;
+  });
+  await Promise.race([isHeld, holder]);
+  let answered = 0;
+  const sent: Array<Promise<T>> = [];
+  try {
+    for (const send of requests) {
+      sent.push(send().finally(() => answered++));
+      await waitFor(async () => answered + (await lockWaiters(t)) >= sent.length, {
+        what: `request ${sent.length} at a lock`,
+      });
+    }
+  } finally {
+    release();
+    await holder;
+  }
+  return Promise.all(sent);
 }
