@@ -361,31 +361,12 @@ describe('an erasure and a company change by the same person at once', () => {
    * members lock (as another change of the company would): each is sent once those before it
    * wait for a lock (or were answered). Then the lock is let go.
    */
-  async function inTurn(companyId: string, requests: Array<() => Promise<Answer>>): Promise<Answer[]> {
-    let release = () => {};
-    const released = new Promise<void>((resolve) => (release = resolve));
-    let held = () => {};
-    const isHeld = new Promise<void>((resolve) => (held = resolve));
-    const holder = t.service.db.transaction().execute(async (trx) => {
-      await trx.selectFrom('companies').select('id').where('id', '=', companyId).forUpdate().execute();
-      held();
-      await released;
-    });
-    await isHeld;
-    let answered = 0;
-    const sent: Array<Promise<Answer>> = [];
-    try {
-      for (const send of requests) {
-        sent.push(send().finally(() => answered++));
-        await waitFor(async () => answered + (await lockWaiters(t)) >= sent.length, {
-          what: `request ${sent.length} at a lock`,
-        });
-      }
-    } finally {
-      release();
-      await holder;
-    }
-    return Promise.all(sent);
+  function inTurn(companyId: string, requests: Array<() => Promise<Answer>>): Promise<Answer[]> {
+    return inTurnWhileHolding(
+      t,
+      (trx) => trx.selectFrom('companies').select('id').where('id', '=', companyId).forUpdate().execute(),
+      requests,
+    );
   }
 
   const changes: Array<{
