@@ -4,8 +4,7 @@ import { appendToOutbox, refuse } from '@tessera/service-kit';
 import {
   consumeCode,
   countAttempt,
-  findCodeByHash,
-  lockCodeByHash,
+  codeByHash,
   lockLatestCode,
   recentSends,
   replaceCode,
@@ -150,11 +149,11 @@ export async function resetPassword(
     // it deletes the codes): the code read unlocked names the account; then the account is
     // locked, then the code, which is decided on as it is under that lock. Locked the other way
     // round, a reset crossed an erasure of the same account: a deadlock (503 TRY_AGAIN).
-    const seen = await findCodeByHash(trx, 'password_reset', hash);
+    const seen = await codeByHash(trx, 'password_reset', hash);
     if (!seen) return null;
     const user = await findUserById(trx, seen.user_id, { forUpdate: true });
     if (!user?.email || user.status === 'erased') return null;
-    const code = await lockCodeByHash(trx, 'password_reset', hash);
+    const code = await codeByHash(trx, 'password_reset', hash, { lock: true });
     if (code?.user_id !== user.id) return null;
     const now = identity.clock();
     const state = codeState(

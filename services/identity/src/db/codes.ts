@@ -51,33 +51,22 @@ export async function lockLatestCode(
     .executeTakeFirst();
 }
 
-/** Unlocked: what a transaction reads to learn which account to lock before the code. */
-export async function findCodeByHash(
+/**
+ * The code with this hash. Read unlocked, it names the account to lock first; `lock` it only after
+ * that account's lock (the service's order: the account, then its codes).
+ */
+export async function codeByHash(
   db: Kysely<IdentityDB>,
   purpose: CodePurpose,
   codeHash: string,
+  options: { lock?: boolean } = {},
 ): Promise<CodeRow | undefined> {
-  return db
+  const select = db
     .selectFrom('one_time_codes')
     .selectAll()
     .where('purpose', '=', purpose)
-    .where('code_hash', '=', codeHash)
-    .executeTakeFirst();
-}
-
-/** Locked: taken after the lock of the code's account (the account, then its codes). */
-export async function lockCodeByHash(
-  db: Kysely<IdentityDB>,
-  purpose: CodePurpose,
-  codeHash: string,
-): Promise<CodeRow | undefined> {
-  return db
-    .selectFrom('one_time_codes')
-    .selectAll()
-    .where('purpose', '=', purpose)
-    .where('code_hash', '=', codeHash)
-    .forUpdate()
-    .executeTakeFirst();
+    .where('code_hash', '=', codeHash);
+  return (options.lock ? select.forUpdate() : select).executeTakeFirst();
 }
 
 export async function countAttempt(db: Kysely<IdentityDB>, id: string): Promise<void> {

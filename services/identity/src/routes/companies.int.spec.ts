@@ -357,6 +357,36 @@ describe('an erasure and a company change by the same person at once', () => {
   const erase = (user: SignedUp) => call('DELETE', '/api/v1/users/me', user.access);
 
   /**
+   * A company whose manager `m` (and a viewer) the tests have act, with an API key and an
+   * invitation for the changes to revoke.
+   */
+  async function managedCompany(name: string) {
+    const owner = await signUp(t, { role: 'company' });
+    const company = await newCompany(owner, name);
+    const m = await signUp(t, { role: 'company' });
+    const viewer = await signUp(t, { role: 'company' });
+    for (const user of [m, viewer]) await verifyEmail(t, user);
+    await joinCompany(t, owner, company.id, m, 'manager');
+    await joinCompany(t, owner, company.id, viewer, 'viewer');
+    const base = `/api/v1/companies/${company.id}`;
+    const key = await call('POST', `${base}/api-keys`, owner.access, {
+      name: 'ci',
+      scopes: ['company:read'],
+    });
+    await call('POST', `${base}/invitations`, owner.access, {
+      email: uniqueEmail('later'),
+      member_role: 'viewer',
+    });
+    const setting: Setting = {
+      base,
+      keyId: key.json<CreatedKey>().api_key.id,
+      invitationId: (await call('GET', `${base}/invitations`, owner.access)).json().invitations[0].id,
+      viewer,
+    };
+    return { owner, company, m, viewer, base, setting };
+  }
+
+  /**
    * Sends the requests one after the other while a transaction of the test holds the company's
    * members lock (as another change of the company would): each is sent once those before it
    * wait for a lock (or were answered). Then the lock is let go.
@@ -434,28 +464,7 @@ describe('an erasure and a company change by the same person at once', () => {
   for (const change of changes) {
     for (const first of ['change', 'erasure'] as const) {
       it(`${change.what} and erases, the ${first} first: ${first === 'change' ? 'both done' : 'the change refused (401)'}`, async () => {
-        const owner = await signUp(t, { role: 'company' });
-        const company = await newCompany(owner, `Erasing while it ${change.what}`);
-        const m = await signUp(t, { role: 'company' });
-        const viewer = await signUp(t, { role: 'company' });
-        for (const user of [m, viewer]) await verifyEmail(t, user);
-        await joinCompany(t, owner, company.id, m, 'manager');
-        await joinCompany(t, owner, company.id, viewer, 'viewer');
-        const base = `/api/v1/companies/${company.id}`;
-        const key = await call('POST', `${base}/api-keys`, owner.access, {
-          name: 'ci',
-          scopes: ['company:read'],
-        });
-        await call('POST', `${base}/invitations`, owner.access, {
-          email: uniqueEmail('later'),
-          member_role: 'viewer',
-        });
-        const setting: Setting = {
-          base,
-          keyId: key.json<CreatedKey>().api_key.id,
-          invitationId: (await call('GET', `${base}/invitations`, owner.access)).json().invitations[0].id,
-          viewer,
-        };
+        const { owner, company, m, setting, base } = await managedCompany(`Erasing while it ${change.what}`);
         const before = await stateOf(owner, base);
 
         const sendChange = () => change.send(m, setting);
@@ -490,58 +499,23 @@ describe('an erasure and a company change by the same person at once', () => {
   }
 
   it('changes nothing for an account suspended while its changes waited: 403 ACCOUNT_SUSPENDED', async () => {
-    const owner = await signUp(t, { role: 'company' });
-    const company = await newCompany(owner, 'Suspending while it changes');
-    const m = await signUp(t, { role: 'company' });
-    const viewer = await signUp(t, { role: 'company' });
-    for (const user of [m, viewer]) await verifyEmail(t, user);
-    await joinCompany(t, owner, company.id, m, 'manager');
-    await joinCompany(t, owner, company.id, viewer, 'viewer');
-    const base = `/api/v1/companies/${company.id}`;
-    const key = await call('POST', `${base}/api-keys`, owner.access, {
-      name: 'ci',
-      scopes: ['company:read'],
-    });
-    await call('POST', `${base}/invitations`, owner.access, {
-      email: uniqueEmail('later'),
-      member_role: 'viewer',
-    });
-    const setting: Setting = {
-      base,
-      keyId: key.json<CreatedKey>().api_key.id,
-      invitationId: (await call('GET', `${base}/invitations`, owner.access)).json().invitations[0].id,
-      viewer,
-    };
+    const { owner, m, setting, base } = await managedCompany('Suspending while it changes');
     const before = await stateOf(owner, base);
 
     // A transaction of the test suspends `m` (the row lock suspension takes); meanwhile `m`, the
     // token still valid, sends one of each change.
-    let release = () => {};
-    const released = new Promise<void>((resolve) => (release = resolve));
-    let held = () => {};
-    const isHeld = new Promise<void>((resolve) => (held = resolve));
-    const holder = t.service.db.transaction().execute(async (trx) => {
-      await trx.selectFrom('users').select('id').where('id', '=', m.id).forUpdate().execute();
-      await trx
-        .updateTable('users')
-        .set({ status: 'suspended', suspension_reason: 'fraud', suspension_reason_code: 'fraud' })
-        .where('id', '=', m.id)
-        .execute();
-      held();
-      await released;
-    });
-    await isHeld;
-    let answered = 0;
-    const requests = changes.map((change) => change.send(m, setting).finally(() => answered++));
-    try {
-      await waitFor(async () => answered + (await lockWaiters(t)) >= requests.length, {
-        what: 'every change at the account lock',
-      });
-    } finally {
-      release();
-      await holder;
-    }
-    const responses = await Promise.all(requests);
+    const responses = await inTurnWhileHolding(
+      t,
+      async (trx) => {
+        await trx.selectFrom('users').select('id').where('id', '=', m.id).forUpdate().execute();
+        await trx
+          .updateTable('users')
+          .set({ status: 'suspended', suspension_reason: 'fraud', suspension_reason_code: 'fraud' })
+          .where('id', '=', m.id)
+          .execute();
+      },
+      changes.map((change) => () => change.send(m, setting)),
+    );
     expect(responses.map(answerOf)).toEqual(Array(changes.length).fill([403, 'ACCOUNT_SUSPENDED']));
     expect(await stateOf(owner, base)).toEqual(before);
   });
