@@ -74,6 +74,13 @@ export const REQUESTS: Record<string, Build> = {
     p('/api/v1/admin/announcements', { audience: 'companies', title: 'Authz', body: 'The matrix.' }),
   'GET /api/v1/admin/announcements': () => p('/api/v1/admin/announcements'),
   'GET /api/v1/admin/engagement/catalog-waits': () => p('/api/v1/admin/engagement/catalog-waits'),
+  'GET /api/v1/admin/engagement/dead-letters': () => p('/api/v1/admin/engagement/dead-letters'),
+  'POST /api/v1/admin/engagement/dead-letters/{id}/replay': () =>
+    p(`/api/v1/admin/engagement/dead-letters/${NO_LETTER}/replay`),
+  'POST /api/v1/admin/engagement/dead-letters/{id}/dismiss': () =>
+    p(`/api/v1/admin/engagement/dead-letters/${NO_LETTER}/dismiss`, {
+      reason: 'explained by the authorization matrix',
+    }),
   'POST /api/v1/companies/{id}/webhooks': (fx) =>
     p(`/api/v1/companies/${fx.companyId}/webhooks`, {
       url: 'https://hooks.example.test/authz-cell',
@@ -233,6 +240,13 @@ export const REQUESTS: Record<string, Build> = {
     p(`/api/v1/admin/reviews/${NOBODY}/decision`, { verdict: 'approve', reason: 'authz', reason_codes: [] }),
   'POST /api/v1/admin/reviews/{id}/honeypot': () =>
     p(`/api/v1/admin/reviews/${NOBODY}/honeypot`, { verdict: null }),
+  'GET /api/v1/admin/qc/dead-letters': () => p('/api/v1/admin/qc/dead-letters'),
+  'POST /api/v1/admin/qc/dead-letters/{id}/replay': () =>
+    p(`/api/v1/admin/qc/dead-letters/${NO_LETTER}/replay`),
+  'POST /api/v1/admin/qc/dead-letters/{id}/dismiss': () =>
+    p(`/api/v1/admin/qc/dead-letters/${NO_LETTER}/dismiss`, {
+      reason: 'explained by the authorization matrix',
+    }),
 
   // submissions
   'POST /api/v1/submissions': (fx) =>
