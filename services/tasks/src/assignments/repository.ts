@@ -1,8 +1,8 @@
 import { isUniqueViolation, isUuid, notParked } from '@tessera/service-kit';
 import { type Kysely, type Selectable, sql } from 'kysely';
-import { availableToPromise } from '../campaigns/index.ts';
+import { type AfterClaim, availableToPromise } from '../campaigns/index.ts';
 import type { AssignmentsTable, TasksDB } from '../db/schema.ts';
-import { type ContributorStanding, ensureContributor, standingFrom } from '../eligibility/index.ts';
+import { type ContributorStanding, standingFrom } from '../eligibility/index.ts';
 import {
   type AppealState,
   type AssignmentStatus,
@@ -24,7 +24,13 @@ export function isDuplicateClaim(error: unknown): boolean {
   return isUniqueViolation(error, onePerContributorIndex);
 }
 
-type ClaimTargetRow = ClaimTarget & { campaign_id: string; company_id: string; is_private: boolean };
+type ClaimTargetRow = ClaimTarget & {
+  campaign_id: string;
+  company_id: string;
+  is_private: boolean;
+  /** What the campaign's automation looks at, as read (read under the locks, what a claim left). */
+  automation: AfterClaim;
+};
 
 /** A task and its campaign, as a claim sees them; `campaign_id` to reserve from. */
 export async function findClaimTarget(db: Db, taskId: string): Promise<ClaimTargetRow | undefined> {
@@ -33,12 +39,11 @@ export async function findClaimTarget(db: Db, taskId: string): Promise<ClaimTarg
 }
 
 /**
- * What the claim decides on again once the reservation locked the campaign and task rows, in the
- * same round trip: the task and campaign, the contributor's standing (their read-model row, created
- * with the defaults first if the read model has not heard of them, `ensureContributor`, and locked
- * `for share`, so a suspension or an erasure waits for the claim and then makes it due, or the
- * claim waits for it and sees it) and whether they are invited (invitations change under the
- * campaign's lock).
+ * What the claim decides on again once the reservation locked the campaign and task rows, in one
+ * round trip: the task and campaign, the contributor's standing (their read-model row, which the
+ * caller made sure exists, `ensureContributor`, locked `for share`, so a suspension or an erasure
+ * waits for the claim and then makes it due, or the claim waits for it and sees it) and whether
+ * they are invited (invitations change under the campaign's lock).
  */
 export async function findLockedClaim(
   trx: Db,
@@ -50,8 +55,6 @@ export async function findLockedClaim(
     const target = await findClaimTarget(trx, taskId);
     return target && { ...target, standing: standingFrom(undefined), invited: false };
   }
-  // The row must exist to be locked: a suspension creating it meanwhile would miss this claim.
-  await ensureContributor(trx, contributorId);
   const row = await trx
     .with('who', (db) =>
       db
@@ -125,6 +128,9 @@ const claimTargetColumns = [
   'c.returned_amount',
   'c.reserved_amount',
   'c.owed_amount',
+  'c.approved_count',
+  'c.close_event',
+  't.claim_hold_amount',
 ] as const;
 
 const claimTargetQuery = (db: Db, taskId: string) =>
@@ -137,10 +143,26 @@ const claimTargetQuery = (db: Db, taskId: string) =>
 function toClaimTarget(
   row: NonNullable<Awaited<ReturnType<ReturnType<typeof claimTargetQuery>['executeTakeFirst']>>>,
 ): ClaimTargetRow {
+  const available = availableToPromise({
+    funded: Number(row.funded_amount),
+    spent: Number(row.spent_amount),
+    returned: Number(row.returned_amount),
+    reserved: Number(row.reserved_amount),
+    owed: Number(row.owed_amount),
+  });
   return {
     campaign_id: row.campaign_id,
     company_id: row.company_id,
     is_private: row.is_private,
+    automation: {
+      status: row.campaign_status,
+      close_event: row.close_event,
+      target_count: row.target_count,
+      approved_count: row.approved_count,
+      available,
+      task_open: row.status === 'active' && row.slots_taken < row.max_submissions,
+      task_hold: Number(row.claim_hold_amount),
+    },
     task: {
       status: row.status,
       deadline: row.deadline,
@@ -163,13 +185,7 @@ function toClaimTarget(
       status: row.campaign_status,
       start_at: row.campaign_start_at,
       end_at: row.campaign_end_at,
-      available: availableToPromise({
-        funded: Number(row.funded_amount),
-        spent: Number(row.spent_amount),
-        returned: Number(row.returned_amount),
-        reserved: Number(row.reserved_amount),
-        owed: Number(row.owed_amount),
-      }),
+      available,
       target_count: row.target_count,
       quota_taken: row.quota_taken,
     },

@@ -307,6 +307,30 @@ describe('claiming a task', () => {
       await t.awaitPublished('tasks.campaign.paused.v1', (event) => event.data.campaign_id === campaign.id);
     });
 
+    it('pauses the campaign after a claim that fills its cheap task when what is left cannot pay a dearer one', async () => {
+      const { campaign, task: cheap } = await campaignWithTask(
+        { funded_amount: 350 },
+        { reward_amount: 100, max_submissions: 1 },
+      );
+      await t.fixtures.task(campaign.id, { reward_amount: 300 });
+
+      expect((await claim(cheap.id, await contributor())).status).toBe(201);
+
+      // 250 left: the full cheap task no longer counts, and the dearer one holds 300.
+      expect(await campaignRow(campaign.id)).toMatchObject({
+        status: 'paused',
+        pause_reason: 'budget_exhausted',
+      });
+    });
+
+    it('leaves the campaign active after a claim whose task the rest can still pay', async () => {
+      const { campaign, task } = await campaignWithTask({ funded_amount: 200 }, { reward_amount: 100 });
+
+      expect((await claim(task.id, await contributor())).status).toBe(201);
+
+      expect(await campaignRow(campaign.id)).toMatchObject({ status: 'active', pause_reason: null });
+    });
+
     it('refuses a claim beyond the campaign target with CAMPAIGN_QUOTA_REACHED', async () => {
       const campaign = await t.fixtures.activeCampaign({ target_count: 2 });
       const first = await t.fixtures.task(campaign.id);

@@ -54,6 +54,38 @@ function budgetShort(facts: CampaignFacts): boolean {
   return facts.cheapest_open_reward !== null && availableToPromise(facts.money) < facts.cheapest_open_reward;
 }
 
+/** A campaign as a claim leaves it, read under the campaign's lock right after the reservation. */
+export interface AfterClaim {
+  status: CampaignStatus;
+  close_event: 'completed' | 'cancelled' | null;
+  target_count: number | null;
+  approved_count: number;
+  /** What the campaign can still promise, this claim's hold already taken. */
+  available: number;
+  /** The claimed task is active and has a free slot left. */
+  task_open: boolean;
+  /** What one more claim of the claimed task would hold (its `claim_hold_amount`). */
+  task_hold: number;
+}
+
+/**
+ * Whether a claim can be seen to leave the campaign's automation with nothing to do
+ * (`decideAutomation` would answer `none`), without reading anything more: the campaign is active
+ * with no close pending and its target not met, and the claimed task still has a free slot the
+ * campaign can pay for, so its cheapest open task (which holds no more than this one) is
+ * affordable too. The claim then skips the automation's two reads under the campaign's lock, the
+ * row every claim of the campaign queues on.
+ */
+export function claimLeavesCampaignAsIs(after: AfterClaim): boolean {
+  return (
+    after.status === 'active' &&
+    after.close_event === null &&
+    !targetReached(after) &&
+    after.task_open &&
+    after.available >= after.task_hold
+  );
+}
+
 /**
  * Whether a rejection of the campaign can still be appealed at `now` (submissions accepts an appeal
  * up to its window's end, inclusive), or its appeal still be on its way (`APPEAL_NEWS_GRACE_MS`): an

@@ -1,8 +1,11 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
   APPEAL_NEWS_GRACE_MS,
+  type AfterClaim,
   appealsOpen,
   availableToPromise,
+  claimLeavesCampaignAsIs,
   type CampaignFacts,
   type CampaignMoney,
   decideAutomation,
@@ -246,5 +249,104 @@ describe('appealsOpen', () => {
     expect(appealsOpen({ appealable_until: now }, now)).toBe(true);
     expect(appealsOpen({ appealable_until: at(-APPEAL_NEWS_GRACE_MS) }, now)).toBe(true);
     expect(appealsOpen({ appealable_until: at(-APPEAL_NEWS_GRACE_MS - 1) }, now)).toBe(false);
+  });
+});
+
+describe('claimLeavesCampaignAsIs: what a claim lets the campaign skip', () => {
+  const after = (values: Partial<AfterClaim> = {}): AfterClaim => ({
+    status: 'active',
+    close_event: null,
+    target_count: null,
+    approved_count: 0,
+    available: 1_000,
+    task_open: true,
+    task_hold: 100,
+    ...values,
+  });
+
+  it('skips while the claimed task still has a slot the campaign can pay for', () => {
+    expect(claimLeavesCampaignAsIs(after())).toBe(true);
+    expect(claimLeavesCampaignAsIs(after({ available: 100 }))).toBe(true);
+  });
+
+  it('looks when the claimed task is full or closed: the cheapest open one may cost more', () => {
+    expect(claimLeavesCampaignAsIs(after({ task_open: false }))).toBe(false);
+  });
+
+  it('looks when what is left cannot pay one more claim of the task', () => {
+    expect(claimLeavesCampaignAsIs(after({ available: 99 }))).toBe(false);
+  });
+
+  it('looks when the target is met, a close is pending or the campaign is not active', () => {
+    expect(claimLeavesCampaignAsIs(after({ target_count: 5, approved_count: 5 }))).toBe(false);
+    expect(claimLeavesCampaignAsIs(after({ close_event: 'completed' }))).toBe(false);
+    expect(claimLeavesCampaignAsIs(after({ status: 'paused' }))).toBe(false);
+  });
+
+  it('never skips a campaign the automation would pause, resume or close (any campaign, any cheapest task)', () => {
+    // Small amounts, often none: the boundaries (exactly enough left, nothing reserved) come up.
+    const amount = fc.oneof(fc.constant(0), fc.integer({ min: 0, max: 100 }));
+    // Mostly active and not closing, with some budget left: the cases a claim could skip.
+    const campaign = fc.record({
+      status: fc.oneof(
+        { weight: 4, arbitrary: fc.constant<CampaignFacts['status']>('active') },
+        {
+          weight: 1,
+          arbitrary: fc.constantFrom<CampaignFacts['status']>('draft', 'paused', 'completed', 'cancelled'),
+        },
+      ),
+      pause_reason: fc.constantFrom<CampaignFacts['pause_reason']>(
+        null,
+        'manual',
+        'budget_exhausted',
+        'target_reached',
+      ),
+      target_count: fc.option(fc.integer({ min: 0, max: 20 })),
+      approved_count: fc.integer({ min: 0, max: 20 }),
+      money: fc
+        .record({
+          left: fc.integer({ min: -20, max: 100 }),
+          spent: amount,
+          returned: amount,
+          reserved: amount,
+          owed: amount,
+        })
+        .map(({ left, ...taken }) => ({
+          ...taken,
+          funded: Math.max(0, left + taken.spent + taken.returned + taken.reserved + taken.owed),
+        })),
+      close_event: fc.oneof(
+        { weight: 3, arbitrary: fc.constant(null) },
+        { weight: 1, arbitrary: fc.constantFrom('completed' as const, 'cancelled' as const) },
+      ),
+      close_event_sent: fc.boolean(),
+      appealable_until: fc.option(fc.integer({ min: -10, max: 10 }).map((hours) => at(hours * 3_600_000))),
+    });
+    // The claimed task, and how much less than it the cheapest open task holds (the claimed one,
+    // when open, is among the open ones, so the cheapest never holds more); when it is full, the
+    // cheapest open task is any other, or none.
+    const claimed = fc.record({
+      task_open: fc.boolean(),
+      task_hold: fc.integer({ min: 0, max: 60 }),
+      cheaper_by: fc.oneof(fc.constant(0), fc.integer({ min: 0, max: 60 })),
+      other_open: fc.option(fc.integer({ min: 0, max: 120 })),
+    });
+    fc.assert(
+      fc.property(campaign, claimed, (c, task) => {
+        const cheapest = task.task_open ? Math.max(0, task.task_hold - task.cheaper_by) : task.other_open;
+        const facts: CampaignFacts = { ...c, cheapest_open_reward: cheapest };
+        const skip = claimLeavesCampaignAsIs({
+          status: c.status,
+          close_event: c.close_event,
+          target_count: c.target_count,
+          approved_count: c.approved_count,
+          available: availableToPromise(c.money),
+          task_open: task.task_open,
+          task_hold: task.task_hold,
+        });
+        if (skip) expect(decideAutomation(facts, now)).toEqual({ kind: 'none' });
+      }),
+      { numRuns: 2_000 },
+    );
   });
 });
