@@ -1,9 +1,9 @@
-import { type Kysely, type Migration, sql } from 'kysely';
+import { type Kysely, sql } from 'kysely';
 import { type Clock, systemClock } from './clock.ts';
 import { ConfigError, type ServiceConfig } from './config.ts';
 import { createDatabase, ensureDatabase, pingDatabase } from './db/database.ts';
 import type { KitTables } from './db/kit-migrations.ts';
-import { migrateToLatest } from './db/migrate.ts';
+import { migrateToLatest, type ServiceMigration } from './db/migrate.ts';
 import { pruneKitTables } from './db/prune.ts';
 import { createHttpApp, type HttpApp } from './http/app.ts';
 import { createTokenVerifier, type TokenVerifier } from './http/auth.ts';
@@ -52,7 +52,7 @@ export interface ServiceDefinition<
   name: string;
   description?: string;
   version?: string;
-  migrations?: Record<string, Migration>;
+  migrations?: Record<string, ServiceMigration>;
   /** Opened after the migrations, before anything that uses them; closed after everything stopped. */
   resources?: {
     open(context: ServiceContext<DB, C, undefined>): Promise<R> | R;
