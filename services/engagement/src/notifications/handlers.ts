@@ -9,7 +9,7 @@ import type { EngagementContext } from '../context.ts';
 import type { EngagementDB } from '../db/schema.ts';
 import { endStreams, notify } from './notify.ts';
 import { eraseUser, lastToldLevel } from './repository.ts';
-import { eventTexts, levelChangedText } from './texts.ts';
+import { eventTexts, levelChangedText, withdrawalHoldText } from './texts.ts';
 
 const revokePrincipal = revocationHandlers<EngagementDB>()[REVOCATION_EVENT]!;
 
@@ -31,6 +31,13 @@ export function notificationHandlers({ clock }: EngagementContext): HandlerMap<E
       const previous = (await lastToldLevel(trx, userId)) ?? 1;
       const draft = levelChangedText(userId, event.data.level, previous, event.id);
       if (draft) await notify(trx, draft, clock());
+    },
+    // A withdrawal on hold while its user is suspended, and the hold lifted on reinstatement.
+    'payouts.withdrawal.frozen.v1': async (event, trx) => {
+      await notify(trx, withdrawalHoldText('on_hold', event.data, event.id), clock());
+    },
+    'payouts.withdrawal.unfrozen.v1': async (event, trx) => {
+      await notify(trx, withdrawalHoldText('hold_lifted', event.data, event.id), clock());
     },
     'identity.user.erased.v1': async (event, trx) => {
       await eraseUser(trx, event.data.user_id.toLowerCase());

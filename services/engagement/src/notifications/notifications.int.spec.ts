@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { foreignEvent, gotLock } from '@tessera/service-kit/testing';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { consumerNames } from '../messaging/consumers.ts';
 import { notify } from './index.ts';
 import { lockUsersOf } from './order.ts';
 import { startTestEngagement, type TestEngagement, type TestUser } from '../testing/harness.ts';
@@ -113,6 +114,73 @@ describe('notifications from events', () => {
       'withdrawal_approved',
       'money_received',
     ]);
+  });
+
+  it('tells a contributor their withdrawal is on hold while they are suspended, and when the hold lifts: once each, however often the event comes', async () => {
+    const user = await t.contributor();
+    const hold = {
+      withdrawal_id: randomUUID(),
+      user_id: user.id,
+      amount: usd(2_500),
+      reason_code: 'ACCOUNT_SUSPENDED',
+    };
+    const frozen = await t.emit('payouts.withdrawal.frozen.v1', hold);
+    await t.deliver(consumerNames.payouts, frozen, randomUUID()); // redelivered under a new message id
+    const unfrozen = await t.emit('payouts.withdrawal.unfrozen.v1', hold);
+    await t.deliver(consumerNames.payouts, unfrozen, randomUUID());
+    await t.deliver(consumerNames.payouts, frozen, randomUUID());
+    // Handled in stream order: once this is applied, the redeliveries before it were too.
+    await t.emit('payouts.withdrawal.approved.v1', { ...hold, method: 'admin' });
+    const told = (await list(user)).notifications.filter(
+      mine(['withdrawal_on_hold', 'withdrawal_hold_lifted']),
+    );
+    expect(told.map((n) => [n.kind, n.title])).toEqual([
+      ['withdrawal_hold_lifted', 'Withdrawal no longer on hold'],
+      ['withdrawal_on_hold', 'Withdrawal on hold'],
+    ]);
+    expect(told[1]!.data).toEqual({
+      withdrawal_id: hold.withdrawal_id,
+      amount: usd(2_500),
+      reason_code: 'ACCOUNT_SUSPENDED',
+    });
+    const bodies = await t.service.db
+      .selectFrom('notifications')
+      .select(['kind', 'body'])
+      .where('user_id', '=', user.id)
+      .where('kind', 'in', ['withdrawal_on_hold', 'withdrawal_hold_lifted'])
+      .orderBy('id')
+      .execute();
+    expect(bodies.map((n) => n.body)).toEqual([
+      'Your withdrawal of 25.00 USD is on hold while your account is suspended: it will not be approved or sent until your account is reinstated. The amount stays reserved for it.',
+      'Your account was reinstated: your withdrawal of 25.00 USD is no longer on hold and goes ahead.',
+    ]);
+    // Replayed once the inbox forgot it (pruned, or a consumer reset): the cause was told already.
+    await t.service.db.deleteFrom('inbox').where('event_id', '=', frozen.id).execute();
+    await t.deliver(consumerNames.payouts, frozen, randomUUID());
+    expect(
+      (await list(user)).notifications.filter(mine(['withdrawal_on_hold'])).map((n) => n.kind),
+    ).toHaveLength(1);
+    // Suspended again: a new hold of the same withdrawal is told again.
+    await t.emit('payouts.withdrawal.frozen.v1', hold);
+    expect(
+      (await list(user)).notifications.filter(mine(['withdrawal_on_hold'])).map((n) => n.kind),
+    ).toHaveLength(2);
+  });
+
+  it('tells an erased user nothing of a withdrawal on hold', async () => {
+    const user = await t.contributor();
+    await t.emit('identity.user.erased.v1', { user_id: user.id });
+    const hold = {
+      withdrawal_id: randomUUID(),
+      user_id: user.id,
+      amount: usd(900),
+      reason_code: 'ACCOUNT_SUSPENDED',
+    };
+    await t.emit('payouts.withdrawal.frozen.v1', hold);
+    await t.emit('payouts.withdrawal.unfrozen.v1', hold);
+    expect(
+      await t.service.db.selectFrom('notifications').select('id').where('user_id', '=', user.id).execute(),
+    ).toEqual([]);
   });
 
   it('tells a level up and a level decrease', async () => {

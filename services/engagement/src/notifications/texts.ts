@@ -24,6 +24,8 @@ export const notificationKinds = [
   'withdrawal_completed',
   'withdrawal_failed',
   'withdrawal_rejected',
+  'withdrawal_on_hold',
+  'withdrawal_hold_lifted',
   'badge_unlocked',
   'level_changed',
 ] as const;
@@ -181,6 +183,46 @@ export const eventTexts: Texts = {
     sourceKey: `badge:${data.badge_id}`,
   }),
 };
+
+/** What a hold of a withdrawal means for its user, by its reason; another reason is told by its code. */
+const holdReasons: Record<string, { onHold: string; lifted: string }> = {
+  ACCOUNT_SUSPENDED: {
+    onHold:
+      'while your account is suspended: it will not be approved or sent until your account is reinstated',
+    lifted: 'Your account was reinstated: ',
+  },
+};
+
+/**
+ * A withdrawal put on hold by its user's account (`payouts.withdrawal.frozen.v1`), or taken off it
+ * (`unfrozen`). A withdrawal may go on hold and off it more than once (suspended, reinstated,
+ * suspended again): each change is its own cause, so the event's id keys it, as a level change.
+ */
+export function withdrawalHoldText(
+  change: 'on_hold' | 'hold_lifted',
+  data: { withdrawal_id: string; user_id: string; amount: Money; reason_code: string },
+  eventId: string,
+): NotificationDraft {
+  const amount = formatMoney(data.amount);
+  const reason = Object.hasOwn(holdReasons, data.reason_code) ? holdReasons[data.reason_code] : undefined;
+  const body =
+    change === 'on_hold'
+      ? `Your withdrawal of ${amount} is on hold ` +
+        (reason?.onHold ??
+          `(${data.reason_code}): it will not be approved or sent until the hold is lifted`) +
+        '. The amount stays reserved for it.'
+      : reason
+        ? `${reason.lifted}your withdrawal of ${amount} is no longer on hold and goes ahead.`
+        : `Your withdrawal of ${amount} is no longer on hold (${data.reason_code}) and goes ahead.`;
+  return {
+    userId: data.user_id,
+    kind: `withdrawal_${change}`,
+    title: change === 'on_hold' ? 'Withdrawal on hold' : 'Withdrawal no longer on hold',
+    body,
+    data: { withdrawal_id: data.withdrawal_id, amount: data.amount, reason_code: data.reason_code },
+    sourceKey: `withdrawal-${change === 'on_hold' ? 'on-hold' : 'hold-lifted'}:${eventId}`,
+  };
+}
 
 /**
  * A level change, told against the level the user was last told about (1, where they start, when

@@ -1,6 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { eventTexts, formatMoney, levelChangedText, type NotificationDraft } from './texts.ts';
+import {
+  eventTexts,
+  formatMoney,
+  levelChangedText,
+  type NotificationDraft,
+  withdrawalHoldText,
+} from './texts.ts';
 
 const user = randomUUID();
 const submission = randomUUID();
@@ -134,6 +140,48 @@ describe('what each notification says', () => {
     expect(said[0]!.data).not.toHaveProperty('method');
     expect(eventTexts['payouts.withdrawal.requested.v1']).toBeUndefined();
     expect(eventTexts['payouts.withdrawal.cancelled.v1']).toBeUndefined();
+  });
+
+  it('tells a withdrawal on hold while the account is suspended, and the hold lifted, each change once', () => {
+    const hold = {
+      withdrawal_id: withdrawal,
+      user_id: user,
+      amount: usd(2500),
+      reason_code: 'ACCOUNT_SUSPENDED',
+    };
+    const first = randomUUID();
+    const on = withdrawalHoldText('on_hold', hold, first);
+    expect(on).toMatchObject({
+      userId: user,
+      kind: 'withdrawal_on_hold',
+      title: 'Withdrawal on hold',
+      data: { withdrawal_id: withdrawal, amount: usd(2500), reason_code: 'ACCOUNT_SUSPENDED' },
+      sourceKey: `withdrawal-on-hold:${first}`,
+    });
+    expect(on.body).toBe(
+      'Your withdrawal of 25.00 USD is on hold while your account is suspended: it will not be approved or sent until your account is reinstated. The amount stays reserved for it.',
+    );
+    const lifted = withdrawalHoldText('hold_lifted', hold, randomUUID());
+    expect(lifted).toMatchObject({ kind: 'withdrawal_hold_lifted', title: 'Withdrawal no longer on hold' });
+    expect(lifted.body).toBe(
+      'Your account was reinstated: your withdrawal of 25.00 USD is no longer on hold and goes ahead.',
+    );
+    // The same event again is the same cause; a later hold of the same withdrawal is another.
+    expect(withdrawalHoldText('on_hold', hold, first).sourceKey).toBe(on.sourceKey);
+    expect(withdrawalHoldText('on_hold', hold, randomUUID()).sourceKey).not.toBe(on.sourceKey);
+    expect(lifted.sourceKey).not.toBe(on.sourceKey);
+  });
+
+  it('tells a hold for a reason it does not know by its code', () => {
+    const hold = { withdrawal_id: withdrawal, user_id: user, amount: usd(700), reason_code: 'KYC_REVIEW' };
+    expect(withdrawalHoldText('on_hold', hold, randomUUID()).body).toBe(
+      'Your withdrawal of 7.00 USD is on hold (KYC_REVIEW): it will not be approved or sent until the hold is lifted. The amount stays reserved for it.',
+    );
+    expect(withdrawalHoldText('hold_lifted', hold, randomUUID()).body).toBe(
+      'Your withdrawal of 7.00 USD is no longer on hold (KYC_REVIEW) and goes ahead.',
+    );
+    const draft = withdrawalHoldText('on_hold', hold, randomUUID());
+    expect(`${draft.title} ${draft.body}`).not.toContain(user);
   });
 
   it('names the badge and its XP bonus', () => {

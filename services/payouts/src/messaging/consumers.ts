@@ -3,7 +3,12 @@ import type { PayoutsContext } from '../context.ts';
 import type { PayoutsDB } from '../db/schema.ts';
 import { eraseMethods } from '../methods/erasure.ts';
 import { emailVerified, statusChanged, trustChanged, userRegistered } from '../users/repository.ts';
-import { endWithdrawalsOnErasure, ledgerAnswered } from '../withdrawals/handle.ts';
+import {
+  endWithdrawalsOnErasure,
+  ledgerAnswered,
+  lockUsersOf,
+  userStatusChanged,
+} from '../withdrawals/handle.ts';
 
 /** Consumer names, also their keys in the inbox (tests wait on them). */
 export const consumerNames = {
@@ -12,7 +17,11 @@ export const consumerNames = {
   ledger: 'payouts-ledger',
 } as const;
 
-/** One durable consumer per stream read (nats-server 2.9: one filter each). */
+/**
+ * One durable consumer per stream read (nats-server 2.9: one filter each). Identity's and the
+ * ledger's take the user locks of a batch first (`lockUsersOf`): a suspension and a hold placed
+ * both decide whether a withdrawal goes on hold, each under its user's lock.
+ */
 export function payoutsConsumers({ clock, logger }: PayoutsContext): ConsumerSpec<PayoutsDB>[] {
   const log = logger.child({ component: 'withdrawals' });
   return [
@@ -20,14 +29,14 @@ export function payoutsConsumers({ clock, logger }: PayoutsContext): ConsumerSpe
       name: consumerNames.identity,
       producer: 'identity',
       filter: 'identity.user.>',
+      lockFirst: lockUsersOf,
       handlers: {
         'identity.user.registered.v1': (event, trx) =>
           userRegistered(trx, event.data.user_id, event.data.role),
         'identity.user.email-verified.v1': (event, trx) => emailVerified(trx, event.data.user_id),
-        'identity.user.suspended.v1': (event, trx) =>
-          statusChanged(trx, event.data.user_id, 'suspended', event.time),
-        'identity.user.reinstated.v1': (event, trx) =>
-          statusChanged(trx, event.data.user_id, 'active', event.time),
+        // Recorded, and each withdrawal this puts on hold or off it announced (frozen, unfrozen).
+        'identity.user.suspended.v1': (event, trx) => userStatusChanged(trx, event, { now: clock() }),
+        'identity.user.reinstated.v1': (event, trx) => userStatusChanged(trx, event, { now: clock() }),
         'identity.user.erased.v1': async (event, trx) => {
           await statusChanged(trx, event.data.user_id, 'erased', event.time);
           // First the withdrawals that still need the details (their holds released), then the details.
@@ -52,6 +61,7 @@ export function payoutsConsumers({ clock, logger }: PayoutsContext): ConsumerSpe
       name: consumerNames.ledger,
       producer: 'ledger',
       filter: 'ledger.withdrawal.>',
+      lockFirst: lockUsersOf,
       handlers: {
         'ledger.withdrawal.hold-placed.v1': (event, trx) => ledgerAnswered(trx, event, { now: clock(), log }),
         'ledger.withdrawal.hold-rejected.v1': (event, trx) =>

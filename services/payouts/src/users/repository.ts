@@ -46,13 +46,17 @@ export async function emailVerified(trx: Db, userId: string): Promise<void> {
     .execute();
 }
 
+/**
+ * Records identity's word on a user's status, unless an event of a later time was recorded (or the
+ * user erased). Answers whether it was recorded.
+ */
 export async function statusChanged(
   trx: Db,
   userId: string,
   status: 'active' | 'suspended' | 'erased',
   at: string,
-): Promise<void> {
-  await trx
+): Promise<boolean> {
+  const recorded = await trx
     .insertInto('users')
     .values({ ...blank(userId), status, status_changed_at: at })
     .onConflict((oc) =>
@@ -64,7 +68,9 @@ export async function statusChanged(
           sql<boolean>`(users.status_changed_at is null or users.status_changed_at <= excluded.status_changed_at)`,
         ),
     )
-    .execute();
+    .returning('user_id')
+    .executeTakeFirst();
+  return recorded !== undefined;
 }
 
 export async function trustChanged(trx: Db, userId: string, trust: number, at: string): Promise<void> {

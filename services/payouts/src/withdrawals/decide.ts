@@ -156,6 +156,9 @@ export function decideNotFrozen(userStatus: UserStanding['status']): Decision<vo
   return accept(undefined);
 }
 
+/** Where a withdrawal can be on hold: waiting for approval, or approved and not sent yet. */
+export const holdableStatuses: readonly WithdrawalStatus[] = ['pending_review', 'approved'];
+
 /** Why a withdrawal waits on something other than the saga, as its read view says. */
 export type HeldReason = 'ACCOUNT_SUSPENDED';
 
@@ -165,9 +168,39 @@ export type HeldReason = 'ACCOUNT_SUSPENDED';
  * already processing follows the provider; an erased user's are ended (`decideOnErasure`).
  */
 export function heldReason(status: WithdrawalStatus, userStatus: UserStanding['status']): HeldReason | null {
-  if (userStatus === 'suspended' && (status === 'pending_review' || status === 'approved'))
-    return 'ACCOUNT_SUSPENDED';
+  if (userStatus === 'suspended' && holdableStatuses.includes(status)) return 'ACCOUNT_SUSPENDED';
   return null;
+}
+
+/** A withdrawal put on hold by its user's account, or taken off it: what its user is told. */
+export interface HoldChange {
+  kind: 'frozen' | 'unfrozen';
+  /** The hold's reason (`heldReason`): the one it is now on hold for, or the one lifted. */
+  reasonCode: HeldReason;
+}
+
+/** What decides whether a withdrawal is on hold: where it stands, and its user's status. */
+export interface HoldState {
+  status: WithdrawalStatus;
+  userStatus: UserStanding['status'];
+}
+
+/**
+ * Whether a change (its user's status, or its own step) puts a withdrawal on hold or lifts the hold
+ * (`heldReason`), to be announced once per change: `frozen` when it was not on hold and now is (its
+ * user suspended while it waits for approval or sending, or the ledger's hold placed while they are
+ * suspended); `unfrozen` when the hold lifts while it stays where it was (its user reinstated).
+ * A withdrawal that leaves the hold by ending (cancelled, rejected, failed) or through its user's
+ * erasure (which ends it: `decideOnErasure`) is told by its own event: the hold does not lift, it
+ * has nothing left to hold.
+ */
+export function decideHoldChange(before: HoldState, after: HoldState): HoldChange | undefined {
+  const was = heldReason(before.status, before.userStatus);
+  const is = heldReason(after.status, after.userStatus);
+  if (was === is) return undefined;
+  if (is !== null) return { kind: 'frozen', reasonCode: is };
+  if (was === null || after.status !== before.status || after.userStatus === 'erased') return undefined;
+  return { kind: 'unfrozen', reasonCode: was };
 }
 
 /**

@@ -2,6 +2,7 @@ import { decider } from '@tessera/service-kit/testing';
 import { describe, expect, it } from 'vitest';
 import {
   autoApprovable,
+  decideHoldChange,
   decideMove,
   decideNotFrozen,
   decideOnErasure,
@@ -124,6 +125,52 @@ describe('heldReason', () => {
       expect(heldReason(status, 'suspended')).toBeNull();
     expect(heldReason('approved', 'active')).toBeNull();
     expect(heldReason('approved', 'erased')).toBeNull();
+  });
+});
+
+describe('decideHoldChange (what a suspended user is told of their withdrawals)', () => {
+  const suspended = 'ACCOUNT_SUSPENDED';
+  const at = (status: Parameters<typeof heldReason>[0], userStatus: Parameters<typeof heldReason>[1]) => ({
+    status,
+    userStatus,
+  });
+
+  it('puts on hold, once, what waits for approval or sending when its user is suspended', () => {
+    for (const status of ['pending_review', 'approved'] as const) {
+      expect(decideHoldChange(at(status, 'active'), at(status, 'suspended'))).toEqual({
+        kind: 'frozen',
+        reasonCode: suspended,
+      });
+      // Suspended again (another event, the same status): nothing new.
+      expect(decideHoldChange(at(status, 'suspended'), at(status, 'suspended'))).toBeUndefined();
+    }
+    for (const status of ['requested', 'processing', 'completed', 'failed', 'rejected', 'cancelled'] as const)
+      expect(decideHoldChange(at(status, 'active'), at(status, 'suspended'))).toBeUndefined();
+  });
+
+  it('puts on hold a withdrawal the ledger holds while its user is suspended, and nothing the ledger refused', () => {
+    expect(decideHoldChange(at('requested', 'suspended'), at('pending_review', 'suspended'))).toEqual({
+      kind: 'frozen',
+      reasonCode: suspended,
+    });
+    expect(decideHoldChange(at('requested', 'suspended'), at('rejected', 'suspended'))).toBeUndefined();
+    expect(decideHoldChange(at('requested', 'active'), at('pending_review', 'active'))).toBeUndefined();
+  });
+
+  it('lifts the hold when its user is reinstated, with the reason lifted', () => {
+    for (const status of ['pending_review', 'approved'] as const)
+      expect(decideHoldChange(at(status, 'suspended'), at(status, 'active'))).toEqual({
+        kind: 'unfrozen',
+        reasonCode: suspended,
+      });
+    expect(decideHoldChange(at('approved', 'active'), at('approved', 'active'))).toBeUndefined();
+  });
+
+  it('lifts nothing from a withdrawal that ends while on hold, or whose user is erased: their own events say it', () => {
+    for (const ended of ['cancelled', 'rejected', 'failed'] as const)
+      expect(decideHoldChange(at('approved', 'suspended'), at(ended, 'suspended'))).toBeUndefined();
+    expect(decideHoldChange(at('approved', 'suspended'), at('approved', 'erased'))).toBeUndefined();
+    expect(decideHoldChange(at('pending_review', 'active'), at('pending_review', 'erased'))).toBeUndefined();
   });
 });
 

@@ -1,26 +1,31 @@
 import { randomUUID } from 'node:crypto';
-import { buildEvent, type TesseraEvent } from '@tessera/contracts';
+import { buildEvent, type EventMeta, type TesseraEvent } from '@tessera/contracts';
 import {
   appendToOutbox,
   type Cause,
   eventMeta,
   forgetFailures,
+  idsNamedBy,
   isParked,
   lockName,
+  lockNames,
   type Logger,
   orRefuse,
 } from '@tessera/service-kit';
 import { type Kysely, type Selectable, sql } from 'kysely';
 import type { PayoutsDB, WithdrawalsTable } from '../db/schema.ts';
 import { findUsableMethod } from '../methods/index.ts';
-import { standingOf } from '../users/repository.ts';
+import { standingOf, statusChanged } from '../users/repository.ts';
 import {
+  decideHoldChange,
   decideMove,
   decideNotFrozen,
   decideOnErasure,
   decidePaidByHand,
   decideReconcile,
   decideRequest,
+  type HoldChange,
+  holdableStatuses,
   MANUAL_PROVIDER,
   RECONCILE_JOB,
   RECONCILED_FAILED,
@@ -41,6 +46,20 @@ const ref = (w: WithdrawalRecord) => ({
   amount: { amount: Number(w.amount), currency: w.currency },
 });
 
+/**
+ * The lock of one user's withdrawals: taken by a request (its daily limit), by a change of the user's
+ * status and by the ledger's hold (whether a withdrawal goes on hold), always before any row lock.
+ */
+export const userLock = (userId: string) => `withdrawals:${userId.toLowerCase()}`;
+
+/**
+ * A consumer's `lockFirst`: the user locks of every user a batch's events name, in key order, so two
+ * batches (identity's and the ledger's) meeting two users in opposite orders never deadlock.
+ */
+export async function lockUsersOf(trx: Db, events: readonly { data: unknown }[]): Promise<void> {
+  await lockNames(trx, idsNamedBy(events, ['user_id']).map(userLock));
+}
+
 export interface WithdrawalRequest {
   userId: string;
   amount: { amount: number; currency: string };
@@ -55,7 +74,7 @@ export interface WithdrawalRequest {
  * daily limit.
  */
 export async function requestWithdrawal(trx: Db, request: WithdrawalRequest, rules: RequestRules) {
-  await lockName(trx, `withdrawals:${request.userId}`);
+  await lockName(trx, userLock(request.userId));
   const since = new Date(request.now.getTime() - 86_400_000);
   const today = await trx
     .selectFrom('withdrawals')
@@ -322,6 +341,9 @@ type LedgerAnswer = TesseraEvent<
  * is logged and ignored.
  */
 export async function ledgerAnswered(trx: Db, event: LedgerAnswer, context: { now: Date; log: Logger }) {
+  // Before the row: a hold placed for a suspended user puts the withdrawal on hold, which a change
+  // of the user's status must not cross (`userStatusChanged`). The answer acts only for this user.
+  await lockName(trx, userLock(event.data.user_id));
   const withdrawal = await lockWithdrawal(trx, event.data.withdrawal_id.toLowerCase());
   const logged = { event_id: event.id, type: event.type, withdrawal_id: event.data.withdrawal_id };
   if (!withdrawal) {
@@ -339,9 +361,15 @@ export async function ledgerAnswered(trx: Db, event: LedgerAnswer, context: { no
   if (event.type === 'ledger.withdrawal.hold-placed.v1') {
     if (withdrawal.status !== 'requested') return;
     const held = await move(trx, withdrawal, { kind: 'hold-placed' }, { now: context.now, cause: event });
+    const userStatus = (await standingOf(trx, held.user_id)).status;
     // Requested before its user's erasure: held after it, and ended as erasure ends the others.
-    if ((await standingOf(trx, held.user_id)).status === 'erased')
-      await endOnErasure(trx, held, { now: context.now, cause: event });
+    if (userStatus === 'erased') await endOnErasure(trx, held, { now: context.now, cause: event });
+    // Requested before its user's suspension: waiting for approval now, it is on hold.
+    const change = decideHoldChange(
+      { status: withdrawal.status, userStatus },
+      { status: held.status, userStatus },
+    );
+    if (change) await appendToOutbox(trx, [holdEvent(held, change, eventMeta(held.id, context.now, event))]);
     return;
   }
   if (event.type === 'ledger.withdrawal.hold-rejected.v1') {
@@ -355,6 +383,52 @@ export async function ledgerAnswered(trx: Db, event: LedgerAnswer, context: { no
     return;
   }
   context.log.info({ ...logged, status: withdrawal.status }, 'the ledger confirmed a withdrawal step');
+}
+
+/** The event that tells a withdrawal's user it went on hold, or off it (decide.ts `decideHoldChange`). */
+function holdEvent(w: WithdrawalRecord, change: HoldChange, meta: EventMeta): TesseraEvent {
+  return buildEvent(
+    change.kind === 'frozen' ? 'payouts.withdrawal.frozen.v1' : 'payouts.withdrawal.unfrozen.v1',
+    { ...ref(w), reason_code: change.reasonCode },
+    meta,
+  );
+}
+
+/**
+ * Identity suspended or reinstated a user: recorded (an older event than the one recorded changes
+ * nothing, erasure is final), and each of their withdrawals this puts on hold or takes off it
+ * (decide.ts `decideHoldChange`: waiting for approval or sending) is announced, `frozen` or
+ * `unfrozen`, in the same transaction. Under the user's lock, taken before the rows': a request, or
+ * the ledger's hold moving a withdrawal to review, runs wholly before or after it, so none goes on
+ * hold unannounced. A status that does not change (a second suspension) announces nothing.
+ */
+export async function userStatusChanged(
+  trx: Db,
+  event: TesseraEvent<'identity.user.suspended.v1' | 'identity.user.reinstated.v1'>,
+  context: { now: Date },
+): Promise<void> {
+  const userId = event.data.user_id;
+  await lockName(trx, userLock(userId));
+  const before = (await standingOf(trx, userId)).status;
+  const after = event.type === 'identity.user.suspended.v1' ? 'suspended' : 'active';
+  if (!(await statusChanged(trx, userId, after, event.time))) return;
+  const open = await trx
+    .selectFrom('withdrawals')
+    .selectAll()
+    .where('user_id', '=', userId.toLowerCase())
+    .where('status', 'in', holdableStatuses)
+    .orderBy('id')
+    .forUpdate()
+    .execute();
+  const events: TesseraEvent[] = [];
+  for (const withdrawal of open) {
+    const change = decideHoldChange(
+      { status: withdrawal.status, userStatus: before },
+      { status: withdrawal.status, userStatus: after },
+    );
+    if (change) events.push(holdEvent(withdrawal, change, eventMeta(withdrawal.id, context.now, event)));
+  }
+  if (events.length > 0) await appendToOutbox(trx, events);
 }
 
 /**

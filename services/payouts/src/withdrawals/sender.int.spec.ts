@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { createLogger } from '@tessera/service-kit';
 import { foreignEvent } from '@tessera/service-kit/testing';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { PayoutsContext } from '../context.ts';
 import { consumerNames } from '../messaging/consumers.ts';
 import { paypalProvider } from '../providers/paypal.ts';
@@ -10,6 +10,7 @@ import { type FakePayPal, startFakePayPal } from '../providers/testing/fake-payp
 import { readMethodDetails } from '../methods/index.ts';
 import { payoutsWorkers } from '../service.ts';
 import { startTestPayouts, type TestPayouts } from '../testing/harness.ts';
+import { ledgerAnswered } from './handle.ts';
 import { RECONCILE_JOB, sendApproved } from './jobs.ts';
 
 // The payout sender against a local PayPal (its Payouts API over HTTP), on payouts' own clock; the
@@ -718,6 +719,197 @@ describe("a suspended or erased user's withdrawals", () => {
     expect(await row(id)).toMatchObject({ status: 'failed', reason_code: 'ACCOUNT_ERASED', sent_at: null });
     expect(asked(id)).toBe(0);
     expect(await told(id)).toEqual({ failed: 1, completed: 0 });
+  });
+});
+
+describe('telling a user their withdrawals are on hold while they are suspended (frozen, unfrozen)', () => {
+  type HoldType = 'payouts.withdrawal.frozen.v1' | 'payouts.withdrawal.unfrozen.v1';
+  /** What payouts announced of a user's withdrawals going on hold and off it. */
+  const holds = async (userId: string) => {
+    const of = (type: HoldType) => t.written(type, 'user_id', userId);
+    return {
+      frozen: await of('payouts.withdrawal.frozen.v1'),
+      unfrozen: await of('payouts.withdrawal.unfrozen.v1'),
+    };
+  };
+  const ids = (events: { data: { withdrawal_id: string } }[]) =>
+    events.map((e) => e.data.withdrawal_id).sort();
+  /**
+   * Identity's consumer handles its stream in order: once it has handled another event delivered
+   * after them, what was redelivered before it was handled too (or skipped as a duplicate).
+   */
+  const identityCaughtUp = () => t.fixtures.contributor();
+
+  /** Withdrawals a test leaves waiting: cancelled after it, or the sender would take them later. */
+  const leftOpen: { id: string; token: string }[] = [];
+  afterEach(async () => {
+    for (const { id, token } of leftOpen.splice(0)) {
+      const cancelled = await t.inject({ method: 'POST', url: `/api/v1/withdrawals/${id}/cancel`, token });
+      expect(cancelled.status, JSON.stringify(cancelled.body)).toBe(200);
+    }
+  });
+
+  /** Another withdrawal of `user` to their method, asked for; `hold()` delivers the ledger's hold. */
+  async function another(user: { id: string; token: string }, methodId: string, amount: number) {
+    const asked = await t.inject({
+      method: 'POST',
+      url: '/api/v1/withdrawals',
+      token: user.token,
+      key: randomUUID(),
+      body: { amount: { amount, currency: 'USD' }, method_id: methodId },
+    });
+    expect(asked.status, JSON.stringify(asked.body)).toBe(202);
+    const id = asked.body.withdrawal.id as string;
+    const holdEvent = foreignEvent('ledger.withdrawal.hold-placed.v1', {
+      withdrawal_id: id,
+      user_id: user.id,
+      amount: { amount, currency: 'USD' },
+      transfer_id: randomUUID(),
+    });
+    return { id, holdEvent, hold: () => t.deliver(consumerNames.ledger, holdEvent) };
+  }
+
+  it('announces each withdrawal a suspension puts on hold once, and each the reinstatement takes off it once; redeliveries nothing', async () => {
+    const { id: approvedId, user, methodId } = await approved(2_500);
+    const reviewing = await another(user, methodId, 1_000);
+    await reviewing.hold();
+    const refused = await another(user, methodId, 700);
+    await refused.hold();
+    // Not held by the ledger yet: nothing waits on the user's account.
+    const late = await another(user, methodId, 600);
+
+    const suspension = foreignEvent('identity.user.suspended.v1', {
+      user_id: user.id,
+      reason_code: 'FRAUD_REVIEW',
+    });
+    await t.deliver(consumerNames.identity, suspension);
+    await t.deliver(consumerNames.identity, suspension, randomUUID()); // again, under a new message id
+    await identity.suspend(user.id); // suspended again by another event: no change
+    await identityCaughtUp();
+    let told = await holds(user.id);
+    expect(ids(told.frozen)).toEqual([approvedId, reviewing.id, refused.id].sort());
+    expect(told.unfrozen).toEqual([]);
+    for (const event of told.frozen) {
+      expect(event).toMatchObject({ subject: event.data.withdrawal_id, causationid: suspension.id });
+      expect(event.data).toMatchObject({ user_id: user.id, reason_code: 'ACCOUNT_SUSPENDED' });
+    }
+    expect(told.frozen.find((e) => e.data.withdrawal_id === approvedId)?.data.amount).toEqual({
+      amount: 2_500,
+      currency: 'USD',
+    });
+
+    // The ledger holds the last one while its user is suspended: on hold from then.
+    await late.hold();
+    await t.deliver(consumerNames.ledger, late.holdEvent, randomUUID()); // again
+    // One refused while on hold: its rejection says so; no hold of it is lifted later.
+    const rejected = await t.inject({
+      method: 'POST',
+      url: `/api/v1/admin/withdrawals/${refused.id}/reject`,
+      token: await admin(),
+      body: { reason_code: 'SUSPECTED_FRAUD' },
+    });
+    expect(rejected.body.withdrawal?.status, JSON.stringify(rejected.body)).toBe('rejected');
+    told = await holds(user.id);
+    expect(ids(told.frozen)).toEqual([approvedId, reviewing.id, refused.id, late.id].sort());
+    expect(told.frozen.find((e) => e.data.withdrawal_id === late.id)).toMatchObject({
+      causationid: late.holdEvent.id,
+      data: { amount: { amount: 600, currency: 'USD' }, reason_code: 'ACCOUNT_SUSPENDED' },
+    });
+
+    const reinstatement = foreignEvent('identity.user.reinstated.v1', { user_id: user.id });
+    await t.deliver(consumerNames.identity, reinstatement);
+    await t.deliver(consumerNames.identity, reinstatement, randomUUID());
+    await identity.reinstate(user.id); // reinstated again: no change
+    await identityCaughtUp();
+    told = await holds(user.id);
+    expect(ids(told.unfrozen)).toEqual([approvedId, reviewing.id, late.id].sort());
+    for (const event of told.unfrozen) {
+      expect(event).toMatchObject({ subject: event.data.withdrawal_id, causationid: reinstatement.id });
+      expect(event.data.reason_code).toBe('ACCOUNT_SUSPENDED');
+    }
+    expect(told.frozen).toHaveLength(4);
+    leftOpen.push(...[approvedId, reviewing.id, late.id].map((id) => ({ id, token: user.token })));
+
+    // Replayed once the inbox forgot them (pruned, or a consumer reset): older than what is recorded.
+    await t.service.db
+      .deleteFrom('inbox')
+      .where('event_id', 'in', [suspension.id, reinstatement.id])
+      .execute();
+    await t.deliver(consumerNames.identity, suspension, randomUUID());
+    await t.deliver(consumerNames.identity, reinstatement, randomUUID());
+    told = await holds(user.id);
+    expect([told.frozen.length, told.unfrozen.length]).toEqual([4, 3]);
+    const mine = await t.inject({ url: `/api/v1/withdrawals/${approvedId}`, token: user.token });
+    expect(mine.body.withdrawal).toMatchObject({ status: 'approved', held_reason: null });
+  });
+
+  it('announces nothing for a user with no withdrawal waiting for approval or sending', async () => {
+    const idle = await t.fixtures.contributor();
+    const { id: out, user: paying } = await approved();
+    await send();
+    expect((await row(out)).status).toBe('processing');
+    for (const user of [idle, paying]) {
+      await identity.suspend(user.id);
+      await identity.reinstate(user.id);
+    }
+    await identityCaughtUp();
+    for (const user of [idle, paying]) expect(await holds(user.id)).toEqual({ frozen: [], unfrozen: [] });
+  });
+
+  it('changes nothing on an older suspension handled after the reinstatement that followed it', async () => {
+    const { id, user } = await approved();
+    const suspension = {
+      ...foreignEvent('identity.user.suspended.v1', { user_id: user.id, reason_code: 'FRAUD_REVIEW' }),
+      time: new Date(Date.now() - 60_000).toISOString(),
+    };
+    await identity.reinstate(user.id);
+    await t.deliver(consumerNames.identity, suspension);
+    expect(await holds(user.id)).toEqual({ frozen: [], unfrozen: [] });
+    leftOpen.push({ id, token: user.token });
+    const mine = await t.inject({ url: `/api/v1/withdrawals/${id}`, token: user.token });
+    expect(mine.body.withdrawal).toMatchObject({ status: 'approved', held_reason: null });
+  });
+
+  it("lifts no hold of a suspended user's withdrawal ended by their erasure: its cancellation says it", async () => {
+    const { id, user } = await approved();
+    await identity.suspend(user.id);
+    await identity.erase(user.id);
+    expect((await row(id)).status).toBe('cancelled');
+    const told = await holds(user.id);
+    expect([ids(told.frozen), told.unfrozen]).toEqual([[id], []]);
+    expect(await t.written('payouts.withdrawal.cancelled.v1', 'withdrawal_id', id)).toHaveLength(1);
+  });
+
+  it('announces the hold of a withdrawal the ledger holds while its user is being suspended', async () => {
+    const { id, user } = await requested(1_500);
+    const holdPlaced = foreignEvent('ledger.withdrawal.hold-placed.v1', {
+      withdrawal_id: id,
+      user_id: user.id,
+      amount: { amount: 1_500, currency: 'USD' },
+      transfer_id: randomUUID(),
+    });
+    // The ledger's answer is applied (the withdrawal now waits for approval, its user still active
+    // as far as it can see) and its transaction is held open while identity's suspension arrives.
+    let commit!: () => void;
+    const committing = new Promise<void>((resolve) => (commit = resolve));
+    let applied!: () => void;
+    const wasApplied = new Promise<void>((resolve) => (applied = resolve));
+    const ledger = t.service.db.transaction().execute(async (trx) => {
+      await ledgerAnswered(trx, holdPlaced, { now, log: silent });
+      applied();
+      await committing;
+    });
+    await wasApplied;
+    const suspending = identity.suspend(user.id);
+    // Long enough for a suspension that did not wait for the user's lock to commit.
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    commit();
+    await ledger;
+    await suspending;
+    const told = await holds(user.id);
+    expect(ids(told.frozen)).toEqual([id]);
+    expect((await row(id)).status).toBe('pending_review');
+    leftOpen.push({ id, token: user.token });
   });
 });
 
