@@ -151,6 +151,7 @@ export const MATRIX: Row[] = [
     ['POST /api/v1/admin/announcements',                                                     '401 403 403 403 403 403 403 403 403 401 ok'],
     ['GET /api/v1/admin/announcements',                                                      '401 403 403 403 403 403 403 403 403 401 ok'],
     ['GET /api/v1/admin/engagement/catalog-waits',                                           '401 403 403 403 403 403 403 403 403 401 ok'],
+    ['POST /api/v1/admin/engagement/catalog-waits/{event_id}/{capability}/dismiss',            '401 403 403 403 403 403 403 403 403 401 nf'],
     ['GET /api/v1/admin/engagement/dead-letters',                                              '401 403 403 403 403 403 403 403 403 401 ok'],
     ['POST /api/v1/admin/engagement/dead-letters/{id}/replay',                                 '401 403 403 403 403 403 403 403 403 401 nf'],
     ['POST /api/v1/admin/engagement/dead-letters/{id}/dismiss',                                '401 403 403 403 403 403 403 403 403 401 nf'],

@@ -74,6 +74,10 @@ export const REQUESTS: Record<string, Build> = {
     p('/api/v1/admin/announcements', { audience: 'companies', title: 'Authz', body: 'The matrix.' }),
   'GET /api/v1/admin/announcements': () => p('/api/v1/admin/announcements'),
   'GET /api/v1/admin/engagement/catalog-waits': () => p('/api/v1/admin/engagement/catalog-waits'),
+  'POST /api/v1/admin/engagement/catalog-waits/{event_id}/{capability}/dismiss': () =>
+    p(`/api/v1/admin/engagement/catalog-waits/${NOBODY}/badges/dismiss`, {
+      reason: 'explained by the authorization matrix',
+    }),
   'GET /api/v1/admin/engagement/dead-letters': () => p('/api/v1/admin/engagement/dead-letters'),
   'POST /api/v1/admin/engagement/dead-letters/{id}/replay': () =>
     p(`/api/v1/admin/engagement/dead-letters/${NO_LETTER}/replay`),

@@ -343,6 +343,96 @@ describe("the operators' list of waiting events", () => {
     }
   });
 
+  it('drops a wait an operator says will never apply, saying why: off the list and the gauge, never applied, once', async () => {
+    const user = await t.contributor();
+    const [taskId, campaignId, companyId] = [randomUUID(), randomUUID(), randomUUID()];
+    const approval = await t.emit(
+      'submissions.submission.approved.v1',
+      approvalOf(user.id, { task_id: taskId, campaign_id: campaignId }),
+    );
+    const waits = async () =>
+      (await list('?limit=200')).catalog_waits
+        .filter((w) => w.event_id === approval.id)
+        .map((w) => w.capability);
+    expect(await waits()).toEqual(['badges', 'missions', 'webhooks']);
+    const dismiss = (
+      capability: string,
+      body: unknown = { reason: 'tasks deleted this task before announcing it' },
+    ) =>
+      t.inject({
+        method: 'POST',
+        url: `${CATALOG_WAITS_PATH}/${approval.id}/${capability}/dismiss`,
+        token: admin,
+        body,
+      });
+
+    const dropped = await dismiss('badges');
+    expect(dropped.status, JSON.stringify(dropped.body)).toBe(200);
+    expect(dropped.body.catalog_wait).toMatchObject({
+      event_id: approval.id,
+      event_type: 'submissions.submission.approved.v1',
+      capability: 'badges',
+      task_id: taskId,
+      campaign_id: null,
+      dismiss_reason: 'tasks deleted this task before announcing it',
+    });
+    expect(JSON.stringify(dropped.body)).not.toContain(user.id);
+    expect(await waits()).toEqual(['missions', 'webhooks']);
+    const kept = await t.service.db
+      .selectFrom('catalog_waits_dismissed')
+      .selectAll()
+      .where('event_id', '=', approval.id)
+      .execute();
+    expect(kept).toHaveLength(1);
+    expect(kept[0]).toMatchObject({
+      capability: 'badges',
+      dismiss_reason: 'tasks deleted this task before announcing it',
+    });
+    expect(JSON.stringify(kept)).not.toContain(user.id);
+
+    // Again: nothing left to drop.
+    expect(await dismiss('badges')).toMatchObject({ status: 404, body: { code: 'CATALOG_WAIT_NOT_FOUND' } });
+    expect(await dismiss('missions', { reason: 'short' })).toMatchObject({
+      status: 400,
+      body: { code: 'VALIDATION_FAILED' },
+    });
+    expect(await dismiss('missions', { reason: 'tasks deleted this task', user_id: user.id })).toMatchObject({
+      status: 400,
+    });
+    expect(
+      await t.inject({
+        method: 'POST',
+        url: `${CATALOG_WAITS_PATH}/not-a-uuid/badges/dismiss`,
+        token: admin,
+        body: { reason: 'tasks deleted this task' },
+      }),
+    ).toMatchObject({ status: 400 });
+    const contributor = await t.inject({
+      method: 'POST',
+      url: `${CATALOG_WAITS_PATH}/${approval.id}/missions/dismiss`,
+      token: await t.token({ sub: randomUUID(), role: 'contributor' }),
+      body: { reason: 'tasks deleted this task' },
+    });
+    expect(contributor.status).toBe(403);
+    expect(await waits()).toEqual(['missions', 'webhooks']);
+
+    // Tasks announces the task after all: the dropped wait is never applied, the others are.
+    await t.emit('tasks.task.published.v1', taskPublishedData('audio', { taskId, campaignId, companyId }));
+    await waitFor(async () => (await waits()).length === 0, { what: 'the other waits to be applied' });
+    expect(await dismiss('missions')).toMatchObject({
+      status: 404,
+      body: { code: 'CATALOG_WAIT_NOT_FOUND' },
+    });
+    const counted = await t.service.db
+      .selectFrom('badge_counted_causes')
+      .select('cause_id')
+      .where('user_id', '=', user.id)
+      .execute();
+    expect(counted).toEqual([]);
+    expect(await waitingCount(t.service.db)).toBe(0);
+    expect(await gauge(CATALOG_WAIT_AGE_GAUGE)).toBe(0);
+  });
+
   it("walks the waits oldest first by an index, for the job's due waits (migration 0940)", async () => {
     const plan = await t.service.db.transaction().execute(async (trx) => {
       // The table is nearly empty here: without these the planner rightly prefers a scan and a sort.

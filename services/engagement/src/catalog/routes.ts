@@ -4,13 +4,15 @@ import {
   limitParam,
   opaqueCursor,
   paginate,
+  principalOf,
+  refusal,
   requireRole,
   type ServiceMetrics,
   timestamp,
 } from '@tessera/service-kit';
 import { z } from 'zod';
 import type { EngagementContext } from '../context.ts';
-import { type ListedWait, listWaits, oldestWaitReceivedAt, type WaitPosition } from './waits.ts';
+import { dismissWait, type ListedWait, listWaits, oldestWaitReceivedAt, type WaitPosition } from './waits.ts';
 
 /** Engagement's operator routes sit beside the kit's (`/api/v1/admin/engagement/dead-letters`). */
 export const CATALOG_WAITS_PATH = '/api/v1/admin/engagement/catalog-waits';
@@ -21,11 +23,14 @@ const HOUR_MS = 3_600_000;
  * Where the last wait shown sits in (received_at, event_id, capability) order. `received_at` is
  * kept in milliseconds: every wait is written with the application's clock (`waitForCatalog`).
  */
+/** A capability's name, as waits record it. */
+const capabilityName = z.string().regex(/^[a-z][a-z0-9_-]{0,39}$/);
+
 const position = opaqueCursor(
   z.strictObject({
     t: z.number().int().nonnegative().max(8.64e15),
     e: z.string().refine(isUuid),
-    c: z.string().regex(/^[a-z][a-z0-9_-]{0,39}$/),
+    c: capabilityName,
   }),
 );
 const cursorOf = (last: ListedWait) =>
@@ -99,8 +104,59 @@ export function catalogWaitRoutes(app: HttpApp, { db, clock, metrics }: Engageme
       return { catalog_waits: page.map(present), next_cursor: next };
     },
   );
+
+  app.post(
+    `${CATALOG_WAITS_PATH}/:event_id/:capability/dismiss`,
+    {
+      preHandler: requireRole('admin'),
+      schema: {
+        tags: ['operations'],
+        summary: 'Drop an event waiting for a task or campaign that tasks will never announce, saying why',
+        description:
+          'The wait leaves the list and is never applied: what its capability would have done with the ' +
+          'event (a badge or mission counted, a webhook sent) is not done. The rest of the approval was ' +
+          'applied when it arrived. Kept: which event, capability, task or campaign, who dropped it and why. ' +
+          '404 `CATALOG_WAIT_NOT_FOUND` when no such wait is left (never one, already dropped, or applied meanwhile).',
+        security: [{ bearerAuth: [] }],
+        params: z.strictObject({ event_id: z.uuid(), capability: capabilityName }),
+        body: z.strictObject({ reason: z.string().trim().min(10).max(1_000) }),
+        response: {
+          200: z.object({
+            catalog_wait: waitSchema.extend({ dismissed_at: timestamp, dismiss_reason: z.string() }),
+          }),
+        },
+      },
+    },
+    async (request) => {
+      const { event_id: eventId, capability } = request.params;
+      const dismissed = await db
+        .transaction()
+        .execute((trx) =>
+          dismissWait(
+            trx,
+            { event_id: eventId, capability },
+            { by: principalOf(request).userId, reason: request.body.reason, now: clock() },
+          ),
+        );
+      if (!dismissed) throw waitNotFound();
+      request.log.warn(
+        { event_id: dismissed.event_id, capability: dismissed.capability, event_type: dismissed.event_type },
+        'catalog wait dismissed: its capability will never apply the event',
+      );
+      return {
+        catalog_wait: {
+          ...present(dismissed),
+          dismissed_at: dismissed.dismissed_at.toISOString(),
+          dismiss_reason: dismissed.dismiss_reason,
+        },
+      };
+    },
+  );
   registerCatalogWaitGauge(metrics, db, clock);
 }
+
+const waitNotFound = () =>
+  refusal('not_found', 'CATALOG_WAIT_NOT_FOUND', 'No such event waits for that capability.');
 
 /**
  * The age of the oldest waiting event, read when Prometheus scrapes: 0 when none waits. A wait is

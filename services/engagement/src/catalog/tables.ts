@@ -33,10 +33,27 @@ export interface CatalogWaitsTable {
   received_at: ColumnType<Date, Date, Date>;
 }
 
+/**
+ * A wait an operator dropped (`catalog/waits.ts:dismissWait`): what it was and who dropped it, why.
+ * Neither the event nor whose activity it was is kept.
+ */
+export interface CatalogWaitsDismissedTable {
+  event_id: string;
+  capability: string;
+  event_type: string;
+  task_id: string | null;
+  campaign_id: string | null;
+  received_at: ColumnType<Date, Date, Date>;
+  dismissed_at: ColumnType<Date, Date, Date>;
+  dismissed_by: string;
+  dismiss_reason: string;
+}
+
 export interface CatalogTables {
   catalog_tasks: CatalogTasksTable;
   catalog_campaigns: CatalogCampaignsTable;
   catalog_waits: CatalogWaitsTable;
+  catalog_waits_dismissed: CatalogWaitsDismissedTable;
 }
 
 export const catalogMigrations: Record<string, Migration> = {
@@ -87,6 +104,24 @@ export const catalogMigrations: Record<string, Migration> = {
       await sql`create index catalog_waits_received on catalog_waits (received_at, event_id, capability)`.execute(
         db,
       );
+    },
+  },
+  // What operators dropped: a wait for a task or campaign tasks will never announce.
+  '0950_catalog_waits_dismissed': {
+    async up(db: Kysely<unknown>) {
+      await sql`
+        create table catalog_waits_dismissed (
+          event_id uuid not null,
+          capability text not null,
+          event_type text not null,
+          task_id uuid,
+          campaign_id uuid,
+          received_at timestamptz not null,
+          dismissed_at timestamptz not null,
+          dismissed_by text not null,
+          dismiss_reason text not null,
+          primary key (event_id, capability)
+        )`.execute(db);
     },
   },
 };

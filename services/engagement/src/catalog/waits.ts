@@ -112,6 +112,46 @@ export async function peekWait(db: Db, wait: DueWait): Promise<TesseraEvent | un
   return row ? parseEvent(row.event) : undefined;
 }
 
+/** A wait as an operator dropped it. */
+export interface DismissedWait extends ListedWait {
+  dismissed_at: Date;
+  dismiss_reason: string;
+}
+
+/**
+ * Drops a wait an operator judged will never apply (its task or campaign will never be announced),
+ * saying why: it leaves `catalog_waits` (the job never applies it, the list and the gauge stop
+ * counting it) and what it was, who dropped it and why stay in `catalog_waits_dismissed`, without
+ * the event or whose activity it was. Undefined when no such wait is left: never one, already
+ * dropped, or applied meanwhile (the job takes a wait by deleting it too, so only one of them does).
+ */
+export async function dismissWait(
+  trx: Db,
+  wait: DueWait,
+  dismissal: { by: string; reason: string; now: Date },
+): Promise<DismissedWait | undefined> {
+  const taken = await trx
+    .deleteFrom('catalog_waits')
+    .where('event_id', '=', wait.event_id.toLowerCase())
+    .where('capability', '=', wait.capability)
+    .returning([
+      'event_id',
+      sql<string>`event ->> 'type'`.as('event_type'),
+      'capability',
+      'task_id',
+      'campaign_id',
+      'received_at',
+    ])
+    .executeTakeFirst();
+  if (!taken) return undefined;
+  const dismissed = { ...taken, dismissed_at: dismissal.now, dismiss_reason: dismissal.reason };
+  await trx
+    .insertInto('catalog_waits_dismissed')
+    .values({ ...dismissed, dismissed_by: dismissal.by })
+    .execute();
+  return dismissed;
+}
+
 /** An erased user's waits go: they would apply nothing, and they hold the user's id. */
 export async function forgetWaitsOf(trx: Db, userId: string): Promise<void> {
   await trx.deleteFrom('catalog_waits').where('user_id', '=', userId.toLowerCase()).execute();
