@@ -32,6 +32,24 @@ export const submissionsVariables = serviceConfigSchema.extend({
   /** How often the pre-validation worker looks for new hand-ins, and the revision deadlines job runs. */
   SUBMISSIONS_SCREEN_INTERVAL_MS: z.coerce.number().int().min(20).default(500),
   SUBMISSIONS_REVISION_EXPIRY_INTERVAL_MS: z.coerce.number().int().min(50).default(60_000),
+  /**
+   * How long an upload no submission holds is kept (never handed in, or replaced by a revision)
+   * before the media sweep removes it, row and bytes. A hand-in naming it afterwards is 422
+   * MEDIA_NOT_FOUND. Longer than the longest claim (7 days: tasks' `claim_ttl_seconds`), so that
+   * an upload made early in a claim is still there at its last moment.
+   */
+  SUBMISSIONS_MEDIA_ORPHAN_TTL_HOURS: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(30 * 24)
+    .default(8 * 24),
+  /** How often the media sweep looks for uploads past SUBMISSIONS_MEDIA_ORPHAN_TTL_HOURS. */
+  SUBMISSIONS_MEDIA_SWEEP_INTERVAL_MS: z.coerce
+    .number()
+    .int()
+    .min(50)
+    .default(10 * 60_000),
   /** The smallest photo pre-validation accepts (either orientation). */
   SUBMISSIONS_MIN_IMAGE_WIDTH: z.coerce.number().int().min(1).default(640),
   SUBMISSIONS_MIN_IMAGE_HEIGHT: z.coerce.number().int().min(1).default(480),

@@ -56,6 +56,31 @@ describe('submissions configuration', () => {
     expect(production.MEDIA_S3_FORCE_PATH_STYLE).toBe(false);
   });
 
+  it('keeps uploads no submission holds for 8 days (longer than any claim), swept every 10 minutes, within bounds', () => {
+    const config = loadSubmissionsConfig(base);
+    expect([config.SUBMISSIONS_MEDIA_ORPHAN_TTL_HOURS, config.SUBMISSIONS_MEDIA_SWEEP_INTERVAL_MS]).toEqual([
+      192, 600_000,
+    ]);
+    const set = loadSubmissionsConfig({
+      ...base,
+      SUBMISSIONS_MEDIA_ORPHAN_TTL_HOURS: '72',
+      SUBMISSIONS_MEDIA_SWEEP_INTERVAL_MS: '60000',
+    });
+    expect([set.SUBMISSIONS_MEDIA_ORPHAN_TTL_HOURS, set.SUBMISSIONS_MEDIA_SWEEP_INTERVAL_MS]).toEqual([
+      72, 60_000,
+    ]);
+    for (const hours of ['0', '1.5', '721', 'a day']) {
+      expect(() => loadSubmissionsConfig({ ...base, SUBMISSIONS_MEDIA_ORPHAN_TTL_HOURS: hours })).toThrow(
+        /SUBMISSIONS_MEDIA_ORPHAN_TTL_HOURS/,
+      );
+    }
+    for (const interval of ['0', '49', '100.5']) {
+      expect(() => loadSubmissionsConfig({ ...base, SUBMISSIONS_MEDIA_SWEEP_INTERVAL_MS: interval })).toThrow(
+        /SUBMISSIONS_MEDIA_SWEEP_INTERVAL_MS/,
+      );
+    }
+  });
+
   it('refuses size limits that are not whole byte counts in range', () => {
     expect(() => loadSubmissionsConfig({ ...base, MEDIA_MAX_IMAGE_BYTES: '12.5' })).toThrow(ConfigError);
     expect(() => loadSubmissionsConfig({ ...base, MEDIA_MAX_AUDIO_BYTES: '10' })).toThrow(ConfigError);

@@ -16,7 +16,7 @@ import { appealRoutes } from './appeals/routes.ts';
 import { bundleRoutes } from './bundles/routes.ts';
 import { intakeRoutes } from './intake/routes.ts';
 import { listingRoutes } from './listing/routes.ts';
-import { mediaRoutes, openMediaStorage } from './media/index.ts';
+import { MEDIA_SWEEP_RUN, mediaRoutes, openMediaStorage, sweepOrphanedMedia } from './media/index.ts';
 import { submissionsConsumers } from './messaging/consumers.ts';
 import { defaultFraudRules } from './fraud/decide.ts';
 import { fraudRoutes } from './fraud/routes.ts';
@@ -29,6 +29,7 @@ import { expireRevisions } from './verdicts/handle.ts';
 export const submissionsWorkers = {
   prevalidation: 'prevalidation',
   revisionExpiry: 'revision-expiry',
+  mediaSweep: 'media-sweep',
 } as const;
 
 /** Hand-ins screened per run of pre-validation; a full run is followed by another at once. */
@@ -67,7 +68,7 @@ export const submissionsDefinition: ServiceDefinition<
     registerScreeningGauges(context.metrics, context.db, context.clock);
   },
   consumers: (context) => submissionsConsumers(context),
-  parkingJobs: [submissionsWorkers.revisionExpiry],
+  parkingJobs: [submissionsWorkers.revisionExpiry, submissionsWorkers.mediaSweep],
   workers: ({ db, config, clock, logger, metrics, resources }) => [
     periodicJob({
       name: submissionsWorkers.prevalidation,
@@ -98,6 +99,22 @@ export const submissionsDefinition: ServiceDefinition<
           logger,
           counted: { job: submissionsWorkers.revisionExpiry, metrics: metrics.jobs },
         }),
+    }),
+    periodicJob({
+      name: submissionsWorkers.mediaSweep,
+      intervalMs: config.SUBMISSIONS_MEDIA_SWEEP_INTERVAL_MS,
+      fullRunAt: MEDIA_SWEEP_RUN,
+      work: () =>
+        sweepOrphanedMedia(
+          {
+            db,
+            storage: resources.storage,
+            orphanTtlHours: config.SUBMISSIONS_MEDIA_ORPHAN_TTL_HOURS,
+            logger: logger.child({ component: submissionsWorkers.mediaSweep }),
+            counted: { job: submissionsWorkers.mediaSweep, metrics: metrics.jobs },
+          },
+          clock(),
+        ),
     }),
   ],
 };

@@ -1,10 +1,14 @@
-import { createCompanyMembersTable, idempotencyKeysMigration } from '@tessera/service-kit';
-import { type Kysely, type Migration, sql } from 'kysely';
+import {
+  createCompanyMembersTable,
+  idempotencyKeysMigration,
+  type ServiceMigration,
+} from '@tessera/service-kit';
+import { type Kysely, sql } from 'kysely';
 import { fraudMigrations } from './fraud-migrations.ts';
 import { laterMigrations } from './later-migrations.ts';
 
 /** Submissions' tables; the kit's (outbox, inbox, dead letters) are migrated separately. */
-export const submissionsMigrations: Record<string, Migration> = {
+export const submissionsMigrations: Record<string, ServiceMigration> = {
   '0001_read_models': {
     async up(db: Kysely<unknown>) {
       // Tasks' claims and tasks, as their events told us; `changed_at` is the time of the event a
@@ -130,6 +134,33 @@ export const submissionsMigrations: Record<string, Migration> = {
       // rewrite of the table: null (rows from before, and rows an instance of the older code writes
       // during an upgrade) reads as `created_at`, what the older code compared.
       await sql`alter table submissions add column content_since timestamptz`.execute(db);
+    },
+  },
+  '0019_media_orphan_sweep': {
+    async up(db: Kysely<unknown>) {
+      // A swept item's row is deleted with this written in the same transaction, and this deleted
+      // once its object is gone: the object is removed only after no hand-in can find the row any
+      // more, and an object whose removal failed is retried (and parked) by its media id.
+      await sql`
+        create table media_deletions (
+          media_id uuid primary key,
+          storage_key text not null,
+          requested_at timestamptz not null
+        )`.execute(db);
+      await sql`create index media_deletions_requested on media_deletions (requested_at)`.execute(db);
+    },
+  },
+  // The media sweep walks the uploads no submission holds, oldest first (media/repository.ts
+  // `orphanedMedia`): a partial index holds only those, a small part of the table. Built
+  // concurrently, outside a transaction: `media` has a row per upload ever made, and a plain build
+  // would stop every upload and hand-in until it ends.
+  '0020_media_orphaned_index': {
+    transaction: false,
+    async up(db: Kysely<unknown>) {
+      await sql`drop index concurrently if exists media_orphaned`.execute(db);
+      await sql`create index concurrently media_orphaned on media (created_at) where submission_id is null`.execute(
+        db,
+      );
     },
   },
 };

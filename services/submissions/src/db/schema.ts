@@ -46,6 +46,16 @@ export interface MediaTable {
   created_at: Timestamp;
 }
 
+/**
+ * A swept media item whose row is gone and whose stored object is still to be removed (or could not
+ * be yet): written with the row's deletion, deleted once the object is gone.
+ */
+export interface MediaDeletionsTable {
+  media_id: string;
+  storage_key: string;
+  requested_at: Timestamp;
+}
+
 export interface SubmissionsTable {
   id: string;
   assignment_id: string;
@@ -187,6 +197,7 @@ export interface SubmissionsDB extends KitTables {
   claims: ClaimsTable;
   task_views: TaskViewsTable;
   media: MediaTable;
+  media_deletions: MediaDeletionsTable;
   submissions: SubmissionsTable;
   company_members: CompanyMembersTable;
   idempotency_keys: IdempotencyKeysTable;

@@ -85,6 +85,12 @@ export function earlierOf(row: SubmissionRow | null): Earlier | null {
   };
 }
 
+/**
+ * The media a hand-in names, locked until it commits: the media sweep takes the same row lock
+ * (media/repository.ts `lockMediaUnlessHeld`, `skip locked`), so an upload the hand-in holds is not
+ * swept, and one the sweep holds is waited for and then found gone (MEDIA_NOT_FOUND), never attached
+ * after its object was removed.
+ */
 export async function lockMedia(
   trx: Transaction<SubmissionsDB>,
   ids: readonly string[],

@@ -187,3 +187,26 @@ export function decideRange(size: number, header: string | undefined): RangeDeci
   const end = last === '' ? size - 1 : Math.min(Number(last), size - 1);
   return { kind: 'part', start, end };
 }
+
+const HOUR_MS = 3_600_000;
+
+/**
+ * Uploads made before this instant and held by no submission are orphans at `now`: kept
+ * `ttlHours` (SUBMISSIONS_MEDIA_ORPHAN_TTL_HOURS) for the hand-in they were uploaded for, then swept.
+ */
+export function orphanedBefore(now: Date, ttlHours: number): Date {
+  return new Date(now.getTime() - ttlHours * HOUR_MS);
+}
+
+/**
+ * Whether a media item is an orphan at `now`: no submission holds it (never handed in, or replaced
+ * by a revision) and it was uploaded more than `ttlHours` ago. The sweep asks it of the row it has
+ * locked, so a hand-in that attached the item meanwhile keeps it.
+ */
+export function isOrphaned(
+  item: { submissionId: string | null; createdAt: Date },
+  now: Date,
+  ttlHours: number,
+): boolean {
+  return item.submissionId === null && item.createdAt.getTime() < orphanedBefore(now, ttlHours).getTime();
+}

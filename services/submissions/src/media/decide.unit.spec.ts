@@ -8,9 +8,11 @@ import {
   decideReadMedia,
   decideSize,
   decideUploader,
+  isOrphaned,
   type MediaLimits,
   type MediaReaders,
   MULTIPART_ENVELOPE_BYTES,
+  orphanedBefore,
 } from './decide.ts';
 
 const MiB = 1024 * 1024;
@@ -229,5 +231,27 @@ describe('which bytes a Range asks for', () => {
     for (const header of ['bytes=0-9,20-29', 'items=0-9', 'bytes=9-2', 'bytes=-', 'bytes=a-b', '']) {
       expect(decideRange(size, header)).toEqual({ kind: 'whole' });
     }
+  });
+});
+
+describe('which uploads are orphans the sweep removes', () => {
+  const now = new Date('2026-12-06T12:00:00.000Z');
+  const hoursAgo = (hours: number) => new Date(now.getTime() - hours * 3_600_000);
+
+  it('are those no submission holds, uploaded more than the TTL before now', () => {
+    expect(orphanedBefore(now, 24)).toEqual(hoursAgo(24));
+    expect(isOrphaned({ submissionId: null, createdAt: hoursAgo(25) }, now, 24)).toBe(true);
+    expect(isOrphaned({ submissionId: null, createdAt: new Date(hoursAgo(24).getTime() - 1) }, now, 24)).toBe(
+      true,
+    );
+    expect(isOrphaned({ submissionId: null, createdAt: hoursAgo(2) }, now, 1)).toBe(true);
+  });
+
+  it('keeps an upload still within the TTL, to the millisecond, and anything a submission holds', () => {
+    expect(isOrphaned({ submissionId: null, createdAt: hoursAgo(24) }, now, 24)).toBe(false);
+    expect(isOrphaned({ submissionId: null, createdAt: hoursAgo(23) }, now, 24)).toBe(false);
+    expect(isOrphaned({ submissionId: null, createdAt: now }, now, 24)).toBe(false);
+    const submissionId = 'c0000000-0000-4000-8000-000000000009';
+    expect(isOrphaned({ submissionId, createdAt: hoursAgo(24 * 365) }, now, 24)).toBe(false);
   });
 });

@@ -1,11 +1,36 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { type Readable, Transform, type TransformCallback } from 'node:stream';
-import { type Clock, type Logger, orRefuse, Refusal, refuse } from '@tessera/service-kit';
+import {
+  type Clock,
+  countedAndParked,
+  eachOnItsOwn,
+  type JobMetrics,
+  type Logger,
+  orRefuse,
+  Refusal,
+  refuse,
+} from '@tessera/service-kit';
 import { fileTypeFromBuffer } from 'file-type';
 import type { Kysely } from 'kysely';
 import type { SubmissionsDB } from '../db/schema.ts';
-import { decideFormat, decideSize, type MediaFormat, type MediaLimits } from './decide.ts';
-import { insertMedia, type MediaRow } from './repository.ts';
+import {
+  decideFormat,
+  decideSize,
+  isOrphaned,
+  type MediaFormat,
+  type MediaLimits,
+  orphanedBefore,
+} from './decide.ts';
+import {
+  deleteMediaRow,
+  forgetMediaDeletion,
+  insertMedia,
+  lockMediaUnlessHeld,
+  type MediaDeletion,
+  type MediaRow,
+  orphanedMedia,
+  pendingMediaDeletions,
+} from './repository.ts';
 import type { MediaStorage } from './storage.ts';
 
 export interface MediaDeps {
@@ -170,3 +195,101 @@ class Inspection extends Transform {
     return error;
   }
 }
+
+export interface SweepDeps {
+  db: Kysely<SubmissionsDB>;
+  storage: MediaStorage;
+  /** How long an upload no submission holds is kept (SUBMISSIONS_MEDIA_ORPHAN_TTL_HOURS). */
+  orphanTtlHours: number;
+  logger?: Logger | undefined;
+  /** The job's metrics and parking (`counted`); without it (a test, a script) nothing is parked. */
+  counted?: { job: string; metrics: JobMetrics } | undefined;
+  /** Items of each kind taken per run (objects left to remove, then new orphans). */
+  limit?: number;
+}
+
+/** Media items each run takes of each kind; a run that removed as many is followed by another. */
+export const MEDIA_SWEEP_RUN = 100;
+
+/**
+ * Store failures in a row after which a run stops touching the store: the store is failing, not an
+ * item (S3 answering 5xx or refusing our credentials), and going on would only count (and park) a
+ * failure against every item. The next run tries again. An unreachable store already ends a run (the
+ * kit's `eachOnItsOwn` takes a refused or reset connection for the database's).
+ */
+const STORE_FAILING_AFTER = 3;
+
+/**
+ * The media sweep: removes the uploads no submission holds, made more than `orphanTtlHours` before
+ * `now` (`isOrphaned`), row and stored object, and answers how many it removed.
+ *
+ * Each item on its own (`eachOnItsOwn`: one that fails is logged, counted, and parked after the
+ * kit's threshold; the others go on). In one transaction the row is locked, skipped when a hand-in
+ * holds it (`skip locked`), looked at again under the lock (a hand-in may have attached it since it
+ * was listed), deleted, and its object recorded in `media_deletions`; only once that has committed is
+ * the object removed, then the record. So a row never points to a removed object: a hand-in either
+ * locked the row first (it keeps the item) or finds no row (422 MEDIA_NOT_FOUND). An object whose
+ * removal fails is retried from its record at the next runs (first in each run), and parked by its
+ * media id like an item that keeps failing.
+ */
+export async function sweepOrphanedMedia(deps: SweepDeps, now: Date): Promise<number> {
+  const { db, counted } = deps;
+  const limit = deps.limit ?? MEDIA_SWEEP_RUN;
+  const failed = {
+    logger: deps.logger,
+    message: 'sweeping an orphaned media item failed; the others go on',
+    describe: (item: { media_id: string }) => ({ media_id: item.media_id }),
+    ...countedAndParked(counted, db, (item: { media_id: string }) => item.media_id),
+  };
+  let storeFailures = 0;
+  const storeFailing = () => storeFailures >= STORE_FAILING_AFTER;
+  const removeObject = async (deletion: MediaDeletion): Promise<boolean> => {
+    try {
+      // Idempotent: an object already gone (a run that failed after removing it) is no error.
+      await deps.storage.delete(deletion.storage_key);
+    } catch (error) {
+      storeFailures += 1;
+      throw error;
+    }
+    storeFailures = 0;
+    await forgetMediaDeletion(db, deletion.media_id);
+    return true;
+  };
+
+  // Objects a run before could not remove; their rows are already gone.
+  const pending = await pendingMediaDeletions(db, { limit, parkedBy: counted?.job });
+  const retried = await eachOnItsOwn(
+    pending,
+    (deletion) => (storeFailing() ? Promise.resolve(false) : removeObject(deletion)),
+    failed,
+  );
+
+  const before = orphanedBefore(now, deps.orphanTtlHours);
+  const due = await orphanedMedia(db, before, { limit, parkedBy: counted?.job });
+  const swept = await eachOnItsOwn(
+    due.map(({ id }) => ({ media_id: id })),
+    async ({ media_id }) => {
+      if (storeFailing()) return false;
+      const deletion = await db.transaction().execute(async (trx) => {
+        const row = await lockMediaUnlessHeld(trx, media_id);
+        // The rule again, on the row as it is now: a hand-in may have attached it since it was listed.
+        const orphan = row !== null && isOrphaned(mediaState(row), now, deps.orphanTtlHours);
+        return orphan ? deleteMediaRow(trx, row, now) : null;
+      });
+      return deletion ? removeObject(deletion) : false;
+    },
+    failed,
+  );
+  if (storeFailing()) {
+    deps.logger?.warn(
+      { failures: storeFailures },
+      'the media store keeps failing to remove objects; this sweep stops, the next one tries again',
+    );
+  }
+  return [...retried, ...swept].filter(Boolean).length;
+}
+
+const mediaState = (row: MediaRow) => ({
+  submissionId: row.submission_id,
+  createdAt: new Date(row.created_at),
+});

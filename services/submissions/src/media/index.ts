@@ -7,7 +7,7 @@ import type { MediaStorage } from './storage.ts';
 export type { MediaStorage } from './storage.ts';
 export { MediaObjectMissing } from './storage.ts';
 export { mediaRoutes } from './routes.ts';
-export { storageKeyOf, uploadMedia } from './handle.ts';
+export { MEDIA_SWEEP_RUN, storageKeyOf, sweepOrphanedMedia, uploadMedia } from './handle.ts';
 
 /** The store MEDIA_STORAGE names: a folder (MEDIA_DIR) or an S3 bucket. */
 export async function openMediaStorage(config: SubmissionsConfig, logger: Logger): Promise<MediaStorage> {
