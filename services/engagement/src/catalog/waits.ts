@@ -112,6 +112,16 @@ export async function peekWait(db: Db, wait: DueWait): Promise<TesseraEvent | un
   return row ? parseEvent(row.event) : undefined;
 }
 
+/** What operators see of a wait (`ListedWait`): never the event itself, nor whose it is. */
+const listedColumns = [
+  'event_id',
+  sql<string>`event ->> 'type'`.as('event_type'),
+  'capability',
+  'task_id',
+  'campaign_id',
+  'received_at',
+] as const;
+
 /** A wait as an operator dropped it. */
 export interface DismissedWait extends ListedWait {
   dismissed_at: Date;
@@ -134,14 +144,7 @@ export async function dismissWait(
     .deleteFrom('catalog_waits')
     .where('event_id', '=', wait.event_id.toLowerCase())
     .where('capability', '=', wait.capability)
-    .returning([
-      'event_id',
-      sql<string>`event ->> 'type'`.as('event_type'),
-      'capability',
-      'task_id',
-      'campaign_id',
-      'received_at',
-    ])
+    .returning(listedColumns)
     .executeTakeFirst();
   if (!taken) return undefined;
   const dismissed = { ...taken, dismissed_at: dismissal.now, dismiss_reason: dismissal.reason };
@@ -191,14 +194,7 @@ export async function listWaits(
 ): Promise<ListedWait[]> {
   let select = db
     .selectFrom('catalog_waits')
-    .select([
-      'event_id',
-      sql<string>`event ->> 'type'`.as('event_type'),
-      'capability',
-      'task_id',
-      'campaign_id',
-      'received_at',
-    ])
+    .select(listedColumns)
     .orderBy('received_at')
     .orderBy('event_id')
     .orderBy('capability')

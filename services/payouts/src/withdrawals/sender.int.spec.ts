@@ -93,6 +93,12 @@ async function requested(amount = 2_500) {
   });
   expect(added.status, JSON.stringify(added.body)).toBe(201);
   const methodId = added.body.method.id as string;
+  const { id, hold } = await requestedBy(user, methodId, amount);
+  return { id, methodId, user, hold };
+}
+
+/** Another withdrawal of `user` to their method, asked for; `hold()` delivers the ledger's hold. */
+async function requestedBy(user: { id: string; token: string }, methodId: string, amount: number) {
   const asked = await t.inject({
     method: 'POST',
     url: '/api/v1/withdrawals',
@@ -102,17 +108,13 @@ async function requested(amount = 2_500) {
   });
   expect(asked.status, JSON.stringify(asked.body)).toBe(202);
   const id = asked.body.withdrawal.id as string;
-  const hold = () =>
-    t.deliver(
-      consumerNames.ledger,
-      foreignEvent('ledger.withdrawal.hold-placed.v1', {
-        withdrawal_id: id,
-        user_id: user.id,
-        amount: { amount, currency: 'USD' },
-        transfer_id: randomUUID(),
-      }),
-    );
-  return { id, methodId, user, hold };
+  const holdEvent = foreignEvent('ledger.withdrawal.hold-placed.v1', {
+    withdrawal_id: id,
+    user_id: user.id,
+    amount: { amount, currency: 'USD' },
+    transfer_id: randomUUID(),
+  });
+  return { id, holdEvent, hold: () => t.deliver(consumerNames.ledger, holdEvent) };
 }
 
 const admin = () => t.token({ sub: randomUUID(), role: 'admin' });
@@ -749,34 +751,14 @@ describe('telling a user their withdrawals are on hold while they are suspended 
     }
   });
 
-  /** Another withdrawal of `user` to their method, asked for; `hold()` delivers the ledger's hold. */
-  async function another(user: { id: string; token: string }, methodId: string, amount: number) {
-    const asked = await t.inject({
-      method: 'POST',
-      url: '/api/v1/withdrawals',
-      token: user.token,
-      key: randomUUID(),
-      body: { amount: { amount, currency: 'USD' }, method_id: methodId },
-    });
-    expect(asked.status, JSON.stringify(asked.body)).toBe(202);
-    const id = asked.body.withdrawal.id as string;
-    const holdEvent = foreignEvent('ledger.withdrawal.hold-placed.v1', {
-      withdrawal_id: id,
-      user_id: user.id,
-      amount: { amount, currency: 'USD' },
-      transfer_id: randomUUID(),
-    });
-    return { id, holdEvent, hold: () => t.deliver(consumerNames.ledger, holdEvent) };
-  }
-
   it('announces each withdrawal a suspension puts on hold once, and each the reinstatement takes off it once; redeliveries nothing', async () => {
     const { id: approvedId, user, methodId } = await approved(2_500);
-    const reviewing = await another(user, methodId, 1_000);
+    const reviewing = await requestedBy(user, methodId, 1_000);
     await reviewing.hold();
-    const refused = await another(user, methodId, 700);
+    const refused = await requestedBy(user, methodId, 700);
     await refused.hold();
     // Not held by the ledger yet: nothing waits on the user's account.
-    const late = await another(user, methodId, 600);
+    const late = await requestedBy(user, methodId, 600);
 
     const suspension = foreignEvent('identity.user.suspended.v1', {
       user_id: user.id,
