@@ -57,10 +57,13 @@ async function run(
       disableTransactions: !transaction,
     });
   // Each run is `migrateTo` its last migration, which would migrate *down* to it were the database
-  // already past it: each looks at what is applied first (under `migrationsLock`, nobody moves it).
+  // already past it: runs already applied are skipped, by what was applied when this began (under
+  // `migrationsLock` nobody else moves it; the runs here only add to it, in order).
+  const applied = new Set(
+    (await migrator(true).getMigrations()).filter((m) => m.executedAt !== undefined).map((m) => m.name),
+  );
   for (const { last, transaction } of migrationRuns(migrations)) {
-    const applied = await migrator(transaction).getMigrations();
-    if (applied.find((m) => m.name === last)?.executedAt !== undefined) continue;
+    if (applied.has(last)) continue;
     const { error, results } = await migrator(transaction).migrateTo(last);
     if (error) throw failure(error, results);
   }

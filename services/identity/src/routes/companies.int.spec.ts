@@ -45,6 +45,44 @@ async function newCompany(owner: SignedUp, name = 'Acme Data') {
   return response.json().company as { id: string; name: string };
 }
 
+/** What the changes of `managedCompany`'s manager act on. */
+interface Setting {
+  base: string;
+  keyId: string;
+  invitationId: string;
+  viewer: SignedUp;
+}
+
+/**
+ * A company whose manager `m` (and a viewer) the tests have act, with an API key and an
+ * invitation for the changes to revoke.
+ */
+async function managedCompany(name: string) {
+  const owner = await signUp(t, { role: 'company' });
+  const company = await newCompany(owner, name);
+  const m = await signUp(t, { role: 'company' });
+  const viewer = await signUp(t, { role: 'company' });
+  for (const user of [m, viewer]) await verifyEmail(t, user);
+  await joinCompany(t, owner, company.id, m, 'manager');
+  await joinCompany(t, owner, company.id, viewer, 'viewer');
+  const base = `/api/v1/companies/${company.id}`;
+  const key = await call('POST', `${base}/api-keys`, owner.access, {
+    name: 'ci',
+    scopes: ['company:read'],
+  });
+  await call('POST', `${base}/invitations`, owner.access, {
+    email: uniqueEmail('later'),
+    member_role: 'viewer',
+  });
+  const setting: Setting = {
+    base,
+    keyId: key.json<CreatedKey>().api_key.id,
+    invitationId: (await call('GET', `${base}/invitations`, owner.access)).json().invitations[0].id,
+    viewer,
+  };
+  return { owner, company, m, viewer, base, setting };
+}
+
 describe('companies', () => {
   it('are created by company accounts, their creator the first manager, and announced', async () => {
     const owner = await signUp(t, { role: 'company' });
@@ -233,24 +271,8 @@ describe('a manager demoted or removed while a change of theirs waits for the me
    * the lock and wait for it. Then the change commits.
    */
   async function racedChanges(change: 'demote' | 'remove') {
-    const owner = await signUp(t, { role: 'company' });
-    const company = await newCompany(owner, `Raced ${change}`);
-    const m = await signUp(t, { role: 'company' });
-    const viewer = await signUp(t, { role: 'company' });
-    for (const user of [m, viewer]) await verifyEmail(t, user);
-    await joinCompany(t, owner, company.id, m, 'manager');
-    await joinCompany(t, owner, company.id, viewer, 'viewer');
-    const base = `/api/v1/companies/${company.id}`;
-    const key = await call('POST', `${base}/api-keys`, owner.access, {
-      name: 'ci',
-      scopes: ['company:read'],
-    });
-    const keyId = key.json<CreatedKey>().api_key.id;
-    await call('POST', `${base}/invitations`, owner.access, {
-      email: uniqueEmail('later'),
-      member_role: 'viewer',
-    });
-    const invitationId = (await call('GET', `${base}/invitations`, owner.access)).json().invitations[0].id;
+    const { owner, company, m, viewer, base, setting } = await managedCompany(`Raced ${change}`);
+    const { keyId, invitationId } = setting;
     const before = async () => ({
       members: (await call('GET', `${base}/members`, owner.access)).json().members.length,
       keys: (await call('GET', `${base}/api-keys`, owner.access)).json().api_keys,
@@ -329,12 +351,6 @@ describe('an erasure and a company change by the same person at once', () => {
     activeKeys: number;
     openInvitations: number;
   }
-  interface Setting {
-    base: string;
-    keyId: string;
-    invitationId: string;
-    viewer: SignedUp;
-  }
 
   const stateOf = async (owner: SignedUp, base: string): Promise<State> => ({
     members: (await call('GET', `${base}/members`, owner.access))
@@ -355,36 +371,6 @@ describe('an erasure and a company change by the same person at once', () => {
     r.statusCode >= 400 ? r.json<{ code: string }>().code : undefined,
   ];
   const erase = (user: SignedUp) => call('DELETE', '/api/v1/users/me', user.access);
-
-  /**
-   * A company whose manager `m` (and a viewer) the tests have act, with an API key and an
-   * invitation for the changes to revoke.
-   */
-  async function managedCompany(name: string) {
-    const owner = await signUp(t, { role: 'company' });
-    const company = await newCompany(owner, name);
-    const m = await signUp(t, { role: 'company' });
-    const viewer = await signUp(t, { role: 'company' });
-    for (const user of [m, viewer]) await verifyEmail(t, user);
-    await joinCompany(t, owner, company.id, m, 'manager');
-    await joinCompany(t, owner, company.id, viewer, 'viewer');
-    const base = `/api/v1/companies/${company.id}`;
-    const key = await call('POST', `${base}/api-keys`, owner.access, {
-      name: 'ci',
-      scopes: ['company:read'],
-    });
-    await call('POST', `${base}/invitations`, owner.access, {
-      email: uniqueEmail('later'),
-      member_role: 'viewer',
-    });
-    const setting: Setting = {
-      base,
-      keyId: key.json<CreatedKey>().api_key.id,
-      invitationId: (await call('GET', `${base}/invitations`, owner.access)).json().invitations[0].id,
-      viewer,
-    };
-    return { owner, company, m, viewer, base, setting };
-  }
 
   /**
    * Sends the requests one after the other while a transaction of the test holds the company's
