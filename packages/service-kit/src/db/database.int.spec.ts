@@ -21,13 +21,19 @@ afterAll(async () => {
   await database?.drop();
 });
 
+/**
+ * Ends every session of the database, and returns once their processes have exited (the timeout
+ * argument makes `pg_terminate_backend` wait): by then each socket is closed and the pool hears of
+ * it at the next turn of the event loop. Without the wait, a backend scheduled late on a busy machine
+ * had not yet closed its connection when the test's next query took it from the pool (a CI failure).
+ */
 async function terminateBackends(url: string): Promise<number> {
   const name = new URL(url).pathname.slice(1);
   const admin = new pg.Client({ connectionString: inject('postgresUrl') });
   await admin.connect();
   try {
     const { rows } = await admin.query<{ n: string }>(
-      'select count(pg_terminate_backend(pid))::text as n from pg_stat_activity where datname = $1 and pid <> pg_backend_pid()',
+      'select count(pg_terminate_backend(pid, 5000))::text as n from pg_stat_activity where datname = $1 and pid <> pg_backend_pid()',
       [name],
     );
     return Number(rows[0]!.n);
