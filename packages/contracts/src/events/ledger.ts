@@ -77,6 +77,29 @@ export const ledgerEvents = [
       reason_code: reasonCode,
     }),
   }),
+  defineEvent('ledger.honeypot-fee.paid.v1', {
+    description:
+      "A judge's fee for a honeypot review was paid: the platform's quality account funded the case's campaign budget with it and the budget paid the judge, in one linked step, so the judge's statement reads like any other fee and the campaign's balance is unchanged.",
+    data: z.object({
+      review_id: entityId,
+      campaign_id: entityId,
+      judge_id: entityId,
+      amount: money,
+      /** The funding transfer and the fee's, in that order. */
+      transfer_ids: z.array(transferId).length(2),
+    }),
+  }),
+  defineEvent('ledger.honeypot-fee.failed.v1', {
+    description:
+      "A judge's fee for a honeypot review was refused (above the claim's judge fee, a second fee for one judge on one submission, an unknown claim): nothing moved.",
+    data: z.object({
+      review_id: entityId,
+      campaign_id: entityId,
+      judge_id: entityId,
+      amount: money,
+      reason_code: reasonCode,
+    }),
+  }),
   defineEvent('ledger.withdrawal.hold-placed.v1', {
     description: "The withdrawal's amount is held (a pending transfer) and no longer available to the user.",
     data: z.object({ withdrawal_id: entityId, user_id: entityId, amount: money, transfer_id: transferId }),

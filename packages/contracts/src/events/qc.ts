@@ -29,9 +29,23 @@ export const qcEvents = [
       fee: money,
     }),
   }),
+  defineEvent('qc.honeypot.fee-earned.v1', {
+    description:
+      "A judge's review of a honeypot (a decided case served again to check judges) is paid like any review: the ledger pays the case's judge fee, funded by the platform, since the campaign paid the case's own judges already. Sent as long after the review as a real case of the moment takes to settle, so that neither the time nor the amount tells the judge it was a honeypot.",
+    data: z.object({
+      review_id: entityId,
+      /** The honeypot case's submission, as a fee of a real review names its own. */
+      submission_id: entityId,
+      /** The claim the judged work was done under: the ledger pays no more than that claim's judge fee. */
+      assignment_id: entityId,
+      campaign_id: entityId,
+      judge_id: entityId,
+      fee: money,
+    }),
+  }),
   defineEvent('qc.review.counted.v1', {
     description:
-      "A judge's review counted toward a verdict (with or without a fee): engagement credits the judge's review work. `agreed` says whether the vote matched the verdict.",
+      "A judge's review counted toward a verdict (with or without a fee), or a honeypot review was scored (as long after it as a real case takes to settle): engagement credits the judge's review work. `agreed` says whether the vote matched the verdict (a honeypot's: its known verdict).",
     data: z.object({
       review_id: entityId,
       submission_id: entityId,
