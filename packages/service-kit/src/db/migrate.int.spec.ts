@@ -126,6 +126,22 @@ describe('migrateToLatest', () => {
     expect(await applied()).toEqual(['0001_items', '0002_items_by_label', '0003_items_note']);
   });
 
+  it('runs on a pool of one connection: the migrations use the connection that holds the lock', async () => {
+    const single = createDatabase<unknown>(database.url, { max: 1 });
+    try {
+      const log: string[] = [];
+      await migrateToLatest(single, migrations(log));
+      expect(log).toEqual(['0001', '0002', '0003']);
+      expect(await applied()).toEqual(['0001_items', '0002_items_by_label', '0003_items_note']);
+      // The lock was given back on that connection: a second instance takes it and finds nothing to do.
+      const again: string[] = [];
+      await migrateToLatest(db, migrations(again));
+      expect(again).toEqual([]);
+    } finally {
+      await single.destroy();
+    }
+  });
+
   it('keeps what ran before a failing migration outside a transaction, and goes on from it once mended', async () => {
     const broken = migrations();
     broken['0002_items_by_label'] = {

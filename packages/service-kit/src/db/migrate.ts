@@ -77,7 +77,10 @@ const LOCK_POLL_MS = 100;
  * waits for every transaction of the database older than its own, a waiting `pg_advisory_lock`
  * too, which would wait for the build in turn, a cycle through the client that Postgres cannot see.
  */
-async function migrationsLock(db: Kysely<unknown>, work: () => Promise<void>): Promise<void> {
+async function migrationsLock(
+  db: Kysely<unknown>,
+  work: (connection: Kysely<unknown>) => Promise<void>,
+): Promise<void> {
   await db.connection().execute(async (connection) => {
     const key = sql`hashtextextended('tessera:migrations', 0)`;
     for (;;) {
@@ -88,7 +91,7 @@ async function migrationsLock(db: Kysely<unknown>, work: () => Promise<void>): P
       await new Promise((resolve) => setTimeout(resolve, LOCK_POLL_MS));
     }
     try {
-      await work();
+      await work(connection);
     } finally {
       await sql`select pg_advisory_unlock(${key})`.execute(connection);
     }
@@ -105,8 +108,9 @@ export async function migrateToLatest(
   db: Kysely<unknown>,
   migrations: Record<string, ServiceMigration> = {},
 ): Promise<void> {
-  await migrationsLock(db, async () => {
-    await run(db, kitMigrations, 'kit_migrations');
-    if (Object.keys(migrations).length > 0) await run(db, migrations, 'service_migrations');
+  // On the connection that holds the lock: the migrations need no other, so a pool of one suffices.
+  await migrationsLock(db, async (connection) => {
+    await run(connection, kitMigrations, 'kit_migrations');
+    if (Object.keys(migrations).length > 0) await run(connection, migrations, 'service_migrations');
   });
 }
