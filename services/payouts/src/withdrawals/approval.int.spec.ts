@@ -194,6 +194,49 @@ describe('approval', () => {
     expect(unknownJob.status).toBe(400);
   });
 
+  it('takes a parked withdrawal off the list once an admin approves or rejects it by hand', async () => {
+    const admin = await t.token({ sub: randomUUID(), role: 'admin' });
+    /** A withdrawal due for auto-approval whose approval fails until it is parked. */
+    const parkedOne = async () => {
+      const id = await held(await t.fixtures.contributor({ trust: 9 }));
+      now = new Date(now.getTime() + 73 * 3_600_000);
+      const restore = await failApprovalOf(id);
+      try {
+        for (let run = 1; run <= PARK_AFTER_FAILURES; run += 1) await autoApprove(quiet());
+      } finally {
+        await restore();
+      }
+      return id;
+    };
+    const approved = await parkedOne();
+    const rejected = await parkedOne();
+    const parked = async () =>
+      (
+        (await t.inject({ url: '/api/v1/admin/payouts/parked-items?job=auto-approve', token: admin })).body
+          .parked_items as Array<{ item: string }>
+      )
+        .map((p) => p.item)
+        .filter((item) => item === approved || item === rejected)
+        .sort();
+    expect(await parked()).toEqual([approved, rejected].sort());
+
+    const byHand = await t.inject({
+      method: 'POST',
+      url: `/api/v1/admin/withdrawals/${approved}/approve`,
+      token: admin,
+    });
+    expect(byHand.body.withdrawal).toMatchObject({ status: 'approved' });
+    expect(await parked()).toEqual([rejected]);
+    const refused = await t.inject({
+      method: 'POST',
+      url: `/api/v1/admin/withdrawals/${rejected}/reject`,
+      token: admin,
+      body: { reason_code: 'SUSPECTED_FRAUD' },
+    });
+    expect(refused.body.withdrawal).toMatchObject({ status: 'rejected' });
+    expect(await parked()).toEqual([]);
+  });
+
   it("ignores a ledger answer in another currency than the withdrawal's, as one for another amount", async () => {
     const user = await t.fixtures.contributor();
     const method = await t.inject({

@@ -257,6 +257,32 @@ export const MANUAL_PROVIDER = 'manual';
  */
 export const RECONCILE_JOB = 'payout-reconcile';
 
+/** The jobs' worker names (`payoutsWorkers`). */
+export const AUTO_APPROVE_JOB = 'auto-approve';
+export const SENDER_JOB = 'payout-sender';
+
+/** The moves that finish a withdrawal (`finished_at`). */
+export const FINISHING_MOVES: readonly WithdrawalMove['kind'][] = [
+  'complete',
+  'fail',
+  'reject',
+  'cancel',
+  'hold-rejected',
+];
+
+/**
+ * The jobs whose parked items are withdrawals (keyed by id), each with the move after which it has
+ * nothing left to do for one: a withdrawal that finished, or one decided by hand before the
+ * auto-approval that kept failing got to it. Its parked item goes with it (handle.ts `move`) rather
+ * than stay listed to operators as if it still waited.
+ */
+export const jobsDoneBy = (step: WithdrawalMove['kind']): string[] =>
+  FINISHING_MOVES.includes(step)
+    ? [AUTO_APPROVE_JOB, SENDER_JOB, RECONCILE_JOB]
+    : step === 'approve'
+      ? [AUTO_APPROVE_JOB]
+      : [];
+
 /**
  * Whether an admin may record a payout made by hand: only one of the `manual` provider (the one it
  * was sent through, or, not sent yet, the one it will be). One that a provider such as PayPal pays

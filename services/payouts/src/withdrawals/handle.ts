@@ -24,8 +24,10 @@ import {
   decidePaidByHand,
   decideReconcile,
   decideRequest,
+  FINISHING_MOVES,
   type HoldChange,
   holdableStatuses,
+  jobsDoneBy,
   MANUAL_PROVIDER,
   RECONCILE_JOB,
   RECONCILED_FAILED,
@@ -166,13 +168,12 @@ export async function move(
       ...(context.reasonCode !== undefined ? { reason_code: context.reasonCode } : {}),
       ...(context.externalId !== undefined ? { external_transaction_id: context.externalId } : {}),
       ...(context.nextAttemptAt !== undefined ? { next_attempt_at: context.nextAttemptAt } : {}),
-      ...(['complete', 'fail', 'reject', 'cancel', 'hold-rejected'].includes(step.kind)
-        ? { finished_at: now, next_attempt_at: null }
-        : {}),
+      ...(FINISHING_MOVES.includes(step.kind) ? { finished_at: now, next_attempt_at: null } : {}),
     })
     .where('id', '=', withdrawal.id)
     .returningAll()
     .executeTakeFirstOrThrow();
+  for (const job of jobsDoneBy(step.kind)) await forgetFailures(trx, job, moved.id);
   const meta = eventMeta(moved.id, now, context.cause);
   const reason = context.reasonCode ?? 'UNSPECIFIED';
   const events: TesseraEvent[] = [];
@@ -313,7 +314,6 @@ export async function reconcileWithdrawal(
       ? { now: command.now, externalId: command.providerReference }
       : { now: command.now, reasonCode: RECONCILED_FAILED },
   );
-  await forgetFailures(trx, RECONCILE_JOB, withdrawal.id);
   return trx
     .updateTable('withdrawals')
     .set({

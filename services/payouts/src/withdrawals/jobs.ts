@@ -9,7 +9,9 @@ import {
   autoApprovable,
   decideNotFrozen,
   decideSenderAnswer,
+  AUTO_APPROVE_JOB,
   RECONCILE_JOB,
+  SENDER_JOB,
   resendAllowed,
   type SenderAnswer,
   type SenderStep,
@@ -18,11 +20,8 @@ import { lockWithdrawal, move, type WithdrawalRecord } from './handle.ts';
 
 const BATCH = 20;
 
-/** The jobs' worker names (`payoutsWorkers`). */
-export const AUTO_APPROVE_JOB = 'auto-approve';
-export const SENDER_JOB = 'payout-sender';
-/** Where the sender parks a payout it cannot settle by itself (decide.ts). */
-export { RECONCILE_JOB };
+/** The jobs' worker names, and where the sender parks a payout it cannot settle by itself (decide.ts). */
+export { AUTO_APPROVE_JOB, RECONCILE_JOB, SENDER_JOB };
 
 /**
  * Approves, by themselves, the withdrawals of trusted, active contributors that waited out the
