@@ -80,6 +80,9 @@ export const submissionsVariables = serviceConfigSchema.extend({
   /** Required with MEDIA_STORAGE=s3, except in development, where MinIO's default login is used. */
   MEDIA_S3_ACCESS_KEY_ID: optionalText,
   MEDIA_S3_SECRET_ACCESS_KEY: optionalText,
+  /** How long connecting to the store may take, and how long a request may see nothing, ms. */
+  MEDIA_S3_CONNECT_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).default(5_000),
+  MEDIA_S3_IDLE_TIMEOUT_MS: z.coerce.number().int().min(100).max(600_000).default(30_000),
   /** How long a presigned media URL (the redirect of GET /media/:id/content in S3 mode) is valid. */
   MEDIA_PRESIGN_TTL_S: z.coerce.number().int().min(10).max(3600).default(300),
 

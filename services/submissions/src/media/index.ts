@@ -30,6 +30,8 @@ export async function openMediaStorage(config: SubmissionsConfig, logger: Logger
     endpoint: config.MEDIA_S3_ENDPOINT,
     publicEndpoint: config.MEDIA_S3_PUBLIC_ENDPOINT,
     forcePathStyle: config.MEDIA_S3_FORCE_PATH_STYLE,
+    connectTimeoutMs: config.MEDIA_S3_CONNECT_TIMEOUT_MS,
+    idleTimeoutMs: config.MEDIA_S3_IDLE_TIMEOUT_MS,
     ...credentials,
   });
 }

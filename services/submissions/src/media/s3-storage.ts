@@ -22,7 +22,15 @@ export interface S3StorageOptions {
   forcePathStyle: boolean;
   accessKeyId: string;
   secretAccessKey: string;
+  /** How long connecting may take, ms. */
+  connectTimeoutMs?: number;
+  /** How long a connection may carry nothing either way before the request fails, ms. */
+  idleTimeoutMs?: number;
 }
+
+/** Without them, a store that accepts a connection and never answers holds the caller for ever. */
+const DEFAULT_CONNECT_TIMEOUT_MS = 5_000;
+const DEFAULT_IDLE_TIMEOUT_MS = 30_000;
 
 /** Parts of a multipart upload: 5 MiB is S3's minimum; at most `QUEUE` parts are in memory at once. */
 const PART_SIZE = 5 * 1024 * 1024;
@@ -42,6 +50,12 @@ export function s3MediaStorage(options: S3StorageOptions): MediaStorage {
     // streaming checksum trailers.
     requestChecksumCalculation: 'WHEN_REQUIRED',
     responseChecksumValidation: 'WHEN_REQUIRED',
+    // An idle limit, not a total one: a large part on a slow link may take long, but never silently.
+    // Each attempt fails with a TimeoutError and the SDK retries it (3 attempts in all).
+    requestHandler: {
+      connectionTimeout: options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS,
+      socketTimeout: options.idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS,
+    },
   };
   const client = new S3Client({ ...base, ...(options.endpoint ? { endpoint: options.endpoint } : {}) });
   // Signing needs no connection: a second client only to sign URLs for the public endpoint.

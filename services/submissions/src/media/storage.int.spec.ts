@@ -2,6 +2,7 @@
 // S3-compatible server in this process).
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { Readable } from 'node:stream';
@@ -187,4 +188,37 @@ describe.each(Object.keys(adapters))('MediaStorage contract: %s', (name) => {
     expect(Buffer.from(await response.arrayBuffer()).equals(bytes)).toBe(true);
     // (s3rver does not verify SigV4 signatures, so a forged URL is not refused here as by S3.)
   });
+});
+
+describe('S3 storage against a store that never answers', () => {
+  it('fails each request after the idle limit instead of waiting for ever', async () => {
+    // Accepts connections, reads what comes, and never writes a byte back.
+    const sockets = new Set<net.Socket>();
+    const silent = net.createServer((socket) => {
+      sockets.add(socket);
+      socket.on('close', () => sockets.delete(socket));
+    });
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    const { port } = silent.address() as net.AddressInfo;
+    const storage = s3MediaStorage({
+      bucket: 'tessera-media',
+      region: 'us-east-1',
+      endpoint: `http://127.0.0.1:${port}`,
+      forcePathStyle: true,
+      accessKeyId: 'test',
+      secretAccessKey: 'test-secret',
+      idleTimeoutMs: 200,
+    });
+    try {
+      const started = Date.now();
+      await expect(storage.stat(key())).rejects.toMatchObject({ name: 'TimeoutError' });
+      await expect(storage.delete(key())).rejects.toMatchObject({ name: 'TimeoutError' });
+      // Three attempts of 200 ms each, with the SDK's backoff between them, for both calls.
+      expect(Date.now() - started).toBeLessThan(8_000);
+    } finally {
+      await storage.close?.();
+      for (const socket of sockets) socket.destroy();
+      await new Promise<void>((resolve) => silent.close(() => resolve()));
+    }
+  }, 20_000);
 });
