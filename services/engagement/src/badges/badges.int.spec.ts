@@ -315,6 +315,55 @@ describe('unlocking', () => {
     expect(await unlockedIds(user.id)).toContain(badge.id);
   });
 
+  it('counts a honeypot review’s fee toward earnings exactly as a real review’s fee, once per transfer', async () => {
+    const badge = await createBadge({
+      criteria: { type: 'earnings_total', threshold: 1_000, currency: 'EUR' },
+    });
+    const [real, honeypot] = [await t.contributor(), await t.contributor()];
+    const fee = (judgeId: string, amount: number) => ({
+      review_id: randomUUID(),
+      campaign_id: campaignId,
+      judge_id: judgeId,
+      amount: { amount, currency: 'EUR' },
+    });
+    const payReal = async (amount: number) => {
+      const data = {
+        ...fee(real.id, amount),
+        transfer_id: randomUUID(),
+        campaign_remaining: { amount: 1, currency: 'EUR' },
+      };
+      await t.handle(await t.emit('ledger.judge-fee.paid.v1', data)); // redelivered
+      await t.emit('ledger.judge-fee.paid.v1', data); // the same transfer, another event id
+    };
+    const payHoneypot = async (amount: number) => {
+      const data = { ...fee(honeypot.id, amount), transfer_ids: [randomUUID(), randomUUID()] };
+      await t.handle(await t.emit('ledger.honeypot-fee.paid.v1', data));
+      await t.emit('ledger.honeypot-fee.paid.v1', data);
+    };
+    const earnings = async (userId: string) =>
+      t.service.db
+        .selectFrom('badge_counters')
+        .select(['scope', 'value'])
+        .where('user_id', '=', userId)
+        .where('metric', '=', 'earnings_total')
+        .execute();
+
+    await payReal(999);
+    await payHoneypot(999);
+    expect(await earnings(honeypot.id)).toEqual([{ scope: 'EUR', value: 999 }]);
+    expect(await earnings(honeypot.id)).toEqual(await earnings(real.id));
+    expect(await unlockedIds(honeypot.id)).not.toContain(badge.id);
+    expect(await unlockedIds(real.id)).not.toContain(badge.id);
+    await payReal(1);
+    await payHoneypot(1);
+    expect(await earnings(honeypot.id)).toEqual(await earnings(real.id));
+    expect(await unlockedIds(honeypot.id)).toContain(badge.id);
+    expect(await unlockedIds(real.id)).toContain(badge.id);
+    // The unlock rewards a honeypot's judge as a real one's: the badge's XP once, its event once.
+    expect(await badgeXp(honeypot.id, badge.id)).toEqual(await badgeXp(real.id, badge.id));
+    expect(await unlockEvents(honeypot.id, badge.id)).toHaveLength(1);
+  });
+
   it('counts approved work received at night in the user’s time zone toward a time-of-day badge', async () => {
     const badge = await createBadge({
       criteria: { type: 'time_of_day', from_hour: 0, to_hour: 5, threshold: 2 },

@@ -1,6 +1,7 @@
 import type { Cause } from '@tessera/service-kit';
 import type { Capability } from '../capability.ts';
 import { taskTypeOf, waitForCatalog } from '../catalog/index.ts';
+import { judgeFeeHandlers } from '../judge-fees.ts';
 import { type BadgeActivity, recordBadgeActivity } from './handle.ts';
 import { forgetUser } from './repository.ts';
 import { badgeRoutes } from './routes.ts';
@@ -73,7 +74,8 @@ export const badges: Capability = {
       ),
     'ledger.reward.paid.v1': (event, trx) =>
       record(trx, event.data.contributor_id, earning(event.data), event),
-    'ledger.judge-fee.paid.v1': (event, trx) => record(trx, event.data.judge_id, earning(event.data), event),
+    // A real review's fee and a honeypot's alike (judge-fees.ts): the judge must not tell them apart.
+    ...judgeFeeHandlers((fee, event, trx) => record(trx, fee.judge_id, earning(fee), event)),
     'ledger.promotion.paid.v1': (event, trx) => record(trx, event.data.user_id, earning(event.data), event),
     'engagement.contributor.trust-changed.v1': (event, trx) =>
       record(trx, event.data.user_id, { kind: 'standing' }, event),

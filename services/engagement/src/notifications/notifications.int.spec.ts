@@ -183,6 +183,53 @@ describe('notifications from events', () => {
     ).toEqual([]);
   });
 
+  it('tells a judge a honeypot review’s fee exactly as a real review’s fee of the same amount, once however often it comes', async () => {
+    const judge = await t.contributor();
+    const amount = { amount: 1_234, currency: 'EUR' };
+    const real = await t.emit('ledger.judge-fee.paid.v1', {
+      review_id: randomUUID(),
+      campaign_id: randomUUID(),
+      judge_id: judge.id,
+      amount,
+      transfer_id: randomUUID(),
+      campaign_remaining: usd(0),
+    });
+    const paid = {
+      review_id: randomUUID(),
+      campaign_id: randomUUID(),
+      judge_id: judge.id,
+      amount,
+      transfer_ids: [randomUUID(), randomUUID()],
+    };
+    const honeypot = await t.emit('ledger.honeypot-fee.paid.v1', paid);
+    await t.deliver(consumerNames.ledger, honeypot, randomUUID()); // redelivered under a new message id
+    await t.emit('ledger.honeypot-fee.paid.v1', paid); // the same payment, another event id
+    // Replayed once the inbox forgot it (pruned, or a consumer reset): the fee was told already.
+    await t.service.db.deleteFrom('inbox').where('event_id', '=', honeypot.id).execute();
+    await t.deliver(consumerNames.ledger, honeypot, randomUUID());
+
+    const told = await t.service.db
+      .selectFrom('notifications')
+      .select(['kind', 'title', 'body', 'data'])
+      .where('user_id', '=', judge.id)
+      .where('kind', '=', 'money_received')
+      .orderBy('id')
+      .execute();
+    expect(told).toHaveLength(2); // the real fee's and the honeypot's, once each
+    const [fromReal, fromHoneypot] = told;
+    expect(fromHoneypot).toEqual({
+      ...fromReal,
+      data: { ...(fromReal!.data as object), review_id: paid.review_id },
+    });
+    expect(fromHoneypot).toMatchObject({
+      kind: 'money_received',
+      title: 'Review fee received',
+      body: '12.34 EUR for your review is in your balance.',
+      data: { reason: 'judge_fee', amount, review_id: paid.review_id },
+    });
+    expect(fromReal!.data).toMatchObject({ review_id: real.data.review_id });
+  });
+
   it('tells a level up and a level decrease', async () => {
     const user = await t.contributor();
     await t.emit('engagement.contributor.level-changed.v1', { user_id: user.id, level: 3 });

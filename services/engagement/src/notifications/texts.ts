@@ -1,4 +1,5 @@
 import type { EventData, EventType } from '@tessera/contracts';
+import { type JudgeFee, judgeFeeOf } from '../judge-fees.ts';
 
 /**
  * What a notification says, decided from the event alone (no I/O). Texts name amounts, levels,
@@ -99,6 +100,18 @@ function withdrawal(
   };
 }
 
+/** A judge's fee received, for a real review or a honeypot: nothing in it tells which. */
+function judgeFeeText(fee: JudgeFee): NotificationDraft {
+  return {
+    userId: fee.judge_id,
+    kind: 'money_received',
+    title: 'Review fee received',
+    body: `${formatMoney(fee.amount)} for your review is in your balance.`,
+    data: { reason: 'judge_fee', amount: fee.amount, review_id: fee.review_id },
+    sourceKey: `money:${fee.transfer_id}`,
+  };
+}
+
 /** The events that notify someone, each with what it says. */
 export const eventTexts: Texts = {
   'submissions.submission.approved.v1': (data) => ({
@@ -148,14 +161,9 @@ export const eventTexts: Texts = {
     data: { reason: 'reward', amount: data.amount, submission_id: data.submission_id },
     sourceKey: `money:${data.transfer_id}`,
   }),
-  'ledger.judge-fee.paid.v1': (data) => ({
-    userId: data.judge_id,
-    kind: 'money_received',
-    title: 'Review fee received',
-    body: `${formatMoney(data.amount)} for your review is in your balance.`,
-    data: { reason: 'judge_fee', amount: data.amount, review_id: data.review_id },
-    sourceKey: `money:${data.transfer_id}`,
-  }),
+  // A real review's fee and a honeypot's say the same (judge-fees.ts): the judge must not tell them apart.
+  'ledger.judge-fee.paid.v1': (data) => judgeFeeText(judgeFeeOf(data)),
+  'ledger.honeypot-fee.paid.v1': (data) => judgeFeeText(judgeFeeOf(data)),
   'ledger.promotion.paid.v1': (data) => ({
     userId: data.user_id,
     kind: 'money_received',

@@ -117,6 +117,40 @@ describe('what each notification says', () => {
     expect(bonus.body).toBe('A bonus of 1.00 USD is in your balance.');
   });
 
+  it('tells a honeypot review’s fee exactly as a real review’s fee, keyed by the transfer that paid the judge', () => {
+    const [judge, review, campaign, funding, fee] = [
+      randomUUID(),
+      randomUUID(),
+      randomUUID(),
+      randomUUID(),
+      randomUUID(),
+    ];
+    const real = text('ledger.judge-fee.paid.v1', {
+      review_id: review,
+      campaign_id: campaign,
+      judge_id: judge,
+      amount: usd(1_999),
+      transfer_id: fee,
+      campaign_remaining: usd(0),
+    });
+    const honeypot = text('ledger.honeypot-fee.paid.v1', {
+      review_id: review,
+      campaign_id: campaign,
+      judge_id: judge,
+      amount: usd(1_999),
+      transfer_ids: [funding, fee],
+    });
+    expect(honeypot).toEqual(real);
+    expect(honeypot).toEqual({
+      userId: judge,
+      kind: 'money_received',
+      title: 'Review fee received',
+      body: '19.99 USD for your review is in your balance.',
+      data: { reason: 'judge_fee', amount: usd(1_999), review_id: review },
+      sourceKey: `money:${fee}`,
+    });
+  });
+
   it('follows a withdrawal through approval, processing, payment, failure and rejection', () => {
     const base = { withdrawal_id: withdrawal, user_id: user, amount: usd(5000) };
     const said = [

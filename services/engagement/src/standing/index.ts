@@ -1,4 +1,5 @@
 import type { Capability } from '../capability.ts';
+import { judgeFeeHandlers } from '../judge-fees.ts';
 import { xpDecayWorker } from './decay.ts';
 import {
   moneyEarned,
@@ -89,13 +90,15 @@ export const standing: Capability = {
         cause: event,
         ...money(event.data),
       }),
-    'ledger.judge-fee.paid.v1': (event, trx) =>
+    // A real review's fee and a honeypot's alike (judge-fees.ts): the judge must not tell them apart.
+    ...judgeFeeHandlers((fee, event, trx) =>
       moneyEarned(trx, {
-        userId: id(event.data.judge_id),
+        userId: id(fee.judge_id),
         at: new Date(event.time),
         cause: event,
-        ...money(event.data),
+        ...money(fee),
       }),
+    ),
     'ledger.promotion.paid.v1': (event, trx) =>
       moneyEarned(trx, {
         userId: id(event.data.user_id),

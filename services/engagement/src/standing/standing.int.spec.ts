@@ -331,6 +331,39 @@ describe('stats and progress', () => {
     });
   });
 
+  it('count a honeypot review’s fee in the judge’s earnings exactly as a real review’s fee, once per transfer', async () => {
+    const [real, honeypot] = [await t.contributor(), await t.contributor()];
+    const fee = (judgeId: string) => ({
+      review_id: randomUUID(),
+      campaign_id: campaignId,
+      judge_id: judgeId,
+      amount: { amount: 45, currency: 'EUR' },
+    });
+    const realFee = {
+      ...fee(real.id),
+      transfer_id: randomUUID(),
+      campaign_remaining: { amount: 0, currency: 'EUR' },
+    };
+    await t.handle(await t.emit('ledger.judge-fee.paid.v1', realFee)); // redelivered
+    await t.emit('ledger.judge-fee.paid.v1', realFee); // the same transfer, another event id
+    const honeypotFee = { ...fee(honeypot.id), transfer_ids: [randomUUID(), randomUUID()] };
+    await t.handle(await t.emit('ledger.honeypot-fee.paid.v1', honeypotFee));
+    await t.emit('ledger.honeypot-fee.paid.v1', honeypotFee);
+
+    const statsOf = async (user: { id: string; token: string }) => {
+      const stats = await t.inject({ url: `/api/v1/users/${user.id}/stats`, token: user.token });
+      expect(stats.status).toBe(200);
+      const { user_id: _, ...numbers } = stats.body as Record<string, unknown>;
+      return numbers;
+    };
+    const fromHoneypot = await statsOf(honeypot);
+    expect(fromHoneypot).toMatchObject({ total_earned: [{ amount: 45, currency: 'EUR' }] });
+    expect(fromHoneypot).toEqual(await statsOf(real));
+    const progressOf = async (user: { token: string }) =>
+      (await t.inject({ url: '/api/v1/me/progress', token: user.token })).body as unknown;
+    expect(await progressOf(honeypot)).toEqual(await progressOf(real));
+  });
+
   it('answer the starting values for a user with no standing, and refuse bad input and API keys', async () => {
     const reader = await t.contributor();
     const nobody = randomUUID();
