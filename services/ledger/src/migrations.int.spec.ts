@@ -22,6 +22,18 @@ const SHIPPED: readonly (readonly string[])[] = [
     '0300_claims',
     '0310_promotions_budget',
   ],
+  // Before the honeypot fees (0410_honeypot_fees).
+  [
+    '0001_event_store',
+    '0002_set_based_append',
+    '0003_wait_for_expected_revisions_ahead',
+    '0100_projections',
+    '0110_read_models_and_outcomes',
+    '0200_audit_chain',
+    '0300_claims',
+    '0310_promotions_budget',
+    '0400_set_based_append_through_the_index',
+  ],
 ];
 
 describe("the ledger's migrations", () => {

@@ -31,7 +31,7 @@ export interface LedgerDB extends KitTables, ProjectionTables, MessagingTables {
 
 /**
  * Every table of the ledger's database, in name order: store 0001-0003, projections 0100/0110, audit
- * 0200, messaging 0300/0310, store 0400. Run as one set: a new migration, whichever part it belongs
+ * 0200, messaging 0300/0310, store 0400, messaging 0410. Run as one set: a new migration, whichever part it belongs
  * to, must sort after every name here (`migrations.int.spec.ts`).
  */
 export const ledgerMigrations = {

@@ -7,6 +7,7 @@ import { type Kysely, sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDatabase, createLogger, migrateToLatest } from '@tessera/service-kit';
 import { createTestDatabase } from '@tessera/service-kit/testing';
+import { accountIds } from '../domain/accounts.ts';
 import { createLedger } from '../engine/ledger.ts';
 import type { LedgerEngine } from '../engine/types.ts';
 import { rebuildProjections } from '../projections/projector.ts';
@@ -190,6 +191,20 @@ describe('verify against the database', () => {
     );
     expect(text).toMatch(/✓ \d+ seals verified/);
     expect(text).toContain('✓ the last event');
+    // The log holds honeypot fees: platform:quality (an expense) ran a debit balance, verified clean.
+    const quality = await db
+      .selectFrom('account_balances')
+      .select(['kind', 'debits_posted', 'credits_posted'])
+      .where('account_id', '=', accountIds.platformQuality)
+      .executeTakeFirstOrThrow();
+    expect(quality.kind).toBe('platform_quality');
+    expect(Number(quality.debits_posted)).toBeGreaterThan(Number(quality.credits_posted));
+    const honeypotFunding = await db
+      .selectFrom('transfers')
+      .select('id')
+      .where('code', '=', 'honeypot_funding')
+      .execute();
+    expect(honeypotFunding.length).toBeGreaterThan(0);
   });
 
   it('fails on a corrupted projection balance, naming the account', async () => {

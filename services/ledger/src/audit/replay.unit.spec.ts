@@ -43,6 +43,9 @@ describe('LedgerReplay over the real engine', () => {
   it('passes every check, and both folds give the engine’s balances', () => {
     const { replay, report } = replayAll(log);
     expect(report.failureTexts()).toEqual([]);
+    // Honeypot fees among them: platform:quality opened (per the chart) and funding its chains.
+    expect(log.some((e) => e.type === 'account-opened' && e.data.kind === 'platform_quality')).toBe(true);
+    expect(log.some((e) => e.type === 'transfer-created' && e.data.code === 'honeypot_funding')).toBe(true);
     const types = new Set(log.map((e) => e.type));
     expect([...types].sort()).toEqual([
       'account-entry',

@@ -12,6 +12,7 @@ export const accountKinds = [
   'user_available',
   'platform_revenue',
   'platform_promotions',
+  'platform_quality',
 ] as const;
 export type AccountKind = (typeof accountKinds)[number];
 
@@ -26,6 +27,8 @@ export const accountIds = {
   world: 'world',
   platformRevenue: 'platform:revenue',
   platformPromotions: 'platform:promotions',
+  /** Pays judges for honeypot reviews (quality control): an expense, like promotions. */
+  platformQuality: 'platform:quality',
   companyCredits: (companyId: string) => `company:${companyId}:credits`,
   campaignBudget: (campaignId: string) => `campaign:${campaignId}:budget`,
   userAvailable: (userId: string) => `user:${userId}:available`,
@@ -50,6 +53,7 @@ export function parseAccountId(id: string): AccountIdentity | undefined {
   if (id === accountIds.world) return { id, kind: 'world', owner: null };
   if (id === accountIds.platformRevenue) return { id, kind: 'platform_revenue', owner: null };
   if (id === accountIds.platformPromotions) return { id, kind: 'platform_promotions', owner: null };
+  if (id === accountIds.platformQuality) return { id, kind: 'platform_quality', owner: null };
   const parts = id.split(':');
   if (parts.length !== 3) return undefined;
   const [ownerKind = '', owner = '', purpose] = parts;
@@ -61,10 +65,20 @@ export function parseAccountId(id: string): AccountIdentity | undefined {
   return { id, kind: account.kind, owner };
 }
 
-/** Only `world` and `platform:promotions` may have a debit balance; nothing else may be overdrawn. */
+/** The accounts that may have a debit balance: money entering the platform, and its expenses. */
+const mayRunDebitBalance: ReadonlySet<AccountKind> = new Set([
+  'world',
+  'platform_promotions',
+  'platform_quality',
+]);
+
+/**
+ * Only `world` and the expenses (`platform:promotions`, `platform:quality`) may have a debit
+ * balance; nothing else may be overdrawn.
+ */
 export function flagsFor(kind: AccountKind): AccountFlags {
   return {
-    debits_must_not_exceed_credits: kind !== 'world' && kind !== 'platform_promotions',
+    debits_must_not_exceed_credits: !mayRunDebitBalance.has(kind),
     credits_must_not_exceed_debits: false,
   };
 }

@@ -8,6 +8,7 @@ describe('the chart of accounts', () => {
     expect(parseAccountId('world')).toEqual({ id: 'world', kind: 'world', owner: null });
     expect(parseAccountId('platform:revenue')).toMatchObject({ kind: 'platform_revenue', owner: null });
     expect(parseAccountId('platform:promotions')).toMatchObject({ kind: 'platform_promotions', owner: null });
+    expect(parseAccountId('platform:quality')).toMatchObject({ kind: 'platform_quality', owner: null });
     expect(parseAccountId(accountIds.companyCredits(id))).toMatchObject({
       kind: 'company_credits',
       owner: id,
@@ -37,9 +38,10 @@ describe('the chart of accounts', () => {
     }
   });
 
-  it('lets only world and promotions run a debit balance', () => {
+  it('lets only world and the expenses (promotions, quality) run a debit balance', () => {
     expect(flagsFor('world').debits_must_not_exceed_credits).toBe(false);
     expect(flagsFor('platform_promotions').debits_must_not_exceed_credits).toBe(false);
+    expect(flagsFor('platform_quality').debits_must_not_exceed_credits).toBe(false);
     for (const kind of [
       'company_credits',
       'campaign_budget',

@@ -10,6 +10,8 @@ export const transferCodes = [
   'penalty',
   'refund',
   'withdrawal',
+  /** platform:quality → a campaign's budget, linked to the judge fee it funds (a honeypot review). */
+  'honeypot_funding',
 ] as const;
 export type TransferCode = (typeof transferCodes)[number];
 

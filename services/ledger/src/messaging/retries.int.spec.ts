@@ -147,6 +147,64 @@ describe('a judge fee whose handler failed after the engine paid it', () => {
   });
 });
 
+describe('a honeypot fee whose handler failed after the engine paid it', () => {
+  it('is counted by a second review of the same case by the judge, and paid once, not refused, when retried', async () => {
+    const { campaignId } = await t.fundedCampaign();
+    const assignmentId = await t.claim({ campaignId, contributorId: randomUUID(), reward: 0, judgeFee: 50 });
+    const judge = randomUUID();
+    const submissionId = randomUUID();
+    const honeypotFee = () =>
+      foreign('qc.honeypot.fee-earned.v1', {
+        review_id: randomUUID(),
+        submission_id: submissionId,
+        assignment_id: assignmentId,
+        campaign_id: campaignId,
+        judge_id: judge,
+        fee: usd(50),
+      });
+    const first = honeypotFee();
+    const firstFee = transferIds.honeypotFee(first.data.review_id);
+    const qualityBefore = await balance(accountIds.platformQuality);
+    const undo = await failRowWrites(t.ledger.db, {
+      table: 'ledger_outcomes',
+      column: 'key',
+      value: outcomeKey('ledger.honeypot-fee.paid.v1', first.data.review_id),
+      on: 'insert',
+    });
+    let undone = false;
+    try {
+      await t.publish(first);
+      await waitFor(async () => (await recorded(firstFee)) === 1, { what: 'the first honeypot fee paid' });
+
+      // Behind it, while it is retried: the same judge's review of the same case again.
+      const again = honeypotFee();
+      await t.deliver('ledger-qc', again);
+      expect(
+        (await t.written('ledger.honeypot-fee.failed.v1', 'review_id', again.data.review_id))[0]?.data,
+      ).toMatchObject({ reason_code: 'HONEYPOT_FEE_ALREADY_PAID' });
+      expect(await recorded(transferIds.honeypotFee(again.data.review_id))).toBe(0);
+
+      await undo();
+      undone = true;
+      await handled('ledger-qc', first.id);
+    } finally {
+      if (!undone) await undo();
+    }
+    expect(
+      await outcomesAbout(
+        ['ledger.honeypot-fee.paid.v1', 'ledger.honeypot-fee.failed.v1'],
+        'review_id',
+        first.data.review_id,
+      ),
+    ).toEqual(['ledger.honeypot-fee.paid.v1']);
+    expect(await recorded(firstFee)).toBe(1);
+    expect(await recorded(transferIds.honeypotFunding(first.data.review_id))).toBe(1);
+    expect(await balance(accountIds.userAvailable(judge))).toBe(50);
+    expect(await balance(accountIds.platformQuality)).toBe(qualityBefore - 50);
+    expect(await balance(accountIds.campaignBudget(campaignId))).toBe(50_000);
+  });
+});
+
 describe('a reward whose handler failed after the engine paid it', () => {
   it('leaves the claim paid for the approvals after it, and is paid, not refused, when retried', async () => {
     const { campaignId } = await t.fundedCampaign();

@@ -48,6 +48,19 @@ export interface LedgerClaimJudgeFeesTable {
   review_id: string;
 }
 
+/**
+ * The honeypot fees the ledger decided to pay (qc.honeypot.fee-earned.v1), keyed by the review the
+ * transfer ids derive from: at most one per (judge, submission). Decided in a committed step of its
+ * own before the engine moves money, so a redelivery replays the same transfers.
+ */
+export interface LedgerHoneypotFeesTable {
+  review_id: string;
+  judge_id: string;
+  submission_id: string;
+  assignment_id: string;
+  decided_at: ColumnType<Date, never, never>;
+}
+
 /** What promotions paid per calendar month (UTC) and currency: bounded by LEDGER_PROMOTIONS_BUDGET_MINOR. */
 export interface LedgerPromotionPeriodsTable {
   period: string;
@@ -73,6 +86,7 @@ export interface MessagingTables {
   campaign_companies: CampaignCompaniesTable;
   ledger_claims: LedgerClaimsTable;
   ledger_claim_judge_fees: LedgerClaimJudgeFeesTable;
+  ledger_honeypot_fees: LedgerHoneypotFeesTable;
   ledger_outcomes: LedgerOutcomesTable;
   ledger_promotion_periods: LedgerPromotionPeriodsTable;
   ledger_promotions: LedgerPromotionsTable;
@@ -142,6 +156,19 @@ export const messagingMigrations: Record<string, Migration> = {
       await sql`create index ledger_promotions_refused on ledger_promotions (decided_at) where status = 'refused'`.execute(
         db,
       );
+    },
+  },
+  '0410_honeypot_fees': {
+    async up(db: Kysely<unknown>) {
+      await sql`
+        create table ledger_honeypot_fees (
+          review_id uuid primary key,
+          judge_id uuid not null,
+          submission_id uuid not null,
+          assignment_id uuid not null references ledger_claims (assignment_id),
+          decided_at timestamptz not null default now(),
+          unique (judge_id, submission_id)
+        )`.execute(db);
     },
   },
 };

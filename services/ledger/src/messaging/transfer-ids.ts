@@ -23,6 +23,9 @@ export const transferIds = {
   campaignReturn: (campaignId: string) => derive(`campaign-return:${canonicalId(campaignId)}`),
   reward: (submissionId: string) => derive(`reward:${canonicalId(submissionId)}`),
   judgeFee: (reviewId: string) => derive(`judge-fee:${canonicalId(reviewId)}`),
+  /** A honeypot review's fee: platform:quality → the campaign's budget, then the budget → the judge. */
+  honeypotFunding: (reviewId: string) => derive(`honeypot-funding:${canonicalId(reviewId)}`),
+  honeypotFee: (reviewId: string) => derive(`honeypot-fee:${canonicalId(reviewId)}`),
   withdrawal: (withdrawalId: string) => derive(`withdrawal:${canonicalId(withdrawalId)}`),
   bonus: (bonusId: string) => derive(`promotion:bonus:${canonicalId(bonusId)}`),
   referral: (referralId: string) => derive(`promotion:referral:${canonicalId(referralId)}`),

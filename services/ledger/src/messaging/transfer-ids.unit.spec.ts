@@ -15,6 +15,8 @@ describe('derived transfer ids', () => {
   it('are pinned: the namespace and the names never change', () => {
     expect(TRANSFER_ID_NAMESPACE).toBe('7ae65834-db06-40bd-a510-8ccee30bccb1');
     expect(transferIds.reward(a)).toMatchInlineSnapshot(`"a6388e8d-8763-5425-b906-30aad4df1807"`);
+    expect(transferIds.honeypotFunding(a)).toMatchInlineSnapshot(`"0c548341-6425-5cee-825a-baa2c8fea243"`);
+    expect(transferIds.honeypotFee(a)).toMatchInlineSnapshot(`"10643a0e-61d0-5607-8cbb-040be8168a15"`);
   });
 
   it('are RFC 9562 version 5 UUIDs', () => {
@@ -31,6 +33,8 @@ describe('derived transfer ids', () => {
       transferIds.campaignReturn(a),
       transferIds.reward(a),
       transferIds.judgeFee(a),
+      transferIds.honeypotFunding(a),
+      transferIds.honeypotFee(a),
       transferIds.withdrawal(a),
       transferIds.bonus(a),
       transferIds.referral(a),

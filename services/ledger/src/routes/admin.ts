@@ -122,7 +122,7 @@ export function adminRoutes(app: HttpApp, deps: RouteDeps): void {
       if (!identity) {
         throw refuse.invalid(
           'INVALID_ACCOUNT',
-          'Not an account of the chart: world, platform:revenue, platform:promotions, ' +
+          'Not an account of the chart: world, platform:revenue, platform:promotions, platform:quality, ' +
             'company:<id>:credits, campaign:<id>:budget or user:<id>:available.',
         );
       }
@@ -163,7 +163,8 @@ export function adminRoutes(app: HttpApp, deps: RouteDeps): void {
         summary: "The platform's position in one currency (admin)",
         description:
           'Balances are credits minus debits, posted. `world` is negative by the net amount that entered ' +
-          'the platform; `balanced` says whether all accounts sum to zero, as double entry requires.',
+          'the platform; `promotions_spent` and `quality_spent` (honeypot review fees) are the expenses ' +
+          'paid out; `balanced` says whether all accounts sum to zero, as double entry requires.',
         querystring: currencyQuery,
         response: {
           200: z.object({
@@ -174,6 +175,7 @@ export function adminRoutes(app: HttpApp, deps: RouteDeps): void {
             campaign_escrow: signedMoneySchema,
             revenue: signedMoneySchema,
             promotions_spent: signedMoneySchema,
+            quality_spent: signedMoneySchema,
             world: signedMoneySchema,
             balanced: z.boolean(),
           }),
@@ -203,6 +205,7 @@ export function adminRoutes(app: HttpApp, deps: RouteDeps): void {
         campaign_escrow: money(net('campaign_budget'), currency),
         revenue: money(net('platform_revenue'), currency),
         promotions_spent: money(-net('platform_promotions'), currency),
+        quality_spent: money(-net('platform_quality'), currency),
         world: money(net('world'), currency),
         balanced: total === 0,
       };

@@ -626,10 +626,36 @@ describe('admin reads', () => {
         s.company_credits.amount +
         s.campaign_escrow.amount +
         s.revenue.amount -
-        s.promotions_spent.amount +
+        s.promotions_spent.amount -
+        s.quality_spent.amount +
         s.world.amount,
     ).toBe(0);
     expect((await call({ url: '/api/v1/admin/ledger/summary', token: await t.token() })).status).toBe(403);
+  });
+
+  it('counts the honeypot review fees the platform paid as quality spent', async () => {
+    await t.projected();
+    type Summary = Record<'quality_spent' | 'user_liability' | 'promotions_spent', { amount: number }>;
+    const before = (await call({ url: '/api/v1/admin/ledger/summary', token: admin })).body as Summary;
+    const { campaignId } = await t.fundedCampaign();
+    const earned = foreign('qc.honeypot.fee-earned.v1', {
+      review_id: randomUUID(),
+      submission_id: randomUUID(),
+      assignment_id: await t.claim({ campaignId, contributorId: randomUUID(), reward: 0, judgeFee: 40 }),
+      campaign_id: campaignId,
+      judge_id: randomUUID(),
+      fee: usd(40),
+    });
+    await t.deliver('ledger-qc', earned);
+    await t.outcomes('ledger.honeypot-fee.paid.v1', earned.id);
+    await t.projected();
+    const after = (await call({ url: '/api/v1/admin/ledger/summary', token: admin })).body as Summary & {
+      balanced: boolean;
+    };
+    expect(after.quality_spent).toEqual(usd(before.quality_spent.amount + 40));
+    expect(after.user_liability).toEqual(usd(before.user_liability.amount + 40));
+    expect(after.promotions_spent).toEqual(before.promotions_spent);
+    expect(after.balanced).toBe(true);
   });
 });
 

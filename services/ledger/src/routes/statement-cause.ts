@@ -19,6 +19,7 @@ export const statementCauseSchema = z.object({
     'campaign_funding',
     'platform_fee',
     'refund',
+    'honeypot_funding',
     'other',
   ]),
   /** One sentence: what the line is for. */
@@ -128,6 +129,16 @@ export function statementCause(
         kind: 'refund',
         description: `Budget returned from campaign ${short(metadata.campaign_id)}`,
         ...ids,
+      };
+    case 'honeypot_funding':
+      // On the campaign's statement only (the judge's line is the fee, as for any review): the
+      // platform paid a judge's fee for re-checking one of the campaign's decided cases, and the
+      // fee went out again at once, so the campaign's balance did not change.
+      return {
+        kind: 'honeypot_funding',
+        description: `Platform-funded fee for a judge's check review of submission ${short(metadata.submission_id)}: paid on to the judge, your budget is unchanged`,
+        ...ids,
+        ...(metadata.review_id ? { review_id: metadata.review_id } : {}),
       };
     default:
       return { kind: 'other', description: code };

@@ -95,6 +95,24 @@ describe('statementCause', () => {
     });
   });
 
+  it('says a honeypot funding line is the platform paying a check review’s fee, the budget unchanged', () => {
+    expect(
+      statementCause(
+        'honeypot_funding',
+        { review_id: review, submission_id: submission, campaign_id: campaign, judge_id: withdrawal },
+        'posted',
+      ),
+    ).toEqual({
+      kind: 'honeypot_funding',
+      description:
+        "Platform-funded fee for a judge's check review of submission 5f0c1d2e: paid on to the judge, " +
+        'your budget is unchanged',
+      submission_id: submission,
+      campaign_id: campaign,
+      review_id: review,
+    });
+  });
+
   it('always gives what the response schema documents', () => {
     const codes = [
       'reward',
@@ -106,6 +124,7 @@ describe('statementCause', () => {
       'campaign_funding',
       'platform_fee',
       'refund',
+      'honeypot_funding',
       'x',
     ];
     for (const code of codes) {

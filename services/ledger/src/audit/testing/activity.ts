@@ -23,7 +23,7 @@ export interface ActivitySummary {
 
 /**
  * Drives the real engine through the platform's flows: top-ups, linked campaign funding with its
- * fee, rewards, bonuses, penalties (some refused), withdrawal holds that are posted, voided or
+ * fee, rewards, a honeypot fee (platform:quality → budget → judge, linked), bonuses, penalties (some refused), withdrawal holds that are posted, voided or
  * expired, and balancing sweeps of what is left (the last ones move 0).
  */
 export async function driveLedger(
@@ -129,6 +129,22 @@ export async function driveLedger(
         balancing_debit: true,
       });
     }
+    // A honeypot review's fee after the campaign's budget was swept back: platform:quality funds
+    // the budget, which pays the judge at once. Last in the round: the events before it keep their
+    // positions, which the audit tests name (`balance --at 40` must not cut an append in two).
+    const judge = pick(users);
+    const honeypot = { review_id: randomUUID(), submission_id: randomUUID() };
+    const paid = await transfer(
+      {
+        debit_account: accountIds.platformQuality,
+        credit_account: budget,
+        amount: 75,
+        code: 'honeypot_funding',
+        metadata: honeypot,
+      },
+      { debit_account: budget, credit_account: judge, amount: 75, code: 'judge_fee', metadata: honeypot },
+    );
+    if (paid.length === 0) throw new Error('the engine refused a honeypot fee');
   }
   return summary;
 }

@@ -21,6 +21,7 @@ export const accounts = {
   world: accountIds.world,
   revenue: accountIds.platformRevenue,
   promotions: accountIds.platformPromotions,
+  quality: accountIds.platformQuality,
   company: accountIds.companyCredits(ids.company),
   campaign: accountIds.campaignBudget(ids.campaign),
   user: accountIds.userAvailable(ids.user),
