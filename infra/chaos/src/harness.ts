@@ -478,12 +478,13 @@ async function check(
       ` rejected but paid ${paidRejected.length}, doubled statement lines ${lines.length}, contributor wallets off ${walletOff.length} of ${expectedEarned.size}`,
   });
 
-  // Judge fees: every review QC counted (a fee-earned event in its outbox) paid once by the ledger.
+  // Judge fees: every review QC counted (a fee-earned event in its outbox, a honeypot's included)
+  // paid once by the ledger.
   const counted = await q<{ review_id: string; judge_id: string; amount: string }>(
     'qc',
     `select payload->'data'->>'review_id' as review_id, payload->'data'->>'judge_id' as judge_id,
             payload->'data'->'fee'->>'amount' as amount
-       from outbox where type = 'qc.review.fee-earned.v1'`,
+       from outbox where type in ('qc.review.fee-earned.v1', 'qc.honeypot.fee-earned.v1')`,
   );
   const countedIds = counted.filter((c) => Number(c.amount) > 0).map((c) => c.review_id);
   const fees = await q<{ review_id: string; n: string; amount: string }>(

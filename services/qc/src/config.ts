@@ -44,6 +44,19 @@ export const qcConfigSchema = serviceConfigSchema.extend({
   QC_CASE_ESCALATION_INTERVAL_MS: z.coerce.number().int().min(20).default(60_000),
   /** How often expired leases go back to the pool. */
   QC_LEASE_EXPIRY_INTERVAL_MS: z.coerce.number().int().min(20).default(5_000),
+  /**
+   * A honeypot review is counted and paid as long after its submission as a real review takes to
+   * settle: the delay of one of the latest real settlements, drawn at random; this one when QC has
+   * none yet (reviews/decide.ts `decideHoneypotFeeDelay`).
+   */
+  QC_HONEYPOT_FEE_DELAY_SECONDS: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .max(30 * 86_400)
+    .default(900),
+  /** How often the honeypot-fees worker counts and pays the honeypot reviews that fell due. */
+  QC_HONEYPOT_FEE_INTERVAL_MS: z.coerce.number().int().min(20).default(5_000),
 });
 
 export type QcConfig = z.infer<typeof qcConfigSchema>;

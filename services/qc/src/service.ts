@@ -16,10 +16,15 @@ import type { QcDB } from './db/schema.ts';
 import { qcConsumers } from './messaging/consumers.ts';
 import { qualityRoutes } from './quality/routes.ts';
 import { expireLeases } from './reviews/handle.ts';
+import { HONEYPOT_FEES_BATCH, HONEYPOT_FEES_BATCHES, payDueHoneypotFees } from './reviews/honeypot-fees.ts';
 import { reviewRoutes } from './reviews/routes.ts';
 
 /** Worker names, for tests that switch one off to drive its work by hand. */
-export const qcWorkers = { leaseExpiry: 'lease-expiry', caseEscalation: 'case-escalation' } as const;
+export const qcWorkers = {
+  leaseExpiry: 'lease-expiry',
+  caseEscalation: 'case-escalation',
+  honeypotFees: 'honeypot-fees',
+} as const;
 
 export type RunningQc = RunningService<QcDB, QcConfig, QcResources>;
 
@@ -61,6 +66,12 @@ export const defineQc = (overrides: QcOverrides = {}): ServiceDefinition<QcDB, Q
           },
           { logger: logger.child({ component: 'case-escalation' }) },
         ),
+    }),
+    periodicJob({
+      name: qcWorkers.honeypotFees,
+      intervalMs: config.QC_HONEYPOT_FEE_INTERVAL_MS,
+      fullRunAt: HONEYPOT_FEES_BATCH * HONEYPOT_FEES_BATCHES,
+      work: () => payDueHoneypotFees(db, clock(), { logger: logger.child({ component: 'honeypot-fees' }) }),
     }),
   ],
 });

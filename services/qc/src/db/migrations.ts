@@ -1,8 +1,12 @@
-import { createCompanyMembersTable, idempotencyKeysMigration } from '@tessera/service-kit';
-import { type Kysely, type Migration, sql } from 'kysely';
+import {
+  createCompanyMembersTable,
+  idempotencyKeysMigration,
+  type ServiceMigration,
+} from '@tessera/service-kit';
+import { type Kysely, sql } from 'kysely';
 
 /** QC's tables; the kit's (outbox, inbox, dead letters) are migrated separately. */
-export const qcMigrations: Record<string, Migration> = {
+export const qcMigrations: Record<string, ServiceMigration> = {
   '0001_qc': {
     async up(db: Kysely<unknown>) {
       // Tasks as tasks announced them: the input judges see, the golden answer QC checks against.
@@ -212,6 +216,42 @@ export const qcMigrations: Record<string, Migration> = {
         alter table cases
           add column reopened_at timestamptz,
           add column escalated_reason text`.execute(db);
+    },
+  },
+  '0009_honeypot_fees': {
+    async up(db: Kysely<unknown>) {
+      // A honeypot review is counted and paid like a real one, as long after it as a real case takes
+      // to settle (reviews/honeypot-fees.ts): when, and whether it matched the known verdict. Null for
+      // the honeypots submitted before: they were never paid, and are not paid now (a burst of old
+      // honeypot fees at the upgrade would tell their judges which reviews they were).
+      await sql`
+        alter table reviews
+          add column fee_due_at timestamptz,
+          add column honeypot_agreed boolean`.execute(db);
+    },
+  },
+  '0010_honeypot_fees_due_index': {
+    // Built without blocking the reviews' writes; safe to run again after a failure half-way (a failed
+    // concurrent build leaves an invalid index behind).
+    transaction: false,
+    async up(db: Kysely<unknown>) {
+      // The honeypot-fees worker's scan (`payDueHoneypotFees`): the honeypot reviews not counted yet,
+      // by when they fall due.
+      await sql`drop index concurrently if exists reviews_honeypot_fees_due`.execute(db);
+      await sql`
+        create index concurrently reviews_honeypot_fees_due on reviews (fee_due_at)
+          where kind = 'honeypot' and counted_at is null`.execute(db);
+    },
+  },
+  '0011_reviews_counted_index': {
+    transaction: false,
+    async up(db: Kysely<unknown>) {
+      // Each honeypot review samples the delay of one of the latest real settlements
+      // (`honeypotFeeDueAt`): read through this index, not by walking every review.
+      await sql`drop index concurrently if exists reviews_counted`.execute(db);
+      await sql`
+        create index concurrently reviews_counted on reviews (counted_at desc, submitted_at desc)
+          where kind = 'consensus' and counted_at is not null`.execute(db);
     },
   },
 };

@@ -124,9 +124,23 @@ export interface ReviewsTable {
   quality_score: number | null;
   reason_codes: ColumnType<string[], string[] | undefined, string[]>;
   answer: Json<Record<string, unknown> | null> | null;
-  /** When the review counted toward a verdict (and earned its fee). */
+  /**
+   * When the review counted toward a verdict (and earned its fee); a honeypot's, when it was counted
+   * and paid (`fee_due_at` or just after: reviews/honeypot-fees.ts `payDueHoneypotFees`).
+   */
   counted_at: NullableTimestamp;
   fee_amount: ColumnType<number | null, number | null | undefined, number | null>;
+  /**
+   * A honeypot review only (null for real ones, and for honeypots submitted before 0009, which were
+   * never paid): when it is counted and paid, as long after its submission as a real review takes to
+   * settle (reviews/decide.ts `decideHoneypotFeeDelay`).
+   */
+  fee_due_at: NullableTimestamp;
+  /**
+   * A honeypot review only: whether its verdict matched the honeypot's known verdict (a honeypot
+   * withdrawn while leased: the case's own verdict), as `qc.review.counted.v1` says.
+   */
+  honeypot_agreed: ColumnType<boolean | null, boolean | null | undefined, boolean | null>;
 }
 
 export interface AppealsTable {

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { payDueHoneypotFees } from '../reviews/honeypot-fees.ts';
 import { qcWorkers } from '../service.ts';
 import { type Judge, type SubmissionFixture, startTestQc, type TestQc } from '../testing/harness.ts';
 
@@ -113,6 +114,10 @@ describe("GET /api/v1/reviews/me/stats: as of the current day's start (UTC)", ()
     // ...but the judge's stats do not move: nothing tells them that review was a honeypot.
     expect(await statsOf(judge)).toEqual(dayTwo);
     expect((await mark(null)).status).toBe(200);
+    // Counted and paid today as well (the real settlements sampled here all took no time: the clock
+    // stands still), as the honeypot-fees worker does.
+    expect(await payDueHoneypotFees(t.service.db, now)).toBe(1);
+    expect(await statsOf(judge)).toEqual(dayTwo);
 
     // Day 2 still: a real case settled, the judge on the losing side. Not shown either.
     const second = await t.fixtures.submission(task);
@@ -129,14 +134,84 @@ describe("GET /api/v1/reviews/me/stats: as of the current day's start (UTC)", ()
     ).toEqual({ status: 'decided', verdict: 'approve' });
     expect(await statsOf(judge)).toEqual(dayTwo);
 
-    // Day 3: the day's honeypot and real review show together.
+    // Day 3: the day's honeypot and real review show together, each counted and paid alike.
     nextDay();
     expect(await statsOf(judge)).toEqual({
       // (3 + 1) / (4 + 3): right on the first case, wrong on the honeypot and on the second case.
       accuracy: 4 / 7,
       reviews_submitted: 3,
+      reviews_counted: 3,
+      agreement: 1 / 3,
+      removed: false,
+      earnings: [{ amount: 30, currency: 'USD' }],
+    });
+  });
+
+  it('shows a honeypot when it is counted and paid (as late as a real case settles), not when it is scored', async () => {
+    const task = await t.fixtures.task('text');
+    const judge = await t.fixtures.judge();
+    const others = [await t.fixtures.judge(), await t.fixtures.judge()];
+
+    // Day 1: a real case, decided approve with the judge's vote.
+    const real = await t.fixtures.submission(task);
+    await judgeWith(judge, real, 'approve');
+    for (const other of others) await judgeWith(other, real, 'approve');
+    nextDay();
+    const counted = {
+      accuracy: 4 / 5,
+      reviews_submitted: 1,
+      reviews_counted: 1,
+      agreement: 1,
+      removed: false,
+      earnings: [{ amount: 10, currency: 'USD' }],
+    };
+    expect(await statsOf(judge)).toEqual(counted);
+
+    // Day 2: a honeypot answered wrong, scored at once; it falls due tomorrow, as a real case of the
+    // moment might settle tomorrow.
+    const settled = await t.fixtures.submission(task);
+    const honeypotCase = await t.service.db
+      .selectFrom('cases')
+      .select('id')
+      .where('submission_id', '=', settled.submissionId)
+      .executeTakeFirstOrThrow();
+    await t.service.db
+      .updateTable('cases')
+      .set({ status: 'decided', verdict: 'reject', method: 'consensus', decided_at: now })
+      .where('id', '=', honeypotCase.id)
+      .execute();
+    const admin = await t.token({ sub: randomUUID(), role: 'admin' });
+    const mark = (verdict: 'reject' | null) =>
+      t.inject({
+        method: 'POST',
+        url: `/api/v1/admin/reviews/${honeypotCase.id}/honeypot`,
+        token: admin,
+        body: { verdict },
+      });
+    expect((await mark('reject')).status).toBe(200);
+    const leased = await lease(judge);
+    expect(leased.body.review.submission_id).toBe(settled.submissionId);
+    const reviewId = leased.body.review.id as string;
+    expect((await vote(judge, reviewId, 'approve')).status).toBe(200);
+    expect((await mark(null)).status).toBe(200);
+    const dueAt = new Date(now.getTime() + 86_400_000);
+    await t.service.db.updateTable('reviews').set({ fee_due_at: dueAt }).where('id', '=', reviewId).execute();
+    expect(await payDueHoneypotFees(t.service.db, now)).toBe(0);
+
+    // Day 3: scored yesterday, not counted yet. A real review moves the judge's accuracy only with
+    // their counted reviews and earnings; a honeypot moving it alone would give itself away.
+    nextDay();
+    expect(await statsOf(judge)).toEqual({ ...counted, reviews_submitted: 2 });
+    expect(await payDueHoneypotFees(t.service.db, dueAt)).toBe(1);
+    expect(await statsOf(judge)).toEqual({ ...counted, reviews_submitted: 2 });
+
+    // Day 4: counted yesterday, it shows, with its fee, as a real review counted yesterday would.
+    nextDay();
+    expect(await statsOf(judge)).toEqual({
+      accuracy: 4 / 6,
+      reviews_submitted: 2,
       reviews_counted: 2,
-      agreement: 0.5,
+      agreement: 1 / 2,
       removed: false,
       earnings: [{ amount: 20, currency: 'USD' }],
     });

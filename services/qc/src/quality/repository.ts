@@ -6,7 +6,9 @@ type Db = Kysely<QcDB>;
 
 /**
  * A judge's reviews and the fees the counted ones earned, per currency, as of `asOf`: submitted
- * before it, counted before it (quality/decide.ts `statsCutoff`).
+ * before it, counted before it (quality/decide.ts `statsCutoff`). Honeypots count as any review once
+ * counted (with their fee), and those counted are also told apart for the record the judge is shown
+ * (quality/decide.ts `shownRecord`), never to the judge.
  */
 export async function judgeEarnings(db: Db, judgeId: string, asOf: Date) {
   const counted = sql<boolean>`r.counted_at < ${asOf}`;
@@ -20,6 +22,10 @@ export async function judgeEarnings(db: Db, judgeId: string, asOf: Date) {
       ),
       sql<number>`count(*) filter (where ${counted})::int`.as('counted'),
       sql<number>`coalesce(sum(r.fee_amount) filter (where ${counted}), 0)::bigint`.as('earned'),
+      sql<number>`count(*) filter (where ${counted} and r.kind = 'honeypot')::int`.as('honeypots'),
+      sql<number>`count(*) filter (where ${counted} and r.kind = 'honeypot' and r.honeypot_agreed)::int`.as(
+        'honeypots_agreed',
+      ),
     ])
     .where('r.judge_id', '=', judgeId)
     .groupBy('c.currency')
@@ -30,6 +36,10 @@ export async function judgeEarnings(db: Db, judgeId: string, asOf: Date) {
     earnings: rows
       .filter((row) => Number(row.earned) > 0)
       .map((row) => ({ amount: Number(row.earned), currency: row.currency })),
+    honeypots: {
+      correct: rows.reduce((sum, row) => sum + row.honeypots_agreed, 0),
+      answered: rows.reduce((sum, row) => sum + row.honeypots, 0),
+    },
   };
 }
 

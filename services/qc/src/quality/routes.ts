@@ -33,7 +33,7 @@ export function qualityRoutes(app: HttpApp, { db, clock }: QcContext): void {
       schema: {
         tags: ['reviews'],
         summary:
-          'Your record as a judge as of the start of the current day (UTC): accuracy, agreement with settled verdicts, earnings (honeypots are not shown: they must look like any other review)',
+          'Your record as a judge as of the start of the current day (UTC): accuracy, agreement with settled verdicts, earnings (every review counted, whatever it was)',
         security,
         response: {
           200: z.object({

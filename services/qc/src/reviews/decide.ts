@@ -74,6 +74,22 @@ export function decidePick(count: number, draw: number): number {
 }
 
 /**
+ * How long after its submission a honeypot review is counted and paid: as long as a real review
+ * took, one of the latest real settlements (`settledMs`: each a counted real review's time from its
+ * submission to its case's settlement) drawn at random (`draw`, uniform in [0, 1), unknown to the
+ * judge), so that neither the moment a honeypot pays nor its spread over many tells it from real
+ * work. No settlement known yet: `fallbackMs`.
+ */
+export function decideHoneypotFeeDelay(
+  settledMs: readonly number[],
+  draw: number,
+  fallbackMs: number,
+): number {
+  if (settledMs.length === 0) return fallbackMs;
+  return Math.max(0, Math.round(settledMs[decidePick(settledMs.length, draw)]!));
+}
+
+/**
  * The answer a judge gives with the verdict, checked against the task: the option of a validation
  * (or multiple-choice linguasense) task, the preference of an RLHF pair, the labels of a labelling
  * image task (from its label set). Task types without an answer take none. Null when none is given.

@@ -2,7 +2,14 @@ import type { TaskType } from '@tessera/contracts';
 import { decider } from '@tessera/service-kit/testing';
 import { describe, expect, it } from 'vitest';
 import { cryptoRandom } from '../context.ts';
-import { decideAnswer, decideHoneypotTurn, decideLeaseHeld, decidePick, type ReviewState } from './decide.ts';
+import {
+  decideAnswer,
+  decideHoneypotFeeDelay,
+  decideHoneypotTurn,
+  decideLeaseHeld,
+  decidePick,
+  type ReviewState,
+} from './decide.ts';
 
 const now = new Date('2030-01-01T12:00:00.000Z');
 const at = (offsetMs: number) => new Date(now.getTime() + offsetMs);
@@ -316,5 +323,39 @@ describe('decidePick (given the oldest candidate cases, when a judge leases)', (
     expect([0, 0.5, 0.999].map((draw) => decidePick(1, draw))).toEqual([0, 0, 0]);
     expect(decidePick(10, 1)).toBe(9);
     expect(decidePick(10, -0.1)).toBe(0);
+  });
+});
+
+describe('decideHoneypotFeeDelay (given the latest real settlements, when a honeypot review is submitted)', () => {
+  // Each a counted real review's time from its submission to its case's settlement, latest first.
+  const settled = [0, 45_000, 600_000, 7_200_000];
+
+  it('is the settlement the draw falls on: as long as one real review took, never a figure of its own', () => {
+    expect(
+      [0, 0.24, 0.25, 0.5, 0.75, 0.999].map((draw) => decideHoneypotFeeDelay(settled, draw, 900_000)),
+    ).toEqual([0, 0, 45_000, 600_000, 7_200_000, 7_200_000]);
+  });
+
+  it('spreads honeypots over the real settlements alike: every one is drawn about as often', () => {
+    const seen = new Map<number, number>();
+    for (let i = 0; i < 4_000; i++) {
+      const delay = decideHoneypotFeeDelay(settled, cryptoRandom(), 900_000);
+      seen.set(delay, (seen.get(delay) ?? 0) + 1);
+    }
+    expect([...seen.keys()].sort((a, b) => a - b)).toEqual(settled);
+    for (const count of seen.values()) expect(count).toBeGreaterThan(800);
+  });
+
+  it('is the fallback when no real review settled yet, and the one settlement whatever the draw', () => {
+    expect(decideHoneypotFeeDelay([], 0.3, 900_000)).toBe(900_000);
+    expect(decideHoneypotFeeDelay([], 0, 0)).toBe(0);
+    expect([0, 0.5, 0.999].map((draw) => decideHoneypotFeeDelay([1_500], draw, 900_000))).toEqual([
+      1_500, 1_500, 1_500,
+    ]);
+  });
+
+  it('is whole milliseconds and never negative (a clock set back between submission and settlement)', () => {
+    expect(decideHoneypotFeeDelay([1_234.6], 0, 900_000)).toBe(1_235);
+    expect(decideHoneypotFeeDelay([-5_000], 0, 900_000)).toBe(0);
   });
 });

@@ -17,6 +17,7 @@ import {
 import { decideCase, verdictDetails, type CastVote } from '../verdicts/decide.ts';
 import { type CaseRecord, lockCase, settleCase } from '../verdicts/handle.ts';
 import { decideAnswer, decideHoneypotTurn, decideLeaseHeld, decidePick, reviewRefusals } from './decide.ts';
+import { type HoneypotFeeRules, honeypotFeeDueAt } from './honeypot-fees.ts';
 
 type Db = Kysely<QcDB>;
 export type ReviewRecord = Selectable<ReviewsTable>;
@@ -227,14 +228,18 @@ export interface ReviewCommand {
 export interface ReviewRules extends JudgingRules {
   threshold: number;
   onHoneypot: (trx: Db, judgeId: string, now: Date) => Promise<void>;
+  /** When a honeypot review is counted and paid (`honeypotFeeDueAt`). */
+  honeypotFees: HoneypotFeeRules;
 }
 
 /**
  * Records a judge's review, if they still may judge (`decideJudge`, read under the judge's lock: a
  * judge removed, suspended or no longer appointed since they leased it is refused, and their review
- * neither counts nor earns). A honeypot's is scored against its known verdict (and may cost the
- * judge their judging: `onHoneypot`). A real one is weighed with the case's other votes: the case is
- * decided (`settleCase`), asks for one more judge, escalates to the admin queue, or waits.
+ * neither counts nor earns). A honeypot's is scored against its known verdict at once (and may cost
+ * the judge their judging: `onHoneypot`), but counted and paid later, as long after it as a real case
+ * takes to settle (`honeypotFeeDueAt`; the honeypot-fees worker, `payDueHoneypotFees`): nothing is
+ * published now. A real one is weighed with the case's other votes: the case is decided
+ * (`settleCase`), asks for one more judge, escalates to the admin queue, or waits.
  */
 export async function submitReview(trx: Db, command: ReviewCommand, rules: ReviewRules, log: Logger) {
   await lockJudge(trx, command.judgeId);
@@ -251,6 +256,16 @@ export async function submitReview(trx: Db, command: ReviewCommand, rules: Revie
     .where('id', '=', reviewed.task_id)
     .executeTakeFirst();
   const answer = orRefuse(decideAnswer(reviewed.task_type, task?.input ?? {}, command.answer));
+  // A honeypot's review, scored or not (withdrawn while leased: the judge did the work all the
+  // same), is counted and paid when it falls due; whether it agreed is kept until then (with the
+  // known verdict, or a withdrawn honeypot's case's own).
+  const honeypotTerms =
+    review.kind === 'honeypot'
+      ? {
+          fee_due_at: await honeypotFeeDueAt(trx, command.now, rules.honeypotFees),
+          honeypot_agreed: command.verdict === (reviewed.honeypot_verdict ?? reviewed.verdict),
+        }
+      : {};
   const submitted = await trx
     .updateTable('reviews')
     .set({
@@ -260,6 +275,7 @@ export async function submitReview(trx: Db, command: ReviewCommand, rules: Revie
       quality_score: command.qualityScore,
       reason_codes: command.reasonCodes,
       answer: answer === null ? null : JSON.stringify(answer),
+      ...honeypotTerms,
     })
     .where('id', '=', review.id)
     .returningAll()
@@ -270,7 +286,7 @@ export async function submitReview(trx: Db, command: ReviewCommand, rules: Revie
     if (reviewed.honeypot_verdict === null) {
       log.info(
         { case_id: reviewed.id, review_id: review.id },
-        'a review of a withdrawn honeypot: kept, not scored',
+        'a review of a withdrawn honeypot: kept, not scored (counted and paid when due)',
       );
       return submitted;
     }

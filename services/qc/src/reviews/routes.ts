@@ -72,6 +72,7 @@ export function reviewRoutes(app: HttpApp, { db, clock, config, logger, resource
         log,
       });
     },
+    honeypotFees: { fallbackMs: config.QC_HONEYPOT_FEE_DELAY_SECONDS * 1000, random: resources.random },
   };
 
   app.get(

@@ -37,8 +37,10 @@ export async function startTestQc(
     relayPollIntervalMs: 50,
     consumerOverrides: { backoffMs: [50, 100, 200], ackWaitMs: 2_000, maxDeliver: 8 },
     // The case-escalation worker is off unless a test asks for it: a case opened before the test's
-    // judges exist has none eligible, and would go to the admin queue mid-test.
-    workers: { [qcWorkers.caseEscalation]: false, ...options.workers },
+    // judges exist has none eligible, and would go to the admin queue mid-test. The honeypot-fees
+    // worker too: a test counts and pays due honeypots by hand (`payDueHoneypotFees`) at the time it
+    // chooses, or switches the worker on.
+    workers: { [qcWorkers.caseEscalation]: false, [qcWorkers.honeypotFees]: false, ...options.workers },
     ...(options.clock ? { clock: options.clock } : {}),
     ...(options.random ? { random: options.random } : {}),
   });
