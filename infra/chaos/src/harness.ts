@@ -57,6 +57,8 @@ const REWARD = 100;
 const JUDGE_FEE = 10;
 const XP = 10;
 const JUDGES = 4;
+/** Decided cases the admin marks as honeypots during the drive: judges meet them as checks, paid later. */
+const HONEYPOTS = 5;
 const FINAL = new Set(['approved', 'rejected']);
 
 /**
@@ -178,6 +180,8 @@ async function drive(platform: ChaosPlatform, options: ChaosOptions, started: nu
   const judging = { done: false };
   const tokenOf = freshTokens((email) => client.logIn(email, JOURNEY_PASSWORD));
   const judgeLoops = judges.map((judge) => judgeLoop(client, () => tokenOf(judge), judging, log));
+  const adminToken = freshTokens((email) => client.logIn(email, chaosAdmin.password));
+  const honeypots = markHoneypots(platform, client, () => adminToken(adminSession), judging, log);
   await inParallel(slots, options.concurrency, async ({ contributor, taskId }) => {
     const claimed = await call('POST', `/api/v1/tasks/${taskId}/claim`, {
       token: await tokenOf(contributor),
@@ -255,6 +259,7 @@ async function drive(platform: ChaosPlatform, options: ChaosOptions, started: nu
     await chaos;
     judging.done = true;
     await Promise.all(judgeLoops);
+    log(`honeypots: ${await honeypots} decided cases marked; judges met them as checks`);
     log('every submission final (or the settle time is up); waiting for the figures to stop changing');
     // Its own budget: the settle time may be spent on reaching final states.
     // At least 4 minutes: a nak'ed event's redeliveries back off 1 s, 5 s, 30 s, then 2 minutes.
@@ -300,6 +305,51 @@ async function platformWhole(baseUrl: string): Promise<void> {
     if (ready) return;
     await sleep(500);
   }
+}
+
+/**
+ * As an admin would: once cases are decided, marks up to `HONEYPOTS` of them known-good or known-bad
+ * (their own verdict), so that judges' leases serve them as honeypots (QC_HONEYPOT_EVERY). Each
+ * honeypot review is counted and its fee paid later, through the platform's account: the checks
+ * below count those fees with the others. Case ids are read from QC's database (no route lists
+ * them); a call a kill interrupts is tried again at the next look.
+ */
+async function markHoneypots(
+  platform: ChaosPlatform,
+  client: ReturnType<typeof chaosClient>,
+  adminToken: () => Promise<string>,
+  judging: { done: boolean },
+  log: (line: string) => void,
+): Promise<number> {
+  const qc = new pg.Pool({ connectionString: platform.databaseUrl('qc'), max: 1 });
+  qc.on('error', () => {});
+  let marked = 0;
+  try {
+    while (!judging.done && marked < HONEYPOTS) {
+      await sleep(2_000);
+      const decided = await qc
+        .query<{ id: string; verdict: 'approve' | 'reject' }>(
+          `select id, verdict from cases
+            where status = 'decided' and method = 'consensus' and honeypot_verdict is null
+              and verdict in ('approve', 'reject')
+            order by decided_at limit $1`,
+          [HONEYPOTS - marked],
+        )
+        .then((r) => r.rows)
+        .catch(() => []);
+      for (const kase of decided) {
+        const reply = await client.call('POST', `/api/v1/admin/reviews/${kase.id}/honeypot`, {
+          token: await adminToken(),
+          body: { verdict: kase.verdict },
+        });
+        if (reply.status === 200) marked += 1;
+        else log(`honeypots: marking ${kase.id} answered ${reply.status}; tried again later`);
+      }
+    }
+  } finally {
+    await qc.end();
+  }
+  return marked;
 }
 
 /** A judge leases and votes until told to stop; a lost answer is retried by the client. */
@@ -358,6 +408,13 @@ async function quiescence(
       ).catch(() => [{ handled: '?', unpublished: '?' }]);
       parts.push(`${service}:${row!.handled}/${row!.unpublished}`);
     }
+    // A honeypot review is counted (and its fee asked for) only when due: as long after it as a
+    // real case took to settle. Until none is left, QC will still write.
+    const [due] = await q<{ n: string }>(
+      'qc',
+      `select count(*) as n from reviews where kind = 'honeypot' and status = 'submitted' and counted_at is null`,
+    ).catch(() => [{ n: '?' }]);
+    parts.push(`honeypots-due/${due!.n}`);
     return parts.join(' ');
   };
   const owed = async (): Promise<string | undefined> => {
@@ -480,12 +537,13 @@ async function check(
 
   // Judge fees: every review QC counted (a fee-earned event in its outbox, a honeypot's included)
   // paid once by the ledger.
-  const counted = await q<{ review_id: string; judge_id: string; amount: string }>(
+  const counted = await q<{ review_id: string; judge_id: string; amount: string; type: string }>(
     'qc',
     `select payload->'data'->>'review_id' as review_id, payload->'data'->>'judge_id' as judge_id,
-            payload->'data'->'fee'->>'amount' as amount
+            payload->'data'->'fee'->>'amount' as amount, type
        from outbox where type in ('qc.review.fee-earned.v1', 'qc.honeypot.fee-earned.v1')`,
   );
+  const honeypotFees = counted.filter((c) => c.type === 'qc.honeypot.fee-earned.v1').length;
   const countedIds = counted.filter((c) => Number(c.amount) > 0).map((c) => c.review_id);
   const fees = await q<{ review_id: string; n: string; amount: string }>(
     'ledger',
@@ -499,7 +557,7 @@ async function check(
   figures.push({
     name: "each counted review's fee paid once",
     ok: feeUnpaid.length + feeExtra.length + countedTwice === 0 && countedIds.length > 0,
-    detail: `${countedIds.length} reviews counted by QC (${countedTwice} counted twice), ${fees.length} judge fees paid; unpaid ${feeUnpaid.length}, paid without a count or more than once ${feeExtra.length}`,
+    detail: `${countedIds.length} reviews counted by QC (${honeypotFees} of them honeypots; ${countedTwice} counted twice), ${fees.length} judge fees paid; unpaid ${feeUnpaid.length}, paid without a count or more than once ${feeExtra.length}`,
   });
 
   // XP: one entry per approval, none for a rejection; standings equal the sum of their entries.
