@@ -18,10 +18,7 @@ afterAll(async () => {
   await t?.stop();
 });
 
-const balance = async (accountId: string) => {
-  const account = await t.ledger.resources.engine.getAccount(accountId, 'USD');
-  return account ? account.credits_posted - account.debits_posted - account.debits_pending : 0;
-};
+const balance = (accountId: string) => t.available(accountId);
 
 async function ownedCampaign() {
   const companyId = randomUUID();

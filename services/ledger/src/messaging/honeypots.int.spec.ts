@@ -3,7 +3,7 @@
 // bounded by the case's claim and once per (judge, submission); the judge's statement cannot tell.
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { accountIds, transferStream } from '../domain/accounts.ts';
+import { accountIds } from '../domain/accounts.ts';
 import { foreign, startTestLedger, type TestLedger, usd } from './testing.ts';
 import { transferIds } from './transfer-ids.ts';
 
@@ -17,12 +17,8 @@ afterAll(async () => {
   await t?.stop();
 });
 
-const balance = async (accountId: string) => {
-  const account = await t.ledger.resources.engine.getAccount(accountId, 'USD');
-  return account ? account.credits_posted - account.debits_posted - account.debits_pending : 0;
-};
-const recorded = async (transferId: string) =>
-  (await t.ledger.resources.store.readStream(transferStream(transferId))).length;
+const balance = (accountId: string) => t.available(accountId);
+const recorded = (transferId: string) => t.recorded(transferId);
 const outcomesOf = async (reviewId: string) => [
   ...(await t.written('ledger.honeypot-fee.paid.v1', 'review_id', reviewId)),
   ...(await t.written('ledger.honeypot-fee.failed.v1', 'review_id', reviewId)),

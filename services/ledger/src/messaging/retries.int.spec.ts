@@ -23,12 +23,8 @@ afterAll(async () => {
   await t?.stop();
 });
 
-const balance = async (accountId: string) => {
-  const account = await t.ledger.resources.engine.getAccount(accountId, 'USD');
-  return account ? account.credits_posted - account.debits_posted - account.debits_pending : 0;
-};
-const recorded = async (transferId: string) =>
-  (await t.ledger.resources.store.readStream(transferStream(transferId))).length;
+const balance = (accountId: string) => t.available(accountId);
+const recorded = (transferId: string) => t.recorded(transferId);
 const handled = (consumer: string, eventId: string) => waitForHandled(t.ledger.db, consumer, eventId);
 /** The types of the outcomes the ledger wrote about `field` = `value`. */
 const outcomesAbout = async (types: Parameters<TestLedger['written']>[0][], field: string, value: string) =>

@@ -13,7 +13,7 @@ import {
 import { randomUUID } from 'node:crypto';
 import type { Kysely } from 'kysely';
 import { type LedgerConfig, ledgerConfigSchema } from '../config.ts';
-import { accountIds } from '../domain/accounts.ts';
+import { accountIds, transferStream } from '../domain/accounts.ts';
 import type { ProjectionTables } from '../projections/schema.ts';
 import { PROJECTOR_NAME } from '../projections/schema.ts';
 import { type LedgerStartOptions, type RunningLedger, startLedger } from '../service.ts';
@@ -60,6 +60,10 @@ export interface TestLedger extends ServiceTestClient {
     contributorId?: string;
     xp?: number;
   }): Promise<TesseraEvent<'submissions.submission.approved.v1'>>;
+  /** What a USD account can still give, as the engine holds it now (0 if never opened). */
+  available(accountId: string): Promise<number>;
+  /** How many events the stream of a transfer holds (0: never recorded). */
+  recorded(transferId: string): Promise<number>;
   stop(): Promise<void>;
 }
 
@@ -192,6 +196,13 @@ export async function startTestLedger(
           xp_reward: xp,
         }),
       );
+    },
+    async available(accountId) {
+      const account = await ledger.resources.engine.getAccount(accountId, 'USD');
+      return account ? account.credits_posted - account.debits_posted - account.debits_pending : 0;
+    },
+    async recorded(transferId) {
+      return (await ledger.resources.store.readStream(transferStream(transferId))).length;
     },
     async stop() {
       await ledger.stop();

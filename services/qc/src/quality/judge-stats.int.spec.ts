@@ -41,6 +41,30 @@ async function judgeWith(judge: Judge, submission: SubmissionFixture, verdict: s
   expect((await vote(judge, leased.body.review.id as string, verdict)).status).toBe(200);
 }
 
+/** Bad work, decided `reject` now, and how an admin marks it a honeypot (null: stops it being one). */
+async function badWorkDecided(task: Awaited<ReturnType<TestQc['fixtures']['task']>>) {
+  const settled = await t.fixtures.submission(task);
+  const honeypotCase = await t.service.db
+    .selectFrom('cases')
+    .select('id')
+    .where('submission_id', '=', settled.submissionId)
+    .executeTakeFirstOrThrow();
+  await t.service.db
+    .updateTable('cases')
+    .set({ status: 'decided', verdict: 'reject', method: 'consensus', decided_at: now })
+    .where('id', '=', honeypotCase.id)
+    .execute();
+  const admin = await t.token({ sub: randomUUID(), role: 'admin' });
+  const mark = (verdict: 'reject' | null) =>
+    t.inject({
+      method: 'POST',
+      url: `/api/v1/admin/reviews/${honeypotCase.id}/honeypot`,
+      token: admin,
+      body: { verdict },
+    });
+  return { settled, mark };
+}
+
 describe("GET /api/v1/reviews/me/stats: as of the current day's start (UTC)", () => {
   it('does not move when a honeypot is answered wrong, nor when a real review settles, until the next day', async () => {
     const task = await t.fixtures.task('text');
@@ -80,25 +104,7 @@ describe("GET /api/v1/reviews/me/stats: as of the current day's start (UTC)", ()
     expect(await statsOf(judge)).toEqual(dayTwo);
 
     // Day 2: a honeypot known to be bad work, which the judge approves (wrong).
-    const settled = await t.fixtures.submission(task);
-    const honeypotCase = await t.service.db
-      .selectFrom('cases')
-      .select('id')
-      .where('submission_id', '=', settled.submissionId)
-      .executeTakeFirstOrThrow();
-    await t.service.db
-      .updateTable('cases')
-      .set({ status: 'decided', verdict: 'reject', method: 'consensus', decided_at: now })
-      .where('id', '=', honeypotCase.id)
-      .execute();
-    const admin = await t.token({ sub: randomUUID(), role: 'admin' });
-    const mark = (verdict: 'reject' | null) =>
-      t.inject({
-        method: 'POST',
-        url: `/api/v1/admin/reviews/${honeypotCase.id}/honeypot`,
-        token: admin,
-        body: { verdict },
-      });
+    const { settled, mark } = await badWorkDecided(task);
     expect((await mark('reject')).status).toBe(200);
     const leased = await lease(judge);
     expect(leased.body.review.submission_id).toBe(settled.submissionId);
@@ -169,25 +175,7 @@ describe("GET /api/v1/reviews/me/stats: as of the current day's start (UTC)", ()
 
     // Day 2: a honeypot answered wrong, scored at once; it falls due tomorrow, as a real case of the
     // moment might settle tomorrow.
-    const settled = await t.fixtures.submission(task);
-    const honeypotCase = await t.service.db
-      .selectFrom('cases')
-      .select('id')
-      .where('submission_id', '=', settled.submissionId)
-      .executeTakeFirstOrThrow();
-    await t.service.db
-      .updateTable('cases')
-      .set({ status: 'decided', verdict: 'reject', method: 'consensus', decided_at: now })
-      .where('id', '=', honeypotCase.id)
-      .execute();
-    const admin = await t.token({ sub: randomUUID(), role: 'admin' });
-    const mark = (verdict: 'reject' | null) =>
-      t.inject({
-        method: 'POST',
-        url: `/api/v1/admin/reviews/${honeypotCase.id}/honeypot`,
-        token: admin,
-        body: { verdict },
-      });
+    const { settled, mark } = await badWorkDecided(task);
     expect((await mark('reject')).status).toBe(200);
     const leased = await lease(judge);
     expect(leased.body.review.submission_id).toBe(settled.submissionId);
