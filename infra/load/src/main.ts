@@ -22,6 +22,8 @@
  *   --report file.json   writes the rows as JSON;  --only feed,gateway   runs some scenarios.
  *   --statements         end to end: also the statements each approval costs per database and the
  *                        slowest ones (pg_stat_statements; the platform started here only).
+ *   --statements-out f   with --statements: every statement counted, its calls and time, as JSON
+ *                        ({approvals, statements}), to find what a change should cut.
  *
  * Seeded feed data is removed afterwards; the users, company, campaigns and work made through the API
  * stay (they are real data of a real platform).
@@ -84,6 +86,7 @@ const { values } = parseArgs({
     only: { type: 'string' },
     /** End to end: also count the statements each approval costs, per database (pg_stat_statements). */
     statements: { type: 'boolean', default: false },
+    'statements-out': { type: 'string' },
   },
 });
 
@@ -377,7 +380,11 @@ try {
             ...(await whereTheTimeGoes(ids, sent, creditAt, submissionsDb, qc)),
             cpuPerApproval(cpuByProcess, creditAt.size),
             ...(values.statements
-              ? statementsPerApproval(await statementsSince(serverUrl), creditAt.size)
+              ? await statementsSince(serverUrl).then(async (statements) => {
+                  const out = values['statements-out'];
+                  if (out) await writeFile(out, JSON.stringify({ approvals: creditAt.size, statements }));
+                  return statementsPerApproval(statements, creditAt.size);
+                })
               : []),
           ],
         });
