@@ -65,6 +65,27 @@ async function badWorkDecided(task: Awaited<ReturnType<TestQc['fixtures']['task'
   return { settled, mark };
 }
 
+/** Bad work marked a honeypot, leased by the judge as their next review and approved (wrong). */
+async function honeypotAnsweredWrong(judge: Judge, task: Awaited<ReturnType<TestQc['fixtures']['task']>>) {
+  const { settled, mark } = await badWorkDecided(task);
+  expect((await mark('reject')).status).toBe(200);
+  const leased = await lease(judge);
+  expect(leased.body.review.submission_id).toBe(settled.submissionId);
+  const reviewId = leased.body.review.id as string;
+  expect((await vote(judge, reviewId, 'approve')).status).toBe(200);
+  return { mark, reviewId };
+}
+
+/** A judge's stats the day after one real review of theirs counted, agreeing (fee 10 USD). */
+const oneRealReviewCounted = {
+  accuracy: 4 / 5,
+  reviews_submitted: 1,
+  reviews_counted: 1,
+  agreement: 1,
+  removed: false,
+  earnings: [{ amount: 10, currency: 'USD' }],
+};
+
 describe("GET /api/v1/reviews/me/stats: as of the current day's start (UTC)", () => {
   it('does not move when a honeypot is answered wrong, nor when a real review settles, until the next day', async () => {
     const task = await t.fixtures.task('text');
@@ -93,22 +114,11 @@ describe("GET /api/v1/reviews/me/stats: as of the current day's start (UTC)", ()
     expect(await statsOf(judge)).toEqual(prior);
 
     nextDay();
-    const dayTwo = {
-      accuracy: 4 / 5,
-      reviews_submitted: 1,
-      reviews_counted: 1,
-      agreement: 1,
-      removed: false,
-      earnings: [{ amount: 10, currency: 'USD' }],
-    };
+    const dayTwo = oneRealReviewCounted;
     expect(await statsOf(judge)).toEqual(dayTwo);
 
     // Day 2: a honeypot known to be bad work, which the judge approves (wrong).
-    const { settled, mark } = await badWorkDecided(task);
-    expect((await mark('reject')).status).toBe(200);
-    const leased = await lease(judge);
-    expect(leased.body.review.submission_id).toBe(settled.submissionId);
-    expect((await vote(judge, leased.body.review.id as string, 'approve')).status).toBe(200);
+    const { mark } = await honeypotAnsweredWrong(judge, task);
     // Scored at once (the removal rule reads it at once)...
     expect(
       await t.service.db
@@ -163,24 +173,12 @@ describe("GET /api/v1/reviews/me/stats: as of the current day's start (UTC)", ()
     await judgeWith(judge, real, 'approve');
     for (const other of others) await judgeWith(other, real, 'approve');
     nextDay();
-    const counted = {
-      accuracy: 4 / 5,
-      reviews_submitted: 1,
-      reviews_counted: 1,
-      agreement: 1,
-      removed: false,
-      earnings: [{ amount: 10, currency: 'USD' }],
-    };
+    const counted = oneRealReviewCounted;
     expect(await statsOf(judge)).toEqual(counted);
 
     // Day 2: a honeypot answered wrong, scored at once; it falls due tomorrow, as a real case of the
     // moment might settle tomorrow.
-    const { settled, mark } = await badWorkDecided(task);
-    expect((await mark('reject')).status).toBe(200);
-    const leased = await lease(judge);
-    expect(leased.body.review.submission_id).toBe(settled.submissionId);
-    const reviewId = leased.body.review.id as string;
-    expect((await vote(judge, reviewId, 'approve')).status).toBe(200);
+    const { mark, reviewId } = await honeypotAnsweredWrong(judge, task);
     expect((await mark(null)).status).toBe(200);
     const dueAt = new Date(now.getTime() + 86_400_000);
     await t.service.db.updateTable('reviews').set({ fee_due_at: dueAt }).where('id', '=', reviewId).execute();
