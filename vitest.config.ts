@@ -38,7 +38,7 @@ export default defineConfig({
           name: 'e2e',
           include: ['e2e/**/*.e2e.spec.ts'],
           exclude,
-          globalSetup: ['infra/devstack/src/vitest-global-setup.ts'],
+          globalSetup: ['infra/devstack/src/vitest-global-setup.ts', 'e2e/shared-platform-setup.ts'],
           testTimeout: 60_000,
           hookTimeout: 180_000,
           fileParallelism: false,

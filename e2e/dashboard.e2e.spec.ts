@@ -1,7 +1,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { gatewayClient, show, usd } from './client.ts';
-import { e2eAdmin, type Platform, startPlatform } from './platform.ts';
+import { e2eAdmin, type Platform, sharedPlatform } from './platform.ts';
 
 // The admin dashboard through the gateway of `npm start`: the gateway composes the real services'
 // own figures (infra/gateway/src/dashboard.ts), each service checks the admin's token itself.
@@ -10,14 +10,10 @@ let platform: Platform;
 const { call, waitFor, logIn } = gatewayClient(() => platform);
 
 beforeAll(async () => {
-  platform = await startPlatform(120_000);
+  platform = await sharedPlatform();
   await waitFor('identity did not answer through the gateway', 60_000, async () =>
     (await fetch(`${platform.baseUrl}/api/v1/users/me`)).status === 401 ? true : undefined,
   );
-});
-
-afterAll(async () => {
-  await platform?.stop();
 });
 
 async function signUp(): Promise<{ userId: string; token: string }> {

@@ -3,8 +3,8 @@ import { stat } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { findFreePort } from '@tessera/devstack';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { e2eAdmin, type Platform, startPlatform } from './platform.ts';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { e2eAdmin, type Platform, sharedPlatform } from './platform.ts';
 
 // `npm run demo` against a running platform (here the e2e one, at a small size), twice: the second
 // run adds more data and breaks nothing. And its clear refusal when no platform runs.
@@ -45,7 +45,7 @@ describe('npm run demo against a running platform', () => {
   let platform: Platform;
 
   beforeAll(async () => {
-    platform = await startPlatform(120_000);
+    platform = await sharedPlatform();
     const deadline = Date.now() + 60_000;
     while (Date.now() < deadline) {
       const ready = await fetch(`${platform.baseUrl}/readyz`).then(
@@ -56,10 +56,6 @@ describe('npm run demo against a running platform', () => {
       await new Promise((resolve) => setTimeout(resolve, 250));
     }
   });
-  afterAll(async () => {
-    await platform?.stop();
-  });
-
   it('fills it through the gateway and reports what it made, and a second run adds more', async () => {
     const args = ['--gateway', platform.baseUrl, '--contributors', '4'];
     const env = { ADMIN_EMAIL: e2eAdmin.email, ADMIN_PASSWORD: e2eAdmin.password };

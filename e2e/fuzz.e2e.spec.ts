@@ -1,13 +1,13 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { beforeAll, describe, expect, inject, it } from 'vitest';
 import { databaseName, databaseUrl, discoverServices } from '../infra/local/src/services.ts';
 import { gatewayClient } from './client.ts';
 import { fuzzCast, SESSION_ENDING } from './fuzz/fixture.ts';
 import { operationsOf } from './fuzz/operations.ts';
 import { formatReport, fuzz } from './fuzz/run.ts';
 import { stateProbe } from './fuzz/state.ts';
-import { e2eAdmin, type Platform, startPlatform } from './platform.ts';
+import { e2eAdmin, type Platform, sharedPlatform } from './platform.ts';
 
 // The short form of the API fuzzer (the long form: `npm run fuzz -- --requests 10000`): every
 // operation of the merged OpenAPI document as every role, one generated request each (well-formed
@@ -18,12 +18,7 @@ const repoRoot = fileURLToPath(new URL('..', import.meta.url));
 let platform: Platform;
 
 beforeAll(async () => {
-  // The fuzzer is one client sending thousands of requests: not what the rate limit is for.
-  platform = await startPlatform(120_000, { GATEWAY_RATE_LIMIT_MAX: '1000000' });
-});
-
-afterAll(async () => {
-  await platform?.stop();
+  platform = await sharedPlatform();
 });
 
 describe('the API under fuzzing', () => {

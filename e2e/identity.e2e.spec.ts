@@ -1,11 +1,11 @@
 import { randomBytes } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Platform, startPlatform } from './platform.ts';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { type Platform, sharedPlatform } from './platform.ts';
 
 let platform: Platform;
 
 beforeAll(async () => {
-  platform = await startPlatform();
+  platform = await sharedPlatform();
   // The gateway answers before it has necessarily reached identity: wait until it does.
   const deadline = Date.now() + 60_000;
   let last = 'nothing yet';
@@ -19,10 +19,6 @@ beforeAll(async () => {
       throw new Error(`identity did not answer through the gateway (last: ${last}):\n${platform.output()}`);
     await new Promise((resolve) => setTimeout(resolve, 250));
   }
-});
-
-afterAll(async () => {
-  await platform?.stop();
 });
 
 /** Enough of the answers' shapes to read them; the assertions check the rest. */

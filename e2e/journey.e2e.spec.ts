@@ -1,12 +1,12 @@
 import { execFile } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { beforeAll, describe, expect, inject, it } from 'vitest';
 import { gatewayClient, show, usd } from './client.ts';
 import { journeyActors, type Session } from './journey/actors.ts';
 import { photo, thumbnail, workContent, writing, type WorkKind } from './journey/work.ts';
 import { bundleContents } from './journey/zip.ts';
-import { e2eAdmin, type Platform, startPlatform } from './platform.ts';
+import { e2eAdmin, type Platform, sharedPlatform } from './platform.ts';
 
 // The platform as its users meet it, through the gateway only, and then every cent accounted for
 // through the APIs alone: a company funds a campaign; contributors hand in recordings; three judges
@@ -34,7 +34,7 @@ const WITHDRAWN = 600;
 const BONUS = 250;
 
 beforeAll(async () => {
-  platform = await startPlatform(120_000);
+  platform = await sharedPlatform();
   for (const path of [
     '/api/v1/campaigns',
     '/api/v1/wallet',
@@ -45,10 +45,6 @@ beforeAll(async () => {
       (await fetch(`${platform.baseUrl}${path}`)).status === 401 ? true : undefined,
     );
   }
-});
-
-afterAll(async () => {
-  await platform?.stop();
 });
 
 /** A statement line as the ledger answers it. */

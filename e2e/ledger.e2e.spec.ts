@@ -1,6 +1,6 @@
 import { randomBytes, randomUUID } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Platform, startPlatform } from './platform.ts';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { type Platform, sharedPlatform } from './platform.ts';
 
 let platform: Platform;
 
@@ -15,7 +15,7 @@ async function waitFor(what: string, timeoutMs: number, probe: () => Promise<boo
 }
 
 beforeAll(async () => {
-  platform = await startPlatform();
+  platform = await sharedPlatform();
   // The gateway answers before it has necessarily reached its upstreams: wait for both services.
   await waitFor('identity did not answer through the gateway', 60_000, async () => {
     const response = await fetch(`${platform.baseUrl}/.well-known/jwks.json`);
@@ -27,10 +27,6 @@ beforeAll(async () => {
     const response = await fetch(`${platform.baseUrl}/api/v1/wallet`);
     return response.status === 401;
   });
-});
-
-afterAll(async () => {
-  await platform?.stop();
 });
 
 interface Problem {

@@ -1,7 +1,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { gatewayClient, show, usd } from './client.ts';
-import { e2eAdmin, type Platform, startPlatform } from './platform.ts';
+import { e2eAdmin, type Platform, sharedPlatform } from './platform.ts';
 
 // A contributor takes their earnings out, through the gateway of `npm start`: earn (an admin bonus),
 // add a payout method, withdraw; an admin approves and records the payout; the wallet and its
@@ -12,16 +12,12 @@ const admin = e2eAdmin;
 const { call, waitFor, logIn } = gatewayClient(() => platform);
 
 beforeAll(async () => {
-  platform = await startPlatform(120_000);
+  platform = await sharedPlatform();
   for (const path of ['/api/v1/wallet', '/api/v1/withdrawals/me', '/api/v1/payout-methods']) {
     await waitFor(`${path} did not answer through the gateway`, 60_000, async () =>
       (await fetch(`${platform.baseUrl}${path}`)).status === 401 ? true : undefined,
     );
   }
-});
-
-afterAll(async () => {
-  await platform?.stop();
 });
 
 /** A contributor with a verified email (the code comes from the dev mailbox). */

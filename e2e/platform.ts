@@ -1,11 +1,13 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { openSync, readFileSync } from 'node:fs';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { findFreePort, resolvePostgres } from '@tessera/devstack';
 import { fileURLToPath } from 'node:url';
 import { inject } from 'vitest';
+import { SHARED_FILES } from './shared-platform-setup.ts';
 
 const repoRoot = fileURLToPath(new URL('..', import.meta.url));
 
@@ -37,10 +39,66 @@ export async function startPlatform(
   /** The Postgres server's admin URL; the harness's by default. */
   postgresUrl?: string,
 ): Promise<Platform> {
+  const started = await launch({ timeoutMs, env, postgresUrl });
+  const { child, dataDir } = started;
+  const exited = once(child, 'exit').then(([code]) => code as number | null);
+  return {
+    ...started.platform,
+    async stop() {
+      if (child.exitCode === null) child.kill('SIGINT');
+      const timer = setTimeout(() => child.kill('SIGKILL'), 20_000);
+      const code = await exited;
+      clearTimeout(timer);
+      await rm(dataDir, { recursive: true, force: true });
+      return code;
+    },
+  };
+}
+
+/** What the e2e files that need nothing of their own run against (see sharedPlatform). */
+const SHARED_ENV = {
+  // Thousands of requests from one address (the matrix, the fuzzer): the gateway's per-address
+  // limit is tested by its own integration tests, not here.
+  GATEWAY_RATE_LIMIT_MAX: '1000000',
+};
+
+/**
+ * The platform most e2e files share: the first file that asks starts it (its runner detached from
+ * that file's worker, its output in a file), the next ones reuse it, and e2e/shared-platform-setup.ts
+ * stops it when the run ends. Starting the platform took some 25 s of every e2e file's run. A file
+ * that kills services, needs other settings or tests the runner's own stop uses startPlatform.
+ * The e2e project runs one file at a time, so two files never start it together.
+ */
+export async function sharedPlatform(): Promise<Platform> {
+  const dir = inject('e2eSharedDir');
+  const urlFile = path.join(dir, SHARED_FILES.url);
+  const logFile = path.join(dir, SHARED_FILES.output);
+  const output = () => readFileSync(logFile, 'utf8');
+  const known = await readFile(urlFile, 'utf8').catch(() => undefined);
+  if (known) return { baseUrl: known, output, stop: async () => null };
+  const { child, dataDir, platform } = await launch({ timeoutMs: 120_000, env: SHARED_ENV, logFile });
+  child.unref();
+  await writeFile(path.join(dir, SHARED_FILES.runner), JSON.stringify({ pid: child.pid, dataDir }));
+  await writeFile(urlFile, platform.baseUrl);
+  return { ...platform, stop: async () => null };
+}
+
+/**
+ * Spawns the runner and waits until it is ready. With `logFile` the runner is detached and writes
+ * its output there (it outlives the test file that started it); otherwise its output is piped here.
+ */
+async function launch(options: {
+  timeoutMs: number;
+  env: Record<string, string>;
+  postgresUrl?: string;
+  logFile?: string;
+}): Promise<{ child: ChildProcess; dataDir: string; platform: Platform }> {
+  const { timeoutMs, env, postgresUrl, logFile } = options;
   const port = await findFreePort();
   const dataDir = await mkdtemp(path.join(os.tmpdir(), 'tessera-e2e-'));
   const { NATS_URL: _outside, ...inherited } = process.env;
-  let output = '';
+  let piped = '';
+  const logFd = logFile ? openSync(logFile, 'a') : undefined;
   const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', 'infra/local/src/main.ts'], {
     cwd: repoRoot,
     env: {
@@ -55,18 +113,19 @@ export async function startPlatform(
       ADMIN_PASSWORD: e2eAdmin.password,
       ...env,
     },
-    stdio: ['ignore', 'pipe', 'pipe'],
+    stdio: logFd === undefined ? ['ignore', 'pipe', 'pipe'] : ['ignore', logFd, logFd],
+    detached: logFd !== undefined,
   });
-  child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  const exited = once(child, 'exit').then(([code]) => code as number | null);
+  child.stdout?.on('data', (chunk: Buffer) => (piped += chunk.toString()));
+  child.stderr?.on('data', (chunk: Buffer) => (piped += chunk.toString()));
+  const output = logFile ? () => readFileSync(logFile, 'utf8') : () => piped;
 
   const baseUrl = `http://127.0.0.1:${port}`;
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     if (child.exitCode !== null) {
       await rm(dataDir, { recursive: true, force: true });
-      throw new Error(`the platform exited early:\n${output}`);
+      throw new Error(`the platform exited early:\n${output()}`);
     }
     const ok = await fetch(`${baseUrl}/healthz`).then(
       (r) => r.ok,
@@ -74,27 +133,14 @@ export async function startPlatform(
     );
     // And the runner says so: until its "ready:" line it treats a child's death as a failed start
     // (and stops everything) rather than a crash to restart.
-    if (ok && /\bready: http/.test(output)) break;
+    if (ok && /\bready: http/.test(output())) break;
     if (Date.now() > deadline) {
       child.kill('SIGKILL');
-      throw new Error(`the platform did not come up in ${timeoutMs} ms:\n${output}`);
+      throw new Error(`the platform did not come up in ${timeoutMs} ms:\n${output()}`);
     }
     await new Promise((r) => setTimeout(r, 250));
   }
-
-  return {
-    baseUrl,
-    dataDir,
-    output: () => output,
-    async stop() {
-      if (child.exitCode === null) child.kill('SIGINT');
-      const timer = setTimeout(() => child.kill('SIGKILL'), 20_000);
-      const code = await exited;
-      clearTimeout(timer);
-      await rm(dataDir, { recursive: true, force: true });
-      return code;
-    },
-  };
+  return { child, dataDir, platform: { baseUrl, dataDir, output, stop: async () => null } };
 }
 
 export interface ScriptPlatform {

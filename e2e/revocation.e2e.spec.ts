@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { gatewayClient, type Reply, show } from './client.ts';
-import { e2eAdmin, type Platform, startPlatform } from './platform.ts';
+import { e2eAdmin, type Platform, sharedPlatform } from './platform.ts';
 
 // Identity's revocations reach every service: a logged-out or suspended session's token and a
 // revoked API key's token are refused by identity, tasks and the ledger within a second of the
@@ -12,17 +12,13 @@ let platform: Platform;
 const { call, waitFor, logIn } = gatewayClient(() => platform);
 
 beforeAll(async () => {
-  platform = await startPlatform();
+  platform = await sharedPlatform();
   // Without a token each answers 401 itself; 502 would mean it is not up yet.
   for (const path of ['/api/v1/users/me', '/api/v1/campaigns', '/api/v1/wallet']) {
     await waitFor(`${path} did not answer through the gateway`, 60_000, async () =>
       (await call('GET', path)).status === 401 ? true : undefined,
     );
   }
-});
-
-afterAll(async () => {
-  await platform?.stop();
 });
 
 const password = 'e2e-slate-orchard-beacon';

@@ -1,8 +1,8 @@
 import { randomBytes, randomUUID } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { wavs } from '../services/submissions/src/prevalidation/testing/fixtures.ts';
 import { gatewayClient, show, usd } from './client.ts';
-import { e2eAdmin, type Platform, startPlatform } from './platform.ts';
+import { e2eAdmin, type Platform, sharedPlatform } from './platform.ts';
 
 // A company funds and activates a campaign (identity → tasks → ledger → tasks over NATS), publishes
 // a task, and a contributor finds it in the feed, claims it, uploads a recording and hands it in
@@ -15,7 +15,7 @@ const admin = e2eAdmin;
 const { call, waitFor, logIn } = gatewayClient(() => platform);
 
 beforeAll(async () => {
-  platform = await startPlatform(120_000);
+  platform = await sharedPlatform();
   await waitFor('identity did not answer through the gateway', 60_000, async () =>
     (await fetch(`${platform.baseUrl}/.well-known/jwks.json`)).ok ? true : undefined,
   );
@@ -25,10 +25,6 @@ beforeAll(async () => {
       (await fetch(`${platform.baseUrl}${path}`)).status === 401 ? true : undefined,
     );
   }
-});
-
-afterAll(async () => {
-  await platform?.stop();
 });
 
 async function signUp(role: 'company' | 'contributor'): Promise<{ userId: string; token: string }> {

@@ -1,11 +1,11 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { gatewayClient } from '../client.ts';
 import { ask, pool } from './ask.ts';
 import { MATRIX } from './matrix.ts';
 import { classOf, type Outcome, type Row, routeKey } from './outcomes.ts';
 import { DISPOSABLE, LAST, REQUESTS } from './requests.ts';
 import { authzFixture, type Fixture, type Role, ROLES } from './roles.ts';
-import { type Platform, startPlatform } from '../platform.ts';
+import { type Platform, sharedPlatform } from '../platform.ts';
 
 // The authorization matrix (e2e/authz/matrix.ts, written out as docs/authz-matrix.md): every route
 // of the gateway's merged OpenAPI document asked as each of eleven callers through the real gateway
@@ -18,8 +18,7 @@ let fixture: Fixture;
 let documented: string[];
 
 beforeAll(async () => {
-  // Some 1,500 requests from one address: the gateway's per-address limit is not what this is about.
-  platform = await startPlatform(120_000, { GATEWAY_RATE_LIMIT_MAX: '100000' });
+  platform = await sharedPlatform();
   for (const path of [
     '/api/v1/users/me',
     '/api/v1/campaigns',
@@ -41,10 +40,6 @@ beforeAll(async () => {
   );
   fixture = await authzFixture(client, () => platform.baseUrl);
 }, 300_000);
-
-afterAll(async () => {
-  await platform?.stop();
-});
 
 /** Reads first, then changes, then deletions, then what ends its caller, logging out last. */
 function phaseOf(row: Row): number {
