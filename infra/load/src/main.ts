@@ -24,13 +24,17 @@
  *                        slowest ones (pg_stat_statements; the platform started here only).
  *   --statements-out f   with --statements: every statement counted, its calls and time, as JSON
  *                        ({approvals, statements}), to find what a change should cut.
+ *   --cpu-prof dir       end to end: every service and the gateway of the platform started here run with
+ *                        `node --cpu-prof` into dir; after the run, the CPU each spent per approval
+ *                        during the end-to-end scenarios, by what the code is (library, our folder).
  *
  * Seeded feed data is removed afterwards; the users, company, campaigns and work made through the API
  * stay (they are real data of a real platform).
  */
 import { randomUUID } from 'node:crypto';
-import { writeFile } from 'node:fs/promises';
+import { readdir, readFile, writeFile } from 'node:fs/promises';
 import os from 'node:os';
+import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import autocannon from 'autocannon';
@@ -50,7 +54,9 @@ import {
   removeFeedData,
   seedFeedData,
 } from '../../../services/tasks/bench/seed.ts';
+import { profileBreakdown } from '../../../services/ledger/bench/cpu-profile.ts';
 import { databaseName, databaseUrl } from '../../local/src/services.ts';
+import { PIDS_FILE, type RunnerPids } from '../../local/src/supervision.ts';
 import {
   closedLoop,
   cpuWindow,
@@ -87,8 +93,13 @@ const { values } = parseArgs({
     /** End to end: also count the statements each approval costs, per database (pg_stat_statements). */
     statements: { type: 'boolean', default: false },
     'statements-out': { type: 'string' },
+    /** Profile every process of the platform (`node --cpu-prof`) into this directory. */
+    'cpu-prof': { type: 'string' },
   },
 });
+const PROFILE_DIR = values['cpu-prof'] ? path.resolve(values['cpu-prof']) : undefined;
+if (PROFILE_DIR && values.gateway)
+  throw new Error('--cpu-prof profiles a platform started here: drop --gateway');
 
 const SECONDS = Number(values.seconds);
 const TASKS = Number(values.tasks);
@@ -108,6 +119,8 @@ const cleanups: (() => Promise<unknown>)[] = [];
 const rows: Row[] = [];
 /** Where the end-to-end time goes, per end-to-end row that explains itself. */
 const breakdowns: { label: string; lines: string[] }[] = [];
+/** The end-to-end scenarios' windows on the monotonic clock, for --cpu-prof. */
+const profiled: ProfiledRun[] = [];
 
 try {
   // ---- the platform -------------------------------------------------------------------------------
@@ -115,11 +128,20 @@ try {
   const script = await scriptPlatform({
     gateway: values.gateway,
     databaseUrl: values['database-url'],
-    env: { LOG_LEVEL: 'warn' },
+    env: {
+      LOG_LEVEL: 'warn',
+      ...(PROFILE_DIR ? { TESSERA_NODE_FLAGS: `--cpu-prof --cpu-prof-dir=${PROFILE_DIR}` } : {}),
+    },
     trackStatements: values.statements,
   });
   cleanups.push(() => script.stop());
   const { platform, serverUrl, admin } = script;
+  if (PROFILE_DIR) {
+    // Which profile is which process: the pid in each file's name, the runner's pid file now (it
+    // goes with the platform's data directory at the end).
+    const pids = JSON.parse(await readFile(path.join(platform.dataDir!, PIDS_FILE), 'utf8')) as RunnerPids;
+    cleanups.push(() => printProfiles(PROFILE_DIR, pids, profiled));
+  }
   let identityUrl = values['identity-url'] ?? 'http://127.0.0.1:4001';
   if (!values.gateway) {
     // The runner names each service's port: "services: engagement :41233, identity :40111, …".
@@ -308,6 +330,7 @@ try {
     const cpu = cpuWindow();
     const perProcess = processCpuWindow();
     const loopStart = Date.now();
+    const profileWindow = { startUs: monotonicUs(), endUs: 0 };
     const run = await drive(async (w) => {
       const taskId = taskIds[cursor[w]!++];
       if (!taskId) return { outcome: 'done', ms: 0 };
@@ -354,10 +377,12 @@ try {
       }
       const cpuFigures = cpu.end();
       const cpuByProcess = perProcess.end();
+      profileWindow.endUs = monotonicUs();
       const creditAt = new Map(credited.map((row) => [row.submission_id, row.at.getTime()]));
       const latencies = ids.flatMap((id) => (creditAt.has(id) ? [creditAt.get(id)! - sent.get(id)!] : []));
       const lastCredit = Math.max(loopEnd, ...creditAt.values());
       const missing = ids.length - creditAt.size;
+      profiled.push({ label, window: profileWindow, approvals: creditAt.size });
       const row = rowOf(
         label,
         { latencies, errors: run.errors + missing, elapsedMs: lastCredit - loopStart },
@@ -711,6 +736,52 @@ async function statementsSince(serverUrl: string): Promise<StatementFigures[]> {
   } finally {
     await client.end();
   }
+}
+
+interface ProfiledRun {
+  label: string;
+  window: { startUs: number; endUs: number };
+  approvals: number;
+}
+
+/** Microseconds on the monotonic clock V8's CPU profiles are timed on. */
+function monotonicUs(): number {
+  return Number(process.hrtime.bigint() / 1000n);
+}
+
+/**
+ * After the platform stopped (each process writes its profile as it exits): per end-to-end run, the
+ * CPU each process spent per approval in the run's window, and its largest parts by what the code is.
+ */
+async function printProfiles(dir: string, pids: RunnerPids, runs: readonly ProfiledRun[]): Promise<void> {
+  const nameOf = new Map(Object.entries(pids.processes).map(([name, pid]) => [pid, name]));
+  const files = (await readdir(dir)).filter((file) => file.endsWith('.cpuprofile'));
+  for (const run of runs) {
+    log('');
+    log(
+      `CPU profile, ${run.label} (${run.approvals} approvals; ms an approval, the largest parts of each process):`,
+    );
+    // A process's worker threads write profiles of their own: summed under the process's name.
+    const perProcess = new Map<string, { busyMs: number; parts: Map<string, number> }>();
+    for (const file of files) {
+      const pid = Number(/^CPU\.\d+\.\d+\.(\d+)\./.exec(file)?.[1]);
+      const name = nameOf.get(pid);
+      if (!name) continue;
+      const { busyMs, categories } = await profileBreakdown(path.join(dir, file), [run.window]);
+      const sum = perProcess.get(name) ?? { busyMs: 0, parts: new Map<string, number>() };
+      sum.busyMs += busyMs;
+      for (const [part, ms] of categories) sum.parts.set(part, (sum.parts.get(part) ?? 0) + ms);
+      perProcess.set(name, sum);
+    }
+    const per = (ms: number) => (ms / Math.max(1, run.approvals)).toFixed(2);
+    for (const [name, { busyMs, parts }] of [...perProcess].sort((a, b) => b[1].busyMs - a[1].busyMs)) {
+      const top = [...parts].sort((a, b) => b[1] - a[1]).slice(0, 8);
+      log(
+        `  ${name.padEnd(12)} ${per(busyMs).padStart(6)}: ${top.map(([part, ms]) => `${part} ${per(ms)}`).join(', ')}`,
+      );
+    }
+  }
+  log(`(profiles in ${dir})`);
 }
 
 /** The CPU each kind of process spent per approval over the run, most first. */

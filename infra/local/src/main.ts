@@ -35,7 +35,8 @@ const gatewayEntry = path.join(repoRoot, 'infra/gateway/src/server.ts');
 /**
  * TESSERA_FREE_PORTS=1: every service, the gateway, Postgres and NATS on free ports unless a port
  * variable says otherwise (a second runner beside `npm start`: the e2e tests). TESSERA_DATA_DIR: where
- * the data live instead of .tessera/.
+ * the data live instead of .tessera/. TESSERA_NODE_FLAGS: node flags for every service and the gateway
+ * (space-separated), for those NODE_OPTIONS refuses, e.g. `--cpu-prof --cpu-prof-dir=/tmp/p` (load --cpu-prof).
  */
 const freePorts = process.env.TESSERA_FREE_PORTS === '1';
 const portFrom = (value: string | undefined, fixed: number) =>
@@ -52,6 +53,7 @@ const settings = {
     ? path.resolve(process.env.TESSERA_DATA_DIR)
     : path.join(repoRoot, '.tessera'),
   freePorts,
+  nodeFlags: (process.env.TESSERA_NODE_FLAGS ?? '').split(' ').filter(Boolean),
 };
 
 /** Services boot with migrations, possibly all at once on a small machine. */
@@ -216,7 +218,7 @@ async function start(
   const spawnChild = (name: string, entry: string, cwd: string, env: Record<string, string>) => {
     signal.throwIfAborted();
     const launch = () =>
-      spawnGuarded(process.execPath, ['--import', 'tsx', entry], {
+      spawnGuarded(process.execPath, [...settings.nodeFlags, '--import', 'tsx', entry], {
         cwd,
         env: {
           ...process.env,

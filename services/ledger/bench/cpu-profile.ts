@@ -59,6 +59,9 @@ function categoryOf(frame: ProfileNode['callFrame']): string | undefined {
   }
   if (url.startsWith('node:')) return undefined;
   for (const [pattern, name] of CATEGORIES) if (pattern.test(url)) return name;
+  // Any other service's code, by its folder (the load run profiles every service).
+  const ours = /\/services\/([a-z-]+)\/src\/([a-z-]+)/.exec(url);
+  if (ours) return `${ours[1]} ${ours[2]}`;
   const pkg = /.*\/node_modules\/((?:@[^/]+\/)?[^/]+)\//.exec(url);
   return pkg ? `node_modules: ${pkg[1]}` : 'other code';
 }

@@ -59,4 +59,27 @@ describe('profileBreakdown', () => {
       ['ledger engine', 1],
     ]);
   });
+
+  it("names another service's code by its service and folder", async () => {
+    const qc = path.join(dir, 'qc.cpuprofile');
+    await writeFile(
+      qc,
+      JSON.stringify({
+        nodes: [
+          { id: 1, callFrame: frame('(root)'), children: [2] },
+          {
+            id: 2,
+            callFrame: frame('decide', 'file:///repo/services/qc/src/reviews/decide.ts'),
+            children: [3],
+          },
+          { id: 3, callFrame: frame('parse') },
+        ],
+        startTime: 0,
+        samples: [2, 3, 3],
+        timeDeltas: [1000, 1000, 1000],
+      }),
+    );
+    const breakdown = await profileBreakdown(qc, [{ startUs: 0, endUs: 10_000 }]);
+    expect(breakdown.categories).toEqual([['qc reviews', 2]]);
+  });
 });
