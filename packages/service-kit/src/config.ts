@@ -57,6 +57,11 @@ export const serviceConfigSchema = z.object({
   JWT_AUDIENCE: z.string().min(1).default('tessera'),
   RATE_LIMIT_MAX: z.coerce.number().int().positive().default(1000),
   /**
+   * Requests get 503 OVERLOADED while the event loop's mean delay over the last second exceeds this.
+   * Tests raise it: a test process stalled two seconds on a busy CI machine is not overloaded.
+   */
+  OVERLOAD_MAX_EVENT_LOOP_DELAY_MS: z.coerce.number().int().positive().default(2_000),
+  /**
    * Which peers may set X-Forwarded-For (proxy-addr syntax): the gateway alone, so that per-IP
    * limits count clients, not the gateway. Loopback by default (the local runner); a deployment
    * names the gateway's address (docker-compose.yml). Never a whole private range: any container

@@ -199,6 +199,7 @@ export async function startService<DB extends KitTables, C extends ServiceConfig
       logger,
       ...(tokens ? { tokens } : {}),
       rateLimitMax: config.RATE_LIMIT_MAX,
+      maxEventLoopDelayMs: config.OVERLOAD_MAX_EVENT_LOOP_DELAY_MS,
       trustProxy: config.TRUST_PROXY,
       readiness: [
         { name: 'postgres', check: () => pingDatabase(db as Kysely<unknown>) },

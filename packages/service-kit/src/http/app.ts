@@ -56,6 +56,8 @@ export interface HttpAppOptions {
   metrics?: ServiceMetrics;
   /** Each request then runs in a server span continuing the caller's `traceparent`. */
   tracing?: Tracing;
+  /** Above this mean event-loop delay over the last second, requests get 503 OVERLOADED (2000 ms). */
+  maxEventLoopDelayMs?: number;
 }
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
@@ -157,7 +159,7 @@ export async function createHttpApp(options: HttpAppOptions): Promise<HttpApp> {
     await app.register(rateLimit, { max: options.rateLimitMax ?? 1000, timeWindow: '1 minute' });
   }
   await app.register(underPressure, {
-    maxEventLoopDelay: 2_000,
+    maxEventLoopDelay: options.maxEventLoopDelayMs ?? 2_000,
     retryAfter: 5,
     pressureHandler: (request, reply) => {
       void reply

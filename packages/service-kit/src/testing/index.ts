@@ -78,6 +78,9 @@ export async function testServiceConfig(
       JWT_ISSUER: 'tessera-identity',
       JWT_AUDIENCE: 'tessera',
       RATE_LIMIT_MAX: 10_000,
+      // Load shedding has its own test (http/app.unit.spec.ts); elsewhere a stalled worker must not
+      // turn requests into 503s (an identity test failed so on a loaded machine).
+      OVERLOAD_MAX_EVENT_LOOP_DELAY_MS: 60_000,
       TRUST_PROXY: 'loopback',
       KIT_PRUNE_INTERVAL_MS: 3_600_000,
       OUTBOX_RETENTION_HOURS: 7 * 24,
