@@ -163,4 +163,17 @@ export const submissionsMigrations: Record<string, ServiceMigration> = {
       );
     },
   },
+  // What the sweep removed, remembered for a while: a hand-in naming an expired upload is told it
+  // expired (MEDIA_EXPIRED), not that it was never uploaded. Pruned by the sweep after 30 days.
+  '0021_media_expired': {
+    async up(db: Kysely<unknown>) {
+      await sql`
+        create table media_expired (
+          media_id uuid primary key,
+          uploader_id text not null,
+          expired_at timestamptz not null
+        )`.execute(db);
+      await sql`create index media_expired_at on media_expired (expired_at)`.execute(db);
+    },
+  },
 };

@@ -56,6 +56,12 @@ export interface MediaDeletionsTable {
   requested_at: Timestamp;
 }
 
+export interface MediaExpiredTable {
+  media_id: string;
+  uploader_id: string;
+  expired_at: Timestamp;
+}
+
 export interface SubmissionsTable {
   id: string;
   assignment_id: string;
@@ -198,6 +204,7 @@ export interface SubmissionsDB extends KitTables {
   task_views: TaskViewsTable;
   media: MediaTable;
   media_deletions: MediaDeletionsTable;
+  media_expired: MediaExpiredTable;
   submissions: SubmissionsTable;
   company_members: CompanyMembersTable;
   idempotency_keys: IdempotencyKeysTable;

@@ -118,12 +118,22 @@ export function decideMedia(
   contributorId: string,
   taskType: TaskType,
   resubmittingId: string | null,
+  /** Of the ids not found, those the media sweep removed from this contributor's uploads. */
+  expired: ReadonlySet<string>,
 ): Decision<MediaView[]> {
   const found: MediaView[] = [];
   for (const [index, id] of wanted.entries()) {
     const item = media[index];
     // Another user's media is as unknown as a missing one.
     if (!item || item.uploaderId !== contributorId) {
+      if (expired.has(id)) {
+        return reject(
+          refuse.unprocessable(
+            'MEDIA_EXPIRED',
+            `Media ${id} was not handed in in time and has been removed; upload it again.`,
+          ),
+        );
+      }
       return reject(
         refuse.unprocessable('MEDIA_NOT_FOUND', `No media ${id} uploaded by you; upload it first.`),
       );

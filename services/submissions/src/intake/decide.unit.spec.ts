@@ -109,8 +109,10 @@ describe('handing in work under a claim', () => {
 describe('media a hand-in references', () => {
   const mine: MediaView = { id: 'm1', uploaderId: me, kind: 'audio', submissionId: null };
   const media = decider(
-    (state: { items: (MediaView | undefined)[]; resubmitting: string | null }, type: 'audio' | 'image') =>
-      decideMedia(state.items, ['m1'], me, type, state.resubmitting),
+    (
+      state: { items: (MediaView | undefined)[]; resubmitting: string | null; expired?: string[] },
+      type: 'audio' | 'image',
+    ) => decideMedia(state.items, ['m1'], me, type, state.resubmitting, new Set(state.expired)),
   );
 
   it('must be the caller’s own, unattached, and of the task’s kind', () => {
@@ -126,6 +128,10 @@ describe('media a hand-in references', () => {
       .given({ items: [{ ...mine, uploaderId: 'someone-else' }], resubmitting: null })
       .when('audio')
       .thenRefuses('MEDIA_NOT_FOUND');
+    media
+      .given({ items: [undefined], resubmitting: null, expired: ['m1'] })
+      .when('audio')
+      .thenRefuses('MEDIA_EXPIRED', 'unprocessable');
     media
       .given({ items: [{ ...mine, submissionId: 's9' }], resubmitting: null })
       .when('audio')

@@ -17,6 +17,7 @@ import {
   attachMedia,
   contentSinceOf,
   earlierOf,
+  expiredMedia,
   findClaim,
   findSubmission,
   findTask,
@@ -110,6 +111,8 @@ async function handIn(
   const resubmitting = decision.kind === 'revision' ? decision.submissionId : null;
   const media = await lockMedia(trx, checked.mediaIds);
   const byId = new Map(media.map((item) => [item.id, item]));
+  // Only a hand-in about to be refused for media it cannot find asks whether the sweep removed it.
+  const missing = checked.mediaIds.filter((id) => byId.get(id)?.uploaderId !== request.contributorId);
   const owned = orRefuse(
     decideMedia(
       checked.mediaIds.map((id) => byId.get(id)),
@@ -117,6 +120,7 @@ async function handIn(
       request.contributorId,
       type,
       resubmitting,
+      await expiredMedia(trx, missing, request.contributorId),
     ),
   );
   const contentSha256 = contentHashOf(owned[0] ? byId.get(owned[0].id)?.sha256 : undefined, checked.text);

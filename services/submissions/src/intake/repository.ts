@@ -106,6 +106,22 @@ export async function lockMedia(
   }));
 }
 
+/** Which of these ids name uploads of `uploaderId` the media sweep removed (and still remembers). */
+export async function expiredMedia(
+  trx: Transaction<SubmissionsDB>,
+  ids: readonly string[],
+  uploaderId: string,
+): Promise<Set<string>> {
+  if (ids.length === 0) return new Set();
+  const rows = await trx
+    .selectFrom('media_expired')
+    .select('media_id')
+    .where('media_id', 'in', ids)
+    .where('uploader_id', '=', uploaderId)
+    .execute();
+  return new Set(rows.map((row) => row.media_id));
+}
+
 export async function attachMedia(
   trx: Transaction<SubmissionsDB>,
   ids: readonly string[],

@@ -23,6 +23,7 @@ import {
 } from './decide.ts';
 import {
   deleteMediaRow,
+  forgetExpiredMedia,
   forgetMediaDeletion,
   insertMedia,
   lockMediaUnlessHeld,
@@ -219,6 +220,9 @@ export const MEDIA_SWEEP_RUN = 100;
  */
 const STORE_FAILING_AFTER = 3;
 
+/** How long a removed upload is remembered, to tell a late hand-in it expired (MEDIA_EXPIRED). */
+export const EXPIRED_REMEMBERED_DAYS = 30;
+
 /**
  * The media sweep: removes the uploads no submission holds, made more than `orphanTtlHours` before
  * `now` (`isOrphaned`), row and stored object, and answers how many it removed.
@@ -280,6 +284,7 @@ export async function sweepOrphanedMedia(deps: SweepDeps, now: Date): Promise<nu
     },
     failed,
   );
+  await forgetExpiredMedia(db, new Date(now.getTime() - EXPIRED_REMEMBERED_DAYS * 86_400_000), limit);
   if (storeFailing()) {
     deps.logger?.warn(
       { failures: storeFailures },

@@ -82,7 +82,7 @@ export async function lockMediaUnlessHeld(
  */
 export async function deleteMediaRow(
   trx: Transaction<SubmissionsDB>,
-  row: Pick<MediaRow, 'id' | 'storage_key'>,
+  row: Pick<MediaRow, 'id' | 'storage_key' | 'uploader_id'>,
   now: Date,
 ): Promise<MediaDeletion> {
   const deletion = await trx
@@ -90,8 +90,29 @@ export async function deleteMediaRow(
     .values({ media_id: row.id, storage_key: row.storage_key, requested_at: now })
     .returningAll()
     .executeTakeFirstOrThrow();
+  await trx
+    .insertInto('media_expired')
+    .values({ media_id: row.id, uploader_id: row.uploader_id, expired_at: now })
+    .onConflict((oc) => oc.column('media_id').doNothing())
+    .execute();
   await trx.deleteFrom('media').where('id', '=', row.id).execute();
   return deletion;
+}
+
+/** Forgets removals older than `before`, at most `limit` of them; answers how many. */
+export async function forgetExpiredMedia(
+  db: Kysely<SubmissionsDB>,
+  before: Date,
+  limit: number,
+): Promise<number> {
+  const oldest = db
+    .selectFrom('media_expired')
+    .select('media_id')
+    .where('expired_at', '<', before)
+    .orderBy('expired_at')
+    .limit(limit);
+  const result = await db.deleteFrom('media_expired').where('media_id', 'in', oldest).executeTakeFirst();
+  return Number(result.numDeletedRows);
 }
 
 /** Objects of swept media still to be removed (a removal failed), oldest first; not those parked. */

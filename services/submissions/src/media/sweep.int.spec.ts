@@ -158,16 +158,31 @@ describe('the media sweep', () => {
     expect(await leftOf(young)).toEqual(kept);
     expect((await leftOf(handedIn)).object).toBe(true);
     expect((await leftOf(handedIn)).submissionId).not.toBeNull();
-    // Its uploader no longer finds it, nor can hand it in.
+    // Its uploader no longer finds it, nor can hand it in: told it expired, not that it never was.
     const read = await t.inject({ method: 'GET', url: `/api/v1/media/${orphan}`, token: claim.token });
     expect([read.status, read.body.code]).toEqual([404, 'MEDIA_NOT_FOUND']);
     const again = await t.fixtures.claim(await t.fixtures.task('audio'), {
       contributorId: claim.contributorId,
     });
     const refused = await submit(again, orphan);
-    expect([refused.status, refused.body.code]).toEqual([422, 'MEDIA_NOT_FOUND']);
-    // Nothing more to do.
+    expect([refused.status, refused.body.code]).toEqual([422, 'MEDIA_EXPIRED']);
+    expect(refused.body.detail).toContain('upload it again');
+    // Someone else naming it learns nothing of it.
+    const stranger = await t.fixtures.claimed('audio');
+    const unknown = await submit(stranger, orphan);
+    expect([unknown.status, unknown.body.code]).toEqual([422, 'MEDIA_NOT_FOUND']);
+    // Nothing more to remove.
     expect(await job.runNow()).toBe(0);
+
+    // The removal is remembered 30 days, then forgotten by a later run.
+    await t.service.db
+      .updateTable('media_expired')
+      .set({ expired_at: new Date(Date.now() - 31 * 24 * HOUR_MS) })
+      .where('media_id', '=', orphan)
+      .execute();
+    expect(await job.runNow()).toBe(0);
+    const forgotten = await submit(again, orphan);
+    expect([forgotten.status, forgotten.body.code]).toEqual([422, 'MEDIA_NOT_FOUND']);
   });
 
   it("removes a first version's recording that its revision replaced, and keeps the revision's", async () => {
@@ -237,7 +252,7 @@ describe('the media sweep', () => {
       expect(left.submissionId).not.toBeNull();
     });
 
-    it('refuses the hand-in with 422 MEDIA_NOT_FOUND when the sweep holds the upload first; nothing is handed in', async () => {
+    it('refuses the hand-in with 422 MEDIA_EXPIRED when the sweep holds the upload first; nothing is handed in', async () => {
       const claim = await t.fixtures.claimed('audio');
       const mediaId = await uploaded(claim.token, 100);
       // The sweep stops at its removal record, the media row locked (and deleted, not committed).
@@ -255,7 +270,7 @@ describe('the media sweep', () => {
       );
       expect(await sweep).toBe(1);
       const response = await handIn;
-      expect([response.status, response.body.code]).toEqual([422, 'MEDIA_NOT_FOUND']);
+      expect([response.status, response.body.code]).toEqual([422, 'MEDIA_EXPIRED']);
       expect(await leftOf(mediaId)).toEqual(gone);
       const submissions = await t.service.db
         .selectFrom('submissions')
