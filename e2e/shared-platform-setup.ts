@@ -17,27 +17,40 @@ const STOP_GRACE_MS = 20_000;
 
 /**
  * The e2e project's shared platform (e2e/platform.ts: sharedPlatform): a directory for it now,
- * and, when the run ends, the runner stopped (SIGINT, then SIGKILL to its process group after 20 s).
- * Listed after the devstack's setup, so this teardown runs before its Postgres stops.
+ * and, when the run ends, the platform stopped. Listed after the devstack's setup, so this teardown
+ * runs before its Postgres stops.
  */
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'tessera-e2e-shared-'));
   project.provide('e2eSharedDir', dir);
   return async () => {
-    const runner = await readFile(path.join(dir, SHARED_FILES.runner), 'utf8').then(
-      (text) => JSON.parse(text) as { pid: number; dataDir: string },
-      () => undefined,
-    );
-    if (runner) {
-      signal(runner.pid, 'SIGINT');
-      const deadline = Date.now() + STOP_GRACE_MS;
-      while (alive(runner.pid) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
-      // Detached, the runner leads its own process group: whatever it left goes with it.
-      if (alive(runner.pid)) signal(-runner.pid, 'SIGKILL');
-      await rm(runner.dataDir, { recursive: true, force: true });
-    }
+    await stopSharedPlatform(dir);
     await rm(dir, { recursive: true, force: true });
   };
+}
+
+/**
+ * Stops the shared platform if one runs (SIGINT, then SIGKILL to its process group after 20 s) and
+ * forgets it, so the next file that asks starts another. Also before a file starts a platform of its
+ * own on the same databases: two platforms on one database, each with its own NATS, would take each
+ * other's outbox rows (an event relayed to the other's bus never reaches this one's consumers) and
+ * run the same jobs twice.
+ */
+export async function stopSharedPlatform(dir: string): Promise<void> {
+  const runnerFile = path.join(dir, SHARED_FILES.runner);
+  const runner = await readFile(runnerFile, 'utf8').then(
+    (text) => JSON.parse(text) as { pid: number; dataDir: string },
+    () => undefined,
+  );
+  if (!runner) return;
+  await rm(path.join(dir, SHARED_FILES.url), { force: true });
+  signal(runner.pid, 'SIGINT');
+  const deadline = Date.now() + STOP_GRACE_MS;
+  while (alive(runner.pid) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+  // Detached, the runner leads its own process group: whatever it left goes with it.
+  if (alive(runner.pid)) signal(-runner.pid, 'SIGKILL');
+  await rm(runner.dataDir, { recursive: true, force: true });
+  await rm(runnerFile, { force: true });
 }
 
 function alive(pid: number): boolean {
