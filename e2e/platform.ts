@@ -7,7 +7,7 @@ import path from 'node:path';
 import { findFreePort, resolvePostgres } from '@tessera/devstack';
 import { fileURLToPath } from 'node:url';
 import { inject } from 'vitest';
-import { SHARED_FILES, stopSharedPlatform } from './shared-platform-setup.ts';
+import { SHARED_DIR_ENV, SHARED_FILES, stopSharedPlatform } from './shared-platform-setup.ts';
 
 const repoRoot = fileURLToPath(new URL('..', import.meta.url));
 
@@ -39,8 +39,10 @@ export async function startPlatform(
   /** The Postgres server's admin URL; the harness's by default. */
   postgresUrl?: string,
 ): Promise<Platform> {
-  // On the harness's databases, this platform must be the only one (see stopSharedPlatform).
-  if (postgresUrl === undefined) await stopSharedPlatform(inject('e2eSharedDir'));
+  // On the harness's databases this platform must be the only one (see stopSharedPlatform); on
+  // another Postgres (chaos, load) an idle shared platform would still take a share of the CPU.
+  const shared = process.env[SHARED_DIR_ENV];
+  if (shared) await stopSharedPlatform(shared);
   const started = await launch({ timeoutMs, env, postgresUrl });
   const { child, dataDir } = started;
   const exited = once(child, 'exit').then(([code]) => code as number | null);
@@ -69,11 +71,13 @@ const SHARED_ENV = {
  * that file's worker, its output in a file), the next ones reuse it, and e2e/shared-platform-setup.ts
  * stops it when the run ends. Starting the platform took some 25 s of every e2e file's run. A file
  * that kills services, needs other settings or tests the runner's own stop uses startPlatform, which
- * stops the shared one first when it runs on the same databases (the next file to ask starts it again).
+ * stops the shared one first (the next file to ask starts it again; vitest.config.ts runs such files last).
  * The e2e project runs one file at a time, so two files never start it together.
  */
 export async function sharedPlatform(): Promise<Platform> {
-  const dir = inject('e2eSharedDir');
+  const dir = process.env[SHARED_DIR_ENV];
+  if (!dir)
+    throw new Error(`sharedPlatform runs under the e2e project's setup (${SHARED_DIR_ENV} is not set)`);
   const urlFile = path.join(dir, SHARED_FILES.url);
   const logFile = path.join(dir, SHARED_FILES.output);
   const output = () => readFileSync(logFile, 'utf8');

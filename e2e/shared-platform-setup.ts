@@ -1,14 +1,13 @@
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import type { TestProject } from 'vitest/node';
 
-declare module 'vitest' {
-  export interface ProvidedContext {
-    /** Where the e2e files' shared platform leaves its gateway URL, runner pid and output. */
-    e2eSharedDir: string;
-  }
-}
+/**
+ * Where the e2e files' shared platform leaves its gateway URL, runner pid and output: in the
+ * environment rather than vitest's `provide`, so that a script a spec runs as a child process (the
+ * load run) also finds it, and stops it before starting a platform of its own.
+ */
+export const SHARED_DIR_ENV = 'TESSERA_E2E_SHARED_DIR';
 
 /** The shared platform's files in that directory. */
 export const SHARED_FILES = { url: 'gateway-url', output: 'output.log', runner: 'runner.json' };
@@ -20,9 +19,10 @@ const STOP_GRACE_MS = 20_000;
  * and, when the run ends, the platform stopped. Listed after the devstack's setup, so this teardown
  * runs before its Postgres stops.
  */
-export default async function setup(project: TestProject): Promise<() => Promise<void>> {
+export default async function setup(): Promise<() => Promise<void>> {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'tessera-e2e-shared-'));
-  project.provide('e2eSharedDir', dir);
+  // Set before the workers are started, which inherit it (and their children).
+  process.env[SHARED_DIR_ENV] = dir;
   return async () => {
     await stopSharedPlatform(dir);
     await rm(dir, { recursive: true, force: true });
