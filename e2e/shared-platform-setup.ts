@@ -1,6 +1,7 @@
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { alive, signal } from './processes.ts';
 
 /**
  * Where the e2e files' shared platform leaves its gateway URL, runner pid and output: in the
@@ -51,21 +52,4 @@ export async function stopSharedPlatform(dir: string): Promise<void> {
   if (alive(runner.pid)) signal(-runner.pid, 'SIGKILL');
   await rm(runner.dataDir, { recursive: true, force: true });
   await rm(runnerFile, { force: true });
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-function signal(pid: number, name: NodeJS.Signals): void {
-  try {
-    process.kill(pid, name);
-  } catch {
-    // Already gone.
-  }
 }

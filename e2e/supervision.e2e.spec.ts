@@ -3,6 +3,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PIDS_FILE, type RunnerPids } from '../infra/local/src/supervision.ts';
 import { type Platform, startPlatform } from './platform.ts';
+import { alive } from './processes.ts';
 
 let platform: Platform;
 
@@ -17,15 +18,6 @@ afterAll(async () => {
 async function pids(): Promise<Record<string, number>> {
   const file = JSON.parse(await readFile(path.join(platform.dataDir!, PIDS_FILE), 'utf8')) as RunnerPids;
   return file.processes;
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 /** Whoever answers GET /api/v1/campaigns without a token: the tasks service (401) or the gateway (502). */
