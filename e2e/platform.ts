@@ -1,6 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { openSync, readFileSync } from 'node:fs';
+import { closeSync, openSync, readFileSync } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -44,8 +44,7 @@ export async function startPlatform(
   const shared = process.env[SHARED_DIR_ENV];
   if (shared) await stopSharedPlatform(shared);
   const started = await launch({ timeoutMs, env, postgresUrl });
-  const { child, dataDir } = started;
-  const exited = once(child, 'exit').then(([code]) => code as number | null);
+  const { child, dataDir, exited } = started;
   return {
     ...started.platform,
     async stop() {
@@ -99,13 +98,14 @@ async function launch(options: {
   env: Record<string, string>;
   postgresUrl?: string;
   logFile?: string;
-}): Promise<{ child: ChildProcess; dataDir: string; platform: Platform }> {
+}): Promise<{ child: ChildProcess; dataDir: string; exited: Promise<number | null>; platform: Platform }> {
   const { timeoutMs, env, postgresUrl, logFile } = options;
   const port = await findFreePort();
   const dataDir = await mkdtemp(path.join(os.tmpdir(), 'tessera-e2e-'));
   const { NATS_URL: _outside, ...inherited } = process.env;
   let piped = '';
-  const logFd = logFile ? openSync(logFile, 'a') : undefined;
+  // A fresh log for each start: a "ready:" line of an earlier one must not pass for this one's.
+  const logFd = logFile ? openSync(logFile, 'w') : undefined;
   const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', 'infra/local/src/main.ts'], {
     cwd: repoRoot,
     env: {
@@ -123,6 +123,9 @@ async function launch(options: {
     stdio: logFd === undefined ? ['ignore', 'pipe', 'pipe'] : ['ignore', logFd, logFd],
     detached: logFd !== undefined,
   });
+  // The child has its own copy of the log's descriptor.
+  if (logFd !== undefined) closeSync(logFd);
+  const exited = once(child, 'exit').then(([code]) => code as number | null);
   child.stdout?.on('data', (chunk: Buffer) => (piped += chunk.toString()));
   child.stderr?.on('data', (chunk: Buffer) => (piped += chunk.toString()));
   const output = logFile ? () => readFileSync(logFile, 'utf8') : () => piped;
@@ -147,7 +150,7 @@ async function launch(options: {
     }
     await new Promise((r) => setTimeout(r, 250));
   }
-  return { child, dataDir, platform: { baseUrl, dataDir, output, stop: async () => null } };
+  return { child, dataDir, exited, platform: { baseUrl, dataDir, output, stop: async () => null } };
 }
 
 export interface ScriptPlatform {
