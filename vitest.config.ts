@@ -12,10 +12,17 @@ const exclude = ['**/node_modules/**', '**/dist/**'];
  */
 class SharedPlatformFirst extends BaseSequencer {
   override async sort(files: TestSpecification[]): Promise<TestSpecification[]> {
-    const ownPlatform = (spec: TestSpecification) =>
-      spec.project.name === 'e2e' && !readFileSync(spec.moduleId, 'utf8').includes('sharedPlatform()');
+    const ownPlatform = new Set(
+      files.filter(
+        (spec) =>
+          spec.project.name === 'e2e' && !readFileSync(spec.moduleId, 'utf8').includes('sharedPlatform()'),
+      ),
+    );
     const sorted = await super.sort(files);
-    return [...sorted.filter((spec) => !ownPlatform(spec)), ...sorted.filter(ownPlatform)];
+    return [
+      ...sorted.filter((spec) => !ownPlatform.has(spec)),
+      ...sorted.filter((spec) => ownPlatform.has(spec)),
+    ];
   }
 }
 

@@ -221,7 +221,7 @@ export const MEDIA_SWEEP_RUN = 100;
 const STORE_FAILING_AFTER = 3;
 
 /** How long a removed upload is remembered, to tell a late hand-in it expired (MEDIA_EXPIRED). */
-export const EXPIRED_REMEMBERED_DAYS = 30;
+const EXPIRED_REMEMBERED_DAYS = 30;
 
 /**
  * The media sweep: removes the uploads no submission holds, made more than `orphanTtlHours` before

@@ -99,20 +99,19 @@ export async function deleteMediaRow(
   return deletion;
 }
 
-/** Forgets removals older than `before`, at most `limit` of them; answers how many. */
+/** Forgets removals older than `before`, at most `limit` of them. */
 export async function forgetExpiredMedia(
   db: Kysely<SubmissionsDB>,
   before: Date,
   limit: number,
-): Promise<number> {
+): Promise<void> {
   const oldest = db
     .selectFrom('media_expired')
     .select('media_id')
     .where('expired_at', '<', before)
     .orderBy('expired_at')
     .limit(limit);
-  const result = await db.deleteFrom('media_expired').where('media_id', 'in', oldest).executeTakeFirst();
-  return Number(result.numDeletedRows);
+  await db.deleteFrom('media_expired').where('media_id', 'in', oldest).execute();
 }
 
 /** Objects of swept media still to be removed (a removal failed), oldest first; not those parked. */
