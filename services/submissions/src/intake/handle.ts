@@ -18,9 +18,8 @@ import {
   contentSinceOf,
   earlierOf,
   expiredMedia,
-  findClaim,
+  findClaimAndTask,
   findSubmission,
-  findTask,
   lockMedia,
   lockSubmissionOfClaim,
   type SubmissionRow,
@@ -95,8 +94,7 @@ async function handIn(
   request: SubmitRequest,
   now: Date,
 ): Promise<SubmissionRow> {
-  const claim = await findClaim(trx, request.assignmentId);
-  const task = claim ? await findTask(trx, claim.taskId) : null;
+  const { claim, task } = await findClaimAndTask(trx, request.assignmentId);
   const earlierRow = await lockSubmissionOfClaim(trx, request.assignmentId);
   const decision = orRefuse(
     decideSubmit(
@@ -233,8 +231,8 @@ async function waitForClaim(deps: IntakeDeps, assignmentId: string): Promise<voi
       // Listening before looking: what is stored while we read still wakes us.
       const pause = Math.min(delays[look] ?? pauses.max, deadline - Date.now());
       const arrival = deps.arrivals.waitFor(awaited, pause, done.signal);
-      const claim = await findClaim(deps.db, assignmentId);
-      if (claim && (await findTask(deps.db, claim.taskId))) return;
+      const { claim, task } = await findClaimAndTask(deps.db, assignmentId);
+      if (claim && task) return;
       if (Date.now() >= deadline) return;
       // The claim came before its task (another instance has the task's event): listen for the task.
       if (claim && awaited !== claim.taskId) awaited = claim.taskId;

@@ -1,6 +1,6 @@
 import type { TaskInput, TaskType } from '@tessera/contracts';
 import { type Expression, type Kysely, type Selectable, type SqlBool, sql, type Transaction } from 'kysely';
-import type { SubmissionsDB, SubmissionsTable } from '../db/schema.ts';
+import type { ClaimsTable, SubmissionsDB, SubmissionsTable, TaskViewsTable } from '../db/schema.ts';
 import type { Claim, Earlier, MediaView, TaskView } from './decide.ts';
 
 type Db = Kysely<SubmissionsDB> | Transaction<SubmissionsDB>;
@@ -13,9 +13,70 @@ export interface ClaimRecord extends Claim {
   xpReward: number;
 }
 
-export async function findClaim(db: Db, id: string): Promise<ClaimRecord | null> {
-  const row = await db.selectFrom('claims').selectAll().where('id', '=', id).executeTakeFirst();
-  if (!row) return null;
+export interface TaskRecord extends TaskView {
+  judgesRequired: number;
+  isGolden: boolean;
+}
+
+/**
+ * A claim (null: not stored here yet) and its task (null: not yet, or unknown), in one round trip:
+ * every hand-in asks for both, and a hand-in waiting for its claim asks at each look.
+ */
+export async function findClaimAndTask(
+  db: Db,
+  assignmentId: string,
+): Promise<{ claim: ClaimRecord | null; task: TaskRecord | null }> {
+  const row = await db
+    .selectFrom('claims as c')
+    .leftJoin('task_views as t', 't.id', 'c.task_id')
+    .select([
+      'c.id',
+      'c.task_id',
+      'c.campaign_id',
+      'c.company_id',
+      'c.contributor_id',
+      'c.status',
+      'c.expires_at',
+      'c.reward_amount',
+      'c.currency',
+      'c.xp_reward',
+      't.id as view_id',
+      't.task_type',
+      't.input',
+      't.judges_required',
+      't.is_golden',
+    ])
+    .where('c.id', '=', assignmentId)
+    .executeTakeFirst();
+  if (!row) return { claim: null, task: null };
+  const task =
+    row.view_id === null
+      ? null
+      : taskOf({
+          id: row.view_id,
+          task_type: row.task_type!,
+          input: row.input,
+          judges_required: row.judges_required!,
+          is_golden: row.is_golden!,
+        });
+  return { claim: claimOf(row), task };
+}
+
+function claimOf(
+  row: Pick<
+    Selectable<ClaimsTable>,
+    | 'id'
+    | 'task_id'
+    | 'campaign_id'
+    | 'company_id'
+    | 'contributor_id'
+    | 'status'
+    | 'expires_at'
+    | 'reward_amount'
+    | 'currency'
+    | 'xp_reward'
+  >,
+): ClaimRecord {
   return {
     id: row.id,
     taskId: row.task_id,
@@ -29,14 +90,9 @@ export async function findClaim(db: Db, id: string): Promise<ClaimRecord | null>
   };
 }
 
-export interface TaskRecord extends TaskView {
-  judgesRequired: number;
-  isGolden: boolean;
-}
-
-export async function findTask(db: Db, id: string): Promise<TaskRecord | null> {
-  const row = await db.selectFrom('task_views').selectAll().where('id', '=', id).executeTakeFirst();
-  if (!row) return null;
+function taskOf(
+  row: Pick<Selectable<TaskViewsTable>, 'id' | 'task_type' | 'input' | 'judges_required' | 'is_golden'>,
+): TaskRecord {
   return {
     id: row.id,
     type: row.task_type as TaskType,
