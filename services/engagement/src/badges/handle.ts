@@ -14,11 +14,10 @@ import {
   type Badge,
   candidateBadges,
   countCauseOnce,
-  countersOf,
   insertBadge,
+  progressOf,
   receiptHour,
   recordReceipt,
-  standingOf,
   unlockOnce,
   updateBadge,
 } from './repository.ts';
@@ -88,10 +87,9 @@ export async function recordBadgeActivity(
   await count(trx, userId, activity, at);
   if (candidates.length === 0) return;
 
-  const progress = await countersOf(trx, userId);
-  if (candidates.some((badge) => readsStanding(badge.criteria))) {
-    Object.assign(progress, await standingOf(trx, userId));
-  }
+  const progress = await progressOf(trx, userId, {
+    standing: candidates.some((badge) => readsStanding(badge.criteria)),
+  });
   const earned = new Set(earnedBadges(candidates, progress));
   for (const badge of candidates) {
     if (!earned.has(badge.id)) continue;

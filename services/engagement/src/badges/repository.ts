@@ -150,20 +150,46 @@ export async function receiptHour(db: Db, submissionId: string): Promise<number 
   return row?.local_hour;
 }
 
-/** The user's counters as progress; streak and trust are standing's (read by `withStanding`). */
-export async function countersOf(db: Db, userId: string): Promise<BadgeProgress> {
-  const rows = await db
-    .selectFrom('badge_counters')
-    .select(['metric', 'scope', 'value'])
-    .where('user_id', '=', userId)
-    .execute();
+/**
+ * The user's counters as progress and, with `standing`, standing's streak and trust score (standing's
+ * handler for this event already ran), in one round trip either way.
+ */
+export async function progressOf(
+  db: Db,
+  userId: string,
+  options: { standing: boolean },
+): Promise<BadgeProgress> {
+  let counters: { metric: string; scope: string; value: string | number }[];
+  let standing: { streakDays: number; trustScore: number } | undefined;
+  if (options.standing) {
+    // One row whatever exists: the counters as a JSON array (values as text, bigints stay exact).
+    const { rows } = await sql<{
+      streak_days: number | null;
+      trust_score: string | number | null;
+      counters: [string, string, string][];
+    }>`
+      select s.streak_days, s.trust_score,
+        (select coalesce(json_agg(json_build_array(c.metric, c.scope, c.value::text)), '[]'::json)
+           from badge_counters c where c.user_id = ${userId}) as counters
+      from (values (1)) as one (x) left join standings s on s.user_id = ${userId}`.execute(db);
+    const row = rows[0]!;
+    counters = row.counters.map(([metric, scope, value]) => ({ metric, scope, value }));
+    standing = { streakDays: Number(row.streak_days ?? 0), trustScore: Number(row.trust_score ?? 0) };
+  } else {
+    counters = await db
+      .selectFrom('badge_counters')
+      .select(['metric', 'scope', 'value'])
+      .where('user_id', '=', userId)
+      .execute();
+  }
   const progress = {
     ...noProgress,
     tasksByType: {} as Partial<Record<TaskType, number>>,
     earnings: {} as Record<string, number>,
     approvalsByHour: [...noProgress.approvalsByHour],
+    ...standing,
   };
-  for (const { metric, scope, value } of rows) {
+  for (const { metric, scope, value } of counters) {
     const count = Number(value);
     if (metric === 'tasks_completed' && scope === '') progress.tasksCompleted = count;
     else if (metric === 'tasks_completed') progress.tasksByType[scope as TaskType] = count;
@@ -172,17 +198,6 @@ export async function countersOf(db: Db, userId: string): Promise<BadgeProgress>
     else if (metric === 'approvals_by_hour') progress.approvalsByHour[Number(scope)] = count;
   }
   return progress;
-}
-
-/** Standing's streak and trust score of the user (standing's handler for this event already ran). */
-export async function standingOf(
-  db: Db,
-  userId: string,
-): Promise<{ streakDays: number; trustScore: number }> {
-  const { rows } = await sql<{ streak_days: number | null; trust_score: string | number | null }>`
-    select streak_days, trust_score from standings where user_id = ${userId}`.execute(db);
-  const row = rows[0];
-  return { streakDays: Number(row?.streak_days ?? 0), trustScore: Number(row?.trust_score ?? 0) };
 }
 
 /** Unlocks a badge; true only for the one insert that did it (a racing one waits, then finds it). */
