@@ -56,10 +56,6 @@ export function measure(criteria: BadgeCriteria, progress: BadgeProgress): numbe
   }
 }
 
-/** Whether a criterion reads standing's columns (streak, trust) rather than badges' own counters. */
-export const readsStanding = (criteria: BadgeCriteria): boolean =>
-  criteria.type === 'streak_days' || criteria.type === 'trust_score';
-
 /**
  * The badges a user newly meets: of `badges`, those not in `unlocked` whose criterion reached its
  * threshold. Unlocking is once per badge; the caller's insert decides who wins a race.

@@ -8,7 +8,7 @@ import { derivedId } from '../ids.ts';
 import { awardXp } from '../standing/index.ts';
 import { localHour, timeZoneOf, userStatus } from '../users/index.ts';
 import type { BadgeCriteria } from './criteria.ts';
-import { earnedBadges, readsStanding } from './decide.ts';
+import { earnedBadges } from './decide.ts';
 import {
   addToCounter,
   type Badge,
@@ -87,9 +87,7 @@ export async function recordBadgeActivity(
   await count(trx, userId, activity, at);
   if (candidates.length === 0) return;
 
-  const progress = await progressOf(trx, userId, {
-    standing: candidates.some((badge) => readsStanding(badge.criteria)),
-  });
+  const progress = await progressOf(trx, userId);
   const earned = new Set(earnedBadges(candidates, progress));
   for (const badge of candidates) {
     if (!earned.has(badge.id)) continue;

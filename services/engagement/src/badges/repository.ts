@@ -151,45 +151,30 @@ export async function receiptHour(db: Db, submissionId: string): Promise<number 
 }
 
 /**
- * The user's counters as progress and, with `standing`, standing's streak and trust score (standing's
- * handler for this event already ran), in one round trip either way.
+ * The user's counters as progress, with standing's streak and trust score (standing's handler for
+ * this event already ran), in one round trip.
  */
-export async function progressOf(
-  db: Db,
-  userId: string,
-  options: { standing: boolean },
-): Promise<BadgeProgress> {
-  let counters: { metric: string; scope: string; value: string | number }[];
-  let standing: { streakDays: number; trustScore: number } | undefined;
-  if (options.standing) {
-    // One row whatever exists: the counters as a JSON array (values as text, bigints stay exact).
-    const { rows } = await sql<{
-      streak_days: number | null;
-      trust_score: string | number | null;
-      counters: [string, string, string][];
-    }>`
-      select s.streak_days, s.trust_score,
-        (select coalesce(json_agg(json_build_array(c.metric, c.scope, c.value::text)), '[]'::json)
-           from badge_counters c where c.user_id = ${userId}) as counters
-      from (values (1)) as one (x) left join standings s on s.user_id = ${userId}`.execute(db);
-    const row = rows[0]!;
-    counters = row.counters.map(([metric, scope, value]) => ({ metric, scope, value }));
-    standing = { streakDays: Number(row.streak_days ?? 0), trustScore: Number(row.trust_score ?? 0) };
-  } else {
-    counters = await db
-      .selectFrom('badge_counters')
-      .select(['metric', 'scope', 'value'])
-      .where('user_id', '=', userId)
-      .execute();
-  }
+export async function progressOf(db: Db, userId: string): Promise<BadgeProgress> {
+  // One row whatever exists: the counters as a JSON array (values as text, bigints stay exact).
+  const { rows } = await sql<{
+    streak_days: number | null;
+    trust_score: string | number | null;
+    counters: [metric: string, scope: string, value: string][];
+  }>`
+    select s.streak_days, s.trust_score,
+      (select coalesce(json_agg(json_build_array(c.metric, c.scope, c.value::text)), '[]'::json)
+         from badge_counters c where c.user_id = ${userId}) as counters
+    from (values (1)) as one (x) left join standings s on s.user_id = ${userId}`.execute(db);
+  const row = rows[0]!;
   const progress = {
     ...noProgress,
     tasksByType: {} as Partial<Record<TaskType, number>>,
     earnings: {} as Record<string, number>,
     approvalsByHour: [...noProgress.approvalsByHour],
-    ...standing,
+    streakDays: Number(row.streak_days ?? 0),
+    trustScore: Number(row.trust_score ?? 0),
   };
-  for (const { metric, scope, value } of counters) {
+  for (const [metric, scope, value] of row.counters) {
     const count = Number(value);
     if (metric === 'tasks_completed' && scope === '') progress.tasksCompleted = count;
     else if (metric === 'tasks_completed') progress.tasksByType[scope as TaskType] = count;
