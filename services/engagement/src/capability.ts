@@ -1,5 +1,4 @@
-import type { HandlerMap, HttpApp, Worker } from '@tessera/service-kit';
-import type { Migration } from 'kysely';
+import type { HandlerMap, HttpApp, ServiceMigration, Worker } from '@tessera/service-kit';
 import type { EngagementContext } from './context.ts';
 import type { EngagementDB } from './db/schema.ts';
 
@@ -11,7 +10,7 @@ import type { EngagementDB } from './db/schema.ts';
 export interface Capability {
   name: string;
   /** Named so that they sort in the order they must run (kysely runs them by name). */
-  migrations?: Record<string, Migration>;
+  migrations?: Record<string, ServiceMigration>;
   routes?(app: HttpApp, context: EngagementContext): void;
   handlers?(context: EngagementContext): HandlerMap<EngagementDB>;
   workers?(context: EngagementContext): Worker[];

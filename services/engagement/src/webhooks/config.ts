@@ -34,4 +34,18 @@ export const webhookVariables = {
   ENGAGEMENT_WEBHOOK_RETRY_BASE_MS: ms(30_000, 10),
   /** Attempts before a delivery is given up (`failed`); a redelivery gets as many again. */
   ENGAGEMENT_WEBHOOK_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(20).default(8),
+  /**
+   * A webhook whose deliveries have failed for this long without one succeeding is switched off
+   * when its next delivery is given up (its company's managers are told). 0: never.
+   */
+  ENGAGEMENT_WEBHOOK_DISABLE_AFTER_MS: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .max(30 * 86_400_000)
+    .default(3 * 86_400_000),
+  /** Settled deliveries (and their attempts) are kept this many days, then pruned. */
+  ENGAGEMENT_WEBHOOK_LOG_RETENTION_DAYS: z.coerce.number().int().min(1).max(3_650).default(30),
+  /** How often the delivery log is pruned. */
+  ENGAGEMENT_WEBHOOK_PRUNE_INTERVAL_MS: ms(3_600_000, 20),
 };

@@ -81,6 +81,9 @@ export async function createWebhook(
       created_at: now,
       updated_at: now,
       deleted_at: null,
+      failing_since: null,
+      disabled_at: null,
+      disabled_reason: null,
     };
     await insertWebhook(trx, webhook);
     return { webhook, secret };
@@ -111,6 +114,10 @@ export async function changeWebhook(
       ...(input.events !== undefined ? { events: [...new Set(input.events)] } : {}),
       ...(input.description !== undefined ? { description: input.description } : {}),
       ...(input.active !== undefined ? { active: input.active } : {}),
+      // Switched on or off by hand: what the platform decided, and the failing it counted, are over.
+      ...(input.active !== undefined && input.active !== webhook.active
+        ? { failing_since: null, disabled_at: null, disabled_reason: null }
+        : {}),
       updated_at: now,
     });
   });

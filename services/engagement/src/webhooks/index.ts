@@ -1,14 +1,17 @@
+import { periodicJob } from '@tessera/service-kit';
 import type { Capability } from '../capability.ts';
 import { companyOfCampaign, waitForCatalog } from '../catalog/index.ts';
 import type { EngagementContext } from '../context.ts';
 import { queueEvent } from './handle.ts';
 import { approvedPayload, bundlePayload, pausedPayload } from './payloads.ts';
+import { PRUNE_BATCH, pruneDeliveryLog, WEBHOOK_LOG_PRUNER } from './prune.ts';
 import { webhookRoutes } from './routes.ts';
 import { webhookSender } from './sender.ts';
 import { type WebhookSettings, webhookSettings } from './settings.ts';
 import { webhooksMigrations } from './tables.ts';
 
 export { WEBHOOK_SENDER, sendDueDeliveries, webhookAgent } from './sender.ts';
+export { WEBHOOK_LOG_PRUNER, pruneDeliveryLog } from './prune.ts';
 export { verifySignature } from './signature.ts';
 export { backoff } from './retry.ts';
 export { webhookSettings } from './settings.ts';
@@ -27,7 +30,8 @@ function settingsOf(context: EngagementContext): WebhookSettings {
 /**
  * Company webhooks: a company registers HTTPS endpoints for its campaigns' events; each event
  * becomes one signed delivery per subscribed endpoint, sent and retried with backoff by the
- * sender, logged attempt by attempt, and redeliverable by hand.
+ * sender, logged attempt by attempt, and redeliverable by hand. A webhook failing for days is
+ * switched off (its managers told); settled deliveries are forgotten after the retention.
  */
 export const webhooks: Capability = {
   name: 'webhooks',
@@ -80,5 +84,20 @@ export const webhooks: Capability = {
       });
     },
   }),
-  workers: (context) => [webhookSender(context, settingsOf(context))],
+  workers: (context) => {
+    const settings = settingsOf(context);
+    return [
+      webhookSender(context, settings),
+      periodicJob({
+        name: WEBHOOK_LOG_PRUNER,
+        intervalMs: settings.pruneIntervalMs,
+        fullRunAt: PRUNE_BATCH,
+        work: () =>
+          pruneDeliveryLog(
+            context.db,
+            new Date(context.clock().getTime() - settings.logRetentionDays * 86_400_000),
+          ),
+      }),
+    ];
+  },
 };

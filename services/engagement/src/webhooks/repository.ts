@@ -182,3 +182,41 @@ export async function attemptsOf(db: Db, deliveryIds: readonly string[]): Promis
     .orderBy('attempt')
     .execute();
 }
+
+/** What the sender's health check reads of a webhook, with its row locked. */
+export type WebhookHealthRow = Pick<
+  WebhookRow,
+  'id' | 'company_id' | 'url' | 'active' | 'deleted_at' | 'failing_since'
+>;
+
+export async function lockWebhookHealth(trx: Db, webhookId: string): Promise<WebhookHealthRow | undefined> {
+  return trx
+    .selectFrom('webhooks')
+    .select(['id', 'company_id', 'url', 'active', 'deleted_at', 'failing_since'])
+    .where('id', '=', webhookId)
+    .forUpdate()
+    .executeTakeFirst();
+}
+
+/** A delivery went through: the webhook is not failing. Locks its row only if it was. */
+export async function markRecovered(trx: Db, webhookId: string): Promise<void> {
+  await trx
+    .updateTable('webhooks')
+    .set({ failing_since: null })
+    .where('id', '=', webhookId)
+    .where('failing_since', 'is not', null)
+    .execute();
+}
+
+/** The company's managers, who are told when one of its webhooks is switched off. */
+export async function managersOf(trx: Db, companyId: string): Promise<string[]> {
+  const rows = await trx
+    .selectFrom('company_members')
+    .select('user_id')
+    .where('company_id', '=', companyId)
+    .where('member_role', '=', 'manager')
+    .where('removed', '=', false)
+    .orderBy('user_id')
+    .execute();
+  return rows.map((row) => row.user_id);
+}

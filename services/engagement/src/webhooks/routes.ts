@@ -84,6 +84,10 @@ const webhookSchema = z.object({
   events: z.array(z.enum(webhookEvents)),
   description: z.string(),
   active: z.boolean(),
+  /** The first failed delivery since the last one that went through; null when not failing. */
+  failing_since: timestamp.nullable(),
+  /** Set when the platform switched it off (`failing`: it failed for too long); null otherwise. */
+  disabled: z.object({ reason: z.enum(['failing']), at: timestamp }).nullable(),
   created_at: timestamp,
   updated_at: timestamp,
 });
@@ -123,6 +127,11 @@ const presentWebhook = (webhook: WebhookRow) => ({
   events: webhook.events,
   description: webhook.description,
   active: webhook.active,
+  failing_since: webhook.failing_since?.toISOString() ?? null,
+  disabled:
+    webhook.disabled_reason !== null && webhook.disabled_at !== null
+      ? { reason: webhook.disabled_reason, at: webhook.disabled_at.toISOString() }
+      : null,
   created_at: webhook.created_at.toISOString(),
   updated_at: webhook.updated_at.toISOString(),
 });

@@ -2,11 +2,21 @@ import { randomUUID } from 'node:crypto';
 import { lookup as dnsLookup, type LookupAddress } from 'node:dns';
 import type { LookupFunction } from 'node:net';
 import { isDatabaseUnavailable, type Logger, type Worker, startPeriodicJob } from '@tessera/service-kit';
-import { sql } from 'kysely';
+import { type Kysely, sql } from 'kysely';
 import { Agent, request } from 'undici';
 import type { EngagementContext } from '../context.ts';
+import type { EngagementDB } from '../db/schema.ts';
+import { notify } from '../notifications/index.ts';
+import { healthAfterFailure } from './health.ts';
 import { afterAttempt } from './retry.ts';
-import type { DeliveryRow, WebhookRow } from './repository.ts';
+import {
+  type DeliveryRow,
+  lockWebhookHealth,
+  managersOf,
+  markRecovered,
+  type WebhookHealthRow,
+  type WebhookRow,
+} from './repository.ts';
 import { openSecret } from './secrets.ts';
 import type { WebhookSettings } from './settings.ts';
 import { SIGNATURE_HEADER, signatureHeader } from './signature.ts';
@@ -85,6 +95,8 @@ interface Outcome {
   statusCode: number | null;
   error: string | null;
   durationMs: number;
+  /** The attempt failed on our side (no request was made): it says nothing of the receiver's health. */
+  ours?: true;
 }
 
 /**
@@ -152,9 +164,10 @@ async function sendBatch(
           statusCode: null,
           error: 'the delivery could not be attempted (server side)',
           durationMs: 0,
+          ours: true,
         };
       }
-      await settle(context, settings, delivery.id, claim, outcome);
+      await settle(context, settings, delivery, claim, outcome);
     }),
   );
   return claimed.rows.length;
@@ -207,7 +220,7 @@ async function attempt(
     secrets = secretsOf(webhook, settings, now);
   } catch (error) {
     logger.error({ err: error, webhook_id: webhook.id }, 'webhook signing secret cannot be opened');
-    return done(null, 'the signing secret cannot be read (server side)');
+    return { ...done(null, 'the signing secret cannot be read (server side)'), ours: true };
   }
   const body = JSON.stringify(delivery.payload);
   try {
@@ -249,17 +262,25 @@ function describe(error: unknown, timeoutMs: number): string {
 /**
  * Appends the attempt to the log and moves the delivery on, under its row lock. An outcome whose
  * claim was superseded (the delivery was redelivered or its webhook deleted meanwhile) is logged
- * but leaves the delivery's state to the newer round.
+ * but leaves the delivery's state to the newer round. The webhook's health moves with it
+ * (health.ts): a failure marks it failing, and a given-up delivery of a webhook failing for
+ * long enough switches it off and tells its company's managers; a success clears the mark.
  */
 async function settle(
-  { db, clock }: EngagementContext,
+  { db, clock, logger }: EngagementContext,
   settings: WebhookSettings,
-  deliveryId: string,
+  { id: deliveryId, webhook_id: webhookId }: Pick<DeliveryRow, 'id' | 'webhook_id'>,
   claim: string,
   outcome: Outcome,
 ): Promise<void> {
+  const succeeded = outcome.error === null;
   await db.transaction().execute(async (trx) => {
     const now = clock();
+    // The webhook's row before the delivery's, the order a change to the webhook takes them in
+    // (a deletion locks the webhook, then cancels its deliveries): never a crosswise wait. A
+    // success takes it only when the webhook was marked failing.
+    const webhook = succeeded || outcome.ours ? undefined : await lockWebhookHealth(trx, webhookId);
+    if (succeeded) await markRecovered(trx, webhookId);
     const delivery = await trx
       .selectFrom('webhook_deliveries')
       .selectAll()
@@ -281,7 +302,7 @@ async function settle(
     const holds = delivery.claim === claim && delivery.status === 'pending';
     const state = holds
       ? afterAttempt({
-          succeeded: outcome.error === null,
+          succeeded,
           attemptInRound: number - delivery.round_start,
           maxAttempts: settings.maxAttempts,
           retryBaseMs: settings.retryBaseMs,
@@ -306,5 +327,72 @@ async function settle(
       })
       .where('id', '=', deliveryId)
       .execute();
+    if (webhook && webhook.deleted_at === null) {
+      const health = healthAfterFailure({
+        failingSince: webhook.failing_since,
+        givenUp: state?.status === 'failed',
+        active: webhook.active,
+        now,
+        disableAfterMs: settings.disableAfterMs,
+      });
+      if (health.disable) {
+        await switchOff(trx, webhook, health.failingSince, now);
+        logger.warn(
+          { webhook_id: webhook.id, company_id: webhook.company_id, failing_since: health.failingSince },
+          'webhook switched off: its deliveries have failed for too long',
+        );
+      } else if (webhook.failing_since === null) {
+        await trx
+          .updateTable('webhooks')
+          .set({ failing_since: health.failingSince })
+          .where('id', '=', webhook.id)
+          .execute();
+      }
+    }
   });
+}
+
+/** Switches a failing webhook off and tells each of its company's managers, once. */
+async function switchOff(
+  trx: Kysely<EngagementDB>,
+  webhook: WebhookHealthRow,
+  failingSince: Date,
+  now: Date,
+): Promise<void> {
+  await trx
+    .updateTable('webhooks')
+    .set({
+      active: false,
+      failing_since: failingSince,
+      disabled_at: now,
+      disabled_reason: 'failing',
+      updated_at: now,
+    })
+    .where('id', '=', webhook.id)
+    .execute();
+  const host = URL.canParse(webhook.url) ? new URL(webhook.url).host : 'its URL';
+  for (const userId of await managersOf(trx, webhook.company_id)) {
+    await notify(
+      trx,
+      {
+        userId,
+        kind: 'webhook_disabled',
+        title: 'A webhook was switched off',
+        body:
+          `Deliveries to ${host} have failed for ${duration(now.getTime() - failingSince.getTime())}, ` +
+          'so the webhook was switched off. ' +
+          'Fix the endpoint, then switch it on again: deliveries still due wait for it.',
+        data: { company_id: webhook.company_id, webhook_id: webhook.id },
+        sourceKey: `webhook-disabled:${webhook.id}:${now.toISOString()}`,
+      },
+      now,
+    );
+  }
+}
+
+/** `3 days`, `5 hours`, `1 hour`: how long a webhook failed, for people. */
+function duration(ms: number): string {
+  const hours = Math.max(1, Math.round(ms / 3_600_000));
+  if (hours < 48) return hours === 1 ? '1 hour' : `${hours} hours`;
+  return `${Math.round(hours / 24)} days`;
 }

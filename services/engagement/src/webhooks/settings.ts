@@ -11,6 +11,10 @@ export interface WebhookSettings {
   retryBaseMs: number;
   maxAttempts: number;
   intervalMs: number;
+  /** Failing this long (no delivery succeeding) gets a webhook switched off; 0: never. */
+  disableAfterMs: number;
+  logRetentionDays: number;
+  pruneIntervalMs: number;
 }
 
 type WebhookConfig = Pick<
@@ -23,6 +27,9 @@ type WebhookConfig = Pick<
   | 'ENGAGEMENT_WEBHOOK_TIMEOUT_MS'
   | 'ENGAGEMENT_WEBHOOK_RETRY_BASE_MS'
   | 'ENGAGEMENT_WEBHOOK_MAX_ATTEMPTS'
+  | 'ENGAGEMENT_WEBHOOK_DISABLE_AFTER_MS'
+  | 'ENGAGEMENT_WEBHOOK_LOG_RETENTION_DAYS'
+  | 'ENGAGEMENT_WEBHOOK_PRUNE_INTERVAL_MS'
 >;
 
 /**
@@ -64,5 +71,8 @@ export function webhookSettings(config: WebhookConfig): WebhookSettings {
     retryBaseMs: config.ENGAGEMENT_WEBHOOK_RETRY_BASE_MS,
     maxAttempts: config.ENGAGEMENT_WEBHOOK_MAX_ATTEMPTS,
     intervalMs: config.ENGAGEMENT_WEBHOOK_INTERVAL_MS,
+    disableAfterMs: config.ENGAGEMENT_WEBHOOK_DISABLE_AFTER_MS,
+    logRetentionDays: config.ENGAGEMENT_WEBHOOK_LOG_RETENTION_DAYS,
+    pruneIntervalMs: config.ENGAGEMENT_WEBHOOK_PRUNE_INTERVAL_MS,
   };
 }

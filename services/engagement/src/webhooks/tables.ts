@@ -1,4 +1,5 @@
-import { type ColumnType, type Kysely, type Migration, sql } from 'kysely';
+import type { ServiceMigration } from '@tessera/service-kit';
+import { type ColumnType, type Kysely, sql } from 'kysely';
 import type { DeliveryEventType, WebhookEvent, WebhookPayload } from './payloads.ts';
 
 type Timestamp = ColumnType<Date, Date | string, Date | string>;
@@ -24,7 +25,14 @@ export interface WebhooksTable {
   created_at: Timestamp;
   updated_at: Timestamp;
   deleted_at: NullableTimestamp;
+  /** The first failed attempt since the last delivered one (null: not failing). */
+  failing_since: NullableTimestamp;
+  /** Set when the platform switched it off (`failing`); cleared when it is switched on again. */
+  disabled_at: NullableTimestamp;
+  disabled_reason: WebhookDisabledReason | null;
 }
+
+export type WebhookDisabledReason = 'failing';
 
 /** One event to one webhook, and where its sending stands. */
 export interface WebhookDeliveriesTable {
@@ -65,7 +73,7 @@ export interface WebhookTables {
   webhook_delivery_attempts: WebhookDeliveryAttemptsTable;
 }
 
-export const webhooksMigrations: Record<string, Migration> = {
+export const webhooksMigrations: Record<string, ServiceMigration> = {
   '0060_webhooks': {
     async up(db: Kysely<unknown>) {
       await sql`
@@ -126,6 +134,29 @@ export const webhooksMigrations: Record<string, Migration> = {
           at timestamptz not null,
           primary key (delivery_id, attempt)
         )`.execute(db);
+    },
+  },
+  // Health: a webhook failing for ENGAGEMENT_WEBHOOK_DISABLE_AFTER_MS is switched off (sender.ts).
+  '0960_webhook_health': {
+    async up(db: Kysely<unknown>) {
+      await sql`
+        alter table webhooks
+          add column failing_since timestamptz,
+          add column disabled_at timestamptz,
+          add column disabled_reason text check (disabled_reason in ('failing')),
+          add constraint webhooks_disabled_reason check ((disabled_reason is null) = (disabled_at is null))
+      `.execute(db);
+    },
+  },
+  // The pruning walks settled deliveries oldest first (prune.ts). Built concurrently, outside a
+  // transaction: the log has a row per event per webhook, and a plain build would stop the sender.
+  '0961_webhook_deliveries_settled': {
+    transaction: false,
+    async up(db: Kysely<unknown>) {
+      await sql`drop index concurrently if exists webhook_deliveries_settled`.execute(db);
+      await sql`
+        create index concurrently webhook_deliveries_settled on webhook_deliveries (updated_at)
+        where status <> 'pending'`.execute(db);
     },
   },
 };

@@ -6,7 +6,7 @@ import { waitFor } from '@tessera/service-kit/testing';
 import { request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestEngagement, type TestEngagement } from '../testing/harness.ts';
-import { webhooks as capability } from './index.ts';
+import { webhooks as capability, pruneDeliveryLog } from './index.ts';
 import { BlockedAddressError, webhookAgent } from './sender.ts';
 import { webhookSettings } from './settings.ts';
 import { verifySignature } from './signature.ts';
@@ -71,6 +71,9 @@ class Receiver {
 }
 
 const MAX_ATTEMPTS = 4;
+const DISABLE_AFTER_MS = 3_600_000;
+/** How far engagement's clock runs ahead of the real one (the health tests move it on). */
+let clockShift = 0;
 let t: TestEngagement;
 const receiver = new Receiver();
 const companyId = randomUUID();
@@ -85,12 +88,16 @@ const base = `/api/v1/companies/${companyId}/webhooks`;
 
 beforeAll(async () => {
   await receiver.start();
-  t = await startTestEngagement({
-    ENGAGEMENT_WEBHOOK_RETRY_BASE_MS: 50,
-    ENGAGEMENT_WEBHOOK_INTERVAL_MS: 50,
-    ENGAGEMENT_WEBHOOK_MAX_ATTEMPTS: MAX_ATTEMPTS,
-    ENGAGEMENT_WEBHOOKS_ALLOW_PRIVATE: 'true',
-  });
+  t = await startTestEngagement(
+    {
+      ENGAGEMENT_WEBHOOK_RETRY_BASE_MS: 50,
+      ENGAGEMENT_WEBHOOK_INTERVAL_MS: 50,
+      ENGAGEMENT_WEBHOOK_MAX_ATTEMPTS: MAX_ATTEMPTS,
+      ENGAGEMENT_WEBHOOKS_ALLOW_PRIVATE: 'true',
+      ENGAGEMENT_WEBHOOK_DISABLE_AFTER_MS: DISABLE_AFTER_MS,
+    },
+    { clock: () => new Date(Date.now() + clockShift) },
+  );
   await t.emit('tasks.campaign.created.v1', {
     campaign_id: campaignId,
     company_id: companyId,
@@ -157,7 +164,7 @@ async function deliveries(webhookId: string) {
     status: string;
     attempts: number;
     last_status_code: number | null;
-    attempt_log: { attempt: number; status_code: number | null; error: string | null }[];
+    attempt_log: { attempt: number; status_code: number | null; error: string | null; at: string }[];
   }[];
 }
 
@@ -169,6 +176,14 @@ async function settled(webhookId: string, status: string, attempts: number) {
     },
     { timeoutMs: 15_000, what: `a ${status} delivery after ${attempts} attempts` },
   );
+}
+
+async function stored(webhookId: string) {
+  return t.service.db
+    .selectFrom('webhooks')
+    .selectAll()
+    .where('id', '=', webhookId)
+    .executeTakeFirstOrThrow();
 }
 
 async function queuedCount(webhookId: string): Promise<number> {
@@ -617,8 +632,186 @@ describe('a delivery we cannot attempt', () => {
         Array<string>(MAX_ATTEMPTS).fill('the delivery could not be attempted (server side)'),
       );
       expect(receiver.at(endpoint.path)).toHaveLength(0);
+      // Our fault says nothing of the receiver: the webhook is not marked failing.
+      expect((await stored(hook.id)).failing_since).toBeNull();
     } finally {
       await t.inject({ method: 'DELETE', url: `${base}/${hook.id}`, token: manager });
     }
+  });
+});
+
+describe('a failing webhook, and the log', () => {
+  const webhookUrl = (id: string) => `${base}/${id}`;
+  async function shown(id: string) {
+    const response = await t.inject({ url: webhookUrl(id), token: manager });
+    expect(response.status, JSON.stringify(response.body)).toBe(200);
+    return response.body.webhook as {
+      active: boolean;
+      failing_since: string | null;
+      disabled: { reason: string; at: string } | null;
+    };
+  }
+  async function disabledNotices(webhookId: string, token = manager) {
+    const response = await t.inject({ url: '/api/v1/notifications', token });
+    expect(response.status, JSON.stringify(response.body)).toBe(200);
+    return (
+      response.body.notifications as { kind: string; body: string; data: { webhook_id: string } }[]
+    ).filter((n) => n.kind === 'webhook_disabled' && n.data.webhook_id === webhookId);
+  }
+
+  it('is marked failing from its first failure until a delivery goes through', async () => {
+    // Fails a whole round (given up) and the first try of the redelivery, then answers 200.
+    const endpoint = receiver.endpoint(Array<number>(MAX_ATTEMPTS + 1).fill(500));
+    const hook = await register(endpoint.url);
+    const before = new Date(Date.now() + clockShift);
+    await approval();
+    const failed = await settled(hook.id, 'failed', MAX_ATTEMPTS);
+    const marked = await shown(hook.id);
+    expect(marked.active).toBe(true);
+    expect(marked.disabled).toBeNull();
+    // Marked at the first failure, not the last.
+    expect(new Date(marked.failing_since!).getTime()).toBeGreaterThanOrEqual(before.getTime());
+    expect(new Date(marked.failing_since!).getTime()).toBeLessThanOrEqual(
+      new Date(failed.attempt_log[0]!.at).getTime(),
+    );
+    await t.inject({
+      method: 'POST',
+      url: `${webhookUrl(hook.id)}/deliveries/${failed.id}/redeliver`,
+      token: manager,
+    });
+    await settled(hook.id, 'delivered', MAX_ATTEMPTS + 2);
+    expect((await shown(hook.id)).failing_since).toBeNull();
+    await t.inject({ method: 'DELETE', url: webhookUrl(hook.id), token: manager });
+  });
+
+  let off: { id: string; path: string; waiting: string };
+
+  it('is switched off when a delivery is given up after failing for the whole period, and its managers are told', async () => {
+    const endpoint = receiver.endpoint(Array<number>(2 * MAX_ATTEMPTS).fill(503));
+    const hook = await register(endpoint.url);
+    await approval();
+    const first = await settled(hook.id, 'failed', MAX_ATTEMPTS);
+    const since = (await shown(hook.id)).failing_since;
+    expect(since).not.toBeNull();
+    // Given up, but failing for less than the period: still on.
+    expect((await shown(hook.id)).active).toBe(true);
+    expect(await disabledNotices(hook.id)).toEqual([]);
+
+    clockShift += DISABLE_AFTER_MS;
+    await approval();
+    await waitFor(async () => ((await shown(hook.id)).active ? undefined : true), {
+      timeoutMs: 15_000,
+      what: 'the webhook switched off',
+    });
+    const now = await shown(hook.id);
+    expect(now.disabled).toEqual({ reason: 'failing', at: expect.any(String) });
+    expect(now.failing_since).toBe(since);
+    expect(receiver.at(endpoint.path)).toHaveLength(2 * MAX_ATTEMPTS);
+    const notices = await disabledNotices(hook.id);
+    expect(notices).toHaveLength(1);
+    expect(notices[0]!.body).toContain('127.0.0.1');
+    expect(notices[0]!.body).toContain('1 hour');
+    // The viewer is not a manager: not told.
+    expect(await disabledNotices(hook.id, viewer)).toEqual([]);
+
+    // Switched off: a new event queues nothing for it...
+    const queued = await queuedCount(hook.id);
+    await approval();
+    expect(await queuedCount(hook.id)).toBe(queued);
+    // ...and a redelivery by hand waits, unsent, until it is switched on again.
+    const waiting = await t.inject({
+      method: 'POST',
+      url: `${webhookUrl(hook.id)}/deliveries/${first.id}/redeliver`,
+      token: manager,
+    });
+    expect(waiting.status).toBe(202);
+    off = { id: hook.id, path: endpoint.path, waiting: first.id };
+  });
+
+  it('forgets settled deliveries past the retention, with their attempts, never a waiting one', async () => {
+    const settledBefore = await t.service.db
+      .selectFrom('webhook_deliveries')
+      .select(['id', 'status'])
+      .where('webhook_id', '=', off.id)
+      .execute();
+    expect(settledBefore.map((d) => d.status).sort()).toEqual(['failed', 'pending']);
+    const given = settledBefore.find((d) => d.status === 'failed')!.id;
+
+    // The other webhooks' deliveries (the approvals above reached them too) settle first.
+    await waitFor(
+      async () => {
+        const sending = await t.service.db
+          .selectFrom('webhook_deliveries')
+          .select('id')
+          .where('status', '=', 'pending')
+          .where('id', '<>', off.waiting)
+          .execute();
+        return sending.length === 0 ? true : undefined;
+      },
+      { timeoutMs: 15_000, what: 'every other delivery settled' },
+    );
+
+    // Nothing is old enough for a retention of a day.
+    const dayAgo = new Date(Date.now() + clockShift - 86_400_000);
+    expect(await pruneDeliveryLog(t.service.db, dayAgo)).toBe(0);
+
+    // Everything settled before now is, in batches of 2.
+    const now = new Date(Date.now() + clockShift + 1_000);
+    let removed = 0;
+    for (let batch = await pruneDeliveryLog(t.service.db, now, 2); batch > 0;) {
+      expect(batch).toBeLessThanOrEqual(2);
+      removed += batch;
+      batch = await pruneDeliveryLog(t.service.db, now, 2);
+    }
+    expect(removed).toBeGreaterThan(2);
+    const left = await t.service.db.selectFrom('webhook_deliveries').select(['id', 'status']).execute();
+    expect(left.every((d) => d.status === 'pending')).toBe(true);
+    expect(left.map((d) => d.id)).toContain(off.waiting);
+    const attempts = await t.service.db
+      .selectFrom('webhook_delivery_attempts')
+      .select('delivery_id')
+      .where('delivery_id', '=', given)
+      .execute();
+    expect(attempts).toEqual([]);
+    // The waiting delivery keeps its log.
+    const kept = await t.service.db
+      .selectFrom('webhook_delivery_attempts')
+      .select('attempt')
+      .where('delivery_id', '=', off.waiting)
+      .execute();
+    expect(kept).toHaveLength(MAX_ATTEMPTS);
+    // Deleted webhooks whose log is gone are forgotten with their sealed secrets; the rest stay.
+    const deleted = await t.service.db
+      .selectFrom('webhooks')
+      .select('id')
+      .where('deleted_at', 'is not', null)
+      .execute();
+    expect(deleted).toEqual([]);
+    expect((await stored(off.id)).id).toBe(off.id);
+  });
+
+  it('switched on again, it sends what waited and counts its failing afresh', async () => {
+    const response = await t.inject({
+      method: 'PATCH',
+      url: webhookUrl(off.id),
+      token: manager,
+      body: { active: true },
+    });
+    expect(response.status, JSON.stringify(response.body)).toBe(200);
+    expect(response.body.webhook).toMatchObject({ active: true, disabled: null, failing_since: null });
+    const requests = await receiver.waitFor(off.path, 2 * MAX_ATTEMPTS + 1);
+    expect(requests[2 * MAX_ATTEMPTS]!.headers['tessera-delivery']).toBe(off.waiting);
+    await waitFor(
+      async () => {
+        const [delivery] = await t.service.db
+          .selectFrom('webhook_deliveries')
+          .select('status')
+          .where('id', '=', off.waiting)
+          .execute();
+        return delivery?.status === 'delivered' ? true : undefined;
+      },
+      { timeoutMs: 15_000, what: 'the waiting delivery sent' },
+    );
+    expect((await shown(off.id)).failing_since).toBeNull();
   });
 });
