@@ -7,6 +7,7 @@ import path from 'node:path';
 import { findFreePort, resolvePostgres } from '@tessera/devstack';
 import { fileURLToPath } from 'node:url';
 import { inject } from 'vitest';
+import { stopRunner } from './processes.ts';
 import { SHARED_DIR_ENV, SHARED_FILES, stopSharedPlatform } from './shared-platform-setup.ts';
 
 const repoRoot = fileURLToPath(new URL('..', import.meta.url));
@@ -43,17 +44,14 @@ export async function startPlatform(
   // another Postgres (chaos, load) an idle shared platform would still take a share of the CPU.
   const shared = process.env[SHARED_DIR_ENV];
   if (shared) await stopSharedPlatform(shared);
-  const started = await launch({ timeoutMs, env, postgresUrl });
-  const { child, dataDir, exited } = started;
+  const { child, exited, platform } = await launch({ timeoutMs, env, postgresUrl });
   return {
-    ...started.platform,
+    ...platform,
     async stop() {
-      if (child.exitCode === null) child.kill('SIGINT');
-      const timer = setTimeout(() => child.kill('SIGKILL'), 20_000);
-      const code = await exited;
-      clearTimeout(timer);
-      await rm(dataDir, { recursive: true, force: true });
-      return code;
+      if (child.exitCode === null)
+        await stopRunner({ pid: child.pid!, dataDir: platform.dataDir, detached: false });
+      else await rm(platform.dataDir, { recursive: true, force: true });
+      return exited;
     },
   };
 }
@@ -82,9 +80,12 @@ export async function sharedPlatform(): Promise<Platform> {
   const output = () => readFileSync(logFile, 'utf8');
   const known = await readFile(urlFile, 'utf8').catch(() => undefined);
   if (known) return { baseUrl: known, output, stop: async () => null };
-  const { child, dataDir, platform } = await launch({ timeoutMs: 120_000, env: SHARED_ENV, logFile });
+  const { child, platform } = await launch({ timeoutMs: 120_000, env: SHARED_ENV, logFile });
   child.unref();
-  await writeFile(path.join(dir, SHARED_FILES.runner), JSON.stringify({ pid: child.pid, dataDir }));
+  await writeFile(
+    path.join(dir, SHARED_FILES.runner),
+    JSON.stringify({ pid: child.pid, dataDir: platform.dataDir }),
+  );
   await writeFile(urlFile, platform.baseUrl);
   return { ...platform, stop: async () => null };
 }
@@ -98,7 +99,11 @@ async function launch(options: {
   env: Record<string, string>;
   postgresUrl?: string;
   logFile?: string;
-}): Promise<{ child: ChildProcess; dataDir: string; exited: Promise<number | null>; platform: Platform }> {
+}): Promise<{
+  child: ChildProcess;
+  exited: Promise<number | null>;
+  platform: Platform & { dataDir: string };
+}> {
   const { timeoutMs, env, postgresUrl, logFile } = options;
   const port = await findFreePort();
   const dataDir = await mkdtemp(path.join(os.tmpdir(), 'tessera-e2e-'));
@@ -150,7 +155,7 @@ async function launch(options: {
     }
     await new Promise((r) => setTimeout(r, 250));
   }
-  return { child, dataDir, exited, platform: { baseUrl, dataDir, output, stop: async () => null } };
+  return { child, exited, platform: { baseUrl, dataDir, output, stop: async () => null } };
 }
 
 export interface ScriptPlatform {

@@ -1,7 +1,7 @@
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { alive, signal } from './processes.ts';
+import { stopRunner } from './processes.ts';
 
 /**
  * Where the e2e files' shared platform leaves its gateway URL, runner pid and output: in the
@@ -12,8 +12,6 @@ export const SHARED_DIR_ENV = 'TESSERA_E2E_SHARED_DIR';
 
 /** The shared platform's files in that directory. */
 export const SHARED_FILES = { url: 'gateway-url', output: 'output.log', runner: 'runner.json' };
-
-const STOP_GRACE_MS = 20_000;
 
 /**
  * The e2e project's shared platform (e2e/platform.ts: sharedPlatform): a directory for it now,
@@ -31,8 +29,7 @@ export default async function setup(): Promise<() => Promise<void>> {
 }
 
 /**
- * Stops the shared platform if one runs (SIGINT, then SIGKILL to its process group after 20 s) and
- * forgets it, so the next file that asks starts another. Also before a file starts a platform of its
+ * Stops the shared platform if one runs (processes.ts `stopRunner`) and forgets it, so the next file that asks starts another. Also before a file starts a platform of its
  * own on the same databases: two platforms on one database, each with its own NATS, would take each
  * other's outbox rows (an event relayed to the other's bus never reaches this one's consumers) and
  * run the same jobs twice.
@@ -45,11 +42,6 @@ export async function stopSharedPlatform(dir: string): Promise<void> {
   );
   if (!runner) return;
   await rm(path.join(dir, SHARED_FILES.url), { force: true });
-  signal(runner.pid, 'SIGINT');
-  const deadline = Date.now() + STOP_GRACE_MS;
-  while (alive(runner.pid) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
-  // Detached, the runner leads its own process group: whatever it left goes with it.
-  if (alive(runner.pid)) signal(-runner.pid, 'SIGKILL');
-  await rm(runner.dataDir, { recursive: true, force: true });
+  await stopRunner({ ...runner, detached: true });
   await rm(runnerFile, { force: true });
 }
