@@ -50,6 +50,9 @@ const EXTRAS: Record<string, Extra> = {
     note: 'Public. Asked with an API key nobody has: every caller gets the same 401 API_KEY_INVALID.',
   },
   'POST /auth/login': { note: "Public: asked with the other contributor's real credentials." },
+  'POST /api/v1/withdrawals/provider-notifications/paypal': {
+    note: "Public: PayPal's webhook, vouched for by PayPal itself, never by a bearer. The platform here pays by hand (no PayPal webhook id), so every caller alike gets 404 NOTIFICATIONS_OFF.",
+  },
   'POST /auth/verify-email': {
     note: 'Public: a wrong code is answered 400 OTP_INVALID to every caller alike.',
   },
@@ -224,6 +227,7 @@ export const MATRIX: Row[] = [
     ['GET /api/v1/withdrawals/{id}',                                                         '401 ok  hid hid hid hid hid hid hid 401 ok'],
     ['POST /api/v1/withdrawals/{id}/cancel',                                                 '401 ok  hid hid 403 403 403 403 403 401 403'],
     ['PUT /api/v1/withdrawals/{id}/process',                                                 '401 403 403 403 403 403 403 403 403 401 nf'],
+    ['POST /api/v1/withdrawals/provider-notifications/paypal',                               'ok  ok  ok  ok  ok  ok  ok  ok  ok  ok  ok'],
     ['GET /api/v1/admin/withdrawals',                                                        '401 403 403 403 403 403 403 403 403 401 ok'],
     ['POST /api/v1/admin/withdrawals/{id}/approve',                                          '401 403 403 403 403 403 403 403 403 401 nf'],
     ['POST /api/v1/admin/withdrawals/{id}/reject',                                           '401 403 403 403 403 403 403 403 403 401 nf'],

@@ -61,8 +61,8 @@ export const routeKey = (row: { method: string; path: string }) => `${row.method
 
 /** The codes of the 404 with which a company's things are hidden from whoever may not read them. */
 export const HIDING_CODES = new Set(['COMPANY_NOT_FOUND', 'CAMPAIGN_NOT_FOUND']);
-/** 404s that are a domain answer to an allowed caller, not about an id (an empty review queue). */
-export const DOMAIN_404_CODES = new Set(['NO_REVIEW_AVAILABLE']);
+/** 404s that are a domain answer to an allowed caller, not about an id (an empty review queue, a provider's webhook not set up). */
+export const DOMAIN_404_CODES = new Set(['NO_REVIEW_AVAILABLE', 'NOTIFICATIONS_OFF']);
 
 /**
  * The outcome class of an answer. A 400 counts as past authorization only with a domain code (a

@@ -207,6 +207,12 @@ export const REQUESTS: Record<string, Build> = {
   'GET /api/v1/withdrawals/me': () => p('/api/v1/withdrawals/me'),
   'GET /api/v1/withdrawals/{id}': (fx) => p(`/api/v1/withdrawals/${fx.withdrawalId}`),
   'POST /api/v1/withdrawals/{id}/cancel': (fx) => p(`/api/v1/withdrawals/${fx.withdrawalId}/cancel`),
+  'POST /api/v1/withdrawals/provider-notifications/paypal': () =>
+    p('/api/v1/withdrawals/provider-notifications/paypal', {
+      id: 'WH-AUTHZ',
+      event_type: 'PAYMENT.PAYOUTS-ITEM.SUCCEEDED',
+      resource: {},
+    }),
   'PUT /api/v1/withdrawals/{id}/process': () =>
     p(`/api/v1/withdrawals/${NOBODY}/process`, { status: 'completed', external_transaction_id: 'AUTHZ-1' }),
   'GET /api/v1/admin/withdrawals': () => p('/api/v1/admin/withdrawals'),

@@ -67,6 +67,14 @@ export const payoutsVariables = serviceConfigSchema.extend({
   PAYPAL_API_BASE: z.url().default('https://api-m.sandbox.paypal.com'),
   PAYPAL_CLIENT_ID: z.string().min(1).optional(),
   PAYPAL_CLIENT_SECRET: z.string().min(1).optional(),
+  /**
+   * The id of the webhook PayPal sends payout events to: with it, a verified event has the payouts
+   * it names asked about at once instead of at their next poll.
+   */
+  PAYPAL_WEBHOOK_ID: z
+    .string()
+    .regex(/^[A-Za-z0-9]{1,50}$/)
+    .optional(),
   /** Provider retries: attempts before a withdrawal fails for good, and the first backoff. */
   PAYOUTS_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(20).default(5),
   PAYOUTS_RETRY_BASE_MS: z.coerce.number().int().min(10).default(30_000),

@@ -1,4 +1,5 @@
 import {
+  jobTrigger,
   periodicJob,
   type RunningService,
   type ServiceDefinition,
@@ -33,7 +34,9 @@ export const payoutsDefinition: ServiceDefinition<PayoutsDB, PayoutsConfig, Payo
   description:
     'Payout methods (encrypted at rest), withdrawals and their saga with the ledger, payout providers',
   migrations: payoutsMigrations,
-  resources: { open: ({ config, logger }) => ({ provider: openProvider(config, logger) }) },
+  resources: {
+    open: ({ config, logger }) => ({ provider: openProvider(config, logger), sender: jobTrigger() }),
+  },
   routes(app, context) {
     methodRoutes(app, context);
     withdrawalRoutes(app, context);
@@ -52,6 +55,7 @@ export const payoutsDefinition: ServiceDefinition<PayoutsDB, PayoutsConfig, Payo
     periodicJob({
       name: payoutsWorkers.sender,
       intervalMs: context.config.PAYOUTS_JOB_INTERVAL_MS,
+      trigger: context.resources.sender,
       work: () => sendApproved(context),
     }),
   ],

@@ -18,6 +18,7 @@ export function openProvider(config: PayoutsConfig, logger: Logger): PayoutProvi
         clientId: config.PAYPAL_CLIENT_ID,
         clientSecret: config.PAYPAL_CLIENT_SECRET,
         logger,
+        ...(config.PAYPAL_WEBHOOK_ID ? { webhookId: config.PAYPAL_WEBHOOK_ID } : {}),
       });
     }
   }

@@ -1,6 +1,13 @@
 import type { Logger } from '@tessera/service-kit';
 import { request, type Dispatcher } from 'undici';
-import type { PayoutLookup, PayoutOrder, PayoutProvider, PayoutStatus } from './provider.ts';
+import type {
+  NotificationCheck,
+  PayoutLookup,
+  PayoutOrder,
+  PayoutProvider,
+  PayoutStatus,
+  ProviderNotification,
+} from './provider.ts';
 
 /**
  * PayPal Payouts API v1 (https://developer.paypal.com/api/payments.payouts-batch/v1/): one batch of
@@ -51,6 +58,45 @@ export interface PayPalProviderOptions {
   now?: () => number;
   /** The undici dispatcher (the global one by default). */
   dispatcher?: Dispatcher;
+  /**
+   * The id of the webhook PayPal sends payout events to (its developer portal names it). Without
+   * it, notifications are not taken: pending payouts are only polled.
+   */
+  webhookId?: string;
+}
+
+/** The transmission headers PayPal signs a webhook with, as verification names them. */
+const TRANSMISSION_HEADERS = {
+  auth_algo: 'paypal-auth-algo',
+  cert_url: 'paypal-cert-url',
+  transmission_id: 'paypal-transmission-id',
+  transmission_sig: 'paypal-transmission-sig',
+  transmission_time: 'paypal-transmission-time',
+} as const;
+
+/**
+ * The payouts a PayPal webhook event is about: an item event (`PAYMENT.PAYOUTS-ITEM.*`) carries the
+ * item, with its batch's `sender_batch_id` (the withdrawal id) and `payout_batch_id`; a batch event
+ * (`PAYMENT.PAYOUTSBATCH.*`) its batch header. Any other event names none.
+ */
+export function payoutsNamed(event: Record<string, unknown>): {
+  withdrawalIds: string[];
+  externalIds: string[];
+} {
+  const type = text(event.event_type) ?? '';
+  if (!type.startsWith('PAYMENT.PAYOUTS-ITEM.') && !type.startsWith('PAYMENT.PAYOUTSBATCH.'))
+    return { withdrawalIds: [], externalIds: [] };
+  const resource = record(event.resource);
+  const header = record(resource.batch_header);
+  const present = (values: unknown[]) => [...new Set(values.map(text).filter((v) => v !== undefined))];
+  return {
+    withdrawalIds: present([
+      resource.sender_batch_id,
+      record(resource.payout_item).sender_item_id,
+      record(header.sender_batch_header).sender_batch_id,
+    ]),
+    externalIds: present([resource.payout_batch_id, header.payout_batch_id]),
+  };
 }
 
 /**
@@ -476,6 +522,45 @@ export function paypalProvider(options: PayPalProviderOptions): PayoutProvider {
     });
   }
 
+  /**
+   * Asks PayPal whether it sent this webhook (`POST /v1/notifications/verify-webhook-signature`,
+   * with the transmission headers, our webhook id and the event as received): only then are the
+   * payouts it names trusted to be worth asking about. What it says of them is never taken as is:
+   * the sender reads each one's status from PayPal.
+   */
+  async function checkNotification(
+    webhookId: string,
+    { headers, event }: ProviderNotification,
+  ): Promise<NotificationCheck> {
+    const transmission: Record<string, string> = {};
+    for (const [field, header] of Object.entries(TRANSMISSION_HEADERS)) {
+      const value = headers[header];
+      if (!value) return { kind: 'forged' };
+      transmission[field] = value;
+    }
+    try {
+      const reply = await api(
+        'POST',
+        '/v1/notifications/verify-webhook-signature',
+        {},
+        {
+          ...transmission,
+          webhook_id: webhookId,
+          webhook_event: event,
+        },
+      );
+      const verified = reply.status === 200 && text(record(reply.body).verification_status) === 'SUCCESS';
+      if (!verified) {
+        logger.warn({ httpStatus: reply.status }, 'paypal did not verify a webhook notification');
+        return { kind: 'forged' };
+      }
+      return { kind: 'verified', ...payoutsNamed(event) };
+    } catch (error) {
+      if (error instanceof Retry) return { kind: 'retry', reason: error.reason };
+      throw error;
+    }
+  }
+
   /** A batch PayPal named is read by its id alone: no email needed (the details may be erased). */
   function status(lookup: PayoutLookup): Promise<PayoutStatus> {
     if (lookup.method) return resolve(lookup);
@@ -488,5 +573,11 @@ export function paypalProvider(options: PayPalProviderOptions): PayoutProvider {
     resendWindowMs: PAYPAL_RESEND_WINDOW_MS,
     send: resolve,
     status,
+    ...(options.webhookId
+      ? {
+          checkNotification: (notification: ProviderNotification) =>
+            checkNotification(options.webhookId!, notification),
+        }
+      : {}),
   };
 }

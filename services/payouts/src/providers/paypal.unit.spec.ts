@@ -2,7 +2,7 @@ import type { Logger } from '@tessera/service-kit';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { PayoutsConfig } from '../config.ts';
 import { openProvider } from './open.ts';
-import { paypalProvider, toPayPalValue, type PayPalProviderOptions } from './paypal.ts';
+import { paypalProvider, payoutsNamed, toPayPalValue, type PayPalProviderOptions } from './paypal.ts';
 import type { PayoutOrder } from './provider.ts';
 import { startFakePayPal, type FakePayPal } from './testing/fake-paypal.ts';
 
@@ -410,5 +410,51 @@ describe('PayPal provider', () => {
     const opened = openProvider(config, logs.logger);
     expect(opened).toMatchObject({ name: 'paypal', manual: false });
     expect(await opened.send(order())).toMatchObject({ kind: 'pending' });
+  });
+});
+
+describe('the payouts a PayPal webhook event names', () => {
+  it('reads an item event: the withdrawal id from sender_batch_id and sender_item_id, the batch id', () => {
+    expect(
+      payoutsNamed({
+        id: 'WH-1',
+        event_type: 'PAYMENT.PAYOUTS-ITEM.SUCCEEDED',
+        resource: {
+          payout_item_id: 'ITEM1',
+          payout_batch_id: 'BATCH1',
+          sender_batch_id: 'w-1',
+          payout_item: { sender_item_id: 'w-1', receiver: 'someone@example.com' },
+        },
+      }),
+    ).toEqual({ withdrawalIds: ['w-1'], externalIds: ['BATCH1'] });
+  });
+
+  it('reads a batch event from its header', () => {
+    expect(
+      payoutsNamed({
+        id: 'WH-2',
+        event_type: 'PAYMENT.PAYOUTSBATCH.SUCCESS',
+        resource: {
+          batch_header: { payout_batch_id: 'BATCH2', sender_batch_header: { sender_batch_id: 'w-2' } },
+        },
+      }),
+    ).toEqual({ withdrawalIds: ['w-2'], externalIds: ['BATCH2'] });
+  });
+
+  it('names nothing for other events, or for fields that are not text', () => {
+    expect(
+      payoutsNamed({
+        id: 'WH-3',
+        event_type: 'CHECKOUT.ORDER.APPROVED',
+        resource: { sender_batch_id: 'w-3' },
+      }),
+    ).toEqual({ withdrawalIds: [], externalIds: [] });
+    expect(
+      payoutsNamed({
+        id: 'WH-4',
+        event_type: 'PAYMENT.PAYOUTS-ITEM.FAILED',
+        resource: { sender_batch_id: 42, payout_batch_id: null, payout_item: 'x' },
+      }),
+    ).toEqual({ withdrawalIds: [], externalIds: [] });
   });
 });

@@ -49,7 +49,28 @@ export interface PayoutProvider {
   readonly resendWindowMs?: number;
   send(order: PayoutOrder): Promise<PayoutStatus>;
   status(lookup: PayoutLookup): Promise<PayoutStatus>;
+  /**
+   * Checks a notification the provider pushed (a webhook) with the provider itself, and names the
+   * payouts it is about. Absent: the provider pushes nothing, or it is not set up to.
+   */
+  checkNotification?(notification: ProviderNotification): Promise<NotificationCheck>;
 }
+
+/** A notification as received: its headers (lower-case names) and its body, parsed. */
+export interface ProviderNotification {
+  headers: Record<string, string | undefined>;
+  event: Record<string, unknown>;
+}
+
+/**
+ * `verified`: the provider vouched for it; it names these payouts (by withdrawal id, or by the
+ * provider's own id), possibly none. `forged`: the provider did not send it. `retry`: the provider
+ * could not be asked (the sender of the notification should try again later).
+ */
+export type NotificationCheck =
+  | { kind: 'verified'; withdrawalIds: string[]; externalIds: string[] }
+  | { kind: 'forged' }
+  | { kind: 'retry'; reason: string };
 
 /** The default: an admin pays outside the platform and records the outcome. */
 export const manualProvider: PayoutProvider = {

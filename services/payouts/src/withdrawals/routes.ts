@@ -19,6 +19,7 @@ import type { PayoutsContext } from '../context.ts';
 import { standingOf } from '../users/repository.ts';
 import { withdrawalRefusals } from './decide.ts';
 import { moveById, recordProcessed, requestWithdrawal } from './handle.ts';
+import { headerValues, takeNotification } from './notifications.ts';
 import { presentWithdrawal, withdrawalSchema, withdrawalStatuses } from './present.ts';
 
 const tags = ['withdrawals'];
@@ -34,7 +35,23 @@ function withdrawer(request: Parameters<HttpApp['authenticate']>[0]) {
   return principal.userId.toLowerCase();
 }
 
-export function withdrawalRoutes(app: HttpApp, { db, clock, config, resources }: PayoutsContext): void {
+/**
+ * A webhook event as PayPal sends it. Kept as received (its keys in their order): PayPal verifies
+ * the event we pass back against what it signed.
+ */
+const paypalEvent = z
+  .record(z.string().max(200), z.unknown())
+  .refine((event) => typeof event.id === 'string' && event.id.length <= 100, {
+    message: 'a PayPal webhook event has an id',
+    path: ['id'],
+  })
+  .refine((event) => typeof event.event_type === 'string' && event.event_type.length <= 100, {
+    message: 'a PayPal webhook event has an event_type',
+    path: ['event_type'],
+  });
+
+export function withdrawalRoutes(app: HttpApp, context: PayoutsContext): void {
+  const { db, clock, config, resources } = context;
   const rules = {
     minimum: config.PAYOUTS_MIN_WITHDRAWAL,
     dailyLimit: config.PAYOUTS_DAILY_LIMIT,
@@ -209,6 +226,31 @@ export function withdrawalRoutes(app: HttpApp, { db, clock, config, resources }:
         }),
       );
       return { withdrawal: presentWithdrawal(processed) };
+    },
+  );
+
+  app.post(
+    '/api/v1/withdrawals/provider-notifications/paypal',
+    {
+      schema: {
+        tags,
+        summary:
+          "PayPal's webhook for payout events: verified with PayPal (400 NOTIFICATION_UNVERIFIED), the payouts it names are asked about at once",
+        description:
+          'Public: PayPal calls it, signing with its transmission headers, which PayPal itself then verifies ' +
+          '(503 PROVIDER_UNAVAILABLE when it cannot be asked: PayPal sends the event again). Nothing in the event ' +
+          'moves money: the withdrawals it names are read from PayPal by the sender. 404 NOTIFICATIONS_OFF unless ' +
+          'PAYOUTS_PROVIDER=paypal with PAYPAL_WEBHOOK_ID.',
+        body: paypalEvent,
+        response: { 200: z.object({ received: z.literal(true), woken: z.number().int().nonnegative() }) },
+      },
+    },
+    async (request) => {
+      const woken = await takeNotification(context, 'paypal', {
+        headers: headerValues(request.headers),
+        event: request.body,
+      });
+      return { received: true as const, woken };
     },
   );
 }

@@ -31,6 +31,7 @@ const paypalFor = (fake: FakePayPal, timeoutMs = 1_000) =>
     clientSecret: fake.clientSecret,
     logger: silent,
     timeoutMs,
+    webhookId: fake.webhookId,
   });
 
 beforeAll(async () => {
@@ -349,7 +350,10 @@ describe('the payout sender', () => {
     later(HOUR);
     paypal.slow('batch', 300, 2);
     // Another instance: the same database, its own provider client.
-    const other: PayoutsContext = { ...quiet(), resources: { provider: paypalFor(paypal) } };
+    const other: PayoutsContext = {
+      ...quiet(),
+      resources: { ...t.service.resources, provider: paypalFor(paypal) },
+    };
     await Promise.all([sendApproved(quiet()), sendApproved(other)]);
     expect(asked(id, batchId)).toBe(2); // the send, then one status read
     expect(await row(id)).toMatchObject({ status: 'completed' });
@@ -1041,3 +1045,142 @@ function runningFirst<T extends object>(builder: T, first: () => Promise<void>):
     },
   });
 }
+
+describe('notifications from PayPal (its webhook)', () => {
+  const listener = '/api/v1/withdrawals/provider-notifications/paypal';
+  const post = (delivery: { headers: Record<string, string>; body: string }) =>
+    t.inject({ method: 'POST', url: listener, headers: delivery.headers, body: delivery.body });
+  const nextLook = async (id: string) =>
+    (
+      await t.service.db
+        .selectFrom('withdrawals')
+        .select('next_attempt_at')
+        .where('id', '=', id)
+        .executeTakeFirstOrThrow()
+    ).next_attempt_at;
+
+  /** A payout PayPal has held as pending for an hour: its next poll is an hour away. */
+  async function pendingForAnHour() {
+    paypal.nextItem = [{ status: 'PENDING' }];
+    const { id } = await approved();
+    await send();
+    later(HOUR);
+    await send();
+    const look = await nextLook(id);
+    expect(look!.getTime() - now.getTime()).toBeGreaterThan(30 * 60_000);
+    expect(await row(id)).toMatchObject({ status: 'processing' });
+    return { id, batchId: (await row(id)).external_transaction_id!, look };
+  }
+
+  it("asks PayPal at once about the payout a verified notification names, and completes it from PayPal's answer", async () => {
+    const { id, batchId } = await pendingForAnHour();
+    const event = paypal.itemEvent(id, 'SUCCEEDED', 'SUCCESS');
+    let pulls = 0;
+    const unsubscribe = t.service.resources.sender.onPull(() => void pulls++);
+    const reply = await post(paypal.delivery(event));
+    unsubscribe();
+    expect(reply.status, JSON.stringify(reply.body)).toBe(200);
+    expect(reply.body).toEqual({ received: true, woken: 1 });
+    // The sender is told to run at once (its worker is off here: `send()` stands for that run).
+    expect(pulls).toBe(1);
+    expect(paypal.verifications).toEqual({ asked: 1, verified: 1 });
+    expect((await nextLook(id))!.getTime()).toBeLessThanOrEqual(now.getTime());
+    const before = asked(id, batchId);
+    // No time passes: the notification made it due.
+    await send();
+    expect(asked(id, batchId)).toBe(before + 1);
+    expect(await row(id)).toMatchObject({ status: 'completed' });
+    expect(await told(id)).toEqual({ failed: 0, completed: 1 });
+    // PayPal sends an event again when unsure it arrived: taken, nothing more happens.
+    const again = await post(paypal.delivery(event));
+    expect(again.body).toEqual({ received: true, woken: 0 });
+    expect(await told(id)).toEqual({ failed: 0, completed: 1 });
+  });
+
+  it('moves nothing on what the notification says: a payout PayPal still holds stays pending', async () => {
+    const { id } = await pendingForAnHour();
+    // The event says SUCCEEDED, but PayPal, asked, still holds it as pending.
+    const delivery = paypal.delivery(paypal.itemEvent(id, 'SUCCEEDED', 'SUCCESS'));
+    paypal.setItem(id, 'PENDING');
+    expect((await post(delivery)).body).toEqual({ received: true, woken: 1 });
+    await send();
+    expect(await row(id)).toMatchObject({ status: 'processing' });
+    expect(await told(id)).toEqual({ failed: 0, completed: 0 });
+  });
+
+  it('refuses a notification PayPal did not send or that was changed on the way (400 NOTIFICATION_UNVERIFIED), and nothing moves', async () => {
+    const { id, look } = await pendingForAnHour();
+    const event = paypal.itemEvent(id, 'FAILED', 'FAILED');
+    const forged = await post(paypal.delivery(event, { forged: true }));
+    expect(forged.status).toBe(400);
+    expect(forged.body.code).toBe('NOTIFICATION_UNVERIFIED');
+    const signed = paypal.delivery(event);
+    const changed = await post({ ...signed, body: signed.body.replace('FAILED', 'SUCCESS') });
+    expect(changed.status).toBe(400);
+    expect(changed.body.code).toBe('NOTIFICATION_UNVERIFIED');
+    // Without PayPal's transmission headers PayPal is not even asked.
+    const { 'paypal-transmission-sig': _sig, ...unsigned } = paypal.delivery(event).headers;
+    const asked = paypal.verifications.asked;
+    const bare = await post({ headers: unsigned, body: JSON.stringify(event) });
+    expect(bare.status).toBe(400);
+    expect(bare.body.code).toBe('NOTIFICATION_UNVERIFIED');
+    expect(paypal.verifications.asked).toBe(asked);
+    expect(paypal.verifications.verified).toBe(0);
+    expect(await nextLook(id)).toEqual(look);
+    await send();
+    expect(await row(id)).toMatchObject({ status: 'processing' });
+    expect(await told(id)).toEqual({ failed: 0, completed: 0 });
+  });
+
+  it('answers 503 PROVIDER_UNAVAILABLE when PayPal cannot be asked (PayPal sends it again), and nothing moves', async () => {
+    const { id, look } = await pendingForAnHour();
+    paypal.fail('verify', 503);
+    const reply = await post(paypal.delivery(paypal.itemEvent(id, 'SUCCEEDED', 'SUCCESS')));
+    expect(reply.status).toBe(503);
+    expect(reply.body.code).toBe('PROVIDER_UNAVAILABLE');
+    expect(await nextLook(id)).toEqual(look);
+  });
+
+  it('leaves alone a payout whose next look is within a send lease, and events about nothing of ours', async () => {
+    paypal.nextItem = [{ status: 'PENDING' }];
+    const { id } = await approved();
+    await send();
+    const look = await nextLook(id);
+    // Just sent: its next look is soon, as a send under way would hold it.
+    expect(look!.getTime() - now.getTime()).toBeLessThan(t.config.PAYOUTS_SEND_LEASE_MS);
+    let pulls = 0;
+    const unsubscribe = t.service.resources.sender.onPull(() => void pulls++);
+    expect((await post(paypal.delivery(paypal.itemEvent(id, 'SUCCEEDED', 'SUCCESS')))).body).toEqual({
+      received: true,
+      woken: 0,
+    });
+    unsubscribe();
+    expect(pulls).toBe(0);
+    expect(await nextLook(id)).toEqual(look);
+    const other = {
+      id: 'WH-1',
+      event_type: 'CHECKOUT.ORDER.APPROVED',
+      resource: { id: randomUUID(), sender_batch_id: id },
+    };
+    expect((await post(paypal.delivery(other))).body).toEqual({ received: true, woken: 0 });
+  });
+
+  it('answers 404 NOTIFICATIONS_OFF without a webhook id, and 400 to a body that is no PayPal event', async () => {
+    const body = paypal.delivery({ id: 'WH-2', event_type: 'PAYMENT.PAYOUTS-ITEM.SUCCEEDED', resource: {} });
+    const notEvent = await post({ ...body, body: JSON.stringify({ id: 'WH-3' }) });
+    expect(notEvent.status).toBe(400);
+    t.service.resources.provider = paypalProvider({
+      baseUrl: paypal.url,
+      clientId: paypal.clientId,
+      clientSecret: paypal.clientSecret,
+      logger: silent,
+    });
+    try {
+      const off = await post(body);
+      expect(off.status).toBe(404);
+      expect(off.body.code).toBe('NOTIFICATIONS_OFF');
+    } finally {
+      t.service.resources.provider = provider;
+    }
+  });
+});

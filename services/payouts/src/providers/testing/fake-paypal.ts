@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
@@ -8,10 +8,13 @@ import type { AddressInfo } from 'node:net';
  * `POST /v1/payments/payouts` (201 with a PENDING batch; a `sender_batch_id` seen before is refused
  * with 400 USER_BUSINESS_ERROR and a link to the original; a `PayPal-Request-Id` seen before
  * replays the original answer), `GET /v1/payments/payouts/{id}` and
- * `GET /v1/payments/payouts-item/{id}`. Switches make it fail the way PayPal can.
+ * `GET /v1/payments/payouts-item/{id}`. Switches make it fail the way PayPal can. Webhooks: `delivery`
+ * makes what PayPal POSTs for an event (its transmission headers and body), and
+ * `POST /v1/notifications/verify-webhook-signature` answers SUCCESS only for a transmission it sent,
+ * unchanged, to the webhook id it was configured with (as PayPal checks its own signature).
  */
 
-export type Route = 'token' | 'create' | 'batch' | 'item';
+export type Route = 'token' | 'create' | 'batch' | 'item' | 'verify';
 
 /** One state an item shows, in order, one per read; the last one stays. */
 export interface ItemStep {
@@ -84,8 +87,12 @@ export class FakePayPal {
   /** Whether a duplicate `sender_batch_id` refusal links the original batch (false: no link given). */
   duplicateLink = true;
 
+  /** The id of the webhook PayPal sends to (as configured in PayPal's developer portal). */
+  readonly webhookId = 'FAKEWEBHOOK4Q9X2B';
   /** Batches created: a repeated send must not add one. */
   payoutsCreated = 0;
+  /** Verifications asked, and how many of them were SUCCESS. */
+  verifications = { asked: 0, verified: 0 };
   tokensIssued = 0;
   /** Every request: route, method, path and the PayPal-Request-Id (never bodies). */
   readonly requests: { route: Route | 'unknown'; method: string; path: string; requestId?: string }[] = [];
@@ -99,6 +106,8 @@ export class FakePayPal {
   private failures: Failure[] = [];
   private delays: Delay[] = [];
   private readonly timers = new Set<NodeJS.Timeout>();
+  /** What each transmission sent: its signature and its event, as verification compares them. */
+  private readonly transmissions = new Map<string, { sig: string; event: string }>();
 
   constructor() {
     this.server = createServer((req, res) => {
@@ -128,7 +137,62 @@ export class FakePayPal {
     this.tokenLifetimeSeconds = 32_400;
     this.payoutsCreated = 0;
     this.tokensIssued = 0;
+    this.verifications = { asked: 0, verified: 0 };
     this.requests.length = 0;
+  }
+
+  /**
+   * The webhook event PayPal sends when the withdrawal's payout item reaches `status` (and the item
+   * shows that status from now on): `PAYMENT.PAYOUTS-ITEM.<type>` with the item as its resource.
+   */
+  itemEvent(senderBatchId: string, type: string, status: ItemStep['status']): Record<string, unknown> {
+    const batch = this.setItem(senderBatchId, status);
+    return {
+      id: `WH-${id(17)}-${id(17)}`,
+      event_version: '1.0',
+      create_time: new Date().toISOString(),
+      resource_type: 'payouts_item',
+      event_type: `PAYMENT.PAYOUTS-ITEM.${type}`,
+      summary: `A payout item has ${type.toLowerCase()}`,
+      resource: this.itemView(batch, batch.item, { status }),
+      links: [
+        { href: `${this.url}/v1/notifications/webhooks-events/WH-${id(10)}`, rel: 'self', method: 'GET' },
+      ],
+    };
+  }
+
+  /** The withdrawal's payout item shows `status` from now on. */
+  setItem(senderBatchId: string, status: ItemStep['status']): Batch {
+    const batch = this.bySender.get(senderBatchId);
+    if (!batch) throw new Error(`no batch for ${senderBatchId}`);
+    batch.item.script = [{ status }];
+    batch.item.reads = 0;
+    return batch;
+  }
+
+  /**
+   * What PayPal's webhook POSTs for `event`: its body and headers, signed by this fake (it verifies
+   * the transmission later). `forged`: a signature it never made, as anyone else posting can send.
+   */
+  delivery(
+    event: Record<string, unknown>,
+    options: { forged?: boolean } = {},
+  ): { headers: Record<string, string>; body: string } {
+    const transmissionId = randomUUID();
+    const sig = randomBytes(64).toString('base64');
+    const body = JSON.stringify(event);
+    if (!options.forged) this.transmissions.set(transmissionId, { sig, event: body });
+    return {
+      body,
+      headers: {
+        'content-type': 'application/json',
+        'paypal-auth-algo': 'SHA256withRSA',
+        'paypal-cert-url': `${this.url}/v1/notifications/certs/CERT-360caa42-fca2a594-${id(8).toLowerCase()}`,
+        'paypal-transmission-id': transmissionId,
+        'paypal-transmission-sig': sig,
+        'paypal-transmission-time': new Date().toISOString(),
+      },
+    };
   }
 
   /** The next `times` requests to `route` answer `status` with PayPal's error body. */
@@ -198,7 +262,9 @@ export class FakePayPal {
             ? 'batch'
             : method === 'GET' && path.startsWith('/v1/payments/payouts-item/')
               ? 'item'
-              : 'unknown';
+              : method === 'POST' && path === '/v1/notifications/verify-webhook-signature'
+                ? 'verify'
+                : 'unknown';
     const requestId = req.headers['paypal-request-id'];
     this.requests.push({ route, method, path, ...(typeof requestId === 'string' ? { requestId } : {}) });
 
@@ -231,6 +297,7 @@ export class FakePayPal {
     }
     if (route === 'create')
       return this.create(raw, typeof requestId === 'string' ? requestId : undefined, send);
+    if (route === 'verify') return this.verify(raw, send);
     if (route === 'batch') {
       const batch = this.batches.get(decodeURIComponent(path.slice('/v1/payments/payouts/'.length)));
       if (!batch)
@@ -386,6 +453,48 @@ export class FakePayPal {
     };
     if (requestId) this.byRequestId.set(requestId, answer);
     send(answer.status, answer.body);
+  }
+
+  /** SUCCESS for a transmission this fake sent, to its webhook id, with the event it sent. */
+  private verify(raw: string, send: (status: number, body: unknown) => void): void {
+    let body: Record<string, unknown>;
+    try {
+      body = JSON.parse(raw) as Record<string, unknown>;
+    } catch {
+      return send(400, errorBody('MALFORMED_REQUEST', 'Incoming JSON request does not map to API request'));
+    }
+    const required = [
+      'auth_algo',
+      'cert_url',
+      'transmission_id',
+      'transmission_sig',
+      'transmission_time',
+      'webhook_id',
+    ];
+    const missing = required.filter((field) => typeof body[field] !== 'string' || body[field] === '');
+    if (missing.length > 0 || typeof body.webhook_event !== 'object' || body.webhook_event === null) {
+      return send(
+        400,
+        errorBody(
+          'VALIDATION_ERROR',
+          'Invalid request - see details',
+          [...missing, ...(typeof body.webhook_event === 'object' ? [] : ['webhook_event'])].map((field) => ({
+            field,
+            location: 'body',
+            issue: 'MISSING_REQUIRED_PARAMETER',
+          })),
+        ),
+      );
+    }
+    this.verifications.asked += 1;
+    const sent = this.transmissions.get(body.transmission_id as string);
+    const ok =
+      sent !== undefined &&
+      sent.sig === body.transmission_sig &&
+      body.webhook_id === this.webhookId &&
+      JSON.stringify(body.webhook_event) === sent.event;
+    if (ok) this.verifications.verified += 1;
+    send(200, { verification_status: ok ? 'SUCCESS' : 'FAILURE' });
   }
 
   /** The item's state at this read (each read moves its script one step). */
