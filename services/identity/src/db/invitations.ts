@@ -33,6 +33,23 @@ export async function countOpenInvitations(
   return Number(row.n);
 }
 
+/** Invitations the company sent `email` (any case) since `since`, whatever became of them. */
+export async function countInvitationsTo(
+  db: Kysely<IdentityDB>,
+  companyId: string,
+  email: string,
+  since: Date,
+): Promise<number> {
+  const row = await db
+    .selectFrom('company_invitations')
+    .select((eb) => eb.fn.countAll<number>().as('n'))
+    .where(sql<string>`lower(email)`, '=', email.toLowerCase())
+    .where('company_id', '=', companyId)
+    .where('created_at', '>', since)
+    .executeTakeFirstOrThrow();
+  return Number(row.n);
+}
+
 export async function listOpenInvitations(
   db: Kysely<IdentityDB>,
   companyId: string,

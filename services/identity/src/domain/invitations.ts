@@ -6,6 +6,11 @@ import type { UserStatus } from './sessions.ts';
 export const INVITATION_TTL_S = 7 * 24 * 3600;
 /** Open invitations per company: a manager cannot turn identity into a mail cannon. */
 export const MAX_OPEN_INVITATIONS_PER_COMPANY = 50;
+/**
+ * Invitations one company sends one address in 24 hours, revoked ones included: revoking and
+ * inviting again must not make the cap on open invitations a loop that mails someone without end.
+ */
+export const MAX_INVITATIONS_PER_ADDRESS_PER_DAY = 3;
 
 export interface InvitationState {
   /** The address invited, as typed; null once its owner erased the account. */

@@ -706,6 +706,35 @@ describe('invitations', () => {
     });
   }
 
+  it('go to one address at most 3 times a day from a company, revoked ones counted; other addresses and companies are not held up', async () => {
+    const owner = await signUp(t, { role: 'company' });
+    const company = await newCompany(owner);
+    const other = await newCompany(owner, 'Another company of the same manager');
+    const address = uniqueEmail('pestered');
+    for (let sent = 0; sent < 3; sent++) {
+      const invited = await invite(owner.access, company.id, sent === 1 ? address.toUpperCase() : address);
+      expect(invited.statusCode, invited.body).toBe(202);
+      // Revoked at once, so the cap on open invitations never comes into it.
+      const revoked = await call(
+        'DELETE',
+        `/api/v1/companies/${company.id}/invitations/${invited.json().invitation.id}`,
+        owner.access,
+      );
+      expect(revoked.statusCode).toBe(204);
+    }
+    const fourth = await invite(owner.access, company.id, address);
+    expect([fourth.statusCode, fourth.json().code]).toEqual([409, 'TOO_MANY_INVITATIONS_TO_ADDRESS']);
+    expect(await mailbox(t, address)).toHaveLength(3);
+    expect((await invite(owner.access, company.id, uniqueEmail('someone-else'))).statusCode).toBe(202);
+    expect((await invite(owner.access, other.id, address)).statusCode).toBe(202);
+    t.clock.advance(24 * 3600 * 1000 + 1_000);
+    try {
+      expect((await invite(owner.access, company.id, address)).statusCode).toBe(202);
+    } finally {
+      t.clock.advance(-(24 * 3600 * 1000 + 1_000));
+    }
+  });
+
   it('are sent and seen by managers only', async () => {
     const owner = await signUp(t, { role: 'company' });
     const company = await newCompany(owner);

@@ -13,6 +13,7 @@ import { z } from 'zod';
 import { listMembers, upsertMember } from '../db/companies.ts';
 import {
   companyOfInvitation,
+  countInvitationsTo,
   countOpenInvitations,
   insertInvitation,
   listOpenInvitations,
@@ -25,6 +26,7 @@ import { lastManagerOf, leavesNoManager, memberRoles } from '../domain/access.ts
 import {
   decideAcceptance,
   INVITATION_TTL_S,
+  MAX_INVITATIONS_PER_ADDRESS_PER_DAY,
   MAX_OPEN_INVITATIONS_PER_COMPANY,
 } from '../domain/invitations.ts';
 import { randomSecret, sha256Hex } from '../domain/secrets.ts';
@@ -73,7 +75,8 @@ export function registerInvitationRoutes(app: HttpApp, identity: Identity): void
       preHandler: app.authenticate,
       schema: {
         tags,
-        summary: 'Invite an address to join as a member (managers); mailed there, nothing disclosed',
+        summary:
+          'Invite an address to join as a member (managers); mailed there, nothing disclosed (409 TOO_MANY_INVITATIONS, TOO_MANY_INVITATIONS_TO_ADDRESS)',
         security: bearer,
         params: idParams,
         body: z.strictObject({ email, member_role: z.enum(memberRoles) }),
@@ -92,6 +95,16 @@ export function registerInvitationRoutes(app: HttpApp, identity: Identity): void
           throw refuse.conflict(
             'TOO_MANY_INVITATIONS',
             `A company has at most ${MAX_OPEN_INVITATIONS_PER_COMPANY} open invitations; revoke one first.`,
+          );
+        }
+        const dayAgo = new Date(now.getTime() - 86_400_000);
+        if (
+          (await countInvitationsTo(trx, companyId, request.body.email, dayAgo)) >=
+          MAX_INVITATIONS_PER_ADDRESS_PER_DAY
+        ) {
+          throw refuse.conflict(
+            'TOO_MANY_INVITATIONS_TO_ADDRESS',
+            `A company invites one address at most ${MAX_INVITATIONS_PER_ADDRESS_PER_DAY} times in 24 hours; try again later.`,
           );
         }
         return insertInvitation(trx, {
