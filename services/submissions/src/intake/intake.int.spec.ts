@@ -1,20 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import { connectBus, instanceSignals } from '@tessera/service-kit';
 import { foreignEvent, waitFor } from '@tessera/service-kit/testing';
-import {
-  AliasNode,
-  type Kysely,
-  type KyselyPlugin,
-  type OperationNode,
-  SelectQueryNode,
-  sql,
-  TableNode,
-} from 'kysely';
+import { type Kysely, sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SubmissionsDB } from '../db/schema.ts';
 import { type ClaimArrivals, claimArrivals } from '../claims/arrivals.ts';
 import { consumerNames } from '../messaging/consumers.ts';
 import { submissionsWorkers } from '../service.ts';
+import { countingReads } from '../testing/counting-reads.ts';
 import {
   type ClaimFixture,
   startTestSubmissions,
@@ -150,28 +143,6 @@ describe('handing in work', () => {
     expect(rows[0]!.n).toBe(1);
   });
 });
-
-/** `db`, counting the selects reading each table (from or joined): what a hand-in read while it waited. */
-function countingReads(db: Kysely<SubmissionsDB>) {
-  const reads = new Map<string, number>();
-  const count = (node: OperationNode) => {
-    const table = AliasNode.is(node) ? node.node : node;
-    if (!TableNode.is(table)) return;
-    const name = table.table.identifier.name;
-    reads.set(name, (reads.get(name) ?? 0) + 1);
-  };
-  const counting: KyselyPlugin = {
-    transformQuery({ node }) {
-      if (SelectQueryNode.is(node)) {
-        for (const from of node.from?.froms ?? []) count(from);
-        for (const join of node.joins ?? []) count(join.table);
-      }
-      return node;
-    },
-    transformResult: async ({ result }) => result,
-  };
-  return { db: db.withPlugin(counting), reads: (table: string) => reads.get(table) ?? 0 };
-}
 
 describe('a hand-in ahead of its claim', () => {
   const handInAhead = (

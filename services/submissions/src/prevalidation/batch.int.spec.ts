@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { foreignEvent, waitFor } from '@tessera/service-kit/testing';
 import { consumerNames } from '../messaging/consumers.ts';
 import { submissionsWorkers } from '../service.ts';
+import { countingReads } from '../testing/counting-reads.ts';
 import { type ClaimFixture, startTestSubmissions, type TestSubmissions } from '../testing/harness.ts';
 import { MAX_SCREENING_ATTEMPTS, SCREENING_RETRY_DELAYS_MS } from './decide.ts';
 import { screenWaiting } from './handle.ts';
@@ -102,6 +103,38 @@ describe('screening in batches', () => {
     expect(b!.reason_codes).toContain('TEXT_DUPLICATE');
     // Rows written by one transaction carry its id.
     expect(new Set([a!.xmin, b!.xmin, c!.xmin]).size).toBe(1);
+  });
+
+  it("reads a batch's tasks, media and claims once for the batch, and announces each pass with its own claim's terms", async () => {
+    const task = await t.fixtures.task('text', textInput);
+    const claims = await Promise.all([t.fixtures.claim(task), t.fixtures.claim(task)]);
+    const other = await t.fixtures.claimed('text', textInput);
+    const ids = [
+      await handIn(claims[0], `${sentences.en} The first of one batch.`),
+      await handIn(claims[1], `${sentences.en} The second, another text altogether.`),
+      await handIn(other, `${sentences.en} A third, in another campaign.`),
+    ];
+    const { db, reads } = countingReads(t.service.db);
+    expect(await screenWaiting({ ...deps(), db }, 20)).toBe(3);
+    expect((await rows(ids)).map((row) => row.status)).toEqual(['in_review', 'in_review', 'in_review']);
+    expect([reads('task_views'), reads('media'), reads('claims')]).toEqual([1, 1, 1]);
+    const announced = await t.service.db
+      .selectFrom('outbox')
+      .select(['subject', 'position', 'payload'])
+      .where('type', '=', 'submissions.submission.validated.v1')
+      .where('subject', 'in', ids)
+      .orderBy('position')
+      .execute();
+    expect(announced.map((event) => event.subject).sort()).toEqual([...ids].sort());
+    // Each carries its own claim's judging terms and its task's company, though read for the batch.
+    for (const event of announced) {
+      const { data } = event.payload as {
+        data: { assignment_id: string; company_id: string; judge_fee: unknown; max_judges: number };
+      };
+      const claim = [...claims, other].find((c) => c.assignmentId === data.assignment_id)!;
+      expect(data.company_id).toBe(claim.companyId);
+      expect([data.judge_fee, data.max_judges]).toEqual([{ amount: 12, currency: 'USD' }, 4]);
+    }
   });
 
   it('counts no attempt against a hand-in when Postgres rolls its screening back for a deadlock', async () => {

@@ -1,4 +1,4 @@
-import { buildEvent, type TaskInput } from '@tessera/contracts';
+import { buildEvent, type TaskInput, type TesseraEvent } from '@tessera/contracts';
 import {
   appendToOutbox,
   type Clock,
@@ -7,7 +7,7 @@ import {
   lockNames,
   type Logger,
 } from '@tessera/service-kit';
-import { type Kysely, type Transaction } from 'kysely';
+import { type Kysely, type Selectable, type Transaction } from 'kysely';
 import type { SubmissionsDB } from '../db/schema.ts';
 import { contentHeldBefore, type SubmissionRow } from '../intake/repository.ts';
 import type { MediaStorage } from '../media/storage.ts';
@@ -98,13 +98,70 @@ async function screenBatch(deps: ScreeningDeps, size: number, analysed: Analysed
       .skipLocked()
       .execute();
     await lockBatch(trx, rows);
+    const batch = await batchFacts(trx, rows);
     // Campaign by campaign, each campaign's hand-ins oldest first (the sort is stable).
     const ordered = [...rows].sort((a, b) =>
       a.campaign_id < b.campaign_id ? -1 : a.campaign_id > b.campaign_id ? 1 : 0,
     );
-    for (const row of ordered) await screenOne(trx, deps, row, analysed);
+    for (const row of ordered) await screenOne(trx, deps, row, batch, analysed);
+    // The passes' announcements, in the order screened, in one statement.
+    await appendToOutbox(trx, batch.validated);
     return rows.length;
   });
+}
+
+type TaskView = Selectable<SubmissionsDB['task_views']>;
+type MediaOfHandIn = {
+  id: string;
+  kind: 'audio' | 'image';
+  sha256: string;
+  content_type: string;
+  storage_key: string;
+};
+
+/**
+ * What a batch's screening reads of each hand-in's task, media and claim, read for the whole batch
+ * at once (three statements, not three per hand-in); and the `validated` events of its passes,
+ * written together at the end.
+ */
+interface BatchFacts {
+  tasks: Map<string, TaskView>;
+  media: Map<string, MediaOfHandIn[]>;
+  judging: Map<string, { judge_fee_amount: string | number; max_judges: number; currency: string }>;
+  validated: TesseraEvent[];
+}
+
+async function batchFacts(trx: Trx, rows: readonly SubmissionRow[]): Promise<BatchFacts> {
+  const facts: BatchFacts = { tasks: new Map(), media: new Map(), judging: new Map(), validated: [] };
+  if (rows.length === 0) return facts;
+  // One connection: the three reads go one after another.
+  const tasks = await trx
+    .selectFrom('task_views')
+    .selectAll()
+    .where('id', 'in', [...new Set(rows.map((row) => row.task_id))])
+    .execute();
+  const media = await trx
+    .selectFrom('media')
+    .select(['id', 'kind', 'sha256', 'content_type', 'storage_key', 'submission_id'])
+    .where(
+      'submission_id',
+      'in',
+      rows.map((row) => row.id),
+    )
+    .execute();
+  const claims = await trx
+    .selectFrom('claims')
+    .select(['id', 'judge_fee_amount', 'max_judges', 'currency'])
+    .where('id', 'in', [...new Set(rows.map((row) => row.assignment_id))])
+    .execute();
+  for (const task of tasks) facts.tasks.set(task.id, task);
+  for (const { submission_id: submissionId, ...item } of media) {
+    const list = facts.media.get(submissionId!) ?? [];
+    list.push(item);
+    facts.media.set(submissionId!, list);
+  }
+  for (const { id, ...claim } of claims) facts.judging.set(id, claim);
+  return facts;
 }
 
 /**
@@ -128,10 +185,11 @@ async function screenOne(
   trx: Trx,
   deps: ScreeningDeps,
   row: SubmissionRow,
+  batch: BatchFacts,
   analysed: AnalysedMedia,
 ): Promise<void> {
   try {
-    await screen(trx, deps, row, analysed);
+    await screen(trx, deps, row, batch, analysed);
   } catch (error) {
     // The database going away or rolling us back for a collision is no fault of this hand-in: the
     // run ends, and the next one screens it again without counting an attempt against it.
@@ -144,22 +202,16 @@ async function screen(
   trx: Trx,
   deps: ScreeningDeps,
   row: SubmissionRow,
+  batch: BatchFacts,
   analysed: AnalysedMedia,
 ): Promise<void> {
   const now = deps.clock();
   // The campaign's and the contributor's locks are held (lockBatch). Every version is looked at for
   // shared content; only the first hand-in under a claim says how fast and how often someone works.
   await raiseFlags(trx, row, deps.fraud, now);
-  const task = await trx
-    .selectFrom('task_views')
-    .selectAll()
-    .where('id', '=', row.task_id)
-    .executeTakeFirstOrThrow();
-  const media = await trx
-    .selectFrom('media')
-    .select(['id', 'kind', 'sha256', 'content_type', 'storage_key'])
-    .where('submission_id', '=', row.id)
-    .execute();
+  const task = batch.tasks.get(row.task_id);
+  if (!task) throw new Error(`the task ${row.task_id} of submission ${row.id} is not known here`);
+  const media = batch.media.get(row.id) ?? [];
   const input = task.input as TaskInput;
   const checkReasons: PrevalidationReason[] = [];
   let hash: string | null = null;
@@ -211,18 +263,15 @@ async function screen(
     duplicateText,
   };
   const outcome = decideScreening(facts);
-  await trx
-    .updateTable('submissions')
-    .set({ perceptual_hash: hash, text_hash: textHash })
-    .where('id', '=', row.id)
-    .execute();
   // A revision may replace (or drop) the hash its first hand-in stored.
   await storePhotoHash(trx, row, hash);
+  const hashes = { perceptual_hash: hash, text_hash: textHash };
   if (!outcome.pass) {
-    await rejectSubmission(trx, row, outcome.reasons, 'pre_validation', now, null);
+    await rejectSubmission(trx, row, outcome.reasons, 'pre_validation', now, null, hashes);
     return;
   }
-  await passToReview(trx, row, task, media, now);
+  await passToReview(trx, row, hashes, now);
+  batch.validated.push(validatedEvent(row, task, media, batch.judging.get(row.assignment_id), now));
 }
 
 /** Reads and decodes one recording or photo: what the task's terms find wrong with it, and a photo's hash. */
@@ -248,50 +297,53 @@ async function analyseMedia(
   };
 }
 
+/** A pass: to review, with the hashes screening found (the caller writes the `validated` event). */
 async function passToReview(
   trx: Trx,
   row: SubmissionRow,
-  task: { company_id: string; judges_required: number; is_golden: boolean },
-  media: { id: string; kind: 'audio' | 'image'; sha256: string }[],
+  hashes: { perceptual_hash?: string | null; text_hash?: string | null },
   now: Date,
 ): Promise<void> {
   await trx
     .updateTable('submissions')
-    .set({ status: 'in_review', updated_at: now })
+    .set({ ...hashes, status: 'in_review', updated_at: now })
     .where('id', '=', row.id)
     .execute();
-  const judging = await trx
-    .selectFrom('claims')
-    .select(['judge_fee_amount', 'max_judges', 'currency'])
-    .where('id', '=', row.assignment_id)
-    .executeTakeFirst();
-  await appendToOutbox(trx, [
-    buildEvent(
-      'submissions.submission.validated.v1',
-      {
-        submission_id: row.id,
-        assignment_id: row.assignment_id,
-        task_id: row.task_id,
-        campaign_id: row.campaign_id,
-        contributor_id: row.contributor_id,
-        company_id: task.company_id,
-        task_type: row.task_type as 'text',
-        revision: row.revision,
-        judges_required: task.judges_required,
-        ...(judging
-          ? {
-              judge_fee: { amount: Number(judging.judge_fee_amount), currency: judging.currency },
-              max_judges: Math.max(judging.max_judges, task.judges_required),
-            }
-          : {}),
-        is_golden: task.is_golden,
-        answer: (row.answer as Record<string, unknown> | null) ?? null,
-        media: media.map((m) => ({ media_id: m.id, kind: m.kind, sha256: m.sha256 })),
-        submitted_at: new Date(row.submitted_at).toISOString(),
-      },
-      { subject: row.id, time: now },
-    ),
-  ]);
+}
+
+/** `submissions.submission.validated.v1`: references to the work, what judging it takes and pays. */
+function validatedEvent(
+  row: SubmissionRow,
+  task: { company_id: string; judges_required: number; is_golden: boolean },
+  media: readonly { id: string; kind: 'audio' | 'image'; sha256: string }[],
+  judging: { judge_fee_amount: string | number; max_judges: number; currency: string } | undefined,
+  now: Date,
+): TesseraEvent {
+  return buildEvent(
+    'submissions.submission.validated.v1',
+    {
+      submission_id: row.id,
+      assignment_id: row.assignment_id,
+      task_id: row.task_id,
+      campaign_id: row.campaign_id,
+      contributor_id: row.contributor_id,
+      company_id: task.company_id,
+      task_type: row.task_type as 'text',
+      revision: row.revision,
+      judges_required: task.judges_required,
+      ...(judging
+        ? {
+            judge_fee: { amount: Number(judging.judge_fee_amount), currency: judging.currency },
+            max_judges: Math.max(judging.max_judges, task.judges_required),
+          }
+        : {}),
+      is_golden: task.is_golden,
+      answer: (row.answer as Record<string, unknown> | null) ?? null,
+      media: media.map((m) => ({ media_id: m.id, kind: m.kind, sha256: m.sha256 })),
+      submitted_at: new Date(row.submitted_at).toISOString(),
+    },
+    { subject: row.id, time: now },
+  );
 }
 
 /**
@@ -341,7 +393,13 @@ async function countFailedAttempt(deps: ScreeningDeps, fault: ScreeningFault): P
       .select(['id', 'kind', 'sha256'])
       .where('submission_id', '=', row.id)
       .execute();
-    await passToReview(trx, row, task!, media, now);
+    const judging = await trx
+      .selectFrom('claims')
+      .select(['judge_fee_amount', 'max_judges', 'currency'])
+      .where('id', '=', row.assignment_id)
+      .executeTakeFirst();
+    await passToReview(trx, row, {}, now);
+    await appendToOutbox(trx, [validatedEvent(row, task!, media, judging, now)]);
   });
 }
 
