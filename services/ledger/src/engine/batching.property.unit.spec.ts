@@ -61,6 +61,83 @@ function toCalls(commands: Command[]): Call[] {
   return calls;
 }
 
+/**
+ * Found by this property in CI (seed 1345664388): a refusal to look up (its transfer unknown to the
+ * writer) was overtaken by a later command re-decided from a later batch, which created the same
+ * transfer; the lookup then found it and answered a replay out of arrival order. Run first, always.
+ */
+const overtakenLookup = {
+  commands: [
+    {
+      type: 'transfer',
+      specs: [
+        { debit: 3, credit: 0, amount: 1, currency: 0, pending: { timeout_seconds: 1 }, balancing: false },
+      ],
+    },
+    {
+      type: 'transfer',
+      specs: [{ debit: 0, credit: 8, amount: 1, currency: 1, pending: null, balancing: false }],
+    },
+    {
+      type: 'transfer',
+      specs: [{ debit: 6, credit: 0, amount: 1, currency: 0, pending: null, balancing: false }],
+    },
+    {
+      type: 'transfer',
+      specs: [
+        { debit: 3, credit: 0, amount: 1, currency: 0, pending: { timeout_seconds: null }, balancing: false },
+      ],
+    },
+    { type: 'resolve', index: 0, action: 'post' },
+    {
+      type: 'transfer',
+      specs: [{ debit: 0, credit: 3, amount: 1, currency: 1, pending: null, balancing: false }],
+    },
+    {
+      type: 'transfer',
+      specs: [
+        { debit: 3, credit: 0, amount: 1, currency: 0, pending: { timeout_seconds: null }, balancing: false },
+      ],
+    },
+    {
+      type: 'transfer',
+      specs: [{ debit: 0, credit: 6, amount: 1, currency: 0, pending: null, balancing: false }],
+    },
+    {
+      type: 'transfer',
+      specs: [{ debit: 0, credit: 0, amount: 1, currency: 0, pending: null, balancing: false }],
+    },
+    { type: 'resolve', index: 0, action: 'post' },
+    { type: 'expire', index: 0 },
+    {
+      type: 'transfer',
+      specs: [
+        { debit: 3, credit: 0, amount: 1, currency: 0, pending: { timeout_seconds: 1 }, balancing: false },
+      ],
+    },
+    {
+      type: 'transfer',
+      specs: [{ debit: 0, credit: 3, amount: 1, currency: 0, pending: null, balancing: false }],
+    },
+    {
+      type: 'transfer',
+      specs: [
+        { debit: 0, credit: 0, amount: 1, currency: 0, pending: { timeout_seconds: null }, balancing: false },
+      ],
+    },
+    { type: 'repeat', index: 721404037, change: 'none' },
+    { type: 'repeat', index: 772469490, change: 'none' },
+    {
+      type: 'transfer',
+      specs: [{ debit: 0, credit: 0, amount: 1, currency: 0, pending: null, balancing: true }],
+    },
+  ],
+  callers: 11,
+  maxBatch: 3,
+  pipelineDepth: 2,
+  seed: -21,
+} as const;
+
 const scenario = fc.record({
   commands: fc.array(command, { minLength: 2, maxLength: 80, size: 'max' }),
   callers: fc.integer({ min: 2, max: 12 }),
@@ -68,6 +145,8 @@ const scenario = fc.record({
   pipelineDepth: fc.integer({ min: 1, max: 3 }),
   seed: fc.integer(),
 });
+
+type Scenario = typeof scenario extends fc.Arbitrary<infer T> ? T : never;
 
 const turns = async (count: number) => {
   for (let i = 0; i < count; i += 1) await new Promise((resolve) => setImmediate(resolve));
@@ -210,7 +289,7 @@ describe('the batching writer against a sequential model, over random interleavi
         commandsRun += stats.commands;
         overlapped += stats.overlapped;
       }),
-      { numRuns: RUNS },
+      { numRuns: RUNS, examples: [[overtakenLookup as unknown as Scenario]] },
     );
   }, 300_000);
 });

@@ -55,6 +55,8 @@ const appended = (outcome: CommandOutcome) => outcome.ok && !outcome.replayed;
 
 interface Queued {
   command: Command;
+  /** Its place in the order commands reached the writer: decided (and requeued) in that order. */
+  arrival: number;
   resolve: (outcome: CommandOutcome) => void;
   reject: (error: unknown) => void;
   /** Races this command's batches lost so far. */
@@ -87,6 +89,18 @@ interface InFlight {
   startedFrom: Map<string, Tentative<AccountState> | undefined>;
   /** The tentative folds it left, by stream. */
   left: Map<string, Tentative<AccountState>>;
+  /**
+   * Refusals of earlier batches that named, unknown to the writer, transfers this batch creates:
+   * answered once it settles (see `committed`).
+   */
+  deferred: Deferred[];
+}
+
+/** A refusal waiting for the later batch that creates transfers it named (`ids`, as unknown). */
+interface Deferred {
+  queued: Queued;
+  refused: CommandOutcome;
+  ids: string[];
 }
 
 /** What a batch left behind, seen by the batches decided while it is in flight. */
@@ -132,6 +146,7 @@ export function createLedger(store: EventStore, options: LedgerOptions = {}): Le
   const tentativeAccounts = new Map<string, Tentative<AccountState>>();
   const tentativeTransfers = new Map<string, Tentative<TransferRecord>>();
   const queue: Queued[] = [];
+  let arrivals = 0;
   const inFlight: InFlight[] = [];
   const stats: BatchStats = { batches: 0, commands: 0, largest: 0, overlapped: 0 };
   let draining = false;
@@ -200,6 +215,7 @@ export function createLedger(store: EventStore, options: LedgerOptions = {}): Le
       };
       queue.push({
         command,
+        arrival: (arrivals += 1),
         resolve: (outcome) => {
           forget();
           resolve(outcome);
@@ -375,6 +391,7 @@ export function createLedger(store: EventStore, options: LedgerOptions = {}): Le
       barrier: decided.outcomes.includes(undefined) || decided.accounts.some((a) => a.state === undefined),
       startedFrom: new Map(),
       left: new Map(),
+      deferred: [],
     };
     for (const { state, base, events } of decided.transfers) {
       if (!state) continue;
@@ -416,8 +433,12 @@ export function createLedger(store: EventStore, options: LedgerOptions = {}): Le
     const { settled } = flight;
     if (!settled) throw new Error('settling a batch still in flight');
     const again = 'error' in settled ? failed(flight, settled.error) : committed(flight, settled.revisions);
+    for (const deferred of flight.deferred) {
+      const resumed = resume(deferred, 'error' in settled ? undefined : flight);
+      if (resumed) again.push(resumed);
+    }
     if (recovery) recovery.commands.push(...again);
-    else queue.unshift(...again);
+    else requeue(again);
   }
 
   /** Answers what stands of a committed batch; returns the commands to decide again. */
@@ -434,12 +455,12 @@ export function createLedger(store: EventStore, options: LedgerOptions = {}): Le
         // Refused, but a transfer it names that the writer does not hold may have been recorded
         // (before a restart, elsewhere, or dropped from the cache): a refusal appends nothing, so the
         // store's `no_stream` never said so. Read them before answering (`prefetch`: cost only on
-        // this path). The command goes first in the queue and the next batch reads them before it
-        // decides anything, so only what was recorded before this decision can be found (the
-        // batches in flight are known here): the answer stays the one of arrival order.
-        queued.lookup = { refused: outcome, ids: unknownTransfers(queued.command) };
-        lookups += 1;
-        again.push(queued);
+        // this path), or, when a later batch in flight creates one of them, wait for it (`resume`).
+        const requeued = resume({ queued, refused: outcome, ids: unknownTransfers(queued.command) });
+        if (requeued) {
+          lookups += 1;
+          again.push(requeued);
+        }
       } else answer(queued, outcome);
     });
     // A refusal being looked up counts as this batch's: it is answered as decided here unless one of
@@ -450,6 +471,33 @@ export function createLedger(store: EventStore, options: LedgerOptions = {}): Le
     stats.commands += answered;
     stats.largest = Math.max(stats.largest, answered);
     return again;
+  }
+
+  /**
+   * Where a refusal naming unknown transfers goes next; returns the command when it is to be looked
+   * up (first in the queue: the next batch reads them before it decides anything). `creator`: the
+   * batch it waited for, committed (it appended those transfers as new streams, `no_stream`, so none
+   * was recorded before it, nor before this refusal was decided) or, undefined, failed. While a
+   * later batch in flight creates one of the transfers, the refusal waits for it: reading the store
+   * meanwhile could find that batch's write and answer a replay of what came after it in arrival
+   * order. With none left, the store is read only for what no batch of this writer created since,
+   * so the answer stays the one of arrival order.
+   */
+  function resume({ queued, refused, ids }: Deferred, creator?: InFlight): Queued | undefined {
+    const createdBy = (flight: InFlight, id: string) =>
+      flight.decided.transfers.some(({ state, base }) => state?.id === id && base < 0);
+    const left = creator ? ids.filter((id) => !createdBy(creator, id)) : ids;
+    if (left.length === 0) {
+      answer(queued, refused);
+      return undefined;
+    }
+    const later = inFlight.findLast((flight) => left.some((id) => createdBy(flight, id)));
+    if (later) {
+      later.deferred.push({ queued, refused, ids: left });
+      return undefined;
+    }
+    queued.lookup = { refused, ids: left };
+    return queued;
   }
 
   /**
@@ -522,7 +570,19 @@ export function createLedger(store: EventStore, options: LedgerOptions = {}): Le
     if (lostOn.some((stream) => transferIdOf(stream) === undefined)) {
       await sleep(Math.random() * Math.min(50, 2 ** tries));
     }
+    requeue(commands);
+  }
+
+  /**
+   * Puts commands to decide again back in the queue, in arrival order with the rest: a later
+   * batch's command never overtakes an earlier one waiting to be decided again (its refusal to be
+   * looked up, say), which would decide them out of the order they came in.
+   */
+  function requeue(commands: Queued[]): void {
+    if (commands.length === 0) return;
     queue.unshift(...commands);
+    // Stable, and nearly sorted already: the commands never taken arrived after every requeued one.
+    queue.sort((a, b) => a.arrival - b.arrival);
   }
 
   /** After a lost race: catch up the stream it was lost on (all unknown transfers, for a transfer). */
